@@ -1,0 +1,79 @@
+//! The admin API under `/__admin`: JSON in and out, errors included.
+
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::journal::Filter;
+
+pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
+    let segments = req.segments();
+    match (req.method.as_str(), &segments[1..]) {
+        ("GET", ["health"]) => ApiResponse::json(
+            200,
+            json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+        ),
+        ("GET", ["namespaces"]) => {
+            ApiResponse::json(200, json!({"namespaces": app.store.names()}))
+        }
+        ("GET", ["requests"]) => requests(app, req),
+        ("POST", ["reset"]) => reset(app, req),
+        ("GET", ["webhooks"]) => webhooks(app, req),
+        _ => error(404, &format!("No admin route for {} {}", req.method, req.path)),
+    }
+}
+
+/// The admin error shape: `{"error": {"status", "message"}}`.
+pub fn error(status: u16, message: &str) -> ApiResponse {
+    ApiResponse::json(
+        status,
+        json!({"error": {"status": status, "message": message}}),
+    )
+}
+
+fn requests(app: &App, req: &ApiRequest) -> ApiResponse {
+    let mut filter = Filter {
+        vendor: req.query_param("vendor").map(str::to_string),
+        method: req.query_param("method").map(str::to_string),
+        path: req.query_param("path").map(str::to_string),
+        // Only an explicit `?namespace=` narrows the journal; without one it spans them all.
+        namespace: req.query_param("namespace").map(str::to_string),
+        ..Filter::default()
+    };
+    if let Some(status) = req.query_param("status") {
+        match status.parse() {
+            Ok(s) => filter.status = Some(s),
+            Err(_) => return error(400, &format!("status must be a number, got {status:?}")),
+        }
+    }
+    if let Some(limit) = req.query_param("limit") {
+        match limit.parse() {
+            Ok(l) => filter.limit = Some(l),
+            Err(_) => return error(400, &format!("limit must be a number, got {limit:?}")),
+        }
+    }
+    ApiResponse::json(200, json!({"requests": app.journal.query(&filter)}))
+}
+
+fn reset(app: &App, req: &ApiRequest) -> ApiResponse {
+    if req.query_param("all") == Some("true") {
+        app.store.reset_all();
+        app.journal.clear();
+        return ApiResponse::json(200, json!({"reset": "all"}));
+    }
+    app.store.reset(&req.namespace);
+    app.journal.clear_namespace(&req.namespace);
+    ApiResponse::json(200, json!({"reset": req.namespace}))
+}
+
+fn webhooks(app: &App, req: &ApiRequest) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let world = ns.lock();
+    let deliveries: Vec<Value> = world
+        .webhooks
+        .deliveries()
+        .rev()
+        .filter_map(|d| serde_json::to_value(d).ok())
+        .collect();
+    ApiResponse::json(200, json!({"deliveries": deliveries}))
+}

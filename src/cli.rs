@@ -1,0 +1,176 @@
+//! The command line: `vendor-sandbox [OPTIONS]` serves. Every option can also be set from a
+//! `VENDOR_SANDBOX_*` environment variable.
+
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::config::{BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig};
+use crate::vendors::Vendor;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vendor-sandbox",
+    version,
+    about = "A local, stateful sandbox of the Persona, Coinflow and Bitmama APIs",
+    long_about = "A local, stateful sandbox of the Persona, Coinflow and Bitmama APIs.\n\n\
+        Point your SDKs and HTTP clients at it instead of the vendors' staging hosts. All three \
+        vendors are served from one base URL at their real paths."
+)]
+pub struct Cli {
+    /// Address to listen on. Use 0.0.0.0 to accept connections from other machines.
+    #[arg(long, env = "VENDOR_SANDBOX_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on; 0 picks a free one (printed on start). 5000 is where Coinflow's SDK
+    /// looks in its `local` environment.
+    #[arg(long, env = "VENDOR_SANDBOX_PORT", default_value_t = 5000)]
+    pub port: u16,
+
+    /// Seed for every generated id and token; the same seed and requests give the same ids.
+    /// Random (and printed) when not given.
+    #[arg(long, env = "VENDOR_SANDBOX_SEED")]
+    pub seed: Option<u64>,
+
+    /// Log format: one line of text, or one JSON object, per event. Logs go to stderr.
+    #[arg(long, env = "VENDOR_SANDBOX_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Text)]
+    pub log_format: LogFormatArg,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "VENDOR_SANDBOX_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Number of requests kept in the request journal (oldest dropped first).
+    #[arg(long, env = "VENDOR_SANDBOX_JOURNAL_SIZE", default_value_t = 10_000)]
+    pub journal_size: usize,
+
+    /// Seconds a client has to send a complete request head before the connection is closed.
+    #[arg(long, env = "VENDOR_SANDBOX_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds shutdown waits for requests in flight and webhook deliveries.
+    #[arg(long, env = "VENDOR_SANDBOX_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    pub shutdown_grace_secs: u64,
+
+    /// Base of every URL the sandbox hands out (verification links, hosted pages), e.g. when it
+    /// runs behind a proxy. Default: the address it listens on.
+    #[arg(long, env = "VENDOR_SANDBOX_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Webhook target of a vendor, as VENDOR=URL (persona, coinflow or bitmama). Repeatable.
+    #[arg(long = "webhook", env = "VENDOR_SANDBOX_WEBHOOK", value_delimiter = ',', value_parser = vendor_pair)]
+    pub webhooks: Vec<(Vendor, String)>,
+
+    /// Webhook signing secret of a vendor, as VENDOR=SECRET. Repeatable.
+    #[arg(long = "webhook-secret", env = "VENDOR_SANDBOX_WEBHOOK_SECRET", value_delimiter = ',', value_parser = vendor_pair)]
+    pub webhook_secrets: Vec<(Vendor, String)>,
+
+    /// Attempts per webhook delivery, the first included.
+    #[arg(long, env = "VENDOR_SANDBOX_WEBHOOK_ATTEMPTS", default_value_t = 8)]
+    pub webhook_attempts: u32,
+
+    /// Milliseconds before the first webhook retry; doubled for each further retry.
+    #[arg(long, env = "VENDOR_SANDBOX_WEBHOOK_RETRY_MS", default_value_t = 5_000)]
+    pub webhook_retry_ms: u64,
+
+    /// A Persona API key to accept. Repeatable; when none is given any non-empty key works.
+    #[arg(long = "persona-api-key", env = "VENDOR_SANDBOX_PERSONA_API_KEY", value_delimiter = ',')]
+    pub persona_api_keys: Vec<String>,
+
+    /// Starting balance of each Bitmama partner wallet, in cents.
+    #[arg(long, env = "VENDOR_SANDBOX_BITMAMA_BALANCE_CENTS", default_value_t = 500_000)]
+    pub bitmama_balance_cents: i64,
+
+    /// KYC fee taken from the Bitmama partner wallet per new card user, in cents.
+    #[arg(long, env = "VENDOR_SANDBOX_BITMAMA_KYC_FEE_CENTS", default_value_t = 200)]
+    pub bitmama_kyc_fee_cents: i64,
+
+    /// Bitmama webhook naming: `legacy` (user.kyc.approved, ...) or `current` (user.kyc-event).
+    #[arg(long, env = "VENDOR_SANDBOX_BITMAMA_WEBHOOK_STYLE", value_enum, default_value_t = WebhookStyleArg::Legacy)]
+    pub bitmama_webhook_style: WebhookStyleArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WebhookStyleArg {
+    Legacy,
+    Current,
+}
+
+fn vendor_pair(s: &str) -> Result<(Vendor, String), String> {
+    let (vendor, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected VENDOR=VALUE, got {s:?}"))?;
+    let vendor = Vendor::parse(vendor.trim())
+        .ok_or_else(|| format!("unknown vendor {vendor:?}: use persona, coinflow or bitmama"))?;
+    Ok((vendor, value.trim().to_string()))
+}
+
+impl Cli {
+    pub fn log_format(&self) -> LogFormat {
+        match self.log_format {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
+
+    /// The server configuration, with `seed` resolved by the caller.
+    pub fn config(&self, seed: u64) -> Config {
+        Config {
+            seed,
+            max_body_bytes: self.max_body_bytes,
+            journal_size: self.journal_size,
+            header_read_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            public_url: self.public_url.clone(),
+            webhooks: WebhookConfig {
+                targets: self.webhooks.clone(),
+                secrets: self.webhook_secrets.clone(),
+                base_delay: Duration::from_millis(self.webhook_retry_ms),
+                max_attempts: self.webhook_attempts.max(1),
+                ..WebhookConfig::default()
+            },
+            persona: PersonaConfig {
+                api_keys: self.persona_api_keys.clone(),
+            },
+            bitmama: BitmamaConfig {
+                starting_balance_cents: self.bitmama_balance_cents,
+                kyc_fee_cents: self.bitmama_kyc_fee_cents,
+                webhook_style: match self.bitmama_webhook_style {
+                    WebhookStyleArg::Legacy => BitmamaWebhookStyle::Legacy,
+                    WebhookStyleArg::Current => BitmamaWebhookStyle::Current,
+                },
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_pairs() {
+        let cli = Cli::try_parse_from([
+            "vendor-sandbox",
+            "--webhook",
+            "persona=http://127.0.0.1:9/hook",
+            "--webhook-secret",
+            "bitmama=whsec_x",
+        ])
+        .expect("parses");
+        assert_eq!(cli.host, "127.0.0.1");
+        assert_eq!(cli.port, 5000);
+        let config = cli.config(3);
+        assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.journal_size, 10_000);
+        assert_eq!(config.webhooks.targets, vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]);
+        assert_eq!(config.webhooks.secrets, vec![(Vendor::Bitmama, "whsec_x".to_string())]);
+        assert!(Cli::try_parse_from(["vendor-sandbox", "--webhook", "stripe=x"]).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! Sandbox time: real time plus a per-namespace offset that the admin API moves forward.
+//!
+//! Everything that stamps or expires (inquiries, share tokens, idempotency keys) reads a
+//! [`Clock`], never `SystemTime` directly, so advancing a namespace's clock is enough to make
+//! time-based behaviour happen in a test without sleeping.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch, in sandbox time.
+pub type Millis = i64;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    offset_ms: i64,
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> Millis {
+        real_now_ms() + self.offset_ms
+    }
+
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms
+    }
+
+    /// Moves this clock forward. Time never goes backwards, so negative amounts are ignored.
+    pub fn advance(&mut self, ms: i64) {
+        self.offset_ms += ms.max(0);
+    }
+
+    pub fn now_iso(&self) -> String {
+        iso8601(self.now_ms())
+    }
+}
+
+pub fn real_now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// `2024-02-15T23:48:17.732Z`: the form every vendor here uses.
+pub fn iso8601(ms: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_with_milliseconds_and_z() {
+        assert_eq!(iso8601(1_708_040_897_732), "2024-02-15T23:48:17.732Z");
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn advance_moves_forward_only() {
+        let mut clock = Clock::default();
+        clock.advance(5_000);
+        clock.advance(-10_000);
+        assert_eq!(clock.offset_ms(), 5_000);
+    }
+}

@@ -1,0 +1,109 @@
+//! Runtime configuration, built by the CLI (or by a test) and passed to [`crate::run`].
+
+use std::time::Duration;
+
+use crate::vendors::Vendor;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Which Bitmama webhook naming to emit: the brief's `user.kyc.*` events, or the newer single
+/// `user.kyc-event` with `data.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BitmamaWebhookStyle {
+    #[default]
+    Legacy,
+    Current,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Seed of every namespace's id generator.
+    pub seed: u64,
+    /// Requests whose body is larger get 413.
+    pub max_body_bytes: usize,
+    /// Entries kept in the request journal (a ring: the oldest go first).
+    pub journal_size: usize,
+    /// A connection that has not sent a full request head by then is closed.
+    pub header_read_timeout: Duration,
+    /// How long shutdown waits for requests in flight and webhook deliveries.
+    pub shutdown_grace: Duration,
+    /// Base of every URL handed out (verification links, hosted pages). `None`: the bound address.
+    pub public_url: Option<String>,
+    pub webhooks: WebhookConfig,
+    pub persona: PersonaConfig,
+    pub bitmama: BitmamaConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Initial webhook target per vendor (`--webhook persona=URL`).
+    pub targets: Vec<(Vendor, String)>,
+    /// Initial signing secret per vendor (`--webhook-secret persona=SECRET`).
+    pub secrets: Vec<(Vendor, String)>,
+    /// Delay before the first retry; doubled for each further one, up to `max_delay`.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Per attempt: connect, send and read the status.
+    pub attempt_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonaConfig {
+    /// Accepted API keys; empty accepts any non-empty key.
+    pub api_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BitmamaConfig {
+    /// Partner wallet balance a new partner starts with, in cents.
+    pub starting_balance_cents: i64,
+    /// Taken from the partner wallet for each new card user, in cents.
+    pub kyc_fee_cents: i64,
+    pub webhook_style: BitmamaWebhookStyle,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            max_body_bytes: 1024 * 1024,
+            journal_size: 10_000,
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(5),
+            public_url: None,
+            webhooks: WebhookConfig::default(),
+            persona: PersonaConfig::default(),
+            bitmama: BitmamaConfig::default(),
+        }
+    }
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            targets: Vec::new(),
+            secrets: Vec::new(),
+            base_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(300),
+            max_attempts: 8,
+            attempt_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Default for BitmamaConfig {
+    fn default() -> Self {
+        Self {
+            starting_balance_cents: 500_000,
+            kyc_fee_cents: 200,
+            webhook_style: BitmamaWebhookStyle::Legacy,
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! The edge between hyper and the sandbox: an owned [`ApiRequest`] in, an [`ApiResponse`] out.
+//!
+//! The body is read once, within the size limit, so everything behind this module (routing, the
+//! vendors, scenario matching) works synchronously on plain owned data and never sees hyper.
+
+use std::convert::Infallible;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A request as the sandbox sees it: owned, with the body already read.
+#[derive(Debug, Clone, Default)]
+pub struct ApiRequest {
+    /// Uppercase method name (`GET`, `POST`, ...).
+    pub method: String,
+    /// The path as the client sent it, `/ns/NAME` prefix included.
+    pub raw_path: String,
+    /// The path the vendor routes see: the `/ns/NAME` prefix removed.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query_string: String,
+    /// Decoded query pairs, in order.
+    pub query: Vec<(String, String)>,
+    /// Header names lowercased; values that are not valid UTF-8 are dropped.
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// Resolved namespace name (`default` when none was given).
+    pub namespace: String,
+}
+
+/// Why reading a request body failed; answered in the owning vendor's envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    TooLarge { limit: usize },
+    Interrupted,
+}
+
+/// Why a JSON body could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError(pub String);
+
+impl std::fmt::Display for JsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ApiRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Path segments of the routed path, without empty ones (`/a//b/` gives `["a", "b"]`).
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The body as JSON. An empty body is an error that says so.
+    pub fn json_value(&self) -> Result<Value, JsonError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(JsonError("Request body is empty; expected a JSON object".into()));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| JsonError(format!("Request body is not valid JSON: {e}")))
+    }
+
+    /// The body parsed into `T`; the error names the field and what was expected.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, JsonError> {
+        let value = self.json_value()?;
+        serde_json::from_value(value).map_err(|e| JsonError(format!("Invalid request body: {e}")))
+    }
+
+    /// Form fields of an `application/x-www-form-urlencoded` body (the hosted HTML pages).
+    pub fn form(&self) -> Vec<(String, String)> {
+        parse_query(&String::from_utf8_lossy(&self.body))
+    }
+}
+
+/// What a handler answers. Built by vendor and admin code, turned into hyper's type here.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: ResponseBody,
+}
+
+#[derive(Debug, Clone)]
+pub enum ResponseBody {
+    Json(Value),
+    Html(String),
+    Empty,
+}
+
+impl ApiResponse {
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: ResponseBody::Json(body),
+        }
+    }
+
+    pub fn html(status: u16, body: String) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: ResponseBody::Html(body),
+        }
+    }
+
+    /// `303 See Other` to `location`: where a submitted HTML form sends the browser.
+    pub fn see_other(location: &str) -> Self {
+        Self {
+            status: 303,
+            headers: vec![("location".into(), location.into())],
+            body: ResponseBody::Empty,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Decodes `a=1&b=two%20words` into pairs (`+` is a space, as in HTML forms).
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(name), percent_decode(value))
+        })
+        .collect()
+}
+
+fn percent_decode(input: &str) -> String {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Encodes a query component (RFC 3986 unreserved characters pass through).
+pub fn percent_encode(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for b in input.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The head of a hyper request and its body read within `limit` bytes.
+pub async fn read_request(
+    req: Request<Incoming>,
+    limit: usize,
+) -> (ApiRequest, Result<(), BodyError>) {
+    let (parts, body) = req.into_parts();
+    let query_string = parts.uri.query().unwrap_or("").to_string();
+    let path = parts.uri.path().to_string();
+    let mut api = ApiRequest {
+        method: parts.method.as_str().to_string(),
+        raw_path: path.clone(),
+        path,
+        query: parse_query(&query_string),
+        query_string,
+        headers: parts
+            .headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        ..ApiRequest::default()
+    };
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        // Refuse before reading: no point buffering a body we will not accept.
+        return (api, Err(BodyError::TooLarge { limit }));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => {
+            api.body = collected.to_bytes();
+            (api, Ok(()))
+        }
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            (api, Err(BodyError::TooLarge { limit }))
+        }
+        Err(_) => (api, Err(BodyError::Interrupted)),
+    }
+}
+
+/// Serialises the body once; the bytes are what the client receives and what the journal keeps.
+pub fn body_bytes(body: &ResponseBody) -> (Bytes, Option<&'static str>) {
+    match body {
+        ResponseBody::Json(value) => (
+            Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+            Some("application/json; charset=utf-8"),
+        ),
+        ResponseBody::Html(html) => (
+            Bytes::from(html.clone()),
+            Some("text/html; charset=utf-8"),
+        ),
+        ResponseBody::Empty => (Bytes::new(), None),
+    }
+}
+
+pub fn into_hyper(response: &ApiResponse, bytes: Bytes, content_type: Option<&'static str>) -> Response<Full<Bytes>> {
+    let mut out = Response::new(Full::new(bytes));
+    *out.status_mut() =
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = out.headers_mut();
+    if let Some(ct) = content_type {
+        headers.insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    for (name, value) in &response.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    out
+}
+
+/// hyper's service error type: every failure is an HTTP answer by the time it reaches hyper.
+pub type Never = Infallible;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            parse_query("page%5Bsize%5D=2&filter[status]=a,b&x=one+two&empty"),
+            vec![
+                ("page[size]".to_string(), "2".to_string()),
+                ("filter[status]".to_string(), "a,b".to_string()),
+                ("x".to_string(), "one two".to_string()),
+                ("empty".to_string(), String::new()),
+            ]
+        );
+        assert_eq!(parse_query("bad=%zz%4"), vec![("bad".into(), "%zz%4".into())]);
+        assert_eq!(parse_query("x=%é%"), vec![("x".into(), "%é%".into())]);
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let s = "a b&c=d/é";
+        assert_eq!(percent_decode(&percent_encode(s)), s);
+    }
+}

@@ -1,0 +1,76 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use vendor_sandbox::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    vendor_sandbox::logging::init(cli.log_format());
+    let seed = cli.seed.unwrap_or_else(rand::random);
+    let config = cli.config(seed);
+
+    let listener = match std::net::TcpListener::bind((cli.host.as_str(), cli.port)) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!(
+                "error: port {} on {} is already in use; choose another with --port (0 picks a free one)",
+                cli.port, cli.host
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("error: cannot listen on {}:{}: {e}", cli.host, cli.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "vendor-sandbox listening on {base}")?;
+        writeln!(out, "admin: {base}/__admin/")?;
+        writeln!(out, "seed: {seed}")?;
+        out.flush()?;
+        drop(out);
+        vendor_sandbox::run(listener, config, shutdown_signal()).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,143 @@
+//! The HTTP server: accept loop, per-connection hyper service, graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::app::App;
+use crate::clock::{iso8601, real_now_ms};
+use crate::config::Config;
+use crate::http::{self, Never};
+use crate::journal::{self, Entry, Journal};
+use crate::router::{self, Area};
+use crate::store::Store;
+use crate::webhooks;
+
+/// Serves on `listener` until `shutdown` completes, then stops accepting, lets requests in flight
+/// and webhook deliveries finish within `config.shutdown_grace`, and returns.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let local = listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_string();
+    let config = Arc::new(config);
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+    let store = Arc::new(Store::new(config.clone(), Some(jobs_tx)));
+    let app = App {
+        journal: Arc::new(Journal::new(config.journal_size)),
+        store: store.clone(),
+        public_url: public_url.into(),
+        config: config.clone(),
+    };
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(webhooks::run_worker(
+        store,
+        config.webhooks.clone(),
+        jobs_rx,
+        stop_rx,
+        config.shutdown_grace,
+    ));
+
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut accept_failures = 0u32;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    accept_failures = 0;
+                    let _ = stream.set_nodelay(true);
+                    let app = app.clone();
+                    let connection = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(config.header_read_timeout)
+                        .keep_alive(true)
+                        .serve_connection(
+                            TokioIo::new(stream),
+                            service_fn(move |req| serve(app.clone(), req)),
+                        );
+                    let connection = graceful.watch(connection);
+                    connections.spawn(async move {
+                        if let Err(e) = connection.await {
+                            tracing::debug!("connection ended with an error: {e}");
+                        }
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off and go on serving.
+                    accept_failures = (accept_failures + 1).min(8);
+                    let pause = Duration::from_millis(5 << accept_failures);
+                    tracing::warn!("accept failed: {e}; retrying in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await;
+    if drained.is_err() {
+        tracing::warn!(
+            "requests still in flight after {:?}; closing them",
+            config.shutdown_grace
+        );
+    }
+    connections.shutdown().await;
+    let _ = worker.await;
+    Ok(())
+}
+
+async fn serve(app: App, req: hyper::Request<Incoming>) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, Never> {
+    let started = Instant::now();
+    let (mut request, body) = http::read_request(req, app.config.max_body_bytes).await;
+    let (area, response) = router::route(&app, &mut request, body);
+    let (bytes, content_type) = http::body_bytes(&response.body);
+    let duration = started.elapsed();
+    tracing::info!(
+        method = %request.method,
+        path = %request.raw_path,
+        status = response.status,
+        duration_ms = duration.as_secs_f64() * 1000.0,
+        namespace = %request.namespace,
+        "request"
+    );
+    if area != Area::Admin {
+        app.journal.record(Entry {
+            id: 0,
+            time: iso8601(real_now_ms()),
+            namespace: request.namespace.clone(),
+            vendor: area.label().to_string(),
+            method: request.method.clone(),
+            path: request.path.clone(),
+            query: request.query_string.clone(),
+            headers: journal::kept_headers(&request.headers),
+            request_body: journal::body_value(&request.body),
+            status: response.status,
+            response_body: journal::body_value(&bytes),
+            duration_ms: duration.as_secs_f64() * 1000.0,
+        });
+    }
+    Ok(http::into_hyper(&response, bytes, content_type))
+}

@@ -1,0 +1,346 @@
+//! The shared test harness: a sandbox started in-process on port 0, a small HTTP client, and a
+//! webhook receiver. Tests never sleep to synchronise: they await an event with a timeout.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use vendor_sandbox::Config;
+
+/// How long a test waits for anything before failing.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// A sandbox with the default configuration and seed 42.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A sandbox whose configuration `adjust` changes first.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config {
+            seed: 42,
+            ..Config::default()
+        };
+        // Fast retries so webhook tests finish quickly; tests that check the schedule set it.
+        config.webhooks.base_delay = Duration::from_millis(50);
+        config.webhooks.max_delay = Duration::from_millis(400);
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(vendor_sandbox::run(listener, config, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> RequestBuilder {
+        RequestBuilder {
+            addr: self.addr,
+            method: method.to_string(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request("GET", path)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request("POST", path)
+    }
+
+    /// Triggers graceful shutdown and waits for `run` to return.
+    pub async fn stop(mut self) {
+        self.stop_in_place().await;
+    }
+
+    async fn stop_in_place(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(WAIT, task)
+                .await
+                .expect("server stops within the wait")
+                .expect("server task did not panic")
+                .expect("run returned Ok");
+        }
+    }
+
+    /// Sends the shutdown signal without waiting; `finished` then waits for `run` to return.
+    pub fn signal_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    pub async fn finished(mut self) {
+        self.stop_in_place().await;
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub struct RequestBuilder {
+    addr: SocketAddr,
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RequestBuilder {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.body = serde_json::to_vec(body).expect("serialise");
+        self.header("content-type", "application/json")
+    }
+
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// An HTML form post.
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        self.body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+            .into_bytes();
+        self.header("content-type", "application/x-www-form-urlencoded")
+    }
+
+    pub async fn send(self) -> TestResponse {
+        tokio::time::timeout(WAIT, self.send_inner())
+            .await
+            .expect("response within the wait")
+    }
+
+    async fn send_inner(self) -> TestResponse {
+        let stream = TcpStream::connect(self.addr).await.expect("connect");
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        let driver = tokio::spawn(connection);
+        let mut request = hyper::Request::builder()
+            .method(self.method.as_str())
+            .uri(self.path.as_str())
+            .header("host", self.addr.to_string());
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request.body(Full::new(Bytes::from(self.body))).expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        drop(sender);
+        let _ = driver.await;
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}), status {}: {}",
+                self.status,
+                self.text()
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub fn encode(s: &str) -> String {
+    vendor_sandbox::http::percent_encode(s)
+}
+
+/// A webhook as a receiver saw it.
+#[derive(Debug, Clone)]
+pub struct ReceivedWebhook {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl ReceivedWebhook {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("webhook body is JSON")
+    }
+}
+
+/// A local HTTP server that records every request it gets and answers `status`.
+pub struct WebhookSink {
+    pub addr: SocketAddr,
+    received: mpsc::UnboundedReceiver<ReceivedWebhook>,
+    task: JoinHandle<()>,
+}
+
+impl WebhookSink {
+    /// Listens on a free port and answers 200.
+    pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0".parse().expect("addr"), 200).await
+    }
+
+    /// Listens on `addr` (e.g. a port chosen earlier, for a receiver that comes up late).
+    pub async fn start_on(addr: SocketAddr, status: u16) -> Self {
+        let listener = TcpListener::bind(addr).await.expect("bind webhook sink");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, received) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                        let tx = tx.clone();
+                        async move {
+                            let path = req.uri().path().to_string();
+                            let headers = req
+                                .headers()
+                                .iter()
+                                .map(|(n, v)| {
+                                    (n.as_str().to_string(), v.to_str().unwrap_or("").to_string())
+                                })
+                                .collect();
+                            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let _ = tx.send(ReceivedWebhook { path, headers, body });
+                            let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
+                            *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { addr, received, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The next webhook received, or a panic after [`WAIT`].
+    pub async fn next(&mut self) -> ReceivedWebhook {
+        tokio::time::timeout(WAIT, self.received.recv())
+            .await
+            .expect("a webhook arrives within the wait")
+            .expect("sink is running")
+    }
+
+    /// Waits for the next webhook whose body has `"name"`-like `event` for which `pick` is true.
+    pub async fn next_matching(&mut self, pick: impl Fn(&ReceivedWebhook) -> bool) -> ReceivedWebhook {
+        loop {
+            let hook = self.next().await;
+            if pick(&hook) {
+                return hook;
+            }
+        }
+    }
+}
+
+impl Drop for WebhookSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A port that was free a moment ago (for a receiver that starts later).
+pub async fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+/// Polls `check` (no sleeping in between beyond a yield) until it returns `Some`, or fails after
+/// [`WAIT`]. For state that changes asynchronously, e.g. a webhook delivery's recorded attempts.
+pub async fn eventually<T, F, Fut>(mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("condition met within the wait")
+}

@@ -1,0 +1,4 @@
+//! The one integration test binary (see ARCHITECTURE.md, "Testing").
+
+mod harness;
+mod server;
