@@ -19,6 +19,8 @@ pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
         ("GET", ["requests"]) => requests(app, req),
         ("POST", ["reset"]) => reset(app, req),
         ("GET", ["webhooks"]) => webhooks(app, req),
+        ("GET", ["clock"]) => clock(app, req),
+        ("POST", ["clock", "advance"]) => advance_clock(app, req),
         _ => error(404, &format!("No admin route for {} {}", req.method, req.path)),
     }
 }
@@ -76,4 +78,40 @@ fn webhooks(app: &App, req: &ApiRequest) -> ApiResponse {
         .filter_map(|d| serde_json::to_value(d).ok())
         .collect();
     ApiResponse::json(200, json!({"deliveries": deliveries}))
+}
+
+fn clock_json(namespace: &str, clock: &crate::clock::Clock) -> Value {
+    json!({
+        "namespace": namespace,
+        "now": clock.now_iso(),
+        "now_ms": clock.now_ms(),
+        "offset_seconds": clock.offset_ms() as f64 / 1000.0,
+    })
+}
+
+fn clock(app: &App, req: &ApiRequest) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let world = ns.lock();
+    ApiResponse::json(200, clock_json(&req.namespace, &world.clock))
+}
+
+/// `{"seconds": N}` moves the namespace's clock forward. Time-based state (expiry, pending
+/// redemptions, idempotency keys) is evaluated against the clock when next read.
+fn advance_clock(app: &App, req: &ApiRequest) -> ApiResponse {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Advance {
+        seconds: f64,
+    }
+    let advance: Advance = match req.json() {
+        Ok(a) => a,
+        Err(e) => return error(400, &e.0),
+    };
+    if !advance.seconds.is_finite() || advance.seconds < 0.0 {
+        return error(400, "seconds must be a non-negative number");
+    }
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    world.clock.advance((advance.seconds * 1000.0) as i64);
+    ApiResponse::json(200, clock_json(&req.namespace, &world.clock))
 }

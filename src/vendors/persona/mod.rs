@@ -3,17 +3,21 @@
 //! JSON:API bodies with kebab-case keys; errors `{"errors":[{"title","details"}]}`.
 
 mod hosted;
+pub mod webhooks;
+
+pub use webhooks::webhook_headers;
 
 use serde_json::json;
 
 use crate::app::App;
 use crate::config::Config;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::webhooks::AttemptInfo;
 
 /// Persona's data in one namespace.
 #[derive(Debug, Default)]
-pub struct State {}
+pub struct State {
+    pub webhooks: webhooks::Subscriptions,
+}
 
 impl State {
     pub fn new(_config: &Config) -> Self {
@@ -30,6 +34,7 @@ pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
             Ok(_) => error(501, "Not emulated yet", req),
             Err(e) => error(400, &e.0, req),
         },
+        (_, ["api", "v1", "webhooks", ..]) => webhooks::handle(app, req),
         ("GET", ["verify"] | ["widget"]) => hosted::page(app, req),
         ("POST", ["verify", ..] | ["widget", ..]) => hosted::submit(app, req),
         _ => super::no_route(super::Vendor::Persona, req),
@@ -55,12 +60,3 @@ pub fn error(status: u16, message: &str, _req: &ApiRequest) -> ApiResponse {
         json!({"errors": [{"title": title, "details": message}]}),
     )
 }
-
-pub fn webhook_headers(
-    _secrets: &[String],
-    _attempt: &AttemptInfo,
-    _body: &[u8],
-) -> Vec<(String, String)> {
-    Vec::new()
-}
-
