@@ -13,15 +13,24 @@ pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
             200,
             json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
         ),
-        ("GET", ["namespaces"]) => {
-            ApiResponse::json(200, json!({"namespaces": app.store.names()}))
-        }
+        ("GET", ["server"]) => ApiResponse::json(
+            200,
+            json!({
+                "requests_in_flight": app.requests_in_flight(),
+                "public_url": &*app.public_url,
+                "seed": app.config.seed,
+            }),
+        ),
+        ("GET", ["namespaces"]) => ApiResponse::json(200, json!({"namespaces": app.store.names()})),
         ("GET", ["requests"]) => requests(app, req),
         ("POST", ["reset"]) => reset(app, req),
         ("GET", ["webhooks"]) => webhooks(app, req),
         ("GET", ["clock"]) => clock(app, req),
         ("POST", ["clock", "advance"]) => advance_clock(app, req),
-        _ => error(404, &format!("No admin route for {} {}", req.method, req.path)),
+        _ => error(
+            404,
+            &format!("No admin route for {} {}", req.method, req.path),
+        ),
     }
 }
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use crate::config::{BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig};
+use crate::config::{
+    BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig,
+};
 use crate::vendors::Vendor;
 
 #[derive(Debug, Parser)]
@@ -74,15 +76,27 @@ pub struct Cli {
     pub webhook_retry_ms: u64,
 
     /// A Persona API key to accept. Repeatable; when none is given any non-empty key works.
-    #[arg(long = "persona-api-key", env = "VENDOR_SANDBOX_PERSONA_API_KEY", value_delimiter = ',')]
+    #[arg(
+        long = "persona-api-key",
+        env = "VENDOR_SANDBOX_PERSONA_API_KEY",
+        value_delimiter = ','
+    )]
     pub persona_api_keys: Vec<String>,
 
     /// Starting balance of each Bitmama partner wallet, in cents.
-    #[arg(long, env = "VENDOR_SANDBOX_BITMAMA_BALANCE_CENTS", default_value_t = 500_000)]
+    #[arg(
+        long,
+        env = "VENDOR_SANDBOX_BITMAMA_BALANCE_CENTS",
+        default_value_t = 500_000
+    )]
     pub bitmama_balance_cents: i64,
 
     /// KYC fee taken from the Bitmama partner wallet per new card user, in cents.
-    #[arg(long, env = "VENDOR_SANDBOX_BITMAMA_KYC_FEE_CENTS", default_value_t = 200)]
+    #[arg(
+        long,
+        env = "VENDOR_SANDBOX_BITMAMA_KYC_FEE_CENTS",
+        default_value_t = 200
+    )]
     pub bitmama_kyc_fee_cents: i64,
 
     /// Bitmama webhook naming: `legacy` (user.kyc.approved, ...) or `current` (user.kyc-event).
@@ -169,8 +183,14 @@ mod tests {
         let config = cli.config(3);
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.journal_size, 10_000);
-        assert_eq!(config.webhooks.targets, vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]);
-        assert_eq!(config.webhooks.secrets, vec![(Vendor::Bitmama, "whsec_x".to_string())]);
+        assert_eq!(
+            config.webhooks.targets,
+            vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]
+        );
+        assert_eq!(
+            config.webhooks.secrets,
+            vec![(Vendor::Bitmama, "whsec_x".to_string())]
+        );
         assert!(Cli::try_parse_from(["vendor-sandbox", "--webhook", "stripe=x"]).is_err());
     }
 }

@@ -72,7 +72,9 @@ impl ApiRequest {
     /// The body as JSON. An empty body is an error that says so.
     pub fn json_value(&self) -> Result<Value, JsonError> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(JsonError("Request body is empty; expected a JSON object".into()));
+            return Err(JsonError(
+                "Request body is empty; expected a JSON object".into(),
+            ));
         }
         serde_json::from_slice(&self.body)
             .map_err(|e| JsonError(format!("Request body is not valid JSON: {e}")))
@@ -163,7 +165,8 @@ fn percent_decode(input: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
+            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2]))
+            {
                 (Some(hi), Some(lo)) => {
                     out.push(hi << 4 | lo);
                     i += 2;
@@ -243,15 +246,16 @@ pub fn body_bytes(body: &ResponseBody) -> (Bytes, Option<&'static str>) {
             Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
             Some("application/json; charset=utf-8"),
         ),
-        ResponseBody::Html(html) => (
-            Bytes::from(html.clone()),
-            Some("text/html; charset=utf-8"),
-        ),
+        ResponseBody::Html(html) => (Bytes::from(html.clone()), Some("text/html; charset=utf-8")),
         ResponseBody::Empty => (Bytes::new(), None),
     }
 }
 
-pub fn into_hyper(response: &ApiResponse, bytes: Bytes, content_type: Option<&'static str>) -> Response<Full<Bytes>> {
+pub fn into_hyper(
+    response: &ApiResponse,
+    bytes: Bytes,
+    content_type: Option<&'static str>,
+) -> Response<Full<Bytes>> {
     let mut out = Response::new(Full::new(bytes));
     *out.status_mut() =
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -288,7 +292,10 @@ mod tests {
                 ("empty".to_string(), String::new()),
             ]
         );
-        assert_eq!(parse_query("bad=%zz%4"), vec![("bad".into(), "%zz%4".into())]);
+        assert_eq!(
+            parse_query("bad=%zz%4"),
+            vec![("bad".into(), "%zz%4".into())]
+        );
         assert_eq!(parse_query("x=%é%"), vec![("x".into(), "%é%".into())]);
     }
 

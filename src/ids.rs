@@ -78,7 +78,10 @@ mod tests {
         let mut a = IdGen::new(7, "default");
         let mut b = IdGen::new(7, "default");
         assert_eq!(a.persona("inq_"), b.persona("inq_"));
-        assert_ne!(IdGen::new(7, "other").hex(24), IdGen::new(7, "default").hex(24));
+        assert_ne!(
+            IdGen::new(7, "other").hex(24),
+            IdGen::new(7, "default").hex(24)
+        );
     }
 
     #[test]

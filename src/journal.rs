@@ -63,8 +63,14 @@ impl Filter {
         };
         path_ok
             && self.namespace.as_ref().is_none_or(|n| *n == e.namespace)
-            && self.vendor.as_ref().is_none_or(|v| v.eq_ignore_ascii_case(&e.vendor))
-            && self.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
+            && self
+                .vendor
+                .as_ref()
+                .is_none_or(|v| v.eq_ignore_ascii_case(&e.vendor))
+            && self
+                .method
+                .as_ref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
             && self.status.is_none_or(|s| s == e.status)
     }
 }
@@ -112,11 +118,19 @@ impl Journal {
     }
 
     pub fn count(&self, filter: &Filter) -> usize {
-        self.inner.lock().entries.iter().filter(|e| filter.matches(e)).count()
+        self.inner
+            .lock()
+            .entries
+            .iter()
+            .filter(|e| filter.matches(e))
+            .count()
     }
 
     pub fn clear_namespace(&self, namespace: &str) {
-        self.inner.lock().entries.retain(|e| e.namespace != namespace);
+        self.inner
+            .lock()
+            .entries
+            .retain(|e| e.namespace != namespace);
     }
 
     pub fn clear(&self) {
@@ -130,7 +144,11 @@ pub fn kept_headers(headers: &[(String, String)]) -> serde_json::Map<String, Val
         .iter()
         .filter(|(n, _)| KEPT_HEADERS.contains(&n.as_str()))
         .map(|(n, v)| {
-            let v = if n == "authorization" { mask(v) } else { v.clone() };
+            let v = if n == "authorization" {
+                mask(v)
+            } else {
+                v.clone()
+            };
             (n.clone(), Value::String(v))
         })
         .collect()
@@ -151,10 +169,10 @@ pub fn body_value(bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         return Value::Null;
     }
-    if bytes.len() <= MAX_KEPT_BODY {
-        if let Ok(v) = serde_json::from_slice(bytes) {
-            return v;
-        }
+    if bytes.len() <= MAX_KEPT_BODY
+        && let Ok(v) = serde_json::from_slice(bytes)
+    {
+        return v;
     }
     let cut = &bytes[..bytes.len().min(MAX_KEPT_BODY)];
     Value::String(String::from_utf8_lossy(cut).into_owned())

@@ -86,7 +86,11 @@ fn resolve_namespace(req: &mut ApiRequest) -> Result<(), String> {
     if let Some(rest) = req.path.strip_prefix("/ns/") {
         let (ns, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         name = Some(ns.to_string());
-        req.path = if tail.is_empty() { "/".to_string() } else { tail.to_string() };
+        req.path = if tail.is_empty() {
+            "/".to_string()
+        } else {
+            tail.to_string()
+        };
     }
     let name = name
         .or_else(|| req.header(NAMESPACE_HEADER).map(str::to_string))
@@ -97,7 +101,11 @@ fn resolve_namespace(req: &mut ApiRequest) -> Result<(), String> {
         })
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
     let valid = valid_namespace(&name);
-    req.namespace = if valid { name.clone() } else { DEFAULT_NAMESPACE.to_string() };
+    req.namespace = if valid {
+        name.clone()
+    } else {
+        DEFAULT_NAMESPACE.to_string()
+    };
     if valid {
         Ok(())
     } else {
@@ -125,13 +133,30 @@ mod tests {
 
     #[test]
     fn namespaces() {
-        assert_eq!(resolve("/api/v1/x", None), (Ok(()), "default".into(), "/api/v1/x".into()));
-        assert_eq!(resolve("/ns/t-1/api/v1/x", None), (Ok(()), "t-1".into(), "/api/v1/x".into()));
-        assert_eq!(resolve("/ns/a", Some("b")), (Ok(()), "a".into(), "/".into()));
+        assert_eq!(
+            resolve("/api/v1/x", None),
+            (Ok(()), "default".into(), "/api/v1/x".into())
+        );
+        assert_eq!(
+            resolve("/ns/t-1/api/v1/x", None),
+            (Ok(()), "t-1".into(), "/api/v1/x".into())
+        );
+        assert_eq!(
+            resolve("/ns/a", Some("b")),
+            (Ok(()), "a".into(), "/".into())
+        );
         assert_eq!(resolve("/x", Some("hdr_ns")).1, "hdr_ns");
         assert!(resolve("/x", Some("bad name")).0.is_err());
         assert!(resolve("/ns//x", None).0.is_err());
-        assert!(resolve(&format!("/ns/{}/x", "a".repeat(65)), None).0.is_err());
-        assert!(resolve(&format!("/ns/{}/x", "a".repeat(64)), None).0.is_ok());
+        assert!(
+            resolve(&format!("/ns/{}/x", "a".repeat(65)), None)
+                .0
+                .is_err()
+        );
+        assert!(
+            resolve(&format!("/ns/{}/x", "a".repeat(64)), None)
+                .0
+                .is_ok()
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
@@ -44,6 +45,7 @@ pub async fn run(
         store: store.clone(),
         public_url: public_url.into(),
         config: config.clone(),
+        in_flight: Default::default(),
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -109,8 +111,12 @@ pub async fn run(
     Ok(())
 }
 
-async fn serve(app: App, req: hyper::Request<Incoming>) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, Never> {
+async fn serve(
+    app: App,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, Never> {
     let started = Instant::now();
+    let _in_flight = InFlight::enter(&app.in_flight);
     let (mut request, body) = http::read_request(req, app.config.max_body_bytes).await;
     let (area, response) = router::route(&app, &mut request, body);
     let (bytes, content_type) = http::body_bytes(&response.body);
@@ -140,4 +146,20 @@ async fn serve(app: App, req: hyper::Request<Incoming>) -> Result<hyper::Respons
         });
     }
     Ok(http::into_hyper(&response, bytes, content_type))
+}
+
+/// Counts a request as in flight for as long as it lives, even if its future is dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }

@@ -148,7 +148,13 @@ impl Outbox {
 
     /// Queues `body` for `vendor`'s target. Returns the delivery id, or `None` when the vendor
     /// has no target in this namespace (nothing to deliver to).
-    pub fn enqueue(&mut self, vendor: Vendor, event: &str, body: &serde_json::Value, now: Millis) -> Option<String> {
+    pub fn enqueue(
+        &mut self,
+        vendor: Vendor,
+        event: &str,
+        body: &serde_json::Value,
+        now: Millis,
+    ) -> Option<String> {
         let target = self.targets.get(&vendor)?.clone();
         self.next_seq += 1;
         let id = format!("whd_{:06}", self.next_seq);
@@ -256,7 +262,10 @@ impl Outbox {
 /// Delay before retry number `retry` (1 for the first retry): doubling, capped.
 pub fn backoff(config: &WebhookConfig, retry: u32) -> Duration {
     let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(20));
-    config.base_delay.saturating_mul(factor).min(config.max_delay)
+    config
+        .base_delay
+        .saturating_mul(factor)
+        .min(config.max_delay)
 }
 
 /// Runs deliveries until `shutdown` turns true; then gives the ones in flight `grace` to
@@ -301,7 +310,11 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
         let Some(ns) = store.existing(&job.namespace) else {
             return;
         };
-        let Some(plan) = ns.lock().webhooks.plan(&job.delivery_id, config.max_attempts) else {
+        let Some(plan) = ns
+            .lock()
+            .webhooks
+            .plan(&job.delivery_id, config.max_attempts)
+        else {
             return;
         };
         let headers = vendors::webhook_headers(plan.vendor, &plan.secrets, &plan.info, &plan.body);
@@ -343,7 +356,9 @@ async fn post(url: &str, headers: Vec<(String, String)>, body: Bytes) -> Result<
             "only http:// targets can be delivered to (no TLS in the sandbox): {url}"
         ));
     }
-    let host = uri.host().ok_or_else(|| format!("URL has no host: {url}"))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("URL has no host: {url}"))?;
     let port = uri.port_u16().unwrap_or(80);
     let stream = TcpStream::connect((host.trim_matches(['[', ']']), port))
         .await
@@ -351,7 +366,11 @@ async fn post(url: &str, headers: Vec<(String, String)>, body: Bytes) -> Result<
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| format!("handshake: {e}"))?;
-    let authority = uri.authority().map(|a| a.as_str()).unwrap_or(host).to_string();
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str())
+        .unwrap_or(host)
+        .to_string();
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let mut request = hyper::Request::post(path)
         .header(hyper::header::HOST, authority)

@@ -58,9 +58,17 @@ impl Vendor {
             Some(Vendor::Bitmama)
         } else if under("/api/v1") || under("/verify") || under("/widget") {
             Some(Vendor::Persona)
-        } else if ["/api/withdraw", "/api/telemetry", "/api/tokenize", "/api/auth", "/api/merchant", "/merchant", "/coinflow"]
-            .into_iter()
-            .any(under)
+        } else if [
+            "/api/withdraw",
+            "/api/telemetry",
+            "/api/tokenize",
+            "/api/auth",
+            "/api/merchant",
+            "/merchant",
+            "/coinflow",
+        ]
+        .into_iter()
+        .any(under)
         {
             Some(Vendor::Coinflow)
         } else {

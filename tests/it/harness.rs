@@ -165,7 +165,9 @@ impl RequestBuilder {
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let request = request.body(Full::new(Bytes::from(self.body))).expect("request");
+        let request = request
+            .body(Full::new(Bytes::from(self.body)))
+            .expect("request");
         let response = sender.send_request(request).await.expect("response");
         let status = response.status().as_u16();
         let headers = response
@@ -173,7 +175,12 @@ impl RequestBuilder {
             .iter()
             .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         drop(sender);
         let _ = driver.await;
         TestResponse {
@@ -264,31 +271,50 @@ impl WebhookSink {
                 };
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                        let tx = tx.clone();
-                        async move {
-                            let path = req.uri().path().to_string();
-                            let headers = req
-                                .headers()
-                                .iter()
-                                .map(|(n, v)| {
-                                    (n.as_str().to_string(), v.to_str().unwrap_or("").to_string())
-                                })
-                                .collect();
-                            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                            let _ = tx.send(ReceivedWebhook { path, headers, body });
-                            let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
-                            *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
-                            Ok::<_, std::convert::Infallible>(response)
-                        }
-                    });
+                    let service =
+                        hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                            let tx = tx.clone();
+                            async move {
+                                let path = req.uri().path().to_string();
+                                let headers = req
+                                    .headers()
+                                    .iter()
+                                    .map(|(n, v)| {
+                                        (
+                                            n.as_str().to_string(),
+                                            v.to_str().unwrap_or("").to_string(),
+                                        )
+                                    })
+                                    .collect();
+                                let body = req
+                                    .into_body()
+                                    .collect()
+                                    .await
+                                    .map(|b| b.to_bytes())
+                                    .unwrap_or_default();
+                                let _ = tx.send(ReceivedWebhook {
+                                    path,
+                                    headers,
+                                    body,
+                                });
+                                let mut response =
+                                    hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
+                                *response.status_mut() =
+                                    hyper::StatusCode::from_u16(status).expect("status");
+                                Ok::<_, std::convert::Infallible>(response)
+                            }
+                        });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
             }
         });
-        Self { addr, received, task }
+        Self {
+            addr,
+            received,
+            task,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -304,7 +330,10 @@ impl WebhookSink {
     }
 
     /// Waits for the next webhook whose body has `"name"`-like `event` for which `pick` is true.
-    pub async fn next_matching(&mut self, pick: impl Fn(&ReceivedWebhook) -> bool) -> ReceivedWebhook {
+    pub async fn next_matching(
+        &mut self,
+        pick: impl Fn(&ReceivedWebhook) -> bool,
+    ) -> ReceivedWebhook {
         loop {
             let hook = self.next().await;
             if pick(&hook) {

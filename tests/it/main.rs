@@ -2,3 +2,4 @@
 
 mod harness;
 mod server;
+mod cli;

@@ -1,0 +1,223 @@
+//! The binary itself: start-up lines, a port in use, signals, log format, accept errors.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+
+use crate::harness::WAIT;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vendor-sandbox");
+
+/// A running binary; killed when dropped.
+struct Running {
+    child: Option<Child>,
+    base_url: String,
+    stdout_lines: Vec<String>,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Waits (at most [`WAIT`]) for the process to exit on its own.
+    fn exit_status(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("still running");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        rx.recv_timeout(WAIT)
+            .expect("exits within the wait")
+            .expect("wait")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn(command: &mut Command) -> Running {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn the binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, lines) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let stdout_lines: Vec<String> = (0..2)
+        .map(|_| lines.recv_timeout(WAIT).expect("start-up line"))
+        .collect();
+    let base_url = stdout_lines[0]
+        .strip_prefix("vendor-sandbox listening on ")
+        .unwrap_or_else(|| panic!("first line: {:?}", stdout_lines[0]))
+        .to_string();
+    Running {
+        child: Some(child),
+        base_url,
+        stdout_lines,
+        stderr: forward_lines(stderr),
+    }
+}
+
+fn forward_lines(stderr: ChildStderr) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn sandbox(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("VENDOR_SANDBOX_PORT");
+    command
+}
+
+/// A blocking GET over a fresh connection; returns the status line.
+fn get(base_url: &str, path: &str) -> String {
+    use std::io::Write;
+    let addr = base_url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn prints_the_bound_address_first_then_the_admin_url() {
+    let running = spawn(&mut sandbox(&["--port", "0", "--seed", "1"]));
+    let port: u16 = running
+        .base_url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{}", running.base_url));
+    assert_ne!(port, 0, "the real port is printed");
+    assert_eq!(
+        running.stdout_lines[1],
+        format!("admin: {}/__admin/", running.base_url)
+    );
+    assert_eq!(get(&running.base_url, "/__admin/health"), "HTTP/1.1 200 OK");
+}
+
+#[test]
+fn options_come_from_the_environment_too() {
+    let running = spawn(
+        sandbox(&[])
+            .env("VENDOR_SANDBOX_PORT", "0")
+            .env("VENDOR_SANDBOX_SEED", "99"),
+    );
+    assert_eq!(get(&running.base_url, "/__admin/health"), "HTTP/1.1 200 OK");
+    assert!(running.stdout_lines.len() == 2);
+}
+
+#[test]
+fn a_port_in_use_is_one_clear_line_and_a_failure_exit() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let output = sandbox(&["--port", &port]).output().expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains(&port) && lines[0].contains("--port"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_shuts_down_cleanly_with_exit_0() {
+    let mut running = spawn(&mut sandbox(&["--port", "0"]));
+    assert_eq!(get(&running.base_url, "/__admin/health"), "HTTP/1.1 200 OK");
+    let killed = Command::new("kill")
+        .args(["-TERM", &running.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = running.exit_status();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_request_fields() {
+    let running = spawn(&mut sandbox(&["--port", "0", "--log-format", "json"]));
+    assert_eq!(
+        get(&running.base_url, "/api/v1/nothing-here"),
+        "HTTP/1.1 404 Not Found"
+    );
+    let line = loop {
+        let line = running.stderr.recv_timeout(WAIT).expect("a log line");
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if event["path"] == "/api/v1/nothing-here" {
+            break event;
+        }
+    };
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["status"], 404);
+    assert_eq!(line["namespace"], "default");
+    assert!(line["duration_ms"].is_number());
+}
+
+/// With a tiny file-descriptor limit, connections beyond it make `accept` fail (EMFILE); the
+/// server logs that and keeps serving once descriptors are free again.
+#[cfg(unix)]
+#[test]
+fn accept_errors_are_logged_and_survived() {
+    let running = spawn(
+        Command::new("sh")
+            .args(["-c", "ulimit -n 40 && exec \"$0\" --port 0", BIN])
+            .env_remove("RUST_LOG"),
+    );
+    let addr = running.base_url.trim_start_matches("http://").to_string();
+    let hogs: Vec<std::net::TcpStream> = (0..60)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    let warned = loop {
+        let line = running
+            .stderr
+            .recv_timeout(WAIT)
+            .expect("an accept warning");
+        if line.contains("accept failed") {
+            break line;
+        }
+    };
+    assert!(warned.contains("retrying"), "{warned}");
+    drop(hogs);
+    assert_eq!(get(&running.base_url, "/__admin/health"), "HTTP/1.1 200 OK");
+}

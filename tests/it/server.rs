@@ -1,0 +1,584 @@
+//! Foundation: limits, envelopes, namespaces, journal, reset, shutdown, determinism.
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::harness::{TestServer, WAIT};
+
+/// One authenticated, otherwise empty request to a JSON route of each vendor.
+fn vendor_posts(
+    server: &TestServer,
+    body: &[u8],
+) -> Vec<(&'static str, crate::harness::RequestBuilder)> {
+    vec![
+        (
+            "persona",
+            server
+                .post("/api/v1/inquiries")
+                .header("authorization", "Bearer persona_sandbox_test")
+                .header("content-type", "application/json")
+                .body(body.to_vec()),
+        ),
+        (
+            "coinflow",
+            server
+                .post("/api/withdraw/kyc/share-token")
+                .header("authorization", "merchant-key")
+                .header("x-coinflow-auth-user-id", "user-1")
+                .header("content-type", "application/json")
+                .body(body.to_vec()),
+        ),
+        (
+            "bitmama",
+            server
+                .post("/api/v2/partner/card/users")
+                .header("authorization", "Bearer sk_staging_test")
+                .header("idempotency-key", "5b8f3c1e-0000-4000-8000-000000000001")
+                .header("content-type", "application/json")
+                .body(body.to_vec()),
+        ),
+    ]
+}
+
+/// Asserts `body` is `vendor`'s error envelope and returns its human message.
+#[track_caller]
+fn envelope_message(vendor: &str, status: u16, body: &Value) -> String {
+    match vendor {
+        "persona" => {
+            let error = &body["errors"][0];
+            assert!(error["title"].is_string(), "persona envelope: {body}");
+            error["details"].as_str().unwrap_or_default().to_string()
+        }
+        "coinflow" => {
+            assert_eq!(body["statusCode"], status, "coinflow envelope: {body}");
+            assert!(
+                body["timestamp"].is_string()
+                    && body["path"].is_string()
+                    && body["method"].is_string()
+            );
+            match &body["message"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        }
+        "bitmama" => {
+            assert_eq!(body["status"], "error", "bitmama envelope: {body}");
+            assert!(body["message"].is_string());
+            body["data"]["error"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+        _ => {
+            assert_eq!(body["error"]["status"], status, "admin envelope: {body}");
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_in_each_vendor_envelope() {
+    let server = TestServer::start_with(|c| c.max_body_bytes = 1024).await;
+    let big = vec![b'x'; 4096];
+    for (vendor, request) in vendor_posts(&server, &big) {
+        let response = request.send().await;
+        assert_eq!(response.status, 413, "{vendor}: {}", response.text());
+        let message = envelope_message(vendor, 413, &response.json());
+        assert!(message.contains("1024"), "{vendor}: {message}");
+    }
+    // A chunked body (no Content-Length) is cut off at the limit too.
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let mut raw = b"POST /api/v1/inquiries HTTP/1.1\r\nhost: x\r\nauthorization: Bearer k\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..4 {
+        raw.extend_from_slice(b"200\r\n");
+        raw.extend_from_slice(&[b'y'; 0x200]);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    stream.write_all(&raw).await.expect("write");
+    let head = read_head(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+}
+
+#[tokio::test]
+async fn malformed_json_gets_a_4xx_in_each_vendor_envelope() {
+    let server = TestServer::start().await;
+    for body in [&b"{not json"[..], b"", b"[1,2"] {
+        for (vendor, request) in vendor_posts(&server, body) {
+            let response = request.send().await;
+            assert!(
+                (400..500).contains(&response.status),
+                "{vendor} answered {} to {:?}",
+                response.status,
+                String::from_utf8_lossy(body)
+            );
+            let message = envelope_message(vendor, response.status, &response.json());
+            assert!(
+                !message.is_empty(),
+                "{vendor}: the error says what is wrong"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_get_404_naming_method_and_path_in_the_owners_envelope() {
+    let server = TestServer::start().await;
+    let cases = [
+        ("persona", "GET", "/api/v1/no-such-thing"),
+        ("coinflow", "DELETE", "/api/withdraw/nothing/here"),
+        ("bitmama", "GET", "/api/v2/partner/nothing"),
+        ("none", "PUT", "/definitely/not/a/route"),
+        ("admin", "GET", "/__admin/nope"),
+    ];
+    for (vendor, method, path) in cases {
+        let response = server
+            .request(method, path)
+            .header("authorization", "Bearer sk_staging_x")
+            .header("x-coinflow-auth-user-id", "u")
+            .send()
+            .await;
+        assert_eq!(response.status, 404, "{method} {path}");
+        let message = envelope_message(vendor, 404, &response.json());
+        assert!(
+            message.contains(method) && message.contains(path),
+            "{method} {path}: {message}"
+        );
+    }
+}
+
+async fn clock_offset(server: &TestServer, path: &str, namespace: Option<&str>) -> f64 {
+    let mut request = server.get(path);
+    if let Some(ns) = namespace {
+        request = request.header("x-sandbox-namespace", ns);
+    }
+    let response = request.send().await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["offset_seconds"].as_f64().expect("offset")
+}
+
+#[tokio::test]
+async fn namespaces_are_isolated_by_header_and_by_prefix() {
+    let server = TestServer::start().await;
+    let advanced = server
+        .post("/__admin/clock/advance")
+        .header("x-sandbox-namespace", "team-a")
+        .json(&json!({"seconds": 60}))
+        .send()
+        .await;
+    assert_eq!(advanced.status, 200, "{}", advanced.text());
+    let prefixed = server
+        .post("/ns/team_b/__admin/clock/advance")
+        .json(&json!({"seconds": 5}))
+        .send()
+        .await;
+    assert_eq!(prefixed.json()["namespace"], "team_b");
+
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("team-a")).await,
+        60.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/ns/team-a/__admin/clock", None).await,
+        60.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock?namespace=team-a", None).await,
+        60.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("team_b")).await,
+        5.0
+    );
+    assert_eq!(clock_offset(&server, "/__admin/clock", None).await, 0.0);
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("other")).await,
+        0.0
+    );
+
+    // Vendor requests land in the namespace they name, as the journal shows.
+    server
+        .get("/ns/team-a/api/v1/nothing")
+        .header("authorization", "Bearer k")
+        .send()
+        .await;
+    server
+        .get("/api/v1/nothing")
+        .header("authorization", "Bearer k")
+        .header("x-sandbox-namespace", "team_b")
+        .send()
+        .await;
+    let journal = server.get("/__admin/requests").send().await.json();
+    let seen: Vec<(String, String)> = journal["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| {
+            (
+                r["namespace"].as_str().unwrap_or_default().to_string(),
+                r["path"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("team_b".to_string(), "/api/v1/nothing".to_string()),
+            ("team-a".to_string(), "/api/v1/nothing".to_string()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn invalid_namespaces_get_400() {
+    let server = TestServer::start().await;
+    let long = "n".repeat(65);
+    let cases = [
+        (
+            "admin",
+            server
+                .get("/__admin/clock")
+                .header("x-sandbox-namespace", "has space"),
+        ),
+        ("admin", server.get(&format!("/ns/{long}/__admin/clock"))),
+        ("admin", server.get("/ns/bad.dot/__admin/health")),
+        (
+            "persona",
+            server
+                .get("/ns/bad!/api/v1/inquiries")
+                .header("authorization", "Bearer k"),
+        ),
+        (
+            "bitmama",
+            server
+                .get("/api/v1/partner/wallet")
+                .header("x-sandbox-namespace", "a/b"),
+        ),
+    ];
+    for (area, request) in cases {
+        let response = request.send().await;
+        assert_eq!(response.status, 400, "{area}: {}", response.text());
+        let message = envelope_message(area, 400, &response.json());
+        assert!(message.contains("namespace"), "{message}");
+    }
+    let ok = server
+        .get(&format!("/ns/{}/__admin/clock", "n".repeat(64)))
+        .send()
+        .await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn journal_is_newest_first_filtered_and_bounded() {
+    let server = TestServer::start_with(|c| c.journal_size = 3).await;
+    for path in [
+        "/api/v1/one",
+        "/api/withdraw/two",
+        "/api/v2/partner/three",
+        "/api/v1/four",
+    ] {
+        server
+            .get(path)
+            .header("authorization", "Bearer k")
+            .send()
+            .await;
+    }
+    server
+        .post("/api/v1/five")
+        .header("authorization", "Bearer k")
+        .header("x-sandbox-namespace", "other")
+        .send()
+        .await;
+    let all = server.get("/__admin/requests").send().await.json();
+    let paths: Vec<&str> = all["requests"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["path"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/api/v1/five", "/api/v1/four", "/api/v2/partner/three"]
+    );
+    let entry = &all["requests"][0];
+    for field in [
+        "time",
+        "namespace",
+        "vendor",
+        "method",
+        "path",
+        "query",
+        "headers",
+        "request_body",
+        "status",
+        "response_body",
+        "duration_ms",
+    ] {
+        assert!(
+            !entry[field].is_null() || field == "request_body",
+            "entry has {field}: {entry}"
+        );
+    }
+    assert_eq!(entry["headers"]["authorization"], "…", "secrets are masked");
+
+    let count = |query: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .get(&format!("/__admin/requests?{query}"))
+                .send()
+                .await
+                .json()["requests"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(usize::MAX)
+        }
+    };
+    assert_eq!(count("vendor=persona").await, 2);
+    assert_eq!(count("vendor=bitmama").await, 1);
+    assert_eq!(count("method=POST").await, 1);
+    assert_eq!(count("namespace=other").await, 1);
+    assert_eq!(count("namespace=default&vendor=persona").await, 1);
+    assert_eq!(count("path=/api/v1/four").await, 1);
+    assert_eq!(count("path=/api/v1*").await, 2);
+    assert_eq!(count("status=404").await, 3);
+    assert_eq!(count("status=200").await, 0);
+    assert_eq!(count("limit=1").await, 1);
+    let bad = server.get("/__admin/requests?limit=many").send().await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limit")
+    );
+}
+
+#[tokio::test]
+async fn reset_clears_one_namespace_or_all() {
+    let server = TestServer::start().await;
+    for ns in ["a", "b", "c"] {
+        server
+            .post("/__admin/clock/advance")
+            .header("x-sandbox-namespace", ns)
+            .json(&json!({"seconds": 10}))
+            .send()
+            .await;
+        server
+            .get("/api/v1/x")
+            .header("authorization", "Bearer k")
+            .header("x-sandbox-namespace", ns)
+            .send()
+            .await;
+    }
+    let reset = server.post("/__admin/reset?namespace=a").send().await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("a")).await,
+        0.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("b")).await,
+        10.0
+    );
+    let journal = server.get("/__admin/requests").send().await.json();
+    assert_eq!(journal["requests"].as_array().map(Vec::len), Some(2));
+
+    server
+        .post("/__admin/reset")
+        .header("x-sandbox-namespace", "b")
+        .send()
+        .await;
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("b")).await,
+        0.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("c")).await,
+        10.0
+    );
+
+    server.post("/__admin/reset?all=true").send().await;
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("c")).await,
+        0.0
+    );
+    let journal = server.get("/__admin/requests").send().await.json();
+    assert_eq!(journal["requests"], json!([]));
+}
+
+#[tokio::test]
+async fn health_and_admin_errors_are_json() {
+    let server = TestServer::start().await;
+    let health = server.get("/__admin/health").send().await;
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        health.json(),
+        json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})
+    );
+    let bad = server
+        .post("/__admin/clock/advance")
+        .body("nope")
+        .send()
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/json")
+    );
+    assert!(
+        bad.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("JSON")
+    );
+}
+
+async fn read_head(stream: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let n = stream.read(&mut chunk).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_string)
+                    })
+                    .and_then(|l| l.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + length {
+                    break;
+                }
+            }
+        }
+    })
+    .await
+    .expect("answer within the wait");
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[tokio::test]
+async fn keep_alive_serves_several_requests_on_one_connection() {
+    let server = TestServer::start().await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    for _ in 0..3 {
+        stream
+            .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .expect("write");
+        let answer = read_head(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let server =
+        TestServer::start_with(|c| c.header_read_timeout = std::time::Duration::from_millis(200))
+            .await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    stream
+        .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(WAIT, stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server closes the connection");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn graceful_shutdown_lets_a_request_in_flight_finish() {
+    let mut server = TestServer::start().await;
+    let addr = server.addr;
+    let body = br#"{"seconds": 1}"#;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST /__admin/clock/advance HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&body[..5]).await.expect("half the body");
+    // Wait until the server is handling it (this status request counts itself too).
+    crate::harness::eventually(|| async {
+        let stats = server_status(addr).await;
+        (stats["requests_in_flight"] == 2).then_some(())
+    })
+    .await;
+
+    server.signal_stop();
+    // Once the listener is closed, shutdown is under way.
+    crate::harness::eventually(|| async { TcpStream::connect(addr).await.is_err().then_some(()) })
+        .await;
+
+    stream
+        .write_all(&body[5..])
+        .await
+        .expect("rest of the body");
+    let answer = read_head(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("offset_seconds"), "{answer}");
+    server.finished().await;
+}
+
+async fn server_status(addr: std::net::SocketAddr) -> Value {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(b"GET /__admin/server HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let answer = read_head(&mut stream).await;
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+async fn request_ids(seed: u64) -> Vec<String> {
+    let server = TestServer::start_with(|c| c.seed = seed).await;
+    let mut ids = Vec::new();
+    for ns in ["default", "other", "default"] {
+        let response = server
+            .get("/api/v1/inquiries/inq_missing")
+            .header("authorization", "Bearer k")
+            .header("x-sandbox-namespace", ns)
+            .send()
+            .await;
+        ids.push(
+            response
+                .header("request-id")
+                .expect("Request-Id")
+                .to_string(),
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn ids_are_deterministic_for_a_seed() {
+    let first = request_ids(7).await;
+    assert!(
+        first
+            .iter()
+            .all(|id| id.starts_with("req_") && id.len() == 28),
+        "{first:?}"
+    );
+    assert_eq!(first, request_ids(7).await);
+    assert_ne!(first, request_ids(8).await);
+}
