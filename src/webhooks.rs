@@ -146,8 +146,8 @@ impl Outbox {
         self.targets.remove(&vendor);
     }
 
-    /// Queues `body` for `vendor`'s target. Returns the delivery id, or `None` when the vendor
-    /// has no target in this namespace (nothing to deliver to).
+    /// Queues `body` for `vendor`'s target in this namespace. Returns the delivery id, or `None`
+    /// when the vendor has no target here (nothing to deliver to).
     pub fn enqueue(
         &mut self,
         vendor: Vendor,
@@ -156,6 +156,19 @@ impl Outbox {
         now: Millis,
     ) -> Option<String> {
         let target = self.targets.get(&vendor)?.clone();
+        Some(self.enqueue_to(target, vendor, event, body, now))
+    }
+
+    /// Queues `body` for an explicit `target`: for vendors whose targets are finer-grained than
+    /// a namespace (Bitmama's are per partner).
+    pub fn enqueue_to(
+        &mut self,
+        target: Target,
+        vendor: Vendor,
+        event: &str,
+        body: &serde_json::Value,
+        now: Millis,
+    ) -> String {
         self.next_seq += 1;
         let id = format!("whd_{:06}", self.next_seq);
         if self.deliveries.len() >= OUTBOX_CAPACITY {
@@ -180,7 +193,7 @@ impl Outbox {
             first_attempt_unix: None,
         });
         self.wake(&id);
-        Some(id)
+        id
     }
 
     /// Sends a delivery again from its first attempt (admin redeliver).

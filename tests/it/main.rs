@@ -3,3 +3,8 @@
 mod harness;
 mod server;
 mod cli;
+mod persona;
+mod openapi;
+mod persona_hosted;
+mod persona_schema;
+mod persona_webhooks;

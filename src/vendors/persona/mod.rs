@@ -1,45 +1,247 @@
 //! Persona: inquiries, the hosted verification flow, Connect share tokens, signed webhooks.
 //!
-//! JSON:API bodies with kebab-case keys; errors `{"errors":[{"title","details"}]}`.
+//! JSON:API bodies with kebab-case keys (`Key-Inflection` recases them); errors
+//! `{"errors":[{"title","details"}]}`. This file is the route table, authentication and the
+//! envelope; the state machine is in `lifecycle`, the resources in their own files.
 
+mod events;
 mod hosted;
+mod inflection;
+mod inquiries;
+mod lifecycle;
+mod model;
+mod render;
+mod request;
+mod share_tokens;
+#[cfg(test)]
+mod tests;
 pub mod webhooks;
 
+pub use lifecycle::{
+    INQUIRY_EXPIRY_SECONDS, TransitionError, check_transition, create_inquiry, hosted_url, settle,
+    transition, transition_through,
+};
+pub use model::{
+    Event, Inquiry, InquiryStatus, NewInquiry, ShareToken, ShareTokenStatus, State, Verification,
+};
+pub use share_tokens::{
+    REDEMPTION_SECONDS, RedeemError, SHARE_TOKEN_TTL_SECONDS, create_share_token,
+    redeem_share_token, share_token_now,
+};
 pub use webhooks::webhook_headers;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::config::Config;
-use crate::http::{ApiRequest, ApiResponse};
-
-/// Persona's data in one namespace.
-#[derive(Debug, Default)]
-pub struct State {
-    pub webhooks: webhooks::Subscriptions,
-}
-
-impl State {
-    pub fn new(_config: &Config) -> Self {
-        Self::default()
-    }
-}
+use crate::http::{ApiRequest, ApiResponse, ResponseBody, percent_encode};
+use crate::store::World;
+use inflection::Inflection;
 
 pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     let request_id = ns.lock().ids.persona("req_");
     let segments = req.segments();
     let response = match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "v1", "inquiries"]) => match req.json_value() {
-            Ok(_) => error(501, "Not emulated yet", req),
-            Err(e) => error(400, &e.0, req),
-        },
-        (_, ["api", "v1", "webhooks", ..]) => webhooks::handle(app, req),
+        (_, ["api", "v1", rest @ ..]) => api(app, req, rest),
         ("GET", ["verify"] | ["widget"]) => hosted::page(app, req),
         ("POST", ["verify", ..] | ["widget", ..]) => hosted::submit(app, req),
         _ => super::no_route(super::Vendor::Persona, req),
     };
     response.with_header("request-id", request_id)
+}
+
+/// Everything under `/api/v1`: authenticated, and recased per `Key-Inflection`.
+fn api(app: &App, req: &ApiRequest, path: &[&str]) -> ApiResponse {
+    let inflection = match Inflection::parse(req.header("key-inflection")) {
+        Ok(i) => i,
+        Err(message) => return error(400, &message, req),
+    };
+    if let Err(response) = authenticate(app, req) {
+        return response;
+    }
+    let mut response = match path {
+        // The webhooks part locks the world itself.
+        ["webhooks", ..] => webhooks::handle(app, req),
+        _ => {
+            let ns = app.store.namespace(&req.namespace);
+            let mut world = ns.lock();
+            lifecycle::settle(app, &mut world);
+            let ctx = Ctx { app, req };
+            route(&ctx, &mut world, path)
+        }
+    };
+    if let ResponseBody::Json(body) = &mut response.body {
+        *body = inflection.apply(std::mem::take(body));
+    }
+    response
+}
+
+/// The `/api/v1` route table (the path below `/api/v1`).
+fn route(ctx: &Ctx, world: &mut World, path: &[&str]) -> ApiResponse {
+    match (ctx.req.method.as_str(), path) {
+        ("POST", ["inquiries"]) => inquiries::create(ctx, world),
+        ("GET", ["inquiries"]) => inquiries::list(ctx, world),
+        ("GET", ["inquiries", id]) => inquiries::retrieve(ctx, world, id),
+        ("POST", ["inquiries", id, "approve"]) => {
+            inquiries::decide(ctx, world, id, InquiryStatus::Approved)
+        }
+        ("POST", ["inquiries", id, "decline"]) => {
+            inquiries::decide(ctx, world, id, InquiryStatus::Declined)
+        }
+        ("POST", ["inquiries", id, "expire"]) => {
+            inquiries::decide(ctx, world, id, InquiryStatus::Expired)
+        }
+        ("POST", ["inquiries", id, "resume"]) => inquiries::resume(ctx, world, id),
+        ("POST", ["inquiries", id, "perform-simulate-actions"]) => {
+            inquiries::simulate(ctx, world, id)
+        }
+        ("GET", ["events"]) => events::list(ctx, world),
+        ("GET", ["events", id]) => events::retrieve(ctx, world, id),
+        ("POST", ["connect", "share-tokens"]) => share_tokens::create(ctx, world),
+        ("GET", ["connect", "share-tokens"]) => share_tokens::list(ctx, world),
+        ("GET", ["connect", "share-tokens", id]) => share_tokens::retrieve(ctx, world, id),
+        ("POST", ["connect", "share-tokens", id, "expire"]) => share_tokens::expire(ctx, world, id),
+        ("POST", ["connect", "share-tokens", id, "redeem"]) => share_tokens::redeem(ctx, world, id),
+        _ => super::no_route(super::Vendor::Persona, ctx.req),
+    }
+}
+
+/// `Authorization: Bearer <key>`: any non-empty key, or one of `--persona-api-key` when given.
+fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
+    let key = req
+        .header("authorization")
+        .and_then(|h| {
+            let (scheme, key) = h.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+        })
+        .filter(|key| !key.is_empty());
+    let Some(key) = key else {
+        return Err(error(
+            401,
+            "Send the API key as `Authorization: Bearer <api key>`",
+            req,
+        ));
+    };
+    let allowed = &app.config.persona.api_keys;
+    if !allowed.is_empty() && !allowed.iter().any(|k| k == key) {
+        return Err(errors(
+            401,
+            "Token is invalid",
+            "The API key is not one of the keys this sandbox accepts (--persona-api-key)",
+        ));
+    }
+    Ok(())
+}
+
+/// What a resource handler needs besides the world.
+pub(crate) struct Ctx<'a> {
+    pub app: &'a App,
+    pub req: &'a ApiRequest,
+}
+
+impl Ctx<'_> {
+    pub fn ok(&self, status: u16, body: Value) -> ApiResponse {
+        ApiResponse::json(status, body)
+    }
+
+    pub fn error(&self, status: u16, message: &str) -> ApiResponse {
+        error(status, message, self.req)
+    }
+
+    /// Persona's 404: `{"errors":[{"title":"Record not found"}]}`, details saying which path.
+    pub fn not_found(&self) -> ApiResponse {
+        errors(
+            404,
+            "Record not found",
+            &format!("No record matches {}", self.req.path),
+        )
+    }
+
+    /// A 422 whose `source.pointer` names the offending part of the body.
+    pub fn unprocessable(&self, message: &str, pointer: &str) -> ApiResponse {
+        ApiResponse::json(
+            422,
+            json!({"errors": [{
+                "title": "Unprocessable entity",
+                "details": message,
+                "source": {"pointer": pointer},
+            }]}),
+        )
+    }
+}
+
+/// Default and largest `page[size]`.
+const PAGE_SIZE_DEFAULT: usize = 10;
+const PAGE_SIZE_MAX: usize = 100;
+
+/// One page of `items` (already filtered and in list order) by Persona's cursor parameters,
+/// and its `links` with `prev`/`next` (null at either end). Cursors are object ids.
+fn page<'i, T>(
+    ctx: &Ctx,
+    items: &'i [T],
+    id_of: impl Fn(&T) -> &str,
+    path: &str,
+) -> Result<(&'i [T], Value), ApiResponse> {
+    let size = match ctx.req.query_param("page[size]") {
+        None => PAGE_SIZE_DEFAULT,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if (1..=PAGE_SIZE_MAX).contains(&n) => n,
+            _ => {
+                return Err(ctx.error(
+                    400,
+                    &format!("page[size] must be an integer from 1 to {PAGE_SIZE_MAX}, got {s:?}"),
+                ));
+            }
+        },
+    };
+    let position = |param: &str| -> Result<Option<usize>, ApiResponse> {
+        match ctx.req.query_param(param) {
+            None | Some("") => Ok(None),
+            Some(cursor) => items
+                .iter()
+                .position(|item| id_of(item) == cursor)
+                .map(Some)
+                .ok_or_else(|| {
+                    ctx.error(
+                        400,
+                        &format!("{param} {cursor:?} is not an id in this list"),
+                    )
+                }),
+        }
+    };
+    let (start, end) = match (position("page[after]")?, position("page[before]")?) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.error(400, "Send page[after] or page[before], not both"));
+        }
+        (Some(after), None) => (after + 1, (after + 1 + size).min(items.len())),
+        (None, Some(before)) => (before.saturating_sub(size), before),
+        (None, None) => (0, size.min(items.len())),
+    };
+    let slice = &items[start..end];
+    // Other parameters (filters, page size) carry over into the links.
+    let rest: String = ctx
+        .req
+        .query
+        .iter()
+        .filter(|(k, _)| k != "page[after]" && k != "page[before]")
+        .map(|(k, v)| format!("&{}={}", percent_encode(k), percent_encode(v)))
+        .collect();
+    let link = |param: &str, id: &str| {
+        json!(format!(
+            "{path}?{}={}{rest}",
+            percent_encode(param),
+            percent_encode(id)
+        ))
+    };
+    let next = match slice.last() {
+        Some(last) if end < items.len() => link("page[after]", id_of(last)),
+        _ => Value::Null,
+    };
+    let prev = match slice.first() {
+        Some(first) if start > 0 => link("page[before]", id_of(first)),
+        _ => Value::Null,
+    };
+    Ok((slice, json!({"prev": prev, "next": next})))
 }
 
 /// Persona's error envelope. Note the key is `details`, not JSON:API's `detail`.
@@ -55,8 +257,12 @@ pub fn error(status: u16, message: &str, _req: &ApiRequest) -> ApiResponse {
         429 => "Rate limit exceeded",
         _ => "Internal Server Error",
     };
+    errors(status, title, message)
+}
+
+fn errors(status: u16, title: &str, details: &str) -> ApiResponse {
     ApiResponse::json(
         status,
-        json!({"errors": [{"title": title, "details": message}]}),
+        json!({"errors": [{"title": title, "details": details}]}),
     )
 }

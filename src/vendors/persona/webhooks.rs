@@ -1,36 +1,370 @@
 //! Persona's outgoing webhooks: the `/api/v1/webhooks` endpoints (target, enabled events,
 //! secret rotation), the `Persona-Signature` header, and handing events to the outbox.
+//!
+//! The outbox keeps one Persona target per namespace. A webhook created through the API becomes
+//! that target; with several, the one enabled last wins. Without an enabled API webhook the
+//! target is whatever `--webhook persona=URL` / `--webhook-secret persona=…` configured, and
+//! every event goes there. Secrets expire in sandbox time, so advancing the namespace clock ends
+//! the overlap window of a rotation.
 
-use serde_json::Value;
+mod change;
+mod subscriptions;
 
+use serde_json::{Value, json};
+
+use change::WebhookChange;
+pub use subscriptions::Subscriptions;
+use subscriptions::{Webhook, WebhookStatus};
+
+use super::inflection::Inflection;
 use crate::app::App;
+use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
-use crate::vendors::Vendor;
-use crate::webhooks::AttemptInfo;
+use crate::vendors::{Vendor, hmac_sha256_hex};
+use crate::webhooks::{AttemptInfo, Target};
 
-/// Persona webhook settings of one namespace beyond the outbox target.
-#[derive(Debug, Default)]
-pub struct Subscriptions {}
-
-/// `/api/v1/webhooks...` routes.
-pub fn handle(_app: &App, req: &ApiRequest) -> ApiResponse {
-    super::error(404, "Webhooks API not emulated yet", req)
+/// `/api/v1/webhooks...` routes. Authentication and the `Request-Id` header are the caller's.
+pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
+    let segments = req.segments();
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let world = &mut *world;
+    // The route table sends only `/api/v1/webhooks...` here; what follows that is ours.
+    let rest = segments.get(3..).unwrap_or_default();
+    match (req.method.as_str(), rest) {
+        ("GET", []) => list(world, req),
+        ("POST", []) => create(app, world, req),
+        ("GET", [id]) => match world.persona.webhooks.get(id) {
+            Some(hook) => document(200, hook, world.clock.now_ms(), true),
+            None => not_found(req, id),
+        },
+        ("PATCH", [id]) => update(app, world, req, id),
+        ("POST", [id, "enable"]) => set_status(app, world, req, id, WebhookStatus::Enabled),
+        ("POST", [id, "disable"]) => set_status(app, world, req, id, WebhookStatus::Disabled),
+        ("POST", [id, "archive"]) => set_status(app, world, req, id, WebhookStatus::Archived),
+        ("POST", [id, "rotate-secret"]) => rotate_secret(app, world, req, id),
+        _ => crate::vendors::no_route(Vendor::Persona, req),
+    }
 }
 
-/// Hands one Persona event (the full `{"data":{"type":"event",...}}` envelope) to the outbox.
+fn not_found(req: &ApiRequest, id: &str) -> ApiResponse {
+    super::error(404, &format!("Webhook {id} not found"), req)
+}
+
+/// `{"data": <webhook>, "included": []}`; `with_secret` for the endpoints whose spec response is
+/// `webhook-with-secret` (create, retrieve, rotate).
+fn document(status: u16, hook: &Webhook, now: Millis, with_secret: bool) -> ApiResponse {
+    ApiResponse::json(
+        status,
+        json!({"data": hook.render(now, with_secret), "included": []}),
+    )
+}
+
+/// `GET /api/v1/webhooks`: every webhook of the namespace, oldest first, in one page.
+fn list(world: &World, _req: &ApiRequest) -> ApiResponse {
+    let now = world.clock.now_ms();
+    let data: Vec<Value> = world
+        .persona
+        .webhooks
+        .all()
+        .iter()
+        .map(|hook| hook.render(now, false))
+        .collect();
+    ApiResponse::json(
+        200,
+        json!({"data": data, "links": {"prev": null, "next": null}}),
+    )
+}
+
+/// `POST /api/v1/webhooks`: `url` and `enabled-events` required; answers 201 with the secret.
+fn create(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
+    let change = match WebhookChange::parse(req, true) {
+        Ok(change) => change,
+        Err((status, message)) => return super::error(status, &message, req),
+    };
+    let now = world.clock.now_ms();
+    let id = world.ids.persona("wbh_");
+    let secret = new_secret(world);
+    let hook = Webhook::new(id, secret, change, now);
+    let response = document(201, &hook, now, true);
+    world.persona.webhooks.insert(hook);
+    sync_target(app, world);
+    response
+}
+
+/// `PATCH /api/v1/webhooks/{id}`: changes the attributes given; nothing is required.
+fn update(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
+    if world.persona.webhooks.get(id).is_none() {
+        return not_found(req, id);
+    }
+    let change = match WebhookChange::parse(req, false) {
+        Ok(change) => change,
+        Err((status, message)) => return super::error(status, &message, req),
+    };
+    let now = world.clock.now_ms();
+    let Some(hook) = world.persona.webhooks.get_mut(id) else {
+        return not_found(req, id);
+    };
+    if hook.status == WebhookStatus::Archived {
+        return super::error(
+            422,
+            &format!("Webhook {id} is archived and cannot be changed"),
+            req,
+        );
+    }
+    hook.apply(change);
+    let response = document(200, hook, now, false);
+    sync_target(app, world);
+    response
+}
+
+fn set_status(
+    app: &App,
+    world: &mut World,
+    req: &ApiRequest,
+    id: &str,
+    to: WebhookStatus,
+) -> ApiResponse {
+    let now = world.clock.now_ms();
+    let Some(hook) = world.persona.webhooks.get(id) else {
+        return not_found(req, id);
+    };
+    if hook.status == WebhookStatus::Archived && to != WebhookStatus::Archived {
+        return super::error(
+            422,
+            &format!("Webhook {id} is archived; an archived webhook cannot be enabled or disabled"),
+            req,
+        );
+    }
+    let hook = world.persona.webhooks.set_status(id, to);
+    let response = match hook {
+        Some(hook) => document(200, hook, now, false),
+        None => return not_found(req, id),
+    };
+    sync_target(app, world);
+    response
+}
+
+/// `POST /api/v1/webhooks/{id}/rotate-secret` with optional `{"meta":{"expires-in-seconds":N}}`:
+/// a new secret signs from now on; the current one keeps signing too for N more seconds of
+/// sandbox time (0, the default, retires it at once).
+fn rotate_secret(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
+    let expires_in = match parse_rotation(req) {
+        Ok(seconds) => seconds,
+        Err((status, message)) => return super::error(status, &message, req),
+    };
+    match world.persona.webhooks.get(id) {
+        None => return not_found(req, id),
+        Some(hook) if hook.status == WebhookStatus::Archived => {
+            return super::error(
+                422,
+                &format!("Webhook {id} is archived; its secret cannot be rotated"),
+                req,
+            );
+        }
+        Some(_) => {}
+    }
+    let now = world.clock.now_ms();
+    let secret = new_secret(world);
+    let Some(hook) = world.persona.webhooks.get_mut(id) else {
+        return not_found(req, id);
+    };
+    hook.rotate(secret, now, expires_in);
+    let response = document(200, hook, now, true);
+    sync_target(app, world);
+    response
+}
+
+/// The `expires-in-seconds` of a rotation request; an empty body means 0.
+fn parse_rotation(req: &ApiRequest) -> Result<i64, (u16, String)> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(0);
+    }
+    let body = req.json_value().map_err(|e| (400, e.0))?;
+    let Some(top) = body.as_object() else {
+        return Err((400, "Request body must be a JSON object".into()));
+    };
+    if let Some(key) = top.keys().find(|k| *k != "meta") {
+        return Err((
+            400,
+            format!("Unknown key {key:?}: the body takes only meta.expires-in-seconds"),
+        ));
+    }
+    let Some(meta) = top.get("meta") else {
+        return Ok(0);
+    };
+    let Some(meta) = meta.as_object() else {
+        return Err((400, "meta must be an object".into()));
+    };
+    if let Some(key) = meta.keys().find(|k| *k != "expires-in-seconds") {
+        return Err((
+            400,
+            format!("Unknown key meta.{key}: meta takes only expires-in-seconds"),
+        ));
+    }
+    match meta.get("expires-in-seconds") {
+        None | Some(Value::Null) => Ok(0),
+        Some(value) => match value.as_i64() {
+            Some(seconds) if seconds >= 0 => Ok(seconds),
+            _ => Err((
+                400,
+                format!("meta.expires-in-seconds must be a non-negative integer, got {value}"),
+            )),
+        },
+    }
+}
+
+/// `wbhsec_` and a UUID, the form of Persona's example secrets.
+fn new_secret(world: &mut World) -> String {
+    format!("wbhsec_{}", world.ids.uuid())
+}
+
+/// Points the outbox's Persona target at the active API webhook, or back at the command-line
+/// target when no API webhook is enabled.
+fn sync_target(app: &App, world: &mut World) {
+    let now = world.clock.now_ms();
+    if let Some(hook) = world.persona.webhooks.active() {
+        world.webhooks.set_target(Vendor::Persona, hook.target(now));
+        return;
+    }
+    let configured = &app.config.webhooks;
+    match configured
+        .targets
+        .iter()
+        .find(|(v, _)| *v == Vendor::Persona)
+    {
+        Some((_, url)) => {
+            let secrets = configured
+                .secrets
+                .iter()
+                .filter(|(v, _)| *v == Vendor::Persona)
+                .map(|(_, s)| s.clone())
+                .collect();
+            world.webhooks.set_target(
+                Vendor::Persona,
+                Target {
+                    url: url.clone(),
+                    secrets,
+                },
+            );
+        }
+        None => world.webhooks.remove_target(Vendor::Persona),
+    }
+}
+
+/// Hands one Persona event (the full `{"data":{"type":"event",...}}` envelope) to the outbox,
+/// unless the active API webhook does not enable `event_name`.
 pub fn deliver_event(world: &mut World, event_name: &str, envelope: &Value) {
     let now = world.clock.now_ms();
+    let Some(hook) = world.persona.webhooks.active() else {
+        world
+            .webhooks
+            .enqueue(Vendor::Persona, event_name, envelope, now);
+        return;
+    };
+    if !hook.enables(event_name) {
+        return;
+    }
+    // Refreshes the secrets: a rotated-out secret stops signing once it expires.
+    world.webhooks.set_target(Vendor::Persona, hook.target(now));
+    // The webhook's own `api-key-inflection` (validated when it was set) recases the body.
+    let body = Inflection::parse(Some(hook.key_inflection()))
+        .unwrap_or_default()
+        .apply(envelope.clone());
     world
         .webhooks
-        .enqueue(Vendor::Persona, event_name, envelope, now);
+        .enqueue(Vendor::Persona, event_name, &body, now);
 }
 
-/// `Persona-Signature` and the `Persona-Webhook-Attempts-*` headers for one attempt.
+/// `Persona-Signature` (one `t=…,v1=…` set per valid secret, space-separated, newest first) and
+/// the `Persona-Webhook-Attempts-*` headers for one attempt. Without a secret (a `--webhook`
+/// target with no `--webhook-secret`) the webhook goes unsigned.
 pub fn webhook_headers(
-    _secrets: &[String],
-    _attempt: &AttemptInfo,
-    _body: &[u8],
+    secrets: &[String],
+    attempt: &AttemptInfo,
+    body: &[u8],
 ) -> Vec<(String, String)> {
-    Vec::new()
+    let t = attempt.now_unix;
+    let mut signed = format!("{t}.").into_bytes();
+    signed.extend_from_slice(body);
+    let signatures: Vec<String> = secrets
+        .iter()
+        .map(|secret| format!("t={t},v1={}", hmac_sha256_hex(secret, &signed)))
+        .collect();
+    let mut headers = Vec::with_capacity(4);
+    if !signatures.is_empty() {
+        headers.push(("Persona-Signature".to_string(), signatures.join(" ")));
+    }
+    headers.push((
+        "Persona-Webhook-Attempts-Made".to_string(),
+        attempt.number.to_string(),
+    ));
+    headers.push((
+        "Persona-Webhook-Attempts-Left".to_string(),
+        attempt
+            .max_attempts
+            .saturating_sub(attempt.number)
+            .to_string(),
+    ));
+    headers.push((
+        "Persona-Webhook-First-Attempted-At".to_string(),
+        attempt.first_attempt_unix.to_string(),
+    ));
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(number: u32) -> AttemptInfo {
+        AttemptInfo {
+            number,
+            max_attempts: 8,
+            now_unix: 1_709_686_052,
+            first_attempt_unix: 1_709_686_000,
+        }
+    }
+
+    fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn signs_timestamp_dot_body_and_counts_attempts() {
+        let body = br#"{"data":{}}"#;
+        let headers = webhook_headers(&["wbhsec_a".into()], &attempt(2), body);
+        let expected = hmac_sha256_hex("wbhsec_a", b"1709686052.{\"data\":{}}");
+        assert_eq!(
+            header(&headers, "Persona-Signature"),
+            Some(format!("t=1709686052,v1={expected}").as_str())
+        );
+        assert_eq!(header(&headers, "Persona-Webhook-Attempts-Made"), Some("2"));
+        assert_eq!(header(&headers, "Persona-Webhook-Attempts-Left"), Some("6"));
+        assert_eq!(
+            header(&headers, "Persona-Webhook-First-Attempted-At"),
+            Some("1709686000")
+        );
+    }
+
+    #[test]
+    fn two_secrets_give_two_space_separated_sets() {
+        let headers = webhook_headers(&["new".into(), "old".into()], &attempt(1), b"{}");
+        let value = header(&headers, "Persona-Signature").unwrap_or_default();
+        let sets: Vec<&str> = value.split(' ').collect();
+        assert_eq!(sets.len(), 2);
+        assert!(sets.iter().all(|s| s.starts_with("t=1709686052,v1=")));
+        assert_ne!(sets[0], sets[1]);
+    }
+
+    #[test]
+    fn no_secret_no_signature() {
+        let headers = webhook_headers(&[], &attempt(1), b"{}");
+        assert_eq!(header(&headers, "Persona-Signature"), None);
+        assert_eq!(header(&headers, "Persona-Webhook-Attempts-Left"), Some("7"));
+    }
 }

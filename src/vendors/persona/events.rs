@@ -1,0 +1,63 @@
+//! Events: every inquiry transition records one (`evt_…`), shown by `GET /api/v1/events[/{id}]`
+//! and handed to the webhook outbox.
+
+use serde_json::{Value, json};
+
+use super::model::{Event, Inquiry};
+use super::{Ctx, render, webhooks};
+use crate::http::ApiResponse;
+use crate::store::World;
+
+/// Records event `name` with the inquiry as it is now, at sandbox time `at`, and hands its
+/// envelope to the outbox.
+pub(super) fn record(world: &mut World, name: &str, inquiry: &Inquiry, at: i64) {
+    let event = Event {
+        id: world.ids.persona("evt_"),
+        name: name.to_string(),
+        payload: render::inquiry_document(inquiry),
+        created_at: at,
+    };
+    let envelope = render::webhook_envelope(&event);
+    world.persona.push_event(event);
+    webhooks::deliver_event(world, name, &envelope);
+}
+
+/// `GET /api/v1/events`: newest first, cursor pagination and `filter[name]` /
+/// `filter[object-id]` like the inquiry list.
+pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
+    let names: Option<Vec<&str>> = ctx
+        .req
+        .query_param("filter[name]")
+        .map(|s| s.split(',').map(str::trim).collect());
+    let object_id = ctx.req.query_param("filter[object-id]");
+    let matching: Vec<&Event> = world
+        .persona
+        .events()
+        .iter()
+        .rev()
+        .filter(|e| names.as_ref().is_none_or(|n| n.contains(&e.name.as_str())))
+        .filter(|e| object_id.is_none_or(|id| event_object_id(e) == Some(id)))
+        .collect();
+    match super::page(ctx, &matching, |e| e.id.as_str(), "/api/v1/events") {
+        Ok((items, links)) => ctx.ok(
+            200,
+            json!({
+                "data": items.iter().map(|e| render::event(e)).collect::<Vec<_>>(),
+                "links": links,
+            }),
+        ),
+        Err(response) => response,
+    }
+}
+
+fn event_object_id(event: &Event) -> Option<&str> {
+    event.payload.pointer("/data/id").and_then(Value::as_str)
+}
+
+/// `GET /api/v1/events/{id}`.
+pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
+    match world.persona.event(id) {
+        Some(event) => ctx.ok(200, render::event_document(event)),
+        None => ctx.not_found(),
+    }
+}

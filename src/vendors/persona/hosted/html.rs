@@ -1,0 +1,291 @@
+//! The HTML of the hosted flow: one small, accessible page layout (no JavaScript, inline CSS),
+//! with every interpolated value escaped.
+
+use serde_json::Value;
+
+use super::{Outcome, flow_root, with_result};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::vendors::persona::{Inquiry, InquiryStatus};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub(super) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub(super) fn html(status: u16, body: &str) -> ApiResponse {
+    ApiResponse::html(status, body.to_string())
+        .with_header("cache-control", "no-store")
+        .with_header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )
+}
+
+pub(super) fn not_found(id: &str) -> ApiResponse {
+    message_page(
+        404,
+        "Inquiry not found",
+        &format!("There is no inquiry {id} in this sandbox namespace."),
+    )
+}
+
+const STYLE: &str = "\
+:root{color-scheme:light;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;\
+color:#1d1d35;background:#f4f4f8}\
+body{margin:0;padding:2rem 1rem}\
+main{max-width:34rem;margin:0 auto;background:#fff;border-radius:12px;padding:2rem;\
+box-shadow:0 1px 3px rgba(0,0,0,.12)}\
+.brand{margin:0 0 1rem;font-weight:600;color:#4a3aff}\
+.badge{font-size:.75rem;font-weight:600;background:#fff4d6;color:#6b4b00;border-radius:4px;\
+padding:.1rem .4rem;margin-left:.4rem}\
+h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.05rem;margin:1.5rem 0 .5rem}\
+dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:1rem 0}\
+dt{color:#55557a}dd{margin:0;overflow-wrap:anywhere}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;\
+border-bottom:1px solid #e4e4ee;overflow-wrap:anywhere}th{color:#55557a;font-weight:500}\
+.status{font-weight:600}\
+.notice{background:#fff4d6;border-left:4px solid #b07d00;padding:.75rem 1rem;margin:1rem 0}\
+fieldset{border:1px solid #e4e4ee;border-radius:8px;margin:1rem 0;padding:1rem}\
+legend{padding:0 .4rem;color:#55557a}\
+button,.button{display:inline-block;font:inherit;font-weight:600;border-radius:8px;\
+padding:.6rem 1rem;margin:.25rem .4rem .25rem 0;border:2px solid #4a3aff;cursor:pointer;\
+text-decoration:none}\
+.primary{background:#4a3aff;color:#fff}.secondary{background:#fff;color:#4a3aff}\
+.danger{background:#fff;color:#b3261e;border-color:#b3261e}\
+button:focus-visible,.button:focus-visible{outline:3px solid #1d1d35;outline-offset:2px}\
+.muted{color:#55557a}";
+
+fn layout(title: &str, content: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · Persona sandbox</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <main aria-labelledby=\"title\">\n\
+         <p class=\"brand\">Persona<span class=\"badge\">Sandbox</span></p>\n{content}</main>\n\
+         </body>\n</html>\n",
+        title = escape(title),
+    )
+}
+
+pub(super) fn message_page(status: u16, title: &str, message: &str) -> ApiResponse {
+    let content = format!(
+        "<h1 id=\"title\">{}</h1>\n<p>{}</p>\n",
+        escape(title),
+        escape(message)
+    );
+    html(status, &layout(title, &content))
+}
+
+/// The inquiry's facts: id, status, reference id, template, and its fields.
+fn facts(inquiry: &Inquiry) -> String {
+    let none = "<span class=\"muted\">none</span>";
+    let reference = inquiry
+        .reference_id
+        .as_deref()
+        .map_or(none.to_string(), escape);
+    let template = inquiry
+        .template_id
+        .as_deref()
+        .map_or(none.to_string(), |t| format!("<code>{}</code>", escape(t)));
+    let mut out = format!(
+        "<dl>\n<dt>Inquiry</dt><dd><code>{id}</code></dd>\n\
+         <dt>Status</dt><dd><span class=\"status\" id=\"status\">{status}</span></dd>\n\
+         <dt>Reference ID</dt><dd>{reference}</dd>\n\
+         <dt>Template</dt><dd>{template}</dd>\n</dl>\n<h2>Fields</h2>\n",
+        id = escape(&inquiry.id),
+        status = escape(inquiry.status.as_str()),
+    );
+    if inquiry.fields.is_empty() {
+        out.push_str("<p class=\"muted\">No fields were given.</p>\n");
+    } else {
+        out.push_str(
+            "<table>\n<thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Value</th></tr></thead>\n<tbody>\n",
+        );
+        for (name, value) in &inquiry.fields {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td></tr>\n",
+                escape(name),
+                escape(&value)
+            ));
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    out
+}
+
+/// The inquiry with the outcomes still open to it, or its final state when none is.
+pub(super) fn inquiry_page(
+    app: &App,
+    req: &ApiRequest,
+    inquiry: &Inquiry,
+    redirect: Option<&str>,
+    notice: Option<&str>,
+) -> String {
+    let status = inquiry.status;
+    let open: Vec<Outcome> = Outcome::ALL
+        .into_iter()
+        .filter(|o| o.steps_from(status).is_some())
+        .collect();
+    let mut content = String::new();
+    let awaiting_decision = matches!(
+        status,
+        InquiryStatus::Completed | InquiryStatus::NeedsReview
+    );
+    let heading = if open.is_empty() || awaiting_decision {
+        format!("Verification {}", status_phrase(status))
+    } else {
+        "Verify your identity".to_string()
+    };
+    content.push_str(&format!("<h1 id=\"title\">{}</h1>\n", escape(&heading)));
+    if let Some(notice) = notice {
+        content.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">{}</p>\n",
+            escape(notice)
+        ));
+    }
+    if open.is_empty() {
+        content.push_str(&format!(
+            "<p>This inquiry is finished; its status is <strong>{}</strong>. Nothing more can be submitted.</p>\n",
+            escape(status.as_str())
+        ));
+    } else if awaiting_decision {
+        content.push_str(
+            "<p class=\"muted\">The verification passed. Choose the decision the inquiry should \
+             get (Persona's sandbox stand-in: nothing real is checked).</p>\n",
+        );
+    } else {
+        content.push_str(
+            "<p class=\"muted\">This is the sandbox stand-in for Persona's hosted flow: no real \
+             verification happens. Choose the outcome the inquiry should have.</p>\n",
+        );
+    }
+    content.push_str(&facts(inquiry));
+    if !open.is_empty() {
+        content.push_str(&outcome_form(app, req, inquiry, redirect, &open));
+    } else if let Some(uri) = redirect {
+        content.push_str(&format!(
+            "<p><a class=\"button primary\" href=\"{}\">Continue</a></p>\n",
+            escape(&with_result(uri, inquiry))
+        ));
+    }
+    layout(&heading, &content)
+}
+
+fn outcome_form(
+    app: &App,
+    req: &ApiRequest,
+    inquiry: &Inquiry,
+    redirect: Option<&str>,
+    open: &[Outcome],
+) -> String {
+    let action = app.url(
+        &req.namespace,
+        &format!("{}/{}", flow_root(req), percent_encode(&inquiry.id)),
+    );
+    let mut form = format!("<form method=\"post\" action=\"{}\">\n", escape(&action));
+    if let Some(uri) = redirect {
+        form.push_str(&format!(
+            "<input type=\"hidden\" name=\"redirect-uri\" value=\"{}\">\n",
+            escape(uri)
+        ));
+    }
+    let button = |o: Outcome, class: &str| {
+        format!(
+            "<button type=\"submit\" name=\"outcome\" value=\"{}\" class=\"{class}\">{}</button>\n",
+            o.form_value(),
+            o.label(inquiry.status)
+        )
+    };
+    let verification: Vec<Outcome> = open
+        .iter()
+        .copied()
+        .filter(|o| matches!(o, Outcome::Pass | Outcome::Fail))
+        .collect();
+    let decisions: Vec<Outcome> = open
+        .iter()
+        .copied()
+        .filter(|o| !matches!(o, Outcome::Pass | Outcome::Fail))
+        .collect();
+    if !verification.is_empty() {
+        form.push_str("<fieldset>\n<legend>Verification</legend>\n");
+        for o in verification {
+            let class = if o == Outcome::Pass {
+                "primary"
+            } else {
+                "danger"
+            };
+            form.push_str(&button(o, class));
+        }
+        form.push_str("</fieldset>\n");
+    }
+    if !decisions.is_empty() {
+        let legend = if matches!(
+            inquiry.status,
+            InquiryStatus::Completed | InquiryStatus::NeedsReview
+        ) {
+            "Decision"
+        } else {
+            "Pass, then decide"
+        };
+        form.push_str(&format!("<fieldset>\n<legend>{legend}</legend>\n"));
+        for o in decisions {
+            form.push_str(&button(o, "secondary"));
+        }
+        form.push_str("</fieldset>\n");
+    }
+    form.push_str("</form>\n");
+    form
+}
+
+fn status_phrase(status: InquiryStatus) -> &'static str {
+    match status {
+        InquiryStatus::Completed => "complete",
+        InquiryStatus::Failed => "failed",
+        InquiryStatus::Expired => "expired",
+        InquiryStatus::Approved => "approved",
+        InquiryStatus::Declined => "declined",
+        InquiryStatus::NeedsReview => "in review",
+        InquiryStatus::Created | InquiryStatus::Pending => "in progress",
+    }
+}
+
+/// Shown after a submit when there is no redirect URI to send the browser to.
+pub(super) fn done_page(app: &App, req: &ApiRequest, inquiry: &Inquiry) -> String {
+    let page = app.url(
+        &req.namespace,
+        &format!(
+            "{}?inquiry-id={}",
+            flow_root(req),
+            percent_encode(&inquiry.id)
+        ),
+    );
+    let heading = format!("Verification {}", status_phrase(inquiry.status));
+    let content = format!(
+        "<h1 id=\"title\">{heading}</h1>\n\
+         <p role=\"status\">Done. The inquiry's status is now <strong>{status}</strong>. \
+         There is no redirect URI, so you can close this window.</p>\n{facts}\
+         <p><a class=\"button secondary\" href=\"{page}\">Back to the inquiry</a></p>\n",
+        heading = escape(&heading),
+        status = escape(inquiry.status.as_str()),
+        facts = facts(inquiry),
+        page = escape(&page),
+    );
+    layout(&heading, &content)
+}

@@ -1,0 +1,454 @@
+//! `/api/v1/inquiries`: create, retrieve, list, the status actions and simulate actions.
+//!
+//! Every handler validates the whole request before it changes anything, so a refused request
+//! leaves the namespace as it was.
+
+use serde_json::{Map, Value, json};
+
+use super::inflection::to_kebab;
+use super::lifecycle::{self, TransitionError};
+use super::model::{Inquiry, InquiryStatus, NewInquiry, Verification};
+use super::request::{Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at};
+use super::{Ctx, render};
+use crate::http::ApiResponse;
+use crate::store::World;
+
+/// The three ways to name the template; exactly one is required.
+const TEMPLATE_KEYS: [&str; 3] = [
+    "inquiry-template-id",
+    "template-id",
+    "inquiry-template-version-id",
+];
+
+/// `POST /api/v1/inquiries`.
+pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
+    match parse_create(ctx) {
+        Ok((new, account_id, expire_after)) => {
+            let id = lifecycle::create_inquiry_with(ctx.app, world, new, account_id, expire_after);
+            match world.persona.inquiry(&id) {
+                Some(inquiry) => ctx.ok(201, render::inquiry_document(inquiry)),
+                None => ctx.error(500, "The inquiry just created could not be read back"),
+            }
+        }
+        Err(refusal) => refuse(ctx, refusal),
+    }
+}
+
+type CreateRequest = (NewInquiry, Option<String>, Option<i64>);
+
+fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
+    let body = body_object(ctx, false)?;
+    only_keys(&body, &["data", "meta"], "The request body")?;
+    let data = match body.get("data") {
+        Some(Value::Object(d)) => kebab_keys(d.clone()),
+        Some(_) => return Err((400, "data must be an object".into(), "/data")),
+        None => return Err((400, "data is required".into(), "/data")),
+    };
+    only_keys(&data, &["attributes"], "data")?;
+    if !data.contains_key("attributes") {
+        return Err((
+            400,
+            "data.attributes is required".into(),
+            "/data/attributes",
+        ));
+    }
+    let attrs = object_at(&data, "attributes", "data")?;
+    let at = "data.attributes";
+    let mut templates = Vec::new();
+    for key in TEMPLATE_KEYS {
+        if let Some(id) = string_at(&attrs, key, at)? {
+            templates.push((key, id));
+        }
+    }
+    let template_id = match templates.as_slice() {
+        [] => {
+            return Err((
+                422,
+                "data.attributes.inquiry-template-id is required (or template-id, or inquiry-template-version-id)".to_string(),
+                "/data/attributes/inquiry-template-id",
+            ));
+        }
+        [(key, id)] => {
+            let prefix = match *key {
+                "inquiry-template-id" => "itmpl_",
+                "template-id" => "tmpl_",
+                _ => "itmplv_",
+            };
+            if !id.starts_with(prefix) || id.len() <= prefix.len() {
+                return Err((
+                    422,
+                    format!(
+                        "data.attributes.{key} must be an id starting with {prefix}, got {id:?}"
+                    ),
+                    "/data/attributes",
+                ));
+            }
+            id.clone()
+        }
+        several => {
+            let keys: Vec<&str> = several.iter().map(|(k, _)| *k).collect();
+            return Err((
+                422,
+                format!(
+                    "Send only one of data.attributes.inquiry-template-id, template-id, inquiry-template-version-id; got {}",
+                    keys.join(" and ")
+                ),
+                "/data/attributes",
+            ));
+        }
+    };
+    let fields = match attrs.get("fields") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(f)) => f
+            .iter()
+            .map(|(k, v)| (to_kebab(k), plain_field_value(v)))
+            .collect(),
+        Some(_) => return Err((400, format!("{at}.fields must be an object"), "/")),
+    };
+    let tags = match attrs.get("tags") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|t| t.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or((400, format!("{at}.tags must be an array of strings"), "/"))?,
+        Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
+    };
+    let new = NewInquiry {
+        template_id: Some(template_id),
+        reference_id: string_at(&attrs, "reference-id", at)?,
+        redirect_uri: string_at(&attrs, "redirect-uri", at)?,
+        fields,
+        note: string_at(&attrs, "note", at)?,
+        tags,
+    };
+    let account_id = string_at(&attrs, "account-id", at)?;
+    let meta = object_at(&body, "meta", "The request body")?;
+    only_keys(
+        &meta,
+        &[
+            "auto-create-account",
+            "auto-create-account-type-id",
+            "auto-create-account-reference-id",
+            "expiration-after-create-interval-seconds",
+            "expiration-after-start-interval-seconds",
+            "expiration-after-resume-interval-seconds",
+            "one-time-link-expiration-seconds",
+        ],
+        "meta",
+    )?;
+    let expire_after = match meta.get("expiration-after-create-interval-seconds") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64() {
+            Some(s) if s > 0 => Some(s),
+            _ => {
+                return Err((
+                    400,
+                    "meta.expiration-after-create-interval-seconds must be a positive integer"
+                        .into(),
+                    "/meta",
+                ));
+            }
+        },
+    };
+    Ok((new, account_id, expire_after))
+}
+
+/// A field as sent: a plain value, or `{"type", "value"}` as Persona renders it.
+fn plain_field_value(value: &Value) -> Value {
+    match value {
+        Value::Object(m)
+            if m.contains_key("value") && m.keys().all(|k| k == "value" || k == "type") =>
+        {
+            m.get("value").cloned().unwrap_or(Value::Null)
+        }
+        other => other.clone(),
+    }
+}
+
+/// `GET /api/v1/inquiries/{id}`.
+pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
+    match world.persona.inquiry(id) {
+        Some(inquiry) => ctx.ok(200, render::inquiry_document(inquiry)),
+        None => ctx.not_found(),
+    }
+}
+
+/// `GET /api/v1/inquiries`: newest first; filters, then cursor pagination.
+pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
+    let statuses = match ctx.req.query_param("filter[status]") {
+        None => None,
+        Some(list) => {
+            let mut statuses = Vec::new();
+            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match InquiryStatus::parse(name) {
+                    Some(s) => statuses.push(s),
+                    None => {
+                        let known: Vec<&str> =
+                            InquiryStatus::ALL.iter().map(|s| s.as_str()).collect();
+                        return ctx.error(
+                            400,
+                            &format!(
+                                "filter[status] has an unknown status {name:?}; statuses are {}",
+                                known.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            Some(statuses)
+        }
+    };
+    let reference_id = ctx.req.query_param("filter[reference-id]");
+    let template_id = ctx.req.query_param("filter[inquiry-template-id]");
+    let account_id = ctx.req.query_param("filter[account-id]");
+    let matching: Vec<&Inquiry> = world
+        .persona
+        .inquiries()
+        .iter()
+        .rev()
+        .filter(|i| statuses.as_ref().is_none_or(|s| s.contains(&i.status)))
+        .filter(|i| reference_id.is_none_or(|r| i.reference_id.as_deref() == Some(r)))
+        .filter(|i| template_id.is_none_or(|t| i.template_id.as_deref() == Some(t)))
+        .filter(|i| account_id.is_none_or(|a| i.account_id.as_deref() == Some(a)))
+        .collect();
+    match super::page(ctx, &matching, |i| i.id.as_str(), "/api/v1/inquiries") {
+        Ok((items, links)) => ctx.ok(
+            200,
+            json!({
+                "data": items.iter().map(|i| render::inquiry(i)).collect::<Vec<_>>(),
+                "links": links,
+            }),
+        ),
+        Err(response) => response,
+    }
+}
+
+fn transition_refusal(ctx: &Ctx, error: &TransitionError) -> ApiResponse {
+    match error {
+        TransitionError::NotFound(_) => ctx.not_found(),
+        TransitionError::Illegal { .. } => ctx.unprocessable(&error.to_string(), "/"),
+    }
+}
+
+/// `approve`, `decline`, `expire`: body `{"meta": {"comment": "…"}}`, optional.
+pub(super) fn decide(ctx: &Ctx, world: &mut World, id: &str, to: InquiryStatus) -> ApiResponse {
+    if world.persona.inquiry(id).is_none() {
+        return ctx.not_found();
+    }
+    let comment = match parse_decision(ctx) {
+        Ok(c) => c,
+        Err(refusal) => return refuse(ctx, refusal),
+    };
+    if let Err(e) = lifecycle::check_transition(world, id, to) {
+        return transition_refusal(ctx, &e);
+    }
+    if let (Some(comment), Some(inquiry)) = (comment, world.persona.inquiry_mut(id)) {
+        inquiry.reviewer_comment = Some(comment);
+    }
+    if let Err(e) = lifecycle::transition(ctx.app, world, id, to) {
+        return transition_refusal(ctx, &e);
+    }
+    retrieve(ctx, world, id)
+}
+
+fn parse_decision(ctx: &Ctx) -> Result<Option<String>, Refusal> {
+    let body = body_object(ctx, true)?;
+    only_keys(&body, &["meta"], "The request body")?;
+    let meta = object_at(&body, "meta", "The request body")?;
+    only_keys(&meta, &["comment"], "meta")?;
+    string_at(&meta, "comment", "meta")
+}
+
+/// `POST /api/v1/inquiries/{id}/resume`: a session token for the hosted flow; an expired
+/// inquiry goes back to `pending`.
+pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
+    let Some(status) = world.persona.inquiry(id).map(|i| i.status) else {
+        return ctx.not_found();
+    };
+    if let Err(refusal) = body_object(ctx, true) {
+        return refuse(ctx, refusal);
+    }
+    match status {
+        InquiryStatus::Created | InquiryStatus::Pending => {}
+        InquiryStatus::Expired => {
+            if let Err(e) = lifecycle::transition(ctx.app, world, id, InquiryStatus::Pending) {
+                return transition_refusal(ctx, &e);
+            }
+        }
+        other => {
+            return ctx.unprocessable(
+                &format!(
+                    "Inquiry cannot be resumed because its status is {other}; only a created, pending or expired inquiry can be"
+                ),
+                "/",
+            );
+        }
+    }
+    let token = format!(
+        "{}.{}.{}",
+        world.ids.alphanumeric(20),
+        world.ids.alphanumeric(48),
+        world.ids.alphanumeric(43)
+    );
+    let Some(inquiry) = world.persona.inquiry_mut(id) else {
+        return ctx.not_found();
+    };
+    inquiry.session_token = Some(token.clone());
+    let mut document = render::inquiry_document(inquiry);
+    document["meta"] = json!({"session-token": token});
+    ctx.ok(200, document)
+}
+
+/// One parsed simulate action.
+enum Action {
+    Move(InquiryStatus),
+    Verification { passed: bool, template_id: String },
+}
+
+/// Every simulate action type of vendors.md 1.9.
+const ACTION_TYPES: [&str; 9] = [
+    "start_inquiry",
+    "complete_inquiry",
+    "fail_inquiry",
+    "expire_inquiry",
+    "mark_for_review_inquiry",
+    "approve_inquiry",
+    "decline_inquiry",
+    "create_passed_verification",
+    "create_failed_verification",
+];
+
+fn parse_actions(ctx: &Ctx) -> Result<Vec<Action>, Refusal> {
+    let body = body_object(ctx, false)?;
+    only_keys(&body, &["meta"], "The request body")?;
+    let meta = match body.get("meta") {
+        Some(Value::Object(m)) => kebab_keys(m.clone()),
+        _ => return Err((400, "meta.simulate-actions is required".into(), "/meta")),
+    };
+    only_keys(&meta, &["simulate-actions"], "meta")?;
+    let Some(Value::Array(items)) = meta.get("simulate-actions") else {
+        return Err((
+            400,
+            "meta.simulate-actions must be an array of actions".into(),
+            "/meta/simulate-actions",
+        ));
+    };
+    let mut actions = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let at = format!("meta.simulate-actions[{n}]");
+        let Some(action) = item.as_object().map(|m| kebab_keys(m.clone())) else {
+            return Err((
+                400,
+                format!("{at} must be an object"),
+                "/meta/simulate-actions",
+            ));
+        };
+        let kind = action.get("type").and_then(Value::as_str).unwrap_or("");
+        let status = match kind {
+            "start_inquiry" => Some(InquiryStatus::Pending),
+            "complete_inquiry" => Some(InquiryStatus::Completed),
+            "fail_inquiry" => Some(InquiryStatus::Failed),
+            "expire_inquiry" => Some(InquiryStatus::Expired),
+            "mark_for_review_inquiry" => Some(InquiryStatus::NeedsReview),
+            "approve_inquiry" => Some(InquiryStatus::Approved),
+            "decline_inquiry" => Some(InquiryStatus::Declined),
+            "create_passed_verification" | "create_failed_verification" => None,
+            other => {
+                return Err((
+                    422,
+                    format!(
+                        "{at}.type {other:?} is not a simulate action; valid types are {}",
+                        ACTION_TYPES.join(", ")
+                    ),
+                    "/meta/simulate-actions",
+                ));
+            }
+        };
+        if let Some(status) = status {
+            only_keys(&action, &["type"], &at)?;
+            actions.push(Action::Move(status));
+            continue;
+        }
+        only_keys(&action, &["type", "data"], &at)?;
+        let data = object_at(&action, "data", &at)?;
+        let template_id = match string_at(&data, "verification-template-id", &at)? {
+            Some(t) if !t.is_empty() => t,
+            _ => {
+                return Err((
+                    422,
+                    format!("{at}.data.verification-template-id is required"),
+                    "/meta/simulate-actions",
+                ));
+            }
+        };
+        actions.push(Action::Verification {
+            passed: kind == "create_passed_verification",
+            template_id,
+        });
+    }
+    Ok(actions)
+}
+
+/// `POST /api/v1/inquiries/{id}/perform-simulate-actions`: the actions in order, all or none.
+pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
+    let Some(mut status) = world.persona.inquiry(id).map(|i| i.status) else {
+        return ctx.not_found();
+    };
+    let actions = match parse_actions(ctx) {
+        Ok(a) => a,
+        Err(refusal) => return refuse(ctx, refusal),
+    };
+    // Walk the state machine first, so an illegal step refuses the whole list unchanged.
+    let mut moved = false;
+    for (n, action) in actions.iter().enumerate() {
+        if let Action::Move(to) = action {
+            if !status.can_move_to(*to) {
+                let error = TransitionError::Illegal {
+                    from: status,
+                    to: *to,
+                };
+                return ctx.unprocessable(
+                    &format!("meta.simulate-actions[{n}]: {error}"),
+                    "/meta/simulate-actions",
+                );
+            }
+            status = *to;
+            moved = true;
+        }
+    }
+    for action in actions {
+        match action {
+            Action::Move(to) => {
+                let now = world.clock.now_ms();
+                if let Err(e) = lifecycle::record_move(world, id, to, now) {
+                    return transition_refusal(ctx, &e);
+                }
+            }
+            Action::Verification {
+                passed,
+                template_id,
+            } => {
+                let verification = Verification {
+                    id: world.ids.persona("ver_"),
+                    status: if passed { "passed" } else { "failed" },
+                    template_id: Some(template_id),
+                };
+                let now = world.clock.now_ms();
+                if let Some(inquiry) = world.persona.inquiry_mut(id) {
+                    inquiry.verifications.push(verification);
+                    inquiry.updated_at = now;
+                }
+            }
+        }
+    }
+    if moved {
+        // Other vendors react once, to where the list left the inquiry.
+        crate::vendors::links::inquiry_changed(ctx.app, world, id);
+    }
+    if moved {
+        // Other vendors react once, to where the list left the inquiry.
+        crate::vendors::links::inquiry_changed(ctx.app, world, id);
+    }
+    retrieve(ctx, world, id)
+}

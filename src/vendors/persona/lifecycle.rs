@@ -1,0 +1,248 @@
+//! The inquiry state machine (vendors.md 1.5) and the in-process API other parts of the sandbox
+//! use: create an inquiry, move it, and let time-based changes happen lazily.
+//!
+//! Time-based changes (an inquiry's 24-hour expiry, a share token's redemption and 14-day
+//! expiry) are not timers: [`settle`] applies whatever is due against the namespace's sandbox
+//! clock, and runs before every Persona request and in-process call reads or changes state.
+
+use super::events;
+use super::model::{Inquiry, InquiryStatus, NewInquiry};
+use super::share_tokens;
+use crate::app::App;
+use crate::clock::Millis;
+use crate::http::percent_encode;
+use crate::store::World;
+
+/// How long a `created` or `pending` inquiry lives before it expires, by default (Persona: 24 h).
+pub const INQUIRY_EXPIRY_SECONDS: i64 = 24 * 60 * 60;
+
+/// Why an inquiry could not move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionError {
+    NotFound(String),
+    Illegal {
+        from: InquiryStatus,
+        to: InquiryStatus,
+    },
+}
+
+impl std::fmt::Display for TransitionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransitionError::NotFound(id) => write!(f, "Inquiry {id} not found"),
+            TransitionError::Illegal { from, to } => {
+                let allowed: Vec<&str> = InquiryStatus::ALL
+                    .into_iter()
+                    .filter(|s| s.can_move_to(*to))
+                    .map(InquiryStatus::as_str)
+                    .collect();
+                write!(
+                    f,
+                    "Inquiry cannot be {} because its status is {from}; only an inquiry that is {} can be",
+                    to.verb(),
+                    allowed.join(" or "),
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for TransitionError {}
+
+/// Creates an inquiry in status `created`, records `inquiry.created`, and returns its `inq_` id.
+pub fn create_inquiry(app: &App, world: &mut World, new: NewInquiry) -> String {
+    create_inquiry_with(app, world, new, None, None)
+}
+
+/// [`create_inquiry`] with an account id and a custom expiry (seconds after creation).
+pub(super) fn create_inquiry_with(
+    app: &App,
+    world: &mut World,
+    new: NewInquiry,
+    account_id: Option<String>,
+    expire_after_create: Option<i64>,
+) -> String {
+    settle(app, world);
+    let now = world.clock.now_ms();
+    let id = world.ids.persona("inq_");
+    let inquiry = Inquiry {
+        id: id.clone(),
+        status: InquiryStatus::Created,
+        reference_id: new.reference_id,
+        redirect_uri: new.redirect_uri,
+        fields: new.fields,
+        note: new.note,
+        tags: new.tags,
+        template_id: new.template_id,
+        account_id,
+        reviewer_comment: None,
+        verifications: Vec::new(),
+        session_token: None,
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        completed_at: None,
+        failed_at: None,
+        marked_for_review_at: None,
+        decisioned_at: None,
+        expired_at: None,
+        expires_at: Some(now + expire_after_create.unwrap_or(INQUIRY_EXPIRY_SECONDS) * 1000),
+    };
+    events::record(world, InquiryStatus::Created.event_name(), &inquiry, now);
+    world.persona.insert_inquiry(inquiry);
+    id
+}
+
+/// Moves an inquiry to `to` if the state machine allows it: stamps it, records the event, hands
+/// it to the webhook outbox, and lets other vendors react ([`crate::vendors::links`]).
+pub fn transition(
+    app: &App,
+    world: &mut World,
+    inquiry_id: &str,
+    to: InquiryStatus,
+) -> Result<(), TransitionError> {
+    transition_through(app, world, inquiry_id, &[to])
+}
+
+/// Several moves as one step of the flow (a hosted-page submission): each move is stamped and
+/// records its event, but other vendors react once, to where the inquiry ends up, so a card user
+/// is not approved on `completed` and then denied by the `declined` that follows in the same
+/// step. The whole path is checked first: an illegal step changes nothing.
+pub fn transition_through(
+    app: &App,
+    world: &mut World,
+    inquiry_id: &str,
+    steps: &[InquiryStatus],
+) -> Result<(), TransitionError> {
+    settle(app, world);
+    check_path(world, inquiry_id, steps)?;
+    let now = world.clock.now_ms();
+    for &step in steps {
+        record_move(world, inquiry_id, step, now)?;
+    }
+    crate::vendors::links::inquiry_changed(app, world, inquiry_id);
+    Ok(())
+}
+
+/// Whether every move of `steps`, in order, is legal from the inquiry's current status.
+pub fn check_path(
+    world: &World,
+    inquiry_id: &str,
+    steps: &[InquiryStatus],
+) -> Result<(), TransitionError> {
+    let mut from = world
+        .persona
+        .inquiry(inquiry_id)
+        .ok_or_else(|| TransitionError::NotFound(inquiry_id.to_string()))?
+        .status;
+    for &to in steps {
+        if !from.can_move_to(to) {
+            return Err(TransitionError::Illegal { from, to });
+        }
+        from = to;
+    }
+    Ok(())
+}
+
+/// Whether `transition(.., to)` would succeed now, without changing anything.
+pub fn check_transition(
+    world: &World,
+    inquiry_id: &str,
+    to: InquiryStatus,
+) -> Result<(), TransitionError> {
+    let inquiry = world
+        .persona
+        .inquiry(inquiry_id)
+        .ok_or_else(|| TransitionError::NotFound(inquiry_id.to_string()))?;
+    if inquiry.status.can_move_to(to) {
+        Ok(())
+    } else {
+        Err(TransitionError::Illegal {
+            from: inquiry.status,
+            to,
+        })
+    }
+}
+
+/// One transition at sandbox time `at` (for lazy expiry, the moment it was due), other vendors
+/// told at once.
+fn apply(
+    app: &App,
+    world: &mut World,
+    inquiry_id: &str,
+    to: InquiryStatus,
+    at: Millis,
+) -> Result<(), TransitionError> {
+    record_move(world, inquiry_id, to, at)?;
+    crate::vendors::links::inquiry_changed(app, world, inquiry_id);
+    Ok(())
+}
+
+/// The move itself: status, timestamps and the event (which also goes to the outbox). Other
+/// vendors are not told; the caller does that once its step is complete.
+pub(super) fn record_move(
+    world: &mut World,
+    inquiry_id: &str,
+    to: InquiryStatus,
+    at: Millis,
+) -> Result<(), TransitionError> {
+    check_transition(world, inquiry_id, to)?;
+    let Some(inquiry) = world.persona.inquiry_mut(inquiry_id) else {
+        return Err(TransitionError::NotFound(inquiry_id.to_string()));
+    };
+    let resumed = inquiry.status == InquiryStatus::Expired;
+    inquiry.status = to;
+    inquiry.updated_at = at;
+    match to {
+        InquiryStatus::Created => {}
+        InquiryStatus::Pending => {
+            if resumed {
+                inquiry.expired_at = None;
+            } else {
+                inquiry.started_at = Some(at);
+            }
+            inquiry.expires_at = Some(at + INQUIRY_EXPIRY_SECONDS * 1000);
+        }
+        InquiryStatus::Completed => inquiry.completed_at = Some(at),
+        InquiryStatus::Failed => inquiry.failed_at = Some(at),
+        InquiryStatus::Expired => inquiry.expired_at = Some(at),
+        InquiryStatus::NeedsReview => inquiry.marked_for_review_at = Some(at),
+        InquiryStatus::Approved | InquiryStatus::Declined => inquiry.decisioned_at = Some(at),
+    }
+    if !matches!(to, InquiryStatus::Pending) {
+        inquiry.expires_at = None;
+    }
+    let snapshot = inquiry.clone();
+    events::record(world, to.event_name(), &snapshot, at);
+    Ok(())
+}
+
+/// Applies every time-based change that is due in this namespace: inquiries past their expiry
+/// expire (with their events), share tokens finish redeeming or expire.
+pub fn settle(app: &App, world: &mut World) {
+    let now = world.clock.now_ms();
+    let due: Vec<(String, Millis)> = world
+        .persona
+        .inquiries()
+        .iter()
+        .filter(|i| matches!(i.status, InquiryStatus::Created | InquiryStatus::Pending))
+        .filter_map(|i| {
+            i.expires_at
+                .filter(|&at| at <= now)
+                .map(|at| (i.id.clone(), at))
+        })
+        .collect();
+    for (id, at) in due {
+        // Cannot fail: the inquiry exists and is created or pending.
+        let _ = apply(app, world, &id, InquiryStatus::Expired, at);
+    }
+    share_tokens::settle(world, now);
+}
+
+/// The hosted verification page for an inquiry, in its namespace.
+pub fn hosted_url(app: &App, namespace: &str, inquiry_id: &str) -> String {
+    app.url(
+        namespace,
+        &format!("/verify?inquiry-id={}", percent_encode(inquiry_id)),
+    )
+}

@@ -1,0 +1,81 @@
+//! Reading Persona request bodies: objects with kebab-case keys, checked key by key so every
+//! refusal names the field.
+
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use super::inflection::to_kebab;
+use crate::http::ApiResponse;
+
+/// A refused request: status, message, JSON pointer of the culprit.
+pub(super) type Refusal = (u16, String, &'static str);
+
+pub(super) fn refuse(ctx: &Ctx, (status, message, pointer): Refusal) -> ApiResponse {
+    if status == 422 {
+        ctx.unprocessable(&message, pointer)
+    } else {
+        ctx.error(status, &message)
+    }
+}
+
+/// The body as an object with kebab-case keys (clients may send any inflection); an empty body
+/// is an empty object when `optional`.
+pub(super) fn body_object(ctx: &Ctx, optional: bool) -> Result<Map<String, Value>, Refusal> {
+    if optional && ctx.req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match ctx.req.json_value() {
+        Ok(Value::Object(map)) => Ok(kebab_keys(map)),
+        Ok(_) => Err((400, "Request body must be a JSON object".into(), "/")),
+        Err(e) => Err((400, e.0, "/")),
+    }
+}
+
+pub(super) fn kebab_keys(map: Map<String, Value>) -> Map<String, Value> {
+    map.into_iter().map(|(k, v)| (to_kebab(&k), v)).collect()
+}
+
+/// `additionalProperties: false`: every key of `map` must be in `allowed`.
+pub(super) fn only_keys(
+    map: &Map<String, Value>,
+    allowed: &[&str],
+    at: &str,
+) -> Result<(), Refusal> {
+    match map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(key) => Err((
+            400,
+            format!(
+                "{at} has an unknown key {key:?}; allowed: {}",
+                allowed.join(", ")
+            ),
+            "/",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `map[key]` as an object (absent or null: empty).
+pub(super) fn object_at(
+    map: &Map<String, Value>,
+    key: &str,
+    at: &str,
+) -> Result<Map<String, Value>, Refusal> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(kebab_keys(m.clone())),
+        Some(_) => Err((400, format!("{at}.{key} must be an object"), "/")),
+    }
+}
+
+/// `map[key]` as an optional string.
+pub(super) fn string_at(
+    map: &Map<String, Value>,
+    key: &str,
+    at: &str,
+) -> Result<Option<String>, Refusal> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err((400, format!("{at}.{key} must be a string"), "/")),
+    }
+}

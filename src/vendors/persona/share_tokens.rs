@@ -1,0 +1,288 @@
+//! Connect share tokens (`cnst_…`): `/api/v1/connect/share-tokens`, and redemption as an
+//! in-process call (the Coinflow part redeems the tokens its clients hand it).
+//!
+//! Redemption is asynchronous as Persona documents it: `redeem` answers `pending`, and the token
+//! becomes `redeemed` [`REDEMPTION_SECONDS`] of sandbox time later. Tokens expire
+//! [`SHARE_TOKEN_TTL_SECONDS`] after creation. Both happen lazily in [`settle`].
+
+use serde_json::{Value, json};
+
+use super::lifecycle;
+use super::model::{InquiryStatus, ShareToken, ShareTokenStatus};
+use super::request::{Refusal, body_object, object_at, only_keys, refuse, string_at};
+use super::{Ctx, render};
+use crate::app::App;
+use crate::clock::Millis;
+use crate::http::ApiResponse;
+use crate::store::World;
+
+/// Sandbox seconds between `redeem` (status `pending`) and status `redeemed`.
+pub const REDEMPTION_SECONDS: i64 = 2;
+/// A share token's life: 14 days, as in Persona's examples.
+pub const SHARE_TOKEN_TTL_SECONDS: i64 = 14 * 24 * 60 * 60;
+
+/// Why a share token could not be redeemed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedeemError {
+    NotFound(String),
+    Expired(String),
+    /// Already pending or redeemed for another destination.
+    AlreadyRedeemed(String),
+}
+
+impl std::fmt::Display for RedeemError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RedeemError::NotFound(id) => write!(f, "Share token {id} not found"),
+            RedeemError::Expired(id) => {
+                write!(
+                    f,
+                    "Share token {id} has expired and can no longer be redeemed"
+                )
+            }
+            RedeemError::AlreadyRedeemed(id) => write!(
+                f,
+                "Share token {id} has already been redeemed for another destination"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RedeemError {}
+
+/// Finishes redemptions and expires tokens that are due at `now`.
+pub(super) fn settle(world: &mut World, now: Millis) {
+    for token in &mut world.persona.share_tokens {
+        settle_one(token, now);
+    }
+}
+
+fn settle_one(token: &mut ShareToken, now: Millis) {
+    if token.status == ShareTokenStatus::Pending
+        && let Some(pending_at) = token.pending_at
+    {
+        let done = pending_at + REDEMPTION_SECONDS * 1000;
+        if done <= now {
+            token.status = ShareTokenStatus::Redeemed;
+            token.redeemed_at = Some(done);
+            token.updated_at = done;
+        }
+    }
+    if token.status == ShareTokenStatus::Created && token.expires_at <= now {
+        token.status = ShareTokenStatus::Expired;
+        token.expired_at = Some(token.expires_at);
+        token.updated_at = token.expires_at;
+    }
+}
+
+/// The share token as it is now (time-based changes applied), cloned.
+pub fn share_token_now(app: &App, world: &mut World, token_id: &str) -> Option<ShareToken> {
+    lifecycle::settle(app, world);
+    world.persona.share_token(token_id).cloned()
+}
+
+/// Redeems a share token for `destination` (an empty string: no destination, Persona's clone
+/// mode). The token becomes `pending`, then `redeemed` [`REDEMPTION_SECONDS`] later. Redeeming
+/// again for the same destination is not an error: it returns the token as it is.
+pub fn redeem_share_token(
+    app: &App,
+    world: &mut World,
+    token_id: &str,
+    destination: &str,
+) -> Result<ShareToken, RedeemError> {
+    lifecycle::settle(app, world);
+    let now = world.clock.now_ms();
+    let token = world
+        .persona
+        .share_token_mut(token_id)
+        .ok_or_else(|| RedeemError::NotFound(token_id.to_string()))?;
+    match token.status {
+        ShareTokenStatus::Expired => Err(RedeemError::Expired(token_id.to_string())),
+        ShareTokenStatus::Pending | ShareTokenStatus::Redeemed => {
+            if token.redeemed_for.as_deref() == Some(destination) {
+                Ok(token.clone())
+            } else {
+                Err(RedeemError::AlreadyRedeemed(token_id.to_string()))
+            }
+        }
+        ShareTokenStatus::Created => {
+            token.status = ShareTokenStatus::Pending;
+            token.pending_at = Some(now);
+            token.updated_at = now;
+            token.redeemed_for = Some(destination.to_string());
+            Ok(token.clone())
+        }
+    }
+}
+
+/// Creates a share token for a finished inquiry. Errors are the 422 `details`.
+pub fn create_share_token(
+    app: &App,
+    world: &mut World,
+    connection_id: &str,
+    source_inquiry_id: &str,
+) -> Result<ShareToken, String> {
+    lifecycle::settle(app, world);
+    let Some(source) = world.persona.inquiry(source_inquiry_id) else {
+        return Err(format!(
+            "source-id {source_inquiry_id} does not match any inquiry"
+        ));
+    };
+    if !matches!(
+        source.status,
+        InquiryStatus::Completed | InquiryStatus::Approved
+    ) {
+        return Err(format!(
+            "source-id {source_inquiry_id} must be a completed or approved inquiry; its status is {}",
+            source.status
+        ));
+    }
+    let now = world.clock.now_ms();
+    let creator_id = match &world.persona.api_key_id {
+        Some(id) => id.clone(),
+        None => {
+            let id = world.ids.persona("api_");
+            world.persona.api_key_id = Some(id.clone());
+            id
+        }
+    };
+    let token = ShareToken {
+        id: world.ids.persona("cnst_"),
+        status: ShareTokenStatus::Created,
+        source_inquiry_id: source_inquiry_id.to_string(),
+        connection_id: connection_id.to_string(),
+        redeemed_for: None,
+        creator_id,
+        created_at: now,
+        updated_at: now,
+        pending_at: None,
+        redeemed_at: None,
+        expires_at: now + SHARE_TOKEN_TTL_SECONDS * 1000,
+        expired_at: None,
+    };
+    world.persona.insert_share_token(token.clone());
+    Ok(token)
+}
+
+fn document(token: &ShareToken) -> Value {
+    json!({"data": render::share_token(token)})
+}
+
+/// `POST /api/v1/connect/share-tokens`: `{"data":{"attributes":{"connection-id","source-id"}}}`.
+pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
+    let (connection_id, source_id) = match parse_create(ctx) {
+        Ok(ids) => ids,
+        Err(refusal) => return refuse(ctx, refusal),
+    };
+    match create_share_token(ctx.app, world, &connection_id, &source_id) {
+        Ok(token) => ctx.ok(201, document(&token)),
+        Err(message) => ctx.unprocessable(&message, "/data/attributes/source-id"),
+    }
+}
+
+fn parse_create(ctx: &Ctx) -> Result<(String, String), Refusal> {
+    let body = body_object(ctx, false)?;
+    only_keys(&body, &["data"], "The request body")?;
+    let data = object_at(&body, "data", "The request body")?;
+    only_keys(&data, &["attributes"], "data")?;
+    let attrs = object_at(&data, "attributes", "data")?;
+    let at = "data.attributes";
+    let required = |key: &str| -> Result<String, Refusal> {
+        match string_at(&attrs, key, at)? {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err((400, format!("{at}.{key} is required"), "/data/attributes")),
+        }
+    };
+    let connection_id = required("connection-id")?;
+    let source_id = required("source-id")?;
+    if !connection_id.starts_with("cxn_") {
+        return Err((
+            422,
+            format!(
+                "{at}.connection-id must be a Connect connection id (cxn_...), got {connection_id:?}"
+            ),
+            "/data/attributes/connection-id",
+        ));
+    }
+    Ok((connection_id, source_id))
+}
+
+/// `GET /api/v1/connect/share-tokens/{id}`.
+pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
+    match world.persona.share_token(id) {
+        Some(token) => ctx.ok(200, document(token)),
+        None => ctx.not_found(),
+    }
+}
+
+/// `GET /api/v1/connect/share-tokens`: newest first, cursor pagination.
+pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
+    let tokens: Vec<&ShareToken> = world.persona.share_tokens.iter().rev().collect();
+    match super::page(
+        ctx,
+        &tokens,
+        |t| t.id.as_str(),
+        "/api/v1/connect/share-tokens",
+    ) {
+        Ok((items, links)) => ctx.ok(
+            200,
+            json!({
+                "data": items.iter().map(|t| render::share_token(t)).collect::<Vec<_>>(),
+                "links": links,
+            }),
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `POST /api/v1/connect/share-tokens/{id}/expire`: a created token expires now; expiring an
+/// expired one changes nothing; a pending or redeemed one is refused.
+pub(super) fn expire(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
+    let now = world.clock.now_ms();
+    let Some(token) = world.persona.share_token_mut(id) else {
+        return ctx.not_found();
+    };
+    match token.status {
+        ShareTokenStatus::Created => {
+            token.status = ShareTokenStatus::Expired;
+            token.expired_at = Some(now);
+            token.expires_at = token.expires_at.min(now);
+            token.updated_at = now;
+        }
+        ShareTokenStatus::Expired => {}
+        other => {
+            return ctx.unprocessable(
+                &format!("Share token {id} cannot be expired because its status is {other}"),
+                "/",
+            );
+        }
+    }
+    ctx.ok(200, document(token))
+}
+
+/// `POST /api/v1/connect/share-tokens/{id}/redeem`, optional
+/// `{"data":{"attributes":{"destination-id":"inq_..."}}}`.
+pub(super) fn redeem(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
+    if world.persona.share_token(id).is_none() {
+        return ctx.not_found();
+    }
+    let destination = match parse_redeem(ctx) {
+        Ok(d) => d,
+        Err(refusal) => return refuse(ctx, refusal),
+    };
+    match redeem_share_token(ctx.app, world, id, destination.as_deref().unwrap_or("")) {
+        Ok(token) => ctx.ok(200, document(&token)),
+        Err(RedeemError::NotFound(_)) => ctx.not_found(),
+        Err(e) => ctx.unprocessable(&e.to_string(), "/"),
+    }
+}
+
+fn parse_redeem(ctx: &Ctx) -> Result<Option<String>, Refusal> {
+    let body = body_object(ctx, true)?;
+    only_keys(&body, &["data"], "The request body")?;
+    let data = object_at(&body, "data", "The request body")?;
+    only_keys(&data, &["attributes"], "data")?;
+    let attrs = object_at(&data, "attributes", "data")?;
+    only_keys(&attrs, &["destination-id"], "data.attributes")?;
+    string_at(&attrs, "destination-id", "data.attributes")
+}

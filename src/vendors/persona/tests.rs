@@ -1,0 +1,214 @@
+//! Unit tests of the in-process API (what the other vendors and the hosted page call).
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+use crate::config::Config;
+use crate::http::ApiRequest;
+use crate::journal::Journal;
+use crate::store::Store;
+
+fn app() -> App {
+    let config = Arc::new(Config::default());
+    App {
+        store: Arc::new(Store::new(config.clone(), None)),
+        journal: Arc::new(Journal::new(10)),
+        config,
+        public_url: "http://sandbox.test".into(),
+        in_flight: Default::default(),
+    }
+}
+
+fn completed_inquiry(app: &App, world: &mut World) -> String {
+    let id = create_inquiry(app, world, NewInquiry::default());
+    for to in [InquiryStatus::Pending, InquiryStatus::Completed] {
+        transition(app, world, &id, to).expect("legal move");
+    }
+    id
+}
+
+#[test]
+fn create_and_move_through_the_state_machine() {
+    let app = app();
+    let ns = app.store.namespace("default");
+    let mut world = ns.lock();
+    let id = create_inquiry(
+        &app,
+        &mut world,
+        NewInquiry {
+            reference_id: Some("user-1".into()),
+            redirect_uri: Some("https://app.test/done".into()),
+            ..NewInquiry::default()
+        },
+    );
+    assert!(id.starts_with("inq_") && id.len() == 28);
+    let inquiry = world.persona.inquiry(&id).expect("stored");
+    assert_eq!(inquiry.status, InquiryStatus::Created);
+    assert_eq!(
+        inquiry.redirect_uri.as_deref(),
+        Some("https://app.test/done")
+    );
+
+    let illegal = transition(&app, &mut world, &id, InquiryStatus::Approved).unwrap_err();
+    assert_eq!(
+        illegal,
+        TransitionError::Illegal {
+            from: InquiryStatus::Created,
+            to: InquiryStatus::Approved
+        }
+    );
+    assert!(
+        illegal.to_string().contains("cannot be approved"),
+        "{illegal}"
+    );
+    assert_eq!(
+        world.persona.events().len(),
+        1,
+        "no event for a refused move"
+    );
+
+    for to in [
+        InquiryStatus::Pending,
+        InquiryStatus::Completed,
+        InquiryStatus::NeedsReview,
+        InquiryStatus::Approved,
+    ] {
+        transition(&app, &mut world, &id, to).expect("legal move");
+    }
+    let names: Vec<&str> = world
+        .persona
+        .events()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "inquiry.created",
+            "inquiry.started",
+            "inquiry.completed",
+            "inquiry.marked-for-review",
+            "inquiry.approved"
+        ]
+    );
+    assert!(matches!(
+        transition(&app, &mut world, "inq_missing", InquiryStatus::Pending),
+        Err(TransitionError::NotFound(_))
+    ));
+}
+
+#[test]
+fn hosted_url_keeps_the_namespace() {
+    let app = app();
+    assert_eq!(
+        hosted_url(&app, "default", "inq_1"),
+        "http://sandbox.test/verify?inquiry-id=inq_1"
+    );
+    assert_eq!(
+        hosted_url(&app, "t1", "inq_1"),
+        "http://sandbox.test/ns/t1/verify?inquiry-id=inq_1"
+    );
+}
+
+#[test]
+fn share_token_redemption_is_idempotent_per_destination_and_settles_with_time() {
+    let app = app();
+    let ns = app.store.namespace("default");
+    let mut world = ns.lock();
+    let source = completed_inquiry(&app, &mut world);
+    let token = create_share_token(&app, &mut world, "cxn_1", &source).expect("created");
+    assert_eq!(token.status, ShareTokenStatus::Created);
+
+    let pending = redeem_share_token(&app, &mut world, &token.id, "dest-1").expect("redeemed");
+    assert_eq!(pending.status, ShareTokenStatus::Pending);
+    assert_eq!(pending.redeemed_for.as_deref(), Some("dest-1"));
+    let again = redeem_share_token(&app, &mut world, &token.id, "dest-1").expect("idempotent");
+    assert_eq!(again.status, ShareTokenStatus::Pending);
+    assert_eq!(
+        redeem_share_token(&app, &mut world, &token.id, "dest-2"),
+        Err(RedeemError::AlreadyRedeemed(token.id.clone()))
+    );
+
+    world.clock.advance(REDEMPTION_SECONDS * 1000);
+    let now = share_token_now(&app, &mut world, &token.id).expect("exists");
+    assert_eq!(now.status, ShareTokenStatus::Redeemed);
+    assert!(now.redeemed_at.is_some());
+    assert!(redeem_share_token(&app, &mut world, &token.id, "dest-1").is_ok());
+
+    assert_eq!(
+        redeem_share_token(&app, &mut world, "cnst_missing", "dest-1"),
+        Err(RedeemError::NotFound("cnst_missing".into()))
+    );
+}
+
+#[test]
+fn share_tokens_expire_after_their_ttl_and_need_a_finished_source() {
+    let app = app();
+    let ns = app.store.namespace("default");
+    let mut world = ns.lock();
+    let fresh = create_inquiry(&app, &mut world, NewInquiry::default());
+    let refused = create_share_token(&app, &mut world, "cxn_1", &fresh).unwrap_err();
+    assert!(refused.contains("completed or approved"), "{refused}");
+
+    let source = completed_inquiry(&app, &mut world);
+    let token = create_share_token(&app, &mut world, "cxn_1", &source).expect("created");
+    world.clock.advance(SHARE_TOKEN_TTL_SECONDS * 1000);
+    let err = redeem_share_token(&app, &mut world, &token.id, "dest").unwrap_err();
+    assert_eq!(err, RedeemError::Expired(token.id.clone()));
+    assert!(err.to_string().contains("expired"));
+}
+
+#[test]
+fn inquiries_expire_lazily_after_a_day() {
+    let app = app();
+    let ns = app.store.namespace("default");
+    let mut world = ns.lock();
+    let id = create_inquiry(&app, &mut world, NewInquiry::default());
+    // A minute short of the expiry (real time moves on too), then past it.
+    world.clock.advance(INQUIRY_EXPIRY_SECONDS * 1000 - 60_000);
+    settle(&app, &mut world);
+    assert_eq!(
+        world.persona.inquiry(&id).map(|i| i.status),
+        Some(InquiryStatus::Created)
+    );
+    world.clock.advance(60_000);
+    settle(&app, &mut world);
+    assert_eq!(
+        world.persona.inquiry(&id).map(|i| i.status),
+        Some(InquiryStatus::Expired)
+    );
+    assert_eq!(
+        world.persona.events().last().map(|e| e.name.as_str()),
+        Some("inquiry.expired")
+    );
+}
+
+#[test]
+fn create_over_http_keeps_what_the_response_does_not_show() {
+    let app = app();
+    let req = ApiRequest {
+        method: "POST".into(),
+        path: "/api/v1/inquiries".into(),
+        namespace: "default".into(),
+        headers: vec![("authorization".into(), "Bearer k".into())],
+        body: serde_json::to_vec(&json!({"data": {"attributes": {
+            "inquiry-template-id": "itmpl_x",
+            "redirectUri": "https://app.test/back",
+        }}}))
+        .expect("json")
+        .into(),
+        ..ApiRequest::default()
+    };
+    let response = handle(&app, &req);
+    assert_eq!(response.status, 201);
+    let ns = app.store.namespace("default");
+    let world = ns.lock();
+    let inquiry = &world.persona.inquiries()[0];
+    assert_eq!(
+        inquiry.redirect_uri.as_deref(),
+        Some("https://app.test/back")
+    );
+    assert_eq!(inquiry.template_id.as_deref(), Some("itmpl_x"));
+}

@@ -1,0 +1,173 @@
+//! Connect share tokens: create, list, retrieve, expire, asynchronous redemption.
+
+use serde_json::json;
+
+use super::*;
+use crate::harness::TestResponse;
+
+async fn create_token(p: &Persona, source: &str) -> TestResponse {
+    p.post(
+        "/api/v1/connect/share-tokens",
+        &json!({"data": {"attributes": {"connection-id": "cxn_partner", "source-id": source}}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn share_tokens_are_created_listed_and_retrieved() {
+    let p = Persona::start().await;
+    let source = p.completed_inquiry().await;
+    let response = create_token(&p, &source).await;
+    assert_eq!(response.status, 201, "{}", response.text());
+    let token = response.json();
+    let data = &token["data"];
+    assert_eq!(data["type"], "connect/share-token");
+    let token_id = data["id"].as_str().unwrap_or("").to_string();
+    assert!(is_persona_id(&token_id, "cnst_"), "{data}");
+    let attrs = &data["attributes"];
+    assert_eq!(attrs["status"], "created");
+    assert!(attrs["pending-at"].is_null() && attrs["redeemed-at"].is_null());
+    let created = chrono::DateTime::parse_from_rfc3339(attrs["created-at"].as_str().unwrap_or(""))
+        .expect("created-at");
+    let expires = chrono::DateTime::parse_from_rfc3339(attrs["expires-at"].as_str().unwrap_or(""))
+        .expect("expires-at");
+    assert_eq!((expires - created).num_days(), 14);
+    assert_eq!(
+        data["relationships"]["connection"]["data"],
+        json!({"type": "connect/connection", "id": "cxn_partner"})
+    );
+    assert_eq!(
+        data["relationships"]["source"]["data"],
+        json!({"type": "inquiry", "id": source})
+    );
+    assert!(data["relationships"]["creator"]["data"]["id"].is_string());
+
+    let one = p
+        .get(&format!("/api/v1/connect/share-tokens/{token_id}"))
+        .await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["data"], token["data"]);
+    let list = p.get("/api/v1/connect/share-tokens").await.json();
+    assert_eq!(list["data"][0]["id"], token_id.as_str());
+    assert!(list["links"]["next"].is_null());
+}
+
+#[tokio::test]
+async fn share_token_create_refuses_missing_or_unfinished_sources() {
+    let p = Persona::start().await;
+    let unfinished = p.create_id().await;
+    let missing_connection = p
+        .post(
+            "/api/v1/connect/share-tokens",
+            &json!({"data": {"attributes": {"source-id": unfinished}}}),
+        )
+        .await;
+    assert!(details(&missing_connection, 400).contains("connection-id"));
+    let missing_source = p
+        .post(
+            "/api/v1/connect/share-tokens",
+            &json!({"data": {"attributes": {"connection-id": "cxn_a"}}}),
+        )
+        .await;
+    assert!(details(&missing_source, 400).contains("source-id"));
+    let not_a_connection = p
+        .post(
+            "/api/v1/connect/share-tokens",
+            &json!({"data": {"attributes": {"connection-id": "abc", "source-id": unfinished}}}),
+        )
+        .await;
+    assert!(details(&not_a_connection, 422).contains("cxn_"));
+    assert!(details(&create_token(&p, &unfinished).await, 422).contains("completed or approved"));
+    assert!(details(&create_token(&p, "inq_unknown").await, 422).contains("inq_unknown"));
+    let list = p.get("/api/v1/connect/share-tokens").await.json();
+    assert_eq!(list["data"], json!([]));
+}
+
+#[tokio::test]
+async fn share_token_redemption_is_pending_then_redeemed_after_two_seconds() {
+    let p = Persona::start().await;
+    let source = p.completed_inquiry().await;
+    let token_id = id_of(&create_token(&p, &source).await.json());
+    let redeem_path = format!("/api/v1/connect/share-tokens/{token_id}/redeem");
+    let destination = json!({"data": {"attributes": {"destination-id": "inq_destination"}}});
+
+    let pending = p.post(&redeem_path, &destination).await;
+    assert_eq!(pending.status, 200, "{}", pending.text());
+    let attrs = &pending.json()["data"]["attributes"];
+    assert_eq!(attrs["status"], "pending");
+    assert!(is_iso_ms(&attrs["pending-at"]) && attrs["redeemed-at"].is_null());
+
+    // Still pending until two seconds of sandbox time have passed.
+    let path = format!("/api/v1/connect/share-tokens/{token_id}");
+    assert_eq!(
+        p.get(&path).await.json()["data"]["attributes"]["status"],
+        "pending"
+    );
+    p.advance_clock(2).await;
+    let redeemed = p.get(&path).await.json();
+    assert_eq!(redeemed["data"]["attributes"]["status"], "redeemed");
+    assert!(is_iso_ms(&redeemed["data"]["attributes"]["redeemed-at"]));
+
+    // Same destination again: the token as it is; another destination: refused.
+    let again = p.post(&redeem_path, &destination).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["data"]["attributes"]["status"], "redeemed");
+    let elsewhere = p
+        .post(
+            &redeem_path,
+            &json!({"data": {"attributes": {"destination-id": "inq_other"}}}),
+        )
+        .await;
+    assert!(details(&elsewhere, 422).contains("already been redeemed"));
+    let no_destination = p.post_empty(&redeem_path).await;
+    only_error(&no_destination, 422);
+    // A redeemed token cannot be expired.
+    only_error(
+        &p.post_empty(&format!("/api/v1/connect/share-tokens/{token_id}/expire"))
+            .await,
+        422,
+    );
+    assert_eq!(
+        p.get(&path).await.json()["data"]["attributes"]["status"],
+        "redeemed"
+    );
+}
+
+#[tokio::test]
+async fn expired_share_tokens_cannot_be_redeemed() {
+    let p = Persona::start().await;
+    let source = p.completed_inquiry().await;
+    let by_endpoint = id_of(&create_token(&p, &source).await.json());
+    let expired = p
+        .post_empty(&format!(
+            "/api/v1/connect/share-tokens/{by_endpoint}/expire"
+        ))
+        .await;
+    assert_eq!(expired.status, 200, "{}", expired.text());
+    assert_eq!(expired.json()["data"]["attributes"]["status"], "expired");
+    let refused = p
+        .post_empty(&format!(
+            "/api/v1/connect/share-tokens/{by_endpoint}/redeem"
+        ))
+        .await;
+    assert!(details(&refused, 422).contains("expired"));
+
+    let by_time = id_of(&create_token(&p, &source).await.json());
+    p.advance_clock(14 * 24 * 60 * 60).await;
+    let token = p
+        .get(&format!("/api/v1/connect/share-tokens/{by_time}"))
+        .await
+        .json();
+    assert_eq!(token["data"]["attributes"]["status"], "expired");
+    let refused = p
+        .post_empty(&format!("/api/v1/connect/share-tokens/{by_time}/redeem"))
+        .await;
+    assert!(details(&refused, 422).contains("expired"));
+    let bad_body = p
+        .post(
+            &format!("/api/v1/connect/share-tokens/{by_time}/redeem"),
+            &json!({"data": {"attributes": {"destination": "x"}}}),
+        )
+        .await;
+    only_error(&bad_body, 400);
+}

@@ -1,0 +1,268 @@
+//! Persona bodies checked against the schemas of Persona's own OpenAPI spec: inquiry, event and
+//! webhook API responses, error envelopes, and the bodies of the webhooks the sandbox sends.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestResponse, TestServer, WebhookSink};
+use crate::openapi::{
+    assert_valid, assert_valid_webhook, error_response, is_valid, response, with_unknown_attribute,
+};
+use vendor_sandbox::vendors::Vendor;
+
+const AUTH: &str = "Bearer persona_sandbox_schema";
+
+async fn call(server: &TestServer, method: &str, path: &str, body: Option<Value>) -> TestResponse {
+    let request = server.request(method, path).header("authorization", AUTH);
+    match body {
+        Some(body) => request.json(&body).send().await,
+        None => request.send().await,
+    }
+}
+
+async fn create_inquiry(server: &TestServer, reference: &str) -> String {
+    let created = call(
+        server,
+        "POST",
+        "/api/v1/inquiries",
+        Some(json!({"data": {"attributes": {
+            "inquiry-template-id": "itmpl_SchemaTemplate1",
+            "reference-id": reference,
+        }}})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    created.json()["data"]["id"]
+        .as_str()
+        .expect("inquiry id")
+        .to_string()
+}
+
+async fn simulate(server: &TestServer, id: &str, actions: &[&str]) {
+    let actions: Vec<Value> = actions.iter().map(|a| json!({"type": a})).collect();
+    let done = call(
+        server,
+        "POST",
+        &format!("/api/v1/inquiries/{id}/perform-simulate-actions"),
+        Some(json!({"meta": {"simulate-actions": actions}})),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.text());
+}
+
+#[tokio::test]
+async fn inquiry_and_event_responses_match_the_spec() {
+    let server = TestServer::start().await;
+    let created = call(
+        &server,
+        "POST",
+        "/api/v1/inquiries",
+        Some(json!({"data": {"attributes": {
+            "inquiry-template-id": "itmpl_SchemaTemplate1",
+            "reference-id": "schema-user-1",
+            "redirect-uri": "https://app.example/done",
+            "note": "schema check",
+            "tags": ["vip"],
+            "fields": {"name-first": "Jane", "birthdate": "1995-09-08", "address-country-code": "US"},
+        }}})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let body = created.json();
+    let create_schema = response("post", "/inquiries", 201);
+    assert_valid(&create_schema, &body);
+    // The check is not vacuous: an attribute the spec does not know is refused.
+    assert!(!is_valid(
+        &create_schema,
+        &with_unknown_attribute(&body, "/data/attributes")
+    ));
+    let id = body["data"]["id"].as_str().expect("id").to_string();
+
+    simulate(
+        &server,
+        &id,
+        &["start_inquiry", "complete_inquiry", "approve_inquiry"],
+    )
+    .await;
+    let retrieved = call(&server, "GET", &format!("/api/v1/inquiries/{id}"), None).await;
+    assert_eq!(retrieved.status, 200);
+    assert_eq!(retrieved.json()["data"]["attributes"]["status"], "approved");
+    assert_valid(
+        &response("get", "/inquiries/{inquiry-id}", 200),
+        &retrieved.json(),
+    );
+
+    let other = create_inquiry(&server, "schema-user-2").await;
+    simulate(&server, &other, &["start_inquiry", "complete_inquiry"]).await;
+    let declined = call(
+        &server,
+        "POST",
+        &format!("/api/v1/inquiries/{other}/decline"),
+        None,
+    )
+    .await;
+    assert_eq!(declined.status, 200, "{}", declined.text());
+    assert_valid(
+        &response("post", "/inquiries/{inquiry-id}/decline", 200),
+        &declined.json(),
+    );
+
+    let listed = call(
+        &server,
+        "GET",
+        "/api/v1/inquiries?filter%5Breference-id%5D=schema-user-1&page%5Bsize%5D=1",
+        None,
+    )
+    .await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.json()["data"][0]["id"], id.as_str());
+    assert_valid(&response("get", "/inquiries", 200), &listed.json());
+
+    let events = call(&server, "GET", "/api/v1/events", None).await;
+    assert_eq!(events.status, 200);
+    assert_valid(&response("get", "/events", 200), &events.json());
+    let event_id = events.json()["data"][0]["id"]
+        .as_str()
+        .expect("an event")
+        .to_string();
+    let event = call(&server, "GET", &format!("/api/v1/events/{event_id}"), None).await;
+    assert_eq!(event.status, 200);
+    assert_valid(&response("get", "/events/{event-id}", 200), &event.json());
+
+    let missing = call(&server, "GET", "/api/v1/inquiries/inq_NotThere", None).await;
+    assert_eq!(missing.status, 404);
+    assert_valid(&error_response("not-found"), &missing.json());
+}
+
+#[tokio::test]
+async fn webhook_bodies_match_the_spec() {
+    let mut sink = WebhookSink::start().await;
+    let url = sink.url("/persona");
+    let server = TestServer::start_with(|c| {
+        c.webhooks.targets.push((Vendor::Persona, url));
+        c.webhooks
+            .secrets
+            .push((Vendor::Persona, "wbhsec_schema".into()));
+    })
+    .await;
+    let approved = create_inquiry(&server, "hook-1").await;
+    simulate(
+        &server,
+        &approved,
+        &["start_inquiry", "complete_inquiry", "approve_inquiry"],
+    )
+    .await;
+    let failed = create_inquiry(&server, "hook-2").await;
+    simulate(&server, &failed, &["start_inquiry", "fail_inquiry"]).await;
+    let declined = create_inquiry(&server, "hook-3").await;
+    simulate(
+        &server,
+        &declined,
+        &[
+            "start_inquiry",
+            "complete_inquiry",
+            "mark_for_review_inquiry",
+            "decline_inquiry",
+        ],
+    )
+    .await;
+    let expired = create_inquiry(&server, "hook-4").await;
+    simulate(&server, &expired, &["expire_inquiry"]).await;
+
+    let mut expected: BTreeSet<&str> = [
+        "inquiry.created",
+        "inquiry.started",
+        "inquiry.completed",
+        "inquiry.approved",
+        "inquiry.failed",
+        "inquiry.marked-for-review",
+        "inquiry.declined",
+        "inquiry.expired",
+    ]
+    .into();
+    // 4 created, 3 started, 2 completed, and one of each of the rest.
+    for _ in 0..14 {
+        let hook = sink.next().await;
+        let body = hook.json();
+        assert_valid_webhook(&body);
+        let name = body["data"]["attributes"]["name"]
+            .as_str()
+            .unwrap_or_default();
+        expected.remove(name);
+    }
+    assert!(expected.is_empty(), "never received: {expected:?}");
+}
+
+#[tokio::test]
+async fn webhook_api_responses_match_the_spec() {
+    let server = TestServer::start().await;
+    let created = call(
+        &server,
+        "POST",
+        "/api/v1/webhooks",
+        Some(json!({"data": {"attributes": {
+            "url": "http://127.0.0.1:9/persona",
+            "enabled-events": ["inquiry.completed", "inquiry.approved"],
+        }}})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_valid(&response("post", "/webhooks", 201), &created.json());
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let retrieved = call(&server, "GET", &format!("/api/v1/webhooks/{id}"), None).await;
+    assert_eq!(retrieved.status, 200);
+    assert_valid(
+        &response("get", "/webhooks/{webhook-id}", 200),
+        &retrieved.json(),
+    );
+
+    let rotated = call(
+        &server,
+        "POST",
+        &format!("/api/v1/webhooks/{id}/rotate-secret"),
+        Some(json!({"meta": {"expires-in-seconds": 600}})),
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    assert_valid(
+        &response("post", "/webhooks/{webhook-id}/rotate-secret", 200),
+        &rotated.json(),
+    );
+
+    let listed = call(&server, "GET", "/api/v1/webhooks", None).await;
+    assert_eq!(listed.status, 200);
+    assert_valid(&response("get", "/webhooks", 200), &listed.json());
+
+    for action in ["disable", "enable", "archive"] {
+        let changed = call(
+            &server,
+            "POST",
+            &format!("/api/v1/webhooks/{id}/{action}"),
+            None,
+        )
+        .await;
+        assert_eq!(changed.status, 200, "{action}: {}", changed.text());
+        assert_valid(
+            &response("post", &format!("/webhooks/{{webhook-id}}/{action}"), 200),
+            &changed.json(),
+        );
+    }
+
+    let missing = call(&server, "GET", "/api/v1/webhooks/wbh_NotThere", None).await;
+    assert_eq!(missing.status, 404);
+    assert_valid(&error_response("not-found"), &missing.json());
+    let refused = call(
+        &server,
+        "POST",
+        "/api/v1/webhooks",
+        Some(json!({"data": {"attributes": {"url": "ftp://x", "enabled-events": ["*"]}}})),
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert_valid(&error_response("unprocessable-entity"), &refused.json());
+}
