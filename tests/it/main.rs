@@ -3,6 +3,7 @@
 mod harness;
 mod server;
 mod cli;
+mod coinflow;
 mod persona;
 mod openapi;
 mod persona_hosted;

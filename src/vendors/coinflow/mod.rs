@@ -1,20 +1,32 @@
 //! Coinflow: withdrawers registered from Persona share tokens, Get Withdrawer, KYC routes, the
 //! routes Coinflow's SDK calls, signed webhooks.
 //!
-//! Errors are NestJS-shaped: `{statusCode, timestamp, path, method, message}`.
+//! Errors are NestJS-shaped: `{statusCode, timestamp, path, method, message}` (451 adds
+//! `verificationLink`).
 
-use serde_json::json;
+pub mod auth;
+mod kyc;
+pub mod model;
+mod pages;
+mod persona_link;
+mod sdk;
+mod validate;
+mod verification;
+mod webhooks;
+mod withdrawers;
+
+pub use model::State;
+pub use webhooks::webhook_headers;
+
+use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::clock::{iso8601, real_now_ms};
 use crate::config::Config;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
-use crate::webhooks::AttemptInfo;
-
-/// Coinflow's data in one namespace.
-#[derive(Debug, Default)]
-pub struct State {}
+use model::Withdrawer;
+use verification::Check;
 
 impl State {
     pub fn new(_config: &Config) -> Self {
@@ -22,38 +34,76 @@ impl State {
     }
 }
 
-pub fn handle(_app: &App, req: &ApiRequest) -> ApiResponse {
+pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "withdraw", "kyc", "share-token"]) => match req.json_value() {
-            Ok(_) => error(501, "Not emulated yet", req),
-            Err(e) => error(400, &e.0, req),
-        },
+        ("POST", ["api", "withdraw", "kyc", "share-token"]) => kyc::share_token(app, req),
+        ("POST", ["api", "withdraw", "kyc"]) => kyc::register(app, req),
+        ("POST", ["api", "withdraw", "kyc", "attested"]) => kyc::attested(app, req),
+        ("GET", ["api", "withdraw"]) => withdrawers::get(app, req),
+        ("GET", ["api", "auth", "session-key"]) => auth::session_key(app, req),
+        ("GET", ["merchant", "view", merchant_id]) => sdk::merchant_view(merchant_id),
+        ("POST", ["api", "telemetry", "frontend-error"]) => sdk::frontend_error(req),
+        ("POST", ["api", "tokenize", "iframe", "config"]) => sdk::iframe_config(app, req),
+        ("GET", ["coinflow", "verify", token]) => pages::page(app, req, token),
+        ("POST", ["coinflow", "verify", token]) => pages::submit(app, req, token),
         _ => error(404, &format!("Cannot {} {}", req.method, req.path), req),
     }
 }
 
 /// NestJS's error shape, as Coinflow answers it.
 pub fn error(status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
-    ApiResponse::json(
-        status,
-        json!({
-            "statusCode": status,
-            "timestamp": iso8601(real_now_ms()),
-            "path": req.raw_path,
-            "method": req.method,
-            "message": message,
-        }),
-    )
+    error_with(status, message, req, None)
 }
 
-pub fn webhook_headers(
-    _secrets: &[String],
-    _attempt: &AttemptInfo,
-    _body: &[u8],
-) -> Vec<(String, String)> {
-    Vec::new()
+fn error_with(
+    status: u16,
+    message: &str,
+    req: &ApiRequest,
+    verification_link: Option<String>,
+) -> ApiResponse {
+    let mut body = json!({
+        "statusCode": status,
+        "timestamp": iso8601(real_now_ms()),
+        "path": req.raw_path,
+        "method": req.method,
+        "message": message,
+    });
+    if let (Some(link), Value::Object(map)) = (verification_link, &mut body) {
+        map.insert("verificationLink".into(), Value::String(link));
+    }
+    ApiResponse::json(status, body)
 }
 
-/// A withdrawer verified through the inquiry may move on.
-pub fn on_inquiry_changed(_app: &App, _world: &mut World, _inquiry_id: &str) {}
+/// The 451 of a verification that is not finished: what it waits for, and the link to the page
+/// where the user finishes it. A `redirectLink` query (Get Withdrawer's) is carried along, so
+/// the page sends the user back there when done.
+fn verification_response(
+    app: &App,
+    req: &ApiRequest,
+    withdrawer: &Withdrawer,
+    check: &Check,
+) -> ApiResponse {
+    let message = match check {
+        Check::Pending(message) | Check::Action(message) => message.clone(),
+        Check::Missing(fields) => format!(
+            "Verification needs more information: missing {}; fill them in at the verificationLink",
+            fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+        ),
+        Check::Final(status) => format!("Verification is {}", status.as_str()),
+    };
+    let mut link = app.url(&req.namespace, &pages::path(withdrawer));
+    if let Some(redirect) = req.query_param("redirectLink").filter(|r| !r.is_empty()) {
+        link.push_str(&format!("?redirectLink={}", percent_encode(redirect)));
+    }
+    error_with(451, &message, req, Some(link))
+}
+
+/// Called by the Persona part after inquiry `inquiry_id` changed status: withdrawers verified
+/// through it move on (and their `KYC Success`/`KYC Failure` webhooks go out) without waiting
+/// for the next Get Withdrawer.
+pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
+    for index in world.coinflow.backed_by_inquiry(inquiry_id) {
+        verification::advance(app, world, index);
+    }
+}

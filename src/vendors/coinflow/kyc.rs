@@ -1,0 +1,251 @@
+//! The registration routes: `POST /api/withdraw/kyc/share-token` (a Persona share token),
+//! `POST /api/withdraw/kyc` (US `info` body, or document verification) and
+//! `POST /api/withdraw/kyc/attested`.
+//!
+//! Order of checks, so bad input never changes state: auth (401), body (400), an existing
+//! withdrawer (409, or the same withdrawer again for share tokens), email taken (409), then
+//! the Persona redemption, and only then the withdrawer is created.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::auth::{self, Caller};
+use super::model::{MagicOutcome, Method, VerificationStatus, Withdrawer};
+use super::persona_link;
+use super::validate::{Fields, check_country};
+use super::verification::{self, Check};
+use super::webhooks::{self, KycEvent};
+use super::{error, verification_response};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::store::World;
+
+/// The share-token vendors Coinflow documents; only Persona is emulated.
+const SHARE_TOKEN_VENDOR: &str = "persona";
+
+pub fn share_token(app: &App, req: &ApiRequest) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
+        Ok(c) => c,
+        Err(message) => return error(401, &message, req),
+    };
+    let (token_id, email, country) = match parse_share_token(req) {
+        Ok(body) => body,
+        Err(message) => return error(400, &message, req),
+    };
+    if let Some(index) = world.coinflow.find(&caller)
+        && let Some(existing) = world.coinflow.get(index)
+    {
+        // Registering again is how clients make sure the record exists before rendering the
+        // withdraw UI: the same user gets the same withdrawer back.
+        return ApiResponse::json(200, existing.summary_json());
+    }
+    if world.coinflow.email_taken(&caller, &email) {
+        return email_conflict(&email, req);
+    }
+    let destination = world.ids.persona("inq_");
+    let source_inquiry_id = match persona_link::redeem(app, &mut world, &token_id, &destination) {
+        Ok(id) => id,
+        Err(refusal) => return error(refusal.status, &refusal.message, req),
+    };
+    let mut details = BTreeMap::new();
+    if let Some(country) = country {
+        details.insert("country".to_string(), country);
+    }
+    let method = Method::ShareToken {
+        token_id,
+        source_inquiry_id,
+        destination,
+    };
+    let index = create(&mut world, &caller, email, method, details);
+    // Redemption is asynchronous: the answer is `pending` even when the token redeems at once.
+    match world.coinflow.get(index) {
+        Some(w) => ApiResponse::json(200, w.summary_json()),
+        None => error(500, "Withdrawer was not stored", req),
+    }
+}
+
+fn parse_share_token(req: &ApiRequest) -> Result<(String, String, Option<String>), String> {
+    let body = req.json_value().map_err(|e| e.0)?;
+    let fields = Fields::new(&body, "")?;
+    let vendor = fields.required("vendor")?;
+    if vendor != SHARE_TOKEN_VENDOR {
+        return Err(format!(
+            "vendor must be one of the following values: {SHARE_TOKEN_VENDOR} (got {vendor:?}; only Persona share tokens are emulated)"
+        ));
+    }
+    let token = fields.required("shareToken")?;
+    let email = fields.email("email")?;
+    let country = match fields.optional("country")? {
+        Some(c) => {
+            check_country(&c).map_err(|e| format!("country {e}"))?;
+            Some(c)
+        }
+        None => None,
+    };
+    Ok((token, email, country))
+}
+
+/// `POST /api/withdraw/kyc`: `{info: {...}}` is checked at once (US); `{email, country}` needs
+/// document verification, answered 451 with the `verificationLink`.
+pub fn register(app: &App, req: &ApiRequest) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
+        Ok(c) => c,
+        Err(message) => return error(401, &message, req),
+    };
+    let body = match req.json_value() {
+        Ok(b) => b,
+        Err(e) => return error(400, &e.0, req),
+    };
+    let parsed = match Fields::new(&body, "") {
+        Ok(fields) if fields.has("info") => parse_us_info(&body).map(|(email, details)| {
+            (email, details, Method::UsInfo)
+        }),
+        Ok(fields) if fields.has("email") => parse_document(&fields)
+            .map(|(email, details)| (email, details, Method::Document)),
+        Ok(_) => Err(
+            "Request body must be either {info: {email, firstName, surName, physicalAddress, city, state, zip, country, dob, ssn}} (US KYC) or {email, country} (document verification)"
+                .into(),
+        ),
+        Err(message) => Err(message),
+    };
+    let (email, details, method) = match parsed {
+        Ok(p) => p,
+        Err(message) => return error(400, &message, req),
+    };
+    register_checked(app, req, &mut world, &caller, email, details, method)
+}
+
+fn parse_us_info(body: &Value) -> Result<(String, BTreeMap<String, String>), String> {
+    let info = Fields::new(body.get("info").unwrap_or(&Value::Null), "info.")?;
+    let email = info.email("email")?;
+    let details = personal_details(&info, true)?;
+    Ok((email, details))
+}
+
+fn parse_document(fields: &Fields) -> Result<(String, BTreeMap<String, String>), String> {
+    let email = fields.email("email")?;
+    let country = fields.country("country")?;
+    fields.optional("merchantId")?;
+    Ok((email, BTreeMap::from([("country".to_string(), country)])))
+}
+
+/// The US KYC / attestation fields: names, address, dob, ssn (last 4).
+fn personal_details(
+    fields: &Fields,
+    ssn_required: bool,
+) -> Result<BTreeMap<String, String>, String> {
+    let mut details = BTreeMap::new();
+    for name in ["firstName", "surName", "physicalAddress", "city"] {
+        details.insert(name.to_string(), fields.required(name)?);
+    }
+    details.insert("state".into(), fields.state("state")?);
+    details.insert("zip".into(), fields.required("zip")?);
+    details.insert("country".into(), fields.country("country")?);
+    details.insert("dob".into(), fields.dob("dob")?);
+    if let Some(ssn) = fields.ssn("ssn", ssn_required)? {
+        details.insert("ssn".into(), ssn);
+    }
+    Ok(details)
+}
+
+/// `POST /api/withdraw/kyc/attested`: the merchant attests the user's identity.
+pub fn attested(app: &App, req: &ApiRequest) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
+        Ok(c) => c,
+        Err(message) => return error(401, &message, req),
+    };
+    let parsed = req.json_value().map_err(|e| e.0).and_then(|body| {
+        let fields = Fields::new(&body, "")?;
+        let email = fields.email("email")?;
+        Ok((email, personal_details(&fields, false)?))
+    });
+    match parsed {
+        Ok((email, details)) => register_checked(
+            app,
+            req,
+            &mut world,
+            &caller,
+            email,
+            details,
+            Method::Attested,
+        ),
+        Err(message) => error(400, &message, req),
+    }
+}
+
+/// Creates a withdrawer from a validated body and answers as far as its verification goes.
+fn register_checked(
+    app: &App,
+    req: &ApiRequest,
+    world: &mut World,
+    caller: &Caller,
+    email: String,
+    details: BTreeMap<String, String>,
+    method: Method,
+) -> ApiResponse {
+    if world.coinflow.find(caller).is_some() {
+        return error(
+            409,
+            &format!("A withdrawer already exists for {}", caller.describe()),
+            req,
+        );
+    }
+    if world.coinflow.email_taken(caller, &email) {
+        return email_conflict(&email, req);
+    }
+    let index = create(world, caller, email, method, details);
+    let check = verification::advance(app, world, index);
+    let Some(w) = world.coinflow.get(index) else {
+        return error(500, "Withdrawer was not stored", req);
+    };
+    match check {
+        Check::Final(_) => ApiResponse::json(200, w.summary_json()),
+        pending => verification_response(app, req, w, &pending),
+    }
+}
+
+fn email_conflict(email: &str, req: &ApiRequest) -> ApiResponse {
+    error(
+        409,
+        &format!("Email {email} is already used by another withdrawer of this merchant"),
+        req,
+    )
+}
+
+/// Stores a new pending withdrawer and fires `KYC Created`.
+fn create(
+    world: &mut World,
+    caller: &Caller,
+    email: String,
+    method: Method,
+    details: BTreeMap<String, String>,
+) -> usize {
+    let now = world.clock.now_ms();
+    let withdrawer = Withdrawer {
+        id: world.ids.hex(24),
+        merchant_key: caller.merchant.key.clone(),
+        merchant_id: caller.merchant.id.clone(),
+        user_id: caller.user_id.clone(),
+        wallet: caller.wallet.clone(),
+        blockchain: caller.blockchain.clone(),
+        magic: MagicOutcome::from_email(&email),
+        email,
+        status: VerificationStatus::Pending,
+        method,
+        details,
+        details_submitted: false,
+        rejection_reason: None,
+        page_token: world.ids.alphanumeric(32),
+        created_ms: now,
+        updated_ms: now,
+    };
+    webhooks::emit(world, KycEvent::Created, &withdrawer);
+    world.coinflow.insert(withdrawer)
+}

@@ -1,0 +1,287 @@
+//! Coinflow's data in one namespace: withdrawers, their verification, and how they render.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::auth::{Caller, merchant_object_id};
+use crate::clock::{Millis, iso8601};
+
+/// The personal details Coinflow needs before a withdrawer can be paid out, by the names of
+/// its KYC bodies, with the Persona inquiry field each one is taken from and a form label.
+/// (The docs do not list what "missing fields" means; this is the US KYC `info` body minus
+/// `email`, which registration already has, and the optional `ssn`.)
+pub const REQUIRED_FIELDS: [RequiredField; 8] = [
+    RequiredField::new("firstName", "name-first", "First name"),
+    RequiredField::new("surName", "name-last", "Last name"),
+    RequiredField::new("dob", "birthdate", "Date of birth (YYYY-MM-DD)"),
+    RequiredField::new("physicalAddress", "address-street-1", "Street address"),
+    RequiredField::new("city", "address-city", "City"),
+    RequiredField::new("state", "address-subdivision", "State / region"),
+    RequiredField::new("zip", "address-postal-code", "Postal code"),
+    RequiredField::new("country", "address-country-code", "Country (2-letter code)"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequiredField {
+    pub name: &'static str,
+    pub persona_field: &'static str,
+    pub label: &'static str,
+}
+
+impl RequiredField {
+    const fn new(name: &'static str, persona_field: &'static str, label: &'static str) -> Self {
+        Self {
+            name,
+            persona_field,
+            label,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Attested,
+}
+
+impl VerificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Attested => "attested",
+        }
+    }
+}
+
+/// How a withdrawer was registered, which decides how its verification finishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    /// `/kyc/share-token`: Coinflow's own inquiry (`destination`) receives the source inquiry's
+    /// data through the redeemed share token.
+    ShareToken {
+        token_id: String,
+        source_inquiry_id: String,
+        destination: String,
+    },
+    /// `/kyc` with the US `info` body: checked at once.
+    UsInfo,
+    /// `/kyc` with the document-verification body: finished on the verification page.
+    Document,
+    /// `/kyc/attested`: the merchant vouches for the data.
+    Attested,
+}
+
+/// Outcomes a test or demo picks through the email address, the way vendors' sandboxes use
+/// magic values: `+pending@` holds the verification, `+missing@` asks for every field again,
+/// `+rejected@` rejects it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MagicOutcome {
+    Pending,
+    MissingFields,
+    Rejected,
+}
+
+impl MagicOutcome {
+    pub fn from_email(email: &str) -> Option<Self> {
+        let local = email.split('@').next().unwrap_or("").to_ascii_lowercase();
+        let tag = local.split_once('+')?.1;
+        match tag {
+            "pending" => Some(Self::Pending),
+            "missing" | "missing_fields" | "missing-fields" => Some(Self::MissingFields),
+            "rejected" | "declined" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Withdrawer {
+    /// 24 hex digits, like Coinflow's Mongo ObjectIds.
+    pub id: String,
+    pub merchant_key: String,
+    pub merchant_id: String,
+    pub user_id: Option<String>,
+    pub wallet: String,
+    pub blockchain: String,
+    pub email: String,
+    pub status: VerificationStatus,
+    pub method: Method,
+    pub magic: Option<MagicOutcome>,
+    /// Personal details known so far, by [`REQUIRED_FIELDS`] name (plus `ssn` when given).
+    pub details: BTreeMap<String, String>,
+    /// The details were completed on the verification page.
+    pub details_submitted: bool,
+    /// Why the verification ended `rejected`.
+    pub rejection_reason: Option<String>,
+    /// Unguessable part of the verification page URL.
+    pub page_token: String,
+    pub created_ms: Millis,
+    pub updated_ms: Millis,
+}
+
+impl Withdrawer {
+    pub fn owned_by(&self, caller: &Caller) -> bool {
+        self.merchant_key == caller.merchant.key
+            && self.wallet == caller.wallet
+            && self.blockchain == caller.blockchain
+    }
+
+    /// The required fields not known yet.
+    pub fn missing_fields(&self) -> Vec<&'static RequiredField> {
+        REQUIRED_FIELDS
+            .iter()
+            .filter(|f| self.details.get(f.name).is_none_or(|v| v.trim().is_empty()))
+            .collect()
+    }
+
+    fn vendor(&self) -> Value {
+        match self.method {
+            Method::ShareToken { .. } => json!("persona"),
+            _ => Value::Null,
+        }
+    }
+
+    fn reference(&self) -> Value {
+        match &self.method {
+            Method::ShareToken { destination, .. } => json!(destination),
+            _ => Value::Null,
+        }
+    }
+
+    /// What the registration routes answer (the brief's shape).
+    pub fn summary_json(&self) -> Value {
+        json!({"withdrawer": {
+            "_id": self.id,
+            "currency": "USD",
+            "email": self.email,
+            "verification": {"status": self.status.as_str()},
+        }})
+    }
+
+    /// The full withdrawer of Get Withdrawer.
+    pub fn full_json(&self) -> Value {
+        let hash = hex::encode(Sha256::digest(format!("{}:{}", self.id, self.email)));
+        json!({"withdrawer": {
+            "_id": self.id,
+            "__v": 0,
+            "currency": "USD",
+            "originalCurrency": "USD",
+            "email": self.email,
+            "country": self.details.get("country"),
+            "merchant": merchant_object_id(&self.merchant_id),
+            "user": true,
+            "isBlocked": false,
+            "riskScoreOverride": false,
+            "availability": {
+                "status": "available",
+                "reason": Value::Null,
+                "editor": Value::Null,
+                "updatedAt": iso8601(self.created_ms),
+            },
+            "verification": {
+                "status": self.status.as_str(),
+                "vendor": self.vendor(),
+                "reference": self.reference(),
+                "hash": hash,
+                "attested": self.status == VerificationStatus::Attested,
+            },
+            "wallets": [{"wallet": self.wallet, "blockchain": self.blockchain}],
+            "bankAccounts": [],
+            "cards": [],
+            "ibans": [],
+            "pixes": [],
+            "efts": [],
+            "rtpDisabled": false,
+            "cardDisabled": false,
+            "createdAt": iso8601(self.created_ms),
+            "updatedAt": iso8601(self.updated_ms),
+        }})
+    }
+}
+
+/// Coinflow's data in one namespace.
+#[derive(Debug, Default)]
+pub struct State {
+    withdrawers: Vec<Withdrawer>,
+    /// Session keys: the caller each was issued to, and when it expires.
+    sessions: HashMap<String, (Caller, Millis)>,
+}
+
+impl State {
+    pub fn session(&self, key: &str) -> Option<&(Caller, Millis)> {
+        self.sessions.get(key)
+    }
+
+    pub fn add_session(&mut self, key: String, caller: Caller, expires: Millis) {
+        self.sessions.insert(key, (caller, expires));
+    }
+
+    pub fn find(&self, caller: &Caller) -> Option<usize> {
+        self.withdrawers.iter().position(|w| w.owned_by(caller))
+    }
+
+    pub fn by_page_token(&self, token: &str) -> Option<usize> {
+        self.withdrawers.iter().position(|w| w.page_token == token)
+    }
+
+    /// Another withdrawer of the same merchant already uses `email` (compared case-insensitively).
+    pub fn email_taken(&self, caller: &Caller, email: &str) -> bool {
+        self.withdrawers.iter().any(|w| {
+            w.merchant_key == caller.merchant.key
+                && !w.owned_by(caller)
+                && w.email.eq_ignore_ascii_case(email)
+        })
+    }
+
+    /// Withdrawers whose share token came from `inquiry_id`.
+    pub fn backed_by_inquiry(&self, inquiry_id: &str) -> Vec<usize> {
+        (0..self.withdrawers.len())
+            .filter(|&i| {
+                matches!(&self.withdrawers[i].method,
+                    Method::ShareToken { source_inquiry_id, .. } if source_inquiry_id == inquiry_id)
+            })
+            .collect()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Withdrawer> {
+        self.withdrawers.get(index)
+    }
+
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut Withdrawer> {
+        self.withdrawers.get_mut(index)
+    }
+
+    pub fn insert(&mut self, withdrawer: Withdrawer) -> usize {
+        self.withdrawers.push(withdrawer);
+        self.withdrawers.len() - 1
+    }
+
+    pub fn all(&self) -> &[Withdrawer] {
+        &self.withdrawers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_emails() {
+        assert_eq!(
+            MagicOutcome::from_email("jo+pending@x.com"),
+            Some(MagicOutcome::Pending)
+        );
+        assert_eq!(
+            MagicOutcome::from_email("JO+Rejected@x.com"),
+            Some(MagicOutcome::Rejected)
+        );
+        assert_eq!(MagicOutcome::from_email("jo+work@x.com"), None);
+        assert_eq!(MagicOutcome::from_email("jo@x.com"), None);
+    }
+}

@@ -1,0 +1,268 @@
+//! The page behind a 451's `verificationLink`: `/coinflow/verify/{pageToken}`, plain HTML that
+//! works without JavaScript. It shows where the verification stands and, while it is pending,
+//! a form for the fields still missing; submitting it completes the verification (once the
+//! Persona side, if any, has finished).
+
+use super::model::{RequiredField, VerificationStatus, Withdrawer};
+use super::validate::{check_country, check_state, normalize_dob};
+use super::verification::{self, Check};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse, percent_encode};
+
+/// The page's path for `withdrawer` (without namespace prefix; see [`App::url`]).
+pub fn path(withdrawer: &Withdrawer) -> String {
+    format!("/coinflow/verify/{}", withdrawer.page_token)
+}
+
+pub fn page(app: &App, req: &ApiRequest, token: &str) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let Some(index) = world.coinflow.by_page_token(token) else {
+        return not_found();
+    };
+    let check = verification::advance(app, &mut world, index);
+    match world.coinflow.get(index) {
+        Some(w) => render(app, req, w, &check, None, 200),
+        None => not_found(),
+    }
+}
+
+pub fn submit(app: &App, req: &ApiRequest, token: &str) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let Some(index) = world.coinflow.by_page_token(token) else {
+        return not_found();
+    };
+    let check = verification::advance(app, &mut world, index);
+    let Some(w) = world.coinflow.get(index) else {
+        return not_found();
+    };
+    let wanted = fields_to_ask(w, &check);
+    let form = req.form();
+    let redirect = form
+        .iter()
+        .find(|(k, _)| k == "redirectLink")
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty());
+    // Nothing to submit while the verification waits on Persona or is already decided.
+    if matches!(check, Check::Final(_) | Check::Pending(_)) {
+        return ApiResponse::see_other(&self_url(app, req, w, redirect.as_deref()));
+    }
+    // Validate everything before changing anything.
+    let mut values = Vec::new();
+    let mut problems = Vec::new();
+    for field in &wanted {
+        let given = form
+            .iter()
+            .find(|(k, _)| k == field.name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default();
+        match check_field(field, &given) {
+            Ok(value) => values.push((field.name.to_string(), value)),
+            Err(problem) => problems.push(format!("{}: {problem}", field.label)),
+        }
+    }
+    if !problems.is_empty() {
+        let w = w.clone();
+        return render(app, req, &w, &check, Some(&problems), 400);
+    }
+    let now = world.clock.now_ms();
+    if let Some(w) = world.coinflow.get_mut(index) {
+        w.details.extend(values);
+        w.details_submitted = true;
+        w.updated_ms = now;
+    }
+    let check = verification::advance(app, &mut world, index);
+    let Some(w) = world.coinflow.get(index) else {
+        return not_found();
+    };
+    match (&check, redirect) {
+        (Check::Final(VerificationStatus::Approved | VerificationStatus::Attested), Some(to))
+            if to.starts_with("http://") || to.starts_with("https://") =>
+        {
+            ApiResponse::see_other(&to)
+        }
+        (_, redirect) => ApiResponse::see_other(&self_url(app, req, w, redirect.as_deref())),
+    }
+}
+
+/// The fields the form asks for: the missing ones, or (pending, nothing missing) none: the
+/// form is then one button that confirms the verification.
+fn fields_to_ask(w: &Withdrawer, check: &Check) -> Vec<&'static RequiredField> {
+    match check {
+        Check::Missing(fields) => fields.clone(),
+        Check::Action(_) => w.missing_fields(),
+        _ => Vec::new(),
+    }
+}
+
+fn check_field(field: &RequiredField, value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Err("required".into());
+    }
+    if value.chars().count() > 200 {
+        return Err("at most 200 characters".into());
+    }
+    match field.name {
+        "dob" => normalize_dob(value),
+        "country" => {
+            let upper = value.to_ascii_uppercase();
+            check_country(&upper).map(|()| upper)
+        }
+        "state" => check_state(value).map(|()| value.to_string()),
+        _ => Ok(value.to_string()),
+    }
+}
+
+fn self_url(app: &App, req: &ApiRequest, w: &Withdrawer, redirect: Option<&str>) -> String {
+    let mut url = app.url(&req.namespace, &path(w));
+    if let Some(r) = redirect {
+        url.push_str(&format!("?redirectLink={}", percent_encode(r)));
+    }
+    url
+}
+
+fn not_found() -> ApiResponse {
+    ApiResponse::html(
+        404,
+        layout(
+            "Verification link not found",
+            "<p>This verification link is unknown in this sandbox namespace (or the namespace was reset).</p>",
+        ),
+    )
+}
+
+fn render(
+    app: &App,
+    req: &ApiRequest,
+    w: &Withdrawer,
+    check: &Check,
+    problems: Option<&[String]>,
+    status: u16,
+) -> ApiResponse {
+    let redirect = req
+        .query_param("redirectLink")
+        .map(str::to_string)
+        .or_else(|| {
+            req.form()
+                .into_iter()
+                .find(|(k, _)| k == "redirectLink")
+                .map(|(_, v)| v)
+        })
+        .filter(|r| !r.is_empty());
+    let mut body = format!(
+        "<p>Withdrawer <code>{}</code> &middot; {}</p>",
+        escape(&w.id),
+        escape(&w.email)
+    );
+    let heading = match check {
+        Check::Final(VerificationStatus::Rejected) => {
+            body.push_str(&format!(
+                "<p id=\"status\" data-status=\"rejected\">Verification was not approved: {}</p>",
+                escape(w.rejection_reason.as_deref().unwrap_or("rejected"))
+            ));
+            "Verification rejected"
+        }
+        Check::Final(status) => {
+            body.push_str(&format!(
+                "<p id=\"status\" data-status=\"{0}\">Verification {0}. You can close this page.</p>",
+                status.as_str()
+            ));
+            if let Some(r) = &redirect {
+                body.push_str(&format!("<p><a href=\"{}\">Continue</a></p>", escape(r)));
+            }
+            "Verification complete"
+        }
+        Check::Pending(message) => {
+            let received = if w.details_submitted {
+                "Your details were received. "
+            } else {
+                ""
+            };
+            body.push_str(&format!(
+                "<p id=\"status\" data-status=\"pending\">{received}{}</p><p><a href=\"{}\">Refresh</a></p>",
+                escape(message),
+                escape(&self_url(app, req, w, redirect.as_deref()))
+            ));
+            "Verification pending"
+        }
+        Check::Action(message) => {
+            body.push_str(&format!(
+                "<p id=\"status\" data-status=\"pending\">{}</p>",
+                escape(message)
+            ));
+            body.push_str(&form(
+                app,
+                req,
+                w,
+                &w.missing_fields(),
+                redirect.as_deref(),
+                problems,
+            ));
+            "Verification pending"
+        }
+        Check::Missing(fields) => {
+            body.push_str(
+                "<p id=\"status\" data-status=\"pending\">Coinflow needs a few more details before you can withdraw.</p>",
+            );
+            body.push_str(&form(app, req, w, fields, redirect.as_deref(), problems));
+            "Complete your verification"
+        }
+    };
+    ApiResponse::html(status, layout(heading, &body))
+}
+
+fn form(
+    app: &App,
+    req: &ApiRequest,
+    w: &Withdrawer,
+    fields: &[&RequiredField],
+    redirect: Option<&str>,
+    problems: Option<&[String]>,
+) -> String {
+    let mut html = String::new();
+    if let Some(problems) = problems {
+        html.push_str("<ul class=\"errors\">");
+        for p in problems {
+            html.push_str(&format!("<li>{}</li>", escape(p)));
+        }
+        html.push_str("</ul>");
+    }
+    html.push_str(&format!(
+        "<form method=\"post\" action=\"{}\">",
+        escape(&app.url(&req.namespace, &path(w)))
+    ));
+    for field in fields {
+        html.push_str(&format!(
+            "<label>{label}<br><input name=\"{name}\" required></label><br>",
+            label = escape(field.label),
+            name = field.name
+        ));
+    }
+    if let Some(r) = redirect {
+        html.push_str(&format!(
+            "<input type=\"hidden\" name=\"redirectLink\" value=\"{}\">",
+            escape(r)
+        ));
+    }
+    html.push_str("<button type=\"submit\">Submit verification</button></form>");
+    html
+}
+
+fn layout(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t} - Coinflow (sandbox)</title>\
+         <style>body{{font-family:sans-serif;max-width:36em;margin:2em auto}}.errors{{color:#b00}}\
+         input{{width:100%;margin:.2em 0 .8em}}</style></head>\
+         <body><h1>{t}</h1>{body}<p><small>vendor-sandbox: Coinflow verification page</small></p></body></html>",
+        t = escape(title)
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}

@@ -1,0 +1,118 @@
+//! What Coinflow asks of the Persona part of the same namespace: redeem a share token, and read
+//! the token and its source inquiry. The only file here that knows Persona's types.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::model::REQUIRED_FIELDS;
+use crate::app::App;
+use crate::store::World;
+use crate::vendors::persona::{self, InquiryStatus, RedeemError, ShareTokenStatus};
+
+/// Why a share token could not be redeemed: the HTTP status Coinflow answers, and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub message: String,
+}
+
+/// Redeems `token_id` into Coinflow's receiving inquiry `destination`; returns the source
+/// inquiry's id.
+pub fn redeem(
+    app: &App,
+    world: &mut World,
+    token_id: &str,
+    destination: &str,
+) -> Result<String, Refusal> {
+    match persona::redeem_share_token(app, world, token_id, destination) {
+        Ok(token) => Ok(token.source_inquiry_id),
+        Err(e) => {
+            let status = match e {
+                RedeemError::NotFound(_) => 404,
+                RedeemError::Expired(_) => 400,
+                RedeemError::AlreadyRedeemed(_) => 409,
+            };
+            let message = match e {
+                RedeemError::AlreadyRedeemed(id) => {
+                    format!("Share token {id} has already been redeemed for another withdrawer")
+                }
+                other => other.to_string(),
+            };
+            Err(Refusal { status, message })
+        }
+    }
+}
+
+/// A share token's status, as Coinflow cares about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Not redeemed yet, or redemption still running.
+    Redeeming,
+    Redeemed,
+    Expired,
+}
+
+/// The source inquiry's status, as Coinflow cares about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceState {
+    /// Completed or approved: verified.
+    Passed,
+    /// Declined or failed.
+    Failed,
+    /// Anything else; the status is named in messages.
+    Undecided(&'static str),
+}
+
+/// Where a withdrawer's Persona source stands, as of now (sandbox time).
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    pub token: Option<TokenState>,
+    pub inquiry: Option<SourceState>,
+    /// The source inquiry's values for Coinflow's required fields, by Coinflow field name.
+    pub details: BTreeMap<String, String>,
+}
+
+/// Reads the token as of now (Persona settles its time-based changes first).
+pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) -> SourceView {
+    let token = persona::share_token_now(app, world, token_id).map(|t| match t.status {
+        ShareTokenStatus::Created | ShareTokenStatus::Pending => TokenState::Redeeming,
+        ShareTokenStatus::Redeemed => TokenState::Redeemed,
+        ShareTokenStatus::Expired => TokenState::Expired,
+    });
+    let inquiry = world.persona.inquiry(inquiry_id);
+    let mut details = BTreeMap::new();
+    if let Some(inquiry) = inquiry {
+        for field in REQUIRED_FIELDS {
+            if let Some(value) = inquiry
+                .fields
+                .get(field.persona_field)
+                .and_then(plain_value)
+            {
+                details.insert(field.name.to_string(), value);
+            }
+        }
+    }
+    SourceView {
+        token,
+        inquiry: inquiry.map(|i| match i.status {
+            InquiryStatus::Completed | InquiryStatus::Approved => SourceState::Passed,
+            InquiryStatus::Failed | InquiryStatus::Declined => SourceState::Failed,
+            other => SourceState::Undecided(other.as_str()),
+        }),
+        details,
+    }
+}
+
+/// A field's value, stored plain (`"Jane"`) or as Persona renders it (`{"type","value"}`).
+fn plain_value(value: &Value) -> Option<String> {
+    let value = match value {
+        Value::Object(map) => map.get("value")?,
+        other => other,
+    };
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}

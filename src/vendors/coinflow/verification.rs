@@ -1,0 +1,144 @@
+//! How a pending withdrawer's verification moves on. Evaluated when it is read (Get Withdrawer,
+//! the verification page) and when its Persona source inquiry changes, so sandbox time and
+//! Persona's asynchronous redemption need no timers here.
+
+use super::model::{MagicOutcome, Method, RequiredField, VerificationStatus};
+use super::persona_link::{self, SourceState, TokenState};
+use super::webhooks::{self, KycEvent};
+use crate::app::App;
+use crate::store::World;
+
+/// Where a withdrawer's verification stands after [`advance`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    /// `approved`, `attested` or `rejected`: nothing more will happen.
+    Final(VerificationStatus),
+    /// Still pending on something outside the user's hands (Persona); the message says what.
+    Pending(String),
+    /// Pending until the user confirms on the verification page (document verification, a
+    /// held verification); the message says so.
+    Action(String),
+    /// Pending until these fields are filled in on the verification page.
+    Missing(Vec<&'static RequiredField>),
+}
+
+/// Moves withdrawer `index` as far as its source allows, firing `KYC Success` or `KYC Failure`
+/// when it reaches a final status.
+pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
+    let Some(w) = world.coinflow.get(index) else {
+        return Check::Pending("Withdrawer not found".into());
+    };
+    if w.status != VerificationStatus::Pending {
+        return Check::Final(w.status);
+    }
+    let magic = w.magic;
+    let submitted = w.details_submitted;
+    let decision = match w.method.clone() {
+        Method::ShareToken {
+            token_id,
+            source_inquiry_id,
+            ..
+        } => {
+            let view = persona_link::source(app, world, &token_id, &source_inquiry_id);
+            match (view.token, view.inquiry) {
+                (None, _) => Decision::Wait(format!(
+                    "Verification is pending: Persona share token {token_id} no longer exists"
+                )),
+                (Some(TokenState::Redeeming), _) => Decision::Wait(format!(
+                    "Verification is pending: Persona share token {token_id} is still being redeemed"
+                )),
+                (Some(TokenState::Expired), _) => Decision::Wait(format!(
+                    "Verification is pending: Persona share token {token_id} expired before it was redeemed; register again with a new share token"
+                )),
+                (Some(TokenState::Redeemed), None) => Decision::Wait(format!(
+                    "Verification is pending: source inquiry {source_inquiry_id} not found"
+                )),
+                (Some(TokenState::Redeemed), Some(SourceState::Failed)) => Decision::Reject(
+                    format!("Persona inquiry {source_inquiry_id} was declined or failed"),
+                ),
+                (Some(TokenState::Redeemed), Some(SourceState::Undecided(status))) => {
+                    Decision::Wait(format!(
+                        "Verification is pending: source inquiry {source_inquiry_id} is {status}"
+                    ))
+                }
+                (Some(TokenState::Redeemed), Some(SourceState::Passed)) => {
+                    // The shared data fills what the withdrawer does not have yet; what was
+                    // typed on the verification page wins.
+                    if let Some(w) = world.coinflow.get_mut(index) {
+                        for (name, value) in view.details {
+                            w.details.entry(name).or_insert(value);
+                        }
+                    }
+                    Decision::Complete
+                }
+            }
+        }
+        Method::Document if !submitted => Decision::AskUser(
+            "Document verification is required: complete it at the verificationLink".into(),
+        ),
+        Method::Document | Method::UsInfo | Method::Attested => Decision::Complete,
+    };
+    let decision = match (decision, magic) {
+        (Decision::Reject(r), _) => Decision::Reject(r),
+        (_, Some(MagicOutcome::Rejected)) => {
+            Decision::Reject("Rejected by the +rejected magic email".into())
+        }
+        (Decision::Complete, Some(MagicOutcome::Pending)) if !submitted => Decision::AskUser(
+            "Verification is pending review (+pending magic email): complete it at the verificationLink"
+                .into(),
+        ),
+        (d, _) => d,
+    };
+    let Some(w) = world.coinflow.get_mut(index) else {
+        return Check::Pending("Withdrawer not found".into());
+    };
+    match decision {
+        Decision::Wait(message) => Check::Pending(message),
+        Decision::AskUser(message) => Check::Action(message),
+        Decision::Complete => {
+            let missing = if magic == Some(MagicOutcome::MissingFields) && !submitted {
+                super::model::REQUIRED_FIELDS.iter().collect()
+            } else {
+                w.missing_fields()
+            };
+            if !missing.is_empty() {
+                return Check::Missing(missing);
+            }
+            let status = if w.method == Method::Attested {
+                VerificationStatus::Attested
+            } else {
+                VerificationStatus::Approved
+            };
+            finish(world, index, status, None);
+            Check::Final(status)
+        }
+        Decision::Reject(reason) => {
+            finish(world, index, VerificationStatus::Rejected, Some(reason));
+            Check::Final(VerificationStatus::Rejected)
+        }
+    }
+}
+
+enum Decision {
+    Wait(String),
+    AskUser(String),
+    Complete,
+    Reject(String),
+}
+
+fn finish(world: &mut World, index: usize, status: VerificationStatus, reason: Option<String>) {
+    let now = world.clock.now_ms();
+    let Some(w) = world.coinflow.get_mut(index) else {
+        return;
+    };
+    w.status = status;
+    w.rejection_reason = reason;
+    w.updated_ms = now;
+    let snapshot = w.clone();
+    let event = if status == VerificationStatus::Rejected {
+        KycEvent::Failure
+    } else {
+        KycEvent::Success
+    };
+    webhooks::emit(world, event, &snapshot);
+}

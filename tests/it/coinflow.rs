@@ -1,0 +1,142 @@
+//! Coinflow: auth, registering withdrawers (Persona share token, US info, document, attested),
+//! Get Withdrawer and its verification page, the SDK's routes, signed KYC webhooks.
+
+use serde_json::{Value, json};
+
+use crate::harness::TestServer;
+
+const KEY: &str = "coinflow_sandbox_merchant_key";
+const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
+
+/// Approved Persona inquiry with every field Coinflow needs.
+fn full_fields() -> Value {
+    json!({
+        "name-first": "Jane",
+        "name-last": "Doe",
+        "birthdate": "1990-01-31",
+        "address-street-1": "1 Main St",
+        "address-city": "Austin",
+        "address-subdivision": "TX",
+        "address-postal-code": "78701",
+        "address-country-code": "US",
+    })
+}
+
+async fn persona_inquiry(server: &TestServer, ns: &str, fields: Value, actions: &[&str]) -> String {
+    let created = server
+        .post("/api/v1/inquiries")
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"data": {"attributes": {
+            "inquiry-template-id": "itmpl_sandbox",
+            "fields": fields,
+        }}}))
+        .send()
+        .await;
+    assert!(created.status < 300, "create inquiry: {}", created.text());
+    let id = created.json()["data"]["id"].as_str().unwrap().to_string();
+    let actions: Vec<Value> = actions.iter().map(|a| json!({"type": a})).collect();
+    let simulated = server
+        .post(&format!("/api/v1/inquiries/{id}/perform-simulate-actions"))
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"meta": {"simulate-actions": actions}}))
+        .send()
+        .await;
+    assert!(simulated.status < 300, "simulate: {}", simulated.text());
+    id
+}
+
+const APPROVE: [&str; 3] = ["start_inquiry", "complete_inquiry", "approve_inquiry"];
+
+async fn share_token(server: &TestServer, ns: &str, inquiry_id: &str) -> String {
+    let created = server
+        .post("/api/v1/connect/share-tokens")
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"data": {"attributes": {
+            "connection-id": "cxn_coinflow",
+            "source-id": inquiry_id,
+        }}}))
+        .send()
+        .await;
+    assert!(
+        created.status < 300,
+        "create share token: {}",
+        created.text()
+    );
+    created.json()["data"]["id"].as_str().unwrap().to_string()
+}
+
+async fn persona_token_status(server: &TestServer, ns: &str, token: &str) -> String {
+    let got = server
+        .get(&format!("/api/v1/connect/share-tokens/{token}"))
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    got.json()["data"]["attributes"]["status"]
+        .as_str()
+        .unwrap_or("?")
+        .to_string()
+}
+
+async fn advance(server: &TestServer, ns: &str, seconds: f64) {
+    let r = server
+        .post("/__admin/clock/advance")
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"seconds": seconds}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// A request as user `user` of merchant `KEY`.
+fn as_user(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    ns: &str,
+    user: &str,
+) -> crate::harness::RequestBuilder {
+    server
+        .request(method, path)
+        .header("authorization", KEY)
+        .header("x-coinflow-auth-user-id", user)
+        .header("x-sandbox-namespace", ns)
+}
+
+async fn register_share_token(
+    server: &TestServer,
+    ns: &str,
+    user: &str,
+    token: &str,
+    email: &str,
+) -> crate::harness::TestResponse {
+    as_user(server, "POST", "/api/withdraw/kyc/share-token", ns, user)
+        .json(&json!({"vendor": "persona", "shareToken": token, "email": email}))
+        .send()
+        .await
+}
+
+fn assert_nest_error(body: &Value, status: u16, path: &str, method: &str) {
+    assert_eq!(body["statusCode"], status, "{body}");
+    assert_eq!(body["path"], path, "{body}");
+    assert_eq!(body["method"], method, "{body}");
+    assert!(body["timestamp"].as_str().unwrap().ends_with('Z'), "{body}");
+    assert!(!body["message"].as_str().unwrap().is_empty(), "{body}");
+}
+
+fn message(body: &Value) -> String {
+    body["message"].as_str().unwrap_or_default().to_string()
+}
+
+fn us_info(email: &str) -> Value {
+    json!({"info": {"email": email, "firstName": "Jane", "surName": "Doe",
+        "physicalAddress": "1 Main St", "city": "Austin", "state": "TX", "zip": "78701",
+        "country": "US", "dob": "19900131", "ssn": "1234"}})
+}
+
+mod kyc;
+mod sdk_webhooks;
+mod share_token;
