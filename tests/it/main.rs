@@ -5,6 +5,7 @@ mod server;
 mod cli;
 mod coinflow;
 mod persona;
+mod bitmama;
 mod openapi;
 mod persona_hosted;
 mod persona_schema;

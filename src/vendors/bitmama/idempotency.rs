@@ -1,0 +1,83 @@
+//! Idempotency keys as Bitmama documents them: the `idempotency-key` header is required on every
+//! mutating POST/DELETE, and a key already used within the last 5 minutes is refused with 400.
+//!
+//! Keys are per partner and shared by all its mutating routes. A key counts as used once a call
+//! carrying it succeeded; a call that failed (validation, `DUP_USER`, 402, ...) leaves it free so
+//! the corrected call can be sent with the same key. The check and the recording happen in the
+//! same locked section as the work itself, so concurrent calls with one key do the work once.
+
+use std::collections::HashMap;
+
+use crate::clock::Millis;
+use crate::http::ApiResponse;
+
+/// How long a used key stays taken, in sandbox time.
+pub const KEY_LIFETIME_MS: Millis = 5 * 60 * 1000;
+
+/// Longest key accepted (a UUID is 36 characters).
+const MAX_KEY_LEN: usize = 255;
+
+#[derive(Debug, Default)]
+pub struct IdempotencyKeys {
+    /// Key to when it was used.
+    used: HashMap<String, Millis>,
+}
+
+impl IdempotencyKeys {
+    /// 400 when `key` was used less than [`KEY_LIFETIME_MS`] before `now`.
+    pub fn check(&self, key: &str, now: Millis) -> Result<(), ApiResponse> {
+        match self.used.get(key) {
+            Some(&at) if now - at < KEY_LIFETIME_MS => Err(super::error_code(
+                400,
+                "IDEMPOTENCY_KEY_ALREADY_USED",
+                &format!(
+                    "The idempotency-key {key:?} was already used {} seconds ago; keys can be reused only after 5 minutes. Send a new key (a UUID) for a new request",
+                    (now - at) / 1000
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Marks `key` used at `now`, and forgets keys that have expired.
+    pub fn record(&mut self, key: &str, now: Millis) {
+        self.used.retain(|_, at| now - *at < KEY_LIFETIME_MS);
+        self.used.insert(key.to_string(), now);
+    }
+}
+
+/// The `idempotency-key` header of a mutating call, or Bitmama's 400.
+pub fn required_key(req: &crate::http::ApiRequest) -> Result<String, ApiResponse> {
+    let key = req.header("idempotency-key").map(str::trim).unwrap_or("");
+    if key.is_empty() {
+        return Err(super::error_code(
+            400,
+            "IDEMPOTENCY_KEY_REQUIRED",
+            "The idempotency-key header is required on this request; send a unique key (a UUID) per request",
+        ));
+    }
+    if key.len() > MAX_KEY_LEN {
+        return Err(super::error_code(
+            400,
+            "INVALID_IDEMPOTENCY_KEY",
+            &format!("The idempotency-key header must be at most {MAX_KEY_LEN} characters"),
+        ));
+    }
+    Ok(key.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_expire_after_five_minutes() {
+        let mut keys = IdempotencyKeys::default();
+        keys.record("k", 1_000);
+        assert!(keys.check("k", 1_000 + KEY_LIFETIME_MS - 1).is_err());
+        assert!(keys.check("k", 1_000 + KEY_LIFETIME_MS).is_ok());
+        assert!(keys.check("other", 1_000).is_ok());
+        keys.record("later", 1_000 + KEY_LIFETIME_MS);
+        assert!(!keys.used.contains_key("k"), "expired keys are forgotten");
+    }
+}

@@ -1,0 +1,267 @@
+//! KYC through the Persona part: the inquiry behind each card user, how its status moves the
+//! user, the KYC webhooks, and the page the hosted flow returns the browser to.
+//!
+//! Inquiry status to user status (the vendor docs give the user statuses, not the mapping):
+//!
+//! | inquiry | user | webhook (legacy style) |
+//! |---|---|---|
+//! | `created`, `pending` | unchanged | none |
+//! | `completed`, `approved` | `approved` | `user.kyc.approved` |
+//! | `failed`, `declined` | `denied` | `user.kyc.denied` |
+//! | `needs_review` | `pending_kyc` (`pending` after a retry) | `user.kyc.manualReview` |
+//! | `expired` | `needsVerification` | `user.kyc.needsVerification` (details carry the link) |
+//!
+//! A webhook goes out only when the user's status changes (so `completed` then `approved` sends
+//! one `user.kyc.approved`), plus `user.kyc.pending` when KYC starts (creation, retry). Only the
+//! user's current inquiry counts: after a retry, the old inquiry is ignored.
+//!
+//! The `current` style sends `user.kyc-event` with `data.status` for `approved`, `denied` and
+//! `needsVerification` only, the three statuses the newer docs list.
+
+use serde_json::{Map, Value, json};
+
+use super::model::UserStatus;
+use crate::app::App;
+use crate::clock::iso8601;
+use crate::config::BitmamaWebhookStyle;
+use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::store::World;
+use crate::vendors::Vendor;
+use crate::vendors::persona::{self, InquiryStatus};
+use crate::webhooks::Target;
+
+/// Where the hosted Persona page sends the browser when the person is done.
+pub const RETURN_PATH: &str = "/bitmama/kyc/return";
+
+/// The KYC statuses Bitmama's webhooks report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KycEvent {
+    Pending,
+    Approved,
+    Denied,
+    NeedsVerification,
+    ManualReview,
+}
+
+impl KycEvent {
+    fn as_str(self) -> &'static str {
+        match self {
+            KycEvent::Pending => "pending",
+            KycEvent::Approved => "approved",
+            KycEvent::Denied => "denied",
+            KycEvent::NeedsVerification => "needsVerification",
+            KycEvent::ManualReview => "manualReview",
+        }
+    }
+}
+
+/// Brings Persona's time-based changes (inquiry expiry) up to date, so a user whose inquiry
+/// expired is `needsVerification` before a Bitmama call reads it.
+pub fn settle(app: &App, world: &mut World) {
+    persona::settle(app, world);
+}
+
+/// Creates the Persona inquiry that verifies `service_id`, in this namespace. Returns the
+/// inquiry id and the hosted page URL (the `verificationUrl`).
+pub fn start_inquiry(
+    app: &App,
+    world: &mut World,
+    namespace: &str,
+    service_id: &str,
+    fields: Map<String, Value>,
+) -> (String, String) {
+    let new = persona::NewInquiry {
+        reference_id: Some(service_id.to_string()),
+        redirect_uri: Some(app.url(namespace, RETURN_PATH)),
+        fields,
+        note: Some(format!("Bitmama card user {service_id}")),
+        tags: vec!["bitmama".to_string()],
+        ..persona::NewInquiry::default()
+    };
+    let inquiry_id = persona::create_inquiry(app, world, new);
+    let url = persona::hosted_url(app, namespace, &inquiry_id);
+    (inquiry_id, url)
+}
+
+/// Called by the Persona part (through `links`) after inquiry `inquiry_id` changed status.
+pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
+    let Some((api_key, service_id)) = world.bitmama.inquiries.get(inquiry_id).cloned() else {
+        return;
+    };
+    let Some(inquiry_status) = world.persona.inquiry(inquiry_id).map(|i| i.status) else {
+        return;
+    };
+    let Some(user) = world
+        .bitmama
+        .partners
+        .get_mut(&api_key)
+        .and_then(|p| p.user_mut(&service_id))
+        .filter(|u| u.inquiry_id == inquiry_id)
+    else {
+        return;
+    };
+    let retried = matches!(user.status, UserStatus::Pending);
+    let (status, event) = match inquiry_status {
+        InquiryStatus::Created | InquiryStatus::Pending => return,
+        InquiryStatus::Completed | InquiryStatus::Approved => {
+            (UserStatus::Approved, KycEvent::Approved)
+        }
+        InquiryStatus::Failed | InquiryStatus::Declined => (UserStatus::Denied, KycEvent::Denied),
+        InquiryStatus::Expired => (UserStatus::NeedsVerification, KycEvent::NeedsVerification),
+        InquiryStatus::NeedsReview if retried => (UserStatus::Pending, KycEvent::ManualReview),
+        InquiryStatus::NeedsReview => (UserStatus::PendingKyc, KycEvent::ManualReview),
+    };
+    if user.status == status && event != KycEvent::ManualReview {
+        return;
+    }
+    user.status = status;
+    let details = match event {
+        KycEvent::Denied => json!({"inquiryId": inquiry_id, "reason": [inquiry_status.as_str()]}),
+        KycEvent::NeedsVerification => {
+            json!({"inquiryId": inquiry_id, "verificationLink": user.verification_url})
+        }
+        _ => json!({"inquiryId": inquiry_id}),
+    };
+    emit(app, world, &api_key, &service_id, event, details);
+}
+
+/// Queues the KYC webhook for one user. The partner's own webhook (set through its profile)
+/// wins; a partner without one uses the namespace's Bitmama target (`--webhook bitmama=URL`).
+pub fn emit(
+    app: &App,
+    world: &mut World,
+    api_key: &str,
+    service_id: &str,
+    event: KycEvent,
+    details: Value,
+) {
+    let Some(partner) = world.bitmama.partners.get(api_key) else {
+        return;
+    };
+    let Some(user) = partner.user(service_id) else {
+        return;
+    };
+    let now = world.clock.now_ms();
+    let (name, body) = match app.config.bitmama.webhook_style {
+        BitmamaWebhookStyle::Legacy => (
+            format!("user.kyc.{}", event.as_str()),
+            json!({
+                "event": format!("user.kyc.{}", event.as_str()),
+                "timestamp": iso8601(now),
+                "data": {
+                    "serviceId": service_id,
+                    "partnerId": partner.slug,
+                    "status": event.as_str(),
+                    "details": details,
+                },
+            }),
+        ),
+        BitmamaWebhookStyle::Current => {
+            if matches!(event, KycEvent::Pending | KycEvent::ManualReview) {
+                return;
+            }
+            let mut data = json!({
+                "serviceId": service_id,
+                "status": event.as_str(),
+                "email": user.email,
+                "firstName": user.first_name,
+                "lastName": user.last_name,
+            });
+            for key in ["reason", "verificationLink"] {
+                if let Some(value) = details.get(key) {
+                    data[key] = value.clone();
+                }
+            }
+            (
+                "user.kyc-event".to_string(),
+                json!({"event": "user.kyc-event", "timestamp": iso8601(now), "data": data}),
+            )
+        }
+    };
+    let own_target = partner.webhook.clone().map(|hook| Target {
+        url: hook.url,
+        secrets: vec![hook.secret],
+    });
+    match own_target {
+        Some(target) => {
+            world
+                .webhooks
+                .enqueue_to(target, Vendor::Bitmama, &name, &body, now);
+        }
+        None => {
+            world.webhooks.enqueue(Vendor::Bitmama, &name, &body, now);
+        }
+    }
+}
+
+/// `GET /bitmama/kyc/return?inquiry-id=…&reference-id=…&status=…`: where the hosted page sends
+/// the browser. 303 to `<redirectUrl>?referenceId=<serviceId>` (the user's redirectUrl, else the
+/// partner profile's), else a small page saying verification is finished.
+pub fn return_page(app: &App, req: &ApiRequest) -> ApiResponse {
+    let inquiry_id = req.query_param("inquiry-id").unwrap_or("");
+    let reference_id = req.query_param("reference-id").unwrap_or("");
+    let ns = app.store.namespace(&req.namespace);
+    let world = ns.lock();
+    let state = &world.bitmama;
+    let by_inquiry = state
+        .inquiries
+        .get(inquiry_id)
+        .and_then(|(key, sid)| Some((state.partners.get(key)?, sid.as_str())));
+    let found = by_inquiry.or_else(|| {
+        state.partners.values().find_map(|p| {
+            p.users
+                .iter()
+                .any(|u| u.service_id == reference_id)
+                .then_some((p, reference_id))
+        })
+    });
+    let Some((partner, service_id)) = found else {
+        return ApiResponse::html(
+            404,
+            page(
+                "Verification not found",
+                "No Bitmama card user belongs to this verification.",
+            ),
+        );
+    };
+    let Some(user) = partner.user(service_id) else {
+        return ApiResponse::html(
+            404,
+            page("Verification not found", "This card user was deleted."),
+        );
+    };
+    match user.redirect_url.as_ref().or(partner.redirect_url.as_ref()) {
+        Some(url) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            ApiResponse::see_other(&format!(
+                "{url}{sep}referenceId={}",
+                percent_encode(service_id)
+            ))
+        }
+        None => ApiResponse::html(
+            200,
+            page(
+                "Verification finished",
+                &format!(
+                    "Identity verification for {} is finished (status: {}). No redirect URL is set for this user or partner; you can close this window.",
+                    escape(service_id),
+                    escape(user.status.as_str()),
+                ),
+            ),
+        ),
+    }
+}
+
+fn page(title: &str, text: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
+    )
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,416 @@
+//! Card users: create (v2, KYC through Persona), list, delete, retry KYC.
+
+use serde_json::{Map, Value, json};
+
+use super::kyc::{self, KycEvent};
+use super::model::{CardStatus, CardUser, Program, UserStatus};
+use super::validation::{self, Fields};
+use super::{Reply, auth, error_code, idempotency, success};
+use crate::app::App;
+use crate::http::ApiRequest;
+
+/// Denied users may retry KYC this many times.
+const MAX_KYC_RETRIES: u32 = 3;
+const DEFAULT_PAGE_SIZE: usize = 50;
+const MAX_PAGE_SIZE: usize = 100;
+
+/// A validated `POST /v2/partner/card/users` body.
+struct NewUser {
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone_number: String,
+    account_purpose: String,
+    ip_address: String,
+    program: Program,
+    wallet_address: Option<String>,
+    redirect_url: Option<String>,
+}
+
+impl NewUser {
+    /// Checks every documented rule and reports all broken ones together.
+    fn parse(body: &Map<String, Value>) -> Result<NewUser, super::ApiResponse> {
+        let mut f = Fields::new(body);
+        let first_name = f.string("firstName", true, 1, 100);
+        let last_name = f.string("lastName", true, 1, 100);
+        let email = f.string_matching("email", true, "a valid email address", validation::is_email);
+        let phone_number = f.string_matching(
+            "phoneNumber",
+            true,
+            "an international phone number: + and country code, e.g. +14155555555",
+            validation::is_e164,
+        );
+        let account_purpose = f.string("accountPurpose", true, 1, 200);
+        let ip_address = f.string_matching(
+            "ipAddress",
+            true,
+            "a valid IPv4 or IPv6 address",
+            validation::is_ip_address,
+        );
+        if f.bool("isTermsOfServiceAccepted") == Some(false) {
+            f.problem("isTermsOfServiceAccepted", "must be true");
+        }
+        let program = f
+            .string_matching("program", true, "custodial or non_custodial", |s| {
+                Program::parse(s).is_some()
+            })
+            .and_then(|p| Program::parse(&p));
+        let wallet_given = body.get("walletAddress").is_some_and(|v| !v.is_null());
+        let wallet_address = f.string_matching(
+            "walletAddress",
+            false,
+            "an Ethereum address: 0x followed by 40 hex digits",
+            validation::is_eth_address,
+        );
+        if program == Some(Program::NonCustodial) && !wallet_given {
+            f.problem("walletAddress", "is required when program is non_custodial");
+        }
+        let redirect_url = f.string_matching(
+            "redirectUrl",
+            false,
+            "an https URL of at most 2048 characters",
+            validation::is_https_url,
+        );
+        f.finish()?;
+        let (
+            Some(first_name),
+            Some(last_name),
+            Some(email),
+            Some(phone_number),
+            Some(account_purpose),
+            Some(ip_address),
+            Some(program),
+        ) = (
+            first_name,
+            last_name,
+            email,
+            phone_number,
+            account_purpose,
+            ip_address,
+            program,
+        )
+        else {
+            return Err(error_code(422, "VALIDATION_ERROR", "Validation failed"));
+        };
+        Ok(NewUser {
+            first_name,
+            last_name,
+            email,
+            phone_number,
+            account_purpose,
+            ip_address,
+            program,
+            wallet_address,
+            redirect_url,
+        })
+    }
+
+    /// What the Persona inquiry is prefilled with.
+    fn inquiry_fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert("name-first".into(), json!(self.first_name));
+        fields.insert("name-last".into(), json!(self.last_name));
+        fields.insert("email-address".into(), json!(self.email));
+        fields.insert("phone-number".into(), json!(self.phone_number));
+        fields
+    }
+}
+
+/// `POST /api/v2/partner/card/users`.
+pub fn create(app: &App, req: &ApiRequest) -> Reply {
+    let api_key = auth::partner_key(req)?;
+    let idempotency_key = idempotency::required_key(req)?;
+    let input = NewUser::parse(&validation::json_object(req)?)?;
+
+    let ns = app.store.namespace(&req.namespace);
+    let mut guard = ns.lock();
+    let world = &mut *guard;
+    kyc::settle(app, world);
+    let now = world.clock.now_ms();
+    let config = &app.config.bitmama;
+    let partner = world
+        .bitmama
+        .partner(&api_key, config.starting_balance_cents);
+    partner.idempotency.check(&idempotency_key, now)?;
+    if partner.has_email(&input.email) {
+        return Err(error_code(
+            400,
+            "DUP_USER",
+            &format!(
+                "A user with email {} already exists for this partner",
+                input.email
+            ),
+        ));
+    }
+    let email_key = input.email.to_lowercase();
+    let fee = if partner.fee_waived_emails.contains(&email_key) {
+        0
+    } else {
+        config.kyc_fee_cents
+    };
+    if partner.balance_cents < fee {
+        return Err(error_code(
+            402,
+            "INSUFFICIENT_WALLET_BALANCE",
+            &format!(
+                "Partner wallet balance ({}) is less than the KYC fee ({}); fund the wallet and try again",
+                usd(partner.balance_cents),
+                usd(fee)
+            ),
+        ));
+    }
+    let service_id = format!("{}-rain-user-{}", partner.slug, world.ids.alphanumeric(15));
+
+    // Every check passed: from here on nothing fails.
+    let (inquiry_id, verification_url) = kyc::start_inquiry(
+        app,
+        world,
+        &req.namespace,
+        &service_id,
+        input.inquiry_fields(),
+    );
+    let partner = world
+        .bitmama
+        .partner(&api_key, config.starting_balance_cents);
+    partner.idempotency.record(&idempotency_key, now);
+    partner.balance_cents -= fee;
+    partner.fee_waived_emails.remove(&email_key);
+    partner.users.push(CardUser {
+        service_id: service_id.clone(),
+        first_name: input.first_name,
+        last_name: input.last_name,
+        email: input.email,
+        phone_number: input.phone_number,
+        account_purpose: input.account_purpose,
+        ip_address: input.ip_address,
+        program: input.program,
+        wallet_address: input.wallet_address,
+        redirect_url: input.redirect_url,
+        status: UserStatus::PendingKyc,
+        inquiry_id: inquiry_id.clone(),
+        verification_url: verification_url.clone(),
+        retry_count: 0,
+        created_at: now,
+        last_card_created_at: None,
+    });
+    world
+        .bitmama
+        .inquiries
+        .insert(inquiry_id.clone(), (api_key.clone(), service_id.clone()));
+    kyc::emit(
+        app,
+        world,
+        &api_key,
+        &service_id,
+        KycEvent::Pending,
+        json!({"inquiryId": inquiry_id}),
+    );
+    Ok(success(
+        201,
+        "User created successfully",
+        json!({"serviceId": service_id, "verificationUrl": verification_url}),
+    ))
+}
+
+/// `GET /api/v1/partner/card/users?skip=0&limit=50`: oldest first.
+pub fn list(app: &App, req: &ApiRequest) -> Reply {
+    let api_key = auth::partner_key(req)?;
+    let (skip, limit) = page_params(req)?;
+    let ns = app.store.namespace(&req.namespace);
+    let mut guard = ns.lock();
+    let world = &mut *guard;
+    kyc::settle(app, world);
+    let partner = world
+        .bitmama
+        .partner(&api_key, app.config.bitmama.starting_balance_cents);
+    let users: Vec<Value> = partner
+        .users
+        .iter()
+        .skip(skip)
+        .take(limit)
+        .map(CardUser::summary)
+        .collect();
+    Ok(success(
+        200,
+        "Users retrieved successfully",
+        json!({
+            "users": users,
+            "pagination": {"skip": skip, "limit": limit, "total": partner.users.len()},
+        }),
+    ))
+}
+
+/// `skip` (0 or more, default 0) and `limit` (1 to 100, default 50) of a list call.
+pub fn page_params(req: &ApiRequest) -> Result<(usize, usize), super::ApiResponse> {
+    let empty = Map::new();
+    let mut f = Fields::new(&empty);
+    let skip = match req.query_param("skip") {
+        None => Some(0),
+        Some(s) => s.parse::<usize>().ok().or_else(|| {
+            f.problem("skip", "must be a whole number, 0 or more");
+            None
+        }),
+    };
+    let limit = match req.query_param("limit") {
+        None => Some(DEFAULT_PAGE_SIZE),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_PAGE_SIZE).contains(l))
+            .or_else(|| {
+                f.problem(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                );
+                None
+            }),
+    };
+    f.finish()?;
+    Ok((skip.unwrap_or(0), limit.unwrap_or(DEFAULT_PAGE_SIZE)))
+}
+
+/// `DELETE /api/v1/partner/card/users/{serviceId}`: only once all its cards are terminated.
+pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
+    let api_key = auth::partner_key(req)?;
+    let idempotency_key = idempotency::required_key(req)?;
+    let ns = app.store.namespace(&req.namespace);
+    let mut guard = ns.lock();
+    let world = &mut *guard;
+    kyc::settle(app, world);
+    let now = world.clock.now_ms();
+    let partner = world
+        .bitmama
+        .partner(&api_key, app.config.bitmama.starting_balance_cents);
+    partner.idempotency.check(&idempotency_key, now)?;
+    let Some(index) = partner
+        .users
+        .iter()
+        .position(|u| u.service_id == service_id)
+    else {
+        return Err(user_not_found(service_id));
+    };
+    let active_cards: Vec<&str> = partner
+        .cards
+        .iter()
+        .filter(|c| c.service_id == service_id && c.status != CardStatus::Terminated)
+        .map(|c| c.service_card_id.as_str())
+        .collect();
+    if !active_cards.is_empty() {
+        return Err(super::ApiResponse::json(
+            409,
+            json!({
+                "status": "error",
+                "message": "ACTIVE_CARDS_EXIST",
+                "data": {
+                    "error": format!("User {service_id} still has {} card(s) that are not terminated; terminate them first", active_cards.len()),
+                    "activeCards": active_cards,
+                },
+            }),
+        ));
+    }
+    partner.idempotency.record(&idempotency_key, now);
+    let user = partner.users.remove(index);
+    // Re-creating a user is free unless the deleted one had passed KYC (vendor docs).
+    if user.status != UserStatus::Approved {
+        partner.fee_waived_emails.insert(user.email.to_lowercase());
+    }
+    world
+        .bitmama
+        .inquiries
+        .retain(|_, (key, sid)| !(key == &api_key && sid == service_id));
+    Ok(success(
+        200,
+        "User deleted successfully",
+        json!({"serviceId": service_id, "deleted": true}),
+    ))
+}
+
+/// `POST /api/v2/partner/card/users/{serviceId}/retry-kyc`: denied users only, at most three
+/// times; starts a new Persona inquiry (no fee) and moves the user to `pending`.
+pub fn retry_kyc(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
+    let api_key = auth::partner_key(req)?;
+    let idempotency_key = idempotency::required_key(req)?;
+    let ns = app.store.namespace(&req.namespace);
+    let mut guard = ns.lock();
+    let world = &mut *guard;
+    kyc::settle(app, world);
+    let now = world.clock.now_ms();
+    let starting = app.config.bitmama.starting_balance_cents;
+    let partner = world.bitmama.partner(&api_key, starting);
+    partner.idempotency.check(&idempotency_key, now)?;
+    let Some(user) = partner.user(service_id) else {
+        return Err(user_not_found(service_id));
+    };
+    if user.status != UserStatus::Denied {
+        return Err(error_code(
+            400,
+            "KYC_RETRY_NOT_ALLOWED",
+            &format!(
+                "KYC can be retried only for denied users; user {service_id} is {}",
+                user.status.as_str()
+            ),
+        ));
+    }
+    if user.retry_count >= MAX_KYC_RETRIES {
+        return Err(error_code(
+            400,
+            "KYC_RETRY_LIMIT_EXCEEDED",
+            &format!("User {service_id} has already retried KYC {MAX_KYC_RETRIES} times"),
+        ));
+    }
+    let mut fields = Map::new();
+    fields.insert("name-first".into(), json!(user.first_name));
+    fields.insert("name-last".into(), json!(user.last_name));
+    fields.insert("email-address".into(), json!(user.email));
+    fields.insert("phone-number".into(), json!(user.phone_number));
+
+    let (inquiry_id, verification_url) =
+        kyc::start_inquiry(app, world, &req.namespace, service_id, fields);
+    let partner = world.bitmama.partner(&api_key, starting);
+    partner.idempotency.record(&idempotency_key, now);
+    let Some(user) = partner.user_mut(service_id) else {
+        return Err(user_not_found(service_id));
+    };
+    user.status = UserStatus::Pending;
+    user.retry_count += 1;
+    user.inquiry_id = inquiry_id.clone();
+    user.verification_url = verification_url.clone();
+    let retry_count = user.retry_count;
+    let inquiries = &mut world.bitmama.inquiries;
+    inquiries.retain(|_, (key, sid)| !(key == &api_key && sid == service_id));
+    inquiries.insert(
+        inquiry_id.clone(),
+        (api_key.clone(), service_id.to_string()),
+    );
+    kyc::emit(
+        app,
+        world,
+        &api_key,
+        service_id,
+        KycEvent::Pending,
+        json!({"inquiryId": inquiry_id}),
+    );
+    Ok(success(
+        200,
+        "KYC retry initiated successfully",
+        json!({
+            "serviceId": service_id,
+            "applicationStatus": "pending",
+            "verificationUrl": verification_url,
+            "retryCount": retry_count,
+        }),
+    ))
+}
+
+pub fn user_not_found(service_id: &str) -> super::ApiResponse {
+    error_code(
+        404,
+        "USER_NOT_FOUND",
+        &format!("No user {service_id} exists for this partner"),
+    )
+}
+
+/// `$12.34`, for messages.
+pub fn usd(cents: i64) -> String {
+    format!("${}.{:02}", cents / 100, cents % 100)
+}

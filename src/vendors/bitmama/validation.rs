@@ -1,0 +1,322 @@
+//! Body validation that reports every invalid field at once.
+//!
+//! Bitmama documents 422 for body validation (400 for business rules), so a body that parses but
+//! breaks field rules gets `422 VALIDATION_ERROR`; `data.error` lists every problem in one
+//! sentence and `data.errors` (a sandbox addition) lists them as `{field, message}`.
+
+use serde_json::{Map, Value, json};
+
+use crate::http::{ApiRequest, ApiResponse};
+
+/// The request body as a JSON object, or Bitmama's 400.
+pub fn json_object(req: &ApiRequest) -> Result<Map<String, Value>, ApiResponse> {
+    match req.json_value() {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(super::error_code(
+            400,
+            "INVALID_REQUEST_BODY",
+            "Request body must be a JSON object",
+        )),
+        Err(e) => Err(super::error_code(400, "INVALID_REQUEST_BODY", &e.0)),
+    }
+}
+
+/// Reads fields of one body, collecting every problem.
+pub struct Fields<'a> {
+    body: &'a Map<String, Value>,
+    problems: Vec<(&'static str, String)>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(body: &'a Map<String, Value>) -> Self {
+        Self {
+            body,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn problem(&mut self, field: &'static str, message: impl Into<String>) {
+        self.problems.push((field, message.into()));
+    }
+
+    fn present(&self, field: &str) -> Option<&'a Value> {
+        self.body.get(field).filter(|v| !v.is_null())
+    }
+
+    /// A string field of `min..=max` characters (after trimming), or `None` with a problem
+    /// recorded. An absent optional field gives `None` and no problem.
+    pub fn string(
+        &mut self,
+        field: &'static str,
+        required: bool,
+        min: usize,
+        max: usize,
+    ) -> Option<String> {
+        match self.present(field) {
+            None => {
+                if required {
+                    self.problem(field, "is required");
+                }
+                None
+            }
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                let len = s.chars().count();
+                if len < min || len > max {
+                    self.problem(field, format!("must be {min} to {max} characters"));
+                    None
+                } else {
+                    Some(s.to_string())
+                }
+            }
+            Some(_) => {
+                self.problem(field, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// A string field that must pass `valid`; `rule` says what it must be.
+    pub fn string_matching(
+        &mut self,
+        field: &'static str,
+        required: bool,
+        rule: &str,
+        valid: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let value = self.string(field, required, 0, 2048)?;
+        if !value.is_empty() && valid(&value) {
+            Some(value)
+        } else {
+            self.problem(field, format!("must be {rule}"));
+            None
+        }
+    }
+
+    pub fn bool(&mut self, field: &'static str) -> Option<bool> {
+        match self.present(field) {
+            None => {
+                self.problem(field, "is required");
+                None
+            }
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.problem(field, "must be a boolean");
+                None
+            }
+        }
+    }
+
+    /// A dollar amount with at most two decimals, as cents within `min..=max` cents.
+    /// `min_exclusive` makes the lower bound exclusive (`0 < amount`).
+    pub fn amount_cents(
+        &mut self,
+        field: &'static str,
+        required: bool,
+        min: i64,
+        max: i64,
+        min_exclusive: bool,
+    ) -> Option<i64> {
+        let range = if min_exclusive {
+            format!("greater than {} and at most {}", min / 100, max / 100)
+        } else {
+            format!("between {} and {}", min / 100, max / 100)
+        };
+        let value = match self.present(field) {
+            None => {
+                if required {
+                    self.problem(field, "is required");
+                }
+                return None;
+            }
+            Some(v) => v,
+        };
+        let Some(amount) = value.as_f64().filter(|a| a.is_finite()) else {
+            self.problem(field, format!("must be a number {range}"));
+            return None;
+        };
+        let cents = (amount * 100.0).round();
+        if (amount * 100.0 - cents).abs() > 1e-6 {
+            self.problem(field, "must have at most 2 decimal places");
+            return None;
+        }
+        let cents = cents as i64;
+        let too_low = if min_exclusive {
+            cents <= min
+        } else {
+            cents < min
+        };
+        if too_low || cents > max {
+            self.problem(field, format!("must be {range}"));
+            return None;
+        }
+        Some(cents)
+    }
+
+    /// `Ok` when no problem was found, else the 422 naming every one.
+    pub fn finish(self) -> Result<(), ApiResponse> {
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        let text = self
+            .problems
+            .iter()
+            .map(|(field, message)| format!("{field} {message}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let list: Vec<Value> = self
+            .problems
+            .iter()
+            .map(|(field, message)| json!({"field": field, "message": message}))
+            .collect();
+        Err(ApiResponse::json(
+            422,
+            json!({
+                "status": "error",
+                "message": "VALIDATION_ERROR",
+                "data": {"error": format!("Validation failed: {text}"), "errors": list},
+            }),
+        ))
+    }
+}
+
+/// A plausible email address: one `@`, a local part without spaces, a dotted domain.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = (1..=64).contains(&local.len())
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = s.len() <= 254
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    local_ok && domain_ok
+}
+
+/// E.164: `+`, a non-zero country digit, 8 to 15 digits in all.
+pub fn is_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+pub fn is_ip_address(s: &str) -> bool {
+    s.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// An Ethereum address: `0x` and 40 hex digits.
+pub fn is_eth_address(s: &str) -> bool {
+    s.strip_prefix("0x")
+        .is_some_and(|hex| hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The host of an absolute `scheme://host[:port][/...]` URL with that scheme, if well formed.
+fn url_host<'s>(s: &'s str, scheme: &str) -> Option<&'s str> {
+    if s.len() > 2048 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let rest = s.strip_prefix(scheme)?.strip_prefix("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match host_port.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
+    (!host.is_empty() && port_ok).then_some(host)
+}
+
+pub fn is_https_url(s: &str) -> bool {
+    url_host(s, "https").is_some()
+}
+
+/// `https`, or `http` on a loopback host: what this local sandbox accepts as a webhook URL.
+pub fn is_webhook_url(s: &str) -> bool {
+    is_https_url(s)
+        || url_host(s, "http").is_some_and(|host| {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(is_email("jane@example.com"));
+        assert!(is_email("jane.doe+tag@mail.example.co"));
+        for bad in [
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "ja ne@example.com",
+            "a@b@c.com",
+            "jane@exa_mple.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert!(is_e164("+14155555555"));
+        assert!(is_e164("+2348012345678"));
+        for bad in [
+            "14155555555",
+            "+1415",
+            "+0123456789",
+            "+1 415 555 5555",
+            "+1234567890123456",
+        ] {
+            assert!(!is_e164(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses_and_urls() {
+        assert!(is_ip_address("203.0.113.42") && is_ip_address("2001:db8::1"));
+        assert!(!is_ip_address("256.1.1.1") && !is_ip_address("localhost"));
+        assert!(is_eth_address("0x52908400098527886E0F7030069857D2E4169EE7"));
+        assert!(!is_eth_address("52908400098527886E0F7030069857D2E4169EE7"));
+        assert!(!is_eth_address(
+            "0x52908400098527886E0F7030069857D2E4169EZ7"
+        ));
+        assert!(is_https_url("https://app.example.com/kyc/done?x=1"));
+        assert!(!is_https_url("http://app.example.com") && !is_https_url("https://"));
+        assert!(!is_https_url("https://a b.com") && !is_https_url("https://host:notaport/"));
+        assert!(
+            is_webhook_url("http://127.0.0.1:8080/hook") && is_webhook_url("http://localhost/h")
+        );
+        assert!(is_webhook_url("http://[::1]:9/h") && is_webhook_url("https://hooks.example.com"));
+        assert!(
+            !is_webhook_url("http://hooks.example.com/h") && !is_webhook_url("ftp://localhost")
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! `GET /api/v1/partner/wallet`: the partner wallet that pays KYC fees and funds float cards.
+//!
+//! Kept in integer cents; shown as Bitmama does, a dollar number (`"balance": 5000` for the
+//! default starting balance of 500000 cents, `4998` after one 200-cent KYC fee).
+
+use serde_json::json;
+
+use super::model::dollars;
+use super::{Reply, auth, kyc, success};
+use crate::app::App;
+use crate::http::ApiRequest;
+
+pub fn get(app: &App, req: &ApiRequest) -> Reply {
+    let api_key = auth::partner_key(req)?;
+    let ns = app.store.namespace(&req.namespace);
+    let mut guard = ns.lock();
+    let world = &mut *guard;
+    kyc::settle(app, world);
+    let partner = world
+        .bitmama
+        .partner(&api_key, app.config.bitmama.starting_balance_cents);
+    Ok(success(
+        200,
+        "Wallet balance retrieved",
+        json!({
+            "partnerId": partner.slug,
+            "balance": dollars(partner.balance_cents),
+            "currency": "USD",
+            "active": true,
+        }),
+    ))
+}
