@@ -177,14 +177,14 @@ fn sigterm_shuts_down_cleanly_with_exit_0() {
 fn json_logs_are_one_object_per_line_with_the_request_fields() {
     let running = spawn(&mut sandbox(&["--port", "0", "--log-format", "json"]));
     assert_eq!(
-        get(&running.base_url, "/api/v1/nothing-here"),
+        get(&running.base_url, "/nothing-here"),
         "HTTP/1.1 404 Not Found"
     );
     let line = loop {
         let line = running.stderr.recv_timeout(WAIT).expect("a log line");
         let event: serde_json::Value =
             serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        if event["path"] == "/api/v1/nothing-here" {
+        if event["path"] == "/nothing-here" {
             break event;
         }
     };

@@ -1,12 +1,12 @@
 //! The one integration test binary (see ARCHITECTURE.md, "Testing").
 
-mod harness;
-mod server;
+mod bitmama;
 mod cli;
 mod coinflow;
-mod persona;
-mod bitmama;
+mod harness;
 mod openapi;
+mod persona;
 mod persona_hosted;
 mod persona_schema;
 mod persona_webhooks;
+mod server;

@@ -473,7 +473,9 @@ async fn read_head(stream: &mut TcpStream) -> String {
 
 #[tokio::test]
 async fn keep_alive_serves_several_requests_on_one_connection() {
-    let server = TestServer::start().await;
+    // A grace period longer than the wait: shutdown must not sit it out on an idle connection.
+    let server =
+        TestServer::start_with(|c| c.shutdown_grace = std::time::Duration::from_secs(60)).await;
     let mut stream = TcpStream::connect(server.addr).await.expect("connect");
     for _ in 0..3 {
         stream
@@ -483,6 +485,12 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
         let answer = read_head(&mut stream).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
+    // The idle keep-alive connection does not hold shutdown up: it is closed and `run` returns
+    // (`stop` fails the test after the wait).
+    server.stop().await;
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(WAIT, stream.read_to_end(&mut rest)).await;
+    assert!(matches!(closed, Ok(Ok(0))), "{closed:?}");
 }
 
 #[tokio::test]

@@ -231,7 +231,6 @@ pub fn submit(app: &App, req: &ApiRequest) -> ApiResponse {
     }
 }
 
-
 /// `uri` with `inquiry-id`, `reference-id` (when the inquiry has one) and `status` added to its
 /// query, before any `#fragment`. Bytes a `Location` header cannot carry are percent-encoded.
 fn with_result(uri: &str, inquiry: &Inquiry) -> String {

@@ -439,7 +439,12 @@ async fn a_decline_in_the_same_step_as_completion_sends_only_denied() {
 
     let (service_id, url) = create_user(&server, ACME, brief_body()).await;
     assert_eq!(sink.next().await.json()["event"], "user.kyc.pending");
-    simulate(&server, &inquiry_of(&url), &["start_inquiry", "complete_inquiry", "decline_inquiry"]).await;
+    simulate(
+        &server,
+        &inquiry_of(&url),
+        &["start_inquiry", "complete_inquiry", "decline_inquiry"],
+    )
+    .await;
     assert_eq!(sink.next().await.json()["event"], "user.kyc.denied");
     assert_eq!(user_status(&server, ACME, &service_id).await, "denied");
 
