@@ -27,6 +27,9 @@ pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
         ("GET", ["webhooks"]) => webhooks(app, req),
         ("GET", ["clock"]) => clock(app, req),
         ("POST", ["clock", "advance"]) => advance_clock(app, req),
+        ("GET", ["scenarios"]) => scenarios(app),
+        ("GET", ["scenario"]) => scenario(app, &req.namespace),
+        ("PUT", ["scenario"]) => select_scenario(app, req),
         _ => error(
             404,
             &format!("No admin route for {} {}", req.method, req.path),
@@ -123,4 +126,42 @@ fn advance_clock(app: &App, req: &ApiRequest) -> ApiResponse {
     let mut world = ns.lock();
     world.clock.advance((advance.seconds * 1000.0) as i64);
     ApiResponse::json(200, clock_json(&req.namespace, &world.clock))
+}
+
+/// Every scenario the server knows, and what is wrong in the `--scenarios` folder right now
+/// (those files keep their last good version).
+fn scenarios(app: &App) -> ApiResponse {
+    let catalog = &app.store.scenarios;
+    ApiResponse::json(
+        200,
+        json!({"scenarios": catalog.list(), "problems": catalog.problems()}),
+    )
+}
+
+fn scenario(app: &App, namespace: &str) -> ApiResponse {
+    let ns = app.store.namespace(namespace);
+    let selected = ns.lock().scenario.selected.clone();
+    ApiResponse::json(200, json!({"namespace": namespace, "scenario": selected}))
+}
+
+/// `{"name": "NAME"}` selects a scenario for the namespace; `null` or `"none"` clears it.
+fn select_scenario(app: &App, req: &ApiRequest) -> ApiResponse {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Select {
+        name: Option<String>,
+    }
+    let select: Select = match req.json() {
+        Ok(s) => s,
+        Err(e) => return error(400, &e.0),
+    };
+    let name = match select.name.as_deref().map(str::trim) {
+        None | Some("none") => None,
+        Some(name) => match app.store.scenarios.require(name) {
+            Ok(scenario) => Some(scenario.name.clone()),
+            Err(message) => return error(400, &message),
+        },
+    };
+    app.store.select_scenario(&req.namespace, name);
+    scenario(app, &req.namespace)
 }

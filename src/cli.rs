@@ -1,9 +1,11 @@
-//! The command line: `vendor-sandbox [OPTIONS]` serves. Every option can also be set from a
-//! `VENDOR_SANDBOX_*` environment variable.
+//! The command line: `vendor-sandbox [OPTIONS]` serves; `vendor-sandbox check [PATH...]`
+//! validates scenario files; `vendor-sandbox scenarios` lists them. Every option can also be set
+//! from a `VENDOR_SANDBOX_*` environment variable.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
     BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig,
@@ -20,6 +22,9 @@ use crate::vendors::Vendor;
         vendors are served from one base URL at their real paths."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on. Use 0.0.0.0 to accept connections from other machines.
     #[arg(long, env = "VENDOR_SANDBOX_HOST", default_value = "127.0.0.1")]
     pub host: String,
@@ -102,6 +107,32 @@ pub struct Cli {
     /// Bitmama webhook naming: `legacy` (user.kyc.approved, ...) or `current` (user.kyc-event).
     #[arg(long, env = "VENDOR_SANDBOX_BITMAMA_WEBHOOK_STYLE", value_enum, default_value_t = WebhookStyleArg::Legacy)]
     pub bitmama_webhook_style: WebhookStyleArg,
+
+    /// A folder of scenario files (JSON), added to the shipped ones (a file wins over a shipped
+    /// scenario of the same name). Watched while running: changes apply without a restart.
+    #[arg(long, env = "VENDOR_SANDBOX_SCENARIOS", global = true)]
+    pub scenarios: Option<PathBuf>,
+
+    /// The scenario the `default` namespace starts with (see `vendor-sandbox scenarios`).
+    #[arg(long, env = "VENDOR_SANDBOX_SCENARIO")]
+    pub scenario: Option<String>,
+
+    /// Milliseconds between two checks of the --scenarios folder for changes.
+    #[arg(long, env = "VENDOR_SANDBOX_SCENARIO_POLL_MS", default_value_t = 1_000)]
+    pub scenario_poll_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate scenario files: every error is printed as FILE:LINE:COLUMN: what was expected.
+    /// Exit status 0 when all are valid, 1 otherwise. Without paths: ./scenarios if it exists,
+    /// else the shipped scenarios.
+    Check {
+        /// Scenario files or folders of them.
+        paths: Vec<PathBuf>,
+    },
+    /// List the available scenarios (shipped, plus --scenarios) with their descriptions.
+    Scenarios,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -160,6 +191,9 @@ impl Cli {
                     WebhookStyleArg::Current => BitmamaWebhookStyle::Current,
                 },
             },
+            scenarios_dir: self.scenarios.clone(),
+            scenario: self.scenario.clone().filter(|s| s != "none"),
+            scenario_poll_interval: Duration::from_millis(self.scenario_poll_ms.max(10)),
         }
     }
 }
@@ -192,5 +226,28 @@ mod tests {
             vec![(Vendor::Bitmama, "whsec_x".to_string())]
         );
         assert!(Cli::try_parse_from(["vendor-sandbox", "--webhook", "stripe=x"]).is_err());
+        assert!(cli.command.is_none(), "no subcommand serves");
+    }
+
+    #[test]
+    fn scenario_options_and_subcommands() {
+        let cli = Cli::try_parse_from([
+            "vendor-sandbox",
+            "--scenarios",
+            "dir",
+            "--scenario",
+            "duplicate-user",
+            "--scenario-poll-ms",
+            "50",
+        ])
+        .expect("parses");
+        let config = cli.config(1);
+        assert_eq!(config.scenarios_dir, Some(PathBuf::from("dir")));
+        assert_eq!(config.scenario.as_deref(), Some("duplicate-user"));
+        assert_eq!(config.scenario_poll_interval, Duration::from_millis(50));
+        let check = Cli::try_parse_from(["vendor-sandbox", "check", "a.json", "b"]).expect("check");
+        assert!(matches!(check.command, Some(Command::Check { paths }) if paths.len() == 2));
+        let list = Cli::try_parse_from(["vendor-sandbox", "scenarios"]).expect("scenarios");
+        assert!(matches!(list.command, Some(Command::Scenarios)));
     }
 }

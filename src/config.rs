@@ -1,5 +1,6 @@
 //! Runtime configuration, built by the CLI (or by a test) and passed to [`crate::run`].
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::vendors::Vendor;
@@ -37,6 +38,12 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     pub persona: PersonaConfig,
     pub bitmama: BitmamaConfig,
+    /// A folder of scenario files, overlaid on the shipped ones and watched while running.
+    pub scenarios_dir: Option<PathBuf>,
+    /// The scenario the `default` namespace starts with (`None`: the built-in behaviour).
+    pub scenario: Option<String>,
+    /// How often `scenarios_dir` is checked for changes.
+    pub scenario_poll_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +88,9 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             persona: PersonaConfig::default(),
             bitmama: BitmamaConfig::default(),
+            scenarios_dir: None,
+            scenario: None,
+            scenario_poll_interval: Duration::from_secs(1),
         }
     }
 }

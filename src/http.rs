@@ -3,8 +3,6 @@
 //! The body is read once, within the size limit, so everything behind this module (routing, the
 //! vendors, scenario matching) works synchronously on plain owned data and never sees hyper.
 
-use std::convert::Infallible;
-
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderName, HeaderValue};
@@ -30,6 +28,9 @@ pub struct ApiRequest {
     pub body: Bytes,
     /// Resolved namespace name (`default` when none was given).
     pub namespace: String,
+    /// The named outcome the active scenario picked for this request's own operation, set by
+    /// the router; `None` is the vendor's built-in behaviour. See [`crate::scenario`].
+    pub steer: Option<crate::scenario::Steer>,
 }
 
 /// Why reading a request body failed; answered in the owning vendor's envelope.
@@ -274,8 +275,18 @@ pub fn into_hyper(
     out
 }
 
-/// hyper's service error type: every failure is an HTTP answer by the time it reaches hyper.
-pub type Never = Infallible;
+/// hyper's service error type: every failure is an HTTP answer by the time it reaches hyper,
+/// except a scenario's `reset` and `timeout` faults, which close the connection on purpose.
+#[derive(Debug)]
+pub struct ConnectionDropped(pub &'static str);
+
+impl std::fmt::Display for ConnectionDropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection dropped: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectionDropped {}
 
 #[cfg(test)]
 mod tests {

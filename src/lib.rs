@@ -18,6 +18,7 @@ pub mod ids;
 pub mod journal;
 pub mod logging;
 pub mod router;
+pub mod scenario;
 pub mod server;
 pub mod store;
 pub mod vendors;

@@ -1,14 +1,31 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::Parser;
-use vendor_sandbox::cli::Cli;
+use vendor_sandbox::cli::{Cli, Command};
+use vendor_sandbox::scenario::catalog;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     vendor_sandbox::logging::init(cli.log_format());
     let seed = cli.seed.unwrap_or_else(rand::random);
     let config = cli.config(seed);
+    match &cli.command {
+        Some(Command::Check { paths }) => return check(paths),
+        Some(Command::Scenarios) => return list_scenarios(&config),
+        None => {}
+    }
+    // Refuse to start on an invalid scenario file, before taking the port.
+    let scenarios = match vendor_sandbox::server::load_scenarios(&config) {
+        Ok(catalog) => Arc::new(catalog),
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let active_scenario = config.scenario.clone().unwrap_or_else(|| "none".into());
 
     let listener = match std::net::TcpListener::bind((cli.host.as_str(), cli.port)) {
         Ok(l) => l,
@@ -43,14 +60,49 @@ fn main() -> ExitCode {
         writeln!(out, "vendor-sandbox listening on {base}")?;
         writeln!(out, "admin: {base}/__admin/")?;
         writeln!(out, "seed: {seed}")?;
+        writeln!(out, "scenario: {active_scenario}")?;
         out.flush()?;
         drop(out);
-        vendor_sandbox::run(listener, config, shutdown_signal()).await
+        vendor_sandbox::server::run_with_scenarios(listener, config, scenarios, shutdown_signal())
+            .await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `vendor-sandbox check`: every problem on stderr as FILE:LINE:COLUMN: message; exit 1 if any.
+fn check(paths: &[std::path::PathBuf]) -> ExitCode {
+    let (valid, problems) = catalog::check_paths(paths);
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    if problems.is_empty() {
+        println!("ok: {valid} scenario(s) valid");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{} problem(s) found", problems.len());
+        ExitCode::FAILURE
+    }
+}
+
+/// `vendor-sandbox scenarios`: name and description of each, shipped and `--scenarios`.
+fn list_scenarios(config: &vendor_sandbox::Config) -> ExitCode {
+    match vendor_sandbox::server::load_scenarios(config) {
+        Ok(catalog) => {
+            let listed = catalog.list();
+            let width = listed.iter().map(|l| l.name.len()).max().unwrap_or(0);
+            for l in listed {
+                println!("{:width$}  {}", l.name, l.description);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
             ExitCode::FAILURE
         }
     }

@@ -1,8 +1,13 @@
-//! The route table: namespace resolution, then one dispatch on who owns the path.
+//! The route table: namespace resolution, the scenario's say on vendor requests, then one
+//! dispatch on who owns the path.
+
+use std::time::Duration;
 
 use crate::admin;
 use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse, BodyError};
+use crate::http::{ApiRequest, ApiResponse, BodyError, ResponseBody};
+use crate::scenario::operations::{self, Operation};
+use crate::scenario::{Fault, SCENARIO_HEADER, Subject, template};
 use crate::vendors::{self, Vendor};
 
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -42,29 +47,146 @@ pub fn valid_namespace(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// What the server does with a request once routed.
+pub enum Step {
+    /// Answer this (a routing error, a raw scenario answer, a scenario's HTTP fault).
+    Answer(ApiResponse),
+    /// Close the connection without answering (`reset`), or never answer (`timeout`).
+    Drop(Fault),
+    /// Hand it to the admin API or the owning vendor ([`dispatch`]).
+    Dispatch,
+}
+
+pub struct Routed {
+    pub area: Area,
+    /// Scenario latency, awaited by the server with no lock held before the step.
+    pub latency: Option<Duration>,
+    /// Scenario name and rule index that applied, for the request log line.
+    pub rule: Option<(String, usize)>,
+    pub step: Step,
+}
+
 /// Routes one request. `req.path` comes in as sent; on return it is the routed path (the
-/// `/ns/NAME` prefix removed) and `req.namespace` is resolved.
-pub fn route(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> (Area, ApiResponse) {
+/// `/ns/NAME` prefix removed), `req.namespace` is resolved and `req.steer` holds the scenario's
+/// named outcome, if any.
+pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> Routed {
     let namespace = resolve_namespace(req);
     let area = Area::of(&req.path);
-    let response = match (namespace, body) {
-        (Err(message), _) => error(area, 400, &message, req),
-        (Ok(_), Err(BodyError::TooLarge { limit })) => error(
+    let answer = |response| Routed {
+        area,
+        latency: None,
+        rule: None,
+        step: Step::Answer(response),
+    };
+    match (namespace, body) {
+        (Err(message), _) => answer(error(area, 400, &message, req)),
+        (Ok(_), Err(BodyError::TooLarge { limit })) => answer(error(
             area,
             413,
             &format!("Request body is larger than the limit of {limit} bytes"),
             req,
-        ),
-        (Ok(_), Err(BodyError::Interrupted)) => {
-            error(area, 400, "Request body could not be read completely", req)
-        }
+        )),
+        (Ok(_), Err(BodyError::Interrupted)) => answer(error(
+            area,
+            400,
+            "Request body could not be read completely",
+            req,
+        )),
         (Ok(()), Ok(())) => match area {
-            Area::Admin => admin::handle(app, req),
-            Area::Vendor(vendor) => vendors::handle(app, vendor, req),
-            Area::Unknown => error(area, 404, &no_route_message(req), req),
+            Area::Vendor(vendor) => steer(app, vendor, req),
+            Area::Admin => Routed {
+                area,
+                latency: None,
+                rule: None,
+                step: Step::Dispatch,
+            },
+            Area::Unknown => answer(error(area, 404, &no_route_message(req), req)),
         },
+    }
+}
+
+/// The admin API's or the vendor's answer to a prepared request.
+pub fn dispatch(app: &App, area: Area, req: &ApiRequest) -> ApiResponse {
+    match area {
+        Area::Admin => admin::handle(app, req),
+        Area::Vendor(vendor) => vendors::handle(app, vendor, req),
+        Area::Unknown => error(area, 404, &no_route_message(req), req),
+    }
+}
+
+/// Asks the active scenario about a vendor request: the engine decides, the answer is built here
+/// for raw answers and faults, and a named outcome goes to the vendor in `req.steer`.
+fn steer(app: &App, vendor: Vendor, req: &mut ApiRequest) -> Routed {
+    // Routes no operation names are still matched by `any` rules.
+    let operation = operations::classify(vendor, &req.method, &req.path).unwrap_or(Operation::Any);
+    let catalog = &app.store.scenarios;
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let mut routed = Routed {
+        area: Area::Vendor(vendor),
+        latency: None,
+        rule: None,
+        step: Step::Dispatch,
     };
-    (area, response)
+    if let Err(message) = catalog.active(&world, Some(req)) {
+        let message = format!("{SCENARIO_HEADER}: {message}");
+        routed.step = Step::Answer(vendors::error(vendor, 400, &message, req));
+        return routed;
+    }
+    let subject = Subject::from_request(req);
+    let decision = catalog.decide(&mut world, Some(req), vendor, operation, &subject);
+    routed.latency = decision.latency;
+    routed.rule = decision.rule;
+    if let Some(fault) = decision.fault {
+        routed.step = match fault.status() {
+            Some(status) => Step::Answer(fault_response(vendor, status, req)),
+            None => Step::Drop(fault),
+        };
+    } else if let Some(raw) = decision.raw {
+        let ctx = template::Context {
+            subject: &subject,
+            id: world.ids.uuid(),
+            now_ms: world.clock.now_ms(),
+            namespace: &req.namespace,
+        };
+        let mut response = match &raw.body {
+            Some(body) => ApiResponse::json(raw.status, template::render(body, &ctx)),
+            None => ApiResponse {
+                status: raw.status,
+                headers: Vec::new(),
+                body: ResponseBody::Empty,
+            },
+        };
+        for (name, value) in &raw.headers {
+            response = response.with_header(name, template::render_text(value, &ctx));
+        }
+        routed.step = Step::Answer(response);
+    } else {
+        req.steer = decision.steer;
+    }
+    routed
+}
+
+/// A scenario's HTTP fault in the vendor's envelope; 429 carries the vendor's rate-limit headers.
+fn fault_response(vendor: Vendor, status: u16, req: &ApiRequest) -> ApiResponse {
+    let message = match status {
+        429 => "Too many requests: rate limit exceeded (sandbox scenario)",
+        503 => "Service temporarily unavailable (sandbox scenario)",
+        _ => "Internal server error (sandbox scenario)",
+    };
+    let response = vendors::error(vendor, status, message, req);
+    if status != 429 {
+        return response;
+    }
+    let response = response.with_header("retry-after", "1");
+    match vendor {
+        // Persona documents IETF-draft RateLimit-* headers on every response.
+        Vendor::Persona => response
+            .with_header("ratelimit-limit", "300")
+            .with_header("ratelimit-remaining", "0")
+            .with_header("ratelimit-reset", "1"),
+        Vendor::Coinflow | Vendor::Bitmama => response,
+    }
 }
 
 fn no_route_message(req: &ApiRequest) -> String {

@@ -17,17 +17,48 @@ use tokio::task::JoinSet;
 use crate::app::App;
 use crate::clock::{iso8601, real_now_ms};
 use crate::config::Config;
-use crate::http::{self, Never};
+use crate::http::{self, ConnectionDropped};
 use crate::journal::{self, Entry, Journal};
-use crate::router::{self, Area};
+use crate::router::{self, Area, Step};
+use crate::scenario::{Catalog, Fault};
 use crate::store::Store;
 use crate::webhooks;
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting, lets requests in flight
 /// and webhook deliveries finish within `config.shutdown_grace`, and returns.
+///
+/// Fails at once, with every problem, when a scenario file is invalid or `config.scenario`
+/// names no scenario.
 pub async fn run(
     listener: TcpListener,
     config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let catalog = load_scenarios(&config)
+        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidData, message))?;
+    run_with_scenarios(listener, config, Arc::new(catalog), shutdown).await
+}
+
+/// The scenario catalog `config` asks for, or one message naming every problem (one per line,
+/// `FILE:LINE:COLUMN: what was expected`).
+pub fn load_scenarios(config: &Config) -> Result<Catalog, String> {
+    let catalog = Catalog::load(config.scenarios_dir.as_deref()).map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        format!("invalid scenario files:\n{}", lines.join("\n"))
+    })?;
+    if let Some(name) = &config.scenario {
+        catalog
+            .require(name)
+            .map_err(|e| format!("--scenario: {e}"))?;
+    }
+    Ok(catalog)
+}
+
+/// [`run`] with the scenarios already loaded.
+pub async fn run_with_scenarios(
+    listener: TcpListener,
+    config: Config,
+    scenarios: Arc<Catalog>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let local = listener.local_addr()?;
@@ -39,7 +70,11 @@ pub async fn run(
         .to_string();
     let config = Arc::new(config);
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-    let store = Arc::new(Store::new(config.clone(), Some(jobs_tx)));
+    let store = Arc::new(Store::with_scenarios(
+        config.clone(),
+        Some(jobs_tx),
+        scenarios.clone(),
+    ));
     let app = App {
         journal: Arc::new(Journal::new(config.journal_size)),
         store: store.clone(),
@@ -53,9 +88,14 @@ pub async fn run(
         store,
         config.webhooks.clone(),
         jobs_rx,
-        stop_rx,
+        stop_rx.clone(),
         config.shutdown_grace,
     ));
+    let scenario_watch = tokio::spawn(
+        scenarios
+            .clone()
+            .watch(config.scenario_poll_interval, stop_rx.clone()),
+    );
 
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
@@ -68,13 +108,14 @@ pub async fn run(
                     accept_failures = 0;
                     let _ = stream.set_nodelay(true);
                     let app = app.clone();
+                    let stop = stop_rx.clone();
                     let connection = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(config.header_read_timeout)
                         .keep_alive(true)
                         .serve_connection(
                             TokioIo::new(stream),
-                            service_fn(move |req| serve(app.clone(), req)),
+                            service_fn(move |req| serve(app.clone(), stop.clone(), req)),
                         );
                     let connection = graceful.watch(connection);
                     connections.spawn(async move {
@@ -108,17 +149,45 @@ pub async fn run(
     }
     connections.shutdown().await;
     let _ = worker.await;
+    let _ = scenario_watch.await;
     Ok(())
 }
 
 async fn serve(
     app: App,
+    mut stop: watch::Receiver<bool>,
     req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, Never> {
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
     let started = Instant::now();
     let _in_flight = InFlight::enter(&app.in_flight);
     let (mut request, body) = http::read_request(req, app.config.max_body_bytes).await;
-    let (area, response) = router::route(&app, &mut request, body);
+    let routed = router::prepare(&app, &mut request, body);
+    if let Some(latency) = routed.latency {
+        // No lock is held here: the router released the namespace before returning.
+        tokio::time::sleep(latency).await;
+    }
+    let response = match routed.step {
+        Step::Answer(response) => response,
+        Step::Dispatch => router::dispatch(&app, routed.area, &request),
+        Step::Drop(fault) => {
+            tracing::info!(
+                method = %request.method,
+                path = %request.raw_path,
+                namespace = %request.namespace,
+                rule = ?routed.rule,
+                fault = ?fault,
+                "request dropped by the scenario"
+            );
+            if fault == Fault::Timeout {
+                // Never answer: the client gives up (and hyper drops this future) or the server
+                // shuts down.
+                let _ = stop.wait_for(|stopped| *stopped).await;
+                return Err(ConnectionDropped("scenario timeout, server shutting down"));
+            }
+            return Err(ConnectionDropped("scenario reset"));
+        }
+    };
+    let area = routed.area;
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
     tracing::info!(
@@ -127,6 +196,7 @@ async fn serve(
         status = response.status,
         duration_ms = duration.as_secs_f64() * 1000.0,
         namespace = %request.namespace,
+        rule = ?routed.rule,
         "request"
     );
     if area != Area::Admin {

@@ -14,6 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ids::IdGen;
+use crate::scenario::{Catalog, NamespaceScenario, initial};
 use crate::vendors::{bitmama, coinflow, persona};
 use crate::webhooks::{Job, Outbox};
 
@@ -25,10 +26,17 @@ pub struct World {
     pub coinflow: coinflow::State,
     pub bitmama: bitmama::State,
     pub webhooks: Outbox,
+    /// The scenario the namespace uses and its rule counters (cleared by a reset).
+    pub scenario: NamespaceScenario,
 }
 
 impl World {
-    fn new(name: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) -> Self {
+    fn new(
+        name: &str,
+        config: &Config,
+        jobs: Option<UnboundedSender<Job>>,
+        scenario: Option<String>,
+    ) -> Self {
         Self {
             clock: Clock::default(),
             ids: IdGen::new(config.seed, name),
@@ -36,6 +44,7 @@ impl World {
             coinflow: coinflow::State::new(config),
             bitmama: bitmama::State::new(config),
             webhooks: Outbox::new(name, config, jobs),
+            scenario: NamespaceScenario::new(scenario),
         }
     }
 }
@@ -54,15 +63,27 @@ impl Namespace {
 
 pub struct Store {
     config: Arc<Config>,
+    /// The scenarios namespaces select from, and the engine that applies them.
+    pub scenarios: Arc<Catalog>,
     jobs: Option<UnboundedSender<Job>>,
     namespaces: RwLock<HashMap<String, Arc<Namespace>>>,
 }
 
 impl Store {
     /// `jobs` receives webhook deliveries to run; `None` keeps them queued (unit tests).
+    /// The shipped scenarios only; see [`Store::with_scenarios`].
     pub fn new(config: Arc<Config>, jobs: Option<UnboundedSender<Job>>) -> Self {
+        Self::with_scenarios(config, jobs, Arc::new(Catalog::shipped()))
+    }
+
+    pub fn with_scenarios(
+        config: Arc<Config>,
+        jobs: Option<UnboundedSender<Job>>,
+        scenarios: Arc<Catalog>,
+    ) -> Self {
         Self {
             config,
+            scenarios,
             jobs,
             namespaces: RwLock::new(HashMap::new()),
         }
@@ -77,10 +98,16 @@ impl Store {
             .write()
             .entry(name.to_string())
             .or_insert_with(|| {
-                Arc::new(Namespace {
+                // `--scenario` is the default namespace's starting selection.
+                let selected = (name == crate::router::DEFAULT_NAMESPACE)
+                    .then(|| self.config.scenario.clone())
+                    .flatten();
+                let namespace = Arc::new(Namespace {
                     name: name.to_string(),
-                    world: Mutex::new(World::new(name, &self.config, self.jobs.clone())),
-                })
+                    world: Mutex::new(World::new(name, &self.config, self.jobs.clone(), selected)),
+                });
+                self.apply_initial_state(&mut namespace.lock());
+                namespace
             })
             .clone()
     }
@@ -97,10 +124,32 @@ impl Store {
         names
     }
 
-    /// Puts a namespace back to its first state: same seed, so the same ids come again.
+    /// Puts a namespace back to its first state: same seed, so the same ids come again. The
+    /// selected scenario stays selected; its counters restart and its initial state is applied
+    /// again.
     pub fn reset(&self, name: &str) {
         if let Some(ns) = self.existing(name) {
-            *ns.lock() = World::new(name, &self.config, self.jobs.clone());
+            let mut world = ns.lock();
+            let selected = world.scenario.selected.take();
+            *world = World::new(name, &self.config, self.jobs.clone(), selected);
+            self.apply_initial_state(&mut world);
+        }
+    }
+
+    /// Makes `scenario` (`None`: the built-in behaviour) the namespace's selection. Entities
+    /// already there stay (reset the namespace for a clean slate; the selection survives it);
+    /// the rule counters restart and the scenario's initial state is applied on top.
+    pub fn select_scenario(&self, name: &str, scenario: Option<String>) {
+        let ns = self.namespace(name);
+        let mut world = ns.lock();
+        world.scenario = NamespaceScenario::new(scenario);
+        self.apply_initial_state(&mut world);
+    }
+
+    fn apply_initial_state(&self, world: &mut World) {
+        let selected = world.scenario.selected.clone();
+        if let Some(scenario) = selected.and_then(|n| self.scenarios.get(&n)) {
+            initial::apply(world, &scenario.initial_state);
         }
     }
 

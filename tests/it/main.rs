@@ -9,4 +9,5 @@ mod persona;
 mod persona_hosted;
 mod persona_schema;
 mod persona_webhooks;
+mod scenarios;
 mod server;

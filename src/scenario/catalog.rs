@@ -1,0 +1,385 @@
+//! The scenarios the server knows: the shipped ones, embedded in the binary so it works from any
+//! directory, overlaid by the files of `--scenarios DIR` (a file wins over a shipped scenario of
+//! the same name). The folder is polled while the server runs: a valid change applies at once;
+//! an invalid one keeps that file's last good version and is logged and listed as a problem.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use parking_lot::RwLock;
+use tokio::sync::watch;
+
+use super::matching::{self, Subject};
+use super::parse::{Problem, parse_scenario};
+use super::{Decision, Operation, SCENARIO_HEADER, Scenario};
+use crate::http::ApiRequest;
+use crate::store::World;
+use crate::vendors::Vendor;
+
+/// The shipped scenarios, as (file name, text).
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "happy-path.json",
+        include_str!("../../scenarios/happy-path.json"),
+    ),
+    (
+        "duplicate-user.json",
+        include_str!("../../scenarios/duplicate-user.json"),
+    ),
+    (
+        "insufficient-balance.json",
+        include_str!("../../scenarios/insufficient-balance.json"),
+    ),
+    (
+        "pending-verification.json",
+        include_str!("../../scenarios/pending-verification.json"),
+    ),
+    (
+        "verification-declined.json",
+        include_str!("../../scenarios/verification-declined.json"),
+    ),
+    (
+        "missing-fields.json",
+        include_str!("../../scenarios/missing-fields.json"),
+    ),
+    (
+        "needs-review.json",
+        include_str!("../../scenarios/needs-review.json"),
+    ),
+    (
+        "slow-and-flaky.json",
+        include_str!("../../scenarios/slow-and-flaky.json"),
+    ),
+    (
+        "webhook-outage.json",
+        include_str!("../../scenarios/webhook-outage.json"),
+    ),
+];
+
+/// Files in a scenarios folder that are not scenarios.
+const NOT_SCENARIOS: &[&str] = &["schema.json"];
+
+pub struct Catalog {
+    dir: Option<PathBuf>,
+    generation: AtomicU64,
+    loaded: RwLock<Loaded>,
+}
+
+#[derive(Default)]
+struct Loaded {
+    shipped: BTreeMap<String, Arc<Scenario>>,
+    /// The folder's files by path: their last text and last good version.
+    files: BTreeMap<PathBuf, FileEntry>,
+    /// What is wrong in the folder now (the last good versions stay in use).
+    problems: Vec<Problem>,
+}
+
+struct FileEntry {
+    text: String,
+    good: Option<Arc<Scenario>>,
+    /// Why `text` is not in use, when it is not.
+    problem: Option<Problem>,
+}
+
+/// A scenario as listed: name, description and where it comes from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    pub name: String,
+    pub description: String,
+    pub source: String,
+}
+
+impl Catalog {
+    /// The shipped scenarios plus `dir`'s. Every problem found is returned, none ignored.
+    pub fn load(dir: Option<&Path>) -> Result<Catalog, Vec<Problem>> {
+        let catalog = Catalog {
+            dir: dir.map(Path::to_path_buf),
+            generation: AtomicU64::new(0),
+            loaded: RwLock::new(Loaded::default()),
+        };
+        let mut problems = Vec::new();
+        let mut shipped = BTreeMap::new();
+        for (file, text) in SHIPPED {
+            match parse_scenario(file, text, catalog.next_generation()) {
+                Ok(s) => {
+                    shipped.insert(s.name.clone(), Arc::new(s));
+                }
+                Err(p) => problems.push(p),
+            }
+        }
+        catalog.loaded.write().shipped = shipped;
+        problems.extend(catalog.reload());
+        if problems.is_empty() {
+            Ok(catalog)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Only the shipped scenarios (they are tested to be valid).
+    pub fn shipped() -> Catalog {
+        Catalog::load(None).unwrap_or_else(|_| Catalog {
+            dir: None,
+            generation: AtomicU64::new(0),
+            loaded: RwLock::new(Loaded::default()),
+        })
+    }
+
+    fn next_generation(&self) -> u64 {
+        self.generation.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Reads the folder again; returns its problems now. Unchanged files are not parsed again.
+    pub fn reload(&self) -> Vec<Problem> {
+        let Some(dir) = &self.dir else {
+            return Vec::new();
+        };
+        let (texts, mut problems) = read_folder(dir);
+        let mut loaded = self.loaded.write();
+        let previous = std::mem::take(&mut loaded.files);
+        let mut seen_names: BTreeMap<String, PathBuf> = BTreeMap::new();
+        for (path, text) in texts {
+            let label = path.display().to_string();
+            let old = previous.get(&path);
+            let (mut good, problem) = match old {
+                Some(entry) if entry.text == text => (entry.good.clone(), entry.problem.clone()),
+                _ => match parse_scenario(&label, &text, self.next_generation()) {
+                    Ok(scenario) => (Some(Arc::new(scenario)), None),
+                    // Keep the last good version of this file, if any.
+                    Err(p) => (old.and_then(|e| e.good.clone()), Some(p)),
+                },
+            };
+            problems.extend(problem.clone());
+            if let Some(s) = &good {
+                if let Some(first) = seen_names.get(&s.name) {
+                    problems.push(Problem::at_text(
+                        &label,
+                        &text,
+                        "\"name\"",
+                        format!(
+                            "scenario name {:?} is already used by {}",
+                            s.name,
+                            first.display()
+                        ),
+                    ));
+                    good = None;
+                } else {
+                    seen_names.insert(s.name.clone(), path.clone());
+                }
+            }
+            loaded.files.insert(
+                path,
+                FileEntry {
+                    text,
+                    good,
+                    problem,
+                },
+            );
+        }
+        for p in &problems {
+            if !loaded.problems.contains(p) {
+                tracing::warn!("scenario file not loaded, keeping its last good version: {p}");
+            }
+        }
+        loaded.problems = problems.clone();
+        problems
+    }
+
+    /// The scenario called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Scenario>> {
+        let loaded = self.loaded.read();
+        loaded
+            .files
+            .values()
+            .filter_map(|f| f.good.as_ref())
+            .find(|s| s.name == name)
+            .or_else(|| loaded.shipped.get(name))
+            .cloned()
+    }
+
+    /// Every scenario, sorted by name.
+    pub fn list(&self) -> Vec<Listed> {
+        let loaded = self.loaded.read();
+        let mut all: BTreeMap<String, Listed> = loaded
+            .shipped
+            .values()
+            .map(|s| (s.name.clone(), listed(s, "shipped".into())))
+            .collect();
+        for (path, file) in &loaded.files {
+            if let Some(s) = &file.good {
+                all.insert(s.name.clone(), listed(s, path.display().to_string()));
+            }
+        }
+        all.into_values().collect()
+    }
+
+    pub fn problems(&self) -> Vec<Problem> {
+        self.loaded.read().problems.clone()
+    }
+
+    /// The scenario called `name`, or an error that lists the valid names.
+    pub fn require(&self, name: &str) -> Result<Arc<Scenario>, String> {
+        self.get(name).ok_or_else(|| {
+            let names: Vec<String> = self.list().into_iter().map(|l| l.name).collect();
+            format!(
+                "unknown scenario {name:?}; valid names: {}",
+                names.join(", ")
+            )
+        })
+    }
+
+    /// Which scenario steers a call: the request's `X-Sandbox-Scenario` header (`none` for no
+    /// scenario), else the namespace's selection. An unknown header name is an error.
+    pub fn active(
+        &self,
+        world: &World,
+        req: Option<&ApiRequest>,
+    ) -> Result<Option<Arc<Scenario>>, String> {
+        match req.and_then(|r| r.header(SCENARIO_HEADER)).map(str::trim) {
+            Some("none" | "") => Ok(None),
+            Some(name) => self.require(name).map(Some),
+            // A selection whose file was deleted since steers nothing.
+            None => Ok(world.scenario.selected.as_deref().and_then(|n| self.get(n))),
+        }
+    }
+
+    /// The decision for one call of `operation` in the namespace `world` belongs to. `req` is
+    /// the request being served (for its scenario header), `None` outside one.
+    pub fn decide(
+        &self,
+        world: &mut World,
+        req: Option<&ApiRequest>,
+        vendor: Vendor,
+        operation: Operation,
+        subject: &Subject,
+    ) -> Decision {
+        let Ok(Some(scenario)) = self.active(world, req) else {
+            return Decision::default();
+        };
+        let counters = world.scenario.counters(&scenario);
+        matching::decide(&scenario, counters, vendor, operation, subject)
+    }
+
+    /// Polls the folder every `interval` until `stop` turns true.
+    pub async fn watch(self: Arc<Self>, interval: Duration, mut stop: watch::Receiver<bool>) {
+        if self.dir.is_none() {
+            return;
+        }
+        loop {
+            let stopped = tokio::select! {
+                () = tokio::time::sleep(interval) => false,
+                _ = stop.wait_for(|s| *s) => true,
+            };
+            if stopped {
+                return;
+            }
+            let catalog = self.clone();
+            // File reads are blocking; keep them off the async workers.
+            let _ = tokio::task::spawn_blocking(move || catalog.reload()).await;
+        }
+    }
+}
+
+fn listed(s: &Scenario, source: String) -> Listed {
+    Listed {
+        name: s.name.clone(),
+        description: s.description.clone(),
+        source,
+    }
+}
+
+/// The `.json` files of `dir` (not `schema.json`, not hidden) and their text, sorted by path.
+fn read_folder(dir: &Path) -> (Vec<(PathBuf, String)>, Vec<Problem>) {
+    let problem = |path: &Path, e: std::io::Error| Problem {
+        file: path.display().to_string(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return (Vec::new(), vec![problem(dir, e)]),
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| is_scenario_file(p))
+        .collect();
+    paths.sort();
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => texts.push((path, text)),
+            Err(e) => problems.push(problem(&path, e)),
+        }
+    }
+    (texts, problems)
+}
+
+fn is_scenario_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    path.extension().is_some_and(|e| e == "json")
+        && !name.starts_with('.')
+        && !NOT_SCENARIOS.contains(&name)
+        && path.is_file()
+}
+
+/// `vendor-sandbox check`: validates files and folders (no paths: `./scenarios` if it exists,
+/// else the shipped set). Returns how many scenarios are valid and every problem.
+pub fn check_paths(paths: &[PathBuf]) -> (usize, Vec<Problem>) {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut problems = Vec::new();
+    let default_dir = PathBuf::from("scenarios");
+    let paths: Vec<PathBuf> = if !paths.is_empty() {
+        paths.to_vec()
+    } else if default_dir.is_dir() {
+        vec![default_dir]
+    } else {
+        texts = SHIPPED
+            .iter()
+            .map(|(f, t)| (format!("(shipped) {f}"), t.to_string()))
+            .collect();
+        Vec::new()
+    };
+    for path in paths {
+        if path.is_dir() {
+            let (found, mut errors) = read_folder(&path);
+            problems.append(&mut errors);
+            texts.extend(found.into_iter().map(|(p, t)| (p.display().to_string(), t)));
+        } else {
+            match std::fs::read_to_string(&path) {
+                Ok(t) => texts.push((path.display().to_string(), t)),
+                Err(e) => problems.push(Problem {
+                    file: path.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+    }
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut valid = 0;
+    for (file, text) in &texts {
+        match parse_scenario(file, text, 0) {
+            Ok(s) => match names.get(&s.name) {
+                Some(first) => problems.push(Problem::at_text(
+                    file,
+                    text,
+                    "\"name\"",
+                    format!("scenario name {:?} is already used by {first}", s.name),
+                )),
+                None => {
+                    names.insert(s.name, file.clone());
+                    valid += 1;
+                }
+            },
+            Err(p) => problems.push(p),
+        }
+    }
+    (valid, problems)
+}

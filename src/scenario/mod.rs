@@ -1,0 +1,367 @@
+//! The scenario engine: JSON files that steer the vendors' real, stateful behaviour for one story
+//! (duplicate user, pending verification, a webhook outage...). The engine knows no vendor: it
+//! decides *which* outcome applies; each vendor renders it in its own shapes and envelopes.
+//!
+//! # How a request is steered
+//!
+//! The router recognises the request's operation ([`operations::classify`]) and asks
+//! [`Catalog::decide`]. The [`Decision`] it gets is applied in this order:
+//! `latency` is awaited in `server.rs` with no lock held; a `fault` is answered without the vendor
+//! (`reset` drops the connection, `timeout` never answers, `http_5xx`/`http_429` use the vendor's
+//! error envelope via `vendors::error`); a `raw` answer is rendered by [`template`] and returned
+//! as is; a named outcome is handed to the vendor in [`crate::http::ApiRequest::steer`].
+//!
+//! # What vendor code does (phase 2)
+//!
+//! - For its request's own operation: read `req.steer` (`Option<Steer>`); `None` is the built-in
+//!   behaviour. `steer.outcome` is the named outcome, `steer.fields` its fields
+//!   (`missing_fields`), `steer.timing` when it takes effect ([`Timing`]).
+//! - For an event, i.e. a decision inside the vendor (an inquiry being decided at hosted-page
+//!   submit, a webhook attempt), with the world locked:
+//!   `app.scenarios.decide(&mut world, Some(req), Vendor::Persona, Operation::InquiryDecision,
+//!   &Subject::from_json(attributes))` and read `.steer`. Pass `None` for the request when there
+//!   is none (the webhook worker). The subject is what `when.body` matches against.
+//! - Initial state: [`initial::apply`] is called when a namespace selects a scenario and on
+//!   reset; each vendor seeds its part from [`InitialState`].
+//!
+//! Counters (`nth`, `times`, `after_polls`) live in the namespace's [`World`] (`world.scenario`),
+//! so a reset clears them; a reloaded scenario starts counting afresh.
+
+pub mod catalog;
+pub mod initial;
+pub mod matching;
+pub mod operations;
+pub mod parse;
+pub mod template;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use catalog::Catalog;
+pub use matching::Subject;
+pub use operations::{Operation, Outcome};
+pub use parse::Problem;
+
+use crate::clock::Millis;
+use crate::vendors::Vendor;
+
+/// The header that picks a scenario for one request.
+pub const SCENARIO_HEADER: &str = "x-sandbox-scenario";
+
+/// One validated scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub initial_state: InitialState,
+    pub rules: Vec<Rule>,
+    /// Distinguishes reloaded versions, so counters of an older version are not reused.
+    pub generation: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub when: When,
+    pub then: Option<Then>,
+    pub latency: Option<Duration>,
+    pub fault: Option<Fault>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct When {
+    pub vendor: Vendor,
+    pub operation: Operation,
+    /// JSON path (split on `.`) and what the value there must satisfy.
+    pub body: Vec<(Vec<String>, Matcher)>,
+    /// Lowercased header names.
+    pub headers: Vec<(String, Matcher)>,
+    pub query: Vec<(String, Matcher)>,
+    pub path: Option<Matcher>,
+    /// Applies only to the nth call (1-based) that matches the rest of `when`.
+    pub nth: Option<u32>,
+    /// Applies at most this many times.
+    pub times: Option<u32>,
+}
+
+/// A test on one value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Matcher {
+    /// Equal JSON (strings also equal a header or query value).
+    Equals(Value),
+    /// A substring of a string, or an element of an array.
+    Contains(Value),
+    /// A regular expression a string matches anywhere (anchor with `^...$`).
+    Regex(Pattern),
+}
+
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Matcher::Equals(a), Matcher::Equals(b))
+            | (Matcher::Contains(a), Matcher::Contains(b)) => a == b,
+            (Matcher::Regex(a), Matcher::Regex(b)) => a.0.as_str() == b.0.as_str(),
+            _ => false,
+        }
+    }
+}
+
+/// A compiled regular expression, checked when the file is read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Pattern(pub regex::Regex);
+
+impl TryFrom<String> for Pattern {
+    type Error = String;
+    fn try_from(source: String) -> Result<Self, String> {
+        regex::Regex::new(&source)
+            .map(Pattern)
+            .map_err(|e| format!("invalid regex {source:?}: {e}"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Then {
+    Outcome(Steer),
+    Raw(RawAnswer),
+}
+
+/// A named outcome, handed to the vendor that renders it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Steer {
+    pub outcome: Outcome,
+    /// The fields a `missing_fields` outcome names; empty otherwise.
+    pub fields: Vec<String>,
+    pub timing: Timing,
+}
+
+/// When a named outcome takes effect; until then the vendor shows its pending state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Timing {
+    Now,
+    /// After this many seconds of sandbox time, counted from when the vendor asked: the vendor
+    /// keeps the due time on its entity ([`Steer::due_at_ms`]) and applies it when read.
+    AfterSeconds(f64),
+    /// Not yet: this many more matching calls still see the pending state.
+    PollsLeft(u32),
+}
+
+impl Steer {
+    /// True when the outcome applies now (no delay, or the polls are used up).
+    pub fn is_due(&self) -> bool {
+        self.timing == Timing::Now
+    }
+
+    /// The sandbox time at which the outcome applies, given the time of the decision.
+    pub fn due_at_ms(&self, now_ms: Millis) -> Option<Millis> {
+        match self.timing {
+            Timing::Now => Some(now_ms),
+            Timing::AfterSeconds(s) => Some(now_ms + (s * 1000.0) as Millis),
+            Timing::PollsLeft(_) => None,
+        }
+    }
+}
+
+/// A literal answer; strings in `body` and `headers` may hold `{{placeholders}}`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnswer {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// Close the connection without answering.
+    Reset,
+    /// Never answer (until the client gives up or the server shuts down).
+    Timeout,
+    #[serde(rename = "http_500")]
+    Http500,
+    #[serde(rename = "http_503")]
+    Http503,
+    #[serde(rename = "http_429")]
+    Http429,
+}
+
+impl Fault {
+    pub fn status(self) -> Option<u16> {
+        match self {
+            Fault::Http500 => Some(500),
+            Fault::Http503 => Some(503),
+            Fault::Http429 => Some(429),
+            Fault::Reset | Fault::Timeout => None,
+        }
+    }
+}
+
+/// What applies to one call. `Default` is "no scenario rule applies": the built-in behaviour.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decision {
+    /// Scenario name and rule index (0-based) that applied, for logs.
+    pub rule: Option<(String, usize)>,
+    pub steer: Option<Steer>,
+    pub raw: Option<RawAnswer>,
+    pub latency: Option<Duration>,
+    pub fault: Option<Fault>,
+}
+
+/// Data a scenario starts a namespace with; each vendor seeds its part ([`initial::apply`]).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitialState {
+    #[serde(default)]
+    pub persona: PersonaSeed,
+    #[serde(default)]
+    pub coinflow: CoinflowSeed,
+    #[serde(default)]
+    pub bitmama: BitmamaSeed,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaSeed {
+    #[serde(default)]
+    pub inquiries: Vec<InquirySeed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InquirySeed {
+    pub reference_id: Option<String>,
+    pub email_address: Option<String>,
+    pub name_first: Option<String>,
+    pub name_last: Option<String>,
+    pub status: SeedInquiryStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedInquiryStatus {
+    Created,
+    Pending,
+    Completed,
+    Approved,
+    Declined,
+    NeedsReview,
+    Failed,
+    Expired,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoinflowSeed {
+    #[serde(default)]
+    pub withdrawers: Vec<WithdrawerSeed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawerSeed {
+    pub email: String,
+    /// The `x-coinflow-auth-user-id` the withdrawer is found by.
+    pub user_id: Option<String>,
+    pub status: SeedWithdrawerStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedWithdrawerStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BitmamaSeed {
+    /// Partner wallet balance by partner API key; the key `*` is every other partner.
+    #[serde(default)]
+    pub wallets: BTreeMap<String, WalletSeed>,
+    #[serde(default)]
+    pub users: Vec<CardUserSeed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletSeed {
+    pub balance_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardUserSeed {
+    /// The partner API key the user belongs to; `*` (the default) is every partner.
+    #[serde(default = "every_partner")]
+    pub partner: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub status: SeedCardUserStatus,
+}
+
+fn every_partner() -> String {
+    "*".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedCardUserStatus {
+    PendingKyc,
+    Approved,
+    Denied,
+}
+
+impl Scenario {
+    /// The wallet seed for partner `api_key`: its own entry, else `*`.
+    pub fn wallet_for(&self, api_key: &str) -> Option<&WalletSeed> {
+        let wallets = &self.initial_state.bitmama.wallets;
+        wallets.get(api_key).or_else(|| wallets.get("*"))
+    }
+}
+
+/// One rule's counts in one namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleCounter {
+    /// Calls that matched the rule's `when` (what `nth` counts).
+    pub seen: u32,
+    /// Calls the rule applied to (what `times` and `after_polls` count).
+    pub applied: u32,
+}
+
+/// A namespace's scenario selection and counters; lives in the namespace's `World`.
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceScenario {
+    /// The scenario the namespace uses; `None` is the built-in behaviour.
+    pub selected: Option<String>,
+    counters: HashMap<String, (u64, Vec<RuleCounter>)>,
+}
+
+impl NamespaceScenario {
+    pub fn new(selected: Option<String>) -> Self {
+        Self {
+            selected,
+            counters: HashMap::new(),
+        }
+    }
+
+    /// The counters of `scenario`, fresh when the scenario was reloaded since last counted.
+    pub fn counters(&mut self, scenario: &Scenario) -> &mut Vec<RuleCounter> {
+        let entry = self
+            .counters
+            .entry(scenario.name.clone())
+            .or_insert_with(|| (scenario.generation, Vec::new()));
+        if entry.0 != scenario.generation {
+            *entry = (scenario.generation, Vec::new());
+        }
+        entry.1.resize(scenario.rules.len(), RuleCounter::default());
+        &mut entry.1
+    }
+}

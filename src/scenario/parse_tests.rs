@@ -1,0 +1,122 @@
+//! Unit tests of scenario file parsing: positions, messages, cross-field checks.
+
+use super::*;
+
+fn problem(source: &str) -> Problem {
+    parse_scenario("t.json", source, 1).expect_err("invalid")
+}
+
+#[test]
+fn a_full_rule_parses() {
+    let s = parse_scenario(
+        "t.json",
+        r#"{"name": "x", "description": "d", "rules": [
+            {"when": {"vendor": "coinflow", "operation": "get_withdrawer",
+                      "query": {"email": {"regex": "^a"}}, "times": 3},
+             "then": {"outcome": "approved", "after_polls": 2}, "latency_ms": 5}]}"#,
+        7,
+    )
+    .expect("valid");
+    assert_eq!(s.generation, 7);
+    let rule = &s.rules[0];
+    assert_eq!(rule.when.times, Some(3));
+    assert_eq!(rule.latency, Some(Duration::from_millis(5)));
+    assert!(matches!(&rule.then, Some(Then::Outcome(st)) if st.timing == Timing::PollsLeft(2)));
+}
+
+#[test]
+fn errors_name_line_column_and_what_was_expected() {
+    let p = problem("{\"name\": \"x\",\n \"description\": \"d\",\n \"colour\": 1}");
+    assert_eq!((p.line, p.column), (3, 9), "{p}");
+    assert!(p.message.contains("unknown field `colour`"), "{p}");
+    assert!(p.message.contains("expected one of"), "{p}");
+
+    let p = problem(
+        "{\"name\": \"x\", \"description\": \"d\", \"rules\": [\n {\"when\": {\"vendor\": \"bitmama\", \"operation\": \"create_user\"},\n  \"then\": {\"outcome\": \"approved\"}}\n]}",
+    );
+    // Right after the rule at fault, which the message numbers.
+    assert_eq!((p.line, p.column), (4, 1), "{p}");
+    assert!(p.message.starts_with("rule 1: outcome approved"), "{p}");
+    assert!(p.message.contains("duplicate_user"), "{p}");
+    assert_eq!(
+        p.to_string(),
+        format!("t.json:4:{}: {}", p.column, p.message)
+    );
+
+    let p = problem(
+        r#"{"name": "x", "description": "d", "rules": [{"when": {"vendor": "persona", "operation": "create_user"}, "fault": "reset"}]}"#,
+    );
+    assert!(
+        p.message.contains("persona has no operation create_user"),
+        "{p}"
+    );
+
+    let p = problem(
+        r#"{"name": "x", "description": "d", "rules": [{"when": {"vendor": "persona", "operation": "any"}, "fault": "explode"}]}"#,
+    );
+    assert!(
+        p.message.contains("unknown variant `explode`") && p.message.contains("http_429"),
+        "{p}"
+    );
+}
+
+#[test]
+fn cross_field_rules_are_checked() {
+    let cases = [
+        (
+            r#"{"outcome": "missing_fields"}"#,
+            "coinflow",
+            "get_withdrawer",
+            "non-empty fields",
+        ),
+        (
+            r#"{"outcome": "approved", "fields": ["a"]}"#,
+            "coinflow",
+            "get_withdrawer",
+            "missing_fields outcome only",
+        ),
+        (
+            r#"{"outcome": "approved", "raw": {"status": 200}}"#,
+            "coinflow",
+            "get_withdrawer",
+            "choose one",
+        ),
+        (
+            r#"{"raw": {"status": 200}}"#,
+            "persona",
+            "inquiry_decision",
+            "event",
+        ),
+        (
+            r#"{"raw": {"status": 99}}"#,
+            "persona",
+            "any",
+            "not an HTTP status",
+        ),
+        (
+            r#"{"raw": {"status": 200, "body": "{{nope}}"}}"#,
+            "persona",
+            "any",
+            "nope",
+        ),
+        (
+            r#"{"outcome": "created"}"#,
+            "bitmama",
+            "get_wallet",
+            "takes no named outcome",
+        ),
+    ];
+    for (then, vendor, op, expected) in cases {
+        let source = format!(
+            r#"{{"name": "x", "description": "d", "rules": [{{"when": {{"vendor": "{vendor}", "operation": "{op}"}}, "then": {then}}}]}}"#
+        );
+        let p = problem(&source);
+        assert!(p.message.contains(expected), "{then}: {p}");
+    }
+}
+
+#[test]
+fn problem_positions_from_text() {
+    let p = Problem::at_text("f", "{\n  \"name\": 1}", "\"name\"", "m".into());
+    assert_eq!((p.line, p.column), (2, 3));
+}

@@ -1,0 +1,453 @@
+//! The scenario engine through the HTTP API and the binary: the format and its schema, selecting,
+//! raw answers, faults, latency, counters, live reload, `check` and `scenarios`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vendor_sandbox::scenario::catalog::SHIPPED;
+use vendor_sandbox::scenario::parse::parse_scenario;
+
+use crate::harness::{TestServer, WAIT, eventually};
+
+pub(crate) fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A fresh folder under the system temp dir, removed when dropped.
+pub(crate) struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(label: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "vendor-sandbox-{label}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+
+    pub(crate) fn write(&self, file: &str, text: &str) -> PathBuf {
+        let path = self.0.join(file);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub(crate) fn scenario(name: &str, description: &str, rules: Value) -> String {
+    serde_json::to_string_pretty(&json!({"name": name, "description": description, "rules": rules}))
+        .expect("json")
+}
+
+async fn with_dir(dir: &TempDir) -> TestServer {
+    let path = dir.0.clone();
+    TestServer::start_with(move |c| {
+        c.scenarios_dir = Some(path);
+        c.scenario_poll_interval = Duration::from_millis(20);
+    })
+    .await
+}
+
+#[test]
+fn every_shipped_scenario_is_embedded_parses_and_matches_the_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("scenarios/schema.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let mut files: Vec<String> = std::fs::read_dir(repo("scenarios"))
+        .expect("scenarios/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json") && n != "schema.json")
+        .collect();
+    files.sort();
+    let mut embedded: Vec<String> = SHIPPED.iter().map(|(f, _)| f.to_string()).collect();
+    embedded.sort();
+    assert_eq!(files, embedded, "every file in scenarios/ is embedded");
+    assert_eq!(files.len(), 9);
+    for file in files {
+        let text = std::fs::read_to_string(repo(&format!("scenarios/{file}"))).expect("read");
+        let parsed = parse_scenario(&file, &text, 1).unwrap_or_else(|p| panic!("{p}"));
+        assert_eq!(format!("{}.json", parsed.name), file);
+        let value: Value = serde_json::from_str(&text).expect("json");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}");
+    }
+    // The schema is strict where the parser is.
+    for bad in [
+        json!({"name": "x", "description": "d", "colour": 1}),
+        json!({"name": "x", "description": "d", "rules": [{"when": {"vendor": "stripe", "operation": "any"}, "fault": "reset"}]}),
+        json!({"name": "x", "description": "d", "rules": [{"when": {"vendor": "persona", "operation": "any"}, "fault": "explode"}]}),
+        json!({"name": "x", "description": "d", "rules": [{"when": {"vendor": "coinflow", "operation": "get_withdrawer"}, "then": {"outcome": "missing_fields"}}]}),
+    ] {
+        assert!(!validator.is_valid(&bad), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn lists_selects_and_clears_scenarios_per_namespace() {
+    let server = TestServer::start_with(|c| c.scenario = Some("duplicate-user".into())).await;
+    let list = server.get("/__admin/scenarios").send().await.json();
+    let names: Vec<&str> = list["scenarios"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"happy-path") && names.contains(&"webhook-outage"),
+        "{list}"
+    );
+    assert!(
+        list["scenarios"][0]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+
+    let default = server.get("/__admin/scenario").send().await.json();
+    assert_eq!(
+        default,
+        json!({"namespace": "default", "scenario": "duplicate-user"}),
+        "--scenario"
+    );
+    let other = server
+        .get("/__admin/scenario")
+        .header("x-sandbox-namespace", "t1")
+        .send()
+        .await
+        .json();
+    assert_eq!(other["scenario"], Value::Null);
+
+    let put = |body: Value| {
+        server
+            .request("PUT", "/__admin/scenario")
+            .header("x-sandbox-namespace", "t1")
+            .json(&body)
+    };
+    let chosen = put(json!({"name": "needs-review"})).send().await;
+    assert_eq!(
+        (chosen.status, chosen.json()["scenario"].clone()),
+        (200, json!("needs-review"))
+    );
+    assert_eq!(
+        server.get("/ns/t1/__admin/scenario").send().await.json()["scenario"],
+        "needs-review"
+    );
+    // A reset keeps the selection.
+    server
+        .post("/__admin/reset")
+        .header("x-sandbox-namespace", "t1")
+        .send()
+        .await;
+    assert_eq!(
+        server.get("/ns/t1/__admin/scenario").send().await.json()["scenario"],
+        "needs-review"
+    );
+
+    let unknown = put(json!({"name": "nope"})).send().await;
+    assert_eq!(unknown.status, 400);
+    let message = unknown.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("\"nope\"")
+            && message.contains("happy-path")
+            && message.contains("slow-and-flaky"),
+        "{message}"
+    );
+    assert_eq!(
+        put(json!({"name": null})).send().await.json()["scenario"],
+        Value::Null
+    );
+    put(json!({"name": "happy-path"})).send().await;
+    assert_eq!(
+        put(json!({"name": "none"})).send().await.json()["scenario"],
+        Value::Null
+    );
+    assert_eq!(put(json!({"nom": "x"})).send().await.status, 400);
+}
+
+#[tokio::test]
+async fn raw_answers_fill_placeholders_and_apply_per_request_by_header() {
+    let dir = TempDir::new("raw");
+    dir.write("teapot.json", &scenario("teapot", "raw answers", json!([{
+        "when": {"vendor": "bitmama", "operation": "get_wallet", "headers": {"x-team": {"equals": "blue"}}},
+        "then": {"raw": {"status": 418, "headers": {"x-echo": "team {{request.headers.x-team}}"},
+                         "body": {"id": "{{id}}", "email": "{{request.query.email}}", "ns": "{{namespace}}", "at": "{{now}}"}}}
+    }])));
+    let server = with_dir(&dir).await;
+    let raw = server
+        .get("/api/v1/partner/wallet?email=a%40b.c")
+        .header("x-sandbox-scenario", "teapot")
+        .header("x-team", "blue")
+        .send()
+        .await;
+    assert_eq!(raw.status, 418, "{}", raw.text());
+    assert_eq!(raw.header("x-echo"), Some("team blue"));
+    let body = raw.json();
+    assert_eq!(
+        (body["email"].as_str(), body["ns"].as_str()),
+        (Some("a@b.c"), Some("default"))
+    );
+    assert_eq!(body["id"].as_str().map(str::len), Some(36), "a UUID");
+    assert!(body["at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    // Without the header (or not matching) the vendor answers.
+    let plain = server
+        .get("/api/v1/partner/wallet")
+        .header("x-team", "blue")
+        .send()
+        .await;
+    assert_ne!(plain.status, 418);
+    let other_team = server
+        .get("/api/v1/partner/wallet")
+        .header("x-sandbox-scenario", "teapot")
+        .header("x-team", "red")
+        .send()
+        .await;
+    assert_ne!(other_team.status, 418);
+    // An unknown scenario name is refused in the vendor's envelope, naming the valid ones.
+    let unknown = server
+        .get("/api/v1/partner/wallet")
+        .header("x-sandbox-scenario", "nope")
+        .send()
+        .await;
+    assert_eq!(unknown.status, 400);
+    assert!(
+        unknown.text().contains("teapot") && unknown.text().contains("happy-path"),
+        "{}",
+        unknown.text()
+    );
+}
+
+#[tokio::test]
+async fn http_faults_use_the_vendor_envelope_nth_counts_and_reset_clears_counters() {
+    let dir = TempDir::new("faults");
+    dir.write("faults.json", &scenario("faults", "faults", json!([
+        {"when": {"vendor": "persona", "operation": "list_inquiries", "nth": 2}, "fault": "http_429"},
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "times": 1}, "fault": "http_503"},
+    ])));
+    let server = with_dir(&dir).await;
+    let ns = "faults-1";
+    server
+        .request("PUT", "/__admin/scenario")
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"name": "faults"}))
+        .send()
+        .await;
+    let inquiries = || {
+        server
+            .get("/api/v1/inquiries")
+            .header("x-sandbox-namespace", ns)
+            .header("authorization", "Bearer persona_sandbox_x")
+    };
+    assert_ne!(inquiries().send().await.status, 429, "first call");
+    let limited = inquiries().send().await;
+    assert_eq!(limited.status, 429);
+    assert!(
+        limited.json()["errors"][0]["title"].is_string(),
+        "Persona envelope: {}",
+        limited.text()
+    );
+    assert_eq!(limited.header("retry-after"), Some("1"));
+    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    assert_ne!(inquiries().send().await.status, 429, "only the 2nd");
+
+    let withdrawer = || {
+        server
+            .get("/api/withdraw")
+            .header("x-sandbox-namespace", ns)
+    };
+    let unavailable = withdrawer().send().await;
+    assert_eq!(unavailable.status, 503);
+    assert_eq!(
+        unavailable.json()["statusCode"],
+        503,
+        "Coinflow envelope: {}",
+        unavailable.text()
+    );
+    assert_ne!(withdrawer().send().await.status, 503, "times: 1");
+    server
+        .post("/__admin/reset")
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(
+        withdrawer().send().await.status,
+        503,
+        "reset clears the counters"
+    );
+}
+
+/// Sends a GET over a raw connection and returns what came back before the server closed it.
+async fn raw_get(server: &TestServer, path: &str, ns: &str) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\nx-sandbox-namespace: {ns}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    stream
+}
+
+#[tokio::test]
+async fn reset_drops_the_connection_and_timeout_never_answers_until_shutdown() {
+    let dir = TempDir::new("drop");
+    dir.write("drops.json", &scenario("drops", "connection faults", json!([
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "reset"}}}, "fault": "reset"},
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "hang"}}}, "fault": "timeout"},
+    ])));
+    let mut server = with_dir(&dir).await;
+    server
+        .request("PUT", "/__admin/scenario")
+        .header("x-sandbox-namespace", "d")
+        .json(&json!({"name": "drops"}))
+        .send()
+        .await;
+
+    let mut reset = raw_get(&server, "/api/withdraw?mode=reset", "d").await;
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, reset.read_to_end(&mut answer))
+        .await
+        .expect("closed")
+        .ok();
+    assert!(
+        answer.is_empty(),
+        "no answer at all: {}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    let mut hang = raw_get(&server, "/api/withdraw?mode=hang", "d").await;
+    let mut byte = [0u8; 1];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), hang.read(&mut byte))
+            .await
+            .is_err(),
+        "no answer"
+    );
+    let in_flight = server.get("/__admin/server").send().await.json();
+    assert_eq!(
+        in_flight["requests_in_flight"], 2,
+        "the hanging request and this one"
+    );
+    server.signal_stop();
+    let read = tokio::time::timeout(WAIT, hang.read(&mut byte))
+        .await
+        .expect("closed on shutdown");
+    assert!(matches!(read, Ok(0) | Err(_)), "closed without an answer");
+    server.finished().await;
+}
+
+#[tokio::test]
+async fn latency_is_awaited_without_holding_the_namespace() {
+    let dir = TempDir::new("slow");
+    dir.write(
+        "slow.json",
+        &scenario(
+            "slow",
+            "latency",
+            json!([
+                {"when": {"vendor": "bitmama", "operation": "get_wallet"}, "latency_ms": 400}
+            ]),
+        ),
+    );
+    let server = with_dir(&dir).await;
+    let slow = server
+        .get("/api/v1/partner/wallet")
+        .header("x-sandbox-scenario", "slow");
+    let started = Instant::now();
+    let slow_call = tokio::spawn(async move { (slow.send().await.status, started.elapsed()) });
+    // The same namespace answers meanwhile: the delay holds no lock.
+    eventually(|| async {
+        (server.get("/__admin/server").send().await.json()["requests_in_flight"] == 2).then_some(())
+    })
+    .await;
+    let fast = server.get("/api/v1/partner/wallet").send().await;
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "answered during the delay ({})",
+        fast.status
+    );
+    let (status, elapsed) = slow_call.await.expect("task");
+    assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
+    assert_ne!(status, 0);
+}
+
+#[tokio::test]
+async fn the_folder_is_watched_valid_changes_apply_and_invalid_ones_keep_the_last_good() {
+    let dir = TempDir::new("watch");
+    let server = with_dir(&dir).await;
+    let listed = || async { server.get("/__admin/scenarios").send().await.json() };
+    let description_of = |list: &Value, name: &str| {
+        list["scenarios"]
+            .as_array()
+            .and_then(|l| l.iter().find(|s| s["name"] == name))
+            .map(|s| s["description"].clone())
+    };
+    dir.write("live.json", &scenario("live", "first version", json!([])));
+    eventually(|| async {
+        (description_of(&listed().await, "live") == Some(json!("first version"))).then_some(())
+    })
+    .await;
+    dir.write("live.json", &scenario("live", "second version", json!([])));
+    eventually(|| async {
+        (description_of(&listed().await, "live") == Some(json!("second version"))).then_some(())
+    })
+    .await;
+
+    dir.write(
+        "live.json",
+        "{\n  \"name\": \"live\",\n  \"description\": 3\n}",
+    );
+    let problem = eventually(|| async {
+        listed().await["problems"]
+            .as_array()
+            .and_then(|p| p.first().cloned())
+    })
+    .await;
+    assert!(
+        problem["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("live.json")),
+        "{problem}"
+    );
+    assert_eq!(
+        (problem["line"].clone(), problem["column"].clone()),
+        (json!(3), json!(18)),
+        "{problem}"
+    );
+    assert!(
+        problem["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expected a string")),
+        "{problem}"
+    );
+    assert_eq!(
+        description_of(&listed().await, "live"),
+        Some(json!("second version")),
+        "last good kept"
+    );
+
+    std::fs::remove_file(dir.0.join("live.json")).expect("remove");
+    eventually(|| async {
+        description_of(&listed().await, "live")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    assert_eq!(listed().await["problems"], json!([]));
+}
+
+mod binary;

@@ -1,0 +1,156 @@
+//! The binary: refusing to start on an invalid file, `check`, `scenarios`, the reload warning.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use super::{TempDir, repo, scenario};
+use crate::harness::WAIT;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vendor-sandbox");
+
+fn sandbox(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("VENDOR_SANDBOX_PORT")
+        .env_remove("VENDOR_SANDBOX_SCENARIOS")
+        .env_remove("VENDOR_SANDBOX_SCENARIO");
+    command
+}
+
+#[test]
+fn an_invalid_file_stops_the_start_with_one_clear_message() {
+    let dir = TempDir::new("bad-start");
+    dir.write("bad.json", "{\"name\": \"bad\", \"description\": \"d\",\n \"rules\": [{\"when\": {\"vendor\": \"bitmama\", \"operation\": \"create_usr\"}}]}");
+    let output = sandbox(&["--port", "0", "--scenarios", dir.0.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("bad.json:2:")
+            && stderr.contains("unknown variant `create_usr`")
+            && stderr.contains("create_user"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).is_empty(),
+        "nothing served"
+    );
+
+    let unknown = sandbox(&["--port", "0", "--scenario", "nope"])
+        .output()
+        .expect("run");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("valid names: duplicate-user"));
+}
+
+#[test]
+fn check_prints_every_error_and_scenarios_lists_them() {
+    let dir = TempDir::new("check");
+    dir.write("good.json", &scenario("good", "fine", json!([])));
+    let ok = sandbox(&["check", dir.0.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let shipped = sandbox(&["check", repo("scenarios").to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert!(
+        shipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shipped.stderr)
+    );
+
+    dir.write(
+        "one.json",
+        "{\"name\": \"one\", \"description\": \"d\", \"extra\": true}",
+    );
+    dir.write(
+        "two.json",
+        "{\"name\": \"good\", \"description\": \"same name\"}",
+    );
+    dir.write("three.json", "{\"name\": \"three\",");
+    let bad = sandbox(&["check", dir.0.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    for expected in [
+        "one.json:1:",
+        "unknown field `extra`",
+        "two.json:1:2: scenario name \"good\" is already used",
+        "three.json:1:",
+    ] {
+        assert!(stderr.contains(expected), "{expected} in {stderr}");
+    }
+
+    let list = sandbox(&[
+        "scenarios",
+        "--scenarios",
+        repo("scenarios").to_str().expect("utf-8"),
+    ])
+    .output()
+    .expect("run");
+    let stdout = String::from_utf8_lossy(&list.stdout);
+    assert!(list.status.success());
+    assert_eq!(stdout.lines().count(), 9, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("duplicate-user") && l.contains("DUP_USER")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_invalid_change_while_running_is_logged() {
+    let dir = TempDir::new("log");
+    dir.write("live.json", &scenario("live", "good", json!([])));
+    let mut child = sandbox(&[
+        "--port",
+        "0",
+        "--scenarios",
+        dir.0.to_str().expect("utf-8"),
+        "--scenario-poll-ms",
+        "20",
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    dir.write("live.json", "{\"name\": \"live\"}");
+    let warning = loop {
+        match rx.recv_timeout(WAIT) {
+            Ok(line) if line.contains("live.json") => break Some(line),
+            Ok(_) => continue,
+            Err(_) => break None,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let warning = warning.expect("a warning about live.json");
+    assert!(
+        warning.contains("WARN")
+            && warning.contains("last good version")
+            && warning.contains("missing field `description`"),
+        "{warning}"
+    );
+}
