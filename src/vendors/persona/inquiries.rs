@@ -446,9 +446,5 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         // Other vendors react once, to where the list left the inquiry.
         crate::vendors::links::inquiry_changed(ctx.app, world, id);
     }
-    if moved {
-        // Other vendors react once, to where the list left the inquiry.
-        crate::vendors::links::inquiry_changed(ctx.app, world, id);
-    }
     retrieve(ctx, world, id)
 }

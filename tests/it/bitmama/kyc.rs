@@ -301,15 +301,14 @@ async fn review_and_expiry_follow_the_inquiry() {
         ],
     )
     .await;
-    // completed (approved) then needs_review: two deliveries, in either order.
-    let (a, b) = (sink.next().await.json(), sink.next().await.json());
-    let review = if a["event"] == "user.kyc.manualReview" {
-        a
-    } else {
-        b
-    };
+    // One step of the flow, one outcome: manual review, never an approval first.
+    let review = sink.next().await.json();
     assert_eq!(review["event"], "user.kyc.manualReview");
     assert_eq!(review["data"]["status"], "manualReview");
+    assert_eq!(
+        events_for(&server, &reviewed).await,
+        ["user.kyc.pending", "user.kyc.manualReview"]
+    );
     assert_eq!(user_status(&server, ACME, &reviewed).await, "pending_kyc");
 
     let (expiring, url) = create_user(
@@ -447,6 +446,10 @@ async fn a_decline_in_the_same_step_as_completion_sends_only_denied() {
     .await;
     assert_eq!(sink.next().await.json()["event"], "user.kyc.denied");
     assert_eq!(user_status(&server, ACME, &service_id).await, "denied");
+    assert_eq!(
+        events_for(&server, &service_id).await,
+        ["user.kyc.pending", "user.kyc.denied"]
+    );
 
     let other = body_with(json!({"email": "second@example.com"}));
     let (service_id, url) = create_user(&server, ACME, other).await;
@@ -460,4 +463,23 @@ async fn a_decline_in_the_same_step_as_completion_sends_only_denied() {
     assert_eq!(done.status, 303, "{}", done.text());
     assert_eq!(sink.next().await.json()["event"], "user.kyc.denied");
     assert_eq!(user_status(&server, ACME, &service_id).await, "denied");
+    assert_eq!(
+        events_for(&server, &service_id).await,
+        ["user.kyc.pending", "user.kyc.denied"]
+    );
+}
+
+/// The KYC events queued for one user, oldest first, as the admin API lists the deliveries.
+async fn events_for(server: &TestServer, service_id: &str) -> Vec<String> {
+    let listing = server.get("/__admin/webhooks").send().await.json();
+    let mut events: Vec<String> = listing["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d["body"].as_str()?).ok())
+        .filter(|body| body["data"]["serviceId"] == service_id)
+        .filter_map(|body| body["event"].as_str().map(str::to_string))
+        .collect();
+    events.reverse();
+    events
 }
