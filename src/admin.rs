@@ -66,7 +66,12 @@ fn requests(app: &App, req: &ApiRequest) -> ApiResponse {
             Err(_) => return error(400, &format!("limit must be a number, got {limit:?}")),
         }
     }
-    ApiResponse::json(200, json!({"requests": app.journal.query(&filter)}))
+    let entries = app.journal.query(&filter);
+    let requests: Vec<Value> = entries
+        .iter()
+        .filter_map(|e| serde_json::to_value(&**e).ok())
+        .collect();
+    ApiResponse::json(200, json!({"requests": requests}))
 }
 
 fn reset(app: &App, req: &ApiRequest) -> ApiResponse {
@@ -89,7 +94,10 @@ fn webhooks(app: &App, req: &ApiRequest) -> ApiResponse {
         .rev()
         .filter_map(|d| serde_json::to_value(d).ok())
         .collect();
-    ApiResponse::json(200, json!({"deliveries": deliveries}))
+    ApiResponse::json(
+        200,
+        json!({"deliveries": deliveries, "dropped": world.webhooks.dropped()}),
+    )
 }
 
 fn clock_json(namespace: &str, clock: &crate::clock::Clock) -> Value {
@@ -119,8 +127,13 @@ fn advance_clock(app: &App, req: &ApiRequest) -> ApiResponse {
         Ok(a) => a,
         Err(e) => return error(400, &e.0),
     };
-    if !advance.seconds.is_finite() || advance.seconds < 0.0 {
-        return error(400, "seconds must be a non-negative number");
+    // A century at a time is plenty, and keeps every timestamp far from overflowing.
+    const MAX_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
+    if !advance.seconds.is_finite() || !(0.0..=MAX_SECONDS).contains(&advance.seconds) {
+        return error(
+            400,
+            &format!("seconds must be a number from 0 to {MAX_SECONDS}"),
+        );
     }
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();

@@ -16,16 +16,17 @@ pub struct Clock {
 
 impl Clock {
     pub fn now_ms(&self) -> Millis {
-        real_now_ms() + self.offset_ms
+        real_now_ms().saturating_add(self.offset_ms)
     }
 
     pub fn offset_ms(&self) -> i64 {
         self.offset_ms
     }
 
-    /// Moves this clock forward. Time never goes backwards, so negative amounts are ignored.
+    /// Moves this clock forward. Time never goes backwards, so negative amounts are ignored;
+    /// the offset saturates rather than overflow.
     pub fn advance(&mut self, ms: i64) {
-        self.offset_ms += ms.max(0);
+        self.offset_ms = self.offset_ms.saturating_add(ms.max(0));
     }
 
     pub fn now_iso(&self) -> String {

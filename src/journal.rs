@@ -1,9 +1,11 @@
 //! The request journal: every vendor request and its answer, in a bounded ring.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
+use hyper::body::Bytes;
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 /// Request headers worth keeping: the ones that change what a vendor answers.
@@ -25,6 +27,16 @@ const KEPT_HEADERS: &[&str] = &[
 /// Bodies longer than this are kept cut, so one huge request cannot fill memory.
 const MAX_KEPT_BODY: usize = 64 * 1024;
 
+/// The journal's memory budget: the oldest entries go once the kept bodies pass it, whatever
+/// `--journal-size` says.
+const MAX_JOURNAL_BYTES: usize = 64 * 1024 * 1024;
+
+/// Bookkeeping per entry beyond its bodies, for the budget (a rough, generous figure).
+const ENTRY_OVERHEAD: usize = 512;
+
+/// Entries a query returns when it names no `limit`.
+pub const DEFAULT_LIMIT: usize = 100;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub id: u64,
@@ -35,10 +47,57 @@ pub struct Entry {
     pub path: String,
     pub query: String,
     pub headers: serde_json::Map<String, Value>,
-    pub request_body: Value,
+    pub request_body: KeptBody,
     pub status: u16,
-    pub response_body: Value,
+    pub response_body: KeptBody,
     pub duration_ms: f64,
+}
+
+impl Entry {
+    fn size(&self) -> usize {
+        ENTRY_OVERHEAD + self.request_body.bytes.len() + self.response_body.bytes.len()
+    }
+}
+
+/// A body as the journal keeps it: its first [`MAX_KEPT_BODY`] bytes, copied (so it never pins
+/// a larger buffer), shown as JSON when it parses and as text otherwise. Parsing happens when
+/// the journal is read, not on the request path.
+#[derive(Debug, Clone, Default)]
+pub struct KeptBody {
+    bytes: Bytes,
+    cut: bool,
+}
+
+impl KeptBody {
+    pub fn new(body: &[u8]) -> Self {
+        let kept = &body[..body.len().min(MAX_KEPT_BODY)];
+        Self {
+            bytes: Bytes::copy_from_slice(kept),
+            cut: kept.len() < body.len(),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        if self.bytes.is_empty() {
+            return Value::Null;
+        }
+        if !self.cut
+            && let Ok(v) = serde_json::from_slice(&self.bytes)
+        {
+            return v;
+        }
+        let mut text = String::from_utf8_lossy(&self.bytes).into_owned();
+        if self.cut {
+            text.push_str("…(cut)");
+        }
+        Value::String(text)
+    }
+}
+
+impl Serialize for KeptBody {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -83,7 +142,16 @@ pub struct Journal {
 #[derive(Default)]
 struct Ring {
     next_id: u64,
-    entries: VecDeque<Entry>,
+    bytes: usize,
+    entries: VecDeque<Arc<Entry>>,
+}
+
+impl Ring {
+    fn pop_oldest(&mut self) {
+        if let Some(old) = self.entries.pop_front() {
+            self.bytes -= old.size();
+        }
+    }
 }
 
 impl Journal {
@@ -94,25 +162,31 @@ impl Journal {
         }
     }
 
-    /// Records one exchange; the entry's `id` is assigned here.
+    /// Records one exchange; the entry's `id` is assigned here. The oldest entries go when the
+    /// ring is full or its bodies pass the memory budget.
     pub fn record(&self, mut entry: Entry) {
+        let size = entry.size();
         let mut ring = self.inner.lock();
         ring.next_id += 1;
         entry.id = ring.next_id;
-        if ring.entries.len() == self.capacity {
-            ring.entries.pop_front();
+        while !ring.entries.is_empty()
+            && (ring.entries.len() >= self.capacity || ring.bytes + size > MAX_JOURNAL_BYTES)
+        {
+            ring.pop_oldest();
         }
-        ring.entries.push_back(entry);
+        ring.bytes += size;
+        ring.entries.push_back(Arc::new(entry));
     }
 
-    /// Matching entries, newest first.
-    pub fn query(&self, filter: &Filter) -> Vec<Entry> {
+    /// Matching entries, newest first, at most `filter.limit` (default [`DEFAULT_LIMIT`]).
+    /// Only `Arc`s are cloned under the lock; the caller serialises with the lock released.
+    pub fn query(&self, filter: &Filter) -> Vec<Arc<Entry>> {
         let ring = self.inner.lock();
         ring.entries
             .iter()
             .rev()
             .filter(|e| filter.matches(e))
-            .take(filter.limit.unwrap_or(usize::MAX))
+            .take(filter.limit.unwrap_or(DEFAULT_LIMIT))
             .cloned()
             .collect()
     }
@@ -138,7 +212,8 @@ impl Journal {
     }
 }
 
-/// The headers kept for the journal; secrets are shortened to their last four characters.
+/// The headers kept for the journal; a secret keeps only its scheme word and last four
+/// characters.
 pub fn kept_headers(headers: &[(String, String)]) -> serde_json::Map<String, Value> {
     headers
         .iter()
@@ -155,27 +230,16 @@ pub fn kept_headers(headers: &[(String, String)]) -> serde_json::Map<String, Val
 }
 
 fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
+    let (scheme, key) = match secret.split_once(' ') {
+        Some((scheme, key)) => (format!("{scheme} "), key),
+        None => (String::new(), secret),
+    };
+    let chars: Vec<char> = key.chars().collect();
     if chars.len() <= 8 {
-        return "…".into();
+        return format!("{scheme}…");
     }
     let tail: String = chars[chars.len() - 4..].iter().collect();
-    let head: String = chars.iter().take_while(|c| **c != ' ').take(7).collect();
-    format!("{head}…{tail}")
-}
-
-/// A body as the journal keeps it: JSON when it parses, else (cut) text.
-pub fn body_value(bytes: &[u8]) -> Value {
-    if bytes.is_empty() {
-        return Value::Null;
-    }
-    if bytes.len() <= MAX_KEPT_BODY
-        && let Ok(v) = serde_json::from_slice(bytes)
-    {
-        return v;
-    }
-    let cut = &bytes[..bytes.len().min(MAX_KEPT_BODY)];
-    Value::String(String::from_utf8_lossy(cut).into_owned())
+    format!("{scheme}…{tail}")
 }
 
 #[cfg(test)]
@@ -192,9 +256,9 @@ mod tests {
             path: path.into(),
             query: String::new(),
             headers: Default::default(),
-            request_body: Value::Null,
+            request_body: KeptBody::default(),
             status: 200,
-            response_body: Value::Null,
+            response_body: KeptBody::default(),
             duration_ms: 0.0,
         }
     }
@@ -208,14 +272,39 @@ mod tests {
         let paths: Vec<_> = journal
             .query(&Filter::default())
             .into_iter()
-            .map(|e| e.path)
+            .map(|e| e.path.clone())
             .collect();
         assert_eq!(paths, ["/c", "/b"]);
     }
 
     #[test]
     fn masks_authorization() {
-        assert_eq!(mask("Bearer sk_staging_abcdef1234"), "Bearer…1234");
+        assert_eq!(mask("Bearer sk_staging_abcdef1234"), "Bearer …1234");
+        assert_eq!(mask("abcdefghij"), "…ghij");
         assert_eq!(mask("short"), "…");
+        assert_eq!(mask("Bearer k"), "Bearer …");
+    }
+
+    #[test]
+    fn memory_budget_drops_the_oldest() {
+        let journal = Journal::new(1_000_000);
+        let mut big = entry("/big");
+        big.request_body = KeptBody::new(&vec![b'x'; MAX_KEPT_BODY * 4]);
+        assert_eq!(big.request_body.bytes.len(), MAX_KEPT_BODY, "kept bodies are cut");
+        for _ in 0..(MAX_JOURNAL_BYTES / MAX_KEPT_BODY + 10) {
+            journal.record(big.clone());
+        }
+        let ring = journal.inner.lock();
+        assert!(ring.bytes <= MAX_JOURNAL_BYTES, "{} bytes kept", ring.bytes);
+        assert!(ring.entries.len() < MAX_JOURNAL_BYTES / MAX_KEPT_BODY);
+    }
+
+    #[test]
+    fn kept_bodies_render_as_json_or_marked_text() {
+        assert_eq!(KeptBody::new(br#"{"a":1}"#).to_value(), serde_json::json!({"a": 1}));
+        assert_eq!(KeptBody::new(b"").to_value(), Value::Null);
+        assert_eq!(KeptBody::new(b"{bad").to_value(), Value::String("{bad".into()));
+        let cut = KeptBody::new(&vec![b'7'; MAX_KEPT_BODY + 1]).to_value();
+        assert!(cut.as_str().is_some_and(|t| t.ends_with("…(cut)")));
     }
 }

@@ -56,12 +56,15 @@ fn main() -> ExitCode {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
         let base = format!("http://{addr}");
+        // The banner is for whoever watches stdout; if nobody does any more (a closed pipe),
+        // that is no reason to stop serving.
+        let banner = format!(
+            "vendor-sandbox listening on {base}\nadmin: {base}/__admin/\nseed: {seed}\nscenario: {active_scenario}\n"
+        );
         let mut out = std::io::stdout().lock();
-        writeln!(out, "vendor-sandbox listening on {base}")?;
-        writeln!(out, "admin: {base}/__admin/")?;
-        writeln!(out, "seed: {seed}")?;
-        writeln!(out, "scenario: {active_scenario}")?;
-        out.flush()?;
+        if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
+            tracing::warn!("could not print the start-up lines: {e}");
+        }
         drop(out);
         vendor_sandbox::server::run_with_scenarios(listener, config, scenarios, shutdown_signal())
             .await

@@ -84,11 +84,14 @@ pub async fn run_with_scenarios(
     };
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The webhook worker stops only after the connections have drained: requests finishing
+    // during shutdown may still queue webhooks, and those must be delivered or marked abandoned.
+    let (worker_stop_tx, worker_stop_rx) = watch::channel(false);
     let worker = tokio::spawn(webhooks::run_worker(
         store,
         config.webhooks.clone(),
         jobs_rx,
-        stop_rx.clone(),
+        worker_stop_rx,
         config.shutdown_grace,
     ));
     let scenario_watch = tokio::spawn(
@@ -148,6 +151,7 @@ pub async fn run_with_scenarios(
         );
     }
     connections.shutdown().await;
+    let _ = worker_stop_tx.send(true);
     let _ = worker.await;
     let _ = scenario_watch.await;
     Ok(())
@@ -209,9 +213,9 @@ async fn serve(
             path: request.path.clone(),
             query: request.query_string.clone(),
             headers: journal::kept_headers(&request.headers),
-            request_body: journal::body_value(&request.body),
+            request_body: journal::KeptBody::new(&request.body),
             status: response.status,
-            response_body: journal::body_value(&bytes),
+            response_body: journal::KeptBody::new(&bytes),
             duration_ms: duration.as_secs_f64() * 1000.0,
         });
     }

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::Full;
@@ -21,6 +22,7 @@ use tokio::task::JoinSet;
 
 use crate::clock::{Millis, iso8601, real_now_ms};
 use crate::config::{Config, WebhookConfig};
+use crate::scenario::{Operation, Outcome, Subject};
 use crate::store::Store;
 use crate::vendors::{self, Vendor};
 
@@ -91,15 +93,24 @@ pub struct AttemptInfo {
     pub first_attempt_unix: i64,
 }
 
-/// Sent to the worker: "delivery `delivery_id` of `namespace` is waiting".
+/// Sent to the worker: "delivery `delivery_id` of `namespace` is waiting". `generation` names
+/// the outbox it was queued in: a reset replaces the outbox, and delivery ids start again, so a
+/// job of the old outbox must not drive the new one's delivery of the same id.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub namespace: String,
+    pub generation: u64,
     pub delivery_id: String,
 }
 
+/// Gives every outbox its own generation, process-wide.
+static GENERATIONS: AtomicU64 = AtomicU64::new(0);
+
 pub struct Outbox {
     namespace: String,
+    generation: u64,
+    /// Pending deliveries pushed out by newer ones because the outbox was full.
+    dropped: u64,
     jobs: Option<UnboundedSender<Job>>,
     next_seq: u64,
     deliveries: VecDeque<Delivery>,
@@ -127,6 +138,8 @@ impl Outbox {
         }
         Self {
             namespace: namespace.to_string(),
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+            dropped: 0,
             jobs,
             next_seq: 0,
             deliveries: VecDeque::new(),
@@ -172,13 +185,24 @@ impl Outbox {
         self.next_seq += 1;
         let id = format!("whd_{:06}", self.next_seq);
         if self.deliveries.len() >= OUTBOX_CAPACITY {
-            // Drop the oldest finished delivery; if all are pending, the oldest of all.
-            let finished = self
+            // Drop the oldest finished delivery. If every one is still pending (a target down
+            // for long), the oldest pending one goes, and the loss is counted and logged.
+            let evicted = match self
                 .deliveries
                 .iter()
                 .position(|d| d.status != DeliveryStatus::Pending)
-                .unwrap_or(0);
-            self.deliveries.remove(finished);
+            {
+                Some(finished) => self.deliveries.remove(finished),
+                None => {
+                    self.dropped += 1;
+                    tracing::warn!(
+                        namespace = %self.namespace,
+                        "webhook outbox full of pending deliveries; dropping the oldest"
+                    );
+                    self.deliveries.pop_front()
+                }
+            };
+            drop(evicted);
         }
         self.deliveries.push_back(Delivery {
             id: id.clone(),
@@ -196,9 +220,14 @@ impl Outbox {
         id
     }
 
-    /// Sends a delivery again from its first attempt (admin redeliver).
+    /// Sends a finished delivery again from its first attempt (admin redeliver). A delivery
+    /// still pending is already being worked on and is left alone (`false`).
     pub fn redeliver(&mut self, id: &str) -> bool {
-        let Some(d) = self.deliveries.iter_mut().find(|d| d.id == id) else {
+        let Some(d) = self
+            .deliveries
+            .iter_mut()
+            .find(|d| d.id == id && d.status != DeliveryStatus::Pending)
+        else {
             return false;
         };
         d.status = DeliveryStatus::Pending;
@@ -216,17 +245,27 @@ impl Outbox {
         self.deliveries.iter().find(|d| d.id == id)
     }
 
+    /// Pending deliveries dropped because the outbox was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
     fn wake(&self, id: &str) {
         if let Some(jobs) = &self.jobs {
             // The worker is gone only during shutdown; the delivery then stays pending.
             let _ = jobs.send(Job {
                 namespace: self.namespace.clone(),
+                generation: self.generation,
                 delivery_id: id.to_string(),
             });
         }
     }
 
-    fn plan(&mut self, id: &str, max_attempts: u32) -> Option<AttemptPlan> {
+    fn plan(&mut self, job: &Job, max_attempts: u32) -> Option<AttemptPlan> {
+        if job.generation != self.generation {
+            return None;
+        }
+        let id = job.delivery_id.as_str();
         let d = self.deliveries.iter_mut().find(|d| d.id == id)?;
         if d.status != DeliveryStatus::Pending {
             return None;
@@ -249,7 +288,11 @@ impl Outbox {
 
     /// Records an attempt; returns true when the delivery is finished (delivered or out of
     /// attempts).
-    fn record(&mut self, id: &str, attempt: Attempt, max_attempts: u32) -> bool {
+    fn record(&mut self, job: &Job, attempt: Attempt, max_attempts: u32) -> bool {
+        if job.generation != self.generation {
+            return true;
+        }
+        let id = job.delivery_id.as_str();
         let Some(d) = self.deliveries.iter_mut().find(|d| d.id == id) else {
             return true;
         };
@@ -304,11 +347,16 @@ pub async fn run_worker(
             _ = shutdown.wait_for(|stop| *stop) => break,
         }
     }
+    // The server stops us once no request is left, so whatever was queued until then is here.
+    while let Ok(job) = jobs.try_recv() {
+        running.spawn(deliver(store.clone(), config.clone(), job));
+    }
     let drained = tokio::time::timeout(grace, async {
         while running.join_next().await.is_some() {}
     })
     .await;
     if drained.is_err() {
+        tracing::warn!("webhook deliveries still running after {grace:?}; abandoning them");
         running.shutdown().await;
     }
     for name in store.names() {
@@ -323,23 +371,37 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
         let Some(ns) = store.existing(&job.namespace) else {
             return;
         };
-        let Some(plan) = ns
-            .lock()
-            .webhooks
-            .plan(&job.delivery_id, config.max_attempts)
-        else {
-            return;
+        let (plan, fail_on_purpose) = {
+            let mut world = ns.lock();
+            let Some(plan) = world.webhooks.plan(&job, config.max_attempts) else {
+                return;
+            };
+            // A scenario (e.g. `webhook-outage`) may fail this attempt without sending it.
+            let subject = Subject::from_json(serde_json::from_slice(&plan.body).unwrap_or_default());
+            let decision =
+                store
+                    .scenarios
+                    .decide(&mut world, None, plan.vendor, Operation::Webhook, &subject);
+            let fail = decision
+                .steer
+                .is_some_and(|s| s.outcome == Outcome::Fail && s.is_due());
+            (plan, fail)
         };
-        let headers = vendors::webhook_headers(plan.vendor, &plan.secrets, &plan.info, &plan.body);
         let started = Instant::now();
-        let result = match tokio::time::timeout(
-            config.attempt_timeout,
-            post(&plan.url, headers, plan.body.clone()),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => Err(format!("timed out after {:?}", config.attempt_timeout)),
+        let result = if fail_on_purpose {
+            Err("scenario: delivery failed on purpose (not sent)".to_string())
+        } else {
+            let headers =
+                vendors::webhook_headers(plan.vendor, &plan.secrets, &plan.info, &plan.body);
+            match tokio::time::timeout(
+                config.attempt_timeout,
+                post(&plan.url, headers, plan.body.clone()),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(format!("timed out after {:?}", config.attempt_timeout)),
+            }
         };
         let attempt = Attempt {
             number: plan.info.number,
@@ -352,7 +414,7 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
         let finished = ns
             .lock()
             .webhooks
-            .record(&job.delivery_id, attempt, config.max_attempts);
+            .record(&job, attempt, config.max_attempts);
         drop(ns);
         if finished {
             return;
@@ -396,14 +458,17 @@ async fn post(url: &str, headers: Vec<(String, String)>, body: Bytes) -> Result<
         .body(Full::new(body))
         .map_err(|e| format!("building request: {e}"))?;
     let send = async move {
-        let response = sender.send_request(request).await;
-        drop(sender); // lets the connection future finish once the answer is in
-        response
+        // Only the status matters. The response (and its body, however large) is dropped here,
+        // and with it the sender, so the connection future finishes without reading the body.
+        let status = sender
+            .send_request(request)
+            .await
+            .map(|response| response.status().as_u16());
+        drop(sender);
+        status
     };
-    let (response, _) = tokio::join!(send, connection);
-    response
-        .map(|r| r.status().as_u16())
-        .map_err(|e| format!("request failed: {e}"))
+    let (status, _) = tokio::join!(send, connection);
+    status.map_err(|e| format!("request failed: {e}"))
 }
 
 #[cfg(test)]
@@ -419,5 +484,68 @@ mod tests {
         };
         let delays: Vec<u64> = (1..=5).map(|n| backoff(&config, n).as_secs()).collect();
         assert_eq!(delays, [5, 10, 20, 30, 30]);
+    }
+
+    fn outbox_with_target() -> Outbox {
+        let config = Config {
+            webhooks: WebhookConfig {
+                targets: vec![(Vendor::Persona, "http://127.0.0.1:9/hook".into())],
+                ..WebhookConfig::default()
+            },
+            ..Config::default()
+        };
+        Outbox::new("ns", &config, None)
+    }
+
+    /// A reset replaces the outbox and delivery ids start again: a job of the old outbox must
+    /// not drive the new outbox's delivery with the same id.
+    #[test]
+    fn jobs_of_an_older_outbox_are_ignored() {
+        let mut old = outbox_with_target();
+        let mut new = outbox_with_target();
+        let id = old
+            .enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0)
+            .expect("target");
+        assert_eq!(
+            new.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0),
+            Some(id.clone())
+        );
+        let stale = Job {
+            namespace: "ns".into(),
+            generation: old.generation,
+            delivery_id: id.clone(),
+        };
+        assert!(new.plan(&stale, 3).is_none());
+        assert!(old.plan(&stale, 3).is_some());
+    }
+
+    #[test]
+    fn a_full_outbox_drops_finished_deliveries_first_and_counts_lost_pending_ones() {
+        let mut outbox = outbox_with_target();
+        let first = outbox
+            .enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0)
+            .expect("target");
+        outbox.deliveries[0].status = DeliveryStatus::Delivered;
+        for _ in 1..OUTBOX_CAPACITY {
+            outbox.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0);
+        }
+        outbox.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0);
+        assert!(outbox.get(&first).is_none(), "the finished one went first");
+        assert_eq!(outbox.dropped(), 0);
+        outbox.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0);
+        assert_eq!(outbox.dropped(), 1);
+        assert_eq!(outbox.deliveries().count(), OUTBOX_CAPACITY);
+    }
+
+    #[test]
+    fn only_finished_deliveries_are_redelivered() {
+        let mut outbox = outbox_with_target();
+        let id = outbox
+            .enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0)
+            .expect("target");
+        assert!(!outbox.redeliver(&id), "pending: already being delivered");
+        outbox.deliveries[0].status = DeliveryStatus::Failed;
+        assert!(outbox.redeliver(&id));
+        assert_eq!(outbox.get(&id).map(|d| d.status), Some(DeliveryStatus::Pending));
     }
 }

@@ -100,14 +100,14 @@ pub fn error(vendor: Vendor, status: u16, message: &str, req: &ApiRequest) -> Ap
     }
 }
 
-/// The 404 each vendor answers for a path of its own that has no route.
+/// The 404 each vendor answers for a path of its own that has no route, in its own words
+/// (Coinflow is a NestJS service: `Cannot GET /path`).
 pub fn no_route(vendor: Vendor, req: &ApiRequest) -> ApiResponse {
-    error(
-        vendor,
-        404,
-        &format!("No route for {} {}", req.method, req.path),
-        req,
-    )
+    let message = match vendor {
+        Vendor::Coinflow => format!("Cannot {} {}", req.method, req.path),
+        Vendor::Persona | Vendor::Bitmama => format!("No route for {} {}", req.method, req.path),
+    };
+    error(vendor, 404, &message, req)
 }
 
 /// Headers that authenticate one webhook attempt, as `vendor` does it.

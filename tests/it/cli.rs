@@ -55,10 +55,9 @@ fn spawn(command: &mut Command) -> Running {
     let stderr = child.stderr.take().expect("stderr");
     let (tx, lines) = mpsc::channel();
     thread::spawn(move || {
+        // Keep reading to the end even when nobody listens any more, so the pipe stays open.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     let stdout_lines: Vec<String> = (0..2)
@@ -80,9 +79,7 @@ fn forward_lines(stderr: ChildStderr) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     rx
@@ -220,4 +217,33 @@ fn accept_errors_are_logged_and_survived() {
     assert!(warned.contains("retrying"), "{warned}");
     drop(hogs);
     assert_eq!(get(&running.base_url, "/__admin/health"), "HTTP/1.1 200 OK");
+}
+
+/// Whoever started the sandbox may stop reading its stdout (a closed pipe): the start-up lines
+/// then cannot be written, and the server goes on serving all the same.
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = sandbox(&["--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let base_url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + WAIT;
+    let status = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(_) => break get(&base_url, "/__admin/health"),
+            Err(_) if std::time::Instant::now() < deadline => thread::yield_now(),
+            Err(e) => panic!("the server never listened: {e}"),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, "HTTP/1.1 200 OK");
 }

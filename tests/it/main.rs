@@ -11,3 +11,4 @@ mod persona_schema;
 mod persona_webhooks;
 mod scenarios;
 mod server;
+mod webhooks;

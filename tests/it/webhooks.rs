@@ -1,0 +1,118 @@
+//! The webhook outbox and worker, independent of any one vendor's events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use vendor_sandbox::config::{Config, WebhookConfig};
+use vendor_sandbox::store::Store;
+use vendor_sandbox::vendors::Vendor;
+use vendor_sandbox::webhooks::{DeliveryStatus, run_worker};
+
+use crate::harness::{TestServer, WAIT, eventually, free_port};
+
+async fn create_inquiry(server: &TestServer) {
+    let created = server
+        .post("/api/v1/inquiries")
+        .header("authorization", "Bearer persona_sandbox_key")
+        .json(&json!({"data": {"attributes": {"inquiry-template-id": "itmpl_abc"}}}))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+}
+
+async fn deliveries(server: &TestServer) -> Vec<Value> {
+    server.get("/__admin/webhooks").send().await.json()["deliveries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A receiver that answers 200 with a large body: only the status counts, so the delivery is
+/// done after one attempt (the body is never waited for).
+#[tokio::test]
+async fn a_large_answer_body_does_not_turn_a_200_into_a_retry() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let receiver = tokio::spawn(async move {
+        let mut hits = 0;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            hits += 1;
+            let mut buf = [0u8; 16 * 1024];
+            let _ = stream.read(&mut buf).await;
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", 4 << 20);
+            let _ = stream.write_all(head.as_bytes()).await;
+            // Send part of the promised body, then stall: a client that waits for it times out.
+            let _ = stream.write_all(&vec![b'x'; 64 * 1024]).await;
+            if hits == 1 {
+                tokio::time::sleep(WAIT).await;
+            }
+        }
+    });
+    let server = TestServer::start_with(|c| {
+        c.webhooks.targets.push((Vendor::Persona, url));
+        c.webhooks.attempt_timeout = Duration::from_secs(2);
+    })
+    .await;
+    create_inquiry(&server).await;
+    let delivery = eventually(|| async {
+        let all = deliveries(&server).await;
+        let first = all.first()?.clone();
+        (first["status"] != "pending").then_some(first)
+    })
+    .await;
+    assert_eq!(delivery["status"], "delivered", "{delivery}");
+    assert_eq!(delivery["attempts"].as_array().map(Vec::len), Some(1));
+    receiver.abort();
+}
+
+/// Shutdown with a target that never answers: the worker stops within the grace period and the
+/// delivery ends `abandoned`, not stuck `pending`.
+#[tokio::test]
+async fn pending_deliveries_are_abandoned_at_shutdown() {
+    let down = free_port().await;
+    let config = Arc::new(Config {
+        webhooks: WebhookConfig {
+            targets: vec![(Vendor::Coinflow, format!("http://{down}/hook"))],
+            base_delay: Duration::from_secs(60),
+            ..WebhookConfig::default()
+        },
+        ..Config::default()
+    });
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+    let store = Arc::new(Store::new(config.clone(), Some(jobs_tx)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(run_worker(
+        store.clone(),
+        config.webhooks.clone(),
+        jobs_rx,
+        stop_rx,
+        Duration::from_millis(200),
+    ));
+    let ns = store.namespace("default");
+    let id = {
+        let mut world = ns.lock();
+        let now = world.clock.now_ms();
+        world
+            .webhooks
+            .enqueue(Vendor::Coinflow, "KYC Created", &json!({"eventType": "KYC Created"}), now)
+            .expect("a target")
+    };
+    // The first attempt fails (nothing listens); the retry is a minute away.
+    eventually(|| async {
+        let world = ns.lock();
+        let attempts = world.webhooks.get(&id).map_or(0, |d| d.attempts.len());
+        (attempts == 1).then_some(())
+    })
+    .await;
+    stop_tx.send(true).expect("worker listens");
+    tokio::time::timeout(WAIT, worker)
+        .await
+        .expect("worker stops within the wait")
+        .expect("worker did not panic");
+    let status = ns.lock().webhooks.get(&id).map(|d| d.status);
+    assert_eq!(status, Some(DeliveryStatus::Abandoned));
+}
