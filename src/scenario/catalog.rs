@@ -12,6 +12,7 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use tokio::sync::watch;
 
+use super::magic;
 use super::matching::{self, Subject};
 use super::parse::{Problem, parse_scenario};
 use super::{Decision, Operation, SCENARIO_HEADER, Scenario};
@@ -247,7 +248,8 @@ impl Catalog {
     }
 
     /// The decision for one call of `operation` in the namespace `world` belongs to. `req` is
-    /// the request being served (for its scenario header), `None` outside one.
+    /// the request being served (for its scenario header), `None` outside one. When no rule
+    /// decides an outcome, a magic email in `subject` may ([`magic`]).
     pub fn decide(
         &self,
         world: &mut World,
@@ -256,11 +258,35 @@ impl Catalog {
         operation: Operation,
         subject: &Subject,
     ) -> Decision {
-        let Ok(Some(scenario)) = self.active(world, req) else {
-            return Decision::default();
+        let decision = match self.active(world, req) {
+            Ok(Some(scenario)) => {
+                let counters = world.scenario.counters(&scenario);
+                matching::decide(&scenario, counters, vendor, operation, subject)
+            }
+            _ => Decision::default(),
         };
-        let counters = world.scenario.counters(&scenario);
-        matching::decide(&scenario, counters, vendor, operation, subject)
+        with_magic(decision, vendor, operation, subject)
+    }
+
+    /// What [`Catalog::decide`] would answer now, magic values included, without counting the
+    /// call (`nth`, `times` and `after_polls` are left as they are): for a vendor that shows
+    /// what will happen before it happens (Persona's hosted page).
+    pub fn peek(
+        &self,
+        world: &mut World,
+        req: Option<&ApiRequest>,
+        vendor: Vendor,
+        operation: Operation,
+        subject: &Subject,
+    ) -> Decision {
+        let decision = match self.active(world, req) {
+            Ok(Some(scenario)) => {
+                let mut counters = world.scenario.counters(&scenario).clone();
+                matching::decide(&scenario, &mut counters, vendor, operation, subject)
+            }
+            _ => Decision::default(),
+        };
+        with_magic(decision, vendor, operation, subject)
     }
 
     /// Polls the folder every `interval` until `stop` turns true.
@@ -281,6 +307,19 @@ impl Catalog {
             let _ = tokio::task::spawn_blocking(move || catalog.reload()).await;
         }
     }
+}
+
+/// Magic values steer what no rule decided (a latency-only rule decides nothing).
+fn with_magic(
+    mut decision: Decision,
+    vendor: Vendor,
+    operation: Operation,
+    subject: &Subject,
+) -> Decision {
+    if decision.steer.is_none() && decision.raw.is_none() && decision.fault.is_none() {
+        decision.steer = magic::steer(vendor, operation, subject);
+    }
+    decision
 }
 
 fn listed(s: &Scenario, source: String) -> Listed {

@@ -24,11 +24,16 @@
 //! - Initial state: [`initial::apply`] is called when a namespace selects a scenario and on
 //!   reset; each vendor seeds its part from [`InitialState`].
 //!
+//! Magic values ([`magic`]): with no rule deciding an outcome, an email such as
+//! `jo+declined@example.com` in the subject steers the call the same way, through the same
+//! `req.steer` / `decide(..).steer`; vendors need no code of their own for them.
+//!
 //! Counters (`nth`, `times`, `after_polls`) live in the namespace's [`World`] (`world.scenario`),
 //! so a reset clears them; a reloaded scenario starts counting afresh.
 
 pub mod catalog;
 pub mod initial;
+pub mod magic;
 pub mod matching;
 pub mod operations;
 pub mod parse;

@@ -451,3 +451,5 @@ async fn the_folder_is_watched_valid_changes_apply_and_invalid_ones_keep_the_las
 }
 
 mod binary;
+mod persona_coinflow;
+mod stories;

@@ -5,12 +5,13 @@
 use serde_json::{Map, Value, json};
 
 use super::model::{Card, CardStatus, FundingType, Partner, Program, Transaction, UserStatus};
-use super::users::{page_params, usd};
+use super::users::{page_params, steered, usd};
 use super::validation::{self, Fields};
-use super::{Reply, auth, error_code, idempotency, kyc, success};
+use super::{Reply, auth, error_code, idempotency, kyc, seed, success};
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::scenario::Outcome;
 
 /// One card per user per this long (`CARD_CREATION_LIMIT`), in sandbox time.
 const CARD_CREATION_INTERVAL_MS: Millis = 5 * 60 * 1000;
@@ -49,12 +50,34 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let now = world.clock.now_ms();
     let partner = world
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     partner.idempotency.check(&idempotency_key, now)?;
+    // A scenario answers before the user is looked up, so the story works without a user.
+    match steered(req) {
+        Some(Outcome::InsufficientBalance) => {
+            return Err(error_code(
+                402,
+                "INSUFFICIENT_WALLET_BALANCE",
+                &format!(
+                    "Partner wallet balance ({}) is insufficient to fund the card ({})",
+                    usd(partner.balance_cents),
+                    usd(amount)
+                ),
+            ));
+        }
+        Some(Outcome::UserNotApproved) => {
+            let status = partner
+                .user(&service_id)
+                .map_or(UserStatus::PendingKyc, |u| u.status);
+            return Err(not_approved(&service_id, status));
+        }
+        _ => {}
+    }
     let Some(user) = partner.user(&service_id) else {
         return Err(error_code(
             400,
@@ -63,14 +86,7 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
         ));
     };
     if user.status != UserStatus::Approved {
-        return Err(error_code(
-            400,
-            "USER_NOT_APPROVED",
-            &format!(
-                "User {service_id} has not passed KYC (status {}); a card can be created once the user is approved",
-                user.status.as_str()
-            ),
-        ));
+        return Err(not_approved(&service_id, user.status));
     }
     if funding_type == FundingType::Crypto && user.program != Program::NonCustodial {
         return Err(error_code(
@@ -128,6 +144,17 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
     ))
 }
 
+fn not_approved(service_id: &str, status: UserStatus) -> ApiResponse {
+    error_code(
+        400,
+        "USER_NOT_APPROVED",
+        &format!(
+            "User {service_id} has not passed KYC (status {}); a card can be created once the user is approved",
+            status.as_str()
+        ),
+    )
+}
+
 /// A validated fund or withdraw body.
 struct Movement {
     card_id: String,
@@ -159,6 +186,7 @@ pub fn fund(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     let now = world.clock.now_ms();
     let partner = world
         .bitmama
@@ -197,6 +225,7 @@ pub fn withdraw(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     let now = world.clock.now_ms();
     let partner = world
         .bitmama
@@ -249,6 +278,7 @@ pub fn set_status(app: &App, req: &ApiRequest) -> Reply {
     };
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
+    seed::ensure_partner(app, &mut world, &api_key);
     let partner = world
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
@@ -301,6 +331,7 @@ pub fn terminate(app: &App, req: &ApiRequest, card_id: &str) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     let now = world.clock.now_ms();
     let partner = world
         .bitmama
@@ -337,6 +368,7 @@ pub fn transactions(app: &App, req: &ApiRequest) -> Reply {
     let card_filter = req.query_param("serviceCardId").filter(|s| !s.is_empty());
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
+    seed::ensure_partner(app, &mut world, &api_key);
     let partner = world
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);

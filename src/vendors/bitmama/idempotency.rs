@@ -1,5 +1,10 @@
 //! Idempotency keys as Bitmama documents them: the `idempotency-key` header is required on every
 //! mutating POST/DELETE, and a key already used within the last 5 minutes is refused with 400.
+//! That is: create user, delete user, retry KYC, create card, fund, withdraw, terminate, and the
+//! two profile calls (`POST .../profile/webhook`, `POST .../profile/redirect-url`), which Bitmama's
+//! route table does not mark but its conventions cover. `PATCH /v1/partner/card` (freeze) takes
+//! none, as documented. A repeated key on `profile/webhook` is refused like any other: the secret
+//! is not rotated again (call once more with a new key to get a new secret).
 //!
 //! Keys are per partner and shared by all its mutating routes. A key counts as used once a call
 //! carrying it succeeded; a call that failed (validation, `DUP_USER`, 402, ...) leaves it free so

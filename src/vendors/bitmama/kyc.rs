@@ -11,6 +11,10 @@
 //! | `needs_review` | `pending_kyc` (`pending` after a retry) | `user.kyc.manualReview` |
 //! | `expired` | `needsVerification` | `user.kyc.needsVerification` (details carry the link) |
 //!
+//! Approval is final: once a user is `approved` (on `completed` or `approved`), a later
+//! `declined` or `needs_review` of the same inquiry (possible after `completed` through Persona's
+//! API) leaves the user approved and its cards as they are, and sends no webhook.
+//!
 //! A webhook goes out only when the user's status changes (so `completed` then `approved` sends
 //! one `user.kyc.approved`), plus `user.kyc.pending` when KYC starts (creation, retry). Only the
 //! user's current inquiry counts: after a retry, the old inquiry is ignored.
@@ -100,6 +104,22 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
     else {
         return;
     };
+    // Approval is final for Bitmama: cards may have been issued on it, and Bitmama documents no
+    // way back from `approved`. A later decline or review of a `completed` inquiry is ignored.
+    if user.status == UserStatus::Approved {
+        if !matches!(
+            inquiry_status,
+            InquiryStatus::Completed | InquiryStatus::Approved
+        ) {
+            tracing::info!(
+                service_id,
+                inquiry_id,
+                "card user already approved: inquiry {} ignored",
+                inquiry_status.as_str()
+            );
+        }
+        return;
+    }
     let retried = matches!(user.status, UserStatus::Pending);
     let (status, event) = match inquiry_status {
         InquiryStatus::Created | InquiryStatus::Pending => return,
@@ -252,7 +272,9 @@ pub fn return_page(app: &App, req: &ApiRequest) -> ApiResponse {
     }
 }
 
+/// `text` is HTML already (callers escape what they interpolate); the title is escaped here.
 fn page(title: &str, text: &str) -> String {
+    let title = escape(title);
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
@@ -264,4 +286,24 @@ fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_escape_quotes_and_the_title() {
+        assert_eq!(
+            escape(r#"<a href='x'>"&"#),
+            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
+        );
+        let html = page("It's <done>", "text");
+        assert!(
+            html.contains("<title>It&#39;s &lt;done&gt;</title>"),
+            "{html}"
+        );
+        assert!(html.contains("<h1>It&#39;s &lt;done&gt;</h1>"), "{html}");
+    }
 }

@@ -19,11 +19,13 @@ mod idempotency;
 mod kyc;
 mod model;
 mod profile;
+mod seed;
 mod users;
 mod validation;
 mod wallet;
 
 pub use model::State;
+pub use seed::apply_initial_state;
 
 use serde_json::{Value, json};
 
@@ -87,6 +89,7 @@ pub fn error(status: u16, message: &str, _req: &ApiRequest) -> ApiResponse {
         413 => "PAYLOAD_TOO_LARGE",
         422 => "VALIDATION_ERROR",
         429 => "RATE_LIMITED",
+        503 => "SERVICE_UNAVAILABLE",
         _ => "INTERNAL_ERROR",
     };
     error_code(status, code, message)

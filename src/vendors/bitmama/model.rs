@@ -15,12 +15,17 @@ pub struct State {
     pub partners: HashMap<String, Partner>,
     /// Persona inquiry id to the card user it verifies: `(api key, serviceId)`.
     pub inquiries: HashMap<String, (String, String)>,
+    /// A new partner's wallet balance when no scenario seeds it (`--bitmama-balance`).
+    pub starting_balance_cents: i64,
 }
 
 impl State {
-    /// Partners are created on first use, from the configuration the handlers read then.
-    pub fn new(_config: &crate::config::Config) -> Self {
-        Self::default()
+    /// Partners are created on first use ([`super::seed::ensure_partner`]).
+    pub fn new(config: &crate::config::Config) -> Self {
+        Self {
+            starting_balance_cents: config.bitmama.starting_balance_cents,
+            ..Self::default()
+        }
     }
 
     /// The partner behind `api_key`, created on first use with the configured wallet balance.

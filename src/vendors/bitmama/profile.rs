@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::model::PartnerWebhook;
 use super::validation::{self, Fields};
-use super::{Reply, auth, idempotency, success};
+use super::{Reply, auth, idempotency, seed, success};
 use crate::app::App;
 use crate::http::ApiRequest;
 
@@ -36,6 +36,7 @@ pub fn set_webhook(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     let now = world.clock.now_ms();
     let partner = world
         .bitmama
@@ -77,6 +78,7 @@ pub fn set_redirect_url(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     let now = world.clock.now_ms();
     let partner = world
         .bitmama

@@ -5,9 +5,10 @@ use serde_json::{Map, Value, json};
 use super::kyc::{self, KycEvent};
 use super::model::{CardStatus, CardUser, Program, UserStatus};
 use super::validation::{self, Fields};
-use super::{Reply, auth, error_code, idempotency, success};
+use super::{Reply, auth, error_code, idempotency, seed, success};
 use crate::app::App;
 use crate::http::ApiRequest;
+use crate::scenario::{Outcome, Timing};
 
 /// Denied users may retry KYC this many times.
 const MAX_KYC_RETRIES: u32 = 3;
@@ -125,6 +126,7 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let now = world.clock.now_ms();
     let config = &app.config.bitmama;
@@ -132,32 +134,41 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
         .bitmama
         .partner(&api_key, config.starting_balance_cents);
     partner.idempotency.check(&idempotency_key, now)?;
-    if partner.has_email(&input.email) {
-        return Err(error_code(
-            400,
-            "DUP_USER",
-            &format!(
-                "A user with email {} already exists for this partner",
-                input.email
-            ),
-        ));
-    }
     let email_key = input.email.to_lowercase();
     let fee = if partner.fee_waived_emails.contains(&email_key) {
         0
     } else {
         config.kyc_fee_cents
     };
+    let duplicate = error_code(
+        400,
+        "DUP_USER",
+        &format!(
+            "A user with email {} already exists for this partner",
+            input.email
+        ),
+    );
+    let insufficient = error_code(
+        402,
+        "INSUFFICIENT_WALLET_BALANCE",
+        &format!(
+            "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}); fund the wallet and try again",
+            usd(partner.balance_cents),
+            usd(config.kyc_fee_cents)
+        ),
+    );
+    // A scenario (or magic email) answers as Bitmama would; the body was valid all the same.
+    match steered(req) {
+        Some(Outcome::DuplicateUser) => return Err(duplicate),
+        Some(Outcome::InsufficientBalance) => return Err(insufficient),
+        Some(Outcome::ValidationError) => return Err(rejected_email(&input.email)),
+        _ => {}
+    }
+    if partner.has_email(&input.email) {
+        return Err(duplicate);
+    }
     if partner.balance_cents < fee {
-        return Err(error_code(
-            402,
-            "INSUFFICIENT_WALLET_BALANCE",
-            &format!(
-                "Partner wallet balance ({}) is less than the KYC fee ({}); fund the wallet and try again",
-                usd(partner.balance_cents),
-                usd(fee)
-            ),
-        ));
+        return Err(insufficient);
     }
     let service_id = format!("{}-rain-user-{}", partner.slug, world.ids.alphanumeric(15));
 
@@ -219,6 +230,7 @@ pub fn list(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let partner = world
         .bitmama
@@ -276,6 +288,7 @@ pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let now = world.clock.now_ms();
     let partner = world
@@ -333,6 +346,7 @@ pub fn retry_kyc(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let now = world.clock.now_ms();
     let starting = app.config.bitmama.starting_balance_cents;
@@ -407,6 +421,30 @@ pub fn user_not_found(service_id: &str) -> super::ApiResponse {
         404,
         "USER_NOT_FOUND",
         &format!("No user {service_id} exists for this partner"),
+    )
+}
+
+/// The outcome `req.steer` names when it is due. `after_polls` calls before that get the built-in
+/// behaviour; `after_seconds` means nothing for an answer given at once, so it applies at once.
+pub fn steered(req: &ApiRequest) -> Option<Outcome> {
+    req.steer
+        .as_ref()
+        .filter(|s| !matches!(s.timing, Timing::PollsLeft(_)))
+        .map(|s| s.outcome)
+}
+
+/// The `validation_error` outcome: a 422 in the shape of a failed validation, on the email.
+fn rejected_email(email: &str) -> super::ApiResponse {
+    super::ApiResponse::json(
+        422,
+        json!({
+            "status": "error",
+            "message": "VALIDATION_ERROR",
+            "data": {
+                "error": format!("Validation failed: email {email} was not accepted; use another email address"),
+                "errors": [{"field": "email", "message": "was not accepted; use another email address"}],
+            },
+        }),
     )
 }
 

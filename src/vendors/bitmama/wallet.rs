@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::model::dollars;
-use super::{Reply, auth, kyc, success};
+use super::{Reply, auth, kyc, seed, success};
 use crate::app::App;
 use crate::http::ApiRequest;
 
@@ -15,6 +15,7 @@ pub fn get(app: &App, req: &ApiRequest) -> Reply {
     let ns = app.store.namespace(&req.namespace);
     let mut guard = ns.lock();
     let world = &mut *guard;
+    seed::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let partner = world
         .bitmama

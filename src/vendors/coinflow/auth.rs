@@ -172,7 +172,10 @@ fn api_key(req: &ApiRequest) -> Result<&str, String> {
     if value.is_empty() {
         return Err("Authorization header is empty: send your merchant API key".into());
     }
-    if value.len() >= 7 && value[..7].eq_ignore_ascii_case("bearer ") {
+    if value
+        .get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+    {
         return Err(
             "Authorization must be the raw merchant API key, without the \"Bearer \" prefix".into(),
         );
@@ -207,6 +210,20 @@ mod tests {
         assert_eq!(caller.blockchain, "user");
         assert_eq!(caller.wallet, format!("{}ʬu1", Merchant::for_key("k1").id));
         assert_ne!(Merchant::for_key("k1").id, Merchant::for_key("k2").id);
+    }
+
+    #[test]
+    fn multibyte_keys_do_not_panic() {
+        // Byte 7 falls inside `é`: slicing there would panic.
+        let caller = authenticate_merchant(&req(&[
+            ("authorization", "abcdefé-key"),
+            ("x-coinflow-auth-user-id", "u1"),
+        ]));
+        assert_eq!(
+            caller.map(|c| c.merchant.key).ok(),
+            Some("abcdefé-key".into())
+        );
+        assert!(authenticate_merchant(&req(&[("authorization", "bearé")])).is_err());
     }
 
     #[test]

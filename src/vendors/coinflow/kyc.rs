@@ -11,14 +11,16 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::auth::{self, Caller};
-use super::model::{MagicOutcome, Method, VerificationStatus, Withdrawer};
+use super::model::{Method, VerificationStatus, Withdrawer};
 use super::persona_link;
+use super::scenario::ScenarioHold;
 use super::validate::{Fields, check_country};
 use super::verification::{self, Check};
 use super::webhooks::{self, KycEvent};
 use super::{error, verification_response};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::scenario::Steer;
 use crate::store::World;
 
 /// The share-token vendors Coinflow documents; only Persona is emulated.
@@ -35,7 +37,7 @@ pub fn share_token(app: &App, req: &ApiRequest) -> ApiResponse {
         Ok(body) => body,
         Err(message) => return error(400, &message, req),
     };
-    if let Some(index) = world.coinflow.find(&caller)
+    if let Some(index) = world.coinflow.find_or_claim(&caller, Some(&email))
         && let Some(existing) = world.coinflow.get(index)
     {
         // Registering again is how clients make sure the record exists before rendering the
@@ -45,6 +47,10 @@ pub fn share_token(app: &App, req: &ApiRequest) -> ApiResponse {
     if world.coinflow.email_taken(&caller, &email) {
         return email_conflict(&email, req);
     }
+    if let Err(refusal) = persona_link::check_redeemable(app, &mut world, &token_id) {
+        return error(refusal.status, &refusal.message, req);
+    }
+    // Only now draw the receiving inquiry's id: a refused request must not move the ids.
     let destination = world.ids.persona("inq_");
     let source_inquiry_id = match persona_link::redeem(app, &mut world, &token_id, &destination) {
         Ok(id) => id,
@@ -59,8 +65,20 @@ pub fn share_token(app: &App, req: &ApiRequest) -> ApiResponse {
         source_inquiry_id,
         destination,
     };
-    let index = create(&mut world, &caller, email, method, details);
-    // Redemption is asynchronous: the answer is `pending` even when the token redeems at once.
+    let index = create(
+        &mut world,
+        req.steer.as_ref(),
+        &caller,
+        email,
+        method,
+        details,
+    );
+    if req.steer.is_some() {
+        // A scenario outcome due now (rejected, say) decides at once, webhook included.
+        verification::advance(app, &mut world, index);
+    }
+    // Otherwise redemption is asynchronous: the answer is `pending` even when the token
+    // redeems at once.
     match world.coinflow.get(index) {
         Some(w) => ApiResponse::json(200, w.summary_json()),
         None => error(500, "Withdrawer was not stored", req),
@@ -190,7 +208,7 @@ fn register_checked(
     details: BTreeMap<String, String>,
     method: Method,
 ) -> ApiResponse {
-    if world.coinflow.find(caller).is_some() {
+    if world.coinflow.find_or_claim(caller, Some(&email)).is_some() {
         return error(
             409,
             &format!("A withdrawer already exists for {}", caller.describe()),
@@ -200,7 +218,7 @@ fn register_checked(
     if world.coinflow.email_taken(caller, &email) {
         return email_conflict(&email, req);
     }
-    let index = create(world, caller, email, method, details);
+    let index = create(world, req.steer.as_ref(), caller, email, method, details);
     let check = verification::advance(app, world, index);
     let Some(w) = world.coinflow.get(index) else {
         return error(500, "Withdrawer was not stored", req);
@@ -219,9 +237,11 @@ fn email_conflict(email: &str, req: &ApiRequest) -> ApiResponse {
     )
 }
 
-/// Stores a new pending withdrawer and fires `KYC Created`.
+/// Stores a new pending withdrawer, with the scenario's outcome for it (`steer`), and fires
+/// `KYC Created`.
 fn create(
     world: &mut World,
+    steer: Option<&Steer>,
     caller: &Caller,
     email: String,
     method: Method,
@@ -235,7 +255,6 @@ fn create(
         user_id: caller.user_id.clone(),
         wallet: caller.wallet.clone(),
         blockchain: caller.blockchain.clone(),
-        magic: MagicOutcome::from_email(&email),
         email,
         status: VerificationStatus::Pending,
         method,
@@ -245,6 +264,8 @@ fn create(
         page_token: world.ids.alphanumeric(32),
         created_ms: now,
         updated_ms: now,
+        scenario: steer.map(|s| ScenarioHold::from_steer(s, now)),
+        steer_due_ms: None,
     };
     webhooks::emit(world, KycEvent::Created, &withdrawer);
     world.coinflow.insert(withdrawer)

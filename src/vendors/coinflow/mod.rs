@@ -9,6 +9,7 @@ mod kyc;
 pub mod model;
 mod pages;
 mod persona_link;
+mod scenario;
 mod sdk;
 mod validate;
 mod verification;
@@ -16,6 +17,7 @@ mod webhooks;
 mod withdrawers;
 
 pub use model::State;
+pub use scenario::apply_initial_state;
 pub use webhooks::webhook_headers;
 
 use serde_json::{Value, json};
@@ -93,7 +95,10 @@ fn verification_response(
         Check::Final(status) => format!("Verification is {}", status.as_str()),
     };
     let mut link = app.url(&req.namespace, &pages::path(withdrawer));
-    if let Some(redirect) = req.query_param("redirectLink").filter(|r| !r.is_empty()) {
+    if let Some(redirect) = req
+        .query_param("redirectLink")
+        .filter(|r| pages::is_web_link(r))
+    {
         link.push_str(&format!("?redirectLink={}", percent_encode(redirect)));
     }
     error_with(451, &message, req, Some(link))

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::auth::{Caller, merchant_object_id};
+use super::scenario::ScenarioHold;
 use crate::clock::{Millis, iso8601};
 
 /// The personal details Coinflow needs before a withdrawer can be paid out, by the names of
@@ -77,29 +78,6 @@ pub enum Method {
     Attested,
 }
 
-/// Outcomes a test or demo picks through the email address, the way vendors' sandboxes use
-/// magic values: `+pending@` holds the verification, `+missing@` asks for every field again,
-/// `+rejected@` rejects it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MagicOutcome {
-    Pending,
-    MissingFields,
-    Rejected,
-}
-
-impl MagicOutcome {
-    pub fn from_email(email: &str) -> Option<Self> {
-        let local = email.split('@').next().unwrap_or("").to_ascii_lowercase();
-        let tag = local.split_once('+')?.1;
-        match tag {
-            "pending" => Some(Self::Pending),
-            "missing" | "missing_fields" | "missing-fields" => Some(Self::MissingFields),
-            "rejected" | "declined" => Some(Self::Rejected),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Withdrawer {
     /// 24 hex digits, like Coinflow's Mongo ObjectIds.
@@ -112,7 +90,6 @@ pub struct Withdrawer {
     pub email: String,
     pub status: VerificationStatus,
     pub method: Method,
-    pub magic: Option<MagicOutcome>,
     /// Personal details known so far, by [`REQUIRED_FIELDS`] name (plus `ssn` when given).
     pub details: BTreeMap<String, String>,
     /// The details were completed on the verification page.
@@ -123,6 +100,10 @@ pub struct Withdrawer {
     pub page_token: String,
     pub created_ms: Millis,
     pub updated_ms: Millis,
+    /// The outcome the active scenario gave the registration (see `scenario`).
+    pub scenario: Option<ScenarioHold>,
+    /// When a Get Withdrawer rule's `after_seconds` falls due for this withdrawer.
+    pub steer_due_ms: Option<Millis>,
 }
 
 impl Withdrawer {
@@ -226,6 +207,30 @@ impl State {
         self.withdrawers.iter().position(|w| w.owned_by(caller))
     }
 
+    /// The caller's withdrawer, claiming a scenario's pre-existing one on first contact: the
+    /// seed with the caller's user id, or (`email` given, a registration) a seed without user
+    /// id that has this email.
+    pub fn find_or_claim(&mut self, caller: &Caller, email: Option<&str>) -> Option<usize> {
+        if let Some(index) = self.find(caller) {
+            return Some(index);
+        }
+        let index = self.withdrawers.iter().position(|w| {
+            w.merchant_key.is_empty()
+                && match (&w.user_id, &caller.user_id, email) {
+                    (Some(seed), Some(user), _) => seed == user,
+                    (None, _, Some(email)) => w.email.eq_ignore_ascii_case(email),
+                    _ => false,
+                }
+        })?;
+        let w = &mut self.withdrawers[index];
+        w.merchant_key = caller.merchant.key.clone();
+        w.merchant_id = caller.merchant.id.clone();
+        w.user_id = caller.user_id.clone();
+        w.wallet = caller.wallet.clone();
+        w.blockchain = caller.blockchain.clone();
+        Some(index)
+    }
+
     pub fn by_page_token(&self, token: &str) -> Option<usize> {
         self.withdrawers.iter().position(|w| w.page_token == token)
     }
@@ -264,24 +269,5 @@ impl State {
 
     pub fn all(&self) -> &[Withdrawer] {
         &self.withdrawers
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn magic_emails() {
-        assert_eq!(
-            MagicOutcome::from_email("jo+pending@x.com"),
-            Some(MagicOutcome::Pending)
-        );
-        assert_eq!(
-            MagicOutcome::from_email("JO+Rejected@x.com"),
-            Some(MagicOutcome::Rejected)
-        );
-        assert_eq!(MagicOutcome::from_email("jo+work@x.com"), None);
-        assert_eq!(MagicOutcome::from_email("jo@x.com"), None);
     }
 }

@@ -43,7 +43,7 @@ pub fn submit(app: &App, req: &ApiRequest, token: &str) -> ApiResponse {
         .iter()
         .find(|(k, _)| k == "redirectLink")
         .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty());
+        .filter(|v| is_web_link(v));
     // Nothing to submit while the verification waits on Persona or is already decided.
     if matches!(check, Check::Final(_) | Check::Pending(_)) {
         return ApiResponse::see_other(&self_url(app, req, w, redirect.as_deref()));
@@ -77,9 +77,7 @@ pub fn submit(app: &App, req: &ApiRequest, token: &str) -> ApiResponse {
         return not_found();
     };
     match (&check, redirect) {
-        (Check::Final(VerificationStatus::Approved | VerificationStatus::Attested), Some(to))
-            if to.starts_with("http://") || to.starts_with("https://") =>
-        {
+        (Check::Final(VerificationStatus::Approved | VerificationStatus::Attested), Some(to)) => {
             ApiResponse::see_other(&to)
         }
         (_, redirect) => ApiResponse::see_other(&self_url(app, req, w, redirect.as_deref())),
@@ -122,8 +120,25 @@ fn self_url(app: &App, req: &ApiRequest, w: &Withdrawer, redirect: Option<&str>)
     url
 }
 
+/// Whether `link` may be sent to or linked from the page: only an absolute http(s) URL (never
+/// `javascript:` or `data:`).
+pub fn is_web_link(link: &str) -> bool {
+    let lower = link.trim_start().to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// An HTML page with the same protections as Persona's hosted pages: nothing cached, no script.
+fn html(status: u16, body: String) -> ApiResponse {
+    ApiResponse::html(status, body)
+        .with_header("cache-control", "no-store")
+        .with_header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )
+}
+
 fn not_found() -> ApiResponse {
-    ApiResponse::html(
+    html(
         404,
         layout(
             "Verification link not found",
@@ -149,7 +164,7 @@ fn render(
                 .find(|(k, _)| k == "redirectLink")
                 .map(|(_, v)| v)
         })
-        .filter(|r| !r.is_empty());
+        .filter(|r| is_web_link(r));
     let mut body = format!(
         "<p>Withdrawer <code>{}</code> &middot; {}</p>",
         escape(&w.id),
@@ -209,7 +224,7 @@ fn render(
             "Complete your verification"
         }
     };
-    ApiResponse::html(status, layout(heading, &body))
+    html(status, layout(heading, &body))
 }
 
 fn form(

@@ -17,6 +17,21 @@ pub struct Refusal {
     pub message: String,
 }
 
+/// Whether `token_id` can still be redeemed for a new withdrawer, checked before anything is
+/// drawn or stored, so a refused registration leaves the namespace (and its ids) as it was.
+pub fn check_redeemable(app: &App, world: &mut World, token_id: &str) -> Result<(), Refusal> {
+    let error = match persona::share_token_now(app, world, token_id).map(|t| t.status) {
+        None => RedeemError::NotFound(token_id.to_string()),
+        Some(ShareTokenStatus::Expired) => RedeemError::Expired(token_id.to_string()),
+        // Redeemed (or being redeemed) for another withdrawer's inquiry.
+        Some(ShareTokenStatus::Pending | ShareTokenStatus::Redeemed) => {
+            RedeemError::AlreadyRedeemed(token_id.to_string())
+        }
+        Some(ShareTokenStatus::Created) => return Ok(()),
+    };
+    Err(refusal(error))
+}
+
 /// Redeems `token_id` into Coinflow's receiving inquiry `destination`; returns the source
 /// inquiry's id.
 pub fn redeem(
@@ -25,23 +40,24 @@ pub fn redeem(
     token_id: &str,
     destination: &str,
 ) -> Result<String, Refusal> {
-    match persona::redeem_share_token(app, world, token_id, destination) {
-        Ok(token) => Ok(token.source_inquiry_id),
-        Err(e) => {
-            let status = match e {
-                RedeemError::NotFound(_) => 404,
-                RedeemError::Expired(_) => 400,
-                RedeemError::AlreadyRedeemed(_) => 409,
-            };
-            let message = match e {
-                RedeemError::AlreadyRedeemed(id) => {
-                    format!("Share token {id} has already been redeemed for another withdrawer")
-                }
-                other => other.to_string(),
-            };
-            Err(Refusal { status, message })
+    persona::redeem_share_token(app, world, token_id, destination)
+        .map(|token| token.source_inquiry_id)
+        .map_err(refusal)
+}
+
+fn refusal(e: RedeemError) -> Refusal {
+    let status = match e {
+        RedeemError::NotFound(_) => 404,
+        RedeemError::Expired(_) => 400,
+        RedeemError::AlreadyRedeemed(_) => 409,
+    };
+    let message = match e {
+        RedeemError::AlreadyRedeemed(id) => {
+            format!("Share token {id} has already been redeemed for another withdrawer")
         }
-    }
+        other => other.to_string(),
+    };
+    Refusal { status, message }
 }
 
 /// A share token's status, as Coinflow cares about it.
@@ -96,6 +112,10 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
     SourceView {
         token,
         inquiry: inquiry.map(|i| match i.status {
+            // A scenario's decision still to come: not verified yet.
+            InquiryStatus::Completed if i.awaiting_decision() => {
+                SourceState::Undecided("completed, awaiting its decision")
+            }
             InquiryStatus::Completed | InquiryStatus::Approved => SourceState::Passed,
             InquiryStatus::Failed | InquiryStatus::Declined => SourceState::Failed,
             other => SourceState::Undecided(other.as_str()),

@@ -2,8 +2,9 @@
 //! the verification page) and when its Persona source inquiry changes, so sandbox time and
 //! Persona's asynchronous redemption need no timers here.
 
-use super::model::{MagicOutcome, Method, RequiredField, VerificationStatus};
+use super::model::{Method, RequiredField, VerificationStatus};
 use super::persona_link::{self, SourceState, TokenState};
+use super::scenario;
 use super::webhooks::{self, KycEvent};
 use crate::app::App;
 use crate::store::World;
@@ -31,9 +32,18 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
     if w.status != VerificationStatus::Pending {
         return Check::Final(w.status);
     }
-    let magic = w.magic;
     let submitted = w.details_submitted;
-    let decision = match w.method.clone() {
+    let method = w.method.clone();
+    // A registration's scenario outcome comes before the built-in verification.
+    if let Some(hold) = w.scenario.clone() {
+        if !hold.is_due(world.clock.now_ms()) {
+            return Check::Pending(scenario::HELD_MESSAGE.into());
+        }
+        if let Some(check) = scenario::apply_outcome(world, index, hold.outcome, &hold.fields) {
+            return check;
+        }
+    }
+    let decision = match method {
         Method::ShareToken {
             token_id,
             source_inquiry_id,
@@ -78,17 +88,6 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
         ),
         Method::Document | Method::UsInfo | Method::Attested => Decision::Complete,
     };
-    let decision = match (decision, magic) {
-        (Decision::Reject(r), _) => Decision::Reject(r),
-        (_, Some(MagicOutcome::Rejected)) => {
-            Decision::Reject("Rejected by the +rejected magic email".into())
-        }
-        (Decision::Complete, Some(MagicOutcome::Pending)) if !submitted => Decision::AskUser(
-            "Verification is pending review (+pending magic email): complete it at the verificationLink"
-                .into(),
-        ),
-        (d, _) => d,
-    };
     let Some(w) = world.coinflow.get_mut(index) else {
         return Check::Pending("Withdrawer not found".into());
     };
@@ -96,11 +95,7 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
         Decision::Wait(message) => Check::Pending(message),
         Decision::AskUser(message) => Check::Action(message),
         Decision::Complete => {
-            let missing = if magic == Some(MagicOutcome::MissingFields) && !submitted {
-                super::model::REQUIRED_FIELDS.iter().collect()
-            } else {
-                w.missing_fields()
-            };
+            let missing = w.missing_fields();
             if !missing.is_empty() {
                 return Check::Missing(missing);
             }
@@ -126,7 +121,7 @@ enum Decision {
     Reject(String),
 }
 
-fn finish(world: &mut World, index: usize, status: VerificationStatus, reason: Option<String>) {
+pub fn finish(world: &mut World, index: usize, status: VerificationStatus, reason: Option<String>) {
     let now = world.clock.now_ms();
     let Some(w) = world.coinflow.get_mut(index) else {
         return;

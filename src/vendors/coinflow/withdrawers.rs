@@ -1,6 +1,8 @@
 //! Get Withdrawer, `GET /api/withdraw` (trailing slash too): checks the verification first, as
-//! Coinflow documents ("automatically check the Share Token status ...").
+//! Coinflow documents ("automatically check the Share Token status ..."). An active scenario's
+//! `get_withdrawer` outcome steers the answer (see `scenario`).
 
+use super::scenario::{self, Until};
 use super::verification::{self, Check};
 use super::{auth, error, verification_response};
 use crate::app::App;
@@ -16,14 +18,25 @@ pub fn get(app: &App, req: &ApiRequest) -> ApiResponse {
         Ok(c) => c,
         Err(message) => return error(401, &message, req),
     };
-    let Some(index) = world.coinflow.find(&caller) else {
+    let Some(index) = world.coinflow.find_or_claim(&caller, None) else {
         return error(
             401,
             &format!("No withdrawer associated with {}", caller.describe()),
             req,
         );
     };
-    let check = verification::advance(app, &mut world, index);
+    let counting_reads = world
+        .coinflow
+        .get(index)
+        .and_then(|w| w.scenario.as_ref())
+        .is_some_and(|hold| matches!(hold.until, Until::Reads(n) if n > 0));
+    let check = match &req.steer {
+        Some(steer) => scenario::get_withdrawer(app, &mut world, index, steer),
+        None => verification::advance(app, &mut world, index),
+    };
+    if counting_reads && matches!(check, Check::Pending(_)) {
+        scenario::count_read(&mut world, index);
+    }
     let Some(w) = world.coinflow.get(index) else {
         return error(500, "Withdrawer was not stored", req);
     };

@@ -8,9 +8,23 @@ use super::{Ctx, render, webhooks};
 use crate::http::ApiResponse;
 use crate::store::World;
 
+/// Whether a recorded event also goes to the webhook outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Delivery {
+    Outbox,
+    /// History only: a scenario's pre-existing inquiries did not just happen.
+    Quiet,
+}
+
 /// Records event `name` with the inquiry as it is now, at sandbox time `at`, and hands its
-/// envelope to the outbox.
-pub(super) fn record(world: &mut World, name: &str, inquiry: &Inquiry, at: i64) {
+/// envelope to the outbox unless `delivery` is quiet.
+pub(super) fn record(
+    world: &mut World,
+    name: &str,
+    inquiry: &Inquiry,
+    at: i64,
+    delivery: Delivery,
+) {
     let event = Event {
         id: world.ids.persona("evt_"),
         name: name.to_string(),
@@ -19,7 +33,9 @@ pub(super) fn record(world: &mut World, name: &str, inquiry: &Inquiry, at: i64) 
     };
     let envelope = render::webhook_envelope(&event);
     world.persona.push_event(event);
-    webhooks::deliver_event(world, name, &envelope);
+    if delivery == Delivery::Outbox {
+        webhooks::deliver_event(world, name, &envelope);
+    }
 }
 
 /// `GET /api/v1/events`: newest first, cursor pagination and `filter[name]` /

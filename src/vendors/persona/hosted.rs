@@ -3,7 +3,8 @@
 //! the inquiry.
 //!
 //! The page offers every outcome the inquiry's status still allows: pass, fail, and pass followed
-//! by a decision (approve, decline, mark for review). Submitting walks the inquiry through the
+//! by a decision (approve, decline, mark for review). When the active scenario decides inquiries
+//! (`inquiry_decision`), it offers pass and fail only, and a pass gets the scenario's decision. Submitting walks the inquiry through the
 //! state machine one legal step at a time (each step fires its event and webhook), then sends the
 //! browser to the redirect URI with `inquiry-id`, `reference-id` and `status`, or shows a done page.
 
@@ -11,9 +12,11 @@ mod html;
 
 use serde_json::{Map, Value};
 
-use super::{Inquiry, InquiryStatus, NewInquiry, create_inquiry, settle, transition_through};
+use super::lifecycle::complete_through;
+use super::{Inquiry, InquiryStatus, NewInquiry, create_inquiry, decision, settle};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::store::World;
 use html::{done_page, html, inquiry_page, message_page, not_found};
 
 /// What a person can choose on the page.
@@ -109,15 +112,20 @@ fn flow_root(req: &ApiRequest) -> &'static str {
 /// `inquiry-template-id` / `template-id` / `inquiry-template-version-id`, `reference-id`,
 /// `redirect-uri` and `fields[…]` and sends the browser (303) to its page, so that reloading
 /// does not create another one.
-pub fn page(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
-    settle(app, &mut world);
+pub fn page(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
+    settle(app, world);
     if let Some(id) = req.query_param("inquiry-id").filter(|id| !id.is_empty()) {
         return match world.persona.inquiry(id) {
-            Some(inquiry) => {
+            Some(_) => {
+                let decides = decision::scenario_decides(app, world, req, id);
                 let redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
-                html(200, &inquiry_page(app, req, inquiry, redirect, None))
+                match world.persona.inquiry(id) {
+                    Some(inquiry) => html(
+                        200,
+                        &inquiry_page(app, req, inquiry, redirect, None, decides),
+                    ),
+                    None => not_found(id),
+                }
             }
             None => not_found(id),
         };
@@ -166,7 +174,7 @@ pub fn page(app: &App, req: &ApiRequest) -> ApiResponse {
         fields,
         ..NewInquiry::default()
     };
-    let id = create_inquiry(app, &mut world, new);
+    let id = create_inquiry(app, world, new);
     let location = app.url(
         &req.namespace,
         &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
@@ -176,7 +184,7 @@ pub fn page(app: &App, req: &ApiRequest) -> ApiResponse {
 
 /// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`
 /// and optionally `redirect-uri` (from the page's own link, overriding the inquiry's).
-pub fn submit(app: &App, req: &ApiRequest) -> ApiResponse {
+pub fn submit(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
     let segments = req.segments();
     let [_, id] = segments.as_slice() else {
         return message_page(
@@ -192,34 +200,53 @@ pub fn submit(app: &App, req: &ApiRequest) -> ApiResponse {
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
-    settle(app, &mut world);
+    settle(app, world);
+    if world.persona.inquiry(id).is_none() {
+        return not_found(id);
+    }
+    let decides = decision::scenario_decides(app, world, req, id);
     let Some(inquiry) = world.persona.inquiry(id) else {
         return not_found(id);
     };
     let redirect = field("redirect-uri")
         .map(str::to_string)
         .or_else(|| inquiry.redirect_uri.clone());
-    let Some(outcome) = field("outcome").and_then(Outcome::parse) else {
-        let notice = "Choose one of the buttons: the form did not say which outcome to apply.";
-        return html(
-            400,
-            &inquiry_page(app, req, inquiry, redirect.as_deref(), Some(notice)),
-        );
+    let page = |inquiry, notice: &str| {
+        inquiry_page(
+            app,
+            req,
+            inquiry,
+            redirect.as_deref(),
+            Some(notice),
+            decides,
+        )
     };
+    let Some(mut outcome) = field("outcome").and_then(Outcome::parse) else {
+        let notice = "Choose one of the buttons: the form did not say which outcome to apply.";
+        return html(400, &page(inquiry, notice));
+    };
+    if decides && outcome != Outcome::Fail {
+        // The scenario takes the decision: a chosen one (an older page) counts as passing.
+        outcome = Outcome::Pass;
+    }
     let Some(steps) = outcome.steps_from(inquiry.status) else {
         // A second submit (back button, double click) changes nothing.
         let notice = format!(
             "Nothing was changed: this inquiry is already {}.",
             inquiry.status
         );
-        return html(
-            409,
-            &inquiry_page(app, req, inquiry, redirect.as_deref(), Some(&notice)),
-        );
+        return html(409, &page(inquiry, &notice));
     };
-    if let Err(e) = transition_through(app, &mut world, id, &steps) {
+    let completion = if decides && outcome == Outcome::Pass {
+        let steer = decision::ask(app, world, Some(req), id);
+        decision::plan(&steps, steer.as_ref(), world.clock.now_ms())
+    } else {
+        decision::Completion {
+            steps,
+            schedule: None,
+        }
+    };
+    if let Err(e) = complete_through(app, world, id, &completion.steps, completion.schedule) {
         return message_page(409, "Could not finish the inquiry", &e.to_string());
     }
     let Some(inquiry) = world.persona.inquiry(id) else {

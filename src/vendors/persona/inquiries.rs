@@ -5,13 +5,17 @@
 
 use serde_json::{Map, Value, json};
 
+use super::events::Delivery;
 use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, Verification};
 use super::request::{Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at};
-use super::{Ctx, render};
+use super::{Ctx, decision, render};
 use crate::http::ApiResponse;
 use crate::store::World;
+
+/// The longest `meta.expiration-after-create-interval-seconds` accepted: 10 years.
+const MAX_EXPIRY_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
 
 /// The three ways to name the template; exactly one is required.
 const TEMPLATE_KEYS: [&str; 3] = [
@@ -140,6 +144,15 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
     let expire_after = match meta.get("expiration-after-create-interval-seconds") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_i64() {
+            Some(s) if s > MAX_EXPIRY_SECONDS => {
+                return Err((
+                    422,
+                    format!(
+                        "meta.expiration-after-create-interval-seconds must be at most {MAX_EXPIRY_SECONDS} (10 years), got {s}"
+                    ),
+                    "/meta/expiration-after-create-interval-seconds",
+                ));
+            }
             Some(s) if s > 0 => Some(s),
             _ => {
                 return Err((
@@ -270,7 +283,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         return refuse(ctx, refusal);
     }
     match status {
-        InquiryStatus::Created | InquiryStatus::Pending => {}
+        InquiryStatus::Pending => {}
         InquiryStatus::Expired => {
             if let Err(e) = lifecycle::transition(ctx.app, world, id, InquiryStatus::Pending) {
                 return transition_refusal(ctx, &e);
@@ -279,7 +292,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         other => {
             return ctx.unprocessable(
                 &format!(
-                    "Inquiry cannot be resumed because its status is {other}; only a created, pending or expired inquiry can be"
+                    "Inquiry cannot be resumed because its status is {other}; only a pending or expired inquiry can be (vendors.md 1.3)"
                 ),
                 "/",
             );
@@ -395,7 +408,7 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let Some(mut status) = world.persona.inquiry(id).map(|i| i.status) else {
         return ctx.not_found();
     };
-    let actions = match parse_actions(ctx) {
+    let mut actions = match parse_actions(ctx) {
         Ok(a) => a,
         Err(refusal) => return refuse(ctx, refusal),
     };
@@ -417,11 +430,27 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
             moved = true;
         }
     }
+    // Completing as the last move is a completion the active scenario decides.
+    let last_move = actions.iter().rposition(|a| matches!(a, Action::Move(_)));
+    let mut schedule = None;
+    if let Some(n) = last_move
+        && matches!(actions[n], Action::Move(InquiryStatus::Completed))
+    {
+        let steer = decision::ask(ctx.app, world, Some(ctx.req), id);
+        let completion = decision::plan(
+            &[InquiryStatus::Completed],
+            steer.as_ref(),
+            world.clock.now_ms(),
+        );
+        schedule = completion.schedule;
+        let moves = completion.steps.into_iter().map(Action::Move);
+        actions.splice(n..=n, moves);
+    }
     for action in actions {
         match action {
             Action::Move(to) => {
                 let now = world.clock.now_ms();
-                if let Err(e) = lifecycle::record_move(world, id, to, now) {
+                if let Err(e) = lifecycle::record_move(world, id, to, now, Delivery::Outbox) {
                     return transition_refusal(ctx, &e);
                 }
             }
@@ -442,7 +471,12 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
             }
         }
     }
-    if moved {
+    if let Some(schedule) = schedule {
+        // Decided later (settle): other vendors hear of it then.
+        if let Some(inquiry) = world.persona.inquiry_mut(id) {
+            inquiry.scheduled_decision = Some(schedule);
+        }
+    } else if moved {
         // Other vendors react once, to where the list left the inquiry.
         crate::vendors::links::inquiry_changed(ctx.app, world, id);
     }

@@ -5,8 +5,8 @@
 //! expiry) are not timers: [`settle`] applies whatever is due against the namespace's sandbox
 //! clock, and runs before every Persona request and in-process call reads or changes state.
 
-use super::events;
-use super::model::{Inquiry, InquiryStatus, NewInquiry};
+use super::events::{self, Delivery};
+use super::model::{Inquiry, InquiryStatus, NewInquiry, ScheduledDecision};
 use super::share_tokens;
 use crate::app::App;
 use crate::clock::Millis;
@@ -63,6 +63,24 @@ pub(super) fn create_inquiry_with(
     expire_after_create: Option<i64>,
 ) -> String {
     settle(app, world);
+    insert_created(
+        world,
+        new,
+        account_id,
+        expire_after_create,
+        Delivery::Outbox,
+    )
+}
+
+/// Stores a new `created` inquiry and records `inquiry.created` (no settling, no other vendor
+/// told: what the in-process and seed paths share).
+pub(super) fn insert_created(
+    world: &mut World,
+    new: NewInquiry,
+    account_id: Option<String>,
+    expire_after_create: Option<i64>,
+    delivery: Delivery,
+) -> String {
     let now = world.clock.now_ms();
     let id = world.ids.persona("inq_");
     let inquiry = Inquiry {
@@ -86,9 +104,22 @@ pub(super) fn create_inquiry_with(
         marked_for_review_at: None,
         decisioned_at: None,
         expired_at: None,
-        expires_at: Some(now + expire_after_create.unwrap_or(INQUIRY_EXPIRY_SECONDS) * 1000),
+        expires_at: Some(
+            now.saturating_add(
+                expire_after_create
+                    .unwrap_or(INQUIRY_EXPIRY_SECONDS)
+                    .saturating_mul(1000),
+            ),
+        ),
+        scheduled_decision: None,
     };
-    events::record(world, InquiryStatus::Created.event_name(), &inquiry, now);
+    events::record(
+        world,
+        InquiryStatus::Created.event_name(),
+        &inquiry,
+        now,
+        delivery,
+    );
     world.persona.insert_inquiry(inquiry);
     id
 }
@@ -114,11 +145,30 @@ pub fn transition_through(
     inquiry_id: &str,
     steps: &[InquiryStatus],
 ) -> Result<(), TransitionError> {
+    complete_through(app, world, inquiry_id, steps, None)
+}
+
+/// [`transition_through`], then keeps `schedule` (a scenario's later decision) on the inquiry.
+/// While a decision is scheduled other vendors are not told: to them the inquiry is undecided
+/// until [`settle`] applies the decision.
+pub(super) fn complete_through(
+    app: &App,
+    world: &mut World,
+    inquiry_id: &str,
+    steps: &[InquiryStatus],
+    schedule: Option<ScheduledDecision>,
+) -> Result<(), TransitionError> {
     settle(app, world);
     check_path(world, inquiry_id, steps)?;
     let now = world.clock.now_ms();
     for &step in steps {
-        record_move(world, inquiry_id, step, now)?;
+        record_move(world, inquiry_id, step, now, Delivery::Outbox)?;
+    }
+    if let Some(schedule) = schedule {
+        if let Some(inquiry) = world.persona.inquiry_mut(inquiry_id) {
+            inquiry.scheduled_decision = Some(schedule);
+        }
+        return Ok(());
     }
     crate::vendors::links::inquiry_changed(app, world, inquiry_id);
     Ok(())
@@ -173,7 +223,7 @@ fn apply(
     to: InquiryStatus,
     at: Millis,
 ) -> Result<(), TransitionError> {
-    record_move(world, inquiry_id, to, at)?;
+    record_move(world, inquiry_id, to, at, Delivery::Outbox)?;
     crate::vendors::links::inquiry_changed(app, world, inquiry_id);
     Ok(())
 }
@@ -185,6 +235,7 @@ pub(super) fn record_move(
     inquiry_id: &str,
     to: InquiryStatus,
     at: Millis,
+    delivery: Delivery,
 ) -> Result<(), TransitionError> {
     check_transition(world, inquiry_id, to)?;
     let Some(inquiry) = world.persona.inquiry_mut(inquiry_id) else {
@@ -192,6 +243,7 @@ pub(super) fn record_move(
     };
     let resumed = inquiry.status == InquiryStatus::Expired;
     inquiry.status = to;
+    inquiry.scheduled_decision = None;
     inquiry.updated_at = at;
     match to {
         InquiryStatus::Created => {}
@@ -201,7 +253,7 @@ pub(super) fn record_move(
             } else {
                 inquiry.started_at = Some(at);
             }
-            inquiry.expires_at = Some(at + INQUIRY_EXPIRY_SECONDS * 1000);
+            inquiry.expires_at = Some(at.saturating_add(INQUIRY_EXPIRY_SECONDS * 1000));
         }
         InquiryStatus::Completed => inquiry.completed_at = Some(at),
         InquiryStatus::Failed => inquiry.failed_at = Some(at),
@@ -213,28 +265,34 @@ pub(super) fn record_move(
         inquiry.expires_at = None;
     }
     let snapshot = inquiry.clone();
-    events::record(world, to.event_name(), &snapshot, at);
+    events::record(world, to.event_name(), &snapshot, at, delivery);
     Ok(())
 }
 
-/// Applies every time-based change that is due in this namespace: inquiries past their expiry
-/// expire (with their events), share tokens finish redeeming or expire.
+/// Applies every time-based change that is due in this namespace, in the order it fell due:
+/// decisions a scenario scheduled, inquiries past their expiry (with their events), share tokens
+/// finishing redeeming or expiring.
 pub fn settle(app: &App, world: &mut World) {
     let now = world.clock.now_ms();
-    let due: Vec<(String, Millis)> = world
-        .persona
-        .inquiries()
-        .iter()
-        .filter(|i| matches!(i.status, InquiryStatus::Created | InquiryStatus::Pending))
-        .filter_map(|i| {
-            i.expires_at
-                .filter(|&at| at <= now)
-                .map(|at| (i.id.clone(), at))
-        })
-        .collect();
-    for (id, at) in due {
-        // Cannot fail: the inquiry exists and is created or pending.
-        let _ = apply(app, world, &id, InquiryStatus::Expired, at);
+    let mut due: Vec<(Millis, String, InquiryStatus)> = Vec::new();
+    for inquiry in world.persona.inquiries() {
+        if let Some(d) = inquiry.scheduled_decision.filter(|d| d.due_at <= now) {
+            due.push((d.due_at, inquiry.id.clone(), d.to));
+        }
+        if matches!(
+            inquiry.status,
+            InquiryStatus::Created | InquiryStatus::Pending
+        ) && let Some(at) = inquiry.expires_at.filter(|&at| at <= now)
+        {
+            due.push((at, inquiry.id.clone(), InquiryStatus::Expired));
+        }
+    }
+    // Stable: a decision and an expiry due at the same moment keep that order.
+    due.sort_by_key(|(at, _, _)| *at);
+    for (at, id, to) in due {
+        // A change applied just before may have made this one illegal (expired after failing):
+        // then it no longer happens.
+        let _ = apply(app, world, &id, to, at);
     }
     share_tokens::settle(world, now);
 }

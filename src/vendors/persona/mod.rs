@@ -4,6 +4,7 @@
 //! `{"errors":[{"title","details"}]}`. This file is the route table, authentication and the
 //! envelope; the state machine is in `lifecycle`, the resources in their own files.
 
+mod decision;
 mod events;
 mod hosted;
 mod inflection;
@@ -17,12 +18,14 @@ mod share_tokens;
 mod tests;
 pub mod webhooks;
 
+pub use decision::apply_initial_state;
 pub use lifecycle::{
     INQUIRY_EXPIRY_SECONDS, TransitionError, check_transition, create_inquiry, hosted_url, settle,
     transition, transition_through,
 };
 pub use model::{
-    Event, Inquiry, InquiryStatus, NewInquiry, ShareToken, ShareTokenStatus, State, Verification,
+    Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken, ShareTokenStatus,
+    State, Verification,
 };
 pub use share_tokens::{
     REDEMPTION_SECONDS, RedeemError, SHARE_TOKEN_TTL_SECONDS, create_share_token,
@@ -39,19 +42,23 @@ use inflection::Inflection;
 
 pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
-    let request_id = ns.lock().ids.persona("req_");
+    // One critical section per request: the Request-Id and whatever the request creates are
+    // drawn from the namespace's seeded ids together, so concurrent clients cannot interleave.
+    let mut world = ns.lock();
+    let world = &mut *world;
+    let request_id = world.ids.persona("req_");
     let segments = req.segments();
     let response = match (req.method.as_str(), segments.as_slice()) {
-        (_, ["api", "v1", rest @ ..]) => api(app, req, rest),
-        ("GET", ["verify"] | ["widget"]) => hosted::page(app, req),
-        ("POST", ["verify", ..] | ["widget", ..]) => hosted::submit(app, req),
+        (_, ["api", "v1", rest @ ..]) => api(app, world, req, rest),
+        ("GET", ["verify"] | ["widget"]) => hosted::page(app, world, req),
+        ("POST", ["verify", ..] | ["widget", ..]) => hosted::submit(app, world, req),
         _ => super::no_route(super::Vendor::Persona, req),
     };
     response.with_header("request-id", request_id)
 }
 
 /// Everything under `/api/v1`: authenticated, and recased per `Key-Inflection`.
-fn api(app: &App, req: &ApiRequest, path: &[&str]) -> ApiResponse {
+fn api(app: &App, world: &mut World, req: &ApiRequest, path: &[&str]) -> ApiResponse {
     let inflection = match Inflection::parse(req.header("key-inflection")) {
         Ok(i) => i,
         Err(message) => return error(400, &message, req),
@@ -60,14 +67,11 @@ fn api(app: &App, req: &ApiRequest, path: &[&str]) -> ApiResponse {
         return response;
     }
     let mut response = match path {
-        // The webhooks part locks the world itself.
-        ["webhooks", ..] => webhooks::handle(app, req),
+        ["webhooks", ..] => webhooks::handle(app, world, req),
         _ => {
-            let ns = app.store.namespace(&req.namespace);
-            let mut world = ns.lock();
-            lifecycle::settle(app, &mut world);
+            lifecycle::settle(app, world);
             let ctx = Ctx { app, req };
-            route(&ctx, &mut world, path)
+            route(&ctx, world, path)
         }
     };
     if let ResponseBody::Json(body) = &mut response.body {
@@ -175,7 +179,8 @@ const PAGE_SIZE_DEFAULT: usize = 10;
 const PAGE_SIZE_MAX: usize = 100;
 
 /// One page of `items` (already filtered and in list order) by Persona's cursor parameters,
-/// and its `links` with `prev`/`next` (null at either end). Cursors are object ids.
+/// and its `links` with `prev`/`next` (null at either end). Cursors are object ids. The links
+/// are paths (as Persona's are), with the request's `/ns/NAME` prefix when it had one.
 fn page<'i, T>(
     ctx: &Ctx,
     items: &'i [T],
@@ -226,9 +231,17 @@ fn page<'i, T>(
         .filter(|(k, _)| k != "page[after]" && k != "page[before]")
         .map(|(k, v)| format!("&{}={}", percent_encode(k), percent_encode(v)))
         .collect();
+    // A client isolated by the `/ns/NAME` prefix keeps it when it follows the link.
+    let prefix = ctx
+        .req
+        .raw_path
+        .strip_prefix("/ns/")
+        .and_then(|r| r.split('/').next())
+        .map(|name| format!("/ns/{name}"))
+        .unwrap_or_default();
     let link = |param: &str, id: &str| {
         json!(format!(
-            "{path}?{}={}{rest}",
+            "{prefix}{path}?{}={}{rest}",
             percent_encode(param),
             percent_encode(id)
         ))

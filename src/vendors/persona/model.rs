@@ -152,6 +152,24 @@ pub struct Inquiry {
     pub expired_at: Option<Millis>,
     /// When a `created` or `pending` inquiry expires on its own (lazily, see `inquiries::settle`).
     pub expires_at: Option<Millis>,
+    /// A scenario's `inquiry_decision` with `after_seconds`: the status the inquiry moves to
+    /// when it is due (applied lazily by `settle`). Any other move clears it.
+    pub scheduled_decision: Option<ScheduledDecision>,
+}
+
+impl Inquiry {
+    /// Completed (or held pending) with the active scenario's decision still to come: other
+    /// vendors should treat it as undecided until then.
+    pub fn awaiting_decision(&self) -> bool {
+        self.scheduled_decision.is_some()
+    }
+}
+
+/// A decision a scenario took for later (see [`Inquiry::scheduled_decision`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledDecision {
+    pub to: InquiryStatus,
+    pub due_at: Millis,
 }
 
 /// One recorded event: the inquiry as it was when it happened.

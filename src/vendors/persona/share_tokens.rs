@@ -4,6 +4,10 @@
 //! Redemption is asynchronous as Persona documents it: `redeem` answers `pending`, and the token
 //! becomes `redeemed` [`REDEMPTION_SECONDS`] of sandbox time later. Tokens expire
 //! [`SHARE_TOKEN_TTL_SECONDS`] after creation. Both happen lazily in [`settle`].
+//!
+//! Redeeming a token again for the same destination is idempotent: 200 with the token as it is
+//! (`pending` or `redeemed`), so a client that retries after a lost answer is not refused. Only a
+//! different destination is refused (already redeemed), like an expired token.
 
 use serde_json::{Value, json};
 

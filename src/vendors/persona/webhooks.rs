@@ -25,11 +25,8 @@ use crate::vendors::{Vendor, hmac_sha256_hex};
 use crate::webhooks::{AttemptInfo, Target};
 
 /// `/api/v1/webhooks...` routes. Authentication and the `Request-Id` header are the caller's.
-pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
+pub fn handle(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
     let segments = req.segments();
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
-    let world = &mut *world;
     // The route table sends only `/api/v1/webhooks...` here; what follows that is ours.
     let rest = segments.get(3..).unwrap_or_default();
     match (req.method.as_str(), rest) {
@@ -176,6 +173,9 @@ fn rotate_secret(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> Ap
     response
 }
 
+/// The longest time an old secret may stay valid after a rotation: one year.
+const MAX_ROTATION_OVERLAP_SECONDS: i64 = 365 * 24 * 60 * 60;
+
 /// The `expires-in-seconds` of a rotation request; an empty body means 0.
 fn parse_rotation(req: &ApiRequest) -> Result<i64, (u16, String)> {
     if req.body.iter().all(u8::is_ascii_whitespace) {
@@ -206,6 +206,12 @@ fn parse_rotation(req: &ApiRequest) -> Result<i64, (u16, String)> {
     match meta.get("expires-in-seconds") {
         None | Some(Value::Null) => Ok(0),
         Some(value) => match value.as_i64() {
+            Some(seconds) if seconds > MAX_ROTATION_OVERLAP_SECONDS => Err((
+                422,
+                format!(
+                    "meta.expires-in-seconds must be at most {MAX_ROTATION_OVERLAP_SECONDS} (one year), got {seconds}"
+                ),
+            )),
             Some(seconds) if seconds >= 0 => Ok(seconds),
             _ => Err((
                 400,

@@ -5,7 +5,7 @@ use super::*;
 #[tokio::test]
 async fn idempotency_key_is_required_on_every_mutating_call() {
     let server = TestServer::start().await;
-    let calls: [(&str, &str, Value); 8] = [
+    let calls: [(&str, &str, Value); 9] = [
         ("POST", USERS, brief_body()),
         ("POST", CARD, json!({"serviceId": "x", "amount": 10})),
         ("POST", "/api/v1/partner/card/fund", json!({})),
@@ -29,6 +29,11 @@ async fn idempotency_key_is_required_on_every_mutating_call() {
             "POST",
             "/api/v1/partner/profile/redirect-url",
             json!({"redirectUrl": "https://a.example"}),
+        ),
+        (
+            "POST",
+            "/api/v1/partner/profile/webhook",
+            json!({"webhookUrl": "https://a.example/hooks"}),
         ),
     ];
     for (method, path, body) in calls {
@@ -156,4 +161,21 @@ async fn fifty_concurrent_calls_with_one_email_create_one_user() {
     let users = get(&server, ACME, USERS_V1).await;
     assert_eq!(users["data"]["pagination"]["total"], 1);
     assert_eq!(balance(&server, ACME).await, json!(4998));
+}
+
+#[tokio::test]
+async fn a_reused_key_on_the_profile_webhook_is_refused_and_keeps_the_secret() {
+    let server = TestServer::start().await;
+    let send = |url: &str| {
+        server
+            .post("/api/v1/partner/profile/webhook")
+            .header("authorization", ACME)
+            .header("idempotency-key", "profile-key-1")
+            .json(&json!({"webhookUrl": url}))
+            .send()
+    };
+    let first = send("https://a.example/hooks").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let again = send("https://b.example/hooks").await;
+    assert_error(&again, 400, "IDEMPOTENCY_KEY_ALREADY_USED");
 }

@@ -1,70 +1,8 @@
-//! Inquiries: auth, create, retrieve, list, actions, simulate, events, Key-Inflection, expiry.
+//! Inquiries: create (shape, template kinds, refusals), list (cursor pages, filters, links).
 
 use serde_json::{Value, json};
 
 use super::*;
-use crate::harness::{TestServer, WebhookSink};
-
-#[tokio::test]
-async fn auth_is_required_and_every_response_has_a_request_id() {
-    let p = Persona::start().await;
-    let missing = p.server.get("/api/v1/inquiries").send().await;
-    let error = only_error(&missing, 401);
-    assert_eq!(
-        error["title"],
-        "Must be authenticated to access this endpoint"
-    );
-    assert!(error["details"].as_str().unwrap_or("").contains("Bearer"));
-    assert!(is_persona_id(
-        missing.header("request-id").unwrap_or(""),
-        "req_"
-    ));
-
-    let basic = p
-        .server
-        .get("/api/v1/inquiries")
-        .header("authorization", "Basic abc")
-        .send()
-        .await;
-    only_error(&basic, 401);
-    let empty = p
-        .server
-        .get("/api/v1/inquiries")
-        .header("authorization", "Bearer ")
-        .send()
-        .await;
-    only_error(&empty, 401);
-
-    let any_key = p
-        .server
-        .get("/api/v1/inquiries")
-        .header("authorization", "Bearer anything")
-        .send()
-        .await;
-    assert_eq!(any_key.status, 200);
-    assert!(is_persona_id(
-        any_key.header("request-id").unwrap_or(""),
-        "req_"
-    ));
-    assert_ne!(any_key.header("request-id"), missing.header("request-id"));
-}
-
-#[tokio::test]
-async fn configured_api_keys_are_the_only_ones_accepted() {
-    let server = TestServer::start_with(|cfg| {
-        cfg.persona.api_keys = vec!["persona_sandbox_a".into(), "persona_sandbox_b".into()];
-    })
-    .await;
-    let with = |key: &str| {
-        server
-            .get("/api/v1/inquiries")
-            .header("authorization", &format!("Bearer {key}"))
-    };
-    assert_eq!(with("persona_sandbox_b").send().await.status, 200);
-    let wrong = with("persona_sandbox_c").send().await;
-    assert_eq!(only_error(&wrong, 401)["title"], "Token is invalid");
-    assert!(wrong.header("request-id").is_some());
-}
 
 #[tokio::test]
 async fn create_answers_the_spec_shape_and_keeps_what_was_sent() {
@@ -269,24 +207,6 @@ async fn create_refuses_bad_bodies_naming_the_field() {
 }
 
 #[tokio::test]
-async fn unknown_inquiry_is_record_not_found() {
-    let p = Persona::start().await;
-    for response in [
-        p.get("/api/v1/inquiries/inq_doesnotexist").await,
-        p.post_empty("/api/v1/inquiries/inq_doesnotexist/approve")
-            .await,
-        p.post_empty("/api/v1/inquiries/inq_doesnotexist/resume")
-            .await,
-        p.simulate("inq_doesnotexist", &["start_inquiry"]).await,
-        p.get("/api/v1/events/evt_doesnotexist").await,
-        p.get("/api/v1/connect/share-tokens/cnst_doesnotexist")
-            .await,
-    ] {
-        assert_eq!(only_error(&response, 404)["title"], "Record not found");
-    }
-}
-
-#[tokio::test]
 async fn list_pages_by_cursor_and_filters() {
     let p = Persona::start().await;
     let mut ids = Vec::new();
@@ -357,405 +277,52 @@ async fn list_pages_by_cursor_and_filters() {
 }
 
 #[tokio::test]
-async fn lifecycle_records_events_with_the_inquiry_at_that_moment() {
+async fn the_expiry_interval_is_bounded() {
     let p = Persona::start().await;
-    let id = p.create_id().await;
-    let response = p
-        .simulate(
-            &id,
-            &[
-                "start_inquiry",
-                "complete_inquiry",
-                "mark_for_review_inquiry",
-            ],
-        )
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    let attrs = &response.json()["data"]["attributes"];
-    assert_eq!(attrs["status"], "needs_review");
-    assert!(is_iso_ms(&attrs["started-at"]) && is_iso_ms(&attrs["completed-at"]));
-    assert!(is_iso_ms(&attrs["marked-for-review-at"]));
-
-    let approved = p
-        .post(
-            &format!("/api/v1/inquiries/{id}/approve"),
-            &json!({"meta": {"comment": "looks good"}}),
-        )
-        .await;
-    assert_eq!(approved.status, 200, "{}", approved.text());
-    let attrs = &approved.json()["data"]["attributes"];
-    assert_eq!(attrs["status"], "approved");
-    assert_eq!(attrs["reviewer-comment"], "looks good");
-    assert!(is_iso_ms(&attrs["decisioned-at"]));
-
-    assert_eq!(
-        p.event_names().await,
-        [
-            "inquiry.created",
-            "inquiry.started",
-            "inquiry.completed",
-            "inquiry.marked-for-review",
-            "inquiry.approved"
-        ]
-    );
-    let events = p.get("/api/v1/events").await.json();
-    let newest = &events["data"][0];
-    assert!(is_persona_id(newest["id"].as_str().unwrap_or(""), "evt_"));
-    assert_eq!(newest["type"], "event");
-    assert!(is_iso_ms(&newest["attributes"]["created-at"]));
-    let oldest = &events["data"][4];
-    assert_eq!(oldest["attributes"]["payload"]["data"]["id"], id);
-    assert_eq!(
-        oldest["attributes"]["payload"]["data"]["attributes"]["status"],
-        "created"
-    );
-
-    let one = p
-        .get(&format!(
-            "/api/v1/events/{}",
-            newest["id"].as_str().unwrap_or("")
-        ))
-        .await;
-    assert_eq!(one.status, 200);
-    let one = one.json();
-    assert_eq!(one["data"]["attributes"]["name"], "inquiry.approved");
-    assert_eq!(
-        one["data"]["attributes"]["payload"]["data"]["attributes"]["status"],
-        "approved"
-    );
-
-    let only_approved = p
-        .get("/api/v1/events?filter%5Bname%5D=inquiry.approved")
-        .await
-        .json();
-    assert_eq!(only_approved["data"].as_array().map(Vec::len), Some(1));
-}
-
-#[tokio::test]
-async fn decline_and_fail_paths() {
-    let p = Persona::start().await;
-    let declined = p.completed_inquiry().await;
-    let response = p
-        .post_empty(&format!("/api/v1/inquiries/{declined}/decline"))
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    assert_eq!(p.status(&declined).await, "declined");
-
-    let failed = p.create_id().await;
-    let response = p
-        .simulate(&failed, &["start_inquiry", "fail_inquiry"])
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    assert!(is_iso_ms(
-        &response.json()["data"]["attributes"]["failed-at"]
-    ));
-    assert!(
-        p.event_names()
-            .await
-            .contains(&"inquiry.failed".to_string())
-    );
-    let simulated_decision = p.completed_inquiry().await;
-    let response = p.simulate(&simulated_decision, &["decline_inquiry"]).await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    assert_eq!(p.status(&simulated_decision).await, "declined");
-}
-
-#[tokio::test]
-async fn illegal_transitions_are_refused_and_change_nothing() {
-    let p = Persona::start().await;
-    let created = p.create_id().await;
-    let expired = p.create_id().await;
-    assert_eq!(
-        p.post_empty(&format!("/api/v1/inquiries/{expired}/expire"))
-            .await
-            .status,
-        200
-    );
-    let approved = p.completed_inquiry().await;
-    p.post_empty(&format!("/api/v1/inquiries/{approved}/approve"))
-        .await;
-    let events_before = p.event_names().await;
-
-    let cases = [
-        (
-            format!("/api/v1/inquiries/{expired}/approve"),
-            "approved",
-            "expired",
-        ),
-        (
-            format!("/api/v1/inquiries/{created}/approve"),
-            "approved",
-            "created",
-        ),
-        (
-            format!("/api/v1/inquiries/{created}/decline"),
-            "declined",
-            "created",
-        ),
-        (
-            format!("/api/v1/inquiries/{approved}/decline"),
-            "declined",
-            "approved",
-        ),
-        (
-            format!("/api/v1/inquiries/{approved}/expire"),
-            "expired",
-            "approved",
-        ),
-        (
-            format!("/api/v1/inquiries/{approved}/resume"),
-            "resumed",
-            "approved",
-        ),
-    ];
-    for (path, verb, status) in cases {
-        let response = p.post_empty(&path).await;
-        let error = only_error(&response, 422);
-        assert_eq!(error["title"], "Unprocessable entity");
-        let message = error["details"].as_str().unwrap_or("");
+    let create = |seconds: Value| {
+        json!({"data": {"attributes": {"inquiry-template-id": "itmpl_sandbox"}},
+            "meta": {"expiration-after-create-interval-seconds": seconds}})
+    };
+    for seconds in [json!(i64::MAX), json!(315_360_001_i64)] {
+        let response = p.post("/api/v1/inquiries", &create(seconds)).await;
         assert!(
-            message.contains(verb) && message.contains(status),
-            "{path}: {message}"
+            details(&response, 422).contains("expiration-after-create-interval-seconds"),
+            "{}",
+            response.text()
         );
     }
-    assert_eq!(p.status(&created).await, "created");
-    assert_eq!(p.status(&expired).await, "expired");
-    assert_eq!(p.status(&approved).await, "approved");
-    assert_eq!(p.event_names().await, events_before);
-
-    // A decision body with an unknown key is refused before anything moves.
-    let completed = p.completed_inquiry().await;
-    let response = p
-        .post(
-            &format!("/api/v1/inquiries/{completed}/approve"),
-            &json!({"meta": {"comment": "x", "why": 1}}),
-        )
+    let ten_years = p
+        .post("/api/v1/inquiries", &create(json!(315_360_000_i64)))
         .await;
-    assert!(details(&response, 400).contains("why"));
-    assert_eq!(p.status(&completed).await, "completed");
+    assert_eq!(ten_years.status, 201, "{}", ten_years.text());
 }
 
 #[tokio::test]
-async fn resume_returns_a_session_token_and_revives_an_expired_inquiry() {
+async fn list_links_keep_the_namespace_prefix() {
     let p = Persona::start().await;
-    let id = p.create_id().await;
-    let response = p
-        .post_empty(&format!("/api/v1/inquiries/{id}/resume"))
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    assert!(
-        response.json()["meta"]["session-token"]
-            .as_str()
-            .is_some_and(|t| t.len() > 20)
-    );
-
-    p.post_empty(&format!("/api/v1/inquiries/{id}/expire"))
-        .await;
-    assert_eq!(p.status(&id).await, "expired");
-    let response = p
-        .post_empty(&format!("/api/v1/inquiries/{id}/resume"))
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    let body = response.json();
-    assert_eq!(body["data"]["attributes"]["status"], "pending");
-    assert!(body["data"]["attributes"]["expired-at"].is_null());
-    assert!(body["meta"]["session-token"].is_string());
-    assert_eq!(
-        p.event_names().await,
-        ["inquiry.created", "inquiry.expired", "inquiry.started"]
-    );
-}
-
-#[tokio::test]
-async fn simulate_actions_cover_every_type_and_refuse_unknown_ones() {
-    let p = Persona::start().await;
-    let id = p.create_id().await;
-    let response = p
-        .post(
-            &format!("/api/v1/inquiries/{id}/perform-simulate-actions"),
-            &json!({"meta": {"simulate-actions": [
-                {"type": "start_inquiry"},
-                {"type": "create_failed_verification", "data": {"verification-template-id": "vtmpl_a"}},
-                {"type": "create_passed_verification", "data": {"verification-template-id": "vtmpl_a"}},
-                {"type": "complete_inquiry"},
-                {"type": "approve_inquiry"},
-            ]}}),
-        )
-        .await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    let data = &response.json()["data"];
-    assert_eq!(data["attributes"]["status"], "approved");
-    let verifications = data["relationships"]["verifications"]["data"]
-        .as_array()
-        .expect("verifications");
-    assert_eq!(verifications.len(), 2);
-    assert!(is_persona_id(
-        verifications[0]["id"].as_str().unwrap_or(""),
-        "ver_"
-    ));
-    assert!(
-        verifications[0]["type"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with("verification/")
-    );
-
-    let expiring = p.create_id().await;
-    assert_eq!(p.simulate(&expiring, &["expire_inquiry"]).await.status, 200);
-    assert_eq!(p.status(&expiring).await, "expired");
-
-    let other = p.create_id().await;
-    let events_before = p.event_names().await;
-    let unknown = p
-        .simulate(&other, &["start_inquiry", "teleport_inquiry"])
-        .await;
-    let message = details(&unknown, 422);
-    assert!(
-        message.contains("teleport_inquiry") && message.contains("start_inquiry"),
-        "{message}"
-    );
-    // An illegal step anywhere in the list refuses the whole list.
-    let illegal = p
-        .simulate(&other, &["start_inquiry", "approve_inquiry"])
-        .await;
-    assert!(details(&illegal, 422).contains("simulate-actions[1]"));
-    let missing_data = p
-        .post(
-            &format!("/api/v1/inquiries/{other}/perform-simulate-actions"),
-            &json!({"meta": {"simulate-actions": [{"type": "create_passed_verification"}]}}),
-        )
-        .await;
-    assert!(details(&missing_data, 422).contains("verification-template-id"));
-    let no_meta = p
-        .post(
-            &format!("/api/v1/inquiries/{other}/perform-simulate-actions"),
-            &json!({}),
-        )
-        .await;
-    assert!(details(&no_meta, 400).contains("simulate-actions"));
-    assert_eq!(p.status(&other).await, "created");
-    assert_eq!(p.event_names().await, events_before);
-}
-
-#[tokio::test]
-async fn key_inflection_recases_response_keys() {
-    let p = Persona::start().await;
-    let id = id_of(
-        &p.create(json!({"reference-id": "r1", "fields": {"name-first": "Ann", "address-street-1": "1 Road"}}))
-            .await,
-    );
-    let as_camel = p
-        .authed(p.server.get(&format!("/api/v1/inquiries/{id}")))
-        .header("key-inflection", "camel")
-        .send()
-        .await
-        .json();
-    let attrs = &as_camel["data"]["attributes"];
-    assert_eq!(attrs["referenceId"], "r1");
-    assert!(attrs.get("reference-id").is_none());
-    assert!(is_iso_ms(&attrs["createdAt"]));
-    assert_eq!(attrs["fields"]["nameFirst"]["value"], "Ann");
-    assert_eq!(attrs["fields"]["addressStreet1"]["value"], "1 Road");
-    assert!(as_camel["data"]["relationships"]["inquiryTemplate"].is_object());
-
-    let as_snake = p
-        .authed(p.server.get("/api/v1/inquiries"))
-        .header("key-inflection", "snake")
-        .send()
-        .await
-        .json();
-    assert_eq!(as_snake["data"][0]["attributes"]["reference_id"], "r1");
-    assert_eq!(
-        as_snake["data"][0]["attributes"]["fields"]["name_first"]["value"],
-        "Ann"
-    );
-
-    let as_kebab = p
-        .authed(p.server.get(&format!("/api/v1/inquiries/{id}")))
-        .header("key-inflection", "kebab")
-        .send()
-        .await
-        .json();
-    assert_eq!(as_kebab["data"]["attributes"]["reference-id"], "r1");
-
-    let bad = p
-        .authed(p.server.get("/api/v1/inquiries"))
-        .header("key-inflection", "pascal")
-        .send()
-        .await;
-    assert!(details(&bad, 400).contains("Key-Inflection"));
-
-    // Request keys are read in any casing.
-    let camel_request = p
-        .post(
-            "/api/v1/inquiries",
-            &json!({"data": {"attributes": {"inquiryTemplateId": "itmpl_c", "referenceId": "r2"}}}),
-        )
-        .await;
-    assert_eq!(camel_request.status, 201, "{}", camel_request.text());
-    assert_eq!(
-        camel_request.json()["data"]["attributes"]["reference-id"],
-        "r2"
-    );
-}
-
-#[tokio::test]
-async fn pending_inquiries_expire_after_a_day_of_sandbox_time() {
-    let p = Persona::start().await;
-    let id = p.create_id().await;
-    p.simulate(&id, &["start_inquiry"]).await;
-    p.advance_clock(24 * 60 * 60 - 10).await;
-    assert_eq!(p.status(&id).await, "pending");
-    p.advance_clock(10).await;
-    let response = p.get(&format!("/api/v1/inquiries/{id}")).await.json();
-    assert_eq!(response["data"]["attributes"]["status"], "expired");
-    assert!(is_iso_ms(&response["data"]["attributes"]["expired-at"]));
-    assert_eq!(
-        p.event_names().await.last().map(String::as_str),
-        Some("inquiry.expired")
-    );
-}
-
-#[tokio::test]
-async fn events_are_handed_to_the_webhook_outbox() {
-    let mut sink = WebhookSink::start().await;
-    let url = sink.url("/persona");
-    let server = TestServer::start_with(|cfg| {
-        cfg.webhooks
-            .targets
-            .push((vendor_sandbox::vendors::Vendor::Persona, url));
-    })
-    .await;
-    let p = Persona {
-        server,
-        namespace: "default",
-    };
-    let id = p.completed_inquiry().await;
-    for expected in ["inquiry.created", "inquiry.started", "inquiry.completed"] {
-        let hook = sink
-            .next_matching(|h| h.json()["data"]["attributes"]["name"] == expected)
+    let auth = format!("Bearer {KEY}");
+    for _ in 0..2 {
+        let created = p
+            .server
+            .post("/ns/pfx/api/v1/inquiries")
+            .header("authorization", &auth)
+            .json(&json!({"data": {"attributes": {"inquiry-template-id": "itmpl_sandbox"}}}))
+            .send()
             .await;
-        let body = hook.json();
-        assert_eq!(body["data"]["type"], "event");
-        assert!(is_persona_id(
-            body["data"]["id"].as_str().unwrap_or(""),
-            "evt_"
-        ));
-        assert_eq!(body["data"]["attributes"]["payload"]["data"]["id"], id);
+        assert_eq!(created.status, 201, "{}", created.text());
     }
-}
-
-#[tokio::test]
-async fn namespaces_keep_persona_state_apart() {
-    let p = Persona::start().await;
-    let id = p.create_id().await;
-    let elsewhere = p
-        .server
-        .get(&format!("/ns/other/api/v1/inquiries/{id}"))
-        .header("authorization", "Bearer k")
-        .send()
-        .await;
-    only_error(&elsewhere, 404);
-    let unknown_route = p.get("/api/v1/nothing-here").await;
-    only_error(&unknown_route, 404);
+    let page = |path: String| p.server.get(&path).header("authorization", &auth).send();
+    let first = page("/ns/pfx/api/v1/inquiries?page%5Bsize%5D=1".into()).await;
+    let next = first.json()["links"]["next"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(next.starts_with("/ns/pfx/api/v1/inquiries?"), "{next}");
+    let second = page(next).await;
+    assert_eq!(second.status, 200, "{}", second.text());
+    let (a, b) = (first.json(), second.json());
+    assert_eq!(b["data"].as_array().map(Vec::len), Some(1), "{b}");
+    assert_ne!(a["data"][0]["id"], b["data"][0]["id"]);
+    let prev = b["links"]["prev"].as_str().unwrap_or_default();
+    assert!(prev.starts_with("/ns/pfx/"), "{prev}");
 }

@@ -1,10 +1,14 @@
 //! Persona API: auth, inquiries (create, retrieve, list, actions, simulate), the state machine and
 //! its events, Key-Inflection, Connect share tokens (async redemption via the admin clock).
 //!
-//! This file holds the client the tests share; the tests are in `inquiries` and `share_tokens`.
+//! This file holds the client the tests share; the tests are in `api`, `inquiries`, `lifecycle`
+//! and `share_tokens`.
 
+mod api;
 mod inquiries;
+mod lifecycle;
 mod share_tokens;
+mod webhook_settings;
 
 use serde_json::{Value, json};
 

@@ -137,11 +137,14 @@ pub(super) fn inquiry_page(
     inquiry: &Inquiry,
     redirect: Option<&str>,
     notice: Option<&str>,
+    scenario_decides: bool,
 ) -> String {
     let status = inquiry.status;
+    // When the active scenario decides, a person only passes or fails the verification.
     let open: Vec<Outcome> = Outcome::ALL
         .into_iter()
         .filter(|o| o.steps_from(status).is_some())
+        .filter(|o| !scenario_decides || matches!(o, Outcome::Pass | Outcome::Fail))
         .collect();
     let mut content = String::new();
     let awaiting_decision = matches!(
@@ -160,11 +163,24 @@ pub(super) fn inquiry_page(
             escape(notice)
         ));
     }
-    if open.is_empty() {
+    if open.is_empty() && awaiting_decision {
+        content.push_str(&format!(
+            "<p>The verification passed; the inquiry is <strong>{}</strong> and awaits a decision \
+             through Persona's API (<code>POST /api/v1/inquiries/{{id}}/approve</code> or \
+             <code>/decline</code>).</p>\n",
+            escape(status.as_str())
+        ));
+    } else if open.is_empty() {
         content.push_str(&format!(
             "<p>This inquiry is finished; its status is <strong>{}</strong>. Nothing more can be submitted.</p>\n",
             escape(status.as_str())
         ));
+    } else if scenario_decides {
+        content.push_str(
+            "<p class=\"muted\">This is the sandbox stand-in for Persona's hosted flow: no real \
+             verification happens. Pass or fail the verification; the active scenario decides \
+             what follows.</p>\n",
+        );
     } else if awaiting_decision {
         content.push_str(
             "<p class=\"muted\">The verification passed. Choose the decision the inquiry should \

@@ -89,6 +89,16 @@ const API_VERSIONS: &[&str] = &[
     "2020-05-18",
 ];
 const INFLECTIONS: &[&str] = &["camel", "kebab", "snake"];
+/// The one API version webhook payloads are rendered in.
+const EMULATED_API_VERSION: &str = "2023-01-05";
+
+/// A setting Persona has that the sandbox does not apply: refused rather than silently ignored.
+fn not_emulated(what: &str) -> Invalid {
+    (
+        422,
+        format!("{what} is not emulated by the sandbox; leave it out (or send it empty)"),
+    )
+}
 
 /// The attributes of a create or update body, validated; `None` leaves a setting as it is.
 #[derive(Debug, Default)]
@@ -115,12 +125,26 @@ impl WebhookChange {
             match key.as_str() {
                 "url" => change.url = Some(parse_url(value)?),
                 "enabled-events" => change.enabled_events = Some(parse_events(value)?),
-                "api-version" => change.api_version = Some(one_of(key, value, API_VERSIONS)?),
+                "api-version" => {
+                    let version = one_of(key, value, API_VERSIONS)?;
+                    // Payloads are rendered in one shape only: accepting another version
+                    // would promise bodies the sandbox does not produce.
+                    if version != EMULATED_API_VERSION {
+                        return Err(not_emulated(&format!(
+                            "data.attributes.api-version {version:?} (only {EMULATED_API_VERSION} is)"
+                        )));
+                    }
+                    change.api_version = Some(version);
+                }
                 "api-key-inflection" => {
                     change.key_inflection = Some(one_of(key, value, INFLECTIONS)?);
                 }
                 "api-attributes-blocklist" => {
-                    change.attributes_blocklist = Some(strings(key, value)?);
+                    let blocklist = strings(key, value)?;
+                    if !blocklist.is_empty() {
+                        return Err(not_emulated("data.attributes.api-attributes-blocklist"));
+                    }
+                    change.attributes_blocklist = Some(blocklist);
                 }
                 "file-access-token-expires-in" => match value.as_i64() {
                     Some(seconds) if seconds > 0 => {
@@ -129,16 +153,14 @@ impl WebhookChange {
                     _ => return Err(bad(key, "a positive integer", value)),
                 },
                 "payload-filter" => match value {
+                    Value::Null => change.payload_filter = Some(Value::Null),
                     Value::Object(filter) if filter.keys().all(|k| k == "data") => {
-                        change.payload_filter = Some(value.clone());
+                        return Err(not_emulated("data.attributes.payload-filter"));
                     }
                     _ => return Err(bad(key, "an object with only a data key", value)),
                 },
                 "custom-http-headers" => {
-                    return Err((
-                        422,
-                        "data.attributes.custom-http-headers is not emulated by the sandbox".into(),
-                    ));
+                    return Err(not_emulated("data.attributes.custom-http-headers"));
                 }
                 other => {
                     return Err((

@@ -119,7 +119,7 @@ impl Webhook {
     /// Makes `secret` the current one; the current one stays valid for `expires_in` seconds.
     pub fn rotate(&mut self, secret: String, now: Millis, expires_in: i64) {
         for old in self.secrets.iter_mut().filter(|s| s.expires_at.is_none()) {
-            old.expires_at = Some(now + expires_in.saturating_mul(1000));
+            old.expires_at = Some(now.saturating_add(expires_in.saturating_mul(1000)));
         }
         self.secrets.retain(|s| s.valid_at(now));
         self.secrets.insert(

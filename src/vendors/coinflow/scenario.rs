@@ -1,0 +1,235 @@
+//! What the active scenario says about a withdrawer's verification (`register_withdrawer`,
+//! `get_withdrawer`: `pending`, `approved`, `rejected`, `missing_fields`), and a scenario's
+//! pre-existing withdrawers (`initial_state.coinflow`).
+//!
+//! - A registration's outcome (a rule's, or a magic email's such as `jo+pending@`: the engine
+//!   hands both in `req.steer`) is kept on the new withdrawer ([`ScenarioHold`]);
+//!   `verification::advance` applies it once due. `after_seconds` counts from the
+//!   registration; `after_polls: N` holds the withdrawer pending for its next N Get Withdrawer
+//!   calls (the registration itself answers as pending).
+//! - A Get Withdrawer outcome applies to that call: not due (`after_polls`, or `after_seconds`
+//!   counted from the withdrawer's first Get Withdrawer under the rule) is a 451 pending, whatever
+//!   the withdrawer's status; due, `approved`/`rejected` decide a pending withdrawer for good,
+//!   `pending` answers 451 until the verification page is confirmed, and `missing_fields`
+//!   answers 451 naming the fields until the page is submitted; then the built-in
+//!   verification goes on.
+//!
+//! A due outcome changes only a pending withdrawer: a decided one stays decided.
+
+use std::collections::BTreeMap;
+
+use super::model::{Method, REQUIRED_FIELDS, RequiredField, VerificationStatus, Withdrawer};
+use super::verification::{self, Check};
+use crate::app::App;
+use crate::clock::Millis;
+use crate::scenario::{CoinflowSeed, Outcome, SeedWithdrawerStatus, Steer, Timing};
+use crate::store::World;
+
+/// The 451 message while a scenario holds a verification.
+pub const HELD_MESSAGE: &str = "Verification is pending: it is still being reviewed";
+
+/// The 451 message of a `pending` outcome: the user confirms on the verification page.
+pub const REVIEW_MESSAGE: &str =
+    "Verification is pending review: complete it at the verificationLink";
+
+/// A registration's scenario outcome, kept on the withdrawer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioHold {
+    pub outcome: Outcome,
+    /// Coinflow field names (`missing_fields`).
+    pub fields: Vec<String>,
+    pub until: Until,
+}
+
+/// When a [`ScenarioHold`] applies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Until {
+    Now,
+    /// Sandbox time.
+    Time(Millis),
+    /// After this many more Get Withdrawer calls.
+    Reads(u32),
+}
+
+impl ScenarioHold {
+    /// The hold a registration's `steer` asks for, decided at sandbox time `now`.
+    pub fn from_steer(steer: &Steer, now: Millis) -> Self {
+        let until = match steer.timing {
+            Timing::Now => Until::Now,
+            Timing::AfterSeconds(_) => Until::Time(steer.due_at_ms(now).unwrap_or(now)),
+            Timing::PollsLeft(n) => Until::Reads(n),
+        };
+        Self {
+            outcome: steer.outcome,
+            fields: steer.fields.clone(),
+            until,
+        }
+    }
+
+    pub fn is_due(&self, now: Millis) -> bool {
+        match self.until {
+            Until::Now => true,
+            Until::Time(at) => at <= now,
+            Until::Reads(n) => n == 0,
+        }
+    }
+}
+
+/// The required fields a `missing_fields` outcome names, in the form's order. Names that are
+/// not Coinflow KYC fields are left out; when none is left, every field is asked for.
+pub fn named_fields(names: &[String]) -> Vec<&'static RequiredField> {
+    let named: Vec<&'static RequiredField> = REQUIRED_FIELDS
+        .iter()
+        .filter(|f| names.iter().any(|n| n.eq_ignore_ascii_case(f.name)))
+        .collect();
+    if named.is_empty() {
+        REQUIRED_FIELDS.iter().collect()
+    } else {
+        named
+    }
+}
+
+/// Applies a due outcome to pending withdrawer `index`. `Some`: the answer it decides; `None`:
+/// the built-in verification goes on (`missing_fields` once the page was submitted).
+pub fn apply_outcome(
+    world: &mut World,
+    index: usize,
+    outcome: Outcome,
+    fields: &[String],
+) -> Option<Check> {
+    let w = world.coinflow.get(index)?;
+    if w.status != VerificationStatus::Pending {
+        return Some(Check::Final(w.status));
+    }
+    match outcome {
+        Outcome::Approved => {
+            let status = if w.method == Method::Attested {
+                VerificationStatus::Attested
+            } else {
+                VerificationStatus::Approved
+            };
+            verification::finish(world, index, status, None);
+            Some(Check::Final(status))
+        }
+        Outcome::Rejected => {
+            let reason = "Verification was rejected (scenario or magic email outcome)".to_string();
+            verification::finish(world, index, VerificationStatus::Rejected, Some(reason));
+            Some(Check::Final(VerificationStatus::Rejected))
+        }
+        Outcome::MissingFields if !w.details_submitted => {
+            Some(Check::Missing(named_fields(fields)))
+        }
+        // Held for review until the user confirms on the verification page.
+        Outcome::Pending if !w.details_submitted => Some(Check::Action(REVIEW_MESSAGE.into())),
+        // Once the page was submitted the built-in verification goes on.
+        Outcome::MissingFields | Outcome::Pending => None,
+        _ => Some(Check::Pending(HELD_MESSAGE.into())),
+    }
+}
+
+/// Get Withdrawer under a scenario outcome (`req.steer`) for withdrawer `index`.
+pub fn get_withdrawer(app: &App, world: &mut World, index: usize, steer: &Steer) -> Check {
+    let now = world.clock.now_ms();
+    let Some(w) = world.coinflow.get_mut(index) else {
+        return Check::Pending("Withdrawer not found".into());
+    };
+    // Not due: the call sees the pending state whatever the withdrawer's status (a client
+    // polling through the story sees its 451s even when registration decided at once).
+    let due = match steer.timing {
+        Timing::Now => true,
+        Timing::PollsLeft(_) => false,
+        Timing::AfterSeconds(_) => {
+            let at = *w
+                .steer_due_ms
+                .get_or_insert_with(|| steer.due_at_ms(now).unwrap_or(now));
+            at <= now
+        }
+    };
+    if !due {
+        return Check::Pending(HELD_MESSAGE.into());
+    }
+    apply_outcome(world, index, steer.outcome, &steer.fields)
+        .unwrap_or_else(|| verification::advance(app, world, index))
+}
+
+/// One Get Withdrawer call was answered while a registration hold counted reads: one fewer.
+pub fn count_read(world: &mut World, index: usize) {
+    if let Some(hold) = world
+        .coinflow
+        .get_mut(index)
+        .and_then(|w| w.scenario.as_mut())
+        && let Until::Reads(n) = &mut hold.until
+    {
+        *n = n.saturating_sub(1);
+    }
+}
+
+/// Seeds a scenario's pre-existing withdrawers (called by `scenario::initial::apply`, world
+/// locked). A seed belongs to no merchant until claimed ([`super::model::State::claim`]): by
+/// the first caller whose `x-coinflow-auth-user-id` is its `user_id` (any API key), or, without
+/// `user_id`, by the first registration with its email. No webhooks: they existed before.
+pub fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
+    let now = world.clock.now_ms();
+    for s in &seed.withdrawers {
+        let status = match s.status {
+            SeedWithdrawerStatus::Pending => VerificationStatus::Pending,
+            SeedWithdrawerStatus::Approved => VerificationStatus::Approved,
+            SeedWithdrawerStatus::Rejected => VerificationStatus::Rejected,
+        };
+        let withdrawer = Withdrawer {
+            id: world.ids.hex(24),
+            // Empty until claimed.
+            merchant_key: String::new(),
+            merchant_id: String::new(),
+            user_id: s.user_id.clone(),
+            wallet: String::new(),
+            blockchain: String::new(),
+            email: s.email.clone(),
+            status,
+            // A pending seed finishes on its verification page, like document verification.
+            method: Method::Document,
+            details: BTreeMap::new(),
+            details_submitted: false,
+            rejection_reason: (status == VerificationStatus::Rejected)
+                .then(|| "Rejected before the scenario started".to_string()),
+            page_token: world.ids.alphanumeric(32),
+            created_ms: now,
+            updated_ms: now,
+            scenario: None,
+            steer_due_ms: None,
+        };
+        world.coinflow.insert(withdrawer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_fields_keep_form_order_and_fall_back_to_all() {
+        let names: Vec<&str> = named_fields(&["zip".into(), "DOB".into(), "nope".into()])
+            .iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(names, ["dob", "zip"]);
+        assert_eq!(named_fields(&["nope".into()]).len(), REQUIRED_FIELDS.len());
+    }
+
+    #[test]
+    fn holds_fall_due() {
+        let steer = Steer {
+            outcome: Outcome::Approved,
+            fields: Vec::new(),
+            timing: Timing::AfterSeconds(2.0),
+        };
+        let hold = ScenarioHold::from_steer(&steer, 1_000);
+        assert!(!hold.is_due(2_999));
+        assert!(hold.is_due(3_000));
+        let polls = ScenarioHold {
+            until: Until::Reads(1),
+            ..hold
+        };
+        assert!(!polls.is_due(i64::MAX));
+    }
+}

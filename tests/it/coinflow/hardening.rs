@@ -1,0 +1,128 @@
+//! Review fixes: a refused registration draws no ids; the verification page links only to web
+//! URLs and is sent with Persona's page headers (no caching, no script).
+
+use serde_json::json;
+
+use super::*;
+
+/// Inquiry, share token, registration, Get Withdrawer: the withdrawer's id and its receiving
+/// Persona inquiry.
+async fn register_through_persona(server: &TestServer, ns: &str) -> (Value, Value) {
+    let inquiry = persona_inquiry(server, ns, full_fields(), &APPROVE).await;
+    let token = share_token(server, ns, &inquiry).await;
+    let r = register_share_token(server, ns, "ids-user", &token, "ids@example.com").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    advance(server, ns, 5.0).await;
+    let got = as_user(server, "GET", "/api/withdraw", ns, "ids-user")
+        .send()
+        .await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    let w = got.json()["withdrawer"].clone();
+    (w["_id"].clone(), w["verification"]["reference"].clone())
+}
+
+#[tokio::test]
+async fn a_refused_registration_draws_no_ids() {
+    let server = TestServer::start().await;
+    let ns = "cf-ids";
+    let first = register_through_persona(&server, ns).await;
+    let reset = server
+        .post("/__admin/reset")
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    let refused = register_share_token(&server, ns, "other", "cnst_Unknown", "o@example.com").await;
+    assert_eq!(refused.status, 404, "{}", refused.text());
+    assert_eq!(register_through_persona(&server, ns).await, first);
+}
+
+#[tokio::test]
+async fn the_verification_page_links_only_to_web_urls() {
+    let server = TestServer::start().await;
+    let ns = "cf-links";
+    let registered = as_user(&server, "POST", "/api/withdraw/kyc", ns, "page-user")
+        .json(&json!({"email": "page@example.com", "country": "US"}))
+        .send()
+        .await;
+    assert_eq!(registered.status, 451, "{}", registered.text());
+    let hostile = "javascript:alert(1)";
+    let got = as_user(
+        &server,
+        "GET",
+        &format!(
+            "/api/withdraw?redirectLink={}",
+            crate::harness::encode(hostile)
+        ),
+        ns,
+        "page-user",
+    )
+    .send()
+    .await;
+    let link = got.json()["verificationLink"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!link.contains("redirectLink"), "{link}");
+    let path = link
+        .strip_prefix(&format!("http://{}", server.addr))
+        .unwrap_or_default()
+        .to_string();
+    let page = server
+        .get(&format!(
+            "{path}?redirectLink={}",
+            crate::harness::encode(hostile)
+        ))
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert!(
+        page.header("content-security-policy")
+            .is_some_and(|csp| csp.contains("default-src 'none'")),
+        "{:?}",
+        page.headers
+    );
+    assert!(!page.text().contains("javascript:"), "{}", page.text());
+    let fields = [
+        ("firstName", "Jane"),
+        ("surName", "Doe"),
+        ("dob", "1990-01-31"),
+        ("physicalAddress", "1 Main St"),
+        ("city", "Austin"),
+        ("state", "TX"),
+        ("zip", "78701"),
+        ("redirectLink", hostile),
+    ];
+    let submitted = server.post(&path).form(&fields).send().await;
+    assert_eq!(submitted.status, 303, "{}", submitted.text());
+    let location = submitted.header("location").unwrap_or_default();
+    assert!(location.starts_with("http://"), "{location}");
+    assert!(!location.contains("javascript"), "{location}");
+    let done = server
+        .get(&format!(
+            "{path}?redirectLink={}",
+            crate::harness::encode(hostile)
+        ))
+        .send()
+        .await;
+    assert!(
+        done.text().contains("data-status=\"approved\""),
+        "{}",
+        done.text()
+    );
+    assert!(!done.text().contains("javascript:"), "{}", done.text());
+    let back = "https://shop.test/back";
+    let done = server
+        .get(&format!(
+            "{path}?redirectLink={}",
+            crate::harness::encode(back)
+        ))
+        .send()
+        .await;
+    assert!(
+        done.text().contains(&format!("href=\"{back}\"")),
+        "{}",
+        done.text()
+    );
+}

@@ -1,0 +1,162 @@
+//! The Persona API as a whole: auth, Request-Id, Key-Inflection, record-not-found, namespaces.
+
+use serde_json::json;
+
+use super::*;
+use crate::harness::TestServer;
+
+#[tokio::test]
+async fn auth_is_required_and_every_response_has_a_request_id() {
+    let p = Persona::start().await;
+    let missing = p.server.get("/api/v1/inquiries").send().await;
+    let error = only_error(&missing, 401);
+    assert_eq!(
+        error["title"],
+        "Must be authenticated to access this endpoint"
+    );
+    assert!(error["details"].as_str().unwrap_or("").contains("Bearer"));
+    assert!(is_persona_id(
+        missing.header("request-id").unwrap_or(""),
+        "req_"
+    ));
+
+    let basic = p
+        .server
+        .get("/api/v1/inquiries")
+        .header("authorization", "Basic abc")
+        .send()
+        .await;
+    only_error(&basic, 401);
+    let empty = p
+        .server
+        .get("/api/v1/inquiries")
+        .header("authorization", "Bearer ")
+        .send()
+        .await;
+    only_error(&empty, 401);
+
+    let any_key = p
+        .server
+        .get("/api/v1/inquiries")
+        .header("authorization", "Bearer anything")
+        .send()
+        .await;
+    assert_eq!(any_key.status, 200);
+    assert!(is_persona_id(
+        any_key.header("request-id").unwrap_or(""),
+        "req_"
+    ));
+    assert_ne!(any_key.header("request-id"), missing.header("request-id"));
+}
+
+#[tokio::test]
+async fn configured_api_keys_are_the_only_ones_accepted() {
+    let server = TestServer::start_with(|cfg| {
+        cfg.persona.api_keys = vec!["persona_sandbox_a".into(), "persona_sandbox_b".into()];
+    })
+    .await;
+    let with = |key: &str| {
+        server
+            .get("/api/v1/inquiries")
+            .header("authorization", &format!("Bearer {key}"))
+    };
+    assert_eq!(with("persona_sandbox_b").send().await.status, 200);
+    let wrong = with("persona_sandbox_c").send().await;
+    assert_eq!(only_error(&wrong, 401)["title"], "Token is invalid");
+    assert!(wrong.header("request-id").is_some());
+}
+
+#[tokio::test]
+async fn unknown_inquiry_is_record_not_found() {
+    let p = Persona::start().await;
+    for response in [
+        p.get("/api/v1/inquiries/inq_doesnotexist").await,
+        p.post_empty("/api/v1/inquiries/inq_doesnotexist/approve")
+            .await,
+        p.post_empty("/api/v1/inquiries/inq_doesnotexist/resume")
+            .await,
+        p.simulate("inq_doesnotexist", &["start_inquiry"]).await,
+        p.get("/api/v1/events/evt_doesnotexist").await,
+        p.get("/api/v1/connect/share-tokens/cnst_doesnotexist")
+            .await,
+    ] {
+        assert_eq!(only_error(&response, 404)["title"], "Record not found");
+    }
+}
+
+#[tokio::test]
+async fn key_inflection_recases_response_keys() {
+    let p = Persona::start().await;
+    let id = id_of(
+        &p.create(json!({"reference-id": "r1", "fields": {"name-first": "Ann", "address-street-1": "1 Road"}}))
+            .await,
+    );
+    let as_camel = p
+        .authed(p.server.get(&format!("/api/v1/inquiries/{id}")))
+        .header("key-inflection", "camel")
+        .send()
+        .await
+        .json();
+    let attrs = &as_camel["data"]["attributes"];
+    assert_eq!(attrs["referenceId"], "r1");
+    assert!(attrs.get("reference-id").is_none());
+    assert!(is_iso_ms(&attrs["createdAt"]));
+    assert_eq!(attrs["fields"]["nameFirst"]["value"], "Ann");
+    assert_eq!(attrs["fields"]["addressStreet1"]["value"], "1 Road");
+    assert!(as_camel["data"]["relationships"]["inquiryTemplate"].is_object());
+
+    let as_snake = p
+        .authed(p.server.get("/api/v1/inquiries"))
+        .header("key-inflection", "snake")
+        .send()
+        .await
+        .json();
+    assert_eq!(as_snake["data"][0]["attributes"]["reference_id"], "r1");
+    assert_eq!(
+        as_snake["data"][0]["attributes"]["fields"]["name_first"]["value"],
+        "Ann"
+    );
+
+    let as_kebab = p
+        .authed(p.server.get(&format!("/api/v1/inquiries/{id}")))
+        .header("key-inflection", "kebab")
+        .send()
+        .await
+        .json();
+    assert_eq!(as_kebab["data"]["attributes"]["reference-id"], "r1");
+
+    let bad = p
+        .authed(p.server.get("/api/v1/inquiries"))
+        .header("key-inflection", "pascal")
+        .send()
+        .await;
+    assert!(details(&bad, 400).contains("Key-Inflection"));
+
+    // Request keys are read in any casing.
+    let camel_request = p
+        .post(
+            "/api/v1/inquiries",
+            &json!({"data": {"attributes": {"inquiryTemplateId": "itmpl_c", "referenceId": "r2"}}}),
+        )
+        .await;
+    assert_eq!(camel_request.status, 201, "{}", camel_request.text());
+    assert_eq!(
+        camel_request.json()["data"]["attributes"]["reference-id"],
+        "r2"
+    );
+}
+
+#[tokio::test]
+async fn namespaces_keep_persona_state_apart() {
+    let p = Persona::start().await;
+    let id = p.create_id().await;
+    let elsewhere = p
+        .server
+        .get(&format!("/ns/other/api/v1/inquiries/{id}"))
+        .header("authorization", "Bearer k")
+        .send()
+        .await;
+    only_error(&elsewhere, 404);
+    let unknown_route = p.get("/api/v1/nothing-here").await;
+    only_error(&unknown_route, 404);
+}
