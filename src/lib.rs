@@ -13,6 +13,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod html;
 pub mod http;
 pub mod ids;
 pub mod journal;

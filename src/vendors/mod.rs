@@ -133,6 +133,14 @@ pub fn hmac_sha256_hex(key: &str, message: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`: the signature scheme Persona and Coinflow
+/// share (Stripe's, in effect).
+pub fn timestamped_signature(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut signed = format!("{t}.").into_bytes();
+    signed.extend_from_slice(body);
+    format!("t={t},v1={}", hmac_sha256_hex(secret, &signed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

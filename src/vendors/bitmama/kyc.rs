@@ -26,6 +26,7 @@ use serde_json::{Map, Value, json};
 
 use super::model::UserStatus;
 use crate::app::App;
+use crate::html::escape;
 use crate::clock::iso8601;
 use crate::config::BitmamaWebhookStyle;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
@@ -236,19 +237,14 @@ pub fn return_page(app: &App, req: &ApiRequest) -> ApiResponse {
         })
     });
     let Some((partner, service_id)) = found else {
-        return ApiResponse::html(
+        return page(
             404,
-            page(
-                "Verification not found",
-                "No Bitmama card user belongs to this verification.",
-            ),
+            "Verification not found",
+            "No Bitmama card user belongs to this verification.",
         );
     };
     let Some(user) = partner.user(service_id) else {
-        return ApiResponse::html(
-            404,
-            page("Verification not found", "This card user was deleted."),
-        );
+        return page(404, "Verification not found", "This card user was deleted.");
     };
     match user.redirect_url.as_ref().or(partner.redirect_url.as_ref()) {
         Some(url) => {
@@ -258,52 +254,21 @@ pub fn return_page(app: &App, req: &ApiRequest) -> ApiResponse {
                 percent_encode(service_id)
             ))
         }
-        None => ApiResponse::html(
+        None => page(
             200,
-            page(
-                "Verification finished",
-                &format!(
-                    "Identity verification for {} is finished (status: {}). No redirect URL is set for this user or partner; you can close this window.",
-                    escape(service_id),
-                    escape(user.status.as_str()),
-                ),
+            "Verification finished",
+            &format!(
+                "Identity verification for {} is finished (status: {}). No redirect URL is set for this user or partner; you can close this window.",
+                escape(service_id),
+                escape(user.status.as_str()),
             ),
         ),
     }
 }
 
+
 /// `text` is HTML already (callers escape what they interpolate); the title is escaped here.
-fn page(title: &str, text: &str) -> String {
-    let title = escape(title);
-    format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>{title}</h1><p>{text}</p></body></html>"
-    )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_escape_quotes_and_the_title() {
-        assert_eq!(
-            escape(r#"<a href='x'>"&"#),
-            "&lt;a href=&#39;x&#39;&gt;&quot;&amp;"
-        );
-        let html = page("It's <done>", "text");
-        assert!(
-            html.contains("<title>It&#39;s &lt;done&gt;</title>"),
-            "{html}"
-        );
-        assert!(html.contains("<h1>It&#39;s &lt;done&gt;</h1>"), "{html}");
-    }
+fn page(status: u16, title: &str, text: &str) -> ApiResponse {
+    let content = format!("<h1 id=\"title\">{}</h1>\n<p>{text}</p>\n", escape(title));
+    crate::html::response(status, crate::html::page("Bitmama", title, &content))
 }

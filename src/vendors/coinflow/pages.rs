@@ -7,6 +7,7 @@ use super::model::{RequiredField, VerificationStatus, Withdrawer};
 use super::validate::{check_country, check_state, normalize_dob};
 use super::verification::{self, Check};
 use crate::app::App;
+use crate::html::escape;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 
 /// The page's path for `withdrawer` (without namespace prefix; see [`App::url`]).
@@ -127,14 +128,9 @@ pub fn is_web_link(link: &str) -> bool {
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
-/// An HTML page with the same protections as Persona's hosted pages: nothing cached, no script.
+/// An HTML answer with the same protections as every page of the sandbox.
 fn html(status: u16, body: String) -> ApiResponse {
-    ApiResponse::html(status, body)
-        .with_header("cache-control", "no-store")
-        .with_header(
-            "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'",
-        )
+    crate::html::response(status, body)
 }
 
 fn not_found() -> ApiResponse {
@@ -265,19 +261,6 @@ fn form(
 }
 
 fn layout(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t} - Coinflow (sandbox)</title>\
-         <style>body{{font-family:sans-serif;max-width:36em;margin:2em auto}}.errors{{color:#b00}}\
-         input{{width:100%;margin:.2em 0 .8em}}</style></head>\
-         <body><h1>{t}</h1>{body}<p><small>vendor-sandbox: Coinflow verification page</small></p></body></html>",
-        t = escape(title)
-    )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    let content = format!("<h1 id=\"title\">{}</h1>\n{body}\n", escape(title));
+    crate::html::page("Coinflow", title, &content)
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::model::Withdrawer;
 use crate::clock::iso8601;
 use crate::store::World;
-use crate::vendors::{Vendor, hmac_sha256_hex};
+use crate::vendors::{Vendor, timestamped_signature};
 use crate::webhooks::AttemptInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,14 +55,11 @@ pub fn webhook_headers(
     let Some(key) = secrets.first() else {
         return Vec::new();
     };
-    let t = attempt.now_unix;
-    let mut signed = format!("{t}.").into_bytes();
-    signed.extend_from_slice(body);
     vec![
         ("authorization".into(), key.clone()),
         (
             "coinflow-signature".into(),
-            format!("t={t},v1={}", hmac_sha256_hex(key, &signed)),
+            timestamped_signature(key, attempt.now_unix, body),
         ),
     ]
 }
@@ -70,6 +67,7 @@ pub fn webhook_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::hmac_sha256_hex;
 
     #[test]
     fn signature_covers_timestamp_and_body() {

@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
-use crate::vendors::{Vendor, hmac_sha256_hex};
+use crate::vendors::{Vendor, timestamped_signature};
 use crate::webhooks::{AttemptInfo, Target};
 
 /// `/api/v1/webhooks...` routes. Authentication and the `Request-Id` header are the caller's.
@@ -291,12 +291,9 @@ pub fn webhook_headers(
     attempt: &AttemptInfo,
     body: &[u8],
 ) -> Vec<(String, String)> {
-    let t = attempt.now_unix;
-    let mut signed = format!("{t}.").into_bytes();
-    signed.extend_from_slice(body);
     let signatures: Vec<String> = secrets
         .iter()
-        .map(|secret| format!("t={t},v1={}", hmac_sha256_hex(secret, &signed)))
+        .map(|secret| timestamped_signature(secret, attempt.now_unix, body))
         .collect();
     let mut headers = Vec::with_capacity(4);
     if !signatures.is_empty() {
@@ -323,6 +320,7 @@ pub fn webhook_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::hmac_sha256_hex;
 
     fn attempt(number: u32) -> AttemptInfo {
         AttemptInfo {

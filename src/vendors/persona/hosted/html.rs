@@ -8,29 +8,10 @@ use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::vendors::persona::{Inquiry, InquiryStatus};
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(super) use crate::html::escape;
 
 pub(super) fn html(status: u16, body: &str) -> ApiResponse {
-    ApiResponse::html(status, body.to_string())
-        .with_header("cache-control", "no-store")
-        .with_header(
-            "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'",
-        )
+    crate::html::response(status, body.to_string())
 }
 
 pub(super) fn not_found(id: &str) -> ApiResponse {
@@ -41,51 +22,12 @@ pub(super) fn not_found(id: &str) -> ApiResponse {
     )
 }
 
-const STYLE: &str = "\
-:root{color-scheme:light;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;\
-color:#1d1d35;background:#f4f4f8}\
-body{margin:0;padding:2rem 1rem}\
-main{max-width:34rem;margin:0 auto;background:#fff;border-radius:12px;padding:2rem;\
-box-shadow:0 1px 3px rgba(0,0,0,.12)}\
-.brand{margin:0 0 1rem;font-weight:600;color:#4a3aff}\
-.badge{font-size:.75rem;font-weight:600;background:#fff4d6;color:#6b4b00;border-radius:4px;\
-padding:.1rem .4rem;margin-left:.4rem}\
-h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.05rem;margin:1.5rem 0 .5rem}\
-dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:1rem 0}\
-dt{color:#55557a}dd{margin:0;overflow-wrap:anywhere}\
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;\
-border-bottom:1px solid #e4e4ee;overflow-wrap:anywhere}th{color:#55557a;font-weight:500}\
-.status{font-weight:600}\
-.notice{background:#fff4d6;border-left:4px solid #b07d00;padding:.75rem 1rem;margin:1rem 0}\
-fieldset{border:1px solid #e4e4ee;border-radius:8px;margin:1rem 0;padding:1rem}\
-legend{padding:0 .4rem;color:#55557a}\
-button,.button{display:inline-block;font:inherit;font-weight:600;border-radius:8px;\
-padding:.6rem 1rem;margin:.25rem .4rem .25rem 0;border:2px solid #4a3aff;cursor:pointer;\
-text-decoration:none}\
-.primary{background:#4a3aff;color:#fff}.secondary{background:#fff;color:#4a3aff}\
-.danger{background:#fff;color:#b3261e;border-color:#b3261e}\
-button:focus-visible,.button:focus-visible{outline:3px solid #1d1d35;outline-offset:2px}\
-.muted{color:#55557a}";
-
 fn layout(title: &str, content: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title} · Persona sandbox</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <main aria-labelledby=\"title\">\n\
-         <p class=\"brand\">Persona<span class=\"badge\">Sandbox</span></p>\n{content}</main>\n\
-         </body>\n</html>\n",
-        title = escape(title),
-    )
+    crate::html::page("Persona", title, content)
 }
 
 pub(super) fn message_page(status: u16, title: &str, message: &str) -> ApiResponse {
-    let content = format!(
-        "<h1 id=\"title\">{}</h1>\n<p>{}</p>\n",
-        escape(title),
-        escape(message)
-    );
-    html(status, &layout(title, &content))
+    html(status, &crate::html::message_page("Persona", title, message))
 }
 
 /// The inquiry's facts: id, status, reference id, template, and its fields.
