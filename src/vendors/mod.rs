@@ -83,6 +83,15 @@ impl std::fmt::Display for Vendor {
     }
 }
 
+/// Every route `vendor` answers, as (method, path template).
+pub fn routes(vendor: Vendor) -> &'static [(&'static str, &'static str)] {
+    match vendor {
+        Vendor::Persona => persona::ROUTES,
+        Vendor::Coinflow => coinflow::ROUTES,
+        Vendor::Bitmama => bitmama::ROUTES,
+    }
+}
+
 pub fn handle(app: &App, vendor: Vendor, req: &ApiRequest) -> ApiResponse {
     match vendor {
         Vendor::Persona => persona::handle(app, req),

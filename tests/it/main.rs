@@ -9,6 +9,7 @@ mod persona;
 mod persona_hosted;
 mod persona_schema;
 mod persona_webhooks;
+mod routes;
 mod scenarios;
 mod server;
 mod webhooks;

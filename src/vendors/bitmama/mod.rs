@@ -24,6 +24,7 @@ mod users;
 mod validation;
 mod wallet;
 
+pub use kyc::settle;
 pub use model::State;
 pub use seed::apply_initial_state;
 
@@ -36,6 +37,26 @@ use crate::webhooks::AttemptInfo;
 
 /// A handler's answer: the error side is already a Bitmama error response.
 type Reply = Result<ApiResponse, ApiResponse>;
+
+/// Every route `handle` answers, as (method, path template): for the OpenAPI description and
+/// the test that keeps this list and the `match` below in step.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v2/partner/card/users"),
+    ("GET", "/api/v1/partner/card/users"),
+    ("GET", "/api/v2/partner/card/users"),
+    ("DELETE", "/api/v1/partner/card/users/{serviceId}"),
+    ("POST", "/api/v2/partner/card/users/{serviceId}/retry-kyc"),
+    ("POST", "/api/v1/partner/card"),
+    ("PATCH", "/api/v1/partner/card"),
+    ("POST", "/api/v1/partner/card/fund"),
+    ("POST", "/api/v1/partner/card/withdraw"),
+    ("DELETE", "/api/v1/partner/card/terminate/{serviceCardId}"),
+    ("GET", "/api/v1/partner/card/transactions"),
+    ("GET", "/api/v1/partner/wallet"),
+    ("POST", "/api/v1/partner/profile/webhook"),
+    ("POST", "/api/v1/partner/profile/redirect-url"),
+    ("GET", "/bitmama/kyc/return"),
+];
 
 pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
     let segments = req.segments();

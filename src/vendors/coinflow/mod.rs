@@ -36,6 +36,21 @@ impl State {
     }
 }
 
+/// Every route `handle` answers, as (method, path template): for the OpenAPI description and
+/// the test that keeps this list and the `match` below in step.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/withdraw/kyc/share-token"),
+    ("POST", "/api/withdraw/kyc"),
+    ("POST", "/api/withdraw/kyc/attested"),
+    ("GET", "/api/withdraw"),
+    ("GET", "/api/auth/session-key"),
+    ("GET", "/merchant/view/{merchantId}"),
+    ("POST", "/api/telemetry/frontend-error"),
+    ("POST", "/api/tokenize/iframe/config"),
+    ("GET", "/coinflow/verify/{token}"),
+    ("POST", "/coinflow/verify/{token}"),
+];
+
 pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
@@ -102,6 +117,43 @@ fn verification_response(
         link.push_str(&format!("?redirectLink={}", percent_encode(redirect)));
     }
     error_with(451, &message, req, Some(link))
+}
+
+/// Moves every pending withdrawer as far as its source allows now (a redemption that finished,
+/// a scenario hold that fell due), firing its webhooks: what Get Withdrawer would do for each.
+/// The admin API calls it after moving the clock.
+pub fn settle(app: &App, world: &mut World) {
+    let pending: Vec<usize> = (0..world.coinflow.all().len())
+        .filter(|&i| {
+            world
+                .coinflow
+                .get(i)
+                .is_some_and(|w| w.status == model::VerificationStatus::Pending)
+        })
+        .collect();
+    for index in pending {
+        verification::advance(app, world, index);
+    }
+}
+
+/// The admin trigger "verify a withdrawer": a pending withdrawer (by `_id`) becomes `approved`
+/// and `KYC Success` goes out.
+pub fn verify_withdrawer(world: &mut World, withdrawer_id: &str) -> Result<(), String> {
+    let index = (0..world.coinflow.all().len())
+        .find(|&i| world.coinflow.get(i).is_some_and(|w| w.id == withdrawer_id))
+        .ok_or_else(|| format!("Withdrawer {withdrawer_id} not found"))?;
+    let status = world.coinflow.get(index).map(|w| w.status);
+    match status {
+        Some(model::VerificationStatus::Pending) => {
+            verification::finish(world, index, model::VerificationStatus::Approved, None);
+            Ok(())
+        }
+        Some(other) => Err(format!(
+            "Withdrawer {withdrawer_id} is already {}",
+            other.as_str()
+        )),
+        None => Err(format!("Withdrawer {withdrawer_id} not found")),
+    }
 }
 
 /// Called by the Persona part after inquiry `inquiry_id` changed status: withdrawers verified

@@ -40,6 +40,38 @@ use crate::http::{ApiRequest, ApiResponse, ResponseBody, percent_encode};
 use crate::store::World;
 use inflection::Inflection;
 
+/// Every route `handle` answers, as (method, path template): for the OpenAPI description and
+/// the test that keeps this list and the `match` below in step.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/inquiries"),
+    ("GET", "/api/v1/inquiries"),
+    ("GET", "/api/v1/inquiries/{inquiry-id}"),
+    ("POST", "/api/v1/inquiries/{inquiry-id}/approve"),
+    ("POST", "/api/v1/inquiries/{inquiry-id}/decline"),
+    ("POST", "/api/v1/inquiries/{inquiry-id}/expire"),
+    ("POST", "/api/v1/inquiries/{inquiry-id}/resume"),
+    ("POST", "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions"),
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/events/{event-id}"),
+    ("POST", "/api/v1/connect/share-tokens"),
+    ("GET", "/api/v1/connect/share-tokens"),
+    ("GET", "/api/v1/connect/share-tokens/{share-token-id}"),
+    ("POST", "/api/v1/connect/share-tokens/{share-token-id}/expire"),
+    ("POST", "/api/v1/connect/share-tokens/{share-token-id}/redeem"),
+    ("GET", "/api/v1/webhooks"),
+    ("POST", "/api/v1/webhooks"),
+    ("GET", "/api/v1/webhooks/{webhook-id}"),
+    ("PATCH", "/api/v1/webhooks/{webhook-id}"),
+    ("POST", "/api/v1/webhooks/{webhook-id}/enable"),
+    ("POST", "/api/v1/webhooks/{webhook-id}/disable"),
+    ("POST", "/api/v1/webhooks/{webhook-id}/archive"),
+    ("POST", "/api/v1/webhooks/{webhook-id}/rotate-secret"),
+    ("GET", "/verify"),
+    ("GET", "/widget"),
+    ("POST", "/verify/{inquiry-id}"),
+    ("POST", "/widget/{inquiry-id}"),
+];
+
 pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     // One critical section per request: the Request-Id and whatever the request creates are

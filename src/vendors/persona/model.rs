@@ -271,6 +271,11 @@ impl State {
             .map(|&i| &self.share_tokens[i])
     }
 
+    /// Every share token as of the last settle, oldest first.
+    pub fn share_tokens(&self) -> &[ShareToken] {
+        &self.share_tokens
+    }
+
     pub(super) fn share_token_mut(&mut self, id: &str) -> Option<&mut ShareToken> {
         self.share_token_index
             .get(id)
