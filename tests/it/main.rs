@@ -3,12 +3,15 @@
 mod bitmama;
 mod cli;
 mod coinflow;
+mod fuzz;
 mod harness;
+mod hostile;
 mod openapi;
 mod persona;
 mod persona_hosted;
 mod persona_schema;
 mod persona_webhooks;
+mod races;
 mod routes;
 mod scenarios;
 mod server;
