@@ -290,7 +290,11 @@ mod tests {
         let journal = Journal::new(1_000_000);
         let mut big = entry("/big");
         big.request_body = KeptBody::new(&vec![b'x'; MAX_KEPT_BODY * 4]);
-        assert_eq!(big.request_body.bytes.len(), MAX_KEPT_BODY, "kept bodies are cut");
+        assert_eq!(
+            big.request_body.bytes.len(),
+            MAX_KEPT_BODY,
+            "kept bodies are cut"
+        );
         for _ in 0..(MAX_JOURNAL_BYTES / MAX_KEPT_BODY + 10) {
             journal.record(big.clone());
         }
@@ -301,9 +305,15 @@ mod tests {
 
     #[test]
     fn kept_bodies_render_as_json_or_marked_text() {
-        assert_eq!(KeptBody::new(br#"{"a":1}"#).to_value(), serde_json::json!({"a": 1}));
+        assert_eq!(
+            KeptBody::new(br#"{"a":1}"#).to_value(),
+            serde_json::json!({"a": 1})
+        );
         assert_eq!(KeptBody::new(b"").to_value(), Value::Null);
-        assert_eq!(KeptBody::new(b"{bad").to_value(), Value::String("{bad".into()));
+        assert_eq!(
+            KeptBody::new(b"{bad").to_value(),
+            Value::String("{bad".into())
+        );
         let cut = KeptBody::new(&vec![b'7'; MAX_KEPT_BODY + 1]).to_value();
         assert!(cut.as_str().is_some_and(|t| t.ends_with("…(cut)")));
     }

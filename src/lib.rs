@@ -6,7 +6,8 @@
 //! - [`server`]: accept loop and graceful shutdown; [`http`]: hyper in, owned request/response out;
 //! - [`router`]: namespaces, then dispatch to [`admin`] or one of [`vendors`];
 //! - [`store`]: one [`store::World`] per namespace; [`clock`] and [`ids`] make it deterministic;
-//! - [`journal`]: the bounded request journal; [`webhooks`]: outbox and delivery worker.
+//! - [`journal`]: the bounded request journal; [`webhooks`]: outbox and delivery worker;
+//! - [`Sandbox`]: the server started in-process, for other projects' tests (library mode).
 
 pub mod admin;
 pub mod app;
@@ -19,6 +20,7 @@ pub mod ids;
 pub mod journal;
 pub mod logging;
 pub mod router;
+pub mod sandbox;
 pub mod scenario;
 pub mod server;
 pub mod store;
@@ -26,4 +28,5 @@ pub mod vendors;
 pub mod webhooks;
 
 pub use config::Config;
+pub use sandbox::{Sandbox, SandboxBuilder};
 pub use server::run;

@@ -105,6 +105,18 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
     }
 }
 
+/// [`dispatch`], plus the admin routes that wait for something (`POST /__admin/webhooks/flush`
+/// waits for deliveries); those hold no lock across their awaits.
+pub async fn dispatch_async(app: &App, area: Area, req: &ApiRequest) -> ApiResponse {
+    if area == Area::Admin
+        && req.method == "POST"
+        && req.segments() == ["__admin", "webhooks", "flush"]
+    {
+        return admin::webhooks::flush(app, req).await;
+    }
+    dispatch(app, area, req)
+}
+
 /// The admin API's or the vendor's answer to a prepared request.
 pub fn dispatch(app: &App, area: Area, req: &ApiRequest) -> ApiResponse {
     match area {

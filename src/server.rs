@@ -172,7 +172,7 @@ async fn serve(
     }
     let response = match routed.step {
         Step::Answer(response) => response,
-        Step::Dispatch => router::dispatch(&app, routed.area, &request),
+        Step::Dispatch => router::dispatch_async(&app, routed.area, &request).await,
         Step::Drop(fault) => {
             tracing::info!(
                 method = %request.method,

@@ -1,8 +1,10 @@
 //! The one integration test binary (see ARCHITECTURE.md, "Testing").
 
+mod admin;
 mod bitmama;
 mod cli;
 mod coinflow;
+mod dashboard;
 mod fuzz;
 mod harness;
 mod hostile;

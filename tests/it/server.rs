@@ -323,7 +323,10 @@ async fn journal_is_newest_first_filtered_and_bounded() {
             "entry has {field}: {entry}"
         );
     }
-    assert_eq!(entry["headers"]["authorization"], "Bearer …", "secrets are masked");
+    assert_eq!(
+        entry["headers"]["authorization"], "Bearer …",
+        "secrets are masked"
+    );
 
     let count = |query: &'static str| {
         let server = &server;

@@ -98,7 +98,12 @@ async fn pending_deliveries_are_abandoned_at_shutdown() {
         let now = world.clock.now_ms();
         world
             .webhooks
-            .enqueue(Vendor::Coinflow, "KYC Created", &json!({"eventType": "KYC Created"}), now)
+            .enqueue(
+                Vendor::Coinflow,
+                "KYC Created",
+                &json!({"eventType": "KYC Created"}),
+                now,
+            )
             .expect("a target")
     };
     // The first attempt fails (nothing listens); the retry is a minute away.

@@ -26,9 +26,9 @@ use serde_json::{Map, Value, json};
 
 use super::model::UserStatus;
 use crate::app::App;
-use crate::html::escape;
 use crate::clock::iso8601;
 use crate::config::BitmamaWebhookStyle;
+use crate::html::escape;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
 use crate::vendors::Vendor;
@@ -265,7 +265,6 @@ pub fn return_page(app: &App, req: &ApiRequest) -> ApiResponse {
         ),
     }
 }
-
 
 /// `text` is HTML already (callers escape what they interpolate); the title is escaped here.
 fn page(status: u16, title: &str, text: &str) -> ApiResponse {

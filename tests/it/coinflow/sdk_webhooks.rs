@@ -117,7 +117,8 @@ async fn kyc_webhooks_are_signed() {
     assert_eq!(success.json()["eventType"], "KYC Success");
 
     // A source inquiry declined after it was shared: the withdrawer is rejected (Get Withdrawer
-    // answers 200 with status `rejected`) and `KYC Failure` goes out.
+    // answers 200 with status `rejected`) and `KYC Failure` goes out. (A `completed` source
+    // counts as verified once redeemed, so the decline comes before the redemption ends.)
     let inquiry = persona_inquiry(
         &server,
         ns,
@@ -133,7 +134,7 @@ async fn kyc_webhooks_are_signed() {
         200
     );
     assert_eq!(sink.next().await.json()["eventType"], "KYC Created");
-    advance(&server, ns, 2.0).await;
+    // Declined while the token is still being redeemed; the redemption then finishes.
     let declined = server
         .post(&format!("/api/v1/inquiries/{inquiry}/decline"))
         .header("authorization", PERSONA_KEY)
@@ -141,6 +142,7 @@ async fn kyc_webhooks_are_signed() {
         .send()
         .await;
     assert!(declined.status < 300, "{}", declined.text());
+    advance(&server, ns, 2.0).await;
     let failure = sink.next().await;
     assert_signed(&failure, "key");
     assert_eq!(failure.json()["eventType"], "KYC Failure");
@@ -153,4 +155,30 @@ async fn kyc_webhooks_are_signed() {
         got.json()["withdrawer"]["verification"]["status"],
         "rejected"
     );
+}
+
+/// Moving the sandbox clock is enough for a verification to finish: once the share token's
+/// redemption is done, `KYC Success` goes out without anyone calling Get Withdrawer.
+#[tokio::test]
+async fn a_clock_advance_alone_finishes_a_verification() {
+    let mut sink = WebhookSink::start().await;
+    let url = sink.url("/hook");
+    let server = TestServer::start_with(|c| {
+        c.webhooks.targets.push((Vendor::Coinflow, url));
+        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
+    })
+    .await;
+    let ns = "cf-clock";
+    let inquiry = persona_inquiry(&server, ns, full_fields(), &APPROVE).await;
+    let token = share_token(&server, ns, &inquiry).await;
+    let registered = register_share_token(&server, ns, "clock-user", &token, "clock@x.io").await;
+    assert_eq!(registered.status, 200, "{}", registered.text());
+    let created = sink.next().await;
+    assert_eq!(created.json()["eventType"], "KYC Created");
+
+    advance(&server, ns, 5.0).await;
+    let success = sink.next().await;
+    assert_signed(&success, "key");
+    assert_eq!(success.json()["eventType"], "KYC Success");
+    assert_eq!(success.json()["data"]["email"], "clock@x.io");
 }

@@ -27,7 +27,10 @@ fn layout(title: &str, content: &str) -> String {
 }
 
 pub(super) fn message_page(status: u16, title: &str, message: &str) -> ApiResponse {
-    html(status, &crate::html::message_page("Persona", title, message))
+    html(
+        status,
+        &crate::html::message_page("Persona", title, message),
+    )
 }
 
 /// The inquiry's facts: id, status, reference id, template, and its fields.

@@ -1,0 +1,80 @@
+//! Scenarios: the catalog, one scenario, and each namespace's selection.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{body, error};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse};
+
+/// Every scenario the server knows, and what is wrong in the `--scenarios` folder right now
+/// (those files keep their last good version).
+pub fn list(app: &App) -> ApiResponse {
+    let catalog = &app.store.scenarios;
+    ApiResponse::json(
+        200,
+        json!({"scenarios": catalog.list(), "problems": catalog.problems()}),
+    )
+}
+
+/// One scenario: name, description, source, its initial state and how many rules it has.
+pub fn get(app: &App, name: &str) -> ApiResponse {
+    let catalog = &app.store.scenarios;
+    let scenario = match catalog.require(name) {
+        Ok(s) => s,
+        Err(message) => return error(404, &message),
+    };
+    let listed = catalog.list().into_iter().find(|l| l.name == scenario.name);
+    ApiResponse::json(
+        200,
+        json!({
+            "name": scenario.name,
+            "description": scenario.description,
+            "source": listed.map(|l| l.source),
+            "initial_state": scenario.initial_state,
+            "rules": scenario.rules.len(),
+        }),
+    )
+}
+
+/// Namespaces used so far, and the scenario each has selected.
+pub fn namespaces(app: &App) -> ApiResponse {
+    let names = app.store.names();
+    let selected: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .filter_map(|name| {
+            let ns = app.store.existing(name)?;
+            let scenario = ns.lock().scenario.selected.clone();
+            Some((name.clone(), json!(scenario)))
+        })
+        .collect();
+    ApiResponse::json(200, json!({"namespaces": names, "scenarios": selected}))
+}
+
+pub fn selected(app: &App, namespace: &str) -> ApiResponse {
+    let ns = app.store.namespace(namespace);
+    let selected = ns.lock().scenario.selected.clone();
+    ApiResponse::json(200, json!({"namespace": namespace, "scenario": selected}))
+}
+
+/// `{"name": "NAME"}` selects a scenario for the namespace; `null` or `"none"` clears it.
+pub fn select(app: &App, req: &ApiRequest) -> ApiResponse {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Select {
+        name: Option<String>,
+    }
+    let select: Select = match body(req) {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let name = match select.name.as_deref().map(str::trim) {
+        None | Some("none") => None,
+        Some(name) => match app.store.scenarios.require(name) {
+            Ok(scenario) => Some(scenario.name.clone()),
+            Err(message) => return error(400, &message),
+        },
+    };
+    app.store.select_scenario(&req.namespace, name);
+    selected(app, &req.namespace)
+}

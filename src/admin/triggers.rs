@@ -1,0 +1,141 @@
+//! Triggers that need no vendor auth: move an inquiry to completed, failed, approved or declined
+//! (through every status in between, each with its event and webhook, as the hosted flow does),
+//! and verify a Coinflow withdrawer.
+
+use std::collections::VecDeque;
+
+use serde_json::json;
+
+use super::error;
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::vendors::coinflow::{self, model::VerificationStatus};
+use crate::vendors::persona::{self, InquiryStatus};
+
+/// `POST /__admin/inquiries/{id}/{complete|fail|approve|decline}`.
+pub fn inquiry(app: &App, req: &ApiRequest, id: &str, action: &str) -> ApiResponse {
+    let to = match action {
+        "complete" => InquiryStatus::Completed,
+        "fail" => InquiryStatus::Failed,
+        "approve" => InquiryStatus::Approved,
+        "decline" => InquiryStatus::Declined,
+        _ => {
+            return error(
+                404,
+                &format!(
+                    "Unknown inquiry action {action:?}; expected complete, fail, approve or decline"
+                ),
+            );
+        }
+    };
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    persona::settle(app, &mut world);
+    let Some(from) = world.persona.inquiry(id).map(|i| i.status) else {
+        return error(
+            404,
+            &format!("No inquiry {id} in namespace {}", req.namespace),
+        );
+    };
+    if from == to {
+        return ApiResponse::json(200, json!({"id": id, "status": to.as_str(), "path": []}));
+    }
+    let Some(path) = path_between(from, to) else {
+        return error(
+            409,
+            &format!("Inquiry {id} is {from} and can no longer become {to}"),
+        );
+    };
+    if let Err(e) = persona::transition_through(app, &mut world, id, &path) {
+        return error(409, &e.to_string());
+    }
+    let status = world.persona.inquiry(id).map(|i| i.status.as_str());
+    let path: Vec<&str> = path.iter().map(|s| s.as_str()).collect();
+    ApiResponse::json(200, json!({"id": id, "status": status, "path": path}))
+}
+
+/// The shortest legal path from `from` to `to` (excluding `from`), never passing through
+/// `expired` or `needs_review` on the way: the way a person would get there in the hosted flow.
+fn path_between(from: InquiryStatus, to: InquiryStatus) -> Option<Vec<InquiryStatus>> {
+    let detour =
+        |s: InquiryStatus| matches!(s, InquiryStatus::Expired | InquiryStatus::NeedsReview);
+    let mut previous: Vec<(InquiryStatus, InquiryStatus)> = Vec::new();
+    let mut queue = VecDeque::from([from]);
+    while let Some(at) = queue.pop_front() {
+        if at == to {
+            let mut path = vec![to];
+            let mut cursor = to;
+            while let Some(&(_, before)) = previous.iter().find(|(s, _)| *s == cursor) {
+                if before == from {
+                    break;
+                }
+                path.push(before);
+                cursor = before;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for next in InquiryStatus::ALL {
+            let seen = next == from || previous.iter().any(|(s, _)| *s == next);
+            if !seen && at.can_move_to(next) && (next == to || !detour(next)) {
+                previous.push((next, at));
+                queue.push_back(next);
+            }
+        }
+    }
+    None
+}
+
+/// `POST /__admin/withdrawers/{id}/verify`: a pending withdrawer becomes `approved`, and its
+/// `KYC Success` webhook goes out.
+pub fn verify_withdrawer(app: &App, req: &ApiRequest, id: &str) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let Some(status) = world
+        .coinflow
+        .all()
+        .iter()
+        .find(|w| w.id == id)
+        .map(|w| w.status)
+    else {
+        return error(
+            404,
+            &format!("No withdrawer {id} in namespace {}", req.namespace),
+        );
+    };
+    if status != VerificationStatus::Pending {
+        return error(
+            409,
+            &format!(
+                "Withdrawer {id} is already {}; only a pending one can be verified",
+                status.as_str()
+            ),
+        );
+    }
+    match coinflow::verify_withdrawer(&mut world, id) {
+        Ok(()) => ApiResponse::json(200, json!({"id": id, "status": "approved"})),
+        Err(message) => error(409, &message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InquiryStatus::*;
+
+    #[test]
+    fn paths_go_the_way_the_hosted_flow_does() {
+        assert_eq!(
+            path_between(Created, Approved),
+            Some(vec![Pending, Completed, Approved])
+        );
+        assert_eq!(path_between(Pending, Failed), Some(vec![Failed]));
+        assert_eq!(path_between(NeedsReview, Declined), Some(vec![Declined]));
+        assert_eq!(
+            path_between(Expired, Completed),
+            Some(vec![Pending, Completed])
+        );
+        assert_eq!(path_between(Approved, Declined), None);
+        assert_eq!(path_between(Failed, Completed), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! The delivery worker: one task per delivery, attempts signed by the vendor, retries in
+//! sandbox time.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::client::post;
+use super::{Attempt, Job};
+use crate::clock::iso8601;
+use crate::config::WebhookConfig;
+use crate::scenario::{Operation, Outcome, Subject};
+use crate::store::Store;
+use crate::vendors;
+
+/// Delay before retry number `retry` (1 for the first retry): doubling, capped.
+pub fn backoff(config: &WebhookConfig, retry: u32) -> Duration {
+    let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(20));
+    config
+        .base_delay
+        .saturating_mul(factor)
+        .min(config.max_delay)
+}
+
+/// Runs deliveries until `shutdown` turns true; then gives the ones in flight `grace` to
+/// finish and marks whatever is still pending as abandoned.
+pub async fn run_worker(
+    store: Arc<Store>,
+    config: WebhookConfig,
+    mut jobs: UnboundedReceiver<Job>,
+    mut shutdown: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let config = Arc::new(config);
+    let mut running = JoinSet::new();
+    loop {
+        tokio::select! {
+            job = jobs.recv() => match job {
+                Some(job) => {
+                    running.spawn(deliver(store.clone(), config.clone(), job));
+                }
+                None => break,
+            },
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+    // The server stops us once no request is left, so whatever was queued until then is here.
+    while let Ok(job) = jobs.try_recv() {
+        running.spawn(deliver(store.clone(), config.clone(), job));
+    }
+    let drained = tokio::time::timeout(grace, async {
+        while running.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("webhook deliveries still running after {grace:?}; abandoning them");
+        running.shutdown().await;
+    }
+    for name in store.names() {
+        if let Some(ns) = store.existing(&name) {
+            ns.lock().webhooks.abandon_pending();
+        }
+    }
+}
+
+async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
+    loop {
+        let Some(ns) = store.existing(&job.namespace) else {
+            return;
+        };
+        let (plan, fail_on_purpose) = {
+            let mut world = ns.lock();
+            let Some(plan) = world.webhooks.plan(&job, config.max_attempts) else {
+                return;
+            };
+            // A scenario (e.g. `webhook-outage`) may fail this attempt without sending it.
+            let subject =
+                Subject::from_json(serde_json::from_slice(&plan.body).unwrap_or_default());
+            let decision =
+                store
+                    .scenarios
+                    .decide(&mut world, None, plan.vendor, Operation::Webhook, &subject);
+            let fail = decision
+                .steer
+                .is_some_and(|s| s.outcome == Outcome::Fail && s.is_due());
+            (plan, fail)
+        };
+        let started = Instant::now();
+        let result = if fail_on_purpose {
+            Err("scenario: delivery failed on purpose (not sent)".to_string())
+        } else {
+            let headers =
+                vendors::webhook_headers(plan.vendor, &plan.secrets, &plan.info, &plan.body);
+            match tokio::time::timeout(
+                config.attempt_timeout,
+                post(&plan.url, headers, plan.body.clone()),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(format!("timed out after {:?}", config.attempt_timeout)),
+            }
+        };
+        let attempt = Attempt {
+            number: plan.info.number,
+            at: iso8601(plan.info.now_unix * 1000),
+            status: result.as_ref().ok().copied(),
+            error: result.err(),
+            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        tracing::debug!(delivery = %job.delivery_id, attempt = attempt.number, status = ?attempt.status, error = ?attempt.error, "webhook attempt");
+        let finished = {
+            let mut world = ns.lock();
+            let retry_at = world.clock.now_ms().saturating_add(
+                backoff(&config, plan.info.number)
+                    .as_millis()
+                    .try_into()
+                    .unwrap_or(i64::MAX),
+            );
+            world
+                .webhooks
+                .record(&job, attempt, config.max_attempts, retry_at)
+        };
+        drop(ns);
+        if finished || !wait_for_retry(&store, &job).await {
+            return;
+        }
+    }
+}
+
+/// Sleeps until the retry of `job` is due in sandbox time, waking early whenever the outbox
+/// signals (clock advanced, flush) to look again. False when there is nothing left to retry.
+async fn wait_for_retry(store: &Store, job: &Job) -> bool {
+    loop {
+        let Some(ns) = store.existing(&job.namespace) else {
+            return false;
+        };
+        let (due_in, mut signals) = {
+            let world = ns.lock();
+            match world.webhooks.retry_due_in(job, &world.clock) {
+                Some(due_in) => (due_in, world.webhooks.subscribe()),
+                None => return false,
+            }
+        };
+        drop(ns);
+        if due_in.is_zero() {
+            return true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(due_in) => {}
+            // Err: the outbox was replaced by a reset; the next look finds nothing to retry.
+            _ = signals.changed() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let config = WebhookConfig {
+            base_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(30),
+            ..WebhookConfig::default()
+        };
+        let delays: Vec<u64> = (1..=5).map(|n| backoff(&config, n).as_secs()).collect();
+        assert_eq!(delays, [5, 10, 20, 30, 30]);
+    }
+}

@@ -1,0 +1,367 @@
+//! The admin API (issue 7): request counts, state, webhook targets, redeliver and flush, the
+//! clock running what falls due, triggers, the OpenAPI document, and library mode.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestServer, eventually};
+
+const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
+const COINFLOW_KEY: &str = "coinflow_sandbox_merchant_key";
+
+async fn create_inquiry(server: &TestServer, ns: &str) -> String {
+    let created = server
+        .post("/api/v1/inquiries")
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"data": {"attributes": {
+            "inquiry-template-id": "itmpl_admin",
+            "reference-id": "ref-admin",
+            "fields": {"name-first": "Ada"},
+        }}}))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    created.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+async fn admin(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    ns: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = server
+        .request(method, &format!("/__admin{path}"))
+        .header("x-sandbox-namespace", ns);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await;
+    (response.status, response.json())
+}
+
+#[tokio::test]
+async fn requests_count_matches_vendor_method_path_status_and_body() {
+    let server = TestServer::start().await;
+    let ns = "count";
+    create_inquiry(&server, ns).await;
+    create_inquiry(&server, ns).await;
+    let unauthorized = server
+        .get("/api/v1/inquiries")
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(unauthorized.status, 401);
+    // Another namespace's requests never count.
+    create_inquiry(&server, "count-other").await;
+
+    let count = |matcher: Value| {
+        let server = &server;
+        async move { admin(server, "POST", "/requests/count", ns, Some(matcher)).await }
+    };
+    assert_eq!(count(json!({})).await, (200, json!({"count": 3})));
+    assert_eq!(
+        count(json!({"vendor": "persona", "method": "POST"}))
+            .await
+            .1,
+        json!({"count": 2})
+    );
+    assert_eq!(
+        count(json!({"path": "/api/v1/inquiries", "status": 401}))
+            .await
+            .1,
+        json!({"count": 1})
+    );
+    assert_eq!(
+        count(json!({"path": "/api/v1/*"})).await.1,
+        json!({"count": 3})
+    );
+    assert_eq!(
+        count(json!({"vendor": "bitmama"})).await.1,
+        json!({"count": 0})
+    );
+    let partial =
+        json!({"body_partial": {"data": {"attributes": {"fields": {"name-first": "Ada"}}}}});
+    assert_eq!(count(partial).await.1, json!({"count": 2}));
+    let wrong = json!({"body_partial": {"data": {"attributes": {"reference-id": "nope"}}}});
+    assert_eq!(count(wrong).await.1, json!({"count": 0}));
+    let (status, body) = count(json!({"verb": "GET"})).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("verb"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn state_shows_every_vendors_entities() {
+    let server = TestServer::start().await;
+    let ns = "state";
+    let user = server
+        .post("/api/v2/partner/card/users")
+        .header("authorization", "Bearer sk_staging_acme")
+        .header("idempotency-key", "550e8400-e29b-41d4-a716-446655440000")
+        .header("x-sandbox-namespace", ns)
+        .json(
+            &json!({"firstName":"Jane","lastName":"Doe","email":"jane@example.com",
+            "phoneNumber":"+14155555555","accountPurpose":"personal use","ipAddress":"203.0.113.42",
+            "isTermsOfServiceAccepted":true,"program":"custodial"}),
+        )
+        .send()
+        .await;
+    assert_eq!(user.status, 201, "{}", user.text());
+    let service_id = user.json()["data"]["serviceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let doc = server
+        .post("/api/withdraw/kyc")
+        .header("authorization", COINFLOW_KEY)
+        .header("x-coinflow-auth-user-id", "doc-user")
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"email": "doc@x.io", "country": "DE"}))
+        .send()
+        .await;
+    assert_eq!(doc.status, 451, "{}", doc.text());
+
+    let (status, state) = admin(&server, "GET", "/state", ns, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(state["namespace"], ns);
+    let inquiries = state["persona"]["inquiries"].as_array().unwrap();
+    assert_eq!(inquiries.len(), 1, "{state}");
+    assert_eq!(inquiries[0]["reference_id"], service_id.as_str());
+    assert_eq!(inquiries[0]["status"], "created");
+    let partner = &state["bitmama"]["partners"][0];
+    assert_eq!(partner["partner"], "acme");
+    assert_eq!(partner["users"][0]["serviceId"], service_id.as_str());
+    assert_eq!(partner["users"][0]["status"], "pending_kyc");
+    let withdrawer = &state["coinflow"]["withdrawers"][0];
+    assert_eq!(withdrawer["email"], "doc@x.io");
+    assert_eq!(withdrawer["status"], "pending");
+}
+
+#[tokio::test]
+async fn triggers_move_inquiries_and_verify_withdrawers_without_vendor_auth() {
+    let server = TestServer::start().await;
+    let ns = "triggers";
+    let id = create_inquiry(&server, ns).await;
+    let (status, body) = admin(
+        &server,
+        "POST",
+        &format!("/inquiries/{id}/approve"),
+        ns,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "approved");
+    assert_eq!(body["path"], json!(["pending", "completed", "approved"]));
+    let events = server
+        .get("/api/v1/events")
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await
+        .json();
+    let names: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["attributes"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"inquiry.approved") && names.contains(&"inquiry.completed"),
+        "{names:?}"
+    );
+
+    let (status, body) = admin(
+        &server,
+        "POST",
+        &format!("/inquiries/{id}/decline"),
+        ns,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("approved")
+    );
+    let (status, _) = admin(
+        &server,
+        "POST",
+        &format!("/inquiries/{id}/explode"),
+        ns,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = admin(&server, "POST", "/inquiries/inq_missing/fail", ns, None).await;
+    assert_eq!(status, 404);
+    let other = create_inquiry(&server, ns).await;
+    let (_, body) = admin(
+        &server,
+        "POST",
+        &format!("/inquiries/{other}/fail"),
+        ns,
+        None,
+    )
+    .await;
+    assert_eq!(body["path"], json!(["pending", "failed"]));
+
+    let doc = server
+        .post("/api/withdraw/kyc")
+        .header("authorization", COINFLOW_KEY)
+        .header("x-coinflow-auth-user-id", "doc-user")
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"email": "doc@x.io", "country": "DE"}))
+        .send()
+        .await;
+    assert_eq!(doc.status, 451);
+    // Verifying through the admin API is a real verification: KYC Success goes out.
+    let mut sink = crate::harness::WebhookSink::start().await;
+    let set = server
+        .request("PUT", "/__admin/webhook-targets")
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"coinflow": {"url": sink.url("/coinflow"), "secret": "validation-key"}}))
+        .send()
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    let (_, state) = admin(&server, "GET", "/state", ns, None).await;
+    let withdrawer = state["coinflow"]["withdrawers"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = admin(
+        &server,
+        "POST",
+        &format!("/withdrawers/{withdrawer}/verify"),
+        ns,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].clone()),
+        (200, json!("approved")),
+        "{body}"
+    );
+    let success = sink
+        .next_matching(|hook| hook.json()["eventType"] == "KYC Success")
+        .await;
+    assert_eq!(success.json()["data"]["email"], "doc@x.io");
+    assert_eq!(success.header("authorization"), Some("validation-key"));
+    let got = server
+        .get("/api/withdraw")
+        .header("authorization", COINFLOW_KEY)
+        .header("x-coinflow-auth-user-id", "doc-user")
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    assert_eq!(
+        got.json()["withdrawer"]["verification"]["status"],
+        "approved"
+    );
+    let (status, _) = admin(
+        &server,
+        "POST",
+        &format!("/withdrawers/{withdrawer}/verify"),
+        ns,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn scenarios_can_be_read_one_by_one_and_namespaces_show_their_selection() {
+    let server = TestServer::start().await;
+    let (status, one) = admin(&server, "GET", "/scenarios/happy-path", "default", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["name"], "happy-path");
+    assert!(one["description"].is_string());
+    assert_eq!(
+        admin(&server, "GET", "/scenarios/nope", "default", None)
+            .await
+            .0,
+        404
+    );
+    admin(
+        &server,
+        "PUT",
+        "/scenario",
+        "picky",
+        Some(json!({"name": "needs-review"})),
+    )
+    .await;
+    let (_, namespaces) = admin(&server, "GET", "/namespaces", "default", None).await;
+    assert_eq!(
+        namespaces["scenarios"]["picky"], "needs-review",
+        "{namespaces}"
+    );
+}
+
+#[tokio::test]
+async fn library_mode_starts_on_an_ephemeral_port_and_stops() {
+    let sandbox = vendor_sandbox::Sandbox::builder()
+        .seed(7)
+        .scenario("happy-path")
+        .start()
+        .await
+        .expect("starts");
+    assert_eq!(sandbox.seed(), 7);
+    assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+    assert_eq!(
+        sandbox.admin_url("/state"),
+        format!("{}/__admin/state", sandbox.base_url())
+    );
+    let addr = sandbox.addr();
+    let selected = get_json(&sandbox.admin_url("/scenario")).await;
+    assert_eq!(selected["scenario"], "happy-path");
+    sandbox.shutdown().await.expect("clean shutdown");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "stopped listening"
+    );
+
+    // Dropped: it shuts down by itself.
+    let dropped = vendor_sandbox::Sandbox::start().await.expect("starts");
+    let addr = dropped.addr();
+    drop(dropped);
+    eventually(|| async {
+        tokio::net::TcpStream::connect(addr)
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+
+    let unknown = vendor_sandbox::Sandbox::builder()
+        .scenario("no-such")
+        .start()
+        .await;
+    assert!(unknown.unwrap_err().to_string().contains("no-such"));
+}
+
+/// GET over a fresh connection (the harness client is tied to a `TestServer`).
+async fn get_json(url: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let body = response.split_once("\r\n\r\n").expect("head and body").1;
+    serde_json::from_str(body).expect("JSON body")
+}
+
+mod openapi;
+mod webhooks;

@@ -1,0 +1,159 @@
+//! Webhooks through the admin API: targets, the clock running expiry and retries, flush,
+//! redeliver.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{admin, create_inquiry};
+use crate::harness::{TestServer, WebhookSink, eventually, free_port};
+
+#[tokio::test]
+async fn clock_advance_runs_inquiry_expiry_before_answering() {
+    let mut sink = WebhookSink::start().await;
+    let server = TestServer::start().await;
+    let ns = "clock";
+    let (status, _) = admin(
+        &server,
+        "PUT",
+        "/webhook-targets",
+        ns,
+        Some(json!({"persona": {"url": sink.url("/persona"), "secret": "wbhsec_admin"}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let id = create_inquiry(&server, ns).await;
+    sink.next().await; // inquiry.created
+    let (status, clock) = admin(
+        &server,
+        "POST",
+        "/clock/advance",
+        ns,
+        Some(json!({"seconds": 25 * 3600})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(clock["offset_seconds"].as_f64().unwrap() >= 90_000.0);
+    // Expired by the advance itself, not by a later Persona read: the webhook is already queued.
+    let (_, hooks) = admin(&server, "GET", "/webhooks", ns, None).await;
+    assert_eq!(
+        hooks["deliveries"][0]["event"], "inquiry.expired",
+        "{hooks}"
+    );
+    let hook = sink.next().await;
+    assert_eq!(hook.json()["data"]["attributes"]["name"], "inquiry.expired");
+    assert_eq!(
+        hook.json()["data"]["attributes"]["payload"]["data"]["id"],
+        id.as_str()
+    );
+}
+
+/// Retries wait in sandbox time: a 10-minute backoff is cut short by advancing the clock past it,
+/// or by a flush.
+#[tokio::test]
+async fn webhook_retries_follow_the_sandbox_clock_and_flush() {
+    let server = TestServer::start_with(|c| {
+        c.webhooks.base_delay = Duration::from_secs(600);
+        c.webhooks.max_delay = Duration::from_secs(600);
+    })
+    .await;
+    for (ns, via_flush) in [("retry-clock", false), ("retry-flush", true)] {
+        let port = free_port().await;
+        let url = format!("http://{port}/hook");
+        let (status, targets) = admin(
+            &server,
+            "PUT",
+            "/webhook-targets",
+            ns,
+            Some(json!({"persona": {"url": url}, "bitmama": null})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(targets["targets"]["persona"]["url"], url.as_str());
+        let (_, got) = admin(&server, "GET", "/webhook-targets", ns, None).await;
+        assert_eq!(got, targets);
+        create_inquiry(&server, ns).await;
+        // First attempt: nobody listens yet.
+        let next_at = eventually(|| async {
+            let (_, hooks) = admin(&server, "GET", "/webhooks", ns, None).await;
+            let d = hooks["deliveries"][0].clone();
+            (d["attempts"].as_array()?.len() == 1).then(|| d["next_attempt_at"].clone())
+        })
+        .await;
+        assert!(next_at.is_string(), "a retry is scheduled: {next_at}");
+        let mut sink = WebhookSink::start_on(port, 200).await;
+        if via_flush {
+            let (status, flushed) = admin(&server, "POST", "/webhooks/flush", ns, None).await;
+            assert_eq!(status, 200);
+            assert_eq!(flushed["delivered"], 1, "{flushed}");
+            assert_eq!(flushed["pending"], 0, "{flushed}");
+        } else {
+            admin(
+                &server,
+                "POST",
+                "/clock/advance",
+                ns,
+                Some(json!({"seconds": 600})),
+            )
+            .await;
+        }
+        let hook = sink.next().await;
+        assert_eq!(hook.header("persona-webhook-attempts-made"), Some("2"));
+        let (_, hooks) = admin(&server, "GET", "/webhooks", ns, None).await;
+        assert_eq!(hooks["deliveries"][0]["status"], "delivered", "{hooks}");
+    }
+}
+
+#[tokio::test]
+async fn finished_deliveries_can_be_redelivered() {
+    let mut sink = WebhookSink::start().await;
+    let server = TestServer::start().await;
+    let ns = "redeliver";
+    admin(
+        &server,
+        "PUT",
+        "/webhook-targets",
+        ns,
+        Some(json!({"persona": {"url": sink.url("/p")}})),
+    )
+    .await;
+    create_inquiry(&server, ns).await;
+    let first = sink.next().await;
+    let id = eventually(|| async {
+        let (_, hooks) = admin(&server, "GET", "/webhooks", ns, None).await;
+        let d = &hooks["deliveries"][0];
+        (d["status"] == "delivered").then(|| d["id"].as_str().unwrap().to_string())
+    })
+    .await;
+    let (status, body) = admin(
+        &server,
+        "POST",
+        &format!("/webhooks/{id}/redeliver"),
+        ns,
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let again = sink.next().await;
+    assert_eq!(again.body, first.body, "the same bytes again");
+    let (status, _) = admin(&server, "POST", "/webhooks/whd_999999/redeliver", ns, None).await;
+    assert_eq!(status, 404);
+    let (status, body) = admin(
+        &server,
+        "PUT",
+        "/webhook-targets",
+        ns,
+        Some(json!({"stripe": null})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = admin(
+        &server,
+        "PUT",
+        "/webhook-targets",
+        ns,
+        Some(json!({"persona": {"url": "ftp://x"}})),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
