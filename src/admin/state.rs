@@ -131,7 +131,7 @@ fn bitmama_state(world: &World) -> Value {
         .into_iter()
         .map(|p| {
             let users: Vec<Value> = p
-                .users
+                .users()
                 .iter()
                 .map(|u| {
                     let mut user = u.summary();
@@ -141,7 +141,7 @@ fn bitmama_state(world: &World) -> Value {
                 })
                 .collect();
             let cards: Vec<Value> = p
-                .cards
+                .cards()
                 .iter()
                 .map(|c| {
                     json!({

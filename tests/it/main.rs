@@ -8,6 +8,7 @@ mod dashboard;
 mod fuzz;
 mod harness;
 mod hostile;
+mod indexes;
 mod openapi;
 mod persona;
 mod persona_hosted;

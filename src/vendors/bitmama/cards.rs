@@ -116,7 +116,7 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
     if let Some(user) = partner.user_mut(&service_id) {
         user.last_card_created_at = Some(now);
     }
-    partner.cards.push(Card {
+    partner.add_card(Card {
         service_card_id: card_id.clone(),
         service_id,
         funding_type,
@@ -193,7 +193,7 @@ pub fn fund(app: &App, req: &ApiRequest) -> Reply {
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     partner.idempotency.check(&idempotency_key, now)?;
     let index = live_card(partner, &input.card_id)?;
-    if partner.cards[index].funding_type == FundingType::Crypto {
+    if partner.cards()[index].funding_type == FundingType::Crypto {
         return Err(error_code(
             400,
             "CRYPTO_CARD_FUND_BLOCKED",
@@ -204,7 +204,7 @@ pub fn fund(app: &App, req: &ApiRequest) -> Reply {
     let transaction_id = transaction_id(partner, &mut world.ids);
     partner.idempotency.record(&idempotency_key, now);
     partner.balance_cents -= input.amount;
-    partner.cards[index].balance_cents += input.amount;
+    partner.cards_mut()[index].balance_cents += input.amount;
     partner.transactions.push(Transaction {
         service_transaction_id: transaction_id,
         service_card_id: input.card_id,
@@ -232,7 +232,7 @@ pub fn withdraw(app: &App, req: &ApiRequest) -> Reply {
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     partner.idempotency.check(&idempotency_key, now)?;
     let index = live_card(partner, &input.card_id)?;
-    let card_balance = partner.cards[index].balance_cents;
+    let card_balance = partner.cards()[index].balance_cents;
     if card_balance < input.amount {
         return Err(error_code(
             400,
@@ -246,7 +246,7 @@ pub fn withdraw(app: &App, req: &ApiRequest) -> Reply {
     }
     let transaction_id = transaction_id(partner, &mut world.ids);
     partner.idempotency.record(&idempotency_key, now);
-    partner.cards[index].balance_cents -= input.amount;
+    partner.cards_mut()[index].balance_cents -= input.amount;
     partner.balance_cents += input.amount;
     partner.transactions.push(Transaction {
         service_transaction_id: transaction_id,
@@ -283,7 +283,7 @@ pub fn set_status(app: &App, req: &ApiRequest) -> Reply {
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     let index = live_card(partner, &card_id)?;
-    let card = &mut partner.cards[index];
+    let card = &mut partner.cards_mut()[index];
     match (card.status, freeze) {
         (CardStatus::Frozen, true) => {
             return Err(error_code(
@@ -340,7 +340,7 @@ pub fn terminate(app: &App, req: &ApiRequest, card_id: &str) -> Reply {
     let index = live_card(partner, card_id)?;
     let transaction_id = transaction_id(partner, &mut world.ids);
     partner.idempotency.record(&idempotency_key, now);
-    let card = &mut partner.cards[index];
+    let card = &mut partner.cards_mut()[index];
     let refund = card.balance_cents;
     card.balance_cents = 0;
     card.status = CardStatus::Terminated;
@@ -373,7 +373,7 @@ pub fn transactions(app: &App, req: &ApiRequest) -> Reply {
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     if let Some(card_id) = card_filter
-        && !partner.cards.iter().any(|c| c.service_card_id == card_id)
+        && partner.card(card_id).is_none()
     {
         return Err(card_not_found(card_id));
     }
@@ -401,14 +401,10 @@ pub fn transactions(app: &App, req: &ApiRequest) -> Reply {
 
 /// The index of a partner's card that is not terminated, or the vendor's 404 / 400.
 fn live_card(partner: &Partner, card_id: &str) -> Result<usize, ApiResponse> {
-    let Some(index) = partner
-        .cards
-        .iter()
-        .position(|c| c.service_card_id == card_id)
-    else {
+    let Some(index) = partner.card_position(card_id) else {
         return Err(card_not_found(card_id));
     };
-    if partner.cards[index].status == CardStatus::Terminated {
+    if partner.cards()[index].status == CardStatus::Terminated {
         return Err(error_code(
             400,
             "CARD_ALREADY_TERMINATED",

@@ -11,7 +11,9 @@
 //! the corrected call can be sent with the same key. The check and the recording happen in the
 //! same locked section as the work itself, so concurrent calls with one key do the work once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;
 use crate::http::ApiResponse;
@@ -22,10 +24,15 @@ pub const KEY_LIFETIME_MS: Millis = 5 * 60 * 1000;
 /// Longest key accepted (a UUID is 36 characters).
 const MAX_KEY_LEN: usize = 255;
 
-#[derive(Debug, Default)]
+/// The state file keeps `used`; the time order is derived ([`IdempotencyKeys::rebuild_order`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct IdempotencyKeys {
     /// Key to when it was used.
     used: HashMap<String, Millis>,
+    /// The same keys in the order they were used (sandbox time only moves forward), so expired
+    /// ones are forgotten from the front without looking at the others.
+    #[serde(skip)]
+    by_time: VecDeque<(Millis, String)>,
 }
 
 impl IdempotencyKeys {
@@ -44,10 +51,29 @@ impl IdempotencyKeys {
         }
     }
 
+    /// Rebuilds the time order from the keys (after a load that kept only `used`).
+    pub fn rebuild_order(&mut self) {
+        let mut order: Vec<(Millis, String)> =
+            self.used.iter().map(|(k, &at)| (at, k.clone())).collect();
+        order.sort();
+        self.by_time = order.into();
+    }
+
     /// Marks `key` used at `now`, and forgets keys that have expired.
     pub fn record(&mut self, key: &str, now: Millis) {
-        self.used.retain(|_, at| now - *at < KEY_LIFETIME_MS);
+        while let Some((at, _)) = self.by_time.front()
+            && now - *at >= KEY_LIFETIME_MS
+        {
+            let Some((at, old)) = self.by_time.pop_front() else {
+                break;
+            };
+            // A key used again after it expired has a newer entry further back: keep it.
+            if self.used.get(&old) == Some(&at) {
+                self.used.remove(&old);
+            }
+        }
         self.used.insert(key.to_string(), now);
+        self.by_time.push_back((now, key.to_string()));
     }
 }
 
@@ -84,5 +110,22 @@ mod tests {
         assert!(keys.check("other", 1_000).is_ok());
         keys.record("later", 1_000 + KEY_LIFETIME_MS);
         assert!(!keys.used.contains_key("k"), "expired keys are forgotten");
+        assert_eq!(keys.by_time.len(), 1);
+    }
+
+    #[test]
+    fn a_key_reused_after_expiry_stays_taken_until_its_new_use_expires() {
+        let mut keys = IdempotencyKeys::default();
+        keys.record("k", 0);
+        keys.record("k", KEY_LIFETIME_MS);
+        keys.record("other", KEY_LIFETIME_MS + 1);
+        assert!(keys.check("k", KEY_LIFETIME_MS + 2).is_err());
+        keys.record("late", 2 * KEY_LIFETIME_MS);
+        assert!(keys.check("k", 2 * KEY_LIFETIME_MS).is_ok());
+        assert_eq!(keys.used.len(), 2, "only other and late are kept");
+        keys.by_time.clear();
+        keys.rebuild_order();
+        let order: Vec<&str> = keys.by_time.iter().map(|(_, k)| k.as_str()).collect();
+        assert_eq!(order, ["other", "late"]);
     }
 }

@@ -162,6 +162,10 @@ pub fn emit(
     let Some(user) = partner.user(service_id) else {
         return;
     };
+    if partner.webhook.is_none() && world.webhooks.target(Vendor::Bitmama).is_none() {
+        // Nobody to tell: the outbox would drop it, so the body is not even built.
+        return;
+    }
     let now = world.clock.now_ms();
     let (name, body) = match app.config.bitmama.webhook_style {
         BitmamaWebhookStyle::Legacy => (
@@ -229,12 +233,10 @@ pub fn return_page(app: &App, req: &ApiRequest) -> ApiResponse {
         .get(inquiry_id)
         .and_then(|(key, sid)| Some((state.partners.get(key)?, sid.as_str())));
     let found = by_inquiry.or_else(|| {
-        state.partners.values().find_map(|p| {
-            p.users
-                .iter()
-                .any(|u| u.service_id == reference_id)
-                .then_some((p, reference_id))
-        })
+        state
+            .partners
+            .values()
+            .find_map(|p| p.user(reference_id).is_some().then_some((p, reference_id)))
     });
     let Some((partner, service_id)) = found else {
         return page(

@@ -3,13 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 use super::idempotency::IdempotencyKeys;
 use crate::clock::Millis;
 
 /// Bitmama's data in one namespace.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     /// Partners by API key: everything a partner owns is only reachable with its key.
     pub partners: HashMap<String, Partner>,
@@ -28,6 +29,13 @@ impl State {
         }
     }
 
+    /// Rebuilds every partner's derived lookups (after a load from the state file).
+    pub fn rebuild_indexes(&mut self) {
+        for partner in self.partners.values_mut() {
+            partner.rebuild_indexes();
+        }
+    }
+
     /// The partner behind `api_key`, created on first use with the configured wallet balance.
     pub fn partner(&mut self, api_key: &str, starting_balance_cents: i64) -> &mut Partner {
         self.partners
@@ -36,15 +44,26 @@ impl State {
     }
 }
 
-#[derive(Debug)]
+/// The state file keeps the entities; the lookups are derived ([`Partner::rebuild_indexes`]).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Partner {
     /// Shown as `partnerId` and used in every service id (`{slug}-rain-user-…`).
     pub slug: String,
     pub balance_cents: i64,
-    /// In creation order.
-    pub users: Vec<CardUser>,
-    /// In creation order.
-    pub cards: Vec<Card>,
+    /// In creation order. Private: the indexes below follow every change ([`Partner::add_user`],
+    /// [`Partner::remove_user`]).
+    users: Vec<CardUser>,
+    /// `serviceId` to its position in `users`.
+    #[serde(skip)]
+    user_index: HashMap<String, usize>,
+    /// Lowercased emails of `users`: one email is one user per partner, whatever its case.
+    #[serde(skip)]
+    emails: HashSet<String>,
+    /// In creation order; cards are terminated, never removed.
+    cards: Vec<Card>,
+    /// `serviceCardId` to its position in `cards`.
+    #[serde(skip)]
+    card_index: HashMap<String, usize>,
     /// In creation order.
     pub transactions: Vec<Transaction>,
     pub idempotency: IdempotencyKeys,
@@ -56,7 +75,7 @@ pub struct Partner {
     pub fee_waived_emails: HashSet<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartnerWebhook {
     pub url: String,
     pub secret: String,
@@ -68,7 +87,10 @@ impl Partner {
             slug: super::auth::partner_slug(api_key),
             balance_cents,
             users: Vec::new(),
+            user_index: HashMap::new(),
+            emails: HashSet::new(),
             cards: Vec::new(),
+            card_index: HashMap::new(),
             transactions: Vec::new(),
             idempotency: IdempotencyKeys::default(),
             webhook: None,
@@ -77,27 +99,93 @@ impl Partner {
         }
     }
 
+    /// Rebuilds the lookups derived from `users`, `cards` and the idempotency keys (after the
+    /// partner was loaded from a saved state, which need not keep them).
+    pub fn rebuild_indexes(&mut self) {
+        self.user_index = (self.users.iter().enumerate())
+            .map(|(i, u)| (u.service_id.clone(), i))
+            .collect();
+        self.emails = self.users.iter().map(|u| u.email.to_lowercase()).collect();
+        self.card_index = (self.cards.iter().enumerate())
+            .map(|(i, c)| (c.service_card_id.clone(), i))
+            .collect();
+        self.idempotency.rebuild_order();
+    }
+
+    /// Every card user, oldest first.
+    pub fn users(&self) -> &[CardUser] {
+        &self.users
+    }
+
     pub fn user(&self, service_id: &str) -> Option<&CardUser> {
-        self.users.iter().find(|u| u.service_id == service_id)
+        self.user_index.get(service_id).map(|&i| &self.users[i])
     }
 
+    /// The user to change. Its `service_id` and `email` are keys of the indexes: leave them.
     pub fn user_mut(&mut self, service_id: &str) -> Option<&mut CardUser> {
-        self.users.iter_mut().find(|u| u.service_id == service_id)
-    }
-
-    pub fn card_mut(&mut self, service_card_id: &str) -> Option<&mut Card> {
-        self.cards
-            .iter_mut()
-            .find(|c| c.service_card_id == service_card_id)
+        self.user_index.get(service_id).map(|&i| &mut self.users[i])
     }
 
     pub fn has_email(&self, email: &str) -> bool {
-        let email = email.to_lowercase();
-        self.users.iter().any(|u| u.email.to_lowercase() == email)
+        self.emails.contains(&email.to_lowercase())
+    }
+
+    /// Adds a user the caller has checked ([`Partner::has_email`] is false for its email).
+    pub fn add_user(&mut self, user: CardUser) {
+        self.emails.insert(user.email.to_lowercase());
+        self.user_index
+            .insert(user.service_id.clone(), self.users.len());
+        self.users.push(user);
+    }
+
+    /// Removes a user, keeping creation order for the others.
+    pub fn remove_user(&mut self, service_id: &str) -> Option<CardUser> {
+        let index = self.user_index.remove(service_id)?;
+        let user = self.users.remove(index);
+        self.emails.remove(&user.email.to_lowercase());
+        // Everyone after it moved down by one.
+        for later in &self.users[index..] {
+            if let Some(position) = self.user_index.get_mut(&later.service_id) {
+                *position -= 1;
+            }
+        }
+        Some(user)
+    }
+
+    /// Every card, oldest first.
+    pub fn cards(&self) -> &[Card] {
+        &self.cards
+    }
+
+    /// The position of a card in [`Partner::cards`].
+    pub fn card_position(&self, service_card_id: &str) -> Option<usize> {
+        self.card_index.get(service_card_id).copied()
+    }
+
+    pub fn card(&self, service_card_id: &str) -> Option<&Card> {
+        self.card_position(service_card_id).map(|i| &self.cards[i])
+    }
+
+    /// The card to change. Its `service_card_id` is the index key: leave it.
+    pub fn card_mut(&mut self, service_card_id: &str) -> Option<&mut Card> {
+        self.card_position(service_card_id)
+            .map(|i| &mut self.cards[i])
+    }
+
+    /// Every card, to change in place (by a position from [`Partner::card_position`]). Their
+    /// `service_card_id`s are the index keys: leave them.
+    pub fn cards_mut(&mut self) -> &mut [Card] {
+        &mut self.cards
+    }
+
+    pub fn add_card(&mut self, card: Card) {
+        self.card_index
+            .insert(card.service_card_id.clone(), self.cards.len());
+        self.cards.push(card);
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UserStatus {
     /// Created, the Persona inquiry not decided yet.
     PendingKyc,
@@ -120,7 +208,7 @@ impl UserStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Program {
     Custodial,
     NonCustodial,
@@ -143,7 +231,7 @@ impl Program {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CardUser {
     pub service_id: String,
     pub first_name: String,
@@ -179,7 +267,7 @@ impl CardUser {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FundingType {
     Float,
     Crypto,
@@ -194,7 +282,7 @@ impl FundingType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CardStatus {
     Active,
     Frozen,
@@ -211,7 +299,7 @@ impl CardStatus {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Card {
     pub service_card_id: String,
     pub service_id: String,
@@ -221,16 +309,31 @@ pub struct Card {
     pub created_at: Millis,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Transaction {
     pub service_transaction_id: String,
     pub service_card_id: String,
     pub amount_cents: i64,
     /// `funding`, `withdrawal` or `liquidation` (the sandbox has no card purchases).
-    pub transaction_type: &'static str,
+    #[serde(deserialize_with = "transaction_type")]
+    pub transaction_type: StaticText,
     pub description: String,
     pub reference: Option<String>,
     pub created_at: Millis,
+}
+
+/// A fixed word kept as `'static` text. Spelled as an alias so serde does not take the field
+/// for text borrowed from the input: the words are read back by a function that maps them.
+type StaticText = &'static str;
+
+/// A transaction type as saved, kept as the `'static` text.
+fn transaction_type<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    const TYPES: [&str; 3] = ["funding", "withdrawal", "liquidation"];
+    let saved = String::deserialize(d)?;
+    TYPES
+        .into_iter()
+        .find(|t| *t == saved)
+        .ok_or_else(|| serde::de::Error::unknown_variant(&saved, &TYPES))
 }
 
 impl Transaction {
@@ -263,6 +366,72 @@ pub fn dollars(cents: i64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn user(service_id: &str, email: &str) -> CardUser {
+        CardUser {
+            service_id: service_id.into(),
+            first_name: "Jane".into(),
+            last_name: "Doe".into(),
+            email: email.into(),
+            phone_number: "+14155555555".into(),
+            account_purpose: "test".into(),
+            ip_address: "203.0.113.1".into(),
+            program: Program::Custodial,
+            wallet_address: None,
+            redirect_url: None,
+            status: UserStatus::PendingKyc,
+            inquiry_id: String::new(),
+            verification_url: String::new(),
+            retry_count: 0,
+            created_at: 0,
+            last_card_created_at: None,
+        }
+    }
+
+    #[test]
+    fn indexes_follow_adds_and_removes() {
+        let mut partner = Partner::new("sk_staging_unit", 0);
+        for (id, email) in [("a", "A@x.com"), ("b", "b@x.com"), ("c", "C@X.com")] {
+            partner.add_user(user(id, email));
+        }
+        assert!(partner.has_email("a@X.COM") && partner.has_email("c@x.com"));
+        let removed = partner.remove_user("a").map(|u| u.service_id);
+        assert_eq!(removed.as_deref(), Some("a"));
+        assert!(partner.remove_user("a").is_none());
+        assert!(!partner.has_email("a@x.com"));
+        assert!(partner.has_email("B@x.com"));
+        // The later users moved down one place and are still found.
+        assert_eq!(partner.user("b").map(|u| u.email.as_str()), Some("b@x.com"));
+        assert_eq!(partner.user("c").map(|u| u.email.as_str()), Some("C@X.com"));
+        let ids: Vec<&str> = partner
+            .users()
+            .iter()
+            .map(|u| u.service_id.as_str())
+            .collect();
+        assert_eq!(ids, ["b", "c"]);
+
+        partner.add_card(Card {
+            service_card_id: "card".into(),
+            service_id: "b".into(),
+            funding_type: FundingType::Float,
+            status: CardStatus::Active,
+            balance_cents: 5,
+            created_at: 0,
+        });
+        assert_eq!(partner.card_position("card"), Some(0));
+        if let Some(card) = partner.card_mut("card") {
+            card.balance_cents = 7;
+        }
+        assert_eq!(partner.card("card").map(|c| c.balance_cents), Some(7));
+        assert!(partner.card("other").is_none());
+
+        partner.user_index.clear();
+        partner.emails.clear();
+        partner.card_index.clear();
+        partner.rebuild_indexes();
+        assert!(partner.user("c").is_some() && partner.has_email("C@x.com"));
+        assert_eq!(partner.card_position("card"), Some(0));
+    }
 
     #[test]
     fn dollars_are_whole_when_possible() {

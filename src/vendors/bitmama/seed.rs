@@ -76,7 +76,7 @@ fn add_user(world: &mut World, api_key: &str, seed: &CardUserSeed) {
     }
     let suffix = world.ids.alphanumeric(15);
     let partner: &mut Partner = world.bitmama.partner(api_key, starting);
-    partner.users.push(CardUser {
+    partner.add_user(CardUser {
         service_id: format!("{}-rain-user-{suffix}", partner.slug),
         first_name: seed.first_name.clone().unwrap_or_else(|| "Sandbox".into()),
         last_name: seed.last_name.clone().unwrap_or_else(|| "User".into()),

@@ -186,7 +186,7 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
     partner.idempotency.record(&idempotency_key, now);
     partner.balance_cents -= fee;
     partner.fee_waived_emails.remove(&email_key);
-    partner.users.push(CardUser {
+    partner.add_user(CardUser {
         service_id: service_id.clone(),
         first_name: input.first_name,
         last_name: input.last_name,
@@ -236,7 +236,7 @@ pub fn list(app: &App, req: &ApiRequest) -> Reply {
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     let users: Vec<Value> = partner
-        .users
+        .users()
         .iter()
         .skip(skip)
         .take(limit)
@@ -247,7 +247,7 @@ pub fn list(app: &App, req: &ApiRequest) -> Reply {
         "Users retrieved successfully",
         json!({
             "users": users,
-            "pagination": {"skip": skip, "limit": limit, "total": partner.users.len()},
+            "pagination": {"skip": skip, "limit": limit, "total": partner.users().len()},
         }),
     ))
 }
@@ -295,15 +295,11 @@ pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     partner.idempotency.check(&idempotency_key, now)?;
-    let Some(index) = partner
-        .users
-        .iter()
-        .position(|u| u.service_id == service_id)
-    else {
+    if partner.user(service_id).is_none() {
         return Err(user_not_found(service_id));
-    };
+    }
     let active_cards: Vec<&str> = partner
-        .cards
+        .cards()
         .iter()
         .filter(|c| c.service_id == service_id && c.status != CardStatus::Terminated)
         .map(|c| c.service_card_id.as_str())
@@ -322,15 +318,14 @@ pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
         ));
     }
     partner.idempotency.record(&idempotency_key, now);
-    let user = partner.users.remove(index);
+    let Some(user) = partner.remove_user(service_id) else {
+        return Err(user_not_found(service_id));
+    };
     // Re-creating a user is free unless the deleted one had passed KYC (vendor docs).
     if user.status != UserStatus::Approved {
         partner.fee_waived_emails.insert(user.email.to_lowercase());
     }
-    world
-        .bitmama
-        .inquiries
-        .retain(|_, (key, sid)| !(key == &api_key && sid == service_id));
+    forget_inquiry(&mut world.bitmama, &user.inquiry_id, &api_key, service_id);
     Ok(success(
         200,
         "User deleted successfully",
@@ -387,11 +382,11 @@ pub fn retry_kyc(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
     };
     user.status = UserStatus::Pending;
     user.retry_count += 1;
-    user.inquiry_id = inquiry_id.clone();
+    let previous_inquiry = std::mem::replace(&mut user.inquiry_id, inquiry_id.clone());
     user.verification_url = verification_url.clone();
     let retry_count = user.retry_count;
+    forget_inquiry(&mut world.bitmama, &previous_inquiry, &api_key, service_id);
     let inquiries = &mut world.bitmama.inquiries;
-    inquiries.retain(|_, (key, sid)| !(key == &api_key && sid == service_id));
     inquiries.insert(
         inquiry_id.clone(),
         (api_key.clone(), service_id.to_string()),
@@ -414,6 +409,23 @@ pub fn retry_kyc(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
             "retryCount": retry_count,
         }),
     ))
+}
+
+/// Unlinks a user's inquiry. A user is linked to its current inquiry only (creation and retry
+/// link the new one and unlink the old), so that entry is the only one to drop.
+fn forget_inquiry(
+    state: &mut super::model::State,
+    inquiry_id: &str,
+    api_key: &str,
+    service_id: &str,
+) {
+    if state
+        .inquiries
+        .get(inquiry_id)
+        .is_some_and(|(key, sid)| key == api_key && sid == service_id)
+    {
+        state.inquiries.remove(inquiry_id);
+    }
 }
 
 pub fn user_not_found(service_id: &str) -> super::ApiResponse {

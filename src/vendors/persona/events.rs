@@ -1,7 +1,7 @@
 //! Events: every inquiry transition records one (`evt_…`), shown by `GET /api/v1/events[/{id}]`
 //! and handed to the webhook outbox.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::model::{Event, Inquiry};
 use super::{Ctx, render, webhooks};
@@ -16,24 +16,20 @@ pub(super) enum Delivery {
     Quiet,
 }
 
-/// Records event `name` with the inquiry as it is now, at sandbox time `at`, and hands its
-/// envelope to the outbox unless `delivery` is quiet.
-pub(super) fn record(
-    world: &mut World,
-    name: &str,
-    inquiry: &Inquiry,
-    at: i64,
-    delivery: Delivery,
-) {
+/// Records event `name` with the inquiry as it is now (`inquiry`, a snapshot), at sandbox time
+/// `at`, and hands its envelope to the outbox unless `delivery` is quiet.
+pub(super) fn record(world: &mut World, name: &str, inquiry: Inquiry, at: i64, delivery: Delivery) {
     let event = Event {
         id: world.ids.persona("evt_"),
         name: name.to_string(),
-        payload: render::inquiry_document(inquiry),
+        inquiry: Box::new(inquiry),
         created_at: at,
     };
-    let envelope = render::webhook_envelope(&event);
+    // The envelope is built only when someone may receive it.
+    let envelope = (delivery == Delivery::Outbox && webhooks::may_deliver(world))
+        .then(|| render::webhook_envelope(&event));
     world.persona.push_event(event);
-    if delivery == Delivery::Outbox {
+    if let Some(envelope) = envelope {
         webhooks::deliver_event(world, name, &envelope);
     }
 }
@@ -52,7 +48,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .iter()
         .rev()
         .filter(|e| names.as_ref().is_none_or(|n| n.contains(&e.name.as_str())))
-        .filter(|e| object_id.is_none_or(|id| event_object_id(e) == Some(id)))
+        .filter(|e| object_id.is_none_or(|id| e.inquiry.id == id))
         .collect();
     match super::page(ctx, &matching, |e| e.id.as_str(), "/api/v1/events") {
         Ok((items, links)) => ctx.ok(
@@ -64,10 +60,6 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         ),
         Err(response) => response,
     }
-}
-
-fn event_object_id(event: &Event) -> Option<&str> {
-    event.payload.pointer("/data/id").and_then(Value::as_str)
 }
 
 /// `GET /api/v1/events/{id}`.

@@ -473,9 +473,7 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     }
     if let Some(schedule) = schedule {
         // Decided later (settle): other vendors hear of it then.
-        if let Some(inquiry) = world.persona.inquiry_mut(id) {
-            inquiry.scheduled_decision = Some(schedule);
-        }
+        world.persona.schedule_decision(id, schedule);
     } else if moved {
         // Other vendors react once, to where the list left the inquiry.
         crate::vendors::links::inquiry_changed(ctx.app, world, id);

@@ -116,7 +116,7 @@ pub(super) fn insert_created(
     events::record(
         world,
         InquiryStatus::Created.event_name(),
-        &inquiry,
+        inquiry.clone(),
         now,
         delivery,
     );
@@ -165,9 +165,7 @@ pub(super) fn complete_through(
         record_move(world, inquiry_id, step, now, Delivery::Outbox)?;
     }
     if let Some(schedule) = schedule {
-        if let Some(inquiry) = world.persona.inquiry_mut(inquiry_id) {
-            inquiry.scheduled_decision = Some(schedule);
-        }
+        world.persona.schedule_decision(inquiry_id, schedule);
         return Ok(());
     }
     crate::vendors::links::inquiry_changed(app, world, inquiry_id);
@@ -265,7 +263,8 @@ pub(super) fn record_move(
         inquiry.expires_at = None;
     }
     let snapshot = inquiry.clone();
-    events::record(world, to.event_name(), &snapshot, at, delivery);
+    world.persona.note_inquiry_due(inquiry_id);
+    events::record(world, to.event_name(), snapshot, at, delivery);
     Ok(())
 }
 
@@ -274,22 +273,8 @@ pub(super) fn record_move(
 /// finishing redeeming or expiring.
 pub fn settle(app: &App, world: &mut World) {
     let now = world.clock.now_ms();
-    let mut due: Vec<(Millis, String, InquiryStatus)> = Vec::new();
-    for inquiry in world.persona.inquiries() {
-        if let Some(d) = inquiry.scheduled_decision.filter(|d| d.due_at <= now) {
-            due.push((d.due_at, inquiry.id.clone(), d.to));
-        }
-        if matches!(
-            inquiry.status,
-            InquiryStatus::Created | InquiryStatus::Pending
-        ) && let Some(at) = inquiry.expires_at.filter(|&at| at <= now)
-        {
-            due.push((at, inquiry.id.clone(), InquiryStatus::Expired));
-        }
-    }
-    // Stable: a decision and an expiry due at the same moment keep that order.
-    due.sort_by_key(|(at, _, _)| *at);
-    for (at, id, to) in due {
+    // Due time order; at one moment, oldest inquiry first and a decision before an expiry.
+    while let Some((at, id, to)) = world.persona.next_due_inquiry(now) {
         // A change applied just before may have made this one illegal (expired after failing):
         // then it no longer happens.
         let _ = apply(app, world, &id, to, at);

@@ -3,8 +3,9 @@
 //! Lookups go through an id index; the vectors keep creation order, which is the order the list
 //! endpoints page through.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::webhooks;
@@ -12,7 +13,8 @@ use crate::clock::Millis;
 use crate::config::Config;
 
 /// An inquiry's status (vendors.md 1.5). `as_str` is the wire form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InquiryStatus {
     Created,
     Pending,
@@ -117,15 +119,29 @@ pub struct NewInquiry {
 }
 
 /// A verification attached by a simulate action.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verification {
     pub id: String,
     /// `passed` or `failed`.
-    pub status: &'static str,
+    #[serde(deserialize_with = "verification_status")]
+    pub status: StaticText,
     pub template_id: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+/// A fixed word kept as `'static` text. Spelled as an alias so serde does not take the field
+/// for text borrowed from the input: the words are read back by a function that maps them.
+type StaticText = &'static str;
+
+/// A verification's status as saved: one of the two words, kept as the `'static` text.
+fn verification_status<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "passed" => Ok("passed"),
+        "failed" => Ok("failed"),
+        other => Err(serde::de::Error::unknown_variant(other, &["passed", "failed"])),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Inquiry {
     pub id: String,
     pub status: InquiryStatus,
@@ -166,23 +182,26 @@ impl Inquiry {
 }
 
 /// A decision a scenario took for later (see [`Inquiry::scheduled_decision`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledDecision {
     pub to: InquiryStatus,
     pub due_at: Millis,
 }
 
 /// One recorded event: the inquiry as it was when it happened.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
     pub name: String,
-    /// `{"data": <inquiry>, "included": []}`, kebab-case.
-    pub payload: Value,
+    /// The inquiry at that moment. Events are kept for good, so they keep this snapshot (about
+    /// 1.5 KB) and render the payload (`{"data": <inquiry>, "included": []}`) when asked: a
+    /// rendered `serde_json::Value` tree of it takes about 22 KB.
+    pub inquiry: Box<Inquiry>,
     pub created_at: Millis,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShareTokenStatus {
     Created,
     Pending,
@@ -208,7 +227,7 @@ impl std::fmt::Display for ShareTokenStatus {
 }
 
 /// A Connect share token (`cnst_…`): lets another organisation copy a finished inquiry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareToken {
     pub id: String,
     pub status: ShareTokenStatus,
@@ -226,18 +245,38 @@ pub struct ShareToken {
     pub expired_at: Option<Millis>,
 }
 
-/// Persona's data in one namespace.
-#[derive(Debug, Default)]
+/// What falls due for an inquiry at a moment. At one moment an inquiry's scheduled decision comes
+/// before its expiry (the derived order), and inquiries go oldest first (the key's position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Due {
+    Decision,
+    Expiry,
+}
+
+/// Persona's data in one namespace. The state file keeps the entities; the indexes and due
+/// queues are derived ([`State::rebuild_indexes`] after a load).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     pub webhooks: webhooks::Subscriptions,
     pub(super) inquiries: Vec<Inquiry>,
+    #[serde(skip)]
     pub(super) inquiry_index: HashMap<String, usize>,
     pub(super) events: Vec<Event>,
+    #[serde(skip)]
     pub(super) event_index: HashMap<String, usize>,
     pub(super) share_tokens: Vec<ShareToken>,
+    #[serde(skip)]
     pub(super) share_token_index: HashMap<String, usize>,
     /// `api_…` id standing for the API key in this namespace (share-token `creator`).
     pub(super) api_key_id: Option<String>,
+    /// `(due at, inquiry position, what)`: every pending expiry and scheduled decision, so
+    /// `settle` takes only what is due instead of scanning every inquiry. An entry is stale once
+    /// the inquiry moved on (checked when it is taken); it is then dropped.
+    #[serde(skip)]
+    inquiry_due: BTreeSet<(Millis, usize, Due)>,
+    /// `(due at, share token position)`: redemptions to finish and expiries.
+    #[serde(skip)]
+    share_token_due: BTreeSet<(Millis, usize)>,
 }
 
 impl State {
@@ -259,9 +298,96 @@ impl State {
     }
 
     pub(super) fn insert_inquiry(&mut self, inquiry: Inquiry) {
-        self.inquiry_index
-            .insert(inquiry.id.clone(), self.inquiries.len());
+        let id = inquiry.id.clone();
+        self.inquiry_index.insert(id.clone(), self.inquiries.len());
         self.inquiries.push(inquiry);
+        self.note_inquiry_due(&id);
+    }
+
+    /// Rebuilds every lookup derived from the inquiries, events and share tokens: the id indexes
+    /// and the queues of due changes (after a load from a saved state, which need not keep them).
+    pub fn rebuild_indexes(&mut self) {
+        self.inquiry_index = (self.inquiries.iter().enumerate())
+            .map(|(i, inquiry)| (inquiry.id.clone(), i))
+            .collect();
+        self.event_index = (self.events.iter().enumerate())
+            .map(|(i, event)| (event.id.clone(), i))
+            .collect();
+        self.share_token_index = (self.share_tokens.iter().enumerate())
+            .map(|(i, token)| (token.id.clone(), i))
+            .collect();
+        self.inquiry_due.clear();
+        let ids: Vec<String> = self.inquiries.iter().map(|i| i.id.clone()).collect();
+        for id in &ids {
+            self.note_inquiry_due(id);
+        }
+        let redemption_ms = super::share_tokens::REDEMPTION_SECONDS * 1000;
+        self.share_token_due = (self.share_tokens.iter().enumerate())
+            .filter_map(|(position, token)| match token.status {
+                ShareTokenStatus::Created => Some((token.expires_at, position)),
+                ShareTokenStatus::Pending => token
+                    .pending_at
+                    .map(|at| (at.saturating_add(redemption_ms), position)),
+                ShareTokenStatus::Redeemed | ShareTokenStatus::Expired => None,
+            })
+            .collect();
+    }
+
+    /// Keeps `schedule` on the inquiry: [`State::next_due_inquiry`] applies it when it is due.
+    pub(super) fn schedule_decision(&mut self, id: &str, schedule: ScheduledDecision) {
+        if let Some(inquiry) = self.inquiry_mut(id) {
+            inquiry.scheduled_decision = Some(schedule);
+        }
+        self.note_inquiry_due(id);
+    }
+
+    /// Queues what the inquiry has pending (its expiry while `created` or `pending`, its
+    /// scheduled decision). Called after every change of `expires_at` or `scheduled_decision`.
+    pub(super) fn note_inquiry_due(&mut self, id: &str) {
+        let Some(&position) = self.inquiry_index.get(id) else {
+            return;
+        };
+        let inquiry = &self.inquiries[position];
+        if let Some(decision) = inquiry.scheduled_decision {
+            self.inquiry_due
+                .insert((decision.due_at, position, Due::Decision));
+        }
+        if let (Some(at), InquiryStatus::Created | InquiryStatus::Pending) =
+            (inquiry.expires_at, inquiry.status)
+        {
+            self.inquiry_due.insert((at, position, Due::Expiry));
+        }
+    }
+
+    /// The earliest change due at `now` that still holds: `(due at, inquiry id, new status)`,
+    /// taken off the queue. Stale entries on the way are dropped.
+    pub(super) fn next_due_inquiry(
+        &mut self,
+        now: Millis,
+    ) -> Option<(Millis, String, InquiryStatus)> {
+        while let Some(&(at, position, due)) = self.inquiry_due.first()
+            && at <= now
+        {
+            self.inquiry_due.pop_first();
+            let Some(inquiry) = self.inquiries.get(position) else {
+                continue;
+            };
+            let to = match due {
+                Due::Decision => inquiry
+                    .scheduled_decision
+                    .filter(|d| d.due_at == at)
+                    .map(|d| d.to),
+                Due::Expiry => (matches!(
+                    inquiry.status,
+                    InquiryStatus::Created | InquiryStatus::Pending
+                ) && inquiry.expires_at == Some(at))
+                .then_some(InquiryStatus::Expired),
+            };
+            if let Some(to) = to {
+                return Some((at, inquiry.id.clone(), to));
+            }
+        }
+        None
     }
 
     /// The share token as of the last settle; `share_tokens::share_token_now` settles first.
@@ -283,9 +409,33 @@ impl State {
     }
 
     pub(super) fn insert_share_token(&mut self, token: ShareToken) {
-        self.share_token_index
-            .insert(token.id.clone(), self.share_tokens.len());
+        let position = self.share_tokens.len();
+        self.share_token_index.insert(token.id.clone(), position);
+        self.share_token_due.insert((token.expires_at, position));
         self.share_tokens.push(token);
+    }
+
+    /// Something happens to share token `id` at `at` (its redemption finishes).
+    pub(super) fn note_share_token_due(&mut self, id: &str, at: Millis) {
+        if let Some(&position) = self.share_token_index.get(id) {
+            self.share_token_due.insert((at, position));
+        }
+    }
+
+    /// Share tokens with something due at `now`, taken off the queue (a position may repeat).
+    pub(super) fn take_due_share_tokens(&mut self, now: Millis) -> Vec<usize> {
+        let mut due = Vec::new();
+        while let Some(&(at, position)) = self.share_token_due.first()
+            && at <= now
+        {
+            self.share_token_due.pop_first();
+            due.push(position);
+        }
+        due
+    }
+
+    pub(super) fn share_token_at_mut(&mut self, position: usize) -> Option<&mut ShareToken> {
+        self.share_tokens.get_mut(position)
     }
 
     pub fn event(&self, id: &str) -> Option<&Event> {

@@ -134,8 +134,7 @@ pub fn inquiry_document(inq: &Inquiry) -> Value {
 /// The event resource object as the Events API answers it: the spec's `event` schema has the
 /// payload's `data` only (the webhook body adds `included`).
 pub fn event(evt: &Event) -> Value {
-    let payload = json!({"data": evt.payload.get("data").cloned().unwrap_or(Value::Null)});
-    event_object(evt, payload)
+    event_object(evt, json!({"data": inquiry(&evt.inquiry)}))
 }
 
 fn event_object(evt: &Event, payload: Value) -> Value {
@@ -157,7 +156,7 @@ pub fn event_document(evt: &Event) -> Value {
 
 /// The webhook body: `{"data": <event>}` with the payload's `data` and `included`.
 pub fn webhook_envelope(evt: &Event) -> Value {
-    json!({"data": event_object(evt, evt.payload.clone())})
+    json!({"data": event_object(evt, inquiry_document(&evt.inquiry))})
 }
 
 /// The `connect/share-token` resource object.

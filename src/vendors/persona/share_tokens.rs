@@ -56,8 +56,12 @@ impl std::error::Error for RedeemError {}
 
 /// Finishes redemptions and expires tokens that are due at `now`.
 pub(super) fn settle(world: &mut World, now: Millis) {
-    for token in &mut world.persona.share_tokens {
-        settle_one(token, now);
+    // Only tokens with something queued at or before `now` can change; settling one twice
+    // changes nothing.
+    for position in world.persona.take_due_share_tokens(now) {
+        if let Some(token) = world.persona.share_token_at_mut(position) {
+            settle_one(token, now);
+        }
     }
 }
 
@@ -114,7 +118,11 @@ pub fn redeem_share_token(
             token.pending_at = Some(now);
             token.updated_at = now;
             token.redeemed_for = Some(destination.to_string());
-            Ok(token.clone())
+            let token = token.clone();
+            world
+                .persona
+                .note_share_token_due(token_id, now + REDEMPTION_SECONDS * 1000);
+            Ok(token)
         }
     }
 }

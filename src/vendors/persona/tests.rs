@@ -212,3 +212,76 @@ fn create_over_http_keeps_what_the_response_does_not_show() {
     );
     assert_eq!(inquiry.template_id.as_deref(), Some("itmpl_x"));
 }
+
+#[test]
+fn events_keep_the_inquiry_as_it_was_and_render_it_on_read() {
+    let app = app();
+    let ns = app.store.namespace("default");
+    let mut world = ns.lock();
+    let id = create_inquiry(&app, &mut world, NewInquiry::default());
+    let created = world.persona.inquiry(&id).cloned().expect("inquiry");
+    transition(&app, &mut world, &id, InquiryStatus::Pending).expect("legal move");
+    let event = &world.persona.events()[0];
+    assert_eq!(
+        render::event(event)["attributes"]["payload"],
+        json!({"data": render::inquiry(&created)})
+    );
+    assert_eq!(
+        render::webhook_envelope(event)["data"]["attributes"]["payload"],
+        render::inquiry_document(&created)
+    );
+    assert_eq!(
+        render::inquiry(&event.inquiry)["attributes"]["status"],
+        "created"
+    );
+}
+
+#[test]
+fn due_changes_come_in_due_order_decision_before_expiry_and_stale_ones_are_skipped() {
+    let app = app();
+    let ns = app.store.namespace("default");
+    let mut world = ns.lock();
+    let older = create_inquiry(&app, &mut world, NewInquiry::default());
+    let newer = create_inquiry(&app, &mut world, NewInquiry::default());
+    let at = 5_000;
+    for id in [&newer, &older] {
+        if let Some(inquiry) = world.persona.inquiry_mut(id) {
+            inquiry.expires_at = Some(at);
+        }
+        world.persona.note_inquiry_due(id);
+        world.persona.schedule_decision(
+            id,
+            ScheduledDecision {
+                to: InquiryStatus::Failed,
+                due_at: at,
+            },
+        );
+    }
+    // Stale: a decision replaced by a later one.
+    world.persona.schedule_decision(
+        &newer,
+        ScheduledDecision {
+            to: InquiryStatus::Failed,
+            due_at: at + 1,
+        },
+    );
+    assert_eq!(world.persona.next_due_inquiry(at - 1), None);
+    let taken: Vec<(crate::clock::Millis, String, InquiryStatus)> =
+        std::iter::from_fn(|| world.persona.next_due_inquiry(at + 1)).collect();
+    assert_eq!(
+        taken,
+        [
+            (at, older.clone(), InquiryStatus::Failed),
+            (at, older.clone(), InquiryStatus::Expired),
+            (at, newer.clone(), InquiryStatus::Expired),
+            (at + 1, newer.clone(), InquiryStatus::Failed),
+        ]
+    );
+    assert_eq!(world.persona.next_due_inquiry(i64::MAX), None);
+
+    // Rebuilt from the inquiries alone (as after loading a saved state): the same queue.
+    world.persona.rebuild_indexes();
+    let rebuilt: Vec<(crate::clock::Millis, String, InquiryStatus)> =
+        std::iter::from_fn(|| world.persona.next_due_inquiry(at + 1)).collect();
+    assert_eq!(rebuilt, taken);
+}

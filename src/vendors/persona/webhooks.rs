@@ -259,6 +259,12 @@ fn sync_target(app: &App, world: &mut World) {
     }
 }
 
+/// Whether [`deliver_event`] may send anything in this namespace: a webhook is set up through
+/// the API or a `--webhook persona=URL` target exists.
+pub fn may_deliver(world: &World) -> bool {
+    world.persona.webhooks.active().is_some() || world.webhooks.target(Vendor::Persona).is_some()
+}
+
 /// Hands one Persona event (the full `{"data":{"type":"event",...}}` envelope) to the outbox,
 /// unless the active API webhook does not enable `event_name`.
 pub fn deliver_event(world: &mut World, event_name: &str, envelope: &Value) {
