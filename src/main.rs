@@ -9,7 +9,7 @@ use vendor_sandbox::scenario::catalog;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    vendor_sandbox::logging::init(cli.log_format());
+    let _log_writer = vendor_sandbox::logging::init(cli.log_format());
     let seed = cli.seed.unwrap_or_else(rand::random);
     let config = cli.config(seed);
     match &cli.command {
