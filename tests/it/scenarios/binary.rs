@@ -123,7 +123,7 @@ fn an_invalid_change_while_running_is_logged() {
         "--scenario-poll-ms",
         "20",
     ])
-    .stdout(Stdio::null())
+    .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()
     .expect("spawn");
@@ -136,6 +136,17 @@ fn an_invalid_change_while_running_is_logged() {
             }
         }
     });
+    // Change the file only once the server is up with the good version: a change before that
+    // is a start-up error, not a live reload.
+    let stdout = child.stdout.take().expect("stdout");
+    let (up_tx, up) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = up_tx.send(line);
+        }
+    });
+    let first = up.recv_timeout(WAIT).expect("the server starts");
+    assert!(first.starts_with("vendor-sandbox listening on "), "{first}");
     dir.write("live.json", "{\"name\": \"live\"}");
     let warning = loop {
         match rx.recv_timeout(WAIT) {
