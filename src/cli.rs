@@ -120,6 +120,16 @@ pub struct Cli {
     /// Milliseconds between two checks of the --scenarios folder for changes.
     #[arg(long, env = "VENDOR_SANDBOX_SCENARIO_POLL_MS", default_value_t = 1_000)]
     pub scenario_poll_ms: u64,
+
+    /// Keep the state (every namespace) in this JSON file: loaded at start (a missing file is a
+    /// fresh start), written atomically shortly after changes and at shutdown.
+    #[arg(long, env = "VENDOR_SANDBOX_STATE_FILE")]
+    pub state_file: Option<PathBuf>,
+
+    /// Milliseconds after a change before the state file is written (changes in between are
+    /// written together).
+    #[arg(long, env = "VENDOR_SANDBOX_STATE_SAVE_MS", default_value_t = 200)]
+    pub state_save_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +204,8 @@ impl Cli {
             scenarios_dir: self.scenarios.clone(),
             scenario: self.scenario.clone().filter(|s| s != "none"),
             scenario_poll_interval: Duration::from_millis(self.scenario_poll_ms.max(10)),
+            state_file: self.state_file.clone(),
+            state_save_delay: Duration::from_millis(self.state_save_ms),
         }
     }
 }

@@ -44,6 +44,11 @@ pub struct Config {
     pub scenario: Option<String>,
     /// How often `scenarios_dir` is checked for changes.
     pub scenario_poll_interval: Duration,
+    /// Where the whole state is kept across restarts: loaded at start, saved after changes and
+    /// at shutdown. `None`: state lives in memory only.
+    pub state_file: Option<PathBuf>,
+    /// How long after a change the state file is written, so a burst of changes is one write.
+    pub state_save_delay: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +96,8 @@ impl Default for Config {
             scenarios_dir: None,
             scenario: None,
             scenario_poll_interval: Duration::from_secs(1),
+            state_file: None,
+            state_save_delay: Duration::from_millis(200),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - [`server`]: accept loop and graceful shutdown; [`http`]: hyper in, owned request/response out;
 //! - [`router`]: namespaces, then dispatch to [`admin`] or one of [`vendors`];
 //! - [`store`]: one [`store::World`] per namespace; [`clock`] and [`ids`] make it deterministic;
+//!   [`state_file`] keeps it across restarts;
 //! - [`journal`]: the bounded request journal; [`webhooks`]: outbox and delivery worker;
 //! - [`Sandbox`]: the server started in-process, for other projects' tests (library mode).
 
@@ -23,6 +24,7 @@ pub mod router;
 pub mod sandbox;
 pub mod scenario;
 pub mod server;
+pub mod state_file;
 pub mod store;
 pub mod vendors;
 pub mod webhooks;

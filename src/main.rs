@@ -25,6 +25,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Likewise on a state file that cannot be loaded: serving without it would lose it.
+    let saved = match config
+        .state_file
+        .as_deref()
+        .map(vendor_sandbox::state_file::load)
+    {
+        Some(Ok(saved)) => saved,
+        Some(Err(message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+        None => None,
+    };
     let active_scenario = config.scenario.clone().unwrap_or_else(|| "none".into());
 
     let listener = match std::net::TcpListener::bind((cli.host.as_str(), cli.port)) {
@@ -66,8 +79,14 @@ fn main() -> ExitCode {
             tracing::warn!("could not print the start-up lines: {e}");
         }
         drop(out);
-        vendor_sandbox::server::run_with_scenarios(listener, config, scenarios, shutdown_signal())
-            .await
+        vendor_sandbox::server::run_with_state(
+            listener,
+            config,
+            scenarios,
+            saved,
+            shutdown_signal(),
+        )
+        .await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

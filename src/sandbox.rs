@@ -57,6 +57,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// Keep the state in this file across restarts (`--state-file`).
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.state_file = Some(path.into());
+        self
+    }
+
     /// The port to listen on; 0 (the default) picks a free one.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;

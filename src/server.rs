@@ -21,6 +21,7 @@ use crate::http::{self, ConnectionDropped};
 use crate::journal::{self, Entry, Journal};
 use crate::router::{self, Area, Step};
 use crate::scenario::{Catalog, Fault};
+use crate::state_file::{self, SavedState};
 use crate::store::Store;
 use crate::webhooks;
 
@@ -54,11 +55,30 @@ pub fn load_scenarios(config: &Config) -> Result<Catalog, String> {
     Ok(catalog)
 }
 
-/// [`run`] with the scenarios already loaded.
+/// [`run`] with the scenarios already loaded. Loads `config.state_file` first (see
+/// [`run_with_state`]).
 pub async fn run_with_scenarios(
     listener: TcpListener,
     config: Config,
     scenarios: Arc<Catalog>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let saved = match &config.state_file {
+        Some(path) => state_file::load(path)
+            .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidData, message))?,
+        None => None,
+    };
+    run_with_state(listener, config, scenarios, saved, shutdown).await
+}
+
+/// [`run_with_scenarios`] with the state file already read (`None`: a fresh start). With
+/// `config.state_file` set, the state is saved there shortly after changes and once more after
+/// shutdown; a failure of that last save is the error returned.
+pub async fn run_with_state(
+    listener: TcpListener,
+    config: Config,
+    scenarios: Arc<Catalog>,
+    saved: Option<SavedState>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let local = listener.local_addr()?;
@@ -75,6 +95,9 @@ pub async fn run_with_scenarios(
         Some(jobs_tx),
         scenarios.clone(),
     ));
+    if let Some(saved) = saved {
+        store.restore(saved.namespaces);
+    }
     let app = App {
         journal: Arc::new(Journal::new(config.journal_size)),
         store: store.clone(),
@@ -87,8 +110,16 @@ pub async fn run_with_scenarios(
     // The webhook worker stops only after the connections have drained: requests finishing
     // during shutdown may still queue webhooks, and those must be delivered or marked abandoned.
     let (worker_stop_tx, worker_stop_rx) = watch::channel(false);
+    let saver = config.state_file.clone().map(|path| {
+        tokio::spawn(state_file::run_saver(
+            store.clone(),
+            path,
+            config.state_save_delay,
+            stop_rx.clone(),
+        ))
+    });
     let worker = tokio::spawn(webhooks::run_worker(
-        store,
+        store.clone(),
         config.webhooks.clone(),
         jobs_rx,
         worker_stop_rx,
@@ -154,6 +185,15 @@ pub async fn run_with_scenarios(
     let _ = worker_stop_tx.send(true);
     let _ = worker.await;
     let _ = scenario_watch.await;
+    if let (Some(saver), Some(path)) = (saver, &config.state_file) {
+        // The saver has stopped (no write in progress): this last save has everything, the
+        // deliveries abandoned just now included.
+        let _ = saver.await;
+        state_file::save(store, path.clone())
+            .await
+            .map_err(std::io::Error::other)?;
+        tracing::info!("state saved to {}", path.display());
+    }
     Ok(())
 }
 
@@ -182,6 +222,8 @@ async fn serve(
                 fault = ?fault,
                 "request dropped by the scenario"
             );
+            // The scenario counted the call.
+            app.store.changed();
             if fault == Fault::Timeout {
                 // Never answer: the client gives up (and hyper drops this future) or the server
                 // shuts down.
@@ -192,6 +234,9 @@ async fn serve(
         }
     };
     let area = routed.area;
+    if may_change_state(area, &request.method) {
+        app.store.changed();
+    }
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
     tracing::info!(
@@ -220,6 +265,17 @@ async fn serve(
         });
     }
     Ok(http::into_hyper(&response, bytes, content_type))
+}
+
+/// Whether a request may have changed a world, so the state file is due for a save. Vendor
+/// reads count: they settle time-based state, count scenario polls and may create a namespace.
+/// Admin reads and unknown paths change nothing.
+fn may_change_state(area: Area, method: &str) -> bool {
+    match area {
+        Area::Unknown => false,
+        Area::Admin => method != "GET" && method != "HEAD",
+        _ => true,
+    }
 }
 
 /// Counts a request as in flight for as long as it lives, even if its future is dropped.

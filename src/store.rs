@@ -5,10 +5,12 @@
 //! every operation on it is synchronous and short, and a `parking_lot` guard is not `Send`, so
 //! holding one across an `.await` inside a spawned task does not compile.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::clock::Clock;
@@ -18,7 +20,8 @@ use crate::scenario::{Catalog, NamespaceScenario, initial};
 use crate::vendors::{bitmama, coinflow, persona};
 use crate::webhooks::{Job, Outbox};
 
-/// Everything one namespace holds.
+/// Everything one namespace holds; also what the state file keeps of it.
+#[derive(Serialize, Deserialize)]
 pub struct World {
     pub clock: Clock,
     pub ids: IdGen,
@@ -47,6 +50,14 @@ impl World {
             scenario: NamespaceScenario::new(scenario),
         }
     }
+
+    /// Wires a world loaded from the state file into namespace `name`: its outbox gets the job
+    /// queue (pending deliveries go out again) and derived indexes are rebuilt.
+    fn attach(&mut self, name: &str, jobs: Option<UnboundedSender<Job>>) {
+        self.webhooks.attach(name, jobs);
+        self.persona.rebuild_indexes();
+        self.bitmama.rebuild_indexes();
+    }
 }
 
 pub struct Namespace {
@@ -67,6 +78,8 @@ pub struct Store {
     pub scenarios: Arc<Catalog>,
     jobs: Option<UnboundedSender<Job>>,
     namespaces: RwLock<HashMap<String, Arc<Namespace>>>,
+    /// Woken on every change when a state file is kept: what its saver waits on.
+    change_signal: Notify,
 }
 
 impl Store {
@@ -86,7 +99,35 @@ impl Store {
             scenarios,
             jobs,
             namespaces: RwLock::new(HashMap::new()),
+            change_signal: Notify::new(),
         }
+    }
+
+    /// Adds the namespaces of a loaded state file, as they were saved (their scenario's initial
+    /// state is already in them). Call before serving.
+    pub fn restore(&self, worlds: BTreeMap<String, World>) {
+        let mut namespaces = self.namespaces.write();
+        for (name, mut world) in worlds {
+            world.attach(&name, self.jobs.clone());
+            let namespace = Arc::new(Namespace {
+                name: name.clone(),
+                world: Mutex::new(world),
+            });
+            namespaces.insert(name, namespace);
+        }
+    }
+
+    /// Something may have changed a world (a request was handled, a webhook attempt recorded):
+    /// the state file, if one is kept, is due for a save.
+    pub fn changed(&self) {
+        if self.config.state_file.is_some() {
+            self.change_signal.notify_one();
+        }
+    }
+
+    /// Completes at the next [`Store::changed`], or at once if one came since the last wait.
+    pub async fn next_change(&self) {
+        self.change_signal.notified().await;
     }
 
     /// The namespace called `name`, created on first use.

@@ -333,7 +333,7 @@ impl Scenario {
 }
 
 /// One rule's counts in one namespace.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleCounter {
     /// Calls that matched the rule's `when` (what `nth` counts).
     pub seen: u32,
@@ -341,8 +341,10 @@ pub struct RuleCounter {
     pub applied: u32,
 }
 
-/// A namespace's scenario selection and counters; lives in the namespace's `World`.
-#[derive(Debug, Clone, Default)]
+/// A namespace's scenario selection and counters; lives in the namespace's `World`. The state
+/// file keeps the counters with the scenario's generation: scenario files loaded the same way
+/// get the same generations, so the counters go on after a restart unless a file changed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NamespaceScenario {
     /// The scenario the namespace uses; `None` is the built-in behaviour.
     pub selected: Option<String>,

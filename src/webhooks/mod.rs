@@ -13,12 +13,13 @@
 
 mod client;
 mod outbox;
+mod saved;
 mod worker;
 
 use std::sync::atomic::AtomicU64;
 
 use hyper::body::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::{Millis, iso8601};
 use crate::vendors::Vendor;
@@ -31,13 +32,13 @@ const OUTBOX_CAPACITY: usize = 1_000;
 
 /// Where one vendor's webhooks go in a namespace, and the secrets that sign them (more than one
 /// while a rotated secret is still valid).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Target {
     pub url: String,
     pub secrets: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -46,7 +47,7 @@ pub enum DeliveryStatus {
     Abandoned,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attempt {
     pub number: u32,
     pub at: String,

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper::body::Bytes;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 
@@ -17,18 +18,34 @@ use crate::clock::{Clock, Millis, iso8601, real_now_ms};
 use crate::config::Config;
 use crate::vendors::Vendor;
 
+/// Saved in the state file without its wiring (namespace name, generation, job queue, signal),
+/// which [`Outbox::attach`] gives a loaded one.
+#[derive(Serialize, Deserialize)]
 pub struct Outbox {
+    #[serde(skip)]
     namespace: String,
+    #[serde(skip, default = "next_generation")]
     generation: u64,
     /// Pending deliveries pushed out by newer ones because the outbox was full.
     dropped: u64,
+    #[serde(skip)]
     jobs: Option<UnboundedSender<Job>>,
     next_seq: u64,
+    #[serde(with = "super::saved")]
     deliveries: VecDeque<Delivery>,
     targets: HashMap<Vendor, Target>,
     /// Bumped whenever something a waiter cares about happens: an attempt recorded, the clock
     /// advanced, a flush. Retries and the admin flush wait on it with no lock held.
+    #[serde(skip, default = "new_activity")]
     activity: watch::Sender<u64>,
+}
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+fn new_activity() -> watch::Sender<u64> {
+    watch::Sender::new(0)
 }
 
 impl Outbox {
@@ -52,13 +69,29 @@ impl Outbox {
         }
         Self {
             namespace: namespace.to_string(),
-            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+            generation: next_generation(),
             dropped: 0,
             jobs,
             next_seq: 0,
             deliveries: VecDeque::new(),
             targets,
-            activity: watch::Sender::new(0),
+            activity: new_activity(),
+        }
+    }
+
+    /// Wires an outbox loaded from the state file into namespace `namespace` and hands its
+    /// pending deliveries to the worker again (their retry times are kept).
+    pub fn attach(&mut self, namespace: &str, jobs: Option<UnboundedSender<Job>>) {
+        self.namespace = namespace.to_string();
+        self.jobs = jobs;
+        let pending: Vec<String> = self
+            .deliveries
+            .iter()
+            .filter(|d| d.status == DeliveryStatus::Pending)
+            .map(|d| d.id.clone())
+            .collect();
+        for id in pending {
+            self.wake(&id);
         }
     }
 
@@ -347,6 +380,52 @@ mod tests {
         outbox.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0);
         assert_eq!(outbox.dropped(), 1);
         assert_eq!(outbox.deliveries().count(), OUTBOX_CAPACITY);
+    }
+
+    /// A loaded outbox keeps every delivery as it was (secrets and due times included) and
+    /// hands the pending ones to the worker again.
+    #[test]
+    fn a_loaded_outbox_requeues_its_pending_deliveries() {
+        let mut outbox = outbox_with_target();
+        outbox.set_target(
+            Vendor::Persona,
+            Target {
+                url: "http://127.0.0.1:9/hook".into(),
+                secrets: vec!["wbhsec_1".into()],
+            },
+        );
+        let done = outbox
+            .enqueue(Vendor::Persona, "e", &serde_json::json!({"n": 1}), 0)
+            .expect("target");
+        let pending = outbox
+            .enqueue(Vendor::Persona, "e", &serde_json::json!({"n": 2}), 0)
+            .expect("target");
+        outbox.deliveries[0].status = DeliveryStatus::Delivered;
+        outbox.deliveries[1].next_attempt_at = Some(1_234);
+        let saved = serde_json::to_string(&outbox).expect("serialize");
+
+        let mut loaded: Outbox = serde_json::from_str(&saved).expect("deserialize");
+        let (jobs, mut queued) = tokio::sync::mpsc::unbounded_channel();
+        loaded.attach("ns", Some(jobs));
+        let job = queued.try_recv().expect("the pending delivery is queued");
+        assert_eq!(job.delivery_id, pending);
+        assert_eq!(job.namespace, "ns");
+        assert!(queued.try_recv().is_err(), "the delivered one is not");
+        let plan = loaded.plan(&job, 3).expect("plannable");
+        assert_eq!(plan.secrets, ["wbhsec_1"]);
+        assert_eq!(
+            loaded.get(&pending).and_then(|d| d.next_attempt_at),
+            Some(1_234)
+        );
+        assert_eq!(
+            loaded.get(&done).map(|d| d.status),
+            Some(DeliveryStatus::Delivered)
+        );
+        assert_eq!(
+            loaded.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0),
+            Some("whd_000003".to_string()),
+            "delivery ids go on"
+        );
     }
 
     #[test]

@@ -126,6 +126,7 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
                 .record(&job, attempt, config.max_attempts, retry_at)
         };
         drop(ns);
+        store.changed();
         if finished || !wait_for_retry(&store, &job).await {
             return;
         }

@@ -18,4 +18,5 @@ mod races;
 mod routes;
 mod scenarios;
 mod server;
+mod state_file;
 mod webhooks;

@@ -4,6 +4,7 @@
 //! Any non-empty key is a merchant (the sandbox has no merchant registry). The merchant id is
 //! derived from the key, so the same key always is the same merchant (see [`Merchant::for_key`]).
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::State;
@@ -24,7 +25,7 @@ pub const BLOCKCHAINS: [&str; 9] = [
 pub const USER_WALLET_SEPARATOR: char = 'ʬ';
 
 /// A merchant as the sandbox derives it from an API key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Merchant {
     /// The raw API key: what isolates one merchant's withdrawers from another's.
     pub key: String,
@@ -52,7 +53,7 @@ pub fn merchant_object_id(merchant_id: &str) -> String {
 }
 
 /// Who a request acts for: one user of one merchant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
     pub merchant: Merchant,
     /// `x-coinflow-auth-user-id`, when the caller is identified that way.

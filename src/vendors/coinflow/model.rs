@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -41,7 +42,7 @@ impl RequiredField {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VerificationStatus {
     Pending,
     Approved,
@@ -61,7 +62,7 @@ impl VerificationStatus {
 }
 
 /// How a withdrawer was registered, which decides how its verification finishes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     /// `/kyc/share-token`: Coinflow's own inquiry (`destination`) receives the source inquiry's
     /// data through the redeemed share token.
@@ -78,7 +79,7 @@ pub enum Method {
     Attested,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Withdrawer {
     /// 24 hex digits, like Coinflow's Mongo ObjectIds.
     pub id: String,
@@ -187,7 +188,7 @@ impl Withdrawer {
 }
 
 /// Coinflow's data in one namespace.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     withdrawers: Vec<Withdrawer>,
     /// Session keys: the caller each was issued to, and when it expires.

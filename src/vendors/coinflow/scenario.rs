@@ -18,6 +18,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::model::{Method, REQUIRED_FIELDS, RequiredField, VerificationStatus, Withdrawer};
 use super::verification::{self, Check};
 use crate::app::App;
@@ -33,7 +35,7 @@ pub const REVIEW_MESSAGE: &str =
     "Verification is pending review: complete it at the verificationLink";
 
 /// A registration's scenario outcome, kept on the withdrawer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioHold {
     pub outcome: Outcome,
     /// Coinflow field names (`missing_fields`).
@@ -42,7 +44,7 @@ pub struct ScenarioHold {
 }
 
 /// When a [`ScenarioHold`] applies.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Until {
     Now,
     /// Sandbox time.

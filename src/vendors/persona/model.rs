@@ -137,7 +137,10 @@ fn verification_status<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, 
     match String::deserialize(d)?.as_str() {
         "passed" => Ok("passed"),
         "failed" => Ok("failed"),
-        other => Err(serde::de::Error::unknown_variant(other, &["passed", "failed"])),
+        other => Err(serde::de::Error::unknown_variant(
+            other,
+            &["passed", "failed"],
+        )),
     }
 }
 

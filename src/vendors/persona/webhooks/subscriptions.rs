@@ -1,6 +1,7 @@
 //! The webhooks created through `/api/v1/webhooks` in one namespace: their settings, secrets and
 //! status.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::change::WebhookChange;
@@ -10,7 +11,7 @@ use crate::webhooks::Target;
 /// The `api-version` a webhook gets when none is given (the spec's default).
 const DEFAULT_API_VERSION: &str = "2023-01-05";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WebhookStatus {
     Enabled,
     Disabled,
@@ -27,7 +28,7 @@ impl WebhookStatus {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Secret {
     value: String,
     /// Sandbox time after which it no longer signs; `None` for the current secret.
@@ -41,7 +42,7 @@ impl Secret {
 }
 
 /// One webhook (`wbh_…`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Webhook {
     pub id: String,
     pub status: WebhookStatus,
@@ -177,7 +178,7 @@ impl Webhook {
 }
 
 /// The webhooks of one namespace, in creation order.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Subscriptions {
     webhooks: Vec<Webhook>,
     enable_count: u64,

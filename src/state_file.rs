@@ -1,0 +1,202 @@
+//! `--state-file`: every namespace's [`World`] in one JSON file, loaded at start and saved
+//! atomically while serving.
+//!
+//! The file is `{"version":1,"namespaces":{"NAME":<world>,…}}`. A save serializes one namespace
+//! at a time under its lock (into memory, no I/O under the lock), then writes `PATH.tmp`, syncs
+//! it, renames it over `PATH` and syncs the folder: a reader, or a restart after a crash, sees
+//! either the previous complete snapshot or the new one, never a mix.
+//!
+//! Saves follow changes: the server signals the store after every request that may change state
+//! and the webhook worker after every attempt ([`Store::changed`]); the saver waits a short delay
+//! so a burst of changes is one write, saves, and saves once more at shutdown after the
+//! connections and deliveries are done.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::sync::watch;
+
+use crate::store::{Store, World};
+
+/// The format written; a file of another version is refused rather than misread.
+pub const VERSION: u32 = 1;
+
+/// A state file as read: each namespace's world, not yet wired into a [`Store`].
+#[derive(Deserialize)]
+pub struct SavedState {
+    version: u32,
+    pub namespaces: BTreeMap<String, World>,
+}
+
+/// Reads the state file at `path`. A missing file is a fresh start (`None`); anything else that
+/// keeps it from loading is one line naming the file and what is wrong.
+pub fn load(path: &Path) -> Result<Option<SavedState>, String> {
+    let problem = |what: String| format!("cannot load the state file {}: {what}", path.display());
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(problem(e.to_string())),
+    };
+    match serde_json::from_slice::<SavedState>(&text) {
+        Ok(state) if state.version == VERSION => Ok(Some(state)),
+        Ok(state) => Err(problem(unsupported(state.version))),
+        Err(e) => {
+            // A file of another version fails on its contents first; say what really differs.
+            #[derive(Deserialize)]
+            struct Head {
+                version: u32,
+            }
+            match serde_json::from_slice::<Head>(&text) {
+                Ok(head) if head.version != VERSION => Err(problem(unsupported(head.version))),
+                _ => Err(problem(format!("not a valid state file ({e})"))),
+            }
+        }
+    }
+}
+
+fn unsupported(version: u32) -> String {
+    format!("version {version} is not supported (this sandbox reads version {VERSION})")
+}
+
+/// The whole state as the file's bytes. Each namespace is locked only while it is serialized.
+pub fn snapshot(store: &Store) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(4096);
+    write!(out, "{{\"version\":{VERSION},\"namespaces\":{{").map_err(serde_json::Error::io)?;
+    let mut first = true;
+    for name in store.names() {
+        let Some(namespace) = store.existing(&name) else {
+            continue;
+        };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        serde_json::to_writer(&mut out, &name)?;
+        out.push(b':');
+        let world = namespace.lock();
+        serde_json::to_writer(&mut out, &*world)?;
+    }
+    out.extend_from_slice(b"}}\n");
+    Ok(out)
+}
+
+/// Replaces `path` with `bytes` atomically: a temporary file next to it, synced, renamed over
+/// it, and the folder synced so the rename itself survives a crash.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    let mut file = File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, path)?;
+    #[cfg(unix)]
+    {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(folder)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Serializes the store and writes it to `path`, off the async threads.
+pub async fn save(store: Arc<Store>, path: PathBuf) -> Result<(), String> {
+    let written = tokio::task::spawn_blocking(move || {
+        let bytes = snapshot(&store).map_err(|e| e.to_string())?;
+        write_atomically(&path, &bytes)
+            .map_err(|e| format!("cannot write the state file {}: {e}", path.display()))
+    })
+    .await;
+    written.unwrap_or_else(|e| Err(format!("the state-file save stopped: {e}")))
+}
+
+/// Saves `delay` after each change until `stop` turns true; the caller saves a last time after
+/// that. A failed save is logged and tried again at the next change.
+pub async fn run_saver(
+    store: Arc<Store>,
+    path: PathBuf,
+    delay: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            () = store.next_change() => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stop.wait_for(|stopped| *stopped) => return,
+        }
+        if let Err(e) = save(store.clone(), path.clone()).await {
+            tracing::warn!("{e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn temp_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("vendor-sandbox-{}-{name}.json", std::process::id()))
+    }
+
+    #[test]
+    fn a_missing_file_is_a_fresh_start() {
+        assert!(matches!(load(&temp_path("missing")), Ok(None)));
+    }
+
+    #[test]
+    fn invalid_files_are_one_line_naming_the_file() {
+        let path = temp_path("invalid");
+        for (text, expected) in [
+            ("{not json", "not a valid state file"),
+            (
+                r#"{"version":2,"namespaces":{"a":{}}}"#,
+                "version 2 is not supported",
+            ),
+            (r#"{"version":1,"namespaces":{"a":{}}}"#, "missing field"),
+        ] {
+            std::fs::write(&path, text).expect("write");
+            let Err(message) = load(&path) else {
+                panic!("{text} loaded");
+            };
+            assert!(message.contains(&path.display().to_string()), "{message}");
+            assert!(message.contains(expected), "{message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_snapshot_loads_back_with_the_same_ids_to_come() {
+        let store = Store::new(Arc::new(Config::default()), None);
+        let next_id = {
+            let ns = store.namespace("alpha");
+            let mut world = ns.lock();
+            world.ids.hex(24);
+            world.clock.advance(60_000);
+            world.ids.clone().hex(24)
+        };
+        let bytes = snapshot(&store).expect("snapshot");
+        let path = temp_path("roundtrip");
+        write_atomically(&path, &bytes).expect("write");
+        let saved = load(&path).expect("load").expect("present");
+        let _ = std::fs::remove_file(&path);
+        let restored = Store::new(Arc::new(Config::default()), None);
+        restored.restore(saved.namespaces);
+        let ns = restored.existing("alpha").expect("restored namespace");
+        let mut world = ns.lock();
+        assert_eq!(world.ids.hex(24), next_id);
+        assert_eq!(world.clock.offset_ms(), 60_000);
+    }
+}

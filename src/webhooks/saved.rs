@@ -1,0 +1,80 @@
+//! How an outbox's deliveries are kept in the state file: all of each one, including what the
+//! admin API does not show (the signing secrets, when the first attempt went) and the next
+//! attempt's due time in exact sandbox milliseconds.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{Attempt, Delivery, DeliveryStatus};
+use crate::clock::Millis;
+use crate::vendors::Vendor;
+
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    id: &'a str,
+    vendor: Vendor,
+    event: &'a str,
+    url: &'a str,
+    status: DeliveryStatus,
+    created_at: &'a str,
+    body: &'a str,
+    attempts: &'a [Attempt],
+    next_attempt_ms: Option<Millis>,
+    secrets: &'a [String],
+    first_attempt_unix: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Saved {
+    id: String,
+    vendor: Vendor,
+    event: String,
+    url: String,
+    status: DeliveryStatus,
+    created_at: String,
+    body: String,
+    attempts: Vec<Attempt>,
+    next_attempt_ms: Option<Millis>,
+    secrets: Vec<String>,
+    first_attempt_unix: Option<i64>,
+}
+
+pub(super) fn serialize<S: Serializer>(
+    deliveries: &VecDeque<Delivery>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(deliveries.iter().map(|d| SavedRef {
+        id: &d.id,
+        vendor: d.vendor,
+        event: &d.event,
+        url: &d.url,
+        status: d.status,
+        created_at: &d.created_at,
+        body: &d.body,
+        attempts: &d.attempts,
+        next_attempt_ms: d.next_attempt_at,
+        secrets: &d.secrets,
+        first_attempt_unix: d.first_attempt_unix,
+    }))
+}
+
+pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecDeque<Delivery>, D::Error> {
+    let saved = Vec::<Saved>::deserialize(d)?;
+    Ok(saved
+        .into_iter()
+        .map(|s| Delivery {
+            id: s.id,
+            vendor: s.vendor,
+            event: s.event,
+            url: s.url,
+            status: s.status,
+            created_at: s.created_at,
+            body: s.body,
+            attempts: s.attempts,
+            next_attempt_at: s.next_attempt_ms,
+            secrets: s.secrets,
+            first_attempt_unix: s.first_attempt_unix,
+        })
+        .collect())
+}
