@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// Milliseconds since the Unix epoch, in sandbox time.
 pub type Millis = i64;
 
+/// How far ahead of real time a namespace's clock may run: a thousand years.
+pub const MAX_OFFSET_MS: i64 = 1_000 * 366 * 86_400 * 1_000;
+
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Clock {
     offset_ms: i64,
@@ -25,10 +28,11 @@ impl Clock {
         self.offset_ms
     }
 
-    /// Moves this clock forward. Time never goes backwards, so negative amounts are ignored;
-    /// the offset saturates rather than overflow.
+    /// Moves this clock forward. Time never goes backwards, so negative amounts are ignored.
+    /// The offset stops at [`MAX_OFFSET_MS`], so sandbox time plus any duration the sandbox
+    /// uses (all far shorter than the remaining range of `i64`) cannot overflow.
     pub fn advance(&mut self, ms: i64) {
-        self.offset_ms = self.offset_ms.saturating_add(ms.max(0));
+        self.offset_ms = self.offset_ms.saturating_add(ms.max(0)).min(MAX_OFFSET_MS);
     }
 
     pub fn now_iso(&self) -> String {
@@ -58,6 +62,21 @@ mod tests {
     fn formats_with_milliseconds_and_z() {
         assert_eq!(iso8601(1_708_040_897_732), "2024-02-15T23:48:17.732Z");
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_offset_is_bounded() {
+        let mut clock = Clock::default();
+        for _ in 0..20 {
+            clock.advance(i64::MAX);
+        }
+        assert_eq!(clock.offset_ms(), MAX_OFFSET_MS);
+        assert!(
+            clock
+                .now_ms()
+                .checked_add(100 * 366 * 86_400 * 1_000)
+                .is_some()
+        );
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl Steer {
     pub fn due_at_ms(&self, now_ms: Millis) -> Option<Millis> {
         match self.timing {
             Timing::Now => Some(now_ms),
-            Timing::AfterSeconds(s) => Some(now_ms + (s * 1000.0) as Millis),
+            Timing::AfterSeconds(s) => Some(now_ms.saturating_add((s * 1000.0) as Millis)),
             Timing::PollsLeft(_) => None,
         }
     }

@@ -15,6 +15,9 @@ use super::{
 };
 use crate::vendors::Vendor;
 
+/// The longest delay a scenario may give an outcome: ten years of sandbox time.
+const MAX_AFTER_SECONDS: f64 = 10.0 * 366.0 * 86_400.0;
+
 /// An error in a scenario file, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
@@ -321,8 +324,10 @@ fn convert_then(vendor: Vendor, op: Operation, then: ThenSpec) -> Result<Then, S
                 (Some(_), Some(_)) => {
                     return Err("after_seconds and after_polls: choose one".into());
                 }
-                (Some(s), None) if !s.is_finite() || s < 0.0 => {
-                    return Err("after_seconds must be a non-negative number".into());
+                (Some(s), None) if !s.is_finite() || !(0.0..=MAX_AFTER_SECONDS).contains(&s) => {
+                    return Err(format!(
+                        "after_seconds must be a number from 0 to {MAX_AFTER_SECONDS} (ten years)"
+                    ));
                 }
                 (Some(s), None) => Timing::AfterSeconds(s),
                 (None, Some(n)) => Timing::PollsLeft(n),

@@ -120,3 +120,21 @@ fn problem_positions_from_text() {
     let p = Problem::at_text("f", "{\n  \"name\": 1}", "\"name\"", "m".into());
     assert_eq!((p.line, p.column), (2, 3));
 }
+
+#[test]
+fn delays_are_bounded() {
+    let rule = |after: &str| {
+        format!(
+            r#"{{"name": "x", "description": "d", "rules": [
+                {{"when": {{"vendor": "persona", "operation": "inquiry_decision"}},
+                  "then": {{"outcome": "approved", "after_seconds": {after}}}}}]}}"#
+        )
+    };
+    assert!(parse_scenario("t.json", &rule("316224000"), 1).is_ok());
+    let p = problem(&rule("1e300"));
+    assert!(
+        p.message.contains("after_seconds must be a number from 0"),
+        "{p}"
+    );
+    assert!(problem(&rule("-1")).message.contains("after_seconds"));
+}
