@@ -7,13 +7,14 @@ use crate::app::App;
 use crate::clock::{Millis, iso8601};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
+use crate::vendors::bitmama::dollars;
 use crate::vendors::coinflow::model::Method;
-use crate::vendors::persona;
 
 pub fn get(app: &App, req: &ApiRequest) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
-    persona::settle(app, &mut world);
+    // As a vendor read would: whatever fell due in sandbox time shows as done.
+    super::clock::settle(app, &mut world);
     ApiResponse::json(
         200,
         json!({
@@ -167,9 +168,4 @@ fn bitmama_state(world: &World) -> Value {
         })
         .collect();
     json!({"partners": partners})
-}
-
-/// Bitmama reports money as dollars (numbers); the sandbox keeps integer cents.
-fn dollars(cents: i64) -> Value {
-    json!(cents as f64 / 100.0)
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::error;
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::vendors::coinflow::{self, model::VerificationStatus};
+use crate::vendors::coinflow;
 use crate::vendors::persona::{self, InquiryStatus};
 
 /// `POST /__admin/inquiries/{id}/{complete|fail|approve|decline}`.
@@ -87,34 +87,22 @@ fn path_between(from: InquiryStatus, to: InquiryStatus) -> Option<Vec<InquirySta
 }
 
 /// `POST /__admin/withdrawers/{id}/verify`: a pending withdrawer becomes `approved`, and its
-/// `KYC Success` webhook goes out.
+/// `KYC Success` webhook goes out. Whatever fell due is settled first, so a verification that
+/// already finished on its own is reported as such (409) rather than verified twice.
 pub fn verify_withdrawer(app: &App, req: &ApiRequest, id: &str) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
-    let Some(status) = world
-        .coinflow
-        .all()
-        .iter()
-        .find(|w| w.id == id)
-        .map(|w| w.status)
-    else {
-        return error(
-            404,
-            &format!("No withdrawer {id} in namespace {}", req.namespace),
-        );
-    };
-    if status != VerificationStatus::Pending {
-        return error(
-            409,
-            &format!(
-                "Withdrawer {id} is already {}; only a pending one can be verified",
-                status.as_str()
-            ),
-        );
-    }
+    super::clock::settle(app, &mut world);
     match coinflow::verify_withdrawer(&mut world, id) {
         Ok(()) => ApiResponse::json(200, json!({"id": id, "status": "approved"})),
-        Err(message) => error(409, &message),
+        Err(coinflow::VerifyError::NotFound) => error(
+            404,
+            &format!("No withdrawer {id} in namespace {}", req.namespace),
+        ),
+        Err(coinflow::VerifyError::NotPending(status)) => error(
+            409,
+            &format!("Withdrawer {id} is already {status}; only a pending one can be verified"),
+        ),
     }
 }
 

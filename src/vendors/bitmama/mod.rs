@@ -25,7 +25,7 @@ mod validation;
 mod wallet;
 
 pub use kyc::settle;
-pub use model::State;
+pub use model::{State, dollars};
 pub use seed::apply_initial_state;
 
 use serde_json::{Value, json};

@@ -123,36 +123,44 @@ fn verification_response(
 /// a scenario hold that fell due), firing its webhooks: what Get Withdrawer would do for each.
 /// The admin API calls it after moving the clock.
 pub fn settle(app: &App, world: &mut World) {
-    let pending: Vec<usize> = (0..world.coinflow.all().len())
-        .filter(|&i| {
-            world
-                .coinflow
-                .get(i)
-                .is_some_and(|w| w.status == model::VerificationStatus::Pending)
-        })
+    let pending: Vec<usize> = world
+        .coinflow
+        .all()
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.status == model::VerificationStatus::Pending)
+        .map(|(i, _)| i)
         .collect();
     for index in pending {
         verification::advance(app, world, index);
     }
 }
 
+/// Why a withdrawer could not be verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyError {
+    NotFound,
+    /// Already decided: its status.
+    NotPending(&'static str),
+}
+
 /// The admin trigger "verify a withdrawer": a pending withdrawer (by `_id`) becomes `approved`
 /// and `KYC Success` goes out.
-pub fn verify_withdrawer(world: &mut World, withdrawer_id: &str) -> Result<(), String> {
-    let index = (0..world.coinflow.all().len())
-        .find(|&i| world.coinflow.get(i).is_some_and(|w| w.id == withdrawer_id))
-        .ok_or_else(|| format!("Withdrawer {withdrawer_id} not found"))?;
+pub fn verify_withdrawer(world: &mut World, withdrawer_id: &str) -> Result<(), VerifyError> {
+    let index = world
+        .coinflow
+        .all()
+        .iter()
+        .position(|w| w.id == withdrawer_id)
+        .ok_or(VerifyError::NotFound)?;
     let status = world.coinflow.get(index).map(|w| w.status);
     match status {
         Some(model::VerificationStatus::Pending) => {
             verification::finish(world, index, model::VerificationStatus::Approved, None);
             Ok(())
         }
-        Some(other) => Err(format!(
-            "Withdrawer {withdrawer_id} is already {}",
-            other.as_str()
-        )),
-        None => Err(format!("Withdrawer {withdrawer_id} not found")),
+        Some(other) => Err(VerifyError::NotPending(other.as_str())),
+        None => Err(VerifyError::NotFound),
     }
 }
 
