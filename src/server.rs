@@ -234,6 +234,7 @@ async fn serve(
         }
     };
     let area = routed.area;
+    let response = router::with_cors(area, &request, response);
     if may_change_state(area, &request.method) {
         app.store.changed();
     }

@@ -15,6 +15,9 @@ const browser = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
   viewport: { width: 1400, height: 950 },
+  // The page's CSP forbids eval, which Playwright's waitForFunction predicates use; the page's
+  // own script never needs it.
+  bypassCSP: true,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });

@@ -4,6 +4,7 @@ mod admin;
 mod bitmama;
 mod cli;
 mod coinflow;
+mod cors;
 mod dashboard;
 mod fuzz;
 mod harness;
