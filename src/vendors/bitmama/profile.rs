@@ -7,72 +7,75 @@
 
 use serde_json::json;
 
-use super::model::PartnerWebhook;
+use super::model::{Partner, PartnerWebhook};
 use super::validation::{self, Fields};
 use super::{Reply, auth, idempotency, seed, success};
 use crate::app::App;
-use crate::http::ApiRequest;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::ids::IdGen;
 
-/// `POST /api/v1/partner/profile/webhook` `{webhookUrl}`.
+/// `POST /api/v1/partner/profile/webhook` `{webhookUrl}`: a new `whsec_…` secret each time.
 pub fn set_webhook(app: &App, req: &ApiRequest) -> Reply {
-    let api_key = auth::partner_key(req)?;
-    let idempotency_key = idempotency::required_key(req)?;
-    let body = validation::json_object(req)?;
-    let mut f = Fields::new(&body);
-    let url = f.string_matching(
+    let url_rule =
+        "an https URL (or http on localhost / a loopback address) of at most 2048 characters";
+    set_profile_url(
+        app,
+        req,
         "webhookUrl",
-        true,
-        "an https URL (or http on localhost / a loopback address) of at most 2048 characters",
+        url_rule,
         validation::is_webhook_url,
-    );
-    f.finish()?;
-    let Some(url) = url else {
-        return Err(super::error_code(
-            422,
-            "VALIDATION_ERROR",
-            "webhookUrl is required",
-        ));
-    };
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    let now = world.clock.now_ms();
-    let partner = world
-        .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    partner.idempotency.record(&idempotency_key, now);
-    let secret = format!("whsec_{}", world.ids.alphanumeric(32));
-    partner.webhook = Some(PartnerWebhook {
-        url: url.clone(),
-        secret: secret.clone(),
-    });
-    Ok(success(
-        200,
-        "Webhook endpoint configured",
-        json!({"webhookUrl": url, "webhookSecret": secret}),
-    ))
+        |partner, ids, url| {
+            let secret = format!("whsec_{}", ids.alphanumeric(32));
+            partner.webhook = Some(PartnerWebhook {
+                url: url.clone(),
+                secret: secret.clone(),
+            });
+            success(
+                200,
+                "Webhook endpoint configured",
+                json!({"webhookUrl": url, "webhookSecret": secret}),
+            )
+        },
+    )
 }
 
 /// `POST /api/v1/partner/profile/redirect-url` `{redirectUrl}`.
 pub fn set_redirect_url(app: &App, req: &ApiRequest) -> Reply {
+    let url_rule = "an https URL of at most 2048 characters";
+    set_profile_url(
+        app,
+        req,
+        "redirectUrl",
+        url_rule,
+        validation::is_https_url,
+        |partner, _, url| {
+            partner.redirect_url = Some(url.clone());
+            success(200, "Redirect URL configured", json!({"redirectUrl": url}))
+        },
+    )
+}
+
+/// What both profile routes do: authenticate, require the idempotency key, check the one URL
+/// field, then in one locked section use up the key and let `apply` store the URL.
+fn set_profile_url(
+    app: &App,
+    req: &ApiRequest,
+    field: &'static str,
+    url_rule: &str,
+    valid: fn(&str) -> bool,
+    apply: impl FnOnce(&mut Partner, &mut IdGen, String) -> ApiResponse,
+) -> Reply {
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let body = validation::json_object(req)?;
     let mut f = Fields::new(&body);
-    let url = f.string_matching(
-        "redirectUrl",
-        true,
-        "an https URL of at most 2048 characters",
-        validation::is_https_url,
-    );
+    let url = f.string_matching(field, true, url_rule, valid);
     f.finish()?;
     let Some(url) = url else {
         return Err(super::error_code(
             422,
             "VALIDATION_ERROR",
-            "redirectUrl is required",
+            &format!("{field} is required"),
         ));
     };
     let ns = app.store.namespace(&req.namespace);
@@ -85,10 +88,5 @@ pub fn set_redirect_url(app: &App, req: &ApiRequest) -> Reply {
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
     partner.idempotency.check(&idempotency_key, now)?;
     partner.idempotency.record(&idempotency_key, now);
-    partner.redirect_url = Some(url.clone());
-    Ok(success(
-        200,
-        "Redirect URL configured",
-        json!({"redirectUrl": url}),
-    ))
+    Ok(apply(partner, &mut world.ids, url))
 }
