@@ -72,11 +72,14 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
         let Some(ns) = store.existing(&job.namespace) else {
             return;
         };
-        let (plan, fail_on_purpose) = {
+        let (plan, fail_on_purpose, sandbox_now) = {
             let mut world = ns.lock();
             let Some(plan) = world.webhooks.plan(&job, config.max_attempts) else {
                 return;
             };
+            // Attempts are listed in sandbox time, like the delivery's other times; only the
+            // signature's `t=` is real time (receivers compare it with their own clock).
+            let sandbox_now = world.clock.now_ms();
             // A scenario (e.g. `webhook-outage`) may fail this attempt without sending it.
             let subject =
                 Subject::from_json(serde_json::from_slice(&plan.body).unwrap_or_default());
@@ -87,7 +90,7 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
             let fail = decision
                 .steer
                 .is_some_and(|s| s.outcome == Outcome::Fail && s.is_due());
-            (plan, fail)
+            (plan, fail, sandbox_now)
         };
         let started = Instant::now();
         let result = if fail_on_purpose {
@@ -107,7 +110,7 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
         };
         let attempt = Attempt {
             number: plan.info.number,
-            at: iso8601(plan.info.now_unix * 1000),
+            at: iso8601(sandbox_now),
             status: result.as_ref().ok().copied(),
             error: result.err(),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -121,3 +121,28 @@ async fn pending_deliveries_are_abandoned_at_shutdown() {
     let status = ns.lock().webhooks.get(&id).map(|d| d.status);
     assert_eq!(status, Some(DeliveryStatus::Abandoned));
 }
+
+/// Every time a delivery lists is sandbox time: after the clock moved a day ahead, its attempts
+/// are not dated before the delivery itself.
+#[tokio::test]
+async fn attempts_are_stamped_in_sandbox_time() {
+    let mut sink = crate::harness::WebhookSink::start().await;
+    let url = sink.url("/hook");
+    let server = TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Persona, url))).await;
+    let moved = server
+        .post("/__admin/clock/advance")
+        .json(&json!({"seconds": 86_400}))
+        .send()
+        .await;
+    assert_eq!(moved.status, 200);
+    create_inquiry(&server).await;
+    sink.next().await;
+    let delivery = eventually(|| async {
+        let first = deliveries(&server).await.first()?.clone();
+        (first["status"] == "delivered").then_some(first)
+    })
+    .await;
+    let created = delivery["created_at"].as_str().expect("created_at");
+    let attempted = delivery["attempts"][0]["at"].as_str().expect("attempt at");
+    assert!(attempted >= created, "{attempted} before {created}");
+}
