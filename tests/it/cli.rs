@@ -247,3 +247,41 @@ fn a_closed_stdout_does_not_stop_the_server() {
     let _ = child.wait();
     assert_eq!(status, "HTTP/1.1 200 OK");
 }
+
+#[test]
+fn help_explains_every_option() {
+    let output = sandbox(&["--help"]).output().expect("run --help");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for option in [
+        "--host",
+        "--port",
+        "--seed",
+        "--log-format",
+        "--max-body-bytes",
+        "--journal-size",
+        "--public-url",
+        "--webhook",
+        "--webhook-secret",
+        "--persona-api-key",
+        "--scenarios",
+        "--scenario",
+        "--state-file",
+    ] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(option))
+            .unwrap_or_else(|| panic!("{option} is in --help:\n{help}"));
+        let described = line.len() > option.len() + 20
+            || help
+                .split(line)
+                .nth(1)
+                .and_then(|rest| rest.lines().nth(1))
+                .is_some_and(|next| !next.trim().is_empty());
+        assert!(described, "{option} is explained");
+    }
+    assert!(
+        help.contains("VENDOR_SANDBOX_PORT"),
+        "env variables are named"
+    );
+}
