@@ -47,101 +47,96 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
         FundingType::Crypto => 0,
     };
 
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    kyc::settle(app, world);
-    let now = world.clock.now_ms();
-    let partner = world
-        .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    // A scenario answers before the user is looked up, so the story works without a user.
-    match steered(req) {
-        Some(Outcome::InsufficientBalance) => {
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+        kyc::settle(app, world);
+        let partner = world
+            .bitmama
+            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        // A scenario answers before the user is looked up, so the story works without a user.
+        match steered(req) {
+            Some(Outcome::InsufficientBalance) => {
+                return Err(error_code(
+                    402,
+                    "INSUFFICIENT_WALLET_BALANCE",
+                    &format!(
+                        "Partner wallet balance ({}) is insufficient to fund the card ({})",
+                        usd(partner.balance_cents),
+                        usd(amount)
+                    ),
+                ));
+            }
+            Some(Outcome::UserNotApproved) => {
+                let status = partner
+                    .user(&service_id)
+                    .map_or(UserStatus::PendingKyc, |u| u.status);
+                return Err(not_approved(&service_id, status));
+            }
+            _ => {}
+        }
+        let Some(user) = partner.user(&service_id) else {
             return Err(error_code(
-                402,
-                "INSUFFICIENT_WALLET_BALANCE",
+                400,
+                "USER_NOT_FOUND",
+                &format!("No user {service_id} exists for this partner"),
+            ));
+        };
+        if user.status != UserStatus::Approved {
+            return Err(not_approved(&service_id, user.status));
+        }
+        if funding_type == FundingType::Crypto && user.program != Program::NonCustodial {
+            return Err(error_code(
+                400,
+                "INVALID_PROGRAM",
+                "Crypto-funded cards are available only to users of the non_custodial program",
+            ));
+        }
+        if let Some(last) = user.last_card_created_at
+            && now - last < CARD_CREATION_INTERVAL_MS
+        {
+            return Err(error_code(
+                400,
+                "CARD_CREATION_LIMIT",
                 &format!(
-                    "Partner wallet balance ({}) is insufficient to fund the card ({})",
-                    usd(partner.balance_cents),
-                    usd(amount)
+                    "User {service_id} got a card {} seconds ago; one card per user can be created every 5 minutes",
+                    (now - last) / 1000
                 ),
             ));
         }
-        Some(Outcome::UserNotApproved) => {
-            let status = partner
-                .user(&service_id)
-                .map_or(UserStatus::PendingKyc, |u| u.status);
-            return Err(not_approved(&service_id, status));
-        }
-        _ => {}
-    }
-    let Some(user) = partner.user(&service_id) else {
-        return Err(error_code(
-            400,
-            "USER_NOT_FOUND",
-            &format!("No user {service_id} exists for this partner"),
-        ));
-    };
-    if user.status != UserStatus::Approved {
-        return Err(not_approved(&service_id, user.status));
-    }
-    if funding_type == FundingType::Crypto && user.program != Program::NonCustodial {
-        return Err(error_code(
-            400,
-            "INVALID_PROGRAM",
-            "Crypto-funded cards are available only to users of the non_custodial program",
-        ));
-    }
-    if let Some(last) = user.last_card_created_at
-        && now - last < CARD_CREATION_INTERVAL_MS
-    {
-        return Err(error_code(
-            400,
-            "CARD_CREATION_LIMIT",
-            &format!(
-                "User {service_id} got a card {} seconds ago; one card per user can be created every 5 minutes",
-                (now - last) / 1000
-            ),
-        ));
-    }
-    ensure_wallet_covers(partner, amount)?;
+        ensure_wallet_covers(partner, amount)?;
 
-    let card_id = format!("{}-rain-card-{}", partner.slug, world.ids.alphanumeric(15));
-    let transaction_id = transaction_id(partner, &mut world.ids);
-    partner.idempotency.record(&idempotency_key, now);
-    partner.balance_cents -= amount;
-    if let Some(user) = partner.user_mut(&service_id) {
-        user.last_card_created_at = Some(now);
-    }
-    partner.add_card(Card {
-        service_card_id: card_id.clone(),
-        service_id,
-        funding_type,
-        status: CardStatus::Active,
-        balance_cents: amount,
-        created_at: now,
-    });
-    partner.transactions.push(Transaction {
-        service_transaction_id: transaction_id.clone(),
-        service_card_id: card_id.clone(),
-        amount_cents: amount,
-        transaction_type: "funding",
-        description: "Initial card funding".into(),
-        reference: None,
-        created_at: now,
-    });
-    Ok(success(
-        201,
-        "Card created successfully",
-        json!({
-            "serviceCardId": card_id,
-            "serviceTransactionId": transaction_id,
-            "fundingType": funding_type.as_str(),
-        }),
-    ))
+        let card_id = format!("{}-rain-card-{}", partner.slug, world.ids.alphanumeric(15));
+        let transaction_id = transaction_id(partner, &mut world.ids);
+        partner.balance_cents -= amount;
+        if let Some(user) = partner.user_mut(&service_id) {
+            user.last_card_created_at = Some(now);
+        }
+        partner.add_card(Card {
+            service_card_id: card_id.clone(),
+            service_id,
+            funding_type,
+            status: CardStatus::Active,
+            balance_cents: amount,
+            created_at: now,
+        });
+        partner.transactions.push(Transaction {
+            service_transaction_id: transaction_id.clone(),
+            service_card_id: card_id.clone(),
+            amount_cents: amount,
+            transaction_type: "funding",
+            description: "Initial card funding".into(),
+            reference: None,
+            created_at: now,
+        });
+        Ok(success(
+            201,
+            "Card created successfully",
+            json!({
+                "serviceCardId": card_id,
+                "serviceTransactionId": transaction_id,
+                "fundingType": funding_type.as_str(),
+            }),
+        ))
+    })
 }
 
 fn not_approved(service_id: &str, status: UserStatus) -> ApiResponse {
@@ -183,38 +178,33 @@ pub fn fund(app: &App, req: &ApiRequest) -> Reply {
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, false)?;
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    let now = world.clock.now_ms();
-    let partner = world
-        .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    let index = live_card(partner, &input.card_id)?;
-    if partner.cards()[index].funding_type == FundingType::Crypto {
-        return Err(error_code(
-            400,
-            "CRYPTO_CARD_FUND_BLOCKED",
-            "A crypto-funded card cannot be funded from the partner wallet",
-        ));
-    }
-    ensure_wallet_covers(partner, input.amount)?;
-    let transaction_id = transaction_id(partner, &mut world.ids);
-    partner.idempotency.record(&idempotency_key, now);
-    partner.balance_cents -= input.amount;
-    partner.cards_mut()[index].balance_cents += input.amount;
-    partner.transactions.push(Transaction {
-        service_transaction_id: transaction_id,
-        service_card_id: input.card_id,
-        amount_cents: input.amount,
-        transaction_type: "funding",
-        description: "Card funding from partner wallet".into(),
-        reference: input.reference,
-        created_at: now,
-    });
-    Ok(success(200, "Card funded successfully", json!({})))
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+        let partner = world
+            .bitmama
+            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        let index = live_card(partner, &input.card_id)?;
+        if partner.cards()[index].funding_type == FundingType::Crypto {
+            return Err(error_code(
+                400,
+                "CRYPTO_CARD_FUND_BLOCKED",
+                "A crypto-funded card cannot be funded from the partner wallet",
+            ));
+        }
+        ensure_wallet_covers(partner, input.amount)?;
+        let transaction_id = transaction_id(partner, &mut world.ids);
+        partner.balance_cents -= input.amount;
+        partner.cards_mut()[index].balance_cents += input.amount;
+        partner.transactions.push(Transaction {
+            service_transaction_id: transaction_id,
+            service_card_id: input.card_id,
+            amount_cents: input.amount,
+            transaction_type: "funding",
+            description: "Card funding from partner wallet".into(),
+            reference: input.reference,
+            created_at: now,
+        });
+        Ok(success(200, "Card funded successfully", json!({})))
+    })
 }
 
 /// `POST /api/v1/partner/card/withdraw` `{serviceCardId, amount, reference}`: card to wallet.
@@ -222,42 +212,37 @@ pub fn withdraw(app: &App, req: &ApiRequest) -> Reply {
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, true)?;
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    let now = world.clock.now_ms();
-    let partner = world
-        .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    let index = live_card(partner, &input.card_id)?;
-    let card_balance = partner.cards()[index].balance_cents;
-    if card_balance < input.amount {
-        return Err(error_code(
-            400,
-            "INSUFFICIENT_FUNDS",
-            &format!(
-                "Card balance ({}) is less than the withdrawal amount ({})",
-                usd(card_balance),
-                usd(input.amount)
-            ),
-        ));
-    }
-    let transaction_id = transaction_id(partner, &mut world.ids);
-    partner.idempotency.record(&idempotency_key, now);
-    partner.cards_mut()[index].balance_cents -= input.amount;
-    partner.balance_cents += input.amount;
-    partner.transactions.push(Transaction {
-        service_transaction_id: transaction_id,
-        service_card_id: input.card_id,
-        amount_cents: input.amount,
-        transaction_type: "withdrawal",
-        description: "Card withdrawal to partner wallet".into(),
-        reference: input.reference,
-        created_at: now,
-    });
-    Ok(success(200, "Card withdrawal successful", json!({})))
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+        let partner = world
+            .bitmama
+            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        let index = live_card(partner, &input.card_id)?;
+        let card_balance = partner.cards()[index].balance_cents;
+        if card_balance < input.amount {
+            return Err(error_code(
+                400,
+                "INSUFFICIENT_FUNDS",
+                &format!(
+                    "Card balance ({}) is less than the withdrawal amount ({})",
+                    usd(card_balance),
+                    usd(input.amount)
+                ),
+            ));
+        }
+        let transaction_id = transaction_id(partner, &mut world.ids);
+        partner.cards_mut()[index].balance_cents -= input.amount;
+        partner.balance_cents += input.amount;
+        partner.transactions.push(Transaction {
+            service_transaction_id: transaction_id,
+            service_card_id: input.card_id,
+            amount_cents: input.amount,
+            transaction_type: "withdrawal",
+            description: "Card withdrawal to partner wallet".into(),
+            reference: input.reference,
+            created_at: now,
+        });
+        Ok(success(200, "Card withdrawal successful", json!({})))
+    })
 }
 
 /// `PATCH /api/v1/partner/card` `{serviceCardId, status: "freeze"|"unfreeze"}` (no
@@ -328,37 +313,32 @@ pub fn terminate(app: &App, req: &ApiRequest, card_id: &str) -> Reply {
         f.finish()?;
         reference
     };
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    let now = world.clock.now_ms();
-    let partner = world
-        .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    let index = live_card(partner, card_id)?;
-    let transaction_id = transaction_id(partner, &mut world.ids);
-    partner.idempotency.record(&idempotency_key, now);
-    let card = &mut partner.cards_mut()[index];
-    let refund = card.balance_cents;
-    card.balance_cents = 0;
-    card.status = CardStatus::Terminated;
-    partner.balance_cents += refund;
-    partner.transactions.push(Transaction {
-        service_transaction_id: transaction_id,
-        service_card_id: card_id.to_string(),
-        amount_cents: refund,
-        transaction_type: "liquidation",
-        description: "Card terminated; balance returned to partner wallet".into(),
-        reference,
-        created_at: now,
-    });
-    Ok(success(
-        200,
-        "Card liquidated successfully",
-        json!({"serviceCardId": card_id, "liquidationStatus": "processing"}),
-    ))
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+        let partner = world
+            .bitmama
+            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        let index = live_card(partner, card_id)?;
+        let transaction_id = transaction_id(partner, &mut world.ids);
+        let card = &mut partner.cards_mut()[index];
+        let refund = card.balance_cents;
+        card.balance_cents = 0;
+        card.status = CardStatus::Terminated;
+        partner.balance_cents += refund;
+        partner.transactions.push(Transaction {
+            service_transaction_id: transaction_id,
+            service_card_id: card_id.to_string(),
+            amount_cents: refund,
+            transaction_type: "liquidation",
+            description: "Card terminated; balance returned to partner wallet".into(),
+            reference,
+            created_at: now,
+        });
+        Ok(success(
+            200,
+            "Card liquidated successfully",
+            json!({"serviceCardId": card_id, "liquidationStatus": "processing"}),
+        ))
+    })
 }
 
 /// `GET /api/v1/partner/card/transactions?skip&limit[&serviceCardId]`: newest first.

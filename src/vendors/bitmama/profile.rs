@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::model::{Partner, PartnerWebhook};
 use super::validation::{self, Fields};
-use super::{Reply, auth, idempotency, seed, success};
+use super::{Reply, auth, idempotency, success};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::ids::IdGen;
@@ -78,15 +78,10 @@ fn set_profile_url(
             &format!("{field} is required"),
         ));
     };
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    let now = world.clock.now_ms();
-    let partner = world
-        .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    partner.idempotency.record(&idempotency_key, now);
-    Ok(apply(partner, &mut world.ids, url))
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, _| {
+        let partner = world
+            .bitmama
+            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        Ok(apply(partner, &mut world.ids, url))
+    })
 }

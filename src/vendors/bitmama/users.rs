@@ -123,104 +123,99 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
     let idempotency_key = idempotency::required_key(req)?;
     let input = NewUser::parse(&validation::json_object(req)?)?;
 
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    kyc::settle(app, world);
-    let now = world.clock.now_ms();
-    let config = &app.config.bitmama;
-    let partner = world
-        .bitmama
-        .partner(&api_key, config.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    let email_key = input.email.to_lowercase();
-    let fee = if partner.fee_waived_emails.contains(&email_key) {
-        0
-    } else {
-        config.kyc_fee_cents
-    };
-    let duplicate = error_code(
-        400,
-        "DUP_USER",
-        &format!(
-            "A user with email {} already exists for this partner",
-            input.email
-        ),
-    );
-    let insufficient = error_code(
-        402,
-        "INSUFFICIENT_WALLET_BALANCE",
-        &format!(
-            "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}); fund the wallet and try again",
-            usd(partner.balance_cents),
-            usd(config.kyc_fee_cents)
-        ),
-    );
-    // A scenario (or magic email) answers as Bitmama would; the body was valid all the same.
-    match steered(req) {
-        Some(Outcome::DuplicateUser) => return Err(duplicate),
-        Some(Outcome::InsufficientBalance) => return Err(insufficient),
-        Some(Outcome::ValidationError) => return Err(rejected_email(&input.email)),
-        _ => {}
-    }
-    if partner.has_email(&input.email) {
-        return Err(duplicate);
-    }
-    if partner.balance_cents < fee {
-        return Err(insufficient);
-    }
-    let service_id = format!("{}-rain-user-{}", partner.slug, world.ids.alphanumeric(15));
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+        kyc::settle(app, world);
+        let config = &app.config.bitmama;
+        let partner = world
+            .bitmama
+            .partner(&api_key, config.starting_balance_cents);
+        let email_key = input.email.to_lowercase();
+        let fee = if partner.fee_waived_emails.contains(&email_key) {
+            0
+        } else {
+            config.kyc_fee_cents
+        };
+        let duplicate = error_code(
+            400,
+            "DUP_USER",
+            &format!(
+                "A user with email {} already exists for this partner",
+                input.email
+            ),
+        );
+        let insufficient = error_code(
+            402,
+            "INSUFFICIENT_WALLET_BALANCE",
+            &format!(
+                "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}); fund the wallet and try again",
+                usd(partner.balance_cents),
+                usd(config.kyc_fee_cents)
+            ),
+        );
+        // A scenario (or magic email) answers as Bitmama would; the body was valid all the same.
+        match steered(req) {
+            Some(Outcome::DuplicateUser) => return Err(duplicate),
+            Some(Outcome::InsufficientBalance) => return Err(insufficient),
+            Some(Outcome::ValidationError) => return Err(rejected_email(&input.email)),
+            _ => {}
+        }
+        if partner.has_email(&input.email) {
+            return Err(duplicate);
+        }
+        if partner.balance_cents < fee {
+            return Err(insufficient);
+        }
+        let service_id = format!("{}-rain-user-{}", partner.slug, world.ids.alphanumeric(15));
 
-    // Every check passed: from here on nothing fails.
-    let (inquiry_id, verification_url) = kyc::start_inquiry(
-        app,
-        world,
-        &req.namespace,
-        &service_id,
-        input.inquiry_fields(),
-    );
-    let partner = world
-        .bitmama
-        .partner(&api_key, config.starting_balance_cents);
-    partner.idempotency.record(&idempotency_key, now);
-    partner.balance_cents -= fee;
-    partner.fee_waived_emails.remove(&email_key);
-    partner.add_user(CardUser {
-        service_id: service_id.clone(),
-        first_name: input.first_name,
-        last_name: input.last_name,
-        email: input.email,
-        phone_number: input.phone_number,
-        account_purpose: input.account_purpose,
-        ip_address: input.ip_address,
-        program: input.program,
-        wallet_address: input.wallet_address,
-        redirect_url: input.redirect_url,
-        status: UserStatus::PendingKyc,
-        inquiry_id: inquiry_id.clone(),
-        verification_url: verification_url.clone(),
-        retry_count: 0,
-        created_at: now,
-        last_card_created_at: None,
-    });
-    world
-        .bitmama
-        .inquiries
-        .insert(inquiry_id.clone(), (api_key.clone(), service_id.clone()));
-    kyc::emit(
-        app,
-        world,
-        &api_key,
-        &service_id,
-        KycEvent::Pending,
-        json!({"inquiryId": inquiry_id}),
-    );
-    Ok(success(
-        201,
-        "User created successfully",
-        json!({"serviceId": service_id, "verificationUrl": verification_url}),
-    ))
+        // Every check passed: from here on nothing fails.
+        let (inquiry_id, verification_url) = kyc::start_inquiry(
+            app,
+            world,
+            &req.namespace,
+            &service_id,
+            input.inquiry_fields(),
+        );
+        let partner = world
+            .bitmama
+            .partner(&api_key, config.starting_balance_cents);
+        partner.balance_cents -= fee;
+        partner.fee_waived_emails.remove(&email_key);
+        partner.add_user(CardUser {
+            service_id: service_id.clone(),
+            first_name: input.first_name,
+            last_name: input.last_name,
+            email: input.email,
+            phone_number: input.phone_number,
+            account_purpose: input.account_purpose,
+            ip_address: input.ip_address,
+            program: input.program,
+            wallet_address: input.wallet_address,
+            redirect_url: input.redirect_url,
+            status: UserStatus::PendingKyc,
+            inquiry_id: inquiry_id.clone(),
+            verification_url: verification_url.clone(),
+            retry_count: 0,
+            created_at: now,
+            last_card_created_at: None,
+        });
+        world
+            .bitmama
+            .inquiries
+            .insert(inquiry_id.clone(), (api_key.clone(), service_id.clone()));
+        kyc::emit(
+            app,
+            world,
+            &api_key,
+            &service_id,
+            KycEvent::Pending,
+            json!({"inquiryId": inquiry_id}),
+        );
+        Ok(success(
+            201,
+            "User created successfully",
+            json!({"serviceId": service_id, "verificationUrl": verification_url}),
+        ))
+    })
 }
 
 /// `GET /api/v1/partner/card/users?skip=0&limit=50`: oldest first.
@@ -285,52 +280,47 @@ pub fn page_params(req: &ApiRequest) -> Result<(usize, usize), super::ApiRespons
 pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    kyc::settle(app, world);
-    let now = world.clock.now_ms();
-    let partner = world
-        .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
-    partner.idempotency.check(&idempotency_key, now)?;
-    if partner.user(service_id).is_none() {
-        return Err(user_not_found(service_id));
-    }
-    let active_cards: Vec<&str> = partner
-        .cards()
-        .iter()
-        .filter(|c| c.service_id == service_id && c.status != CardStatus::Terminated)
-        .map(|c| c.service_card_id.as_str())
-        .collect();
-    if !active_cards.is_empty() {
-        return Err(super::ApiResponse::json(
-            409,
-            json!({
-                "status": "error",
-                "message": "ACTIVE_CARDS_EXIST",
-                "data": {
-                    "error": format!("User {service_id} still has {} card(s) that are not terminated; terminate them first", active_cards.len()),
-                    "activeCards": active_cards,
-                },
-            }),
-        ));
-    }
-    partner.idempotency.record(&idempotency_key, now);
-    let Some(user) = partner.remove_user(service_id) else {
-        return Err(user_not_found(service_id));
-    };
-    // Re-creating a user is free unless the deleted one had passed KYC (vendor docs).
-    if user.status != UserStatus::Approved {
-        partner.fee_waived_emails.insert(user.email.to_lowercase());
-    }
-    forget_inquiry(&mut world.bitmama, &user.inquiry_id, &api_key, service_id);
-    Ok(success(
-        200,
-        "User deleted successfully",
-        json!({"serviceId": service_id, "deleted": true}),
-    ))
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, _| {
+        kyc::settle(app, world);
+        let partner = world
+            .bitmama
+            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        if partner.user(service_id).is_none() {
+            return Err(user_not_found(service_id));
+        }
+        let active_cards: Vec<&str> = partner
+            .cards()
+            .iter()
+            .filter(|c| c.service_id == service_id && c.status != CardStatus::Terminated)
+            .map(|c| c.service_card_id.as_str())
+            .collect();
+        if !active_cards.is_empty() {
+            return Err(super::ApiResponse::json(
+                409,
+                json!({
+                    "status": "error",
+                    "message": "ACTIVE_CARDS_EXIST",
+                    "data": {
+                        "error": format!("User {service_id} still has {} card(s) that are not terminated; terminate them first", active_cards.len()),
+                        "activeCards": active_cards,
+                    },
+                }),
+            ));
+        }
+        let Some(user) = partner.remove_user(service_id) else {
+            return Err(user_not_found(service_id));
+        };
+        // Re-creating a user is free unless the deleted one had passed KYC (vendor docs).
+        if user.status != UserStatus::Approved {
+            partner.fee_waived_emails.insert(user.email.to_lowercase());
+        }
+        forget_inquiry(&mut world.bitmama, &user.inquiry_id, &api_key, service_id);
+        Ok(success(
+            200,
+            "User deleted successfully",
+            json!({"serviceId": service_id, "deleted": true}),
+        ))
+    })
 }
 
 /// `POST /api/v2/partner/card/users/{serviceId}/retry-kyc`: denied users only, at most three
@@ -338,77 +328,72 @@ pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
 pub fn retry_kyc(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
-    kyc::settle(app, world);
-    let now = world.clock.now_ms();
-    let starting = app.config.bitmama.starting_balance_cents;
-    let partner = world.bitmama.partner(&api_key, starting);
-    partner.idempotency.check(&idempotency_key, now)?;
-    let Some(user) = partner.user(service_id) else {
-        return Err(user_not_found(service_id));
-    };
-    if user.status != UserStatus::Denied {
-        return Err(error_code(
-            400,
-            "KYC_RETRY_NOT_ALLOWED",
-            &format!(
-                "KYC can be retried only for denied users; user {service_id} is {}",
-                user.status.as_str()
-            ),
-        ));
-    }
-    if user.retry_count >= MAX_KYC_RETRIES {
-        return Err(error_code(
-            400,
-            "KYC_RETRY_LIMIT_EXCEEDED",
-            &format!("User {service_id} has already retried KYC {MAX_KYC_RETRIES} times"),
-        ));
-    }
-    let mut fields = Map::new();
-    fields.insert("name-first".into(), json!(user.first_name));
-    fields.insert("name-last".into(), json!(user.last_name));
-    fields.insert("email-address".into(), json!(user.email));
-    fields.insert("phone-number".into(), json!(user.phone_number));
+    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, _| {
+        kyc::settle(app, world);
+        let starting = app.config.bitmama.starting_balance_cents;
+        let partner = world.bitmama.partner(&api_key, starting);
+        let Some(user) = partner.user(service_id) else {
+            return Err(user_not_found(service_id));
+        };
+        if user.status != UserStatus::Denied {
+            return Err(error_code(
+                400,
+                "KYC_RETRY_NOT_ALLOWED",
+                &format!(
+                    "KYC can be retried only for denied users; user {service_id} is {}",
+                    user.status.as_str()
+                ),
+            ));
+        }
+        if user.retry_count >= MAX_KYC_RETRIES {
+            return Err(error_code(
+                400,
+                "KYC_RETRY_LIMIT_EXCEEDED",
+                &format!("User {service_id} has already retried KYC {MAX_KYC_RETRIES} times"),
+            ));
+        }
+        let mut fields = Map::new();
+        fields.insert("name-first".into(), json!(user.first_name));
+        fields.insert("name-last".into(), json!(user.last_name));
+        fields.insert("email-address".into(), json!(user.email));
+        fields.insert("phone-number".into(), json!(user.phone_number));
 
-    let (inquiry_id, verification_url) =
-        kyc::start_inquiry(app, world, &req.namespace, service_id, fields);
-    let partner = world.bitmama.partner(&api_key, starting);
-    partner.idempotency.record(&idempotency_key, now);
-    let Some(user) = partner.user_mut(service_id) else {
-        return Err(user_not_found(service_id));
-    };
-    user.status = UserStatus::Pending;
-    user.retry_count += 1;
-    let previous_inquiry = std::mem::replace(&mut user.inquiry_id, inquiry_id.clone());
-    user.verification_url = verification_url.clone();
-    let retry_count = user.retry_count;
-    forget_inquiry(&mut world.bitmama, &previous_inquiry, &api_key, service_id);
-    let inquiries = &mut world.bitmama.inquiries;
-    inquiries.insert(
-        inquiry_id.clone(),
-        (api_key.clone(), service_id.to_string()),
-    );
-    kyc::emit(
-        app,
-        world,
-        &api_key,
-        service_id,
-        KycEvent::Pending,
-        json!({"inquiryId": inquiry_id}),
-    );
-    Ok(success(
-        200,
-        "KYC retry initiated successfully",
-        json!({
-            "serviceId": service_id,
-            "applicationStatus": "pending",
-            "verificationUrl": verification_url,
-            "retryCount": retry_count,
-        }),
-    ))
+        let (inquiry_id, verification_url) =
+            kyc::start_inquiry(app, world, &req.namespace, service_id, fields);
+        let partner = world.bitmama.partner(&api_key, starting);
+        let Some(user) = partner.user_mut(service_id) else {
+            return Err(user_not_found(service_id));
+        };
+        user.status = UserStatus::Pending;
+        user.retry_count += 1;
+        let previous_inquiry = std::mem::replace(&mut user.inquiry_id, inquiry_id.clone());
+        user.verification_url = verification_url.clone();
+        let retry_count = user.retry_count;
+        forget_inquiry(&mut world.bitmama, &previous_inquiry, &api_key, service_id);
+        let inquiries = &mut world.bitmama.inquiries;
+        inquiries.insert(
+            inquiry_id.clone(),
+            (api_key.clone(), service_id.to_string()),
+        );
+        kyc::emit(
+            app,
+            world,
+            &api_key,
+            service_id,
+            KycEvent::Pending,
+            json!({"inquiryId": inquiry_id}),
+        );
+        Ok(success(
+            200,
+            "KYC retry initiated successfully",
+            json!({
+                "serviceId": service_id,
+                "applicationStatus": "pending",
+                "verificationUrl": verification_url,
+                "retryCount": retry_count,
+            }),
+        ))
+    })
 }
 
 /// Unlinks a user's inquiry. A user is linked to its current inquiry only (creation and retry
