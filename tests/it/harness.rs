@@ -130,6 +130,14 @@ impl RequestBuilder {
         self.header("content-type", "application/json")
     }
 
+    /// [`json`](Self::json) when there is a body, nothing otherwise.
+    pub fn json_opt(self, body: Option<&Value>) -> Self {
+        match body {
+            Some(body) => self.json(body),
+            None => self,
+        }
+    }
+
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self

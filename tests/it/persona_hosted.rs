@@ -18,10 +18,7 @@ async fn api(
         .request(method, path)
         .header("authorization", AUTH)
         .header("x-sandbox-namespace", ns);
-    match body {
-        Some(body) => request.json(&body).send().await,
-        None => request.send().await,
-    }
+    request.json_opt(body.as_ref()).send().await
 }
 
 /// Creates an inquiry through the API with `attributes` added to the template id.

@@ -15,10 +15,7 @@ const AUTH: &str = "Bearer persona_sandbox_schema";
 
 async fn call(server: &TestServer, method: &str, path: &str, body: Option<Value>) -> TestResponse {
     let request = server.request(method, path).header("authorization", AUTH);
-    match body {
-        Some(body) => request.json(&body).send().await,
-        None => request.send().await,
-    }
+    request.json_opt(body.as_ref()).send().await
 }
 
 async fn create_inquiry(server: &TestServer, reference: &str) -> String {

@@ -24,10 +24,7 @@ async fn call(
         .request(method, path)
         .header("authorization", AUTH)
         .header("x-sandbox-namespace", ns);
-    match body {
-        Some(body) => request.json(&body).send().await,
-        None => request.send().await,
-    }
+    request.json_opt(body.as_ref()).send().await
 }
 
 async fn create_inquiry(server: &TestServer, ns: &str) -> String {
