@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{
     BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig,
 };
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
 
 #[derive(Debug, Parser)]
 #[command(

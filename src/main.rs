@@ -99,7 +99,7 @@ fn main() -> ExitCode {
 
 /// `vendor-sandbox check`: every problem on stderr as FILE:LINE:COLUMN: message; exit 1 if any.
 fn check(paths: &[std::path::PathBuf]) -> ExitCode {
-    let (valid, problems) = catalog::check_paths(paths);
+    let (valid, problems) = catalog::check_paths(vendor_sandbox::vendors::vocabulary(), paths);
     for problem in &problems {
         eprintln!("{problem}");
     }

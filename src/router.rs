@@ -1,17 +1,17 @@
-//! The route table: namespace resolution, the scenario's say on vendor requests, then one
-//! dispatch on who owns the path.
+//! Dispatch: who answers a request (the admin API, a vendor's route table, or nobody), with the
+//! scenario's say on vendor requests. Namespaces are resolved by [`crate::namespace`], browsers by
+//! [`crate::cors`], the scenario's answers built by [`crate::steering`].
 
 use std::time::Duration;
 
 use crate::admin;
 use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse, BodyError, ResponseBody};
-use crate::scenario::operations::{self, Operation};
-use crate::scenario::{Fault, SCENARIO_HEADER, Subject, template};
-use crate::vendors::{self, Vendor};
-
-pub const DEFAULT_NAMESPACE: &str = "default";
-pub const NAMESPACE_HEADER: &str = "x-sandbox-namespace";
+use crate::cors;
+use crate::http::{ApiRequest, ApiResponse, BodyError};
+use crate::namespace;
+use crate::scenario::{Fault, Steer};
+use crate::steering::{self, Say};
+use crate::vendors::{self, Route, Vendor, VendorApi, frame};
 
 /// Who answers a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ impl Area {
         if path == "/__admin" || path.starts_with("/__admin/") {
             Area::Admin
         } else {
-            Vendor::owning(path).map_or(Area::Unknown, Area::Vendor)
+            vendors::owning(path).map_or(Area::Unknown, |api| Area::Vendor(api.vendor()))
         }
     }
 
@@ -39,22 +39,26 @@ impl Area {
     }
 }
 
-/// A namespace name is 1 to 64 of `[A-Za-z0-9_-]`.
-pub fn valid_namespace(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// What the server does with a request once routed.
 pub enum Step {
     /// Answer this (a routing error, a raw scenario answer, a scenario's HTTP fault).
     Answer(ApiResponse),
     /// Close the connection without answering (`reset`), or never answer (`timeout`).
     Drop(Fault),
-    /// Hand it to the admin API or the owning vendor ([`dispatch`]).
-    Dispatch,
+    /// Hand it to its owner ([`dispatch`]).
+    Dispatch(Target),
+}
+
+/// The owner a request is handed to.
+pub enum Target {
+    Admin,
+    Vendor {
+        api: &'static dyn VendorApi,
+        /// The row that answers it (`None`: the path is the vendor's, no row matches).
+        route: Option<&'static Route>,
+        /// The scenario's named outcome for it.
+        steer: Option<Steer>,
+    },
 }
 
 pub struct Routed {
@@ -67,10 +71,9 @@ pub struct Routed {
 }
 
 /// Routes one request. `req.path` comes in as sent; on return it is the routed path (the
-/// `/ns/NAME` prefix removed), `req.namespace` is resolved and `req.steer` holds the scenario's
-/// named outcome, if any.
+/// `/ns/NAME` prefix removed) and `req.namespace` is resolved.
 pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> Routed {
-    let namespace = resolve_namespace(req);
+    let namespace = namespace::resolve(req);
     let area = Area::of(&req.path);
     let answer = |response| Routed {
         area,
@@ -78,7 +81,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         rule: None,
         step: Step::Answer(response),
     };
-    if let Some(response) = cross_origin_answer(area, req) {
+    if let Some(response) = cors::cross_origin_answer(area, req) {
         return answer(response);
     }
     match (namespace, body) {
@@ -96,272 +99,64 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
             req,
         )),
         (Ok(()), Ok(())) => match area {
-            Area::Vendor(vendor) => steer(app, vendor, req),
+            Area::Vendor(vendor) => {
+                let api = vendors::get(vendor);
+                let route = vendors::table::find(api.routes(), &req.method, &req.path)
+                    .map(|(route, _)| route);
+                let steering = steering::steer(app, api, route, req);
+                let step = match steering.say {
+                    Say::Answer(response) => Step::Answer(response),
+                    Say::Drop(fault) => Step::Drop(fault),
+                    Say::Proceed(steer) => Step::Dispatch(Target::Vendor { api, route, steer }),
+                };
+                Routed {
+                    area,
+                    latency: steering.latency,
+                    rule: steering.rule,
+                    step,
+                }
+            }
             Area::Admin => Routed {
                 area,
                 latency: None,
                 rule: None,
-                step: Step::Dispatch,
+                step: Step::Dispatch(Target::Admin),
             },
-            Area::Unknown => answer(error(area, 404, &no_route_message(req), req)),
+            Area::Unknown => answer(error(
+                area,
+                404,
+                &format!("No route for {} {}", req.method, req.path),
+                req,
+            )),
         },
     }
 }
 
-/// Requests from web pages of other origins. The vendors' APIs are called from browsers (Coinflow's
-/// SDK runs in a page on `localhost:3000` and calls the API on port 5000), so a vendor route
-/// answers CORS preflights and names the caller's origin as allowed, as the vendors' own APIs do
-/// for their SDKs. The admin API is for this server's dashboard and for tools: a state-changing
-/// admin request sent by a page of another site is refused, so a page the developer happens to
-/// visit cannot reset or steer the sandbox.
-fn cross_origin_answer(area: Area, req: &ApiRequest) -> Option<ApiResponse> {
-    let origin = req.header("origin")?;
-    match area {
-        Area::Vendor(_) if req.method == "OPTIONS" => {
-            let allowed_headers = req
-                .header("access-control-request-headers")
-                .unwrap_or("authorization, content-type");
-            Some(ApiResponse {
-                status: 204,
-                headers: vec![
-                    ("access-control-allow-origin".into(), origin.into()),
-                    (
-                        "access-control-allow-methods".into(),
-                        "GET, POST, PUT, PATCH, DELETE, OPTIONS".into(),
-                    ),
-                    (
-                        "access-control-allow-headers".into(),
-                        allowed_headers.into(),
-                    ),
-                    ("access-control-max-age".into(), "600".into()),
-                    ("vary".into(), "origin".into()),
-                ],
-                body: crate::http::ResponseBody::Empty,
-            })
-        }
-        Area::Admin
-            if !matches!(req.method.as_str(), "GET" | "HEAD" | "OPTIONS")
-                && !same_origin(origin, req.header("host")) =>
+/// [`dispatch`], plus the admin route that waits for something (`POST /__admin/webhooks/flush`
+/// waits for deliveries); it holds no lock across its awaits.
+pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
+    match target {
+        Target::Admin
+            if req.method == "POST" && req.segments() == ["__admin", "webhooks", "flush"] =>
         {
-            Some(admin::error(
-                403,
-                &format!(
-                    "Cross-site admin request from {origin} refused: the admin API changes state \
-                     only for this server's own pages and for clients that send no Origin"
-                ),
-            ))
+            admin::webhooks::flush(app, req).await
         }
-        _ => None,
+        target => dispatch(app, target, req),
     }
 }
 
-/// `origin` (`scheme://host[:port]`) names the host the request was sent to.
-fn same_origin(origin: &str, host: Option<&str>) -> bool {
-    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
-}
-
-/// A vendor's answer to a page of another origin names that origin as allowed to read it.
-pub fn with_cors(area: Area, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
-    match (area, req.header("origin")) {
-        (Area::Vendor(_), Some(origin))
-            if response.header("access-control-allow-origin").is_none() =>
-        {
-            response
-                .with_header("access-control-allow-origin", origin)
-                .with_header("access-control-expose-headers", "request-id")
-                .with_header("vary", "origin")
-        }
-        _ => response,
+/// The owner's answer to a prepared request.
+pub fn dispatch(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
+    match target {
+        Target::Admin => admin::handle(app, req),
+        Target::Vendor { api, route, steer } => frame::run(app, api, route, req, steer),
     }
-}
-
-/// [`dispatch`], plus the admin routes that wait for something (`POST /__admin/webhooks/flush`
-/// waits for deliveries); those hold no lock across their awaits.
-pub async fn dispatch_async(app: &App, area: Area, req: &ApiRequest) -> ApiResponse {
-    if area == Area::Admin
-        && req.method == "POST"
-        && req.segments() == ["__admin", "webhooks", "flush"]
-    {
-        return admin::webhooks::flush(app, req).await;
-    }
-    dispatch(app, area, req)
-}
-
-/// The admin API's or the vendor's answer to a prepared request.
-pub fn dispatch(app: &App, area: Area, req: &ApiRequest) -> ApiResponse {
-    match area {
-        Area::Admin => admin::handle(app, req),
-        Area::Vendor(vendor) => vendors::handle(app, vendor, req),
-        Area::Unknown => error(area, 404, &no_route_message(req), req),
-    }
-}
-
-/// Asks the active scenario about a vendor request: the engine decides, the answer is built here
-/// for raw answers and faults, and a named outcome goes to the vendor in `req.steer`.
-fn steer(app: &App, vendor: Vendor, req: &mut ApiRequest) -> Routed {
-    // Routes no operation names are still matched by `any` rules.
-    let operation = operations::classify(vendor, &req.method, &req.path).unwrap_or(Operation::Any);
-    let catalog = &app.store.scenarios;
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
-    let mut routed = Routed {
-        area: Area::Vendor(vendor),
-        latency: None,
-        rule: None,
-        step: Step::Dispatch,
-    };
-    if let Err(message) = catalog.active(&world, Some(req)) {
-        let message = format!("{SCENARIO_HEADER}: {message}");
-        routed.step = Step::Answer(vendors::error(vendor, 400, &message, req));
-        return routed;
-    }
-    let subject = Subject::from_request(req);
-    let decision = catalog.decide(&mut world, Some(req), vendor, operation, &subject);
-    routed.latency = decision.latency;
-    routed.rule = decision.rule;
-    if let Some(fault) = decision.fault {
-        routed.step = match fault.status() {
-            Some(status) => Step::Answer(fault_response(vendor, status, req)),
-            None => Step::Drop(fault),
-        };
-    } else if let Some(raw) = decision.raw {
-        let ctx = template::Context {
-            subject: &subject,
-            id: world.ids.uuid(),
-            now_ms: world.clock.now_ms(),
-            namespace: &req.namespace,
-        };
-        let mut response = match &raw.body {
-            Some(body) => ApiResponse::json(raw.status, template::render(body, &ctx)),
-            None => ApiResponse {
-                status: raw.status,
-                headers: Vec::new(),
-                body: ResponseBody::Empty,
-            },
-        };
-        for (name, value) in &raw.headers {
-            response = response.with_header(name, template::render_text(value, &ctx));
-        }
-        routed.step = Step::Answer(response);
-    } else {
-        req.steer = decision.steer;
-    }
-    routed
-}
-
-/// A scenario's HTTP fault in the vendor's envelope; 429 carries the vendor's rate-limit headers.
-fn fault_response(vendor: Vendor, status: u16, req: &ApiRequest) -> ApiResponse {
-    let message = match status {
-        429 => "Too many requests: rate limit exceeded (sandbox scenario)",
-        503 => "Service temporarily unavailable (sandbox scenario)",
-        _ => "Internal server error (sandbox scenario)",
-    };
-    let response = vendors::error(vendor, status, message, req);
-    if status != 429 {
-        return response;
-    }
-    let response = response.with_header("retry-after", "1");
-    match vendor {
-        // Persona documents IETF-draft RateLimit-* headers on every response.
-        Vendor::Persona => response
-            .with_header("ratelimit-limit", "300")
-            .with_header("ratelimit-remaining", "0")
-            .with_header("ratelimit-reset", "1"),
-        Vendor::Coinflow | Vendor::Bitmama => response,
-    }
-}
-
-fn no_route_message(req: &ApiRequest) -> String {
-    format!("No route for {} {}", req.method, req.path)
 }
 
 /// An error in the envelope of whoever owns the path; plain JSON for the rest.
 pub fn error(area: Area, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
     match area {
-        Area::Vendor(vendor) => vendors::error(vendor, status, message, req),
+        Area::Vendor(vendor) => vendors::get(vendor).error(status, message, req),
         Area::Admin | Area::Unknown => admin::error(status, message),
-    }
-}
-
-/// Takes the namespace from the `/ns/NAME` prefix (which wins) or the header, and strips the
-/// prefix from `req.path`. The admin API also takes `?namespace=`.
-fn resolve_namespace(req: &mut ApiRequest) -> Result<(), String> {
-    let mut name = None;
-    if let Some(rest) = req.path.strip_prefix("/ns/") {
-        let (ns, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        name = Some(ns.to_string());
-        req.path = if tail.is_empty() {
-            "/".to_string()
-        } else {
-            tail.to_string()
-        };
-    }
-    let name = name
-        .or_else(|| req.header(NAMESPACE_HEADER).map(str::to_string))
-        .or_else(|| {
-            (Area::of(&req.path) == Area::Admin)
-                .then(|| req.query_param("namespace").map(str::to_string))
-                .flatten()
-        })
-        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
-    let valid = valid_namespace(&name);
-    req.namespace = if valid {
-        name.clone()
-    } else {
-        DEFAULT_NAMESPACE.to_string()
-    };
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "Invalid namespace {name:?}: a namespace is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'"
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn resolve(path: &str, header: Option<&str>) -> (Result<(), String>, String, String) {
-        let mut req = ApiRequest {
-            path: path.into(),
-            headers: header
-                .map(|h| vec![(NAMESPACE_HEADER.to_string(), h.to_string())])
-                .unwrap_or_default(),
-            ..ApiRequest::default()
-        };
-        let r = resolve_namespace(&mut req);
-        (r, req.namespace, req.path)
-    }
-
-    #[test]
-    fn namespaces() {
-        assert_eq!(
-            resolve("/api/v1/x", None),
-            (Ok(()), "default".into(), "/api/v1/x".into())
-        );
-        assert_eq!(
-            resolve("/ns/t-1/api/v1/x", None),
-            (Ok(()), "t-1".into(), "/api/v1/x".into())
-        );
-        assert_eq!(
-            resolve("/ns/a", Some("b")),
-            (Ok(()), "a".into(), "/".into())
-        );
-        assert_eq!(resolve("/x", Some("hdr_ns")).1, "hdr_ns");
-        assert!(resolve("/x", Some("bad name")).0.is_err());
-        assert!(resolve("/ns//x", None).0.is_err());
-        assert!(
-            resolve(&format!("/ns/{}/x", "a".repeat(65)), None)
-                .0
-                .is_err()
-        );
-        assert!(
-            resolve(&format!("/ns/{}/x", "a".repeat(64)), None)
-                .0
-                .is_ok()
-        );
     }
 }

@@ -17,12 +17,13 @@ use tokio::task::JoinSet;
 use crate::app::App;
 use crate::clock::{iso8601, real_now_ms};
 use crate::config::Config;
+use crate::cors;
 use crate::http::{self, ConnectionDropped};
-use crate::journal::{self, Entry, Journal};
+use crate::journal::{self, Entry};
 use crate::router::{self, Area, Step};
 use crate::scenario::{Catalog, Fault};
 use crate::state_file::{self, SavedState};
-use crate::store::Store;
+use crate::vendors;
 use crate::webhooks;
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting, lets requests in flight
@@ -43,10 +44,12 @@ pub async fn run(
 /// The scenario catalog `config` asks for, or one message naming every problem (one per line,
 /// `FILE:LINE:COLUMN: what was expected`).
 pub fn load_scenarios(config: &Config) -> Result<Catalog, String> {
-    let catalog = Catalog::load(config.scenarios_dir.as_deref()).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        format!("invalid scenario files:\n{}", lines.join("\n"))
-    })?;
+    let catalog = Catalog::load(vendors::vocabulary(), config.scenarios_dir.as_deref()).map_err(
+        |problems| {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            format!("invalid scenario files:\n{}", lines.join("\n"))
+        },
+    )?;
     if let Some(name) = &config.scenario {
         catalog
             .require(name)
@@ -90,21 +93,16 @@ pub async fn run_with_state(
         .to_string();
     let config = Arc::new(config);
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-    let store = Arc::new(Store::with_scenarios(
+    let app = App::new(
         config.clone(),
-        Some(jobs_tx),
         scenarios.clone(),
-    ));
+        Some(jobs_tx),
+        &public_url,
+    );
+    let store = app.store.clone();
     if let Some(saved) = saved {
         store.restore(saved.namespaces);
     }
-    let app = App {
-        journal: Arc::new(Journal::new(config.journal_size)),
-        store: store.clone(),
-        public_url: public_url.into(),
-        config: config.clone(),
-        in_flight: Default::default(),
-    };
 
     let (stop_tx, stop_rx) = watch::channel(false);
     // The webhook worker stops only after the connections have drained: requests finishing
@@ -120,6 +118,8 @@ pub async fn run_with_state(
     });
     let worker = tokio::spawn(webhooks::run_worker(
         store.clone(),
+        scenarios.clone(),
+        vendors::webhook_headers,
         config.webhooks.clone(),
         jobs_rx,
         worker_stop_rx,
@@ -212,7 +212,7 @@ async fn serve(
     }
     let response = match routed.step {
         Step::Answer(response) => response,
-        Step::Dispatch => router::dispatch_async(&app, routed.area, &request).await,
+        Step::Dispatch(target) => router::dispatch_async(&app, target, &request).await,
         Step::Drop(fault) => {
             tracing::info!(
                 method = %request.method,
@@ -234,7 +234,7 @@ async fn serve(
         }
     };
     let area = routed.area;
-    let response = router::with_cors(area, &request, response);
+    let response = cors::with_cors(area, &request, response);
     if may_change_state(area, &request.method) {
         app.store.changed();
     }

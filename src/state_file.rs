@@ -179,7 +179,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_loads_back_with_the_same_ids_to_come() {
-        let store = Store::new(Arc::new(Config::default()), None);
+        let store = Store::new(Arc::new(Config::default()), None, Box::new(|_| {}));
         let next_id = {
             let ns = store.namespace("alpha");
             let mut world = ns.lock();
@@ -192,7 +192,7 @@ mod tests {
         write_atomically(&path, &bytes).expect("write");
         let saved = load(&path).expect("load").expect("present");
         let _ = std::fs::remove_file(&path);
-        let restored = Store::new(Arc::new(Config::default()), None);
+        let restored = Store::new(Arc::new(Config::default()), None, Box::new(|_| {}));
         restored.restore(saved.namespaces);
         let ns = restored.existing("alpha").expect("restored namespace");
         let mut world = ns.lock();

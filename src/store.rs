@@ -16,9 +16,14 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ids::IdGen;
-use crate::scenario::{Catalog, NamespaceScenario, initial};
-use crate::vendors::{bitmama, coinflow, persona};
+use crate::namespace::DEFAULT_NAMESPACE;
+use crate::scenario::counters::NamespaceScenario;
+use crate::vendors::{bitmama, coinflow, persona}; // their data types (model.rs) only
 use crate::webhooks::{Job, Outbox};
+
+/// Seeds a namespace from the scenario it selected (the scenario engine's, handed in from above
+/// so the store needs no engine): on creation, reset and selection.
+pub type Seeder = Box<dyn Fn(&mut World) + Send + Sync>;
 
 /// Everything one namespace holds; also what the state file keeps of it.
 #[derive(Serialize, Deserialize)]
@@ -74,8 +79,7 @@ impl Namespace {
 
 pub struct Store {
     config: Arc<Config>,
-    /// The scenarios namespaces select from, and the engine that applies them.
-    pub scenarios: Arc<Catalog>,
+    seeder: Seeder,
     jobs: Option<UnboundedSender<Job>>,
     namespaces: RwLock<HashMap<String, Arc<Namespace>>>,
     /// Woken on every change when a state file is kept: what its saver waits on.
@@ -84,19 +88,10 @@ pub struct Store {
 
 impl Store {
     /// `jobs` receives webhook deliveries to run; `None` keeps them queued (unit tests).
-    /// The shipped scenarios only; see [`Store::with_scenarios`].
-    pub fn new(config: Arc<Config>, jobs: Option<UnboundedSender<Job>>) -> Self {
-        Self::with_scenarios(config, jobs, Arc::new(Catalog::shipped()))
-    }
-
-    pub fn with_scenarios(
-        config: Arc<Config>,
-        jobs: Option<UnboundedSender<Job>>,
-        scenarios: Arc<Catalog>,
-    ) -> Self {
+    pub fn new(config: Arc<Config>, jobs: Option<UnboundedSender<Job>>, seeder: Seeder) -> Self {
         Self {
             config,
-            scenarios,
+            seeder,
             jobs,
             namespaces: RwLock::new(HashMap::new()),
             change_signal: Notify::new(),
@@ -140,7 +135,7 @@ impl Store {
             .entry(name.to_string())
             .or_insert_with(|| {
                 // `--scenario` is the default namespace's starting selection.
-                let selected = (name == crate::router::DEFAULT_NAMESPACE)
+                let selected = (name == DEFAULT_NAMESPACE)
                     .then(|| self.config.scenario.clone())
                     .flatten();
                 let namespace = Arc::new(Namespace {
@@ -188,10 +183,7 @@ impl Store {
     }
 
     fn apply_initial_state(&self, world: &mut World) {
-        let selected = world.scenario.selected.clone();
-        if let Some(scenario) = selected.and_then(|n| self.scenarios.get(&n)) {
-            initial::apply(world, &scenario.initial_state);
-        }
+        (self.seeder)(world);
     }
 
     pub fn reset_all(&self) {

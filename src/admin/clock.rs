@@ -7,8 +7,7 @@ use super::{body, error};
 use crate::app::App;
 use crate::clock::Clock;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::store::World;
-use crate::vendors::{bitmama, coinflow, persona};
+use crate::vendors;
 
 /// A century at a time is plenty, and keeps every timestamp far from overflowing.
 const MAX_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
@@ -29,7 +28,7 @@ pub fn get(app: &App, req: &ApiRequest) -> ApiResponse {
 }
 
 /// `{"seconds": N}` moves the namespace's clock forward, then runs everything now due before
-/// answering: see [`settle`].
+/// answering.
 pub fn advance(app: &App, req: &ApiRequest) -> ApiResponse {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -49,20 +48,9 @@ pub fn advance(app: &App, req: &ApiRequest) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
     world.clock.advance((advance.seconds * 1000.0) as i64);
-    settle(app, &mut world);
+    // Everything now due runs before the answer: each vendor's settle (scheduled decisions,
+    // expiry, redemptions, withdrawers and card users moving on, with their webhooks), then
+    // webhook retries due in sandbox time are woken.
+    vendors::settle_all(app, &mut world);
     ApiResponse::json(200, clock_json(&req.namespace, &world.clock))
-}
-
-/// Everything time-based that is due in the namespace, applied now rather than on the next read:
-/// scenario decisions scheduled on inquiries, inquiry expiry, share-token redemption and expiry
-/// (each with its events, webhooks and the other vendors' reactions, through Persona's settle),
-/// Coinflow withdrawers whose verification can move on (a finished redemption, a scenario hold
-/// that fell due; `KYC Success`/`Failure` go out), Bitmama users behind expired inquiries, and
-/// webhook retries now due in sandbox time (woken here; the worker sends them at once).
-/// Bitmama's idempotency keys compare their age with the clock when used, so they need nothing.
-pub fn settle(app: &App, world: &mut World) {
-    persona::settle(app, world);
-    coinflow::settle(app, world);
-    bitmama::settle(app, world);
-    world.webhooks.clock_moved();
 }

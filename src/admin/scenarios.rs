@@ -10,7 +10,7 @@ use crate::http::{ApiRequest, ApiResponse};
 /// Every scenario the server knows, and what is wrong in the `--scenarios` folder right now
 /// (those files keep their last good version).
 pub fn list(app: &App) -> ApiResponse {
-    let catalog = &app.store.scenarios;
+    let catalog = &app.scenarios;
     ApiResponse::json(
         200,
         json!({"scenarios": catalog.list(), "problems": catalog.problems()}),
@@ -19,7 +19,7 @@ pub fn list(app: &App) -> ApiResponse {
 
 /// One scenario: name, description, source, its initial state and how many rules it has.
 pub fn get(app: &App, name: &str) -> ApiResponse {
-    let catalog = &app.store.scenarios;
+    let catalog = &app.scenarios;
     let scenario = match catalog.require(name) {
         Ok(s) => s,
         Err(message) => return error(404, &message),
@@ -70,7 +70,7 @@ pub fn select(app: &App, req: &ApiRequest) -> ApiResponse {
     };
     let name = match select.name.as_deref().map(str::trim) {
         None | Some("none") => None,
-        Some(name) => match app.store.scenarios.require(name) {
+        Some(name) => match app.scenarios.require(name) {
             Ok(scenario) => Some(scenario.name.clone()),
             Err(message) => return error(400, &message),
         },

@@ -92,7 +92,7 @@ fn path_between(from: InquiryStatus, to: InquiryStatus) -> Option<Vec<InquirySta
 pub fn verify_withdrawer(app: &App, req: &ApiRequest, id: &str) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
-    super::clock::settle(app, &mut world);
+    crate::vendors::settle_all(app, &mut world);
     match coinflow::verify_withdrawer(&mut world, id) {
         Ok(()) => ApiResponse::json(200, json!({"id": id, "status": "approved"})),
         Err(coinflow::VerifyError::NotFound) => error(

@@ -15,10 +15,10 @@ use tokio::sync::watch;
 use super::magic;
 use super::matching::{self, Subject};
 use super::parse::{Problem, parse_scenario};
-use super::{Decision, Operation, SCENARIO_HEADER, Scenario};
+use super::{Decision, Operation, SCENARIO_HEADER, Scenario, Vocabulary};
 use crate::http::ApiRequest;
 use crate::store::World;
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
 
 /// The shipped scenarios, as (file name, text).
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -64,6 +64,8 @@ pub const SHIPPED: &[(&str, &str)] = &[
 const NOT_SCENARIOS: &[&str] = &["schema.json"];
 
 pub struct Catalog {
+    /// What the vendors offer scenario files: operations, outcomes, magic words, seeds.
+    vocabulary: &'static Vocabulary,
     dir: Option<PathBuf>,
     generation: AtomicU64,
     loaded: RwLock<Loaded>,
@@ -95,8 +97,12 @@ pub struct Listed {
 
 impl Catalog {
     /// The shipped scenarios plus `dir`'s. Every problem found is returned, none ignored.
-    pub fn load(dir: Option<&Path>) -> Result<Catalog, Vec<Problem>> {
+    pub fn load(
+        vocabulary: &'static Vocabulary,
+        dir: Option<&Path>,
+    ) -> Result<Catalog, Vec<Problem>> {
         let catalog = Catalog {
+            vocabulary,
             dir: dir.map(Path::to_path_buf),
             generation: AtomicU64::new(0),
             loaded: RwLock::new(Loaded::default()),
@@ -104,7 +110,7 @@ impl Catalog {
         let mut problems = Vec::new();
         let mut shipped = BTreeMap::new();
         for (file, text) in SHIPPED {
-            match parse_scenario(file, text, catalog.next_generation()) {
+            match parse_scenario(file, text, catalog.next_generation(), vocabulary) {
                 Ok(s) => {
                     shipped.insert(s.name.clone(), Arc::new(s));
                 }
@@ -121,8 +127,9 @@ impl Catalog {
     }
 
     /// Only the shipped scenarios (they are tested to be valid).
-    pub fn shipped() -> Catalog {
-        Catalog::load(None).unwrap_or_else(|_| Catalog {
+    pub fn shipped(vocabulary: &'static Vocabulary) -> Catalog {
+        Catalog::load(vocabulary, None).unwrap_or_else(|_| Catalog {
+            vocabulary,
             dir: None,
             generation: AtomicU64::new(0),
             loaded: RwLock::new(Loaded::default()),
@@ -147,7 +154,7 @@ impl Catalog {
             let old = previous.get(&path);
             let (mut good, problem) = match old {
                 Some(entry) if entry.text == text => (entry.good.clone(), entry.problem.clone()),
-                _ => match parse_scenario(&label, &text, self.next_generation()) {
+                _ => match parse_scenario(&label, &text, self.next_generation(), self.vocabulary) {
                     Ok(scenario) => (Some(Arc::new(scenario)), None),
                     // Keep the last good version of this file, if any.
                     Err(p) => (old.and_then(|e| e.good.clone()), Some(p)),
@@ -260,12 +267,16 @@ impl Catalog {
     ) -> Decision {
         let decision = match self.active(world, req) {
             Ok(Some(scenario)) => {
-                let counters = world.scenario.counters(&scenario);
+                let counters = world.scenario.counters(
+                    &scenario.name,
+                    scenario.generation,
+                    scenario.rules.len(),
+                );
                 matching::decide(&scenario, counters, vendor, operation, subject)
             }
             _ => Decision::default(),
         };
-        with_magic(decision, vendor, operation, subject)
+        self.with_magic(decision, vendor, operation, subject)
     }
 
     /// What [`Catalog::decide`] would answer now, magic values included, without counting the
@@ -281,12 +292,42 @@ impl Catalog {
     ) -> Decision {
         let decision = match self.active(world, req) {
             Ok(Some(scenario)) => {
-                let mut counters = world.scenario.counters(&scenario).clone();
+                let mut counters = world
+                    .scenario
+                    .counters(&scenario.name, scenario.generation, scenario.rules.len())
+                    .clone();
                 matching::decide(&scenario, &mut counters, vendor, operation, subject)
             }
             _ => Decision::default(),
         };
-        with_magic(decision, vendor, operation, subject)
+        self.with_magic(decision, vendor, operation, subject)
+    }
+
+    /// Magic values steer what no rule decided (a latency-only rule decides nothing).
+    fn with_magic(
+        &self,
+        mut decision: Decision,
+        vendor: Vendor,
+        operation: Operation,
+        subject: &Subject,
+    ) -> Decision {
+        if decision.steer.is_none() && decision.raw.is_none() && decision.fault.is_none() {
+            decision.steer = magic::steer(self.vocabulary, vendor, operation, subject);
+        }
+        decision
+    }
+
+    /// Seeds `world` from the initial state of the scenario it selected, if any, each vendor
+    /// its own part.
+    pub fn seed_selected(&self, world: &mut World) {
+        let selected = world.scenario.selected.clone();
+        if let Some(scenario) = selected.and_then(|n| self.get(&n)) {
+            super::initial::apply(self.vocabulary, world, &scenario.initial_state);
+        }
+    }
+
+    pub fn vocabulary(&self) -> &'static Vocabulary {
+        self.vocabulary
     }
 
     /// Polls the folder every `interval` until `stop` turns true.
@@ -307,19 +348,6 @@ impl Catalog {
             let _ = tokio::task::spawn_blocking(move || catalog.reload()).await;
         }
     }
-}
-
-/// Magic values steer what no rule decided (a latency-only rule decides nothing).
-fn with_magic(
-    mut decision: Decision,
-    vendor: Vendor,
-    operation: Operation,
-    subject: &Subject,
-) -> Decision {
-    if decision.steer.is_none() && decision.raw.is_none() && decision.fault.is_none() {
-        decision.steer = magic::steer(vendor, operation, subject);
-    }
-    decision
 }
 
 fn listed(s: &Scenario, source: String) -> Listed {
@@ -369,7 +397,7 @@ fn is_scenario_file(path: &Path) -> bool {
 
 /// `vendor-sandbox check`: validates files and folders (no paths: `./scenarios` if it exists,
 /// else the shipped set). Returns how many scenarios are valid and every problem.
-pub fn check_paths(paths: &[PathBuf]) -> (usize, Vec<Problem>) {
+pub fn check_paths(vocabulary: &'static Vocabulary, paths: &[PathBuf]) -> (usize, Vec<Problem>) {
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut problems = Vec::new();
     let default_dir = PathBuf::from("scenarios");
@@ -404,7 +432,7 @@ pub fn check_paths(paths: &[PathBuf]) -> (usize, Vec<Problem>) {
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut valid = 0;
     for (file, text) in &texts {
-        match parse_scenario(file, text, 0) {
+        match parse_scenario(file, text, 0, vocabulary) {
             Ok(s) => match names.get(&s.name) {
                 Some(first) => problems.push(Problem::at_text(
                     file,

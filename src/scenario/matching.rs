@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{Decision, Matcher, Operation, RuleCounter, Scenario, Steer, Then, Timing, When};
 use crate::http::{ApiRequest, parse_query};
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
 
 /// What a rule's `when` looks at: a request, or the JSON a vendor describes an event with.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -88,7 +88,7 @@ impl When {
     /// Everything but the counters: vendor, operation, body, headers, query, path.
     pub fn matches(&self, vendor: Vendor, operation: Operation, subject: &Subject) -> bool {
         let operation_matches = self.operation == operation
-            || (self.operation == Operation::Any && !operation.is_event());
+            || (self.operation == Operation::ANY && !operation.is_event());
         let lookup = |pairs: &[(String, String)], name: &str| -> Option<String> {
             pairs
                 .iter()
@@ -116,7 +116,7 @@ impl When {
     }
 }
 
-/// Decides one call of `operation` (`Operation::Any` is never asked: it is what rules say).
+/// Decides one call of `operation` (`Operation::ANY` is never asked: it is what rules say).
 /// Every rule whose `when` matches counts the call (`nth` counts those); the first rule that
 /// then applies (its `nth` is this call, its `times` not used up) decides. `counters` is
 /// the scenario's, one per rule.
@@ -176,7 +176,7 @@ mod tests {
 
     fn scenario(rules: Value) -> Scenario {
         let source = json!({"name": "t", "description": "d", "rules": rules}).to_string();
-        parse_scenario("t.json", &source, 1).expect("valid")
+        parse_scenario("t.json", &source, 1, crate::vendors::vocabulary()).expect("valid")
     }
 
     fn run(
@@ -212,11 +212,16 @@ mod tests {
         };
         let mut c = Vec::new();
         assert_eq!(
-            outcome(&run(&s, &mut c, Operation::CreateUser, &subject)),
+            outcome(&run(
+                &s,
+                &mut c,
+                Operation::request("create_user"),
+                &subject
+            )),
             Some(Outcome::DuplicateUser)
         );
         assert_eq!(
-            run(&s, &mut c, Operation::CreateCard, &subject),
+            run(&s, &mut c, Operation::request("create_card"), &subject),
             Decision::default()
         );
         for broken in [
@@ -246,7 +251,7 @@ mod tests {
             },
         ] {
             assert_eq!(
-                run(&s, &mut c, Operation::CreateUser, &broken),
+                run(&s, &mut c, Operation::request("create_user"), &broken),
                 Decision::default(),
                 "{broken:?}"
             );
@@ -263,7 +268,14 @@ mod tests {
         ]));
         let mut c = Vec::new();
         let calls: Vec<Decision> = (0..4)
-            .map(|_| run(&s, &mut c, Operation::CreateUser, &Subject::default()))
+            .map(|_| {
+                run(
+                    &s,
+                    &mut c,
+                    Operation::request("create_user"),
+                    &Subject::default(),
+                )
+            })
             .collect();
         assert_eq!(outcome(&calls[0]), Some(Outcome::InsufficientBalance));
         assert_eq!(calls[1].fault, Some(Fault::Http500));
@@ -297,11 +309,17 @@ mod tests {
         );
         let mut c = Vec::new();
         assert_eq!(
-            run(&s, &mut c, Operation::Webhook, &Subject::default()),
+            run(&s, &mut c, Operation::WEBHOOK, &Subject::default()),
             Decision::default()
         );
         assert_eq!(
-            run(&s, &mut c, Operation::GetWallet, &Subject::default()).fault,
+            run(
+                &s,
+                &mut c,
+                Operation::request("get_wallet"),
+                &Subject::default()
+            )
+            .fault,
             Some(Fault::Reset)
         );
     }
@@ -319,7 +337,7 @@ mod tests {
                     &s,
                     &mut c,
                     Vendor::Coinflow,
-                    Operation::GetWithdrawer,
+                    Operation::request("get_withdrawer"),
                     &Subject::default(),
                 );
                 d.steer.expect("steered").timing
@@ -347,7 +365,7 @@ mod tests {
             &s,
             &mut c,
             Vendor::Persona,
-            Operation::InquiryDecision,
+            Operation::event("inquiry_decision"),
             &Subject::from_json(json!({})),
         );
         let steer = d.steer.expect("steered");

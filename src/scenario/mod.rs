@@ -32,6 +32,7 @@
 //! so a reset clears them; a reloaded scenario starts counting afresh.
 
 pub mod catalog;
+pub mod counters;
 pub mod initial;
 pub mod magic;
 pub mod matching;
@@ -39,19 +40,20 @@ pub mod operations;
 pub mod parse;
 pub mod template;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use catalog::Catalog;
+pub use counters::{NamespaceScenario, RuleCounter};
 pub use matching::Subject;
-pub use operations::{Operation, Outcome};
+pub use operations::{Operation, OperationTerms, Outcome, VendorTerms, Vocabulary};
 pub use parse::Problem;
 
 use crate::clock::Millis;
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
 
 /// The header that picks a scenario for one request.
 pub const SCENARIO_HEADER: &str = "x-sandbox-scenario";
@@ -218,157 +220,14 @@ pub struct Decision {
     pub fault: Option<Fault>,
 }
 
-/// Data a scenario starts a namespace with; each vendor seeds its part ([`initial::apply`]).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct InitialState {
-    #[serde(default)]
-    pub persona: PersonaSeed,
-    #[serde(default)]
-    pub coinflow: CoinflowSeed,
-    #[serde(default)]
-    pub bitmama: BitmamaSeed,
-}
+/// Data a scenario starts a namespace with: each vendor's section as written, checked when the
+/// file is read and seeded by that vendor (see [`Vocabulary`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InitialState(pub BTreeMap<Vendor, Value>);
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PersonaSeed {
-    #[serde(default)]
-    pub inquiries: Vec<InquirySeed>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct InquirySeed {
-    pub reference_id: Option<String>,
-    pub email_address: Option<String>,
-    pub name_first: Option<String>,
-    pub name_last: Option<String>,
-    pub status: SeedInquiryStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeedInquiryStatus {
-    Created,
-    Pending,
-    Completed,
-    Approved,
-    Declined,
-    NeedsReview,
-    Failed,
-    Expired,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CoinflowSeed {
-    #[serde(default)]
-    pub withdrawers: Vec<WithdrawerSeed>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WithdrawerSeed {
-    pub email: String,
-    /// The `x-coinflow-auth-user-id` the withdrawer is found by.
-    pub user_id: Option<String>,
-    pub status: SeedWithdrawerStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeedWithdrawerStatus {
-    Pending,
-    Approved,
-    Rejected,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct BitmamaSeed {
-    /// Partner wallet balance by partner API key; the key `*` is every other partner.
-    #[serde(default)]
-    pub wallets: BTreeMap<String, WalletSeed>,
-    #[serde(default)]
-    pub users: Vec<CardUserSeed>,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct WalletSeed {
-    pub balance_cents: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CardUserSeed {
-    /// The partner API key the user belongs to; `*` (the default) is every partner.
-    #[serde(default = "every_partner")]
-    pub partner: String,
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub status: SeedCardUserStatus,
-}
-
-fn every_partner() -> String {
-    "*".into()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeedCardUserStatus {
-    PendingKyc,
-    Approved,
-    Denied,
-}
-
-impl Scenario {
-    /// The wallet seed for partner `api_key`: its own entry, else `*`.
-    pub fn wallet_for(&self, api_key: &str) -> Option<&WalletSeed> {
-        let wallets = &self.initial_state.bitmama.wallets;
-        wallets.get(api_key).or_else(|| wallets.get("*"))
-    }
-}
-
-/// One rule's counts in one namespace.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RuleCounter {
-    /// Calls that matched the rule's `when` (what `nth` counts).
-    pub seen: u32,
-    /// Calls the rule applied to (what `times` and `after_polls` count).
-    pub applied: u32,
-}
-
-/// A namespace's scenario selection and counters; lives in the namespace's `World`. The state
-/// file keeps the counters with the scenario's generation: scenario files loaded the same way
-/// get the same generations, so the counters go on after a restart unless a file changed.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct NamespaceScenario {
-    /// The scenario the namespace uses; `None` is the built-in behaviour.
-    pub selected: Option<String>,
-    counters: HashMap<String, (u64, Vec<RuleCounter>)>,
-}
-
-impl NamespaceScenario {
-    pub fn new(selected: Option<String>) -> Self {
-        Self {
-            selected,
-            counters: HashMap::new(),
-        }
-    }
-
-    /// The counters of `scenario`, fresh when the scenario was reloaded since last counted.
-    pub fn counters(&mut self, scenario: &Scenario) -> &mut Vec<RuleCounter> {
-        let entry = self
-            .counters
-            .entry(scenario.name.clone())
-            .or_insert_with(|| (scenario.generation, Vec::new()));
-        if entry.0 != scenario.generation {
-            *entry = (scenario.generation, Vec::new());
-        }
-        entry.1.resize(scenario.rules.len(), RuleCounter::default());
-        &mut entry.1
+impl InitialState {
+    /// `vendor`'s section, if the file has one.
+    pub fn section(&self, vendor: Vendor) -> Option<&Value> {
+        self.0.get(&vendor)
     }
 }

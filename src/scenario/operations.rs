@@ -1,66 +1,58 @@
-//! The documented operation names and the outcome catalogue.
+//! Operations, outcomes and the vocabulary: what the engine knows of the vendors, handed to it by
+//! the vendor layer (`crate::vendors::vocabulary`), so the engine itself names no vendor's route,
+//! outcome, magic word or seed.
 //!
-//! An operation is either a *request* operation (one vendor route, recognised from the method
-//! and routed path, so the router can apply raw answers, latency and faults without vendor code)
-//! or an *event* operation (a moment inside a vendor the vendor asks about itself: an inquiry
-//! being decided, a webhook attempt). Only request operations take `raw`, `latency_ms` and
-//! `fault`; named outcomes exist where the catalogue lists them.
+//! An operation is either a *request* operation (one row of a vendor's route table, recognised
+//! by the router, so raw answers, latency and faults apply without vendor code) or an *event*
+//! operation (a moment inside a vendor the vendor asks about itself: an inquiry being decided, a
+//! webhook attempt). Only request operations take `raw`, `latency_ms` and `fault`; named
+//! outcomes exist where the vendor lists them.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::vendors::Vendor;
+use super::Steer;
+use crate::store::World;
+use crate::vendor::Vendor;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operation {
-    /// Every request to the vendor (not events): for latency and faults across the board.
-    Any,
-    /// Event, every vendor: one webhook delivery attempt is about to be sent.
-    Webhook,
-    // Persona
-    CreateInquiry,
-    ListInquiries,
-    RetrieveInquiry,
-    ApproveInquiry,
-    DeclineInquiry,
-    ExpireInquiry,
-    ResumeInquiry,
-    SimulateInquiryActions,
-    ListEvents,
-    RetrieveEvent,
-    CreateShareToken,
-    ListShareTokens,
-    RetrieveShareToken,
-    ExpireShareToken,
-    RedeemShareToken,
-    HostedPage,
-    HostedSubmit,
-    /// Event: an inquiry is completed and about to be decided.
-    InquiryDecision,
-    // Coinflow
-    RegisterWithdrawer,
-    GetWithdrawer,
-    SessionKey,
-    VerificationPage,
-    VerificationSubmit,
-    // Bitmama
-    CreateUser,
-    ListUsers,
-    DeleteUser,
-    RetryKyc,
-    CreateCard,
-    SetCardStatus,
-    FundCard,
-    WithdrawCard,
-    TerminateCard,
-    ListTransactions,
-    GetWallet,
-    SetWebhookUrl,
-    SetRedirectUrl,
-    KycReturn,
+/// An operation name as scenario files write it (`create_user`), and whether it is an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Operation {
+    pub name: &'static str,
+    pub event: bool,
 }
 
-/// A named outcome; which ones an operation accepts is [`outcomes`].
+impl Operation {
+    /// Every request to the vendor (not events): for latency and faults across the board.
+    pub const ANY: Operation = Operation::request("any");
+    /// Event, every vendor: one webhook delivery attempt is about to be sent.
+    pub const WEBHOOK: Operation = Operation::event("webhook");
+
+    pub const fn request(name: &'static str) -> Operation {
+        Operation { name, event: false }
+    }
+
+    pub const fn event(name: &'static str) -> Operation {
+        Operation { name, event: true }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.name
+    }
+
+    /// Event operations are asked by vendor code; the rest are recognised from the request.
+    pub fn is_event(self) -> bool {
+        self.event
+    }
+}
+
+impl Serialize for Operation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
+}
+
+/// A named outcome; which ones an operation accepts is its vendor's to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -81,20 +73,6 @@ pub enum Outcome {
     Fail,
 }
 
-impl Operation {
-    pub fn as_str(self) -> &'static str {
-        NAMES
-            .iter()
-            .find(|(op, _)| *op == self)
-            .map_or("", |(_, n)| n)
-    }
-
-    /// Event operations are asked by vendor code; the rest are recognised from the request.
-    pub fn is_event(self) -> bool {
-        matches!(self, Operation::Webhook | Operation::InquiryDecision)
-    }
-}
-
 impl Outcome {
     pub fn as_str(self) -> &'static str {
         OUTCOME_NAMES
@@ -103,51 +81,6 @@ impl Outcome {
             .map_or("", |(_, n)| n)
     }
 }
-
-const NAMES: &[(Operation, &str)] = {
-    use Operation::*;
-    &[
-        (Any, "any"),
-        (Webhook, "webhook"),
-        (CreateInquiry, "create_inquiry"),
-        (ListInquiries, "list_inquiries"),
-        (RetrieveInquiry, "retrieve_inquiry"),
-        (ApproveInquiry, "approve_inquiry"),
-        (DeclineInquiry, "decline_inquiry"),
-        (ExpireInquiry, "expire_inquiry"),
-        (ResumeInquiry, "resume_inquiry"),
-        (SimulateInquiryActions, "simulate_inquiry_actions"),
-        (ListEvents, "list_events"),
-        (RetrieveEvent, "retrieve_event"),
-        (CreateShareToken, "create_share_token"),
-        (ListShareTokens, "list_share_tokens"),
-        (RetrieveShareToken, "retrieve_share_token"),
-        (ExpireShareToken, "expire_share_token"),
-        (RedeemShareToken, "redeem_share_token"),
-        (HostedPage, "hosted_page"),
-        (HostedSubmit, "hosted_submit"),
-        (InquiryDecision, "inquiry_decision"),
-        (RegisterWithdrawer, "register_withdrawer"),
-        (GetWithdrawer, "get_withdrawer"),
-        (SessionKey, "session_key"),
-        (VerificationPage, "verification_page"),
-        (VerificationSubmit, "verification_submit"),
-        (CreateUser, "create_user"),
-        (ListUsers, "list_users"),
-        (DeleteUser, "delete_user"),
-        (RetryKyc, "retry_kyc"),
-        (CreateCard, "create_card"),
-        (SetCardStatus, "set_card_status"),
-        (FundCard, "fund_card"),
-        (WithdrawCard, "withdraw_card"),
-        (TerminateCard, "terminate_card"),
-        (ListTransactions, "list_transactions"),
-        (GetWallet, "get_wallet"),
-        (SetWebhookUrl, "set_webhook_url"),
-        (SetRedirectUrl, "set_redirect_url"),
-        (KycReturn, "kyc_return"),
-    ]
-};
 
 const OUTCOME_NAMES: &[(Outcome, &str)] = {
     use Outcome::*;
@@ -170,143 +103,75 @@ const OUTCOME_NAMES: &[(Outcome, &str)] = {
     ]
 };
 
-/// The operations `vendor` has, in documentation order.
-pub fn operations(vendor: Vendor) -> Vec<Operation> {
-    use Operation::*;
-    let own: &[Operation] = match vendor {
-        Vendor::Persona => &[
-            CreateInquiry,
-            ListInquiries,
-            RetrieveInquiry,
-            ApproveInquiry,
-            DeclineInquiry,
-            ExpireInquiry,
-            ResumeInquiry,
-            SimulateInquiryActions,
-            ListEvents,
-            RetrieveEvent,
-            CreateShareToken,
-            ListShareTokens,
-            RetrieveShareToken,
-            ExpireShareToken,
-            RedeemShareToken,
-            HostedPage,
-            HostedSubmit,
-            InquiryDecision,
-        ],
-        Vendor::Coinflow => &[
-            RegisterWithdrawer,
-            GetWithdrawer,
-            SessionKey,
-            VerificationPage,
-            VerificationSubmit,
-        ],
-        Vendor::Bitmama => &[
-            CreateUser,
-            ListUsers,
-            DeleteUser,
-            RetryKyc,
-            CreateCard,
-            SetCardStatus,
-            FundCard,
-            WithdrawCard,
-            TerminateCard,
-            ListTransactions,
-            GetWallet,
-            SetWebhookUrl,
-            SetRedirectUrl,
-            KycReturn,
-        ],
-    };
-    let mut all = vec![Any, Webhook];
-    all.extend_from_slice(own);
-    all
+/// One operation a vendor offers scenario files, and the named outcomes it accepts (empty: raw
+/// answers and faults only).
+#[derive(Debug, Clone, Copy)]
+pub struct OperationTerms {
+    pub operation: Operation,
+    pub outcomes: &'static [Outcome],
 }
 
-/// The named outcomes `operation` of `vendor` accepts (empty: raw answers and faults only).
-pub fn outcomes(vendor: Vendor, operation: Operation) -> &'static [Outcome] {
-    use Outcome::*;
-    match (vendor, operation) {
-        (_, Operation::Webhook) => &[Deliver, Fail],
-        (Vendor::Bitmama, Operation::CreateUser) => {
-            &[Created, DuplicateUser, InsufficientBalance, ValidationError]
-        }
-        (Vendor::Bitmama, Operation::CreateCard) => {
-            &[Created, InsufficientBalance, UserNotApproved]
-        }
-        (Vendor::Persona, Operation::InquiryDecision) => {
-            &[Approved, Declined, NeedsReview, Failed, Expired]
-        }
-        (Vendor::Coinflow, Operation::RegisterWithdrawer | Operation::GetWithdrawer) => {
-            &[Pending, Approved, Rejected, MissingFields]
-        }
-        _ => &[],
+/// What the engine knows of one vendor.
+pub struct VendorTerms {
+    pub vendor: Vendor,
+    /// Its request operations (one per route-table row that names one) and event operations,
+    /// in documentation order.
+    pub operations: Vec<OperationTerms>,
+    /// The outcome a magic word (`jo+declined@…`) picks for an operation, if any.
+    pub magic: fn(operation: Operation, word: &str) -> Option<Steer>,
+    /// Checks the vendor's section of a scenario's `initial_state`.
+    pub check_seed: fn(&Value) -> Result<(), String>,
+    /// Seeds the vendor's part of a namespace from that (already checked) section.
+    pub seed: fn(&mut World, &Value),
+}
+
+/// What the engine knows of every vendor.
+pub struct Vocabulary {
+    pub vendors: Vec<VendorTerms>,
+}
+
+impl Vocabulary {
+    pub fn vendor(&self, vendor: Vendor) -> Option<&VendorTerms> {
+        self.vendors.iter().find(|v| v.vendor == vendor)
     }
-}
 
-/// Which request operation a routed request is, from its vendor, method and path (the
-/// `/ns/NAME` prefix already removed). `None`: a route no operation names (only `any` matches).
-pub fn classify(vendor: Vendor, method: &str, path: &str) -> Option<Operation> {
-    use Operation::*;
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let op = match (vendor, method, segments.as_slice()) {
-        (Vendor::Persona, "POST", ["api", "v1", "inquiries"]) => CreateInquiry,
-        (Vendor::Persona, "GET", ["api", "v1", "inquiries"]) => ListInquiries,
-        (Vendor::Persona, "GET", ["api", "v1", "inquiries", _]) => RetrieveInquiry,
-        (Vendor::Persona, "POST", ["api", "v1", "inquiries", _, action]) => match *action {
-            "approve" => ApproveInquiry,
-            "decline" => DeclineInquiry,
-            "expire" => ExpireInquiry,
-            "resume" => ResumeInquiry,
-            "perform-simulate-actions" => SimulateInquiryActions,
-            _ => return None,
-        },
-        (Vendor::Persona, "GET", ["api", "v1", "events"]) => ListEvents,
-        (Vendor::Persona, "GET", ["api", "v1", "events", _]) => RetrieveEvent,
-        (Vendor::Persona, "POST", ["api", "v1", "connect", "share-tokens"]) => CreateShareToken,
-        (Vendor::Persona, "GET", ["api", "v1", "connect", "share-tokens"]) => ListShareTokens,
-        (Vendor::Persona, "GET", ["api", "v1", "connect", "share-tokens", _]) => RetrieveShareToken,
-        (Vendor::Persona, "POST", ["api", "v1", "connect", "share-tokens", _, "expire"]) => {
-            ExpireShareToken
+    /// Every operation `vendor` has, `any` and `webhook` first.
+    pub fn operations(&self, vendor: Vendor) -> Vec<Operation> {
+        let own = self.vendor(vendor).into_iter().flat_map(|v| &v.operations);
+        [Operation::ANY, Operation::WEBHOOK]
+            .into_iter()
+            .chain(own.map(|t| t.operation))
+            .collect()
+    }
+
+    /// `vendor`'s operation called `name`.
+    pub fn operation(&self, vendor: Vendor, name: &str) -> Option<Operation> {
+        self.operations(vendor).into_iter().find(|o| o.name == name)
+    }
+
+    /// The named outcomes `operation` of `vendor` accepts.
+    pub fn outcomes(&self, vendor: Vendor, operation: Operation) -> &'static [Outcome] {
+        if operation == Operation::WEBHOOK {
+            return &[Outcome::Deliver, Outcome::Fail];
         }
-        (Vendor::Persona, "POST", ["api", "v1", "connect", "share-tokens", _, "redeem"]) => {
-            RedeemShareToken
-        }
-        (Vendor::Persona, "GET", ["verify" | "widget"]) => HostedPage,
-        (Vendor::Persona, "POST", ["verify" | "widget", ..]) => HostedSubmit,
-        (Vendor::Coinflow, "POST", ["api", "withdraw", "kyc"]) => RegisterWithdrawer,
-        (Vendor::Coinflow, "POST", ["api", "withdraw", "kyc", "share-token" | "attested"]) => {
-            RegisterWithdrawer
-        }
-        (Vendor::Coinflow, "GET", ["api", "withdraw"]) => GetWithdrawer,
-        (Vendor::Coinflow, "GET", ["api", "auth", "session-key"]) => SessionKey,
-        (Vendor::Coinflow, "GET", ["coinflow", "verify", _]) => VerificationPage,
-        (Vendor::Coinflow, "POST", ["coinflow", "verify", _]) => VerificationSubmit,
-        (Vendor::Bitmama, "POST", ["api", "v2", "partner", "card", "users"]) => CreateUser,
-        (Vendor::Bitmama, "GET", ["api", "v1" | "v2", "partner", "card", "users"]) => ListUsers,
-        (Vendor::Bitmama, "DELETE", ["api", "v1", "partner", "card", "users", _]) => DeleteUser,
-        (Vendor::Bitmama, "POST", ["api", "v2", "partner", "card", "users", _, "retry-kyc"]) => {
-            RetryKyc
-        }
-        (Vendor::Bitmama, "POST", ["api", "v1", "partner", "card"]) => CreateCard,
-        (Vendor::Bitmama, "PATCH", ["api", "v1", "partner", "card"]) => SetCardStatus,
-        (Vendor::Bitmama, "POST", ["api", "v1", "partner", "card", "fund"]) => FundCard,
-        (Vendor::Bitmama, "POST", ["api", "v1", "partner", "card", "withdraw"]) => WithdrawCard,
-        (Vendor::Bitmama, "DELETE", ["api", "v1", "partner", "card", "terminate", _]) => {
-            TerminateCard
-        }
-        (Vendor::Bitmama, "GET", ["api", "v1", "partner", "card", "transactions"]) => {
-            ListTransactions
-        }
-        (Vendor::Bitmama, "GET", ["api", "v1", "partner", "wallet"]) => GetWallet,
-        (Vendor::Bitmama, "POST", ["api", "v1", "partner", "profile", "webhook"]) => SetWebhookUrl,
-        (Vendor::Bitmama, "POST", ["api", "v1", "partner", "profile", "redirect-url"]) => {
-            SetRedirectUrl
-        }
-        (Vendor::Bitmama, "GET", ["bitmama", "kyc", "return"]) => KycReturn,
-        _ => return None,
-    };
-    Some(op)
+        self.vendor(vendor)
+            .and_then(|v| v.operations.iter().find(|t| t.operation == operation))
+            .map_or(&[], |t| t.outcomes)
+    }
+
+    /// Every operation name of every vendor, sorted and deduplicated: what `scenarios/schema.json`
+    /// lists.
+    pub fn all_operation_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&str> = self
+            .vendors
+            .iter()
+            .flat_map(|v| self.operations(v.vendor))
+            .map(Operation::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
 }
 
 #[cfg(test)]
@@ -314,64 +179,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_match_serde_and_every_operation_belongs_to_a_vendor() {
-        for (op, name) in NAMES {
-            assert_eq!(serde_json::to_value(op).ok(), Some((*name).into()));
-            assert_eq!(op.as_str(), *name);
-            assert!(
-                Vendor::ALL.iter().any(|v| operations(*v).contains(op)),
-                "{name}"
-            );
-        }
+    fn outcome_names_match_serde() {
         for (outcome, name) in OUTCOME_NAMES {
             assert_eq!(serde_json::to_value(outcome).ok(), Some((*name).into()));
+            assert_eq!(outcome.as_str(), *name);
         }
     }
 
     #[test]
-    fn classifies_vendor_routes() {
-        use Operation::*;
-        let cases = [
-            (
-                Vendor::Bitmama,
-                "POST",
-                "/api/v2/partner/card/users",
-                Some(CreateUser),
-            ),
-            (
-                Vendor::Bitmama,
-                "POST",
-                "/api/v1/partner/card",
-                Some(CreateCard),
-            ),
-            (
-                Vendor::Coinflow,
-                "GET",
-                "/api/withdraw",
-                Some(GetWithdrawer),
-            ),
-            (
-                Vendor::Coinflow,
-                "POST",
-                "/api/withdraw/kyc/share-token",
-                Some(RegisterWithdrawer),
-            ),
-            (
-                Vendor::Persona,
-                "POST",
-                "/api/v1/inquiries/inq_1/approve",
-                Some(ApproveInquiry),
-            ),
-            (
-                Vendor::Persona,
-                "POST",
-                "/verify/submit",
-                Some(HostedSubmit),
-            ),
-            (Vendor::Persona, "GET", "/api/v1/webhooks", None),
-        ];
-        for (vendor, method, path, expected) in cases {
-            assert_eq!(classify(vendor, method, path), expected, "{method} {path}");
+    fn every_vendor_operation_is_named_once() {
+        let vocabulary = crate::vendors::vocabulary();
+        for terms in &vocabulary.vendors {
+            let names: Vec<&str> = vocabulary
+                .operations(terms.vendor)
+                .iter()
+                .map(|o| o.name)
+                .collect();
+            for (i, name) in names.iter().enumerate() {
+                assert!(!names[i + 1..].contains(name), "{} {name}", terms.vendor);
+                assert!(
+                    name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "{name}"
+                );
+            }
         }
     }
 }

@@ -9,11 +9,23 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::operations::{self, Operation, Outcome};
+use super::operations::{Operation, Outcome, Vocabulary};
 use super::{
     Fault, InitialState, Matcher, RawAnswer, Rule, Scenario, Steer, Then, Timing, When, template,
 };
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
+
+thread_local! {
+    /// The vocabulary of the file being parsed: serde's conversions below have no other way to
+    /// reach it, and checking names inside them keeps serde_json's error positions.
+    static VOCABULARY: std::cell::Cell<Option<&'static Vocabulary>> = const { std::cell::Cell::new(None) };
+}
+
+fn vocabulary() -> Result<&'static Vocabulary, String> {
+    VOCABULARY
+        .with(|v| v.get())
+        .ok_or_else(|| "scenario files are parsed through parse_scenario".to_string())
+}
 
 /// The longest delay a scenario may give an outcome: ten years of sandbox time.
 const MAX_AFTER_SECONDS: f64 = 10.0 * 366.0 * 86_400.0;
@@ -54,9 +66,17 @@ impl Problem {
     }
 }
 
-/// Parses and validates `source`, the text of `file`.
-pub fn parse_scenario(file: &str, source: &str, generation: u64) -> Result<Scenario, Problem> {
-    let parsed: ScenarioFile = serde_json::from_str(source).map_err(|e| {
+/// Parses and validates `source`, the text of `file`, against the vendors' `vocabulary`.
+pub fn parse_scenario(
+    file: &str,
+    source: &str,
+    generation: u64,
+    vocabulary: &'static Vocabulary,
+) -> Result<Scenario, Problem> {
+    let previous = VOCABULARY.with(|v| v.replace(Some(vocabulary)));
+    let parsed = serde_json::from_str::<ScenarioFile>(source);
+    VOCABULARY.with(|v| v.set(previous));
+    let parsed = parsed.map_err(|e| {
         let text = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         Problem {
@@ -69,7 +89,7 @@ pub fn parse_scenario(file: &str, source: &str, generation: u64) -> Result<Scena
     Ok(Scenario {
         name: parsed.name.0,
         description: parsed.description,
-        initial_state: parsed.initial_state,
+        initial_state: parsed.initial_state.0,
         rules: parsed.rules,
         generation,
     })
@@ -84,7 +104,7 @@ struct ScenarioFile {
     name: ScenarioName,
     description: String,
     #[serde(default)]
-    initial_state: InitialState,
+    initial_state: ParsedInitialState,
     #[serde(default, deserialize_with = "numbered_rules")]
     rules: Vec<Rule>,
 }
@@ -92,6 +112,32 @@ struct ScenarioFile {
 #[derive(Deserialize)]
 #[serde(try_from = "String")]
 struct ScenarioName(String);
+
+/// Each vendor's section of `initial_state`, checked by that vendor.
+#[derive(Default, Deserialize)]
+#[serde(try_from = "BTreeMap<String, Value>")]
+struct ParsedInitialState(InitialState);
+
+impl TryFrom<BTreeMap<String, Value>> for ParsedInitialState {
+    type Error = String;
+    fn try_from(sections: BTreeMap<String, Value>) -> Result<Self, String> {
+        let vocabulary = vocabulary()?;
+        let mut state = InitialState::default();
+        for (name, section) in sections {
+            let terms = Vendor::parse(&name)
+                .filter(|v| v.as_str() == name)
+                .and_then(|v| vocabulary.vendor(v))
+                .ok_or_else(|| {
+                    format!(
+                        "unknown vendor {name:?} in initial_state; expected one of: persona, coinflow, bitmama"
+                    )
+                })?;
+            (terms.check_seed)(&section).map_err(|e| format!("initial_state.{name}: {e}"))?;
+            state.0.insert(terms.vendor, section);
+        }
+        Ok(ParsedInitialState(state))
+    }
+}
 
 impl TryFrom<String> for ScenarioName {
     type Error = String;
@@ -163,7 +209,7 @@ struct ParsedWhen(When);
 #[serde(deny_unknown_fields)]
 struct WhenSpec {
     vendor: Vendor,
-    operation: Operation,
+    operation: String,
     #[serde(default)]
     body: BTreeMap<String, Matcher>,
     #[serde(default)]
@@ -179,19 +225,20 @@ impl TryFrom<WhenSpec> for ParsedWhen {
     type Error = String;
     fn try_from(spec: WhenSpec) -> Result<Self, String> {
         let vendor = spec.vendor;
-        let op = spec.operation;
-        if !operations::operations(vendor).contains(&op) {
-            let names: Vec<&str> = operations::operations(vendor)
+        let vocabulary = vocabulary()?;
+        let Some(op) = vocabulary.operation(vendor, &spec.operation) else {
+            let names: Vec<&str> = vocabulary
+                .operations(vendor)
                 .into_iter()
                 .map(Operation::as_str)
                 .collect();
             return Err(format!(
                 "{} has no operation {}; expected one of: {}",
                 vendor,
-                op.as_str(),
+                spec.operation,
                 names.join(", ")
             ));
-        }
+        };
         if spec.nth == Some(0) || spec.times == Some(0) {
             return Err("nth and times count from 1".into());
         }
@@ -295,7 +342,7 @@ fn convert_then(vendor: Vendor, op: Operation, then: ThenSpec) -> Result<Then, S
             Ok(Then::Raw(raw))
         }
         (Some(outcome), None) => {
-            let allowed = operations::outcomes(vendor, op);
+            let allowed = vocabulary()?.outcomes(vendor, op);
             if !allowed.contains(&outcome) {
                 let names: Vec<&str> = allowed.iter().map(|o| o.as_str()).collect();
                 return Err(if names.is_empty() {

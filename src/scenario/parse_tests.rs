@@ -3,7 +3,7 @@
 use super::*;
 
 fn problem(source: &str) -> Problem {
-    parse_scenario("t.json", source, 1).expect_err("invalid")
+    parse_scenario("t.json", source, 1, crate::vendors::vocabulary()).expect_err("invalid")
 }
 
 #[test]
@@ -15,6 +15,7 @@ fn a_full_rule_parses() {
                       "query": {"email": {"regex": "^a"}}, "times": 3},
              "then": {"outcome": "approved", "after_polls": 2}, "latency_ms": 5}]}"#,
         7,
+        crate::vendors::vocabulary(),
     )
     .expect("valid");
     assert_eq!(s.generation, 7);
@@ -130,7 +131,15 @@ fn delays_are_bounded() {
                   "then": {{"outcome": "approved", "after_seconds": {after}}}}}]}}"#
         )
     };
-    assert!(parse_scenario("t.json", &rule("316224000"), 1).is_ok());
+    assert!(
+        parse_scenario(
+            "t.json",
+            &rule("316224000"),
+            1,
+            crate::vendors::vocabulary()
+        )
+        .is_ok()
+    );
     let p = problem(&rule("1e300"));
     assert!(
         p.message.contains("after_seconds must be a number from 0"),

@@ -1,153 +1,204 @@
-//! The three emulated vendors. Each module has the same shape:
+//! The vendor seam. Each emulated vendor implements [`VendorApi`] once (in its `routes.rs`,
+//! next to its route table) and is listed in [`REGISTRY`]; the router, the admin API, the
+//! scenario vocabulary, the webhook worker's signing and cross-vendor links all go through it.
 //!
-//! - `State`: that vendor's data in one namespace (`State::new(&Config)`), kept in the
-//!   namespace's [`crate::store::World`];
-//! - `handle(app, req) -> ApiResponse`: its route table, one `match` on method and path;
-//! - `error(status, message, req) -> ApiResponse`: its own error envelope, used for every error
-//!   it answers, including the ones the router answers on its behalf (404, 413, bad namespace);
-//! - `webhook_headers(secrets, attempt, body)`: how it authenticates the webhooks it sends.
-//!
-//! `links` is the one place where one vendor's state reacts to another's.
+//! Every vendor folder has the same files for the same jobs: `routes.rs` (the table and the
+//! trait impl), `model.rs` (its data in one namespace), `validate.rs` (request checks),
+//! `scenario.rs` (seeds, magic words, event operations), `webhooks.rs` (what it sends and how it
+//! signs), and one file per resource.
 
 pub mod bitmama;
 pub mod coinflow;
+pub mod frame;
 pub mod links;
 pub mod persona;
+pub mod signing;
+pub mod table;
 
-use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
+
+use serde_json::Value;
 
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::scenario::{Operation, OperationTerms, Steer, VendorTerms, Vocabulary};
+use crate::store::World;
 use crate::webhooks::AttemptInfo;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Vendor {
-    Persona,
-    Coinflow,
-    Bitmama,
+pub use crate::vendor::Vendor;
+pub use frame::Ctx;
+pub use links::Change;
+pub use signing::{hmac_sha256_hex, timestamped_signature};
+pub use table::{Answer, Route};
+
+/// What one vendor is to the rest of the server.
+pub trait VendorApi: Sync {
+    fn vendor(&self) -> Vendor;
+
+    /// The path prefixes it owns (`/api/v1`); a path under one of them is its to answer.
+    fn prefixes(&self) -> &'static [&'static str];
+
+    /// Its route table.
+    fn routes(&self) -> &'static [Route];
+
+    /// Its error envelope with `message`, used for every error it answers, including the ones
+    /// the router answers on its behalf (404, 413, bad namespace, scenario faults).
+    fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse;
+
+    /// The 404 for a path of its own that no row answers, in its own words.
+    fn no_route(&self, req: &ApiRequest) -> ApiResponse {
+        self.error(
+            404,
+            &format!("No route for {} {}", req.method, req.path),
+            req,
+        )
+    }
+
+    /// Headers a scenario's fault answer carries (Persona's rate-limit headers on a 429).
+    fn fault_headers(&self, _status: u16) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
+    /// Checks that come before any route's work (authentication, headers it insists on).
+    fn admit(&self, _cx: &Ctx, _world: &mut World) -> Result<(), ApiResponse> {
+        Ok(())
+    }
+
+    /// What it does to every answer on the way out (a request id, key recasing).
+    fn finish(&self, _cx: &Ctx, _world: &mut World, response: ApiResponse) -> ApiResponse {
+        response
+    }
+
+    /// Applies what fell due on the namespace's sandbox clock (cheap when nothing did).
+    fn settle(&self, app: &App, world: &mut World);
+
+    /// Reacts to a change in another vendor's state (see [`links`]).
+    fn react(&self, _app: &App, _world: &mut World, _change: &Change) {}
+
+    /// Headers that authenticate one webhook attempt, as the vendor does it.
+    fn webhook_headers(
+        &self,
+        secrets: &[String],
+        attempt: &AttemptInfo,
+        body: &[u8],
+    ) -> Vec<(String, String)>;
+
+    /// Its entities in a namespace, for `GET /__admin/state`.
+    fn admin_state(&self, world: &World) -> Value;
+
+    /// What it offers scenario files besides its routes.
+    fn scenario(&self) -> ScenarioHooks;
+
+    /// How the OpenAPI document presents it.
+    fn doc(&self) -> VendorDoc;
 }
 
-impl Vendor {
-    pub const ALL: [Vendor; 3] = [Vendor::Persona, Vendor::Coinflow, Vendor::Bitmama];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Vendor::Persona => "persona",
-            Vendor::Coinflow => "coinflow",
-            Vendor::Bitmama => "bitmama",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Vendor> {
-        Vendor::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(name))
-    }
-
-    /// Which vendor a path belongs to. The vendors' real paths do not collide, so the path
-    /// alone decides; Bitmama's `/api/v1/partner/...` is checked before Persona's `/api/v1/...`.
-    pub fn owning(path: &str) -> Option<Vendor> {
-        let under = |prefix: &str| {
-            path == prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        };
-        if under("/api/v1/partner") || under("/api/v2/partner") || under("/bitmama") {
-            Some(Vendor::Bitmama)
-        } else if under("/api/v1") || under("/verify") || under("/widget") {
-            Some(Vendor::Persona)
-        } else if [
-            "/api/withdraw",
-            "/api/telemetry",
-            "/api/tokenize",
-            "/api/auth",
-            "/api/merchant",
-            "/merchant",
-            "/coinflow",
-        ]
-        .into_iter()
-        .any(under)
-        {
-            Some(Vendor::Coinflow)
-        } else {
-            None
-        }
-    }
+/// A vendor's part of the scenario vocabulary, besides the operations of its route table.
+pub struct ScenarioHooks {
+    /// Moments inside the vendor it asks the engine about (an inquiry being decided).
+    pub events: &'static [OperationTerms],
+    pub magic: fn(Operation, &str) -> Option<Steer>,
+    pub check_seed: fn(&Value) -> Result<(), String>,
+    pub seed: fn(&mut World, &Value),
 }
 
-impl std::fmt::Display for Vendor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// A vendor in the OpenAPI document: its tag, its security schemes (name → scheme) and the
+/// schema of its error envelope.
+pub struct VendorDoc {
+    pub description: &'static str,
+    pub security: fn() -> Value,
+    pub schemes: fn() -> Value,
+    pub error_schema: fn() -> Value,
 }
 
-/// Every route `vendor` answers, as (method, path template).
-pub fn routes(vendor: Vendor) -> &'static [(&'static str, &'static str)] {
+/// Every vendor, in the order paths are matched (Bitmama's `/api/v1/partner` before Persona's
+/// `/api/v1`), seeds are applied and links react.
+pub static REGISTRY: [&dyn VendorApi; 3] =
+    [&bitmama::Bitmama, &persona::Persona, &coinflow::Coinflow];
+
+/// The vendor called `vendor`.
+pub fn get(vendor: Vendor) -> &'static dyn VendorApi {
     match vendor {
-        Vendor::Persona => persona::ROUTES,
-        Vendor::Coinflow => coinflow::ROUTES,
-        Vendor::Bitmama => bitmama::ROUTES,
+        Vendor::Persona => &persona::Persona,
+        Vendor::Coinflow => &coinflow::Coinflow,
+        Vendor::Bitmama => &bitmama::Bitmama,
     }
 }
 
-pub fn handle(app: &App, vendor: Vendor, req: &ApiRequest) -> ApiResponse {
-    match vendor {
-        Vendor::Persona => persona::handle(app, req),
-        Vendor::Coinflow => coinflow::handle(app, req),
-        Vendor::Bitmama => bitmama::handle(app, req),
-    }
-}
-
-/// `vendor`'s error envelope with `message`.
-pub fn error(vendor: Vendor, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
-    match vendor {
-        Vendor::Persona => persona::error(status, message, req),
-        Vendor::Coinflow => coinflow::error(status, message, req),
-        Vendor::Bitmama => bitmama::error(status, message, req),
-    }
-}
-
-/// The 404 each vendor answers for a path of its own that has no route, in its own words
-/// (Coinflow is a NestJS service: `Cannot GET /path`).
-pub fn no_route(vendor: Vendor, req: &ApiRequest) -> ApiResponse {
-    let message = match vendor {
-        Vendor::Coinflow => format!("Cannot {} {}", req.method, req.path),
-        Vendor::Persona | Vendor::Bitmama => format!("No route for {} {}", req.method, req.path),
+/// Which vendor a path belongs to. The vendors' real paths do not collide, so the path alone
+/// decides; the first prefix in [`REGISTRY`] order wins.
+pub fn owning(path: &str) -> Option<&'static dyn VendorApi> {
+    let under = |prefix: &&str| {
+        path == *prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
     };
-    error(vendor, 404, &message, req)
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|api| api.prefixes().iter().any(under))
 }
 
-/// Headers that authenticate one webhook attempt, as `vendor` does it.
+/// Every vendor route, with the vendor that answers it.
+pub fn all_routes() -> impl Iterator<Item = (Vendor, &'static Route)> {
+    REGISTRY
+        .iter()
+        .flat_map(|api| api.routes().iter().map(move |route| (api.vendor(), route)))
+}
+
+/// Headers that authenticate one webhook attempt of `vendor`: the webhook worker's signer.
 pub fn webhook_headers(
     vendor: Vendor,
     secrets: &[String],
     attempt: &AttemptInfo,
     body: &[u8],
 ) -> Vec<(String, String)> {
-    match vendor {
-        Vendor::Persona => persona::webhook_headers(secrets, attempt, body),
-        Vendor::Coinflow => coinflow::webhook_headers(secrets, attempt, body),
-        Vendor::Bitmama => bitmama::webhook_headers(secrets, attempt, body),
+    get(vendor).webhook_headers(secrets, attempt, body)
+}
+
+/// Applies everything due on the namespace's clock, vendor by vendor, then wakes webhook
+/// retries now due in sandbox time.
+pub fn settle_all(app: &App, world: &mut World) {
+    for api in REGISTRY {
+        api.settle(app, world);
     }
+    world.webhooks.clock_moved();
 }
 
-/// Hex HMAC-SHA256 of `message` under `key`: the primitive all three vendors sign with.
-pub fn hmac_sha256_hex(key: &str, message: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// `t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`: the signature scheme Persona and Coinflow
-/// share (Stripe's, in effect).
-pub fn timestamped_signature(secret: &str, t: i64, body: &[u8]) -> String {
-    let mut signed = format!("{t}.").into_bytes();
-    signed.extend_from_slice(body);
-    format!("t={t},v1={}", hmac_sha256_hex(secret, &signed))
+/// The scenario vocabulary: every vendor's operations (its table's, then its events) with their
+/// outcomes, and its magic words and seeds.
+pub fn vocabulary() -> &'static Vocabulary {
+    static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| Vocabulary {
+        vendors: [Vendor::Persona, Vendor::Coinflow, Vendor::Bitmama]
+            .into_iter()
+            .map(|vendor| {
+                let api = get(vendor);
+                let hooks = api.scenario();
+                let mut operations: Vec<OperationTerms> = Vec::new();
+                for route in api.routes() {
+                    if !operations
+                        .iter()
+                        .any(|t| t.operation.name == route.operation)
+                    {
+                        operations.push(OperationTerms {
+                            operation: route.operation(),
+                            outcomes: route.outcomes,
+                        });
+                    }
+                }
+                operations.extend_from_slice(hooks.events);
+                VendorTerms {
+                    vendor,
+                    operations,
+                    magic: hooks.magic,
+                    check_seed: hooks.check_seed,
+                    seed: hooks.seed,
+                }
+            })
+            .collect(),
+    });
+    &VOCABULARY
 }
 
 #[cfg(test)]
@@ -170,15 +221,31 @@ mod tests {
             ("/", None),
         ];
         for (path, vendor) in cases {
-            assert_eq!(Vendor::owning(path), vendor, "{path}");
+            assert_eq!(owning(path).map(|api| api.vendor()), vendor, "{path}");
         }
     }
 
     #[test]
-    fn hmac_matches_rfc4231_case_2() {
-        assert_eq!(
-            hmac_sha256_hex("Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+    fn every_row_is_owned_by_its_vendor_and_written_once() {
+        for api in REGISTRY {
+            let routes = api.routes();
+            for (i, route) in routes.iter().enumerate() {
+                assert_eq!(
+                    owning(route.path).map(|a| a.vendor()),
+                    Some(api.vendor()),
+                    "{} {}",
+                    route.method,
+                    route.path
+                );
+                assert!(
+                    !routes[i + 1..]
+                        .iter()
+                        .any(|r| r.method == route.method && r.path == route.path),
+                    "{} {} twice",
+                    route.method,
+                    route.path
+                );
+            }
+        }
     }
 }

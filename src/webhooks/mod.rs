@@ -22,10 +22,10 @@ use hyper::body::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Millis, iso8601};
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
 
 pub use outbox::Outbox;
-pub use worker::{backoff, run_worker};
+pub use worker::{Signer, backoff, run_worker};
 
 /// Deliveries kept per namespace; the oldest finished ones go first.
 const OUTBOX_CAPACITY: usize = 1_000;

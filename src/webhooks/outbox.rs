@@ -16,7 +16,7 @@ use super::{
 };
 use crate::clock::{Clock, Millis, iso8601, real_now_ms};
 use crate::config::Config;
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
 
 /// Saved in the state file without its wiring (namespace name, generation, job queue, signal),
 /// which [`Outbox::attach`] gives a loaded one.

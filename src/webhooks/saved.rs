@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Attempt, Delivery, DeliveryStatus};
 use crate::clock::Millis;
-use crate::vendors::Vendor;
+use crate::vendor::Vendor;
 
 #[derive(Serialize)]
 struct SavedRef<'a> {

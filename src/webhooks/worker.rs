@@ -8,13 +8,27 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::AttemptInfo;
 use super::client::post;
 use super::{Attempt, Job};
 use crate::clock::iso8601;
 use crate::config::WebhookConfig;
-use crate::scenario::{Operation, Outcome, Subject};
+use crate::scenario::{Catalog, Operation, Outcome, Subject};
 use crate::store::Store;
-use crate::vendors;
+use crate::vendor::Vendor;
+
+/// Signs one attempt as its vendor does: the vendor seam's, handed in by the server so the
+/// worker needs no vendor module.
+pub type Signer = fn(Vendor, &[String], &AttemptInfo, &[u8]) -> Vec<(String, String)>;
+
+/// What every delivery task shares.
+#[derive(Clone)]
+struct Shared {
+    store: Arc<Store>,
+    scenarios: Arc<Catalog>,
+    sign: Signer,
+    config: Arc<WebhookConfig>,
+}
 
 /// Delay before retry number `retry` (1 for the first retry): doubling, capped.
 pub fn backoff(config: &WebhookConfig, retry: u32) -> Duration {
@@ -29,18 +43,25 @@ pub fn backoff(config: &WebhookConfig, retry: u32) -> Duration {
 /// finish and marks whatever is still pending as abandoned.
 pub async fn run_worker(
     store: Arc<Store>,
+    scenarios: Arc<Catalog>,
+    sign: Signer,
     config: WebhookConfig,
     mut jobs: UnboundedReceiver<Job>,
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
 ) {
-    let config = Arc::new(config);
+    let shared = Shared {
+        store: store.clone(),
+        scenarios,
+        sign,
+        config: Arc::new(config),
+    };
     let mut running = JoinSet::new();
     loop {
         tokio::select! {
             job = jobs.recv() => match job {
                 Some(job) => {
-                    running.spawn(deliver(store.clone(), config.clone(), job));
+                    running.spawn(deliver(shared.clone(), job));
                 }
                 None => break,
             },
@@ -50,7 +71,7 @@ pub async fn run_worker(
     }
     // The server stops us once no request is left, so whatever was queued until then is here.
     while let Ok(job) = jobs.try_recv() {
-        running.spawn(deliver(store.clone(), config.clone(), job));
+        running.spawn(deliver(shared.clone(), job));
     }
     let drained = tokio::time::timeout(grace, async {
         while running.join_next().await.is_some() {}
@@ -67,7 +88,13 @@ pub async fn run_worker(
     }
 }
 
-async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
+async fn deliver(shared: Shared, job: Job) {
+    let Shared {
+        store,
+        scenarios,
+        sign,
+        config,
+    } = shared;
     loop {
         let Some(ns) = store.existing(&job.namespace) else {
             return;
@@ -84,9 +111,7 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
             let subject =
                 Subject::from_json(serde_json::from_slice(&plan.body).unwrap_or_default());
             let decision =
-                store
-                    .scenarios
-                    .decide(&mut world, None, plan.vendor, Operation::Webhook, &subject);
+                scenarios.decide(&mut world, None, plan.vendor, Operation::WEBHOOK, &subject);
             let fail = decision
                 .steer
                 .is_some_and(|s| s.outcome == Outcome::Fail && s.is_due());
@@ -96,8 +121,7 @@ async fn deliver(store: Arc<Store>, config: Arc<WebhookConfig>, job: Job) {
         let result = if fail_on_purpose {
             Err("scenario: delivery failed on purpose (not sent)".to_string())
         } else {
-            let headers =
-                vendors::webhook_headers(plan.vendor, &plan.secrets, &plan.info, &plan.body);
+            let headers = sign(plan.vendor, &plan.secrets, &plan.info, &plan.body);
             match tokio::time::timeout(
                 config.attempt_timeout,
                 post(&plan.url, headers, plan.body.clone()),

@@ -20,10 +20,10 @@ use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 use vendor_sandbox::app::App;
 use vendor_sandbox::http::{self, ApiRequest, BodyError};
-use vendor_sandbox::journal::{self, Entry, Journal};
+use vendor_sandbox::journal::{self, Entry};
 use vendor_sandbox::router::{Area, Step};
-use vendor_sandbox::store::Store;
-use vendor_sandbox::{Config, router};
+use vendor_sandbox::scenario::Catalog;
+use vendor_sandbox::{Config, router, vendors};
 
 mod regressions;
 mod requests;
@@ -78,13 +78,8 @@ fn app() -> App {
         seed: 7,
         ..Config::default()
     });
-    App {
-        journal: Arc::new(Journal::new(config.journal_size)),
-        store: Arc::new(Store::new(config.clone(), None)),
-        public_url: "http://127.0.0.1:5000".into(),
-        config,
-        in_flight: Default::default(),
-    }
+    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
+    App::new(config, scenarios, None, "http://127.0.0.1:5000")
 }
 
 /// Builds the request as `http::read_request` would from what a client sent.
@@ -120,7 +115,7 @@ fn route_checked(
     let routed = router::prepare(app, &mut req, body);
     let response = match routed.step {
         Step::Answer(response) => response,
-        Step::Dispatch => router::dispatch(app, routed.area, &req),
+        Step::Dispatch(target) => router::dispatch(app, target, &req),
         // A scenario's reset or timeout: no answer to check.
         Step::Drop(_) => return Ok(Value::Null),
     };

@@ -1,5 +1,5 @@
-//! Persona's OpenAPI spec (`../shared/specs`), parsed once per test binary, and JSON-schema
-//! validation of bodies against the schemas in it.
+//! Persona's OpenAPI spec (`specs/` at the repository root), parsed once per test binary, and
+//! JSON-schema validation of bodies against the schemas in it.
 //!
 //! A schema is taken out of the spec by JSON pointer and compiled together with the spec's
 //! `components`, so its `$ref: '#/components/...'` resolve inside the same document. Compiled
@@ -13,7 +13,7 @@ use serde_json::Value;
 
 const SPEC_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/specs/persona-openapi-2023-01-05.yaml"
+    "/specs/persona-openapi-2023-01-05.yaml"
 );
 
 fn spec() -> &'static Value {

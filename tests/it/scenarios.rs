@@ -77,7 +77,8 @@ fn every_shipped_scenario_is_embedded_parses_and_matches_the_schema() {
     assert_eq!(files.len(), 9);
     for file in files {
         let text = std::fs::read_to_string(repo(&format!("scenarios/{file}"))).expect("read");
-        let parsed = parse_scenario(&file, &text, 1).unwrap_or_else(|p| panic!("{p}"));
+        let parsed = parse_scenario(&file, &text, 1, vendor_sandbox::vendors::vocabulary())
+            .unwrap_or_else(|p| panic!("{p}"));
         assert_eq!(format!("{}.json", parsed.name), file);
         let value: Value = serde_json::from_str(&text).expect("json");
         let errors: Vec<String> = validator

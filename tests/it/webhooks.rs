@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use vendor_sandbox::app::App;
 use vendor_sandbox::config::{Config, WebhookConfig};
-use vendor_sandbox::store::Store;
+use vendor_sandbox::scenario::Catalog;
+use vendor_sandbox::vendors;
 use vendor_sandbox::vendors::Vendor;
 use vendor_sandbox::webhooks::{DeliveryStatus, run_worker};
 
@@ -83,10 +85,19 @@ async fn pending_deliveries_are_abandoned_at_shutdown() {
         ..Config::default()
     });
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-    let store = Arc::new(Store::new(config.clone(), Some(jobs_tx)));
+    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
+    let app = App::new(
+        config.clone(),
+        scenarios.clone(),
+        Some(jobs_tx),
+        "http://127.0.0.1",
+    );
+    let store = app.store.clone();
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker = tokio::spawn(run_worker(
         store.clone(),
+        scenarios,
+        vendors::webhook_headers,
         config.webhooks.clone(),
         jobs_rx,
         stop_rx,

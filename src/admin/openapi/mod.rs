@@ -1,5 +1,6 @@
-//! `GET /__admin/openapi.json`: an OpenAPI 3.1 description of every route the server answers,
-//! the three vendors' and the admin API's, built here from one table ([`operations`]).
+//! `GET /__admin/openapi.json`: an OpenAPI 3.1 description of every route the server answers:
+//! the vendors', built from their route tables (`crate::vendors::table`), and the admin API's
+//! ([`admin`]).
 //!
 //! Schemas describe what the sandbox guarantees: the success shape of each route (`2XX`) and the
 //! owner's error envelope for every other status (`default`), loosely enough that the vendors'
@@ -7,20 +8,37 @@
 //! this document with schemathesis; tests/it/admin.rs checks that every route is in it.
 
 mod admin;
-mod vendors;
 
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::http::ApiResponse;
+pub(crate) use crate::vendors::table::object;
+use crate::vendors::{self, Answer, Route, VendorApi};
 
 /// Who answers a route: picks its tag, security and error envelope.
 #[derive(Clone, Copy)]
 enum Owner {
-    Persona,
-    Coinflow,
-    Bitmama,
+    Vendor(&'static dyn VendorApi),
     Admin,
+}
+
+/// A vendor's table row as an OpenAPI operation.
+fn vendor_op(api: &'static dyn VendorApi, route: &Route) -> Op {
+    let op = op(
+        route.method,
+        route.path,
+        Owner::Vendor(api),
+        route.doc.summary,
+    );
+    let op = match route.doc.request {
+        Some(schema) => op.body(schema()),
+        None => op,
+    };
+    match route.doc.answer {
+        Answer::Json(schema) => op.ok(schema()),
+        Answer::Html => op.html(),
+    }
 }
 
 /// What a route answers on success.
@@ -72,70 +90,9 @@ impl Op {
     }
 }
 
-fn object(required: &[&str], properties: Value) -> Value {
-    json!({"type": "object", "required": required, "properties": properties})
-}
-
-fn jsonapi_one() -> Value {
-    object(
-        &["data"],
-        json!({"data": object(&["id", "type"], json!({
-            "id": {"type": "string"}, "type": {"type": "string"}, "attributes": {"type": "object"},
-        }))}),
-    )
-}
-
-fn jsonapi_list() -> Value {
-    object(
-        &["data"],
-        json!({"data": {"type": "array", "items": {"type": "object"}}}),
-    )
-}
-
-/// `{"data": {"attributes": {...}}}` with the given attribute properties.
-fn jsonapi_body(attributes: Value) -> Value {
-    object(
-        &["data"],
-        json!({"data": object(&[], json!({
-            "attributes": {"type": "object", "properties": attributes},
-        }))}),
-    )
-}
-
-fn bitmama_success() -> Value {
-    object(
-        &["status", "message"],
-        json!({
-            "status": {"const": "success"}, "message": {"type": "string"}, "data": {},
-        }),
-    )
-}
-
-fn withdrawer() -> Value {
-    object(
-        &["withdrawer"],
-        json!({"withdrawer": object(&["_id", "email", "verification"], json!({
-            "_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
-            "email": {"type": "string"},
-            "verification": object(&["status"], json!({"status": {"enum": ["pending", "approved", "rejected", "attested"]}})),
-        }))}),
-    )
-}
-
 fn error_schema(owner: Owner) -> Value {
     match owner {
-        Owner::Persona => object(
-            &["errors"],
-            json!({"errors": {"type": "array", "items": object(&["title"], json!({"title": {"type": "string"}}))}}),
-        ),
-        Owner::Coinflow => object(
-            &["statusCode", "message"],
-            json!({"statusCode": {"type": "integer"}, "message": {}, "path": {"type": "string"}}),
-        ),
-        Owner::Bitmama => object(
-            &["status", "message"],
-            json!({"status": {"const": "error"}, "message": {"type": "string"}, "data": {"type": "object"}}),
-        ),
+        Owner::Vendor(api) => (api.doc().error_schema)(),
         Owner::Admin => object(
             &["error"],
             json!({"error": object(&["status", "message"], json!({"status": {"type": "integer"}, "message": {"type": "string"}}))}),
@@ -150,9 +107,23 @@ pub fn document(app: &App) -> ApiResponse {
 /// The whole document, with `server_url` as its one server.
 pub fn build(server_url: &str) -> Value {
     let mut paths = Map::new();
-    for op in vendors::operations().into_iter().chain(admin::operations()) {
+    let vendor_ops = vendors::REGISTRY
+        .iter()
+        .flat_map(|api| api.routes().iter().map(|route| vendor_op(*api, route)));
+    for op in vendor_ops.chain(admin::operations()) {
         let item = paths.entry(op.path).or_insert_with(|| json!({}));
         item[op.method.to_ascii_lowercase()] = operation(&op);
+    }
+    let mut tags: Vec<Value> = vendors::REGISTRY
+        .iter()
+        .map(|api| json!({"name": api.vendor().as_str(), "description": api.doc().description}))
+        .collect();
+    tags.push(json!({"name": "admin", "description": "The sandbox's own admin API"}));
+    let mut schemes = Map::new();
+    for api in vendors::REGISTRY {
+        if let Value::Object(own) = (api.doc().schemes)() {
+            schemes.extend(own);
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -163,27 +134,15 @@ pub fn build(server_url: &str) -> Value {
                 Every route also answers under /ns/NAME (a namespace), or with the X-Sandbox-Namespace header.",
         },
         "servers": [{"url": server_url}],
-        "tags": [
-            {"name": "persona", "description": "Persona: inquiries, events, share tokens, webhooks, hosted flow"},
-            {"name": "coinflow", "description": "Coinflow: withdrawers and KYC"},
-            {"name": "bitmama", "description": "Bitmama partner card API"},
-            {"name": "admin", "description": "The sandbox's own admin API"},
-        ],
+        "tags": tags,
         "paths": paths,
-        "components": {"securitySchemes": {
-            "personaKey": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <Persona API key>"},
-            "bitmamaKey": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer sk_<partner key>"},
-            "coinflowKey": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "the raw merchant key, no Bearer"},
-            "coinflowUser": {"type": "apiKey", "in": "header", "name": "x-coinflow-auth-user-id"},
-        }},
+        "components": {"securitySchemes": schemes},
     })
 }
 
 fn operation(op: &Op) -> Value {
     let (tag, security) = match op.owner {
-        Owner::Persona => ("persona", json!([{"personaKey": []}])),
-        Owner::Coinflow => ("coinflow", json!([{"coinflowKey": [], "coinflowUser": []}])),
-        Owner::Bitmama => ("bitmama", json!([{"bitmamaKey": []}])),
+        Owner::Vendor(api) => (api.vendor().as_str(), (api.doc().security)()),
         Owner::Admin => ("admin", json!([])),
     };
     let mut parameters: Vec<Value> = op

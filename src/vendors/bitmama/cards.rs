@@ -7,11 +7,12 @@ use serde_json::{Map, Value, json};
 use super::model::{Card, CardStatus, FundingType, Partner, Program, Transaction, UserStatus};
 use super::users::{page_params, steered, usd};
 use super::validation::{self, Fields};
-use super::{Reply, auth, error_code, idempotency, kyc, seed, success};
-use crate::app::App;
+use super::{Reply, auth, error_code, idempotency, kyc, scenario, success};
 use crate::clock::Millis;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::ApiResponse;
 use crate::scenario::Outcome;
+use crate::store::World;
+use crate::vendors::Ctx;
 
 /// One card per user per this long (`CARD_CREATION_LIMIT`), in sandbox time.
 const CARD_CREATION_INTERVAL_MS: Millis = 5 * 60 * 1000;
@@ -20,7 +21,8 @@ const MAX_AMOUNT_CENTS: i64 = 1_000_000;
 const MIN_MOVE_CENTS: i64 = 500;
 
 /// `POST /api/v1/partner/card` `{serviceId, amount, fundingType}`.
-pub fn create(app: &App, req: &ApiRequest) -> Reply {
+pub fn create(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let body = validation::json_object(req)?;
@@ -47,13 +49,13 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
         FundingType::Crypto => 0,
     };
 
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
         kyc::settle(app, world);
         let partner = world
             .bitmama
             .partner(&api_key, app.config.bitmama.starting_balance_cents);
         // A scenario answers before the user is looked up, so the story works without a user.
-        match steered(req) {
+        match steered(cx) {
             Some(Outcome::InsufficientBalance) => {
                 return Err(error_code(
                     402,
@@ -174,11 +176,12 @@ fn movement(body: &Map<String, Value>, reference_required: bool) -> Result<Movem
 }
 
 /// `POST /api/v1/partner/card/fund` `{serviceCardId, amount, reference?}`: wallet to card.
-pub fn fund(app: &App, req: &ApiRequest) -> Reply {
+pub fn fund(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, false)?;
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
         let partner = world
             .bitmama
             .partner(&api_key, app.config.bitmama.starting_balance_cents);
@@ -208,11 +211,12 @@ pub fn fund(app: &App, req: &ApiRequest) -> Reply {
 }
 
 /// `POST /api/v1/partner/card/withdraw` `{serviceCardId, amount, reference}`: card to wallet.
-pub fn withdraw(app: &App, req: &ApiRequest) -> Reply {
+pub fn withdraw(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, true)?;
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
         let partner = world
             .bitmama
             .partner(&api_key, app.config.bitmama.starting_balance_cents);
@@ -247,7 +251,8 @@ pub fn withdraw(app: &App, req: &ApiRequest) -> Reply {
 
 /// `PATCH /api/v1/partner/card` `{serviceCardId, status: "freeze"|"unfreeze"}` (no
 /// idempotency key, as documented).
-pub fn set_status(app: &App, req: &ApiRequest) -> Reply {
+pub fn set_status(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let body = validation::json_object(req)?;
     let mut f = Fields::new(&body);
@@ -261,9 +266,7 @@ pub fn set_status(app: &App, req: &ApiRequest) -> Reply {
     let (Some(card_id), Some(freeze)) = (card_id, freeze) else {
         return Err(error_code(422, "VALIDATION_ERROR", "Validation failed"));
     };
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
-    seed::ensure_partner(app, &mut world, &api_key);
+    scenario::ensure_partner(app, world, &api_key);
     let partner = world
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);
@@ -301,7 +304,8 @@ pub fn set_status(app: &App, req: &ApiRequest) -> Reply {
 /// `DELETE /api/v1/partner/card/terminate/{serviceCardId}` (optional `{reference}`): the card
 /// is terminated for good and its balance goes back to the partner wallet at once (the answer
 /// still says `processing`, as the vendor's does).
-pub fn terminate(app: &App, req: &ApiRequest, card_id: &str) -> Reply {
+pub fn terminate(cx: &Ctx, world: &mut World, card_id: &str) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let reference = if req.body.iter().all(u8::is_ascii_whitespace) {
@@ -313,7 +317,7 @@ pub fn terminate(app: &App, req: &ApiRequest, card_id: &str) -> Reply {
         f.finish()?;
         reference
     };
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
         let partner = world
             .bitmama
             .partner(&api_key, app.config.bitmama.starting_balance_cents);
@@ -342,13 +346,12 @@ pub fn terminate(app: &App, req: &ApiRequest, card_id: &str) -> Reply {
 }
 
 /// `GET /api/v1/partner/card/transactions?skip&limit[&serviceCardId]`: newest first.
-pub fn transactions(app: &App, req: &ApiRequest) -> Reply {
+pub fn transactions(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let (skip, limit) = page_params(req)?;
     let card_filter = req.query_param("serviceCardId").filter(|s| !s.is_empty());
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
-    seed::ensure_partner(app, &mut world, &api_key);
+    scenario::ensure_partner(app, world, &api_key);
     let partner = world
         .bitmama
         .partner(&api_key, app.config.bitmama.starting_balance_cents);

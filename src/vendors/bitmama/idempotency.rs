@@ -15,26 +15,24 @@ use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Reply, seed};
-use crate::app::App;
+use super::{Reply, scenario};
 use crate::clock::Millis;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::ApiResponse;
 use crate::store::World;
+use crate::vendors::Ctx;
 
 /// The frame of every mutating partner call, in one locked section of the namespace: the partner
 /// is set up (seeded on first sight), `key` is checked, `work` runs, and the key is used up only
 /// if `work` succeeded. The rule of this module lives here, so no route can apply half of it.
 pub fn keyed_call(
-    app: &App,
-    req: &ApiRequest,
+    cx: &Ctx,
+    world: &mut World,
     api_key: &str,
     key: &str,
     work: impl FnOnce(&mut World, Millis) -> Reply,
 ) -> Reply {
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, api_key);
+    let app = cx.app;
+    scenario::ensure_partner(app, world, api_key);
     let now = world.clock.now_ms();
     let starting = app.config.bitmama.starting_balance_cents;
     world

@@ -29,8 +29,9 @@ use crate::app::App;
 use crate::clock::iso8601;
 use crate::config::BitmamaWebhookStyle;
 use crate::html::escape;
-use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::http::{ApiResponse, percent_encode};
 use crate::store::World;
+use crate::vendors::Ctx;
 use crate::vendors::Vendor;
 use crate::vendors::persona::{self, InquiryStatus};
 use crate::webhooks::Target;
@@ -222,11 +223,10 @@ pub fn emit(
 /// `GET /bitmama/kyc/return?inquiry-id=…&reference-id=…&status=…`: where the hosted page sends
 /// the browser. 303 to `<redirectUrl>?referenceId=<serviceId>` (the user's redirectUrl, else the
 /// partner profile's), else a small page saying verification is finished.
-pub fn return_page(app: &App, req: &ApiRequest) -> ApiResponse {
+pub fn return_page(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let (_app, req) = (cx.app, cx.req);
     let inquiry_id = req.query_param("inquiry-id").unwrap_or("");
     let reference_id = req.query_param("reference-id").unwrap_or("");
-    let ns = app.store.namespace(&req.namespace);
-    let world = ns.lock();
     let state = &world.bitmama;
     let by_inquiry = state
         .inquiries

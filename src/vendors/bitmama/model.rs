@@ -21,7 +21,7 @@ pub struct State {
 }
 
 impl State {
-    /// Partners are created on first use ([`super::seed::ensure_partner`]).
+    /// Partners are created on first use ([`super::scenario::ensure_partner`]).
     pub fn new(config: &crate::config::Config) -> Self {
         Self {
             starting_balance_cents: config.bitmama.starting_balance_cents,

@@ -10,17 +10,19 @@ use serde_json::json;
 use super::model::{Partner, PartnerWebhook};
 use super::validation::{self, Fields};
 use super::{Reply, auth, idempotency, success};
-use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::ApiResponse;
 use crate::ids::IdGen;
+use crate::store::World;
+use crate::vendors::Ctx;
 
 /// `POST /api/v1/partner/profile/webhook` `{webhookUrl}`: a new `whsec_…` secret each time.
-pub fn set_webhook(app: &App, req: &ApiRequest) -> Reply {
+pub fn set_webhook(cx: &Ctx, world: &mut World) -> Reply {
+    let (_app, _req) = (cx.app, cx.req);
     let url_rule =
         "an https URL (or http on localhost / a loopback address) of at most 2048 characters";
     set_profile_url(
-        app,
-        req,
+        cx,
+        world,
         "webhookUrl",
         url_rule,
         validation::is_webhook_url,
@@ -40,11 +42,12 @@ pub fn set_webhook(app: &App, req: &ApiRequest) -> Reply {
 }
 
 /// `POST /api/v1/partner/profile/redirect-url` `{redirectUrl}`.
-pub fn set_redirect_url(app: &App, req: &ApiRequest) -> Reply {
+pub fn set_redirect_url(cx: &Ctx, world: &mut World) -> Reply {
+    let (_app, _req) = (cx.app, cx.req);
     let url_rule = "an https URL of at most 2048 characters";
     set_profile_url(
-        app,
-        req,
+        cx,
+        world,
         "redirectUrl",
         url_rule,
         validation::is_https_url,
@@ -58,13 +61,14 @@ pub fn set_redirect_url(app: &App, req: &ApiRequest) -> Reply {
 /// What both profile routes do: authenticate, require the idempotency key, check the one URL
 /// field, then in one locked section use up the key and let `apply` store the URL.
 fn set_profile_url(
-    app: &App,
-    req: &ApiRequest,
+    cx: &Ctx,
+    world: &mut World,
     field: &'static str,
     url_rule: &str,
     valid: fn(&str) -> bool,
     apply: impl FnOnce(&mut Partner, &mut IdGen, String) -> ApiResponse,
 ) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let body = validation::json_object(req)?;
@@ -78,7 +82,7 @@ fn set_profile_url(
             &format!("{field} is required"),
         ));
     };
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, _| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, _| {
         let partner = world
             .bitmama
             .partner(&api_key, app.config.bitmama.starting_balance_cents);

@@ -5,10 +5,11 @@ use serde_json::{Map, Value, json};
 use super::kyc::{self, KycEvent};
 use super::model::{CardStatus, CardUser, Program, UserStatus};
 use super::validation::{self, Fields};
-use super::{Reply, auth, error_code, idempotency, seed, success};
-use crate::app::App;
+use super::{Reply, auth, error_code, idempotency, scenario, success};
 use crate::http::ApiRequest;
 use crate::scenario::{Outcome, Timing};
+use crate::store::World;
+use crate::vendors::Ctx;
 
 /// Denied users may retry KYC this many times.
 const MAX_KYC_RETRIES: u32 = 3;
@@ -118,12 +119,13 @@ impl NewUser {
 }
 
 /// `POST /api/v2/partner/card/users`.
-pub fn create(app: &App, req: &ApiRequest) -> Reply {
+pub fn create(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let input = NewUser::parse(&validation::json_object(req)?)?;
 
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
         kyc::settle(app, world);
         let config = &app.config.bitmama;
         let partner = world
@@ -153,7 +155,7 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
             ),
         );
         // A scenario (or magic email) answers as Bitmama would; the body was valid all the same.
-        match steered(req) {
+        match steered(cx) {
             Some(Outcome::DuplicateUser) => return Err(duplicate),
             Some(Outcome::InsufficientBalance) => return Err(insufficient),
             Some(Outcome::ValidationError) => return Err(rejected_email(&input.email)),
@@ -219,13 +221,11 @@ pub fn create(app: &App, req: &ApiRequest) -> Reply {
 }
 
 /// `GET /api/v1/partner/card/users?skip=0&limit=50`: oldest first.
-pub fn list(app: &App, req: &ApiRequest) -> Reply {
+pub fn list(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let (skip, limit) = page_params(req)?;
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
+    scenario::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let partner = world
         .bitmama
@@ -277,10 +277,11 @@ pub fn page_params(req: &ApiRequest) -> Result<(usize, usize), super::ApiRespons
 }
 
 /// `DELETE /api/v1/partner/card/users/{serviceId}`: only once all its cards are terminated.
-pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
+pub fn delete(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, _| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, _| {
         kyc::settle(app, world);
         let partner = world
             .bitmama
@@ -325,10 +326,11 @@ pub fn delete(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
 
 /// `POST /api/v2/partner/card/users/{serviceId}/retry-kyc`: denied users only, at most three
 /// times; starts a new Persona inquiry (no fee) and moves the user to `pending`.
-pub fn retry_kyc(app: &App, req: &ApiRequest, service_id: &str) -> Reply {
+pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
-    idempotency::keyed_call(app, req, &api_key, &idempotency_key, |world, _| {
+    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, _| {
         kyc::settle(app, world);
         let starting = app.config.bitmama.starting_balance_cents;
         let partner = world.bitmama.partner(&api_key, starting);
@@ -421,10 +423,10 @@ pub fn user_not_found(service_id: &str) -> super::ApiResponse {
     )
 }
 
-/// The outcome `req.steer` names when it is due. `after_polls` calls before that get the built-in
+/// The outcome `cx.steer` names when it is due. `after_polls` calls before that get the built-in
 /// behaviour; `after_seconds` means nothing for an answer given at once, so it applies at once.
-pub fn steered(req: &ApiRequest) -> Option<Outcome> {
-    req.steer
+pub fn steered(cx: &Ctx) -> Option<Outcome> {
+    cx.steer
         .as_ref()
         .filter(|s| !matches!(s.timing, Timing::PollsLeft(_)))
         .map(|s| s.outcome)

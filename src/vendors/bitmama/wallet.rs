@@ -6,16 +6,14 @@
 use serde_json::json;
 
 use super::model::dollars;
-use super::{Reply, auth, kyc, seed, success};
-use crate::app::App;
-use crate::http::ApiRequest;
+use super::{Reply, auth, kyc, scenario, success};
+use crate::store::World;
+use crate::vendors::Ctx;
 
-pub fn get(app: &App, req: &ApiRequest) -> Reply {
+pub fn get(cx: &Ctx, world: &mut World) -> Reply {
+    let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
-    let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world = &mut *guard;
-    seed::ensure_partner(app, world, &api_key);
+    scenario::ensure_partner(app, world, &api_key);
     kyc::settle(app, world);
     let partner = world
         .bitmama

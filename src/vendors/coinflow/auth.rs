@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::State;
-use crate::app::App;
 use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::store::World;
+use crate::vendors::Ctx;
 
 /// How long a session key from `GET /api/auth/session-key` is valid (24 h, sandbox time).
 pub const SESSION_KEY_TTL_MS: Millis = 24 * 60 * 60 * 1000;
@@ -152,13 +153,12 @@ pub fn authenticate_merchant(req: &ApiRequest) -> Result<Caller, String> {
 
 /// `GET /api/auth/session-key`: a key that alone authenticates this caller for 24 hours (what
 /// the SDK's withdraw UI passes as `sessionKey`). Opaque here, not a JWT.
-pub fn session_key(app: &App, req: &ApiRequest) -> ApiResponse {
+pub fn session_key(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let req = cx.req;
     let caller = match authenticate_merchant(req) {
         Ok(c) => c,
         Err(message) => return super::error(401, &message, req),
     };
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
     let key = format!("cfsk_{}", world.ids.alphanumeric(40));
     let expires = world.clock.now_ms() + SESSION_KEY_TTL_MS;
     world.coinflow.add_session(key.clone(), caller, expires);

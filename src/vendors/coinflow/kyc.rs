@@ -18,17 +18,16 @@ use super::validate::{Fields, check_country};
 use super::verification::{self, Check};
 use super::webhooks::{self, KycEvent};
 use super::{error, verification_response};
-use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Steer;
 use crate::store::World;
+use crate::vendors::Ctx;
 
 /// The share-token vendors Coinflow documents; only Persona is emulated.
 const SHARE_TOKEN_VENDOR: &str = "persona";
 
-pub fn share_token(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
+pub fn share_token(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let (app, req) = (cx.app, cx.req);
     let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
         Ok(c) => c,
         Err(message) => return error(401, &message, req),
@@ -47,12 +46,12 @@ pub fn share_token(app: &App, req: &ApiRequest) -> ApiResponse {
     if world.coinflow.email_taken(&caller, &email) {
         return email_conflict(&email, req);
     }
-    if let Err(refusal) = persona_link::check_redeemable(app, &mut world, &token_id) {
+    if let Err(refusal) = persona_link::check_redeemable(app, world, &token_id) {
         return error(refusal.status, &refusal.message, req);
     }
     // Only now draw the receiving inquiry's id: a refused request must not move the ids.
     let destination = world.ids.persona("inq_");
-    let source_inquiry_id = match persona_link::redeem(app, &mut world, &token_id, &destination) {
+    let source_inquiry_id = match persona_link::redeem(app, world, &token_id, &destination) {
         Ok(id) => id,
         Err(refusal) => return error(refusal.status, &refusal.message, req),
     };
@@ -65,17 +64,10 @@ pub fn share_token(app: &App, req: &ApiRequest) -> ApiResponse {
         source_inquiry_id,
         destination,
     };
-    let index = create(
-        &mut world,
-        req.steer.as_ref(),
-        &caller,
-        email,
-        method,
-        details,
-    );
-    if req.steer.is_some() {
+    let index = create(world, cx.steer.as_ref(), &caller, email, method, details);
+    if cx.steer.is_some() {
         // A scenario outcome due now (rejected, say) decides at once, webhook included.
-        verification::advance(app, &mut world, index);
+        verification::advance(app, world, index);
     }
     // Otherwise redemption is asynchronous: the answer is `pending` even when the token
     // redeems at once.
@@ -108,9 +100,8 @@ fn parse_share_token(req: &ApiRequest) -> Result<(String, String, Option<String>
 
 /// `POST /api/withdraw/kyc`: `{info: {...}}` is checked at once (US); `{email, country}` needs
 /// document verification, answered 451 with the `verificationLink`.
-pub fn register(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
+pub fn register(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let (_app, req) = (cx.app, cx.req);
     let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
         Ok(c) => c,
         Err(message) => return error(401, &message, req),
@@ -135,7 +126,7 @@ pub fn register(app: &App, req: &ApiRequest) -> ApiResponse {
         Ok(p) => p,
         Err(message) => return error(400, &message, req),
     };
-    register_checked(app, req, &mut world, &caller, email, details, method)
+    register_checked(cx, world, &caller, email, details, method)
 }
 
 fn parse_us_info(body: &Value) -> Result<(String, BTreeMap<String, String>), String> {
@@ -172,9 +163,8 @@ fn personal_details(
 }
 
 /// `POST /api/withdraw/kyc/attested`: the merchant attests the user's identity.
-pub fn attested(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
+pub fn attested(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let (_app, req) = (cx.app, cx.req);
     let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
         Ok(c) => c,
         Err(message) => return error(401, &message, req),
@@ -185,29 +175,23 @@ pub fn attested(app: &App, req: &ApiRequest) -> ApiResponse {
         Ok((email, personal_details(&fields, false)?))
     });
     match parsed {
-        Ok((email, details)) => register_checked(
-            app,
-            req,
-            &mut world,
-            &caller,
-            email,
-            details,
-            Method::Attested,
-        ),
+        Ok((email, details)) => {
+            register_checked(cx, world, &caller, email, details, Method::Attested)
+        }
         Err(message) => error(400, &message, req),
     }
 }
 
 /// Creates a withdrawer from a validated body and answers as far as its verification goes.
 fn register_checked(
-    app: &App,
-    req: &ApiRequest,
+    cx: &Ctx,
     world: &mut World,
     caller: &Caller,
     email: String,
     details: BTreeMap<String, String>,
     method: Method,
 ) -> ApiResponse {
+    let (app, req) = (cx.app, cx.req);
     if world.coinflow.find_or_claim(caller, Some(&email)).is_some() {
         return error(
             409,
@@ -218,7 +202,7 @@ fn register_checked(
     if world.coinflow.email_taken(caller, &email) {
         return email_conflict(&email, req);
     }
-    let index = create(world, req.steer.as_ref(), caller, email, method, details);
+    let index = create(world, cx.steer.as_ref(), caller, email, method, details);
     let check = verification::advance(app, world, index);
     let Some(w) = world.coinflow.get(index) else {
         return error(500, "Withdrawer was not stored", req);

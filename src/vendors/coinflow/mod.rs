@@ -4,11 +4,13 @@
 //! Errors are NestJS-shaped: `{statusCode, timestamp, path, method, message}` (451 adds
 //! `verificationLink`).
 
+mod admin;
 pub mod auth;
 mod kyc;
 pub mod model;
 mod pages;
 mod persona_link;
+mod routes;
 mod scenario;
 mod sdk;
 mod validate;
@@ -17,8 +19,7 @@ mod webhooks;
 mod withdrawers;
 
 pub use model::State;
-pub use scenario::apply_initial_state;
-pub use webhooks::webhook_headers;
+pub use routes::Coinflow;
 
 use serde_json::{Value, json};
 
@@ -33,38 +34,6 @@ use verification::Check;
 impl State {
     pub fn new(_config: &Config) -> Self {
         Self::default()
-    }
-}
-
-/// Every route `handle` answers, as (method, path template): for the OpenAPI description and
-/// the test that keeps this list and the `match` below in step.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/api/withdraw/kyc/share-token"),
-    ("POST", "/api/withdraw/kyc"),
-    ("POST", "/api/withdraw/kyc/attested"),
-    ("GET", "/api/withdraw"),
-    ("GET", "/api/auth/session-key"),
-    ("GET", "/merchant/view/{merchantId}"),
-    ("POST", "/api/telemetry/frontend-error"),
-    ("POST", "/api/tokenize/iframe/config"),
-    ("GET", "/coinflow/verify/{token}"),
-    ("POST", "/coinflow/verify/{token}"),
-];
-
-pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "withdraw", "kyc", "share-token"]) => kyc::share_token(app, req),
-        ("POST", ["api", "withdraw", "kyc"]) => kyc::register(app, req),
-        ("POST", ["api", "withdraw", "kyc", "attested"]) => kyc::attested(app, req),
-        ("GET", ["api", "withdraw"]) => withdrawers::get(app, req),
-        ("GET", ["api", "auth", "session-key"]) => auth::session_key(app, req),
-        ("GET", ["merchant", "view", merchant_id]) => sdk::merchant_view(merchant_id),
-        ("POST", ["api", "telemetry", "frontend-error"]) => sdk::frontend_error(req),
-        ("POST", ["api", "tokenize", "iframe", "config"]) => sdk::iframe_config(app, req),
-        ("GET", ["coinflow", "verify", token]) => pages::page(app, req, token),
-        ("POST", ["coinflow", "verify", token]) => pages::submit(app, req, token),
-        _ => error(404, &format!("Cannot {} {}", req.method, req.path), req),
     }
 }
 
@@ -164,10 +133,10 @@ pub fn verify_withdrawer(world: &mut World, withdrawer_id: &str) -> Result<(), V
     }
 }
 
-/// Called by the Persona part after inquiry `inquiry_id` changed status: withdrawers verified
-/// through it move on (and their `KYC Success`/`KYC Failure` webhooks go out) without waiting
-/// for the next Get Withdrawer.
-pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
+/// After inquiry `inquiry_id` changed status: withdrawers verified through it move on (and
+/// their `KYC Success`/`KYC Failure` webhooks go out) without waiting for the next Get
+/// Withdrawer.
+fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
     for index in world.coinflow.backed_by_inquiry(inquiry_id) {
         verification::advance(app, world, index);
     }

@@ -9,32 +9,32 @@ use super::verification::{self, Check};
 use crate::app::App;
 use crate::html::escape;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::store::World;
+use crate::vendors::Ctx;
 
 /// The page's path for `withdrawer` (without namespace prefix; see [`App::url`]).
 pub fn path(withdrawer: &Withdrawer) -> String {
     format!("/coinflow/verify/{}", withdrawer.page_token)
 }
 
-pub fn page(app: &App, req: &ApiRequest, token: &str) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
+pub fn page(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
+    let (app, req) = (cx.app, cx.req);
     let Some(index) = world.coinflow.by_page_token(token) else {
         return not_found();
     };
-    let check = verification::advance(app, &mut world, index);
+    let check = verification::advance(app, world, index);
     match world.coinflow.get(index) {
         Some(w) => render(app, req, w, &check, None, 200),
         None => not_found(),
     }
 }
 
-pub fn submit(app: &App, req: &ApiRequest, token: &str) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
+pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
+    let (app, req) = (cx.app, cx.req);
     let Some(index) = world.coinflow.by_page_token(token) else {
         return not_found();
     };
-    let check = verification::advance(app, &mut world, index);
+    let check = verification::advance(app, world, index);
     let Some(w) = world.coinflow.get(index) else {
         return not_found();
     };
@@ -73,7 +73,7 @@ pub fn submit(app: &App, req: &ApiRequest, token: &str) -> ApiResponse {
         w.details_submitted = true;
         w.updated_ms = now;
     }
-    let check = verification::advance(app, &mut world, index);
+    let check = verification::advance(app, world, index);
     let Some(w) = world.coinflow.get(index) else {
         return not_found();
     };

@@ -1,4 +1,5 @@
-//! What the active scenario says about a withdrawer's verification (`register_withdrawer`,
+//! Coinflow's part of the scenario vocabulary: magic words, seeds, and what the active scenario
+//! says about a withdrawer's verification (`register_withdrawer`,
 //! `get_withdrawer`: `pending`, `approved`, `rejected`, `missing_fields`), and a scenario's
 //! pre-existing withdrawers (`initial_state.coinflow`).
 //!
@@ -24,8 +25,80 @@ use super::model::{Method, REQUIRED_FIELDS, RequiredField, VerificationStatus, W
 use super::verification::{self, Check};
 use crate::app::App;
 use crate::clock::Millis;
-use crate::scenario::{CoinflowSeed, Outcome, SeedWithdrawerStatus, Steer, Timing};
+use crate::scenario::{Operation, Outcome, Steer, Timing};
 use crate::store::World;
+use serde_json::Value;
+
+/// The fields `+missing@` asks for: all of Get Withdrawer's required fields.
+pub const MISSING_FIELDS: [&str; 8] = [
+    "firstName",
+    "surName",
+    "dob",
+    "physicalAddress",
+    "city",
+    "state",
+    "zip",
+    "country",
+];
+
+/// Magic words on a registration: `+declined@`/`+rejected@` reject, `+review@`/`+pending@`
+/// hold it pending, `+missing@` asks for every required field.
+pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
+    if operation.name != "register_withdrawer" {
+        return None;
+    }
+    let now = |outcome| Steer {
+        outcome,
+        fields: Vec::new(),
+        timing: Timing::Now,
+    };
+    Some(match word {
+        "declined" | "rejected" => now(Outcome::Rejected),
+        "review" | "pending" => now(Outcome::Pending),
+        "missing" => Steer {
+            fields: MISSING_FIELDS.iter().map(|f| f.to_string()).collect(),
+            ..now(Outcome::MissingFields)
+        },
+        _ => return None,
+    })
+}
+
+/// `initial_state.coinflow`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoinflowSeed {
+    #[serde(default)]
+    pub withdrawers: Vec<WithdrawerSeed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawerSeed {
+    pub email: String,
+    /// The `x-coinflow-auth-user-id` the withdrawer is found by.
+    pub user_id: Option<String>,
+    pub status: SeedWithdrawerStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedWithdrawerStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+pub(super) fn check_seed(section: &Value) -> Result<(), String> {
+    CoinflowSeed::deserialize(section)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+pub(super) fn seed(world: &mut World, section: &Value) {
+    if let Ok(seed) = CoinflowSeed::deserialize(section) {
+        apply_initial_state(world, &seed);
+    }
+}
 
 /// The 451 message while a scenario holds a verification.
 pub const HELD_MESSAGE: &str = "Verification is pending: it is still being reviewed";
@@ -166,11 +239,11 @@ pub fn count_read(world: &mut World, index: usize) {
     }
 }
 
-/// Seeds a scenario's pre-existing withdrawers (called by `scenario::initial::apply`, world
+/// Seeds a scenario's pre-existing withdrawers (through the vocabulary's `seed`, world
 /// locked). A seed belongs to no merchant until claimed ([`super::model::State::claim`]): by
 /// the first caller whose `x-coinflow-auth-user-id` is its `user_id` (any API key), or, without
 /// `user_id`, by the first registration with its email. No webhooks: they existed before.
-pub fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
+fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
     let now = world.clock.now_ms();
     for s in &seed.withdrawers {
         let status = match s.status {
@@ -233,5 +306,22 @@ mod tests {
             ..hold
         };
         assert!(!polls.is_due(i64::MAX));
+    }
+
+    #[test]
+    fn magic_words_steer_registrations_only() {
+        let register = Operation::request("register_withdrawer");
+        assert_eq!(
+            magic(register, "declined").map(|s| s.outcome),
+            Some(Outcome::Rejected)
+        );
+        assert_eq!(
+            magic(register, "review").map(|s| s.outcome),
+            Some(Outcome::Pending)
+        );
+        let missing = magic(register, "missing").expect("steered");
+        assert_eq!(missing.fields.len(), MISSING_FIELDS.len());
+        assert!(magic(Operation::request("get_withdrawer"), "declined").is_none());
+        assert!(magic(register, "duplicate").is_none());
     }
 }

@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 use super::auth::merchant_object_id;
 use super::error;
 use super::validate::Fields;
-use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::store::World;
+use crate::vendors::Ctx;
 use crate::vendors::hmac_sha256_hex;
 
 /// `GET /merchant/view/{merchantId}` (no auth, as the SDK calls it): the SDK reads
@@ -46,7 +47,8 @@ pub fn frontend_error(req: &ApiRequest) -> ApiResponse {
 /// `POST /api/tokenize/iframe/config` `{origins, token?, merchantId?, checkoutJwt?}`: the
 /// TokenEx iframe settings the SDK spreads into `TokenEx.Iframe(...)`. The authentication key
 /// is an HMAC of the other values, as TokenEx computes it, under a fixed sandbox secret.
-pub fn iframe_config(app: &App, req: &ApiRequest) -> ApiResponse {
+pub fn iframe_config(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let req = cx.req;
     let body = match req.json_value() {
         Ok(b) => b,
         Err(e) => return error(400, &e.0, req),
@@ -55,7 +57,7 @@ pub fn iframe_config(app: &App, req: &ApiRequest) -> ApiResponse {
         Ok(o) => o,
         Err(message) => return error(400, &message, req),
     };
-    let now = app.store.namespace(&req.namespace).lock().clock.now_ms();
+    let now = world.clock.now_ms();
     let timestamp = chrono::DateTime::from_timestamp_millis(now)
         .unwrap_or_default()
         .format("%Y%m%d%H%M%S")

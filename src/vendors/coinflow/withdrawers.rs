@@ -5,15 +5,15 @@
 use super::scenario::{self, Until};
 use super::verification::{self, Check};
 use super::{auth, error, verification_response};
-use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::ApiResponse;
+use crate::store::World;
+use crate::vendors::Ctx;
 
 /// 200 with the full withdrawer once the verification is final (`approved`, `attested`, and
 /// also `rejected`: the record exists, its status says the payout will be refused); 451 with a
 /// `verificationLink` while it is pending or fields are missing; 401 without a withdrawer.
-pub fn get(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
+pub fn get(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let (app, req) = (cx.app, cx.req);
     let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
         Ok(c) => c,
         Err(message) => return error(401, &message, req),
@@ -30,12 +30,12 @@ pub fn get(app: &App, req: &ApiRequest) -> ApiResponse {
         .get(index)
         .and_then(|w| w.scenario.as_ref())
         .is_some_and(|hold| matches!(hold.until, Until::Reads(n) if n > 0));
-    let check = match &req.steer {
-        Some(steer) => scenario::get_withdrawer(app, &mut world, index, steer),
-        None => verification::advance(app, &mut world, index),
+    let check = match &cx.steer {
+        Some(steer) => scenario::get_withdrawer(app, world, index, steer),
+        None => verification::advance(app, world, index),
     };
     if counting_reads && matches!(check, Check::Pending(_)) {
-        scenario::count_read(&mut world, index);
+        scenario::count_read(world, index);
     }
     let Some(w) = world.coinflow.get(index) else {
         return error(500, "Withdrawer was not stored", req);

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::model::{Event, Inquiry};
-use super::{Ctx, render, webhooks};
+use super::{Ctx, Replies, render, webhooks};
 use crate::http::ApiResponse;
 use crate::store::World;
 

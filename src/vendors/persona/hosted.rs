@@ -13,8 +13,7 @@ mod html;
 use serde_json::{Map, Value};
 
 use super::lifecycle::complete_through;
-use super::{Inquiry, InquiryStatus, NewInquiry, create_inquiry, decision, settle};
-use crate::app::App;
+use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, create_inquiry, scenario};
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
 use html::{done_page, html, inquiry_page, message_page, not_found};
@@ -112,12 +111,12 @@ fn flow_root(req: &ApiRequest) -> &'static str {
 /// `inquiry-template-id` / `template-id` / `inquiry-template-version-id`, `reference-id`,
 /// `redirect-uri` and `fields[…]` and sends the browser (303) to its page, so that reloading
 /// does not create another one.
-pub fn page(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
-    settle(app, world);
+pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let (app, req) = (cx.app, cx.req);
     if let Some(id) = req.query_param("inquiry-id").filter(|id| !id.is_empty()) {
         return match world.persona.inquiry(id) {
             Some(_) => {
-                let decides = decision::scenario_decides(app, world, req, id);
+                let decides = scenario::scenario_decides(app, world, req, id);
                 let redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
                 match world.persona.inquiry(id) {
                     Some(inquiry) => html(
@@ -184,7 +183,8 @@ pub fn page(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
 
 /// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`
 /// and optionally `redirect-uri` (from the page's own link, overriding the inquiry's).
-pub fn submit(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
+pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
+    let (app, req) = (cx.app, cx.req);
     let segments = req.segments();
     let [_, id] = segments.as_slice() else {
         return message_page(
@@ -200,11 +200,10 @@ pub fn submit(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
-    settle(app, world);
     if world.persona.inquiry(id).is_none() {
         return not_found(id);
     }
-    let decides = decision::scenario_decides(app, world, req, id);
+    let decides = scenario::scenario_decides(app, world, req, id);
     let Some(inquiry) = world.persona.inquiry(id) else {
         return not_found(id);
     };
@@ -238,10 +237,10 @@ pub fn submit(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
         return html(409, &page(inquiry, &notice));
     };
     let completion = if decides && outcome == Outcome::Pass {
-        let steer = decision::ask(app, world, Some(req), id);
-        decision::plan(&steps, steer.as_ref(), world.clock.now_ms())
+        let steer = scenario::ask(app, world, Some(req), id);
+        scenario::plan(&steps, steer.as_ref(), world.clock.now_ms())
     } else {
-        decision::Completion {
+        scenario::Completion {
             steps,
             schedule: None,
         }

@@ -10,7 +10,7 @@ use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, Verification};
 use super::request::{Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at};
-use super::{Ctx, decision, render};
+use super::{Ctx, Replies, render, scenario};
 use crate::http::ApiResponse;
 use crate::store::World;
 
@@ -436,8 +436,8 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if let Some(n) = last_move
         && matches!(actions[n], Action::Move(InquiryStatus::Completed))
     {
-        let steer = decision::ask(ctx.app, world, Some(ctx.req), id);
-        let completion = decision::plan(
+        let steer = scenario::ask(ctx.app, world, Some(ctx.req), id);
+        let completion = scenario::plan(
             &[InquiryStatus::Completed],
             steer.as_ref(),
             world.clock.now_ms(),
@@ -476,7 +476,11 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         world.persona.schedule_decision(id, schedule);
     } else if moved {
         // Other vendors react once, to where the list left the inquiry.
-        crate::vendors::links::inquiry_changed(ctx.app, world, id);
+        crate::vendors::links::changed(
+            ctx.app,
+            world,
+            crate::vendors::Change::InquiryChanged { inquiry_id: id },
+        );
     }
     retrieve(ctx, world, id)
 }

@@ -168,7 +168,11 @@ pub(super) fn complete_through(
         world.persona.schedule_decision(inquiry_id, schedule);
         return Ok(());
     }
-    crate::vendors::links::inquiry_changed(app, world, inquiry_id);
+    crate::vendors::links::changed(
+        app,
+        world,
+        crate::vendors::Change::InquiryChanged { inquiry_id },
+    );
     Ok(())
 }
 
@@ -222,7 +226,11 @@ fn apply(
     at: Millis,
 ) -> Result<(), TransitionError> {
     record_move(world, inquiry_id, to, at, Delivery::Outbox)?;
-    crate::vendors::links::inquiry_changed(app, world, inquiry_id);
+    crate::vendors::links::changed(
+        app,
+        world,
+        crate::vendors::Change::InquiryChanged { inquiry_id },
+    );
     Ok(())
 }
 

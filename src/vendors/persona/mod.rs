@@ -1,10 +1,11 @@
 //! Persona: inquiries, the hosted verification flow, Connect share tokens, signed webhooks.
 //!
 //! JSON:API bodies with kebab-case keys (`Key-Inflection` recases them); errors
-//! `{"errors":[{"title","details"}]}`. This file is the route table, authentication and the
-//! envelope; the state machine is in `lifecycle`, the resources in their own files.
+//! `{"errors":[{"title","details"}]}`. The route table, authentication and the vendor seam are
+//! in `routes`; this file has the envelope and pagination; the state machine is in `lifecycle`,
+//! the resources in their own files.
 
-mod decision;
+mod admin;
 mod events;
 mod hosted;
 mod inflection;
@@ -13,12 +14,13 @@ mod lifecycle;
 mod model;
 mod render;
 mod request;
+mod routes;
+mod scenario;
 mod share_tokens;
 #[cfg(test)]
 mod tests;
 pub mod webhooks;
 
-pub use decision::apply_initial_state;
 pub use lifecycle::{
     INQUIRY_EXPIRY_SECONDS, TransitionError, check_transition, create_inquiry, hosted_url, settle,
     transition, transition_through,
@@ -35,166 +37,24 @@ pub use webhooks::webhook_headers;
 
 use serde_json::{Value, json};
 
-use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse, ResponseBody, percent_encode};
-use crate::store::World;
-use inflection::Inflection;
+use crate::http::{ApiRequest, ApiResponse, percent_encode};
+pub use crate::vendors::Ctx;
+pub use routes::Persona;
 
-/// Every route `handle` answers, as (method, path template): for the OpenAPI description and
-/// the test that keeps this list and the `match` below in step.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/api/v1/inquiries"),
-    ("GET", "/api/v1/inquiries"),
-    ("GET", "/api/v1/inquiries/{inquiry-id}"),
-    ("POST", "/api/v1/inquiries/{inquiry-id}/approve"),
-    ("POST", "/api/v1/inquiries/{inquiry-id}/decline"),
-    ("POST", "/api/v1/inquiries/{inquiry-id}/expire"),
-    ("POST", "/api/v1/inquiries/{inquiry-id}/resume"),
-    (
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions",
-    ),
-    ("GET", "/api/v1/events"),
-    ("GET", "/api/v1/events/{event-id}"),
-    ("POST", "/api/v1/connect/share-tokens"),
-    ("GET", "/api/v1/connect/share-tokens"),
-    ("GET", "/api/v1/connect/share-tokens/{share-token-id}"),
-    (
-        "POST",
-        "/api/v1/connect/share-tokens/{share-token-id}/expire",
-    ),
-    (
-        "POST",
-        "/api/v1/connect/share-tokens/{share-token-id}/redeem",
-    ),
-    ("GET", "/api/v1/webhooks"),
-    ("POST", "/api/v1/webhooks"),
-    ("GET", "/api/v1/webhooks/{webhook-id}"),
-    ("PATCH", "/api/v1/webhooks/{webhook-id}"),
-    ("POST", "/api/v1/webhooks/{webhook-id}/enable"),
-    ("POST", "/api/v1/webhooks/{webhook-id}/disable"),
-    ("POST", "/api/v1/webhooks/{webhook-id}/archive"),
-    ("POST", "/api/v1/webhooks/{webhook-id}/rotate-secret"),
-    ("GET", "/verify"),
-    ("GET", "/widget"),
-    ("POST", "/verify/{inquiry-id}"),
-    ("POST", "/widget/{inquiry-id}"),
-];
-
-pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    // One critical section per request: the Request-Id and whatever the request creates are
-    // drawn from the namespace's seeded ids together, so concurrent clients cannot interleave.
-    let mut world = ns.lock();
-    let world = &mut *world;
-    let request_id = world.ids.persona("req_");
-    let segments = req.segments();
-    let response = match (req.method.as_str(), segments.as_slice()) {
-        (_, ["api", "v1", rest @ ..]) => api(app, world, req, rest),
-        ("GET", ["verify"] | ["widget"]) => hosted::page(app, world, req),
-        ("POST", ["verify", ..] | ["widget", ..]) => hosted::submit(app, world, req),
-        _ => super::no_route(super::Vendor::Persona, req),
-    };
-    response.with_header("request-id", request_id)
+/// Persona's answers, on the frame's context.
+pub(crate) trait Replies {
+    fn ok(&self, status: u16, body: Value) -> ApiResponse;
+    fn not_found(&self) -> ApiResponse;
+    fn unprocessable(&self, message: &str, pointer: &str) -> ApiResponse;
 }
 
-/// Everything under `/api/v1`: authenticated, and recased per `Key-Inflection`.
-fn api(app: &App, world: &mut World, req: &ApiRequest, path: &[&str]) -> ApiResponse {
-    let inflection = match Inflection::parse(req.header("key-inflection")) {
-        Ok(i) => i,
-        Err(message) => return error(400, &message, req),
-    };
-    if let Err(response) = authenticate(app, req) {
-        return response;
-    }
-    let mut response = match path {
-        ["webhooks", ..] => webhooks::handle(app, world, req),
-        _ => {
-            lifecycle::settle(app, world);
-            let ctx = Ctx { app, req };
-            route(&ctx, world, path)
-        }
-    };
-    if let ResponseBody::Json(body) = &mut response.body {
-        *body = inflection.apply(std::mem::take(body));
-    }
-    response
-}
-
-/// The `/api/v1` route table (the path below `/api/v1`).
-fn route(ctx: &Ctx, world: &mut World, path: &[&str]) -> ApiResponse {
-    match (ctx.req.method.as_str(), path) {
-        ("POST", ["inquiries"]) => inquiries::create(ctx, world),
-        ("GET", ["inquiries"]) => inquiries::list(ctx, world),
-        ("GET", ["inquiries", id]) => inquiries::retrieve(ctx, world, id),
-        ("POST", ["inquiries", id, "approve"]) => {
-            inquiries::decide(ctx, world, id, InquiryStatus::Approved)
-        }
-        ("POST", ["inquiries", id, "decline"]) => {
-            inquiries::decide(ctx, world, id, InquiryStatus::Declined)
-        }
-        ("POST", ["inquiries", id, "expire"]) => {
-            inquiries::decide(ctx, world, id, InquiryStatus::Expired)
-        }
-        ("POST", ["inquiries", id, "resume"]) => inquiries::resume(ctx, world, id),
-        ("POST", ["inquiries", id, "perform-simulate-actions"]) => {
-            inquiries::simulate(ctx, world, id)
-        }
-        ("GET", ["events"]) => events::list(ctx, world),
-        ("GET", ["events", id]) => events::retrieve(ctx, world, id),
-        ("POST", ["connect", "share-tokens"]) => share_tokens::create(ctx, world),
-        ("GET", ["connect", "share-tokens"]) => share_tokens::list(ctx, world),
-        ("GET", ["connect", "share-tokens", id]) => share_tokens::retrieve(ctx, world, id),
-        ("POST", ["connect", "share-tokens", id, "expire"]) => share_tokens::expire(ctx, world, id),
-        ("POST", ["connect", "share-tokens", id, "redeem"]) => share_tokens::redeem(ctx, world, id),
-        _ => super::no_route(super::Vendor::Persona, ctx.req),
-    }
-}
-
-/// `Authorization: Bearer <key>`: any non-empty key, or one of `--persona-api-key` when given.
-fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
-    let key = req
-        .header("authorization")
-        .and_then(|h| {
-            let (scheme, key) = h.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
-        })
-        .filter(|key| !key.is_empty());
-    let Some(key) = key else {
-        return Err(error(
-            401,
-            "Send the API key as `Authorization: Bearer <api key>`",
-            req,
-        ));
-    };
-    let allowed = &app.config.persona.api_keys;
-    if !allowed.is_empty() && !allowed.iter().any(|k| k == key) {
-        return Err(errors(
-            401,
-            "Token is invalid",
-            "The API key is not one of the keys this sandbox accepts (--persona-api-key)",
-        ));
-    }
-    Ok(())
-}
-
-/// What a resource handler needs besides the world.
-pub(crate) struct Ctx<'a> {
-    pub app: &'a App,
-    pub req: &'a ApiRequest,
-}
-
-impl Ctx<'_> {
-    pub fn ok(&self, status: u16, body: Value) -> ApiResponse {
+impl Replies for Ctx<'_> {
+    fn ok(&self, status: u16, body: Value) -> ApiResponse {
         ApiResponse::json(status, body)
     }
 
-    pub fn error(&self, status: u16, message: &str) -> ApiResponse {
-        error(status, message, self.req)
-    }
-
     /// Persona's 404: `{"errors":[{"title":"Record not found"}]}`, details saying which path.
-    pub fn not_found(&self) -> ApiResponse {
+    fn not_found(&self) -> ApiResponse {
         errors(
             404,
             "Record not found",
@@ -203,7 +63,7 @@ impl Ctx<'_> {
     }
 
     /// A 422 whose `source.pointer` names the offending part of the body.
-    pub fn unprocessable(&self, message: &str, pointer: &str) -> ApiResponse {
+    fn unprocessable(&self, message: &str, pointer: &str) -> ApiResponse {
         ApiResponse::json(
             422,
             json!({"errors": [{

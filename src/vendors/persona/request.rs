@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::Ctx;
 use super::inflection::to_kebab;
+use super::{Ctx, Replies};
 use crate::http::ApiResponse;
 
 /// A refused request: status, message, JSON pointer of the culprit.

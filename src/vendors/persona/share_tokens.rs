@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::lifecycle;
 use super::model::{InquiryStatus, ShareToken, ShareTokenStatus};
 use super::request::{Refusal, body_object, object_at, only_keys, refuse, string_at};
-use super::{Ctx, render};
+use super::{Ctx, Replies, render};
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::ApiResponse;

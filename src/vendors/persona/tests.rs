@@ -1,24 +1,22 @@
 //! Unit tests of the in-process API (what the other vendors and the hosted page call).
 
-use std::sync::Arc;
-
 use serde_json::json;
 
 use super::*;
+use crate::app::{App, test_app};
 use crate::config::Config;
 use crate::http::ApiRequest;
-use crate::journal::Journal;
-use crate::store::Store;
+use crate::store::World;
+use crate::vendors::{VendorApi, frame, table};
 
 fn app() -> App {
-    let config = Arc::new(Config::default());
-    App {
-        store: Arc::new(Store::new(config.clone(), None)),
-        journal: Arc::new(Journal::new(10)),
-        config,
-        public_url: "http://sandbox.test".into(),
-        in_flight: Default::default(),
-    }
+    test_app(Config::default())
+}
+
+/// `req` through Persona's route table and the vendor frame, as the router sends it.
+fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
+    let route = table::find(Persona.routes(), &req.method, &req.path).map(|(r, _)| r);
+    frame::run(app, &Persona, route, req, None)
 }
 
 fn completed_inquiry(app: &App, world: &mut World) -> String {

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use change::WebhookChange;
 pub use subscriptions::Subscriptions;
-use subscriptions::{Webhook, WebhookStatus};
+use subscriptions::Webhook;
+pub(super) use subscriptions::WebhookStatus;
 
 use super::inflection::Inflection;
 use crate::app::App;
@@ -24,24 +25,11 @@ use crate::store::World;
 use crate::vendors::{Vendor, timestamped_signature};
 use crate::webhooks::{AttemptInfo, Target};
 
-/// `/api/v1/webhooks...` routes. Authentication and the `Request-Id` header are the caller's.
-pub fn handle(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    // The route table sends only `/api/v1/webhooks...` here; what follows that is ours.
-    let rest = segments.get(3..).unwrap_or_default();
-    match (req.method.as_str(), rest) {
-        ("GET", []) => list(world, req),
-        ("POST", []) => create(app, world, req),
-        ("GET", [id]) => match world.persona.webhooks.get(id) {
-            Some(hook) => document(200, hook, world.clock.now_ms(), true),
-            None => not_found(req, id),
-        },
-        ("PATCH", [id]) => update(app, world, req, id),
-        ("POST", [id, "enable"]) => set_status(app, world, req, id, WebhookStatus::Enabled),
-        ("POST", [id, "disable"]) => set_status(app, world, req, id, WebhookStatus::Disabled),
-        ("POST", [id, "archive"]) => set_status(app, world, req, id, WebhookStatus::Archived),
-        ("POST", [id, "rotate-secret"]) => rotate_secret(app, world, req, id),
-        _ => crate::vendors::no_route(Vendor::Persona, req),
+/// `GET /api/v1/webhooks/{webhook-id}`.
+pub(super) fn retrieve(world: &World, req: &ApiRequest, id: &str) -> ApiResponse {
+    match world.persona.webhooks.get(id) {
+        Some(hook) => document(200, hook, world.clock.now_ms(), true),
+        None => not_found(req, id),
     }
 }
 
@@ -59,7 +47,7 @@ fn document(status: u16, hook: &Webhook, now: Millis, with_secret: bool) -> ApiR
 }
 
 /// `GET /api/v1/webhooks`: every webhook of the namespace, oldest first, in one page.
-fn list(world: &World, _req: &ApiRequest) -> ApiResponse {
+pub(super) fn list(world: &World, _req: &ApiRequest) -> ApiResponse {
     let now = world.clock.now_ms();
     let data: Vec<Value> = world
         .persona
@@ -75,7 +63,7 @@ fn list(world: &World, _req: &ApiRequest) -> ApiResponse {
 }
 
 /// `POST /api/v1/webhooks`: `url` and `enabled-events` required; answers 201 with the secret.
-fn create(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
+pub(super) fn create(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
     let change = match WebhookChange::parse(req, true) {
         Ok(change) => change,
         Err((status, message)) => return super::error(status, &message, req),
@@ -91,7 +79,7 @@ fn create(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
 }
 
 /// `PATCH /api/v1/webhooks/{id}`: changes the attributes given; nothing is required.
-fn update(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
+pub(super) fn update(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
     if world.persona.webhooks.get(id).is_none() {
         return not_found(req, id);
     }
@@ -116,7 +104,7 @@ fn update(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> ApiRespon
     response
 }
 
-fn set_status(
+pub(super) fn set_status(
     app: &App,
     world: &mut World,
     req: &ApiRequest,
@@ -146,7 +134,12 @@ fn set_status(
 /// `POST /api/v1/webhooks/{id}/rotate-secret` with optional `{"meta":{"expires-in-seconds":N}}`:
 /// a new secret signs from now on; the current one keeps signing too for N more seconds of
 /// sandbox time (0, the default, retires it at once).
-fn rotate_secret(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
+pub(super) fn rotate_secret(
+    app: &App,
+    world: &mut World,
+    req: &ApiRequest,
+    id: &str,
+) -> ApiResponse {
     let expires_in = match parse_rotation(req) {
         Ok(seconds) => seconds,
         Err((status, message)) => return super::error(status, &message, req),

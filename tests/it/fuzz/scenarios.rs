@@ -83,7 +83,8 @@ fn scenario_parser_survives_mutated_files() {
         let (name, source) = SHIPPED[file];
         let text = apply(source, &edits);
         // Any answer is fine; a panic is not. A problem must point inside the file.
-        if let Err(problem) = parse_scenario(name, &text, 1) {
+        if let Err(problem) = parse_scenario(name, &text, 1, vendor_sandbox::vendors::vocabulary())
+        {
             prop_assert!(
                 problem.line >= 1 && problem.line <= text.lines().count().max(1) + 1,
                 "{problem}"

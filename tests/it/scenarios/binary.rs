@@ -33,7 +33,7 @@ fn an_invalid_file_stops_the_start_with_one_clear_message() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
         stderr.contains("bad.json:2:")
-            && stderr.contains("unknown variant `create_usr`")
+            && stderr.contains("no operation create_usr")
             && stderr.contains("create_user"),
         "{stderr}"
     );

@@ -1,5 +1,6 @@
-//! The active scenario's say in how an inquiry ends (`inquiry_decision`, an event operation),
-//! and a scenario's pre-existing inquiries (`initial_state.persona`).
+//! Persona's part of the scenario vocabulary: the active scenario's say in how an inquiry ends
+//! (`inquiry_decision`, an event operation), its magic words, and a scenario's pre-existing
+//! inquiries (`initial_state.persona`).
 //!
 //! A completion (hosted-page pass, the simulate action `complete_inquiry`) asks the scenario
 //! once. Its outcome becomes the inquiry's final status: `approved`, `declined` and
@@ -10,20 +11,88 @@
 //! and Coinflow told. With `after_polls` the first completions get the built-in behaviour (no
 //! decision: the inquiry stays `completed`).
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::events::Delivery;
 use super::lifecycle::{INQUIRY_EXPIRY_SECONDS, insert_created, record_move};
 use super::model::{InquiryStatus, NewInquiry, ScheduledDecision};
 use super::render;
+use super::routes::INQUIRY_DECISION;
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::ApiRequest;
-use crate::scenario::{
-    InquirySeed, Operation, Outcome, PersonaSeed, SeedInquiryStatus, Steer, Subject, Timing,
-};
+use crate::scenario::{Operation, Outcome, Steer, Subject, Timing};
 use crate::store::World;
 use crate::vendors::Vendor;
+
+/// How long `+pending@` holds a decision: the `pending-verification` scenario's delay.
+pub const PENDING_SECONDS: f64 = 300.0;
+
+/// Magic words: `+declined@`/`+rejected@` decline, `+review@` needs review, `+pending@` approves
+/// after [`PENDING_SECONDS`] of sandbox time.
+pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
+    if operation != INQUIRY_DECISION {
+        return None;
+    }
+    let now = |outcome| Steer {
+        outcome,
+        fields: Vec::new(),
+        timing: Timing::Now,
+    };
+    Some(match word {
+        "declined" | "rejected" => now(Outcome::Declined),
+        "review" => now(Outcome::NeedsReview),
+        "pending" => Steer {
+            timing: Timing::AfterSeconds(PENDING_SECONDS),
+            ..now(Outcome::Approved)
+        },
+        _ => return None,
+    })
+}
+
+/// `initial_state.persona`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaSeed {
+    #[serde(default)]
+    pub inquiries: Vec<InquirySeed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InquirySeed {
+    pub reference_id: Option<String>,
+    pub email_address: Option<String>,
+    pub name_first: Option<String>,
+    pub name_last: Option<String>,
+    pub status: SeedInquiryStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedInquiryStatus {
+    Created,
+    Pending,
+    Completed,
+    Approved,
+    Declined,
+    NeedsReview,
+    Failed,
+    Expired,
+}
+
+pub(super) fn check_seed(section: &Value) -> Result<(), String> {
+    PersonaSeed::deserialize(section)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+pub(super) fn seed(world: &mut World, section: &Value) {
+    if let Ok(seed) = PersonaSeed::deserialize(section) {
+        apply_initial_state(world, &seed);
+    }
+}
 
 /// What the rule's `when.body` sees: the inquiry's attributes, kebab-case as on the wire.
 fn subject(world: &World, inquiry_id: &str) -> Option<Subject> {
@@ -44,15 +113,8 @@ pub(super) fn ask(
     inquiry_id: &str,
 ) -> Option<Steer> {
     let subject = subject(world, inquiry_id)?;
-    app.store
-        .scenarios
-        .decide(
-            world,
-            req,
-            Vendor::Persona,
-            Operation::InquiryDecision,
-            &subject,
-        )
+    app.scenarios
+        .decide(world, req, Vendor::Persona, INQUIRY_DECISION, &subject)
         .steer
 }
 
@@ -67,13 +129,12 @@ pub(super) fn scenario_decides(
     let Some(subject) = subject(world, inquiry_id) else {
         return false;
     };
-    app.store
-        .scenarios
+    app.scenarios
         .peek(
             world,
             Some(req),
             Vendor::Persona,
-            Operation::InquiryDecision,
+            INQUIRY_DECISION,
             &subject,
         )
         .steer
@@ -151,11 +212,11 @@ fn seed_path(status: SeedInquiryStatus) -> &'static [InquiryStatus] {
     }
 }
 
-/// Seeds a scenario's pre-existing inquiries (called by `scenario::initial::apply` with the
+/// Seeds a scenario's pre-existing inquiries (through the vocabulary's `seed`, with the
 /// world locked): each is created and walked to its status through the state machine, ids from
 /// the world's generator, events recorded (`GET /api/v1/events`) but no webhooks sent and no
 /// other vendor told: they existed before.
-pub fn apply_initial_state(world: &mut World, seed: &PersonaSeed) {
+fn apply_initial_state(world: &mut World, seed: &PersonaSeed) {
     for inquiry in &seed.inquiries {
         seed_inquiry(world, inquiry);
     }
@@ -259,5 +320,18 @@ mod tests {
                 at = step;
             }
         }
+    }
+
+    #[test]
+    fn magic_words_decide_inquiries_only() {
+        let decided = |word: &str| magic(INQUIRY_DECISION, word).map(|s| s.outcome);
+        assert_eq!(decided("review"), Some(Outcome::NeedsReview));
+        assert_eq!(decided("declined"), Some(Outcome::Declined));
+        assert_eq!(decided("rejected"), Some(Outcome::Declined));
+        assert_eq!(decided("duplicate"), None);
+        let pending = magic(INQUIRY_DECISION, "pending").expect("steered");
+        assert_eq!(pending.outcome, Outcome::Approved);
+        assert_eq!(pending.due_at_ms(0), Some(300_000));
+        assert!(magic(Operation::request("create_inquiry"), "declined").is_none());
     }
 }

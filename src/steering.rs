@@ -1,0 +1,103 @@
+//! The active scenario's say on one vendor request, asked before the vendor runs: latency (awaited
+//! by the server with no lock held), a fault (answered in the vendor's envelope, or a dropped
+//! connection), a raw answer (rendered from the rule's template), or a named outcome handed to
+//! the vendor's handler.
+
+use std::time::Duration;
+
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse, ResponseBody};
+use crate::scenario::{Fault, Operation, SCENARIO_HEADER, Steer, Subject, template};
+use crate::vendors::{Route, VendorApi};
+
+/// What the scenario says about a request.
+pub enum Say {
+    /// Answer this instead of the vendor.
+    Answer(ApiResponse),
+    /// Close the connection (`reset`) or never answer (`timeout`).
+    Drop(Fault),
+    /// Let the vendor answer, with this named outcome (`None`: its built-in behaviour).
+    Proceed(Option<Steer>),
+}
+
+pub struct Steering {
+    pub say: Say,
+    pub latency: Option<Duration>,
+    /// Scenario name and rule index that applied, for the request log line.
+    pub rule: Option<(String, usize)>,
+}
+
+/// Asks the active scenario about `req`, a request `vendor` answers with `route` (`None`: none
+/// of its rows; only `any` rules match it).
+pub fn steer(
+    app: &App,
+    vendor: &'static dyn VendorApi,
+    route: Option<&'static Route>,
+    req: &ApiRequest,
+) -> Steering {
+    let operation = route.map_or(Operation::ANY, Route::operation);
+    let ns = app.store.namespace(&req.namespace);
+    let mut world = ns.lock();
+    let mut steering = Steering {
+        say: Say::Proceed(None),
+        latency: None,
+        rule: None,
+    };
+    if let Err(message) = app.scenarios.active(&world, Some(req)) {
+        let message = format!("{SCENARIO_HEADER}: {message}");
+        steering.say = Say::Answer(vendor.error(400, &message, req));
+        return steering;
+    }
+    let subject = Subject::from_request(req);
+    let decision =
+        app.scenarios
+            .decide(&mut world, Some(req), vendor.vendor(), operation, &subject);
+    steering.latency = decision.latency;
+    steering.rule = decision.rule;
+    steering.say = if let Some(fault) = decision.fault {
+        match fault.status() {
+            Some(status) => Say::Answer(fault_response(vendor, status, req)),
+            None => Say::Drop(fault),
+        }
+    } else if let Some(raw) = decision.raw {
+        let ctx = template::Context {
+            subject: &subject,
+            id: world.ids.uuid(),
+            now_ms: world.clock.now_ms(),
+            namespace: &req.namespace,
+        };
+        let mut response = match &raw.body {
+            Some(body) => ApiResponse::json(raw.status, template::render(body, &ctx)),
+            None => ApiResponse {
+                status: raw.status,
+                headers: Vec::new(),
+                body: ResponseBody::Empty,
+            },
+        };
+        for (name, value) in &raw.headers {
+            response = response.with_header(name, template::render_text(value, &ctx));
+        }
+        Say::Answer(response)
+    } else {
+        Say::Proceed(decision.steer)
+    };
+    steering
+}
+
+/// A scenario's HTTP fault in the vendor's envelope; 429 carries `Retry-After` and the vendor's
+/// own rate-limit headers.
+fn fault_response(vendor: &dyn VendorApi, status: u16, req: &ApiRequest) -> ApiResponse {
+    let message = match status {
+        429 => "Too many requests: rate limit exceeded (sandbox scenario)",
+        503 => "Service temporarily unavailable (sandbox scenario)",
+        _ => "Internal server error (sandbox scenario)",
+    };
+    let mut response = vendor.error(status, message, req);
+    if status == 429 {
+        response = response.with_header("retry-after", "1");
+    }
+    for &(name, value) in vendor.fault_headers(status) {
+        response = response.with_header(name, value);
+    }
+    response
+}

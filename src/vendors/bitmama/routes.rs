@@ -1,0 +1,283 @@
+//! Bitmama's route table and its side of the vendor seam.
+
+use serde_json::{Value, json};
+
+use super::{Reply, cards, kyc, profile, scenario, users, wallet, webhooks};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::scenario::Outcome;
+use crate::store::World;
+use crate::vendors::table::{Route, object};
+use crate::vendors::{Change, ScenarioHooks, Vendor, VendorApi, VendorDoc};
+use crate::webhooks::AttemptInfo;
+
+pub struct Bitmama;
+
+/// A handler's answer, either side.
+fn reply(reply: Reply) -> ApiResponse {
+    reply.unwrap_or_else(|refused| refused)
+}
+
+/// Every Bitmama partner route.
+static ROUTES: &[Route] = &[
+    Route::new(
+        "POST",
+        "/api/v2/partner/card/users",
+        "create_user",
+        |cx, w| reply(users::create(cx, w)),
+        "Create a card user",
+    )
+    .outcomes(&[
+        Outcome::Created,
+        Outcome::DuplicateUser,
+        Outcome::InsufficientBalance,
+        Outcome::ValidationError,
+    ])
+    .request(card_user_body)
+    .answers(success),
+    Route::new(
+        "GET",
+        "/api/v1/partner/card/users",
+        "list_users",
+        |cx, w| reply(users::list(cx, w)),
+        "List card users",
+    )
+    .answers(success),
+    Route::new(
+        "GET",
+        "/api/v2/partner/card/users",
+        "list_users",
+        |cx, w| reply(users::list(cx, w)),
+        "List card users",
+    )
+    .answers(success),
+    Route::new(
+        "DELETE",
+        "/api/v1/partner/card/users/{serviceId}",
+        "delete_user",
+        |cx, w| reply(users::delete(cx, w, cx.param("serviceId"))),
+        "Delete a card user",
+    )
+    .answers(success),
+    Route::new(
+        "POST",
+        "/api/v2/partner/card/users/{serviceId}/retry-kyc",
+        "retry_kyc",
+        |cx, w| reply(users::retry_kyc(cx, w, cx.param("serviceId"))),
+        "Retry a denied user's KYC",
+    )
+    .answers(success),
+    Route::new(
+        "POST",
+        "/api/v1/partner/card",
+        "create_card",
+        |cx, w| reply(cards::create(cx, w)),
+        "Create a card",
+    )
+    .outcomes(&[
+        Outcome::Created,
+        Outcome::InsufficientBalance,
+        Outcome::UserNotApproved,
+    ])
+    .request(create_card_body)
+    .answers(success),
+    Route::new(
+        "PATCH",
+        "/api/v1/partner/card",
+        "set_card_status",
+        |cx, w| reply(cards::set_status(cx, w)),
+        "Freeze or unfreeze a card",
+    )
+    .request(card_status_body)
+    .answers(success),
+    Route::new(
+        "POST",
+        "/api/v1/partner/card/fund",
+        "fund_card",
+        |cx, w| reply(cards::fund(cx, w)),
+        "Fund a card",
+    )
+    .request(card_amount_body)
+    .answers(success),
+    Route::new(
+        "POST",
+        "/api/v1/partner/card/withdraw",
+        "withdraw_card",
+        |cx, w| reply(cards::withdraw(cx, w)),
+        "Withdraw from a card",
+    )
+    .request(card_amount_body)
+    .answers(success),
+    Route::new(
+        "DELETE",
+        "/api/v1/partner/card/terminate/{serviceCardId}",
+        "terminate_card",
+        |cx, w| reply(cards::terminate(cx, w, cx.param("serviceCardId"))),
+        "Terminate a card",
+    )
+    .answers(success),
+    Route::new(
+        "GET",
+        "/api/v1/partner/card/transactions",
+        "list_transactions",
+        |cx, w| reply(cards::transactions(cx, w)),
+        "Card transactions",
+    )
+    .answers(success),
+    Route::new(
+        "GET",
+        "/api/v1/partner/wallet",
+        "get_wallet",
+        |cx, w| reply(wallet::get(cx, w)),
+        "Partner wallet",
+    )
+    .answers(success),
+    Route::new(
+        "POST",
+        "/api/v1/partner/profile/webhook",
+        "set_webhook_url",
+        |cx, w| reply(profile::set_webhook(cx, w)),
+        "Set the webhook URL",
+    )
+    .request(url_body)
+    .answers(success),
+    Route::new(
+        "POST",
+        "/api/v1/partner/profile/redirect-url",
+        "set_redirect_url",
+        |cx, w| reply(profile::set_redirect_url(cx, w)),
+        "Set the redirect URL",
+    )
+    .request(url_body)
+    .answers(success),
+    Route::new(
+        "GET",
+        "/bitmama/kyc/return",
+        "kyc_return",
+        kyc::return_page,
+        "Where the hosted KYC page returns",
+    )
+    .html(),
+];
+
+impl VendorApi for Bitmama {
+    fn vendor(&self) -> Vendor {
+        Vendor::Bitmama
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["/api/v1/partner", "/api/v2/partner", "/bitmama"]
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        ROUTES
+    }
+
+    fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
+        super::error(status, message, req)
+    }
+
+    fn settle(&self, app: &App, world: &mut World) {
+        kyc::settle(app, world);
+    }
+
+    fn react(&self, app: &App, world: &mut World, change: &Change) {
+        match change {
+            Change::InquiryChanged { inquiry_id } => {
+                kyc::on_inquiry_changed(app, world, inquiry_id)
+            }
+        }
+    }
+
+    fn webhook_headers(
+        &self,
+        secrets: &[String],
+        attempt: &AttemptInfo,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        webhooks::webhook_headers(secrets, attempt, body)
+    }
+
+    fn admin_state(&self, world: &World) -> Value {
+        super::admin::state(world)
+    }
+
+    fn scenario(&self) -> ScenarioHooks {
+        ScenarioHooks {
+            events: &[],
+            magic: scenario::magic,
+            check_seed: scenario::check_seed,
+            seed: scenario::seed,
+        }
+    }
+
+    fn doc(&self) -> VendorDoc {
+        VendorDoc {
+            description: "Bitmama partner card API",
+            security: || json!([{"bitmamaKey": []}]),
+            schemes: || json!({"bitmamaKey": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer sk_<partner key>"}}),
+            error_schema: || {
+                object(
+                    &["status", "message"],
+                    json!({"status": {"const": "error"}, "message": {"type": "string"}, "data": {"type": "object"}}),
+                )
+            },
+        }
+    }
+}
+
+// OpenAPI schemas of Bitmama's bodies.
+
+fn success() -> Value {
+    object(
+        &["status", "message"],
+        json!({"status": {"const": "success"}, "message": {"type": "string"}, "data": {}}),
+    )
+}
+
+fn card_user_body() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &[
+            "firstName",
+            "lastName",
+            "email",
+            "phoneNumber",
+            "accountPurpose",
+            "ipAddress",
+            "isTermsOfServiceAccepted",
+            "program",
+        ],
+        json!({
+            "firstName": s, "lastName": s, "email": {"type": "string", "format": "email"},
+            "phoneNumber": {"type": "string", "example": "+14155555555"}, "accountPurpose": s,
+            "ipAddress": {"type": "string", "format": "ipv4"}, "isTermsOfServiceAccepted": {"const": true},
+            "program": {"enum": ["custodial", "non_custodial"]}, "walletAddress": s, "redirectUrl": s,
+        }),
+    )
+}
+
+fn create_card_body() -> Value {
+    object(
+        &["serviceId"],
+        json!({"serviceId": {"type": "string"}, "amount": {"type": "number"}}),
+    )
+}
+
+fn card_status_body() -> Value {
+    object(
+        &["serviceCardId", "status"],
+        json!({"serviceCardId": {"type": "string"}, "status": {"enum": ["freeze", "unfreeze"]}}),
+    )
+}
+
+fn card_amount_body() -> Value {
+    object(
+        &["serviceCardId", "amount"],
+        json!({"serviceCardId": {"type": "string"}, "amount": {"type": "number"}}),
+    )
+}
+
+fn url_body() -> Value {
+    object(&["url"], json!({"url": {"type": "string"}}))
+}

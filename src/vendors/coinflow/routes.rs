@@ -1,0 +1,221 @@
+//! Coinflow's route table and its side of the vendor seam.
+
+use serde_json::{Value, json};
+
+use super::{auth, kyc, pages, scenario, sdk, webhooks, withdrawers};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::scenario::Outcome;
+use crate::store::World;
+use crate::vendors::table::{Route, any_object, object};
+use crate::vendors::{Change, ScenarioHooks, Vendor, VendorApi, VendorDoc};
+use crate::webhooks::AttemptInfo;
+
+pub struct Coinflow;
+
+/// What a verification outcome may be, on registration and on Get Withdrawer.
+const VERIFICATION: &[Outcome] = &[
+    Outcome::Pending,
+    Outcome::Approved,
+    Outcome::Rejected,
+    Outcome::MissingFields,
+];
+
+/// Every Coinflow route (the paths Coinflow serves under `/api`, as its SDK calls them).
+static ROUTES: &[Route] = &[
+    Route::new(
+        "POST",
+        "/api/withdraw/kyc/share-token",
+        "register_withdrawer",
+        kyc::share_token,
+        "Register a withdrawer from a Persona share token",
+    )
+    .outcomes(VERIFICATION)
+    .request(share_token_body)
+    .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/kyc",
+        "register_withdrawer",
+        kyc::register,
+        "Register a withdrawer (US info or document verification)",
+    )
+    .outcomes(VERIFICATION)
+    .request(any_object)
+    .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/kyc/attested",
+        "register_withdrawer",
+        kyc::attested,
+        "Register an attested withdrawer",
+    )
+    .outcomes(VERIFICATION)
+    .request(any_object)
+    .answers(withdrawer),
+    Route::new(
+        "GET",
+        "/api/withdraw",
+        "get_withdrawer",
+        withdrawers::get,
+        "Get Withdrawer",
+    )
+    .outcomes(VERIFICATION)
+    .answers(withdrawer),
+    Route::new(
+        "GET",
+        "/api/auth/session-key",
+        "session_key",
+        auth::session_key,
+        "Get a session key",
+    )
+    .answers(session_key),
+    Route::new(
+        "GET",
+        "/merchant/view/{merchantId}",
+        "merchant_view",
+        |cx, _| sdk::merchant_view(cx.param("merchantId")),
+        "Merchant settings the SDK reads",
+    ),
+    Route::new(
+        "POST",
+        "/api/telemetry/frontend-error",
+        "frontend_error",
+        |cx, _| sdk::frontend_error(cx.req),
+        "SDK error telemetry",
+    )
+    .request(any_object),
+    Route::new(
+        "POST",
+        "/api/tokenize/iframe/config",
+        "iframe_config",
+        sdk::iframe_config,
+        "Card tokenization iframe configuration",
+    )
+    .request(any_object),
+    Route::new(
+        "GET",
+        "/coinflow/verify/{token}",
+        "verification_page",
+        |cx, w| pages::page(cx, w, cx.param("token")),
+        "Withdrawer verification page",
+    )
+    .html(),
+    Route::new(
+        "POST",
+        "/coinflow/verify/{token}",
+        "verification_submit",
+        |cx, w| pages::submit(cx, w, cx.param("token")),
+        "Submit the withdrawer verification page",
+    )
+    .html(),
+];
+
+impl VendorApi for Coinflow {
+    fn vendor(&self) -> Vendor {
+        Vendor::Coinflow
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &[
+            "/api/withdraw",
+            "/api/telemetry",
+            "/api/tokenize",
+            "/api/auth",
+            "/api/merchant",
+            "/merchant",
+            "/coinflow",
+        ]
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        ROUTES
+    }
+
+    fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
+        super::error(status, message, req)
+    }
+
+    /// Coinflow is a NestJS service: `Cannot GET /path`.
+    fn no_route(&self, req: &ApiRequest) -> ApiResponse {
+        super::error(404, &format!("Cannot {} {}", req.method, req.path), req)
+    }
+
+    fn settle(&self, app: &App, world: &mut World) {
+        super::settle(app, world);
+    }
+
+    fn react(&self, app: &App, world: &mut World, change: &Change) {
+        match change {
+            Change::InquiryChanged { inquiry_id } => {
+                super::on_inquiry_changed(app, world, inquiry_id)
+            }
+        }
+    }
+
+    fn webhook_headers(
+        &self,
+        secrets: &[String],
+        attempt: &AttemptInfo,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        webhooks::webhook_headers(secrets, attempt, body)
+    }
+
+    fn admin_state(&self, world: &World) -> Value {
+        super::admin::state(world)
+    }
+
+    fn scenario(&self) -> ScenarioHooks {
+        ScenarioHooks {
+            events: &[],
+            magic: scenario::magic,
+            check_seed: scenario::check_seed,
+            seed: scenario::seed,
+        }
+    }
+
+    fn doc(&self) -> VendorDoc {
+        VendorDoc {
+            description: "Coinflow: withdrawers and KYC",
+            security: || json!([{"coinflowKey": [], "coinflowUser": []}]),
+            schemes: || {
+                json!({
+                    "coinflowKey": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "the raw merchant key, no Bearer"},
+                    "coinflowUser": {"type": "apiKey", "in": "header", "name": "x-coinflow-auth-user-id"},
+                })
+            },
+            error_schema: || {
+                object(
+                    &["statusCode", "message"],
+                    json!({"statusCode": {"type": "integer"}, "message": {}, "path": {"type": "string"}}),
+                )
+            },
+        }
+    }
+}
+
+// OpenAPI schemas of Coinflow's bodies.
+
+fn share_token_body() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["vendor", "shareToken", "email"],
+        json!({"vendor": {"const": "persona"}, "shareToken": s, "email": s, "country": s}),
+    )
+}
+
+fn withdrawer() -> Value {
+    object(
+        &["withdrawer"],
+        json!({"withdrawer": object(&["_id", "email", "verification"], json!({
+            "_id": {"type": "string", "pattern": "^[0-9a-f]{24}$"},
+            "email": {"type": "string"},
+            "verification": object(&["status"], json!({"status": {"enum": ["pending", "approved", "rejected", "attested"]}})),
+        }))}),
+    )
+}
+
+fn session_key() -> Value {
+    object(&["key"], json!({"key": {"type": "string"}}))
+}

@@ -1,0 +1,70 @@
+//! The one handler frame every vendor route runs in: lock the namespace once, let the vendor
+//! admit the request (authentication, headers it insists on), settle what fell due on the
+//! sandbox clock, call the row's handler with a [`Ctx`], and let the vendor finish the answer
+//! (headers it adds to everything). The lock is held from the first step to the last, so
+//! concurrent clients of one namespace never interleave inside a request.
+
+use super::VendorApi;
+use super::table::{Params, Route};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::scenario::Steer;
+use crate::store::World;
+
+/// What a handler gets besides the world: the request, its path parameters, the scenario's
+/// named outcome for it, and the vendor answering it.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub req: &'a ApiRequest,
+    pub params: Params<'a>,
+    /// The named outcome the active scenario picked for this request's operation; `None` is the
+    /// vendor's built-in behaviour.
+    pub steer: Option<Steer>,
+    pub vendor: &'static dyn VendorApi,
+}
+
+impl Ctx<'_> {
+    /// The path parameter `name` of the row's template.
+    pub fn param(&self, name: &str) -> &str {
+        self.params.get(name)
+    }
+
+    /// An error in the answering vendor's envelope.
+    pub fn error(&self, status: u16, message: &str) -> ApiResponse {
+        self.vendor.error(status, message, self.req)
+    }
+}
+
+/// Runs `route` (`None`: the path is the vendor's but no row matched) for `req`.
+pub fn run(
+    app: &App,
+    vendor: &'static dyn VendorApi,
+    route: Option<&'static Route>,
+    req: &ApiRequest,
+    steer: Option<Steer>,
+) -> ApiResponse {
+    let ns = app.store.namespace(&req.namespace);
+    let mut guard = ns.lock();
+    let world: &mut World = &mut guard;
+    let params = route
+        .and_then(|r| r.matches(&req.method, &req.path))
+        .unwrap_or_default();
+    let cx = Ctx {
+        app,
+        req,
+        params,
+        steer,
+        vendor,
+    };
+    let response = match route {
+        None => vendor.no_route(req),
+        Some(route) => match vendor.admit(&cx, world) {
+            Err(refused) => refused,
+            Ok(()) => {
+                vendor.settle(app, world);
+                (route.handler)(&cx, world)
+            }
+        },
+    };
+    vendor.finish(&cx, world, response)
+}

@@ -1,0 +1,466 @@
+//! Persona's route table, authentication, and its side of the vendor seam.
+
+use serde_json::{Value, json};
+
+use super::model::InquiryStatus;
+use super::webhooks::{self, WebhookStatus};
+use super::{errors, events, hosted, inflection::Inflection, inquiries, lifecycle, share_tokens};
+use crate::app::App;
+use crate::http::{ApiRequest, ApiResponse, ResponseBody};
+use crate::scenario::Outcome;
+use crate::store::World;
+use crate::vendors::table::{Route, object};
+use crate::vendors::{Change, Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
+use crate::webhooks::AttemptInfo;
+
+pub struct Persona;
+
+/// Every Persona route. Path parameters are named as Persona's OpenAPI names them.
+static ROUTES: &[Route] = &[
+    Route::new(
+        "POST",
+        "/api/v1/inquiries",
+        "create_inquiry",
+        inquiries::create,
+        "Create an inquiry",
+    )
+    .request(create_inquiry_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/inquiries",
+        "list_inquiries",
+        |cx, w| inquiries::list(cx, w),
+        "List inquiries",
+    )
+    .answers(list),
+    Route::new(
+        "GET",
+        "/api/v1/inquiries/{inquiry-id}",
+        "retrieve_inquiry",
+        |cx, w| inquiries::retrieve(cx, w, cx.param("inquiry-id")),
+        "Retrieve an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/approve",
+        "approve_inquiry",
+        |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Approved),
+        "Approve an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/decline",
+        "decline_inquiry",
+        |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Declined),
+        "Decline an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/expire",
+        "expire_inquiry",
+        |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Expired),
+        "Expire an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/resume",
+        "resume_inquiry",
+        |cx, w| inquiries::resume(cx, w, cx.param("inquiry-id")),
+        "Resume an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions",
+        "simulate_inquiry_actions",
+        |cx, w| inquiries::simulate(cx, w, cx.param("inquiry-id")),
+        "Simulate actions on a sandbox inquiry",
+    )
+    .request(simulate_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/events",
+        "list_events",
+        |cx, w| events::list(cx, w),
+        "List events",
+    )
+    .answers(list),
+    Route::new(
+        "GET",
+        "/api/v1/events/{event-id}",
+        "retrieve_event",
+        |cx, w| events::retrieve(cx, w, cx.param("event-id")),
+        "Retrieve an event",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/connect/share-tokens",
+        "create_share_token",
+        share_tokens::create,
+        "Create a share token",
+    )
+    .request(share_token_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/connect/share-tokens",
+        "list_share_tokens",
+        |cx, w| share_tokens::list(cx, w),
+        "List share tokens",
+    )
+    .answers(list),
+    Route::new(
+        "GET",
+        "/api/v1/connect/share-tokens/{share-token-id}",
+        "retrieve_share_token",
+        |cx, w| share_tokens::retrieve(cx, w, cx.param("share-token-id")),
+        "Retrieve a share token",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/connect/share-tokens/{share-token-id}/expire",
+        "expire_share_token",
+        |cx, w| share_tokens::expire(cx, w, cx.param("share-token-id")),
+        "Expire a share token",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/connect/share-tokens/{share-token-id}/redeem",
+        "redeem_share_token",
+        |cx, w| share_tokens::redeem(cx, w, cx.param("share-token-id")),
+        "Redeem a share token",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/webhooks",
+        "list_webhooks",
+        |cx, w| webhooks::list(w, cx.req),
+        "List webhooks",
+    )
+    .answers(list),
+    Route::new(
+        "POST",
+        "/api/v1/webhooks",
+        "create_webhook",
+        |cx, w| webhooks::create(cx.app, w, cx.req),
+        "Create a webhook",
+    )
+    .request(webhook_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/webhooks/{webhook-id}",
+        "retrieve_webhook",
+        |cx, w| webhooks::retrieve(w, cx.req, cx.param("webhook-id")),
+        "Retrieve a webhook",
+    )
+    .answers(one),
+    Route::new(
+        "PATCH",
+        "/api/v1/webhooks/{webhook-id}",
+        "update_webhook",
+        |cx, w| webhooks::update(cx.app, w, cx.req, cx.param("webhook-id")),
+        "Update a webhook",
+    )
+    .request(webhook_update_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/webhooks/{webhook-id}/enable",
+        "enable_webhook",
+        |cx, w| {
+            webhooks::set_status(
+                cx.app,
+                w,
+                cx.req,
+                cx.param("webhook-id"),
+                WebhookStatus::Enabled,
+            )
+        },
+        "Enable a webhook",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/webhooks/{webhook-id}/disable",
+        "disable_webhook",
+        |cx, w| {
+            webhooks::set_status(
+                cx.app,
+                w,
+                cx.req,
+                cx.param("webhook-id"),
+                WebhookStatus::Disabled,
+            )
+        },
+        "Disable a webhook",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/webhooks/{webhook-id}/archive",
+        "archive_webhook",
+        |cx, w| {
+            webhooks::set_status(
+                cx.app,
+                w,
+                cx.req,
+                cx.param("webhook-id"),
+                WebhookStatus::Archived,
+            )
+        },
+        "Archive a webhook",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/webhooks/{webhook-id}/rotate-secret",
+        "rotate_webhook_secret",
+        |cx, w| webhooks::rotate_secret(cx.app, w, cx.req, cx.param("webhook-id")),
+        "Rotate a webhook's secret",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/verify",
+        "hosted_page",
+        hosted::page,
+        "Hosted verification page",
+    )
+    .html(),
+    Route::new(
+        "POST",
+        "/verify/{inquiry-id}",
+        "hosted_submit",
+        hosted::submit,
+        "Submit the hosted verification page",
+    )
+    .html(),
+    Route::new(
+        "GET",
+        "/widget",
+        "hosted_page",
+        hosted::page,
+        "Hosted verification page (embedded flow)",
+    )
+    .html(),
+    Route::new(
+        "POST",
+        "/widget/{inquiry-id}",
+        "hosted_submit",
+        hosted::submit,
+        "Submit the embedded verification page",
+    )
+    .html(),
+];
+
+/// The event operation Persona asks the scenario engine about: an inquiry completed and about
+/// to be decided.
+pub const INQUIRY_DECISION: crate::scenario::Operation =
+    crate::scenario::Operation::event("inquiry_decision");
+
+static EVENTS: &[crate::scenario::OperationTerms] = &[crate::scenario::OperationTerms {
+    operation: INQUIRY_DECISION,
+    outcomes: &[
+        Outcome::Approved,
+        Outcome::Declined,
+        Outcome::NeedsReview,
+        Outcome::Failed,
+        Outcome::Expired,
+    ],
+}];
+
+fn is_api(req: &ApiRequest) -> bool {
+    req.path.starts_with("/api/")
+}
+
+impl VendorApi for Persona {
+    fn vendor(&self) -> Vendor {
+        Vendor::Persona
+    }
+
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["/api/v1", "/verify", "/widget"]
+    }
+
+    fn routes(&self) -> &'static [Route] {
+        ROUTES
+    }
+
+    fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
+        super::error(status, message, req)
+    }
+
+    /// Persona documents IETF-draft RateLimit-* headers on every response.
+    fn fault_headers(&self, status: u16) -> &'static [(&'static str, &'static str)] {
+        if status == 429 {
+            &[
+                ("ratelimit-limit", "300"),
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", "1"),
+            ]
+        } else {
+            &[]
+        }
+    }
+
+    /// Under `/api/v1`: a valid `Key-Inflection`, then the API key.
+    fn admit(&self, cx: &Ctx, _world: &mut World) -> Result<(), ApiResponse> {
+        if !is_api(cx.req) {
+            return Ok(());
+        }
+        Inflection::parse(cx.req.header("key-inflection"))
+            .map_err(|message| super::error(400, &message, cx.req))?;
+        authenticate(cx.app, cx.req)
+    }
+
+    /// Every answer carries a `Request-Id`; API bodies are recased per `Key-Inflection`.
+    fn finish(&self, cx: &Ctx, world: &mut World, mut response: ApiResponse) -> ApiResponse {
+        if is_api(cx.req)
+            && let (Ok(inflection), ResponseBody::Json(body)) = (
+                Inflection::parse(cx.req.header("key-inflection")),
+                &mut response.body,
+            )
+        {
+            *body = inflection.apply(std::mem::take(body));
+        }
+        response.with_header("request-id", world.ids.persona("req_"))
+    }
+
+    fn settle(&self, app: &App, world: &mut World) {
+        lifecycle::settle(app, world);
+    }
+
+    fn react(&self, _app: &App, _world: &mut World, _change: &Change) {}
+
+    fn webhook_headers(
+        &self,
+        secrets: &[String],
+        attempt: &AttemptInfo,
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        webhooks::webhook_headers(secrets, attempt, body)
+    }
+
+    fn admin_state(&self, world: &World) -> Value {
+        super::admin::state(world)
+    }
+
+    fn scenario(&self) -> ScenarioHooks {
+        ScenarioHooks {
+            events: EVENTS,
+            magic: super::scenario::magic,
+            check_seed: super::scenario::check_seed,
+            seed: super::scenario::seed,
+        }
+    }
+
+    fn doc(&self) -> VendorDoc {
+        VendorDoc {
+            description: "Persona: inquiries, events, share tokens, webhooks, hosted flow",
+            security: || json!([{"personaKey": []}]),
+            schemes: || json!({"personaKey": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <Persona API key>"}}),
+            error_schema: || {
+                object(
+                    &["errors"],
+                    json!({"errors": {"type": "array", "items": object(&["title"], json!({"title": {"type": "string"}}))}}),
+                )
+            },
+        }
+    }
+}
+
+/// `Authorization: Bearer <key>`: any non-empty key, or one of `--persona-api-key` when given.
+fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
+    let key = req
+        .header("authorization")
+        .and_then(|h| {
+            let (scheme, key) = h.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+        })
+        .filter(|key| !key.is_empty());
+    let Some(key) = key else {
+        return Err(super::error(
+            401,
+            "Send the API key as `Authorization: Bearer <api key>`",
+            req,
+        ));
+    };
+    let allowed = &app.config.persona.api_keys;
+    if !allowed.is_empty() && !allowed.iter().any(|k| k == key) {
+        return Err(errors(
+            401,
+            "Token is invalid",
+            "The API key is not one of the keys this sandbox accepts (--persona-api-key)",
+        ));
+    }
+    Ok(())
+}
+
+// OpenAPI schemas of Persona's bodies (loose: `Key-Inflection` recases keys).
+
+fn one() -> Value {
+    object(
+        &["data"],
+        json!({"data": object(&["id", "type"], json!({
+            "id": {"type": "string"}, "type": {"type": "string"}, "attributes": {"type": "object"},
+        }))}),
+    )
+}
+
+fn list() -> Value {
+    object(
+        &["data"],
+        json!({"data": {"type": "array", "items": {"type": "object"}}}),
+    )
+}
+
+/// `{"data": {"attributes": {...}}}` with the given attribute properties.
+fn attributes(properties: Value) -> Value {
+    object(
+        &["data"],
+        json!({"data": object(&[], json!({
+            "attributes": {"type": "object", "properties": properties},
+        }))}),
+    )
+}
+
+fn create_inquiry_body() -> Value {
+    let s = json!({"type": "string"});
+    attributes(json!({
+        "inquiry-template-id": s, "template-id": s, "inquiry-template-version-id": s,
+        "reference-id": s, "account-id": s, "redirect-uri": s, "note": s,
+        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+    }))
+}
+
+fn simulate_body() -> Value {
+    object(
+        &["meta"],
+        json!({"meta": object(&["simulate-actions"], json!({"simulate-actions": {"type": "array", "items": object(&["type"], json!({"type": {"type": "string"}}))}}))}),
+    )
+}
+
+fn share_token_body() -> Value {
+    attributes(json!({"connection-id": {"type": "string"}, "source-id": {"type": "string"}}))
+}
+
+fn webhook_body() -> Value {
+    attributes(
+        json!({"url": {"type": "string"}, "enabled-events": {"type": "array", "items": {"type": "string"}}}),
+    )
+}
+
+fn webhook_update_body() -> Value {
+    attributes(json!({"url": {"type": "string"}}))
+}
