@@ -454,3 +454,50 @@ async fn the_folder_is_watched_valid_changes_apply_and_invalid_ones_keep_the_las
 mod binary;
 mod persona_coinflow;
 mod stories;
+
+/// `scenarios/schema.json` names exactly the operations the vendors' route tables and events
+/// offer: every vendor's list, and the union of them all.
+#[test]
+fn the_schema_lists_the_operations_of_the_route_tables() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("scenarios/schema.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let vocabulary = vendor_sandbox::vendors::vocabulary();
+    let names = |value: &Value| -> Vec<String> {
+        let mut names: Vec<String> = value
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    };
+    let when = &schema["$defs"]["when"];
+    let all: Vec<String> = vocabulary
+        .all_operation_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(names(&when["properties"]["operation"]["enum"]), all);
+    for branch in when["allOf"].as_array().expect("allOf") {
+        let Some(vendor) =
+            branch["if"]["properties"]["when"]["properties"]["vendor"]["const"].as_str()
+        else {
+            continue;
+        };
+        let vendor = vendor_sandbox::vendors::Vendor::parse(vendor).expect("a vendor");
+        let mut expected: Vec<String> = vocabulary
+            .operations(vendor)
+            .iter()
+            .map(|o| o.as_str().to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(
+            names(&branch["then"]["properties"]["when"]["properties"]["operation"]["enum"]),
+            expected,
+            "{vendor}"
+        );
+    }
+}
