@@ -9,22 +9,8 @@ const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
 const COINFLOW_KEY: &str = "coinflow_sandbox_merchant_key";
 
 async fn create_inquiry(server: &TestServer, ns: &str) -> String {
-    let created = server
-        .post("/api/v1/inquiries")
-        .header("authorization", PERSONA_KEY)
-        .header("x-sandbox-namespace", ns)
-        .json(&json!({"data": {"attributes": {
-            "inquiry-template-id": "itmpl_admin",
-            "reference-id": "ref-admin",
-            "fields": {"name-first": "Ada"},
-        }}}))
-        .send()
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    created.json()["data"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string()
+    let attributes = json!({"reference-id": "ref-admin", "fields": {"name-first": "Ada"}});
+    server.create_inquiry(ns, attributes).await
 }
 
 async fn admin(
@@ -363,5 +349,6 @@ async fn get_json(url: &str) -> Value {
     serde_json::from_str(body).expect("JSON body")
 }
 
+mod dashboard;
 mod openapi;
 mod webhooks;

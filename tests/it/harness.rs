@@ -7,7 +7,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -22,7 +22,51 @@ pub struct TestServer {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
+/// The Persona key the tests authenticate with.
+pub const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
+
+/// A valid Bitmama create-card-user body for `email`.
+pub fn card_user_body(email: &str) -> Value {
+    json!({
+        "firstName": "Jane", "lastName": "Doe", "email": email,
+        "phoneNumber": "+14155555555", "accountPurpose": "personal use",
+        "ipAddress": "203.0.113.42", "isTermsOfServiceAccepted": true, "program": "custodial",
+    })
+}
+
 impl TestServer {
+    /// Creates a Persona inquiry in namespace `ns` from template `itmpl_Test…` plus
+    /// `attributes`, and returns its id.
+    pub async fn create_inquiry(&self, ns: &str, attributes: Value) -> String {
+        let mut attrs = json!({"inquiry-template-id": "itmpl_TestTemplate1"});
+        if let (Some(a), Some(extra)) = (attrs.as_object_mut(), attributes.as_object()) {
+            a.extend(extra.clone());
+        }
+        let created = self
+            .post("/api/v1/inquiries")
+            .header("authorization", PERSONA_KEY)
+            .header("x-sandbox-namespace", ns)
+            .json(&json!({"data": {"attributes": attrs}}))
+            .send()
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        created.json()["data"]["id"]
+            .as_str()
+            .expect("inquiry id")
+            .to_string()
+    }
+
+    /// Moves namespace `ns`'s sandbox clock forward (and runs what falls due).
+    pub async fn advance_clock(&self, ns: &str, seconds: f64) {
+        let response = self
+            .post("/__admin/clock/advance")
+            .header("x-sandbox-namespace", ns)
+            .json(&json!({"seconds": seconds}))
+            .send()
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text());
+    }
+
     /// A sandbox with the default configuration and seed 42.
     pub async fn start() -> Self {
         Self::start_with(|_| {}).await

@@ -1,23 +1,12 @@
-//! The one integration test binary (see ARCHITECTURE.md, "Testing").
+//! The one integration test binary (see ARCHITECTURE.md, "Testing"). Its folders mirror `src/`.
 
 mod admin;
-mod bitmama;
 mod cli;
-mod coinflow;
 mod cors;
-mod dashboard;
-mod fuzz;
 mod harness;
-mod hostile;
-mod indexes;
 mod openapi;
-mod persona;
-mod persona_hosted;
-mod persona_schema;
-mod persona_webhooks;
-mod races;
-mod routes;
-mod scenarios;
+mod scenario;
 mod server;
 mod state_file;
+mod vendors;
 mod webhooks;

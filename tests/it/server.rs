@@ -593,3 +593,7 @@ async fn ids_are_deterministic_for_a_seed() {
     assert_eq!(first, request_ids(7).await);
     assert_ne!(first, request_ids(8).await);
 }
+
+mod fuzz;
+mod hostile;
+mod races;

@@ -13,7 +13,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestServer, WAIT};
+use crate::harness::{TestServer, WAIT, card_user_body};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vendor-sandbox");
 const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
@@ -29,19 +29,6 @@ fn state_dir(test: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the test folder");
     dir
-}
-
-fn bitmama_user(email: &str) -> Value {
-    json!({
-        "firstName": "Jane",
-        "lastName": "Doe",
-        "email": email,
-        "phoneNumber": "+14155555555",
-        "accountPurpose": "personal use",
-        "ipAddress": "203.0.113.42",
-        "isTermsOfServiceAccepted": true,
-        "program": "custodial"
-    })
 }
 
 /// The same calls on any server: an inquiry moved to `pending`, a Coinflow withdrawer and a
@@ -92,7 +79,7 @@ async fn create_entities(server: &TestServer, ns: &str, n: usize) -> Vec<String>
             &format!("550e8400-e29b-41d4-a716-{n:012}"),
         )
         .header("x-sandbox-namespace", ns)
-        .json(&bitmama_user(&format!("card{n}@example.com")))
+        .json(&card_user_body(&format!("card{n}@example.com")))
         .send()
         .await;
     assert_eq!(user.status, 201, "{}", user.text());
@@ -365,7 +352,7 @@ fn a_sigkill_under_write_load_leaves_a_complete_snapshot_with_everything_saved()
                         ("idempotency-key", key.as_str()),
                         ("x-sandbox-namespace", NS),
                     ];
-                    let body = bitmama_user(&email).to_string();
+                    let body = card_user_body(&email).to_string();
                     match call(&addr, "POST", "/api/v2/partner/card/users", &headers, &body) {
                         Some((201, _)) => {
                             answered.lock().expect("answered").insert(email);
@@ -461,7 +448,7 @@ fn a_sigkill_under_write_load_leaves_a_complete_snapshot_with_everything_saved()
             ("idempotency-key", "550e8400-e29b-41d4-a716-999999999999"),
             ("x-sandbox-namespace", NS),
         ],
-        &bitmama_user("after-restart@example.com").to_string(),
+        &card_user_body("after-restart@example.com").to_string(),
     )
     .expect("create after the restart");
     assert_eq!(status, 201, "{body}");

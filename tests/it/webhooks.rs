@@ -17,13 +17,7 @@ use vendor_sandbox::webhooks::{DeliveryStatus, run_worker};
 use crate::harness::{TestServer, WAIT, eventually, free_port};
 
 async fn create_inquiry(server: &TestServer) {
-    let created = server
-        .post("/api/v1/inquiries")
-        .header("authorization", "Bearer persona_sandbox_key")
-        .json(&json!({"data": {"attributes": {"inquiry-template-id": "itmpl_abc"}}}))
-        .send()
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
+    server.create_inquiry("default", json!({})).await;
 }
 
 async fn deliveries(server: &TestServer) -> Vec<Value> {

@@ -23,23 +23,7 @@ async fn api(
 
 /// Creates an inquiry through the API with `attributes` added to the template id.
 async fn create_inquiry(server: &TestServer, ns: &str, attributes: Value) -> String {
-    let mut attrs = json!({"inquiry-template-id": "itmpl_HostedTemplate1"});
-    if let (Some(a), Some(extra)) = (attrs.as_object_mut(), attributes.as_object()) {
-        a.extend(extra.clone());
-    }
-    let created = api(
-        server,
-        ns,
-        "POST",
-        "/api/v1/inquiries",
-        Some(json!({"data": {"attributes": attrs}})),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    created.json()["data"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string()
+    server.create_inquiry(ns, attributes).await
 }
 
 async fn status_of(server: &TestServer, ns: &str, id: &str) -> String {

@@ -19,21 +19,8 @@ async fn call(server: &TestServer, method: &str, path: &str, body: Option<Value>
 }
 
 async fn create_inquiry(server: &TestServer, reference: &str) -> String {
-    let created = call(
-        server,
-        "POST",
-        "/api/v1/inquiries",
-        Some(json!({"data": {"attributes": {
-            "inquiry-template-id": "itmpl_SchemaTemplate1",
-            "reference-id": reference,
-        }}})),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    created.json()["data"]["id"]
-        .as_str()
-        .expect("inquiry id")
-        .to_string()
+    let attributes = json!({"reference-id": reference});
+    server.create_inquiry("default", attributes).await
 }
 
 async fn simulate(server: &TestServer, id: &str, actions: &[&str]) {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{TestResponse, TestServer, WAIT, WebhookSink, eventually};
+use crate::harness::{TestResponse, TestServer, WAIT, WebhookSink, card_user_body, eventually};
 
 const ACME: &str = "Bearer sk_staging_acme";
 const GLOBEX: &str = "Bearer sk_staging_globex";
@@ -68,7 +68,7 @@ impl<'a> Story<'a> {
 
     /// Creates a card user; returns `(serviceId, inquiry id)`.
     async fn create_user(&self, email: &str) -> (String, String) {
-        let res = self.post(ACME, USERS, user(email)).await;
+        let res = self.post(ACME, USERS, card_user_body(email)).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let data = &res.json()["data"];
         let url = data["verificationUrl"].as_str().expect("url");
@@ -152,19 +152,6 @@ fn key() -> String {
     )
 }
 
-fn user(email: &str) -> Value {
-    json!({
-        "firstName": "Jane",
-        "lastName": "Doe",
-        "email": email,
-        "phoneNumber": "+14155555555",
-        "accountPurpose": "personal use",
-        "ipAddress": "203.0.113.42",
-        "isTermsOfServiceAccepted": true,
-        "program": "custodial"
-    })
-}
-
 fn assert_error(res: &TestResponse, status: u16, code: &str) -> String {
     assert_eq!(res.status, status, "{}", res.text());
     let body = res.json();
@@ -207,12 +194,14 @@ async fn duplicate_user_refuses_even_a_new_email_after_validating_the_body() {
     let server = TestServer::start().await;
     let story = Story::new(&server, "dup", Some("duplicate-user")).await;
     let res = story
-        .post(ACME, USERS, user("never-seen@example.com"))
+        .post(ACME, USERS, card_user_body("never-seen@example.com"))
         .await;
     let text = assert_error(&res, 400, "DUP_USER");
     assert!(text.contains("never-seen@example.com"), "{text}");
     // An invalid body is still a validation error, not a duplicate.
-    let res = story.post(ACME, USERS, user("not-an-email")).await;
+    let res = story
+        .post(ACME, USERS, card_user_body("not-an-email"))
+        .await;
     assert_error(&res, 422, "VALIDATION_ERROR");
     assert!(story.users(ACME).await.is_empty(), "nothing was created");
     assert_eq!(story.balance(ACME).await, 5000, "no fee was taken");
@@ -224,7 +213,7 @@ async fn duplicate_user_refuses_even_a_new_email_after_validating_the_body() {
         .header("authorization", ACME)
         .header("idempotency-key", &key())
         .header("x-sandbox-scenario", "duplicate-user")
-        .json(&user("header@example.com"))
+        .json(&card_user_body("header@example.com"))
         .send()
         .await;
     assert_error(&res, 400, "DUP_USER");
@@ -238,7 +227,9 @@ async fn insufficient_balance_seeds_the_wallets_and_refuses_users_and_cards() {
     // Every partner, even one that appears only now, starts with the scenario's $1.
     assert_eq!(story.balance(ACME).await, 1);
     assert_eq!(story.balance(GLOBEX).await, 1);
-    let res = story.post(ACME, USERS, user("broke@example.com")).await;
+    let res = story
+        .post(ACME, USERS, card_user_body("broke@example.com"))
+        .await;
     let text = assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
     assert!(text.contains("$1.00") && text.contains("$2.00"), "{text}");
 
@@ -357,7 +348,9 @@ async fn needs_review_holds_the_user_until_persona_approves() {
 async fn slow_and_flaky_adds_latency_a_503_a_500_and_a_dropped_connection() {
     let server = TestServer::start().await;
     let story = Story::new(&server, "flaky", Some("slow-and-flaky")).await;
-    let first = story.post(ACME, USERS, user("flaky@example.com")).await;
+    let first = story
+        .post(ACME, USERS, card_user_body("flaky@example.com"))
+        .await;
     assert_error(&first, 503, "SERVICE_UNAVAILABLE");
     // The client retries: the second call goes through, slowly.
     let started = Instant::now();
@@ -458,11 +451,11 @@ async fn magic_emails_pick_outcomes_without_a_scenario() {
     story.hook_to(&sink).await;
 
     let res = story
-        .post(ACME, USERS, user("jo+duplicate@example.com"))
+        .post(ACME, USERS, card_user_body("jo+duplicate@example.com"))
         .await;
     assert_error(&res, 400, "DUP_USER");
     let res = story
-        .post(ACME, USERS, user("jo+insufficient@example.com"))
+        .post(ACME, USERS, card_user_body("jo+insufficient@example.com"))
         .await;
     assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
     assert_eq!(story.balance(ACME).await, 5000);
@@ -508,7 +501,7 @@ async fn magic_emails_pick_outcomes_without_a_scenario() {
     // A scenario rule that decides wins over the magic value.
     let ruled = Story::new(&server, "magic-ruled", Some("insufficient-balance")).await;
     let res = ruled
-        .post(ACME, USERS, user("jo+duplicate@example.com"))
+        .post(ACME, USERS, card_user_body("jo+duplicate@example.com"))
         .await;
     assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
 }
@@ -560,7 +553,9 @@ async fn initial_state_seeds_every_vendor_of_a_custom_scenario() {
     assert_eq!(users[0]["status"], "denied");
     assert!(story.users(GLOBEX).await.is_empty(), "named partner only");
     // A seeded user is a real user: its email is taken.
-    let res = story.post(ACME, USERS, user("seeded@example.com")).await;
+    let res = story
+        .post(ACME, USERS, card_user_body("seeded@example.com"))
+        .await;
     assert_error(&res, 400, "DUP_USER");
     let inquiries = server
         .get(&story.path("/api/v1/inquiries"))

@@ -6,26 +6,13 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::harness::{RequestBuilder, TestResponse, TestServer};
+use crate::harness::{RequestBuilder, TestResponse, TestServer, card_user_body};
 
 const USERS: &str = "/api/v2/partner/card/users";
 const PARTNER: &str = "Bearer sk_staging_racer";
 const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
 const COINFLOW_KEY: &str = "coinflow_sandbox_merchant_key";
 const CONTENDERS: usize = 200;
-
-fn card_user(email: &str) -> Value {
-    json!({
-        "firstName": "Jane",
-        "lastName": "Doe",
-        "email": email,
-        "phoneNumber": "+14155555555",
-        "accountPurpose": "personal use",
-        "ipAddress": "203.0.113.42",
-        "isTermsOfServiceAccepted": true,
-        "program": "custodial"
-    })
-}
 
 /// Sends every request at once and returns the responses.
 async fn all_at_once(requests: Vec<RequestBuilder>) -> Vec<TestResponse> {
@@ -69,7 +56,7 @@ async fn two_hundred_creates_with_one_email_give_one_201() {
                 .header("x-sandbox-namespace", ns)
                 .header("idempotency-key", &format!("race-email-{n}"))
                 // The same address in several spellings: Bitmama compares emails without case.
-                .json(&card_user(if n % 2 == 0 {
+                .json(&card_user_body(if n % 2 == 0 {
                     "same@example.com"
                 } else {
                     "SAME@Example.com"
@@ -97,7 +84,7 @@ async fn two_hundred_requests_with_one_idempotency_key_create_one_user() {
                 .header("authorization", PARTNER)
                 .header("x-sandbox-namespace", ns)
                 .header("idempotency-key", "one-key-for-all")
-                .json(&card_user(&format!("user{n}@example.com")))
+                .json(&card_user_body(&format!("user{n}@example.com")))
         })
         .collect();
     let responses = all_at_once(requests).await;

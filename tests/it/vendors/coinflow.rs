@@ -82,13 +82,7 @@ async fn persona_token_status(server: &TestServer, ns: &str, token: &str) -> Str
 }
 
 async fn advance(server: &TestServer, ns: &str, seconds: f64) {
-    let r = server
-        .post("/__admin/clock/advance")
-        .header("x-sandbox-namespace", ns)
-        .json(&json!({"seconds": seconds}))
-        .send()
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    server.advance_clock(ns, seconds).await;
 }
 
 /// A request as user `user` of merchant `KEY`.

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use crate::harness::{TestResponse, TestServer, WebhookSink};
+use crate::harness::{TestResponse, TestServer, WebhookSink, card_user_body};
 
 mod cards;
 mod idempotency;
@@ -33,16 +33,7 @@ fn key() -> String {
 
 /// The brief's request body.
 fn brief_body() -> Value {
-    json!({
-        "firstName": "Jane",
-        "lastName": "Doe",
-        "email": "jane@example.com",
-        "phoneNumber": "+14155555555",
-        "accountPurpose": "personal use",
-        "ipAddress": "203.0.113.42",
-        "isTermsOfServiceAccepted": true,
-        "program": "custodial"
-    })
+    card_user_body("jane@example.com")
 }
 
 fn body_with(changes: Value) -> Value {

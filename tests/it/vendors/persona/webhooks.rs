@@ -28,19 +28,7 @@ async fn call(
 }
 
 async fn create_inquiry(server: &TestServer, ns: &str) -> String {
-    let created = call(
-        server,
-        ns,
-        "POST",
-        "/api/v1/inquiries",
-        Some(json!({"data": {"attributes": {"inquiry-template-id": "itmpl_HookTemplate1"}}})),
-    )
-    .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    created.json()["data"]["id"]
-        .as_str()
-        .expect("inquiry id")
-        .to_string()
+    server.create_inquiry(ns, json!({})).await
 }
 
 async fn simulate(server: &TestServer, ns: &str, id: &str, actions: &[&str]) {

@@ -4,23 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestResponse, TestServer};
+use crate::harness::{TestResponse, TestServer, card_user_body};
 
 const PARTNER: &str = "Bearer sk_staging_indexes";
 const PERSONA: &str = "Bearer persona_indexes_key";
-
-fn user_body(email: &str) -> Value {
-    json!({
-        "firstName": "Jane",
-        "lastName": "Doe",
-        "email": email,
-        "phoneNumber": "+14155555555",
-        "accountPurpose": "personal use",
-        "ipAddress": "203.0.113.42",
-        "isTermsOfServiceAccepted": true,
-        "program": "custodial"
-    })
-}
 
 async fn bitmama(
     server: &TestServer,
@@ -48,7 +35,7 @@ async fn create_user(server: &TestServer, email: &str) -> String {
         server,
         "POST",
         "/api/v2/partner/card/users",
-        Some(user_body(email)),
+        Some(card_user_body(email)),
     )
     .await;
     assert_eq!(res.status, 201, "{}", res.text());
@@ -99,7 +86,7 @@ async fn users_after_a_deleted_one_are_still_found_and_emails_follow_deletes() {
         &server,
         "POST",
         "/api/v2/partner/card/users",
-        Some(user_body("INDEX2@example.com")),
+        Some(card_user_body("INDEX2@example.com")),
     )
     .await;
     assert_eq!(code(&res), "DUP_USER", "{}", res.text());
@@ -135,27 +122,11 @@ async fn persona_post(server: &TestServer, path: &str, body: Value) -> TestRespo
 }
 
 async fn create_inquiry(server: &TestServer) -> String {
-    let res = persona_post(
-        server,
-        "/api/v1/inquiries",
-        json!({"data": {"attributes": {"inquiry-template-id": "itmpl_sandbox"}}}),
-    )
-    .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["data"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    server.create_inquiry("indexes", json!({})).await
 }
 
 async fn advance(server: &TestServer, seconds: i64) {
-    let res = server
-        .post("/__admin/clock/advance")
-        .header("x-sandbox-namespace", "indexes")
-        .json(&json!({"seconds": seconds}))
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    server.advance_clock("indexes", seconds as f64).await;
 }
 
 /// `(event name, inquiry id)`, oldest first.

@@ -5,10 +5,13 @@
 //! and `share_tokens`.
 
 mod api;
+mod hosted;
 mod inquiries;
 mod lifecycle;
+mod schema;
 mod share_tokens;
 mod webhook_settings;
+mod webhooks;
 
 use serde_json::{Value, json};
 
@@ -97,14 +100,9 @@ impl Persona {
     }
 
     pub(super) async fn advance_clock(&self, seconds: i64) {
-        let response = self
-            .server
-            .post("/__admin/clock/advance")
-            .header("x-sandbox-namespace", self.namespace)
-            .json(&json!({"seconds": seconds}))
-            .send()
+        self.server
+            .advance_clock(self.namespace, seconds as f64)
             .await;
-        assert_eq!(response.status, 200, "{}", response.text());
     }
 
     pub(super) async fn completed_inquiry(&self) -> String {

@@ -1,0 +1,8 @@
+//! The vendors (`src/vendors/`): one folder per vendor, the route tables, the indexes that keep
+//! requests cheap as state grows.
+
+mod bitmama;
+mod coinflow;
+mod indexes;
+mod persona;
+mod table;
