@@ -6,8 +6,8 @@
 //! visit cannot reset or steer the sandbox.
 
 use crate::admin;
+use crate::area::Area;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
-use crate::router::Area;
 
 /// The answer to a cross-origin request that never reaches a handler: a vendor preflight, or a
 /// refused cross-site admin change.

@@ -28,9 +28,6 @@ pub struct ApiRequest {
     pub body: Bytes,
     /// Resolved namespace name (`default` when none was given).
     pub namespace: String,
-    /// The named outcome the active scenario picked for this request's own operation, set by
-    /// the router; `None` is the vendor's built-in behaviour. See [`crate::scenario`].
-    pub steer: Option<crate::scenario::Steer>,
 }
 
 /// Why reading a request body failed; answered in the owning vendor's envelope.

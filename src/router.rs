@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+pub use crate::area::Area;
+
 use crate::admin;
 use crate::app::App;
 use crate::cors;
@@ -11,33 +13,7 @@ use crate::http::{ApiRequest, ApiResponse, BodyError};
 use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
-use crate::vendors::{self, Route, Vendor, VendorApi, frame};
-
-/// Who answers a path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Area {
-    Admin,
-    Vendor(Vendor),
-    Unknown,
-}
-
-impl Area {
-    pub fn of(path: &str) -> Area {
-        if path == "/__admin" || path.starts_with("/__admin/") {
-            Area::Admin
-        } else {
-            vendors::owning(path).map_or(Area::Unknown, |api| Area::Vendor(api.vendor()))
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Area::Admin => "admin",
-            Area::Vendor(v) => v.as_str(),
-            Area::Unknown => "none",
-        }
-    }
-}
+use crate::vendors::{self, Route, VendorApi, frame};
 
 /// What the server does with a request once routed.
 pub enum Step {

@@ -15,12 +15,13 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::app::App;
+use crate::area::Area;
 use crate::clock::{iso8601, real_now_ms};
 use crate::config::Config;
 use crate::cors;
 use crate::http::{self, ConnectionDropped};
 use crate::journal::{self, Entry};
-use crate::router::{self, Area, Step};
+use crate::router::{self, Step};
 use crate::scenario::{Catalog, Fault};
 use crate::state_file::{self, SavedState};
 use crate::vendors;

@@ -18,7 +18,9 @@ use crate::config::Config;
 use crate::ids::IdGen;
 use crate::namespace::DEFAULT_NAMESPACE;
 use crate::scenario::counters::NamespaceScenario;
-use crate::vendors::{bitmama, coinflow, persona}; // their data types (model.rs) only
+use crate::vendors::{
+    bitmama::model as bitmama, coinflow::model as coinflow, persona::model as persona,
+};
 use crate::webhooks::{Job, Outbox};
 
 /// Seeds a namespace from the scenario it selected (the scenario engine's, handed in from above

@@ -4,29 +4,30 @@
 //!
 //! # How a request is steered
 //!
-//! The router recognises the request's operation ([`operations::classify`]) and asks
-//! [`Catalog::decide`]. The [`Decision`] it gets is applied in this order:
-//! `latency` is awaited in `server.rs` with no lock held; a `fault` is answered without the vendor
-//! (`reset` drops the connection, `timeout` never answers, `http_5xx`/`http_429` use the vendor's
-//! error envelope via `vendors::error`); a `raw` answer is rendered by [`template`] and returned
-//! as is; a named outcome is handed to the vendor in [`crate::http::ApiRequest::steer`].
+//! The router finds the request's row in its vendor's route table; the row names the operation.
+//! `crate::steering` asks [`Catalog::decide`], and the [`Decision`] it gets is applied in this
+//! order: `latency` is awaited in `server.rs` with no lock held; a `fault` is answered without the
+//! vendor (`reset` drops the connection, `timeout` never answers, `http_5xx`/`http_429` use the
+//! vendor's error envelope); a `raw` answer is rendered by [`template`] and returned as is; a
+//! named outcome is handed to the vendor's handler as `Ctx::steer`.
 //!
-//! # What vendor code does (phase 2)
+//! # What vendor code does
 //!
-//! - For its request's own operation: read `req.steer` (`Option<Steer>`); `None` is the built-in
+//! - For its request's own operation: read `cx.steer` (`Option<Steer>`); `None` is the built-in
 //!   behaviour. `steer.outcome` is the named outcome, `steer.fields` its fields
 //!   (`missing_fields`), `steer.timing` when it takes effect ([`Timing`]).
 //! - For an event, i.e. a decision inside the vendor (an inquiry being decided at hosted-page
 //!   submit, a webhook attempt), with the world locked:
-//!   `app.scenarios.decide(&mut world, Some(req), Vendor::Persona, Operation::InquiryDecision,
-//!   &Subject::from_json(attributes))` and read `.steer`. Pass `None` for the request when there
-//!   is none (the webhook worker). The subject is what `when.body` matches against.
-//! - Initial state: [`initial::apply`] is called when a namespace selects a scenario and on
-//!   reset; each vendor seeds its part from [`InitialState`].
+//!   `app.scenarios.decide(&mut world, Some(req), vendor, EVENT_OPERATION, &subject)` and read
+//!   `.steer`. Pass `None` for the request when there is none (the webhook worker). The subject
+//!   is what `when.body` matches against.
 //!
-//! Magic values ([`magic`]): with no rule deciding an outcome, an email such as
-//! `jo+declined@example.com` in the subject steers the call the same way, through the same
-//! `req.steer` / `decide(..).steer`; vendors need no code of their own for them.
+//! # What the engine knows of the vendors
+//!
+//! Nothing of its own: the [`Vocabulary`] handed to [`Catalog::load`] (built by the vendor layer
+//! from its route tables) lists each vendor's operations and their outcomes, its magic words
+//! ([`magic`] finds the word, the vendor says what it means) and how it checks and seeds its
+//! section of `initial_state` ([`initial`]).
 //!
 //! Counters (`nth`, `times`, `after_polls`) live in the namespace's [`World`] (`world.scenario`),
 //! so a reset clears them; a reloaded scenario starts counting afresh.

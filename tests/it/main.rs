@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod cors;
 mod harness;
+mod layers;
 mod openapi;
 mod scenario;
 mod server;

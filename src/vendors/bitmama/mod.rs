@@ -18,7 +18,7 @@ mod auth;
 mod cards;
 mod idempotency;
 mod kyc;
-mod model;
+pub(crate) mod model;
 mod profile;
 mod routes;
 mod scenario;

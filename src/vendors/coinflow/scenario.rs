@@ -4,7 +4,7 @@
 //! pre-existing withdrawers (`initial_state.coinflow`).
 //!
 //! - A registration's outcome (a rule's, or a magic email's such as `jo+pending@`: the engine
-//!   hands both in `req.steer`) is kept on the new withdrawer ([`ScenarioHold`]);
+//!   hands both in `cx.steer`) is kept on the new withdrawer ([`ScenarioHold`]);
 //!   `verification::advance` applies it once due. `after_seconds` counts from the
 //!   registration; `after_polls: N` holds the withdrawer pending for its next N Get Withdrawer
 //!   calls (the registration itself answers as pending).
@@ -202,7 +202,7 @@ pub fn apply_outcome(
     }
 }
 
-/// Get Withdrawer under a scenario outcome (`req.steer`) for withdrawer `index`.
+/// Get Withdrawer under a scenario outcome (`cx.steer`) for withdrawer `index`.
 pub fn get_withdrawer(app: &App, world: &mut World, index: usize, steer: &Steer) -> Check {
     let now = world.clock.now_ms();
     let Some(w) = world.coinflow.get_mut(index) else {

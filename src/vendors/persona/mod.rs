@@ -11,7 +11,7 @@ mod hosted;
 mod inflection;
 mod inquiries;
 mod lifecycle;
-mod model;
+pub(crate) mod model;
 mod render;
 mod request;
 mod routes;
