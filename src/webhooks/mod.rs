@@ -11,6 +11,7 @@
 //! signals (a clock advance, an admin flush) and checks the sandbox clock again, so advancing a
 //! namespace's clock past a retry sends it at once, and a flush sends every pending one now.
 
+pub mod check;
 mod client;
 mod outbox;
 mod saved;
