@@ -324,9 +324,9 @@ impl Rules {
             Vendor::Bitmama => format!("{header} = HMAC-SHA256(secret, raw body)"),
         };
         let raw = match self.vendor {
-            Vendor::Persona => "Persona signs the raw body (its Ruby sample reads request.body)",
-            Vendor::Coinflow => "Coinflow: \"verify against the RAW body string\"",
-            Vendor::Bitmama => "Bitmama's own sample hashes JSON.stringify(req.body)",
+            Vendor::Persona => "verify the raw bytes (Persona's sample hashes request.body)",
+            Vendor::Coinflow => "verify the raw bytes (Coinflow: \"the RAW body string\")",
+            Vendor::Bitmama => "verify the raw bytes (Bitmama's sample re-serializes)",
         };
         let tolerance = format!("{TOLERANCE_SECS} s tolerance (choice: undocumented)");
         match name {
@@ -342,7 +342,7 @@ impl Rules {
                 accept when any set matches"
                 .to_string(),
             "raw-bytes-formatted" => {
-                format!("spaces, other key order, \\u escapes, signed as sent: {raw}")
+                format!("spaces, keys reordered, \\u escapes, signed as sent: {raw}")
             }
             "body-modified" => "body changed after signing (approved <-> declined)".to_string(),
             "wrong-secret" => match self.vendor {
@@ -361,10 +361,10 @@ impl Rules {
             "signature-empty" => format!("{header} with an empty signature"),
             "signature-truncated" => "half the digest: compare all of it".to_string(),
             "reserialized-whitespace" => {
-                format!("signed compact, sent with spaces: verify raw bytes ({raw})")
+                format!("signed compact, sent with spaces: {raw}")
             }
             "reserialized-key-order" => {
-                format!("signed with sorted keys, sent reordered: verify raw bytes ({raw})")
+                format!("signed with sorted keys, sent reordered: {raw}")
             }
             _ => String::new(),
         }
