@@ -33,6 +33,7 @@ pub const TOLERANCE_SECS: i64 = 300;
 /// How far outside the tolerance the timestamp cases put `t=`: well clear of it, so a receiver
 /// with a somewhat longer tolerance is not flagged (choice).
 pub const OUTSIDE_SECS: i64 = 3 * TOLERANCE_SECS;
+const _: () = assert!(OUTSIDE_SECS > TOLERANCE_SECS);
 
 /// Each delivery's time limit: Coinflow's per-attempt timeout (vendors.md 2.6), used for all.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);

@@ -20,4 +20,5 @@ mod routes;
 mod scenarios;
 mod server;
 mod state_file;
+mod webhook_check;
 mod webhooks;

@@ -127,7 +127,6 @@ fn timestamps_sit_outside_the_tolerance() {
     };
     assert_eq!(t("stale-timestamp"), Some(NOW - OUTSIDE_SECS));
     assert_eq!(t("future-timestamp"), Some(NOW + OUTSIDE_SECS));
-    assert!(OUTSIDE_SECS > TOLERANCE_SECS);
     let missing = named(&cases, "timestamp-missing");
     assert!(header(missing, "Coinflow-Signature").is_some_and(|v| v.starts_with("v1=")));
     let no_sig = named(&cases, "signature-missing");
