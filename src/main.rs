@@ -161,17 +161,20 @@ fn webhooks_check(args: &WebhookCheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.json {
+    let text = if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => json + "\n",
             Err(e) => {
                 eprintln!("error: cannot write the report: {e}");
                 return ExitCode::from(2);
             }
         }
     } else {
-        print!("{}", report.to_table());
-    }
+        report.to_table()
+    };
+    // A reader that stops early (`| head`) is no reason to panic: the exit code still tells.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     ExitCode::from(report.exit_code())
 }
 
