@@ -292,3 +292,45 @@ async fn the_binary_exits_2_when_it_cannot_check() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
     }
 }
+
+/// The README's Python receiver, run as shown (on a free port instead of 8000), passes every
+/// case. Skipped with a notice where there is no `python3`.
+#[tokio::test]
+async fn the_readme_receiver_passes() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let code = readme
+        .split("## Check your webhook receiver")
+        .nth(1)
+        .and_then(|section| section.split("```python\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has the receiver");
+    let addr = free_port().await;
+    let code = code.replace("8000", &addr.port().to_string());
+    let spawned = Command::new("python3")
+        .args(["-c", &code])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    let _receiver = match spawned {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("python3 not found: the README receiver is not run");
+            return;
+        }
+        Err(e) => panic!("spawn python3: {e}"),
+    };
+    crate::harness::eventually(|| async { tokio::net::TcpStream::connect(addr).await.ok() }).await;
+    let url = format!("http://{addr}/hook");
+    let report = tokio::time::timeout(
+        WAIT,
+        check::check(Vendor::Persona, &url, "wbhsec_test", None),
+    )
+    .await
+    .expect("within the wait")
+    .expect("runs");
+    assert_eq!(report.exit_code(), 0, "{}", report.to_table());
+    assert_eq!(report.summary.ok, report.cases.len());
+}
