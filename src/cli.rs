@@ -1,6 +1,7 @@
 //! The command line: `vendor-sandbox [OPTIONS]` serves; `vendor-sandbox check [PATH...]`
-//! validates scenario files; `vendor-sandbox scenarios` lists them. Every option can also be set
-//! from a `VENDOR_SANDBOX_*` environment variable.
+//! validates scenario files; `vendor-sandbox scenarios` lists them; `vendor-sandbox webhooks
+//! check` tests a webhook receiver. Every option can also be set from a `VENDOR_SANDBOX_*`
+//! environment variable.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -143,6 +144,49 @@ pub enum Command {
     },
     /// List the available scenarios (shipped, plus --scenarios) with their descriptions.
     Scenarios,
+    /// Webhook tools (no server is started).
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Check your webhook receiver: send it one correctly signed delivery and the forged,
+    /// replayed and malformed ones it must refuse, and report each answer. Exit status 0 when
+    /// every required case was answered right, 1 when one was not (e.g. a forged delivery got
+    /// a 2xx), 2 when the check could not run or got no answer.
+    Check(WebhookCheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WebhookCheckArgs {
+    /// The vendor whose webhooks the receiver takes: persona, coinflow or bitmama.
+    #[arg(long, value_parser = parse_vendor)]
+    pub vendor: Vendor,
+
+    /// The receiver's URL (http://HOST:PORT/PATH).
+    #[arg(long)]
+    pub url: String,
+
+    /// The secret the receiver verifies with (Persona webhook secret, Coinflow validation key,
+    /// Bitmama webhookSecret). From the environment, it stays out of the process list.
+    #[arg(long, env = "VENDOR_SANDBOX_CHECK_SECRET", hide_env_values = true)]
+    pub secret: String,
+
+    /// The event to send (default: inquiry.approved, KYC Success, user.kyc.approved).
+    #[arg(long)]
+    pub event: Option<String>,
+
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_vendor(s: &str) -> Result<Vendor, String> {
+    Vendor::parse(s.trim())
+        .ok_or_else(|| format!("unknown vendor {s:?}: use persona, coinflow or bitmama"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -261,5 +305,22 @@ mod tests {
         assert!(matches!(check.command, Some(Command::Check { paths }) if paths.len() == 2));
         let list = Cli::try_parse_from(["vendor-sandbox", "scenarios"]).expect("scenarios");
         assert!(matches!(list.command, Some(Command::Scenarios)));
+        let webhooks = Cli::try_parse_from([
+            "vendor-sandbox",
+            "webhooks",
+            "check",
+            "--vendor",
+            "Coinflow",
+            "--url",
+            "http://127.0.0.1:9/hook",
+            "--secret",
+            "key",
+        ])
+        .expect("webhooks check");
+        assert!(matches!(
+            webhooks.command,
+            Some(Command::Webhooks { command: WebhooksCommand::Check(args) })
+                if args.vendor == Vendor::Coinflow && !args.json && args.event.is_none()
+        ));
     }
 }

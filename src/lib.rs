@@ -47,6 +47,7 @@ pub mod store;
 pub mod vendor;
 #[doc(hidden)]
 pub mod vendors;
+pub mod webhook_check;
 #[doc(hidden)]
 pub mod webhooks;
 

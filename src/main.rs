@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use vendor_sandbox::cli::{Cli, Command};
+use vendor_sandbox::cli::{Cli, Command, WebhookCheckArgs, WebhooksCommand};
 use vendor_sandbox::scenario::catalog;
 
 fn main() -> ExitCode {
@@ -15,6 +15,9 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Check { paths }) => return check(paths),
         Some(Command::Scenarios) => return list_scenarios(&config),
+        Some(Command::Webhooks {
+            command: WebhooksCommand::Check(args),
+        }) => return webhooks_check(args),
         None => {}
     }
     // Refuse to start on an invalid scenario file, before taking the port.
@@ -128,6 +131,51 @@ fn list_scenarios(config: &vendor_sandbox::Config) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `vendor-sandbox webhooks check`: the report on stdout (table or JSON); exit 0 when every
+/// required case was answered right, 1 when one was not, 2 when the check could not run or a
+/// case got no answer (clap's usage errors are 2 as well).
+fn webhooks_check(args: &WebhookCheckArgs) -> ExitCode {
+    use vendor_sandbox::webhook_check as check;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let checked = runtime.block_on(check::check(
+        args.vendor,
+        &args.url,
+        &args.secret,
+        args.event.as_deref(),
+    ));
+    let report = match checked {
+        Ok(report) => report,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => json + "\n",
+            Err(e) => {
+                eprintln!("error: cannot write the report: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        report.to_table()
+    };
+    // A reader that stops early (`| head`) is no reason to panic: the exit code still tells.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    ExitCode::from(report.exit_code())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

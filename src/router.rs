@@ -108,15 +108,16 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
     }
 }
 
-/// [`dispatch`], plus the admin route that waits for something (`POST /__admin/webhooks/flush`
-/// waits for deliveries); it holds no lock across its awaits.
+/// [`dispatch`], plus the admin routes that wait for something (`POST /__admin/webhooks/flush`
+/// waits for deliveries, `POST /__admin/webhooks/check` for a receiver); they hold no lock
+/// across their awaits.
 pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
     match target {
-        Target::Admin
-            if req.method == "POST" && req.segments() == ["__admin", "webhooks", "flush"] =>
-        {
-            admin::webhooks::flush(app, req).await
-        }
+        Target::Admin if req.method == "POST" => match req.segments().as_slice() {
+            ["__admin", "webhooks", "flush"] => admin::webhooks::flush(app, req).await,
+            ["__admin", "webhooks", "check"] => admin::webhooks::check(req).await,
+            _ => dispatch(app, Target::Admin, req),
+        },
         target => dispatch(app, target, req),
     }
 }

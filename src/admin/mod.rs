@@ -32,6 +32,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/__admin/state"),
     ("GET", "/__admin/webhooks"),
     ("POST", "/__admin/webhooks/flush"),
+    ("POST", "/__admin/webhooks/check"),
     ("POST", "/__admin/webhooks/{id}/redeliver"),
     ("GET", "/__admin/webhook-targets"),
     ("PUT", "/__admin/webhook-targets"),

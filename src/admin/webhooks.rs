@@ -193,3 +193,39 @@ fn check_url(url: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `POST /__admin/webhooks/check` `{vendor, url, secret, event?}`: runs `vendor-sandbox webhooks
+/// check` against the user's receiver and answers its report (200 whatever the verdict: `ok`
+/// says it). Holds no lock: it only sends.
+pub async fn check(req: &ApiRequest) -> ApiResponse {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Check {
+        vendor: String,
+        url: String,
+        secret: String,
+        event: Option<String>,
+    }
+    let check: Check = match body(req) {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let Some(vendor) = Vendor::parse(&check.vendor) else {
+        return error(
+            400,
+            &format!(
+                "Unknown vendor {:?}; expected persona, coinflow or bitmama",
+                check.vendor
+            ),
+        );
+    };
+    match crate::webhook_check::check(vendor, &check.url, &check.secret, check.event.as_deref())
+        .await
+    {
+        Ok(report) => match serde_json::to_value(&report) {
+            Ok(value) => ApiResponse::json(200, value),
+            Err(e) => error(500, &format!("Report could not be written: {e}")),
+        },
+        Err(message) => error(400, &message),
+    }
+}

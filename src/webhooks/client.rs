@@ -6,11 +6,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 /// POSTs `body` to an `http://` URL and returns the response status.
-pub(super) async fn post(
-    url: &str,
-    headers: Vec<(String, String)>,
-    body: Bytes,
-) -> Result<u16, String> {
+pub async fn post(url: &str, headers: Vec<(String, String)>, body: Bytes) -> Result<u16, String> {
     let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
     if uri.scheme_str() != Some("http") {
         return Err(format!(

@@ -12,6 +12,7 @@
 //! namespace's clock past a retry sends it at once, and a flush sends every pending one now.
 
 mod client;
+pub use client::post;
 mod outbox;
 mod saved;
 mod worker;

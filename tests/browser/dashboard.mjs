@@ -1,5 +1,6 @@
 // Drives the admin dashboard in headless Chromium: loads the page, makes a vendor call and sees
-// it appear (both bodies on click), switches the scenario and advances the clock through the page.
+// it appear (both bodies on click), switches the scenario and advances the clock through the page,
+// and checks a webhook receiver from the page.
 // Usage: node dashboard.mjs BASE_URL [SCREENSHOT.png]   (run by tests/it/dashboard.rs)
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -73,6 +74,22 @@ try {
   await step("an entity trigger approves the inquiry", async () => {
     await page.locator(`button[data-inquiry="${inquiryId}"][data-action="approve"]`).click();
     await page.locator("#inquiries tbody tr", { hasText: inquiryId }).locator(".status", { hasText: "approved" }).waitFor();
+  });
+
+  await step("the webhook check runs from the page and reports a receiver that accepts everything", async () => {
+    const { createServer } = await import("node:http");
+    const receiver = createServer((req, res) => { req.resume(); req.on("end", () => { res.writeHead(200); res.end("ok"); }); });
+    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      await page.selectOption("#check-vendor", "bitmama");
+      await page.fill("#check-url", `http://127.0.0.1:${receiver.address().port}/hooks`);
+      await page.fill("#check-secret", "whsec_dashboard");
+      await page.click("#check-run");
+      await page.locator("#check-verdict", { hasText: "receiver FAILED" }).waitFor();
+      await page.locator("#check-cases tbody tr", { hasText: "wrong-secret" }).locator(".status", { hasText: "wrong" }).waitFor();
+    } finally {
+      receiver.close();
+    }
   });
 
   if (screenshot) {

@@ -10,4 +10,5 @@ mod scenario;
 mod server;
 mod state_file;
 mod vendors;
+mod webhook_check;
 mod webhooks;

@@ -49,6 +49,7 @@ pub(super) fn operations() -> Vec<Op> {
         op("GET", "/__admin/state", Admin, "Every entity of every vendor in the namespace").ok(object(&["namespace", "persona", "coinflow", "bitmama"], json!({"namespace": str_, "persona": any, "coinflow": any, "bitmama": any}))),
         op("GET", "/__admin/webhooks", Admin, "Webhook deliveries with every attempt").ok(list_of("deliveries")),
         op("POST", "/__admin/webhooks/flush", Admin, "Deliver everything pending now; answers when done").ok(object(&["flushed", "delivered", "failed", "pending", "timed_out"], json!({"flushed": {"type": "array", "items": str_}, "delivered": int, "failed": int, "pending": int, "timed_out": {"type": "boolean"}}))),
+        op("POST", "/__admin/webhooks/check", Admin, "Check a webhook receiver: a valid delivery, then the ones it must refuse").body(object(&["vendor", "url", "secret"], json!({"vendor": {"enum": ["persona", "coinflow", "bitmama"]}, "url": {"type": "string", "pattern": "^http://"}, "secret": {"type": "string", "minLength": 1}, "event": str_}))).ok(object(&["ok", "summary", "cases"], json!({"ok": {"type": "boolean"}, "summary": any, "cases": {"type": "array"}}))),
         op("POST", "/__admin/webhooks/{id}/redeliver", Admin, "Send a finished delivery again").ok(object(&["delivery"], json!({"delivery": any}))),
         op("GET", "/__admin/webhook-targets", Admin, "Webhook URL and secret per vendor").ok(targets_out.clone()),
         op("PUT", "/__admin/webhook-targets", Admin, "Set (or with null remove) vendors' webhook targets").body(targets_in).ok(targets_out),

@@ -29,6 +29,7 @@ pub use model::{
     Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken, ShareTokenStatus,
     State, Verification,
 };
+pub use render::webhook_envelope;
 pub use share_tokens::{
     REDEMPTION_SECONDS, RedeemError, SHARE_TOKEN_TTL_SECONDS, create_share_token,
     redeem_share_token, share_token_now,

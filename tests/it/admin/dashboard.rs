@@ -68,5 +68,5 @@ async fn the_dashboard_shows_calls_switches_scenarios_and_advances_the_clock_in_
         output.status.success(),
         "dashboard.mjs failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
 }

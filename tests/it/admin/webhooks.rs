@@ -157,3 +157,62 @@ async fn finished_deliveries_can_be_redelivered() {
     .await;
     assert_eq!(status, 400);
 }
+
+/// `POST /__admin/webhooks/check` runs the receiver check the CLI runs: a sink that answers 200
+/// to everything accepts forged deliveries, so the report is not ok and names the wrong cases.
+#[tokio::test]
+async fn the_admin_api_checks_a_webhook_receiver() {
+    let server = TestServer::start().await;
+    let sink = WebhookSink::start().await;
+    let checked = server
+        .post("/__admin/webhooks/check")
+        .json(&json!({"vendor": "persona", "url": sink.url("/hooks"), "secret": "wbhsec_admin"}))
+        .send()
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.text());
+    let report = checked.json();
+    assert_eq!(report["ok"], false, "{report}");
+    let wrong: Vec<&str> = report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter(|c| c["ok"] == false && c["required"] == true)
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    for case in [
+        "body-modified",
+        "wrong-secret",
+        "stale-timestamp",
+        "signature-missing",
+    ] {
+        assert!(wrong.contains(&case), "{case} not caught: {wrong:?}");
+    }
+    let valid = report["cases"]
+        .as_array()
+        .and_then(|cases| cases.iter().find(|c| c["name"] == "valid"))
+        .expect("the valid case");
+    assert_eq!(valid["ok"], true);
+
+    for (body, fragment) in [
+        (
+            json!({"vendor": "stripe", "url": sink.url("/"), "secret": "s"}),
+            "Unknown vendor",
+        ),
+        (
+            json!({"vendor": "persona", "url": "ftp://x", "secret": "s"}),
+            "http://",
+        ),
+        (
+            json!({"vendor": "persona", "url": sink.url("/"), "secret": ""}),
+            "secret",
+        ),
+    ] {
+        let refused = server
+            .post("/__admin/webhooks/check")
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(refused.status, 400, "{body}");
+        assert!(refused.text().contains(fragment), "{}", refused.text());
+    }
+}
