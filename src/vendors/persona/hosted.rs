@@ -7,8 +7,12 @@
 //! (`inquiry_decision`), it offers pass and fail only, and a pass gets the scenario's decision. Submitting walks the inquiry through the
 //! state machine one legal step at a time (each step fires its event and webhook), then sends the
 //! browser to the redirect URI with `inquiry-id`, `reference-id` and `status`, or shows a done page.
+//!
+//! Opened by Persona's Web SDK (`iframe-origin` in the query), the page also speaks the SDK's
+//! postMessage protocol: see `widget`.
 
 mod html;
+mod widget;
 
 use serde_json::{Map, Value};
 
@@ -16,7 +20,8 @@ use super::lifecycle::complete_through;
 use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, create_inquiry, scenario};
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
-use html::{done_page, html, inquiry_page, message_page, not_found};
+use html::{done_content, done_page, html, inquiry_page, message_page, not_found};
+use widget::{BadEmbed, Embed};
 
 /// What a person can choose on the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,22 +116,64 @@ fn flow_root(req: &ApiRequest) -> &'static str {
 /// `inquiry-template-id` / `template-id` / `inquiry-template-version-id`, `reference-id`,
 /// `redirect-uri` and `fields[…]` and sends the browser (303) to its page, so that reloading
 /// does not create another one.
+///
+/// With `iframe-origin` (Persona's Web SDK) the page is the embedded flow: a session token is
+/// checked when given (`session-token`, from `POST /api/v1/inquiries/{id}/resume` or from this
+/// page) and one is issued when the inquiry has none; errors are also reported to the SDK.
 pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
+    let embed = match Embed::from_request(req) {
+        None => None,
+        Some(Ok(embed)) => Some(embed),
+        Some(Err(BadEmbed(message))) => {
+            return message_page(400, "This page cannot be embedded", &message);
+        }
+    };
+    let refuse = |status: u16, code: &str, title: &str, message: &str| match &embed {
+        Some(embed) => embed_error(embed, status, code, title, message),
+        None => message_page(status, title, message),
+    };
     if let Some(id) = req.query_param("inquiry-id").filter(|id| !id.is_empty()) {
-        return match world.persona.inquiry(id) {
-            Some(_) => {
-                let decides = scenario::scenario_decides(app, world, req, id);
-                let redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
-                match world.persona.inquiry(id) {
-                    Some(inquiry) => html(
-                        200,
-                        &inquiry_page(app, req, inquiry, redirect, None, decides),
-                    ),
-                    None => not_found(id),
+        let Some(inquiry) = world.persona.inquiry(id) else {
+            return refuse(
+                404,
+                "invalid_config",
+                "Inquiry not found",
+                &format!("There is no inquiry {id} in this sandbox namespace."),
+            );
+        };
+        if embed.is_some() {
+            let given = req.query_param("session-token").filter(|t| !t.is_empty());
+            if let Some(token) = given
+                && inquiry.session_token.as_deref() != Some(token)
+            {
+                return refuse(
+                    409,
+                    "unauthenticated",
+                    "Session expired",
+                    "The session-token is not this inquiry's: get a new one from POST /api/v1/inquiries/{id}/resume.",
+                );
+            }
+            let open = matches!(
+                inquiry.status,
+                InquiryStatus::Created | InquiryStatus::Pending
+            );
+            if open && inquiry.session_token.is_none() {
+                let token = widget::new_session_token(world);
+                if let Some(inquiry) = world.persona.inquiry_mut(id) {
+                    inquiry.session_token = Some(token);
                 }
             }
-            None => not_found(id),
+        }
+        let decides = scenario::scenario_decides(app, world, req, id);
+        let redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
+        let Some(inquiry) = world.persona.inquiry(id) else {
+            return not_found(id);
+        };
+        let page = inquiry_page(app, req, inquiry, redirect, None, decides, embed.as_ref());
+        return match &embed {
+            Some(embed) => embed.response(200, page),
+            None => html(200, &page),
         };
     }
     let template = [
@@ -140,27 +187,27 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         Some((name, prefix, id))
     });
     let Some((name, prefix, template)) = template else {
-        return message_page(
+        return refuse(
             400,
+            "invalid_config",
             "Missing inquiry",
             "This link needs an inquiry-id, or an inquiry-template-id (or template-id) to start a new inquiry.",
         );
     };
     if !template.starts_with(prefix) || template.len() == prefix.len() {
-        return message_page(
+        return refuse(
             400,
+            "invalid_config",
             "Unknown template",
             &format!("The {name} {template:?} should be an id starting with {prefix}."),
         );
     }
-    let fields: Map<String, Value> = req
-        .query
-        .iter()
-        .filter_map(|(name, value)| {
-            let field = name.strip_prefix("fields[")?.strip_suffix(']')?;
-            (!field.is_empty()).then(|| (field.to_string(), Value::String(value.clone())))
-        })
-        .collect();
+    let mut fields = Map::new();
+    for (name, value) in &req.query {
+        if let Some(path) = widget::field_path(name) {
+            widget::set_field(&mut fields, &path, Value::String(value.clone()));
+        }
+    }
     let given = |name: &str| {
         req.query_param(name)
             .filter(|v| !v.is_empty())
@@ -174,6 +221,22 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         ..NewInquiry::default()
     };
     let id = create_inquiry(app, world, new);
+    if embed.is_some() {
+        // Relative, so the frame stays on the origin the SDK loaded (and checks messages from).
+        let token = widget::new_session_token(world);
+        if let Some(inquiry) = world.persona.inquiry_mut(&id) {
+            inquiry.session_token = Some(token.clone());
+        }
+        let location = format!(
+            "{}{}?inquiry-id={}&session-token={}{}",
+            widget::path_prefix(req),
+            flow_root(req),
+            percent_encode(&id),
+            percent_encode(&token),
+            Embed::carried_query(req)
+        );
+        return ApiResponse::see_other(&location).with_header("cache-control", "no-store");
+    }
     let location = app.url(
         &req.namespace,
         &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
@@ -181,14 +244,39 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     ApiResponse::see_other(&location).with_header("cache-control", "no-store")
 }
 
-/// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`
-/// and optionally `redirect-uri` (from the page's own link, overriding the inquiry's).
+/// A page for the SDK's iframe that shows `message` and reports it as an `error` message.
+fn embed_error(embed: &Embed, status: u16, code: &str, title: &str, message: &str) -> ApiResponse {
+    let content = format!(
+        "<h1 id=\"title\">{}</h1>\n<p>{}</p>\n{}{}",
+        html::escape(title),
+        html::escape(message),
+        embed.error_config(status, code, message),
+        widget::script_tag()
+    );
+    embed.response(status, crate::html::page("Persona", title, &content))
+}
+
+/// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`,
+/// optionally `redirect-uri` (from the page's own link, overriding the inquiry's) and
+/// `fields[…]` (what the embedded page asks for, stored before the inquiry moves on).
+///
+/// Asked with `Accept: application/json` (the embedded page's script), it answers JSON instead:
+/// `{inquiryId, status, fields, sessionToken, html}`, or `{error: {status, code, message}}`.
 pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
+    let json = widget::wants_json(req);
+    let refuse = |status: u16, code: &str, title: &str, message: &str| {
+        if json {
+            widget::error_json(status, code, message)
+        } else {
+            message_page(status, title, message)
+        }
+    };
     let segments = req.segments();
     let [_, id] = segments.as_slice() else {
-        return message_page(
+        return refuse(
             404,
+            "invalid_config",
             "Page not found",
             "Submit the form on the inquiry's page: POST /verify/{inquiry-id}.",
         );
@@ -200,12 +288,20 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
+    let missing = || {
+        refuse(
+            404,
+            "invalid_config",
+            "Inquiry not found",
+            &format!("There is no inquiry {id} in this sandbox namespace."),
+        )
+    };
     if world.persona.inquiry(id).is_none() {
-        return not_found(id);
+        return missing();
     }
     let decides = scenario::scenario_decides(app, world, req, id);
     let Some(inquiry) = world.persona.inquiry(id) else {
-        return not_found(id);
+        return missing();
     };
     let redirect = field("redirect-uri")
         .map(str::to_string)
@@ -218,10 +314,14 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
             redirect.as_deref(),
             Some(notice),
             decides,
+            None,
         )
     };
     let Some(mut outcome) = field("outcome").and_then(Outcome::parse) else {
         let notice = "Choose one of the buttons: the form did not say which outcome to apply.";
+        if json {
+            return widget::error_json(400, "invalid_config", notice);
+        }
         return html(400, &page(inquiry, notice));
     };
     if decides && outcome != Outcome::Fail {
@@ -234,8 +334,23 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
             "Nothing was changed: this inquiry is already {}.",
             inquiry.status
         );
+        if json {
+            return widget::error_json(409, "application_error", &notice);
+        }
         return html(409, &page(inquiry, &notice));
     };
+    let given: Vec<(Vec<&str>, &str)> = form
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .filter_map(|(name, value)| Some((widget::field_path(name)?, value.as_str())))
+        .collect();
+    if !given.is_empty()
+        && let Some(inquiry) = world.persona.inquiry_mut(id)
+    {
+        for (path, value) in given {
+            widget::set_field(&mut inquiry.fields, &path, Value::String(value.to_string()));
+        }
+    }
     let completion = if decides && outcome == Outcome::Pass {
         let steer = scenario::ask(app, world, Some(req), id);
         scenario::plan(&steps, steer.as_ref(), world.clock.now_ms())
@@ -246,11 +361,19 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         }
     };
     if let Err(e) = complete_through(app, world, id, &completion.steps, completion.schedule) {
-        return message_page(409, "Could not finish the inquiry", &e.to_string());
+        return refuse(
+            409,
+            "application_error",
+            "Could not finish the inquiry",
+            &e.to_string(),
+        );
     }
     let Some(inquiry) = world.persona.inquiry(id) else {
-        return not_found(id);
+        return missing();
     };
+    if json {
+        return widget::outcome_json(inquiry, done_content(inquiry));
+    }
     match redirect {
         Some(uri) => ApiResponse::see_other(&with_result(&uri, inquiry)),
         None => html(200, &done_page(app, req, inquiry)),

@@ -1,8 +1,10 @@
-//! The HTML of the hosted flow: one small, accessible page layout (no JavaScript, inline CSS),
-//! with every interpolated value escaped.
+//! The HTML of the hosted flow: one small, accessible page layout (no JavaScript, inline CSS,
+//! except the SDK's script on embedded pages, see `widget`), with every interpolated value
+//! escaped.
 
 use serde_json::Value;
 
+use super::widget::{self, Embed};
 use super::{Outcome, flow_root, with_result};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
@@ -75,7 +77,9 @@ fn facts(inquiry: &Inquiry) -> String {
     out
 }
 
-/// The inquiry with the outcomes still open to it, or its final state when none is.
+/// The inquiry with the outcomes still open to it, or its final state when none is. With
+/// `embed` (opened by Persona's Web SDK) the page also asks for a few fields, links only to its
+/// own origin, and carries the SDK's script and its configuration.
 pub(super) fn inquiry_page(
     app: &App,
     req: &ApiRequest,
@@ -83,6 +87,7 @@ pub(super) fn inquiry_page(
     redirect: Option<&str>,
     notice: Option<&str>,
     scenario_decides: bool,
+    embed: Option<&Embed>,
 ) -> String {
     let status = inquiry.status;
     // When the active scenario decides, a person only passes or fails the verification.
@@ -107,6 +112,8 @@ pub(super) fn inquiry_page(
             "<p class=\"notice\" role=\"status\">{}</p>\n",
             escape(notice)
         ));
+    } else if embed.is_some() {
+        content.push_str("<p class=\"notice\" id=\"persona-notice\" role=\"status\" hidden></p>\n");
     }
     if open.is_empty() && awaiting_decision {
         content.push_str(&format!(
@@ -139,14 +146,45 @@ pub(super) fn inquiry_page(
     }
     content.push_str(&facts(inquiry));
     if !open.is_empty() {
-        content.push_str(&outcome_form(app, req, inquiry, redirect, &open));
+        content.push_str(&outcome_form(app, req, inquiry, redirect, &open, embed));
+    } else if embed.is_some() {
+        // The SDK's page decides where to go next.
     } else if let Some(uri) = redirect {
         content.push_str(&format!(
             "<p><a class=\"button primary\" href=\"{}\">Continue</a></p>\n",
             escape(&with_result(uri, inquiry))
         ));
     }
+    if let Some(embed) = embed {
+        content.push_str(&embed.config(inquiry));
+        content.push_str(&widget::controls());
+    }
     layout(&heading, &content)
+}
+
+/// The fields the embedded flow asks for (prefilled with what the inquiry has).
+const ASKED_FIELDS: [(&str, &str, &str); 3] = [
+    ("name-first", "First name", "text"),
+    ("name-last", "Last name", "text"),
+    ("birthdate", "Date of birth", "date"),
+];
+
+fn field_inputs(inquiry: &Inquiry) -> String {
+    let mut out = String::from("<fieldset>\n<legend>Your details</legend>\n");
+    for (name, label, kind) in ASKED_FIELDS {
+        let value = match inquiry.fields.get(name) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        out.push_str(&format!(
+            "<label>{label}<input type=\"{kind}\" name=\"fields[{name}]\" id=\"field-{name}\" \
+             value=\"{}\" autocomplete=\"off\"></label>\n",
+            escape(&value)
+        ));
+    }
+    out.push_str("</fieldset>\n");
+    out
 }
 
 fn outcome_form(
@@ -155,12 +193,22 @@ fn outcome_form(
     inquiry: &Inquiry,
     redirect: Option<&str>,
     open: &[Outcome],
+    embed: Option<&Embed>,
 ) -> String {
-    let action = app.url(
-        &req.namespace,
-        &format!("{}/{}", flow_root(req), percent_encode(&inquiry.id)),
-    );
-    let mut form = format!("<form method=\"post\" action=\"{}\">\n", escape(&action));
+    let path = format!("{}/{}", flow_root(req), percent_encode(&inquiry.id));
+    let mut form = match embed {
+        // Relative to the origin the SDK loaded (`localhost:PORT`), for the script's fetch.
+        Some(_) => format!(
+            "<form method=\"post\" action=\"{}{}\" data-outcomes>\n{}",
+            escape(widget::path_prefix(req)),
+            escape(&path),
+            field_inputs(inquiry)
+        ),
+        None => format!(
+            "<form method=\"post\" action=\"{}\">\n",
+            escape(&app.url(&req.namespace, &path))
+        ),
+    };
     if let Some(uri) = redirect {
         form.push_str(&format!(
             "<input type=\"hidden\" name=\"redirect-uri\" value=\"{}\">\n",
@@ -225,6 +273,18 @@ fn status_phrase(status: InquiryStatus) -> &'static str {
         InquiryStatus::NeedsReview => "in review",
         InquiryStatus::Created | InquiryStatus::Pending => "in progress",
     }
+}
+
+/// What replaces the embedded page's content once the script has submitted it.
+pub(super) fn done_content(inquiry: &Inquiry) -> String {
+    format!(
+        "<h1 id=\"title\">{heading}</h1>\n\
+         <p role=\"status\" id=\"persona-done\">Done. The inquiry's status is now \
+         <strong>{status}</strong>.</p>\n{facts}",
+        heading = escape(&format!("Verification {}", status_phrase(inquiry.status))),
+        status = escape(inquiry.status.as_str()),
+        facts = facts(inquiry),
+    )
 }
 
 /// Shown after a submit when there is no redirect URI to send the browser to.

@@ -9,6 +9,7 @@ mod hosted;
 mod inquiries;
 mod lifecycle;
 mod schema;
+mod sdk;
 mod share_tokens;
 mod webhook_settings;
 mod webhooks;
