@@ -63,8 +63,19 @@ const hostPage = `<!doctype html>
 </script>
 </body></html>`;
 
+// The README's example page, with the SDK served here and the test sandbox as its host.
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const example = readme.split("## Persona's Web SDK")[1]?.split("```html\n")[1]?.split("```")[0];
+if (!example) throw new Error("README: no html example under ## Persona's Web SDK");
+const examplePage = example
+  .replace(/<script src="[^"]*persona\.js"><\/script>/, '<script src="/persona.js"></script>')
+  .replace("host: 'localhost:5000'", `host: ${JSON.stringify(HOST)}`);
+
 const app = createServer((req, res) => {
-  if (req.url === "/persona.js") {
+  if (req.url === "/readme") {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end(examplePage);
+  } else if (req.url === "/persona.js") {
     res.writeHead(200, { "content-type": "text/javascript" });
     res.end(sdk);
   } else {
@@ -317,6 +328,29 @@ try {
     await frame.locator("#persona-done", { hasText: "completed" }).waitFor();
     const data = await inquiry(hit.args[0].inquiryId);
     expect(data.attributes["reference-id"] === "sdk-inline" && data.attributes.status === "completed", "API", data.attributes);
+  });
+  await step("the README's example page runs the embedded flow", async () => {
+    expect(examplePage.includes('src="/persona.js"') && examplePage.includes(HOST), "example adapted", examplePage);
+    expect(example.trim().split("\n").length <= 15, "a short page", example);
+    const readmePage = await browser.newPage();
+    readmePage.setDefaultTimeout(10_000);
+    const logged = [];
+    readmePage.on("console", (m) => logged.push(m.text()));
+    readmePage.on("pageerror", (e) => logged.push(`page error: ${e.message}`));
+    await readmePage.goto(`${appUrl}/readme`);
+    const until = async (pred, what) => {
+      for (let i = 0; i < 200 && !logged.some(pred); i++) await sleep(50);
+      expect(logged.some(pred), what, logged);
+    };
+    await until((t) => t === "ready", "ready logged");
+    await readmePage.click("button");
+    await readmePage.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+    const frame = readmePage.frames().find((f) => f.url().includes("/widget"));
+    expect(frame, "the widget frame", readmePage.frames().map((f) => f.url()));
+    await frame.click("button[value=pass]");
+    await until((t) => /^complete inq_\S+ completed/.test(t), "complete logged");
+    expect(!logged.some((t) => t.startsWith("page error")), "no page errors", logged);
+    await readmePage.close();
   });
 } finally {
   await browser.close();

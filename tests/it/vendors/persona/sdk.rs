@@ -359,5 +359,5 @@ async fn personas_web_sdk_runs_the_embedded_inline_and_resumed_flows_in_a_browse
         output.status.success(),
         "persona-sdk.mjs failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("10 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("11 passed, 0 failed"), "{stdout}");
 }
