@@ -326,6 +326,13 @@ try {
     const { hit } = await waitFor("inline", "onComplete");
     expect(hit.args[0].status === "completed" && hit.args[0].fields["name-first"]?.value === "Ines", "complete", hit.args[0]);
     await frame.locator("#persona-done", { hasText: "completed" }).waitFor();
+    let changes = [];
+    for (let i = 0; i < 100 && changes.length < 2; i++) {
+      changes = (await logOf("inline")).filter((e) => e.cb === "onEvent" && e.args[0] === "page-change");
+      if (changes.length < 2) await sleep(50);
+    }
+    expect(changes.length === 2 && changes[1].args[1].pathname === "/done" && changes[1].args[1].pageHeight > 0,
+      "page-change on load and on the result", changes);
     const data = await inquiry(hit.args[0].inquiryId);
     expect(data.attributes["reference-id"] === "sdk-inline" && data.attributes.status === "completed", "API", data.attributes);
   });

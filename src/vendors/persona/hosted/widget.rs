@@ -8,6 +8,7 @@
 //!   `complete`/`fail {inquiryId, status, fields}` once the server has really moved the inquiry
 //!   (the script submits the form to `POST /widget/{id}` with `Accept: application/json`), or
 //!   `exit {inquiryId, sessionToken}` on cancel, or `error` with `{status, code, message}`;
+//!   `page-change {pathname, pageHeight}` when the page loads and when it shows the result;
 //!   every message is `{containerId, templateId?, templateVersionId?, name, metadata}`.
 //! - from the SDK: `{action: "exit"}` (`client.cancel()`) is answered with `exit`.
 //!
@@ -373,6 +374,10 @@ const SCRIPT: &str = r#"
     return;
   }
   var inquiry = { inquiryId: d.inquiryId, sessionToken: d.sessionToken || null };
+  // For apps that size an inline iframe to its content.
+  function pageChange(pathname) {
+    post("page-change", { pathname: pathname, pageHeight: document.documentElement.scrollHeight });
+  }
   var finished = false;
   function exit() {
     if (finished) return;
@@ -420,6 +425,7 @@ const SCRIPT: &str = r#"
             var brand = main.querySelector(".brand");
             main.innerHTML = answer.html;
             if (brand) main.insertBefore(brand, main.firstChild);
+            pageChange("/done");
           }
         })
         .catch(function (e) {
@@ -433,6 +439,7 @@ const SCRIPT: &str = r#"
   if (d.status === "created" || d.status === "pending") {
     post("start", { inquiryId: inquiry.inquiryId, sessionToken: inquiry.sessionToken });
   }
+  pageChange("/" + d.status);
 })();
 "#;
 
