@@ -354,94 +354,7 @@ pub(super) fn set_field(fields: &mut serde_json::Map<String, Value>, path: &[&st
 /// The script: reads `#persona-widget`'s data attributes, posts the SDK's messages, submits the
 /// form with `fetch` and reports the server's answer. Kept free of any per-request text so that
 /// one CSP hash covers it.
-const SCRIPT: &str = r#"
-(function () {
-  "use strict";
-  var root = document.getElementById("persona-widget");
-  if (!root || window.parent === window) return;
-  var d = root.dataset;
-  function post(name, metadata, error) {
-    var message = { name: name };
-    if (d.containerId) message.containerId = d.containerId;
-    if (d.templateId) message.templateId = d.templateId;
-    if (d.templateVersionId) message.templateVersionId = d.templateVersionId;
-    if (error) message.error = error; else message.metadata = metadata || {};
-    window.parent.postMessage(message, d.targetOrigin);
-  }
-  if (d.errorCode) {
-    post("load", {});
-    post("error", null, { status: Number(d.errorStatus), code: d.errorCode, message: d.errorMessage });
-    return;
-  }
-  var inquiry = { inquiryId: d.inquiryId, sessionToken: d.sessionToken || null };
-  // For apps that size an inline iframe to its content.
-  function pageChange(pathname) {
-    post("page-change", { pathname: pathname, pageHeight: document.documentElement.scrollHeight });
-  }
-  var finished = false;
-  function exit() {
-    if (finished) return;
-    finished = true;
-    post("exit", { inquiryId: inquiry.inquiryId, sessionToken: inquiry.sessionToken });
-  }
-  window.addEventListener("message", function (event) {
-    if (event.source !== window.parent) return;
-    if (event.origin !== d.iframeOrigin && event.origin !== d.targetOrigin) return;
-    if (event.data && event.data.action === "exit") exit();
-  });
-  var cancel = document.getElementById("persona-cancel");
-  if (cancel) {
-    cancel.hidden = false;
-    cancel.addEventListener("click", exit);
-  }
-  var form = document.querySelector("form[data-outcomes]");
-  var chosen = null;
-  if (form) {
-    form.querySelectorAll("button[name=outcome]").forEach(function (button) {
-      button.addEventListener("click", function () { chosen = button.value; });
-    });
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var body = new URLSearchParams(new FormData(form));
-      if (chosen) body.set("outcome", chosen);
-      var buttons = form.querySelectorAll("button");
-      buttons.forEach(function (b) { b.disabled = true; });
-      fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
-                           headers: { accept: "application/json" } })
-        .then(function (response) { return response.json(); })
-        .then(function (answer) {
-          var main = document.querySelector("main");
-          if (answer.error) {
-            buttons.forEach(function (b) { b.disabled = false; });
-            var notice = document.getElementById("persona-notice");
-            if (notice) { notice.textContent = answer.error.message; notice.hidden = false; }
-            post("error", null, answer.error);
-            return;
-          }
-          finished = true;
-          post(answer.status === "failed" ? "fail" : "complete",
-               { inquiryId: answer.inquiryId, status: answer.status, fields: answer.fields || {} });
-          if (main && typeof answer.html === "string") {
-            var brand = main.querySelector(".brand");
-            main.innerHTML = answer.html;
-            if (brand) main.insertBefore(brand, main.firstChild);
-            pageChange("/done");
-          }
-        })
-        .catch(function (e) {
-          buttons.forEach(function (b) { b.disabled = false; });
-          post("error", null, { status: 0, code: "application_error", message: String(e) });
-        });
-    });
-  }
-  post("load", {});
-  post("ready", {});
-  if (d.status === "created" || d.status === "pending") {
-    post("start", { inquiryId: inquiry.inquiryId, sessionToken: inquiry.sessionToken });
-  }
-  pageChange("/" + d.status);
-})();
-"#;
+const SCRIPT: &str = include_str!("widget.js");
 
 #[cfg(test)]
 mod tests {
@@ -478,6 +391,14 @@ mod tests {
         ] {
             assert_eq!(origin(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_script_can_be_inlined_and_is_hashed() {
+        assert!(!SCRIPT.to_ascii_lowercase().contains("</script"));
+        // Messages go to the validated origin only, never to any window.
+        assert!(!SCRIPT.contains("\"*\"") && !SCRIPT.contains("'*'"));
+        assert!(script_hash().starts_with("sha256-") && script_hash().len() == 7 + 44);
     }
 
     #[test]
