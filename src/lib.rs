@@ -15,6 +15,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod html;
 pub mod http;
 pub mod ids;

@@ -234,7 +234,7 @@ async fn serve(
         }
     };
     let area = routed.area;
-    let response = router::with_cors(area, &request, response);
+    let response = crate::cors::with_cors(area, &request, response);
     if may_change_state(area, &request.method) {
         app.store.changed();
     }
