@@ -130,6 +130,27 @@ pub struct Cli {
     /// written together).
     #[arg(long, env = "VENDOR_SANDBOX_STATE_SAVE_MS", default_value_t = 200)]
     pub state_save_ms: u64,
+
+    /// A Host name the sandbox answers besides localhost, 127.0.0.1 and [::1] (and the hosts of
+    /// --public-url and --host): NAME for any port, NAME:PORT for one, `*` for every host
+    /// (turns the check off). Other hosts get 403, so a web page on a domain made to resolve to
+    /// this machine (DNS rebinding) cannot use the sandbox. Repeatable.
+    #[arg(
+        long = "allowed-host",
+        env = "VENDOR_SANDBOX_ALLOWED_HOST",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// A web origin (e.g. https://app.example.com) whose pages may call the vendor routes from a
+    /// browser (CORS), besides loopback origins (http://localhost:3000 ...). `*` allows every
+    /// origin: unsafe, any web page you visit could then use the sandbox. Repeatable.
+    #[arg(
+        long = "cors-origin",
+        env = "VENDOR_SANDBOX_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +227,8 @@ impl Cli {
             scenario_poll_interval: Duration::from_millis(self.scenario_poll_ms.max(10)),
             state_file: self.state_file.clone(),
             state_save_delay: Duration::from_millis(self.state_save_ms),
+            allowed_hosts: self.allowed_hosts.clone(),
+            cors_origins: self.cors_origins.clone(),
         }
     }
 }
@@ -239,6 +262,26 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["vendor-sandbox", "--webhook", "stripe=x"]).is_err());
         assert!(cli.command.is_none(), "no subcommand serves");
+    }
+
+    #[test]
+    fn host_and_origin_lists() {
+        let cli = Cli::try_parse_from([
+            "vendor-sandbox",
+            "--allowed-host",
+            "a.test,b.test:8080",
+            "--cors-origin",
+            "https://app.example.com",
+            "--cors-origin",
+            "http://localhost:4000",
+        ])
+        .expect("parses");
+        let config = cli.config(1);
+        assert_eq!(config.allowed_hosts, ["a.test", "b.test:8080"]);
+        assert_eq!(
+            config.cors_origins,
+            ["https://app.example.com", "http://localhost:4000"]
+        );
     }
 
     #[test]

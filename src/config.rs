@@ -49,6 +49,13 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// How long after a change the state file is written, so a burst of changes is one write.
     pub state_save_delay: Duration,
+    /// `Host` values answered besides loopback ones (`name` for any port, `name:port`, or `*`);
+    /// the server adds the public URL's host and a specific bound address at start. Any other
+    /// `Host` gets 403 (DNS rebinding). See [`crate::cors`].
+    pub allowed_hosts: Vec<String>,
+    /// Web origins (`https://app.example.com`, or `*` for any) whose pages may call vendor
+    /// routes, besides loopback origins.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +105,8 @@ impl Default for Config {
             scenario_poll_interval: Duration::from_secs(1),
             state_file: None,
             state_save_delay: Duration::from_millis(200),
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }

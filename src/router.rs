@@ -78,7 +78,9 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         rule: None,
         step: Step::Answer(response),
     };
-    if let Some(response) = crate::cors::cross_origin_answer(area, req) {
+    if let Some(response) = crate::cors::check_host(&app.config, area, req)
+        .or_else(|| crate::cors::cross_origin_answer(&app.config, area, req))
+    {
         return answer(response);
     }
     match (namespace, body) {

@@ -75,6 +75,19 @@ impl SandboxBuilder {
         self
     }
 
+    /// A `Host` name to answer besides loopback ones (`--allowed-host`), e.g. the name other
+    /// containers reach this one by. Repeatable.
+    pub fn allowed_host(mut self, host: impl Into<String>) -> Self {
+        self.config.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// A web origin whose pages may call the vendor routes (`--cors-origin`). Repeatable.
+    pub fn cors_origin(mut self, origin: impl Into<String>) -> Self {
+        self.config.cors_origins.push(origin.into());
+        self
+    }
+
     /// Any other option, as the command line would set it (webhook targets, API keys...).
     pub fn configure(mut self, adjust: impl FnOnce(&mut Config)) -> Self {
         adjust(&mut self.config);

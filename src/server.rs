@@ -88,7 +88,7 @@ pub async fn run_with_state(
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_string();
-    let config = Arc::new(config);
+    let config = Arc::new(crate::cors::with_implied_hosts(config, local, &public_url));
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let store = Arc::new(Store::with_scenarios(
         config.clone(),
@@ -234,7 +234,7 @@ async fn serve(
         }
     };
     let area = routed.area;
-    let response = crate::cors::with_cors(area, &request, response);
+    let response = crate::cors::with_cors(&app.config, area, &request, response);
     if may_change_state(area, &request.method) {
         app.store.changed();
     }

@@ -267,6 +267,8 @@ fn help_explains_every_option() {
         "--scenarios",
         "--scenario",
         "--state-file",
+        "--allowed-host",
+        "--cors-origin",
     ] {
         let line = help
             .lines()
