@@ -94,13 +94,16 @@ impl SandboxBuilder {
         self
     }
 
-    /// Loads the scenarios, binds the port and starts serving. Fails on an invalid scenario
-    /// file, an unknown scenario name or a port that cannot be bound.
+    /// Loads the scenarios and the state file, binds the port and starts serving. Fails on an
+    /// invalid scenario file, an unknown scenario name, a state file that cannot be loaded or
+    /// written, or a port that cannot be bound.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let mut config = self.config;
         config.seed = self.seed.unwrap_or_else(rand::random);
         let catalog = server::load_scenarios(&config)
             .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+        // Here rather than in the server task, so `start` fails on a bad state file.
+        let saved = server::load_state(&config)?;
         let listener = TcpListener::bind((self.host.as_str(), self.port)).await?;
         let addr = listener.local_addr()?;
         let base_url = config
@@ -111,10 +114,11 @@ impl SandboxBuilder {
             .to_string();
         let seed = config.seed;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::run_with_scenarios(
+        let task = tokio::spawn(server::run_with_state(
             listener,
             config,
             Arc::new(catalog),
+            saved,
             async {
                 let _ = stopped.await;
             },

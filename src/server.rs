@@ -63,12 +63,20 @@ pub async fn run_with_scenarios(
     scenarios: Arc<Catalog>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let saved = match &config.state_file {
-        Some(path) => state_file::load(path)
-            .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidData, message))?,
-        None => None,
-    };
+    let saved = load_state(&config)?;
     run_with_state(listener, config, scenarios, saved, shutdown).await
+}
+
+/// `config.state_file` read, after checking it can be written (`None`: no file, or a fresh
+/// start), so a state file that could never be saved fails the start, not the shutdown.
+pub fn load_state(config: &Config) -> std::io::Result<Option<SavedState>> {
+    let Some(path) = &config.state_file else {
+        return Ok(None);
+    };
+    let invalid = |message| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
+    let saved = state_file::load(path).map_err(invalid)?;
+    state_file::check_writable(path).map_err(invalid)?;
+    Ok(saved)
 }
 
 /// [`run_with_scenarios`] with the state file already read (`None`: a fresh start). With
