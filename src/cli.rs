@@ -55,6 +55,11 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
 
+    /// Seconds a client has to send a whole request body once its head is in; slower (or
+    /// stalled) bodies get 408 and the connection is closed.
+    #[arg(long, env = "VENDOR_SANDBOX_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+
     /// Seconds shutdown waits for requests in flight and webhook deliveries.
     #[arg(long, env = "VENDOR_SANDBOX_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
@@ -202,6 +207,7 @@ impl Cli {
             max_body_bytes: self.max_body_bytes,
             journal_size: self.journal_size,
             header_read_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             public_url: self.public_url.clone(),
             webhooks: WebhookConfig {
@@ -252,6 +258,7 @@ mod tests {
         let config = cli.config(3);
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.journal_size, 10_000);
+        assert_eq!(config.body_timeout, Duration::from_secs(30));
         assert_eq!(
             config.webhooks.targets,
             vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]

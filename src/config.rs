@@ -31,6 +31,9 @@ pub struct Config {
     pub journal_size: usize,
     /// A connection that has not sent a full request head by then is closed.
     pub header_read_timeout: Duration,
+    /// A request whose body has not fully arrived this long after its head gets 408 and its
+    /// connection is closed (a client trickling or stalling its body holds nothing for long).
+    pub body_timeout: Duration,
     /// How long shutdown waits for requests in flight and webhook deliveries.
     pub shutdown_grace: Duration,
     /// Base of every URL handed out (verification links, hosted pages). `None`: the bound address.
@@ -95,6 +98,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             journal_size: 10_000,
             header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
             public_url: None,
             webhooks: WebhookConfig::default(),

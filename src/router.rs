@@ -91,6 +91,10 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
             &format!("Request body is larger than the limit of {limit} bytes"),
             req,
         )),
+        // The rest of the body may still come: the connection cannot be reused.
+        (Ok(_), Err(BodyError::TimedOut { after })) => answer(
+            error(area, 408, &body_timeout_message(after), req).with_header("connection", "close"),
+        ),
         (Ok(_), Err(BodyError::Interrupted)) => answer(error(
             area,
             400,
@@ -204,6 +208,13 @@ fn fault_response(vendor: Vendor, status: u16, req: &ApiRequest) -> ApiResponse 
             .with_header("ratelimit-reset", "1"),
         Vendor::Coinflow | Vendor::Bitmama => response,
     }
+}
+
+fn body_timeout_message(after: Duration) -> String {
+    format!(
+        "Request body not received within {} s (--body-timeout-secs)",
+        after.as_secs_f64()
+    )
 }
 
 fn no_route_message(req: &ApiRequest) -> String {

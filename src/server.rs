@@ -212,7 +212,9 @@ async fn serve(
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
     let started = Instant::now();
     let _in_flight = InFlight::enter(&app.in_flight);
-    let (mut request, body) = http::read_request(req, app.config.max_body_bytes).await;
+    let config = &app.config;
+    let (mut request, body) =
+        http::read_request(req, config.max_body_bytes, config.body_timeout).await;
     let routed = router::prepare(&app, &mut request, body);
     if let Some(latency) = routed.latency {
         // No lock is held here: the router released the namespace before returning.

@@ -259,6 +259,7 @@ fn help_explains_every_option() {
         "--seed",
         "--log-format",
         "--max-body-bytes",
+        "--body-timeout-secs",
         "--journal-size",
         "--public-url",
         "--webhook",

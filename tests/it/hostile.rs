@@ -235,3 +235,38 @@ async fn bodies_that_stop_half_way_leave_nothing_in_flight() {
     eventually(|| async { (in_flight(&server).await == 1).then_some(()) }).await;
     health_ok(&server).await;
 }
+
+/// A client that sends its head, then a byte of a 100-byte body, then nothing: without a body
+/// timeout it would hold its connection (and a request in flight) forever.
+#[tokio::test]
+async fn a_stalled_body_gets_408_within_the_body_timeout_and_the_connection_closes() {
+    let timeout = Duration::from_secs(1);
+    let server = TestServer::start_with(|c| c.body_timeout = timeout).await;
+    let mut stream = connect(&server).await;
+    let started = std::time::Instant::now();
+    stream
+        .write_all(
+            b"POST /api/v1/inquiries HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer k\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .expect("write");
+    let answer = read_to_close(&mut stream).await;
+    let waited = started.elapsed();
+    let text = String::from_utf8_lossy(&answer);
+    assert_eq!(status_of(&answer), Some(408), "{text}");
+    assert!(
+        waited >= timeout,
+        "answered after {waited:?}, before the timeout"
+    );
+    assert!(
+        text.contains("\"errors\"") && text.contains("--body-timeout-secs"),
+        "Persona's envelope names the option: {text}"
+    );
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    eventually(|| async { (in_flight(&server).await == 1).then_some(()) }).await;
+    health_ok(&server).await;
+}
