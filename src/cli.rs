@@ -51,6 +51,12 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
 
+    /// Namespaces kept at most (each is a whole world, a few KiB at least); a request that would
+    /// create one more gets 507 until some are deleted (DELETE /__admin/namespaces/NAME). The
+    /// `default` namespace is always available.
+    #[arg(long, env = "VENDOR_SANDBOX_MAX_NAMESPACES", default_value_t = 10_000)]
+    pub max_namespaces: usize,
+
     /// Seconds a client has to send a complete request head before the connection is closed.
     #[arg(long, env = "VENDOR_SANDBOX_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
@@ -206,6 +212,7 @@ impl Cli {
             seed,
             max_body_bytes: self.max_body_bytes,
             journal_size: self.journal_size,
+            max_namespaces: self.max_namespaces,
             header_read_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
             body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
@@ -259,6 +266,7 @@ mod tests {
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.journal_size, 10_000);
         assert_eq!(config.body_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_namespaces, 10_000);
         assert_eq!(
             config.webhooks.targets,
             vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]

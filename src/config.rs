@@ -29,6 +29,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Entries kept in the request journal (a ring: the oldest go first).
     pub journal_size: usize,
+    /// Namespaces the store holds at most; a request that would create one more is refused
+    /// (`default` is always available). See [`crate::store::Store::admits`].
+    pub max_namespaces: usize,
     /// A connection that has not sent a full request head by then is closed.
     pub header_read_timeout: Duration,
     /// A request whose body has not fully arrived this long after its head gets 408 and its
@@ -97,6 +100,7 @@ impl Default for Config {
             seed: 0,
             max_body_bytes: 1024 * 1024,
             journal_size: 10_000,
+            max_namespaces: 10_000,
             header_read_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),

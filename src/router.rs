@@ -83,6 +83,13 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
     {
         return answer(response);
     }
+    // Before anything can create it: a namespace beyond --max-namespaces (507: the condition
+    // lasts until namespaces are deleted, and clients do not retry it as they do 429 and 503).
+    if let Some(Err(message)) =
+        (namespace.is_ok() && area != Area::Unknown).then(|| app.store.admits(&req.namespace))
+    {
+        return answer(error(area, 507, &message, req));
+    }
     match (namespace, body) {
         (Err(message), _) => answer(error(area, 400, &message, req)),
         (Ok(_), Err(BodyError::TooLarge { limit })) => answer(error(

@@ -379,5 +379,6 @@ async fn get_json(url: &str) -> Value {
     serde_json::from_str(body).expect("JSON body")
 }
 
+mod namespaces;
 mod openapi;
 mod webhooks;

@@ -261,6 +261,7 @@ fn help_explains_every_option() {
         "--max-body-bytes",
         "--body-timeout-secs",
         "--journal-size",
+        "--max-namespaces",
         "--public-url",
         "--webhook",
         "--webhook-secret",
