@@ -212,8 +212,15 @@ impl RequestBuilder {
         let driver = tokio::spawn(connection);
         let mut request = hyper::Request::builder()
             .method(self.method.as_str())
-            .uri(self.path.as_str())
-            .header("host", self.addr.to_string());
+            .uri(self.path.as_str());
+        // A test may send its own Host (the Host check); otherwise the address, as clients do.
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("host"))
+        {
+            request = request.header("host", self.addr.to_string());
+        }
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }

@@ -298,7 +298,8 @@ async fn raw_get(server: &TestServer, path: &str, ns: &str) -> tokio::net::TcpSt
     let mut stream = tokio::net::TcpStream::connect(server.addr)
         .await
         .expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\nx-sandbox-namespace: {ns}\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nx-sandbox-namespace: {ns}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     stream
 }

@@ -13,6 +13,7 @@ mod html;
 use serde_json::{Map, Value};
 
 use super::lifecycle::complete_through;
+use super::request::web_redirect;
 use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, create_inquiry, scenario};
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
@@ -113,15 +114,24 @@ fn flow_root(req: &ApiRequest) -> &'static str {
 /// does not create another one.
 pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
+    let linked_redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
+    if linked_redirect.is_some_and(|uri| web_redirect(uri).is_err()) {
+        return message_page(
+            400,
+            "Invalid redirect URI",
+            "The redirect-uri of this link must be an http or https URL with a host.",
+        );
+    }
     if let Some(id) = req.query_param("inquiry-id").filter(|id| !id.is_empty()) {
         return match world.persona.inquiry(id) {
             Some(_) => {
+                // The redirect is the inquiry's own, never the link's: a link anyone can make
+                // must not send the browser elsewhere.
                 let decides = scenario::scenario_decides(app, world, req, id);
-                let redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
                 match world.persona.inquiry(id) {
                     Some(inquiry) => html(
                         200,
-                        &inquiry_page(app, req, inquiry, redirect, None, decides),
+                        &inquiry_page(app, req, inquiry, redirect_of(inquiry), None, decides),
                     ),
                     None => not_found(id),
                 }
@@ -169,7 +179,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let new = NewInquiry {
         template_id: Some(template.to_string()),
         reference_id: given("reference-id"),
-        redirect_uri: given("redirect-uri"),
+        redirect_uri: linked_redirect.map(str::to_string),
         fields,
         ..NewInquiry::default()
     };
@@ -181,8 +191,9 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     ApiResponse::see_other(&location).with_header("cache-control", "no-store")
 }
 
-/// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`
-/// and optionally `redirect-uri` (from the page's own link, overriding the inquiry's).
+/// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`.
+/// The browser goes on to the inquiry's own redirect URI: a form field could be posted by any
+/// site, so none is read.
 pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
     let segments = req.segments();
@@ -207,9 +218,7 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
     let Some(inquiry) = world.persona.inquiry(id) else {
         return not_found(id);
     };
-    let redirect = field("redirect-uri")
-        .map(str::to_string)
-        .or_else(|| inquiry.redirect_uri.clone());
+    let redirect = redirect_of(inquiry).map(str::to_string);
     let page = |inquiry, notice: &str| {
         inquiry_page(
             app,
@@ -255,6 +264,13 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         Some(uri) => ApiResponse::see_other(&with_result(&uri, inquiry)),
         None => html(200, &done_page(app, req, inquiry)),
     }
+}
+
+/// The inquiry's redirect URI, if it is one a browser may be sent to (one from a state file
+/// written before the check is left out).
+fn redirect_of(inquiry: &Inquiry) -> Option<&str> {
+    let uri = inquiry.redirect_uri.as_deref()?;
+    web_redirect(uri).is_ok().then_some(uri)
 }
 
 /// `uri` with `inquiry-id`, `reference-id` (when the inquiry has one) and `status` added to its

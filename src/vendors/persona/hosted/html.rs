@@ -139,7 +139,7 @@ pub(super) fn inquiry_page(
     }
     content.push_str(&facts(inquiry));
     if !open.is_empty() {
-        content.push_str(&outcome_form(app, req, inquiry, redirect, &open));
+        content.push_str(&outcome_form(app, req, inquiry, &open));
     } else if let Some(uri) = redirect {
         content.push_str(&format!(
             "<p><a class=\"button primary\" href=\"{}\">Continue</a></p>\n",
@@ -149,24 +149,13 @@ pub(super) fn inquiry_page(
     layout(&heading, &content)
 }
 
-fn outcome_form(
-    app: &App,
-    req: &ApiRequest,
-    inquiry: &Inquiry,
-    redirect: Option<&str>,
-    open: &[Outcome],
-) -> String {
+fn outcome_form(app: &App, req: &ApiRequest, inquiry: &Inquiry, open: &[Outcome]) -> String {
     let action = app.url(
         &req.namespace,
         &format!("{}/{}", flow_root(req), percent_encode(&inquiry.id)),
     );
+    // No redirect field: the submit takes the inquiry's own, so another site cannot post one.
     let mut form = format!("<form method=\"post\" action=\"{}\">\n", escape(&action));
-    if let Some(uri) = redirect {
-        form.push_str(&format!(
-            "<input type=\"hidden\" name=\"redirect-uri\" value=\"{}\">\n",
-            escape(uri)
-        ));
-    }
     let button = |o: Outcome, class: &str| {
         format!(
             "<button type=\"submit\" name=\"outcome\" value=\"{}\" class=\"{class}\">{}</button>\n",
