@@ -167,12 +167,7 @@ impl VendorApi for Coinflow {
     }
 
     fn scenario(&self) -> ScenarioHooks {
-        ScenarioHooks {
-            events: &[],
-            magic: scenario::magic,
-            check_seed: scenario::check_seed,
-            seed: scenario::seed,
-        }
+        ScenarioHooks::seeded_by::<scenario::CoinflowSeed>(&[], scenario::magic)
     }
 
     fn doc(&self) -> VendorDoc {

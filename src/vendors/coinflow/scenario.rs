@@ -27,7 +27,6 @@ use crate::app::App;
 use crate::clock::Millis;
 use crate::scenario::{Operation, Outcome, Steer, Timing};
 use crate::store::World;
-use serde_json::Value;
 
 /// The fields `+missing@` asks for: all of Get Withdrawer's required fields.
 pub const MISSING_FIELDS: [&str; 8] = [
@@ -47,11 +46,7 @@ pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
     if operation.name != "register_withdrawer" {
         return None;
     }
-    let now = |outcome| Steer {
-        outcome,
-        fields: Vec::new(),
-        timing: Timing::Now,
-    };
+    let now = Steer::now;
     Some(match word {
         "declined" | "rejected" => now(Outcome::Rejected),
         "review" | "pending" => now(Outcome::Pending),
@@ -88,15 +83,9 @@ pub enum SeedWithdrawerStatus {
     Rejected,
 }
 
-pub(super) fn check_seed(section: &Value) -> Result<(), String> {
-    CoinflowSeed::deserialize(section)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-pub(super) fn seed(world: &mut World, section: &Value) {
-    if let Ok(seed) = CoinflowSeed::deserialize(section) {
-        apply_initial_state(world, &seed);
+impl crate::vendors::Seed for CoinflowSeed {
+    fn apply(&self, world: &mut World) {
+        apply_initial_state(world, self);
     }
 }
 
