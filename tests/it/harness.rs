@@ -56,6 +56,22 @@ impl TestServer {
             .to_string()
     }
 
+    /// A Persona API call in namespace `ns`, authenticated, with an optional JSON body.
+    pub async fn persona(
+        &self,
+        ns: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.request(method, path)
+            .header("authorization", PERSONA_KEY)
+            .header("x-sandbox-namespace", ns)
+            .json_opt(body.as_ref())
+            .send()
+            .await
+    }
+
     /// Moves namespace `ns`'s sandbox clock forward (and runs what falls due).
     pub async fn advance_clock(&self, ns: &str, seconds: f64) {
         let response = self

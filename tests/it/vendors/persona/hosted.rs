@@ -5,29 +5,15 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestResponse, TestServer, encode};
 
-const AUTH: &str = "Bearer persona_sandbox_hosted";
-
-async fn api(
-    server: &TestServer,
-    ns: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let request = server
-        .request(method, path)
-        .header("authorization", AUTH)
-        .header("x-sandbox-namespace", ns);
-    request.json_opt(body.as_ref()).send().await
-}
-
 /// Creates an inquiry through the API with `attributes` added to the template id.
 async fn create_inquiry(server: &TestServer, ns: &str, attributes: Value) -> String {
     server.create_inquiry(ns, attributes).await
 }
 
 async fn status_of(server: &TestServer, ns: &str, id: &str) -> String {
-    let inquiry = api(server, ns, "GET", &format!("/api/v1/inquiries/{id}"), None).await;
+    let inquiry = server
+        .persona(ns, "GET", &format!("/api/v1/inquiries/{id}"), None)
+        .await;
     assert_eq!(inquiry.status, 200, "{}", inquiry.text());
     inquiry.json()["data"]["attributes"]["status"]
         .as_str()
@@ -36,14 +22,14 @@ async fn status_of(server: &TestServer, ns: &str, id: &str) -> String {
 }
 
 async fn event_names(server: &TestServer, ns: &str, id: &str) -> Vec<String> {
-    let events = api(
-        server,
-        ns,
-        "GET",
-        &format!("/api/v1/events?filter%5Bobject-id%5D={id}&page%5Bsize%5D=100"),
-        None,
-    )
-    .await;
+    let events = server
+        .persona(
+            ns,
+            "GET",
+            &format!("/api/v1/events?filter%5Bobject-id%5D={id}&page%5Bsize%5D=100"),
+            None,
+        )
+        .await;
     let mut names: Vec<String> = events.json()["data"]
         .as_array()
         .expect("events")
@@ -217,14 +203,14 @@ async fn a_finished_inquiry_shows_its_final_state_and_refuses_a_second_submit() 
 
     // Expired inquiries are final too.
     let expired = create_inquiry(&server, ns, json!({})).await;
-    let expire = api(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/inquiries/{expired}/expire"),
-        None,
-    )
-    .await;
+    let expire = server
+        .persona(
+            ns,
+            "POST",
+            &format!("/api/v1/inquiries/{expired}/expire"),
+            None,
+        )
+        .await;
     assert_eq!(expire.status, 200, "{}", expire.text());
     let refused = submit(&server, &format!("/ns/{ns}/verify/{expired}"), "pass").await;
     assert_eq!(refused.status, 409);
@@ -261,21 +247,17 @@ async fn template_parameters_create_an_inquiry_in_the_namespace_of_the_url() {
         server.url(&format!("/ns/{ns}/verify/{id}"))
     )));
 
-    let inquiry = api(&server, ns, "GET", &format!("/api/v1/inquiries/{id}"), None)
+    let inquiry = server
+        .persona(ns, "GET", &format!("/api/v1/inquiries/{id}"), None)
         .await
         .json();
     let attributes = &inquiry["data"]["attributes"];
     assert_eq!(attributes["reference-id"], "user-7");
     assert_eq!(attributes["fields"]["name-first"]["value"], "Jane");
     // It lives in the URL's namespace only.
-    let elsewhere = api(
-        &server,
-        "default",
-        "GET",
-        &format!("/api/v1/inquiries/{id}"),
-        None,
-    )
-    .await;
+    let elsewhere = server
+        .persona("default", "GET", &format!("/api/v1/inquiries/{id}"), None)
+        .await;
     assert_eq!(elsewhere.status, 404);
 
     let answer = submit(&server, &format!("/ns/{ns}/verify/{id}"), "pass").await;
@@ -364,16 +346,16 @@ async fn redirect_uris_that_are_not_http_are_refused_where_they_enter() {
         "//evil.example",
         "https://",
     ] {
-        let created = api(
-            &server,
-            "default",
-            "POST",
-            "/api/v1/inquiries",
-            Some(json!({"data": {"attributes": {
-                "inquiry-template-id": "itmpl_HostedTemplate1", "redirect-uri": uri,
-            }}})),
-        )
-        .await;
+        let created = server
+            .persona(
+                "default",
+                "POST",
+                "/api/v1/inquiries",
+                Some(json!({"data": {"attributes": {
+                    "inquiry-template-id": "itmpl_HostedTemplate1", "redirect-uri": uri,
+                }}})),
+            )
+            .await;
         assert_eq!(created.status, 400, "{uri}: {}", created.text());
         let error = &created.json()["errors"][0];
         assert!(error["title"].is_string(), "{}", created.text());
@@ -405,7 +387,9 @@ async fn redirect_uris_that_are_not_http_are_refused_where_they_enter() {
         .await;
     assert_eq!(page.status, 400);
     assert!(!page.text().contains("javascript:"), "{}", page.text());
-    let listed = api(&server, "default", "GET", "/api/v1/inquiries", None).await;
+    let listed = server
+        .persona("default", "GET", "/api/v1/inquiries", None)
+        .await;
     assert_eq!(
         listed.json()["data"].as_array().map(Vec::len),
         Some(1),
