@@ -139,5 +139,6 @@ fn us_info(email: &str) -> Value {
 
 mod hardening;
 mod kyc;
+mod schema;
 mod sdk_webhooks;
 mod share_token;

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::auth::{Caller, merchant_object_id};
 use super::scenario::ScenarioHold;
@@ -105,6 +104,9 @@ pub struct Withdrawer {
     pub scenario: Option<ScenarioHold>,
     /// When a Get Withdrawer rule's `after_seconds` falls due for this withdrawer.
     pub steer_due_ms: Option<Millis>,
+    /// Where the user goes after verifying (`redirectLink` of the registration body).
+    #[serde(default)]
+    pub redirect_link: Option<String>,
 }
 
 impl Withdrawer {
@@ -122,68 +124,100 @@ impl Withdrawer {
             .collect()
     }
 
-    fn vendor(&self) -> Value {
-        match self.method {
-            Method::ShareToken { .. } => json!("persona"),
-            _ => Value::Null,
-        }
-    }
-
-    fn reference(&self) -> Value {
+    /// Coinflow's `reference` of the verification: the receiving inquiry of a share token,
+    /// otherwise a reference derived from the withdrawer.
+    fn reference(&self) -> String {
         match &self.method {
-            Method::ShareToken { destination, .. } => json!(destination),
-            _ => Value::Null,
+            Method::ShareToken { destination, .. } => destination.clone(),
+            _ => format!("kyc_{}", self.id),
         }
     }
 
-    /// What the registration routes answer (the brief's shape).
-    pub fn summary_json(&self) -> Value {
-        json!({"withdrawer": {
-            "_id": self.id,
-            "currency": "USD",
-            "email": self.email,
-            "verification": {"status": self.status.as_str()},
-        }})
+    /// The spec's `Verification`. Its status enum has no `attested`: an attested withdrawer is
+    /// `approved` with `attested: true`.
+    pub fn verification_json(&self) -> Value {
+        let status = match self.status {
+            VerificationStatus::Attested => "approved",
+            other => other.as_str(),
+        };
+        let mut v = json!({
+            "reference": self.reference(),
+            "status": status,
+            "vendor": "persona",
+            "attested": self.status == VerificationStatus::Attested,
+        });
+        if let (Method::ShareToken { token_id, .. }, Value::Object(map)) = (&self.method, &mut v) {
+            map.insert("shareToken".into(), json!(token_id));
+        }
+        v
     }
 
-    /// The full withdrawer of Get Withdrawer.
-    pub fn full_json(&self) -> Value {
-        let hash = hex::encode(Sha256::digest(format!("{}:{}", self.id, self.email)));
-        json!({"withdrawer": {
+    /// The spec's `IWithdrawer`: what every withdrawer body has.
+    pub fn base_json(&self) -> Value {
+        json!({
             "_id": self.id,
-            "__v": 0,
-            "currency": "USD",
-            "originalCurrency": "USD",
+            "wallet": self.wallet,
+            "blockchain": self.blockchain,
+            "wallets": [{"wallet": self.wallet, "blockchain": self.blockchain}],
             "email": self.email,
-            "country": self.details.get("country"),
-            "merchant": merchant_object_id(&self.merchant_id),
-            "user": true,
-            "isBlocked": false,
-            "riskScoreOverride": false,
             "availability": {
-                "status": "available",
-                "reason": Value::Null,
-                "editor": Value::Null,
+                "status": "Functional",
+                "reason": "",
+                "editor": "",
                 "updatedAt": iso8601(self.created_ms),
             },
-            "verification": {
-                "status": self.status.as_str(),
-                "vendor": self.vendor(),
-                "reference": self.reference(),
-                "hash": hash,
-                "attested": self.status == VerificationStatus::Attested,
-            },
-            "wallets": [{"wallet": self.wallet, "blockchain": self.blockchain}],
-            "bankAccounts": [],
-            "cards": [],
-            "ibans": [],
-            "pixes": [],
-            "efts": [],
-            "rtpDisabled": false,
-            "cardDisabled": false,
+            "currency": "USD",
+            "originalCurrency": "USD",
+            "merchant": merchant_object_id(&self.merchant_id),
+            "verification": self.verification_json(),
+            "riskScoreOverride": false,
+            // Unknown until the KYC data says: Coinflow's default market.
+            "country": self.details.get("country").map_or("US", String::as_str),
             "createdAt": iso8601(self.created_ms),
             "updatedAt": iso8601(self.updated_ms),
-        }})
+        })
+    }
+
+    /// What the registration routes answer: `{withdrawer: IBackwardUser}`.
+    pub fn summary_json(&self) -> Value {
+        let mut w = self.base_json();
+        if let Value::Object(map) = &mut w {
+            map.insert("user".into(), json!(true));
+            map.insert("watchlistExempt".into(), json!("Unknown"));
+        }
+        json!({ "withdrawer": w })
+    }
+
+    /// The full withdrawer of Get Withdrawer and the payout-method routes:
+    /// `{withdrawer: IWithdrawerWithAccounts}`.
+    pub fn full_json(&self) -> Value {
+        let mut w = self.base_json();
+        if let Value::Object(map) = &mut w {
+            let extra = json!({
+                "user": true,
+                "bankAccounts": self.bank_accounts_json(),
+                "cards": self.cards_json(),
+                "ibans": [],
+                "pixes": [],
+                "efts": [],
+                "p2cAvailable": true,
+                "applePayAvailable": false,
+                "bankCurrencyOptions": ["USD"],
+                "freeWithdrawSpeeds": [],
+            });
+            if let Value::Object(extra) = extra {
+                map.extend(extra);
+            }
+        }
+        json!({ "withdrawer": w })
+    }
+
+    fn bank_accounts_json(&self) -> Value {
+        Value::Array(Vec::new())
+    }
+
+    fn cards_json(&self) -> Value {
+        Value::Array(Vec::new())
     }
 }
 

@@ -272,6 +272,7 @@ fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
             updated_ms: now,
             scenario: None,
             steer_due_ms: None,
+            redirect_link: None,
         };
         world.coinflow.insert(withdrawer);
     }

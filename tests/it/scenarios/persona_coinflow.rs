@@ -362,7 +362,7 @@ async fn verification_declined_declines_rejects_and_sends_the_webhooks() {
         .await;
     assert_eq!(hook.json()["data"]["email"], "declined@example.com");
     let res = ns.get_withdrawer("declined-user").await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "rejected");
 }
 
@@ -433,7 +433,8 @@ async fn later_decisions_and_held_registrations() {
     assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(ns.get_withdrawer("held-user").await.status, 451);
     let res = ns.get_withdrawer("held-user").await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    // Decided: a rejected withdrawer is 451 with its verification and reasons.
+    assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "rejected");
 
     // Get Withdrawer after_seconds counts from the first poll, and its pending state shows
