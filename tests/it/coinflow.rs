@@ -137,6 +137,7 @@ fn us_info(email: &str) -> Value {
         "country": "US", "dob": "19900131", "ssn": "1234"}})
 }
 
+mod accounts;
 mod hardening;
 mod kyc;
 mod schema;

@@ -268,6 +268,8 @@ fn create(
         scenario: steer.map(|s| ScenarioHold::from_steer(s, now)),
         steer_due_ms: None,
         redirect_link: None,
+        bank_accounts: Vec::new(),
+        cards: Vec::new(),
     };
     webhooks::emit(world, KycEvent::Created, &withdrawer);
     world.coinflow.insert(withdrawer)

@@ -4,11 +4,13 @@
 //! Errors are NestJS-shaped: `{statusCode, timestamp, path, method, message}` (451 adds
 //! `verificationLink`).
 
+mod accounts;
 mod admin;
 pub mod auth;
 mod kyc;
 pub mod model;
 mod pages;
+mod payout_model;
 mod persona_link;
 mod routes;
 mod scenario;
@@ -32,8 +34,10 @@ use model::Withdrawer;
 use verification::Check;
 
 impl State {
-    pub fn new(_config: &Config) -> Self {
-        Self::default()
+    pub fn new(config: &Config) -> Self {
+        let mut state = Self::default();
+        state.starting_balance_cents = config.coinflow.payout_balance_cents;
+        state
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::{Caller, merchant_object_id};
+use super::payout_model::{AccountKind, BankAccount, Card, Payout};
 use super::scenario::ScenarioHold;
 use crate::clock::{Millis, iso8601};
 
@@ -107,6 +108,11 @@ pub struct Withdrawer {
     /// Where the user goes after verifying (`redirectLink` of the registration body).
     #[serde(default)]
     pub redirect_link: Option<String>,
+    /// Payout methods, deleted ones kept (marked) so old payouts still name them.
+    #[serde(default)]
+    pub bank_accounts: Vec<BankAccount>,
+    #[serde(default)]
+    pub cards: Vec<Card>,
 }
 
 impl Withdrawer {
@@ -213,23 +219,104 @@ impl Withdrawer {
     }
 
     fn bank_accounts_json(&self) -> Value {
-        Value::Array(Vec::new())
+        self.bank_accounts
+            .iter()
+            .filter(|a| !a.deleted)
+            .map(BankAccount::to_json)
+            .collect()
     }
 
     fn cards_json(&self) -> Value {
-        Value::Array(Vec::new())
+        self.cards
+            .iter()
+            .filter(|c| !c.deleted)
+            .map(Card::to_json)
+            .collect()
+    }
+
+    /// Verified: payouts may go to it (`approved` or `attested`).
+    pub fn verified(&self) -> bool {
+        matches!(
+            self.status,
+            VerificationStatus::Approved | VerificationStatus::Attested
+        )
+    }
+
+    /// The live payout method with `token`.
+    pub fn account(&self, token: &str) -> Option<AccountKind> {
+        if self
+            .bank_accounts
+            .iter()
+            .any(|a| !a.deleted && a.token == token)
+        {
+            Some(AccountKind::Bank)
+        } else if self.cards.iter().any(|c| !c.deleted && c.token == token) {
+            Some(AccountKind::Card)
+        } else {
+            None
+        }
     }
 }
 
+/// A merchant's payout balance before its first payout, unless configured.
+pub const DEFAULT_PAYOUT_BALANCE_CENTS: i64 = 1_000_000;
+
+fn default_balance() -> i64 {
+    DEFAULT_PAYOUT_BALANCE_CENTS
+}
+
 /// Coinflow's data in one namespace.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct State {
     withdrawers: Vec<Withdrawer>,
     /// Session keys: the caller each was issued to, and when it expires.
     sessions: HashMap<String, (Caller, Millis)>,
+    /// Payout balance per merchant key, in cents; a merchant not here has
+    /// `starting_balance_cents`.
+    #[serde(default)]
+    balances: BTreeMap<String, i64>,
+    /// The balance a merchant starts with (`--coinflow-payout-balance-cents`, or a scenario's
+    /// `initial_state.coinflow.payout_balance_cents`).
+    #[serde(default = "default_balance")]
+    pub starting_balance_cents: i64,
+    #[serde(default)]
+    pub payouts: Vec<Payout>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            withdrawers: Vec::new(),
+            sessions: HashMap::new(),
+            balances: BTreeMap::new(),
+            starting_balance_cents: DEFAULT_PAYOUT_BALANCE_CENTS,
+            payouts: Vec::new(),
+        }
+    }
 }
 
 impl State {
+    /// Merchant `key`'s payout balance in cents.
+    pub fn balance(&self, key: &str) -> i64 {
+        self.balances
+            .get(key)
+            .copied()
+            .unwrap_or(self.starting_balance_cents)
+    }
+
+    /// Adds `cents` (negative: debits) to merchant `key`'s balance.
+    pub fn credit(&mut self, key: &str, cents: i64) {
+        let balance = self.balance(key) + cents;
+        self.balances.insert(key.to_string(), balance);
+    }
+
+    /// The withdrawer of merchant `key` whose user id is `user_id`.
+    pub fn by_user(&self, key: &str, user_id: &str) -> Option<usize> {
+        self.withdrawers
+            .iter()
+            .position(|w| w.merchant_key == key && w.user_id.as_deref() == Some(user_id))
+    }
+
     pub fn session(&self, key: &str) -> Option<&(Caller, Millis)> {
         self.sessions.get(key)
     }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{auth, kyc, pages, scenario, sdk, webhooks, withdrawers};
+use super::{accounts, auth, kyc, pages, scenario, sdk, webhooks, withdrawers};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
@@ -20,6 +20,9 @@ const VERIFICATION: &[Outcome] = &[
     Outcome::Rejected,
     Outcome::MissingFields,
 ];
+
+/// A payout method the bank may refuse.
+const REFUSABLE: &[Outcome] = &[Outcome::ValidationError];
 
 /// Every Coinflow route (the paths Coinflow serves under `/api`, as its SDK calls them).
 static ROUTES: &[Route] = &[
@@ -61,6 +64,52 @@ static ROUTES: &[Route] = &[
         "Get Withdrawer",
     )
     .outcomes(VERIFICATION)
+    .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/account",
+        "add_payout_method",
+        accounts::add_bank_account,
+        "Create Bank Account",
+    )
+    .outcomes(REFUSABLE)
+    .request(bank_account_body)
+    .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/account/v2",
+        "add_payout_method",
+        accounts::add_bank_account,
+        "Create Bank Account (v2)",
+    )
+    .outcomes(REFUSABLE)
+    .request(bank_account_body)
+    .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/debit-card",
+        "add_payout_method",
+        accounts::add_debit_card,
+        "Create Debit Card",
+    )
+    .outcomes(REFUSABLE)
+    .request(debit_card_body)
+    .answers(string),
+    Route::new(
+        "DELETE",
+        "/api/withdraw/account/{token}",
+        "delete_payout_method",
+        accounts::delete_account,
+        "Delete Bank Account",
+    )
+    .answers(withdrawer),
+    Route::new(
+        "DELETE",
+        "/api/withdraw/card/{token}",
+        "delete_payout_method",
+        accounts::delete_card,
+        "Delete Debit Card",
+    )
     .answers(withdrawer),
     Route::new(
         "GET",
@@ -218,4 +267,26 @@ fn withdrawer() -> Value {
 
 fn session_key() -> Value {
     object(&["key"], json!({"key": {"type": "string"}}))
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+fn bank_account_body() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["alias", "routingNumber", "accountNumber", "type"],
+        json!({"alias": s, "routingNumber": s, "accountNumber": s,
+            "type": {"enum": ["checking", "savings"]}, "wireRoutingNumber": s,
+            "name": s, "firstName": s, "lastName": s, "address": any_object()}),
+    )
+}
+
+fn debit_card_body() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["cardToken", "expMonth", "expYear"],
+        json!({"cardToken": s, "expMonth": s, "expYear": s, "address": any_object(), "merchantId": s}),
+    )
 }

@@ -273,6 +273,8 @@ fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
             scenario: None,
             steer_due_ms: None,
             redirect_link: None,
+            bank_accounts: Vec::new(),
+            cards: Vec::new(),
         };
         world.coinflow.insert(withdrawer);
     }
