@@ -140,6 +140,7 @@ fn us_info(email: &str) -> Value {
 mod accounts;
 mod hardening;
 mod kyc;
+mod payouts;
 mod schema;
 mod sdk_webhooks;
 mod share_token;

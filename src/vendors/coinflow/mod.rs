@@ -11,6 +11,7 @@ mod kyc;
 pub mod model;
 mod pages;
 mod payout_model;
+mod payouts;
 mod persona_link;
 mod routes;
 mod scenario;
@@ -126,6 +127,7 @@ pub fn settle(app: &App, world: &mut World) {
     for index in pending {
         verification::advance(app, world, index);
     }
+    payouts::settle(world);
 }
 
 /// Why a withdrawer could not be verified.

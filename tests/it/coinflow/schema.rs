@@ -284,3 +284,23 @@ async fn registration_and_get_withdrawer_bodies_match_the_spec() {
     assert_eq!(bad.status, 400);
     assert_bodies_valid(&server).await;
 }
+
+/// Panics unless `value` matches the spec's component schema `name`.
+pub fn assert_component(name: &str, value: &Value) {
+    let pointer = format!("/components/schemas/{name}");
+    let problems: Vec<String> = validator(&pointer)
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(problems.is_empty(), "{name}: {problems:?}\n{value}");
+}
+
+/// A Withdraw webhook body: the envelope's event type and category from the spec's enums, and
+/// `data` a `WithdrawWebhookData` (the whole `WebhookPacket` cannot validate: its `data` is a
+/// `oneOf` whose branches overlap).
+pub fn assert_withdraw_webhook(body: &Value) {
+    assert_component("WebhookEventType", &body["eventType"]);
+    assert_eq!(body["category"], "Withdraw", "{body}");
+    assert!(body["created"].is_string(), "{body}");
+    assert_component("WithdrawWebhookData", &body["data"]);
+}

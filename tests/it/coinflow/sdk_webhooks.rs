@@ -56,7 +56,7 @@ async fn sdk_routes() {
     super::schema::assert_bodies_valid(&server).await;
 }
 
-fn assert_signed(hook: &crate::harness::ReceivedWebhook, key: &str) {
+pub(super) fn assert_signed(hook: &crate::harness::ReceivedWebhook, key: &str) {
     assert_eq!(hook.header("authorization"), Some(key));
     let signature = hook
         .header("coinflow-signature")
