@@ -139,6 +139,7 @@ fn us_info(email: &str) -> Value {
 
 mod accounts;
 mod hardening;
+mod journey;
 mod kyc;
 mod payouts;
 mod schema;

@@ -304,6 +304,11 @@ impl State {
             .unwrap_or(self.starting_balance_cents)
     }
 
+    /// Every merchant balance that moved, by merchant key.
+    pub fn balances(&self) -> &BTreeMap<String, i64> {
+        &self.balances
+    }
+
     /// Adds `cents` (negative: debits) to merchant `key`'s balance.
     pub fn credit(&mut self, key: &str, cents: i64) {
         let balance = self.balance(key) + cents;
