@@ -141,6 +141,7 @@ mod accounts;
 mod hardening;
 mod journey;
 mod kyc;
+mod payout_scenarios;
 mod payouts;
 mod schema;
 mod sdk_webhooks;
