@@ -143,6 +143,6 @@ mod journey;
 mod kyc;
 mod payout_scenarios;
 mod payouts;
-mod schema;
+pub mod schema;
 mod sdk_webhooks;
 mod share_token;

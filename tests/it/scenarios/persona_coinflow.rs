@@ -227,6 +227,7 @@ async fn needs_review_inquiries_wait_for_a_decision_through_personas_api() {
             "inquiry.approved"
         ]
     );
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -251,6 +252,7 @@ async fn the_scenario_header_steers_one_request() {
     ns.simulate(&plain, &["start_inquiry", "complete_inquiry"])
         .await;
     assert_eq!(ns.inquiry_status(&plain).await, "completed");
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -285,6 +287,7 @@ async fn pending_verification_polls_451_then_approves_and_decides_inquiries_late
     let res = ns.get_withdrawer("pending-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -326,6 +329,7 @@ async fn missing_fields_are_asked_for_until_the_form_is_submitted() {
     let res = ns.get_withdrawer("missing-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -364,6 +368,7 @@ async fn verification_declined_declines_rejects_and_sends_the_webhooks() {
     let res = ns.get_withdrawer("declined-user").await;
     assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "rejected");
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -387,6 +392,7 @@ async fn happy_path_is_the_built_in_behaviour() {
     let res = ns.get_withdrawer("happy-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 /// A server with one extra scenario file, `custom`.
@@ -448,6 +454,7 @@ async fn later_decisions_and_held_registrations() {
     let res = ns.get_withdrawer("timed-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -494,4 +501,5 @@ async fn initial_state_seeds_inquiries_and_withdrawers() {
     // Registering again is the existing withdrawer.
     let again = ns.register_us("seed-user", "seed@example.com").await;
     assert_eq!(again.status, 409, "{}", again.text());
+    crate::coinflow::schema::assert_bodies_valid(&server).await;
 }
