@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig,
+    BitmamaConfig, BitmamaWebhookStyle, CoinflowConfig, Config, LogFormat, PersonaConfig,
+    WebhookConfig,
 };
 use crate::vendor::Vendor;
 
@@ -107,6 +108,14 @@ pub struct Cli {
         default_value_t = 500_000
     )]
     pub bitmama_balance_cents: i64,
+
+    /// Starting payout balance of each Coinflow merchant, in cents.
+    #[arg(
+        long,
+        env = "VENDOR_SANDBOX_COINFLOW_PAYOUT_BALANCE_CENTS",
+        default_value_t = 1_000_000
+    )]
+    pub coinflow_payout_balance_cents: i64,
 
     /// KYC fee taken from the Bitmama partner wallet per new card user, in cents.
     #[arg(
@@ -278,6 +287,9 @@ impl Cli {
                     WebhookStyleArg::Legacy => BitmamaWebhookStyle::Legacy,
                     WebhookStyleArg::Current => BitmamaWebhookStyle::Current,
                 },
+            },
+            coinflow: CoinflowConfig {
+                payout_balance_cents: self.coinflow_payout_balance_cents,
             },
             scenarios_dir: self.scenarios.clone(),
             scenario: self.scenario.clone().filter(|s| s != "none"),

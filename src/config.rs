@@ -44,6 +44,7 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     pub persona: PersonaConfig,
     pub bitmama: BitmamaConfig,
+    pub coinflow: CoinflowConfig,
     /// A folder of scenario files, overlaid on the shipped ones and watched while running.
     pub scenarios_dir: Option<PathBuf>,
     /// The scenario the `default` namespace starts with (`None`: the built-in behaviour).
@@ -94,6 +95,24 @@ pub struct BitmamaConfig {
     pub webhook_style: BitmamaWebhookStyle,
 }
 
+/// A Coinflow merchant's payout balance unless configured: $10,000.
+pub const DEFAULT_PAYOUT_BALANCE_CENTS: i64 = 1_000_000;
+
+#[derive(Debug, Clone)]
+pub struct CoinflowConfig {
+    /// The payout balance (`GET /api/merchant/withdraws/payout/balance`) a merchant starts
+    /// with, in cents.
+    pub payout_balance_cents: i64,
+}
+
+impl Default for CoinflowConfig {
+    fn default() -> Self {
+        Self {
+            payout_balance_cents: DEFAULT_PAYOUT_BALANCE_CENTS,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -108,6 +127,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             persona: PersonaConfig::default(),
             bitmama: BitmamaConfig::default(),
+            coinflow: CoinflowConfig::default(),
             scenarios_dir: None,
             scenario: None,
             scenario_poll_interval: Duration::from_secs(1),

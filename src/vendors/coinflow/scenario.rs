@@ -64,6 +64,10 @@ pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
 pub struct CoinflowSeed {
     #[serde(default)]
     pub withdrawers: Vec<WithdrawerSeed>,
+    /// The payout balance every merchant starts with, in cents (instead of
+    /// `--coinflow-payout-balance-cents`).
+    #[serde(default)]
+    pub payout_balance_cents: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -233,6 +237,9 @@ pub fn count_read(world: &mut World, index: usize) {
 /// the first caller whose `x-coinflow-auth-user-id` is its `user_id` (any API key), or, without
 /// `user_id`, by the first registration with its email. No webhooks: they existed before.
 fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
+    if let Some(cents) = seed.payout_balance_cents {
+        world.coinflow.starting_balance_cents = cents;
+    }
     let now = world.clock.now_ms();
     for s in &seed.withdrawers {
         let status = match s.status {
@@ -261,6 +268,9 @@ fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
             updated_ms: now,
             scenario: None,
             steer_due_ms: None,
+            redirect_link: None,
+            bank_accounts: Vec::new(),
+            cards: Vec::new(),
         };
         world.coinflow.insert(withdrawer);
     }
