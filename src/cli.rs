@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig,
+    BitmamaConfig, BitmamaWebhookStyle, CoinflowConfig, Config, LogFormat, PersonaConfig,
+    WebhookConfig,
 };
 use crate::vendor::Vendor;
 
@@ -52,9 +53,20 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
 
+    /// Namespaces kept at most (each is a whole world, a few KiB at least); a request that would
+    /// create one more gets 507 until some are deleted (DELETE /__admin/namespaces/NAME). The
+    /// `default` namespace is always available.
+    #[arg(long, env = "VENDOR_SANDBOX_MAX_NAMESPACES", default_value_t = 10_000)]
+    pub max_namespaces: usize,
+
     /// Seconds a client has to send a complete request head before the connection is closed.
     #[arg(long, env = "VENDOR_SANDBOX_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
+
+    /// Seconds a client has to send a whole request body once its head is in; slower (or
+    /// stalled) bodies get 408 and the connection is closed.
+    #[arg(long, env = "VENDOR_SANDBOX_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
 
     /// Seconds shutdown waits for requests in flight and webhook deliveries.
     #[arg(long, env = "VENDOR_SANDBOX_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
@@ -97,6 +109,14 @@ pub struct Cli {
     )]
     pub bitmama_balance_cents: i64,
 
+    /// Starting payout balance of each Coinflow merchant, in cents.
+    #[arg(
+        long,
+        env = "VENDOR_SANDBOX_COINFLOW_PAYOUT_BALANCE_CENTS",
+        default_value_t = 1_000_000
+    )]
+    pub coinflow_payout_balance_cents: i64,
+
     /// KYC fee taken from the Bitmama partner wallet per new card user, in cents.
     #[arg(
         long,
@@ -131,6 +151,27 @@ pub struct Cli {
     /// written together).
     #[arg(long, env = "VENDOR_SANDBOX_STATE_SAVE_MS", default_value_t = 200)]
     pub state_save_ms: u64,
+
+    /// A Host name the sandbox answers besides localhost, 127.0.0.1 and [::1] (and the hosts of
+    /// --public-url and --host): NAME for any port, NAME:PORT for one, `*` for every host
+    /// (turns the check off). Other hosts get 403, so a web page on a domain made to resolve to
+    /// this machine (DNS rebinding) cannot use the sandbox. Repeatable.
+    #[arg(
+        long = "allowed-host",
+        env = "VENDOR_SANDBOX_ALLOWED_HOST",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// A web origin (e.g. https://app.example.com) whose pages may call the vendor routes from a
+    /// browser (CORS), besides loopback origins (http://localhost:3000 ...). `*` allows every
+    /// origin: unsafe, any web page you visit could then use the sandbox. Repeatable.
+    #[arg(
+        long = "cors-origin",
+        env = "VENDOR_SANDBOX_CORS_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,7 +265,9 @@ impl Cli {
             seed,
             max_body_bytes: self.max_body_bytes,
             journal_size: self.journal_size,
+            max_namespaces: self.max_namespaces,
             header_read_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             public_url: self.public_url.clone(),
             webhooks: WebhookConfig {
@@ -245,11 +288,16 @@ impl Cli {
                     WebhookStyleArg::Current => BitmamaWebhookStyle::Current,
                 },
             },
+            coinflow: CoinflowConfig {
+                payout_balance_cents: self.coinflow_payout_balance_cents,
+            },
             scenarios_dir: self.scenarios.clone(),
             scenario: self.scenario.clone().filter(|s| s != "none"),
             scenario_poll_interval: Duration::from_millis(self.scenario_poll_ms.max(10)),
             state_file: self.state_file.clone(),
             state_save_delay: Duration::from_millis(self.state_save_ms),
+            allowed_hosts: self.allowed_hosts.clone(),
+            cors_origins: self.cors_origins.clone(),
         }
     }
 }
@@ -273,6 +321,8 @@ mod tests {
         let config = cli.config(3);
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.journal_size, 10_000);
+        assert_eq!(config.body_timeout, Duration::from_secs(30));
+        assert_eq!(config.max_namespaces, 10_000);
         assert_eq!(
             config.webhooks.targets,
             vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]
@@ -283,6 +333,26 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["vendor-sandbox", "--webhook", "stripe=x"]).is_err());
         assert!(cli.command.is_none(), "no subcommand serves");
+    }
+
+    #[test]
+    fn host_and_origin_lists() {
+        let cli = Cli::try_parse_from([
+            "vendor-sandbox",
+            "--allowed-host",
+            "a.test,b.test:8080",
+            "--cors-origin",
+            "https://app.example.com",
+            "--cors-origin",
+            "http://localhost:4000",
+        ])
+        .expect("parses");
+        let config = cli.config(1);
+        assert_eq!(config.allowed_hosts, ["a.test", "b.test:8080"]);
+        assert_eq!(
+            config.cors_origins,
+            ["https://app.example.com", "http://localhost:4000"]
+        );
     }
 
     #[test]

@@ -29,8 +29,14 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Entries kept in the request journal (a ring: the oldest go first).
     pub journal_size: usize,
+    /// Namespaces the store holds at most; a request that would create one more is refused
+    /// (`default` is always available). See [`crate::store::Store::admits`].
+    pub max_namespaces: usize,
     /// A connection that has not sent a full request head by then is closed.
     pub header_read_timeout: Duration,
+    /// A request whose body has not fully arrived this long after its head gets 408 and its
+    /// connection is closed (a client trickling or stalling its body holds nothing for long).
+    pub body_timeout: Duration,
     /// How long shutdown waits for requests in flight and webhook deliveries.
     pub shutdown_grace: Duration,
     /// Base of every URL handed out (verification links, hosted pages). `None`: the bound address.
@@ -38,6 +44,7 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     pub persona: PersonaConfig,
     pub bitmama: BitmamaConfig,
+    pub coinflow: CoinflowConfig,
     /// A folder of scenario files, overlaid on the shipped ones and watched while running.
     pub scenarios_dir: Option<PathBuf>,
     /// The scenario the `default` namespace starts with (`None`: the built-in behaviour).
@@ -49,6 +56,13 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// How long after a change the state file is written, so a burst of changes is one write.
     pub state_save_delay: Duration,
+    /// `Host` values answered besides loopback ones (`name` for any port, `name:port`, or `*`);
+    /// the server adds the public URL's host and a specific bound address at start. Any other
+    /// `Host` gets 403 (DNS rebinding). See [`crate::cors`].
+    pub allowed_hosts: Vec<String>,
+    /// Web origins (`https://app.example.com`, or `*` for any) whose pages may call vendor
+    /// routes, besides loopback origins.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,23 +95,46 @@ pub struct BitmamaConfig {
     pub webhook_style: BitmamaWebhookStyle,
 }
 
+/// A Coinflow merchant's payout balance unless configured: $10,000.
+pub const DEFAULT_PAYOUT_BALANCE_CENTS: i64 = 1_000_000;
+
+#[derive(Debug, Clone)]
+pub struct CoinflowConfig {
+    /// The payout balance (`GET /api/merchant/withdraws/payout/balance`) a merchant starts
+    /// with, in cents.
+    pub payout_balance_cents: i64,
+}
+
+impl Default for CoinflowConfig {
+    fn default() -> Self {
+        Self {
+            payout_balance_cents: DEFAULT_PAYOUT_BALANCE_CENTS,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             seed: 0,
             max_body_bytes: 1024 * 1024,
             journal_size: 10_000,
+            max_namespaces: 10_000,
             header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
             public_url: None,
             webhooks: WebhookConfig::default(),
             persona: PersonaConfig::default(),
             bitmama: BitmamaConfig::default(),
+            coinflow: CoinflowConfig::default(),
             scenarios_dir: None,
             scenario: None,
             scenario_poll_interval: Duration::from_secs(1),
             state_file: None,
             state_save_delay: Duration::from_millis(200),
+            allowed_hosts: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -1,19 +1,150 @@
-//! Requests from web pages of other origins. The vendors' APIs are called from browsers (Coinflow's
-//! SDK runs in a page on `localhost:3000` and calls the API on port 5000), so a vendor route
-//! answers CORS preflights and names the caller's origin as allowed, as the vendors' own APIs do
-//! for their SDKs. The admin API is for this server's dashboard and for tools: a state-changing
-//! admin request sent by a page of another site is refused, so a page the developer happens to
-//! visit cannot reset or steer the sandbox.
+//! Browsers and other sites: which hosts and pages may call the sandbox.
+//!
+//! - The `Host` check stops DNS rebinding: a page on `rebind.evil.example` whose name is made to
+//!   resolve to 127.0.0.1 reaches the sandbox as a same-origin page, so comparing `Origin` with
+//!   `Host` cannot tell it apart. Only loopback hosts, the hosts named by `--allowed-host`, the
+//!   host of `--public-url` and a specific (not loopback, not unspecified) bound address are
+//!   answered; any other `Host` gets 403 in the owner's envelope. Requests without a `Host`
+//!   (HTTP/1.0 tools) are answered.
+//! - CORS on vendor routes: the vendors' APIs serve their browser SDKs, so a page may call them,
+//!   but only from a loopback origin or one named by `--cors-origin` (`*`: any, unsafe). A
+//!   preflight from another origin gets 403 in the vendor's envelope (so the browser's network
+//!   panel says why), and other answers carry no `Access-Control-Allow-Origin`.
+//! - The admin API refuses state-changing requests from pages of another site.
+//!
+//! The router and the server call in here; nothing else does.
+
+use std::net::{IpAddr, SocketAddr};
 
 use crate::admin;
 use crate::area::Area;
-use crate::http::{ApiRequest, ApiResponse, ResponseBody};
+use crate::config::Config;
+use crate::http::{ApiRequest, ApiResponse};
 
-/// The answer to a cross-origin request that never reaches a handler: a vendor preflight, or a
-/// refused cross-site admin change.
-pub fn cross_origin_answer(area: Area, req: &ApiRequest) -> Option<ApiResponse> {
+/// Host names that always reach the sandbox (with any port, or none).
+const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+
+/// `config` with the hosts the server is known by added to `allowed_hosts`: the host of the
+/// public URL (`--public-url`, else the bound address) and the bound address, unless that is
+/// loopback or unspecified (0.0.0.0 is not a name anyone is reached by).
+pub fn with_implied_hosts(mut config: Config, bound: SocketAddr, public_url: &str) -> Config {
+    if let Some((host, _)) = authority(public_url).map(split_host) {
+        config.allowed_hosts.push(host.to_string());
+    }
+    let ip = bound.ip();
+    if !ip.is_loopback() && !ip.is_unspecified() {
+        config.allowed_hosts.push(match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        });
+    }
+    config
+}
+
+/// 403 for a request whose `Host` the sandbox does not answer (see the module doc), in the
+/// envelope of whoever owns the path.
+pub fn check_host(config: &Config, area: Area, req: &ApiRequest) -> Option<ApiResponse> {
+    let host = req.header("host")?;
+    if allowed_host(host, &config.allowed_hosts) {
+        return None;
+    }
+    Some(area.error(
+        403,
+        &format!(
+            "Host {host:?} is not allowed: the sandbox answers loopback hosts (localhost, \
+             127.0.0.1, [::1]) and the hosts named by --allowed-host \
+             (VENDOR_SANDBOX_ALLOWED_HOST), so that a web page on another domain that resolves \
+             to this machine cannot use it"
+        ),
+        req,
+    ))
+}
+
+/// Whether a `Host` value (`name[:port]`) is loopback or matches an entry of `allowed`: a name
+/// alone matches any port, `name:port` that port only, and `*` every host.
+pub fn allowed_host(host: &str, allowed: &[String]) -> bool {
+    let (name, port) = split_host(host);
+    // `localhost.` is the same name as `localhost`.
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if LOOPBACK_HOSTS.iter().any(|l| l.eq_ignore_ascii_case(name)) {
+        return true;
+    }
+    allowed.iter().any(|entry| {
+        let (entry_name, entry_port) = split_host(entry.trim());
+        entry_name == "*"
+            || (entry_name.eq_ignore_ascii_case(name) && entry_port.is_none_or(|p| Some(p) == port))
+    })
+}
+
+/// Whether a page of `origin` may read the vendors' answers: a loopback origin, or one named by
+/// `--cors-origin` (exactly, or `*`).
+pub fn allowed_origin(config: &Config, origin: &str) -> bool {
+    loopback_origin(origin)
+        || config.cors_origins.iter().any(|allowed| {
+            let allowed = allowed.trim().trim_end_matches('/');
+            allowed == "*" || allowed.eq_ignore_ascii_case(origin)
+        })
+}
+
+/// `http(s)://` + a loopback host + an optional numeric port, and nothing else.
+fn loopback_origin(origin: &str) -> bool {
+    let lower = origin.to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let (name, port) = split_host(rest);
+    LOOPBACK_HOSTS.contains(&name)
+        && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `name[:port]` into its parts; a bracketed IPv6 address keeps its brackets.
+fn split_host(host: &str) -> (&str, Option<&str>) {
+    if host.starts_with('[') {
+        return match host.find(']') {
+            Some(end) => {
+                let (name, rest) = host.split_at(end + 1);
+                (name, rest.strip_prefix(':'))
+            }
+            None => (host, None),
+        };
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    }
+}
+
+/// The `host[:port]` of an absolute URL (`scheme://[user@]host[:port]/…`).
+fn authority(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    (!authority.is_empty()).then_some(authority)
+}
+
+/// Requests from web pages of other origins. The vendors' APIs are called from browsers (Coinflow's
+/// SDK runs in a page on `localhost:3000` and calls the API on port 5000), so a vendor route
+/// answers CORS preflights of allowed origins ([`allowed_origin`]) and names the caller's origin
+/// as allowed, as the vendors' own APIs do for their SDKs. The admin API is for this server's
+/// dashboard and for tools: a state-changing admin request sent by a page of another site is
+/// refused, so a page the developer happens to visit cannot reset or steer the sandbox.
+pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Option<ApiResponse> {
     let origin = req.header("origin")?;
     match area {
+        Area::Vendor(_) if req.method == "OPTIONS" && !allowed_origin(config, origin) => {
+            Some(area.error(
+                403,
+                &format!(
+                    "Origin {origin} may not call this API from a browser: loopback origins \
+                     may, others only when named by --cors-origin (VENDOR_SANDBOX_CORS_ORIGIN)"
+                ),
+                req,
+            ))
+        }
         Area::Vendor(_) if req.method == "OPTIONS" => {
             let allowed_headers = req
                 .header("access-control-request-headers")
@@ -33,7 +164,7 @@ pub fn cross_origin_answer(area: Area, req: &ApiRequest) -> Option<ApiResponse> 
                     ("access-control-max-age".into(), "600".into()),
                     ("vary".into(), "origin".into()),
                 ],
-                body: ResponseBody::Empty,
+                body: crate::http::ResponseBody::Empty,
             })
         }
         Area::Admin
@@ -53,22 +184,126 @@ pub fn cross_origin_answer(area: Area, req: &ApiRequest) -> Option<ApiResponse> 
 }
 
 /// `origin` (`scheme://host[:port]`) names the host the request was sent to.
-fn same_origin(origin: &str, host: Option<&str>) -> bool {
+pub fn same_origin(origin: &str, host: Option<&str>) -> bool {
     let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
     host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
 }
 
-/// A vendor's answer to a page of another origin names that origin as allowed to read it.
-pub fn with_cors(area: Area, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
+/// A vendor's answer to a page of an allowed origin names that origin as allowed to read it.
+/// Answers to other pages say nothing, so the browser keeps them from the page.
+pub fn with_cors(
+    config: &Config,
+    area: Area,
+    req: &ApiRequest,
+    response: ApiResponse,
+) -> ApiResponse {
     match (area, req.header("origin")) {
         (Area::Vendor(_), Some(origin))
-            if response.header("access-control-allow-origin").is_none() =>
+            if response.header("access-control-allow-origin").is_none()
+                && allowed_origin(config, origin) =>
         {
             response
                 .with_header("access-control-allow-origin", origin)
                 .with_header("access-control-expose-headers", "request-id")
                 .with_header("vary", "origin")
         }
+        // The answer still depends on the Origin: caches must not give it to an allowed page.
+        (Area::Vendor(_), Some(_)) => response.with_header("vary", "origin"),
         _ => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn loopback_and_named_hosts_only() {
+        for ok in [
+            "localhost",
+            "localhost:5000",
+            "LOCALHOST:1",
+            "localhost.:5000",
+            "127.0.0.1",
+            "127.0.0.1:80",
+            "[::1]",
+            "[::1]:5000",
+        ] {
+            assert!(allowed_host(ok, &[]), "{ok}");
+        }
+        for refused in [
+            "rebind.evil.example:5000",
+            "localhost.evil.example",
+            "127.0.0.2:5000",
+            "[::2]:5000",
+            "",
+        ] {
+            assert!(!allowed_host(refused, &[]), "{refused}");
+        }
+        let named = hosts(&["sandbox.test", "proxy.test:8080"]);
+        assert!(allowed_host("sandbox.test:5000", &named));
+        assert!(allowed_host("Sandbox.Test", &named));
+        assert!(allowed_host("proxy.test:8080", &named));
+        assert!(!allowed_host("proxy.test:8081", &named));
+        assert!(!allowed_host("proxy.test", &named));
+        assert!(allowed_host("anything:1", &hosts(&["*"])));
+    }
+
+    #[test]
+    fn implied_hosts_come_from_the_public_url_and_a_specific_bind_address() {
+        let bound: SocketAddr = "0.0.0.0:5000".parse().expect("addr");
+        let config = with_implied_hosts(
+            Config::default(),
+            bound,
+            "https://user@sandbox.test:8443/base",
+        );
+        assert_eq!(config.allowed_hosts, ["sandbox.test"]);
+        let bound: SocketAddr = "[fd00::5]:5000".parse().expect("addr");
+        let config = with_implied_hosts(Config::default(), bound, "http://[fd00::5]:5000");
+        assert!(allowed_host("[fd00::5]:5000", &config.allowed_hosts));
+        let bound: SocketAddr = "192.0.2.7:5000".parse().expect("addr");
+        let config = with_implied_hosts(Config::default(), bound, "http://sandbox.test");
+        assert!(allowed_host("192.0.2.7:5000", &config.allowed_hosts));
+        assert!(allowed_host("sandbox.test", &config.allowed_hosts));
+    }
+
+    #[test]
+    fn loopback_origins_and_named_ones() {
+        let config = Config::default();
+        for ok in [
+            "http://localhost:3000",
+            "https://localhost",
+            "http://127.0.0.1:8080",
+            "http://[::1]:3000",
+        ] {
+            assert!(allowed_origin(&config, ok), "{ok}");
+        }
+        for refused in [
+            "http://evil.example",
+            "http://localhost.evil.example",
+            "http://localhost@evil.example",
+            "http://localhost:3000/path",
+            "http://localhost:",
+            "file://localhost",
+            "null",
+        ] {
+            assert!(!allowed_origin(&config, refused), "{refused}");
+        }
+        let config = Config {
+            cors_origins: hosts(&["https://app.example.com/"]),
+            ..Config::default()
+        };
+        assert!(allowed_origin(&config, "https://app.example.com"));
+        assert!(!allowed_origin(&config, "https://app.example.com.evil.net"));
+        assert!(!allowed_origin(&config, "http://app.example.com"));
+        let any = Config {
+            cors_origins: hosts(&["*"]),
+            ..Config::default()
+        };
+        assert!(allowed_origin(&any, "https://anywhere.example"));
     }
 }

@@ -33,8 +33,14 @@ pub struct ApiRequest {
 /// Why reading a request body failed; answered in the owning vendor's envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {
-    TooLarge { limit: usize },
+    TooLarge {
+        limit: usize,
+    },
     Interrupted,
+    /// The whole body did not arrive within the body timeout.
+    TimedOut {
+        after: std::time::Duration,
+    },
 }
 
 /// Why a JSON body could not be used.
@@ -195,10 +201,11 @@ pub fn percent_encode(input: &str) -> String {
     out
 }
 
-/// The head of a hyper request and its body read within `limit` bytes.
+/// The head of a hyper request and its body read within `limit` bytes and `timeout`.
 pub async fn read_request(
     req: Request<Incoming>,
     limit: usize,
+    timeout: std::time::Duration,
 ) -> (ApiRequest, Result<(), BodyError>) {
     let (parts, body) = req.into_parts();
     let query_string = parts.uri.query().unwrap_or("").to_string();
@@ -225,15 +232,18 @@ pub async fn read_request(
         // Refuse before reading: no point buffering a body we will not accept.
         return (api, Err(BodyError::TooLarge { limit }));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => {
+    // hyper's header timeout ends at the head; a body trickled or stalled after it would hold
+    // the connection and a request in flight forever.
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Err(_) => (api, Err(BodyError::TimedOut { after: timeout })),
+        Ok(Ok(collected)) => {
             api.body = collected.to_bytes();
             (api, Ok(()))
         }
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             (api, Err(BodyError::TooLarge { limit }))
         }
-        Err(_) => (api, Err(BodyError::Interrupted)),
+        Ok(Err(_)) => (api, Err(BodyError::Interrupted)),
     }
 }
 

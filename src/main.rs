@@ -41,6 +41,15 @@ fn main() -> ExitCode {
         }
         None => None,
     };
+    // And on one that could never be saved, rather than losing the session at shutdown.
+    if let Some(Err(message)) = config
+        .state_file
+        .as_deref()
+        .map(vendor_sandbox::state_file::check_writable)
+    {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
     let active_scenario = config.scenario.clone().unwrap_or_else(|| "none".into());
 
     let listener = match std::net::TcpListener::bind((cli.host.as_str(), cli.port)) {

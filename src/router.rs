@@ -57,23 +57,33 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         rule: None,
         step: Step::Answer(response),
     };
-    if let Some(response) = cors::cross_origin_answer(area, req) {
+    if let Some(response) = cors::check_host(&app.config, area, req)
+        .or_else(|| cors::cross_origin_answer(&app.config, area, req))
+    {
         return answer(response);
     }
+    // Before anything can create it: a namespace beyond --max-namespaces (507: the condition
+    // lasts until namespaces are deleted, and clients do not retry it as they do 429 and 503).
+    if let Some(Err(message)) =
+        (namespace.is_ok() && area != Area::Unknown).then(|| app.store.admits(&req.namespace))
+    {
+        return answer(area.error(507, &message, req));
+    }
     match (namespace, body) {
-        (Err(message), _) => answer(error(area, 400, &message, req)),
-        (Ok(_), Err(BodyError::TooLarge { limit })) => answer(error(
-            area,
+        (Err(message), _) => answer(area.error(400, &message, req)),
+        (Ok(_), Err(BodyError::TooLarge { limit })) => answer(area.error(
             413,
             &format!("Request body is larger than the limit of {limit} bytes"),
             req,
         )),
-        (Ok(_), Err(BodyError::Interrupted)) => answer(error(
-            area,
-            400,
-            "Request body could not be read completely",
-            req,
-        )),
+        // The rest of the body may still come: the connection cannot be reused.
+        (Ok(_), Err(BodyError::TimedOut { after })) => answer(
+            area.error(408, &body_timeout_message(after), req)
+                .with_header("connection", "close"),
+        ),
+        (Ok(_), Err(BodyError::Interrupted)) => {
+            answer(area.error(400, "Request body could not be read completely", req))
+        }
         (Ok(()), Ok(())) => match area {
             Area::Vendor(vendor) => {
                 let api = vendors::get(vendor);
@@ -98,8 +108,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 rule: None,
                 step: Step::Dispatch(Target::Admin),
             },
-            Area::Unknown => answer(error(
-                area,
+            Area::Unknown => answer(area.error(
                 404,
                 &format!("No route for {} {}", req.method, req.path),
                 req,
@@ -130,10 +139,9 @@ pub fn dispatch(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
     }
 }
 
-/// An error in the envelope of whoever owns the path; plain JSON for the rest.
-pub fn error(area: Area, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
-    match area {
-        Area::Vendor(vendor) => vendors::get(vendor).error(status, message, req),
-        Area::Admin | Area::Unknown => admin::error(status, message),
-    }
+fn body_timeout_message(after: Duration) -> String {
+    format!(
+        "Request body not received within {} s (--body-timeout-secs)",
+        after.as_secs_f64()
+    )
 }

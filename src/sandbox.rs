@@ -75,19 +75,35 @@ impl SandboxBuilder {
         self
     }
 
+    /// A `Host` name to answer besides loopback ones (`--allowed-host`), e.g. the name other
+    /// containers reach this one by. Repeatable.
+    pub fn allowed_host(mut self, host: impl Into<String>) -> Self {
+        self.config.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// A web origin whose pages may call the vendor routes (`--cors-origin`). Repeatable.
+    pub fn cors_origin(mut self, origin: impl Into<String>) -> Self {
+        self.config.cors_origins.push(origin.into());
+        self
+    }
+
     /// Any other option, as the command line would set it (webhook targets, API keys...).
     pub fn configure(mut self, adjust: impl FnOnce(&mut Config)) -> Self {
         adjust(&mut self.config);
         self
     }
 
-    /// Loads the scenarios, binds the port and starts serving. Fails on an invalid scenario
-    /// file, an unknown scenario name or a port that cannot be bound.
+    /// Loads the scenarios and the state file, binds the port and starts serving. Fails on an
+    /// invalid scenario file, an unknown scenario name, a state file that cannot be loaded or
+    /// written, or a port that cannot be bound.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let mut config = self.config;
         config.seed = self.seed.unwrap_or_else(rand::random);
         let catalog = server::load_scenarios(&config)
             .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+        // Here rather than in the server task, so `start` fails on a bad state file.
+        let saved = server::load_state(&config)?;
         let listener = TcpListener::bind((self.host.as_str(), self.port)).await?;
         let addr = listener.local_addr()?;
         let base_url = config
@@ -98,10 +114,11 @@ impl SandboxBuilder {
             .to_string();
         let seed = config.seed;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::run_with_scenarios(
+        let task = tokio::spawn(server::run_with_state(
             listener,
             config,
             Arc::new(catalog),
+            saved,
             async {
                 let _ = stopped.await;
             },

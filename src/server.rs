@@ -67,12 +67,20 @@ pub async fn run_with_scenarios(
     scenarios: Arc<Catalog>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let saved = match &config.state_file {
-        Some(path) => state_file::load(path)
-            .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidData, message))?,
-        None => None,
-    };
+    let saved = load_state(&config)?;
     run_with_state(listener, config, scenarios, saved, shutdown).await
+}
+
+/// `config.state_file` read, after checking it can be written (`None`: no file, or a fresh
+/// start), so a state file that could never be saved fails the start, not the shutdown.
+pub fn load_state(config: &Config) -> std::io::Result<Option<SavedState>> {
+    let Some(path) = &config.state_file else {
+        return Ok(None);
+    };
+    let invalid = |message| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
+    let saved = state_file::load(path).map_err(invalid)?;
+    state_file::check_writable(path).map_err(invalid)?;
+    Ok(saved)
 }
 
 /// [`run_with_scenarios`] with the state file already read (`None`: a fresh start). With
@@ -92,7 +100,7 @@ pub async fn run_with_state(
         .unwrap_or_else(|| format!("http://{local}"))
         .trim_end_matches('/')
         .to_string();
-    let config = Arc::new(config);
+    let config = Arc::new(crate::cors::with_implied_hosts(config, local, &public_url));
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let app = App::new(
         config.clone(),
@@ -205,7 +213,9 @@ async fn serve(
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
     let started = Instant::now();
     let _in_flight = InFlight::enter(&app.in_flight);
-    let (mut request, body) = http::read_request(req, app.config.max_body_bytes).await;
+    let config = &app.config;
+    let (mut request, body) =
+        http::read_request(req, config.max_body_bytes, config.body_timeout).await;
     let routed = router::prepare(&app, &mut request, body);
     if let Some(latency) = routed.latency {
         // No lock is held here: the router released the namespace before returning.
@@ -235,7 +245,7 @@ async fn serve(
         }
     };
     let area = routed.area;
-    let response = cors::with_cors(area, &request, response);
+    let response = cors::with_cors(&app.config, area, &request, response);
     if may_change_state(area, &request.method) {
         app.store.changed();
     }

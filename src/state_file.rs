@@ -85,12 +85,33 @@ pub fn snapshot(store: &Store) -> serde_json::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `PATH.tmp`: where a save is written before it is renamed over `PATH`.
+fn temporary_path(path: &Path) -> PathBuf {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    PathBuf::from(temporary)
+}
+
+/// Whether saves to `path` can work, found out at start rather than at shutdown (when the
+/// session's state would be lost): creates and removes the temporary file a save writes, in the
+/// folder the rename needs. The error is one line naming the file and the OS's reason.
+pub fn check_writable(path: &Path) -> Result<(), String> {
+    let temporary = temporary_path(path);
+    let problem = |e: std::io::Error| {
+        format!(
+            "cannot write the state file {}: creating {} failed: {e}",
+            path.display(),
+            temporary.display()
+        )
+    };
+    File::create(&temporary).map_err(problem)?;
+    std::fs::remove_file(&temporary).map_err(problem)
+}
+
 /// Replaces `path` with `bytes` atomically: a temporary file next to it, synced, renamed over
 /// it, and the folder synced so the rename itself survives a crash.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
+    let temporary = temporary_path(path);
     let mut file = File::create(&temporary)?;
     file.write_all(bytes)?;
     file.sync_all()?;

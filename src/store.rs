@@ -150,6 +150,40 @@ impl Store {
             .clone()
     }
 
+    /// Whether a request may use namespace `name`: it exists, it is `default` (always there, so
+    /// a full store never locks out the tools that name no namespace, nor the admin call that
+    /// deletes some), or one more fits under `--max-namespaces`. The router asks before
+    /// dispatch, so the many [`Store::namespace`] callers stay infallible. Check and creation are
+    /// two steps: requests for different new namespaces routed at the same moment can each
+    /// pass, so the cap can be overshot by at most the requests in flight then.
+    pub fn admits(&self, name: &str) -> Result<(), String> {
+        let namespaces = self.namespaces.read();
+        let count = namespaces.len();
+        if count < self.config.max_namespaces
+            || name == DEFAULT_NAMESPACE
+            || namespaces.contains_key(name)
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "Namespace {name:?} was not created: the sandbox holds {count} namespaces, the most \
+             --max-namespaces (VENDOR_SANDBOX_MAX_NAMESPACES) allows. Delete unused ones with \
+             DELETE /__admin/namespaces/NAME, or raise the limit"
+        ))
+    }
+
+    /// Forgets namespace `name` entirely (a later use starts it afresh); false if unknown.
+    /// Requests already holding it finish on the detached world; its queued webhooks are skipped
+    /// (the worker finds no namespace, and a new one has a new outbox generation).
+    pub fn remove(&self, name: &str) -> bool {
+        self.namespaces.write().remove(name).is_some()
+    }
+
+    /// How many namespaces there are.
+    pub fn count(&self) -> usize {
+        self.namespaces.read().len()
+    }
+
     /// The namespace called `name` if it has been used.
     pub fn existing(&self, name: &str) -> Option<Arc<Namespace>> {
         self.namespaces.read().get(name).cloned()

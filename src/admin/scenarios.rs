@@ -48,7 +48,26 @@ pub fn namespaces(app: &App) -> ApiResponse {
             Some((name.clone(), json!(scenario)))
         })
         .collect();
-    ApiResponse::json(200, json!({"namespaces": names, "scenarios": selected}))
+    ApiResponse::json(
+        200,
+        json!({
+            "namespaces": names,
+            "scenarios": selected,
+            "count": names.len(),
+            "max": app.config.max_namespaces,
+        }),
+    )
+}
+
+/// `DELETE /__admin/namespaces/{name}`: the namespace and its journal entries are gone, which
+/// makes room under `--max-namespaces`. `default` can be deleted too: its next use starts it
+/// afresh, like a reset.
+pub fn delete_namespace(app: &App, name: &str) -> ApiResponse {
+    if !app.store.remove(name) {
+        return super::error(404, &format!("No namespace {name:?}"));
+    }
+    app.journal.clear_namespace(name);
+    ApiResponse::json(200, json!({"deleted": name}))
 }
 
 pub fn selected(app: &App, namespace: &str) -> ApiResponse {

@@ -27,6 +27,18 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../scenarios/happy-path.json"),
     ),
     (
+        "payout-returned.json",
+        include_str!("../../scenarios/payout-returned.json"),
+    ),
+    (
+        "payout-stuck.json",
+        include_str!("../../scenarios/payout-stuck.json"),
+    ),
+    (
+        "bank-account-refused.json",
+        include_str!("../../scenarios/bank-account-refused.json"),
+    ),
+    (
         "duplicate-user.json",
         include_str!("../../scenarios/duplicate-user.json"),
     ),

@@ -158,6 +158,15 @@ pub enum Timing {
 }
 
 impl Steer {
+    /// `outcome`, at once, naming no fields.
+    pub fn now(outcome: Outcome) -> Steer {
+        Steer {
+            outcome,
+            fields: Vec::new(),
+            timing: Timing::Now,
+        }
+    }
+
     /// True when the outcome applies now (no delay, or the polls are used up).
     pub fn is_due(&self) -> bool {
         self.timing == Timing::Now

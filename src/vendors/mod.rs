@@ -93,6 +93,12 @@ pub trait VendorApi: Sync {
     fn doc(&self) -> VendorDoc;
 }
 
+/// A vendor's section of a scenario's `initial_state`, as its own type.
+pub trait Seed: serde::de::DeserializeOwned {
+    /// Creates what the section describes in a namespace, as the vendor's API would have.
+    fn apply(&self, world: &mut World);
+}
+
 /// A vendor's part of the scenario vocabulary, besides the operations of its route table.
 pub struct ScenarioHooks {
     /// Moments inside the vendor it asks the engine about (an inquiry being decided).
@@ -100,6 +106,25 @@ pub struct ScenarioHooks {
     pub magic: fn(Operation, &str) -> Option<Steer>,
     pub check_seed: fn(&Value) -> Result<(), String>,
     pub seed: fn(&mut World, &Value),
+}
+
+impl ScenarioHooks {
+    /// Hooks whose seed section is read as `S`.
+    pub fn seeded_by<S: Seed>(
+        events: &'static [OperationTerms],
+        magic: fn(Operation, &str) -> Option<Steer>,
+    ) -> ScenarioHooks {
+        ScenarioHooks {
+            events,
+            magic,
+            check_seed: |section| S::deserialize(section).map(drop).map_err(|e| e.to_string()),
+            seed: |world, section| {
+                if let Ok(seed) = S::deserialize(section) {
+                    seed.apply(world);
+                }
+            },
+        }
+    }
 }
 
 /// A vendor in the OpenAPI document: its tag, its security schemes (name → scheme) and the

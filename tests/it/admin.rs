@@ -333,6 +333,22 @@ async fn library_mode_starts_on_an_ephemeral_port_and_stops() {
         .start()
         .await;
     assert!(unknown.unwrap_err().to_string().contains("no-such"));
+
+    // A state file that could never be saved fails the start, not the shutdown.
+    let file = std::env::temp_dir().join(format!("vendor-sandbox-file-{}", std::process::id()));
+    std::fs::write(&file, "a file, not a folder").expect("write");
+    let path = file.join("state.json");
+    let unwritable = vendor_sandbox::Sandbox::builder()
+        .state_file(&path)
+        .start()
+        .await;
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        unwritable
+            .unwrap_err()
+            .to_string()
+            .contains(&path.display().to_string())
+    );
 }
 
 /// GET over a fresh connection (the harness client is tied to a `TestServer`).
@@ -350,5 +366,6 @@ async fn get_json(url: &str) -> Value {
 }
 
 mod dashboard;
+mod namespaces;
 mod openapi;
 mod webhooks;

@@ -259,7 +259,9 @@ fn help_explains_every_option() {
         "--seed",
         "--log-format",
         "--max-body-bytes",
+        "--body-timeout-secs",
         "--journal-size",
+        "--max-namespaces",
         "--public-url",
         "--webhook",
         "--webhook-secret",
@@ -267,6 +269,8 @@ fn help_explains_every_option() {
         "--scenarios",
         "--scenario",
         "--state-file",
+        "--allowed-host",
+        "--cors-origin",
     ] {
         let line = help
             .lines()
@@ -284,4 +288,61 @@ fn help_explains_every_option() {
         help.contains("VENDOR_SANDBOX_PORT"),
         "env variables are named"
     );
+}
+
+/// Runs the binary to its exit (killed after [`WAIT`] if it goes on serving): status and stderr.
+fn run_to_exit(command: &mut Command) -> (Option<i32>, String) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn the binary");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        let _ = tx.send(text);
+    });
+    let exited = rx.recv_timeout(WAIT);
+    let _ = child.kill();
+    let status = child.wait().expect("wait");
+    match exited {
+        Ok(text) => (status.code(), text),
+        Err(_) => panic!("the binary did not exit within {WAIT:?}: it started serving"),
+    }
+}
+
+/// A state file that could never be written is refused at start, not found out at shutdown
+/// (when the whole session's state would be lost).
+#[test]
+fn an_unwritable_state_file_stops_the_start_with_one_line() {
+    let dir =
+        std::env::temp_dir().join(format!("vendor-sandbox-unwritable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The saver's temporary file cannot be created: that name is a folder (root ignores
+    // permission bits, so a read-only folder would not do).
+    let blocked = dir.join("state.json");
+    std::fs::create_dir_all(dir.join("state.json.tmp").join("inside")).expect("folders");
+    let mut paths = vec![blocked];
+    // A folder that cannot hold files, where reading finds nothing (a fresh start).
+    if std::path::Path::new("/proc/self").exists() {
+        paths.push("/proc/vendor-sandbox-no-such/state.json".into());
+    }
+    for path in paths {
+        let (code, stderr) = run_to_exit(sandbox(&["--port", "0", "--state-file"]).arg(&path));
+        assert_eq!(code, Some(1), "{}: {stderr}", path.display());
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{stderr}");
+        assert!(lines[0].starts_with("error: "), "{stderr}");
+        assert!(lines[0].contains(&path.display().to_string()), "{stderr}");
+        // The OS's reason is named.
+        assert!(lines[0].contains("os error"), "{stderr}");
+    }
+    assert!(
+        dir.join("state.json.tmp").join("inside").exists(),
+        "nothing was removed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,9 +1,10 @@
-//! Browsers: vendor routes answer pages of other origins (an SDK on localhost:3000 calling the
-//! API on port 5000); state-changing admin requests from other sites are refused.
+//! Browsers and other hosts: vendor routes answer pages of loopback and named origins (an SDK on
+//! localhost:3000 calling the API on port 5000); state-changing admin requests from other sites are
+//! refused; a Host the sandbox does not know (DNS rebinding) is refused everywhere.
 
 use serde_json::json;
 
-use crate::harness::TestServer;
+use crate::harness::{TestServer, WAIT};
 
 const SDK_PAGE: &str = "http://localhost:3000";
 
@@ -103,4 +104,158 @@ async fn cross_site_admin_changes_are_refused() {
         .send()
         .await;
     assert_eq!(read.status, 200);
+}
+
+/// A page on a domain made to resolve to 127.0.0.1 (DNS rebinding) sends its own name as `Host`
+/// and as `Origin`; the sandbox must not answer it, whoever owns the path.
+#[tokio::test]
+async fn a_rebound_host_is_refused_in_the_owners_envelope() {
+    let server = TestServer::start().await;
+    let rebound = format!("rebind.evil.example:{}", server.addr.port());
+    let origin = format!("http://{rebound}");
+    let reset = server
+        .post("/__admin/reset")
+        .header("host", &rebound)
+        .header("origin", &origin)
+        .send()
+        .await;
+    assert_eq!(reset.status, 403, "{}", reset.text());
+    let message = reset.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("--allowed-host"), "{message}");
+    for path in ["/__admin/state", "/__admin/", "/no/such/path"] {
+        let read = server.get(path).header("host", &rebound).send().await;
+        assert_eq!(read.status, 403, "{path}: {}", read.text());
+        assert!(read.json()["error"]["message"].is_string(), "{path}");
+    }
+    let persona = server
+        .get("/api/v1/inquiries")
+        .header("host", &rebound)
+        .header("authorization", "Bearer persona_sandbox_key")
+        .send()
+        .await;
+    assert_eq!(persona.status, 403, "{}", persona.text());
+    assert!(
+        persona.json()["errors"][0]["details"]
+            .as_str()
+            .is_some_and(|d| d.contains("--allowed-host")),
+        "Persona's envelope: {}",
+        persona.text()
+    );
+    let coinflow = server
+        .get("/api/withdraw")
+        .header("host", &rebound)
+        .send()
+        .await;
+    assert_eq!(coinflow.status, 403);
+    assert_eq!(coinflow.json()["statusCode"], 403);
+}
+
+#[tokio::test]
+async fn loopback_hosts_named_hosts_and_no_host_are_answered() {
+    let server = TestServer::start_with(|c| {
+        c.allowed_hosts = vec!["sandbox.test".into()];
+        c.public_url = Some("http://public.test:8080/".into());
+    })
+    .await;
+    let port = server.addr.port();
+    for host in [
+        format!("localhost:{port}"),
+        "LOCALHOST".to_string(),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+        "sandbox.test:5000".to_string(),
+        "public.test:8080".to_string(),
+    ] {
+        let res = server
+            .get("/__admin/health")
+            .header("host", &host)
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{host}: {}", res.text());
+    }
+    let other = server
+        .get("/__admin/health")
+        .header("host", "other.test")
+        .send()
+        .await;
+    assert_eq!(other.status, 403);
+
+    // HTTP/1.0 tools may send no Host at all.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /__admin/health HTTP/1.0\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut answer))
+        .await
+        .expect("answered within the wait")
+        .expect("read");
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+}
+
+#[tokio::test]
+async fn only_loopback_and_named_origins_may_call_vendor_routes() {
+    let server = TestServer::start_with(|c| {
+        c.cors_origins = vec!["https://app.example.com".into()];
+    })
+    .await;
+    let preflight = |origin: &str| {
+        server
+            .request("OPTIONS", "/api/withdraw")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+    };
+    for allowed in [
+        "http://127.0.0.1:8080",
+        "http://[::1]:3000",
+        "https://localhost",
+        "https://app.example.com",
+    ] {
+        let answer = preflight(allowed).await;
+        assert_eq!(answer.status, 204, "{allowed}");
+        assert_eq!(answer.header("access-control-allow-origin"), Some(allowed));
+    }
+    for refused in ["http://evil.example", "https://app.example.com.evil.net"] {
+        let answer = preflight(refused).await;
+        assert_eq!(answer.status, 403, "{refused}");
+        assert_eq!(answer.header("access-control-allow-origin"), None);
+        assert!(
+            answer.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("--cors-origin")),
+            "Coinflow's envelope names the option: {}",
+            answer.text()
+        );
+        // The request itself is answered, but the browser is not told the page may read it.
+        let read = server
+            .get("/merchant/view/merchant-1")
+            .header("origin", refused)
+            .send()
+            .await;
+        assert_eq!(read.status, 200);
+        assert_eq!(
+            read.header("access-control-allow-origin"),
+            None,
+            "{refused}"
+        );
+    }
+
+    let any = TestServer::start_with(|c| c.cors_origins = vec!["*".into()]).await;
+    let answer = any
+        .get("/merchant/view/merchant-1")
+        .header("origin", "https://anywhere.example")
+        .send()
+        .await;
+    assert_eq!(
+        answer.header("access-control-allow-origin"),
+        Some("https://anywhere.example")
+    );
 }

@@ -56,6 +56,22 @@ impl TestServer {
             .to_string()
     }
 
+    /// A Persona API call in namespace `ns`, authenticated, with an optional JSON body.
+    pub async fn persona(
+        &self,
+        ns: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.request(method, path)
+            .header("authorization", PERSONA_KEY)
+            .header("x-sandbox-namespace", ns)
+            .json_opt(body.as_ref())
+            .send()
+            .await
+    }
+
     /// Moves namespace `ns`'s sandbox clock forward (and runs what falls due).
     pub async fn advance_clock(&self, ns: &str, seconds: f64) {
         let response = self
@@ -212,8 +228,15 @@ impl RequestBuilder {
         let driver = tokio::spawn(connection);
         let mut request = hyper::Request::builder()
             .method(self.method.as_str())
-            .uri(self.path.as_str())
-            .header("host", self.addr.to_string());
+            .uri(self.path.as_str());
+        // A test may send its own Host (the Host check); otherwise the address, as clients do.
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("host"))
+        {
+            request = request.header("host", self.addr.to_string());
+        }
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }

@@ -74,7 +74,7 @@ fn every_shipped_scenario_is_embedded_parses_and_matches_the_schema() {
     let mut embedded: Vec<String> = SHIPPED.iter().map(|(f, _)| f.to_string()).collect();
     embedded.sort();
     assert_eq!(files, embedded, "every file in scenarios/ is embedded");
-    assert_eq!(files.len(), 9);
+    assert_eq!(files.len(), 12);
     for file in files {
         let text = std::fs::read_to_string(repo(&format!("scenarios/{file}"))).expect("read");
         let parsed = parse_scenario(&file, &text, 1, vendor_sandbox::vendors::vocabulary())
@@ -298,7 +298,8 @@ async fn raw_get(server: &TestServer, path: &str, ns: &str) -> tokio::net::TcpSt
     let mut stream = tokio::net::TcpStream::connect(server.addr)
         .await
         .expect("connect");
-    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\nx-sandbox-namespace: {ns}\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nx-sandbox-namespace: {ns}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
     stream
 }

@@ -92,7 +92,7 @@ async fn oversized_bodies_get_413_in_each_vendor_envelope() {
     }
     // A chunked body (no Content-Length) is cut off at the limit too.
     let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    let mut raw = b"POST /api/v1/inquiries HTTP/1.1\r\nhost: x\r\nauthorization: Bearer k\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let mut raw = b"POST /api/v1/inquiries HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer k\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..4 {
         raw.extend_from_slice(b"200\r\n");
         raw.extend_from_slice(&[b'y'; 0x200]);
@@ -482,7 +482,7 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
     let mut stream = TcpStream::connect(server.addr).await.expect("connect");
     for _ in 0..3 {
         stream
-            .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: localhost\r\n\r\n")
             .await
             .expect("write");
         let answer = read_head(&mut stream).await;
@@ -503,7 +503,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
             .await;
     let mut stream = TcpStream::connect(server.addr).await.expect("connect");
     stream
-        .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: x\r\n")
+        .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: localhost\r\n")
         .await
         .expect("write");
     let mut buf = Vec::new();
@@ -523,7 +523,7 @@ async fn graceful_shutdown_lets_a_request_in_flight_finish() {
     let body = br#"{"seconds": 1}"#;
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let head = format!(
-        "POST /__admin/clock/advance HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        "POST /__admin/clock/advance HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.expect("head");
@@ -553,7 +553,7 @@ async fn graceful_shutdown_lets_a_request_in_flight_finish() {
 async fn server_status(addr: std::net::SocketAddr) -> Value {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     stream
-        .write_all(b"GET /__admin/server HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .write_all(b"GET /__admin/server HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
         .await
         .expect("write");
     let answer = read_head(&mut stream).await;

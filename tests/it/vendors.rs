@@ -2,7 +2,7 @@
 //! requests cheap as state grows.
 
 mod bitmama;
-mod coinflow;
+pub mod coinflow;
 mod indexes;
 mod persona;
 mod table;

@@ -38,7 +38,10 @@ pub(super) fn operations() -> Vec<Op> {
         op("GET", "/__admin/", Admin, "The dashboard").html(),
         op("GET", "/__admin/health", Admin, "Health and version").ok(object(&["status", "version"], json!({"status": {"const": "ok"}, "version": str_}))),
         op("GET", "/__admin/server", Admin, "Requests in flight, public URL, seed").ok(object(&["public_url", "seed"], json!({"public_url": str_, "seed": int}))),
-        op("GET", "/__admin/namespaces", Admin, "Namespaces used so far and their scenarios").ok(object(&["namespaces", "scenarios"], json!({"namespaces": {"type": "array", "items": str_}, "scenarios": any}))),
+        op("GET", "/__admin/namespaces", Admin, "Namespaces used so far, their scenarios, their count and --max-namespaces").ok(object(&["namespaces", "scenarios", "count", "max"], json!({"namespaces": {"type": "array", "items": str_}, "scenarios": any, "count": int, "max": int}))),
+        op("DELETE", "/__admin/namespaces/{name}", Admin, "Delete a namespace and its journal (404 if unknown); default starts afresh on next use")
+            .param("name", "path", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}))
+            .ok(object(&["deleted"], json!({"deleted": str_}))),
         op("GET", "/__admin/requests", Admin, "The request journal, newest first")
             .param("vendor", "query", str_.clone()).param("method", "query", str_.clone())
             .param("path", "query", str_.clone()).param("status", "query", int.clone())

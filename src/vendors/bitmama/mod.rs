@@ -46,11 +46,13 @@ pub fn error(status: u16, message: &str, _req: &ApiRequest) -> ApiResponse {
         402 => "INSUFFICIENT_WALLET_BALANCE",
         403 => "FORBIDDEN",
         404 => "NOT_FOUND",
+        408 => "REQUEST_TIMEOUT",
         409 => "CONFLICT",
         413 => "PAYLOAD_TOO_LARGE",
         422 => "VALIDATION_ERROR",
         429 => "RATE_LIMITED",
         503 => "SERVICE_UNAVAILABLE",
+        507 => "INSUFFICIENT_STORAGE",
         _ => "INTERNAL_ERROR",
     };
     error_code(status, code, message)

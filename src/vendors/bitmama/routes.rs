@@ -203,12 +203,7 @@ impl VendorApi for Bitmama {
     }
 
     fn scenario(&self) -> ScenarioHooks {
-        ScenarioHooks {
-            events: &[],
-            magic: scenario::magic,
-            check_seed: scenario::check_seed,
-            seed: scenario::seed,
-        }
+        ScenarioHooks::seeded_by::<scenario::BitmamaSeed>(&[], scenario::magic)
     }
 
     fn doc(&self) -> VendorDoc {

@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::model::{CardUser, Partner, Program, UserStatus};
 use crate::app::App;
@@ -92,15 +91,9 @@ impl BitmamaSeed {
     }
 }
 
-pub(super) fn check_seed(section: &Value) -> Result<(), String> {
-    BitmamaSeed::deserialize(section)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-pub(super) fn seed(world: &mut World, section: &Value) {
-    if let Ok(seed) = BitmamaSeed::deserialize(section) {
-        apply_initial_state(world, &seed);
+impl crate::vendors::Seed for BitmamaSeed {
+    fn apply(&self, world: &mut World) {
+        apply_initial_state(world, self);
     }
 }
 

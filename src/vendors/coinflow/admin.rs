@@ -10,6 +10,7 @@ fn time(ms: Option<Millis>) -> Value {
 }
 
 use super::model::Method;
+use super::payout_model::PayoutEnd;
 
 /// Coinflow's entities in a namespace, for `GET /__admin/state`.
 pub(super) fn state(world: &World) -> Value {
@@ -34,11 +35,50 @@ pub(super) fn state(world: &World) -> Value {
                 "blockchain": w.blockchain,
                 "method": method,
                 "missing_fields": w.missing_fields().iter().map(|f| f.name).collect::<Vec<_>>(),
+                "bank_accounts": w.bank_accounts.iter().map(|a| json!({
+                    "token": a.token, "alias": a.alias, "last4": a.last4,
+                    "routing_number": a.routing_number, "type": a.account_type,
+                    "deleted": a.deleted,
+                })).collect::<Vec<_>>(),
+                "cards": w.cards.iter().map(|c| json!({
+                    "token": c.token, "network": c.network, "last4": c.last4,
+                    "deleted": c.deleted,
+                })).collect::<Vec<_>>(),
                 "rejection_reason": w.rejection_reason,
                 "created_at": time(Some(w.created_ms)),
                 "updated_at": time(Some(w.updated_ms)),
             })
         })
         .collect();
-    json!({"withdrawers": withdrawers})
+    let payouts: Vec<Value> = world
+        .coinflow
+        .payouts
+        .iter()
+        .map(|p| {
+            json!({
+                "transfer_id": p.id,
+                "signature": p.signature,
+                "merchant_id": p.merchant_id,
+                "user_id": p.user_id,
+                "withdrawer_id": p.withdrawer_id,
+                "account": p.account_token,
+                "speed": p.speed.as_str(),
+                "amount_cents": p.amount_cents,
+                "fee_cents": p.fee_cents,
+                "status": p.status.as_str(),
+                "idempotency_key": p.idempotency_key,
+                "settles_at": time(Some(p.due_ms)),
+                "stays_pending": p.end == PayoutEnd::StayPending,
+                "failure": p.failure,
+                "created_at": time(Some(p.created_ms)),
+                "updated_at": time(Some(p.updated_ms)),
+            })
+        })
+        .collect();
+    json!({
+        "withdrawers": withdrawers,
+        "payouts": payouts,
+        "payout_balances": world.coinflow.balances(),
+        "starting_payout_balance_cents": world.coinflow.starting_balance_cents,
+    })
 }

@@ -166,7 +166,7 @@ pub fn session_key(cx: &Ctx, world: &mut World) -> ApiResponse {
 }
 
 /// The raw merchant API key from `Authorization`.
-fn api_key(req: &ApiRequest) -> Result<&str, String> {
+pub fn api_key(req: &ApiRequest) -> Result<&str, String> {
     let Some(value) = req.header("authorization").map(str::trim) else {
         return Err("Missing Authorization header: send your merchant API key".into());
     };

@@ -12,12 +12,12 @@ use serde_json::Value;
 
 use super::auth::{self, Caller};
 use super::model::{Method, VerificationStatus, Withdrawer};
-use super::persona_link;
 use super::scenario::ScenarioHold;
 use super::validate::{Fields, check_country};
 use super::verification::{self, Check};
 use super::webhooks::{self, KycEvent};
 use super::{error, verification_response};
+use super::{pages, persona_link};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Steer;
 use crate::store::World;
@@ -126,7 +126,20 @@ pub fn register(cx: &Ctx, world: &mut World) -> ApiResponse {
         Ok(p) => p,
         Err(message) => return error(400, &message, req),
     };
-    register_checked(cx, world, &caller, email, details, method)
+    let redirect = match redirect_link(&body) {
+        Ok(r) => r,
+        Err(message) => return error(400, &message, req),
+    };
+    register_checked(cx, world, &caller, email, details, method, redirect)
+}
+
+/// The body's optional `redirectLink`: where the user goes once verified (a web URL).
+fn redirect_link(body: &Value) -> Result<Option<String>, String> {
+    match body.get("redirectLink") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(link)) if pages::is_web_link(link) => Ok(Some(link.clone())),
+        Some(_) => Err("redirectLink must be an http(s) URL".into()),
+    }
 }
 
 fn parse_us_info(body: &Value) -> Result<(String, BTreeMap<String, String>), String> {
@@ -176,7 +189,7 @@ pub fn attested(cx: &Ctx, world: &mut World) -> ApiResponse {
     });
     match parsed {
         Ok((email, details)) => {
-            register_checked(cx, world, &caller, email, details, Method::Attested)
+            register_checked(cx, world, &caller, email, details, Method::Attested, None)
         }
         Err(message) => error(400, &message, req),
     }
@@ -190,6 +203,7 @@ fn register_checked(
     email: String,
     details: BTreeMap<String, String>,
     method: Method,
+    redirect: Option<String>,
 ) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
     if world.coinflow.find_or_claim(caller, Some(&email)).is_some() {
@@ -203,6 +217,9 @@ fn register_checked(
         return email_conflict(&email, req);
     }
     let index = create(world, cx.steer.as_ref(), caller, email, method, details);
+    if let Some(w) = world.coinflow.get_mut(index) {
+        w.redirect_link = redirect;
+    }
     let check = verification::advance(app, world, index);
     let Some(w) = world.coinflow.get(index) else {
         return error(500, "Withdrawer was not stored", req);
@@ -250,6 +267,9 @@ fn create(
         updated_ms: now,
         scenario: steer.map(|s| ScenarioHold::from_steer(s, now)),
         steer_due_ms: None,
+        redirect_link: None,
+        bank_accounts: Vec::new(),
+        cards: Vec::new(),
     };
     webhooks::emit(world, KycEvent::Created, &withdrawer);
     world.coinflow.insert(withdrawer)

@@ -4,11 +4,14 @@
 //! Errors are NestJS-shaped: `{statusCode, timestamp, path, method, message}` (451 adds
 //! `verificationLink`).
 
+mod accounts;
 mod admin;
 pub mod auth;
 mod kyc;
 pub mod model;
 mod pages;
+mod payout_model;
+mod payouts;
 mod persona_link;
 mod routes;
 mod scenario;
@@ -32,37 +35,33 @@ use model::Withdrawer;
 use verification::Check;
 
 impl State {
-    pub fn new(_config: &Config) -> Self {
-        Self::default()
+    pub fn new(config: &Config) -> Self {
+        let mut state = Self::default();
+        state.starting_balance_cents = config.coinflow.payout_balance_cents;
+        state
     }
 }
 
 /// NestJS's error shape, as Coinflow answers it.
 pub fn error(status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
-    error_with(status, message, req, None)
+    ApiResponse::json(status, error_body(status, message, req))
 }
 
-fn error_with(
-    status: u16,
-    message: &str,
-    req: &ApiRequest,
-    verification_link: Option<String>,
-) -> ApiResponse {
-    let mut body = json!({
+/// NestJS's error body.
+fn error_body(status: u16, message: &str, req: &ApiRequest) -> Value {
+    json!({
         "statusCode": status,
         "timestamp": iso8601(real_now_ms()),
         "path": req.raw_path,
         "method": req.method,
         "message": message,
-    });
-    if let (Some(link), Value::Object(map)) = (verification_link, &mut body) {
-        map.insert("verificationLink".into(), Value::String(link));
-    }
-    ApiResponse::json(status, body)
+    })
 }
 
-/// The 451 of a verification that is not finished: what it waits for, and the link to the page
-/// where the user finishes it. A `redirectLink` query (Get Withdrawer's) is carried along, so
+/// The 451 of a verification that is not finished (or was rejected): NestJS's envelope plus the
+/// spec's `WithdrawerVerificationRequiredResponse` (`verification`, `withdrawer`,
+/// `verificationLink`, `redirectLink`, `rejectionReasons`, `additionalVerificationLinks`). A
+/// `redirectLink` (Get Withdrawer's query, else the registration body's) is carried along, so
 /// the page sends the user back there when done.
 fn verification_response(
     app: &App,
@@ -79,13 +78,38 @@ fn verification_response(
         Check::Final(status) => format!("Verification is {}", status.as_str()),
     };
     let mut link = app.url(&req.namespace, &pages::path(withdrawer));
-    if let Some(redirect) = req
+    let redirect = req
         .query_param("redirectLink")
         .filter(|r| pages::is_web_link(r))
-    {
+        .map(str::to_string)
+        .or_else(|| withdrawer.redirect_link.clone());
+    if let Some(redirect) = &redirect {
         link.push_str(&format!("?redirectLink={}", percent_encode(redirect)));
     }
-    error_with(451, &message, req, Some(link))
+    let mut body = error_body(451, &message, req);
+    if let Value::Object(map) = &mut body {
+        map.insert("verificationLink".into(), Value::String(link.clone()));
+        map.insert("verification".into(), withdrawer.verification_json());
+        map.insert("withdrawer".into(), withdrawer.base_json());
+        if let Some(redirect) = redirect {
+            map.insert("redirectLink".into(), Value::String(redirect));
+        }
+        if let Some(reason) = &withdrawer.rejection_reason {
+            map.insert("rejectionReasons".into(), json!([reason]));
+        }
+        if let Check::Missing(fields) = check {
+            map.insert(
+                "additionalVerificationLinks".into(),
+                json!([{
+                    "name": format!("Missing information: {}", fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")),
+                    "link": link,
+                    "reference": format!("kyc_{}", withdrawer.id),
+                    "vendor": "persona",
+                }]),
+            );
+        }
+    }
+    ApiResponse::json(451, body)
 }
 
 /// Moves every pending withdrawer as far as its source allows now (a redemption that finished,
@@ -103,6 +127,7 @@ pub fn settle(app: &App, world: &mut World) {
     for index in pending {
         verification::advance(app, world, index);
     }
+    payouts::settle(world);
 }
 
 /// Why a withdrawer could not be verified.

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::auth::{Caller, merchant_object_id};
+use super::payout_model::{AccountKind, BankAccount, Card, Payout};
 use super::scenario::ScenarioHold;
 use crate::clock::{Millis, iso8601};
 
@@ -105,6 +105,14 @@ pub struct Withdrawer {
     pub scenario: Option<ScenarioHold>,
     /// When a Get Withdrawer rule's `after_seconds` falls due for this withdrawer.
     pub steer_due_ms: Option<Millis>,
+    /// Where the user goes after verifying (`redirectLink` of the registration body).
+    #[serde(default)]
+    pub redirect_link: Option<String>,
+    /// Payout methods, deleted ones kept (marked) so old payouts still name them.
+    #[serde(default)]
+    pub bank_accounts: Vec<BankAccount>,
+    #[serde(default)]
+    pub cards: Vec<Card>,
 }
 
 impl Withdrawer {
@@ -122,80 +130,197 @@ impl Withdrawer {
             .collect()
     }
 
-    fn vendor(&self) -> Value {
-        match self.method {
-            Method::ShareToken { .. } => json!("persona"),
-            _ => Value::Null,
-        }
-    }
-
-    fn reference(&self) -> Value {
+    /// Coinflow's `reference` of the verification: the receiving inquiry of a share token,
+    /// otherwise a reference derived from the withdrawer.
+    fn reference(&self) -> String {
         match &self.method {
-            Method::ShareToken { destination, .. } => json!(destination),
-            _ => Value::Null,
+            Method::ShareToken { destination, .. } => destination.clone(),
+            _ => format!("kyc_{}", self.id),
         }
     }
 
-    /// What the registration routes answer (the brief's shape).
-    pub fn summary_json(&self) -> Value {
-        json!({"withdrawer": {
-            "_id": self.id,
-            "currency": "USD",
-            "email": self.email,
-            "verification": {"status": self.status.as_str()},
-        }})
+    /// The spec's `Verification`. Its status enum has no `attested`: an attested withdrawer is
+    /// `approved` with `attested: true`.
+    pub fn verification_json(&self) -> Value {
+        let status = match self.status {
+            VerificationStatus::Attested => "approved",
+            other => other.as_str(),
+        };
+        let mut v = json!({
+            "reference": self.reference(),
+            "status": status,
+            "vendor": "persona",
+            "attested": self.status == VerificationStatus::Attested,
+        });
+        if let (Method::ShareToken { token_id, .. }, Value::Object(map)) = (&self.method, &mut v) {
+            map.insert("shareToken".into(), json!(token_id));
+        }
+        v
     }
 
-    /// The full withdrawer of Get Withdrawer.
-    pub fn full_json(&self) -> Value {
-        let hash = hex::encode(Sha256::digest(format!("{}:{}", self.id, self.email)));
-        json!({"withdrawer": {
+    /// The spec's `IWithdrawer`: what every withdrawer body has.
+    pub fn base_json(&self) -> Value {
+        json!({
             "_id": self.id,
-            "__v": 0,
-            "currency": "USD",
-            "originalCurrency": "USD",
+            "wallet": self.wallet,
+            "blockchain": self.blockchain,
+            "wallets": [{"wallet": self.wallet, "blockchain": self.blockchain}],
             "email": self.email,
-            "country": self.details.get("country"),
-            "merchant": merchant_object_id(&self.merchant_id),
-            "user": true,
-            "isBlocked": false,
-            "riskScoreOverride": false,
             "availability": {
-                "status": "available",
-                "reason": Value::Null,
-                "editor": Value::Null,
+                "status": "Functional",
+                "reason": "",
+                "editor": "",
                 "updatedAt": iso8601(self.created_ms),
             },
-            "verification": {
-                "status": self.status.as_str(),
-                "vendor": self.vendor(),
-                "reference": self.reference(),
-                "hash": hash,
-                "attested": self.status == VerificationStatus::Attested,
-            },
-            "wallets": [{"wallet": self.wallet, "blockchain": self.blockchain}],
-            "bankAccounts": [],
-            "cards": [],
-            "ibans": [],
-            "pixes": [],
-            "efts": [],
-            "rtpDisabled": false,
-            "cardDisabled": false,
+            "currency": "USD",
+            "originalCurrency": "USD",
+            "merchant": merchant_object_id(&self.merchant_id),
+            "verification": self.verification_json(),
+            "riskScoreOverride": false,
+            // Unknown until the KYC data says: Coinflow's default market.
+            "country": self.details.get("country").map_or("US", String::as_str),
             "createdAt": iso8601(self.created_ms),
             "updatedAt": iso8601(self.updated_ms),
-        }})
+        })
+    }
+
+    /// What the registration routes answer: `{withdrawer: IBackwardUser}`.
+    pub fn summary_json(&self) -> Value {
+        let mut w = self.base_json();
+        if let Value::Object(map) = &mut w {
+            map.insert("user".into(), json!(true));
+            map.insert("watchlistExempt".into(), json!("Unknown"));
+        }
+        json!({ "withdrawer": w })
+    }
+
+    /// The full withdrawer of Get Withdrawer and the payout-method routes:
+    /// `{withdrawer: IWithdrawerWithAccounts}`.
+    pub fn full_json(&self) -> Value {
+        let mut w = self.base_json();
+        if let Value::Object(map) = &mut w {
+            let extra = json!({
+                "user": true,
+                "bankAccounts": self.bank_accounts_json(),
+                "cards": self.cards_json(),
+                "ibans": [],
+                "pixes": [],
+                "efts": [],
+                "p2cAvailable": true,
+                "applePayAvailable": false,
+                "bankCurrencyOptions": ["USD"],
+                "freeWithdrawSpeeds": [],
+            });
+            if let Value::Object(extra) = extra {
+                map.extend(extra);
+            }
+        }
+        json!({ "withdrawer": w })
+    }
+
+    fn bank_accounts_json(&self) -> Value {
+        self.bank_accounts
+            .iter()
+            .filter(|a| !a.deleted)
+            .map(BankAccount::to_json)
+            .collect()
+    }
+
+    fn cards_json(&self) -> Value {
+        self.cards
+            .iter()
+            .filter(|c| !c.deleted)
+            .map(Card::to_json)
+            .collect()
+    }
+
+    /// Verified: payouts may go to it (`approved` or `attested`).
+    pub fn verified(&self) -> bool {
+        matches!(
+            self.status,
+            VerificationStatus::Approved | VerificationStatus::Attested
+        )
+    }
+
+    /// The live payout method with `token`.
+    pub fn account(&self, token: &str) -> Option<AccountKind> {
+        if self
+            .bank_accounts
+            .iter()
+            .any(|a| !a.deleted && a.token == token)
+        {
+            Some(AccountKind::Bank)
+        } else if self.cards.iter().any(|c| !c.deleted && c.token == token) {
+            Some(AccountKind::Card)
+        } else {
+            None
+        }
     }
 }
 
+pub use crate::config::DEFAULT_PAYOUT_BALANCE_CENTS;
+
+fn default_balance() -> i64 {
+    DEFAULT_PAYOUT_BALANCE_CENTS
+}
+
 /// Coinflow's data in one namespace.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct State {
     withdrawers: Vec<Withdrawer>,
     /// Session keys: the caller each was issued to, and when it expires.
     sessions: HashMap<String, (Caller, Millis)>,
+    /// Payout balance per merchant key, in cents; a merchant not here has
+    /// `starting_balance_cents`.
+    #[serde(default)]
+    balances: BTreeMap<String, i64>,
+    /// The balance a merchant starts with (`--coinflow-payout-balance-cents`, or a scenario's
+    /// `initial_state.coinflow.payout_balance_cents`).
+    #[serde(default = "default_balance")]
+    pub starting_balance_cents: i64,
+    #[serde(default)]
+    pub payouts: Vec<Payout>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            withdrawers: Vec::new(),
+            sessions: HashMap::new(),
+            balances: BTreeMap::new(),
+            starting_balance_cents: DEFAULT_PAYOUT_BALANCE_CENTS,
+            payouts: Vec::new(),
+        }
+    }
 }
 
 impl State {
+    /// Merchant `key`'s payout balance in cents.
+    pub fn balance(&self, key: &str) -> i64 {
+        self.balances
+            .get(key)
+            .copied()
+            .unwrap_or(self.starting_balance_cents)
+    }
+
+    /// Every merchant balance that moved, by merchant key.
+    pub fn balances(&self) -> &BTreeMap<String, i64> {
+        &self.balances
+    }
+
+    /// Adds `cents` (negative: debits) to merchant `key`'s balance.
+    pub fn credit(&mut self, key: &str, cents: i64) {
+        let balance = self.balance(key) + cents;
+        self.balances.insert(key.to_string(), balance);
+    }
+
+    /// The withdrawer of merchant `key` whose user id is `user_id`.
+    pub fn by_user(&self, key: &str, user_id: &str) -> Option<usize> {
+        self.withdrawers
+            .iter()
+            .position(|w| w.merchant_key == key && w.user_id.as_deref() == Some(user_id))
+    }
+
     pub fn session(&self, key: &str) -> Option<&(Caller, Millis)> {
         self.sessions.get(key)
     }

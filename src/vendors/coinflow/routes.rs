@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{auth, kyc, pages, scenario, sdk, webhooks, withdrawers};
+use super::{accounts, auth, kyc, pages, payouts, scenario, sdk, webhooks, withdrawers};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
@@ -19,6 +19,18 @@ const VERIFICATION: &[Outcome] = &[
     Outcome::Approved,
     Outcome::Rejected,
     Outcome::MissingFields,
+];
+
+/// A payout method the bank may refuse.
+const REFUSABLE: &[Outcome] = &[Outcome::ValidationError];
+
+/// What a delegated payout may be made to do: refused 402 or 451, fail (the bank returns it,
+/// `after_seconds` after it was made, or when its speed settles), or stay pending.
+const PAYOUT: &[Outcome] = &[
+    Outcome::InsufficientBalance,
+    Outcome::UserNotApproved,
+    Outcome::Failed,
+    Outcome::Pending,
 ];
 
 /// Every Coinflow route (the paths Coinflow serves under `/api`, as its SDK calls them).
@@ -62,6 +74,111 @@ static ROUTES: &[Route] = &[
     )
     .outcomes(VERIFICATION)
     .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/account",
+        "add_payout_method",
+        accounts::add_bank_account,
+        "Create Bank Account",
+    )
+    .outcomes(REFUSABLE)
+    .request(bank_account_body)
+    .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/account/v2",
+        "add_payout_method",
+        accounts::add_bank_account,
+        "Create Bank Account (v2)",
+    )
+    .outcomes(REFUSABLE)
+    .request(bank_account_body)
+    .answers(withdrawer),
+    Route::new(
+        "POST",
+        "/api/withdraw/debit-card",
+        "add_payout_method",
+        accounts::add_debit_card,
+        "Create Debit Card",
+    )
+    .outcomes(REFUSABLE)
+    .request(debit_card_body)
+    .answers(string),
+    Route::new(
+        "DELETE",
+        "/api/withdraw/account/{token}",
+        "delete_payout_method",
+        accounts::delete_account,
+        "Delete Bank Account",
+    )
+    .answers(withdrawer),
+    Route::new(
+        "DELETE",
+        "/api/withdraw/card/{token}",
+        "delete_payout_method",
+        accounts::delete_card,
+        "Delete Debit Card",
+    )
+    .answers(withdrawer),
+    Route::new(
+        "GET",
+        "/api/withdraw/quote",
+        "get_quote",
+        payouts::user_quote,
+        "Get Quote (the user's own withdraw)",
+    )
+    .answers(quote),
+    Route::new(
+        "GET",
+        "/api/withdraw/history",
+        "withdraw_history",
+        payouts::history,
+        "Get Withdrawer History",
+    )
+    .answers(history),
+    Route::new(
+        "POST",
+        "/api/merchant/withdraws/payout/delegated/quote",
+        "get_quote",
+        payouts::delegated_quote,
+        "Get Delegated Payout Quote",
+    )
+    .request(payout_body)
+    .answers(quote),
+    Route::new(
+        "POST",
+        "/api/merchant/withdraws/payout/delegated",
+        "create_payout",
+        payouts::delegated_payout,
+        "Payout via Coinflow Wallet (delegated)",
+    )
+    .outcomes(PAYOUT)
+    .request(payout_body)
+    .answers(payout_answer),
+    Route::new(
+        "GET",
+        "/api/merchant/withdraws/payout/balance",
+        "payout_balance",
+        payouts::balance,
+        "Get Coinflow Wallet Balance",
+    )
+    .answers(balance),
+    Route::new(
+        "GET",
+        "/api/merchant/withdraws/{withdrawalId}",
+        "get_withdrawal",
+        payouts::withdrawal,
+        "Get Withdrawal (by transfer id or transaction)",
+    )
+    .answers(withdrawal),
+    Route::new(
+        "GET",
+        "/api/merchant/withdraws",
+        "list_withdrawals",
+        payouts::withdraws,
+        "Get Withdraws",
+    )
+    .answers(withdraw_list),
     Route::new(
         "GET",
         "/api/auth/session-key",
@@ -167,17 +284,12 @@ impl VendorApi for Coinflow {
     }
 
     fn scenario(&self) -> ScenarioHooks {
-        ScenarioHooks {
-            events: &[],
-            magic: scenario::magic,
-            check_seed: scenario::check_seed,
-            seed: scenario::seed,
-        }
+        ScenarioHooks::seeded_by::<scenario::CoinflowSeed>(&[], scenario::magic)
     }
 
     fn doc(&self) -> VendorDoc {
         VendorDoc {
-            description: "Coinflow: withdrawers and KYC",
+            description: "Coinflow: withdrawers, KYC, payout methods and delegated payouts",
             security: || json!([{"coinflowKey": [], "coinflowUser": []}]),
             schemes: || {
                 json!({
@@ -218,4 +330,79 @@ fn withdrawer() -> Value {
 
 fn session_key() -> Value {
     object(&["key"], json!({"key": {"type": "string"}}))
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+fn bank_account_body() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["alias", "routingNumber", "accountNumber", "type"],
+        json!({"alias": s, "routingNumber": s, "accountNumber": s,
+            "type": {"enum": ["checking", "savings"]}, "wireRoutingNumber": s,
+            "name": s, "firstName": s, "lastName": s, "address": any_object()}),
+    )
+}
+
+fn debit_card_body() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["cardToken", "expMonth", "expYear"],
+        json!({"cardToken": s, "expMonth": s, "expYear": s, "address": any_object(), "merchantId": s}),
+    )
+}
+
+fn payout_body() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["speed", "account", "userId", "amount"],
+        json!({"speed": {"enum": ["standard", "same_day", "asap", "card"]}, "account": s,
+            "userId": s, "idempotencyKey": s, "waitForConfirmation": {"type": "boolean"},
+            "amount": object(&["cents"], json!({"cents": {"type": "integer"}, "currency": s}))}),
+    )
+}
+
+fn quote() -> Value {
+    object(
+        &["quote", "standard"],
+        json!({"quote": any_object(), "standard": any_object()}),
+    )
+}
+
+fn payout_answer() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["signature", "effectiveSpeed"],
+        json!({"signature": s, "effectiveSpeed": s}),
+    )
+}
+
+fn balance() -> Value {
+    object(
+        &["balance"],
+        json!({"balance": object(&["cents"], json!({"cents": {"type": "integer"}}))}),
+    )
+}
+
+fn withdraw() -> Value {
+    let s = json!({"type": "string"});
+    object(
+        &["transferId", "transaction", "status", "amount", "speed"],
+        json!({"transferId": s, "transaction": s, "amount": any_object(), "speed": s,
+            "status": {"enum": ["pending", "completed", "failed"]}}),
+    )
+}
+
+fn withdrawal() -> Value {
+    object(&["withdrawal"], json!({"withdrawal": withdraw()}))
+}
+
+fn withdraw_list() -> Value {
+    json!({"type": "array", "items": withdraw()})
+}
+
+fn history() -> Value {
+    object(&["withdraws"], json!({"withdraws": withdraw_list()}))
 }

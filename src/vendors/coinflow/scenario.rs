@@ -27,7 +27,6 @@ use crate::app::App;
 use crate::clock::Millis;
 use crate::scenario::{Operation, Outcome, Steer, Timing};
 use crate::store::World;
-use serde_json::Value;
 
 /// The fields `+missing@` asks for: all of Get Withdrawer's required fields.
 pub const MISSING_FIELDS: [&str; 8] = [
@@ -47,11 +46,7 @@ pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
     if operation.name != "register_withdrawer" {
         return None;
     }
-    let now = |outcome| Steer {
-        outcome,
-        fields: Vec::new(),
-        timing: Timing::Now,
-    };
+    let now = Steer::now;
     Some(match word {
         "declined" | "rejected" => now(Outcome::Rejected),
         "review" | "pending" => now(Outcome::Pending),
@@ -69,6 +64,10 @@ pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
 pub struct CoinflowSeed {
     #[serde(default)]
     pub withdrawers: Vec<WithdrawerSeed>,
+    /// The payout balance every merchant starts with, in cents (instead of
+    /// `--coinflow-payout-balance-cents`).
+    #[serde(default)]
+    pub payout_balance_cents: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -88,15 +87,9 @@ pub enum SeedWithdrawerStatus {
     Rejected,
 }
 
-pub(super) fn check_seed(section: &Value) -> Result<(), String> {
-    CoinflowSeed::deserialize(section)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-pub(super) fn seed(world: &mut World, section: &Value) {
-    if let Ok(seed) = CoinflowSeed::deserialize(section) {
-        apply_initial_state(world, &seed);
+impl crate::vendors::Seed for CoinflowSeed {
+    fn apply(&self, world: &mut World) {
+        apply_initial_state(world, self);
     }
 }
 
@@ -244,6 +237,9 @@ pub fn count_read(world: &mut World, index: usize) {
 /// the first caller whose `x-coinflow-auth-user-id` is its `user_id` (any API key), or, without
 /// `user_id`, by the first registration with its email. No webhooks: they existed before.
 fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
+    if let Some(cents) = seed.payout_balance_cents {
+        world.coinflow.starting_balance_cents = cents;
+    }
     let now = world.clock.now_ms();
     for s in &seed.withdrawers {
         let status = match s.status {
@@ -272,6 +268,9 @@ fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
             updated_ms: now,
             scenario: None,
             steer_due_ms: None,
+            redirect_link: None,
+            bank_accounts: Vec::new(),
+            cards: Vec::new(),
         };
         world.coinflow.insert(withdrawer);
     }

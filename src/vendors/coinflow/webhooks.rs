@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use super::model::Withdrawer;
+use super::payout_model::Payout;
 use crate::clock::iso8601;
 use crate::store::World;
 use crate::vendors::{Vendor, timestamped_signature};
@@ -39,6 +40,37 @@ pub fn emit(world: &mut World, event: KycEvent, withdrawer: &Withdrawer) {
             "blockchain": withdrawer.blockchain,
             "email": withdrawer.email,
         },
+    });
+    world
+        .webhooks
+        .enqueue(Vendor::Coinflow, event.as_str(), &body, now);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithdrawEvent {
+    Pending,
+    Success,
+    Failure,
+}
+
+impl WithdrawEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawEvent::Pending => "Withdraw Pending",
+            WithdrawEvent::Success => "Withdraw Success",
+            WithdrawEvent::Failure => "Withdraw Failure",
+        }
+    }
+}
+
+/// Queues `event` about `payout` (`WithdrawWebhookData`).
+pub fn emit_withdraw(world: &mut World, event: WithdrawEvent, payout: &Payout) {
+    let now = world.clock.now_ms();
+    let body = json!({
+        "eventType": event.as_str(),
+        "category": "Withdraw",
+        "created": iso8601(now),
+        "data": payout.webhook_data(),
     });
     world
         .webhooks

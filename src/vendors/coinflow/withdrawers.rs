@@ -2,6 +2,7 @@
 //! Coinflow documents ("automatically check the Share Token status ..."). An active scenario's
 //! `get_withdrawer` outcome steers the answer (see `scenario`).
 
+use super::model::VerificationStatus;
 use super::scenario::{self, Until};
 use super::verification::{self, Check};
 use super::{auth, error, verification_response};
@@ -9,9 +10,9 @@ use crate::http::ApiResponse;
 use crate::store::World;
 use crate::vendors::Ctx;
 
-/// 200 with the full withdrawer once the verification is final (`approved`, `attested`, and
-/// also `rejected`: the record exists, its status says the payout will be refused); 451 with a
-/// `verificationLink` while it is pending or fields are missing; 401 without a withdrawer.
+/// 200 with the full withdrawer once it is verified (`approved`, `attested`); 451 with a
+/// `verificationLink` while it is pending or fields are missing, and with `rejectionReasons`
+/// once rejected; 401 without a withdrawer.
 pub fn get(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
     let caller = match auth::authenticate(req, &world.coinflow, world.clock.now_ms()) {
@@ -41,6 +42,7 @@ pub fn get(cx: &Ctx, world: &mut World) -> ApiResponse {
         return error(500, "Withdrawer was not stored", req);
     };
     match check {
+        Check::Final(VerificationStatus::Rejected) => verification_response(app, req, w, &check),
         Check::Final(_) => ApiResponse::json(200, w.full_json()),
         pending => verification_response(app, req, w, &pending),
     }

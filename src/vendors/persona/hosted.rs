@@ -17,6 +17,7 @@ mod widget;
 use serde_json::{Map, Value};
 
 use super::lifecycle::complete_through;
+use super::request::web_redirect;
 use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, create_inquiry, scenario};
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
@@ -133,6 +134,15 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         Some(embed) => embed_error(embed, status, code, title, message),
         None => message_page(status, title, message),
     };
+    let linked_redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
+    if linked_redirect.is_some_and(|uri| web_redirect(uri).is_err()) {
+        return refuse(
+            400,
+            "invalid_config",
+            "Invalid redirect URI",
+            "The redirect-uri of this link must be an http or https URL with a host.",
+        );
+    }
     if let Some(id) = req.query_param("inquiry-id").filter(|id| !id.is_empty()) {
         let Some(inquiry) = world.persona.inquiry(id) else {
             return refuse(
@@ -165,11 +175,13 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
                 }
             }
         }
+        // The redirect is the inquiry's own, never the link's: a link anyone can make must not
+        // send the browser elsewhere.
         let decides = scenario::scenario_decides(app, world, req, id);
-        let redirect = req.query_param("redirect-uri").filter(|u| !u.is_empty());
         let Some(inquiry) = world.persona.inquiry(id) else {
             return not_found(id);
         };
+        let redirect = redirect_of(inquiry);
         let page = inquiry_page(app, req, inquiry, redirect, None, decides, embed.as_ref());
         return match &embed {
             Some(embed) => embed.response(200, page),
@@ -216,7 +228,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let new = NewInquiry {
         template_id: Some(template.to_string()),
         reference_id: given("reference-id"),
-        redirect_uri: given("redirect-uri"),
+        redirect_uri: linked_redirect.map(str::to_string),
         fields,
         ..NewInquiry::default()
     };
@@ -256,9 +268,10 @@ fn embed_error(embed: &Embed, status: u16, code: &str, title: &str, message: &st
     embed.response(status, crate::html::page("Persona", title, &content))
 }
 
-/// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`,
-/// optionally `redirect-uri` (from the page's own link, overriding the inquiry's) and
-/// `fields[…]` (what the embedded page asks for, stored before the inquiry moves on).
+/// `POST /verify/{inquiry-id}` (or `/widget/…`) with `outcome=pass|fail|approve|decline|review`
+/// and optionally `fields[…]` (what the embedded page asks for, stored before the inquiry moves
+/// on). The browser goes on to the inquiry's own redirect URI: a form field could be posted by
+/// any site, so none is read.
 ///
 /// Asked with `Accept: application/json` (the embedded page's script), it answers JSON instead:
 /// `{inquiryId, status, fields, sessionToken, html}`, or `{error: {status, code, message}}`.
@@ -303,9 +316,7 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
     let Some(inquiry) = world.persona.inquiry(id) else {
         return missing();
     };
-    let redirect = field("redirect-uri")
-        .map(str::to_string)
-        .or_else(|| inquiry.redirect_uri.clone());
+    let redirect = redirect_of(inquiry).map(str::to_string);
     let page = |inquiry, notice: &str| {
         inquiry_page(
             app,
@@ -378,6 +389,13 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         Some(uri) => ApiResponse::see_other(&with_result(&uri, inquiry)),
         None => html(200, &done_page(app, req, inquiry)),
     }
+}
+
+/// The inquiry's redirect URI, if it is one a browser may be sent to (one from a state file
+/// written before the check is left out).
+fn redirect_of(inquiry: &Inquiry) -> Option<&str> {
+    let uri = inquiry.redirect_uri.as_deref()?;
+    web_redirect(uri).is_ok().then_some(uri)
 }
 
 /// `uri` with `inquiry-id`, `reference-id` (when the inquiry has one) and `status` added to its

@@ -9,7 +9,9 @@ use super::events::Delivery;
 use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, Verification};
-use super::request::{Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at};
+use super::request::{
+    Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at, web_redirect,
+};
 use super::{Ctx, Replies, render, scenario};
 use crate::http::ApiResponse;
 use crate::store::World;
@@ -118,10 +120,14 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
             .ok_or((400, format!("{at}.tags must be an array of strings"), "/"))?,
         Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
     };
+    let redirect_uri = string_at(&attrs, "redirect-uri", at)?;
+    if let Some(uri) = &redirect_uri {
+        web_redirect(uri).map_err(|message| (400, message, "/data/attributes/redirect-uri"))?;
+    }
     let new = NewInquiry {
         template_id: Some(template_id),
         reference_id: string_at(&attrs, "reference-id", at)?,
-        redirect_uri: string_at(&attrs, "redirect-uri", at)?,
+        redirect_uri,
         fields,
         note: string_at(&attrs, "note", at)?,
         tags,

@@ -166,10 +166,12 @@ pub fn error(status: u16, message: &str, _req: &ApiRequest) -> ApiResponse {
         401 => "Must be authenticated to access this endpoint",
         403 => "Forbidden",
         404 => "Record not found",
+        408 => "Request Timeout",
         409 => "Conflict",
         413 => "Payload Too Large",
         422 => "Unprocessable entity",
         429 => "Rate limit exceeded",
+        507 => "Insufficient Storage",
         _ => "Internal Server Error",
     };
     errors(status, title, message)

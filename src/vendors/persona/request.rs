@@ -79,3 +79,23 @@ pub(super) fn string_at(
         Some(_) => Err((400, format!("{at}.{key} must be a string"), "/")),
     }
 }
+
+/// A redirect URI the hosted flow may send a browser to: `http` or `https` with a host. Anything
+/// else (`javascript:`, `data:`, app schemes) would run script from the page's "Continue" link or
+/// the `Location` header, so it is refused where it enters.
+pub(super) fn web_redirect(uri: &str) -> Result<(), String> {
+    let refused = || {
+        format!(
+            "redirect-uri {uri:?} is not allowed: it must be an http or https URL with a host, \
+             e.g. https://app.example.com/done"
+        )
+    };
+    let (scheme, rest) = uri.split_once(':').ok_or_else(refused)?;
+    let authority = rest.strip_prefix("//").ok_or_else(refused)?;
+    let host_end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
+    let web = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    if !web || authority[..host_end].is_empty() || uri.chars().any(char::is_control) {
+        return Err(refused());
+    }
+    Ok(())
+}

@@ -357,12 +357,7 @@ impl VendorApi for Persona {
     }
 
     fn scenario(&self) -> ScenarioHooks {
-        ScenarioHooks {
-            events: EVENTS,
-            magic: super::scenario::magic,
-            check_seed: super::scenario::check_seed,
-            seed: super::scenario::seed,
-        }
+        ScenarioHooks::seeded_by::<super::scenario::PersonaSeed>(EVENTS, super::scenario::magic)
     }
 
     fn doc(&self) -> VendorDoc {

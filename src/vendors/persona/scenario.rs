@@ -35,11 +35,7 @@ pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
     if operation != INQUIRY_DECISION {
         return None;
     }
-    let now = |outcome| Steer {
-        outcome,
-        fields: Vec::new(),
-        timing: Timing::Now,
-    };
+    let now = Steer::now;
     Some(match word {
         "declined" | "rejected" => now(Outcome::Declined),
         "review" => now(Outcome::NeedsReview),
@@ -82,15 +78,9 @@ pub enum SeedInquiryStatus {
     Expired,
 }
 
-pub(super) fn check_seed(section: &Value) -> Result<(), String> {
-    PersonaSeed::deserialize(section)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-pub(super) fn seed(world: &mut World, section: &Value) {
-    if let Ok(seed) = PersonaSeed::deserialize(section) {
-        apply_initial_state(world, &seed);
+impl crate::vendors::Seed for PersonaSeed {
+    fn apply(&self, world: &mut World) {
+        apply_initial_state(world, self);
     }
 }
 

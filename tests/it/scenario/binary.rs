@@ -46,7 +46,10 @@ fn an_invalid_file_stops_the_start_with_one_clear_message() {
         .output()
         .expect("run");
     assert!(!unknown.status.success());
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("valid names: duplicate-user"));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("valid names: bank-account-refused, duplicate-user")
+    );
 }
 
 #[test]
@@ -102,7 +105,7 @@ fn check_prints_every_error_and_scenarios_lists_them() {
     .expect("run");
     let stdout = String::from_utf8_lossy(&list.stdout);
     assert!(list.status.success());
-    assert_eq!(stdout.lines().count(), 9, "{stdout}");
+    assert_eq!(stdout.lines().count(), 12, "{stdout}");
     assert!(
         stdout
             .lines()

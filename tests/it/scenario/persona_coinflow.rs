@@ -227,6 +227,7 @@ async fn needs_review_inquiries_wait_for_a_decision_through_personas_api() {
             "inquiry.approved"
         ]
     );
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -251,6 +252,7 @@ async fn the_scenario_header_steers_one_request() {
     ns.simulate(&plain, &["start_inquiry", "complete_inquiry"])
         .await;
     assert_eq!(ns.inquiry_status(&plain).await, "completed");
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -285,6 +287,7 @@ async fn pending_verification_polls_451_then_approves_and_decides_inquiries_late
     let res = ns.get_withdrawer("pending-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -326,6 +329,7 @@ async fn missing_fields_are_asked_for_until_the_form_is_submitted() {
     let res = ns.get_withdrawer("missing-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -362,8 +366,9 @@ async fn verification_declined_declines_rejects_and_sends_the_webhooks() {
         .await;
     assert_eq!(hook.json()["data"]["email"], "declined@example.com");
     let res = ns.get_withdrawer("declined-user").await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "rejected");
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -387,6 +392,7 @@ async fn happy_path_is_the_built_in_behaviour() {
     let res = ns.get_withdrawer("happy-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 /// A server with one extra scenario file, `custom`.
@@ -433,7 +439,8 @@ async fn later_decisions_and_held_registrations() {
     assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(ns.get_withdrawer("held-user").await.status, 451);
     let res = ns.get_withdrawer("held-user").await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    // Decided: a rejected withdrawer is 451 with its verification and reasons.
+    assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "rejected");
 
     // Get Withdrawer after_seconds counts from the first poll, and its pending state shows
@@ -447,6 +454,7 @@ async fn later_decisions_and_held_registrations() {
     let res = ns.get_withdrawer("timed-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -493,4 +501,5 @@ async fn initial_state_seeds_inquiries_and_withdrawers() {
     // Registering again is the existing withdrawer.
     let again = ns.register_us("seed-user", "seed@example.com").await;
     assert_eq!(again.status, 409, "{}", again.text());
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }

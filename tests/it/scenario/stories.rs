@@ -377,7 +377,8 @@ async fn slow_and_flaky_adds_latency_a_503_a_500_and_a_dropped_connection() {
         let mut stream = tokio::net::TcpStream::connect(server.addr)
             .await
             .expect("connect");
-        let request = "GET /ns/flaky/api/withdraw HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+        let request =
+            "GET /ns/flaky/api/withdraw HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n";
         stream.write_all(request.as_bytes()).await.expect("write");
         let mut answer = Vec::new();
         tokio::time::timeout(WAIT, stream.read_to_end(&mut answer))

@@ -52,7 +52,7 @@ async fn a_client_trickling_its_headers_is_cut_off_by_the_header_timeout() {
         TestServer::start_with(|c| c.header_read_timeout = Duration::from_millis(300)).await;
     let mut stream = connect(&server).await;
     stream
-        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n")
+        .write_all(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\n")
         .await
         .expect("write request line");
     // One header line every 50 ms, never the blank line that ends the head. The server must
@@ -126,7 +126,7 @@ async fn a_thousand_idle_connections_do_not_stop_new_requests() {
     }
     // The last idle connection answering proves the accept loop has taken every one before it.
     let last = connections.last_mut().expect("at least one connection");
-    last.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    last.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .expect("write");
     let mut buf = [0u8; 512];
@@ -158,7 +158,7 @@ async fn a_thousand_idle_connections_do_not_stop_new_requests() {
 async fn too_many_headers_get_431() {
     let server = TestServer::start().await;
     let mut stream = connect(&server).await;
-    let mut head = String::from("GET /__admin/health HTTP/1.1\r\nHost: x\r\n");
+    let mut head = String::from("GET /__admin/health HTTP/1.1\r\nHost: localhost\r\n");
     for n in 0..500 {
         head.push_str(&format!("X-Header-{n}: v\r\n"));
     }
@@ -180,7 +180,7 @@ async fn a_huge_header_gets_431() {
     let mut stream = connect(&server).await;
     let (mut reader, mut writer) = stream.split();
     let head = format!(
-        "GET /__admin/health HTTP/1.1\r\nHost: x\r\nX-Huge: {}\r\n\r\n",
+        "GET /__admin/health HTTP/1.1\r\nHost: localhost\r\nX-Huge: {}\r\n\r\n",
         "a".repeat(1024 * 1024)
     );
     // Write and read at once: the server answers before it has read all of it.
@@ -218,12 +218,12 @@ async fn bodies_that_stop_half_way_leave_nothing_in_flight() {
         let head = if n % 2 == 0 {
             // Declares 1000 bytes, sends 100.
             format!(
-                "POST /api/v2/partner/card/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_staging_x\r\nIdempotency-Key: k{n}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{}",
+                "POST /api/v2/partner/card/users HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer sk_staging_x\r\nIdempotency-Key: k{n}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{}",
                 "{".repeat(100)
             )
         } else {
             // Chunked: one chunk announced as 0x400 bytes, 10 of them sent.
-            "POST /api/v1/inquiries HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n0123456789".to_string()
+            "POST /api/v1/inquiries HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer k\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n0123456789".to_string()
         };
         stream.write_all(head.as_bytes()).await.expect("write");
         streams.push(stream);
@@ -232,6 +232,41 @@ async fn bodies_that_stop_half_way_leave_nothing_in_flight() {
     eventually(|| async { (in_flight(&server).await == CLIENTS + 1).then_some(()) }).await;
     drop(streams);
     // Every one of them ends when its client goes: only the asking request is left.
+    eventually(|| async { (in_flight(&server).await == 1).then_some(()) }).await;
+    health_ok(&server).await;
+}
+
+/// A client that sends its head, then a byte of a 100-byte body, then nothing: without a body
+/// timeout it would hold its connection (and a request in flight) forever.
+#[tokio::test]
+async fn a_stalled_body_gets_408_within_the_body_timeout_and_the_connection_closes() {
+    let timeout = Duration::from_secs(1);
+    let server = TestServer::start_with(|c| c.body_timeout = timeout).await;
+    let mut stream = connect(&server).await;
+    let started = std::time::Instant::now();
+    stream
+        .write_all(
+            b"POST /api/v1/inquiries HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer k\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .expect("write");
+    let answer = read_to_close(&mut stream).await;
+    let waited = started.elapsed();
+    let text = String::from_utf8_lossy(&answer);
+    assert_eq!(status_of(&answer), Some(408), "{text}");
+    assert!(
+        waited >= timeout,
+        "answered after {waited:?}, before the timeout"
+    );
+    assert!(
+        text.contains("\"errors\"") && text.contains("--body-timeout-secs"),
+        "Persona's envelope names the option: {text}"
+    );
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
     eventually(|| async { (in_flight(&server).await == 1).then_some(()) }).await;
     health_ok(&server).await;
 }

@@ -131,7 +131,12 @@ fn us_info(email: &str) -> Value {
         "country": "US", "dob": "19900131", "ssn": "1234"}})
 }
 
+mod accounts;
 mod hardening;
+mod journey;
 mod kyc;
+mod payout_scenarios;
+mod payouts;
+pub mod schema;
 mod sdk_webhooks;
 mod share_token;

@@ -146,7 +146,7 @@ pub(super) fn inquiry_page(
     }
     content.push_str(&facts(inquiry));
     if !open.is_empty() {
-        content.push_str(&outcome_form(app, req, inquiry, redirect, &open, embed));
+        content.push_str(&outcome_form(app, req, inquiry, &open, embed));
     } else if embed.is_some() {
         // The SDK's page decides where to go next.
     } else if let Some(uri) = redirect {
@@ -191,7 +191,6 @@ fn outcome_form(
     app: &App,
     req: &ApiRequest,
     inquiry: &Inquiry,
-    redirect: Option<&str>,
     open: &[Outcome],
     embed: Option<&Embed>,
 ) -> String {
@@ -209,12 +208,7 @@ fn outcome_form(
             escape(&app.url(&req.namespace, &path))
         ),
     };
-    if let Some(uri) = redirect {
-        form.push_str(&format!(
-            "<input type=\"hidden\" name=\"redirect-uri\" value=\"{}\">\n",
-            escape(uri)
-        ));
-    }
+    // No redirect field: the submit takes the inquiry's own, so another site cannot post one.
     let button = |o: Outcome, class: &str| {
         format!(
             "<button type=\"submit\" name=\"outcome\" value=\"{}\" class=\"{class}\">{}</button>\n",

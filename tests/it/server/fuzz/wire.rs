@@ -9,9 +9,9 @@ use crate::harness::TestServer;
 const PREFIXES: &[&str] = &[
     "",
     "GET / HTTP/1.1\r\n",
-    "GET /__admin/health HTTP/1.1\r\nHost: x\r\n",
-    "POST /api/v2/partner/card/users HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n",
-    "POST /api/v1/inquiries HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "GET /__admin/health HTTP/1.1\r\nHost: localhost\r\n",
+    "POST /api/v2/partner/card/users HTTP/1.1\r\nHost: localhost\r\nContent-Length: 12\r\n\r\n",
+    "POST /api/v1/inquiries HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n",
     "GET /ns/",
 ];
 

@@ -35,6 +35,7 @@ async fn a_refused_registration_draws_no_ids() {
     let refused = register_share_token(&server, ns, "other", "cnst_Unknown", "o@example.com").await;
     assert_eq!(refused.status, 404, "{}", refused.text());
     assert_eq!(register_through_persona(&server, ns).await, first);
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -125,4 +126,5 @@ async fn the_verification_page_links_only_to_web_urls() {
         "{}",
         done.text()
     );
+    super::schema::assert_bodies_valid(&server).await;
 }

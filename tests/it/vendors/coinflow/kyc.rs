@@ -65,6 +65,7 @@ async fn auth_is_required_and_checked() {
     let unknown = server.get("/api/withdraw/nothing-here").send().await;
     assert_eq!(unknown.status, 404);
     assert_nest_error(&unknown.json(), 404, "/api/withdraw/nothing-here", "GET");
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -190,10 +191,12 @@ async fn kyc_us_info_document_and_attested() {
     .send()
     .await;
     assert_eq!(att.status, 200, "{}", att.text());
+    // The spec's status enum has no `attested`: approved, with `attested: true`.
     assert_eq!(
         att.json()["withdrawer"]["verification"]["status"],
-        "attested"
+        "approved"
     );
+    assert_eq!(att.json()["withdrawer"]["verification"]["attested"], true);
     let got = as_user(&server, "GET", "/api/withdraw", ns, "att-user")
         .send()
         .await
@@ -222,6 +225,7 @@ async fn kyc_us_info_document_and_attested() {
         .send()
         .await;
     assert_eq!(wallet.status, 200, "{}", wallet.text());
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -262,6 +266,7 @@ async fn magic_pending_email_holds_until_the_page_is_submitted() {
         rejected.json()["withdrawer"]["verification"]["status"],
         "rejected"
     );
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -305,4 +310,5 @@ async fn session_key_authenticates_alone_for_24_hours() {
         .send()
         .await;
     assert_eq!(refused.status, 401);
+    super::schema::assert_bodies_valid(&server).await;
 }

@@ -53,9 +53,10 @@ async fn sdk_routes() {
         .await;
     assert_eq!(no_origins.status, 400);
     assert!(message(&no_origins.json()).contains("origins"));
+    super::schema::assert_bodies_valid(&server).await;
 }
 
-fn assert_signed(hook: &crate::harness::ReceivedWebhook, key: &str) {
+pub(super) fn assert_signed(hook: &crate::harness::ReceivedWebhook, key: &str) {
     assert_eq!(hook.header("authorization"), Some(key));
     let signature = hook
         .header("coinflow-signature")
@@ -150,11 +151,13 @@ async fn kyc_webhooks_are_signed() {
     let got = as_user(&server, "GET", "/api/withdraw", ns, "late")
         .send()
         .await;
-    assert_eq!(got.status, 200);
+    // Rejected: 451 with the reasons (the spec's WithdrawerVerificationRequiredResponse).
+    assert_eq!(got.status, 451);
     assert_eq!(
         got.json()["withdrawer"]["verification"]["status"],
         "rejected"
     );
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 /// Moving the sandbox clock is enough for a verification to finish: once the share token's
@@ -181,4 +184,5 @@ async fn a_clock_advance_alone_finishes_a_verification() {
     assert_signed(&success, "key");
     assert_eq!(success.json()["eventType"], "KYC Success");
     assert_eq!(success.json()["data"]["email"], "clock@x.io");
+    super::schema::assert_bodies_valid(&server).await;
 }

@@ -20,11 +20,13 @@ async fn share_token_flow_end_to_end() {
         id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()),
         "{id}"
     );
-    assert_eq!(
-        body,
-        json!({"withdrawer": {"_id": id, "currency": "USD", "email": "testuser@test.com",
-            "verification": {"status": "pending"}}})
-    );
+    let w = &body["withdrawer"];
+    assert_eq!(w["currency"], "USD");
+    assert_eq!(w["email"], "testuser@test.com");
+    assert_eq!(w["verification"]["status"], "pending");
+    assert_eq!(w["verification"]["vendor"], "persona");
+    assert_eq!(w["verification"]["shareToken"], token.as_str());
+    assert_eq!(w["user"], true);
     assert_eq!(persona_token_status(&server, ns, &token).await, "pending");
 
     // Redemption still running: 451 with a link to this server's verification page.
@@ -88,6 +90,7 @@ async fn share_token_flow_end_to_end() {
         again.json()["withdrawer"]["verification"]["status"],
         "approved"
     );
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -196,6 +199,7 @@ async fn share_token_registration_errors() {
         .send()
         .await;
     assert_eq!(other_ns.status, 401);
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 /// Source inquiry lacking address and birthdate: Get Withdrawer names the missing fields and
@@ -308,6 +312,7 @@ async fn missing_fields_form_completes_the_verification() {
             .text()
             .contains("data-status=\"approved\"")
     );
+    super::schema::assert_bodies_valid(&server).await;
 }
 
 #[tokio::test]
@@ -316,4 +321,5 @@ async fn unknown_verification_page_is_404() {
     let r = server.get("/coinflow/verify/nope").send().await;
     assert_eq!(r.status, 404);
     assert!(r.text().contains("not found"));
+    super::schema::assert_bodies_valid(&server).await;
 }

@@ -5,29 +5,15 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestResponse, TestServer, encode};
 
-const AUTH: &str = "Bearer persona_sandbox_hosted";
-
-async fn api(
-    server: &TestServer,
-    ns: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let request = server
-        .request(method, path)
-        .header("authorization", AUTH)
-        .header("x-sandbox-namespace", ns);
-    request.json_opt(body.as_ref()).send().await
-}
-
 /// Creates an inquiry through the API with `attributes` added to the template id.
 async fn create_inquiry(server: &TestServer, ns: &str, attributes: Value) -> String {
     server.create_inquiry(ns, attributes).await
 }
 
 async fn status_of(server: &TestServer, ns: &str, id: &str) -> String {
-    let inquiry = api(server, ns, "GET", &format!("/api/v1/inquiries/{id}"), None).await;
+    let inquiry = server
+        .persona(ns, "GET", &format!("/api/v1/inquiries/{id}"), None)
+        .await;
     assert_eq!(inquiry.status, 200, "{}", inquiry.text());
     inquiry.json()["data"]["attributes"]["status"]
         .as_str()
@@ -36,14 +22,14 @@ async fn status_of(server: &TestServer, ns: &str, id: &str) -> String {
 }
 
 async fn event_names(server: &TestServer, ns: &str, id: &str) -> Vec<String> {
-    let events = api(
-        server,
-        ns,
-        "GET",
-        &format!("/api/v1/events?filter%5Bobject-id%5D={id}&page%5Bsize%5D=100"),
-        None,
-    )
-    .await;
+    let events = server
+        .persona(
+            ns,
+            "GET",
+            &format!("/api/v1/events?filter%5Bobject-id%5D={id}&page%5Bsize%5D=100"),
+            None,
+        )
+        .await;
     let mut names: Vec<String> = events.json()["data"]
         .as_array()
         .expect("events")
@@ -145,12 +131,17 @@ async fn fail_and_every_decision_end_in_their_status() {
         ("review", "needs_review", "inquiry.marked-for-review"),
     ];
     for (outcome, status, event) in cases {
-        let id = create_inquiry(&server, ns, json!({"redirect-uri": "myapp://kyc"})).await;
+        let id = create_inquiry(
+            &server,
+            ns,
+            json!({"redirect-uri": "https://app.example/kyc"}),
+        )
+        .await;
         let answer = submit(&server, &format!("/ns/{ns}/verify/{id}"), outcome).await;
         assert_eq!(answer.status, 303, "{outcome}: {}", answer.text());
         assert_eq!(
             answer.header("location"),
-            Some(format!("myapp://kyc?inquiry-id={id}&status={status}").as_str()),
+            Some(format!("https://app.example/kyc?inquiry-id={id}&status={status}").as_str()),
             "no reference id: the parameter is left out"
         );
         assert_eq!(status_of(&server, ns, &id).await, status);
@@ -212,14 +203,14 @@ async fn a_finished_inquiry_shows_its_final_state_and_refuses_a_second_submit() 
 
     // Expired inquiries are final too.
     let expired = create_inquiry(&server, ns, json!({})).await;
-    let expire = api(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/inquiries/{expired}/expire"),
-        None,
-    )
-    .await;
+    let expire = server
+        .persona(
+            ns,
+            "POST",
+            &format!("/api/v1/inquiries/{expired}/expire"),
+            None,
+        )
+        .await;
     assert_eq!(expire.status, 200, "{}", expire.text());
     let refused = submit(&server, &format!("/ns/{ns}/verify/{expired}"), "pass").await;
     assert_eq!(refused.status, 409);
@@ -256,21 +247,17 @@ async fn template_parameters_create_an_inquiry_in_the_namespace_of_the_url() {
         server.url(&format!("/ns/{ns}/verify/{id}"))
     )));
 
-    let inquiry = api(&server, ns, "GET", &format!("/api/v1/inquiries/{id}"), None)
+    let inquiry = server
+        .persona(ns, "GET", &format!("/api/v1/inquiries/{id}"), None)
         .await
         .json();
     let attributes = &inquiry["data"]["attributes"];
     assert_eq!(attributes["reference-id"], "user-7");
     assert_eq!(attributes["fields"]["name-first"]["value"], "Jane");
     // It lives in the URL's namespace only.
-    let elsewhere = api(
-        &server,
-        "default",
-        "GET",
-        &format!("/api/v1/inquiries/{id}"),
-        None,
-    )
-    .await;
+    let elsewhere = server
+        .persona("default", "GET", &format!("/api/v1/inquiries/{id}"), None)
+        .await;
     assert_eq!(elsewhere.status, 404);
 
     let answer = submit(&server, &format!("/ns/{ns}/verify/{id}"), "pass").await;
@@ -297,40 +284,116 @@ async fn template_parameters_create_an_inquiry_in_the_namespace_of_the_url() {
     );
 }
 
+/// The redirect is the inquiry's own: a `redirect-uri` on the page's link or in a form posted
+/// by another site cannot send the browser elsewhere (an open redirect).
 #[tokio::test]
-async fn a_redirect_uri_on_the_link_overrides_the_inquirys_own() {
+async fn the_redirect_is_the_inquirys_own_never_the_links_or_the_forms() {
     let server = TestServer::start().await;
     let id = create_inquiry(
         &server,
         "default",
-        json!({"redirect-uri": "https://stored.example/"}),
+        json!({"redirect-uri": "https://stored.example/é"}),
     )
     .await;
     let page = server
         .get(&format!(
             "/verify?inquiry-id={id}&redirect-uri={}",
-            encode("https://link.example/é")
+            encode("https://link.example/")
         ))
         .send()
         .await
         .text();
-    assert!(
-        page.contains("name=\"redirect-uri\" value=\"https://link.example/é\""),
-        "{page}"
-    );
+    assert!(!page.contains("link.example"), "{page}");
+    assert!(!page.contains("name=\"redirect-uri\""), "{page}");
     let answer = server
         .post(&format!("/verify/{id}"))
         .form(&[
             ("outcome", "fail"),
-            ("redirect-uri", "https://link.example/é"),
+            ("redirect-uri", "https://evil.example/"),
         ])
         .send()
         .await;
     assert_eq!(answer.status, 303);
     assert_eq!(
         answer.header("location"),
-        Some(format!("https://link.example/%C3%A9?inquiry-id={id}&status=failed").as_str()),
+        Some(format!("https://stored.example/%C3%A9?inquiry-id={id}&status=failed").as_str()),
         "bytes a Location header cannot carry are percent-encoded"
+    );
+
+    // Without a redirect of its own, a posted one is not used either: the done page is shown.
+    let plain = create_inquiry(&server, "default", json!({})).await;
+    let answer = server
+        .post(&format!("/verify/{plain}"))
+        .form(&[("outcome", "pass"), ("redirect-uri", "javascript:alert(1)")])
+        .send()
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.header("location"), None);
+    assert!(!answer.text().contains("javascript:"));
+}
+
+/// Only http(s) URLs can become a redirect: `javascript:` or `data:` would run in the page's
+/// "Continue" link or land in the Location header.
+#[tokio::test]
+async fn redirect_uris_that_are_not_http_are_refused_where_they_enter() {
+    let server = TestServer::start().await;
+    for uri in [
+        "javascript:alert(document.domain)",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "myapp://kyc",
+        "https:evil.example",
+        "//evil.example",
+        "https://",
+    ] {
+        let created = server
+            .persona(
+                "default",
+                "POST",
+                "/api/v1/inquiries",
+                Some(json!({"data": {"attributes": {
+                    "inquiry-template-id": "itmpl_HostedTemplate1", "redirect-uri": uri,
+                }}})),
+            )
+            .await;
+        assert_eq!(created.status, 400, "{uri}: {}", created.text());
+        let error = &created.json()["errors"][0];
+        assert!(error["title"].is_string(), "{}", created.text());
+        assert!(
+            error["details"]
+                .as_str()
+                .is_some_and(|d| d.contains("redirect-uri")),
+            "{}",
+            created.text()
+        );
+
+        let linked = server
+            .get(&format!(
+                "/verify?inquiry-template-id=itmpl_Hosted3&redirect-uri={}",
+                encode(uri)
+            ))
+            .send()
+            .await;
+        assert_eq!(linked.status, 400, "{uri}: {}", linked.text());
+        assert_html(&linked);
+    }
+    let id = create_inquiry(&server, "default", json!({})).await;
+    let page = server
+        .get(&format!(
+            "/verify?inquiry-id={id}&redirect-uri={}",
+            encode("javascript:alert(1)")
+        ))
+        .send()
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(!page.text().contains("javascript:"), "{}", page.text());
+    let listed = server
+        .persona("default", "GET", "/api/v1/inquiries", None)
+        .await;
+    assert_eq!(
+        listed.json()["data"].as_array().map(Vec::len),
+        Some(1),
+        "nothing was created by a refused request"
     );
 }
 

@@ -5,18 +5,11 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestResponse, TestServer, WebhookSink};
+use crate::harness::{TestServer, WebhookSink};
 use crate::openapi::{
     assert_valid, assert_valid_webhook, error_response, is_valid, response, with_unknown_attribute,
 };
 use vendor_sandbox::vendors::Vendor;
-
-const AUTH: &str = "Bearer persona_sandbox_schema";
-
-async fn call(server: &TestServer, method: &str, path: &str, body: Option<Value>) -> TestResponse {
-    let request = server.request(method, path).header("authorization", AUTH);
-    request.json_opt(body.as_ref()).send().await
-}
 
 async fn create_inquiry(server: &TestServer, reference: &str) -> String {
     let attributes = json!({"reference-id": reference});
@@ -25,22 +18,21 @@ async fn create_inquiry(server: &TestServer, reference: &str) -> String {
 
 async fn simulate(server: &TestServer, id: &str, actions: &[&str]) {
     let actions: Vec<Value> = actions.iter().map(|a| json!({"type": a})).collect();
-    let done = call(
-        server,
-        "POST",
-        &format!("/api/v1/inquiries/{id}/perform-simulate-actions"),
-        Some(json!({"meta": {"simulate-actions": actions}})),
-    )
-    .await;
+    let done = server
+        .persona(
+            "default",
+            "POST",
+            &format!("/api/v1/inquiries/{id}/perform-simulate-actions"),
+            Some(json!({"meta": {"simulate-actions": actions}})),
+        )
+        .await;
     assert_eq!(done.status, 200, "{}", done.text());
 }
 
 #[tokio::test]
 async fn inquiry_and_event_responses_match_the_spec() {
     let server = TestServer::start().await;
-    let created = call(
-        &server,
-        "POST",
+    let created = server.persona("default", "POST",
         "/api/v1/inquiries",
         Some(json!({"data": {"attributes": {
             "inquiry-template-id": "itmpl_SchemaTemplate1",
@@ -69,7 +61,9 @@ async fn inquiry_and_event_responses_match_the_spec() {
         &["start_inquiry", "complete_inquiry", "approve_inquiry"],
     )
     .await;
-    let retrieved = call(&server, "GET", &format!("/api/v1/inquiries/{id}"), None).await;
+    let retrieved = server
+        .persona("default", "GET", &format!("/api/v1/inquiries/{id}"), None)
+        .await;
     assert_eq!(retrieved.status, 200);
     assert_eq!(retrieved.json()["data"]["attributes"]["status"], "approved");
     assert_valid(
@@ -79,42 +73,55 @@ async fn inquiry_and_event_responses_match_the_spec() {
 
     let other = create_inquiry(&server, "schema-user-2").await;
     simulate(&server, &other, &["start_inquiry", "complete_inquiry"]).await;
-    let declined = call(
-        &server,
-        "POST",
-        &format!("/api/v1/inquiries/{other}/decline"),
-        None,
-    )
-    .await;
+    let declined = server
+        .persona(
+            "default",
+            "POST",
+            &format!("/api/v1/inquiries/{other}/decline"),
+            None,
+        )
+        .await;
     assert_eq!(declined.status, 200, "{}", declined.text());
     assert_valid(
         &response("post", "/inquiries/{inquiry-id}/decline", 200),
         &declined.json(),
     );
 
-    let listed = call(
-        &server,
-        "GET",
-        "/api/v1/inquiries?filter%5Breference-id%5D=schema-user-1&page%5Bsize%5D=1",
-        None,
-    )
-    .await;
+    let listed = server
+        .persona(
+            "default",
+            "GET",
+            "/api/v1/inquiries?filter%5Breference-id%5D=schema-user-1&page%5Bsize%5D=1",
+            None,
+        )
+        .await;
     assert_eq!(listed.status, 200);
     assert_eq!(listed.json()["data"][0]["id"], id.as_str());
     assert_valid(&response("get", "/inquiries", 200), &listed.json());
 
-    let events = call(&server, "GET", "/api/v1/events", None).await;
+    let events = server
+        .persona("default", "GET", "/api/v1/events", None)
+        .await;
     assert_eq!(events.status, 200);
     assert_valid(&response("get", "/events", 200), &events.json());
     let event_id = events.json()["data"][0]["id"]
         .as_str()
         .expect("an event")
         .to_string();
-    let event = call(&server, "GET", &format!("/api/v1/events/{event_id}"), None).await;
+    let event = server
+        .persona(
+            "default",
+            "GET",
+            &format!("/api/v1/events/{event_id}"),
+            None,
+        )
+        .await;
     assert_eq!(event.status, 200);
     assert_valid(&response("get", "/events/{event-id}", 200), &event.json());
 
-    let missing = call(&server, "GET", "/api/v1/inquiries/inq_NotThere", None).await;
+    let missing = server
+        .persona("default", "GET", "/api/v1/inquiries/inq_NotThere", None)
+        .await;
     assert_eq!(missing.status, 404);
     assert_valid(&error_response("not-found"), &missing.json());
 }
@@ -181,16 +188,17 @@ async fn webhook_bodies_match_the_spec() {
 #[tokio::test]
 async fn webhook_api_responses_match_the_spec() {
     let server = TestServer::start().await;
-    let created = call(
-        &server,
-        "POST",
-        "/api/v1/webhooks",
-        Some(json!({"data": {"attributes": {
-            "url": "http://127.0.0.1:9/persona",
-            "enabled-events": ["inquiry.completed", "inquiry.approved"],
-        }}})),
-    )
-    .await;
+    let created = server
+        .persona(
+            "default",
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"data": {"attributes": {
+                "url": "http://127.0.0.1:9/persona",
+                "enabled-events": ["inquiry.completed", "inquiry.approved"],
+            }}})),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     assert_valid(&response("post", "/webhooks", 201), &created.json());
     let id = created.json()["data"]["id"]
@@ -198,38 +206,44 @@ async fn webhook_api_responses_match_the_spec() {
         .expect("id")
         .to_string();
 
-    let retrieved = call(&server, "GET", &format!("/api/v1/webhooks/{id}"), None).await;
+    let retrieved = server
+        .persona("default", "GET", &format!("/api/v1/webhooks/{id}"), None)
+        .await;
     assert_eq!(retrieved.status, 200);
     assert_valid(
         &response("get", "/webhooks/{webhook-id}", 200),
         &retrieved.json(),
     );
 
-    let rotated = call(
-        &server,
-        "POST",
-        &format!("/api/v1/webhooks/{id}/rotate-secret"),
-        Some(json!({"meta": {"expires-in-seconds": 600}})),
-    )
-    .await;
+    let rotated = server
+        .persona(
+            "default",
+            "POST",
+            &format!("/api/v1/webhooks/{id}/rotate-secret"),
+            Some(json!({"meta": {"expires-in-seconds": 600}})),
+        )
+        .await;
     assert_eq!(rotated.status, 200, "{}", rotated.text());
     assert_valid(
         &response("post", "/webhooks/{webhook-id}/rotate-secret", 200),
         &rotated.json(),
     );
 
-    let listed = call(&server, "GET", "/api/v1/webhooks", None).await;
+    let listed = server
+        .persona("default", "GET", "/api/v1/webhooks", None)
+        .await;
     assert_eq!(listed.status, 200);
     assert_valid(&response("get", "/webhooks", 200), &listed.json());
 
     for action in ["disable", "enable", "archive"] {
-        let changed = call(
-            &server,
-            "POST",
-            &format!("/api/v1/webhooks/{id}/{action}"),
-            None,
-        )
-        .await;
+        let changed = server
+            .persona(
+                "default",
+                "POST",
+                &format!("/api/v1/webhooks/{id}/{action}"),
+                None,
+            )
+            .await;
         assert_eq!(changed.status, 200, "{action}: {}", changed.text());
         assert_valid(
             &response("post", &format!("/webhooks/{{webhook-id}}/{action}"), 200),
@@ -237,16 +251,19 @@ async fn webhook_api_responses_match_the_spec() {
         );
     }
 
-    let missing = call(&server, "GET", "/api/v1/webhooks/wbh_NotThere", None).await;
+    let missing = server
+        .persona("default", "GET", "/api/v1/webhooks/wbh_NotThere", None)
+        .await;
     assert_eq!(missing.status, 404);
     assert_valid(&error_response("not-found"), &missing.json());
-    let refused = call(
-        &server,
-        "POST",
-        "/api/v1/webhooks",
-        Some(json!({"data": {"attributes": {"url": "ftp://x", "enabled-events": ["*"]}}})),
-    )
-    .await;
+    let refused = server
+        .persona(
+            "default",
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"data": {"attributes": {"url": "ftp://x", "enabled-events": ["*"]}}})),
+        )
+        .await;
     assert_eq!(refused.status, 422);
     assert_valid(&error_response("unprocessable-entity"), &refused.json());
 }

@@ -6,26 +6,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::harness::{
-    ReceivedWebhook, TestResponse, TestServer, WebhookSink, eventually, free_port,
-};
+use crate::harness::{ReceivedWebhook, TestServer, WebhookSink, eventually, free_port};
 use vendor_sandbox::vendors::Vendor;
-
-const AUTH: &str = "Bearer persona_sandbox_webhooks";
-
-async fn call(
-    server: &TestServer,
-    ns: &str,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let request = server
-        .request(method, path)
-        .header("authorization", AUTH)
-        .header("x-sandbox-namespace", ns);
-    request.json_opt(body.as_ref()).send().await
-}
 
 async fn create_inquiry(server: &TestServer, ns: &str) -> String {
     server.create_inquiry(ns, json!({})).await
@@ -33,26 +15,26 @@ async fn create_inquiry(server: &TestServer, ns: &str) -> String {
 
 async fn simulate(server: &TestServer, ns: &str, id: &str, actions: &[&str]) {
     let actions: Vec<Value> = actions.iter().map(|a| json!({"type": a})).collect();
-    let done = call(
-        server,
-        ns,
-        "POST",
-        &format!("/api/v1/inquiries/{id}/perform-simulate-actions"),
-        Some(json!({"meta": {"simulate-actions": actions}})),
-    )
-    .await;
+    let done = server
+        .persona(
+            ns,
+            "POST",
+            &format!("/api/v1/inquiries/{id}/perform-simulate-actions"),
+            Some(json!({"meta": {"simulate-actions": actions}})),
+        )
+        .await;
     assert_eq!(done.status, 200, "{}", done.text());
 }
 
 async fn create_webhook(server: &TestServer, ns: &str, url: &str, events: &[&str]) -> Value {
-    let created = call(
-        server,
-        ns,
-        "POST",
-        "/api/v1/webhooks",
-        Some(json!({"data": {"attributes": {"url": url, "enabled-events": events}}})),
-    )
-    .await;
+    let created = server
+        .persona(
+            ns,
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"data": {"attributes": {"url": url, "enabled-events": events}}})),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     created.json()
 }
@@ -194,13 +176,16 @@ async fn api_webhook_gets_only_its_enabled_events() {
     assert_eq!(events, ["inquiry.completed"]);
 
     // Listing hides the secret; retrieving shows it.
-    let listed = call(&server, ns, "GET", "/api/v1/webhooks", None)
+    let listed = server
+        .persona(ns, "GET", "/api/v1/webhooks", None)
         .await
         .json();
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
     assert!(listed["data"][0]["attributes"].get("secret").is_none());
     let wbh = webhook["data"]["id"].as_str().unwrap_or_default();
-    let one = call(&server, ns, "GET", &format!("/api/v1/webhooks/{wbh}"), None).await;
+    let one = server
+        .persona(ns, "GET", &format!("/api/v1/webhooks/{wbh}"), None)
+        .await;
     assert_eq!(one.json()["data"]["attributes"]["secret"], secret.as_str());
 }
 
@@ -216,14 +201,14 @@ async fn rotation_signs_with_both_secrets_until_the_old_one_expires() {
         .expect("secret")
         .to_string();
 
-    let rotated = call(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/webhooks/{wbh}/rotate-secret"),
-        Some(json!({"meta": {"expires-in-seconds": 3600}})),
-    )
-    .await;
+    let rotated = server
+        .persona(
+            ns,
+            "POST",
+            &format!("/api/v1/webhooks/{wbh}/rotate-secret"),
+            Some(json!({"meta": {"expires-in-seconds": 3600}})),
+        )
+        .await;
     assert_eq!(rotated.status, 200, "{}", rotated.text());
     let attributes = &rotated.json()["data"]["attributes"];
     let new = attributes["secret"]
@@ -331,14 +316,9 @@ async fn disabling_the_api_webhook_falls_back_to_the_command_line_target() {
     create_inquiry(&server, ns).await;
     assert_eq!(api_sink.next().await.path, "/api");
 
-    let disabled = call(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/webhooks/{wbh}/disable"),
-        None,
-    )
-    .await;
+    let disabled = server
+        .persona(ns, "POST", &format!("/api/v1/webhooks/{wbh}/disable"), None)
+        .await;
     assert_eq!(disabled.status, 200, "{}", disabled.text());
     assert_eq!(disabled.json()["data"]["attributes"]["status"], "disabled");
     create_inquiry(&server, ns).await;
@@ -346,14 +326,9 @@ async fn disabling_the_api_webhook_falls_back_to_the_command_line_target() {
     assert_eq!(hook.path, "/cli");
     assert_signed_by(&hook, &["wbhsec_cli"]);
 
-    let enabled = call(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/webhooks/{wbh}/enable"),
-        None,
-    )
-    .await;
+    let enabled = server
+        .persona(ns, "POST", &format!("/api/v1/webhooks/{wbh}/enable"), None)
+        .await;
     assert_eq!(enabled.status, 200);
     create_inquiry(&server, ns).await;
     assert_eq!(api_sink.next().await.path, "/api");
@@ -364,18 +339,18 @@ async fn api_webhook_bodies_follow_its_key_inflection() {
     let mut sink = WebhookSink::start().await;
     let server = TestServer::start().await;
     let ns = "hooks-camel";
-    let created = call(
-        &server,
-        ns,
-        "POST",
-        "/api/v1/webhooks",
-        Some(json!({"data": {"attributes": {
-            "url": sink.url("/camel"),
-            "enabled-events": ["*"],
-            "api-key-inflection": "camel",
-        }}})),
-    )
-    .await;
+    let created = server
+        .persona(
+            ns,
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"data": {"attributes": {
+                "url": sink.url("/camel"),
+                "enabled-events": ["*"],
+                "api-key-inflection": "camel",
+            }}})),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     create_inquiry(&server, ns).await;
     let body = sink.next().await.json();
@@ -390,7 +365,7 @@ async fn api_webhook_bodies_follow_its_key_inflection() {
 async fn webhook_api_refuses_bad_requests_in_personas_envelope() {
     let server = TestServer::start().await;
     let ns = "hooks-errors";
-    let post = |body: Value| call(&server, ns, "POST", "/api/v1/webhooks", Some(body));
+    let post = |body: Value| server.persona(ns, "POST", "/api/v1/webhooks", Some(body));
     let cases = [
         (
             json!({"data": {"attributes": {"enabled-events": ["*"]}}}),
@@ -432,17 +407,17 @@ async fn webhook_api_refuses_bad_requests_in_personas_envelope() {
             .to_string();
         assert!(details.contains(named), "{body}: {details:?} names {named}");
     }
-    let listed = call(&server, ns, "GET", "/api/v1/webhooks", None).await;
+    let listed = server.persona(ns, "GET", "/api/v1/webhooks", None).await;
     assert_eq!(listed.json()["data"], json!([]), "nothing was created");
 
-    let missing = call(
-        &server,
-        ns,
-        "POST",
-        "/api/v1/webhooks/wbh_Missing/rotate-secret",
-        None,
-    )
-    .await;
+    let missing = server
+        .persona(
+            ns,
+            "POST",
+            "/api/v1/webhooks/wbh_Missing/rotate-secret",
+            None,
+        )
+        .await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json()["errors"][0]["title"], "Record not found");
 
@@ -451,33 +426,25 @@ async fn webhook_api_refuses_bad_requests_in_personas_envelope() {
 
     let webhook = create_webhook(&server, ns, "http://127.0.0.1:9/h", &["*"]).await;
     let wbh = webhook["data"]["id"].as_str().expect("id").to_string();
-    let negative = call(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/webhooks/{wbh}/rotate-secret"),
-        Some(json!({"meta": {"expires-in-seconds": -5}})),
-    )
-    .await;
+    let negative = server
+        .persona(
+            ns,
+            "POST",
+            &format!("/api/v1/webhooks/{wbh}/rotate-secret"),
+            Some(json!({"meta": {"expires-in-seconds": -5}})),
+        )
+        .await;
     assert_eq!(negative.status, 400, "{}", negative.text());
-    let archived = call(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/webhooks/{wbh}/archive"),
-        None,
-    )
-    .await;
+    let archived = server
+        .persona(ns, "POST", &format!("/api/v1/webhooks/{wbh}/archive"), None)
+        .await;
     assert_eq!(archived.json()["data"]["attributes"]["status"], "archived");
-    let enable = call(
-        &server,
-        ns,
-        "POST",
-        &format!("/api/v1/webhooks/{wbh}/enable"),
-        None,
-    )
-    .await;
+    let enable = server
+        .persona(ns, "POST", &format!("/api/v1/webhooks/{wbh}/enable"), None)
+        .await;
     assert_eq!(enable.status, 422, "{}", enable.text());
-    let after = call(&server, ns, "GET", &format!("/api/v1/webhooks/{wbh}"), None).await;
+    let after = server
+        .persona(ns, "GET", &format!("/api/v1/webhooks/{wbh}"), None)
+        .await;
     assert_eq!(after.json()["data"]["attributes"]["status"], "archived");
 }

@@ -1,0 +1,271 @@
+//! Delegated payouts: quote, payout (balance debited, idempotency, 402, 451), status on the
+//! sandbox clock, both histories, the Withdraw webhooks, and the magic amounts.
+
+use serde_json::{Value, json};
+
+use super::accounts::{add_bank, verified_user};
+use super::sdk_webhooks::assert_signed;
+use super::*;
+use crate::harness::WebhookSink;
+use vendor_sandbox::vendor::Vendor;
+
+/// A merchant request.
+fn as_merchant(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    ns: &str,
+) -> crate::harness::RequestBuilder {
+    server
+        .request(method, path)
+        .header("authorization", KEY)
+        .header("x-sandbox-namespace", ns)
+}
+
+fn payout_body(user: &str, account: &str, speed: &str, cents: i64, key: &str) -> Value {
+    json!({"userId": user, "account": account, "speed": speed, "amount": {"cents": cents},
+        "idempotencyKey": key})
+}
+
+pub async fn balance(server: &TestServer, ns: &str) -> i64 {
+    let r = as_merchant(server, "GET", "/api/merchant/withdraws/payout/balance", ns)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["balance"]["cents"].as_i64().unwrap()
+}
+
+pub async fn payout(server: &TestServer, ns: &str, body: &Value) -> crate::harness::TestResponse {
+    as_merchant(
+        server,
+        "POST",
+        "/api/merchant/withdraws/payout/delegated",
+        ns,
+    )
+    .json(body)
+    .send()
+    .await
+}
+
+async fn withdrawal(server: &TestServer, ns: &str, id: &str) -> Value {
+    let r = as_merchant(server, "GET", &format!("/api/merchant/withdraws/{id}"), ns)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["withdrawal"].clone()
+}
+
+#[tokio::test]
+async fn a_payout_is_quoted_debited_once_and_settles_by_its_speed() {
+    let server = TestServer::start().await;
+    let ns = "cf-payout";
+    verified_user(&server, ns, "payee").await;
+    let account = add_bank(&server, ns, "payee").await;
+    let start = balance(&server, ns).await;
+    assert_eq!(start, 1_000_000);
+
+    let quote = as_merchant(
+        &server,
+        "POST",
+        "/api/merchant/withdraws/payout/delegated/quote",
+        ns,
+    )
+    .json(&payout_body(
+        "payee", &account, "standard", 10_000, "unused",
+    ))
+    .send()
+    .await;
+    assert_eq!(quote.status, 200, "{}", quote.text());
+    let quote = quote.json();
+    assert_eq!(quote["merchantFees"]["cents"], 25);
+    assert_eq!(quote["totalMerchantDebit"]["cents"], 10_025);
+    assert_eq!(quote["userPayout"]["cents"], 10_000);
+    assert_eq!(quote["asap"]["fee"]["cents"], 200);
+    assert_eq!(quote["wire"]["limit"]["cents"], 0);
+
+    let body = payout_body("payee", &account, "standard", 10_000, "key-1");
+    let paid = payout(&server, ns, &body).await;
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    let paid = paid.json();
+    assert_eq!(paid["effectiveSpeed"], "standard");
+    let signature = paid["signature"].as_str().unwrap().to_string();
+    assert_eq!(balance(&server, ns).await, start - 10_025);
+    // The same idempotency key is answered once.
+    let again = payout(&server, ns, &body).await;
+    assert_eq!(again.json(), paid);
+    assert_eq!(balance(&server, ns).await, start - 10_025);
+
+    let w = withdrawal(&server, ns, &signature).await;
+    assert_eq!(w["status"], "pending");
+    let transfer = w["transferId"].as_str().unwrap().to_string();
+    assert_eq!(
+        withdrawal(&server, ns, &transfer).await["transaction"],
+        signature.as_str()
+    );
+    let missing = as_merchant(&server, "GET", "/api/merchant/withdraws/nope", ns)
+        .send()
+        .await;
+    assert_eq!(missing.status, 404);
+
+    advance(&server, ns, 71.0 * 3600.0).await;
+    assert_eq!(
+        withdrawal(&server, ns, &signature).await["status"],
+        "pending"
+    );
+    advance(&server, ns, 3600.0).await;
+    assert_eq!(
+        withdrawal(&server, ns, &signature).await["status"],
+        "completed"
+    );
+
+    let list = as_merchant(
+        &server,
+        "GET",
+        "/api/merchant/withdraws?status=completed",
+        ns,
+    )
+    .send()
+    .await
+    .json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let history = as_user(&server, "GET", "/api/withdraw/history", ns, "payee")
+        .send()
+        .await;
+    assert_eq!(history.status, 200, "{}", history.text());
+    assert_eq!(
+        history.json()["withdraws"][0]["transaction"],
+        signature.as_str()
+    );
+
+    // A deleted account cannot be paid to; a card account only at `card` speed.
+    as_user(
+        &server,
+        "DELETE",
+        &format!("/api/withdraw/account/{account}"),
+        ns,
+        "payee",
+    )
+    .send()
+    .await;
+    let gone = payout(
+        &server,
+        ns,
+        &payout_body("payee", &account, "standard", 100, "key-2"),
+    )
+    .await;
+    assert_eq!(gone.status, 400, "{}", gone.text());
+
+    let quote = as_user(
+        &server,
+        "GET",
+        "/api/withdraw/quote?token=USDC&amount=12.5&merchantId=m",
+        ns,
+        "payee",
+    )
+    .send()
+    .await;
+    assert_eq!(quote.status, 200, "{}", quote.text());
+    assert_eq!(quote.json()["quote"]["cents"], 1250);
+    schema::assert_bodies_valid(&server).await;
+}
+
+#[tokio::test]
+async fn short_balance_is_402_and_an_unverified_user_451() {
+    let server = TestServer::start_with(|c| c.coinflow.payout_balance_cents = 5_000).await;
+    let ns = "cf-payout-402";
+    verified_user(&server, ns, "poor").await;
+    let account = add_bank(&server, ns, "poor").await;
+    let short = payout(
+        &server,
+        ns,
+        &payout_body("poor", &account, "standard", 10_000, "k"),
+    )
+    .await;
+    assert_eq!(short.status, 402, "{}", short.text());
+    assert_eq!(balance(&server, ns).await, 5_000);
+    let magic = payout(
+        &server,
+        ns,
+        &payout_body("poor", &account, "standard", 40_200, "k"),
+    )
+    .await;
+    assert_eq!(magic.status, 402);
+    let ok = payout(
+        &server,
+        ns,
+        &payout_body("poor", &account, "standard", 4_000, "k"),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+
+    let doc = as_user(&server, "POST", "/api/withdraw/kyc", ns, "doc")
+        .json(&json!({"email": "doc@x.io", "country": "US"}))
+        .send()
+        .await;
+    assert_eq!(doc.status, 451);
+    let refused = payout(
+        &server,
+        ns,
+        &payout_body("doc", "any", "standard", 100, "k2"),
+    )
+    .await;
+    assert_eq!(refused.status, 451, "{}", refused.text());
+    assert!(refused.json()["verificationLink"].is_string());
+    schema::assert_component(
+        "PayoutFromDelegatedSettlementWalletRequestUnavailableForLegalReasonsError",
+        &refused.json(),
+    );
+    schema::assert_bodies_valid(&server).await;
+}
+
+#[tokio::test]
+async fn withdraw_webhooks_report_pending_then_success_or_failure() {
+    let mut sink = WebhookSink::start().await;
+    let url = sink.url("/hook");
+    let server = TestServer::start_with(|c| {
+        c.webhooks.targets.push((Vendor::Coinflow, url));
+        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
+    })
+    .await;
+    let ns = "cf-payout-hooks";
+    verified_user(&server, ns, "hooked").await;
+    let account = add_bank(&server, ns, "hooked").await;
+    let start = balance(&server, ns).await;
+    let returned = payout(
+        &server,
+        ns,
+        &payout_body("hooked", &account, "asap", 66_600, "r"),
+    )
+    .await;
+    assert_eq!(returned.status, 200, "{}", returned.text());
+    let signature = returned.json()["signature"].as_str().unwrap().to_string();
+    let stays = payout(
+        &server,
+        ns,
+        &payout_body("hooked", &account, "asap", 77_700, "p"),
+    )
+    .await;
+    let stays = stays.json()["signature"].as_str().unwrap().to_string();
+    let is_withdraw = |h: &crate::harness::ReceivedWebhook| h.json()["category"] == "Withdraw";
+    let pending = sink.next_matching(is_withdraw).await;
+    assert_signed(&pending, "key");
+    assert_eq!(pending.json()["eventType"], "Withdraw Pending");
+    schema::assert_withdraw_webhook(&pending.json());
+    let _second_pending = sink.next_matching(is_withdraw).await;
+
+    advance(&server, ns, 3600.0).await;
+    let failure = sink.next_matching(is_withdraw).await;
+    assert_signed(&failure, "key");
+    let body = failure.json();
+    assert_eq!(body["eventType"], "Withdraw Failure");
+    assert_eq!(body["data"]["signature"], signature.as_str());
+    schema::assert_withdraw_webhook(&body);
+    let w = withdrawal(&server, ns, &signature).await;
+    assert_eq!(w["status"], "failed");
+    assert_eq!(w["returnStatus"], "return_completed");
+    assert_eq!(withdrawal(&server, ns, &stays).await["status"], "pending");
+    // The failed payout's debit came back; the pending one's did not.
+    let asap_fee = 150 + (77_700 * 5 + 999) / 1000;
+    assert_eq!(balance(&server, ns).await, start - 77_700 - asap_fee);
+    schema::assert_bodies_valid(&server).await;
+}
