@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    BitmamaConfig, BitmamaWebhookStyle, Config, LogFormat, PersonaConfig, WebhookConfig,
+    BitmamaConfig, BitmamaWebhookStyle, Config, DEFAULT_WEBHOOK_PENDING_MAX, LogFormat,
+    PersonaConfig, WebhookConfig,
 };
 use crate::vendors::Vendor;
 
@@ -79,6 +80,12 @@ pub struct Cli {
     /// Milliseconds before the first webhook retry; doubled for each further retry.
     #[arg(long, env = "VENDOR_SANDBOX_WEBHOOK_RETRY_MS", default_value_t = 5_000)]
     pub webhook_retry_ms: u64,
+
+    /// Webhook deliveries a namespace may hold pending (receiver down, failing or slow). Pending
+    /// ones are never dropped; an event beyond the cap is listed as `dropped`, with the reason,
+    /// and not sent.
+    #[arg(long, env = "VENDOR_SANDBOX_WEBHOOK_PENDING_MAX", default_value_t = DEFAULT_WEBHOOK_PENDING_MAX)]
+    pub webhook_pending_max: usize,
 
     /// A Persona API key to accept. Repeatable; when none is given any non-empty key works.
     #[arg(
@@ -188,6 +195,7 @@ impl Cli {
                 secrets: self.webhook_secrets.clone(),
                 base_delay: Duration::from_millis(self.webhook_retry_ms),
                 max_attempts: self.webhook_attempts.max(1),
+                pending_max: self.webhook_pending_max,
                 ..WebhookConfig::default()
             },
             persona: PersonaConfig {
@@ -229,6 +237,7 @@ mod tests {
         let config = cli.config(3);
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.journal_size, 10_000);
+        assert_eq!(config.webhooks.pending_max, 100_000);
         assert_eq!(
             config.webhooks.targets,
             vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]

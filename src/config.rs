@@ -51,6 +51,10 @@ pub struct Config {
     pub state_save_delay: Duration,
 }
 
+/// Default of `--webhook-pending-max`: high enough that a long receiver outage loses nothing,
+/// low enough to bound memory.
+pub const DEFAULT_WEBHOOK_PENDING_MAX: usize = 100_000;
+
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
     /// Initial webhook target per vendor (`--webhook persona=URL`).
@@ -64,6 +68,9 @@ pub struct WebhookConfig {
     pub max_attempts: u32,
     /// Per attempt: connect, send and read the status.
     pub attempt_timeout: Duration,
+    /// Pending deliveries a namespace may hold (`--webhook-pending-max`). Pending ones are never
+    /// dropped; an event beyond the cap is recorded as `dropped`, with the reason, and not sent.
+    pub pending_max: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -111,6 +118,7 @@ impl Default for WebhookConfig {
             max_delay: Duration::from_secs(300),
             max_attempts: 8,
             attempt_timeout: Duration::from_secs(5),
+            pending_max: DEFAULT_WEBHOOK_PENDING_MAX,
         }
     }
 }

@@ -263,6 +263,7 @@ fn help_explains_every_option() {
         "--public-url",
         "--webhook",
         "--webhook-secret",
+        "--webhook-pending-max",
         "--persona-api-key",
         "--scenarios",
         "--scenario",
