@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
     BitmamaConfig, BitmamaWebhookStyle, Config, DEFAULT_WEBHOOK_PENDING_MAX, LogFormat,
-    PersonaConfig, WebhookConfig,
+    PersonaConfig, StateSync, WebhookConfig,
 };
 use crate::vendors::Vendor;
 
@@ -137,6 +137,18 @@ pub struct Cli {
     /// written together).
     #[arg(long, env = "VENDOR_SANDBOX_STATE_SAVE_MS", default_value_t = 200)]
     pub state_save_ms: u64,
+
+    /// When changes reach the state file. `debounced`: it is rewritten --state-save-ms after
+    /// changes (a kill loses what was answered in between). `always`: a 2xx answer means the
+    /// change is on disk (each changed namespace appended to PATH.log and synced before the
+    /// answer, requests finishing together share one sync).
+    #[arg(long, env = "VENDOR_SANDBOX_STATE_SYNC", value_enum, default_value_t = StateSyncArg::Debounced)]
+    pub state_sync: StateSyncArg,
+
+    /// With --state-sync always: fold PATH.log into the state file once the log passes this many
+    /// MiB (and twice the state file's size).
+    #[arg(long, env = "VENDOR_SANDBOX_STATE_LOG_MAX_MB", default_value_t = 8)]
+    pub state_log_max_mb: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +168,12 @@ pub enum Command {
 pub enum LogFormatArg {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateSyncArg {
+    Debounced,
+    Always,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -214,6 +232,11 @@ impl Cli {
             scenario_poll_interval: Duration::from_millis(self.scenario_poll_ms.max(10)),
             state_file: self.state_file.clone(),
             state_save_delay: Duration::from_millis(self.state_save_ms),
+            state_sync: match self.state_sync {
+                StateSyncArg::Debounced => StateSync::Debounced,
+                StateSyncArg::Always => StateSync::Always,
+            },
+            state_log_fold_bytes: self.state_log_max_mb.saturating_mul(1 << 20),
         }
     }
 }
@@ -238,6 +261,11 @@ mod tests {
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.journal_size, 10_000);
         assert_eq!(config.webhooks.pending_max, 100_000);
+        assert_eq!(config.state_sync, StateSync::Debounced);
+        let always = Cli::try_parse_from(["vendor-sandbox", "--state-sync", "always"])
+            .expect("parses")
+            .config(1);
+        assert_eq!(always.state_sync, StateSync::Always);
         assert_eq!(
             config.webhooks.targets,
             vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]

@@ -21,6 +21,18 @@ pub enum BitmamaWebhookStyle {
     Current,
 }
 
+/// When a change reaches the state file (`--state-sync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateSync {
+    /// The whole state is rewritten `state_save_delay` after changes: cheap, but what was
+    /// answered in that window is lost if the process is killed.
+    #[default]
+    Debounced,
+    /// A state-changing request is answered only once its namespace is in the state log and
+    /// synced to disk (group commit), so a 2xx survives a kill.
+    Always,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Seed of every namespace's id generator.
@@ -49,6 +61,10 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// How long after a change the state file is written, so a burst of changes is one write.
     pub state_save_delay: Duration,
+    pub state_sync: StateSync,
+    /// With [`StateSync::Always`], the state log is folded into the state file once it is
+    /// larger than this and than twice the state file.
+    pub state_log_fold_bytes: u64,
 }
 
 /// Default of `--webhook-pending-max`: high enough that a long receiver outage loses nothing,
@@ -105,6 +121,8 @@ impl Default for Config {
             scenario_poll_interval: Duration::from_secs(1),
             state_file: None,
             state_save_delay: Duration::from_millis(200),
+            state_sync: StateSync::Debounced,
+            state_log_fold_bytes: 8 << 20,
         }
     }
 }

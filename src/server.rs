@@ -16,12 +16,13 @@ use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::clock::{iso8601, real_now_ms};
-use crate::config::Config;
+use crate::config::{Config, StateSync};
 use crate::http::{self, ConnectionDropped};
 use crate::journal::{self, Entry, Journal};
 use crate::router::{self, Area, Step};
 use crate::scenario::{Catalog, Fault};
-use crate::state_file::{self, SavedState};
+use crate::state_file::sync::{Scope, SyncLog};
+use crate::state_file::{self, SaveTo, SavedState};
 use crate::store::Store;
 use crate::webhooks;
 
@@ -72,8 +73,9 @@ pub async fn run_with_scenarios(
 }
 
 /// [`run_with_scenarios`] with the state file already read (`None`: a fresh start). With
-/// `config.state_file` set, the state is saved there shortly after changes and once more after
-/// shutdown; a failure of that last save is the error returned.
+/// `config.state_file` set, the state is saved there shortly after changes (or, with
+/// `--state-sync always`, before each state-changing answer) and once more after shutdown; a
+/// failure of that last save is the error returned.
 pub async fn run_with_state(
     listener: TcpListener,
     config: Config,
@@ -95,9 +97,31 @@ pub async fn run_with_state(
         Some(jobs_tx),
         scenarios.clone(),
     ));
+    let mut log_folded = 0;
+    let mut log_found = false;
     if let Some(saved) = saved {
+        (log_folded, log_found) = (saved.log_folded, saved.log_found);
         store.restore(saved.namespaces);
     }
+    if let (Some(path), true) = (&config.state_file, log_found) {
+        state_file::fold_at_start(store.clone(), path.clone(), log_folded)
+            .await
+            .map_err(std::io::Error::other)?;
+    }
+    // With `--state-sync always`, the writer every state-changing request commits through.
+    let sync = match (&config.state_file, config.state_sync) {
+        (Some(path), StateSync::Always) => Some(
+            state_file::sync::start(
+                store.clone(),
+                path.clone(),
+                log_folded,
+                config.state_log_fold_bytes,
+            )
+            .map_err(std::io::Error::other)?,
+        ),
+        _ => None,
+    };
+    let (sync_log, sync_writer) = sync.unzip();
     let app = App {
         journal: Arc::new(Journal::new(config.journal_size)),
         store: store.clone(),
@@ -111,9 +135,13 @@ pub async fn run_with_state(
     // during shutdown may still queue webhooks, and those must be delivered or marked abandoned.
     let (worker_stop_tx, worker_stop_rx) = watch::channel(false);
     let saver = config.state_file.clone().map(|path| {
+        let to = match &sync_log {
+            Some(log) => SaveTo::Log(log.clone()),
+            None => SaveTo::Snapshot { path, log_folded },
+        };
         tokio::spawn(state_file::run_saver(
             store.clone(),
-            path,
+            to,
             config.state_save_delay,
             stop_rx.clone(),
         ))
@@ -143,13 +171,16 @@ pub async fn run_with_state(
                     let _ = stream.set_nodelay(true);
                     let app = app.clone();
                     let stop = stop_rx.clone();
+                    let sync_log = sync_log.clone();
                     let connection = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(config.header_read_timeout)
                         .keep_alive(true)
                         .serve_connection(
                             TokioIo::new(stream),
-                            service_fn(move |req| serve(app.clone(), stop.clone(), req)),
+                            service_fn(move |req| {
+                                serve(app.clone(), stop.clone(), sync_log.clone(), req)
+                            }),
                         );
                     let connection = graceful.watch(connection);
                     connections.spawn(async move {
@@ -189,9 +220,18 @@ pub async fn run_with_state(
         // The saver has stopped (no write in progress): this last save has everything, the
         // deliveries abandoned just now included.
         let _ = saver.await;
-        state_file::save(store, path.clone())
-            .await
-            .map_err(std::io::Error::other)?;
+        match (sync_log, sync_writer) {
+            (Some(log), Some(writer)) => {
+                // No request is left to commit: the writer writes the state file and removes
+                // its log.
+                log.stop();
+                writer
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the state log writer stopped: {e}")))
+            }
+            _ => state_file::save(store, path.clone(), log_folded).await,
+        }
+        .map_err(std::io::Error::other)?;
         tracing::info!("state saved to {}", path.display());
     }
     Ok(())
@@ -200,6 +240,7 @@ pub async fn run_with_state(
 async fn serve(
     app: App,
     mut stop: watch::Receiver<bool>,
+    sync_log: Option<SyncLog>,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
     let started = Instant::now();
@@ -210,7 +251,7 @@ async fn serve(
         // No lock is held here: the router released the namespace before returning.
         tokio::time::sleep(latency).await;
     }
-    let response = match routed.step {
+    let mut response = match routed.step {
         Step::Answer(response) => response,
         Step::Dispatch => router::dispatch_async(&app, routed.area, &request).await,
         Step::Drop(fault) => {
@@ -234,10 +275,25 @@ async fn serve(
         }
     };
     let area = routed.area;
-    let response = router::with_cors(area, &request, response);
     if may_change_state(area, &request.method) {
-        app.store.changed();
+        match &sync_log {
+            // `--state-sync always`: answered only once the change is on disk (no lock is held
+            // while waiting). The commit covers it, so the saver is not woken.
+            Some(log) => {
+                let scope = if crate::admin::resets_every_namespace(area, &request) {
+                    Scope::All
+                } else {
+                    Scope::Namespace(request.namespace.clone())
+                };
+                if let Err(e) = log.commit(scope).await {
+                    let message = format!("The change could not be saved to the state file: {e}");
+                    response = router::error(area, 500, &message, &request);
+                }
+            }
+            None => app.store.changed(),
+        }
     }
+    let response = router::with_cors(area, &request, response);
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
     tracing::info!(

@@ -268,6 +268,8 @@ fn help_explains_every_option() {
         "--scenarios",
         "--scenario",
         "--state-file",
+        "--state-sync",
+        "--state-log-max-mb",
     ] {
         let line = help
             .lines()
