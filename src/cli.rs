@@ -147,7 +147,7 @@ pub struct Cli {
 
     /// With --state-sync always: fold PATH.log into the state file once the log passes this many
     /// MiB (and twice the state file's size).
-    #[arg(long, env = "VENDOR_SANDBOX_STATE_LOG_MAX_MB", default_value_t = 8)]
+    #[arg(long, env = "VENDOR_SANDBOX_STATE_LOG_MAX_MB", default_value_t = 64)]
     pub state_log_max_mb: u64,
 }
 

@@ -122,7 +122,7 @@ impl Default for Config {
             state_file: None,
             state_save_delay: Duration::from_millis(200),
             state_sync: StateSync::Debounced,
-            state_log_fold_bytes: 8 << 20,
+            state_log_fold_bytes: 64 << 20,
         }
     }
 }
