@@ -37,10 +37,11 @@ trap cleanup EXIT
 # start BIN ARGS...: starts a sandbox, sets SERVER_PID and URL once it answers.
 start() {
   local out="$TMP/out.$RANDOM"
+  : >"$out" # exists before the server's shell opens it, so reading it cannot fail
   "$@" --port 0 --seed 1 --bitmama-balance-cents 4000000000000000000 >"$out" 2>>"$TMP/server.err" &
   SERVER_PID=$!
   for _ in $(seq 500); do
-    URL=$(head -1 "$out" 2>/dev/null | awk '{ print $NF }')
+    URL=$(head -1 "$out" | awk '{ print $NF }')
     [[ $URL == http://* ]] && curl -sf "$URL/__admin/health" >/dev/null && return 0
     sleep 0.01
   done
@@ -76,9 +77,9 @@ throughput() { # LABEL NAMESPACES BIN ARGS...
     -d '{"data":{"attributes":{"inquiry-template-id":"itmpl_x"}}}' |
     grep -o '"id":"inq_[^"]*"' | head -1 | cut -d'"' -f4)
   read=$(wrk_run inquiry 0 "$ns" "/api/v1/inquiries/$inquiry")
-  local files
-  files=$(du -sh "$dir" | cut -f1)
   stop
+  local files
+  files=$(du -sh "$dir" | cut -f1) # after the stop: files replaced while du runs make it fail
   printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "$(cell "$first")" "$(cell "$second")" \
     "$(($(field "$first" 5) + $(field "$second" 5)))" "$(cell "$read")" "$files"
 }
@@ -142,7 +143,7 @@ for namespaces in 0 1000; do
   ((namespaces > 0)) && where="spread over $namespaces namespaces"
   echo "wrk -t2 -c$CONNS -d$DURATION, creates $where, then the same again, then GET of one inquiry there:"
   echo
-  echo "| binary, options | create r/s (1st run) | create r/s (2nd run) | users created | inquiry GET r/s | files |"
+  echo "| binary, options | create r/s (1st run) | create r/s (2nd run) | users created | inquiry GET r/s | files after stop |"
   echo "| --- | --- | --- | ---: | --- | --- |"
   if [[ -n ${BEFORE_BIN:-} ]]; then
     throughput "before, no state file" "$namespaces" "$BEFORE_BIN"
