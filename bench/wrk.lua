@@ -5,6 +5,8 @@
 --   BENCH_THREADS  the -t value, to split BENCH_LIMIT between threads
 --   BENCH_RUN    a tag that keeps emails and idempotency keys unique across runs
 --   BENCH_NAMESPACE  sent as X-Sandbox-Namespace when set (the bare server ignores it)
+--   BENCH_NAMESPACES create mode: spread the users over this many namespaces (bench-0...),
+--                    like a test suite giving each test its own; 0 (default): one namespace
 -- Prints one machine-readable line at the end:
 --   RESULT requests=N rps=R p50_us=A p99_us=B non2xx=E socket_errors=S
 
@@ -12,6 +14,7 @@ local mode = os.getenv("BENCH_MODE") or "health"
 local run_tag = os.getenv("BENCH_RUN") or tostring(os.time())
 local limit_total = tonumber(os.getenv("BENCH_LIMIT") or "0")
 local threads_n = tonumber(os.getenv("BENCH_THREADS") or "1")
+local namespaces_n = tonumber(os.getenv("BENCH_NAMESPACES") or "0")
 
 local threads = {}
 local next_thread_id = 0
@@ -57,6 +60,9 @@ function request()
     '@bench.example","phoneNumber":"+14155555555","accountPurpose":"personal use",' ..
     '"ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}'
   wrk.headers["idempotency-key"] = unique
+  if namespaces_n > 0 then
+    wrk.headers["X-Sandbox-Namespace"] = "bench-" .. ((counter * threads_n + tid) % namespaces_n)
+  end
   return wrk.format(nil, nil, nil, body)
 end
 

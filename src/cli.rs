@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    BitmamaConfig, BitmamaWebhookStyle, CoinflowConfig, Config, LogFormat, PersonaConfig,
-    WebhookConfig,
+    BitmamaConfig, BitmamaWebhookStyle, CoinflowConfig, Config, DEFAULT_WEBHOOK_PENDING_MAX,
+    LogFormat, PersonaConfig, StateSync, WebhookConfig,
 };
 use crate::vendor::Vendor;
 
@@ -93,6 +93,12 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_WEBHOOK_RETRY_MS", default_value_t = 5_000)]
     pub webhook_retry_ms: u64,
 
+    /// Webhook deliveries a namespace may hold pending (receiver down, failing or slow). Pending
+    /// ones are never dropped; an event beyond the cap is listed as `dropped`, with the reason,
+    /// and not sent.
+    #[arg(long, env = "VENDOR_SANDBOX_WEBHOOK_PENDING_MAX", default_value_t = DEFAULT_WEBHOOK_PENDING_MAX)]
+    pub webhook_pending_max: usize,
+
     /// A Persona API key to accept. Repeatable; when none is given any non-empty key works.
     #[arg(
         long = "persona-api-key",
@@ -172,6 +178,17 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+    /// When changes reach the state file. `debounced`: it is rewritten --state-save-ms after
+    /// changes (a kill loses what was answered in between). `always`: a 2xx answer means the
+    /// change is on disk (each changed namespace appended to PATH.log and synced before the
+    /// answer, requests finishing together share one sync).
+    #[arg(long, env = "VENDOR_SANDBOX_STATE_SYNC", value_enum, default_value_t = StateSyncArg::Debounced)]
+    pub state_sync: StateSyncArg,
+
+    /// With --state-sync always: fold PATH.log into the state file once the log passes this many
+    /// MiB (and twice the state file's size).
+    #[arg(long, env = "VENDOR_SANDBOX_STATE_LOG_MAX_MB", default_value_t = 64)]
+    pub state_log_max_mb: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +254,12 @@ pub enum LogFormatArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateSyncArg {
+    Debounced,
+    Always,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum WebhookStyleArg {
     Legacy,
     Current,
@@ -275,6 +298,7 @@ impl Cli {
                 secrets: self.webhook_secrets.clone(),
                 base_delay: Duration::from_millis(self.webhook_retry_ms),
                 max_attempts: self.webhook_attempts.max(1),
+                pending_max: self.webhook_pending_max,
                 ..WebhookConfig::default()
             },
             persona: PersonaConfig {
@@ -298,6 +322,11 @@ impl Cli {
             state_save_delay: Duration::from_millis(self.state_save_ms),
             allowed_hosts: self.allowed_hosts.clone(),
             cors_origins: self.cors_origins.clone(),
+            state_sync: match self.state_sync {
+                StateSyncArg::Debounced => StateSync::Debounced,
+                StateSyncArg::Always => StateSync::Always,
+            },
+            state_log_fold_bytes: self.state_log_max_mb.saturating_mul(1 << 20),
         }
     }
 }
@@ -323,6 +352,12 @@ mod tests {
         assert_eq!(config.journal_size, 10_000);
         assert_eq!(config.body_timeout, Duration::from_secs(30));
         assert_eq!(config.max_namespaces, 10_000);
+        assert_eq!(config.webhooks.pending_max, 100_000);
+        assert_eq!(config.state_sync, StateSync::Debounced);
+        let always = Cli::try_parse_from(["vendor-sandbox", "--state-sync", "always"])
+            .expect("parses")
+            .config(1);
+        assert_eq!(always.state_sync, StateSync::Always);
         assert_eq!(
             config.webhooks.targets,
             vec![(Vendor::Persona, "http://127.0.0.1:9/hook".to_string())]

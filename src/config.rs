@@ -21,6 +21,18 @@ pub enum BitmamaWebhookStyle {
     Current,
 }
 
+/// When a change reaches the state file (`--state-sync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateSync {
+    /// The whole state is rewritten `state_save_delay` after changes: cheap, but what was
+    /// answered in that window is lost if the process is killed.
+    #[default]
+    Debounced,
+    /// A state-changing request is answered only once its namespace is in the state log and
+    /// synced to disk (group commit), so a 2xx survives a kill.
+    Always,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Seed of every namespace's id generator.
@@ -63,7 +75,15 @@ pub struct Config {
     /// Web origins (`https://app.example.com`, or `*` for any) whose pages may call vendor
     /// routes, besides loopback origins.
     pub cors_origins: Vec<String>,
+    pub state_sync: StateSync,
+    /// With [`StateSync::Always`], the state log is folded into the state file once it is
+    /// larger than this and than twice the state file.
+    pub state_log_fold_bytes: u64,
 }
+
+/// Default of `--webhook-pending-max`: high enough that a long receiver outage loses nothing,
+/// low enough to bound memory.
+pub const DEFAULT_WEBHOOK_PENDING_MAX: usize = 100_000;
 
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
@@ -78,6 +98,9 @@ pub struct WebhookConfig {
     pub max_attempts: u32,
     /// Per attempt: connect, send and read the status.
     pub attempt_timeout: Duration,
+    /// Pending deliveries a namespace may hold (`--webhook-pending-max`). Pending ones are never
+    /// dropped; an event beyond the cap is recorded as `dropped`, with the reason, and not sent.
+    pub pending_max: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -135,6 +158,8 @@ impl Default for Config {
             state_save_delay: Duration::from_millis(200),
             allowed_hosts: Vec::new(),
             cors_origins: Vec::new(),
+            state_sync: StateSync::Debounced,
+            state_log_fold_bytes: 64 << 20,
         }
     }
 }
@@ -148,6 +173,7 @@ impl Default for WebhookConfig {
             max_delay: Duration::from_secs(300),
             max_attempts: 8,
             attempt_timeout: Duration::from_secs(5),
+            pending_max: DEFAULT_WEBHOOK_PENDING_MAX,
         }
     }
 }

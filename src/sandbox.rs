@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{Config, StateSync};
 use crate::server;
 
 /// Options for [`Sandbox`]; start from [`Sandbox::builder`].
@@ -60,6 +60,13 @@ impl SandboxBuilder {
     /// Keep the state in this file across restarts (`--state-file`).
     pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.config.state_file = Some(path.into());
+        self
+    }
+
+    /// When changes reach the state file (`--state-sync`): [`StateSync::Always`] answers a
+    /// state-changing request only once the change is on disk.
+    pub fn state_sync(mut self, sync: StateSync) -> Self {
+        self.config.state_sync = sync;
         self
     }
 

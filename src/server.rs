@@ -17,13 +17,14 @@ use tokio::task::JoinSet;
 use crate::app::App;
 use crate::area::Area;
 use crate::clock::{iso8601, real_now_ms};
-use crate::config::Config;
+use crate::config::{Config, StateSync};
 use crate::cors;
 use crate::http::{self, ConnectionDropped};
 use crate::journal::{self, Entry};
 use crate::router::{self, Step};
 use crate::scenario::{Catalog, Fault};
-use crate::state_file::{self, SavedState};
+use crate::state_file::sync::{Scope, SyncLog};
+use crate::state_file::{self, SaveTo, SavedState};
 use crate::vendors;
 use crate::webhooks;
 
@@ -84,8 +85,9 @@ pub fn load_state(config: &Config) -> std::io::Result<Option<SavedState>> {
 }
 
 /// [`run_with_scenarios`] with the state file already read (`None`: a fresh start). With
-/// `config.state_file` set, the state is saved there shortly after changes and once more after
-/// shutdown; a failure of that last save is the error returned.
+/// `config.state_file` set, the state is saved there shortly after changes (or, with
+/// `--state-sync always`, before each state-changing answer) and once more after shutdown; a
+/// failure of that last save is the error returned.
 pub async fn run_with_state(
     listener: TcpListener,
     config: Config,
@@ -109,18 +111,44 @@ pub async fn run_with_state(
         &public_url,
     );
     let store = app.store.clone();
+    let mut log_folded = 0;
+    let mut log_found = false;
     if let Some(saved) = saved {
+        (log_folded, log_found) = (saved.log_folded, saved.log_found);
         store.restore(saved.namespaces);
     }
+    if let (Some(path), true) = (&config.state_file, log_found) {
+        state_file::fold_at_start(store.clone(), path.clone(), log_folded)
+            .await
+            .map_err(std::io::Error::other)?;
+    }
+    // With `--state-sync always`, the writer every state-changing request commits through.
+    let sync = match (&config.state_file, config.state_sync) {
+        (Some(path), StateSync::Always) => Some(
+            state_file::sync::start(
+                store.clone(),
+                path.clone(),
+                log_folded,
+                config.state_log_fold_bytes,
+            )
+            .map_err(std::io::Error::other)?,
+        ),
+        _ => None,
+    };
+    let (sync_log, sync_writer) = sync.unzip();
 
     let (stop_tx, stop_rx) = watch::channel(false);
     // The webhook worker stops only after the connections have drained: requests finishing
     // during shutdown may still queue webhooks, and those must be delivered or marked abandoned.
     let (worker_stop_tx, worker_stop_rx) = watch::channel(false);
     let saver = config.state_file.clone().map(|path| {
+        let to = match &sync_log {
+            Some(log) => SaveTo::Log(log.clone()),
+            None => SaveTo::Snapshot { path, log_folded },
+        };
         tokio::spawn(state_file::run_saver(
             store.clone(),
-            path,
+            to,
             config.state_save_delay,
             stop_rx.clone(),
         ))
@@ -152,13 +180,16 @@ pub async fn run_with_state(
                     let _ = stream.set_nodelay(true);
                     let app = app.clone();
                     let stop = stop_rx.clone();
+                    let sync_log = sync_log.clone();
                     let connection = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(config.header_read_timeout)
                         .keep_alive(true)
                         .serve_connection(
                             TokioIo::new(stream),
-                            service_fn(move |req| serve(app.clone(), stop.clone(), req)),
+                            service_fn(move |req| {
+                                serve(app.clone(), stop.clone(), sync_log.clone(), req)
+                            }),
                         );
                     let connection = graceful.watch(connection);
                     connections.spawn(async move {
@@ -198,9 +229,18 @@ pub async fn run_with_state(
         // The saver has stopped (no write in progress): this last save has everything, the
         // deliveries abandoned just now included.
         let _ = saver.await;
-        state_file::save(store, path.clone())
-            .await
-            .map_err(std::io::Error::other)?;
+        match (sync_log, sync_writer) {
+            (Some(log), Some(writer)) => {
+                // No request is left to commit: the writer writes the state file and removes
+                // its log.
+                log.stop();
+                writer
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the state log writer stopped: {e}")))
+            }
+            _ => state_file::save(store, path.clone(), log_folded).await,
+        }
+        .map_err(std::io::Error::other)?;
         tracing::info!("state saved to {}", path.display());
     }
     Ok(())
@@ -209,6 +249,7 @@ pub async fn run_with_state(
 async fn serve(
     app: App,
     mut stop: watch::Receiver<bool>,
+    sync_log: Option<SyncLog>,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
     let started = Instant::now();
@@ -221,7 +262,7 @@ async fn serve(
         // No lock is held here: the router released the namespace before returning.
         tokio::time::sleep(latency).await;
     }
-    let response = match routed.step {
+    let mut response = match routed.step {
         Step::Answer(response) => response,
         Step::Dispatch(target) => router::dispatch_async(&app, target, &request).await,
         Step::Drop(fault) => {
@@ -245,10 +286,25 @@ async fn serve(
         }
     };
     let area = routed.area;
-    let response = cors::with_cors(&app.config, area, &request, response);
     if may_change_state(area, &request.method) {
-        app.store.changed();
+        match &sync_log {
+            // `--state-sync always`: answered only once the change is on disk (no lock is held
+            // while waiting). The commit covers it, so the saver is not woken.
+            Some(log) => {
+                let scope = if crate::admin::resets_every_namespace(area, &request) {
+                    Scope::All
+                } else {
+                    Scope::Namespace(request.namespace.clone())
+                };
+                if let Err(e) = log.commit(scope).await {
+                    let message = format!("The change could not be saved to the state file: {e}");
+                    response = area.error(500, &message, &request);
+                }
+            }
+            None => app.store.changed(),
+        }
     }
+    let response = cors::with_cors(&app.config, area, &request, response);
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
     tracing::info!(

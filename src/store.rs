@@ -60,8 +60,9 @@ impl World {
 
     /// Wires a world loaded from the state file into namespace `name`: its outbox gets the job
     /// queue (pending deliveries go out again) and derived indexes are rebuilt.
-    fn attach(&mut self, name: &str, jobs: Option<UnboundedSender<Job>>) {
-        self.webhooks.attach(name, jobs);
+    fn attach(&mut self, name: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) {
+        self.webhooks
+            .attach(name, jobs, config.webhooks.pending_max);
         self.persona.rebuild_indexes();
         self.bitmama.rebuild_indexes();
     }
@@ -105,7 +106,7 @@ impl Store {
     pub fn restore(&self, worlds: BTreeMap<String, World>) {
         let mut namespaces = self.namespaces.write();
         for (name, mut world) in worlds {
-            world.attach(&name, self.jobs.clone());
+            world.attach(&name, &self.config, self.jobs.clone());
             let namespace = Arc::new(Namespace {
                 name: name.clone(),
                 world: Mutex::new(world),

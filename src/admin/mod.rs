@@ -103,6 +103,15 @@ fn body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiResponse> {
     req.json().map_err(|e| error(400, &e.0))
 }
 
+/// Whether `req` resets every namespace (`POST /__admin/reset?all=true`): the one request that
+/// changes more than its own namespace.
+pub fn resets_every_namespace(area: crate::area::Area, req: &ApiRequest) -> bool {
+    area == crate::area::Area::Admin
+        && req.method == "POST"
+        && req.segments() == ["__admin", "reset"]
+        && req.query_param("all") == Some("true")
+}
+
 fn reset(app: &App, req: &ApiRequest) -> ApiResponse {
     if req.query_param("all") == Some("true") {
         app.store.reset_all();

@@ -49,6 +49,12 @@ pub fn redeliver(app: &App, req: &ApiRequest, id: &str) -> ApiResponse {
             ),
         );
     }
+    if let Some(reason) = world.webhooks.pending_cap_reason() {
+        return error(
+            409,
+            &format!("Webhook delivery {id} cannot be pending again now: {reason}"),
+        );
+    }
     world.webhooks.redeliver(id);
     match world.webhooks.get(id).map(serde_json::to_value) {
         Some(Ok(delivery)) => ApiResponse::json(202, json!({"delivery": delivery})),
@@ -95,12 +101,7 @@ pub async fn flush(app: &App, req: &ApiRequest) -> ApiResponse {
     let world = ns.lock();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for id in &flushed {
-        let status = world.webhooks.get(id).map_or("gone", |d| match d.status {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Abandoned => "abandoned",
-        });
+        let status = world.webhooks.get(id).map_or("gone", |d| d.status.as_str());
         *counts.entry(status).or_default() += 1;
     }
     ApiResponse::json(

@@ -28,8 +28,10 @@ use crate::vendor::Vendor;
 pub use outbox::Outbox;
 pub use worker::{Signer, backoff, run_worker};
 
-/// Deliveries kept per namespace; the oldest finished ones go first.
-const OUTBOX_CAPACITY: usize = 1_000;
+/// Finished deliveries (delivered, failed, abandoned, dropped) kept per namespace for the admin
+/// API; beyond it the oldest finished ones go. Pending ones are never evicted: they are bounded
+/// by `WebhookConfig::pending_max` instead.
+const FINISHED_KEPT: usize = 1_000;
 
 /// Where one vendor's webhooks go in a namespace, and the secrets that sign them (more than one
 /// while a rotated secret is still valid).
@@ -46,6 +48,20 @@ pub enum DeliveryStatus {
     Delivered,
     Failed,
     Abandoned,
+    /// Never queued: the namespace already had `--webhook-pending-max` pending deliveries.
+    Dropped,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Abandoned => "abandoned",
+            Self::Dropped => "dropped",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +81,8 @@ pub struct Delivery {
     pub url: String,
     pub status: DeliveryStatus,
     pub created_at: String,
+    /// Why a `dropped` delivery was never sent; `None` otherwise.
+    pub reason: Option<String>,
     /// The exact bytes sent on every attempt.
     pub body: String,
     pub attempts: Vec<Attempt>,

@@ -1,7 +1,12 @@
 //! The per-namespace [`Outbox`]: deliveries, their attempts, targets, and the signal retries
 //! and the admin flush wait on.
+//!
+//! Pending deliveries are never evicted: a receiver that is down, failing or hanging gets every
+//! event once it is back. They are bounded by `--webhook-pending-max`; an event beyond it is
+//! still recorded, as `dropped` with the reason, so the loss shows in the admin API. Finished
+//! deliveries are kept for inspection up to [`FINISHED_KEPT`], the oldest going first.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -11,11 +16,11 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 
 use super::{
-    Attempt, AttemptInfo, AttemptPlan, Delivery, DeliveryStatus, GENERATIONS, Job, OUTBOX_CAPACITY,
+    Attempt, AttemptInfo, AttemptPlan, Delivery, DeliveryStatus, FINISHED_KEPT, GENERATIONS, Job,
     Target,
 };
 use crate::clock::{Clock, Millis, iso8601, real_now_ms};
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_WEBHOOK_PENDING_MAX};
 use crate::vendor::Vendor;
 
 /// Saved in the state file without its wiring (namespace name, generation, job queue, signal),
@@ -26,18 +31,41 @@ pub struct Outbox {
     namespace: String,
     #[serde(skip, default = "next_generation")]
     generation: u64,
-    /// Pending deliveries pushed out by newer ones because the outbox was full.
+    /// Events recorded as `dropped` because the pending cap was reached.
     dropped: u64,
     #[serde(skip)]
     jobs: Option<UnboundedSender<Job>>,
     next_seq: u64,
+    /// Every delivery kept, by the number in its id (`whd_000042` is 42), so in creation order
+    /// and found without a scan however many are pending.
     #[serde(with = "super::saved")]
-    deliveries: VecDeque<Delivery>,
+    deliveries: BTreeMap<u64, Delivery>,
     targets: HashMap<Vendor, Target>,
     /// Bumped whenever something a waiter cares about happens: an attempt recorded, the clock
     /// advanced, a flush. Retries and the admin flush wait on it with no lock held.
     #[serde(skip, default = "new_activity")]
     activity: watch::Sender<u64>,
+    /// `--webhook-pending-max`: not saved, a loaded outbox takes the running configuration's.
+    #[serde(skip, default = "default_pending_max")]
+    pending_max: usize,
+    /// Derived from `deliveries` (rebuilt by [`Outbox::attach`]): how many are pending, and
+    /// the finished ones oldest first, the order they are evicted in.
+    #[serde(skip)]
+    pending: usize,
+    #[serde(skip)]
+    finished: BTreeSet<u64>,
+    /// The last event was dropped: the cap is logged once per run of drops, not per event.
+    #[serde(skip)]
+    dropping: bool,
+}
+
+fn default_pending_max() -> usize {
+    DEFAULT_WEBHOOK_PENDING_MAX
+}
+
+/// The number in a delivery id (`whd_000042` is 42): its key in the outbox.
+pub(super) fn seq_of(id: &str) -> Option<u64> {
+    id.strip_prefix("whd_")?.parse().ok()
 }
 
 fn next_generation() -> u64 {
@@ -73,20 +101,37 @@ impl Outbox {
             dropped: 0,
             jobs,
             next_seq: 0,
-            deliveries: VecDeque::new(),
+            deliveries: BTreeMap::new(),
             targets,
             activity: new_activity(),
+            pending_max: config.webhooks.pending_max,
+            pending: 0,
+            finished: BTreeSet::new(),
+            dropping: false,
         }
     }
 
     /// Wires an outbox loaded from the state file into namespace `namespace` and hands its
     /// pending deliveries to the worker again (their retry times are kept).
-    pub fn attach(&mut self, namespace: &str, jobs: Option<UnboundedSender<Job>>) {
+    pub fn attach(
+        &mut self,
+        namespace: &str,
+        jobs: Option<UnboundedSender<Job>>,
+        pending_max: usize,
+    ) {
         self.namespace = namespace.to_string();
         self.jobs = jobs;
-        let pending: Vec<String> = self
+        self.pending_max = pending_max;
+        self.finished = self
             .deliveries
             .iter()
+            .filter(|(_, d)| d.status != DeliveryStatus::Pending)
+            .map(|(seq, _)| *seq)
+            .collect();
+        self.pending = self.deliveries.len() - self.finished.len();
+        let pending: Vec<String> = self
+            .deliveries
+            .values()
             .filter(|d| d.status == DeliveryStatus::Pending)
             .map(|d| d.id.clone())
             .collect();
@@ -131,58 +176,118 @@ impl Outbox {
         now: Millis,
     ) -> String {
         self.next_seq += 1;
-        let id = format!("whd_{:06}", self.next_seq);
-        if self.deliveries.len() >= OUTBOX_CAPACITY {
-            // Drop the oldest finished delivery. If every one is still pending (a target down
-            // for long), the oldest pending one goes, and the loss is counted and logged.
-            let evicted = match self
-                .deliveries
-                .iter()
-                .position(|d| d.status != DeliveryStatus::Pending)
-            {
-                Some(finished) => self.deliveries.remove(finished),
-                None => {
-                    self.dropped += 1;
-                    tracing::warn!(
-                        namespace = %self.namespace,
-                        "webhook outbox full of pending deliveries; dropping the oldest"
-                    );
-                    self.deliveries.pop_front()
-                }
-            };
-            drop(evicted);
+        let seq = self.next_seq;
+        let id = format!("whd_{seq:06}");
+        // Pending deliveries are never pushed out; at the cap the new event is the one that is
+        // not sent, and it stays listed with the reason.
+        let reason = self.pending_cap_reason();
+        let status = match reason {
+            Some(_) => DeliveryStatus::Dropped,
+            None => DeliveryStatus::Pending,
+        };
+        if let Some(reason) = &reason {
+            self.dropped += 1;
+            if !self.dropping {
+                tracing::warn!(
+                    namespace = %self.namespace,
+                    "webhook event dropped: {reason}; further events are dropped until deliveries finish"
+                );
+            }
         }
-        self.deliveries.push_back(Delivery {
-            id: id.clone(),
-            vendor,
-            event: event.to_string(),
-            url: target.url,
-            status: DeliveryStatus::Pending,
-            created_at: iso8601(now),
-            body: serde_json::to_string(body).unwrap_or_default(),
-            attempts: Vec::new(),
-            next_attempt_at: None,
-            secrets: target.secrets,
-            first_attempt_unix: None,
-        });
-        self.wake(&id);
+        self.dropping = reason.is_some();
+        self.deliveries.insert(
+            seq,
+            Delivery {
+                id: id.clone(),
+                vendor,
+                event: event.to_string(),
+                url: target.url,
+                status,
+                created_at: iso8601(now),
+                reason,
+                body: serde_json::to_string(body).unwrap_or_default(),
+                attempts: Vec::new(),
+                next_attempt_at: None,
+                secrets: target.secrets,
+                first_attempt_unix: None,
+            },
+        );
+        if status == DeliveryStatus::Pending {
+            self.pending += 1;
+            self.wake(&id);
+        } else {
+            self.finished.insert(seq);
+            self.trim();
+        }
         id
     }
 
-    /// Sends a finished delivery again from its first attempt (admin redeliver). A delivery
-    /// still pending is already being worked on and is left alone (`false`).
-    pub fn redeliver(&mut self, id: &str) -> bool {
-        let Some(d) = self
+    /// Why no further delivery can be pending (the cap is reached), or `None`.
+    pub fn pending_cap_reason(&self) -> Option<String> {
+        (self.pending >= self.pending_max).then(|| {
+            format!(
+                "pending cap of {} reached (--webhook-pending-max)",
+                self.pending_max
+            )
+        })
+    }
+
+    /// Evicts the oldest finished deliveries beyond [`FINISHED_KEPT`]; pending ones stay.
+    fn trim(&mut self) {
+        while self.finished.len() > FINISHED_KEPT {
+            if let Some(oldest) = self.finished.pop_first() {
+                self.deliveries.remove(&oldest);
+            }
+        }
+    }
+
+    fn find_mut(&mut self, id: &str) -> Option<&mut Delivery> {
+        self.deliveries.get_mut(&seq_of(id)?).filter(|d| d.id == id)
+    }
+
+    /// Keeps the pending count and the finished index right after delivery `id` may have moved
+    /// between pending and finished (it was pending before when `was_pending`).
+    fn moved(&mut self, id: &str, was_pending: bool) {
+        let Some(seq) = seq_of(id) else {
+            return;
+        };
+        let pending_now = self
             .deliveries
-            .iter_mut()
-            .find(|d| d.id == id && d.status != DeliveryStatus::Pending)
+            .get(&seq)
+            .is_some_and(|d| d.status == DeliveryStatus::Pending);
+        match (was_pending, pending_now) {
+            (true, false) => {
+                self.pending = self.pending.saturating_sub(1);
+                self.finished.insert(seq);
+                self.trim();
+            }
+            (false, true) => {
+                self.pending += 1;
+                self.finished.remove(&seq);
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends a finished delivery again from its first attempt (admin redeliver). A delivery
+    /// still pending is already being worked on and is left alone (`false`), and so is every
+    /// one while the pending cap is reached.
+    pub fn redeliver(&mut self, id: &str) -> bool {
+        if self.pending_cap_reason().is_some() {
+            return false;
+        }
+        let Some(d) = self
+            .find_mut(id)
+            .filter(|d| d.status != DeliveryStatus::Pending)
         else {
             return false;
         };
         d.status = DeliveryStatus::Pending;
+        d.reason = None;
         d.attempts.clear();
         d.first_attempt_unix = None;
         d.next_attempt_at = None;
+        self.moved(id, false);
         self.wake(id);
         self.signal();
         true
@@ -197,7 +302,7 @@ impl Outbox {
     /// number of attempts it had, so the caller can wait for the next one.
     pub fn flush(&mut self, now: Millis) -> Vec<(String, usize)> {
         let mut flushed = Vec::new();
-        for d in self.deliveries.iter_mut() {
+        for d in self.deliveries.values_mut() {
             if d.status == DeliveryStatus::Pending {
                 if let Some(at) = &mut d.next_attempt_at {
                     *at = (*at).min(now);
@@ -226,7 +331,7 @@ impl Outbox {
         if job.generation != self.generation {
             return None;
         }
-        let d = self.deliveries.iter().find(|d| d.id == job.delivery_id)?;
+        let d = self.get(&job.delivery_id)?;
         if d.status != DeliveryStatus::Pending {
             return None;
         }
@@ -238,17 +343,23 @@ impl Outbox {
         self.activity.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// Every delivery kept, oldest first.
     pub fn deliveries(&self) -> impl DoubleEndedIterator<Item = &Delivery> {
-        self.deliveries.iter()
+        self.deliveries.values()
     }
 
     pub fn get(&self, id: &str) -> Option<&Delivery> {
-        self.deliveries.iter().find(|d| d.id == id)
+        self.deliveries.get(&seq_of(id)?).filter(|d| d.id == id)
     }
 
-    /// Pending deliveries dropped because the outbox was full.
+    /// Events recorded as `dropped` because the pending cap was reached.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// Deliveries waiting for an attempt or a retry.
+    pub fn pending(&self) -> usize {
+        self.pending
     }
 
     fn wake(&self, id: &str) {
@@ -266,8 +377,7 @@ impl Outbox {
         if job.generation != self.generation {
             return None;
         }
-        let id = job.delivery_id.as_str();
-        let d = self.deliveries.iter_mut().find(|d| d.id == id)?;
+        let d = self.find_mut(&job.delivery_id)?;
         if d.status != DeliveryStatus::Pending {
             return None;
         }
@@ -301,9 +411,10 @@ impl Outbox {
             return true;
         }
         let id = job.delivery_id.as_str();
-        let Some(d) = self.deliveries.iter_mut().find(|d| d.id == id) else {
+        let Some(d) = self.find_mut(id) else {
             return true;
         };
+        let was_pending = d.status == DeliveryStatus::Pending;
         let ok = attempt.status.is_some_and(|s| (200..300).contains(&s));
         d.attempts.push(attempt);
         if ok {
@@ -313,133 +424,23 @@ impl Outbox {
         }
         let finished = d.status != DeliveryStatus::Pending;
         d.next_attempt_at = (!finished).then_some(next_attempt_at);
+        self.moved(id, was_pending);
         self.signal();
         finished
     }
 
+    /// Marks every pending delivery abandoned (shutdown). They are not evicted here: they were
+    /// within the pending cap, and the state file keeps them as they ended.
     pub(super) fn abandon_pending(&mut self) {
-        for d in self.deliveries.iter_mut() {
+        for (seq, d) in self.deliveries.iter_mut() {
             if d.status == DeliveryStatus::Pending {
                 d.status = DeliveryStatus::Abandoned;
+                self.finished.insert(*seq);
             }
         }
+        self.pending = 0;
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::WebhookConfig;
-
-    fn outbox_with_target() -> Outbox {
-        let config = Config {
-            webhooks: WebhookConfig {
-                targets: vec![(Vendor::Persona, "http://127.0.0.1:9/hook".into())],
-                ..WebhookConfig::default()
-            },
-            ..Config::default()
-        };
-        Outbox::new("ns", &config, None)
-    }
-
-    /// A reset replaces the outbox and delivery ids start again: a job of the old outbox must
-    /// not drive the new outbox's delivery with the same id.
-    #[test]
-    fn jobs_of_an_older_outbox_are_ignored() {
-        let mut old = outbox_with_target();
-        let mut new = outbox_with_target();
-        let id = old
-            .enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0)
-            .expect("target");
-        assert_eq!(
-            new.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0),
-            Some(id.clone())
-        );
-        let stale = Job {
-            namespace: "ns".into(),
-            generation: old.generation,
-            delivery_id: id.clone(),
-        };
-        assert!(new.plan(&stale, 3).is_none());
-        assert!(old.plan(&stale, 3).is_some());
-    }
-
-    #[test]
-    fn a_full_outbox_drops_finished_deliveries_first_and_counts_lost_pending_ones() {
-        let mut outbox = outbox_with_target();
-        let first = outbox
-            .enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0)
-            .expect("target");
-        outbox.deliveries[0].status = DeliveryStatus::Delivered;
-        for _ in 1..OUTBOX_CAPACITY {
-            outbox.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0);
-        }
-        outbox.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0);
-        assert!(outbox.get(&first).is_none(), "the finished one went first");
-        assert_eq!(outbox.dropped(), 0);
-        outbox.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0);
-        assert_eq!(outbox.dropped(), 1);
-        assert_eq!(outbox.deliveries().count(), OUTBOX_CAPACITY);
-    }
-
-    /// A loaded outbox keeps every delivery as it was (secrets and due times included) and
-    /// hands the pending ones to the worker again.
-    #[test]
-    fn a_loaded_outbox_requeues_its_pending_deliveries() {
-        let mut outbox = outbox_with_target();
-        outbox.set_target(
-            Vendor::Persona,
-            Target {
-                url: "http://127.0.0.1:9/hook".into(),
-                secrets: vec!["wbhsec_1".into()],
-            },
-        );
-        let done = outbox
-            .enqueue(Vendor::Persona, "e", &serde_json::json!({"n": 1}), 0)
-            .expect("target");
-        let pending = outbox
-            .enqueue(Vendor::Persona, "e", &serde_json::json!({"n": 2}), 0)
-            .expect("target");
-        outbox.deliveries[0].status = DeliveryStatus::Delivered;
-        outbox.deliveries[1].next_attempt_at = Some(1_234);
-        let saved = serde_json::to_string(&outbox).expect("serialize");
-
-        let mut loaded: Outbox = serde_json::from_str(&saved).expect("deserialize");
-        let (jobs, mut queued) = tokio::sync::mpsc::unbounded_channel();
-        loaded.attach("ns", Some(jobs));
-        let job = queued.try_recv().expect("the pending delivery is queued");
-        assert_eq!(job.delivery_id, pending);
-        assert_eq!(job.namespace, "ns");
-        assert!(queued.try_recv().is_err(), "the delivered one is not");
-        let plan = loaded.plan(&job, 3).expect("plannable");
-        assert_eq!(plan.secrets, ["wbhsec_1"]);
-        assert_eq!(
-            loaded.get(&pending).and_then(|d| d.next_attempt_at),
-            Some(1_234)
-        );
-        assert_eq!(
-            loaded.get(&done).map(|d| d.status),
-            Some(DeliveryStatus::Delivered)
-        );
-        assert_eq!(
-            loaded.enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0),
-            Some("whd_000003".to_string()),
-            "delivery ids go on"
-        );
-    }
-
-    #[test]
-    fn only_finished_deliveries_are_redelivered() {
-        let mut outbox = outbox_with_target();
-        let id = outbox
-            .enqueue(Vendor::Persona, "e", &serde_json::json!({}), 0)
-            .expect("target");
-        assert!(!outbox.redeliver(&id), "pending: already being delivered");
-        outbox.deliveries[0].status = DeliveryStatus::Failed;
-        assert!(outbox.redeliver(&id));
-        assert_eq!(
-            outbox.get(&id).map(|d| d.status),
-            Some(DeliveryStatus::Pending)
-        );
-    }
-}
+mod tests;

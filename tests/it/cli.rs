@@ -265,12 +265,15 @@ fn help_explains_every_option() {
         "--public-url",
         "--webhook",
         "--webhook-secret",
+        "--webhook-pending-max",
         "--persona-api-key",
         "--scenarios",
         "--scenario",
         "--state-file",
         "--allowed-host",
         "--cors-origin",
+        "--state-sync",
+        "--state-log-max-mb",
     ] {
         let line = help
             .lines()

@@ -1,5 +1,8 @@
 //! `--state-file`: the state survives a graceful restart, and a SIGKILL under write load leaves a
-//! complete snapshot holding everything saved before the kill.
+//! complete snapshot holding everything saved before the kill (with `--state-sync always`,
+//! everything answered: `sync_always`).
+
+mod sync_always;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -224,9 +227,14 @@ struct Running {
 
 impl Running {
     fn start(path: &Path) -> Running {
+        Self::start_with(path, &["--state-save-ms", "20"])
+    }
+
+    fn start_with(path: &Path, options: &[&str]) -> Running {
         let mut child = Command::new(BIN)
             .args(["--port", "0", "--host", "127.0.0.1", "--seed", "7"])
-            .args(["--state-save-ms", "20", "--state-file"])
+            .args(options)
+            .arg("--state-file")
             .arg(path)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

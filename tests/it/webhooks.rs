@@ -151,3 +151,83 @@ async fn attempts_are_stamped_in_sandbox_time() {
     let attempted = delivery["attempts"][0]["at"].as_str().expect("attempt at");
     assert!(attempted >= created, "{attempted} before {created}");
 }
+
+/// Creates `n` inquiries (one webhook event each), a few requests at a time.
+async fn create_inquiries(server: &TestServer, n: usize) {
+    let mut running = tokio::task::JoinSet::new();
+    for i in 0..n {
+        if running.len() >= 16 {
+            let status = running.join_next().await.expect("a request").expect("task");
+            assert_eq!(status, 201);
+        }
+        let request = server
+            .post("/api/v1/inquiries")
+            .header("authorization", "Bearer persona_sandbox_key")
+            .json(&json!({"data": {"attributes": {
+                "inquiry-template-id": "itmpl_abc", "reference-id": format!("ref-{i}")}}}));
+        running.spawn(async move { request.send().await.status });
+    }
+    while let Some(status) = running.join_next().await {
+        assert_eq!(status.expect("task"), 201);
+    }
+}
+
+/// A receiver that is down (nothing listens) and retries far away: deliveries stay pending.
+fn unreachable_receiver(down: std::net::SocketAddr) -> impl FnOnce(&mut Config) {
+    move |c| {
+        c.webhooks
+            .targets
+            .push((Vendor::Persona, format!("http://{down}/hook")));
+        c.webhooks.base_delay = Duration::from_secs(600);
+        c.webhooks.max_delay = Duration::from_secs(600);
+    }
+}
+
+/// At the pending cap no pending delivery is pushed out: each further event is recorded as
+/// `dropped`, with the reason, and counted.
+#[tokio::test]
+async fn beyond_the_pending_cap_new_events_are_listed_as_dropped_with_the_reason() {
+    let down = free_port().await;
+    let server = TestServer::start_with(|c| {
+        unreachable_receiver(down)(c);
+        c.webhooks.pending_max = 5;
+    })
+    .await;
+    create_inquiries(&server, 20).await;
+    let listed = server.get("/__admin/webhooks").send().await.json();
+    let all = listed["deliveries"].as_array().expect("deliveries");
+    assert_eq!(all.len(), 20, "every event is recorded");
+    assert_eq!(listed["dropped"], 15);
+    // Newest first: the 15 newest were dropped, the 5 oldest are still pending.
+    for (n, delivery) in all.iter().enumerate() {
+        let (status, reason) = (&delivery["status"], &delivery["reason"]);
+        if n < 15 {
+            assert_eq!(status, "dropped", "{delivery}");
+            assert_eq!(
+                reason, "pending cap of 5 reached (--webhook-pending-max)",
+                "{delivery}"
+            );
+            assert_eq!(delivery["attempts"], json!([]), "never sent");
+        } else {
+            assert_eq!(status, "pending", "{delivery}");
+            assert_eq!(reason, &Value::Null);
+        }
+    }
+    let oldest = &all[19]["id"];
+    assert_eq!(oldest, "whd_000001", "the oldest pending one is kept");
+}
+
+/// With the default cap a burst far beyond the kept finished deliveries loses nothing while
+/// the receiver is down.
+#[tokio::test]
+async fn two_thousand_events_for_a_receiver_that_is_down_all_stay_pending() {
+    let down = free_port().await;
+    let server = TestServer::start_with(unreachable_receiver(down)).await;
+    create_inquiries(&server, 2_000).await;
+    let listed = server.get("/__admin/webhooks").send().await.json();
+    let all = listed["deliveries"].as_array().expect("deliveries");
+    assert_eq!(all.len(), 2_000);
+    assert_eq!(listed["dropped"], 0);
+    let not_pending: Vec<&Value> = all.iter().filter(|d| d["status"] != "pending").collect();
+    assert!(not_pending.is_empty(), "{:?}", not_pending.first());
+}

@@ -1,15 +1,22 @@
 //! `--state-file`: every namespace's [`World`] in one JSON file, loaded at start and saved
 //! atomically while serving.
 //!
-//! The file is `{"version":1,"namespaces":{"NAME":<world>,…}}`. A save serializes one namespace
-//! at a time under its lock (into memory, no I/O under the lock), then writes `PATH.tmp`, syncs
-//! it, renames it over `PATH` and syncs the folder: a reader, or a restart after a crash, sees
-//! either the previous complete snapshot or the new one, never a mix.
+//! The file is `{"version":1,"log_folded":G,"namespaces":{"NAME":<world>,…}}`. A save serializes
+//! one namespace at a time under its lock (into memory, no I/O under the lock), then writes
+//! `PATH.tmp`, syncs it, renames it over `PATH` and syncs the folder: a reader, or a restart after
+//! a crash, sees either the previous complete snapshot or the new one, never a mix.
 //!
 //! Saves follow changes: the server signals the store after every request that may change state
 //! and the webhook worker after every attempt ([`Store::changed`]); the saver waits a short delay
 //! so a burst of changes is one write, saves, and saves once more at shutdown after the
 //! connections and deliveries are done.
+//!
+//! With `--state-sync always` a request is not answered before its namespace is on disk: the
+//! [`sync`] writer appends it to the [`log`] (`PATH.log`) and syncs, and folds the log into the
+//! snapshot now and then. Loading replays the log over the snapshot; the start folds it.
+
+pub mod log;
+pub mod sync;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -26,16 +33,51 @@ use crate::store::{Store, World};
 /// The format written; a file of another version is refused rather than misread.
 pub const VERSION: u32 = 1;
 
-/// A state file as read: each namespace's world, not yet wired into a [`Store`].
+/// A state file as read (with its log replayed over it): each namespace's world, not yet wired
+/// into a [`Store`].
 #[derive(Deserialize)]
 pub struct SavedState {
     version: u32,
+    /// The newest state-log generation already in this snapshot (0: none).
+    #[serde(default)]
+    pub log_folded: u64,
     pub namespaces: BTreeMap<String, World>,
+    /// A state log was found next to the file: the start folds it into the file.
+    #[serde(skip)]
+    pub log_found: bool,
 }
 
-/// Reads the state file at `path`. A missing file is a fresh start (`None`); anything else that
-/// keeps it from loading is one line naming the file and what is wrong.
+/// Reads the state file at `path` and replays its log (`PATH.log`) over it. Neither there is a
+/// fresh start (`None`); anything else that keeps it from loading is one line naming the file
+/// and what is wrong.
 pub fn load(path: &Path) -> Result<Option<SavedState>, String> {
+    let snapshot = load_snapshot(path)?;
+    let Some(replayed) = log::read(&log::log_path(path))? else {
+        return Ok(snapshot);
+    };
+    let mut state = snapshot.unwrap_or(SavedState {
+        version: VERSION,
+        log_folded: 0,
+        namespaces: BTreeMap::new(),
+        log_found: false,
+    });
+    state.log_found = true;
+    if replayed.ignored_bytes > 0 {
+        tracing::warn!(
+            "state log: ignored the last {} bytes (a write cut short by a crash; it was not answered)",
+            replayed.ignored_bytes
+        );
+    }
+    // A log already folded into the snapshot (a crash before the next log was started) is
+    // older than the snapshot: replaying it would go back in time.
+    if replayed.generation > state.log_folded {
+        state.namespaces.extend(replayed.worlds);
+        state.log_folded = replayed.generation;
+    }
+    Ok(Some(state))
+}
+
+fn load_snapshot(path: &Path) -> Result<Option<SavedState>, String> {
     let problem = |what: String| format!("cannot load the state file {}: {what}", path.display());
     let text = match std::fs::read(path) {
         Ok(text) => text,
@@ -63,10 +105,15 @@ fn unsupported(version: u32) -> String {
     format!("version {version} is not supported (this sandbox reads version {VERSION})")
 }
 
-/// The whole state as the file's bytes. Each namespace is locked only while it is serialized.
-pub fn snapshot(store: &Store) -> serde_json::Result<Vec<u8>> {
+/// The whole state as the file's bytes, noting that state-log generation `log_folded` and older
+/// are in it. Each namespace is locked only while it is serialized.
+pub fn snapshot(store: &Store, log_folded: u64) -> serde_json::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(4096);
-    write!(out, "{{\"version\":{VERSION},\"namespaces\":{{").map_err(serde_json::Error::io)?;
+    write!(
+        out,
+        "{{\"version\":{VERSION},\"log_folded\":{log_folded},\"namespaces\":{{"
+    )
+    .map_err(serde_json::Error::io)?;
     let mut first = true;
     for name in store.names() {
         let Some(namespace) = store.existing(&name) else {
@@ -117,6 +164,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()?;
     drop(file);
     std::fs::rename(&temporary, path)?;
+    sync_folder(path)
+}
+
+/// Syncs the folder holding `path`, so a file created, renamed or removed there stays so after
+/// a crash.
+pub fn sync_folder(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         let folder = match path.parent() {
@@ -128,10 +181,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Serializes the store and writes it to `path`, off the async threads.
-pub async fn save(store: Arc<Store>, path: PathBuf) -> Result<(), String> {
+/// Serializes the store and writes it to `path` (see [`snapshot`]), off the async threads.
+pub async fn save(store: Arc<Store>, path: PathBuf, log_folded: u64) -> Result<(), String> {
     let written = tokio::task::spawn_blocking(move || {
-        let bytes = snapshot(&store).map_err(|e| e.to_string())?;
+        let bytes = snapshot(&store, log_folded).map_err(|e| e.to_string())?;
         write_atomically(&path, &bytes)
             .map_err(|e| format!("cannot write the state file {}: {e}", path.display()))
     })
@@ -139,11 +192,34 @@ pub async fn save(store: Arc<Store>, path: PathBuf) -> Result<(), String> {
     written.unwrap_or_else(|e| Err(format!("the state-file save stopped: {e}")))
 }
 
+/// Folds a state log found at start into the state file and removes the log, so that what is
+/// saved from now on (snapshots, or a new log) is never mixed with it.
+pub async fn fold_at_start(
+    store: Arc<Store>,
+    path: PathBuf,
+    log_folded: u64,
+) -> Result<(), String> {
+    save(store, path.clone(), log_folded).await?;
+    let log = log::log_path(&path);
+    std::fs::remove_file(&log)
+        .and_then(|()| sync_folder(&log))
+        .map_err(|e| format!("cannot remove the folded state log {}: {e}", log.display()))
+}
+
+/// Where the saver puts changes nobody waits for (webhook attempts, and with `debounced` every
+/// change).
+pub enum SaveTo {
+    /// Rewrite the state file (`--state-sync debounced`).
+    Snapshot { path: PathBuf, log_folded: u64 },
+    /// Append what changed to the state log (`--state-sync always`).
+    Log(sync::SyncLog),
+}
+
 /// Saves `delay` after each change until `stop` turns true; the caller saves a last time after
 /// that. A failed save is logged and tried again at the next change.
 pub async fn run_saver(
     store: Arc<Store>,
-    path: PathBuf,
+    to: SaveTo,
     delay: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -156,7 +232,13 @@ pub async fn run_saver(
             () = tokio::time::sleep(delay) => {}
             _ = stop.wait_for(|stopped| *stopped) => return,
         }
-        if let Err(e) = save(store.clone(), path.clone()).await {
+        let saved = match &to {
+            SaveTo::Snapshot { path, log_folded } => {
+                save(store.clone(), path.clone(), *log_folded).await
+            }
+            SaveTo::Log(log) => log.commit(sync::Scope::All).await,
+        };
+        if let Err(e) = saved {
             tracing::warn!("{e}");
         }
     }
@@ -208,7 +290,7 @@ mod tests {
             world.clock.advance(60_000);
             world.ids.clone().hex(24)
         };
-        let bytes = snapshot(&store).expect("snapshot");
+        let bytes = snapshot(&store, 0).expect("snapshot");
         let path = temp_path("roundtrip");
         write_atomically(&path, &bytes).expect("write");
         let saved = load(&path).expect("load").expect("present");

@@ -1,0 +1,334 @@
+//! `--state-sync always`: the writer that puts a request's namespace on disk before its answer.
+//!
+//! The server sends a commit for the request's namespace ([`SyncLog::commit`]) after the
+//! handler ran and awaits it with no lock held. One writer thread takes every commit queued so
+//! far as a group, serializes each namespace named once (under its lock, into memory), appends
+//! the ones whose bytes changed to the [`log`](super::log) in one write, syncs once, then
+//! answers the whole group: requests that finish while a sync runs share the next one (group
+//! commit). When the log grows past the fold threshold the writer rewrites the state file and
+//! starts the next log generation; at shutdown it writes the state file and removes the log.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::{log, snapshot, write_atomically};
+use crate::store::Store;
+
+/// Which namespaces a request may have changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Namespace(String),
+    /// Every namespace (a reset of all of them, the saver's catch-up).
+    All,
+}
+
+enum Command {
+    Commit {
+        scope: Scope,
+        done: oneshot::Sender<Result<(), String>>,
+    },
+    /// Write the state file, remove the log and stop (after the last request).
+    Stop,
+}
+
+/// The handle requests commit through; cheap to clone.
+#[derive(Clone)]
+pub struct SyncLog {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl SyncLog {
+    /// Completes once every change made to `scope` before the call is synced to disk, or with
+    /// why it could not be.
+    pub async fn commit(&self, scope: Scope) -> Result<(), String> {
+        let (done, finished) = oneshot::channel();
+        self.commands
+            .send(Command::Commit { scope, done })
+            .map_err(|_| "the state log writer has stopped".to_string())?;
+        finished
+            .await
+            .unwrap_or_else(|_| Err("the state log writer has stopped".to_string()))
+    }
+
+    /// Asks the writer to finish: its task then writes the state file and ends.
+    pub fn stop(&self) {
+        let _ = self.commands.send(Command::Stop);
+    }
+}
+
+/// Starts the writer on a blocking thread with a fresh log of generation `log_folded + 1` (any
+/// earlier log must have been folded into the state file). The task's result is the final
+/// save's; await it after [`SyncLog::stop`].
+pub fn start(
+    store: Arc<Store>,
+    path: PathBuf,
+    log_folded: u64,
+    fold_bytes: u64,
+) -> Result<(SyncLog, JoinHandle<Result<(), String>>), String> {
+    let mut writer = Writer::open(store, path, log_folded, fold_bytes)?;
+    let (commands, mut queue) = mpsc::unbounded_channel();
+    let task = tokio::task::spawn_blocking(move || {
+        while let Some(first) = queue.blocking_recv() {
+            // Everything queued while the last sync ran is one group.
+            let mut group = vec![first];
+            while let Ok(more) = queue.try_recv() {
+                group.push(more);
+            }
+            if writer.run_group(group) {
+                break;
+            }
+        }
+        writer.close()
+    });
+    Ok((SyncLog { commands }, task))
+}
+
+struct Writer {
+    store: Arc<Store>,
+    path: PathBuf,
+    log_path: PathBuf,
+    file: File,
+    generation: u64,
+    log_bytes: u64,
+    snapshot_bytes: u64,
+    fold_bytes: u64,
+    /// Checksum of the record last synced per namespace: an unchanged namespace (a read) is not
+    /// written again.
+    synced: HashMap<String, u64>,
+    /// The log must not be appended to (a failed write may have left part of a record, or it
+    /// was already folded): the next group starts a new one first.
+    broken: bool,
+}
+
+impl Writer {
+    fn open(
+        store: Arc<Store>,
+        path: PathBuf,
+        log_folded: u64,
+        fold_bytes: u64,
+    ) -> Result<Self, String> {
+        let log_path = log::log_path(&path);
+        let generation = log_folded + 1;
+        let file = log::create(&log_path, generation)
+            .map_err(|e| format!("cannot start the state log {}: {e}", log_path.display()))?;
+        let log_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let snapshot_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        Ok(Self {
+            store,
+            path,
+            log_path,
+            file,
+            generation,
+            log_bytes,
+            snapshot_bytes,
+            fold_bytes,
+            synced: HashMap::new(),
+            broken: false,
+        })
+    }
+
+    /// Commits a group and answers each waiter; true when the group asked to stop.
+    fn run_group(&mut self, group: Vec<Command>) -> bool {
+        let mut scopes = BTreeSet::new();
+        let mut all = false;
+        let mut waiters = Vec::with_capacity(group.len());
+        let mut stop = false;
+        for command in group {
+            match command {
+                Command::Commit { scope, done } => {
+                    match scope {
+                        Scope::All => all = true,
+                        Scope::Namespace(name) => {
+                            scopes.insert(name);
+                        }
+                    }
+                    waiters.push(done);
+                }
+                Command::Stop => stop = true,
+            }
+        }
+        if all {
+            scopes.extend(self.store.names());
+        }
+        let result = self.commit(&scopes);
+        if let Err(e) = &result {
+            tracing::error!("{e}");
+        }
+        for done in waiters {
+            // A waiter whose client went away has dropped its receiver; nothing to tell.
+            let _ = done.send(result.clone());
+        }
+        if !stop && !self.broken && self.log_bytes > self.fold_bytes.max(2 * self.snapshot_bytes) {
+            // A failed fold leaves the log as it was (or marks it broken): commits go on.
+            if let Err(e) = self.fold() {
+                tracing::warn!("{e}");
+            }
+        }
+        stop
+    }
+
+    /// Appends every namespace in `names` whose bytes changed since its last synced record, in
+    /// one write, and syncs.
+    fn commit(&mut self, names: &BTreeSet<String>) -> Result<(), String> {
+        if self.broken {
+            self.fold()?;
+        }
+        let mut records = Vec::new();
+        let mut written = Vec::new();
+        for name in names {
+            let Some(namespace) = self.store.existing(name) else {
+                continue;
+            };
+            let start = records.len();
+            let sum = {
+                let world = namespace.lock();
+                log::append_record(&mut records, name, &world)
+            }
+            .map_err(|e| format!("cannot serialize namespace {name} for the state log: {e}"))?;
+            if self.synced.get(name) == Some(&sum) {
+                records.truncate(start);
+            } else {
+                written.push((name.clone(), sum));
+            }
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        match self
+            .file
+            .write_all(&records)
+            .and_then(|()| self.file.sync_data())
+        {
+            Ok(()) => {
+                self.log_bytes += records.len() as u64;
+                self.synced.extend(written);
+                Ok(())
+            }
+            Err(e) => {
+                self.broken = true;
+                Err(format!(
+                    "cannot write the state log {}: {e}",
+                    self.log_path.display()
+                ))
+            }
+        }
+    }
+
+    /// Rewrites the state file with everything (noting the current generation as folded) and
+    /// starts the next, empty log.
+    fn fold(&mut self) -> Result<(), String> {
+        self.write_state_file()?;
+        // From here the current log is older than the state file: never append to it again.
+        self.broken = true;
+        self.generation += 1;
+        self.file = log::create(&self.log_path, self.generation).map_err(|e| {
+            format!(
+                "cannot start the state log {}: {e}",
+                self.log_path.display()
+            )
+        })?;
+        self.log_bytes = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+        self.synced.clear();
+        self.broken = false;
+        Ok(())
+    }
+
+    fn write_state_file(&mut self) -> Result<(), String> {
+        let bytes = snapshot(&self.store, self.generation)
+            .map_err(|e| format!("cannot serialize the state: {e}"))?;
+        write_atomically(&self.path, &bytes)
+            .map_err(|e| format!("cannot write the state file {}: {e}", self.path.display()))?;
+        self.snapshot_bytes = bytes.len() as u64;
+        Ok(())
+    }
+
+    /// The last save: the state file with everything, and no log left beside it.
+    fn close(mut self) -> Result<(), String> {
+        self.write_state_file()?;
+        std::fs::remove_file(&self.log_path)
+            .and_then(|()| super::sync_folder(&self.log_path))
+            .map_err(|e| {
+                format!(
+                    "cannot remove the folded state log {}: {e}",
+                    self.log_path.display()
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("vendor-sandbox-sync-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create");
+        dir
+    }
+
+    fn commit(writer: &mut Writer, name: &str) {
+        let (done, mut finished) = oneshot::channel();
+        let group = vec![Command::Commit {
+            scope: Scope::Namespace(name.to_string()),
+            done,
+        }];
+        assert!(!writer.run_group(group));
+        finished.try_recv().expect("answered").expect("committed");
+    }
+
+    /// What a restart after a kill loads: the state file and the log replayed over it.
+    fn offsets_after_a_kill(path: &std::path::Path) -> Vec<(String, i64)> {
+        let state = super::super::load(path).expect("loads").expect("present");
+        state
+            .namespaces
+            .iter()
+            .map(|(name, world)| (name.clone(), world.clock.offset_ms()))
+            .collect()
+    }
+
+    #[test]
+    fn commits_survive_a_kill_across_folds_and_unchanged_namespaces_are_not_written() {
+        let dir = temp_dir("folds");
+        let path = dir.join("state.json");
+        let store = Arc::new(Store::new(
+            Arc::new(Config::default()),
+            None,
+            Box::new(|_| {}),
+        ));
+        // Fold as soon as the log is larger than twice the state file.
+        let mut writer = Writer::open(store.clone(), path.clone(), 0, 0).expect("open");
+        let mut generations = BTreeSet::new();
+        for step in 1..=20 {
+            let name = if step % 3 == 0 { "b" } else { "a" };
+            store.namespace(name).lock().clock.advance(1_000);
+            commit(&mut writer, name);
+            generations.insert(writer.generation);
+            let mut expected = vec![("a".to_string(), (step - step / 3) * 1_000)];
+            if step >= 3 {
+                expected.push(("b".to_string(), step / 3 * 1_000));
+            }
+            assert_eq!(offsets_after_a_kill(&path), expected, "after step {step}");
+        }
+        assert!(generations.len() > 3, "the log was folded: {generations:?}");
+
+        let before = writer.log_bytes;
+        commit(&mut writer, "a");
+        assert_eq!(writer.log_bytes, before, "nothing changed: nothing written");
+        writer.close().expect("close");
+        assert!(
+            !log::log_path(&path).exists(),
+            "the log is folded at shutdown"
+        );
+        assert_eq!(offsets_after_a_kill(&path).len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
