@@ -291,7 +291,8 @@ async fn serve(
             // `--state-sync always`: answered only once the change is on disk (no lock is held
             // while waiting). The commit covers it, so the saver is not woken.
             Some(log) => {
-                let scope = if crate::admin::resets_every_namespace(area, &request) {
+                let scope = if area == Area::Admin && crate::admin::resets_every_namespace(&request)
+                {
                     Scope::All
                 } else {
                     Scope::Namespace(request.namespace.clone())

@@ -103,11 +103,10 @@ fn body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiResponse> {
     req.json().map_err(|e| error(400, &e.0))
 }
 
-/// Whether `req` resets every namespace (`POST /__admin/reset?all=true`): the one request that
-/// changes more than its own namespace.
-pub fn resets_every_namespace(area: crate::area::Area, req: &ApiRequest) -> bool {
-    area == crate::area::Area::Admin
-        && req.method == "POST"
+/// Whether `req`, an admin request, resets every namespace (`POST /__admin/reset?all=true`):
+/// the one request that changes more than its own namespace.
+pub fn resets_every_namespace(req: &ApiRequest) -> bool {
+    req.method == "POST"
         && req.segments() == ["__admin", "reset"]
         && req.query_param("all") == Some("true")
 }
