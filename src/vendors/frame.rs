@@ -56,15 +56,14 @@ pub fn run(
         steer,
         vendor,
     };
-    let response = match route {
-        None => vendor.no_route(req),
-        Some(route) => match vendor.admit(&cx, world) {
-            Err(refused) => refused,
-            Ok(()) => {
-                vendor.settle(app, world);
-                (route.handler)(&cx, world)
-            }
-        },
+    // Admission first, as the vendors do: an unauthenticated call to an unknown path is a 401.
+    let response = match (vendor.admit(&cx, world), route) {
+        (Err(refused), _) => refused,
+        (Ok(()), None) => vendor.no_route(req),
+        (Ok(()), Some(route)) => {
+            vendor.settle(app, world);
+            (route.handler)(&cx, world)
+        }
     };
     vendor.finish(&cx, world, response)
 }

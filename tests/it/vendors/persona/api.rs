@@ -34,6 +34,9 @@ async fn auth_is_required_and_every_response_has_a_request_id() {
         .send()
         .await;
     only_error(&empty, 401);
+    // Authentication comes before routing, as Persona's API answers.
+    let unknown = p.server.get("/api/v1/no-such-resource").send().await;
+    only_error(&unknown, 401);
 
     let any_key = p
         .server
