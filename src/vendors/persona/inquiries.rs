@@ -458,14 +458,11 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
                 passed,
                 template_id,
             } => {
-                let verification = Verification {
-                    id: world.ids.persona("ver_"),
-                    status: if passed { "passed" } else { "failed" },
-                    template_id: Some(template_id),
-                };
                 let now = world.clock.now_ms();
+                let verification =
+                    Verification::simple(world.ids.persona("ver_"), passed, Some(template_id), now);
+                world.persona.add_verification(id, verification);
                 if let Some(inquiry) = world.persona.inquiry_mut(id) {
-                    inquiry.verifications.push(verification);
                     inquiry.updated_at = now;
                 }
             }

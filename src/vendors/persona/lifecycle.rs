@@ -7,7 +7,7 @@
 
 use super::events::{self, Delivery};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, ScheduledDecision};
-use super::share_tokens;
+use super::{share_tokens, verifications};
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::percent_encode;
@@ -112,6 +112,8 @@ pub(super) fn insert_created(
             ),
         ),
         scheduled_decision: None,
+        redacted_at: None,
+        failing_verification: None,
     };
     events::record(
         world,
@@ -270,7 +272,15 @@ pub(super) fn record_move(
     if !matches!(to, InquiryStatus::Pending) {
         inquiry.expires_at = None;
     }
-    let snapshot = inquiry.clone();
+    match to {
+        InquiryStatus::Pending => verifications::start(world, inquiry_id, at),
+        InquiryStatus::Completed => verifications::finish(world, inquiry_id, at, true),
+        InquiryStatus::Failed => verifications::finish(world, inquiry_id, at, false),
+        _ => {}
+    }
+    let Some(snapshot) = world.persona.inquiry(inquiry_id).cloned() else {
+        return Err(TransitionError::NotFound(inquiry_id.to_string()));
+    };
     world.persona.note_inquiry_due(inquiry_id);
     events::record(world, to.event_name(), snapshot, at, delivery);
     Ok(())

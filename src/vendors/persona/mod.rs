@@ -19,6 +19,7 @@ mod scenario;
 mod share_tokens;
 #[cfg(test)]
 mod tests;
+mod verifications;
 pub mod webhooks;
 
 pub use lifecycle::{
@@ -27,7 +28,7 @@ pub use lifecycle::{
 };
 pub use model::{
     Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken, ShareTokenStatus,
-    State, Verification,
+    State, Verification, VerificationKind, VerificationStatus,
 };
 pub use render::webhook_envelope;
 pub use share_tokens::{

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::webhooks;
@@ -118,29 +118,112 @@ pub struct NewInquiry {
     pub tags: Vec<String>,
 }
 
-/// A verification attached by a simulate action.
+/// A verification's kind: its JSON:API type is `verification/<kind>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerificationKind {
+    #[default]
+    GovernmentId,
+    Selfie,
+    Database,
+}
+
+impl VerificationKind {
+    /// The kinds an inquiry template runs, in the order the flow runs them.
+    pub const FLOW: [VerificationKind; 3] = [
+        VerificationKind::GovernmentId,
+        VerificationKind::Selfie,
+        VerificationKind::Database,
+    ];
+
+    /// The JSON:API type (`verification/government-id`).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            VerificationKind::GovernmentId => "verification/government-id",
+            VerificationKind::Selfie => "verification/selfie",
+            VerificationKind::Database => "verification/database",
+        }
+    }
+}
+
+/// A verification's status (the spec's `verification-shared-attributes.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    Initiated,
+    Submitted,
+    Passed,
+    Failed,
+}
+
+impl VerificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::Initiated => "initiated",
+            VerificationStatus::Submitted => "submitted",
+            VerificationStatus::Passed => "passed",
+            VerificationStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One check a verification ran (`{name, status, reasons}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    /// `passed`, `failed` or `not_applicable`.
+    pub status: String,
+    pub reasons: Vec<String>,
+}
+
+/// A verification of an inquiry: made by the flow (one per kind of [`VerificationKind::FLOW`]
+/// when the inquiry starts, passed or failed when it ends) or by a simulate action.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verification {
     pub id: String,
-    /// `passed` or `failed`.
-    #[serde(deserialize_with = "verification_status")]
-    pub status: StaticText,
+    pub status: VerificationStatus,
+    /// The `vtmpl_` a simulate action named.
     pub template_id: Option<String>,
+    #[serde(default)]
+    pub kind: VerificationKind,
+    #[serde(default)]
+    pub inquiry_id: String,
+    /// Made by the inquiry's flow (not a simulate action).
+    #[serde(default)]
+    pub from_flow: bool,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    #[serde(default)]
+    pub created_at: Millis,
+    #[serde(default)]
+    pub submitted_at: Option<Millis>,
+    #[serde(default)]
+    pub completed_at: Option<Millis>,
+    /// What it extracted, as attributes (`name-first`, `birthdate`, ...), kebab-case.
+    #[serde(default)]
+    pub extracted: Map<String, Value>,
 }
 
-/// A fixed word kept as `'static` text. Spelled as an alias so serde does not take the field
-/// for text borrowed from the input: the words are read back by a function that maps them.
-type StaticText = &'static str;
-
-/// A verification's status as saved: one of the two words, kept as the `'static` text.
-fn verification_status<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    match String::deserialize(d)?.as_str() {
-        "passed" => Ok("passed"),
-        "failed" => Ok("failed"),
-        other => Err(serde::de::Error::unknown_variant(
-            other,
-            &["passed", "failed"],
-        )),
+impl Verification {
+    /// A finished verification with nothing extracted (a simulate action's).
+    pub fn simple(id: String, passed: bool, template_id: Option<String>, at: Millis) -> Self {
+        Verification {
+            id,
+            status: if passed {
+                VerificationStatus::Passed
+            } else {
+                VerificationStatus::Failed
+            },
+            template_id,
+            kind: VerificationKind::GovernmentId,
+            inquiry_id: String::new(),
+            from_flow: false,
+            checks: Vec::new(),
+            created_at: at,
+            submitted_at: Some(at),
+            completed_at: Some(at),
+            extracted: Map::new(),
+        }
     }
 }
 
@@ -174,6 +257,12 @@ pub struct Inquiry {
     /// A scenario's `inquiry_decision` with `after_seconds`: the status the inquiry moves to
     /// when it is due (applied lazily by `settle`). Any other move clears it.
     pub scheduled_decision: Option<ScheduledDecision>,
+    /// When `DELETE /inquiries/{id}` redacted it (its fields are gone).
+    #[serde(default)]
+    pub redacted_at: Option<Millis>,
+    /// The verification a scenario made fail while the others pass (`selfie_mismatch`).
+    #[serde(default)]
+    pub failing_verification: Option<VerificationKind>,
 }
 
 impl Inquiry {
@@ -270,6 +359,10 @@ pub struct State {
     pub(super) share_tokens: Vec<ShareToken>,
     #[serde(skip)]
     pub(super) share_token_index: HashMap<String, usize>,
+    /// Verification id → position of its inquiry (verifications live on their inquiry, so an
+    /// event's snapshot carries them as they were).
+    #[serde(skip)]
+    verification_index: HashMap<String, usize>,
     /// `api_…` id standing for the API key in this namespace (share-token `creator`).
     pub(super) api_key_id: Option<String>,
     /// `(due at, inquiry position, what)`: every pending expiry and scheduled decision, so
@@ -316,6 +409,16 @@ impl State {
         self.event_index = (self.events.iter().enumerate())
             .map(|(i, event)| (event.id.clone(), i))
             .collect();
+        self.verification_index.clear();
+        for (position, inquiry) in self.inquiries.iter_mut().enumerate() {
+            for verification in &mut inquiry.verifications {
+                if verification.inquiry_id.is_empty() {
+                    verification.inquiry_id = inquiry.id.clone();
+                }
+                self.verification_index
+                    .insert(verification.id.clone(), position);
+            }
+        }
         self.share_token_index = (self.share_tokens.iter().enumerate())
             .map(|(i, token)| (token.id.clone(), i))
             .collect();
@@ -391,6 +494,24 @@ impl State {
             }
         }
         None
+    }
+
+    /// Verification `id` and the inquiry it belongs to.
+    pub fn verification(&self, id: &str) -> Option<(&Verification, &Inquiry)> {
+        let inquiry = self.inquiries.get(*self.verification_index.get(id)?)?;
+        let verification = inquiry.verifications.iter().find(|v| v.id == id)?;
+        Some((verification, inquiry))
+    }
+
+    /// Adds `verification` to inquiry `inquiry_id` (nothing if there is no such inquiry).
+    pub(super) fn add_verification(&mut self, inquiry_id: &str, mut verification: Verification) {
+        let Some(&position) = self.inquiry_index.get(inquiry_id) else {
+            return;
+        };
+        verification.inquiry_id = inquiry_id.to_string();
+        self.verification_index
+            .insert(verification.id.clone(), position);
+        self.inquiries[position].verifications.push(verification);
     }
 
     /// The share token as of the last settle; `share_tokens::share_token_now` settles first.

@@ -84,7 +84,7 @@ pub fn inquiry(inq: &Inquiry) -> Value {
             "marked-for-review-at": time(inq.marked_for_review_at),
             "decisioned-at": time(inq.decisioned_at),
             "expired-at": time(inq.expired_at),
-            "redacted-at": null,
+            "redacted-at": time(inq.redacted_at),
             "previous-step-name": previous_step,
             "next-step-name": next_step,
             "name-first": field("name-first"),
@@ -116,7 +116,7 @@ pub fn inquiry(inq: &Inquiry) -> Value {
             "reviewer": if decided { json!({"data": {"type": "user", "id": "user_sandbox"}}) } else { json!({"data": null}) },
             "reports": {"data": []},
             "verifications": {"data": inq.verifications.iter().map(|v| json!({
-                "type": "verification/government-id",
+                "type": v.kind.type_name(),
                 "id": v.id,
             })).collect::<Vec<_>>()},
             "sessions": {"data": []},

@@ -2,9 +2,12 @@
 
 use serde_json::{Value, json};
 
-use super::model::InquiryStatus;
+use super::model::{InquiryStatus, VerificationKind};
 use super::webhooks::{self, WebhookStatus};
-use super::{errors, events, hosted, inflection::Inflection, inquiries, lifecycle, share_tokens};
+use super::{
+    errors, events, hosted, inflection::Inflection, inquiries, lifecycle, share_tokens,
+    verifications,
+};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::scenario::Outcome;
@@ -82,6 +85,47 @@ static ROUTES: &[Route] = &[
         "Simulate actions on a sandbox inquiry",
     )
     .request(simulate_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verifications/{verification-id}",
+        "retrieve_verification",
+        |cx, w| verifications::retrieve(cx, w, cx.param("verification-id"), None),
+        "Retrieve a verification",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verification/government-ids/{verification-id}",
+        "retrieve_verification",
+        |cx, w| {
+            let kind = Some(VerificationKind::GovernmentId);
+            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
+        },
+        "Retrieve a government ID verification",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verification/selfies/{verification-id}",
+        "retrieve_verification",
+        |cx, w| {
+            let kind = Some(VerificationKind::Selfie);
+            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
+        },
+        "Retrieve a selfie verification",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verification/databases/{verification-id}",
+        "retrieve_verification",
+        |cx, w| {
+            let kind = Some(VerificationKind::Database);
+            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
+        },
+        "Retrieve a database verification",
+    )
     .answers(one),
     Route::new(
         "GET",

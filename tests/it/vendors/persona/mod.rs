@@ -10,6 +10,7 @@ mod inquiries;
 mod lifecycle;
 mod schema;
 mod share_tokens;
+mod verifications;
 mod webhook_settings;
 mod webhooks;
 

@@ -250,3 +250,65 @@ async fn webhook_api_responses_match_the_spec() {
     assert_eq!(refused.status, 422);
     assert_valid(&error_response("unprocessable-entity"), &refused.json());
 }
+
+/// Every verification kind, passed and failed, as `GET /verifications/{id}` and its typed path
+/// answer it.
+#[tokio::test]
+async fn verification_responses_match_the_spec() {
+    let server = TestServer::start().await;
+    let passed = create_inquiry(&server, "ver-1").await;
+    simulate(&server, &passed, &["start_inquiry", "complete_inquiry"]).await;
+    let failed = create_inquiry(&server, "ver-2").await;
+    simulate(&server, &failed, &["start_inquiry", "fail_inquiry"]).await;
+    let started = create_inquiry(&server, "ver-3").await;
+    simulate(&server, &started, &["start_inquiry"]).await;
+    let mut seen = BTreeSet::new();
+    for inquiry in [&passed, &failed, &started] {
+        let read = call(
+            &server,
+            "GET",
+            &format!("/api/v1/inquiries/{inquiry}"),
+            None,
+        )
+        .await;
+        assert_valid(
+            &response("get", "/inquiries/{inquiry-id}", 200),
+            &read.json(),
+        );
+        let listed = read.json()["data"]["relationships"]["verifications"]["data"].clone();
+        for v in listed.as_array().expect("verifications") {
+            let id = v["id"].as_str().expect("id");
+            let kind = v["type"].as_str().expect("type");
+            let body = call(&server, "GET", &format!("/api/v1/verifications/{id}"), None).await;
+            assert_eq!(body.status, 200, "{}", body.text());
+            let schema = response("get", "/verifications/{verification-id}", 200);
+            assert_valid(&schema, &body.json());
+            assert!(!is_valid(
+                &schema,
+                &with_unknown_attribute(&body.json(), "/data/attributes")
+            ));
+            let plural = match kind {
+                "verification/government-id" => "government-ids",
+                "verification/selfie" => "selfies",
+                _ => "databases",
+            };
+            let path = format!("/verification/{plural}/{{verification-id}}");
+            let typed = call(
+                &server,
+                "GET",
+                &format!("/api/v1/verification/{plural}/{id}"),
+                None,
+            )
+            .await;
+            assert_valid(&response("get", &path, 200), &typed.json());
+            seen.insert((
+                kind.to_string(),
+                body.json()["data"]["attributes"]["status"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ));
+        }
+    }
+    assert_eq!(seen.len(), 9, "{seen:?}");
+}

@@ -1,0 +1,158 @@
+//! Verifications: the flow's government id, selfie and database verifications, created when an
+//! inquiry starts and passed or failed with its outcome; `GET /api/v1/verifications/{id}`.
+
+use serde_json::{Value, json};
+
+use super::{Persona, id_of, is_persona_id};
+
+/// `(type, id)` of the inquiry's `relationships.verifications`.
+async fn verifications_of(persona: &Persona, id: &str) -> Vec<(String, String)> {
+    let response = persona.get(&format!("/api/v1/inquiries/{id}")).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["data"]["relationships"]["verifications"]["data"]
+        .as_array()
+        .expect("verifications")
+        .iter()
+        .map(|v| {
+            (
+                v["type"].as_str().unwrap_or_default().to_string(),
+                v["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn verification(persona: &Persona, id: &str) -> Value {
+    let response = persona.get(&format!("/api/v1/verifications/{id}")).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["data"].clone()
+}
+
+fn check_names(verification: &Value) -> Vec<(String, String)> {
+    verification["attributes"]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn starting_creates_the_flows_verifications_and_completing_passes_them() {
+    let persona = Persona::start().await;
+    let id = id_of(
+        &persona
+            .create(json!({"fields": {"name-first": "Jane", "name-last": "Doe", "birthdate": "1990-01-02"}}))
+            .await,
+    );
+    assert!(verifications_of(&persona, &id).await.is_empty());
+    assert_eq!(persona.simulate(&id, &["start_inquiry"]).await.status, 200);
+    let started = verifications_of(&persona, &id).await;
+    let types: Vec<&str> = started.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "verification/government-id",
+            "verification/selfie",
+            "verification/database"
+        ]
+    );
+    for (kind, vid) in &started {
+        assert!(is_persona_id(vid, "ver_"), "{vid}");
+        let v = verification(&persona, vid).await;
+        assert_eq!(v["type"], kind.as_str());
+        assert_eq!(v["attributes"]["status"], "initiated");
+        assert_eq!(v["attributes"]["completed-at"], Value::Null);
+        assert_eq!(v["relationships"]["inquiry"]["data"]["id"], id.as_str());
+    }
+
+    assert_eq!(
+        persona.simulate(&id, &["complete_inquiry"]).await.status,
+        200
+    );
+    let finished = verifications_of(&persona, &id).await;
+    assert_eq!(finished, started, "the same verifications, not new ones");
+    let government_id = verification(&persona, &started[0].1).await;
+    assert_eq!(government_id["attributes"]["status"], "passed");
+    assert_eq!(government_id["attributes"]["name-first"], "Jane");
+    assert_eq!(government_id["attributes"]["birthdate"], "1990-01-02");
+    let checks = check_names(&government_id);
+    assert!(checks.contains(&("id_inquiry_comparison".into(), "passed".into())));
+    assert!(checks.iter().all(|(_, status)| status == "passed"));
+    let selfie = verification(&persona, &started[1].1).await;
+    assert_eq!(selfie["attributes"]["status"], "passed");
+    assert!(check_names(&selfie).contains(&("selfie_id_comparison".into(), "passed".into())));
+    let database = verification(&persona, &started[2].1).await;
+    assert_eq!(database["attributes"]["name-last"], "Doe");
+    assert!(database["attributes"]["completed-at"].is_string());
+}
+
+#[tokio::test]
+async fn a_failed_inquiry_fails_its_verifications_with_a_failed_check() {
+    let persona = Persona::start().await;
+    let id = persona.create_id().await;
+    let response = persona
+        .simulate(&id, &["start_inquiry", "fail_inquiry"])
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let all = verifications_of(&persona, &id).await;
+    assert_eq!(all.len(), 3);
+    for (_, vid) in all {
+        let v = verification(&persona, &vid).await;
+        assert_eq!(v["attributes"]["status"], "failed", "{v}");
+        let failed: Vec<_> = check_names(&v)
+            .into_iter()
+            .filter(|(_, s)| s == "failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn typed_paths_answer_their_kind_only() {
+    let persona = Persona::start().await;
+    let id = persona.completed_inquiry().await;
+    let all = verifications_of(&persona, &id).await;
+    let government_id = &all[0].1;
+    let typed = persona
+        .get(&format!(
+            "/api/v1/verification/government-ids/{government_id}"
+        ))
+        .await;
+    assert_eq!(typed.status, 200, "{}", typed.text());
+    assert_eq!(typed.json()["data"]["id"], government_id.as_str());
+    let wrong = persona
+        .get(&format!("/api/v1/verification/selfies/{government_id}"))
+        .await;
+    super::only_error(&wrong, 404);
+    let missing = persona.get("/api/v1/verifications/ver_NotThere").await;
+    super::only_error(&missing, 404);
+}
+
+#[tokio::test]
+async fn simulated_verifications_are_listed_and_readable() {
+    let persona = Persona::start().await;
+    let id = persona.create_id().await;
+    let response = persona
+        .post(
+            &format!("/api/v1/inquiries/{id}/perform-simulate-actions"),
+            &json!({"meta": {"simulate-actions": [
+                {"type": "create_failed_verification", "data": {"verification-template-id": "vtmpl_Sim1"}},
+            ]}}),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let all = verifications_of(&persona, &id).await;
+    assert_eq!(all.len(), 1);
+    let v = verification(&persona, &all[0].1).await;
+    assert_eq!(v["attributes"]["status"], "failed");
+    assert_eq!(
+        v["relationships"]["verification-template"]["data"]["id"],
+        "vtmpl_Sim1"
+    );
+}
