@@ -6,6 +6,7 @@
 //! the resources in their own files.
 
 mod admin;
+mod entities;
 mod events;
 mod hosted;
 mod inflection;

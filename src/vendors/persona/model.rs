@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::entities::{Check, Verification, VerificationKind, VerificationStatus};
 use super::webhooks;
 use crate::clock::Millis;
 use crate::config::Config;
@@ -116,115 +117,6 @@ pub struct NewInquiry {
     pub fields: Map<String, Value>,
     pub note: Option<String>,
     pub tags: Vec<String>,
-}
-
-/// A verification's kind: its JSON:API type is `verification/<kind>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VerificationKind {
-    #[default]
-    GovernmentId,
-    Selfie,
-    Database,
-}
-
-impl VerificationKind {
-    /// The kinds an inquiry template runs, in the order the flow runs them.
-    pub const FLOW: [VerificationKind; 3] = [
-        VerificationKind::GovernmentId,
-        VerificationKind::Selfie,
-        VerificationKind::Database,
-    ];
-
-    /// The JSON:API type (`verification/government-id`).
-    pub fn type_name(self) -> &'static str {
-        match self {
-            VerificationKind::GovernmentId => "verification/government-id",
-            VerificationKind::Selfie => "verification/selfie",
-            VerificationKind::Database => "verification/database",
-        }
-    }
-}
-
-/// A verification's status (the spec's `verification-shared-attributes.status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VerificationStatus {
-    Initiated,
-    Submitted,
-    Passed,
-    Failed,
-}
-
-impl VerificationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VerificationStatus::Initiated => "initiated",
-            VerificationStatus::Submitted => "submitted",
-            VerificationStatus::Passed => "passed",
-            VerificationStatus::Failed => "failed",
-        }
-    }
-}
-
-/// One check a verification ran (`{name, status, reasons}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
-    pub name: String,
-    /// `passed`, `failed` or `not_applicable`.
-    pub status: String,
-    pub reasons: Vec<String>,
-}
-
-/// A verification of an inquiry: made by the flow (one per kind of [`VerificationKind::FLOW`]
-/// when the inquiry starts, passed or failed when it ends) or by a simulate action.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Verification {
-    pub id: String,
-    pub status: VerificationStatus,
-    /// The `vtmpl_` a simulate action named.
-    pub template_id: Option<String>,
-    #[serde(default)]
-    pub kind: VerificationKind,
-    #[serde(default)]
-    pub inquiry_id: String,
-    /// Made by the inquiry's flow (not a simulate action).
-    #[serde(default)]
-    pub from_flow: bool,
-    #[serde(default)]
-    pub checks: Vec<Check>,
-    #[serde(default)]
-    pub created_at: Millis,
-    #[serde(default)]
-    pub submitted_at: Option<Millis>,
-    #[serde(default)]
-    pub completed_at: Option<Millis>,
-    /// What it extracted, as attributes (`name-first`, `birthdate`, ...), kebab-case.
-    #[serde(default)]
-    pub extracted: Map<String, Value>,
-}
-
-impl Verification {
-    /// A finished verification with nothing extracted (a simulate action's).
-    pub fn simple(id: String, passed: bool, template_id: Option<String>, at: Millis) -> Self {
-        Verification {
-            id,
-            status: if passed {
-                VerificationStatus::Passed
-            } else {
-                VerificationStatus::Failed
-            },
-            template_id,
-            kind: VerificationKind::GovernmentId,
-            inquiry_id: String::new(),
-            from_flow: false,
-            checks: Vec::new(),
-            created_at: at,
-            submitted_at: Some(at),
-            completed_at: Some(at),
-            extracted: Map::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,8 +13,11 @@ use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::scenario::Outcome;
 use crate::store::World;
 use crate::vendors::table::{Route, object};
+
+mod doc;
 use crate::vendors::{Change, Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
 use crate::webhooks::AttemptInfo;
+use doc::*;
 
 pub struct Persona;
 
@@ -449,62 +452,4 @@ fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
         ));
     }
     Ok(())
-}
-
-// OpenAPI schemas of Persona's bodies (loose: `Key-Inflection` recases keys).
-
-fn one() -> Value {
-    object(
-        &["data"],
-        json!({"data": object(&["id", "type"], json!({
-            "id": {"type": "string"}, "type": {"type": "string"}, "attributes": {"type": "object"},
-        }))}),
-    )
-}
-
-fn list() -> Value {
-    object(
-        &["data"],
-        json!({"data": {"type": "array", "items": {"type": "object"}}}),
-    )
-}
-
-/// `{"data": {"attributes": {...}}}` with the given attribute properties.
-fn attributes(properties: Value) -> Value {
-    object(
-        &["data"],
-        json!({"data": object(&[], json!({
-            "attributes": {"type": "object", "properties": properties},
-        }))}),
-    )
-}
-
-fn create_inquiry_body() -> Value {
-    let s = json!({"type": "string"});
-    attributes(json!({
-        "inquiry-template-id": s, "template-id": s, "inquiry-template-version-id": s,
-        "reference-id": s, "account-id": s, "redirect-uri": s, "note": s,
-        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
-    }))
-}
-
-fn simulate_body() -> Value {
-    object(
-        &["meta"],
-        json!({"meta": object(&["simulate-actions"], json!({"simulate-actions": {"type": "array", "items": object(&["type"], json!({"type": {"type": "string"}}))}}))}),
-    )
-}
-
-fn share_token_body() -> Value {
-    attributes(json!({"connection-id": {"type": "string"}, "source-id": {"type": "string"}}))
-}
-
-fn webhook_body() -> Value {
-    attributes(
-        json!({"url": {"type": "string"}, "enabled-events": {"type": "array", "items": {"type": "string"}}}),
-    )
-}
-
-fn webhook_update_body() -> Value {
-    attributes(json!({"url": {"type": "string"}}))
 }
