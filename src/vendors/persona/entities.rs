@@ -114,3 +114,17 @@ impl Verification {
         }
     }
 }
+
+/// An account (`act_…`): the person behind inquiries with the same reference id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub reference_id: Option<String>,
+    /// Plain values keyed by the account's attribute names (`name-first`, `birthdate`,
+    /// `country-code`, ...).
+    pub fields: Map<String, Value>,
+    pub tags: Vec<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub redacted_at: Option<Millis>,
+}

@@ -10,7 +10,7 @@ use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, Verification};
 use super::request::{Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at};
-use super::{Ctx, Replies, render, scenario};
+use super::{Ctx, Replies, filters, render, scenario};
 use crate::http::ApiResponse;
 use crate::store::World;
 
@@ -28,6 +28,14 @@ const TEMPLATE_KEYS: [&str; 3] = [
 pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
     match parse_create(ctx) {
         Ok((new, account_id, expire_after)) => {
+            if let Some(account) = &account_id
+                && world.persona.account(account).is_none()
+            {
+                return ctx.unprocessable(
+                    &format!("data.attributes.account-id {account:?} is not an account"),
+                    "/data/attributes/account-id",
+                );
+            }
             let id = lifecycle::create_inquiry_with(ctx.app, world, new, account_id, expire_after);
             match world.persona.inquiry(&id) {
                 Some(inquiry) => ctx.ok(201, render::inquiry_document(inquiry)),
@@ -118,16 +126,18 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
             .ok_or((400, format!("{at}.tags must be an array of strings"), "/"))?,
         Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
     };
-    let new = NewInquiry {
+    let mut new = NewInquiry {
         template_id: Some(template_id),
         reference_id: string_at(&attrs, "reference-id", at)?,
         redirect_uri: string_at(&attrs, "redirect-uri", at)?,
         fields,
         note: string_at(&attrs, "note", at)?,
         tags,
+        account_reference_id: None,
     };
     let account_id = string_at(&attrs, "account-id", at)?;
     let meta = object_at(&body, "meta", "The request body")?;
+    new.account_reference_id = string_at(&meta, "auto-create-account-reference-id", "meta")?;
     only_keys(
         &meta,
         &[
@@ -187,13 +197,28 @@ pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
     }
 }
 
+/// The filters of `GET /api/v1/inquiries` (the spec's `filter` parameter).
+const LIST_FILTERS: [&str; 8] = [
+    "account-id",
+    "note",
+    "reference-id",
+    "inquiry-template-id",
+    "template-id",
+    "status",
+    "created-at-start",
+    "created-at-end",
+];
+
 /// `GET /api/v1/inquiries`: newest first; filters, then cursor pagination.
 pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
-    let statuses = match ctx.req.query_param("filter[status]") {
+    if let Err(response) = filters::only(ctx, &LIST_FILTERS) {
+        return response;
+    }
+    let statuses = match filters::list(ctx, "status") {
         None => None,
-        Some(list) => {
+        Some(names) => {
             let mut statuses = Vec::new();
-            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            for name in names {
                 match InquiryStatus::parse(name) {
                     Some(s) => statuses.push(s),
                     None => {
@@ -212,9 +237,33 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
             Some(statuses)
         }
     };
+    let (start, end) = match (
+        filters::time(ctx, "created-at-start"),
+        filters::time(ctx, "created-at-end"),
+    ) {
+        (Ok(start), Ok(end)) => (start, end),
+        (Err(response), _) | (_, Err(response)) => return response,
+    };
+    let note = ctx.req.query_param("filter[note]");
+    if note.is_some()
+        && ctx
+            .req
+            .query
+            .iter()
+            .filter(|(k, _)| k.starts_with("filter["))
+            .count()
+            > 1
+    {
+        return ctx.error(400, "filter[note] must be the only filter");
+    }
     let reference_id = ctx.req.query_param("filter[reference-id]");
-    let template_id = ctx.req.query_param("filter[inquiry-template-id]");
-    let account_id = ctx.req.query_param("filter[account-id]");
+    let templates = filters::list(ctx, "inquiry-template-id");
+    let legacy_templates = filters::list(ctx, "template-id");
+    let accounts = filters::list(ctx, "account-id");
+    let among = |list: &Option<Vec<&str>>, value: &Option<String>| {
+        list.as_ref()
+            .is_none_or(|l| value.as_deref().is_some_and(|v| l.contains(&v)))
+    };
     let matching: Vec<&Inquiry> = world
         .persona
         .inquiries()
@@ -222,8 +271,11 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .rev()
         .filter(|i| statuses.as_ref().is_none_or(|s| s.contains(&i.status)))
         .filter(|i| reference_id.is_none_or(|r| i.reference_id.as_deref() == Some(r)))
-        .filter(|i| template_id.is_none_or(|t| i.template_id.as_deref() == Some(t)))
-        .filter(|i| account_id.is_none_or(|a| i.account_id.as_deref() == Some(a)))
+        .filter(|i| note.is_none_or(|n| i.note.as_deref() == Some(n)))
+        .filter(|i| among(&templates, &i.template_id) && among(&legacy_templates, &i.template_id))
+        .filter(|i| among(&accounts, &i.account_id))
+        .filter(|i| start.is_none_or(|t| i.created_at >= t))
+        .filter(|i| end.is_none_or(|t| i.created_at <= t))
         .collect();
     match super::page(ctx, &matching, |i| i.id.as_str(), "/api/v1/inquiries") {
         Ok((items, links)) => ctx.ok(

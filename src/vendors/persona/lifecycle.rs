@@ -7,7 +7,7 @@
 
 use super::events::{self, Delivery};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, ScheduledDecision};
-use super::{share_tokens, verifications};
+use super::{accounts, share_tokens, verifications};
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::percent_encode;
@@ -83,6 +83,14 @@ pub(super) fn insert_created(
 ) -> String {
     let now = world.clock.now_ms();
     let id = world.ids.persona("inq_");
+    // Persona finds or creates the account of the reference id.
+    let account_id = account_id.or_else(|| {
+        let reference = new
+            .account_reference_id
+            .as_ref()
+            .or(new.reference_id.as_ref())?;
+        Some(accounts::find_or_create(world, reference, now))
+    });
     let inquiry = Inquiry {
         id: id.clone(),
         status: InquiryStatus::Created,
@@ -276,6 +284,7 @@ pub(super) fn record_move(
         InquiryStatus::Pending => verifications::start(world, inquiry_id, at),
         InquiryStatus::Completed => verifications::finish(world, inquiry_id, at, true),
         InquiryStatus::Failed => verifications::finish(world, inquiry_id, at, false),
+        InquiryStatus::Approved => accounts::absorb(world, inquiry_id, at),
         _ => {}
     }
     let Some(snapshot) = world.persona.inquiry(inquiry_id).cloned() else {

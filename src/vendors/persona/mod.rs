@@ -5,9 +5,11 @@
 //! in `routes`; this file has the envelope and pagination; the state machine is in `lifecycle`,
 //! the resources in their own files.
 
+mod accounts;
 mod admin;
 mod entities;
 mod events;
+mod filters;
 mod hosted;
 mod inflection;
 mod inquiries;
@@ -18,6 +20,7 @@ mod request;
 mod routes;
 mod scenario;
 mod share_tokens;
+mod tags;
 #[cfg(test)]
 mod tests;
 mod verifications;
@@ -28,8 +31,8 @@ pub use lifecycle::{
     transition, transition_through,
 };
 pub use model::{
-    Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken, ShareTokenStatus,
-    State, Verification, VerificationKind, VerificationStatus,
+    Account, Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken,
+    ShareTokenStatus, State, Verification, VerificationKind, VerificationStatus,
 };
 pub use render::webhook_envelope;
 pub use share_tokens::{

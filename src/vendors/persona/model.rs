@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use super::entities::{Check, Verification, VerificationKind, VerificationStatus};
+pub use super::entities::{Account, Check, Verification, VerificationKind, VerificationStatus};
 use super::webhooks;
 use crate::clock::Millis;
 use crate::config::Config;
@@ -117,6 +117,9 @@ pub struct NewInquiry {
     pub fields: Map<String, Value>,
     pub note: Option<String>,
     pub tags: Vec<String>,
+    /// `meta.auto-create-account-reference-id`: the reference id of the account to find or
+    /// create when no account id is given (the inquiry's own reference id otherwise).
+    pub account_reference_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -251,6 +254,10 @@ pub struct State {
     pub(super) share_tokens: Vec<ShareToken>,
     #[serde(skip)]
     pub(super) share_token_index: HashMap<String, usize>,
+    #[serde(default)]
+    pub(super) accounts: Vec<Account>,
+    #[serde(skip)]
+    pub(super) account_index: HashMap<String, usize>,
     /// Verification id → position of its inquiry (verifications live on their inquiry, so an
     /// event's snapshot carries them as they were).
     #[serde(skip)]
@@ -300,6 +307,9 @@ impl State {
             .collect();
         self.event_index = (self.events.iter().enumerate())
             .map(|(i, event)| (event.id.clone(), i))
+            .collect();
+        self.account_index = (self.accounts.iter().enumerate())
+            .map(|(i, account)| (account.id.clone(), i))
             .collect();
         self.verification_index.clear();
         for (position, inquiry) in self.inquiries.iter_mut().enumerate() {
@@ -386,6 +396,33 @@ impl State {
             }
         }
         None
+    }
+
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.account_index.get(id).map(|&i| &self.accounts[i])
+    }
+
+    pub(super) fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
+        self.account_index.get(id).map(|&i| &mut self.accounts[i])
+    }
+
+    /// Every account, oldest first.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The newest unredacted account with `reference_id`.
+    pub fn account_by_reference(&self, reference_id: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .rev()
+            .find(|a| a.redacted_at.is_none() && a.reference_id.as_deref() == Some(reference_id))
+    }
+
+    pub(super) fn insert_account(&mut self, account: Account) {
+        self.account_index
+            .insert(account.id.clone(), self.accounts.len());
+        self.accounts.push(account);
     }
 
     /// Verification `id` and the inquiry it belongs to.

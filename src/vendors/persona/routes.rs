@@ -3,9 +3,10 @@
 use serde_json::{Value, json};
 
 use super::model::{InquiryStatus, VerificationKind};
+use super::tags::TagAction;
 use super::webhooks::{self, WebhookStatus};
 use super::{
-    errors, events, hosted, inflection::Inflection, inquiries, lifecycle, share_tokens,
+    accounts, errors, events, hosted, inflection::Inflection, inquiries, lifecycle, share_tokens,
     verifications,
 };
 use crate::app::App;
@@ -88,6 +89,75 @@ static ROUTES: &[Route] = &[
         "Simulate actions on a sandbox inquiry",
     )
     .request(simulate_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts",
+        "create_account",
+        accounts::create,
+        "Create an account",
+    )
+    .request(account_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/accounts",
+        "list_accounts",
+        |cx, w| accounts::list(cx, w),
+        "List accounts",
+    )
+    .answers(list),
+    Route::new(
+        "GET",
+        "/api/v1/accounts/{account-id}",
+        "retrieve_account",
+        |cx, w| accounts::retrieve(cx, w, cx.param("account-id")),
+        "Retrieve an account",
+    )
+    .answers(one),
+    Route::new(
+        "PATCH",
+        "/api/v1/accounts/{account-id}",
+        "update_account",
+        |cx, w| accounts::update(cx, w, cx.param("account-id")),
+        "Update an account",
+    )
+    .request(account_body)
+    .answers(one),
+    Route::new(
+        "DELETE",
+        "/api/v1/accounts/{account-id}",
+        "redact_account",
+        |cx, w| accounts::redact(cx, w, cx.param("account-id")),
+        "Redact an account",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts/{account-id}/add-tag",
+        "tag_account",
+        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Add),
+        "Add a tag to an account",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts/{account-id}/remove-tag",
+        "tag_account",
+        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Remove),
+        "Remove a tag from an account",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts/{account-id}/set-tags",
+        "tag_account",
+        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Set),
+        "Set an account's tags",
+    )
+    .request(tags_body)
     .answers(one),
     Route::new(
         "GET",

@@ -59,3 +59,28 @@ pub(super) fn webhook_body() -> Value {
 pub(super) fn webhook_update_body() -> Value {
     attributes(json!({"url": {"type": "string"}}))
 }
+
+pub(super) fn account_body() -> Value {
+    let s = json!({"type": "string"});
+    attributes(json!({
+        "reference-id": s, "name-first": s, "name-middle": s, "name-last": s, "birthdate": s,
+        "phone-number": s, "email-address": s, "address-street-1": s, "address-street-2": s,
+        "address-city": s, "address-subdivision": s, "address-postal-code": s,
+        "country-code": s, "social-security-number": s,
+        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+    }))
+}
+
+pub(super) fn tag_body() -> Value {
+    object(
+        &["meta"],
+        json!({"meta": object(&["tag-name"], json!({"tag-name": {"type": "string"}}))}),
+    )
+}
+
+pub(super) fn tags_body() -> Value {
+    object(
+        &["meta"],
+        json!({"meta": object(&["tag-name"], json!({"tag-name": {"type": "array", "items": {"type": "string"}}}))}),
+    )
+}

@@ -4,6 +4,7 @@
 //! This file holds the client the tests share; the tests are in `api`, `inquiries`, `lifecycle`
 //! and `share_tokens`.
 
+mod accounts;
 mod api;
 mod hosted;
 mod inquiries;
@@ -46,6 +47,19 @@ impl Persona {
 
     pub(super) async fn post(&self, path: &str, body: &Value) -> TestResponse {
         self.authed(self.server.post(path)).json(body).send().await
+    }
+
+    pub(super) async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        self.authed(self.server.request("PATCH", path))
+            .json(body)
+            .send()
+            .await
+    }
+
+    pub(super) async fn delete(&self, path: &str) -> TestResponse {
+        self.authed(self.server.request("DELETE", path))
+            .send()
+            .await
     }
 
     pub(super) async fn post_empty(&self, path: &str) -> TestResponse {

@@ -312,3 +312,82 @@ async fn verification_responses_match_the_spec() {
     }
     assert_eq!(seen.len(), 9, "{seen:?}");
 }
+
+/// Account responses: create, read, update, tags, list, redact and its conflict.
+#[tokio::test]
+async fn account_responses_match_the_spec() {
+    let server = TestServer::start().await;
+    let created = call(
+        &server,
+        "POST",
+        "/api/v1/accounts",
+        Some(json!({"data": {"attributes": {
+            "reference-id": "acct-1", "name-first": "Jane", "birthdate": "1990-01-02",
+            "address-city": "Lagos", "country-code": "NG", "tags": ["vip"],
+        }}})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let schema = response("post", "/accounts", 201);
+    assert_valid(&schema, &created.json());
+    assert!(!is_valid(
+        &schema,
+        &with_unknown_attribute(&created.json(), "/data/attributes")
+    ));
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let path = format!("/api/v1/accounts/{id}");
+    let read = call(&server, "GET", &path, None).await;
+    assert_valid(
+        &response("get", "/accounts/{account-id}", 200),
+        &read.json(),
+    );
+    let patched = call(
+        &server,
+        "PATCH",
+        &path,
+        Some(json!({"data": {"attributes": {"name-last": "Doe"}}})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_valid(
+        &response("patch", "/accounts/{account-id}", 200),
+        &patched.json(),
+    );
+    for (action, name) in [
+        ("add-tag", json!("a")),
+        ("remove-tag", json!("a")),
+        ("set-tags", json!(["b"])),
+    ] {
+        let tagged = call(
+            &server,
+            "POST",
+            &format!("{path}/{action}"),
+            Some(json!({"meta": {"tag-name": name}})),
+        )
+        .await;
+        assert_eq!(tagged.status, 200, "{}", tagged.text());
+        assert_valid(
+            &response("post", &format!("/accounts/{{account-id}}/{action}"), 200),
+            &tagged.json(),
+        );
+    }
+    // An inquiry's auto-created account too.
+    create_inquiry(&server, "acct-2").await;
+    let listed = call(&server, "GET", "/api/v1/accounts", None).await;
+    assert_eq!(listed.json()["data"].as_array().map(Vec::len), Some(2));
+    assert_valid(&response("get", "/accounts", 200), &listed.json());
+    let redacted = call(&server, "DELETE", &path, None).await;
+    assert_valid(
+        &response("delete", "/accounts/{account-id}", 200),
+        &redacted.json(),
+    );
+    let again = call(&server, "DELETE", &path, None).await;
+    assert_eq!(again.status, 409);
+    assert_valid(
+        &response("delete", "/accounts/{account-id}", 409),
+        &again.json(),
+    );
+}
