@@ -83,7 +83,6 @@ pub(super) fn render(account: &Account) -> Value {
 }
 
 /// The `account-type` object an `include=account-type` adds.
-#[allow(dead_code)] // used by `include` (next)
 pub(super) fn account_type(created_at: Millis) -> Value {
     json!({
         "type": "account-type",

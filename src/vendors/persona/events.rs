@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::model::{Event, Inquiry};
-use super::{Ctx, Replies, render, webhooks};
+use super::{Ctx, Replies, include, render, webhooks};
 use crate::http::ApiResponse;
 use crate::store::World;
 
@@ -27,7 +27,7 @@ pub(super) fn record(world: &mut World, name: &str, inquiry: Inquiry, at: i64, d
     };
     // The envelope is built only when someone may receive it.
     let envelope = (delivery == Delivery::Outbox && webhooks::may_deliver(world))
-        .then(|| render::webhook_envelope(&event));
+        .then(|| render::webhook_envelope_with(&event, include::for_webhook(world, &event)));
     world.persona.push_event(event);
     if let Some(envelope) = envelope {
         webhooks::deliver_event(world, name, &envelope);

@@ -11,6 +11,7 @@ mod entities;
 mod events;
 mod filters;
 mod hosted;
+mod include;
 mod inflection;
 mod inquiries;
 mod lifecycle;

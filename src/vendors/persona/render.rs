@@ -154,9 +154,16 @@ pub fn event_document(evt: &Event) -> Value {
     json!({"data": event(evt)})
 }
 
-/// The webhook body: `{"data": <event>}` with the payload's `data` and `included`.
+/// The webhook body: `{"data": <event>}` with the payload's `data` and `included` (the
+/// inquiry's verifications as they were).
 pub fn webhook_envelope(evt: &Event) -> Value {
-    json!({"data": event_object(evt, inquiry_document(&evt.inquiry))})
+    webhook_envelope_with(evt, super::include::snapshot_verifications(&evt.inquiry))
+}
+
+/// [`webhook_envelope`] with the payload's `included` given.
+pub(super) fn webhook_envelope_with(evt: &Event, included: Vec<Value>) -> Value {
+    let payload = json!({"data": inquiry(&evt.inquiry), "included": included});
+    json!({"data": event_object(evt, payload)})
 }
 
 /// The `connect/share-token` resource object.

@@ -6,8 +6,8 @@ use super::model::{InquiryStatus, VerificationKind};
 use super::tags::TagAction;
 use super::webhooks::{self, WebhookStatus};
 use super::{
-    accounts, errors, events, hosted, inflection::Inflection, inquiries, lifecycle, share_tokens,
-    verifications,
+    accounts, errors, events, hosted, include, inflection::Inflection, inquiries, lifecycle,
+    share_tokens, verifications,
 };
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
@@ -438,11 +438,20 @@ impl VendorApi for Persona {
         }
         Inflection::parse(cx.req.header("key-inflection"))
             .map_err(|message| super::error(400, &message, cx.req))?;
-        authenticate(cx.app, cx.req)
+        authenticate(cx.app, cx.req)?;
+        include::check(cx.req).map_err(|message| super::error(400, &message, cx.req))
     }
 
-    /// Every answer carries a `Request-Id`; API bodies are recased per `Key-Inflection`.
+    /// Every answer carries a `Request-Id`; API bodies get what `include` and `fields[type]`
+    /// ask for, then are recased per `Key-Inflection`.
     fn finish(&self, cx: &Ctx, world: &mut World, mut response: ApiResponse) -> ApiResponse {
+        if is_api(cx.req)
+            && (200..300).contains(&response.status)
+            && let ResponseBody::Json(body) = &mut response.body
+        {
+            include::resolve(world, cx.req, body);
+            include::sparse(cx.req, body);
+        }
         if is_api(cx.req)
             && let (Ok(inflection), ResponseBody::Json(body)) = (
                 Inflection::parse(cx.req.header("key-inflection")),

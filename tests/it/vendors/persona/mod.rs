@@ -7,6 +7,7 @@
 mod accounts;
 mod api;
 mod hosted;
+mod include;
 mod inquiries;
 mod lifecycle;
 mod schema;

@@ -170,6 +170,9 @@ async fn webhook_bodies_match_the_spec() {
         let hook = sink.next().await;
         let body = hook.json();
         assert_valid_webhook(&body);
+        // Every hook includes the inquiry's account (each has a reference id).
+        let included = &body["data"]["attributes"]["payload"]["included"];
+        assert_eq!(included[0]["type"], "account", "{body}");
         let name = body["data"]["attributes"]["name"]
             .as_str()
             .unwrap_or_default();
@@ -390,4 +393,68 @@ async fn account_responses_match_the_spec() {
         &response("delete", "/accounts/{account-id}", 409),
         &again.json(),
     );
+}
+
+/// Answers with `included` (an inquiry's account and verifications, an account's type) and
+/// sparse fieldsets still match the spec.
+#[tokio::test]
+async fn included_objects_match_the_spec() {
+    let server = TestServer::start().await;
+    let id = create_inquiry(&server, "inc-schema").await;
+    simulate(
+        &server,
+        &id,
+        &["start_inquiry", "complete_inquiry", "approve_inquiry"],
+    )
+    .await;
+    let read = call(
+        &server,
+        "GET",
+        &format!("/api/v1/inquiries/{id}?include=account,verifications,reports"),
+        None,
+    )
+    .await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["included"].as_array().map(Vec::len), Some(4));
+    assert_valid(
+        &response("get", "/inquiries/{inquiry-id}", 200),
+        &read.json(),
+    );
+    let listed = call(&server, "GET", "/api/v1/inquiries?include=account", None).await;
+    assert_valid(&response("get", "/inquiries", 200), &listed.json());
+    let sparse = call(
+        &server,
+        "GET",
+        &format!("/api/v1/inquiries/{id}?fields%5Binquiry%5D=status"),
+        None,
+    )
+    .await;
+    assert_valid(
+        &response("get", "/inquiries/{inquiry-id}", 200),
+        &sparse.json(),
+    );
+    let account = read.json()["included"][0]["id"]
+        .as_str()
+        .expect("account")
+        .to_string();
+    let with_type = call(
+        &server,
+        "GET",
+        &format!("/api/v1/accounts/{account}?include=account-type"),
+        None,
+    )
+    .await;
+    assert_valid(
+        &response("get", "/accounts/{account-id}", 200),
+        &with_type.json(),
+    );
+    let refused = call(
+        &server,
+        "GET",
+        &format!("/api/v1/inquiries/{id}?include=x"),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert_valid(&error_response("bad-request"), &refused.json());
 }
