@@ -21,6 +21,7 @@ mod request;
 mod routes;
 mod scenario;
 mod share_tokens;
+mod simulate;
 mod tags;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use super::tags::TagAction;
 use super::webhooks::{self, WebhookStatus};
 use super::{
     accounts, errors, events, hosted, include, inflection::Inflection, inquiries, lifecycle,
-    share_tokens, verifications,
+    share_tokens, simulate, verifications,
 };
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
@@ -85,7 +85,7 @@ static ROUTES: &[Route] = &[
         "POST",
         "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions",
         "simulate_inquiry_actions",
-        |cx, w| inquiries::simulate(cx, w, cx.param("inquiry-id")),
+        |cx, w| simulate::simulate(cx, w, cx.param("inquiry-id")),
         "Simulate actions on a sandbox inquiry",
     )
     .request(simulate_body)
