@@ -128,3 +128,11 @@ pub struct Account {
     pub updated_at: Millis,
     pub redacted_at: Option<Millis>,
 }
+
+/// A one-time link's code (`/verify?code=…`): opens its inquiry's hosted flow once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OneTimeLink {
+    pub inquiry_id: String,
+    pub expires_at: Millis,
+    pub used: bool,
+}

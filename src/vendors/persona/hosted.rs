@@ -113,6 +113,16 @@ fn flow_root(req: &ApiRequest) -> &'static str {
 /// does not create another one.
 pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
+    if let Some(code) = req.query_param("code").filter(|c| !c.is_empty()) {
+        return match super::one_time_links::redeem(world, code) {
+            Ok(id) => ApiResponse::see_other(&app.url(
+                &req.namespace,
+                &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
+            ))
+            .with_header("cache-control", "no-store"),
+            Err(message) => message_page(410, "Link no longer valid", &message),
+        };
+    }
     if let Some(id) = req.query_param("inquiry-id").filter(|id| !id.is_empty()) {
         return match world.persona.inquiry(id) {
             Some(_) => {

@@ -333,6 +333,13 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if let Err(refusal) = body_object(ctx, true) {
         return refuse(ctx, refusal);
     }
+    if world
+        .persona
+        .inquiry(id)
+        .is_some_and(|i| i.redacted_at.is_some())
+    {
+        return ctx.error(409, "Inquiry already redacted");
+    }
     match status {
         InquiryStatus::Pending => {}
         InquiryStatus::Expired => {

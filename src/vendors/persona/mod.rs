@@ -7,15 +7,18 @@
 
 mod accounts;
 mod admin;
+mod edits;
 mod entities;
 mod events;
 mod filters;
 mod hosted;
+mod idempotency;
 mod include;
 mod inflection;
 mod inquiries;
 mod lifecycle;
 pub(crate) mod model;
+mod one_time_links;
 mod render;
 mod request;
 mod routes;

@@ -8,7 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-pub use super::entities::{Account, Check, Verification, VerificationKind, VerificationStatus};
+pub use super::entities::{
+    Account, Check, OneTimeLink, Verification, VerificationKind, VerificationStatus,
+};
 use super::webhooks;
 use crate::clock::Millis;
 use crate::config::Config;
@@ -256,6 +258,12 @@ pub struct State {
     pub(super) share_token_index: HashMap<String, usize>,
     #[serde(default)]
     pub(super) accounts: Vec<Account>,
+    /// Answers kept under their `Idempotency-Key`.
+    #[serde(skip)]
+    pub(super) idempotency: super::idempotency::Keys,
+    /// One-time link codes (`/verify?code=…`).
+    #[serde(default)]
+    pub(super) one_time_links: HashMap<String, OneTimeLink>,
     #[serde(skip)]
     pub(super) account_index: HashMap<String, usize>,
     /// Verification id → position of its inquiry (verifications live on their inquiry, so an

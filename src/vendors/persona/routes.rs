@@ -6,8 +6,8 @@ use super::model::{InquiryStatus, VerificationKind};
 use super::tags::TagAction;
 use super::webhooks::{self, WebhookStatus};
 use super::{
-    accounts, errors, events, hosted, include, inflection::Inflection, inquiries, lifecycle,
-    share_tokens, simulate, verifications,
+    accounts, edits, errors, events, hosted, idempotency, include, inflection::Inflection,
+    inquiries, lifecycle, one_time_links, share_tokens, simulate, verifications,
 };
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
@@ -47,6 +47,58 @@ static ROUTES: &[Route] = &[
         "retrieve_inquiry",
         |cx, w| inquiries::retrieve(cx, w, cx.param("inquiry-id")),
         "Retrieve an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "PATCH",
+        "/api/v1/inquiries/{inquiry-id}",
+        "update_inquiry",
+        |cx, w| edits::update(cx, w, cx.param("inquiry-id")),
+        "Update an inquiry",
+    )
+    .request(update_inquiry_body)
+    .answers(one),
+    Route::new(
+        "DELETE",
+        "/api/v1/inquiries/{inquiry-id}",
+        "redact_inquiry",
+        |cx, w| edits::redact(cx, w, cx.param("inquiry-id")),
+        "Redact an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/add-tag",
+        "tag_inquiry",
+        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Add),
+        "Add a tag to an inquiry",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/remove-tag",
+        "tag_inquiry",
+        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Remove),
+        "Remove a tag from an inquiry",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/set-tags",
+        "tag_inquiry",
+        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Set),
+        "Set an inquiry's tags",
+    )
+    .request(tags_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/generate-one-time-link",
+        "generate_one_time_link",
+        |cx, w| one_time_links::generate(cx, w, cx.param("inquiry-id")),
+        "Generate a one-time link to an inquiry's hosted flow",
     )
     .answers(one),
     Route::new(
@@ -431,20 +483,28 @@ impl VendorApi for Persona {
         }
     }
 
-    /// Under `/api/v1`: a valid `Key-Inflection`, then the API key.
-    fn admit(&self, cx: &Ctx, _world: &mut World) -> Result<(), ApiResponse> {
+    /// Under `/api/v1`: a valid `Key-Inflection`, the API key, known `include` names; a request
+    /// repeated with its `Idempotency-Key` gets the kept answer instead of running again.
+    fn admit(&self, cx: &Ctx, world: &mut World) -> Result<(), ApiResponse> {
         if !is_api(cx.req) {
             return Ok(());
         }
         Inflection::parse(cx.req.header("key-inflection"))
             .map_err(|message| super::error(400, &message, cx.req))?;
         authenticate(cx.app, cx.req)?;
-        include::check(cx.req).map_err(|message| super::error(400, &message, cx.req))
+        include::check(cx.req).map_err(|message| super::error(400, &message, cx.req))?;
+        match idempotency::replay(world, cx.req) {
+            Some(kept) => Err(kept),
+            None => Ok(()),
+        }
     }
 
     /// Every answer carries a `Request-Id`; API bodies get what `include` and `fields[type]`
     /// ask for, then are recased per `Key-Inflection`.
     fn finish(&self, cx: &Ctx, world: &mut World, mut response: ApiResponse) -> ApiResponse {
+        if is_api(cx.req) {
+            idempotency::remember(world, cx.req, &response);
+        }
         if is_api(cx.req)
             && (200..300).contains(&response.status)
             && let ResponseBody::Json(body) = &mut response.body

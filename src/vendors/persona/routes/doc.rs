@@ -84,3 +84,10 @@ pub(super) fn tags_body() -> Value {
         json!({"meta": object(&["tag-name"], json!({"tag-name": {"type": "array", "items": {"type": "string"}}}))}),
     )
 }
+
+pub(super) fn update_inquiry_body() -> Value {
+    let s = json!({"type": "string"});
+    attributes(json!({
+        "note": s, "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+    }))
+}

@@ -9,6 +9,7 @@ mod api;
 mod hosted;
 mod include;
 mod inquiries;
+mod inquiry_api;
 mod lifecycle;
 mod schema;
 mod share_tokens;

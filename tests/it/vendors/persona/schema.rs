@@ -458,3 +458,68 @@ async fn included_objects_match_the_spec() {
     assert_eq!(refused.status, 400);
     assert_valid(&error_response("bad-request"), &refused.json());
 }
+
+/// PATCH, tags, one-time links and redaction of inquiries, and their conflicts.
+#[tokio::test]
+async fn inquiry_edit_responses_match_the_spec() {
+    let server = TestServer::start().await;
+    let id = create_inquiry(&server, "edit-schema").await;
+    let path = format!("/api/v1/inquiries/{id}");
+    let patched = call(
+        &server,
+        "PATCH",
+        &path,
+        Some(json!({"data": {"attributes": {"note": "n", "tags": ["t"], "fields": {"name-first": "A"}}}})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_valid(
+        &response("patch", "/inquiries/{inquiry-id}", 200),
+        &patched.json(),
+    );
+    for (action, name) in [
+        ("add-tag", json!("a")),
+        ("remove-tag", json!("a")),
+        ("set-tags", json!(["b"])),
+    ] {
+        let tagged = call(
+            &server,
+            "POST",
+            &format!("{path}/{action}"),
+            Some(json!({"meta": {"tag-name": name}})),
+        )
+        .await;
+        assert_eq!(tagged.status, 200, "{}", tagged.text());
+        assert_valid(
+            &response("post", &format!("/inquiries/{{inquiry-id}}/{action}"), 200),
+            &tagged.json(),
+        );
+    }
+    let link = call(
+        &server,
+        "POST",
+        &format!("{path}/generate-one-time-link"),
+        None,
+    )
+    .await;
+    assert_eq!(link.status, 200, "{}", link.text());
+    assert_valid(
+        &response(
+            "post",
+            "/inquiries/{inquiry-id}/generate-one-time-link",
+            200,
+        ),
+        &link.json(),
+    );
+    let redacted = call(&server, "DELETE", &path, None).await;
+    assert_eq!(redacted.status, 200, "{}", redacted.text());
+    assert_valid(
+        &response("delete", "/inquiries/{inquiry-id}", 200),
+        &redacted.json(),
+    );
+    let again = call(&server, "DELETE", &path, None).await;
+    assert_eq!(again.status, 409);
+    assert_valid(&error_response("conflict"), &again.json());
+    let unknown = call(&server, "GET", "/api/v1/inquiries?filter%5Bx%5D=1", None).await;
+    assert_valid(&error_response("bad-request"), &unknown.json());
+}
