@@ -444,6 +444,7 @@ static EVENTS: &[crate::scenario::OperationTerms] = &[crate::scenario::Operation
         Outcome::Approved,
         Outcome::Declined,
         Outcome::NeedsReview,
+        Outcome::SelfieMismatch,
         Outcome::Failed,
         Outcome::Expired,
     ],

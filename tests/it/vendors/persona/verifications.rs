@@ -156,3 +156,75 @@ async fn simulated_verifications_are_listed_and_readable() {
         "vtmpl_Sim1"
     );
 }
+
+/// The statuses of the inquiry's government id, selfie and database verifications, and the
+/// failed checks.
+async fn outcome_of(persona: &Persona, id: &str) -> (Vec<String>, Vec<String>) {
+    let mut statuses = Vec::new();
+    let mut failed = Vec::new();
+    for (_, vid) in verifications_of(persona, id).await {
+        let v = verification(persona, &vid).await;
+        statuses.push(
+            v["attributes"]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+        failed.extend(
+            check_names(&v)
+                .into_iter()
+                .filter(|(_, s)| s == "failed")
+                .map(|(n, _)| n),
+        );
+    }
+    (statuses, failed)
+}
+
+#[tokio::test]
+async fn the_selfie_mismatch_scenario_fails_one_check_and_needs_review() {
+    let persona = Persona::start().await;
+    let selected = persona
+        .server
+        .request("PUT", "/__admin/scenario")
+        .header("x-sandbox-namespace", persona.namespace)
+        .json(&json!({"name": "selfie-mismatch"}))
+        .send()
+        .await;
+    assert_eq!(selected.status, 200, "{}", selected.text());
+    let id = persona.create_id().await;
+    let done = persona
+        .simulate(&id, &["start_inquiry", "complete_inquiry"])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert_eq!(persona.status(&id).await, "needs_review");
+    let (statuses, failed) = outcome_of(&persona, &id).await;
+    assert_eq!(statuses, ["passed", "failed", "passed"]);
+    assert_eq!(failed, ["selfie_id_comparison"]);
+    let names = persona.event_names().await;
+    assert!(names.ends_with(&[
+        "inquiry.completed".to_string(),
+        "inquiry.marked-for-review".to_string()
+    ]));
+    // A reviewer may still approve it.
+    let approved = persona
+        .post_empty(&format!("/api/v1/inquiries/{id}/approve"))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+}
+
+#[tokio::test]
+async fn the_selfie_magic_word_does_the_same_without_a_scenario() {
+    let persona = Persona::start().await;
+    let id = id_of(
+        &persona
+            .create(json!({"fields": {"email-address": "jo+selfie@example.com"}}))
+            .await,
+    );
+    persona
+        .simulate(&id, &["start_inquiry", "complete_inquiry"])
+        .await;
+    assert_eq!(persona.status(&id).await, "needs_review");
+    let (statuses, failed) = outcome_of(&persona, &id).await;
+    assert_eq!(statuses, ["passed", "failed", "passed"]);
+    assert_eq!(failed, ["selfie_id_comparison"]);
+}
