@@ -192,4 +192,21 @@ async fn an_approved_inquiry_fills_its_account() {
     assert_eq!(attributes["name-last"], "Lima");
     assert_eq!(attributes["birthdate"], "1991-03-04");
     assert_eq!(attributes["country-code"], "BR");
+
+    let state = persona
+        .server
+        .get("/__admin/state")
+        .header("x-sandbox-namespace", persona.namespace)
+        .send()
+        .await
+        .json();
+    assert_eq!(state["persona"]["accounts"][0]["id"], account.as_str());
+    assert_eq!(
+        state["persona"]["inquiries"][0]["account_id"],
+        account.as_str()
+    );
+    assert_eq!(
+        state["persona"]["inquiries"][0]["verifications"][1]["status"],
+        "passed"
+    );
 }
