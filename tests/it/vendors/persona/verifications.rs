@@ -228,3 +228,37 @@ async fn the_selfie_magic_word_does_the_same_without_a_scenario() {
     assert_eq!(statuses, ["passed", "failed", "passed"]);
     assert_eq!(failed, ["selfie_id_comparison"]);
 }
+
+#[tokio::test]
+async fn the_hosted_flow_and_the_admin_triggers_run_the_verifications_too() {
+    let persona = Persona::start().await;
+    let hosted = persona.create_id().await;
+    let submitted = persona
+        .server
+        .post(&format!("/verify/{hosted}"))
+        .header("x-sandbox-namespace", persona.namespace)
+        .form(&[("outcome", "fail")])
+        .send()
+        .await;
+    assert!(
+        submitted.status < 400,
+        "{} {}",
+        submitted.status,
+        submitted.text()
+    );
+    assert_eq!(persona.status(&hosted).await, "failed");
+    let (statuses, _) = outcome_of(&persona, &hosted).await;
+    assert_eq!(statuses, ["failed", "failed", "failed"]);
+
+    let triggered = persona.create_id().await;
+    let approved = persona
+        .server
+        .post(&format!("/__admin/inquiries/{triggered}/approve"))
+        .header("x-sandbox-namespace", persona.namespace)
+        .send()
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    let (statuses, failed) = outcome_of(&persona, &triggered).await;
+    assert_eq!(statuses, ["passed", "passed", "passed"]);
+    assert!(failed.is_empty());
+}
