@@ -156,13 +156,24 @@ pub(super) fn snapshot_verifications(inquiry: &Inquiry) -> Vec<Value> {
         .collect()
 }
 
-/// `fields[type]=a,b`: only those attributes of the answer's objects of that type.
+/// `fields[type]=a,b`: only those attributes of the answer's objects of that type; plain
+/// `fields=a,b` (the spec's `fields` parameter) is the same for the type of the answer's `data`.
 pub(super) fn sparse(req: &ApiRequest, body: &mut Value) {
+    let primary = match &body["data"] {
+        Value::Array(items) => items.first().and_then(|o| o["type"].as_str()),
+        object => object["type"].as_str(),
+    }
+    .unwrap_or_default()
+    .to_string();
     let wanted: Vec<(&str, Vec<String>)> = req
         .query
         .iter()
         .filter_map(|(key, value)| {
-            let kind = key.strip_prefix("fields[")?.strip_suffix(']')?;
+            let kind = if key == "fields" {
+                primary.as_str()
+            } else {
+                key.strip_prefix("fields[")?.strip_suffix(']')?
+            };
             let names = value
                 .split(',')
                 .map(str::trim)

@@ -134,6 +134,10 @@ async fn sparse_fieldsets_keep_only_the_named_attributes() {
         json!({"status": "created", "reference-id": "sparse-1"})
     );
     assert!(read.json()["data"]["relationships"].is_object());
+    let plain = persona
+        .get(&format!("/api/v1/inquiries/{id}?fields=note"))
+        .await;
+    assert_eq!(plain.json()["data"]["attributes"], json!({"note": "n"}));
 
     let listed = persona
         .authed(persona.server.get(
