@@ -127,7 +127,8 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
     webhook_envelope(&Event {
         id: ids.persona("evt_"),
         name: event.to_string(),
-        inquiry: Box::new(inquiry),
+        inquiry: Some(Box::new(inquiry)),
+        account: None,
         created_at: now,
     })
 }

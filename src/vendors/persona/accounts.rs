@@ -2,11 +2,13 @@
 //!
 //! An inquiry created with a reference id (or `meta.auto-create-account-reference-id`) and no
 //! account id gets the account with that reference id, created if there is none, as Persona
-//! does; an approved inquiry fills its account's fields.
+//! does; an approved inquiry fills its account's fields. Creating, tagging and redacting record
+//! `account.created`, `account.tag-added`, `account.tag-removed`, `account.redacted`.
 
 use serde_json::{Map, Value, json};
 
 use super::entities::Account;
+use super::events::{self, Delivery};
 use super::request::{Refusal, body_object, object_at, only_keys, refuse, string_at};
 use super::tags::{self, TagAction};
 use super::{Ctx, Replies};
@@ -91,8 +93,13 @@ pub(super) fn account_type(created_at: Millis) -> Value {
     })
 }
 
-/// The account with `reference_id`, created if there is none; its id.
-pub(super) fn find_or_create(world: &mut World, reference_id: &str, at: Millis) -> String {
+/// The account with `reference_id`, created if there is none (`account.created`); its id.
+pub(super) fn find_or_create(
+    world: &mut World,
+    reference_id: &str,
+    at: Millis,
+    delivery: Delivery,
+) -> String {
     if let Some(account) = world.persona.account_by_reference(reference_id) {
         return account.id.clone();
     }
@@ -106,6 +113,7 @@ pub(super) fn find_or_create(world: &mut World, reference_id: &str, at: Millis) 
         redacted_at: None,
     };
     let id = account.id.clone();
+    events::record_account(world, "account.created", account.clone(), at, delivery);
     world.persona.insert_account(account);
     id
 }
@@ -217,6 +225,13 @@ pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
         redacted_at: None,
     };
     let body = json!({"data": render(&account)});
+    events::record_account(
+        world,
+        "account.created",
+        account.clone(),
+        now,
+        Delivery::Outbox,
+    );
     world.persona.insert_account(account);
     ctx.ok(201, body)
 }
@@ -293,7 +308,10 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     account.fields.clear();
     account.redacted_at = Some(now);
     account.updated_at = now;
-    ctx.ok(200, json!({"data": render(account)}))
+    let snapshot = account.clone();
+    let body = json!({"data": render(&snapshot)});
+    events::record_account(world, "account.redacted", snapshot, now, Delivery::Outbox);
+    ctx.ok(200, body)
 }
 
 /// `POST /api/v1/accounts/{id}/add-tag`, `remove-tag`, `set-tags`.
@@ -309,7 +327,21 @@ pub(super) fn tag(ctx: &Ctx, world: &mut World, id: &str, action: TagAction) -> 
     let Some(account) = world.persona.account_mut(id) else {
         return ctx.not_found();
     };
+    let before = account.tags.clone();
     change.apply(&mut account.tags);
-    account.updated_at = now;
-    ctx.ok(200, json!({"data": render(account)}))
+    let added = account.tags.iter().any(|t| !before.contains(t));
+    let removed = before.iter().any(|t| !account.tags.contains(t));
+    if added || removed {
+        account.updated_at = now;
+    }
+    let snapshot = account.clone();
+    for (happened, name) in [
+        (added, "account.tag-added"),
+        (removed, "account.tag-removed"),
+    ] {
+        if happened {
+            events::record_account(world, name, snapshot.clone(), now, Delivery::Outbox);
+        }
+    }
+    ctx.ok(200, json!({"data": render(&snapshot)}))
 }

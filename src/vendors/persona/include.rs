@@ -137,13 +137,15 @@ fn object(world: &World, kind: &str, id: &str) -> Option<Value> {
 /// What a webhook payload includes: every object of the inquiry's relationships the sandbox
 /// keeps: its account (as it is now) and its verifications (as they were).
 pub(super) fn for_webhook(world: &World, event: &Event) -> Vec<Value> {
+    let Some(inquiry) = &event.inquiry else {
+        return Vec::new();
+    };
     let mut included = Vec::new();
-    if let Some(account) =
-        (event.inquiry.account_id.as_deref()).and_then(|id| world.persona.account(id))
+    if let Some(account) = (inquiry.account_id.as_deref()).and_then(|id| world.persona.account(id))
     {
         included.push(accounts::render(account));
     }
-    included.extend(snapshot_verifications(&event.inquiry));
+    included.extend(snapshot_verifications(inquiry));
     included
 }
 

@@ -89,7 +89,7 @@ pub(super) fn insert_created(
             .account_reference_id
             .as_ref()
             .or(new.reference_id.as_ref())?;
-        Some(accounts::find_or_create(world, reference, now))
+        Some(accounts::find_or_create(world, reference, now, delivery))
     });
     let inquiry = Inquiry {
         id: id.clone(),

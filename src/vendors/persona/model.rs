@@ -185,8 +185,23 @@ pub struct Event {
     /// The inquiry at that moment. Events are kept for good, so they keep this snapshot (about
     /// 1.5 KB) and render the payload (`{"data": <inquiry>, "included": []}`) when asked: a
     /// rendered `serde_json::Value` tree of it takes about 22 KB.
-    pub inquiry: Box<Inquiry>,
+    /// `None` for an account event.
+    pub inquiry: Option<Box<Inquiry>>,
+    /// The account at that moment, for an account event (`account.created`...).
+    #[serde(default)]
+    pub account: Option<Box<Account>>,
     pub created_at: Millis,
+}
+
+impl Event {
+    /// The id of the object it is about (`filter[object-id]`).
+    pub fn object_id(&self) -> &str {
+        match (&self.inquiry, &self.account) {
+            (Some(inquiry), _) => &inquiry.id,
+            (None, Some(account)) => &account.id,
+            (None, None) => "",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -134,7 +134,16 @@ pub fn inquiry_document(inq: &Inquiry) -> Value {
 /// The event resource object as the Events API answers it: the spec's `event` schema has the
 /// payload's `data` only (the webhook body adds `included`).
 pub fn event(evt: &Event) -> Value {
-    event_object(evt, json!({"data": inquiry(&evt.inquiry)}))
+    event_object(evt, json!({"data": event_data(evt)}))
+}
+
+/// What the event is about: the inquiry or the account, as it was.
+fn event_data(evt: &Event) -> Value {
+    match (&evt.inquiry, &evt.account) {
+        (Some(inq), _) => inquiry(inq),
+        (None, Some(account)) => super::accounts::render(account),
+        (None, None) => Value::Null,
+    }
 }
 
 fn event_object(evt: &Event, payload: Value) -> Value {
@@ -157,12 +166,16 @@ pub fn event_document(evt: &Event) -> Value {
 /// The webhook body: `{"data": <event>}` with the payload's `data` and `included` (the
 /// inquiry's verifications as they were).
 pub fn webhook_envelope(evt: &Event) -> Value {
-    webhook_envelope_with(evt, super::include::snapshot_verifications(&evt.inquiry))
+    let included = match &evt.inquiry {
+        Some(inquiry) => super::include::snapshot_verifications(inquiry),
+        None => Vec::new(),
+    };
+    webhook_envelope_with(evt, included)
 }
 
 /// [`webhook_envelope`] with the payload's `included` given.
 pub(super) fn webhook_envelope_with(evt: &Event, included: Vec<Value>) -> Value {
-    let payload = json!({"data": inquiry(&evt.inquiry), "included": included});
+    let payload = json!({"data": event_data(evt), "included": included});
     json!({"data": event_object(evt, payload)})
 }
 

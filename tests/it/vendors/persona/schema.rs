@@ -163,16 +163,22 @@ async fn webhook_bodies_match_the_spec() {
         "inquiry.marked-for-review",
         "inquiry.declined",
         "inquiry.expired",
+        "account.created",
     ]
     .into();
-    // 4 created, 3 started, 2 completed, and one of each of the rest.
-    for _ in 0..14 {
+    // 4 accounts and 4 inquiries created, 3 started, 2 completed, and one of each of the rest.
+    for _ in 0..18 {
         let hook = sink.next().await;
         let body = hook.json();
         assert_valid_webhook(&body);
-        // Every hook includes the inquiry's account (each has a reference id).
-        let included = &body["data"]["attributes"]["payload"]["included"];
-        assert_eq!(included[0]["type"], "account", "{body}");
+        let name = body["data"]["attributes"]["name"]
+            .as_str()
+            .unwrap_or_default();
+        if name.starts_with("inquiry.") {
+            // Every inquiry hook includes its account (each has a reference id).
+            let included = &body["data"]["attributes"]["payload"]["included"];
+            assert_eq!(included[0]["type"], "account", "{body}");
+        }
         let name = body["data"]["attributes"]["name"]
             .as_str()
             .unwrap_or_default();
@@ -522,4 +528,74 @@ async fn inquiry_edit_responses_match_the_spec() {
     assert_valid(&error_response("conflict"), &again.json());
     let unknown = call(&server, "GET", "/api/v1/inquiries?filter%5Bx%5D=1", None).await;
     assert_valid(&error_response("bad-request"), &unknown.json());
+}
+
+/// Account events: `account.created`, `account.tag-added`, `account.tag-removed` and
+/// `account.redacted`, as webhooks and in the Events API.
+#[tokio::test]
+async fn account_webhooks_match_the_spec() {
+    let mut sink = WebhookSink::start().await;
+    let url = sink.url("/persona");
+    let server = TestServer::start_with(|c| {
+        c.webhooks.targets.push((Vendor::Persona, url));
+    })
+    .await;
+    let created = call(
+        &server,
+        "POST",
+        "/api/v1/accounts",
+        Some(json!({"data": {"attributes": {"reference-id": "hooked", "name-first": "Jo"}}})),
+    )
+    .await;
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let path = format!("/api/v1/accounts/{id}");
+    for (action, name) in [("add-tag", "a"), ("remove-tag", "a")] {
+        let tagged = call(
+            &server,
+            "POST",
+            &format!("{path}/{action}"),
+            Some(json!({"meta": {"tag-name": name}})),
+        )
+        .await;
+        assert_eq!(tagged.status, 200, "{}", tagged.text());
+    }
+    call(&server, "DELETE", &path, None).await;
+    let mut names = Vec::new();
+    for _ in 0..4 {
+        let body = sink.next().await.json();
+        assert_valid_webhook(&body);
+        assert_eq!(
+            body["data"]["attributes"]["payload"]["data"]["id"],
+            id.as_str()
+        );
+        names.push(
+            body["data"]["attributes"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    // Deliveries run concurrently: their order is not the events' order.
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "account.created",
+            "account.redacted",
+            "account.tag-added",
+            "account.tag-removed"
+        ]
+    );
+    let events = call(
+        &server,
+        "GET",
+        &format!("/api/v1/events?filter%5Bobject-id%5D={id}"),
+        None,
+    )
+    .await;
+    assert_eq!(events.json()["data"].as_array().map(Vec::len), Some(4));
+    assert_valid(&response("get", "/events", 200), &events.json());
 }
