@@ -249,7 +249,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
     if let Err(response) = super::filters::only(ctx, &["reference-id"]) {
         return response;
     }
-    let reference_id = ctx.req.query_param("filter[reference-id]");
+    let reference_id = super::filters::value(ctx, "reference-id");
     let matching: Vec<&Account> = world
         .persona
         .accounts()

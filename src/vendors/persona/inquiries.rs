@@ -243,7 +243,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         (Ok(start), Ok(end)) => (start, end),
         (Err(response), _) | (_, Err(response)) => return response,
     };
-    let note = ctx.req.query_param("filter[note]");
+    let note = filters::value(ctx, "note");
     if note.is_some()
         && ctx
             .req
@@ -255,7 +255,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
     {
         return ctx.error(400, "filter[note] must be the only filter");
     }
-    let reference_id = ctx.req.query_param("filter[reference-id]");
+    let reference_id = filters::value(ctx, "reference-id");
     let templates = filters::list(ctx, "inquiry-template-id");
     let legacy_templates = filters::list(ctx, "template-id");
     let accounts = filters::list(ctx, "account-id");

@@ -55,6 +55,15 @@ async fn every_list_filter_of_the_spec_works_and_bad_ones_are_named() {
     );
     assert_eq!(list("filter%5Bnote%5D=first").await, [first.as_str()]);
     assert_eq!(
+        list("filter%5BinquiryTemplateId%5D=itmpl_other").await,
+        [third.as_str()],
+        "filter names in any casing"
+    );
+    assert_eq!(
+        list("filter%5Binquiry_template_id%5D=itmpl_other").await,
+        [third.as_str()]
+    );
+    assert_eq!(
         list("filter%5Binquiry-template-id%5D=itmpl_other,itmpl_nope").await,
         [third.as_str()]
     );
