@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::model::{Inquiry, State};
 use crate::clock::Millis;
 
 /// A verification's kind: its JSON:API type is `verification/<kind>`.
@@ -135,4 +136,52 @@ pub struct OneTimeLink {
     pub inquiry_id: String,
     pub expires_at: Millis,
     pub used: bool,
+}
+
+/// Lookups of accounts and verifications (the rest of [`State`] is in `model.rs`).
+impl State {
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.account_index.get(id).map(|&i| &self.accounts[i])
+    }
+
+    pub(super) fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
+        self.account_index.get(id).map(|&i| &mut self.accounts[i])
+    }
+
+    /// Every account, oldest first.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The newest unredacted account with `reference_id`.
+    pub fn account_by_reference(&self, reference_id: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .rev()
+            .find(|a| a.redacted_at.is_none() && a.reference_id.as_deref() == Some(reference_id))
+    }
+
+    pub(super) fn insert_account(&mut self, account: Account) {
+        self.account_index
+            .insert(account.id.clone(), self.accounts.len());
+        self.accounts.push(account);
+    }
+
+    /// Verification `id` and the inquiry it belongs to.
+    pub fn verification(&self, id: &str) -> Option<(&Verification, &Inquiry)> {
+        let inquiry = self.inquiries.get(*self.verification_index.get(id)?)?;
+        let verification = inquiry.verifications.iter().find(|v| v.id == id)?;
+        Some((verification, inquiry))
+    }
+
+    /// Adds `verification` to inquiry `inquiry_id` (nothing if there is no such inquiry).
+    pub(super) fn add_verification(&mut self, inquiry_id: &str, mut verification: Verification) {
+        let Some(&position) = self.inquiry_index.get(inquiry_id) else {
+            return;
+        };
+        verification.inquiry_id = inquiry_id.to_string();
+        self.verification_index
+            .insert(verification.id.clone(), position);
+        self.inquiries[position].verifications.push(verification);
+    }
 }

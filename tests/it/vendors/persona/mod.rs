@@ -1,8 +1,9 @@
-//! Persona API: auth, inquiries (create, retrieve, list, actions, simulate), the state machine and
-//! its events, Key-Inflection, Connect share tokens (async redemption via the admin clock).
+//! Persona API: auth, inquiries (create, retrieve, list, actions, simulate, edits, one-time
+//! links, idempotency), the state machine and its events, verifications, accounts, `include` and
+//! sparse fieldsets, Key-Inflection, Connect share tokens (async redemption via the admin clock),
+//! webhooks, and the bodies checked against Persona's OpenAPI spec.
 //!
-//! This file holds the client the tests share; the tests are in `api`, `inquiries`, `lifecycle`
-//! and `share_tokens`.
+//! This file holds the client the tests share; the tests are in the modules below.
 
 mod accounts;
 mod api;
@@ -12,6 +13,7 @@ mod inquiries;
 mod inquiry_api;
 mod lifecycle;
 mod schema;
+mod schema_depth;
 mod share_tokens;
 mod verifications;
 mod webhook_settings;
