@@ -59,6 +59,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../scenarios/missing-fields.json"),
     ),
     (
+        "selfie-mismatch.json",
+        include_str!("../../scenarios/selfie-mismatch.json"),
+    ),
+    (
         "needs-review.json",
         include_str!("../../scenarios/needs-review.json"),
     ),

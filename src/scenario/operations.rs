@@ -64,6 +64,9 @@ pub enum Outcome {
     Approved,
     Declined,
     NeedsReview,
+    /// An inquiry whose selfie does not match its ID: that verification fails, the others
+    /// pass, and the inquiry needs review.
+    SelfieMismatch,
     Failed,
     Expired,
     Pending,
@@ -93,6 +96,7 @@ const OUTCOME_NAMES: &[(Outcome, &str)] = {
         (Approved, "approved"),
         (Declined, "declined"),
         (NeedsReview, "needs_review"),
+        (SelfieMismatch, "selfie_mismatch"),
         (Failed, "failed"),
         (Expired, "expired"),
         (Pending, "pending"),

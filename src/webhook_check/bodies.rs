@@ -97,11 +97,12 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
         account_id: Some(ids.persona("act_")),
         reviewer_comment: None,
         verifications: if started {
-            vec![Verification {
-                id: ids.persona("ver_"),
-                status: if status == Failed { "failed" } else { "passed" },
-                template_id: None,
-            }]
+            vec![Verification::simple(
+                ids.persona("ver_"),
+                status != Failed,
+                None,
+                now,
+            )]
         } else {
             Vec::new()
         },
@@ -120,11 +121,14 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
         expired_at: if status == Expired { ago(0) } else { None },
         expires_at: None,
         scheduled_decision: None,
+        redacted_at: None,
+        failing_verification: None,
     };
     webhook_envelope(&Event {
         id: ids.persona("evt_"),
         name: event.to_string(),
-        inquiry: Box::new(inquiry),
+        inquiry: Some(Box::new(inquiry)),
+        account: None,
         created_at: now,
     })
 }

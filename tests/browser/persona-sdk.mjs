@@ -232,7 +232,13 @@ try {
     expect(data.attributes.status === "completed", "status", data.attributes.status);
     expect(data.attributes["reference-id"] === "sdk-user-1", "reference id", data.attributes);
     expect(data.attributes.fields["name-last"]?.value === "Doe", "name-last stored", data.attributes.fields);
-    expect(Array.isArray(data.relationships.verifications.data), "verifications listed", data.relationships);
+    const verifications = data.relationships.verifications.data;
+    expect(Array.isArray(verifications) && verifications.length === 3, "the flow's three verifications", data.relationships);
+    for (const v of verifications) {
+      const res = await api("GET", `/api/v1/verifications/${v.id}`);
+      expect(res.body?.data?.attributes?.status === "passed", `verification ${v.type} passed`, res);
+    }
+    expect(data.relationships.account?.data?.id?.startsWith("act_"), "an account for the reference id", data.relationships);
     const names = await eventNames(passedId);
     for (const name of ["inquiry.created", "inquiry.started", "inquiry.completed"]) {
       expect(names.includes(name), `event ${name}`, names);

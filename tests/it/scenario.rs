@@ -74,7 +74,7 @@ fn every_shipped_scenario_is_embedded_parses_and_matches_the_schema() {
     let mut embedded: Vec<String> = SHIPPED.iter().map(|(f, _)| f.to_string()).collect();
     embedded.sort();
     assert_eq!(files, embedded, "every file in scenarios/ is embedded");
-    assert_eq!(files.len(), 12);
+    assert_eq!(files.len(), 13);
     for file in files {
         let text = std::fs::read_to_string(repo(&format!("scenarios/{file}"))).expect("read");
         let parsed = parse_scenario(&file, &text, 1, vendor_sandbox::vendors::vocabulary())

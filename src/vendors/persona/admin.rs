@@ -22,6 +22,10 @@ pub(super) fn state(world: &World) -> Value {
                 "status": i.status.as_str(),
                 "reference_id": i.reference_id,
                 "template_id": i.template_id,
+                "account_id": i.account_id,
+                "verifications": i.verifications.iter().map(|v| json!({
+                    "id": v.id, "type": v.kind.type_name(), "status": v.status.as_str(),
+                })).collect::<Vec<_>>(),
                 "name_first": i.fields.get("name-first"),
                 "name_last": i.fields.get("name-last"),
                 "email_address": i.fields.get("email-address"),
@@ -31,6 +35,20 @@ pub(super) fn state(world: &World) -> Value {
                 "scheduled_decision": i.scheduled_decision.map(|d| json!({
                     "to": d.to.as_str(), "due_at": time(Some(d.due_at)),
                 })),
+            })
+        })
+        .collect();
+    let accounts: Vec<Value> = world
+        .persona
+        .accounts()
+        .iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "reference_id": a.reference_id,
+                "tags": a.tags,
+                "created_at": time(Some(a.created_at)),
+                "redacted_at": time(a.redacted_at),
             })
         })
         .collect();
@@ -65,6 +83,7 @@ pub(super) fn state(world: &World) -> Value {
         .collect();
     json!({
         "inquiries": inquiries,
+        "accounts": accounts,
         "share_tokens": share_tokens,
         "events": events,
         "event_count": world.persona.events().len(),

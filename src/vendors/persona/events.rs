@@ -1,10 +1,10 @@
-//! Events: every inquiry transition records one (`evt_…`), shown by `GET /api/v1/events[/{id}]`
-//! and handed to the webhook outbox.
+//! Events: every inquiry transition records one (`evt_…`), and so do accounts being created,
+//! tagged and redacted; shown by `GET /api/v1/events[/{id}]` and handed to the webhook outbox.
 
 use serde_json::json;
 
-use super::model::{Event, Inquiry};
-use super::{Ctx, Replies, render, webhooks};
+use super::model::{Account, Event, Inquiry};
+use super::{Ctx, Replies, include, render, webhooks};
 use crate::http::ApiResponse;
 use crate::store::World;
 
@@ -22,15 +22,39 @@ pub(super) fn record(world: &mut World, name: &str, inquiry: Inquiry, at: i64, d
     let event = Event {
         id: world.ids.persona("evt_"),
         name: name.to_string(),
-        inquiry: Box::new(inquiry),
+        inquiry: Some(Box::new(inquiry)),
+        account: None,
         created_at: at,
     };
+    push(world, event, delivery);
+}
+
+/// Records account event `name` (`account.created`...) with the account as it is now.
+pub(super) fn record_account(
+    world: &mut World,
+    name: &str,
+    account: Account,
+    at: i64,
+    delivery: Delivery,
+) {
+    let event = Event {
+        id: world.ids.persona("evt_"),
+        name: name.to_string(),
+        inquiry: None,
+        account: Some(Box::new(account)),
+        created_at: at,
+    };
+    push(world, event, delivery);
+}
+
+fn push(world: &mut World, event: Event, delivery: Delivery) {
+    let name = event.name.clone();
     // The envelope is built only when someone may receive it.
     let envelope = (delivery == Delivery::Outbox && webhooks::may_deliver(world))
-        .then(|| render::webhook_envelope(&event));
+        .then(|| render::webhook_envelope_with(&event, include::for_webhook(world, &event)));
     world.persona.push_event(event);
     if let Some(envelope) = envelope {
-        webhooks::deliver_event(world, name, &envelope);
+        webhooks::deliver_event(world, &name, &envelope);
     }
 }
 
@@ -48,7 +72,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .iter()
         .rev()
         .filter(|e| names.as_ref().is_none_or(|n| n.contains(&e.name.as_str())))
-        .filter(|e| object_id.is_none_or(|id| e.inquiry.id == id))
+        .filter(|e| object_id.is_none_or(|id| e.object_id() == id))
         .collect();
     match super::page(ctx, &matching, |e| e.id.as_str(), "/api/v1/events") {
         Ok((items, links)) => ctx.ok(

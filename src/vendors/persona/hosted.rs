@@ -123,6 +123,16 @@ fn flow_root(req: &ApiRequest) -> &'static str {
 /// page) and one is issued when the inquiry has none; errors are also reported to the SDK.
 pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
+    if let Some(code) = req.query_param("code").filter(|c| !c.is_empty()) {
+        return match super::one_time_links::redeem(world, code) {
+            Ok(id) => ApiResponse::see_other(&app.url(
+                &req.namespace,
+                &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
+            ))
+            .with_header("cache-control", "no-store"),
+            Err(message) => message_page(410, "Link no longer valid", &message),
+        };
+    }
     let embed = match Embed::from_request(req) {
         None => None,
         Some(Ok(embed)) => Some(embed),

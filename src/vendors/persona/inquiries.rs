@@ -5,14 +5,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::events::Delivery;
 use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
-use super::model::{Inquiry, InquiryStatus, NewInquiry, Verification};
+use super::model::{Inquiry, InquiryStatus, NewInquiry};
 use super::request::{
     Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at, web_redirect,
 };
-use super::{Ctx, Replies, render, scenario};
+use super::{Ctx, Replies, filters, render};
 use crate::http::ApiResponse;
 use crate::store::World;
 
@@ -30,6 +29,14 @@ const TEMPLATE_KEYS: [&str; 3] = [
 pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
     match parse_create(ctx) {
         Ok((new, account_id, expire_after)) => {
+            if let Some(account) = &account_id
+                && world.persona.account(account).is_none()
+            {
+                return ctx.unprocessable(
+                    &format!("data.attributes.account-id {account:?} is not an account"),
+                    "/data/attributes/account-id",
+                );
+            }
             let id = lifecycle::create_inquiry_with(ctx.app, world, new, account_id, expire_after);
             match world.persona.inquiry(&id) {
                 Some(inquiry) => ctx.ok(201, render::inquiry_document(inquiry)),
@@ -124,16 +131,18 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
     if let Some(uri) = &redirect_uri {
         web_redirect(uri).map_err(|message| (400, message, "/data/attributes/redirect-uri"))?;
     }
-    let new = NewInquiry {
+    let mut new = NewInquiry {
         template_id: Some(template_id),
         reference_id: string_at(&attrs, "reference-id", at)?,
         redirect_uri,
         fields,
         note: string_at(&attrs, "note", at)?,
         tags,
+        account_reference_id: None,
     };
     let account_id = string_at(&attrs, "account-id", at)?;
     let meta = object_at(&body, "meta", "The request body")?;
+    new.account_reference_id = string_at(&meta, "auto-create-account-reference-id", "meta")?;
     only_keys(
         &meta,
         &[
@@ -193,13 +202,28 @@ pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
     }
 }
 
+/// The filters of `GET /api/v1/inquiries` (the spec's `filter` parameter).
+const LIST_FILTERS: [&str; 8] = [
+    "account-id",
+    "note",
+    "reference-id",
+    "inquiry-template-id",
+    "template-id",
+    "status",
+    "created-at-start",
+    "created-at-end",
+];
+
 /// `GET /api/v1/inquiries`: newest first; filters, then cursor pagination.
 pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
-    let statuses = match ctx.req.query_param("filter[status]") {
+    if let Err(response) = filters::only(ctx, &LIST_FILTERS) {
+        return response;
+    }
+    let statuses = match filters::list(ctx, "status") {
         None => None,
-        Some(list) => {
+        Some(names) => {
             let mut statuses = Vec::new();
-            for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            for name in names {
                 match InquiryStatus::parse(name) {
                     Some(s) => statuses.push(s),
                     None => {
@@ -218,9 +242,33 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
             Some(statuses)
         }
     };
-    let reference_id = ctx.req.query_param("filter[reference-id]");
-    let template_id = ctx.req.query_param("filter[inquiry-template-id]");
-    let account_id = ctx.req.query_param("filter[account-id]");
+    let (start, end) = match (
+        filters::time(ctx, "created-at-start"),
+        filters::time(ctx, "created-at-end"),
+    ) {
+        (Ok(start), Ok(end)) => (start, end),
+        (Err(response), _) | (_, Err(response)) => return response,
+    };
+    let note = filters::value(ctx, "note");
+    if note.is_some()
+        && ctx
+            .req
+            .query
+            .iter()
+            .filter(|(k, _)| k.starts_with("filter["))
+            .count()
+            > 1
+    {
+        return ctx.error(400, "filter[note] must be the only filter");
+    }
+    let reference_id = filters::value(ctx, "reference-id");
+    let templates = filters::list(ctx, "inquiry-template-id");
+    let legacy_templates = filters::list(ctx, "template-id");
+    let accounts = filters::list(ctx, "account-id");
+    let among = |list: &Option<Vec<&str>>, value: &Option<String>| {
+        list.as_ref()
+            .is_none_or(|l| value.as_deref().is_some_and(|v| l.contains(&v)))
+    };
     let matching: Vec<&Inquiry> = world
         .persona
         .inquiries()
@@ -228,8 +276,11 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .rev()
         .filter(|i| statuses.as_ref().is_none_or(|s| s.contains(&i.status)))
         .filter(|i| reference_id.is_none_or(|r| i.reference_id.as_deref() == Some(r)))
-        .filter(|i| template_id.is_none_or(|t| i.template_id.as_deref() == Some(t)))
-        .filter(|i| account_id.is_none_or(|a| i.account_id.as_deref() == Some(a)))
+        .filter(|i| note.is_none_or(|n| i.note.as_deref() == Some(n)))
+        .filter(|i| among(&templates, &i.template_id) && among(&legacy_templates, &i.template_id))
+        .filter(|i| among(&accounts, &i.account_id))
+        .filter(|i| start.is_none_or(|t| i.created_at >= t))
+        .filter(|i| end.is_none_or(|t| i.created_at <= t))
         .collect();
     match super::page(ctx, &matching, |i| i.id.as_str(), "/api/v1/inquiries") {
         Ok((items, links)) => ctx.ok(
@@ -243,7 +294,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
     }
 }
 
-fn transition_refusal(ctx: &Ctx, error: &TransitionError) -> ApiResponse {
+pub(super) fn transition_refusal(ctx: &Ctx, error: &TransitionError) -> ApiResponse {
     match error {
         TransitionError::NotFound(_) => ctx.not_found(),
         TransitionError::Illegal { .. } => ctx.unprocessable(&error.to_string(), "/"),
@@ -288,6 +339,13 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if let Err(refusal) = body_object(ctx, true) {
         return refuse(ctx, refusal);
     }
+    if world
+        .persona
+        .inquiry(id)
+        .is_some_and(|i| i.redacted_at.is_some())
+    {
+        return ctx.error(409, "Inquiry already redacted");
+    }
     match status {
         InquiryStatus::Pending => {}
         InquiryStatus::Expired => {
@@ -317,176 +375,4 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let mut document = render::inquiry_document(inquiry);
     document["meta"] = json!({"session-token": token});
     ctx.ok(200, document)
-}
-
-/// One parsed simulate action.
-enum Action {
-    Move(InquiryStatus),
-    Verification { passed: bool, template_id: String },
-}
-
-/// Every simulate action type of vendors.md 1.9.
-const ACTION_TYPES: [&str; 9] = [
-    "start_inquiry",
-    "complete_inquiry",
-    "fail_inquiry",
-    "expire_inquiry",
-    "mark_for_review_inquiry",
-    "approve_inquiry",
-    "decline_inquiry",
-    "create_passed_verification",
-    "create_failed_verification",
-];
-
-fn parse_actions(ctx: &Ctx) -> Result<Vec<Action>, Refusal> {
-    let body = body_object(ctx, false)?;
-    only_keys(&body, &["meta"], "The request body")?;
-    let meta = match body.get("meta") {
-        Some(Value::Object(m)) => kebab_keys(m.clone()),
-        _ => return Err((400, "meta.simulate-actions is required".into(), "/meta")),
-    };
-    only_keys(&meta, &["simulate-actions"], "meta")?;
-    let Some(Value::Array(items)) = meta.get("simulate-actions") else {
-        return Err((
-            400,
-            "meta.simulate-actions must be an array of actions".into(),
-            "/meta/simulate-actions",
-        ));
-    };
-    let mut actions = Vec::new();
-    for (n, item) in items.iter().enumerate() {
-        let at = format!("meta.simulate-actions[{n}]");
-        let Some(action) = item.as_object().map(|m| kebab_keys(m.clone())) else {
-            return Err((
-                400,
-                format!("{at} must be an object"),
-                "/meta/simulate-actions",
-            ));
-        };
-        let kind = action.get("type").and_then(Value::as_str).unwrap_or("");
-        let status = match kind {
-            "start_inquiry" => Some(InquiryStatus::Pending),
-            "complete_inquiry" => Some(InquiryStatus::Completed),
-            "fail_inquiry" => Some(InquiryStatus::Failed),
-            "expire_inquiry" => Some(InquiryStatus::Expired),
-            "mark_for_review_inquiry" => Some(InquiryStatus::NeedsReview),
-            "approve_inquiry" => Some(InquiryStatus::Approved),
-            "decline_inquiry" => Some(InquiryStatus::Declined),
-            "create_passed_verification" | "create_failed_verification" => None,
-            other => {
-                return Err((
-                    422,
-                    format!(
-                        "{at}.type {other:?} is not a simulate action; valid types are {}",
-                        ACTION_TYPES.join(", ")
-                    ),
-                    "/meta/simulate-actions",
-                ));
-            }
-        };
-        if let Some(status) = status {
-            only_keys(&action, &["type"], &at)?;
-            actions.push(Action::Move(status));
-            continue;
-        }
-        only_keys(&action, &["type", "data"], &at)?;
-        let data = object_at(&action, "data", &at)?;
-        let template_id = match string_at(&data, "verification-template-id", &at)? {
-            Some(t) if !t.is_empty() => t,
-            _ => {
-                return Err((
-                    422,
-                    format!("{at}.data.verification-template-id is required"),
-                    "/meta/simulate-actions",
-                ));
-            }
-        };
-        actions.push(Action::Verification {
-            passed: kind == "create_passed_verification",
-            template_id,
-        });
-    }
-    Ok(actions)
-}
-
-/// `POST /api/v1/inquiries/{id}/perform-simulate-actions`: the actions in order, all or none.
-pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
-    let Some(mut status) = world.persona.inquiry(id).map(|i| i.status) else {
-        return ctx.not_found();
-    };
-    let mut actions = match parse_actions(ctx) {
-        Ok(a) => a,
-        Err(refusal) => return refuse(ctx, refusal),
-    };
-    // Walk the state machine first, so an illegal step refuses the whole list unchanged.
-    let mut moved = false;
-    for (n, action) in actions.iter().enumerate() {
-        if let Action::Move(to) = action {
-            if !status.can_move_to(*to) {
-                let error = TransitionError::Illegal {
-                    from: status,
-                    to: *to,
-                };
-                return ctx.unprocessable(
-                    &format!("meta.simulate-actions[{n}]: {error}"),
-                    "/meta/simulate-actions",
-                );
-            }
-            status = *to;
-            moved = true;
-        }
-    }
-    // Completing as the last move is a completion the active scenario decides.
-    let last_move = actions.iter().rposition(|a| matches!(a, Action::Move(_)));
-    let mut schedule = None;
-    if let Some(n) = last_move
-        && matches!(actions[n], Action::Move(InquiryStatus::Completed))
-    {
-        let steer = scenario::ask(ctx.app, world, Some(ctx.req), id);
-        let completion = scenario::plan(
-            &[InquiryStatus::Completed],
-            steer.as_ref(),
-            world.clock.now_ms(),
-        );
-        schedule = completion.schedule;
-        let moves = completion.steps.into_iter().map(Action::Move);
-        actions.splice(n..=n, moves);
-    }
-    for action in actions {
-        match action {
-            Action::Move(to) => {
-                let now = world.clock.now_ms();
-                if let Err(e) = lifecycle::record_move(world, id, to, now, Delivery::Outbox) {
-                    return transition_refusal(ctx, &e);
-                }
-            }
-            Action::Verification {
-                passed,
-                template_id,
-            } => {
-                let verification = Verification {
-                    id: world.ids.persona("ver_"),
-                    status: if passed { "passed" } else { "failed" },
-                    template_id: Some(template_id),
-                };
-                let now = world.clock.now_ms();
-                if let Some(inquiry) = world.persona.inquiry_mut(id) {
-                    inquiry.verifications.push(verification);
-                    inquiry.updated_at = now;
-                }
-            }
-        }
-    }
-    if let Some(schedule) = schedule {
-        // Decided later (settle): other vendors hear of it then.
-        world.persona.schedule_decision(id, schedule);
-    } else if moved {
-        // Other vendors react once, to where the list left the inquiry.
-        crate::vendors::links::changed(
-            ctx.app,
-            world,
-            crate::vendors::Change::InquiryChanged { inquiry_id: id },
-        );
-    }
-    retrieve(ctx, world, id)
 }

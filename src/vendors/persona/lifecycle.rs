@@ -7,7 +7,7 @@
 
 use super::events::{self, Delivery};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, ScheduledDecision};
-use super::share_tokens;
+use super::{accounts, share_tokens, verifications};
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::percent_encode;
@@ -83,6 +83,14 @@ pub(super) fn insert_created(
 ) -> String {
     let now = world.clock.now_ms();
     let id = world.ids.persona("inq_");
+    // Persona finds or creates the account of the reference id.
+    let account_id = account_id.or_else(|| {
+        let reference = new
+            .account_reference_id
+            .as_ref()
+            .or(new.reference_id.as_ref())?;
+        Some(accounts::find_or_create(world, reference, now, delivery))
+    });
     let inquiry = Inquiry {
         id: id.clone(),
         status: InquiryStatus::Created,
@@ -112,6 +120,8 @@ pub(super) fn insert_created(
             ),
         ),
         scheduled_decision: None,
+        redacted_at: None,
+        failing_verification: None,
     };
     events::record(
         world,
@@ -270,7 +280,16 @@ pub(super) fn record_move(
     if !matches!(to, InquiryStatus::Pending) {
         inquiry.expires_at = None;
     }
-    let snapshot = inquiry.clone();
+    match to {
+        InquiryStatus::Pending => verifications::start(world, inquiry_id, at),
+        InquiryStatus::Completed => verifications::finish(world, inquiry_id, at, true),
+        InquiryStatus::Failed => verifications::finish(world, inquiry_id, at, false),
+        InquiryStatus::Approved => accounts::absorb(world, inquiry_id, at),
+        _ => {}
+    }
+    let Some(snapshot) = world.persona.inquiry(inquiry_id).cloned() else {
+        return Err(TransitionError::NotFound(inquiry_id.to_string()));
+    };
     world.persona.note_inquiry_due(inquiry_id);
     events::record(world, to.event_name(), snapshot, at, delivery);
     Ok(())

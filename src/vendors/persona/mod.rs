@@ -5,20 +5,30 @@
 //! in `routes`; this file has the envelope and pagination; the state machine is in `lifecycle`,
 //! the resources in their own files.
 
+mod accounts;
 mod admin;
+mod edits;
+mod entities;
 mod events;
+mod filters;
 mod hosted;
+mod idempotency;
+mod include;
 mod inflection;
 mod inquiries;
 mod lifecycle;
 pub(crate) mod model;
+mod one_time_links;
 mod render;
 mod request;
 mod routes;
 mod scenario;
 mod share_tokens;
+mod simulate;
+mod tags;
 #[cfg(test)]
 mod tests;
+mod verifications;
 pub mod webhooks;
 
 pub use lifecycle::{
@@ -26,8 +36,8 @@ pub use lifecycle::{
     transition, transition_through,
 };
 pub use model::{
-    Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken, ShareTokenStatus,
-    State, Verification,
+    Account, Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken,
+    ShareTokenStatus, State, Verification, VerificationKind, VerificationStatus,
 };
 pub use render::webhook_envelope;
 pub use share_tokens::{

@@ -5,9 +5,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::entities::{
+    Account, Check, OneTimeLink, Verification, VerificationKind, VerificationStatus,
+};
 use super::webhooks;
 use crate::clock::Millis;
 use crate::config::Config;
@@ -116,32 +119,9 @@ pub struct NewInquiry {
     pub fields: Map<String, Value>,
     pub note: Option<String>,
     pub tags: Vec<String>,
-}
-
-/// A verification attached by a simulate action.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Verification {
-    pub id: String,
-    /// `passed` or `failed`.
-    #[serde(deserialize_with = "verification_status")]
-    pub status: StaticText,
-    pub template_id: Option<String>,
-}
-
-/// A fixed word kept as `'static` text. Spelled as an alias so serde does not take the field
-/// for text borrowed from the input: the words are read back by a function that maps them.
-type StaticText = &'static str;
-
-/// A verification's status as saved: one of the two words, kept as the `'static` text.
-fn verification_status<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    match String::deserialize(d)?.as_str() {
-        "passed" => Ok("passed"),
-        "failed" => Ok("failed"),
-        other => Err(serde::de::Error::unknown_variant(
-            other,
-            &["passed", "failed"],
-        )),
-    }
+    /// `meta.auto-create-account-reference-id`: the reference id of the account to find or
+    /// create when no account id is given (the inquiry's own reference id otherwise).
+    pub account_reference_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +154,12 @@ pub struct Inquiry {
     /// A scenario's `inquiry_decision` with `after_seconds`: the status the inquiry moves to
     /// when it is due (applied lazily by `settle`). Any other move clears it.
     pub scheduled_decision: Option<ScheduledDecision>,
+    /// When `DELETE /inquiries/{id}` redacted it (its fields are gone).
+    #[serde(default)]
+    pub redacted_at: Option<Millis>,
+    /// The verification a scenario made fail while the others pass (`selfie_mismatch`).
+    #[serde(default)]
+    pub failing_verification: Option<VerificationKind>,
 }
 
 impl Inquiry {
@@ -199,8 +185,23 @@ pub struct Event {
     /// The inquiry at that moment. Events are kept for good, so they keep this snapshot (about
     /// 1.5 KB) and render the payload (`{"data": <inquiry>, "included": []}`) when asked: a
     /// rendered `serde_json::Value` tree of it takes about 22 KB.
-    pub inquiry: Box<Inquiry>,
+    /// `None` for an account event.
+    pub inquiry: Option<Box<Inquiry>>,
+    /// The account at that moment, for an account event (`account.created`...).
+    #[serde(default)]
+    pub account: Option<Box<Account>>,
     pub created_at: Millis,
+}
+
+impl Event {
+    /// The id of the object it is about (`filter[object-id]`).
+    pub fn object_id(&self) -> &str {
+        match (&self.inquiry, &self.account) {
+            (Some(inquiry), _) => &inquiry.id,
+            (None, Some(account)) => &account.id,
+            (None, None) => "",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,6 +271,20 @@ pub struct State {
     pub(super) share_tokens: Vec<ShareToken>,
     #[serde(skip)]
     pub(super) share_token_index: HashMap<String, usize>,
+    #[serde(default)]
+    pub(super) accounts: Vec<Account>,
+    /// Answers kept under their `Idempotency-Key`.
+    #[serde(skip)]
+    pub(super) idempotency: super::idempotency::Keys,
+    /// One-time link codes (`/verify?code=…`).
+    #[serde(default)]
+    pub(super) one_time_links: HashMap<String, OneTimeLink>,
+    #[serde(skip)]
+    pub(super) account_index: HashMap<String, usize>,
+    /// Verification id → position of its inquiry (verifications live on their inquiry, so an
+    /// event's snapshot carries them as they were).
+    #[serde(skip)]
+    pub(super) verification_index: HashMap<String, usize>,
     /// `api_…` id standing for the API key in this namespace (share-token `creator`).
     pub(super) api_key_id: Option<String>,
     /// `(due at, inquiry position, what)`: every pending expiry and scheduled decision, so
@@ -316,6 +331,19 @@ impl State {
         self.event_index = (self.events.iter().enumerate())
             .map(|(i, event)| (event.id.clone(), i))
             .collect();
+        self.account_index = (self.accounts.iter().enumerate())
+            .map(|(i, account)| (account.id.clone(), i))
+            .collect();
+        self.verification_index.clear();
+        for (position, inquiry) in self.inquiries.iter_mut().enumerate() {
+            for verification in &mut inquiry.verifications {
+                if verification.inquiry_id.is_empty() {
+                    verification.inquiry_id = inquiry.id.clone();
+                }
+                self.verification_index
+                    .insert(verification.id.clone(), position);
+            }
+        }
         self.share_token_index = (self.share_tokens.iter().enumerate())
             .map(|(i, token)| (token.id.clone(), i))
             .collect();

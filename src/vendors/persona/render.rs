@@ -84,7 +84,7 @@ pub fn inquiry(inq: &Inquiry) -> Value {
             "marked-for-review-at": time(inq.marked_for_review_at),
             "decisioned-at": time(inq.decisioned_at),
             "expired-at": time(inq.expired_at),
-            "redacted-at": null,
+            "redacted-at": time(inq.redacted_at),
             "previous-step-name": previous_step,
             "next-step-name": next_step,
             "name-first": field("name-first"),
@@ -116,7 +116,7 @@ pub fn inquiry(inq: &Inquiry) -> Value {
             "reviewer": if decided { json!({"data": {"type": "user", "id": "user_sandbox"}}) } else { json!({"data": null}) },
             "reports": {"data": []},
             "verifications": {"data": inq.verifications.iter().map(|v| json!({
-                "type": "verification/government-id",
+                "type": v.kind.type_name(),
                 "id": v.id,
             })).collect::<Vec<_>>()},
             "sessions": {"data": []},
@@ -134,7 +134,16 @@ pub fn inquiry_document(inq: &Inquiry) -> Value {
 /// The event resource object as the Events API answers it: the spec's `event` schema has the
 /// payload's `data` only (the webhook body adds `included`).
 pub fn event(evt: &Event) -> Value {
-    event_object(evt, json!({"data": inquiry(&evt.inquiry)}))
+    event_object(evt, json!({"data": event_data(evt)}))
+}
+
+/// What the event is about: the inquiry or the account, as it was.
+fn event_data(evt: &Event) -> Value {
+    match (&evt.inquiry, &evt.account) {
+        (Some(inq), _) => inquiry(inq),
+        (None, Some(account)) => super::accounts::render(account),
+        (None, None) => Value::Null,
+    }
 }
 
 fn event_object(evt: &Event, payload: Value) -> Value {
@@ -154,9 +163,20 @@ pub fn event_document(evt: &Event) -> Value {
     json!({"data": event(evt)})
 }
 
-/// The webhook body: `{"data": <event>}` with the payload's `data` and `included`.
+/// The webhook body: `{"data": <event>}` with the payload's `data` and `included` (the
+/// inquiry's verifications as they were).
 pub fn webhook_envelope(evt: &Event) -> Value {
-    json!({"data": event_object(evt, inquiry_document(&evt.inquiry))})
+    let included = match &evt.inquiry {
+        Some(inquiry) => super::include::snapshot_verifications(inquiry),
+        None => Vec::new(),
+    };
+    webhook_envelope_with(evt, included)
+}
+
+/// [`webhook_envelope`] with the payload's `included` given.
+pub(super) fn webhook_envelope_with(evt: &Event, included: Vec<Value>) -> Value {
+    let payload = json!({"data": event_data(evt), "included": included});
+    json!({"data": event_object(evt, payload)})
 }
 
 /// The `connect/share-token` resource object.

@@ -2,16 +2,23 @@
 
 use serde_json::{Value, json};
 
-use super::model::InquiryStatus;
+use super::model::{InquiryStatus, VerificationKind};
+use super::tags::TagAction;
 use super::webhooks::{self, WebhookStatus};
-use super::{errors, events, hosted, inflection::Inflection, inquiries, lifecycle, share_tokens};
+use super::{
+    accounts, edits, errors, events, hosted, idempotency, include, inflection::Inflection,
+    inquiries, lifecycle, one_time_links, share_tokens, simulate, verifications,
+};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::scenario::Outcome;
 use crate::store::World;
 use crate::vendors::table::{Route, object};
+
+mod doc;
 use crate::vendors::{Change, Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
 use crate::webhooks::AttemptInfo;
+use doc::*;
 
 pub struct Persona;
 
@@ -40,6 +47,58 @@ static ROUTES: &[Route] = &[
         "retrieve_inquiry",
         |cx, w| inquiries::retrieve(cx, w, cx.param("inquiry-id")),
         "Retrieve an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "PATCH",
+        "/api/v1/inquiries/{inquiry-id}",
+        "update_inquiry",
+        |cx, w| edits::update(cx, w, cx.param("inquiry-id")),
+        "Update an inquiry",
+    )
+    .request(update_inquiry_body)
+    .answers(one),
+    Route::new(
+        "DELETE",
+        "/api/v1/inquiries/{inquiry-id}",
+        "redact_inquiry",
+        |cx, w| edits::redact(cx, w, cx.param("inquiry-id")),
+        "Redact an inquiry",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/add-tag",
+        "tag_inquiry",
+        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Add),
+        "Add a tag to an inquiry",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/remove-tag",
+        "tag_inquiry",
+        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Remove),
+        "Remove a tag from an inquiry",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/set-tags",
+        "tag_inquiry",
+        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Set),
+        "Set an inquiry's tags",
+    )
+    .request(tags_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/inquiries/{inquiry-id}/generate-one-time-link",
+        "generate_one_time_link",
+        |cx, w| one_time_links::generate(cx, w, cx.param("inquiry-id")),
+        "Generate a one-time link to an inquiry's hosted flow",
     )
     .answers(one),
     Route::new(
@@ -78,10 +137,120 @@ static ROUTES: &[Route] = &[
         "POST",
         "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions",
         "simulate_inquiry_actions",
-        |cx, w| inquiries::simulate(cx, w, cx.param("inquiry-id")),
+        |cx, w| simulate::simulate(cx, w, cx.param("inquiry-id")),
         "Simulate actions on a sandbox inquiry",
     )
     .request(simulate_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts",
+        "create_account",
+        accounts::create,
+        "Create an account",
+    )
+    .request(account_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/accounts",
+        "list_accounts",
+        |cx, w| accounts::list(cx, w),
+        "List accounts",
+    )
+    .answers(list),
+    Route::new(
+        "GET",
+        "/api/v1/accounts/{account-id}",
+        "retrieve_account",
+        |cx, w| accounts::retrieve(cx, w, cx.param("account-id")),
+        "Retrieve an account",
+    )
+    .answers(one),
+    Route::new(
+        "PATCH",
+        "/api/v1/accounts/{account-id}",
+        "update_account",
+        |cx, w| accounts::update(cx, w, cx.param("account-id")),
+        "Update an account",
+    )
+    .request(account_body)
+    .answers(one),
+    Route::new(
+        "DELETE",
+        "/api/v1/accounts/{account-id}",
+        "redact_account",
+        |cx, w| accounts::redact(cx, w, cx.param("account-id")),
+        "Redact an account",
+    )
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts/{account-id}/add-tag",
+        "tag_account",
+        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Add),
+        "Add a tag to an account",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts/{account-id}/remove-tag",
+        "tag_account",
+        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Remove),
+        "Remove a tag from an account",
+    )
+    .request(tag_body)
+    .answers(one),
+    Route::new(
+        "POST",
+        "/api/v1/accounts/{account-id}/set-tags",
+        "tag_account",
+        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Set),
+        "Set an account's tags",
+    )
+    .request(tags_body)
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verifications/{verification-id}",
+        "retrieve_verification",
+        |cx, w| verifications::retrieve(cx, w, cx.param("verification-id"), None),
+        "Retrieve a verification",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verification/government-ids/{verification-id}",
+        "retrieve_verification",
+        |cx, w| {
+            let kind = Some(VerificationKind::GovernmentId);
+            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
+        },
+        "Retrieve a government ID verification",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verification/selfies/{verification-id}",
+        "retrieve_verification",
+        |cx, w| {
+            let kind = Some(VerificationKind::Selfie);
+            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
+        },
+        "Retrieve a selfie verification",
+    )
+    .answers(one),
+    Route::new(
+        "GET",
+        "/api/v1/verification/databases/{verification-id}",
+        "retrieve_verification",
+        |cx, w| {
+            let kind = Some(VerificationKind::Database);
+            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
+        },
+        "Retrieve a database verification",
+    )
     .answers(one),
     Route::new(
         "GET",
@@ -275,6 +444,7 @@ static EVENTS: &[crate::scenario::OperationTerms] = &[crate::scenario::Operation
         Outcome::Approved,
         Outcome::Declined,
         Outcome::NeedsReview,
+        Outcome::SelfieMismatch,
         Outcome::Failed,
         Outcome::Expired,
     ],
@@ -314,18 +484,35 @@ impl VendorApi for Persona {
         }
     }
 
-    /// Under `/api/v1`: a valid `Key-Inflection`, then the API key.
-    fn admit(&self, cx: &Ctx, _world: &mut World) -> Result<(), ApiResponse> {
+    /// Under `/api/v1`: a valid `Key-Inflection`, the API key, known `include` names; a request
+    /// repeated with its `Idempotency-Key` gets the kept answer instead of running again.
+    fn admit(&self, cx: &Ctx, world: &mut World) -> Result<(), ApiResponse> {
         if !is_api(cx.req) {
             return Ok(());
         }
         Inflection::parse(cx.req.header("key-inflection"))
             .map_err(|message| super::error(400, &message, cx.req))?;
-        authenticate(cx.app, cx.req)
+        authenticate(cx.app, cx.req)?;
+        include::check(cx.req).map_err(|message| super::error(400, &message, cx.req))?;
+        match idempotency::replay(world, cx.req) {
+            Some(kept) => Err(kept),
+            None => Ok(()),
+        }
     }
 
-    /// Every answer carries a `Request-Id`; API bodies are recased per `Key-Inflection`.
+    /// Every answer carries a `Request-Id`; API bodies get what `include` and `fields[type]`
+    /// ask for, then are recased per `Key-Inflection`.
     fn finish(&self, cx: &Ctx, world: &mut World, mut response: ApiResponse) -> ApiResponse {
+        if is_api(cx.req) {
+            idempotency::remember(world, cx.req, &response);
+        }
+        if is_api(cx.req)
+            && (200..300).contains(&response.status)
+            && let ResponseBody::Json(body) = &mut response.body
+        {
+            include::resolve(world, cx.req, body);
+            include::sparse(cx.req, body);
+        }
         if is_api(cx.req)
             && let (Ok(inflection), ResponseBody::Json(body)) = (
                 Inflection::parse(cx.req.header("key-inflection")),
@@ -400,62 +587,4 @@ fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
         ));
     }
     Ok(())
-}
-
-// OpenAPI schemas of Persona's bodies (loose: `Key-Inflection` recases keys).
-
-fn one() -> Value {
-    object(
-        &["data"],
-        json!({"data": object(&["id", "type"], json!({
-            "id": {"type": "string"}, "type": {"type": "string"}, "attributes": {"type": "object"},
-        }))}),
-    )
-}
-
-fn list() -> Value {
-    object(
-        &["data"],
-        json!({"data": {"type": "array", "items": {"type": "object"}}}),
-    )
-}
-
-/// `{"data": {"attributes": {...}}}` with the given attribute properties.
-fn attributes(properties: Value) -> Value {
-    object(
-        &["data"],
-        json!({"data": object(&[], json!({
-            "attributes": {"type": "object", "properties": properties},
-        }))}),
-    )
-}
-
-fn create_inquiry_body() -> Value {
-    let s = json!({"type": "string"});
-    attributes(json!({
-        "inquiry-template-id": s, "template-id": s, "inquiry-template-version-id": s,
-        "reference-id": s, "account-id": s, "redirect-uri": s, "note": s,
-        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
-    }))
-}
-
-fn simulate_body() -> Value {
-    object(
-        &["meta"],
-        json!({"meta": object(&["simulate-actions"], json!({"simulate-actions": {"type": "array", "items": object(&["type"], json!({"type": {"type": "string"}}))}}))}),
-    )
-}
-
-fn share_token_body() -> Value {
-    attributes(json!({"connection-id": {"type": "string"}, "source-id": {"type": "string"}}))
-}
-
-fn webhook_body() -> Value {
-    attributes(
-        json!({"url": {"type": "string"}, "enabled-events": {"type": "array", "items": {"type": "string"}}}),
-    )
-}
-
-fn webhook_update_body() -> Value {
-    attributes(json!({"url": {"type": "string"}}))
 }

@@ -4,7 +4,8 @@
 //!
 //! A completion (hosted-page pass, the simulate action `complete_inquiry`) asks the scenario
 //! once. Its outcome becomes the inquiry's final status: `approved`, `declined` and
-//! `needs_review` follow `completed`; `failed` and `expired` take the place of `completed` (the
+//! `needs_review` follow `completed` (`selfie_mismatch`: `needs_review` with the selfie verification
+//! failed); `failed` and `expired` take the place of `completed` (the
 //! state machine allows them only from `pending`). With `after_seconds` the inquiry stops where
 //! it waits (`completed`, or `pending` for failed/expired) and keeps the decision
 //! ([`ScheduledDecision`]); `lifecycle::settle` applies it when due, and only then are Bitmama
@@ -16,7 +17,7 @@ use serde_json::Value;
 
 use super::events::Delivery;
 use super::lifecycle::{INQUIRY_EXPIRY_SECONDS, insert_created, record_move};
-use super::model::{InquiryStatus, NewInquiry, ScheduledDecision};
+use super::model::{InquiryStatus, NewInquiry, ScheduledDecision, VerificationKind};
 use super::render;
 use super::routes::INQUIRY_DECISION;
 use crate::app::App;
@@ -29,7 +30,8 @@ use crate::vendors::Vendor;
 /// How long `+pending@` holds a decision: the `pending-verification` scenario's delay.
 pub const PENDING_SECONDS: f64 = 300.0;
 
-/// Magic words: `+declined@`/`+rejected@` decline, `+review@` needs review, `+pending@` approves
+/// Magic words: `+declined@`/`+rejected@` decline, `+review@` needs review, `+selfie@` fails
+/// the selfie verification and needs review, `+pending@` approves
 /// after [`PENDING_SECONDS`] of sandbox time.
 pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
     if operation != INQUIRY_DECISION {
@@ -39,6 +41,7 @@ pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
     Some(match word {
         "declined" | "rejected" => now(Outcome::Declined),
         "review" => now(Outcome::NeedsReview),
+        "selfie" => now(Outcome::SelfieMismatch),
         "pending" => Steer {
             timing: Timing::AfterSeconds(PENDING_SECONDS),
             ..now(Outcome::Approved)
@@ -103,9 +106,19 @@ pub(super) fn ask(
     inquiry_id: &str,
 ) -> Option<Steer> {
     let subject = subject(world, inquiry_id)?;
-    app.scenarios
+    let steer = app
+        .scenarios
         .decide(world, req, Vendor::Persona, INQUIRY_DECISION, &subject)
-        .steer
+        .steer;
+    // A selfie mismatch shows in the verifications the completion is about to finish.
+    if let Some(s) = &steer
+        && s.outcome == Outcome::SelfieMismatch
+        && !matches!(s.timing, Timing::PollsLeft(_))
+        && let Some(inquiry) = world.persona.inquiry_mut(inquiry_id)
+    {
+        inquiry.failing_verification = Some(VerificationKind::Selfie);
+    }
+    steer
 }
 
 /// Whether the active scenario (or a magic email) would decide inquiry `inquiry_id` if it
@@ -136,7 +149,7 @@ fn final_status(outcome: Outcome) -> Option<InquiryStatus> {
     match outcome {
         Outcome::Approved => Some(InquiryStatus::Approved),
         Outcome::Declined => Some(InquiryStatus::Declined),
-        Outcome::NeedsReview => Some(InquiryStatus::NeedsReview),
+        Outcome::NeedsReview | Outcome::SelfieMismatch => Some(InquiryStatus::NeedsReview),
         Outcome::Failed => Some(InquiryStatus::Failed),
         Outcome::Expired => Some(InquiryStatus::Expired),
         _ => None,

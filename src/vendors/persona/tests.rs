@@ -61,9 +61,10 @@ fn create_and_move_through_the_state_machine() {
         illegal.to_string().contains("cannot be approved"),
         "{illegal}"
     );
+    // `account.created` (its reference id's account) and `inquiry.created`.
     assert_eq!(
         world.persona.events().len(),
-        1,
+        2,
         "no event for a refused move"
     );
 
@@ -84,6 +85,7 @@ fn create_and_move_through_the_state_machine() {
     assert_eq!(
         names,
         [
+            "account.created",
             "inquiry.created",
             "inquiry.started",
             "inquiry.completed",
@@ -229,7 +231,7 @@ fn events_keep_the_inquiry_as_it_was_and_render_it_on_read() {
         render::inquiry_document(&created)
     );
     assert_eq!(
-        render::inquiry(&event.inquiry)["attributes"]["status"],
+        render::inquiry(event.inquiry.as_deref().expect("an inquiry event"))["attributes"]["status"],
         "created"
     );
 }

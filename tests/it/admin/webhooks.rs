@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{admin, create_inquiry};
+// Inquiries here have no reference id, so no account (and no `account.created` hook) comes first.
+use super::admin;
 use crate::harness::{TestServer, WebhookSink, eventually, free_port};
 
 #[tokio::test]
@@ -22,7 +23,7 @@ async fn clock_advance_runs_inquiry_expiry_before_answering() {
     )
     .await;
     assert_eq!(status, 200);
-    let id = create_inquiry(&server, ns).await;
+    let id = server.create_inquiry(ns, json!({})).await;
     sink.next().await; // inquiry.created
     let (status, clock) = admin(
         &server,
@@ -72,7 +73,7 @@ async fn webhook_retries_follow_the_sandbox_clock_and_flush() {
         assert_eq!(targets["targets"]["persona"]["url"], url.as_str());
         let (_, got) = admin(&server, "GET", "/webhook-targets", ns, None).await;
         assert_eq!(got, targets);
-        create_inquiry(&server, ns).await;
+        server.create_inquiry(ns, json!({})).await;
         // First attempt: nobody listens yet.
         let next_at = eventually(|| async {
             let (_, hooks) = admin(&server, "GET", "/webhooks", ns, None).await;
@@ -117,7 +118,7 @@ async fn finished_deliveries_can_be_redelivered() {
         Some(json!({"persona": {"url": sink.url("/p")}})),
     )
     .await;
-    create_inquiry(&server, ns).await;
+    server.create_inquiry(ns, json!({})).await;
     let first = sink.next().await;
     let id = eventually(|| async {
         let (_, hooks) = admin(&server, "GET", "/webhooks", ns, None).await;

@@ -105,7 +105,7 @@ fn check_prints_every_error_and_scenarios_lists_them() {
     .expect("run");
     let stdout = String::from_utf8_lossy(&list.stdout);
     assert!(list.status.success());
-    assert_eq!(stdout.lines().count(), 12, "{stdout}");
+    assert_eq!(stdout.lines().count(), 13, "{stdout}");
     assert!(
         stdout
             .lines()

@@ -255,7 +255,8 @@ async fn simulate_actions_cover_every_type_and_refuse_unknown_ones() {
     let verifications = data["relationships"]["verifications"]["data"]
         .as_array()
         .expect("verifications");
-    assert_eq!(verifications.len(), 2);
+    // The flow's three (started by `start_inquiry`) and the two simulated ones.
+    assert_eq!(verifications.len(), 5);
     assert!(is_persona_id(
         verifications[0]["id"].as_str().unwrap_or(""),
         "ver_"

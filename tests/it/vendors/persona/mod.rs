@@ -1,16 +1,22 @@
-//! Persona API: auth, inquiries (create, retrieve, list, actions, simulate), the state machine and
-//! its events, Key-Inflection, Connect share tokens (async redemption via the admin clock).
+//! Persona API: auth, inquiries (create, retrieve, list, actions, simulate, edits, one-time
+//! links, idempotency), the state machine and its events, verifications, accounts, `include` and
+//! sparse fieldsets, Key-Inflection, Connect share tokens (async redemption via the admin clock),
+//! webhooks, and the bodies checked against Persona's OpenAPI spec.
 //!
-//! This file holds the client the tests share; the tests are in `api`, `inquiries`, `lifecycle`
-//! and `share_tokens`.
+//! This file holds the client the tests share; the tests are in the modules below.
 
+mod accounts;
 mod api;
 mod hosted;
+mod include;
 mod inquiries;
+mod inquiry_api;
 mod lifecycle;
 mod schema;
+mod schema_depth;
 mod sdk;
 mod share_tokens;
+mod verifications;
 mod webhook_settings;
 mod webhooks;
 
@@ -46,6 +52,19 @@ impl Persona {
 
     pub(super) async fn post(&self, path: &str, body: &Value) -> TestResponse {
         self.authed(self.server.post(path)).json(body).send().await
+    }
+
+    pub(super) async fn patch(&self, path: &str, body: &Value) -> TestResponse {
+        self.authed(self.server.request("PATCH", path))
+            .json(body)
+            .send()
+            .await
+    }
+
+    pub(super) async fn delete(&self, path: &str) -> TestResponse {
+        self.authed(self.server.request("DELETE", path))
+            .send()
+            .await
     }
 
     pub(super) async fn post_empty(&self, path: &str) -> TestResponse {

@@ -11,12 +11,12 @@ use crate::openapi::{
 };
 use vendor_sandbox::vendors::Vendor;
 
-async fn create_inquiry(server: &TestServer, reference: &str) -> String {
+pub(super) async fn create_inquiry(server: &TestServer, reference: &str) -> String {
     let attributes = json!({"reference-id": reference});
     server.create_inquiry("default", attributes).await
 }
 
-async fn simulate(server: &TestServer, id: &str, actions: &[&str]) {
+pub(super) async fn simulate(server: &TestServer, id: &str, actions: &[&str]) {
     let actions: Vec<Value> = actions.iter().map(|a| json!({"type": a})).collect();
     let done = server
         .persona(
@@ -170,13 +170,22 @@ async fn webhook_bodies_match_the_spec() {
         "inquiry.marked-for-review",
         "inquiry.declined",
         "inquiry.expired",
+        "account.created",
     ]
     .into();
-    // 4 created, 3 started, 2 completed, and one of each of the rest.
-    for _ in 0..14 {
+    // 4 accounts and 4 inquiries created, 3 started, 2 completed, and one of each of the rest.
+    for _ in 0..18 {
         let hook = sink.next().await;
         let body = hook.json();
         assert_valid_webhook(&body);
+        let name = body["data"]["attributes"]["name"]
+            .as_str()
+            .unwrap_or_default();
+        if name.starts_with("inquiry.") {
+            // Every inquiry hook includes its account (each has a reference id).
+            let included = &body["data"]["attributes"]["payload"]["included"];
+            assert_eq!(included[0]["type"], "account", "{body}");
+        }
         let name = body["data"]["attributes"]["name"]
             .as_str()
             .unwrap_or_default();

@@ -1,0 +1,165 @@
+//! Changing an inquiry besides its status: `PATCH /inquiries/{id}` (fields, note, tags),
+//! `DELETE /inquiries/{id}` (redact) and the tag actions.
+//!
+//! Events: `inquiry.redacted` when redacted, `inquiry.tags-updated` when its tags change
+//! (vendors.md 1.6 lists both; Persona has no event for other updates).
+
+use serde_json::{Map, Value};
+
+use super::events::{self, Delivery};
+use super::inflection::to_kebab;
+use super::inquiries::retrieve;
+use super::request::{Refusal, body_object, object_at, only_keys, refuse, string_at};
+use super::tags::{self, TagAction};
+use super::{Ctx, Replies};
+use crate::http::ApiResponse;
+use crate::store::World;
+
+/// What a PATCH sets.
+struct Update {
+    note: Option<Option<String>>,
+    fields: Map<String, Value>,
+    tags: Option<Vec<String>>,
+}
+
+fn parse_update(ctx: &Ctx) -> Result<Update, Refusal> {
+    let body = body_object(ctx, false)?;
+    only_keys(&body, &["data", "meta"], "The request body")?;
+    let data = object_at(&body, "data", "The request body")?;
+    only_keys(&data, &["type", "attributes"], "data")?;
+    let attrs = object_at(&data, "attributes", "data")?;
+    let at = "data.attributes";
+    only_keys(&attrs, &["note", "fields", "tags"], at)?;
+    let note = match attrs.get("note") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(_) => Some(string_at(&attrs, "note", at)?),
+    };
+    let fields = match attrs.get("fields") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(given)) => given
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::Object(m)
+                        if m.contains_key("value")
+                            && m.keys().all(|k| k == "value" || k == "type") =>
+                    {
+                        m.get("value").cloned().unwrap_or(Value::Null)
+                    }
+                    other => other.clone(),
+                };
+                (to_kebab(k), v)
+            })
+            .collect(),
+        Some(_) => return Err((400, format!("{at}.fields must be an object"), "/")),
+    };
+    let tags = match attrs.get("tags") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|t| t.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or((400, format!("{at}.tags must be an array of strings"), "/"))?,
+        ),
+        Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
+    };
+    Ok(Update { note, fields, tags })
+}
+
+/// Refuses changes to a redacted inquiry (Persona's 409).
+fn redacted(ctx: &Ctx, world: &World, id: &str) -> Option<ApiResponse> {
+    let inquiry = world.persona.inquiry(id)?;
+    inquiry
+        .redacted_at
+        .map(|_| ctx.error(409, "Inquiry already redacted"))
+}
+
+/// Records `name` with the inquiry as it is now.
+fn record(world: &mut World, id: &str, name: &str) {
+    let now = world.clock.now_ms();
+    if let Some(snapshot) = world.persona.inquiry(id).cloned() {
+        events::record(world, name, snapshot, now, Delivery::Outbox);
+    }
+}
+
+/// `PATCH /api/v1/inquiries/{id}`.
+pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
+    if world.persona.inquiry(id).is_none() {
+        return ctx.not_found();
+    }
+    let update = match parse_update(ctx) {
+        Ok(u) => u,
+        Err(refusal) => return refuse(ctx, refusal),
+    };
+    if let Some(refused) = redacted(ctx, world, id) {
+        return refused;
+    }
+    let now = world.clock.now_ms();
+    let Some(inquiry) = world.persona.inquiry_mut(id) else {
+        return ctx.not_found();
+    };
+    if let Some(note) = update.note {
+        inquiry.note = note;
+    }
+    inquiry.fields.extend(update.fields);
+    let tags_changed = update.tags.as_ref().is_some_and(|t| *t != inquiry.tags);
+    if let Some(tags) = update.tags {
+        inquiry.tags = tags;
+    }
+    inquiry.updated_at = now;
+    if tags_changed {
+        record(world, id, "inquiry.tags-updated");
+    }
+    retrieve(ctx, world, id)
+}
+
+/// `DELETE /api/v1/inquiries/{id}`: redacts it. Its fields (and what its verifications
+/// extracted) are gone, `redacted-at` is set, and later changes are refused.
+pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
+    if world.persona.inquiry(id).is_none() {
+        return ctx.not_found();
+    }
+    if let Some(refused) = redacted(ctx, world, id) {
+        return refused;
+    }
+    let now = world.clock.now_ms();
+    let Some(inquiry) = world.persona.inquiry_mut(id) else {
+        return ctx.not_found();
+    };
+    inquiry.fields.clear();
+    for verification in &mut inquiry.verifications {
+        verification.extracted.clear();
+    }
+    inquiry.redacted_at = Some(now);
+    inquiry.updated_at = now;
+    record(world, id, "inquiry.redacted");
+    retrieve(ctx, world, id)
+}
+
+/// `POST /api/v1/inquiries/{id}/add-tag`, `remove-tag`, `set-tags`.
+pub(super) fn tag(ctx: &Ctx, world: &mut World, id: &str, action: TagAction) -> ApiResponse {
+    if world.persona.inquiry(id).is_none() {
+        return ctx.not_found();
+    }
+    let change = match tags::parse(ctx, action) {
+        Ok(c) => c,
+        Err(refusal) => return refuse(ctx, refusal),
+    };
+    if let Some(refused) = redacted(ctx, world, id) {
+        return refused;
+    }
+    let now = world.clock.now_ms();
+    let Some(inquiry) = world.persona.inquiry_mut(id) else {
+        return ctx.not_found();
+    };
+    let before = inquiry.tags.clone();
+    change.apply(&mut inquiry.tags);
+    let changed = inquiry.tags != before;
+    if changed {
+        inquiry.updated_at = now;
+        record(world, id, "inquiry.tags-updated");
+    }
+    retrieve(ctx, world, id)
+}

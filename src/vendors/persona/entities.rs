@@ -1,0 +1,187 @@
+//! Persona's records besides inquiries, events and share tokens: verifications (kept on their
+//! inquiry) and accounts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::model::{Inquiry, State};
+use crate::clock::Millis;
+
+/// A verification's kind: its JSON:API type is `verification/<kind>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerificationKind {
+    #[default]
+    GovernmentId,
+    Selfie,
+    Database,
+}
+
+impl VerificationKind {
+    /// The kinds an inquiry template runs, in the order the flow runs them.
+    pub const FLOW: [VerificationKind; 3] = [
+        VerificationKind::GovernmentId,
+        VerificationKind::Selfie,
+        VerificationKind::Database,
+    ];
+
+    /// The JSON:API type (`verification/government-id`).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            VerificationKind::GovernmentId => "verification/government-id",
+            VerificationKind::Selfie => "verification/selfie",
+            VerificationKind::Database => "verification/database",
+        }
+    }
+}
+
+/// A verification's status (the spec's `verification-shared-attributes.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    Initiated,
+    Submitted,
+    Passed,
+    Failed,
+}
+
+impl VerificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::Initiated => "initiated",
+            VerificationStatus::Submitted => "submitted",
+            VerificationStatus::Passed => "passed",
+            VerificationStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One check a verification ran (`{name, status, reasons}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    /// `passed`, `failed` or `not_applicable`.
+    pub status: String,
+    pub reasons: Vec<String>,
+}
+
+/// A verification of an inquiry: made by the flow (one per kind of [`VerificationKind::FLOW`]
+/// when the inquiry starts, passed or failed when it ends) or by a simulate action.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verification {
+    pub id: String,
+    pub status: VerificationStatus,
+    /// The `vtmpl_` a simulate action named.
+    pub template_id: Option<String>,
+    #[serde(default)]
+    pub kind: VerificationKind,
+    #[serde(default)]
+    pub inquiry_id: String,
+    /// Made by the inquiry's flow (not a simulate action).
+    #[serde(default)]
+    pub from_flow: bool,
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    #[serde(default)]
+    pub created_at: Millis,
+    #[serde(default)]
+    pub submitted_at: Option<Millis>,
+    #[serde(default)]
+    pub completed_at: Option<Millis>,
+    /// What it extracted, as attributes (`name-first`, `birthdate`, ...), kebab-case.
+    #[serde(default)]
+    pub extracted: Map<String, Value>,
+}
+
+impl Verification {
+    /// A finished verification with nothing extracted (a simulate action's).
+    pub fn simple(id: String, passed: bool, template_id: Option<String>, at: Millis) -> Self {
+        Verification {
+            id,
+            status: if passed {
+                VerificationStatus::Passed
+            } else {
+                VerificationStatus::Failed
+            },
+            template_id,
+            kind: VerificationKind::GovernmentId,
+            inquiry_id: String::new(),
+            from_flow: false,
+            checks: Vec::new(),
+            created_at: at,
+            submitted_at: Some(at),
+            completed_at: Some(at),
+            extracted: Map::new(),
+        }
+    }
+}
+
+/// An account (`act_…`): the person behind inquiries with the same reference id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub reference_id: Option<String>,
+    /// Plain values keyed by the account's attribute names (`name-first`, `birthdate`,
+    /// `country-code`, ...).
+    pub fields: Map<String, Value>,
+    pub tags: Vec<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub redacted_at: Option<Millis>,
+}
+
+/// A one-time link's code (`/verify?code=…`): opens its inquiry's hosted flow once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OneTimeLink {
+    pub inquiry_id: String,
+    pub expires_at: Millis,
+    pub used: bool,
+}
+
+/// Lookups of accounts and verifications (the rest of [`State`] is in `model.rs`).
+impl State {
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.account_index.get(id).map(|&i| &self.accounts[i])
+    }
+
+    pub(super) fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
+        self.account_index.get(id).map(|&i| &mut self.accounts[i])
+    }
+
+    /// Every account, oldest first.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The newest unredacted account with `reference_id`.
+    pub fn account_by_reference(&self, reference_id: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .rev()
+            .find(|a| a.redacted_at.is_none() && a.reference_id.as_deref() == Some(reference_id))
+    }
+
+    pub(super) fn insert_account(&mut self, account: Account) {
+        self.account_index
+            .insert(account.id.clone(), self.accounts.len());
+        self.accounts.push(account);
+    }
+
+    /// Verification `id` and the inquiry it belongs to.
+    pub fn verification(&self, id: &str) -> Option<(&Verification, &Inquiry)> {
+        let inquiry = self.inquiries.get(*self.verification_index.get(id)?)?;
+        let verification = inquiry.verifications.iter().find(|v| v.id == id)?;
+        Some((verification, inquiry))
+    }
+
+    /// Adds `verification` to inquiry `inquiry_id` (nothing if there is no such inquiry).
+    pub(super) fn add_verification(&mut self, inquiry_id: &str, mut verification: Verification) {
+        let Some(&position) = self.inquiry_index.get(inquiry_id) else {
+            return;
+        };
+        verification.inquiry_id = inquiry_id.to_string();
+        self.verification_index
+            .insert(verification.id.clone(), position);
+        self.inquiries[position].verifications.push(verification);
+    }
+}

@@ -1,0 +1,212 @@
+//! `include=` (related objects in `included`) and `fields[type]=` (sparse fieldsets) on
+//! inquiry, account and verification answers, and the `included` of webhook payloads.
+//!
+//! Both work on the answer's JSON, after the handler: [`check`] refuses unknown include names
+//! before anything happens (the vendor's `admit`), [`resolve`] and [`sparse`] rewrite the body on
+//! the way out (its `finish`).
+
+use serde_json::Value;
+
+use super::model::{Event, Inquiry};
+use super::{accounts, render, verifications};
+use crate::http::ApiRequest;
+use crate::store::World;
+
+/// The relationships a resource's answers may include (the spec's relationship names).
+fn relationships(path: &str) -> Option<(&'static str, &'static [&'static str])> {
+    let rest = path.strip_prefix("/api/v1/")?;
+    let first = rest.split('/').next().unwrap_or_default();
+    match first {
+        "inquiries" => Some((
+            "inquiry",
+            &[
+                "account",
+                "template",
+                "inquiry-template",
+                "inquiry-template-version",
+                "transaction",
+                "reviewer",
+                "reports",
+                "verifications",
+                "sessions",
+                "documents",
+                "selfies",
+            ],
+        )),
+        "accounts" => Some(("account", &["account-type"])),
+        "verifications" | "verification" => Some((
+            "verification",
+            &[
+                "inquiry",
+                "template",
+                "inquiry-template",
+                "inquiry-template-version",
+                "transaction",
+                "verification-template",
+                "verification-template-version",
+                "document",
+            ],
+        )),
+        _ => None,
+    }
+}
+
+/// The include names of the request (kebab-case), `None` when there is no `include` or the
+/// request lists a resource (the spec's list operations take no `include`: it is ignored there).
+fn names(req: &ApiRequest) -> Option<Vec<String>> {
+    let segments = req.path.split('/').filter(|s| !s.is_empty()).count();
+    if req.method == "GET" && segments == 3 {
+        return None;
+    }
+    req.query_param("include").map(|list| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(super::inflection::to_kebab)
+            .collect()
+    })
+}
+
+/// Refuses an `include` naming a relationship the resource does not have.
+pub(super) fn check(req: &ApiRequest) -> Result<(), String> {
+    let (Some(wanted), Some((kind, known))) = (names(req), relationships(&req.path)) else {
+        return Ok(());
+    };
+    match wanted.iter().find(|n| !known.contains(&n.as_str())) {
+        Some(unknown) => Err(format!(
+            "include has an unknown relationship {unknown:?}; {kind} relationships are {}",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Puts the objects the request's `include` names into the answer's `included`.
+pub(super) fn resolve(world: &World, req: &ApiRequest, body: &mut Value) {
+    let (Some(wanted), Some(_)) = (names(req), relationships(&req.path)) else {
+        return;
+    };
+    let primaries: Vec<Value> = match &body["data"] {
+        Value::Object(_) => vec![body["data"].clone()],
+        _ => return,
+    };
+    let mut included: Vec<Value> = Vec::new();
+    for primary in &primaries {
+        for name in &wanted {
+            let linked = match &primary["relationships"][name.as_str()]["data"] {
+                Value::Array(items) => items.clone(),
+                Value::Object(o) if !o.is_empty() => {
+                    vec![primary["relationships"][name.as_str()]["data"].clone()]
+                }
+                _ => Vec::new(),
+            };
+            for link in linked {
+                let (Some(kind), Some(id)) = (link["type"].as_str(), link["id"].as_str()) else {
+                    continue;
+                };
+                if included.iter().any(|o| o["type"] == kind && o["id"] == id) {
+                    continue;
+                }
+                if let Some(object) = object(world, kind, id) {
+                    included.push(object);
+                }
+            }
+        }
+    }
+    if let Value::Object(map) = body {
+        map.insert("included".into(), Value::Array(included));
+    }
+}
+
+/// The sandbox's object of `kind` and `id`, rendered (`None`: it keeps no such objects).
+fn object(world: &World, kind: &str, id: &str) -> Option<Value> {
+    match kind {
+        "account" => world.persona.account(id).map(accounts::render),
+        "account-type" => Some(accounts::account_type(
+            world.persona.accounts().first().map_or(0, |a| a.created_at),
+        )),
+        "inquiry" => world.persona.inquiry(id).map(render::inquiry),
+        _ if kind.starts_with("verification/") => world
+            .persona
+            .verification(id)
+            .map(|(v, inquiry)| verifications::render(v, inquiry)),
+        _ => None,
+    }
+}
+
+/// What a webhook payload includes: every object of the inquiry's relationships the sandbox
+/// keeps: its account (as it is now) and its verifications (as they were).
+pub(super) fn for_webhook(world: &World, event: &Event) -> Vec<Value> {
+    let Some(inquiry) = &event.inquiry else {
+        return Vec::new();
+    };
+    let mut included = Vec::new();
+    if let Some(account) = (inquiry.account_id.as_deref()).and_then(|id| world.persona.account(id))
+    {
+        included.push(accounts::render(account));
+    }
+    included.extend(snapshot_verifications(inquiry));
+    included
+}
+
+/// The inquiry's verifications as its snapshot has them.
+pub(super) fn snapshot_verifications(inquiry: &Inquiry) -> Vec<Value> {
+    inquiry
+        .verifications
+        .iter()
+        .map(|v| verifications::render(v, inquiry))
+        .collect()
+}
+
+/// `fields[type]=a,b`: only those attributes of the answer's objects of that type; plain
+/// `fields=a,b` (the spec's `fields` parameter) is the same for the type of the answer's `data`.
+pub(super) fn sparse(req: &ApiRequest, body: &mut Value) {
+    let primary = match &body["data"] {
+        Value::Array(items) => items.first().and_then(|o| o["type"].as_str()),
+        object => object["type"].as_str(),
+    }
+    .unwrap_or_default()
+    .to_string();
+    let wanted: Vec<(&str, Vec<String>)> = req
+        .query
+        .iter()
+        .filter_map(|(key, value)| {
+            let kind = if key == "fields" {
+                primary.as_str()
+            } else {
+                key.strip_prefix("fields[")?.strip_suffix(']')?
+            };
+            let names = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(super::inflection::to_kebab)
+                .collect();
+            Some((kind, names))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let trim = |object: &mut Value| {
+        let Some(kind) = object["type"].as_str().map(str::to_string) else {
+            return;
+        };
+        for (wanted_kind, names) in &wanted {
+            if *wanted_kind == kind
+                && let Some(attributes) =
+                    object.get_mut("attributes").and_then(Value::as_object_mut)
+            {
+                attributes.retain(|k, _| names.contains(k));
+            }
+        }
+    };
+    match body.get_mut("data") {
+        Some(Value::Array(items)) => items.iter_mut().for_each(trim),
+        Some(object @ Value::Object(_)) => trim(object),
+        _ => {}
+    }
+    if let Some(Value::Array(items)) = body.get_mut("included") {
+        items.iter_mut().for_each(trim);
+    }
+}

@@ -1,0 +1,93 @@
+//! OpenAPI schemas of Persona's bodies (loose: `Key-Inflection` recases keys).
+
+use serde_json::{Value, json};
+
+use crate::vendors::table::object;
+
+pub(super) fn one() -> Value {
+    object(
+        &["data"],
+        json!({"data": object(&["id", "type"], json!({
+            "id": {"type": "string"}, "type": {"type": "string"}, "attributes": {"type": "object"},
+        }))}),
+    )
+}
+
+pub(super) fn list() -> Value {
+    object(
+        &["data"],
+        json!({"data": {"type": "array", "items": {"type": "object"}}}),
+    )
+}
+
+/// `{"data": {"attributes": {...}}}` with the given attribute properties.
+pub(super) fn attributes(properties: Value) -> Value {
+    object(
+        &["data"],
+        json!({"data": object(&[], json!({
+            "attributes": {"type": "object", "properties": properties},
+        }))}),
+    )
+}
+
+pub(super) fn create_inquiry_body() -> Value {
+    let s = json!({"type": "string"});
+    attributes(json!({
+        "inquiry-template-id": s, "template-id": s, "inquiry-template-version-id": s,
+        "reference-id": s, "account-id": s, "redirect-uri": s, "note": s,
+        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+    }))
+}
+
+pub(super) fn simulate_body() -> Value {
+    object(
+        &["meta"],
+        json!({"meta": object(&["simulate-actions"], json!({"simulate-actions": {"type": "array", "items": object(&["type"], json!({"type": {"type": "string"}}))}}))}),
+    )
+}
+
+pub(super) fn share_token_body() -> Value {
+    attributes(json!({"connection-id": {"type": "string"}, "source-id": {"type": "string"}}))
+}
+
+pub(super) fn webhook_body() -> Value {
+    attributes(
+        json!({"url": {"type": "string"}, "enabled-events": {"type": "array", "items": {"type": "string"}}}),
+    )
+}
+
+pub(super) fn webhook_update_body() -> Value {
+    attributes(json!({"url": {"type": "string"}}))
+}
+
+pub(super) fn account_body() -> Value {
+    let s = json!({"type": "string"});
+    attributes(json!({
+        "reference-id": s, "name-first": s, "name-middle": s, "name-last": s, "birthdate": s,
+        "phone-number": s, "email-address": s, "address-street-1": s, "address-street-2": s,
+        "address-city": s, "address-subdivision": s, "address-postal-code": s,
+        "country-code": s, "social-security-number": s,
+        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+    }))
+}
+
+pub(super) fn tag_body() -> Value {
+    object(
+        &["meta"],
+        json!({"meta": object(&["tag-name"], json!({"tag-name": {"type": "string"}}))}),
+    )
+}
+
+pub(super) fn tags_body() -> Value {
+    object(
+        &["meta"],
+        json!({"meta": object(&["tag-name"], json!({"tag-name": {"type": "array", "items": {"type": "string"}}}))}),
+    )
+}
+
+pub(super) fn update_inquiry_body() -> Value {
+    let s = json!({"type": "string"});
+    attributes(json!({
+        "note": s, "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+    }))
+}
