@@ -19,145 +19,23 @@ fn reply(reply: Reply) -> ApiResponse {
 }
 
 /// Every Bitmama partner route.
+#[rustfmt::skip]
 static ROUTES: &[Route] = &[
-    Route::new(
-        "POST",
-        "/api/v2/partner/card/users",
-        "create_user",
-        |cx, w| reply(users::create(cx, w)),
-        "Create a card user",
-    )
-    .outcomes(&[
-        Outcome::Created,
-        Outcome::DuplicateUser,
-        Outcome::InsufficientBalance,
-        Outcome::ValidationError,
-    ])
-    .request(card_user_body)
-    .answers(success),
-    Route::new(
-        "GET",
-        "/api/v1/partner/card/users",
-        "list_users",
-        |cx, w| reply(users::list(cx, w)),
-        "List card users",
-    )
-    .answers(success),
-    Route::new(
-        "GET",
-        "/api/v2/partner/card/users",
-        "list_users",
-        |cx, w| reply(users::list(cx, w)),
-        "List card users",
-    )
-    .answers(success),
-    Route::new(
-        "DELETE",
-        "/api/v1/partner/card/users/{serviceId}",
-        "delete_user",
-        |cx, w| reply(users::delete(cx, w, cx.param("serviceId"))),
-        "Delete a card user",
-    )
-    .answers(success),
-    Route::new(
-        "POST",
-        "/api/v2/partner/card/users/{serviceId}/retry-kyc",
-        "retry_kyc",
-        |cx, w| reply(users::retry_kyc(cx, w, cx.param("serviceId"))),
-        "Retry a denied user's KYC",
-    )
-    .answers(success),
-    Route::new(
-        "POST",
-        "/api/v1/partner/card",
-        "create_card",
-        |cx, w| reply(cards::create(cx, w)),
-        "Create a card",
-    )
-    .outcomes(&[
-        Outcome::Created,
-        Outcome::InsufficientBalance,
-        Outcome::UserNotApproved,
-    ])
-    .request(create_card_body)
-    .answers(success),
-    Route::new(
-        "PATCH",
-        "/api/v1/partner/card",
-        "set_card_status",
-        |cx, w| reply(cards::set_status(cx, w)),
-        "Freeze or unfreeze a card",
-    )
-    .request(card_status_body)
-    .answers(success),
-    Route::new(
-        "POST",
-        "/api/v1/partner/card/fund",
-        "fund_card",
-        |cx, w| reply(cards::fund(cx, w)),
-        "Fund a card",
-    )
-    .request(card_amount_body)
-    .answers(success),
-    Route::new(
-        "POST",
-        "/api/v1/partner/card/withdraw",
-        "withdraw_card",
-        |cx, w| reply(cards::withdraw(cx, w)),
-        "Withdraw from a card",
-    )
-    .request(card_amount_body)
-    .answers(success),
-    Route::new(
-        "DELETE",
-        "/api/v1/partner/card/terminate/{serviceCardId}",
-        "terminate_card",
-        |cx, w| reply(cards::terminate(cx, w, cx.param("serviceCardId"))),
-        "Terminate a card",
-    )
-    .answers(success),
-    Route::new(
-        "GET",
-        "/api/v1/partner/card/transactions",
-        "list_transactions",
-        |cx, w| reply(cards::transactions(cx, w)),
-        "Card transactions",
-    )
-    .answers(success),
-    Route::new(
-        "GET",
-        "/api/v1/partner/wallet",
-        "get_wallet",
-        |cx, w| reply(wallet::get(cx, w)),
-        "Partner wallet",
-    )
-    .answers(success),
-    Route::new(
-        "POST",
-        "/api/v1/partner/profile/webhook",
-        "set_webhook_url",
-        |cx, w| reply(profile::set_webhook(cx, w)),
-        "Set the webhook URL",
-    )
-    .request(url_body)
-    .answers(success),
-    Route::new(
-        "POST",
-        "/api/v1/partner/profile/redirect-url",
-        "set_redirect_url",
-        |cx, w| reply(profile::set_redirect_url(cx, w)),
-        "Set the redirect URL",
-    )
-    .request(url_body)
-    .answers(success),
-    Route::new(
-        "GET",
-        "/bitmama/kyc/return",
-        "kyc_return",
-        kyc::return_page,
-        "Where the hosted KYC page returns",
-    )
-    .html(),
+    Route::new("POST", "/api/v2/partner/card/users", "create_user", |cx, w| reply(users::create(cx, w)), "Create a card user").outcomes(&[Outcome::Created, Outcome::DuplicateUser, Outcome::InsufficientBalance, Outcome::ValidationError,]).request(card_user_body).answers(success),
+    Route::new("GET", "/api/v1/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").answers(success),
+    Route::new("GET", "/api/v2/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").answers(success),
+    Route::new("DELETE", "/api/v1/partner/card/users/{serviceId}", "delete_user", |cx, w| reply(users::delete(cx, w, cx.param("serviceId"))), "Delete a card user").answers(success),
+    Route::new("POST", "/api/v2/partner/card/users/{serviceId}/retry-kyc", "retry_kyc", |cx, w| reply(users::retry_kyc(cx, w, cx.param("serviceId"))), "Retry a denied user's KYC").answers(success),
+    Route::new("POST", "/api/v1/partner/card", "create_card", |cx, w| reply(cards::create(cx, w)), "Create a card").outcomes(&[Outcome::Created, Outcome::InsufficientBalance, Outcome::UserNotApproved,]).request(create_card_body).answers(success),
+    Route::new("PATCH", "/api/v1/partner/card", "set_card_status", |cx, w| reply(cards::set_status(cx, w)), "Freeze or unfreeze a card").request(card_status_body).answers(success),
+    Route::new("POST", "/api/v1/partner/card/fund", "fund_card", |cx, w| reply(cards::fund(cx, w)), "Fund a card").request(card_amount_body).answers(success),
+    Route::new("POST", "/api/v1/partner/card/withdraw", "withdraw_card", |cx, w| reply(cards::withdraw(cx, w)), "Withdraw from a card").request(card_amount_body).answers(success),
+    Route::new("DELETE", "/api/v1/partner/card/terminate/{serviceCardId}", "terminate_card", |cx, w| reply(cards::terminate(cx, w, cx.param("serviceCardId"))), "Terminate a card").answers(success),
+    Route::new("GET", "/api/v1/partner/card/transactions", "list_transactions", |cx, w| reply(cards::transactions(cx, w)), "Card transactions").answers(success),
+    Route::new("GET", "/api/v1/partner/wallet", "get_wallet", |cx, w| reply(wallet::get(cx, w)), "Partner wallet").answers(success),
+    Route::new("POST", "/api/v1/partner/profile/webhook", "set_webhook_url", |cx, w| reply(profile::set_webhook(cx, w)), "Set the webhook URL").request(url_body).answers(success),
+    Route::new("POST", "/api/v1/partner/profile/redirect-url", "set_redirect_url", |cx, w| reply(profile::set_redirect_url(cx, w)), "Set the redirect URL").request(url_body).answers(success),
+    Route::new("GET", "/bitmama/kyc/return", "kyc_return", kyc::return_page, "Where the hosted KYC page returns").html(),
 ];
 
 impl VendorApi for Bitmama {

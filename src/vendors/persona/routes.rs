@@ -23,414 +23,53 @@ use doc::*;
 pub struct Persona;
 
 /// Every Persona route. Path parameters are named as Persona's OpenAPI names them.
+#[rustfmt::skip]
 static ROUTES: &[Route] = &[
-    Route::new(
-        "POST",
-        "/api/v1/inquiries",
-        "create_inquiry",
-        inquiries::create,
-        "Create an inquiry",
-    )
-    .request(create_inquiry_body)
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/inquiries",
-        "list_inquiries",
-        |cx, w| inquiries::list(cx, w),
-        "List inquiries",
-    )
-    .answers(list),
-    Route::new(
-        "GET",
-        "/api/v1/inquiries/{inquiry-id}",
-        "retrieve_inquiry",
-        |cx, w| inquiries::retrieve(cx, w, cx.param("inquiry-id")),
-        "Retrieve an inquiry",
-    )
-    .answers(one),
-    Route::new(
-        "PATCH",
-        "/api/v1/inquiries/{inquiry-id}",
-        "update_inquiry",
-        |cx, w| edits::update(cx, w, cx.param("inquiry-id")),
-        "Update an inquiry",
-    )
-    .request(update_inquiry_body)
-    .answers(one),
-    Route::new(
-        "DELETE",
-        "/api/v1/inquiries/{inquiry-id}",
-        "redact_inquiry",
-        |cx, w| edits::redact(cx, w, cx.param("inquiry-id")),
-        "Redact an inquiry",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/add-tag",
-        "tag_inquiry",
-        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Add),
-        "Add a tag to an inquiry",
-    )
-    .request(tag_body)
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/remove-tag",
-        "tag_inquiry",
-        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Remove),
-        "Remove a tag from an inquiry",
-    )
-    .request(tag_body)
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/set-tags",
-        "tag_inquiry",
-        |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Set),
-        "Set an inquiry's tags",
-    )
-    .request(tags_body)
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/generate-one-time-link",
-        "generate_one_time_link",
-        |cx, w| one_time_links::generate(cx, w, cx.param("inquiry-id")),
-        "Generate a one-time link to an inquiry's hosted flow",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/approve",
-        "approve_inquiry",
-        |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Approved),
-        "Approve an inquiry",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/decline",
-        "decline_inquiry",
-        |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Declined),
-        "Decline an inquiry",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/expire",
-        "expire_inquiry",
-        |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Expired),
-        "Expire an inquiry",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/resume",
-        "resume_inquiry",
-        |cx, w| inquiries::resume(cx, w, cx.param("inquiry-id")),
-        "Resume an inquiry",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions",
-        "simulate_inquiry_actions",
-        |cx, w| simulate::simulate(cx, w, cx.param("inquiry-id")),
-        "Simulate actions on a sandbox inquiry",
-    )
-    .request(simulate_body)
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/accounts",
-        "create_account",
-        accounts::create,
-        "Create an account",
-    )
-    .request(account_body)
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/accounts",
-        "list_accounts",
-        |cx, w| accounts::list(cx, w),
-        "List accounts",
-    )
-    .answers(list),
-    Route::new(
-        "GET",
-        "/api/v1/accounts/{account-id}",
-        "retrieve_account",
-        |cx, w| accounts::retrieve(cx, w, cx.param("account-id")),
-        "Retrieve an account",
-    )
-    .answers(one),
-    Route::new(
-        "PATCH",
-        "/api/v1/accounts/{account-id}",
-        "update_account",
-        |cx, w| accounts::update(cx, w, cx.param("account-id")),
-        "Update an account",
-    )
-    .request(account_body)
-    .answers(one),
-    Route::new(
-        "DELETE",
-        "/api/v1/accounts/{account-id}",
-        "redact_account",
-        |cx, w| accounts::redact(cx, w, cx.param("account-id")),
-        "Redact an account",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/accounts/{account-id}/add-tag",
-        "tag_account",
-        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Add),
-        "Add a tag to an account",
-    )
-    .request(tag_body)
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/accounts/{account-id}/remove-tag",
-        "tag_account",
-        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Remove),
-        "Remove a tag from an account",
-    )
-    .request(tag_body)
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/accounts/{account-id}/set-tags",
-        "tag_account",
-        |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Set),
-        "Set an account's tags",
-    )
-    .request(tags_body)
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/verifications/{verification-id}",
-        "retrieve_verification",
-        |cx, w| verifications::retrieve(cx, w, cx.param("verification-id"), None),
-        "Retrieve a verification",
-    )
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/verification/government-ids/{verification-id}",
-        "retrieve_verification",
-        |cx, w| {
-            let kind = Some(VerificationKind::GovernmentId);
-            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
-        },
-        "Retrieve a government ID verification",
-    )
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/verification/selfies/{verification-id}",
-        "retrieve_verification",
-        |cx, w| {
-            let kind = Some(VerificationKind::Selfie);
-            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
-        },
-        "Retrieve a selfie verification",
-    )
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/verification/databases/{verification-id}",
-        "retrieve_verification",
-        |cx, w| {
-            let kind = Some(VerificationKind::Database);
-            verifications::retrieve(cx, w, cx.param("verification-id"), kind)
-        },
-        "Retrieve a database verification",
-    )
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/events",
-        "list_events",
-        |cx, w| events::list(cx, w),
-        "List events",
-    )
-    .answers(list),
-    Route::new(
-        "GET",
-        "/api/v1/events/{event-id}",
-        "retrieve_event",
-        |cx, w| events::retrieve(cx, w, cx.param("event-id")),
-        "Retrieve an event",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/connect/share-tokens",
-        "create_share_token",
-        share_tokens::create,
-        "Create a share token",
-    )
-    .request(share_token_body)
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/connect/share-tokens",
-        "list_share_tokens",
-        |cx, w| share_tokens::list(cx, w),
-        "List share tokens",
-    )
-    .answers(list),
-    Route::new(
-        "GET",
-        "/api/v1/connect/share-tokens/{share-token-id}",
-        "retrieve_share_token",
-        |cx, w| share_tokens::retrieve(cx, w, cx.param("share-token-id")),
-        "Retrieve a share token",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/connect/share-tokens/{share-token-id}/expire",
-        "expire_share_token",
-        |cx, w| share_tokens::expire(cx, w, cx.param("share-token-id")),
-        "Expire a share token",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/connect/share-tokens/{share-token-id}/redeem",
-        "redeem_share_token",
-        |cx, w| share_tokens::redeem(cx, w, cx.param("share-token-id")),
-        "Redeem a share token",
-    )
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/webhooks",
-        "list_webhooks",
-        |cx, w| webhooks::list(w, cx.req),
-        "List webhooks",
-    )
-    .answers(list),
-    Route::new(
-        "POST",
-        "/api/v1/webhooks",
-        "create_webhook",
-        |cx, w| webhooks::create(cx.app, w, cx.req),
-        "Create a webhook",
-    )
-    .request(webhook_body)
-    .answers(one),
-    Route::new(
-        "GET",
-        "/api/v1/webhooks/{webhook-id}",
-        "retrieve_webhook",
-        |cx, w| webhooks::retrieve(w, cx.req, cx.param("webhook-id")),
-        "Retrieve a webhook",
-    )
-    .answers(one),
-    Route::new(
-        "PATCH",
-        "/api/v1/webhooks/{webhook-id}",
-        "update_webhook",
-        |cx, w| webhooks::update(cx.app, w, cx.req, cx.param("webhook-id")),
-        "Update a webhook",
-    )
-    .request(webhook_update_body)
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/webhooks/{webhook-id}/enable",
-        "enable_webhook",
-        |cx, w| {
-            webhooks::set_status(
-                cx.app,
-                w,
-                cx.req,
-                cx.param("webhook-id"),
-                WebhookStatus::Enabled,
-            )
-        },
-        "Enable a webhook",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/webhooks/{webhook-id}/disable",
-        "disable_webhook",
-        |cx, w| {
-            webhooks::set_status(
-                cx.app,
-                w,
-                cx.req,
-                cx.param("webhook-id"),
-                WebhookStatus::Disabled,
-            )
-        },
-        "Disable a webhook",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/webhooks/{webhook-id}/archive",
-        "archive_webhook",
-        |cx, w| {
-            webhooks::set_status(
-                cx.app,
-                w,
-                cx.req,
-                cx.param("webhook-id"),
-                WebhookStatus::Archived,
-            )
-        },
-        "Archive a webhook",
-    )
-    .answers(one),
-    Route::new(
-        "POST",
-        "/api/v1/webhooks/{webhook-id}/rotate-secret",
-        "rotate_webhook_secret",
-        |cx, w| webhooks::rotate_secret(cx.app, w, cx.req, cx.param("webhook-id")),
-        "Rotate a webhook's secret",
-    )
-    .answers(one),
-    Route::new(
-        "GET",
-        "/verify",
-        "hosted_page",
-        hosted::page,
-        "Hosted verification page",
-    )
-    .html(),
-    Route::new(
-        "POST",
-        "/verify/{inquiry-id}",
-        "hosted_submit",
-        hosted::submit,
-        "Submit the hosted verification page",
-    )
-    .html(),
-    Route::new(
-        "GET",
-        "/widget",
-        "hosted_page",
-        hosted::page,
-        "Hosted verification page (embedded flow)",
-    )
-    .html(),
-    Route::new(
-        "POST",
-        "/widget/{inquiry-id}",
-        "hosted_submit",
-        hosted::submit,
-        "Submit the embedded verification page",
-    )
-    .html(),
+    Route::new("POST", "/api/v1/inquiries", "create_inquiry", inquiries::create, "Create an inquiry").request(create_inquiry_body).answers(one),
+    Route::new("GET", "/api/v1/inquiries", "list_inquiries", |cx, w| inquiries::list(cx, w), "List inquiries").answers(list),
+    Route::new("GET", "/api/v1/inquiries/{inquiry-id}", "retrieve_inquiry", |cx, w| inquiries::retrieve(cx, w, cx.param("inquiry-id")), "Retrieve an inquiry").answers(one),
+    Route::new("PATCH", "/api/v1/inquiries/{inquiry-id}", "update_inquiry", |cx, w| edits::update(cx, w, cx.param("inquiry-id")), "Update an inquiry").request(update_inquiry_body).answers(one),
+    Route::new("DELETE", "/api/v1/inquiries/{inquiry-id}", "redact_inquiry", |cx, w| edits::redact(cx, w, cx.param("inquiry-id")), "Redact an inquiry").answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/add-tag", "tag_inquiry", |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Add), "Add a tag to an inquiry").request(tag_body).answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/remove-tag", "tag_inquiry", |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Remove), "Remove a tag from an inquiry").request(tag_body).answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/set-tags", "tag_inquiry", |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Set), "Set an inquiry's tags").request(tags_body).answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/generate-one-time-link", "generate_one_time_link", |cx, w| one_time_links::generate(cx, w, cx.param("inquiry-id")), "Generate a one-time link to an inquiry's hosted flow").answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/approve", "approve_inquiry", |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Approved), "Approve an inquiry").answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/decline", "decline_inquiry", |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Declined), "Decline an inquiry").answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/expire", "expire_inquiry", |cx, w| inquiries::decide(cx, w, cx.param("inquiry-id"), InquiryStatus::Expired), "Expire an inquiry").answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/resume", "resume_inquiry", |cx, w| inquiries::resume(cx, w, cx.param("inquiry-id")), "Resume an inquiry").answers(one),
+    Route::new("POST", "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions", "simulate_inquiry_actions", |cx, w| simulate::simulate(cx, w, cx.param("inquiry-id")), "Simulate actions on a sandbox inquiry").request(simulate_body).answers(one),
+    Route::new("POST", "/api/v1/accounts", "create_account", accounts::create, "Create an account").request(account_body).answers(one),
+    Route::new("GET", "/api/v1/accounts", "list_accounts", |cx, w| accounts::list(cx, w), "List accounts").answers(list),
+    Route::new("GET", "/api/v1/accounts/{account-id}", "retrieve_account", |cx, w| accounts::retrieve(cx, w, cx.param("account-id")), "Retrieve an account").answers(one),
+    Route::new("PATCH", "/api/v1/accounts/{account-id}", "update_account", |cx, w| accounts::update(cx, w, cx.param("account-id")), "Update an account").request(account_body).answers(one),
+    Route::new("DELETE", "/api/v1/accounts/{account-id}", "redact_account", |cx, w| accounts::redact(cx, w, cx.param("account-id")), "Redact an account").answers(one),
+    Route::new("POST", "/api/v1/accounts/{account-id}/add-tag", "tag_account", |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Add), "Add a tag to an account").request(tag_body).answers(one),
+    Route::new("POST", "/api/v1/accounts/{account-id}/remove-tag", "tag_account", |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Remove), "Remove a tag from an account").request(tag_body).answers(one),
+    Route::new("POST", "/api/v1/accounts/{account-id}/set-tags", "tag_account", |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Set), "Set an account's tags").request(tags_body).answers(one),
+    Route::new("GET", "/api/v1/verifications/{verification-id}", "retrieve_verification", |cx, w| verifications::retrieve(cx, w, cx.param("verification-id"), None), "Retrieve a verification").answers(one),
+    Route::new("GET", "/api/v1/verification/government-ids/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::GovernmentId); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a government ID verification").answers(one),
+    Route::new("GET", "/api/v1/verification/selfies/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::Selfie); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a selfie verification").answers(one),
+    Route::new("GET", "/api/v1/verification/databases/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::Database); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a database verification").answers(one),
+    Route::new("GET", "/api/v1/events", "list_events", |cx, w| events::list(cx, w), "List events").answers(list),
+    Route::new("GET", "/api/v1/events/{event-id}", "retrieve_event", |cx, w| events::retrieve(cx, w, cx.param("event-id")), "Retrieve an event").answers(one),
+    Route::new("POST", "/api/v1/connect/share-tokens", "create_share_token", share_tokens::create, "Create a share token").request(share_token_body).answers(one),
+    Route::new("GET", "/api/v1/connect/share-tokens", "list_share_tokens", |cx, w| share_tokens::list(cx, w), "List share tokens").answers(list),
+    Route::new("GET", "/api/v1/connect/share-tokens/{share-token-id}", "retrieve_share_token", |cx, w| share_tokens::retrieve(cx, w, cx.param("share-token-id")), "Retrieve a share token").answers(one),
+    Route::new("POST", "/api/v1/connect/share-tokens/{share-token-id}/expire", "expire_share_token", |cx, w| share_tokens::expire(cx, w, cx.param("share-token-id")), "Expire a share token").answers(one),
+    Route::new("POST", "/api/v1/connect/share-tokens/{share-token-id}/redeem", "redeem_share_token", |cx, w| share_tokens::redeem(cx, w, cx.param("share-token-id")), "Redeem a share token").answers(one),
+    Route::new("GET", "/api/v1/webhooks", "list_webhooks", |cx, w| webhooks::list(w, cx.req), "List webhooks").answers(list),
+    Route::new("POST", "/api/v1/webhooks", "create_webhook", |cx, w| webhooks::create(cx.app, w, cx.req), "Create a webhook").request(webhook_body).answers(one),
+    Route::new("GET", "/api/v1/webhooks/{webhook-id}", "retrieve_webhook", |cx, w| webhooks::retrieve(w, cx.req, cx.param("webhook-id")), "Retrieve a webhook").answers(one),
+    Route::new("PATCH", "/api/v1/webhooks/{webhook-id}", "update_webhook", |cx, w| webhooks::update(cx.app, w, cx.req, cx.param("webhook-id")), "Update a webhook").request(webhook_update_body).answers(one),
+    Route::new("POST", "/api/v1/webhooks/{webhook-id}/enable", "enable_webhook", |cx, w| { webhooks::set_status(cx.app, w, cx.req, cx.param("webhook-id"), WebhookStatus::Enabled) }, "Enable a webhook").answers(one),
+    Route::new("POST", "/api/v1/webhooks/{webhook-id}/disable", "disable_webhook", |cx, w| { webhooks::set_status(cx.app, w, cx.req, cx.param("webhook-id"), WebhookStatus::Disabled) }, "Disable a webhook").answers(one),
+    Route::new("POST", "/api/v1/webhooks/{webhook-id}/archive", "archive_webhook", |cx, w| { webhooks::set_status(cx.app, w, cx.req, cx.param("webhook-id"), WebhookStatus::Archived) }, "Archive a webhook").answers(one),
+    Route::new("POST", "/api/v1/webhooks/{webhook-id}/rotate-secret", "rotate_webhook_secret", |cx, w| webhooks::rotate_secret(cx.app, w, cx.req, cx.param("webhook-id")), "Rotate a webhook's secret").answers(one),
+    Route::new("GET", "/verify", "hosted_page", hosted::page, "Hosted verification page").html(),
+    Route::new("POST", "/verify/{inquiry-id}", "hosted_submit", hosted::submit, "Submit the hosted verification page").html(),
+    Route::new("GET", "/widget", "hosted_page", hosted::page, "Hosted verification page (embedded flow)").html(),
+    Route::new("POST", "/widget/{inquiry-id}", "hosted_submit", hosted::submit, "Submit the embedded verification page").html(),
 ];
 
 /// The event operation Persona asks the scenario engine about: an inquiry completed and about
