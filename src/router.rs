@@ -6,7 +6,7 @@ use std::time::Duration;
 
 pub use crate::area::Area;
 
-use crate::admin;
+use crate::admin::{self, Awaited};
 use crate::app::App;
 use crate::cors;
 use crate::http::{ApiRequest, ApiResponse, BodyError};
@@ -121,13 +121,10 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
 /// waits for deliveries, `POST /__admin/webhooks/check` for a receiver); they hold no lock
 /// across their awaits.
 pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
-    match target {
-        Target::Admin if req.method == "POST" => match req.segments().as_slice() {
-            ["__admin", "webhooks", "flush"] => admin::webhooks::flush(app, req).await,
-            ["__admin", "webhooks", "check"] => admin::webhooks::check(req).await,
-            _ => dispatch(app, Target::Admin, req),
-        },
-        target => dispatch(app, target, req),
+    match (&target, admin::awaited(req)) {
+        (Target::Admin, Some(Awaited::FlushWebhooks)) => admin::webhooks::flush(app, req).await,
+        (Target::Admin, Some(Awaited::CheckReceiver)) => admin::webhooks::check(req).await,
+        _ => dispatch(app, target, req),
     }
 }
 

@@ -1,14 +1,15 @@
 //! The admin API under `/__admin`: JSON in and out, errors included, per namespace (the
 //! `X-Sandbox-Namespace` header, the `/ns/NAME` prefix or `?namespace=`).
 //!
-//! Handlers are synchronous like the vendors', except `POST /__admin/webhooks/flush`, which
-//! waits for deliveries and so is answered by [`webhooks::flush`] from [`crate::router`].
-//! [`ROUTES`] lists every route; [`openapi`] documents each one.
+//! [`ROUTES`] is its route table (`routes.rs`): one row per route, with its OpenAPI doc. Handlers
+//! are synchronous like the vendors', except the rows marked [`Awaited`] (flush waits for
+//! deliveries, check for a receiver), which the router awaits with no lock held.
 
 mod clock;
 mod dashboard;
 pub mod openapi;
 mod requests;
+mod routes;
 mod scenarios;
 mod state;
 mod triggers;
@@ -19,74 +20,31 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
+pub use routes::{AdminHandler, Awaited, ROUTES};
 
-/// Every admin route as (method, path template), for the OpenAPI document and its test.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/__admin/"),
-    ("GET", "/__admin/health"),
-    ("GET", "/__admin/server"),
-    ("GET", "/__admin/namespaces"),
-    ("DELETE", "/__admin/namespaces/{name}"),
-    ("GET", "/__admin/requests"),
-    ("POST", "/__admin/requests/count"),
-    ("POST", "/__admin/reset"),
-    ("GET", "/__admin/state"),
-    ("GET", "/__admin/webhooks"),
-    ("POST", "/__admin/webhooks/flush"),
-    ("POST", "/__admin/webhooks/check"),
-    ("POST", "/__admin/webhooks/{id}/redeliver"),
-    ("GET", "/__admin/webhook-targets"),
-    ("PUT", "/__admin/webhook-targets"),
-    ("GET", "/__admin/clock"),
-    ("POST", "/__admin/clock/advance"),
-    ("GET", "/__admin/scenarios"),
-    ("GET", "/__admin/scenarios/{name}"),
-    ("GET", "/__admin/scenario"),
-    ("PUT", "/__admin/scenario"),
-    ("POST", "/__admin/inquiries/{id}/{action}"),
-    ("POST", "/__admin/withdrawers/{id}/verify"),
-    ("GET", "/__admin/openapi.json"),
-];
-
+/// The admin API's answer to `req`, a route that answers at once (the router awaits the others:
+/// [`routes::Awaited`]).
 pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    match (req.method.as_str(), segments.get(1..).unwrap_or_default()) {
-        ("GET", []) => dashboard::page(),
-        ("GET", ["health"]) => ApiResponse::json(
-            200,
-            json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
-        ),
-        ("GET", ["server"]) => ApiResponse::json(
-            200,
-            json!({
-                "requests_in_flight": app.requests_in_flight(),
-                "public_url": &*app.public_url,
-                "seed": app.config.seed,
-            }),
-        ),
-        ("GET", ["namespaces"]) => scenarios::namespaces(app),
-        ("DELETE", ["namespaces", name]) => scenarios::delete_namespace(app, name),
-        ("GET", ["requests"]) => requests::list(app, req),
-        ("POST", ["requests", "count"]) => requests::count(app, req),
-        ("POST", ["reset"]) => reset(app, req),
-        ("GET", ["state"]) => state::get(app, req),
-        ("GET", ["webhooks"]) => webhooks::list(app, req),
-        ("POST", ["webhooks", id, "redeliver"]) => webhooks::redeliver(app, req, id),
-        ("GET", ["webhook-targets"]) => webhooks::targets(app, req),
-        ("PUT", ["webhook-targets"]) => webhooks::set_targets(app, req),
-        ("GET", ["clock"]) => clock::get(app, req),
-        ("POST", ["clock", "advance"]) => clock::advance(app, req),
-        ("GET", ["scenarios"]) => scenarios::list(app),
-        ("GET", ["scenarios", name]) => scenarios::get(app, name),
-        ("GET", ["scenario"]) => scenarios::selected(app, &req.namespace),
-        ("PUT", ["scenario"]) => scenarios::select(app, req),
-        ("POST", ["inquiries", id, action]) => triggers::inquiry(app, req, id, action),
-        ("POST", ["withdrawers", id, "verify"]) => triggers::verify_withdrawer(app, req, id),
-        ("GET", ["openapi.json"]) => openapi::document(app),
-        _ => error(
+    match crate::vendors::table::find(ROUTES, &req.method, &req.path) {
+        Some((route, params)) => match &route.handler {
+            AdminHandler::Now(handler) => handler(app, req, params),
+            AdminHandler::Awaits(_) => error(500, "This admin route is answered asynchronously"),
+        },
+        None => error(
             404,
             &format!("No admin route for {} {}", req.method, req.path),
         ),
+    }
+}
+
+/// Which waiting route `req` is, if any.
+pub fn awaited(req: &ApiRequest) -> Option<Awaited> {
+    match crate::vendors::table::find(ROUTES, &req.method, &req.path)?
+        .0
+        .handler
+    {
+        AdminHandler::Awaits(kind) => Some(kind),
+        AdminHandler::Now(_) => None,
     }
 }
 
@@ -111,7 +69,7 @@ pub fn resets_every_namespace(req: &ApiRequest) -> bool {
         && req.query_param("all") == Some("true")
 }
 
-fn reset(app: &App, req: &ApiRequest) -> ApiResponse {
+pub(super) fn reset(app: &App, req: &ApiRequest) -> ApiResponse {
     if req.query_param("all") == Some("true") {
         app.store.reset_all();
         app.journal.clear();

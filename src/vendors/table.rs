@@ -13,8 +13,8 @@ use crate::store::World;
 /// called by the frame with the world locked (see [`super::frame`]).
 pub type Handler = fn(&Ctx, &mut World) -> ApiResponse;
 
-/// One route.
-pub struct Route {
+/// One route. `H` is the handler type: a vendor's by default, the admin API's for its table.
+pub struct Route<H = Handler> {
     pub method: &'static str,
     /// The path template, `{name}` for a path parameter (`/api/v1/inquiries/{inquiry-id}`).
     pub path: &'static str,
@@ -22,7 +22,7 @@ pub struct Route {
     pub operation: &'static str,
     /// The named outcomes a scenario may pick for it (empty: raw answers and faults only).
     pub outcomes: &'static [Outcome],
-    pub handler: Handler,
+    pub handler: H,
     pub doc: Doc,
 }
 
@@ -32,6 +32,15 @@ pub struct Doc {
     /// The JSON request body's schema, if it takes one.
     pub request: Option<fn() -> Value>,
     pub answer: Answer,
+    /// Query parameters, and path parameters narrower than a non-empty string.
+    pub params: &'static [Param],
+}
+
+/// A documented parameter: its name, where it goes (`query` or `path`) and its schema.
+pub struct Param {
+    pub name: &'static str,
+    pub place: &'static str,
+    pub schema: fn() -> Value,
 }
 
 /// What a route answers on success.
@@ -43,7 +52,7 @@ pub enum Answer {
 }
 
 impl Route {
-    /// A row whose success is any JSON object; refine it with the `const fn` builders below.
+    /// A vendor's row whose success is any JSON object; refine it with the builders below.
     pub const fn new(
         method: &'static str,
         path: &'static str,
@@ -51,6 +60,19 @@ impl Route {
         handler: Handler,
         summary: &'static str,
     ) -> Route {
+        Route::with_handler(method, path, operation, handler, summary)
+    }
+}
+
+impl<H> Route<H> {
+    /// A row with a handler of another kind (the admin API's).
+    pub const fn with_handler(
+        method: &'static str,
+        path: &'static str,
+        operation: &'static str,
+        handler: H,
+        summary: &'static str,
+    ) -> Route<H> {
         Route {
             method,
             path,
@@ -61,27 +83,33 @@ impl Route {
                 summary,
                 request: None,
                 answer: Answer::Json(any_object),
+                params: &[],
             },
         }
     }
 
-    pub const fn outcomes(mut self, outcomes: &'static [Outcome]) -> Route {
+    pub const fn outcomes(mut self, outcomes: &'static [Outcome]) -> Route<H> {
         self.outcomes = outcomes;
         self
     }
 
-    pub const fn request(mut self, schema: fn() -> Value) -> Route {
+    pub const fn request(mut self, schema: fn() -> Value) -> Route<H> {
         self.doc.request = Some(schema);
         self
     }
 
-    pub const fn answers(mut self, schema: fn() -> Value) -> Route {
+    pub const fn answers(mut self, schema: fn() -> Value) -> Route<H> {
         self.doc.answer = Answer::Json(schema);
         self
     }
 
-    pub const fn html(mut self) -> Route {
+    pub const fn html(mut self) -> Route<H> {
         self.doc.answer = Answer::Html;
+        self
+    }
+
+    pub const fn params(mut self, params: &'static [Param]) -> Route<H> {
+        self.doc.params = params;
         self
     }
 
@@ -109,11 +137,11 @@ impl Route {
 }
 
 /// The row of `routes` that answers `method` and `path`, and its path parameters.
-pub fn find<'p>(
-    routes: &'static [Route],
+pub fn find<'p, H>(
+    routes: &'static [Route<H>],
     method: &str,
     path: &'p str,
-) -> Option<(&'static Route, Params<'p>)> {
+) -> Option<(&'static Route<H>, Params<'p>)> {
     routes
         .iter()
         .find_map(|route| route.matches(method, path).map(|params| (route, params)))

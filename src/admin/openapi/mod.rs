@@ -1,20 +1,18 @@
-//! `GET /__admin/openapi.json`: an OpenAPI 3.1 description of every route the server answers:
-//! the vendors', built from their route tables (`crate::vendors::table`), and the admin API's
-//! ([`admin`]).
+//! `GET /__admin/openapi.json`: an OpenAPI 3.1 description of every route the server answers,
+//! built from the route tables: each vendor's (`crate::vendors::table`) and the admin API's
+//! (`super::ROUTES`), rows of the same kind.
 //!
 //! Schemas describe what the sandbox guarantees: the success shape of each route (`2XX`) and the
 //! owner's error envelope for every other status (`default`), loosely enough that the vendors'
 //! optional fields and `Key-Inflection` recasing stay valid. `.ci/run` fuzzes the server against
-//! this document with schemathesis; tests/it/admin.rs checks that every route is in it.
-
-mod admin;
+//! this document with schemathesis; tests/it/admin/openapi.rs checks that every route is in it.
 
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::http::ApiResponse;
-pub(crate) use crate::vendors::table::object;
-use crate::vendors::{self, Answer, Route, VendorApi};
+use crate::vendors::table::{Doc, object};
+use crate::vendors::{self, Answer, VendorApi};
 
 /// Who answers a route: picks its tag, security and error envelope.
 #[derive(Clone, Copy)]
@@ -23,71 +21,12 @@ enum Owner {
     Admin,
 }
 
-/// A vendor's table row as an OpenAPI operation.
-fn vendor_op(api: &'static dyn VendorApi, route: &Route) -> Op {
-    let op = op(
-        route.method,
-        route.path,
-        Owner::Vendor(api),
-        route.doc.summary,
-    );
-    let op = match route.doc.request {
-        Some(schema) => op.body(schema()),
-        None => op,
-    };
-    match route.doc.answer {
-        Answer::Json(schema) => op.ok(schema()),
-        Answer::Html => op.html(),
-    }
-}
-
-/// What a route answers on success.
-enum Success {
-    Json(Value),
-    /// An HTML page (hosted flows); may also redirect with 303.
-    Html,
-}
-
-struct Op {
+/// One row of a table, as the document needs it.
+struct Op<'a> {
     method: &'static str,
     path: &'static str,
     owner: Owner,
-    summary: &'static str,
-    body: Option<Value>,
-    success: Success,
-    /// Query parameters, and path parameters narrower than a string: `(name, in, schema)`.
-    params: Vec<(&'static str, &'static str, Value)>,
-}
-
-fn op(method: &'static str, path: &'static str, owner: Owner, summary: &'static str) -> Op {
-    Op {
-        method,
-        path,
-        owner,
-        summary,
-        body: None,
-        success: Success::Json(json!({"type": "object"})),
-        params: Vec::new(),
-    }
-}
-
-impl Op {
-    fn body(mut self, schema: Value) -> Self {
-        self.body = Some(schema);
-        self
-    }
-    fn ok(mut self, schema: Value) -> Self {
-        self.success = Success::Json(schema);
-        self
-    }
-    fn html(mut self) -> Self {
-        self.success = Success::Html;
-        self
-    }
-    fn param(mut self, name: &'static str, place: &'static str, schema: Value) -> Self {
-        self.params.push((name, place, schema));
-        self
-    }
+    doc: &'a Doc,
 }
 
 fn error_schema(owner: Owner) -> Value {
@@ -107,10 +46,21 @@ pub fn document(app: &App) -> ApiResponse {
 /// The whole document, with `server_url` as its one server.
 pub fn build(server_url: &str) -> Value {
     let mut paths = Map::new();
-    let vendor_ops = vendors::REGISTRY
-        .iter()
-        .flat_map(|api| api.routes().iter().map(|route| vendor_op(*api, route)));
-    for op in vendor_ops.chain(admin::operations()) {
+    let vendor_ops = vendors::REGISTRY.iter().flat_map(|api| {
+        api.routes().iter().map(|route| Op {
+            method: route.method,
+            path: route.path,
+            owner: Owner::Vendor(*api),
+            doc: &route.doc,
+        })
+    });
+    let admin_ops = super::ROUTES.iter().map(|route| Op {
+        method: route.method,
+        path: route.path,
+        owner: Owner::Admin,
+        doc: &route.doc,
+    });
+    for op in vendor_ops.chain(admin_ops) {
         let item = paths.entry(op.path).or_insert_with(|| json!({}));
         item[op.method.to_ascii_lowercase()] = operation(&op);
     }
@@ -149,32 +99,33 @@ fn operation(op: &Op) -> Value {
         .path
         .split('/')
         .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
-        .filter(|name| !op.params.iter().any(|(n, _, _)| n == name))
+        .filter(|name| !op.doc.params.iter().any(|p| p.name == *name))
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}))
         .collect();
-    for (name, place, schema) in &op.params {
-        parameters.push(
-            json!({"name": name, "in": place, "required": *place == "path", "schema": schema}),
-        );
+    for param in op.doc.params {
+        parameters.push(json!({
+            "name": param.name, "in": param.place, "required": param.place == "path",
+            "schema": (param.schema)(),
+        }));
     }
     let error = json!({"schema": error_schema(op.owner)});
     let mut responses = Map::new();
     let mut operation = json!({
         "operationId": format!("{}{}", op.method.to_ascii_lowercase(), op.path.replace(['/', '{', '}', '-', '.'], "_")),
-        "summary": op.summary,
+        "summary": op.doc.summary,
         "tags": [tag],
         "parameters": parameters,
     });
-    match &op.success {
-        Success::Json(schema) => {
-            responses.insert("2XX".into(), json!({"description": "Success", "content": {"application/json": {"schema": schema}}}));
+    match op.doc.answer {
+        Answer::Json(schema) => {
+            responses.insert("2XX".into(), json!({"description": "Success", "content": {"application/json": {"schema": schema()}}}));
             responses.insert(
                 "default".into(),
                 json!({"description": "Error", "content": {"application/json": error}}),
             );
             operation["security"] = security;
         }
-        Success::Html => {
+        Answer::Html => {
             let page = json!({"schema": {"type": "string"}});
             responses.insert(
                 "2XX".into(),
@@ -191,9 +142,9 @@ fn operation(op: &Op) -> Value {
             }
         }
     }
-    if let Some(body) = &op.body {
+    if let Some(body) = op.doc.request {
         operation["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": body}}});
+            json!({"required": true, "content": {"application/json": {"schema": body()}}});
     }
     operation["responses"] = Value::Object(responses);
     operation

@@ -18,11 +18,10 @@ async fn the_openapi_document_lists_every_route_the_server_answers() {
 
     let vendor_routes =
         vendor_sandbox::vendors::all_routes().map(|(_, route)| (route.method, route.path));
-    for (method, path) in vendor_sandbox::admin::ROUTES
+    let admin_routes = vendor_sandbox::admin::ROUTES
         .iter()
-        .copied()
-        .chain(vendor_routes)
-    {
+        .map(|route| (route.method, route.path));
+    for (method, path) in admin_routes.chain(vendor_routes) {
         let item = &paths
             .get(path)
             .unwrap_or_else(|| panic!("{path} documented"));
