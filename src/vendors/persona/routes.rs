@@ -16,7 +16,7 @@ use crate::store::World;
 use crate::vendors::table::{Route, object};
 
 mod doc;
-use crate::vendors::{Change, Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
+use crate::vendors::{Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
 use crate::webhooks::AttemptInfo;
 use doc::*;
 
@@ -166,8 +166,6 @@ impl VendorApi for Persona {
     fn settle(&self, app: &App, world: &mut World) {
         lifecycle::settle(app, world);
     }
-
-    fn react(&self, _app: &App, _world: &mut World, _change: &Change) {}
 
     fn webhook_headers(
         &self,
