@@ -140,3 +140,4 @@ mod payouts;
 pub mod schema;
 mod sdk_webhooks;
 mod share_token;
+mod ui;
