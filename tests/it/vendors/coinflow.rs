@@ -141,3 +141,4 @@ pub mod schema;
 mod sdk_webhooks;
 mod share_token;
 mod ui;
+mod ui_sdk;
