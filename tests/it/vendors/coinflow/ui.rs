@@ -488,3 +488,30 @@ async fn the_bank_link_page_links_cancels_and_reports_refusals() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn library_mode_serves_the_pages_when_asked() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let off = vendor_sandbox::Sandbox::start().await.expect("starts");
+    assert_eq!(off.coinflow_ui_url(), None);
+    let sandbox = vendor_sandbox::Sandbox::builder()
+        .coinflow_ui_port(0)
+        .start()
+        .await
+        .expect("starts");
+    let url = sandbox.coinflow_ui_url().expect("a UI url");
+    let port = url.strip_prefix("http://localhost:").expect("localhost");
+    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            b"GET /solana/checkout-link/m HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("read");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("Session key required"), "{answer}");
+}
