@@ -259,9 +259,10 @@ pub(super) fn gate(cx: &Ctx, sdk: &Sdk, w: &Withdrawer, check: &Check, route: &s
         ),
         Check::Action(message) => ("pending", message.clone(), w.missing_fields()),
         Check::Pending(message) => ("pending", message.clone(), Vec::new()),
-        Check::Final(other) => (
+        // Verified, yet the scenario's `user_not_approved` refused the payout (the API's 451).
+        Check::Final(_) => (
             "pending",
-            format!("Verification is {}", other.as_str()),
+            "User Must Complete Additional Verification (scenario outcome)".to_string(),
             Vec::new(),
         ),
     };

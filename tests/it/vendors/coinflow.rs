@@ -141,4 +141,5 @@ pub mod schema;
 mod sdk_webhooks;
 mod share_token;
 mod ui;
+mod ui_listener;
 mod ui_sdk;

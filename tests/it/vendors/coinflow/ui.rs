@@ -1,7 +1,8 @@
 //! Coinflow's web-app pages on the `--coinflow-ui-port` listener (what CoinflowWithdraw and
 //! CoinflowBankLink frame): served there only, on the session key's withdrawer, acting on the
 //! same state as the API (accounts, payouts, balance, history), steered by the same scenarios,
-//! escaping what they echo. The real SDK in a browser: `ui_sdk.rs`.
+//! escaping what they echo. The listener itself: `ui_listener.rs`; the real SDK in a browser:
+//! `ui_sdk.rs`.
 
 use serde_json::{Value, json};
 
@@ -10,7 +11,7 @@ use super::payouts::balance;
 use super::*;
 use crate::harness::{TestResponse, encode};
 
-async fn ui_server() -> TestServer {
+pub(super) async fn ui_server() -> TestServer {
     let ui = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind ui");
@@ -57,7 +58,7 @@ fn withdraw_path(ns: &str, tail: &str) -> String {
     format!("/ns/{ns}/solana/withdraw/test-merchant{tail}")
 }
 
-async fn ui_get(server: &TestServer, path: &str) -> TestResponse {
+pub(super) async fn ui_get(server: &TestServer, path: &str) -> TestResponse {
     server.ui_request("GET", path).send().await
 }
 
@@ -74,34 +75,6 @@ fn bank_fields<'a>(key: &'a str, routing: &'a str, alias: &'a str) -> Vec<(&'a s
         ("accountNumber", "123456789"),
         ("type", "checking"),
     ]
-}
-
-#[tokio::test]
-async fn the_pages_are_served_on_the_ui_listener_only_and_may_be_framed() {
-    let server = ui_server().await;
-    let ns = "ui-listener";
-    verified_user(&server, ns, "u1").await;
-    let key = session_key(&server, ns, "u1").await;
-    assert!(key.ends_with(&format!(".{ns}")), "{key}");
-    // The SDK's URL names no namespace: the session key does.
-    let path = format!("/solana/withdraw/test-merchant?sessionKey={key}&useHeightChange=abc");
-    let page = ui_get(&server, &path).await;
-    assert_eq!(page.status, 200, "{}", page.text());
-    let html = page.text();
-    assert!(html.contains("id=\"withdraw-form\""), "{html}");
-    assert!(html.contains("data-height-id=\"abc\""), "{html}");
-    assert!(html.contains("u1@x.io"), "{html}");
-    let csp = page.header("content-security-policy").expect("csp");
-    assert!(csp.contains("script-src 'sha256-"), "{csp}");
-    assert!(csp.ends_with("frame-ancestors *"), "{csp}");
-    assert_eq!(page.header("x-frame-options"), None);
-
-    let api = server.get(&path).send().await;
-    assert_eq!(api.status, 404, "the API listener does not serve the pages");
-    let on_ui = server.ui_request("GET", "/api/withdraw").send().await;
-    assert_eq!(on_ui.status, 404, "the UI listener serves no API route");
-    let admin = server.ui_request("GET", "/__admin/state").send().await;
-    assert_eq!(admin.status, 404, "nor the admin API");
 }
 
 #[tokio::test]
@@ -487,31 +460,4 @@ async fn the_bank_link_page_links_cancels_and_reports_refusals() {
             .map(Vec::len),
         Some(1)
     );
-}
-
-#[tokio::test]
-async fn library_mode_serves_the_pages_when_asked() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let off = vendor_sandbox::Sandbox::start().await.expect("starts");
-    assert_eq!(off.coinflow_ui_url(), None);
-    let sandbox = vendor_sandbox::Sandbox::builder()
-        .coinflow_ui_port(0)
-        .start()
-        .await
-        .expect("starts");
-    let url = sandbox.coinflow_ui_url().expect("a UI url");
-    let port = url.strip_prefix("http://localhost:").expect("localhost");
-    let mut stream = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
-        .await
-        .expect("connect");
-    stream
-        .write_all(
-            b"GET /solana/checkout-link/m HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
-        )
-        .await
-        .expect("write");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.expect("read");
-    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    assert!(answer.contains("Session key required"), "{answer}");
 }
