@@ -92,12 +92,21 @@ impl TestServer {
 
     /// A sandbox also serving Coinflow's web-app pages on `ui` (`--coinflow-ui-port`).
     pub async fn start_with_coinflow_ui(ui: TcpListener) -> Self {
+        Self::start_with_coinflow_ui_and(ui, |_| {}).await
+    }
+
+    /// [`Self::start_with_coinflow_ui`] with a configuration `adjust` changes first.
+    pub async fn start_with_coinflow_ui_and(
+        ui: TcpListener,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config {
             seed: 42,
             ..Config::default()
         };
         config.webhooks.base_delay = Duration::from_millis(50);
         config.webhooks.max_delay = Duration::from_millis(400);
+        adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("local addr");
         let ui_addr = ui.local_addr().expect("ui addr");

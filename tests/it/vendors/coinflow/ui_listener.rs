@@ -3,6 +3,7 @@
 //! is there in library mode when asked for.
 
 use super::accounts::verified_user;
+use super::as_user;
 use super::ui::{session_key, ui_get, ui_server};
 
 #[tokio::test]
@@ -58,4 +59,56 @@ async fn library_mode_serves_the_pages_when_asked() {
     stream.read_to_string(&mut answer).await.expect("read");
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(answer.contains("Session key required"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_scenarios_user_not_approved_shows_the_verification_page_instead_of_paying() {
+    use super::accounts::add_bank;
+    use crate::scenario::{TempDir, scenario};
+    let dir = TempDir::new("ui-not-approved");
+    dir.write(
+        "not-approved.json",
+        &scenario(
+            "not-approved",
+            "every payout: user not approved",
+            serde_json::json!([{"when": {"vendor": "coinflow", "operation": "create_payout"},
+                "then": {"outcome": "user_not_approved"}}]),
+        ),
+    );
+    let ui = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind ui");
+    let path = dir.0.clone();
+    let server = crate::harness::TestServer::start_with_coinflow_ui_and(ui, move |c| {
+        c.scenarios_dir = Some(path);
+    })
+    .await;
+    let ns = "ui-not-approved";
+    let selected = server
+        .request("PUT", "/__admin/scenario")
+        .header("x-sandbox-namespace", ns)
+        .json(&serde_json::json!({"name": "not-approved"}))
+        .send()
+        .await;
+    assert_eq!(selected.status, 200, "{}", selected.text());
+    verified_user(&server, ns, "n").await;
+    let key = session_key(&server, ns, "n").await;
+    let token = add_bank(&server, ns, "n").await;
+    let page = server
+        .ui_request("POST", &format!("/ns/{ns}/solana/withdraw/m"))
+        .form(&[
+            ("sessionKey", key.as_str()),
+            ("account", token.as_str()),
+            ("amount", "10"),
+            ("speed", "standard"),
+        ])
+        .send()
+        .await;
+    let html = page.text();
+    assert!(html.contains("Verification required"), "{html}");
+    assert!(html.contains("id=\"verify\""), "{html}");
+    let history = as_user(&server, "GET", "/api/withdraw/history", ns, "n")
+        .send()
+        .await;
+    assert_eq!(history.json()["withdraws"], serde_json::json!([]));
 }
