@@ -76,6 +76,9 @@ fieldset{border:1px solid #e4e4ee;border-radius:8px;margin:1rem 0;padding:1rem}\
 legend{padding:0 .4rem;color:#55557a}\
 label{display:block;margin:.5rem 0}input{font:inherit;width:100%;box-sizing:border-box;\
 padding:.45rem;margin:.2rem 0 .4rem;border:1px solid #c9c9d9;border-radius:6px}\
+input[type=radio],input[type=checkbox]{width:auto;margin:0 .5rem 0 0}\
+select{font:inherit;display:block;padding:.45rem;margin:.2rem 0 .4rem;border:1px solid #c9c9d9;\
+border-radius:6px}\
 button,.button{display:inline-block;font:inherit;font-weight:600;border-radius:8px;\
 padding:.6rem 1rem;margin:.25rem .4rem .25rem 0;border:2px solid #4a3aff;cursor:pointer;\
 text-decoration:none}\

@@ -402,7 +402,7 @@ fn speeds(
             fee_text = dollars(fee),
             checked = if first && !over { " checked" } else { "" },
             disabled = if over { " disabled" } else { "" },
-            at = iso8601(now + speed.settles_after_ms()),
+            at = day(now + speed.settles_after_ms()),
             limit = if over { format!(" — over the {} limit", dollars(speed.limit_cents())) } else { String::new() },
         ));
         first &= over;
@@ -428,14 +428,16 @@ fn result(sdk: &Sdk, p: &Payout) -> ApiResponse {
         "<p id=\"status\" data-status=\"{}\">Your withdrawal of {} is on its way.</p>\
          <dl><dt>Transfer</dt><dd id=\"transfer-id\">{}</dd><dt>Transaction</dt><dd>{}</dd>\
          <dt>Speed</dt><dd>{}</dd><dt>Fee</dt><dd>{} (paid by the merchant)</dd>\
-         <dt>Expected</dt><dd>{}</dd></dl>",
+         <dt>Expected</dt><dd>{}</dd></dl>\
+         <p><a class=\"button secondary\" id=\"again\" href=\"{}\">New withdrawal</a></p>",
         p.status.as_str(),
         dollars(p.amount_cents),
         escape(&p.id),
         escape(&p.signature),
         p.speed.as_str(),
         dollars(p.fee_cents),
-        iso8601(p.expected_delivery_ms),
+        day(p.expected_delivery_ms),
+        escape(&sdk.link(ROUTE, "")),
     );
     respond(
         200,
@@ -444,4 +446,10 @@ fn result(sdk: &Sdk, p: &Payout) -> ApiResponse {
         &body,
         &[message("success", info)],
     )
+}
+
+/// `2026-12-05 12:03 UTC`: a delivery time as a person reads it.
+fn day(ms: crate::clock::Millis) -> String {
+    let iso = iso8601(ms);
+    format!("{} UTC", iso.get(..16).unwrap_or(&iso).replace('T', " "))
 }
