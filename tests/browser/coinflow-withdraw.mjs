@@ -7,7 +7,7 @@
 import { chromium } from "playwright-core";
 import { build } from "esbuild";
 import { createServer } from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -21,28 +21,42 @@ const KEY = "coinflow_sdk_merchant_key";
 const PERSONA = { authorization: "Bearer persona_sdk_key", "x-sandbox-namespace": ns };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The bundle, built into a temporary folder (not committed).
+// The bundles, built into a temporary folder (not committed): the test's host page, and the
+// README's example component rendered with the session key.
 const out = mkdtempSync(join(tmpdir(), "coinflow-bundle-"));
-await build({
-  entryPoints: [new URL("./coinflow-entry.jsx", import.meta.url).pathname],
-  bundle: true,
-  format: "iife",
-  platform: "browser",
-  target: "es2020",
-  alias: { "@solana/web3.js": new URL("./solana-web3-stub.js", import.meta.url).pathname },
-  define: { "process.env.NODE_ENV": '"production"' },
-  outfile: join(out, "bundle.js"),
-  logLevel: "error",
-});
-const bundle = readFileSync(join(out, "bundle.js"));
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const example = readme.split("### Coinflow's React components")[1]?.split("```jsx\n")[1]?.split("```")[0];
+if (!example) throw new Error("README: no jsx example under ### Coinflow's React components");
+writeFileSync(join(out, "readme-example.jsx"), example);
+writeFileSync(join(out, "readme-entry.jsx"), 'import { createRoot } from "react-dom/client";\n' +
+  'import { Withdraw } from "./readme-example.jsx";\n' +
+  'createRoot(document.getElementById("root")).render(<Withdraw sessionKey={window.CONFIG.sessionKey} />);\n');
+const here = (file) => new URL(file, import.meta.url).pathname;
+for (const [entry, outfile] of [[here("./coinflow-entry.jsx"), "bundle.js"], [join(out, "readme-entry.jsx"), "readme.js"]]) {
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2020",
+    jsx: "automatic",
+    nodePaths: [here("./node_modules")],
+    alias: { "@solana/web3.js": here("./solana-web3-stub.js") },
+    define: { "process.env.NODE_ENV": '"production"' },
+    outfile: join(out, outfile),
+    logLevel: "error",
+  });
+}
+const bundles = { "/bundle.js": readFileSync(join(out, "bundle.js")), "/readme.js": readFileSync(join(out, "readme.js")) };
 const app = createServer((req, res) => {
-  if (req.url === "/bundle.js") {
+  if (bundles[req.url]) {
     res.writeHead(200, { "content-type": "text/javascript" });
-    res.end(bundle);
+    res.end(bundles[req.url]);
   } else {
+    const script = req.url === "/readme" ? "/readme.js" : "/bundle.js";
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end('<!doctype html><html><head><meta charset="utf-8"><title>Merchant app</title></head>' +
-      '<body><h1>Merchant app</h1><div id="root"></div><script src="/bundle.js"></script></body></html>');
+      `<body><h1>Merchant app</h1><div id="root"></div><script src="${script}"></script></body></html>`);
   }
 });
 await new Promise((resolve) => app.listen(0, "127.0.0.1", resolve));
@@ -135,12 +149,14 @@ const step = async (name, fn) => {
 };
 
 // Opens the host page with `config` and returns the page and the component's iframe.
-async function open(config, route) {
+async function open(config, route, path = "") {
   const page = await browser.newPage();
   page.setDefaultTimeout(10_000);
   page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+  page.logged = [];
+  page.on("console", (m) => page.logged.push(m.text()));
   await page.addInitScript((c) => { window.CONFIG = c; }, config);
-  await page.goto(appUrl);
+  await page.goto(appUrl + path);
   let frame;
   for (let i = 0; i < 200 && !frame; i++) {
     frame = page.frames().find((f) => f.url().startsWith(`${ui}/solana/${route}/`));
@@ -252,6 +268,22 @@ try {
     const [canceled] = await callback(again.page, "onAccountNotLinked");
     expect(canceled.type === "bank" && canceled.reason === "canceled", "accountNotLinked", canceled);
     await again.page.close();
+  });
+
+  await step("the README's example: renders, sizes itself, withdraws and logs onSuccess", async () => {
+    const { page, frame } = await open({ sessionKey }, "withdraw", "readme");
+    expect(new URL(frame.url()).pathname === "/solana/withdraw/my-merchant", "the README's merchantId", frame.url());
+    await frame.fill("input[name=amount]", "10");
+    await frame.click("#continue");
+    await frame.click("#confirm");
+    for (let i = 0; i < 200 && !page.logged.some((t) => t.startsWith("withdrawal ")); i++) await sleep(50);
+    const logged = page.logged.find((t) => t.startsWith("withdrawal "));
+    expect(logged, "onSuccess logged", page.logged);
+    const id = logged.split(" ")[1];
+    must(await call("GET", `/api/merchant/withdraws/${id}`, { authorization: KEY, "x-sandbox-namespace": ns }), "the payout");
+    const height = await page.evaluate(() => document.querySelector("#root > div").style.height);
+    expect(height && height !== "600px", "handleHeightChange sized the container", height);
+    await page.close();
   });
 
   await step("CoinflowWithdraw: an unverified user sees what is missing and the verification form's link", async () => {

@@ -20,7 +20,8 @@
   post("loaded", "");
   var last = 0;
   function height() {
-    var h = document.documentElement.scrollHeight;
+    // The content's own height: the document's scrollHeight never drops below the iframe's.
+    var h = Math.ceil(document.body.getBoundingClientRect().height);
     if (d.heightId && h !== last) {
       last = h;
       post("heightChange:" + d.heightId, String(h));

@@ -83,5 +83,5 @@ async fn coinflows_react_sdk_withdraws_and_links_banks_through_the_sandbox_pages
         output.status.success(),
         "coinflow-withdraw.mjs failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("8 passed, 0 failed"), "{stdout}");
 }
