@@ -461,3 +461,43 @@ async fn the_bank_link_page_links_cancels_and_reports_refusals() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn cards_are_listed_and_paid_out_at_card_speed_only() {
+    let server = ui_server().await;
+    let ns = "ui-card";
+    verified_user(&server, ns, "c").await;
+    let card = as_user(&server, "POST", "/api/withdraw/debit-card", ns, "c")
+        .json(&json!({"cardToken": "411111abcdef1111", "expMonth": "12", "expYear": "30"}))
+        .send()
+        .await;
+    assert_eq!(card.status, 200, "{}", card.text());
+    let key = session_key(&server, ns, "c").await;
+    let page = ui_get(&server, &withdraw_path(ns, &format!("?sessionKey={key}"))).await;
+    assert!(
+        page.text().contains("Card · VISA ••••1111"),
+        "{}",
+        page.text()
+    );
+    let fields = [
+        ("sessionKey", key.as_str()),
+        ("account", "411111abcdef1111"),
+        ("amount", "10"),
+    ];
+    let review = ui_post(&server, &withdraw_path(ns, "/quote"), &fields).await;
+    let html = review.text();
+    assert!(
+        html.contains("value=\"card\" data-fee-cents=\"65\" checked"),
+        "{html}"
+    );
+    assert!(!html.contains("value=\"standard\""), "{html}");
+    let mut confirm = fields.to_vec();
+    confirm.push(("speed", "card"));
+    let done = ui_post(&server, &withdraw_path(ns, ""), &confirm).await;
+    assert_eq!(
+        messages(&done)[0]["info"]["speed"],
+        "card",
+        "{}",
+        done.text()
+    );
+}
