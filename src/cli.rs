@@ -36,6 +36,13 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_PORT", default_value_t = 5000)]
     pub port: u16,
 
+    /// Also serve Coinflow's web-app pages (the iframes of CoinflowWithdraw and
+    /// CoinflowBankLink) on this port, same host: 3000 is where Coinflow's SDK frames them in
+    /// its `local` environment. Off by default, so it never takes port 3000 from your own
+    /// frontend; 0 picks a free one.
+    #[arg(long, env = "VENDOR_SANDBOX_COINFLOW_UI_PORT")]
+    pub coinflow_ui_port: Option<u16>,
+
     /// Seed for every generated id and token; the same seed and requests give the same ids.
     /// Random (and printed) when not given.
     #[arg(long, env = "VENDOR_SANDBOX_SEED")]
@@ -347,6 +354,7 @@ mod tests {
         .expect("parses");
         assert_eq!(cli.host, "127.0.0.1");
         assert_eq!(cli.port, 5000);
+        assert_eq!(cli.coinflow_ui_port, None);
         let config = cli.config(3);
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.journal_size, 10_000);

@@ -31,6 +31,30 @@ pub fn response(status: u16, html: String) -> ApiResponse {
         )
 }
 
+/// `sha256-…` of an inline script, for a page's CSP `script-src`.
+pub fn script_hash(script: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let digest = Sha256::digest(script.as_bytes());
+    let mut out = String::from("sha256-");
+    for chunk in digest.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 const STYLE: &str = "\
 :root{color-scheme:light;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;\
 color:#1d1d35;background:#f4f4f8}\
@@ -52,6 +76,9 @@ fieldset{border:1px solid #e4e4ee;border-radius:8px;margin:1rem 0;padding:1rem}\
 legend{padding:0 .4rem;color:#55557a}\
 label{display:block;margin:.5rem 0}input{font:inherit;width:100%;box-sizing:border-box;\
 padding:.45rem;margin:.2rem 0 .4rem;border:1px solid #c9c9d9;border-radius:6px}\
+input[type=radio],input[type=checkbox]{width:auto;margin:0 .5rem 0 0}\
+select{font:inherit;display:block;padding:.45rem;margin:.2rem 0 .4rem;border:1px solid #c9c9d9;\
+border-radius:6px}\
 button,.button{display:inline-block;font:inherit;font-weight:600;border-radius:8px;\
 padding:.6rem 1rem;margin:.25rem .4rem .25rem 0;border:2px solid #4a3aff;cursor:pointer;\
 text-decoration:none}\

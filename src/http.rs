@@ -28,6 +28,17 @@ pub struct ApiRequest {
     pub body: Bytes,
     /// Resolved namespace name (`default` when none was given).
     pub namespace: String,
+    /// The listener it came in on.
+    pub listener: Listener,
+}
+
+/// Which of the server's listeners a request came in on: the API one, or the one serving
+/// Coinflow's web-app pages (`--coinflow-ui-port`, what its SDK frames as `localhost:3000`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Listener {
+    #[default]
+    Api,
+    CoinflowUi,
 }
 
 /// Why reading a request body failed; answered in the owning vendor's envelope.

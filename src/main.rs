@@ -52,19 +52,16 @@ fn main() -> ExitCode {
     }
     let active_scenario = config.scenario.clone().unwrap_or_else(|| "none".into());
 
-    let listener = match std::net::TcpListener::bind((cli.host.as_str(), cli.port)) {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            eprintln!(
-                "error: port {} on {} is already in use; choose another with --port (0 picks a free one)",
-                cli.port, cli.host
-            );
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            eprintln!("error: cannot listen on {}:{}: {e}", cli.host, cli.port);
-            return ExitCode::FAILURE;
-        }
+    let Ok(listener) = bind(&cli.host, cli.port, "--port") else {
+        return ExitCode::FAILURE;
+    };
+    let coinflow_ui = match cli
+        .coinflow_ui_port
+        .map(|port| bind(&cli.host, port, "--coinflow-ui-port"))
+    {
+        None => None,
+        Some(Ok(listener)) => Some(listener),
+        Some(Err(())) => return ExitCode::FAILURE,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -83,16 +80,34 @@ fn main() -> ExitCode {
         let base = format!("http://{addr}");
         // The banner is for whoever watches stdout; if nobody does any more (a closed pipe),
         // that is no reason to stop serving.
-        let banner = format!(
+        let mut banner = format!(
             "vendor-sandbox listening on {base}\nadmin: {base}/__admin/\nseed: {seed}\nscenario: {active_scenario}\n"
         );
+        let coinflow_ui = match coinflow_ui {
+            Some(ui) => {
+                ui.set_nonblocking(true)?;
+                Some(tokio::net::TcpListener::from_std(ui)?)
+            }
+            None => None,
+        };
+        if let Some(ui) = &coinflow_ui {
+            // The SDK frames `localhost:PORT`, which reaches loopback and wildcard addresses.
+            let ui = ui.local_addr()?;
+            let host = if ui.ip().is_loopback() || ui.ip().is_unspecified() {
+                "localhost".to_string()
+            } else {
+                ui.ip().to_string()
+            };
+            banner.push_str(&format!("coinflow ui: http://{host}:{}\n", ui.port()));
+        }
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
             tracing::warn!("could not print the start-up lines: {e}");
         }
         drop(out);
-        vendor_sandbox::server::run_with_state(
+        vendor_sandbox::server::run_with_listeners(
             listener,
+            coinflow_ui,
             config,
             scenarios,
             saved,
@@ -107,6 +122,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Binds `host:port` (`option` names the port's option in the error), or says why not on stderr.
+fn bind(host: &str, port: u16, option: &str) -> Result<std::net::TcpListener, ()> {
+    std::net::TcpListener::bind((host, port)).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            eprintln!(
+                "error: port {port} on {host} is already in use; choose another with {option} (0 picks a free one)"
+            );
+        } else {
+            eprintln!("error: cannot listen on {host}:{port}: {e}");
+        }
+    })
 }
 
 /// `vendor-sandbox check`: every problem on stderr as FILE:LINE:COLUMN: message; exit 1 if any.

@@ -9,11 +9,11 @@ pub use crate::area::Area;
 use crate::admin::{self, Awaited};
 use crate::app::App;
 use crate::cors;
-use crate::http::{ApiRequest, ApiResponse, BodyError};
+use crate::http::{ApiRequest, ApiResponse, BodyError, Listener};
 use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
-use crate::vendors::{self, Route, VendorApi, frame};
+use crate::vendors::{self, Route, Vendor, VendorApi, frame};
 
 /// What the server does with a request once routed.
 pub enum Step {
@@ -49,8 +49,19 @@ pub struct Routed {
 /// Routes one request. `req.path` comes in as sent; on return it is the routed path (the
 /// `/ns/NAME` prefix removed) and `req.namespace` is resolved.
 pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> Routed {
+    let named = req.path.starts_with("/ns/") || req.header(namespace::NAMESPACE_HEADER).is_some();
     let namespace = namespace::resolve(req);
-    let area = Area::of(&req.path);
+    let area = match req.listener {
+        Listener::Api => Area::of(&req.path),
+        // Everything on Coinflow's web-app listener is Coinflow's; the SDK's iframe URL cannot
+        // name a namespace, so its session key does (see `coinflow::ui`).
+        Listener::CoinflowUi => {
+            if !named && let Some(name) = vendors::coinflow::ui::namespace_of(req) {
+                req.namespace = name;
+            }
+            Area::Vendor(Vendor::Coinflow)
+        }
+    };
     let answer = |response| Routed {
         area,
         latency: None,
@@ -87,8 +98,12 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         (Ok(()), Ok(())) => match area {
             Area::Vendor(vendor) => {
                 let api = vendors::get(vendor);
-                let route = vendors::table::find(api.routes(), &req.method, &req.path)
-                    .map(|(route, _)| route);
+                let table = match req.listener {
+                    Listener::Api => api.routes(),
+                    Listener::CoinflowUi => api.ui_routes(),
+                };
+                let route =
+                    vendors::table::find(table, &req.method, &req.path).map(|(route, _)| route);
                 let steering = steering::steer(app, api, route, req);
                 let step = match steering.say {
                     Say::Answer(response) => Step::Answer(response),

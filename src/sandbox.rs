@@ -35,6 +35,7 @@ pub struct SandboxBuilder {
     seed: Option<u64>,
     host: String,
     port: u16,
+    coinflow_ui_port: Option<u16>,
 }
 
 impl SandboxBuilder {
@@ -76,6 +77,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// Also serve Coinflow's web-app pages (CoinflowWithdraw's and CoinflowBankLink's iframes)
+    /// on this port of the same host (`--coinflow-ui-port`; 0 picks a free one). Coinflow's
+    /// SDK frames `http://localhost:3000` in its `local` environment. Default: off.
+    pub fn coinflow_ui_port(mut self, port: u16) -> Self {
+        self.coinflow_ui_port = Some(port);
+        self
+    }
+
     /// The address to listen on; default `127.0.0.1`.
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();
@@ -113,6 +122,14 @@ impl SandboxBuilder {
         let saved = server::load_state(&config)?;
         let listener = TcpListener::bind((self.host.as_str(), self.port)).await?;
         let addr = listener.local_addr()?;
+        let coinflow_ui = match self.coinflow_ui_port {
+            Some(port) => Some(TcpListener::bind((self.host.as_str(), port)).await?),
+            None => None,
+        };
+        let coinflow_ui_addr = coinflow_ui
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let base_url = config
             .public_url
             .clone()
@@ -121,8 +138,9 @@ impl SandboxBuilder {
             .to_string();
         let seed = config.seed;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::run_with_state(
+        let task = tokio::spawn(server::run_with_listeners(
             listener,
+            coinflow_ui,
             config,
             Arc::new(catalog),
             saved,
@@ -132,6 +150,7 @@ impl SandboxBuilder {
         ));
         Ok(Sandbox {
             addr,
+            coinflow_ui: coinflow_ui_addr,
             base_url,
             seed,
             stop: Some(stop),
@@ -145,6 +164,7 @@ impl SandboxBuilder {
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
+    coinflow_ui: Option<SocketAddr>,
     base_url: String,
     seed: u64,
     stop: Option<oneshot::Sender<()>>,
@@ -159,6 +179,7 @@ impl Sandbox {
             seed: None,
             host: "127.0.0.1".into(),
             port: 0,
+            coinflow_ui_port: None,
         }
     }
 
@@ -181,6 +202,13 @@ impl Sandbox {
     /// An admin API URL: `admin_url("/state")` is `…/__admin/state`.
     pub fn admin_url(&self, path: &str) -> String {
         format!("{}/__admin/{}", self.base_url, path.trim_start_matches('/'))
+    }
+
+    /// `http://localhost:PORT`: Coinflow's web-app pages, when
+    /// [`SandboxBuilder::coinflow_ui_port`] turned them on.
+    pub fn coinflow_ui_url(&self) -> Option<String> {
+        self.coinflow_ui
+            .map(|addr| format!("http://localhost:{}", addr.port()))
     }
 
     pub fn addr(&self) -> SocketAddr {

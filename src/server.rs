@@ -10,7 +10,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -19,7 +19,7 @@ use crate::area::Area;
 use crate::clock::{iso8601, real_now_ms};
 use crate::config::{Config, StateSync};
 use crate::cors;
-use crate::http::{self, ConnectionDropped};
+use crate::http::{self, ConnectionDropped, Listener};
 use crate::journal::{self, Entry};
 use crate::router::{self, Step};
 use crate::scenario::{Catalog, Fault};
@@ -90,6 +90,19 @@ pub fn load_state(config: &Config) -> std::io::Result<Option<SavedState>> {
 /// failure of that last save is the error returned.
 pub async fn run_with_state(
     listener: TcpListener,
+    config: Config,
+    scenarios: Arc<Catalog>,
+    saved: Option<SavedState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    run_with_listeners(listener, None, config, scenarios, saved, shutdown).await
+}
+
+/// [`run_with_state`], also serving Coinflow's web-app pages on `coinflow_ui` (the
+/// `--coinflow-ui-port` listener): same app, same store, only those pages.
+pub async fn run_with_listeners(
+    listener: TcpListener,
+    coinflow_ui: Option<TcpListener>,
     config: Config,
     scenarios: Arc<Catalog>,
     saved: Option<SavedState>,
@@ -174,8 +187,8 @@ pub async fn run_with_state(
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
+            accepted = accept(&listener, coinflow_ui.as_ref()) => match accepted {
+                Ok((stream, via)) => {
                     accept_failures = 0;
                     let _ = stream.set_nodelay(true);
                     let app = app.clone();
@@ -188,7 +201,7 @@ pub async fn run_with_state(
                         .serve_connection(
                             TokioIo::new(stream),
                             service_fn(move |req| {
-                                serve(app.clone(), stop.clone(), sync_log.clone(), req)
+                                serve(app.clone(), stop.clone(), sync_log.clone(), via, req)
                             }),
                         );
                     let connection = graceful.watch(connection);
@@ -211,6 +224,7 @@ pub async fn run_with_state(
         }
     }
     drop(listener);
+    drop(coinflow_ui);
     tracing::info!("shutting down: no new connections; finishing requests in flight");
 
     let _ = stop_tx.send(true);
@@ -246,10 +260,25 @@ pub async fn run_with_state(
     Ok(())
 }
 
+/// The next connection of either listener, and which one it came in on.
+async fn accept(
+    api: &TcpListener,
+    coinflow_ui: Option<&TcpListener>,
+) -> std::io::Result<(TcpStream, Listener)> {
+    match coinflow_ui {
+        None => api.accept().await.map(|(s, _)| (s, Listener::Api)),
+        Some(ui) => tokio::select! {
+            a = api.accept() => a.map(|(s, _)| (s, Listener::Api)),
+            u = ui.accept() => u.map(|(s, _)| (s, Listener::CoinflowUi)),
+        },
+    }
+}
+
 async fn serve(
     app: App,
     mut stop: watch::Receiver<bool>,
     sync_log: Option<SyncLog>,
+    via: Listener,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
     let started = Instant::now();
@@ -257,6 +286,7 @@ async fn serve(
     let config = &app.config;
     let (mut request, body) =
         http::read_request(req, config.max_body_bytes, config.body_timeout).await;
+    request.listener = via;
     let routed = router::prepare(&app, &mut request, body);
     if let Some(latency) = routed.latency {
         // No lock is held here: the router released the namespace before returning.

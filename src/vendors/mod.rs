@@ -41,6 +41,12 @@ pub trait VendorApi: Sync {
     /// Its route table.
     fn routes(&self) -> &'static [Route];
 
+    /// The pages of its own web app, served only on that app's listener (Coinflow's
+    /// `--coinflow-ui-port`), never on the API's.
+    fn ui_routes(&self) -> &'static [Route] {
+        &[]
+    }
+
     /// Its error envelope with `message`, used for every error it answers, including the ones
     /// the router answers on its behalf (404, 413, bad namespace, scenario faults).
     fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse;
@@ -201,7 +207,7 @@ pub fn vocabulary() -> &'static Vocabulary {
                 let api = get(vendor);
                 let hooks = api.scenario();
                 let mut operations: Vec<OperationTerms> = Vec::new();
-                for route in api.routes() {
+                for route in api.routes().iter().chain(api.ui_routes()) {
                     if !operations
                         .iter()
                         .any(|t| t.operation.name == route.operation)

@@ -274,6 +274,7 @@ fn help_explains_every_option() {
         "--cors-origin",
         "--state-sync",
         "--state-log-max-mb",
+        "--coinflow-ui-port",
     ] {
         let line = help
             .lines()
@@ -348,4 +349,53 @@ fn an_unwritable_state_file_stops_the_start_with_one_line() {
         "nothing was removed"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_coinflow_ui_listener_is_a_last_start_up_line_and_serves_the_pages() {
+    let mut child = sandbox(&["--port", "0", "--coinflow-ui-port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, lines) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let printed: Vec<String> = (0..5)
+        .map(|_| lines.recv_timeout(WAIT).expect("start-up line"))
+        .collect();
+    let running = Running {
+        child: Some(child),
+        base_url: String::new(),
+        stdout_lines: printed.clone(),
+        stderr: mpsc::channel().1,
+    };
+    let ui = printed[4]
+        .strip_prefix("coinflow ui: http://localhost:")
+        .unwrap_or_else(|| panic!("{printed:?}"));
+    let ui = format!("http://127.0.0.1:{ui}");
+    assert_eq!(
+        get(&ui, "/solana/withdraw/m"),
+        "HTTP/1.1 401 Unauthorized",
+        "the page asks for a session key"
+    );
+    assert_eq!(get(&ui, "/__admin/health"), "HTTP/1.1 404 Not Found");
+    drop(running);
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let output = sandbox(&["--port", "0", "--coinflow-ui-port", &port])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.trim().lines().count() == 1 && stderr.contains("--coinflow-ui-port"),
+        "{stderr}"
+    );
 }

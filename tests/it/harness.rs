@@ -18,6 +18,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// Coinflow's web-app listener, when started with one.
+    pub coinflow_ui: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -88,6 +90,59 @@ impl TestServer {
         Self::start_with(|_| {}).await
     }
 
+    /// A sandbox also serving Coinflow's web-app pages on `ui` (`--coinflow-ui-port`).
+    pub async fn start_with_coinflow_ui(ui: TcpListener) -> Self {
+        Self::start_with_coinflow_ui_and(ui, |_| {}).await
+    }
+
+    /// [`Self::start_with_coinflow_ui`] with a configuration `adjust` changes first.
+    pub async fn start_with_coinflow_ui_and(
+        ui: TcpListener,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
+        let mut config = Config {
+            seed: 42,
+            ..Config::default()
+        };
+        config.webhooks.base_delay = Duration::from_millis(50);
+        config.webhooks.max_delay = Duration::from_millis(400);
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let addr = listener.local_addr().expect("local addr");
+        let ui_addr = ui.local_addr().expect("ui addr");
+        let scenarios = vendor_sandbox::server::load_scenarios(&config).expect("scenarios");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(vendor_sandbox::server::run_with_listeners(
+            listener,
+            Some(ui),
+            config,
+            std::sync::Arc::new(scenarios),
+            None,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Self {
+            addr,
+            coinflow_ui: Some(ui_addr),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// A request to Coinflow's web-app listener.
+    pub fn ui_request(&self, method: &str, path: &str) -> RequestBuilder {
+        RequestBuilder {
+            addr: self
+                .coinflow_ui
+                .expect("started with a Coinflow UI listener"),
+            method: method.to_string(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     /// A sandbox whose configuration `adjust` changes first.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config {
@@ -106,6 +161,7 @@ impl TestServer {
         }));
         Self {
             addr,
+            coinflow_ui: None,
             stop: Some(stop),
             task: Some(task),
         }

@@ -139,24 +139,36 @@ pub fn add_bank_account(cx: &Ctx, world: &mut World) -> ApiResponse {
         Ok(b) => b,
         Err(e) => return error(400, &e.0, req),
     };
-    let bank = match parse_bank(&body) {
-        Ok(b) => b,
-        Err(message) => return error(400, &message, req),
-    };
-    if cx
-        .steer
+    match insert_bank_account(world, index, &body, refused_by_bank(cx)) {
+        Ok(_) => full(world, index),
+        Err((status, message)) => error(status, &message, req),
+    }
+}
+
+/// The scenario's `validation_error`: the bank refuses the method.
+pub fn refused_by_bank(cx: &Ctx) -> bool {
+    cx.steer
         .as_ref()
         .is_some_and(|s| s.outcome == Outcome::ValidationError)
-    {
-        return error(
-            400,
-            "Bank account was refused by the bank (scenario outcome)",
-            req,
-        );
+}
+
+/// The bank-account message when the bank refuses it (the scenario's `validation_error`).
+pub const BANK_REFUSED: &str = "Bank account was refused by the bank (scenario outcome)";
+
+/// Adds the bank account `body` describes (the API's JSON body; the withdraw page builds the
+/// same) to withdrawer `index` and answers its token; checks everything first. A 400's message
+/// starts with the field it is about.
+pub fn insert_bank_account(
+    world: &mut World,
+    index: usize,
+    body: &Value,
+    refused: bool,
+) -> Result<String, (u16, String)> {
+    let bank = parse_bank(body).map_err(|message| (400, message))?;
+    if refused {
+        return Err((400, BANK_REFUSED.into()));
     }
-    if let Err((status, message)) = address(world, index, &body) {
-        return error(status, &message, req);
-    }
+    address(world, index, body)?;
     let token = world.ids.uuid();
     let reference = world.ids.hex(24);
     let now = world.clock.now_ms();
@@ -167,7 +179,7 @@ pub fn add_bank_account(cx: &Ctx, world: &mut World) -> ApiResponse {
             bank.routing, bank.account_number
         ))),
         last4: bank.account_number[digits.saturating_sub(4)..].to_string(),
-        token,
+        token: token.clone(),
         alias: bank.alias,
         routing_number: bank.routing,
         account_type: bank.account_type,
@@ -180,7 +192,7 @@ pub fn add_bank_account(cx: &Ctx, world: &mut World) -> ApiResponse {
         w.bank_accounts.push(account);
         w.updated_ms = now;
     }
-    full(world, index)
+    Ok(token)
 }
 
 /// `POST /api/withdraw/debit-card`: a card by its tokenization token (`sixTOKENfour`, from the
@@ -223,11 +235,7 @@ pub fn add_debit_card(cx: &Ctx, world: &mut World) -> ApiResponse {
         Ok(p) => p,
         Err(message) => return error(400, &message, req),
     };
-    if cx
-        .steer
-        .as_ref()
-        .is_some_and(|s| s.outcome == Outcome::ValidationError)
-    {
+    if refused_by_bank(cx) {
         return error(
             400,
             "Card is not eligible to receive funds (scenario outcome)",

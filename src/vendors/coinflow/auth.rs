@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::model::State;
 use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::namespace::DEFAULT_NAMESPACE;
 use crate::store::World;
 use crate::vendors::Ctx;
 
@@ -152,14 +153,19 @@ pub fn authenticate_merchant(req: &ApiRequest) -> Result<Caller, String> {
 }
 
 /// `GET /api/auth/session-key`: a key that alone authenticates this caller for 24 hours (what
-/// the SDK's withdraw UI passes as `sessionKey`). Opaque here, not a JWT.
+/// the SDK's withdraw UI passes as `sessionKey`). Opaque here, not a JWT; outside the default
+/// namespace it ends with `.NAMESPACE`.
 pub fn session_key(cx: &Ctx, world: &mut World) -> ApiResponse {
     let req = cx.req;
     let caller = match authenticate_merchant(req) {
         Ok(c) => c,
         Err(message) => return super::error(401, &message, req),
     };
-    let key = format!("cfsk_{}", world.ids.alphanumeric(40));
+    let mut key = format!("cfsk_{}", world.ids.alphanumeric(40));
+    // The SDK's iframe URL cannot name a namespace: the key does, for the withdraw pages.
+    if req.namespace != DEFAULT_NAMESPACE {
+        key.push_str(&format!(".{}", req.namespace));
+    }
     let expires = world.clock.now_ms() + SESSION_KEY_TTL_MS;
     world.coinflow.add_session(key.clone(), caller, expires);
     ApiResponse::json(200, serde_json::json!({"key": key}))

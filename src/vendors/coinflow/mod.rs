@@ -16,6 +16,7 @@ mod persona_link;
 mod routes;
 mod scenario;
 mod sdk;
+pub mod ui;
 mod validate;
 mod verification;
 mod webhooks;

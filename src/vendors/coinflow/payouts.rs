@@ -45,15 +45,15 @@ fn merchant(req: &ApiRequest) -> Result<Merchant, ApiResponse> {
 }
 
 /// A delegated payout (or quote) request, checked against the state.
-struct Checked {
-    merchant: Merchant,
-    index: usize,
-    user_id: String,
-    account: String,
-    kind: AccountKind,
-    speed: Speed,
-    cents: i64,
-    idempotency_key: Option<String>,
+pub(super) struct Checked {
+    pub merchant: Merchant,
+    pub index: usize,
+    pub user_id: String,
+    pub account: String,
+    pub kind: AccountKind,
+    pub speed: Speed,
+    pub cents: i64,
+    pub idempotency_key: Option<String>,
 }
 
 /// Auth, body, user (451 when not verified), account, speed and amount, in that order.
@@ -210,19 +210,31 @@ fn answer(p: &Payout) -> Value {
 /// `POST /api/merchant/withdraws/payout/delegated`: debits amount + fee from the merchant's
 /// payout balance (402 when short) and creates a `pending` payout that settles by its speed.
 pub fn delegated_payout(cx: &Ctx, world: &mut World) -> ApiResponse {
-    let req = cx.req;
     let c = match check(cx, world, true) {
         Ok(c) => c,
         Err(answer) => return answer,
     };
-    let steer: Option<&Steer> = cx.steer.as_ref();
+    match pay(world, c, cx.steer.as_ref()) {
+        Ok(payout) => ApiResponse::json(200, answer(&payout)),
+        Err((status, message)) => error(status, &message, cx.req),
+    }
+}
+
+/// Makes the checked payout `c` (the delegated route's, or the withdraw page's): 402 when the
+/// merchant's balance is short or the scenario (or magic amount) says so; otherwise debits
+/// amount + fee, queues `Withdraw Pending` and answers the new payout.
+pub(super) fn pay(
+    world: &mut World,
+    c: Checked,
+    steer: Option<&Steer>,
+) -> Result<Payout, (u16, String)> {
     let fee = c.speed.fee_cents(c.cents);
     let short = world.coinflow.balance(&c.merchant.key) < c.cents + fee;
     if short
         || steer.is_some_and(|s| s.outcome == Outcome::InsufficientBalance)
         || (steer.is_none() && c.cents == MAGIC_INSUFFICIENT_CENTS)
     {
-        return error(402, "Insufficient Funds", req);
+        return Err((402, "Insufficient Funds".into()));
     }
     let now = world.clock.now_ms();
     let settles = now + c.speed.settles_after_ms();
@@ -237,7 +249,7 @@ pub fn delegated_payout(cx: &Ctx, world: &mut World) -> ApiResponse {
         _ => (PayoutEnd::Succeed, settles),
     };
     let Some(w) = world.coinflow.get(c.index) else {
-        return error(500, "Withdrawer was not stored", req);
+        return Err((500, "Withdrawer was not stored".into()));
     };
     let (withdrawer_id, wallet, blockchain) =
         (w.id.clone(), w.wallet.clone(), w.blockchain.clone());
@@ -266,9 +278,8 @@ pub fn delegated_payout(cx: &Ctx, world: &mut World) -> ApiResponse {
     };
     world.coinflow.credit(&c.merchant.key, -(c.cents + fee));
     webhooks::emit_withdraw(world, WithdrawEvent::Pending, &payout);
-    let body = answer(&payout);
-    world.coinflow.payouts.push(payout);
-    ApiResponse::json(200, body)
+    world.coinflow.payouts.push(payout.clone());
+    Ok(payout)
 }
 
 /// `GET /api/merchant/withdraws/payout/balance`.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{accounts, auth, kyc, pages, payouts, scenario, sdk, webhooks, withdrawers};
+use super::{accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, withdrawers};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
@@ -228,6 +228,63 @@ static ROUTES: &[Route] = &[
     .html(),
 ];
 
+/// The pages of Coinflow's web app that its React SDK frames (`env="local"`:
+/// `http://localhost:3000`), served only on the `--coinflow-ui-port` listener. Their forms
+/// act as the API does, under the API's operations, so scenarios steer them alike.
+static UI_ROUTES: &[Route] = &[
+    Route::new(
+        "GET",
+        "/{blockchain}/withdraw/{merchantId}",
+        "withdraw_page",
+        ui::withdraw_page,
+        "CoinflowWithdraw's page",
+    )
+    .html(),
+    Route::new(
+        "POST",
+        "/{blockchain}/withdraw/{merchantId}/account",
+        "add_payout_method",
+        ui::withdraw_add_account,
+        "Link a bank account from the withdraw page",
+    )
+    .outcomes(REFUSABLE)
+    .html(),
+    Route::new(
+        "POST",
+        "/{blockchain}/withdraw/{merchantId}/quote",
+        "get_quote",
+        ui::withdraw_review,
+        "Review a withdrawal: each speed with its fee",
+    )
+    .html(),
+    Route::new(
+        "POST",
+        "/{blockchain}/withdraw/{merchantId}",
+        "create_payout",
+        ui::withdraw_confirm,
+        "Confirm a withdrawal: a delegated payout",
+    )
+    .outcomes(PAYOUT)
+    .html(),
+    Route::new(
+        "GET",
+        "/{blockchain}/checkout-link/{merchantId}",
+        "bank_link_page",
+        ui::bank_link_page,
+        "CoinflowBankLink's page",
+    )
+    .html(),
+    Route::new(
+        "POST",
+        "/{blockchain}/checkout-link/{merchantId}",
+        "add_payout_method",
+        ui::bank_link_submit,
+        "Link a bank account from the bank-link page",
+    )
+    .outcomes(REFUSABLE)
+    .html(),
+];
+
 impl VendorApi for Coinflow {
     fn vendor(&self) -> Vendor {
         Vendor::Coinflow
@@ -247,6 +304,10 @@ impl VendorApi for Coinflow {
 
     fn routes(&self) -> &'static [Route] {
         ROUTES
+    }
+
+    fn ui_routes(&self) -> &'static [Route] {
+        UI_ROUTES
     }
 
     fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {

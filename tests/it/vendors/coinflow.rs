@@ -140,3 +140,6 @@ mod payouts;
 pub mod schema;
 mod sdk_webhooks;
 mod share_token;
+mod ui;
+mod ui_listener;
+mod ui_sdk;
