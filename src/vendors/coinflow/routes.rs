@@ -34,255 +34,43 @@ const PAYOUT: &[Outcome] = &[
 ];
 
 /// Every Coinflow route (the paths Coinflow serves under `/api`, as its SDK calls them).
+#[rustfmt::skip]
 static ROUTES: &[Route] = &[
-    Route::new(
-        "POST",
-        "/api/withdraw/kyc/share-token",
-        "register_withdrawer",
-        kyc::share_token,
-        "Register a withdrawer from a Persona share token",
-    )
-    .outcomes(VERIFICATION)
-    .request(share_token_body)
-    .answers(withdrawer),
-    Route::new(
-        "POST",
-        "/api/withdraw/kyc",
-        "register_withdrawer",
-        kyc::register,
-        "Register a withdrawer (US info or document verification)",
-    )
-    .outcomes(VERIFICATION)
-    .request(any_object)
-    .answers(withdrawer),
-    Route::new(
-        "POST",
-        "/api/withdraw/kyc/attested",
-        "register_withdrawer",
-        kyc::attested,
-        "Register an attested withdrawer",
-    )
-    .outcomes(VERIFICATION)
-    .request(any_object)
-    .answers(withdrawer),
-    Route::new(
-        "GET",
-        "/api/withdraw",
-        "get_withdrawer",
-        withdrawers::get,
-        "Get Withdrawer",
-    )
-    .outcomes(VERIFICATION)
-    .answers(withdrawer),
-    Route::new(
-        "POST",
-        "/api/withdraw/account",
-        "add_payout_method",
-        accounts::add_bank_account,
-        "Create Bank Account",
-    )
-    .outcomes(REFUSABLE)
-    .request(bank_account_body)
-    .answers(withdrawer),
-    Route::new(
-        "POST",
-        "/api/withdraw/account/v2",
-        "add_payout_method",
-        accounts::add_bank_account,
-        "Create Bank Account (v2)",
-    )
-    .outcomes(REFUSABLE)
-    .request(bank_account_body)
-    .answers(withdrawer),
-    Route::new(
-        "POST",
-        "/api/withdraw/debit-card",
-        "add_payout_method",
-        accounts::add_debit_card,
-        "Create Debit Card",
-    )
-    .outcomes(REFUSABLE)
-    .request(debit_card_body)
-    .answers(string),
-    Route::new(
-        "DELETE",
-        "/api/withdraw/account/{token}",
-        "delete_payout_method",
-        accounts::delete_account,
-        "Delete Bank Account",
-    )
-    .answers(withdrawer),
-    Route::new(
-        "DELETE",
-        "/api/withdraw/card/{token}",
-        "delete_payout_method",
-        accounts::delete_card,
-        "Delete Debit Card",
-    )
-    .answers(withdrawer),
-    Route::new(
-        "GET",
-        "/api/withdraw/quote",
-        "get_quote",
-        payouts::user_quote,
-        "Get Quote (the user's own withdraw)",
-    )
-    .answers(quote),
-    Route::new(
-        "GET",
-        "/api/withdraw/history",
-        "withdraw_history",
-        payouts::history,
-        "Get Withdrawer History",
-    )
-    .answers(history),
-    Route::new(
-        "POST",
-        "/api/merchant/withdraws/payout/delegated/quote",
-        "get_quote",
-        payouts::delegated_quote,
-        "Get Delegated Payout Quote",
-    )
-    .request(payout_body)
-    .answers(quote),
-    Route::new(
-        "POST",
-        "/api/merchant/withdraws/payout/delegated",
-        "create_payout",
-        payouts::delegated_payout,
-        "Payout via Coinflow Wallet (delegated)",
-    )
-    .outcomes(PAYOUT)
-    .request(payout_body)
-    .answers(payout_answer),
-    Route::new(
-        "GET",
-        "/api/merchant/withdraws/payout/balance",
-        "payout_balance",
-        payouts::balance,
-        "Get Coinflow Wallet Balance",
-    )
-    .answers(balance),
-    Route::new(
-        "GET",
-        "/api/merchant/withdraws/{withdrawalId}",
-        "get_withdrawal",
-        payouts::withdrawal,
-        "Get Withdrawal (by transfer id or transaction)",
-    )
-    .answers(withdrawal),
-    Route::new(
-        "GET",
-        "/api/merchant/withdraws",
-        "list_withdrawals",
-        payouts::withdraws,
-        "Get Withdraws",
-    )
-    .answers(withdraw_list),
-    Route::new(
-        "GET",
-        "/api/auth/session-key",
-        "session_key",
-        auth::session_key,
-        "Get a session key",
-    )
-    .answers(session_key),
-    Route::new(
-        "GET",
-        "/merchant/view/{merchantId}",
-        "merchant_view",
-        |cx, _| sdk::merchant_view(cx.param("merchantId")),
-        "Merchant settings the SDK reads",
-    ),
-    Route::new(
-        "POST",
-        "/api/telemetry/frontend-error",
-        "frontend_error",
-        |cx, _| sdk::frontend_error(cx.req),
-        "SDK error telemetry",
-    )
-    .request(any_object),
-    Route::new(
-        "POST",
-        "/api/tokenize/iframe/config",
-        "iframe_config",
-        sdk::iframe_config,
-        "Card tokenization iframe configuration",
-    )
-    .request(any_object),
-    Route::new(
-        "GET",
-        "/coinflow/verify/{token}",
-        "verification_page",
-        |cx, w| pages::page(cx, w, cx.param("token")),
-        "Withdrawer verification page",
-    )
-    .html(),
-    Route::new(
-        "POST",
-        "/coinflow/verify/{token}",
-        "verification_submit",
-        |cx, w| pages::submit(cx, w, cx.param("token")),
-        "Submit the withdrawer verification page",
-    )
-    .html(),
+    Route::new("POST", "/api/withdraw/kyc/share-token", "register_withdrawer", kyc::share_token, "Register a withdrawer from a Persona share token").outcomes(VERIFICATION).request(share_token_body).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/kyc", "register_withdrawer", kyc::register, "Register a withdrawer (US info or document verification)").outcomes(VERIFICATION).request(any_object).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/kyc/attested", "register_withdrawer", kyc::attested, "Register an attested withdrawer").outcomes(VERIFICATION).request(any_object).answers(withdrawer),
+    Route::new("GET", "/api/withdraw", "get_withdrawer", withdrawers::get, "Get Withdrawer").outcomes(VERIFICATION).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/account", "add_payout_method", accounts::add_bank_account, "Create Bank Account").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/account/v2", "add_payout_method", accounts::add_bank_account, "Create Bank Account (v2)").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/debit-card", "add_payout_method", accounts::add_debit_card, "Create Debit Card").outcomes(REFUSABLE).request(debit_card_body).answers(string),
+    Route::new("DELETE", "/api/withdraw/account/{token}", "delete_payout_method", accounts::delete_account, "Delete Bank Account").answers(withdrawer),
+    Route::new("DELETE", "/api/withdraw/card/{token}", "delete_payout_method", accounts::delete_card, "Delete Debit Card").answers(withdrawer),
+    Route::new("GET", "/api/withdraw/quote", "get_quote", payouts::user_quote, "Get Quote (the user's own withdraw)").answers(quote),
+    Route::new("GET", "/api/withdraw/history", "withdraw_history", payouts::history, "Get Withdrawer History").answers(history),
+    Route::new("POST", "/api/merchant/withdraws/payout/delegated/quote", "get_quote", payouts::delegated_quote, "Get Delegated Payout Quote").request(payout_body).answers(quote),
+    Route::new("POST", "/api/merchant/withdraws/payout/delegated", "create_payout", payouts::delegated_payout, "Payout via Coinflow Wallet (delegated)").outcomes(PAYOUT).request(payout_body).answers(payout_answer),
+    Route::new("GET", "/api/merchant/withdraws/payout/balance", "payout_balance", payouts::balance, "Get Coinflow Wallet Balance").answers(balance),
+    Route::new("GET", "/api/merchant/withdraws/{withdrawalId}", "get_withdrawal", payouts::withdrawal, "Get Withdrawal (by transfer id or transaction)").answers(withdrawal),
+    Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", payouts::withdraws, "Get Withdraws").answers(withdraw_list),
+    Route::new("GET", "/api/auth/session-key", "session_key", auth::session_key, "Get a session key").answers(session_key),
+    Route::new("GET", "/merchant/view/{merchantId}", "merchant_view", |cx, _| sdk::merchant_view(cx.param("merchantId")), "Merchant settings the SDK reads"),
+    Route::new("POST", "/api/telemetry/frontend-error", "frontend_error", |cx, _| sdk::frontend_error(cx.req), "SDK error telemetry").request(any_object),
+    Route::new("POST", "/api/tokenize/iframe/config", "iframe_config", sdk::iframe_config, "Card tokenization iframe configuration").request(any_object),
+    Route::new("GET", "/coinflow/verify/{token}", "verification_page", |cx, w| pages::page(cx, w, cx.param("token")), "Withdrawer verification page").html(),
+    Route::new("POST", "/coinflow/verify/{token}", "verification_submit", |cx, w| pages::submit(cx, w, cx.param("token")), "Submit the withdrawer verification page").html(),
 ];
 
 /// The pages of Coinflow's web app that its React SDK frames (`env="local"`:
 /// `http://localhost:3000`), served only on the `--coinflow-ui-port` listener. Their forms
 /// act as the API does, under the API's operations, so scenarios steer them alike.
+#[rustfmt::skip]
 static UI_ROUTES: &[Route] = &[
-    Route::new(
-        "GET",
-        "/{blockchain}/withdraw/{merchantId}",
-        "withdraw_page",
-        ui::withdraw_page,
-        "CoinflowWithdraw's page",
-    )
-    .html(),
-    Route::new(
-        "POST",
-        "/{blockchain}/withdraw/{merchantId}/account",
-        "add_payout_method",
-        ui::withdraw_add_account,
-        "Link a bank account from the withdraw page",
-    )
-    .outcomes(REFUSABLE)
-    .html(),
-    Route::new(
-        "POST",
-        "/{blockchain}/withdraw/{merchantId}/quote",
-        "get_quote",
-        ui::withdraw_review,
-        "Review a withdrawal: each speed with its fee",
-    )
-    .html(),
-    Route::new(
-        "POST",
-        "/{blockchain}/withdraw/{merchantId}",
-        "create_payout",
-        ui::withdraw_confirm,
-        "Confirm a withdrawal: a delegated payout",
-    )
-    .outcomes(PAYOUT)
-    .html(),
-    Route::new(
-        "GET",
-        "/{blockchain}/checkout-link/{merchantId}",
-        "bank_link_page",
-        ui::bank_link_page,
-        "CoinflowBankLink's page",
-    )
-    .html(),
-    Route::new(
-        "POST",
-        "/{blockchain}/checkout-link/{merchantId}",
-        "add_payout_method",
-        ui::bank_link_submit,
-        "Link a bank account from the bank-link page",
-    )
-    .outcomes(REFUSABLE)
-    .html(),
+    Route::new("GET", "/{blockchain}/withdraw/{merchantId}", "withdraw_page", ui::withdraw_page, "CoinflowWithdraw's page").html(),
+    Route::new("POST", "/{blockchain}/withdraw/{merchantId}/account", "add_payout_method", ui::withdraw_add_account, "Link a bank account from the withdraw page").outcomes(REFUSABLE).html(),
+    Route::new("POST", "/{blockchain}/withdraw/{merchantId}/quote", "get_quote", ui::withdraw_review, "Review a withdrawal: each speed with its fee").html(),
+    Route::new("POST", "/{blockchain}/withdraw/{merchantId}", "create_payout", ui::withdraw_confirm, "Confirm a withdrawal: a delegated payout").outcomes(PAYOUT).html(),
+    Route::new("GET", "/{blockchain}/checkout-link/{merchantId}", "bank_link_page", ui::bank_link_page, "CoinflowBankLink's page").html(),
+    Route::new("POST", "/{blockchain}/checkout-link/{merchantId}", "add_payout_method", ui::bank_link_submit, "Link a bank account from the bank-link page").outcomes(REFUSABLE).html(),
 ];
 
 impl VendorApi for Coinflow {
