@@ -32,13 +32,13 @@ pub struct ApiRequest {
     pub listener: Listener,
 }
 
-/// Which of the server's listeners a request came in on: the API one, or the one serving
-/// Coinflow's web-app pages (`--coinflow-ui-port`, what its SDK frames as `localhost:3000`).
+/// Which of the server's listeners a request came in on: the API one, or one serving a vendor's
+/// own web-app pages (Coinflow's `--coinflow-ui-port`, what its SDK frames as `localhost:3000`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Listener {
     #[default]
     Api,
-    CoinflowUi,
+    WebApp(crate::vendor::Vendor),
 }
 
 /// Why reading a request body failed; answered in the owning vendor's envelope.

@@ -13,7 +13,7 @@ use crate::http::{ApiRequest, ApiResponse, BodyError, Listener};
 use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
-use crate::vendors::{self, Route, Vendor, VendorApi, frame};
+use crate::vendors::{self, Route, VendorApi, frame};
 
 /// What the server does with a request once routed.
 pub enum Step {
@@ -53,13 +53,13 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
     let namespace = namespace::resolve(req);
     let area = match req.listener {
         Listener::Api => Area::of(&req.path),
-        // Everything on Coinflow's web-app listener is Coinflow's; the SDK's iframe URL cannot
-        // name a namespace, so its session key does (see `coinflow::ui`).
-        Listener::CoinflowUi => {
-            if !named && let Some(name) = vendors::coinflow::ui::namespace_of(req) {
+        // Everything on a vendor's web-app listener is that vendor's; an SDK's iframe URL may
+        // not be able to name a namespace, so the vendor may find one in the request.
+        Listener::WebApp(vendor) => {
+            if !named && let Some(name) = vendors::get(vendor).ui_namespace(req) {
                 req.namespace = name;
             }
-            Area::Vendor(Vendor::Coinflow)
+            Area::Vendor(vendor)
         }
     };
     let answer = |response| Routed {
@@ -100,7 +100,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 let api = vendors::get(vendor);
                 let table = match req.listener {
                     Listener::Api => api.routes(),
-                    Listener::CoinflowUi => api.ui_routes(),
+                    Listener::WebApp(_) => api.ui_routes(),
                 };
                 let route =
                     vendors::table::find(table, &req.method, &req.path).map(|(route, _)| route);

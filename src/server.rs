@@ -25,6 +25,7 @@ use crate::router::{self, Step};
 use crate::scenario::{Catalog, Fault};
 use crate::state_file::sync::{Scope, SyncLog};
 use crate::state_file::{self, SaveTo, SavedState};
+use crate::vendor::Vendor;
 use crate::vendors;
 use crate::webhooks;
 
@@ -269,7 +270,7 @@ async fn accept(
         None => api.accept().await.map(|(s, _)| (s, Listener::Api)),
         Some(ui) => tokio::select! {
             a = api.accept() => a.map(|(s, _)| (s, Listener::Api)),
-            u = ui.accept() => u.map(|(s, _)| (s, Listener::CoinflowUi)),
+            u = ui.accept() => u.map(|(s, _)| (s, Listener::WebApp(Vendor::Coinflow))),
         },
     }
 }

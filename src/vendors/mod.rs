@@ -47,6 +47,12 @@ pub trait VendorApi: Sync {
         &[]
     }
 
+    /// The namespace a request to its web app names in its own way (Coinflow's session key), when
+    /// the request names none with `/ns/NAME` or the header.
+    fn ui_namespace(&self, _req: &ApiRequest) -> Option<String> {
+        None
+    }
+
     /// Its error envelope with `message`, used for every error it answers, including the ones
     /// the router answers on its behalf (404, 413, bad namespace, scenario faults).
     fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse;

@@ -98,6 +98,10 @@ impl VendorApi for Coinflow {
         UI_ROUTES
     }
 
+    fn ui_namespace(&self, req: &ApiRequest) -> Option<String> {
+        ui::namespace_of(req)
+    }
+
     fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
         super::error(status, message, req)
     }
