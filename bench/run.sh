@@ -5,6 +5,11 @@
 #   bench/run.sh                  full run (10 s per load test, 100k users, 1M requests)
 #   BENCH_QUICK=1 bench/run.sh    short run (3 s per load test, 10k users, 100k requests)
 #
+#   BENCH_PEERS=1 bench/run.sh    also measures peers on the create request with a canned 201:
+#                                 httpmock (bench/httpmock-peer, built here) and WireMock
+#                                 standalone (its jar from the npm package `wiremock`, run with
+#                                 the system's Java; `default-jre-headless` installed if missing)
+#
 # Other knobs: BENCH_DURATION (e.g. 10s), BENCH_THREADS (wrk threads, 2), BENCH_CONNECTIONS (32),
 # BENCH_USERS, BENCH_REQUESTS, BENCH_PHASE_TIMEOUT (seconds a bulk phase may take), RUST_LOG
 # (passed to the sandbox; its logs go to a temporary file that is deleted at exit).
@@ -203,6 +208,59 @@ for test in health inquiry create; do
   done
 done
 
+# --- 2b. peers on the same create request (BENCH_PEERS=1) -------------------------------------
+PEERS=${BENCH_PEERS:-0}
+PEER_ROWS=()
+if [[ $PEERS == 1 ]]; then
+  echo "building the httpmock peer (release)..." >&2
+  cargo build --release --quiet --manifest-path bench/httpmock-peer/Cargo.toml
+  PEER_CACHE=${BENCH_PEER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vendor-sandbox-bench}
+  WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
+  JAR=$(find "$PEER_CACHE" -name "wiremock-standalone-$WIREMOCK_VERSION.jar" 2>/dev/null | head -1)
+  if [[ -z $JAR ]]; then
+    echo "fetching WireMock $WIREMOCK_VERSION (npm package wiremock)..." >&2
+    mkdir -p "$PEER_CACHE"
+    (cd "$PEER_CACHE" && npm install --silent --no-audit --no-fund "wiremock@$WIREMOCK_VERSION" >&2)
+    JAR=$(find "$PEER_CACHE" -name "wiremock-standalone-$WIREMOCK_VERSION.jar" | head -1)
+  fi
+  if ! command -v java >/dev/null; then
+    SUDO=""
+    [[ $(id -u) == 0 ]] || SUDO="sudo"
+    $SUDO apt-get install -y -qq default-jre-headless >&2
+  fi
+  "$TARGET_DIR/release/httpmock-peer" >"$TMP/httpmock.out" 2>"$TMP/httpmock.err" &
+  HTTPMOCK_PID=$!
+  PIDS+=("$HTTPMOCK_PID")
+  for _ in $(seq 1000); do
+    [[ -s $TMP/httpmock.out ]] && break
+    sleep 0.01
+  done
+  HTTPMOCK_URL=$(head -1 "$TMP/httpmock.out" | awk '{ print $NF }')
+  # WireMock wants a port: a free one from the kernel's ephemeral range.
+  WM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  java -jar "$JAR" --bind-address 127.0.0.1 --port "$WM_PORT" --disable-banner --no-request-journal \
+    >"$TMP/wiremock.out" 2>&1 &
+  WM_PID=$!
+  PIDS+=("$WM_PID")
+  WM_URL="http://127.0.0.1:$WM_PORT"
+  for _ in $(seq 600); do
+    curl -fsS -o /dev/null "$WM_URL/__admin/health" 2>/dev/null && break
+    sleep 0.1
+  done
+  curl -fsS -o /dev/null -X POST "$WM_URL/__admin/mappings" -H 'Content-Type: application/json' -d '{
+    "request": {"method": "POST", "url": "/api/v2/partner/card/users"},
+    "response": {"status": 201, "headers": {"Content-Type": "application/json; charset=utf-8"},
+      "body": "{\"status\":\"success\",\"message\":\"User created successfully\",\"data\":{\"serviceId\":\"bench-rain-user-0123456789abcdef\",\"verificationUrl\":\"http://127.0.0.1:5000/verify?inquiry-id=inq_0123456789abcdefghijklmn\"}}"}}'
+  echo "load: create on httpmock ($DURATION)..." >&2
+  R[create.httpmock]=$(wrk_run create "$HTTPMOCK_URL" 0 "$DURATION")
+  echo "load: create on WireMock (warm-up 3s, then $DURATION)..." >&2
+  wrk_run create "$WM_URL" 0 3s >/dev/null
+  R[create.wiremock]=$(wrk_run create "$WM_URL" 0 "$DURATION")
+  PEER_ROWS=(httpmock wiremock)
+  stop "$HTTPMOCK_PID"
+  stop "$WM_PID"
+fi
+
 users_total() {
   curl -sS "$SANDBOX_URL/api/v1/partner/card/users?skip=0&limit=1" \
     -H 'Authorization: Bearer sk_staging_bench' |
@@ -275,6 +333,14 @@ r=$(ratio "$(field "$s" 2)" "$(field "$b" 2)")
 printf '%-26s %10s %9s %9s %10s %9s %9s %7s %7s  %s\n' "  ...with $USERS_DONE users" \
   "$(field "$b" 2)" "$(ms "$(field "$b" 3)")" "$(ms "$(field "$b" 4)")" \
   "$(field "$s" 2)" "$(ms "$(field "$s" 3)")" "$(ms "$(field "$s" 4)")" "$r" 0.70 "$(verdict "$r" 0.70)"
+for peer in "${PEER_ROWS[@]}"; do
+  s=${R[create.$peer]}
+  b=${R[create.bare]}
+  printf '%-26s %10s %9s %9s %10s %9s %9s %7s %7s  %s\n' "  ...$peer (canned 201)" \
+    "$(field "$b" 2)" "$(ms "$(field "$b" 3)")" "$(ms "$(field "$b" 4)")" \
+    "$(field "$s" 2)" "$(ms "$(field "$s" 3)")" "$(ms "$(field "$s" 4)")" \
+    "$(ratio "$(field "$s" 2)" "$(field "$b" 2)")" - -
+done
 for test in health inquiry create create_full; do
   s=${R[$test.sandbox]}
   if [[ $(field "$s" 5) != 0 || $(field "$s" 6) != 0 ]]; then

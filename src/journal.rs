@@ -59,8 +59,8 @@ impl Entry {
     }
 }
 
-/// A body as the journal keeps it: its first [`MAX_KEPT_BODY`] bytes, copied (so it never pins
-/// a larger buffer), shown as JSON when it parses and as text otherwise. Parsing happens when
+/// A body as the journal keeps it: its first [`MAX_KEPT_BODY`] bytes (shared with the request or
+/// answer when it is no longer; a longer one is copied, so it never pins a larger buffer), shown as JSON when it parses and as text otherwise. Parsing happens when
 /// the journal is read, not on the request path.
 #[derive(Debug, Clone, Default)]
 pub struct KeptBody {
@@ -74,6 +74,19 @@ impl KeptBody {
         Self {
             bytes: Bytes::copy_from_slice(kept),
             cut: kept.len() < body.len(),
+        }
+    }
+
+    /// Keeps `body` itself (shared, no copy) when it is within [`MAX_KEPT_BODY`]; a longer body
+    /// is cut and copied, so the journal never pins a large buffer.
+    pub fn shared(body: &Bytes) -> Self {
+        if body.len() <= MAX_KEPT_BODY {
+            Self {
+                bytes: body.clone(),
+                cut: false,
+            }
+        } else {
+            Self::new(body)
         }
     }
 

@@ -21,6 +21,7 @@ use crate::config::{Config, StateSync};
 use crate::cors;
 use crate::http::{self, ConnectionDropped, Listener};
 use crate::journal::{self, Entry};
+use crate::logging;
 use crate::router::{self, Step};
 use crate::scenario::{Catalog, Fault};
 use crate::state_file::sync::{Scope, SyncLog};
@@ -339,15 +340,7 @@ async fn serve(
     let response = cors::with_cors(&app.config, area, &request, response);
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
-    tracing::info!(
-        method = %request.method,
-        path = %request.raw_path,
-        status = response.status,
-        duration_ms = duration.as_secs_f64() * 1000.0,
-        namespace = %request.namespace,
-        rule = ?routed.rule,
-        "request"
-    );
+    let duration_ms = duration.as_secs_f64() * 1000.0;
     if area != Area::Admin {
         app.journal.record(Entry {
             id: 0,
@@ -356,15 +349,26 @@ async fn serve(
             vendor: area.label().to_string(),
             method: request.method.clone(),
             path: request.path.clone(),
-            query: request.query_string.clone(),
+            query: std::mem::take(&mut request.query_string),
             headers: journal::kept_headers(&request.headers),
-            request_body: journal::KeptBody::new(&request.body),
+            request_body: journal::KeptBody::shared(&request.body),
             status: response.status,
-            response_body: journal::KeptBody::new(&bytes),
-            duration_ms: duration.as_secs_f64() * 1000.0,
+            response_body: journal::KeptBody::shared(&bytes),
+            duration_ms,
         });
     }
-    Ok(http::into_hyper(&response, bytes, content_type))
+    let hyper_response = http::into_hyper(&response, bytes, content_type);
+    // The line is formatted and written by the log writer; the request hands over what it owns.
+    logging::request(logging::RequestLine {
+        time: std::time::SystemTime::now(),
+        method: std::mem::take(&mut request.method),
+        path: std::mem::take(&mut request.raw_path),
+        status: response.status,
+        duration_ms,
+        namespace: std::mem::take(&mut request.namespace),
+        rule: routed.rule,
+    });
+    Ok(hyper_response)
 }
 
 /// Whether a request may have changed a world, so the state file is due for a save. Vendor

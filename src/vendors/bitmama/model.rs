@@ -9,13 +9,18 @@ use serde_json::{Value, json};
 use super::idempotency::IdempotencyKeys;
 use crate::clock::Millis;
 
+/// A map keyed by ids the sandbox generates (not chosen by a client, so no flooding to fear):
+/// foldhash instead of SipHash. Keys a client chooses (emails, API keys, idempotency keys) stay
+/// in std's SipHash maps.
+pub type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Bitmama's data in one namespace.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     /// Partners by API key: everything a partner owns is only reachable with its key.
     pub partners: HashMap<String, Partner>,
     /// Persona inquiry id to the card user it verifies: `(api key, serviceId)`.
-    pub inquiries: HashMap<String, (String, String)>,
+    pub inquiries: IdMap<String, (String, String)>,
     /// A new partner's wallet balance when no scenario seeds it (`--bitmama-balance`).
     pub starting_balance_cents: i64,
 }
@@ -55,7 +60,7 @@ pub struct Partner {
     users: Vec<CardUser>,
     /// `serviceId` to its position in `users`.
     #[serde(skip)]
-    user_index: HashMap<String, usize>,
+    user_index: IdMap<String, usize>,
     /// Lowercased emails of `users`: one email is one user per partner, whatever its case.
     #[serde(skip)]
     emails: HashSet<String>,
@@ -63,7 +68,7 @@ pub struct Partner {
     cards: Vec<Card>,
     /// `serviceCardId` to its position in `cards`.
     #[serde(skip)]
-    card_index: HashMap<String, usize>,
+    card_index: IdMap<String, usize>,
     /// In creation order.
     pub transactions: Vec<Transaction>,
     pub idempotency: IdempotencyKeys,
@@ -87,10 +92,10 @@ impl Partner {
             slug: super::auth::partner_slug(api_key),
             balance_cents,
             users: Vec::new(),
-            user_index: HashMap::new(),
+            user_index: IdMap::default(),
             emails: HashSet::new(),
             cards: Vec::new(),
-            card_index: HashMap::new(),
+            card_index: IdMap::default(),
             transactions: Vec::new(),
             idempotency: IdempotencyKeys::default(),
             webhook: None,

@@ -1,0 +1,25 @@
+//! httpmock's mock server with one mock: `POST /api/v2/partner/card/users` answers a canned 201
+//! (the bare server's body). Prints `httpmock-peer listening on http://ADDR` and runs until killed.
+
+use std::io::Write;
+
+use httpmock::prelude::*;
+
+const USER_CREATED: &str = r#"{"status":"success","message":"User created successfully","data":{"serviceId":"bench-rain-user-0123456789abcdef","verificationUrl":"http://127.0.0.1:5000/verify?inquiry-id=inq_0123456789abcdefghijklmn"}}"#;
+
+fn main() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(POST).path("/api/v2/partner/card/users");
+        then.status(201)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(USER_CREATED);
+    });
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "httpmock-peer listening on {}", server.base_url());
+    let _ = out.flush();
+    drop(out);
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,142 @@
+//! Heap allocations per request, counted by a counting global allocator. Its own test binary
+//! (the allocator would count every other test's work too), one test, no threads of its own.
+//!
+//! Each request goes the way `server::serve` takes it after hyper: `router::prepare`,
+//! `router::dispatch`, the body serialised, the journal entry, the hyper response. Reading the
+//! request from hyper and the log line are not included (the log line goes through `tracing`
+//! without a subscriber here). The numbers below are the recorded ceilings: they may only go
+//! down. Lower them when a change saves allocations; never raise them.
+
+use std::alloc::System;
+use std::sync::Arc;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use vendor_sandbox::app::App;
+use vendor_sandbox::http::{self, ApiRequest};
+use vendor_sandbox::journal::{self, Entry};
+use vendor_sandbox::router::{Area, Step};
+use vendor_sandbox::scenario::Catalog;
+use vendor_sandbox::{Config, router, vendors};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Allocations of one `POST /api/v2/partner/card/users` creating a new user (and its Persona
+/// inquiry and event), the journal entry included.
+const CREATE_MAX: usize = 175;
+
+/// Allocations of one `GET /__admin/health`.
+const HEALTH_MAX: usize = 11;
+
+fn app() -> App {
+    let config = Arc::new(Config {
+        bitmama: vendor_sandbox::config::BitmamaConfig {
+            starting_balance_cents: 4_000_000_000_000_000_000,
+            ..Default::default()
+        },
+        ..Config::default()
+    });
+    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
+    App::new(config, scenarios, None, "http://127.0.0.1:5000")
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: String) -> ApiRequest {
+    ApiRequest {
+        method: method.into(),
+        raw_path: path.into(),
+        path: path.into(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+            .collect(),
+        body: body.into(),
+        ..ApiRequest::default()
+    }
+}
+
+/// One request the way the server handles it; the status.
+fn serve(app: &App, mut req: ApiRequest) -> u16 {
+    let routed = router::prepare(app, &mut req, Ok(()));
+    let response = match routed.step {
+        Step::Answer(response) => response,
+        Step::Dispatch(target) => router::dispatch(app, target, &req),
+        Step::Drop(_) => panic!("no scenario drops here"),
+    };
+    let (bytes, content_type) = http::body_bytes(&response.body);
+    if routed.area != Area::Admin {
+        app.journal.record(Entry {
+            id: 0,
+            time: String::new(),
+            namespace: req.namespace.clone(),
+            vendor: routed.area.label().to_string(),
+            method: req.method.clone(),
+            path: req.path.clone(),
+            query: std::mem::take(&mut req.query_string),
+            headers: journal::kept_headers(&req.headers),
+            request_body: journal::KeptBody::shared(&req.body),
+            status: response.status,
+            response_body: journal::KeptBody::shared(&bytes),
+            duration_ms: 0.0,
+        });
+    }
+    let status = response.status;
+    drop(http::into_hyper(&response, bytes, content_type));
+    status
+}
+
+fn create(n: usize) -> ApiRequest {
+    let key = format!("alloc-{n}");
+    let body = format!(
+        r#"{{"firstName":"Jane","lastName":"Doe","email":"u{n}@alloc.example","phoneNumber":"+14155555555","accountPurpose":"personal use","ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}}"#
+    );
+    request(
+        "POST",
+        "/api/v2/partner/card/users",
+        &[
+            ("authorization", "Bearer sk_staging_bench"),
+            ("content-type", "application/json"),
+            ("idempotency-key", &key),
+        ],
+        body,
+    )
+}
+
+/// The fewest allocations `make(i)` took over `rounds` requests after a warm-up (the first
+/// requests create the namespace and the partner; maps grow now and then).
+fn fewest(app: &App, rounds: usize, make: impl Fn(usize) -> ApiRequest, status: u16) -> usize {
+    for i in 0..50 {
+        assert_eq!(serve(app, make(i)), status);
+    }
+    (50..50 + rounds)
+        .map(|i| {
+            let req = make(i);
+            let region = Region::new(GLOBAL);
+            let got = serve(app, req);
+            let allocations = region.change().allocations;
+            assert_eq!(got, status);
+            allocations
+        })
+        .min()
+        .expect("rounds")
+}
+
+#[test]
+fn allocations_per_request_only_go_down() {
+    let app = app();
+    let create = fewest(&app, 200, create, 201);
+    let health = fewest(
+        &app,
+        50,
+        |_| request("GET", "/__admin/health", &[], String::new()),
+        200,
+    );
+    println!("allocations: create {create}, health {health}");
+    assert!(
+        create <= CREATE_MAX,
+        "a create took {create} allocations, more than the recorded {CREATE_MAX}"
+    );
+    assert!(
+        health <= HEALTH_MAX,
+        "a health check took {health} allocations, more than the recorded {HEALTH_MAX}"
+    );
+}
