@@ -59,9 +59,10 @@ impl Entry {
     }
 }
 
-/// A body as the journal keeps it: its first [`MAX_KEPT_BODY`] bytes (shared with the request or
-/// answer when it is no longer; a longer one is copied, so it never pins a larger buffer), shown as JSON when it parses and as text otherwise. Parsing happens when
-/// the journal is read, not on the request path.
+/// A body as the journal keeps it: its first [`MAX_KEPT_BODY`] bytes (shared with the answer when
+/// it is no longer; a longer one is copied, so it never pins a larger buffer), shown as JSON when
+/// it parses and as text otherwise. Parsing happens when the journal is read, not on the request
+/// path.
 #[derive(Debug, Clone, Default)]
 pub struct KeptBody {
     bytes: Bytes,

@@ -351,7 +351,9 @@ async fn serve(
             path: request.path.clone(),
             query: std::mem::take(&mut request.query_string),
             headers: journal::kept_headers(&request.headers),
-            request_body: journal::KeptBody::shared(&request.body),
+            // Copied: a request body may be a slice of hyper's read buffer, which sharing would
+            // keep alive (and uncounted by the journal's budget) as long as the entry.
+            request_body: journal::KeptBody::new(&request.body),
             status: response.status,
             response_body: journal::KeptBody::shared(&bytes),
             duration_ms,

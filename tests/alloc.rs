@@ -22,8 +22,9 @@ use vendor_sandbox::{Config, router, vendors};
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 /// Allocations of one `POST /api/v2/partner/card/users` creating a new user (and its Persona
-/// inquiry and event), the journal entry included.
-const CREATE_MAX: usize = 175;
+/// inquiry, account and their events), the journal entry included. 175 when measured first;
+/// 190 since the inquiry also gets its Persona account (issue 14).
+const CREATE_MAX: usize = 190;
 
 /// Allocations of one `GET /__admin/health`.
 const HEALTH_MAX: usize = 11;
