@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::entities::Account;
 use super::events::{self, Delivery};
-use super::request::{Refusal, body_object, object_at, only_keys, refuse, string_at};
+use super::request::{Refusal, only_keys, refuse, string_at, update_attributes};
 use super::tags::{self, TagAction};
 use super::{Ctx, Replies};
 use crate::clock::{Millis, iso8601};
@@ -154,11 +154,7 @@ struct Changes {
 }
 
 fn parse(ctx: &Ctx) -> Result<Changes, Refusal> {
-    let body = body_object(ctx, false)?;
-    only_keys(&body, &["data", "meta"], "The request body")?;
-    let data = object_at(&body, "data", "The request body")?;
-    only_keys(&data, &["type", "attributes"], "data")?;
-    let attrs = object_at(&data, "attributes", "data")?;
+    let attrs = update_attributes(ctx)?;
     let at = "data.attributes";
     let mut allowed: Vec<&str> = ATTRIBUTES.to_vec();
     allowed.extend([

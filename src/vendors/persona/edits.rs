@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::events::{self, Delivery};
 use super::inflection::to_kebab;
 use super::inquiries::retrieve;
-use super::request::{Refusal, body_object, object_at, only_keys, refuse, string_at};
+use super::request::{Refusal, only_keys, refuse, string_at, update_attributes};
 use super::tags::{self, TagAction};
 use super::{Ctx, Replies};
 use crate::http::ApiResponse;
@@ -23,11 +23,7 @@ struct Update {
 }
 
 fn parse_update(ctx: &Ctx) -> Result<Update, Refusal> {
-    let body = body_object(ctx, false)?;
-    only_keys(&body, &["data", "meta"], "The request body")?;
-    let data = object_at(&body, "data", "The request body")?;
-    only_keys(&data, &["type", "attributes"], "data")?;
-    let attrs = object_at(&data, "attributes", "data")?;
+    let attrs = update_attributes(ctx)?;
     let at = "data.attributes";
     only_keys(&attrs, &["note", "fields", "tags"], at)?;
     let note = match attrs.get("note") {

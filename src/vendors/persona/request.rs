@@ -31,6 +31,16 @@ pub(super) fn body_object(ctx: &Ctx, optional: bool) -> Result<Map<String, Value
     }
 }
 
+/// `data.attributes` of a JSON:API write body `{"data": {"type", "attributes"}, "meta"}`, every
+/// level checked for unknown keys (what Persona's update bodies allow).
+pub(super) fn update_attributes(ctx: &Ctx) -> Result<Map<String, Value>, Refusal> {
+    let body = body_object(ctx, false)?;
+    only_keys(&body, &["data", "meta"], "The request body")?;
+    let data = object_at(&body, "data", "The request body")?;
+    only_keys(&data, &["type", "attributes"], "data")?;
+    object_at(&data, "attributes", "data")
+}
+
 pub(super) fn kebab_keys(map: Map<String, Value>) -> Map<String, Value> {
     map.into_iter().map(|(k, v)| (to_kebab(&k), v)).collect()
 }
