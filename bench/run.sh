@@ -213,7 +213,7 @@ PEERS=${BENCH_PEERS:-0}
 PEER_ROWS=()
 if [[ $PEERS == 1 ]]; then
   echo "building the httpmock peer (release)..." >&2
-  cargo build --release --quiet --manifest-path bench/httpmock-peer/Cargo.toml
+  cargo build --release --quiet --manifest-path bench/httpmock-peer/Cargo.toml --target-dir "$TARGET_DIR"
   PEER_CACHE=${BENCH_PEER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vendor-sandbox-bench}
   WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
   JAR=$(find "$PEER_CACHE" -name "wiremock-standalone-$WIREMOCK_VERSION.jar" 2>/dev/null | head -1)
