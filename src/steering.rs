@@ -37,12 +37,19 @@ pub fn steer(
 ) -> Steering {
     let operation = route.map_or(Operation::ANY, Route::operation);
     let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
     let mut steering = Steering {
         say: Say::Proceed(None),
         latency: None,
         rule: None,
     };
+    if req.header(SCENARIO_HEADER).is_none() && !ns.scenario_selected() {
+        // No rule can apply, so there are no counters to keep: only a magic word may steer, and
+        // it needs no world. The request takes its namespace's lock once, in the frame.
+        let subject = Subject::from_request(req);
+        steering.say = Say::Proceed(app.scenarios.magic(vendor.vendor(), operation, &subject));
+        return steering;
+    }
+    let mut world = ns.lock();
     if let Err(message) = app.scenarios.active(&world, Some(req)) {
         let message = format!("{SCENARIO_HEADER}: {message}");
         steering.say = Say::Answer(vendor.error(400, &message, req));

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use serde::{Deserialize, Serialize};
@@ -71,12 +72,29 @@ impl World {
 pub struct Namespace {
     pub name: String,
     world: Mutex<World>,
+    /// Whether the world has a scenario selected, readable without the lock: a request to a
+    /// namespace without one needs no rule counters, so the scenario is not asked under the lock
+    /// (one lock per request instead of two). Kept in step wherever the selection changes.
+    scenario_selected: AtomicBool,
 }
 
 impl Namespace {
+    fn new(name: &str, world: World) -> Namespace {
+        Namespace {
+            name: name.to_string(),
+            scenario_selected: AtomicBool::new(world.scenario.selected.is_some()),
+            world: Mutex::new(world),
+        }
+    }
+
     /// Locks this namespace's world. Never hold the guard across an `.await`.
     pub fn lock(&self) -> MutexGuard<'_, World> {
         self.world.lock()
+    }
+
+    /// Whether a scenario is selected in this namespace (see the field).
+    pub fn scenario_selected(&self) -> bool {
+        self.scenario_selected.load(Ordering::Acquire)
     }
 }
 
@@ -107,10 +125,7 @@ impl Store {
         let mut namespaces = self.namespaces.write();
         for (name, mut world) in worlds {
             world.attach(&name, &self.config, self.jobs.clone());
-            let namespace = Arc::new(Namespace {
-                name: name.clone(),
-                world: Mutex::new(world),
-            });
+            let namespace = Arc::new(Namespace::new(&name, world));
             namespaces.insert(name, namespace);
         }
     }
@@ -141,10 +156,8 @@ impl Store {
                 let selected = (name == DEFAULT_NAMESPACE)
                     .then(|| self.config.scenario.clone())
                     .flatten();
-                let namespace = Arc::new(Namespace {
-                    name: name.to_string(),
-                    world: Mutex::new(World::new(name, &self.config, self.jobs.clone(), selected)),
-                });
+                let world = World::new(name, &self.config, self.jobs.clone(), selected);
+                let namespace = Arc::new(Namespace::new(name, world));
                 self.apply_initial_state(&mut namespace.lock());
                 namespace
             })
@@ -215,6 +228,8 @@ impl Store {
     pub fn select_scenario(&self, name: &str, scenario: Option<String>) {
         let ns = self.namespace(name);
         let mut world = ns.lock();
+        ns.scenario_selected
+            .store(scenario.is_some(), Ordering::Release);
         world.scenario = NamespaceScenario::new(scenario);
         self.apply_initial_state(&mut world);
     }

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::magic;
 use super::matching::{self, Subject};
 use super::parse::{Problem, parse_scenario};
-use super::{Decision, Operation, SCENARIO_HEADER, Scenario, Vocabulary};
+use super::{Decision, Operation, SCENARIO_HEADER, Scenario, Steer, Vocabulary};
 use crate::http::ApiRequest;
 use crate::store::World;
 use crate::vendor::Vendor;
@@ -331,6 +331,11 @@ impl Catalog {
             decision.steer = magic::steer(self.vocabulary, vendor, operation, subject);
         }
         decision
+    }
+
+    /// What a magic word in `subject` says about `operation` when no scenario is active.
+    pub fn magic(&self, vendor: Vendor, operation: Operation, subject: &Subject) -> Option<Steer> {
+        magic::steer(self.vocabulary, vendor, operation, subject)
     }
 
     /// Seeds `world` from the initial state of the scenario it selected, if any, each vendor

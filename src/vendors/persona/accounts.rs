@@ -275,6 +275,14 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         Err(refusal) => return refuse(ctx, refusal),
     };
     let now = world.clock.now_ms();
+    let Some(&position) = world.persona.account_index.get(id) else {
+        return ctx.not_found();
+    };
+    if let Some(reference_id) = &changes.reference_id {
+        world
+            .persona
+            .note_account_reference(reference_id.clone(), position);
+    }
     let Some(account) = world.persona.account_mut(id) else {
         return ctx.not_found();
     };

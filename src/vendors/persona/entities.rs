@@ -155,16 +155,29 @@ impl State {
 
     /// The newest unredacted account with `reference_id`.
     pub fn account_by_reference(&self, reference_id: &str) -> Option<&Account> {
-        self.accounts
+        self.account_reference_index
+            .get(reference_id)?
             .iter()
             .rev()
+            .filter_map(|&i| self.accounts.get(i))
             .find(|a| a.redacted_at.is_none() && a.reference_id.as_deref() == Some(reference_id))
     }
 
     pub(super) fn insert_account(&mut self, account: Account) {
-        self.account_index
-            .insert(account.id.clone(), self.accounts.len());
+        let position = self.accounts.len();
+        self.account_index.insert(account.id.clone(), position);
+        if let Some(reference) = &account.reference_id {
+            self.note_account_reference(reference.clone(), position);
+        }
         self.accounts.push(account);
+    }
+
+    /// Account `position` has (now) `reference` as its reference id.
+    pub(super) fn note_account_reference(&mut self, reference: String, position: usize) {
+        let positions = self.account_reference_index.entry(reference).or_default();
+        if positions.last() != Some(&position) {
+            positions.push(position);
+        }
     }
 
     /// Verification `id` and the inquiry it belongs to.

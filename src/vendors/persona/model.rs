@@ -281,6 +281,11 @@ pub struct State {
     pub(super) one_time_links: HashMap<String, OneTimeLink>,
     #[serde(skip)]
     pub(super) account_index: HashMap<String, usize>,
+    /// Reference id → positions of the accounts that had it, oldest first (an entry may be stale
+    /// after a PATCH changed the reference: checked when read), so finding the account of an
+    /// inquiry's reference id does not scan every account.
+    #[serde(skip)]
+    pub(super) account_reference_index: HashMap<String, Vec<usize>>,
     /// Verification id → position of its inquiry (verifications live on their inquiry, so an
     /// event's snapshot carries them as they were).
     #[serde(skip)]
@@ -334,6 +339,15 @@ impl State {
         self.account_index = (self.accounts.iter().enumerate())
             .map(|(i, account)| (account.id.clone(), i))
             .collect();
+        self.account_reference_index.clear();
+        for (position, account) in self.accounts.iter().enumerate() {
+            if let Some(reference) = &account.reference_id {
+                self.account_reference_index
+                    .entry(reference.clone())
+                    .or_default()
+                    .push(position);
+            }
+        }
         self.verification_index.clear();
         for (position, inquiry) in self.inquiries.iter_mut().enumerate() {
             for verification in &mut inquiry.verifications {

@@ -210,3 +210,27 @@ async fn an_approved_inquiry_fills_its_account() {
         "passed"
     );
 }
+
+/// An account whose reference id was changed is found by its new one, not its old one (the
+/// reference index follows PATCH).
+#[tokio::test]
+async fn a_changed_reference_id_moves_the_account() {
+    let persona = Persona::start().await;
+    let first = persona.create(json!({"reference-id": "old-ref"})).await;
+    let account = account_of(&first);
+    let patched = persona
+        .patch(
+            &format!("/api/v1/accounts/{account}"),
+            &json!({"data": {"attributes": {"reference-id": "new-ref"}}}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    let by_new = persona.create(json!({"reference-id": "new-ref"})).await;
+    assert_eq!(
+        account_of(&by_new),
+        account,
+        "found by its new reference id"
+    );
+    let by_old = persona.create(json!({"reference-id": "old-ref"})).await;
+    assert_ne!(account_of(&by_old), account, "no longer by its old one");
+}
