@@ -1,6 +1,8 @@
 //! The shared test harness: a sandbox started in-process on port 0, a small HTTP client, and a
 //! webhook receiver. Tests never sleep to synchronise: they await an event with a timeout.
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -7,12 +7,11 @@
 //! tests/browser; `.ci/run` installs them. Without them it prints why and passes, except under
 //! `CI=true`, where it fails.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestResponse, TestServer, encode};
+use crate::harness::{TestResponse, TestServer, browser, encode};
 
 const NS: &str = "sdk-rs";
 const AUTH: &str = "Bearer persona_sandbox_sdk";
@@ -304,36 +303,9 @@ async fn the_script_gets_the_outcome_as_json_and_the_inquiry_really_moves() {
     assert_eq!(again.json()["error"]["status"], 409);
 }
 
-fn missing_tools(browser_dir: &Path) -> Vec<String> {
-    let mut missing = Vec::new();
-    let node = std::process::Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        missing.push("node".to_string());
-    }
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        missing.push(format!("chromium ({chromium})"));
-    }
-    for package in ["playwright-core", "persona"] {
-        if !browser_dir.join("node_modules").join(package).is_dir() {
-            missing.push(format!("{package} (npm ci in tests/browser)"));
-        }
-    }
-    missing
-}
-
 #[tokio::test]
 async fn personas_web_sdk_runs_the_embedded_inline_and_resumed_flows_in_a_browser() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let browser_dir = root.join("tests/browser");
-    let missing = missing_tools(&browser_dir);
-    if !missing.is_empty() {
-        let message = format!("Persona SDK browser test needs: {}", missing.join(", "));
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{message} (CI must install them: .ci/run)"
-        );
-        eprintln!("SKIPPED: {message}; run .ci/run or install them to run it");
+    if !browser::tools_present("Persona SDK browser test", &["persona"]) {
         return;
     }
     let server = TestServer::start().await;
@@ -342,22 +314,5 @@ async fn personas_web_sdk_runs_the_embedded_inline_and_resumed_flows_in_a_browse
     let port = url.rsplit(':').next().expect("port");
     let probe = tokio::net::TcpStream::connect(format!("localhost:{port}")).await;
     assert!(probe.is_ok(), "localhost:{port} reaches the sandbox");
-
-    let mut command = tokio::process::Command::new("node");
-    command
-        .arg(browser_dir.join("persona-sdk.mjs"))
-        .arg(&url)
-        .current_dir(&browser_dir)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(180), command.output())
-        .await
-        .expect("the browser test finishes within 3 minutes")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "persona-sdk.mjs failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("11 passed, 0 failed"), "{stdout}");
+    browser::run_script("persona-sdk.mjs", &[url], Duration::from_secs(180), 11).await;
 }
