@@ -136,17 +136,22 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
 /// waits for deliveries, `POST /__admin/webhooks/check` for a receiver); they hold no lock
 /// across their awaits.
 pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
-    match (&target, admin::awaited(req)) {
-        (Target::Admin, Some(Awaited::FlushWebhooks)) => admin::webhooks::flush(app, req).await,
-        (Target::Admin, Some(Awaited::CheckReceiver)) => admin::webhooks::check(req).await,
-        _ => dispatch(app, target, req),
+    match target {
+        Target::Admin => match admin::handle(app, req) {
+            Ok(response) => response,
+            Err(Awaited::FlushWebhooks) => admin::webhooks::flush(app, req).await,
+            Err(Awaited::CheckReceiver) => admin::webhooks::check(req).await,
+        },
+        Target::Vendor { api, route, steer } => frame::run(app, api, route, req, steer),
     }
 }
 
-/// The owner's answer to a prepared request.
+/// The owner's answer to a prepared request, for callers that cannot await: the admin routes
+/// that wait answer 500.
 pub fn dispatch(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
     match target {
-        Target::Admin => admin::handle(app, req),
+        Target::Admin => admin::handle(app, req)
+            .unwrap_or_else(|_| admin::error(500, "This admin route is answered asynchronously")),
         Target::Vendor { api, route, steer } => frame::run(app, api, route, req, steer),
     }
 }

@@ -22,29 +22,18 @@ use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 pub use routes::{AdminHandler, Awaited, ROUTES};
 
-/// The admin API's answer to `req`, a route that answers at once (the router awaits the others:
-/// [`routes::Awaited`]).
-pub fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
+/// The admin API's answer to `req`, or which waiting route it is (the router awaits those with
+/// no lock held: [`routes::Awaited`]). The table is searched once.
+pub fn handle(app: &App, req: &ApiRequest) -> Result<ApiResponse, Awaited> {
     match crate::vendors::table::find(ROUTES, &req.method, &req.path) {
         Some((route, params)) => match &route.handler {
-            AdminHandler::Now(handler) => handler(app, req, params),
-            AdminHandler::Awaits(_) => error(500, "This admin route is answered asynchronously"),
+            AdminHandler::Now(handler) => Ok(handler(app, req, params)),
+            AdminHandler::Awaits(kind) => Err(*kind),
         },
-        None => error(
+        None => Ok(error(
             404,
             &format!("No admin route for {} {}", req.method, req.path),
-        ),
-    }
-}
-
-/// Which waiting route `req` is, if any.
-pub fn awaited(req: &ApiRequest) -> Option<Awaited> {
-    match crate::vendors::table::find(ROUTES, &req.method, &req.path)?
-        .0
-        .handler
-    {
-        AdminHandler::Awaits(kind) => Some(kind),
-        AdminHandler::Now(_) => None,
+        )),
     }
 }
 
