@@ -54,6 +54,39 @@ pub fn iso8601(ms: Millis) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// [`iso8601`] written into `buf` without allocating (what rendering uses for every timestamp);
+/// `None` for a year outside 0000-9999, which needs the longer signed form.
+pub fn iso8601_into(ms: Millis, buf: &mut [u8; 24]) -> Option<&str> {
+    use chrono::{Datelike, Timelike};
+    let t = chrono::DateTime::from_timestamp_millis(ms)?.naive_utc();
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 3, t.nanosecond() / 1_000_000 % 1000);
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ] {
+        buf[at] = c;
+    }
+    std::str::from_utf8(buf).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +94,23 @@ mod tests {
     #[test]
     fn formats_with_milliseconds_and_z() {
         assert_eq!(iso8601(1_708_040_897_732), "2024-02-15T23:48:17.732Z");
+        for ms in [
+            0,
+            1_708_040_897_732,
+            1_708_040_897_000,
+            951_782_400_001,
+            253_402_300_799_999,
+        ] {
+            let mut buf = [0u8; 24];
+            assert_eq!(iso8601_into(ms, &mut buf), Some(iso8601(ms).as_str()));
+        }
+        let mut buf = [0u8; 24];
+        assert_eq!(
+            iso8601_into(253_402_300_800_000, &mut buf),
+            None,
+            "year 10000"
+        );
+        assert_eq!(iso8601_into(-1, &mut buf), Some("1969-12-31T23:59:59.999Z"));
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
     }
 

@@ -118,11 +118,33 @@ pub struct ApiResponse {
 #[derive(Debug, Clone)]
 pub enum ResponseBody {
     Json(Value),
+    /// JSON already serialized from a typed body (no `Value` tree); [`ResponseBody::to_json`]
+    /// turns it back into one for the few answers something rewrites on the way out.
+    Rendered(Bytes),
     Html(String),
     Empty,
 }
 
+impl ResponseBody {
+    /// Makes a [`ResponseBody::Rendered`] body a [`ResponseBody::Json`] one, for code that
+    /// rewrites the answer's JSON.
+    pub fn to_json(&mut self) {
+        if let ResponseBody::Rendered(bytes) = self {
+            *self = ResponseBody::Json(serde_json::from_slice(bytes).unwrap_or(Value::Null));
+        }
+    }
+}
+
 impl ApiResponse {
+    /// A JSON answer serialized straight from `body`.
+    pub fn rendered(status: u16, body: &impl serde::Serialize) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: ResponseBody::Rendered(Bytes::from(serde_json::to_vec(body).unwrap_or_default())),
+        }
+    }
+
     pub fn json(status: u16, body: Value) -> Self {
         Self {
             status,
@@ -265,6 +287,7 @@ pub fn body_bytes(body: &ResponseBody) -> (Bytes, Option<&'static str>) {
             Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
             Some("application/json; charset=utf-8"),
         ),
+        ResponseBody::Rendered(bytes) => (bytes.clone(), Some("application/json; charset=utf-8")),
         ResponseBody::Html(html) => (Bytes::from(html.clone()), Some("text/html; charset=utf-8")),
         ResponseBody::Empty => (Bytes::new(), None),
     }

@@ -127,7 +127,7 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
     webhook_envelope(&Event {
         id: ids.persona("evt_"),
         name: event.to_string(),
-        inquiry: Some(Box::new(inquiry)),
+        inquiry: Some(std::sync::Arc::new(inquiry)),
         account: None,
         created_at: now,
     })

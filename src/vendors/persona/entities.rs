@@ -195,6 +195,8 @@ impl State {
         verification.inquiry_id = inquiry_id.to_string();
         self.verification_index
             .insert(verification.id.clone(), position);
-        self.inquiries[position].verifications.push(verification);
+        std::sync::Arc::make_mut(&mut self.inquiries[position])
+            .verifications
+            .push(verification);
     }
 }

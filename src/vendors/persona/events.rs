@@ -1,6 +1,8 @@
 //! Events: every inquiry transition records one (`evt_…`), and so do accounts being created,
 //! tagged and redacted; shown by `GET /api/v1/events[/{id}]` and handed to the webhook outbox.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::model::{Account, Event, Inquiry};
@@ -18,11 +20,17 @@ pub(super) enum Delivery {
 
 /// Records event `name` with the inquiry as it is now (`inquiry`, a snapshot), at sandbox time
 /// `at`, and hands its envelope to the outbox unless `delivery` is quiet.
-pub(super) fn record(world: &mut World, name: &str, inquiry: Inquiry, at: i64, delivery: Delivery) {
+pub(super) fn record(
+    world: &mut World,
+    name: &str,
+    inquiry: Arc<Inquiry>,
+    at: i64,
+    delivery: Delivery,
+) {
     let event = Event {
         id: world.ids.persona("evt_"),
         name: name.to_string(),
-        inquiry: Some(Box::new(inquiry)),
+        inquiry: Some(inquiry),
         account: None,
         created_at: at,
     };

@@ -6,8 +6,6 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use serde_json::Value;
-
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::store::World;
 
@@ -16,7 +14,7 @@ use crate::store::World;
 pub struct Kept {
     fingerprint: u64,
     status: u16,
-    body: Value,
+    body: ResponseBody,
 }
 
 /// The keys seen in a namespace (not saved in the state file: keys are short-lived).
@@ -46,7 +44,11 @@ pub(super) fn replay(world: &World, req: &ApiRequest) -> Option<ApiResponse> {
     let key = key(req)?;
     let kept = world.persona.idempotency.get(key)?;
     if kept.fingerprint == fingerprint(req) {
-        Some(ApiResponse::json(kept.status, kept.body.clone()))
+        Some(ApiResponse {
+            status: kept.status,
+            headers: Vec::new(),
+            body: kept.body.clone(),
+        })
     } else {
         Some(super::error(
             409,
@@ -60,9 +62,13 @@ pub(super) fn replay(world: &World, req: &ApiRequest) -> Option<ApiResponse> {
 
 /// Keeps `response` under the request's key (the first answer only).
 pub(super) fn remember(world: &mut World, req: &ApiRequest, response: &ApiResponse) {
-    let (Some(key), ResponseBody::Json(body)) = (key(req), &response.body) else {
+    let Some(key) = key(req) else {
         return;
     };
+    let body = &response.body;
+    if !matches!(body, ResponseBody::Json(_) | ResponseBody::Rendered(_)) {
+        return;
+    }
     if response.status == 401 || response.status == 429 {
         return;
     }

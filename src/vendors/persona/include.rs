@@ -67,6 +67,12 @@ fn names(req: &ApiRequest) -> Option<Vec<String>> {
     })
 }
 
+/// Whether the request asks for `include` or sparse `fields`: the answer's JSON is rewritten.
+pub(super) fn requested(req: &ApiRequest) -> bool {
+    names(req).is_some()
+        || (req.query.iter()).any(|(key, _)| key == "fields" || key.starts_with("fields["))
+}
+
 /// Refuses an `include` naming a relationship the resource does not have.
 pub(super) fn check(req: &ApiRequest) -> Result<(), String> {
     let (Some(wanted), Some((kind, known))) = (names(req), relationships(&req.path)) else {

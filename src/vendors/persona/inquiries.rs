@@ -39,7 +39,7 @@ pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
             }
             let id = lifecycle::create_inquiry_with(ctx.app, world, new, account_id, expire_after);
             match world.persona.inquiry(&id) {
-                Some(inquiry) => ctx.ok(201, render::inquiry_document(inquiry)),
+                Some(inquiry) => ApiResponse::rendered(201, &render::inquiry_document(inquiry)),
                 None => ctx.error(500, "The inquiry just created could not be read back"),
             }
         }
@@ -197,7 +197,7 @@ fn plain_field_value(value: &Value) -> Value {
 /// `GET /api/v1/inquiries/{id}`.
 pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
     match world.persona.inquiry(id) {
-        Some(inquiry) => ctx.ok(200, render::inquiry_document(inquiry)),
+        Some(inquiry) => ApiResponse::rendered(200, &render::inquiry_document(inquiry)),
         None => ctx.not_found(),
     }
 }
@@ -273,6 +273,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .persona
         .inquiries()
         .iter()
+        .map(|i| &**i)
         .rev()
         .filter(|i| statuses.as_ref().is_none_or(|s| s.contains(&i.status)))
         .filter(|i| reference_id.is_none_or(|r| i.reference_id.as_deref() == Some(r)))
@@ -373,6 +374,6 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     };
     inquiry.session_token = Some(token.clone());
     let mut document = render::inquiry_document(inquiry);
-    document["meta"] = json!({"session-token": token});
-    ctx.ok(200, document)
+    document.meta = Some(json!({"session-token": token}));
+    ApiResponse::rendered(200, &document)
 }

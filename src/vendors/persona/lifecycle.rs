@@ -5,6 +5,8 @@
 //! expiry) are not timers: [`settle`] applies whatever is due against the namespace's sandbox
 //! clock, and runs before every Persona request and in-process call reads or changes state.
 
+use std::sync::Arc;
+
 use super::events::{self, Delivery};
 use super::model::{Inquiry, InquiryStatus, NewInquiry, ScheduledDecision};
 use super::{accounts, share_tokens, verifications};
@@ -123,10 +125,11 @@ pub(super) fn insert_created(
         redacted_at: None,
         failing_verification: None,
     };
+    let inquiry = Arc::new(inquiry);
     events::record(
         world,
         InquiryStatus::Created.event_name(),
-        inquiry.clone(),
+        Arc::clone(&inquiry),
         now,
         delivery,
     );
@@ -287,7 +290,7 @@ pub(super) fn record_move(
         InquiryStatus::Approved => accounts::absorb(world, inquiry_id, at),
         _ => {}
     }
-    let Some(snapshot) = world.persona.inquiry(inquiry_id).cloned() else {
+    let Some(snapshot) = world.persona.inquiry_snapshot(inquiry_id) else {
         return Err(TransitionError::NotFound(inquiry_id.to_string()));
     };
     world.persona.note_inquiry_due(inquiry_id);

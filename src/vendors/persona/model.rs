@@ -4,6 +4,7 @@
 //! endpoints page through.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -177,16 +178,18 @@ pub struct ScheduledDecision {
     pub due_at: Millis,
 }
 
-/// One recorded event: the inquiry as it was when it happened.
+/// One recorded event: the inquiry as it was when it happened. The snapshot is shared with the
+/// inquiry (and other events) until one of them changes: an inquiry is changed through
+/// `Arc::make_mut`, which copies it only while an event still holds the old version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
     pub name: String,
     /// The inquiry at that moment. Events are kept for good, so they keep this snapshot (about
-    /// 1.5 KB) and render the payload (`{"data": <inquiry>, "included": []}`) when asked: a
-    /// rendered `serde_json::Value` tree of it takes about 22 KB.
-    /// `None` for an account event.
-    pub inquiry: Option<Box<Inquiry>>,
+    /// 1.5 KB unless shared) and render the payload (`{"data": <inquiry>, "included": []}`)
+    /// when asked: a rendered `serde_json::Value` tree of it takes about 22 KB. A state file
+    /// keeps a copy per event (sharing is not saved). `None` for an account event.
+    pub inquiry: Option<Arc<Inquiry>>,
     /// The account at that moment, for an account event (`account.created`...).
     #[serde(default)]
     pub account: Option<Box<Account>>,
@@ -262,7 +265,7 @@ pub(super) enum Due {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     pub webhooks: webhooks::Subscriptions,
-    pub(super) inquiries: Vec<Inquiry>,
+    pub(super) inquiries: Vec<Arc<Inquiry>>,
     #[serde(skip)]
     pub(super) inquiry_index: HashMap<String, usize>,
     pub(super) events: Vec<Event>,
@@ -308,19 +311,25 @@ impl State {
     }
 
     pub fn inquiry(&self, id: &str) -> Option<&Inquiry> {
-        self.inquiry_index.get(id).map(|&i| &self.inquiries[i])
+        self.inquiry_index.get(id).map(|&i| &*self.inquiries[i])
     }
 
+    /// The inquiry to change: copied first if an event still shares this version of it.
     pub(super) fn inquiry_mut(&mut self, id: &str) -> Option<&mut Inquiry> {
-        self.inquiry_index.get(id).map(|&i| &mut self.inquiries[i])
+        (self.inquiry_index.get(id)).map(|&i| Arc::make_mut(&mut self.inquiries[i]))
+    }
+
+    /// The inquiry as it is now, shared (what an event keeps).
+    pub(super) fn inquiry_snapshot(&self, id: &str) -> Option<Arc<Inquiry>> {
+        (self.inquiry_index.get(id)).map(|&i| Arc::clone(&self.inquiries[i]))
     }
 
     /// Every inquiry, oldest first.
-    pub fn inquiries(&self) -> &[Inquiry] {
+    pub fn inquiries(&self) -> &[Arc<Inquiry>] {
         &self.inquiries
     }
 
-    pub(super) fn insert_inquiry(&mut self, inquiry: Inquiry) {
+    pub(super) fn insert_inquiry(&mut self, inquiry: Arc<Inquiry>) {
         let id = inquiry.id.clone();
         self.inquiry_index.insert(id.clone(), self.inquiries.len());
         self.inquiries.push(inquiry);
@@ -350,6 +359,7 @@ impl State {
         }
         self.verification_index.clear();
         for (position, inquiry) in self.inquiries.iter_mut().enumerate() {
+            let inquiry = Arc::make_mut(inquiry);
             for verification in &mut inquiry.verifications {
                 if verification.inquiry_id.is_empty() {
                     verification.inquiry_id = inquiry.id.clone();

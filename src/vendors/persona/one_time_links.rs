@@ -76,8 +76,8 @@ pub(super) fn generate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         return ctx.not_found();
     };
     let mut document = render::inquiry_document(inquiry);
-    document["meta"] = json!({"one-time-link": link, "one-time-link-short": link});
-    ctx.ok(200, document)
+    document.meta = Some(json!({"one-time-link": link, "one-time-link-short": link}));
+    ApiResponse::rendered(200, &document)
 }
 
 /// The inquiry one-time link `code` opens, using it up; `Err` says why it does not.

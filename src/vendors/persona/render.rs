@@ -3,132 +3,271 @@
 //! The inquiry follows the spec's `components.schemas.inquiry`: every attribute present (null
 //! where the sandbox has nothing), every relationship present.
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
-use super::model::{Event, Inquiry, ShareToken};
+use super::model::{Event, Inquiry, InquiryStatus, ShareToken, Verification};
 use crate::clock::{Millis, iso8601};
 
 fn time(ms: Option<Millis>) -> Value {
     ms.map_or(Value::Null, |ms| Value::String(iso8601(ms)))
 }
 
-/// `{"type": "…", "value": …}` for one stored field value. Persona's own field types are
-/// `string`, `date`, `number`, `boolean`, `array`, `hash`; a `YYYY-MM-DD` string is a date.
-fn typed_field(value: &Value) -> Value {
-    let kind = match value {
-        Value::String(s) if is_date(s) => "date",
-        Value::Null | Value::String(_) => "string",
-        Value::Number(_) => "number",
-        Value::Bool(_) => "boolean",
-        Value::Array(_) => "array",
-        Value::Object(_) => "hash",
-    };
-    json!({"type": kind, "value": value})
-}
-
-fn is_date(s: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10
-}
-
-/// The inquiry resource object (what goes under `data`).
+/// The inquiry resource object (what goes under `data`), as a `Value` for the answers that
+/// rewrite or embed it (lists, events, `include`); single-inquiry answers serialize
+/// [`InquiryDocument`] straight to bytes.
 pub fn inquiry(inq: &Inquiry) -> Value {
-    let field = |name: &str| inq.fields.get(name).cloned().unwrap_or(Value::Null);
-    let fields: Map<String, Value> = inq
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), typed_field(v)))
-        .collect();
-    let template_rel = |prefix: &str, kind: &str| match &inq.template_id {
-        Some(id) if id.starts_with(prefix) => json!({"data": {"type": kind, "id": id}}),
-        _ => json!({"data": null}),
-    };
-    let (previous_step, next_step) = match inq.status.as_str() {
-        "created" => (Value::Null, json!("start")),
-        "pending" => (json!("start"), json!("verification")),
-        "failed" => (json!("verification"), json!("fail")),
-        "expired" => (Value::Null, Value::Null),
-        _ => (json!("verification"), json!("success")),
-    };
-    let decided = matches!(inq.status.as_str(), "approved" | "declined");
-    json!({
-        "type": "inquiry",
-        "id": inq.id,
-        "attributes": {
-            "status": inq.status.as_str(),
-            "reference-id": inq.reference_id,
-            "note": inq.note,
-            "behaviors": {
-                "request-spoof-attempts": 0,
-                "user-agent-spoof-attempts": 0,
-                "distraction-events": 0,
-                "hesitation-baseline": 0,
-                "hesitation-count": 0,
-                "hesitation-time": 0,
-                "shortcut-copies": 0,
-                "shortcut-pastes": 0,
-                "autofill-cancels": 0,
-                "autofill-starts": 0,
-                "devtools-open": false,
-                "completion-time": 0,
-                "hesitation-percentage": 0,
-                "behavior-threat-level": "low",
-            },
-            "tags": inq.tags,
-            "creator": "API",
-            "reviewer-comment": inq.reviewer_comment,
-            "created-at": iso8601(inq.created_at),
-            "updated-at": iso8601(inq.updated_at),
-            "started-at": time(inq.started_at),
-            "completed-at": time(inq.completed_at),
-            "failed-at": time(inq.failed_at),
-            "marked-for-review-at": time(inq.marked_for_review_at),
-            "decisioned-at": time(inq.decisioned_at),
-            "expired-at": time(inq.expired_at),
-            "redacted-at": time(inq.redacted_at),
-            "previous-step-name": previous_step,
-            "next-step-name": next_step,
-            "name-first": field("name-first"),
-            "name-middle": field("name-middle"),
-            "name-last": field("name-last"),
-            "birthdate": field("birthdate"),
-            "address-street-1": field("address-street-1"),
-            "address-street-2": field("address-street-2"),
-            "address-city": field("address-city"),
-            "address-subdivision": field("address-subdivision"),
-            "address-subdivision-abbr": field("address-subdivision-abbr"),
-            "address-postal-code": field("address-postal-code"),
-            "address-postal-code-abbr": field("address-postal-code-abbr"),
-            "social-security-number": field("social-security-number"),
-            "identification-number": field("identification-number"),
-            "email-address": field("email-address"),
-            "phone-number": field("phone-number"),
-            "fields": fields,
-        },
-        "relationships": {
-            "account": match &inq.account_id {
-                Some(id) => json!({"data": {"type": "account", "id": id}}),
-                None => json!({"data": null}),
-            },
-            "template": template_rel("tmpl_", "template"),
-            "inquiry-template": template_rel("itmpl_", "inquiry-template"),
-            "inquiry-template-version": template_rel("itmplv_", "inquiry-template-version"),
-            "transaction": {"data": null},
-            "reviewer": if decided { json!({"data": {"type": "user", "id": "user_sandbox"}}) } else { json!({"data": null}) },
-            "reports": {"data": []},
-            "verifications": {"data": inq.verifications.iter().map(|v| json!({
-                "type": v.kind.type_name(),
-                "id": v.id,
-            })).collect::<Vec<_>>()},
-            "sessions": {"data": []},
-            "documents": {"data": []},
-            "selfies": {"data": []},
-        },
-    })
+    serde_json::to_value(InquiryResource(inq)).unwrap_or(Value::Null)
 }
 
 /// `{"data": <inquiry>, "included": []}`: a single-inquiry response, and an event's payload.
-pub fn inquiry_document(inq: &Inquiry) -> Value {
-    json!({"data": inquiry(inq), "included": []})
+/// `meta` is added when given (`resume`'s session token, a one-time link).
+pub fn inquiry_document(inq: &Inquiry) -> InquiryDocument<'_> {
+    InquiryDocument {
+        data: InquiryResource(inq),
+        included: [],
+        meta: None,
+    }
+}
+
+/// See [`inquiry_document`]. Typed, so an answer is written in one pass with no `Value` tree.
+#[derive(Serialize)]
+pub struct InquiryDocument<'a> {
+    data: InquiryResource<'a>,
+    included: [(); 0],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
+}
+
+/// The spec's `components.schemas.inquiry`, rendered from the model by reference.
+struct InquiryResource<'a>(&'a Inquiry);
+
+impl Serialize for InquiryResource<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let inq = self.0;
+        let mut map = s.serialize_map(Some(4))?;
+        map.serialize_entry("type", "inquiry")?;
+        map.serialize_entry("id", &inq.id)?;
+        map.serialize_entry("attributes", &InquiryAttributes(inq))?;
+        map.serialize_entry("relationships", &InquiryRelationships(inq))?;
+        map.end()
+    }
+}
+
+/// Every attribute present, `null` where the sandbox has nothing.
+struct InquiryAttributes<'a>(&'a Inquiry);
+
+/// The named fields Persona also lifts to top-level attributes.
+const FIELD_ATTRIBUTES: [&str; 15] = [
+    "name-first",
+    "name-middle",
+    "name-last",
+    "birthdate",
+    "address-street-1",
+    "address-street-2",
+    "address-city",
+    "address-subdivision",
+    "address-subdivision-abbr",
+    "address-postal-code",
+    "address-postal-code-abbr",
+    "social-security-number",
+    "identification-number",
+    "email-address",
+    "phone-number",
+];
+
+impl Serialize for InquiryAttributes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let inq = self.0;
+        let (previous_step, next_step) = match inq.status.as_str() {
+            "created" => (None, Some("start")),
+            "pending" => (Some("start"), Some("verification")),
+            "failed" => (Some("verification"), Some("fail")),
+            "expired" => (None, None),
+            _ => (Some("verification"), Some("success")),
+        };
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("status", inq.status.as_str())?;
+        map.serialize_entry("reference-id", &inq.reference_id)?;
+        map.serialize_entry("note", &inq.note)?;
+        map.serialize_entry("behaviors", &Behaviors)?;
+        map.serialize_entry("tags", &inq.tags)?;
+        map.serialize_entry("creator", "API")?;
+        map.serialize_entry("reviewer-comment", &inq.reviewer_comment)?;
+        map.serialize_entry("created-at", &Time(inq.created_at))?;
+        map.serialize_entry("updated-at", &Time(inq.updated_at))?;
+        map.serialize_entry("started-at", &inq.started_at.map(Time))?;
+        map.serialize_entry("completed-at", &inq.completed_at.map(Time))?;
+        map.serialize_entry("failed-at", &inq.failed_at.map(Time))?;
+        map.serialize_entry("marked-for-review-at", &inq.marked_for_review_at.map(Time))?;
+        map.serialize_entry("decisioned-at", &inq.decisioned_at.map(Time))?;
+        map.serialize_entry("expired-at", &inq.expired_at.map(Time))?;
+        map.serialize_entry("redacted-at", &inq.redacted_at.map(Time))?;
+        map.serialize_entry("previous-step-name", &previous_step)?;
+        map.serialize_entry("next-step-name", &next_step)?;
+        for name in FIELD_ATTRIBUTES {
+            map.serialize_entry(name, inq.fields.get(name).unwrap_or(&Value::Null))?;
+        }
+        map.serialize_entry("fields", &TypedFields(&inq.fields))?;
+        map.end()
+    }
+}
+
+/// The behavioural signals Persona's flow collects; the sandbox's flow shows none.
+struct Behaviors;
+
+impl Serialize for Behaviors {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const ZEROS: [&str; 12] = [
+            "request-spoof-attempts",
+            "user-agent-spoof-attempts",
+            "distraction-events",
+            "hesitation-baseline",
+            "hesitation-count",
+            "hesitation-time",
+            "shortcut-copies",
+            "shortcut-pastes",
+            "autofill-cancels",
+            "autofill-starts",
+            "completion-time",
+            "hesitation-percentage",
+        ];
+        let mut map = s.serialize_map(Some(ZEROS.len() + 2))?;
+        for name in ZEROS {
+            map.serialize_entry(name, &0)?;
+        }
+        map.serialize_entry("devtools-open", &false)?;
+        map.serialize_entry("behavior-threat-level", "low")?;
+        map.end()
+    }
+}
+
+/// `fields`: each stored value as `{"type": …, "value": …}`. Persona's own field types are
+/// `string`, `date`, `number`, `boolean`, `array`, `hash`; a `YYYY-MM-DD` string is a date.
+struct TypedFields<'a>(&'a Map<String, Value>);
+
+impl Serialize for TypedFields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(name, value)| (name, TypedField(value))))
+    }
+}
+
+struct TypedField<'a>(&'a Value);
+
+impl Serialize for TypedField<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let kind = match self.0 {
+            Value::String(v) if is_date(v) => "date",
+            Value::Null | Value::String(_) => "string",
+            Value::Number(_) => "number",
+            Value::Bool(_) => "boolean",
+            Value::Array(_) => "array",
+            Value::Object(_) => "hash",
+        };
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("type", kind)?;
+        map.serialize_entry("value", self.0)?;
+        map.end()
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
+/// Every relationship present: `{"data": null}`, one link or a list.
+struct InquiryRelationships<'a>(&'a Inquiry);
+
+impl Serialize for InquiryRelationships<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let inq = self.0;
+        let template = |prefix: &str, kind: &'static str| {
+            let link = (inq.template_id.as_deref())
+                .filter(|id| id.starts_with(prefix))
+                .map(|id| Link { kind, id });
+            ToOne { data: link }
+        };
+        let decided = matches!(
+            inq.status,
+            InquiryStatus::Approved | InquiryStatus::Declined
+        );
+        let none = ToOne { data: None };
+        let empty = ToMany(&[]);
+        let mut map = s.serialize_map(Some(12))?;
+        let account = (inq.account_id.as_deref()).map(|id| Link {
+            kind: "account",
+            id,
+        });
+        map.serialize_entry("account", &ToOne { data: account })?;
+        map.serialize_entry("template", &template("tmpl_", "template"))?;
+        map.serialize_entry("inquiry-template", &template("itmpl_", "inquiry-template"))?;
+        map.serialize_entry(
+            "inquiry-template-version",
+            &template("itmplv_", "inquiry-template-version"),
+        )?;
+        map.serialize_entry("transaction", &none)?;
+        let reviewer = decided.then_some(Link {
+            kind: "user",
+            id: "user_sandbox",
+        });
+        map.serialize_entry("reviewer", &ToOne { data: reviewer })?;
+        map.serialize_entry("reports", &empty)?;
+        map.serialize_entry("verifications", &ToMany(&inq.verifications))?;
+        map.serialize_entry("sessions", &empty)?;
+        map.serialize_entry("documents", &empty)?;
+        map.serialize_entry("selfies", &empty)?;
+        map.end()
+    }
+}
+
+/// A resource identifier: `{"type": …, "id": …}`.
+#[derive(Serialize)]
+struct Link<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+}
+
+/// A to-one relationship: `{"data": <link or null>}`.
+#[derive(Serialize)]
+struct ToOne<'a> {
+    data: Option<Link<'a>>,
+}
+
+/// A to-many relationship of verifications: `{"data": [links]}`.
+struct ToMany<'a>(&'a [Verification]);
+
+impl Serialize for ToMany<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry("data", &VerificationLinks(self.0))?;
+        map.end()
+    }
+}
+
+struct VerificationLinks<'a>(&'a [Verification]);
+
+impl Serialize for VerificationLinks<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|v| Link {
+            kind: v.kind.type_name(),
+            id: &v.id,
+        }))
+    }
+}
+
+/// A sandbox time as the API writes it (`2024-02-15T23:48:17.732Z`).
+struct Time(Millis);
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 24];
+        match crate::clock::iso8601_into(self.0, &mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&iso8601(self.0)),
+        }
+    }
 }
 
 /// The event resource object as the Events API answers it: the spec's `event` schema has the

@@ -145,20 +145,21 @@ impl VendorApi for Persona {
         if is_api(cx.req) {
             idempotency::remember(world, cx.req, &response);
         }
-        if is_api(cx.req)
-            && (200..300).contains(&response.status)
-            && let ResponseBody::Json(body) = &mut response.body
-        {
-            include::resolve(world, cx.req, body);
-            include::sparse(cx.req, body);
+        if is_api(cx.req) && (200..300).contains(&response.status) && include::requested(cx.req) {
+            response.body.to_json();
+            if let ResponseBody::Json(body) = &mut response.body {
+                include::resolve(world, cx.req, body);
+                include::sparse(cx.req, body);
+            }
         }
         if is_api(cx.req)
-            && let (Ok(inflection), ResponseBody::Json(body)) = (
-                Inflection::parse(cx.req.header("key-inflection")),
-                &mut response.body,
-            )
+            && let Ok(inflection @ (Inflection::Snake | Inflection::Camel)) =
+                Inflection::parse(cx.req.header("key-inflection"))
         {
-            *body = inflection.apply(std::mem::take(body));
+            response.body.to_json();
+            if let ResponseBody::Json(body) = &mut response.body {
+                *body = inflection.apply(std::mem::take(body));
+            }
         }
         response.with_header("request-id", world.ids.persona("req_"))
     }
