@@ -137,35 +137,41 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
         } else {
             config.kyc_fee_cents
         };
-        let duplicate = error_code(
-            400,
-            "DUP_USER",
-            &format!(
-                "A user with email {} already exists for this partner",
-                input.email
-            ),
-        );
-        let insufficient = error_code(
-            402,
-            "INSUFFICIENT_WALLET_BALANCE",
-            &format!(
-                "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}); fund the wallet and try again",
-                usd(partner.balance_cents),
-                usd(config.kyc_fee_cents)
-            ),
-        );
+        // The refusals are built only when one is given (a create that passes pays nothing).
+        let balance = partner.balance_cents;
+        let duplicate = || {
+            error_code(
+                400,
+                "DUP_USER",
+                &format!(
+                    "A user with email {} already exists for this partner",
+                    input.email
+                ),
+            )
+        };
+        let insufficient = || {
+            error_code(
+                402,
+                "INSUFFICIENT_WALLET_BALANCE",
+                &format!(
+                    "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}); fund the wallet and try again",
+                    usd(balance),
+                    usd(config.kyc_fee_cents)
+                ),
+            )
+        };
         // A scenario (or magic email) answers as Bitmama would; the body was valid all the same.
         match steered(cx) {
-            Some(Outcome::DuplicateUser) => return Err(duplicate),
-            Some(Outcome::InsufficientBalance) => return Err(insufficient),
+            Some(Outcome::DuplicateUser) => return Err(duplicate()),
+            Some(Outcome::InsufficientBalance) => return Err(insufficient()),
             Some(Outcome::ValidationError) => return Err(rejected_email(&input.email)),
             _ => {}
         }
         if partner.has_email(&input.email) {
-            return Err(duplicate);
+            return Err(duplicate());
         }
         if partner.balance_cents < fee {
-            return Err(insufficient);
+            return Err(insufficient());
         }
         let service_id = format!("{}-rain-user-{}", partner.slug, world.ids.alphanumeric(15));
 

@@ -5,6 +5,8 @@
 //! does; an approved inquiry fills its account's fields. Creating, tagging and redacting record
 //! `account.created`, `account.tag-added`, `account.tag-removed`, `account.redacted`.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use super::entities::Account;
@@ -113,7 +115,8 @@ pub(super) fn find_or_create(
         redacted_at: None,
     };
     let id = account.id.clone();
-    events::record_account(world, "account.created", account.clone(), at, delivery);
+    let account = Arc::new(account);
+    events::record_account(world, "account.created", Arc::clone(&account), at, delivery);
     world.persona.insert_account(account);
     id
 }
@@ -221,10 +224,11 @@ pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
         redacted_at: None,
     };
     let body = json!({"data": render(&account)});
+    let account = Arc::new(account);
     events::record_account(
         world,
         "account.created",
-        account.clone(),
+        Arc::clone(&account),
         now,
         Delivery::Outbox,
     );
@@ -250,6 +254,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .persona
         .accounts()
         .iter()
+        .map(|a| &**a)
         .rev()
         .filter(|a| reference_id.is_none_or(|r| a.reference_id.as_deref() == Some(r)))
         .collect();
@@ -312,7 +317,9 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     account.fields.clear();
     account.redacted_at = Some(now);
     account.updated_at = now;
-    let snapshot = account.clone();
+    let Some(snapshot) = world.persona.account_snapshot(id) else {
+        return ctx.not_found();
+    };
     let body = json!({"data": render(&snapshot)});
     events::record_account(world, "account.redacted", snapshot, now, Delivery::Outbox);
     ctx.ok(200, body)
@@ -338,7 +345,9 @@ pub(super) fn tag(ctx: &Ctx, world: &mut World, id: &str, action: TagAction) -> 
     if added || removed {
         account.updated_at = now;
     }
-    let snapshot = account.clone();
+    let Some(snapshot) = world.persona.account_snapshot(id) else {
+        return ctx.not_found();
+    };
     for (happened, name) in [
         (added, "account.tag-added"),
         (removed, "account.tag-removed"),

@@ -1,6 +1,8 @@
 //! Persona's records besides inquiries, events and share tokens: verifications (kept on their
 //! inquiry) and accounts.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -141,15 +143,21 @@ pub struct OneTimeLink {
 /// Lookups of accounts and verifications (the rest of [`State`] is in `model.rs`).
 impl State {
     pub fn account(&self, id: &str) -> Option<&Account> {
-        self.account_index.get(id).map(|&i| &self.accounts[i])
+        self.account_index.get(id).map(|&i| &*self.accounts[i])
     }
 
+    /// The account to change: copied first if an event still shares this version of it.
     pub(super) fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
-        self.account_index.get(id).map(|&i| &mut self.accounts[i])
+        (self.account_index.get(id)).map(|&i| Arc::make_mut(&mut self.accounts[i]))
+    }
+
+    /// The account as it is now, shared (what an event keeps).
+    pub(super) fn account_snapshot(&self, id: &str) -> Option<Arc<Account>> {
+        (self.account_index.get(id)).map(|&i| Arc::clone(&self.accounts[i]))
     }
 
     /// Every account, oldest first.
-    pub fn accounts(&self) -> &[Account] {
+    pub fn accounts(&self) -> &[Arc<Account>] {
         &self.accounts
     }
 
@@ -159,11 +167,11 @@ impl State {
             .get(reference_id)?
             .iter()
             .rev()
-            .filter_map(|&i| self.accounts.get(i))
+            .filter_map(|&i| self.accounts.get(i).map(|a| &**a))
             .find(|a| a.redacted_at.is_none() && a.reference_id.as_deref() == Some(reference_id))
     }
 
-    pub(super) fn insert_account(&mut self, account: Account) {
+    pub(super) fn insert_account(&mut self, account: Arc<Account>) {
         let position = self.accounts.len();
         self.account_index.insert(account.id.clone(), position);
         if let Some(reference) = &account.reference_id {
@@ -195,7 +203,7 @@ impl State {
         verification.inquiry_id = inquiry_id.to_string();
         self.verification_index
             .insert(verification.id.clone(), position);
-        std::sync::Arc::make_mut(&mut self.inquiries[position])
+        Arc::make_mut(&mut self.inquiries[position])
             .verifications
             .push(verification);
     }

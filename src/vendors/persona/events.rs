@@ -41,7 +41,7 @@ pub(super) fn record(
 pub(super) fn record_account(
     world: &mut World,
     name: &str,
-    account: Account,
+    account: Arc<Account>,
     at: i64,
     delivery: Delivery,
 ) {
@@ -49,7 +49,7 @@ pub(super) fn record_account(
         id: world.ids.persona("evt_"),
         name: name.to_string(),
         inquiry: None,
-        account: Some(Box::new(account)),
+        account: Some(account),
         created_at: at,
     };
     push(world, event, delivery);

@@ -192,7 +192,7 @@ pub struct Event {
     pub inquiry: Option<Arc<Inquiry>>,
     /// The account at that moment, for an account event (`account.created`...).
     #[serde(default)]
-    pub account: Option<Box<Account>>,
+    pub account: Option<Arc<Account>>,
     pub created_at: Millis,
 }
 
@@ -275,7 +275,7 @@ pub struct State {
     #[serde(skip)]
     pub(super) share_token_index: HashMap<String, usize>,
     #[serde(default)]
-    pub(super) accounts: Vec<Account>,
+    pub(super) accounts: Vec<Arc<Account>>,
     /// Answers kept under their `Idempotency-Key`.
     #[serde(skip)]
     pub(super) idempotency: super::idempotency::Keys,
