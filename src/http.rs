@@ -138,10 +138,16 @@ impl ResponseBody {
 impl ApiResponse {
     /// A JSON answer serialized straight from `body`.
     pub fn rendered(status: u16, body: &impl serde::Serialize) -> Self {
+        // Room for a typical resource document up front (`to_vec` starts at 128 bytes and
+        // doubles its way up, a reallocation each time).
+        let mut out = Vec::with_capacity(2048);
+        if serde_json::to_writer(&mut out, body).is_err() {
+            out.clear();
+        }
         Self {
             status,
             headers: Vec::new(),
-            body: ResponseBody::Rendered(Bytes::from(serde_json::to_vec(body).unwrap_or_default())),
+            body: ResponseBody::Rendered(Bytes::from(out)),
         }
     }
 

@@ -30,7 +30,10 @@ impl IdGen {
 
     /// `prefix` followed by 24 base58 characters, the form of Persona ids (`inq_…`, `evt_…`).
     pub fn persona(&mut self, prefix: &str) -> String {
-        format!("{prefix}{}", self.base58(24))
+        let mut id = String::with_capacity(prefix.len() + 24);
+        id.push_str(prefix);
+        self.pick_into(&mut id, BASE58, 24);
+        id
     }
 
     pub fn base58(&mut self, len: usize) -> String {
@@ -62,9 +65,14 @@ impl IdGen {
     }
 
     fn pick(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len)
-            .map(|_| alphabet[self.rng.random_range(0..alphabet.len())] as char)
-            .collect()
+        let mut out = String::with_capacity(len);
+        self.pick_into(&mut out, alphabet, len);
+        out
+    }
+
+    /// Appends `len` characters of `alphabet` (ASCII) to `out`, one draw each.
+    fn pick_into(&mut self, out: &mut String, alphabet: &[u8], len: usize) {
+        out.extend((0..len).map(|_| alphabet[self.rng.random_range(0..alphabet.len())] as char));
     }
 }
 

@@ -142,3 +142,41 @@ fn allocations_per_request_only_go_down() {
         "a health check took {health} allocations, more than the recorded {HEALTH_MAX}"
     );
 }
+
+/// Allocations of one `GET /api/v1/inquiries/{id}`, the journal entry included: 73 while the
+/// inquiry was rendered through a `serde_json::Value` tree, 20 once it was serialized from the
+/// model directly.
+const INQUIRY_GET_MAX: usize = 50;
+
+#[test]
+fn allocations_per_inquiry_read_only_go_down() {
+    let app = app();
+    let persona = [
+        ("authorization", "Bearer persona_alloc_key"),
+        ("content-type", "application/json"),
+    ];
+    let mut create = request(
+        "POST",
+        "/api/v1/inquiries",
+        &persona,
+        r#"{"data":{"attributes":{"inquiry-template-id":"itmpl_alloc","fields":{"name-first":"Jane","birthdate":"1990-01-02"}}}}"#.into(),
+    );
+    let Step::Dispatch(target) = router::prepare(&app, &mut create, Ok(())).step else {
+        panic!("a Persona route");
+    };
+    let (body, _) = http::body_bytes(&router::dispatch(&app, target, &create).body);
+    let document: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let created = document["data"]["id"].as_str().expect("an inquiry id");
+    let path = format!("/api/v1/inquiries/{created}");
+    let read = fewest(
+        &app,
+        50,
+        |_| request("GET", &path, &persona, String::new()),
+        200,
+    );
+    println!("allocations: inquiry read {read}");
+    assert!(
+        read <= INQUIRY_GET_MAX,
+        "an inquiry read took {read} allocations, more than the recorded {INQUIRY_GET_MAX}"
+    );
+}

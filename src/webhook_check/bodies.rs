@@ -126,7 +126,7 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
     };
     webhook_envelope(&Event {
         id: ids.persona("evt_"),
-        name: event.to_string(),
+        name: event.to_string().into(),
         inquiry: Some(std::sync::Arc::new(inquiry)),
         account: None,
         created_at: now,

@@ -67,6 +67,22 @@ pub fn error_code(status: u16, code: &str, text: &str) -> ApiResponse {
 }
 
 /// `{"status":"success","message":MESSAGE,"data":DATA}`.
+/// [`success`] serialized straight from a typed `data` (no `Value` tree): the same bytes.
+fn rendered_success(status: u16, message: &str, data: &impl serde::Serialize) -> ApiResponse {
+    #[derive(serde::Serialize)]
+    struct Envelope<'a, T> {
+        data: &'a T,
+        message: &'a str,
+        status: &'static str,
+    }
+    let envelope = Envelope {
+        data,
+        message,
+        status: "success",
+    };
+    ApiResponse::rendered(status, &envelope)
+}
+
 fn success(status: u16, message: &str, data: Value) -> ApiResponse {
     ApiResponse::json(
         status,

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use super::kyc::{self, KycEvent};
 use super::model::{CardStatus, CardUser, Program, UserStatus};
 use super::validation::{self, Fields};
-use super::{Reply, auth, error_code, idempotency, scenario, success};
+use super::{Reply, auth, error_code, idempotency, rendered_success, scenario, success};
 use crate::http::ApiRequest;
 use crate::scenario::{Outcome, Timing};
 use crate::store::World;
@@ -218,11 +218,17 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             KycEvent::Pending,
             json!({"inquiryId": inquiry_id}),
         );
-        Ok(success(
-            201,
-            "User created successfully",
-            json!({"serviceId": service_id, "verificationUrl": verification_url}),
-        ))
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created<'a> {
+            service_id: &'a str,
+            verification_url: &'a str,
+        }
+        let created = Created {
+            service_id: &service_id,
+            verification_url: &verification_url,
+        };
+        Ok(rendered_success(201, "User created successfully", &created))
     })
 }
 

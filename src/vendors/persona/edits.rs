@@ -73,7 +73,7 @@ fn redacted(ctx: &Ctx, world: &World, id: &str) -> Option<ApiResponse> {
 }
 
 /// Records `name` with the inquiry as it is now.
-fn record(world: &mut World, id: &str, name: &str) {
+fn record(world: &mut World, id: &str, name: &'static str) {
     let now = world.clock.now_ms();
     if let Some(snapshot) = world.persona.inquiry_snapshot(id) {
         events::record(world, name, snapshot, now, Delivery::Outbox);

@@ -1,6 +1,7 @@
 //! Events: every inquiry transition records one (`evt_…`), and so do accounts being created,
 //! tagged and redacted; shown by `GET /api/v1/events[/{id}]` and handed to the webhook outbox.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -22,14 +23,14 @@ pub(super) enum Delivery {
 /// `at`, and hands its envelope to the outbox unless `delivery` is quiet.
 pub(super) fn record(
     world: &mut World,
-    name: &str,
+    name: &'static str,
     inquiry: Arc<Inquiry>,
     at: i64,
     delivery: Delivery,
 ) {
     let event = Event {
         id: world.ids.persona("evt_"),
-        name: name.to_string(),
+        name: Cow::Borrowed(name),
         inquiry: Some(inquiry),
         account: None,
         created_at: at,
@@ -40,14 +41,14 @@ pub(super) fn record(
 /// Records account event `name` (`account.created`...) with the account as it is now.
 pub(super) fn record_account(
     world: &mut World,
-    name: &str,
+    name: &'static str,
     account: Arc<Account>,
     at: i64,
     delivery: Delivery,
 ) {
     let event = Event {
         id: world.ids.persona("evt_"),
-        name: name.to_string(),
+        name: Cow::Borrowed(name),
         inquiry: None,
         account: Some(account),
         created_at: at,
@@ -79,7 +80,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .events()
         .iter()
         .rev()
-        .filter(|e| names.as_ref().is_none_or(|n| n.contains(&e.name.as_str())))
+        .filter(|e| names.as_ref().is_none_or(|n| n.contains(&&*e.name)))
         .filter(|e| object_id.is_none_or(|id| e.object_id() == id))
         .collect();
     match super::page(ctx, &matching, |e| e.id.as_str(), "/api/v1/events") {

@@ -3,6 +3,7 @@
 //! Lookups go through an id index; the vectors keep creation order, which is the order the list
 //! endpoints page through.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -184,7 +185,8 @@ pub struct ScheduledDecision {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
-    pub name: String,
+    /// Persona's event names are fixed; a loaded state file's are owned.
+    pub name: Cow<'static, str>,
     /// The inquiry at that moment. Events are kept for good, so they keep this snapshot (about
     /// 1.5 KB unless shared) and render the payload (`{"data": <inquiry>, "included": []}`)
     /// when asked: a rendered `serde_json::Value` tree of it takes about 22 KB. A state file

@@ -76,12 +76,7 @@ fn create_and_move_through_the_state_machine() {
     ] {
         transition(&app, &mut world, &id, to).expect("legal move");
     }
-    let names: Vec<&str> = world
-        .persona
-        .events()
-        .iter()
-        .map(|e| e.name.as_str())
-        .collect();
+    let names: Vec<&str> = world.persona.events().iter().map(|e| &*e.name).collect();
     assert_eq!(
         names,
         [
@@ -180,7 +175,7 @@ fn inquiries_expire_lazily_after_a_day() {
         Some(InquiryStatus::Expired)
     );
     assert_eq!(
-        world.persona.events().last().map(|e| e.name.as_str()),
+        world.persona.events().last().map(|e| &*e.name),
         Some("inquiry.expired")
     );
 }
