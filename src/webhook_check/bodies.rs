@@ -90,7 +90,7 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
         status,
         reference_id: Some(format!("check-{}", ids.alphanumeric(8))),
         redirect_uri: None,
-        fields,
+        fields: fields.into(),
         note: None,
         tags: Vec::new(),
         template_id: Some(ids.persona("itmpl_")),

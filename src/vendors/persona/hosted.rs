@@ -369,7 +369,7 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         && let Some(inquiry) = world.persona.inquiry_mut(id)
     {
         for (path, value) in given {
-            widget::set_field(&mut inquiry.fields, &path, Value::String(value.to_string()));
+            widget::set_inquiry_field(&mut inquiry.fields, &path, Value::String(value.to_string()));
         }
     }
     let completion = if decides && outcome == Outcome::Pass {

@@ -98,7 +98,7 @@ pub(super) fn insert_created(
         status: InquiryStatus::Created,
         reference_id: new.reference_id,
         redirect_uri: new.redirect_uri,
-        fields: new.fields,
+        fields: new.fields.into(),
         note: new.note,
         tags: new.tags,
         template_id: new.template_id,

@@ -10,6 +10,7 @@ mod admin;
 mod edits;
 mod entities;
 mod events;
+mod fields;
 mod filters;
 mod hosted;
 mod idempotency;

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 pub use super::entities::{
     Account, Check, OneTimeLink, Verification, VerificationKind, VerificationStatus,
 };
+pub use super::fields::Fields;
 use super::webhooks;
 use crate::clock::Millis;
 use crate::config::Config;
@@ -133,7 +134,7 @@ pub struct Inquiry {
     pub reference_id: Option<String>,
     pub redirect_uri: Option<String>,
     /// Plain values keyed by field name; see [`NewInquiry::fields`].
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
     pub note: Option<String>,
     pub tags: Vec<String>,
     /// The template id as given (`itmpl_…`, `tmpl_…` or `itmplv_…`).

@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::model::{Event, Inquiry, InquiryStatus, ShareToken, Verification};
+use super::model::{Event, Fields, Inquiry, InquiryStatus, ShareToken, Verification};
 use crate::clock::{Millis, iso8601};
 
 fn time(ms: Option<Millis>) -> Value {
@@ -145,7 +145,7 @@ impl Serialize for Behaviors {
 
 /// `fields`: each stored value as `{"type": …, "value": …}`. Persona's own field types are
 /// `string`, `date`, `number`, `boolean`, `array`, `hash`; a `YYYY-MM-DD` string is a date.
-struct TypedFields<'a>(&'a Map<String, Value>);
+struct TypedFields<'a>(&'a Fields);
 
 impl Serialize for TypedFields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

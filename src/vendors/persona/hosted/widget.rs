@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::vendors::persona::Inquiry;
+use crate::vendors::persona::model::Fields;
 
 use super::html::escape;
 
@@ -327,6 +328,24 @@ pub(super) fn set_field(fields: &mut serde_json::Map<String, Value>, path: &[&st
         at = next;
     }
     at.insert(last.to_string(), value);
+}
+
+/// [`set_field`] on a stored inquiry's fields.
+pub(super) fn set_inquiry_field(fields: &mut Fields, path: &[&str], value: Value) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        fields.insert((*first).to_string(), value);
+        return;
+    }
+    let slot = fields.get_or_insert_with(first, || Value::Object(serde_json::Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(nested) = slot {
+        set_field(nested, rest, value);
+    }
 }
 
 /// The script: reads `#persona-widget`'s data attributes, posts the SDK's messages, submits the

@@ -1,0 +1,132 @@
+//! An inquiry's fields (`name-first`, `birthdate`, ...): plain values by name, kept as a vector
+//! sorted by name. An inquiry has a handful; a `BTreeMap` node holds eleven slots (about 640
+//! bytes) whatever the count, and an inquiry is kept for every user a partner creates.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields(Vec<(String, Value)>);
+
+impl Fields {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        let at = self.position(name).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    /// Sets `name`; the value it had, if any.
+    pub fn insert(&mut self, name: String, value: Value) -> Option<Value> {
+        match self.position(&name) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
+            Err(at) => {
+                self.0.insert(at, (name, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `name`, set to `make()` first if there is none.
+    pub fn get_or_insert_with(&mut self, name: &str, make: impl FnOnce() -> Value) -> &mut Value {
+        let at = match self.position(name) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (name.to_string(), make()));
+                at
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    /// Name and value, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(have, _)| have.as_str().cmp(name))
+    }
+}
+
+impl Extend<(String, Value)> for Fields {
+    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, items: I) {
+        for (name, value) in items {
+            self.insert(name, value);
+        }
+    }
+}
+
+impl From<Map<String, Value>> for Fields {
+    /// A `Map` iterates by name already.
+    fn from(map: Map<String, Value>) -> Self {
+        let mut fields: Vec<(String, Value)> = map.into_iter().collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        fields.shrink_to_fit();
+        Fields(fields)
+    }
+}
+
+impl<'a> IntoIterator for &'a Fields {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, Value)>,
+        fn(&'a (String, Value)) -> (&'a String, &'a Value),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
+}
+
+/// A JSON object, as the `Map` it replaced was (state files stay as they were).
+impl Serialize for Fields {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Map::deserialize(d).map(Fields::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn keeps_names_sorted_and_unique_and_serializes_as_an_object() {
+        let mut fields = Fields::default();
+        assert_eq!(fields.insert("name-last".into(), json!("Doe")), None);
+        fields.insert("birthdate".into(), json!("1990-01-02"));
+        assert_eq!(
+            fields.insert("name-last".into(), json!("Roe")),
+            Some(json!("Doe"))
+        );
+        fields.extend([("address-city".to_string(), json!("Oslo"))]);
+        *fields.get_or_insert_with("nested", || json!({})) = json!({"a": 1});
+        let names: Vec<&String> = fields.iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["address-city", "birthdate", "name-last", "nested"]);
+        assert_eq!(fields.get("name-last"), Some(&json!("Roe")));
+        assert_eq!(fields.get("missing"), None);
+        let text = serde_json::to_string(&fields).expect("JSON");
+        assert_eq!(
+            text,
+            r#"{"address-city":"Oslo","birthdate":"1990-01-02","name-last":"Roe","nested":{"a":1}}"#
+        );
+        let back: Fields = serde_json::from_str(&text).expect("an object");
+        assert_eq!(back, fields);
+        let map: Map<String, Value> = serde_json::from_str(&text).expect("an object");
+        assert_eq!(Fields::from(map), fields);
+    }
+}
