@@ -140,7 +140,7 @@ pub(super) fn finish(world: &mut World, inquiry_id: &str, at: Millis, completed:
             .collect();
         verification.extracted = extracted_names(verification.kind)
             .iter()
-            .filter_map(|name| Some(((*name).to_string(), fields.get(*name)?.clone())))
+            .filter_map(|name| Some(((*name).to_string(), fields.get(name)?.clone())))
             .collect();
     }
 }
