@@ -284,13 +284,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .filter(|i| end.is_none_or(|t| i.created_at <= t))
         .collect();
     match super::page(ctx, &matching, |i| i.id.as_str(), "/api/v1/inquiries") {
-        Ok((items, links)) => ctx.ok(
-            200,
-            json!({
-                "data": items.iter().map(|i| render::inquiry(i)).collect::<Vec<_>>(),
-                "links": links,
-            }),
-        ),
+        Ok((items, links)) => ApiResponse::rendered(200, &render::inquiry_list(items, &links)),
         Err(response) => response,
     }
 }

@@ -31,6 +31,19 @@ pub fn inquiry_document(inq: &Inquiry) -> InquiryDocument<'_> {
     }
 }
 
+/// `{"data": [<inquiry>...], "links": …}`: a page of the inquiry list.
+pub fn inquiry_list<'a>(items: &'a [&'a Inquiry], links: &'a Value) -> impl Serialize + 'a {
+    #[derive(Serialize)]
+    struct Page<'a> {
+        data: Vec<InquiryResource<'a>>,
+        links: &'a Value,
+    }
+    Page {
+        data: items.iter().map(|i| InquiryResource(i)).collect(),
+        links,
+    }
+}
+
 /// See [`inquiry_document`]. Typed, so an answer is written in one pass with no `Value` tree.
 #[derive(Serialize)]
 pub struct InquiryDocument<'a> {
