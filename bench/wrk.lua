@@ -7,8 +7,9 @@
 --   BENCH_NAMESPACE  sent as X-Sandbox-Namespace when set (the bare server ignores it)
 --   BENCH_NAMESPACES create mode: spread the users over this many namespaces (bench-0...),
 --                    like a test suite giving each test its own; 0 (default): one namespace
--- Prints one machine-readable line at the end:
+-- Prints two machine-readable lines at the end:
 --   RESULT requests=N rps=R p50_us=A p99_us=B non2xx=E socket_errors=S
+--   TAIL p999_us=C max_us=D
 
 local mode = os.getenv("BENCH_MODE") or "health"
 local run_tag = os.getenv("BENCH_RUN") or tostring(os.time())
@@ -80,4 +81,5 @@ function done(summary, latency, requests)
     "RESULT requests=%d rps=%.0f p50_us=%d p99_us=%d non2xx=%d socket_errors=%d\n",
     summary.requests, summary.requests / secs, latency:percentile(50),
     latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+  io.write(string.format("TAIL p999_us=%d max_us=%d\n", latency:percentile(99.9), latency.max))
 end

@@ -21,6 +21,7 @@ pub mod area;
 #[doc(hidden)]
 pub mod cli;
 pub(crate) mod clock;
+pub(crate) mod collections;
 pub mod config;
 pub(crate) mod cors;
 pub(crate) mod html;

@@ -120,7 +120,15 @@ fn layers_import_one_way() {
     }
     assert!(cycles.is_empty(), "layers import each other: {cycles:#?}");
     // Leaves import only other leaves.
-    let leaves = ["vendor", "namespace", "http", "clock", "ids", "config"];
+    let leaves = [
+        "vendor",
+        "namespace",
+        "http",
+        "clock",
+        "ids",
+        "config",
+        "collections",
+    ];
     for leaf in leaves {
         for (to, file) in imports.get(leaf).into_iter().flatten() {
             assert!(

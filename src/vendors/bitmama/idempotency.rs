@@ -11,12 +11,13 @@
 //! the corrected call can be sent with the same key. The check and the recording happen in the
 //! same locked section as the work itself, so concurrent calls with one key do the work once.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Reply, scenario};
 use crate::clock::Millis;
+use crate::collections::ShardedMap;
 use crate::http::ApiResponse;
 use crate::store::World;
 use crate::vendors::Ctx;
@@ -59,7 +60,7 @@ const MAX_KEY_LEN: usize = 255;
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct IdempotencyKeys {
     /// Key to when it was used.
-    used: HashMap<String, Millis>,
+    used: ShardedMap<String, Millis>,
     /// The same keys in the order they were used (sandbox time only moves forward), so expired
     /// ones are forgotten from the front without looking at the others.
     #[serde(skip)]

@@ -1,18 +1,14 @@
 //! Bitmama's data in one namespace: partners (one per API key), their card users, cards,
 //! transactions and wallet. Money is kept in integer cents; the API shows dollars.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 use super::idempotency::IdempotencyKeys;
 use crate::clock::Millis;
-
-/// A map keyed by ids the sandbox generates (not chosen by a client, so no flooding to fear):
-/// foldhash instead of SipHash. Keys a client chooses (emails, API keys, idempotency keys) stay
-/// in std's SipHash maps.
-pub type IdMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+use crate::collections::{IdMap, ShardedSet};
 
 /// Bitmama's data in one namespace.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -63,7 +59,7 @@ pub struct Partner {
     user_index: IdMap<String, usize>,
     /// Lowercased emails of `users`: one email is one user per partner, whatever its case.
     #[serde(skip)]
-    emails: HashSet<String>,
+    emails: ShardedSet<String>,
     /// In creation order; cards are terminated, never removed.
     cards: Vec<Card>,
     /// `serviceCardId` to its position in `cards`.
@@ -77,7 +73,7 @@ pub struct Partner {
     /// Set by `POST /v1/partner/profile/redirect-url`.
     pub redirect_url: Option<String>,
     /// Lowercased emails of deleted users that were not approved: re-creating them is free.
-    pub fee_waived_emails: HashSet<String>,
+    pub fee_waived_emails: ShardedSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,14 +89,14 @@ impl Partner {
             balance_cents,
             users: Vec::new(),
             user_index: IdMap::default(),
-            emails: HashSet::new(),
+            emails: ShardedSet::default(),
             cards: Vec::new(),
             card_index: IdMap::default(),
             transactions: Vec::new(),
             idempotency: IdempotencyKeys::default(),
             webhook: None,
             redirect_url: None,
-            fee_waived_emails: HashSet::new(),
+            fee_waived_emails: ShardedSet::default(),
         }
     }
 

@@ -182,7 +182,7 @@ impl State {
 
     /// Account `position` has (now) `reference` as its reference id.
     pub(super) fn note_account_reference(&mut self, reference: String, position: usize) {
-        let positions = self.account_reference_index.entry(reference).or_default();
+        let positions = (self.account_reference_index).get_or_insert_with(reference, Vec::new);
         if positions.last() != Some(&position) {
             positions.push(position);
         }

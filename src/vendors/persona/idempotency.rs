@@ -3,9 +3,9 @@
 //! twice, an error included); the same key with another request is refused with a 409.
 //! Authentication runs first, so a 401 is never kept.
 
-use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use crate::collections::ShardedMap;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::store::World;
 
@@ -18,7 +18,7 @@ pub struct Kept {
 }
 
 /// The keys seen in a namespace (not saved in the state file: keys are short-lived).
-pub type Keys = HashMap<String, Kept>;
+pub type Keys = ShardedMap<String, Kept>;
 
 fn key(req: &ApiRequest) -> Option<&str> {
     if !matches!(req.method.as_str(), "POST" | "PATCH" | "DELETE") || !req.path.starts_with("/api/")
@@ -75,8 +75,7 @@ pub(super) fn remember(world: &mut World, req: &ApiRequest, response: &ApiRespon
     world
         .persona
         .idempotency
-        .entry(key.to_string())
-        .or_insert_with(|| Kept {
+        .get_or_insert_with(key.to_string(), || Kept {
             fingerprint: fingerprint(req),
             status: response.status,
             body: body.clone(),

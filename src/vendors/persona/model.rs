@@ -4,7 +4,7 @@
 //! endpoints page through.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ pub use super::entities::{
 pub use super::fields::Fields;
 use super::webhooks;
 use crate::clock::Millis;
+use crate::collections::{IdMap, ShardedMap};
 use crate::config::Config;
 
 /// An inquiry's status (vendors.md 1.5). `as_str` is the wire form.
@@ -270,13 +271,13 @@ pub struct State {
     pub webhooks: webhooks::Subscriptions,
     pub(super) inquiries: Vec<Arc<Inquiry>>,
     #[serde(skip)]
-    pub(super) inquiry_index: HashMap<String, usize>,
+    pub(super) inquiry_index: IdMap<String, usize>,
     pub(super) events: Vec<Event>,
     #[serde(skip)]
-    pub(super) event_index: HashMap<String, usize>,
+    pub(super) event_index: IdMap<String, usize>,
     pub(super) share_tokens: Vec<ShareToken>,
     #[serde(skip)]
-    pub(super) share_token_index: HashMap<String, usize>,
+    pub(super) share_token_index: IdMap<String, usize>,
     #[serde(default)]
     pub(super) accounts: Vec<Arc<Account>>,
     /// Answers kept under their `Idempotency-Key`.
@@ -284,18 +285,18 @@ pub struct State {
     pub(super) idempotency: super::idempotency::Keys,
     /// One-time link codes (`/verify?code=…`).
     #[serde(default)]
-    pub(super) one_time_links: HashMap<String, OneTimeLink>,
+    pub(super) one_time_links: ShardedMap<String, OneTimeLink>,
     #[serde(skip)]
-    pub(super) account_index: HashMap<String, usize>,
+    pub(super) account_index: IdMap<String, usize>,
     /// Reference id → positions of the accounts that had it, oldest first (an entry may be stale
     /// after a PATCH changed the reference: checked when read), so finding the account of an
     /// inquiry's reference id does not scan every account.
     #[serde(skip)]
-    pub(super) account_reference_index: HashMap<String, Vec<usize>>,
+    pub(super) account_reference_index: ShardedMap<String, Vec<usize>>,
     /// Verification id → position of its inquiry (verifications live on their inquiry, so an
     /// event's snapshot carries them as they were).
     #[serde(skip)]
-    pub(super) verification_index: HashMap<String, usize>,
+    pub(super) verification_index: IdMap<String, usize>,
     /// `api_…` id standing for the API key in this namespace (share-token `creator`).
     pub(super) api_key_id: Option<String>,
     /// `(due at, inquiry position, what)`: every pending expiry and scheduled decision, so
@@ -355,8 +356,7 @@ impl State {
         for (position, account) in self.accounts.iter().enumerate() {
             if let Some(reference) = &account.reference_id {
                 self.account_reference_index
-                    .entry(reference.clone())
-                    .or_default()
+                    .get_or_insert_with(reference.clone(), Vec::new)
                     .push(position);
             }
         }

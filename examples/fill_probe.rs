@@ -1,0 +1,134 @@
+//! Creates N Bitmama card users in one partner in-process, one after the other, the way the
+//! server handles each request after hyper (no HTTP, no other thread), and prints how long each
+//! took: the distribution, and per 50,000 users how many took 1 ms or more and the slowest. It
+//! shows a stall of the handler itself (a container growing under the namespace lock) apart
+//! from the scheduling noise a wrk run on a shared machine has. `PROBE_ALL=1` lists every
+//! request of 1 ms or more with the user count it came at.
+//!
+//! `cargo run --release --example fill_probe -- 1000000` (about 6 GiB of memory at 1M users)
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use vendor_sandbox::app::App;
+use vendor_sandbox::http::{self, ApiRequest};
+use vendor_sandbox::journal::{self, Entry};
+use vendor_sandbox::router::{Area, Step};
+use vendor_sandbox::scenario::Catalog;
+use vendor_sandbox::{Config, router, vendors};
+
+fn serve(app: &App, mut req: ApiRequest) -> u16 {
+    let routed = router::prepare(app, &mut req, Ok(()));
+    let response = match routed.step {
+        Step::Answer(response) => response,
+        Step::Dispatch(target) => router::dispatch(app, target, &req),
+        Step::Drop(_) => return 0,
+    };
+    let (bytes, content_type) = http::body_bytes(&response.body);
+    if routed.area != Area::Admin {
+        app.journal.record(Entry {
+            id: 0,
+            time: String::new(),
+            namespace: req.namespace.clone(),
+            vendor: routed.area.label().to_string(),
+            method: req.method.clone(),
+            path: req.path.clone(),
+            query: std::mem::take(&mut req.query_string),
+            headers: journal::kept_headers(&req.headers),
+            request_body: journal::KeptBody::new(&req.body),
+            status: response.status,
+            response_body: journal::KeptBody::shared(&bytes),
+            duration_ms: 0.0,
+        });
+    }
+    let status = response.status;
+    drop(http::into_hyper(&response, bytes, content_type));
+    status
+}
+
+fn create(n: usize) -> ApiRequest {
+    let body = format!(
+        r#"{{"firstName":"Jane","lastName":"Doe","email":"u{n}@probe.example","phoneNumber":"+14155555555","accountPurpose":"personal use","ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}}"#
+    );
+    let headers = [
+        ("authorization", "Bearer sk_staging_bench".to_string()),
+        ("content-type", "application/json".to_string()),
+        ("idempotency-key", format!("probe-{n}")),
+    ];
+    ApiRequest {
+        method: "POST".into(),
+        raw_path: "/api/v2/partner/card/users".into(),
+        path: "/api/v2/partner/card/users".into(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect(),
+        body: body.into(),
+        ..ApiRequest::default()
+    }
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300_000)
+        .max(1);
+    // On another thread, as the server's requests run (glibc gives it its own arena).
+    std::thread::spawn(move || fill(n)).join().expect("fill");
+}
+
+fn fill(n: usize) {
+    let config = Arc::new(Config {
+        bitmama: vendor_sandbox::config::BitmamaConfig {
+            starting_balance_cents: 4_000_000_000_000_000_000,
+            ..Default::default()
+        },
+        ..Config::default()
+    });
+    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
+    let app = App::new(config, scenarios, None, "http://127.0.0.1:5000");
+    let mut times: Vec<(u64, usize)> = Vec::with_capacity(n);
+    let started = Instant::now();
+    for i in 0..n {
+        let req = create(i);
+        let t = Instant::now();
+        let status = serve(&app, req);
+        let us = t.elapsed().as_micros() as u64;
+        assert_eq!(status, 201);
+        times.push((us, i));
+    }
+    let total = started.elapsed();
+    let mut sorted: Vec<u64> = times.iter().map(|t| t.0).collect();
+    sorted.sort_unstable();
+    let pct = |p: f64| sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)];
+    println!(
+        "n={n} total={:.1}s mean={:.1}us p50={} p99={} p99.9={} p99.99={} max={}",
+        total.as_secs_f64(),
+        total.as_micros() as f64 / n as f64,
+        pct(0.5),
+        pct(0.99),
+        pct(0.999),
+        pct(0.9999),
+        sorted[sorted.len() - 1]
+    );
+    let over: Vec<&(u64, usize)> = times.iter().filter(|t| t.0 >= 1000).collect();
+    println!("requests >= 1 ms: {}", over.len());
+    for window in times.chunks(50_000) {
+        let slow: Vec<&(u64, usize)> = window.iter().filter(|t| t.0 >= 1000).collect();
+        let max = window.iter().max().copied().unwrap_or((0, 0));
+        println!(
+            "  users {}..: >=1ms {:4}  >=5ms {:3}  max {} us at {}",
+            window[0].1,
+            slow.len(),
+            slow.iter().filter(|t| t.0 >= 5000).count(),
+            max.0,
+            max.1
+        );
+    }
+    if std::env::var_os("PROBE_ALL").is_some() {
+        for (us, i) in over {
+            println!("  user {i}: {us} us");
+        }
+    }
+}
