@@ -12,9 +12,12 @@
 //! `email_address`, `info.email`, or `fields.email-address` (plain or `{"value": ...}`), so a
 //! request body and a Persona inquiry's attributes both work.
 
+mod probe;
+
 use serde_json::Value;
 
 use super::{Operation, Steer, Subject, Vocabulary};
+use crate::http::ApiRequest;
 use crate::vendor::Vendor;
 
 /// Body paths an email is looked for at, in order.
@@ -40,11 +43,37 @@ pub fn steer(
     words(email).find_map(|word| magic(operation, &word))
 }
 
+/// [`steer`] for a request's subject, without building the subject for a JSON body (the
+/// common case, and with no scenario selected the only steering a request gets).
+pub fn steer_request(
+    vocabulary: &Vocabulary,
+    vendor: Vendor,
+    operation: Operation,
+    req: &ApiRequest,
+) -> Option<Steer> {
+    if Subject::has_form_body(req) {
+        return steer(vocabulary, vendor, operation, &Subject::from_request(req));
+    }
+    // A magic word follows a `+`.
+    if !probe::may_hold(&req.body, b'+') {
+        return None;
+    }
+    let magic = vocabulary.vendor(vendor)?.magic;
+    let email = probe::email_in_json(&req.body)?;
+    words(&email).find_map(|word| magic(operation, &word))
+}
+
 /// The first email-looking string at one of [`EMAIL_PATHS`].
 pub fn email_of(subject: &Subject) -> Option<&str> {
     EMAIL_PATHS.iter().find_map(|path| {
-        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        match subject.body_at(&path) {
+        let found = path
+            .iter()
+            .try_fold(&subject.body, |value, key| match value {
+                Value::Object(map) => map.get(*key),
+                // No email path has an index in it.
+                _ => None,
+            });
+        match found {
             Some(Value::String(s)) if s.contains('@') => Some(s.as_str()),
             _ => None,
         }
