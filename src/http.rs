@@ -4,7 +4,8 @@
 //! vendors, scenario matching) works synchronously on plain owned data and never sees hyper.
 
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+pub use hyper::body::Bytes;
+use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -118,6 +119,8 @@ pub struct ApiResponse {
 #[derive(Debug, Clone)]
 pub enum ResponseBody {
     Json(Value),
+    /// JSON serialised already (a fixed answer such as the health check's), sent as is.
+    JsonBytes(Bytes),
     Html(String),
     Empty,
 }
@@ -243,6 +246,10 @@ pub async fn read_request(
         // Refuse before reading: no point buffering a body we will not accept.
         return (api, Err(BodyError::TooLarge { limit }));
     }
+    if hyper::body::Body::is_end_stream(&body) {
+        // No body (a GET, `Content-Length: 0`): nothing to collect and no timer to arm.
+        return (api, Ok(()));
+    }
     // hyper's header timeout ends at the head; a body trickled or stalled after it would hold
     // the connection and a request in flight forever.
     match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
@@ -265,6 +272,7 @@ pub fn body_bytes(body: &ResponseBody) -> (Bytes, Option<&'static str>) {
             Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
             Some("application/json; charset=utf-8"),
         ),
+        ResponseBody::JsonBytes(bytes) => (bytes.clone(), Some("application/json; charset=utf-8")),
         ResponseBody::Html(html) => (Bytes::from(html.clone()), Some("text/html; charset=utf-8")),
         ResponseBody::Empty => (Bytes::new(), None),
     }
