@@ -244,16 +244,19 @@ pub fn kept_headers(headers: &[(String, String)]) -> serde_json::Map<String, Val
 }
 
 fn mask(secret: &str) -> String {
-    let (scheme, key) = match secret.split_once(' ') {
-        Some((scheme, key)) => (format!("{scheme} "), key),
-        None => (String::new(), secret),
-    };
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= 8 {
-        return format!("{scheme}…");
+    let (scheme, key) = secret.split_once(' ').unwrap_or(("", secret));
+    let mut out = String::with_capacity(scheme.len() + 1 + '…'.len_utf8() + 16);
+    if key.len() < secret.len() {
+        out.push_str(scheme);
+        out.push(' ');
     }
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{scheme}…{tail}")
+    out.push('…');
+    // More than eight characters: the last four are shown.
+    if key.chars().nth(8).is_some() {
+        let tail = key.char_indices().rev().nth(3).map_or(0, |(at, _)| at);
+        out.push_str(&key[tail..]);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -297,6 +300,11 @@ mod tests {
         assert_eq!(mask("abcdefghij"), "…ghij");
         assert_eq!(mask("short"), "…");
         assert_eq!(mask("Bearer k"), "Bearer …");
+        assert_eq!(mask("Bearer "), "Bearer …");
+        assert_eq!(mask("123456789"), "…6789");
+        assert_eq!(mask("12345678"), "…");
+        assert_eq!(mask("Basic ééééééééé"), "Basic …éééé");
+        assert_eq!(mask("a b c d e f g h i"), "a … h i");
     }
 
     #[test]
