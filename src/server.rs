@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::area::Area;
-use crate::clock::{iso8601, real_now_ms};
+use crate::clock::real_now_ms;
 use crate::config::{Config, StateSync};
 use crate::cors;
 use crate::http::{self, ConnectionDropped, Listener};
@@ -342,15 +342,16 @@ async fn serve(
     let duration = started.elapsed();
     let duration_ms = duration.as_secs_f64() * 1000.0;
     if area != Area::Admin {
+        // The request is done with its routed path, query and headers: they are moved.
         app.journal.record(Entry {
             id: 0,
-            time: iso8601(real_now_ms()),
+            time: real_now_ms(),
             namespace: request.namespace.clone(),
-            vendor: area.label().to_string(),
+            vendor: area.label(),
             method: request.method.clone(),
-            path: request.path.clone(),
+            path: std::mem::take(&mut request.path),
             query: std::mem::take(&mut request.query_string),
-            headers: journal::kept_headers(&request.headers),
+            headers: journal::take_kept_headers(&mut request.headers),
             // Copied: a request body may be a slice of hyper's read buffer, which sharing would
             // keep alive (and uncounted by the journal's budget) as long as the entry.
             request_body: journal::KeptBody::new(&request.body),

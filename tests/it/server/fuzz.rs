@@ -145,9 +145,9 @@ fn route_checked(
     if routed.area != Area::Admin {
         app.journal.record(Entry {
             id: 0,
-            time: String::new(),
+            time: 0,
             namespace: req.namespace.clone(),
-            vendor: routed.area.label().to_string(),
+            vendor: routed.area.label(),
             method: req.method.clone(),
             path: req.path.clone(),
             query: req.query_string.clone(),
