@@ -39,7 +39,7 @@ pub fn email_in_json(body: &[u8]) -> Option<Cow<'_, str>> {
 
 /// Whether a JSON `body` may have `byte` in one of its strings: JSON can only hide it behind
 /// an escape.
-pub fn may_hold(body: &[u8], byte: u8) -> bool {
+fn may_hold(body: &[u8], byte: u8) -> bool {
     body.contains(&byte) || body.contains(&b'\\')
 }
 
