@@ -194,22 +194,13 @@ pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi
         LogFormat::Text => {
             // The styles tracing-subscriber uses with ANSI on: dimmed time, green level,
             // italic field names, dimmed `=`.
-            let (dim, green, italic, reset) = if ansi {
-                ("\x1b[2m", "\x1b[32m", "\x1b[3m", "\x1b[0m")
+            let (dim, green, reset) = if ansi {
+                ("\x1b[2m", "\x1b[32m", "\x1b[0m")
             } else {
-                ("", "", "", "")
+                ("", "", "")
             };
-            let field = |out: &mut String, name: &str| {
-                out.push(' ');
-                if ansi {
-                    for part in [italic, name, reset, dim, "=", reset] {
-                        out.push_str(part);
-                    }
-                } else {
-                    out.push_str(name);
-                    out.push('=');
-                }
-            };
+            let fields = if ansi { &ANSI_FIELDS } else { &PLAIN_FIELDS };
+            let field = |out: &mut String, i: usize| out.push_str(fields[i]);
             out.push_str(dim);
             push_timestamp(out, micros);
             out.push_str(reset);
@@ -218,17 +209,17 @@ pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi
             out.push_str(" INFO");
             out.push_str(reset);
             out.push_str(" request");
-            field(out, "method");
+            field(out, 0);
             out.push_str(&line.method);
-            field(out, "path");
+            field(out, 1);
             out.push_str(&line.path);
-            field(out, "status");
+            field(out, 2);
             push_u16(out, line.status);
-            field(out, "duration_ms");
+            field(out, 3);
             let _ = write!(out, "{}", line.duration_ms);
-            field(out, "namespace");
+            field(out, 4);
             out.push_str(&line.namespace);
-            field(out, "rule");
+            field(out, 5);
             out.push_str(&rule);
             out.push('\n');
         }
@@ -250,6 +241,26 @@ pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi
         }
     }
 }
+
+/// What precedes each field's value: ` name=`, with tracing-subscriber's ANSI styles or without.
+macro_rules! fields {
+    ($($name:literal),*) => {
+        (
+            [$(concat!(" ", $name, "=")),*],
+            [$(concat!(" \x1b[3m", $name, "\x1b[0m\x1b[2m=\x1b[0m")),*],
+        )
+    };
+}
+const FIELDS: ([&str; 6], [&str; 6]) = fields!(
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "namespace",
+    "rule"
+);
+const PLAIN_FIELDS: [&str; 6] = FIELDS.0;
+const ANSI_FIELDS: [&str; 6] = FIELDS.1;
 
 /// `micros` since the epoch as chrono's `%Y-%m-%dT%H:%M:%S%.6fZ` (UTC).
 fn push_timestamp(out: &mut String, micros: i64) {

@@ -43,11 +43,19 @@ pub fn handle(app: &App, req: &ApiRequest) -> Result<ApiResponse, Awaited> {
 /// with a char searcher, which cost the health check more than answering it.
 fn find<'p>(method: &str, path: &'p str) -> Option<(&'static Route<AdminHandler>, Params<'p>)> {
     let segments = |s: &'p str| s.as_bytes().split(|&b| b == b'/').filter(|s| !s.is_empty());
+    // `/a/b` (no empty segment): its segments are a template's exactly when the template, less
+    // its trailing slashes, is the same string (no template has an empty segment inside).
+    let plain = path.len() > 1
+        && path.starts_with('/')
+        && !path.ends_with('/')
+        && !path.as_bytes().windows(2).any(|w| w == b"//");
     ROUTES.iter().find_map(|route| {
         if route.method != method {
             None
         } else if route.path.contains('{') {
             route.matches(method, path).map(|params| (route, params))
+        } else if plain {
+            (route.path.trim_end_matches('/') == path).then_some((route, Params::default()))
         } else {
             segments(route.path)
                 .eq(segments(path))
@@ -108,6 +116,11 @@ mod tests {
             "/__admin/scenarios/x",
             "/__admin/webhooks/flush",
         ];
+        assert!(
+            super::ROUTES
+                .iter()
+                .all(|r| r.path.starts_with('/') && !r.path.contains("//"))
+        );
         let templates: Vec<String> = super::ROUTES
             .iter()
             .flat_map(|r| [r.path.to_string(), r.path.replace(['{', '}'], "")])
