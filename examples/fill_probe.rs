@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use vendor_sandbox::app::App;
 use vendor_sandbox::http::{self, ApiRequest};
-use vendor_sandbox::journal::{self, Entry};
+use vendor_sandbox::journal::Entry;
 use vendor_sandbox::router::{Area, Step};
 use vendor_sandbox::scenario::Catalog;
 use vendor_sandbox::{Config, router, vendors};
@@ -26,20 +26,15 @@ fn serve(app: &App, mut req: ApiRequest) -> u16 {
     };
     let (bytes, content_type) = http::body_bytes(&response.body);
     if routed.area != Area::Admin {
-        app.journal.record(Entry {
-            id: 0,
-            time: String::new(),
-            namespace: req.namespace.clone(),
-            vendor: routed.area.label().to_string(),
-            method: req.method.clone(),
-            path: req.path.clone(),
-            query: std::mem::take(&mut req.query_string),
-            headers: journal::kept_headers(&req.headers),
-            request_body: journal::KeptBody::new(&req.body),
-            status: response.status,
-            response_body: journal::KeptBody::shared(&bytes),
-            duration_ms: 0.0,
-        });
+        let entry = Entry::of(
+            &mut req,
+            routed.area.label(),
+            response.status,
+            &bytes,
+            0,
+            0.0,
+        );
+        app.journal.record(entry);
     }
     let status = response.status;
     drop(http::into_hyper(&response, bytes, content_type));

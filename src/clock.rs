@@ -49,9 +49,58 @@ pub fn real_now_ms() -> Millis {
 
 /// `2024-02-15T23:48:17.732Z`: the form every vendor here uses.
 pub fn iso8601(ms: Millis) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    let mut out = String::with_capacity(24);
+    if !push_utc(&mut out, ms.saturating_mul(1000), 3) {
+        out = chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    }
+    out
+}
+
+/// Appends `micros` since the epoch as `YYYY-MM-DDTHH:MM:SS.fffZ` with `digits` (1 to 6)
+/// fractional digits, as chrono writes it; false (nothing written) for a year chrono would
+/// write with more than four digits or a sign. By hand: chrono's formatting machinery was a
+/// visible share of every request (the journal's time, the request log line, every rendered
+/// timestamp).
+pub fn push_utc(out: &mut String, micros: i64, digits: u32) -> bool {
+    let secs = micros.div_euclid(1_000_000);
+    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) || !(1..=6).contains(&digits) {
+        return false;
+    }
+    let mut buf = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut value: i64| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, i64::from(month));
+    put(8, 2, i64::from(day));
+    put(11, 2, day_secs / 3600);
+    put(14, 2, day_secs / 60 % 60);
+    put(17, 2, day_secs % 60);
+    put(20, 6, micros.rem_euclid(1_000_000));
+    buf[20 + digits as usize] = b'Z';
+    out.push_str(std::str::from_utf8(&buf[..21 + digits as usize]).unwrap_or_default());
+    true
+}
+
+/// Year, month and day of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// [`iso8601`] written into `buf` without allocating (what rendering uses for every timestamp);
@@ -112,6 +161,26 @@ mod tests {
         );
         assert_eq!(iso8601_into(-1, &mut buf), Some("1969-12-31T23:59:59.999Z"));
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn by_hand_is_what_chrono_writes() {
+        let chrono_ms = |ms| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap_or_default()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        let mut ms = -62_167_219_200_000 - 86_400_000; // a day before year 0
+        while ms < 253_402_300_800_000 + 86_400_000 {
+            assert_eq!(iso8601(ms), chrono_ms(ms), "{ms}");
+            ms += 86_399_999 * 3 + 7;
+        }
+        for ms in [i64::MIN, i64::MAX, -1, 951_782_400_000, 4_107_542_399_999] {
+            assert_eq!(iso8601(ms), chrono_ms(ms), "{ms}");
+        }
+        let mut out = String::new();
+        assert!(push_utc(&mut out, 1_700_000_000_123_456, 6));
+        assert_eq!(out, "2023-11-14T22:13:20.123456Z");
     }
 
     #[test]

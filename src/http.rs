@@ -4,7 +4,8 @@
 //! vendors, scenario matching) works synchronously on plain owned data and never sees hyper.
 
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+pub use hyper::body::Bytes;
+use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -118,8 +119,9 @@ pub struct ApiResponse {
 #[derive(Debug, Clone)]
 pub enum ResponseBody {
     Json(Value),
-    /// JSON already serialized from a typed body (no `Value` tree); [`ResponseBody::to_json`]
-    /// turns it back into one for the few answers something rewrites on the way out.
+    /// JSON serialized already, sent as is: from a typed body (no `Value` tree) or a fixed
+    /// answer such as the health check's. [`ResponseBody::to_json`] turns it back into a
+    /// `Value` for the few answers something rewrites on the way out.
     Rendered(Bytes),
     Html(String),
     Empty,
@@ -270,6 +272,10 @@ pub async fn read_request(
     if declared.is_some_and(|len| len > limit as u64) {
         // Refuse before reading: no point buffering a body we will not accept.
         return (api, Err(BodyError::TooLarge { limit }));
+    }
+    if hyper::body::Body::is_end_stream(&body) {
+        // No body (a GET, `Content-Length: 0`): nothing to collect and no timer to arm.
+        return (api, Ok(()));
     }
     // hyper's header timeout ends at the head; a body trickled or stalled after it would hold
     // the connection and a request in flight forever.

@@ -8,6 +8,9 @@ use parking_lot::Mutex;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::clock::{Millis, iso8601};
+use crate::http::ApiRequest;
+
 /// Request headers worth keeping: the ones that change what a vendor answers.
 const KEPT_HEADERS: &[&str] = &[
     "authorization",
@@ -37,16 +40,21 @@ const ENTRY_OVERHEAD: usize = 512;
 /// Entries a query returns when it names no `limit`.
 pub const DEFAULT_LIMIT: usize = 100;
 
+/// One exchange. What the request path would only format or copy for a reader is kept raw
+/// (the time as a number, the vendor's static label, the kept headers as a list) and shown by
+/// `Serialize` the way it always was.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub id: u64,
-    pub time: String,
+    /// Real time of the request, shown as ISO 8601 (`2024-02-15T23:48:17.732Z`).
+    #[serde(serialize_with = "as_iso8601")]
+    pub time: Millis,
     pub namespace: String,
-    pub vendor: String,
+    pub vendor: &'static str,
     pub method: String,
     pub path: String,
     pub query: String,
-    pub headers: serde_json::Map<String, Value>,
+    pub headers: KeptHeaders,
     pub request_body: KeptBody,
     pub status: u16,
     pub response_body: KeptBody,
@@ -54,8 +62,60 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The entry of a finished vendor request. What the request is done with (its routed path,
+    /// query and kept headers) is moved in; its body is copied: it may be a slice of hyper's read
+    /// buffer, which sharing would keep alive (and uncounted by the journal's budget) as long as
+    /// the entry. The answer's bytes are shared.
+    pub fn of(
+        request: &mut ApiRequest,
+        vendor: &'static str,
+        status: u16,
+        answer: &Bytes,
+        time: Millis,
+        duration_ms: f64,
+    ) -> Entry {
+        Entry {
+            id: 0,
+            time,
+            namespace: request.namespace.clone(),
+            vendor,
+            method: request.method.clone(),
+            path: std::mem::take(&mut request.path),
+            query: std::mem::take(&mut request.query_string),
+            headers: take_kept_headers(&mut request.headers),
+            request_body: KeptBody::new(&request.body),
+            status,
+            response_body: KeptBody::shared(answer),
+            duration_ms,
+        }
+    }
+
     fn size(&self) -> usize {
         ENTRY_OVERHEAD + self.request_body.bytes.len() + self.response_body.bytes.len()
+    }
+}
+
+fn as_iso8601<S: Serializer>(ms: &Millis, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&iso8601(*ms))
+}
+
+/// The request headers kept (see [`KEPT_HEADERS`]), in the request's order; shown as the JSON
+/// object they were always shown as (built when the journal is read, not per request).
+#[derive(Debug, Clone, Default)]
+pub struct KeptHeaders(Vec<(&'static str, String)>);
+
+impl KeptHeaders {
+    pub fn to_map(&self) -> serde_json::Map<String, Value> {
+        self.0
+            .iter()
+            .map(|(n, v)| ((*n).to_string(), Value::String(v.clone())))
+            .collect()
+    }
+}
+
+impl Serialize for KeptHeaders {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_map().serialize(serializer)
     }
 }
 
@@ -139,7 +199,7 @@ impl Filter {
             && self
                 .vendor
                 .as_ref()
-                .is_none_or(|v| v.eq_ignore_ascii_case(&e.vendor))
+                .is_none_or(|v| v.eq_ignore_ascii_case(e.vendor))
             && self
                 .method
                 .as_ref()
@@ -228,32 +288,55 @@ impl Journal {
 
 /// The headers kept for the journal; a secret keeps only its scheme word and last four
 /// characters.
-pub fn kept_headers(headers: &[(String, String)]) -> serde_json::Map<String, Value> {
-    headers
-        .iter()
-        .filter(|(n, _)| KEPT_HEADERS.contains(&n.as_str()))
-        .map(|(n, v)| {
-            let v = if n == "authorization" {
-                mask(v)
-            } else {
-                v.clone()
-            };
-            (n.clone(), Value::String(v))
-        })
-        .collect()
+pub fn kept_headers(headers: &[(String, String)]) -> KeptHeaders {
+    KeptHeaders(
+        headers
+            .iter()
+            .filter_map(|(n, v)| Some((kept_name(n)?, kept_value(n, v, String::clone))))
+            .collect(),
+    )
+}
+
+/// [`kept_headers`], moving the values out of `headers` (the server's request is done with
+/// them) instead of copying them.
+pub fn take_kept_headers(headers: &mut [(String, String)]) -> KeptHeaders {
+    KeptHeaders(
+        headers
+            .iter_mut()
+            .filter_map(|(n, v)| Some((kept_name(n)?, kept_value(n, v, std::mem::take))))
+            .collect(),
+    )
+}
+
+fn kept_name(name: &str) -> Option<&'static str> {
+    KEPT_HEADERS.iter().find(|&&kept| kept == name).copied()
+}
+
+fn kept_value<V>(name: &str, value: V, keep: impl FnOnce(V) -> String) -> String
+where
+    V: std::ops::Deref<Target = String>,
+{
+    if name == "authorization" {
+        mask(&value)
+    } else {
+        keep(value)
+    }
 }
 
 fn mask(secret: &str) -> String {
-    let (scheme, key) = match secret.split_once(' ') {
-        Some((scheme, key)) => (format!("{scheme} "), key),
-        None => (String::new(), secret),
-    };
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() <= 8 {
-        return format!("{scheme}…");
+    let (scheme, key) = secret.split_once(' ').unwrap_or(("", secret));
+    let mut out = String::with_capacity(scheme.len() + 1 + '…'.len_utf8() + 16);
+    if key.len() < secret.len() {
+        out.push_str(scheme);
+        out.push(' ');
     }
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{scheme}…{tail}")
+    out.push('…');
+    // More than eight characters: the last four are shown.
+    if key.chars().nth(8).is_some() {
+        let tail = key.char_indices().rev().nth(3).map_or(0, |(at, _)| at);
+        out.push_str(&key[tail..]);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -263,13 +346,13 @@ mod tests {
     fn entry(path: &str) -> Entry {
         Entry {
             id: 0,
-            time: String::new(),
+            time: 0,
             namespace: "default".into(),
-            vendor: "persona".into(),
+            vendor: "persona",
             method: "GET".into(),
             path: path.into(),
             query: String::new(),
-            headers: Default::default(),
+            headers: KeptHeaders::default(),
             request_body: KeptBody::default(),
             status: 200,
             response_body: KeptBody::default(),
@@ -292,11 +375,53 @@ mod tests {
     }
 
     #[test]
+    fn kept_headers_show_as_before() {
+        let headers: Vec<(String, String)> = [
+            ("content-type", "application/json"),
+            ("host", "x"),
+            ("authorization", "Bearer sk_staging_abcdef1234"),
+            ("idempotency-key", "k1"),
+            ("idempotency-key", "k2"),
+            ("user-agent", "t"),
+        ]
+        .iter()
+        .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+        .collect();
+        let before: serde_json::Map<String, Value> = headers
+            .iter()
+            .filter(|(n, _)| KEPT_HEADERS.contains(&n.as_str()))
+            .map(|(n, v)| {
+                let v = if n == "authorization" {
+                    mask(v)
+                } else {
+                    v.clone()
+                };
+                (n.clone(), Value::String(v))
+            })
+            .collect();
+        let shown = |kept: &KeptHeaders| serde_json::to_string(kept).expect("json");
+        let before = serde_json::to_string(&before).expect("json");
+        assert_eq!(shown(&kept_headers(&headers)), before);
+        let mut moved = headers.clone();
+        assert_eq!(shown(&take_kept_headers(&mut moved)), before);
+        let mut e = entry("/x");
+        e.time = 1_708_040_897_732;
+        let v = serde_json::to_value(&e).expect("json");
+        assert_eq!(v["time"], "2024-02-15T23:48:17.732Z");
+        assert_eq!(v["vendor"], "persona");
+    }
+
+    #[test]
     fn masks_authorization() {
         assert_eq!(mask("Bearer sk_staging_abcdef1234"), "Bearer …1234");
         assert_eq!(mask("abcdefghij"), "…ghij");
         assert_eq!(mask("short"), "…");
         assert_eq!(mask("Bearer k"), "Bearer …");
+        assert_eq!(mask("Bearer "), "Bearer …");
+        assert_eq!(mask("123456789"), "…6789");
+        assert_eq!(mask("12345678"), "…");
+        assert_eq!(mask("Basic ééééééééé"), "Basic …éééé");
+        assert_eq!(mask("a b c d e f g h i"), "a … h i");
     }
 
     #[test]

@@ -49,7 +49,15 @@ enum Message {
     Flush(SyncSender<()>),
 }
 
-static REQUEST_LINES: OnceLock<SyncSender<Message>> = OnceLock::new();
+/// The request-line writer, once [`init`] installed the subscriber.
+struct Lines {
+    tx: SyncSender<Message>,
+    /// Whether `RUST_LOG` lets the request line through, asked once: the global subscriber's
+    /// filter cannot change after `init`, and no request runs inside a span it could filter on.
+    enabled: bool,
+}
+
+static REQUEST_LINES: OnceLock<Lines> = OnceLock::new();
 
 /// Keeps both log writers running; dropping it flushes them.
 #[must_use = "dropping the guard stops the log writer"]
@@ -59,7 +67,7 @@ pub struct LogGuard {
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
-        if let Some(tx) = REQUEST_LINES.get() {
+        if let Some(Lines { tx, .. }) = REQUEST_LINES.get() {
             let (done_tx, done_rx) = sync_channel(1);
             if tx.send(Message::Flush(done_tx)).is_ok() {
                 let _ = done_rx.recv();
@@ -93,7 +101,8 @@ pub fn init(format: LogFormat) -> LogGuard {
             .name("vendor-sandbox-requests".into())
             .spawn(move || write_lines(&rx, format, ansi));
         if spawned.is_ok() {
-            let _ = REQUEST_LINES.set(tx);
+            let enabled = tracing::enabled!(target: TARGET, tracing::Level::INFO);
+            let _ = REQUEST_LINES.set(Lines { tx, enabled });
         }
     }
     LogGuard { _events: guard }
@@ -101,11 +110,9 @@ pub fn init(format: LogFormat) -> LogGuard {
 
 /// Logs one request at `info` (when `RUST_LOG` lets `info` through for this module).
 pub fn request(line: RequestLine) {
-    if !tracing::enabled!(target: TARGET, tracing::Level::INFO) {
-        return;
-    }
     match REQUEST_LINES.get() {
-        Some(tx) => {
+        Some(Lines { enabled: false, .. }) => {}
+        Some(Lines { tx, .. }) => {
             // Blocks while the queue is full (backpressure, like the event writer); fails only
             // if the writer thread has gone, and then the line goes through tracing.
             if let Err(std::sync::mpsc::SendError(Message::Line(line))) =
@@ -114,7 +121,11 @@ pub fn request(line: RequestLine) {
                 trace_line(&line);
             }
         }
-        None => trace_line(&line),
+        None => {
+            if tracing::enabled!(target: TARGET, tracing::Level::INFO) {
+                trace_line(&line);
+            }
+        }
     }
 }
 
@@ -167,36 +178,55 @@ fn write_lines(rx: &Receiver<Message>, format: LogFormat, ansi: bool) {
 }
 
 /// The line as tracing-subscriber's `fmt` layer writes the same event (text, or JSON with the
-/// fields flattened).
+/// fields flattened). Written piece by piece rather than through `format_args!` and chrono's
+/// strftime, which were most of the writer's time per line.
 pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi: bool) {
     use std::fmt::Write as _;
     let micros = line
         .time
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
-    let time = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
-    let time = time.format("%Y-%m-%dT%H:%M:%S%.6fZ");
     let rule = match &line.rule {
-        None => "None".to_string(),
-        Some((name, index)) => format!("Some(({name:?}, {index}))"),
+        None => std::borrow::Cow::Borrowed("None"),
+        Some((name, index)) => std::borrow::Cow::Owned(format!("Some(({name:?}, {index}))")),
     };
     match format {
-        LogFormat::Text if ansi => {
-            let _ = writeln!(
-                out,
-                "\x1b[2m{time}\x1b[0m \x1b[32m INFO\x1b[0m request \x1b[3mmethod\x1b[0m\x1b[2m=\x1b[0m{} \x1b[3mpath\x1b[0m\x1b[2m=\x1b[0m{} \x1b[3mstatus\x1b[0m\x1b[2m=\x1b[0m{} \x1b[3mduration_ms\x1b[0m\x1b[2m=\x1b[0m{} \x1b[3mnamespace\x1b[0m\x1b[2m=\x1b[0m{} \x1b[3mrule\x1b[0m\x1b[2m=\x1b[0m{rule}",
-                line.method, line.path, line.status, line.duration_ms, line.namespace
-            );
-        }
         LogFormat::Text => {
-            let _ = writeln!(
-                out,
-                "{time}  INFO request method={} path={} status={} duration_ms={} namespace={} rule={rule}",
-                line.method, line.path, line.status, line.duration_ms, line.namespace
-            );
+            // The styles tracing-subscriber uses with ANSI on: dimmed time, green level,
+            // italic field names, dimmed `=`.
+            let (dim, green, reset) = if ansi {
+                ("\x1b[2m", "\x1b[32m", "\x1b[0m")
+            } else {
+                ("", "", "")
+            };
+            let fields = if ansi { &ANSI_FIELDS } else { &PLAIN_FIELDS };
+            let field = |out: &mut String, i: usize| out.push_str(fields[i]);
+            out.push_str(dim);
+            push_timestamp(out, micros);
+            out.push_str(reset);
+            out.push(' ');
+            out.push_str(green);
+            out.push_str(" INFO");
+            out.push_str(reset);
+            out.push_str(" request");
+            field(out, 0);
+            out.push_str(&line.method);
+            field(out, 1);
+            out.push_str(&line.path);
+            field(out, 2);
+            push_u16(out, line.status);
+            field(out, 3);
+            let _ = write!(out, "{}", line.duration_ms);
+            field(out, 4);
+            out.push_str(&line.namespace);
+            field(out, 5);
+            out.push_str(&rule);
+            out.push('\n');
         }
         LogFormat::Json => {
             let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
+            let mut time = String::with_capacity(27);
+            push_timestamp(&mut time, micros);
             let _ = writeln!(
                 out,
                 r#"{{"timestamp":"{time}","level":"INFO","message":"request","method":{},"path":{},"status":{},"duration_ms":{},"namespace":{},"rule":{}}}"#,
@@ -210,6 +240,51 @@ pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi
             );
         }
     }
+}
+
+/// What precedes each field's value: ` name=`, with tracing-subscriber's ANSI styles or without.
+macro_rules! fields {
+    ($($name:literal),*) => {
+        (
+            [$(concat!(" ", $name, "=")),*],
+            [$(concat!(" \x1b[3m", $name, "\x1b[0m\x1b[2m=\x1b[0m")),*],
+        )
+    };
+}
+const FIELDS: ([&str; 6], [&str; 6]) = fields!(
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "namespace",
+    "rule"
+);
+const PLAIN_FIELDS: [&str; 6] = FIELDS.0;
+const ANSI_FIELDS: [&str; 6] = FIELDS.1;
+
+/// `micros` since the epoch as chrono's `%Y-%m-%dT%H:%M:%S%.6fZ` (UTC).
+fn push_timestamp(out: &mut String, micros: i64) {
+    if !crate::clock::push_utc(out, micros, 6) {
+        // Beyond four-digit years chrono writes a sign; not worth doing by hand.
+        use std::fmt::Write as _;
+        let time = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+        let _ = write!(out, "{}", time.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+    }
+}
+
+fn push_u16(out: &mut String, value: u16) {
+    let mut buf = [0u8; 5];
+    let mut at = buf.len();
+    let mut value = value;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
 
 #[cfg(test)]
@@ -236,6 +311,36 @@ mod tests {
             out,
             "2023-11-14T22:13:20.123456Z  INFO request method=GET path=/a \"b\" status=404 \
              duration_ms=0.25 namespace=default rule=Some((\"outage\", 2))\n"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_chronos() {
+        for micros in [
+            0,
+            1_700_000_000_123_456,
+            951_782_400_000_001,
+            4_107_542_399_999_999,
+            253_402_300_799_999_999,
+            253_402_300_800_000_000,
+        ] {
+            let mut out = String::new();
+            push_timestamp(&mut out, micros);
+            let chrono = chrono::DateTime::from_timestamp_micros(micros)
+                .expect("in range")
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string();
+            assert_eq!(out, chrono, "{micros}");
+        }
+    }
+
+    #[test]
+    fn ansi_line_is_the_subscribers_shape() {
+        let mut out = String::new();
+        format_line(&mut out, &line(), LogFormat::Text, true);
+        assert_eq!(
+            out,
+            "\x1b[2m2023-11-14T22:13:20.123456Z\x1b[0m \x1b[32m INFO\x1b[0m request \x1b[3mmethod\x1b[0m\x1b[2m=\x1b[0mGET \x1b[3mpath\x1b[0m\x1b[2m=\x1b[0m/a \"b\" \x1b[3mstatus\x1b[0m\x1b[2m=\x1b[0m404 \x1b[3mduration_ms\x1b[0m\x1b[2m=\x1b[0m0.25 \x1b[3mnamespace\x1b[0m\x1b[2m=\x1b[0mdefault \x1b[3mrule\x1b[0m\x1b[2m=\x1b[0mSome((\"outage\", 2))\n"
         );
     }
 

@@ -16,11 +16,11 @@ use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::area::Area;
-use crate::clock::{iso8601, real_now_ms};
+use crate::clock::real_now_ms;
 use crate::config::{Config, StateSync};
 use crate::cors;
 use crate::http::{self, ConnectionDropped, Listener};
-use crate::journal::{self, Entry};
+use crate::journal::Entry;
 use crate::logging;
 use crate::router::{self, Step};
 use crate::scenario::{Catalog, Fault};
@@ -193,18 +193,19 @@ pub async fn run_with_listeners(
                 Ok((stream, via)) => {
                     accept_failures = 0;
                     let _ = stream.set_nodelay(true);
-                    let app = app.clone();
-                    let stop = stop_rx.clone();
-                    let sync_log = sync_log.clone();
+                    let shared = Arc::new(Connection {
+                        app: app.clone(),
+                        stop: stop_rx.clone(),
+                        sync_log: sync_log.clone(),
+                        via,
+                    });
                     let connection = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(config.header_read_timeout)
                         .keep_alive(true)
                         .serve_connection(
                             TokioIo::new(stream),
-                            service_fn(move |req| {
-                                serve(app.clone(), stop.clone(), sync_log.clone(), via, req)
-                            }),
+                            service_fn(move |req| serve(shared.clone(), req)),
                         );
                     let connection = graceful.watch(connection);
                     connections.spawn(async move {
@@ -276,27 +277,41 @@ async fn accept(
     }
 }
 
-async fn serve(
+/// What a connection's requests share. Each request takes one reference to it, which only
+/// that connection touches; cloning the `App` (six `Arc`s every worker shares) per request made
+/// both cores bounce those counters' cache lines.
+struct Connection {
     app: App,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     sync_log: Option<SyncLog>,
     via: Listener,
+}
+
+async fn serve(
+    connection: Arc<Connection>,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
     let started = Instant::now();
+    let Connection {
+        app,
+        stop,
+        sync_log,
+        via,
+    } = &*connection;
+    let via = *via;
     let _in_flight = InFlight::enter(&app.in_flight);
     let config = &app.config;
     let (mut request, body) =
         http::read_request(req, config.max_body_bytes, config.body_timeout).await;
     request.listener = via;
-    let routed = router::prepare(&app, &mut request, body);
+    let routed = router::prepare(app, &mut request, body);
     if let Some(latency) = routed.latency {
         // No lock is held here: the router released the namespace before returning.
         tokio::time::sleep(latency).await;
     }
     let mut response = match routed.step {
         Step::Answer(response) => response,
-        Step::Dispatch(target) => router::dispatch_async(&app, target, &request).await,
+        Step::Dispatch(target) => router::dispatch_async(app, target, &request).await,
         Step::Drop(fault) => {
             tracing::info!(
                 method = %request.method,
@@ -311,7 +326,7 @@ async fn serve(
             if fault == Fault::Timeout {
                 // Never answer: the client gives up (and hyper drops this future) or the server
                 // shuts down.
-                let _ = stop.wait_for(|stopped| *stopped).await;
+                let _ = stop.clone().wait_for(|stopped| *stopped).await;
                 return Err(ConnectionDropped("scenario timeout, server shutting down"));
             }
             return Err(ConnectionDropped("scenario reset"));
@@ -319,7 +334,7 @@ async fn serve(
     };
     let area = routed.area;
     if may_change_state(area, &request.method) {
-        match &sync_log {
+        match sync_log {
             // `--state-sync always`: answered only once the change is on disk (no lock is held
             // while waiting). The commit covers it, so the saver is not woken.
             Some(log) => {
@@ -342,22 +357,16 @@ async fn serve(
     let duration = started.elapsed();
     let duration_ms = duration.as_secs_f64() * 1000.0;
     if area != Area::Admin {
-        app.journal.record(Entry {
-            id: 0,
-            time: iso8601(real_now_ms()),
-            namespace: request.namespace.clone(),
-            vendor: area.label().to_string(),
-            method: request.method.clone(),
-            path: request.path.clone(),
-            query: std::mem::take(&mut request.query_string),
-            headers: journal::kept_headers(&request.headers),
-            // Copied: a request body may be a slice of hyper's read buffer, which sharing would
-            // keep alive (and uncounted by the journal's budget) as long as the entry.
-            request_body: journal::KeptBody::new(&request.body),
-            status: response.status,
-            response_body: journal::KeptBody::shared(&bytes),
+        let label = area.label();
+        let entry = Entry::of(
+            &mut request,
+            label,
+            response.status,
+            &bytes,
+            real_now_ms(),
             duration_ms,
-        });
+        );
+        app.journal.record(entry);
     }
     let hyper_response = http::into_hyper(&response, bytes, content_type);
     // The line is formatted and written by the log writer; the request hands over what it owns.
@@ -384,17 +393,18 @@ fn may_change_state(area: Area, method: &str) -> bool {
     }
 }
 
-/// Counts a request as in flight for as long as it lives, even if its future is dropped.
-struct InFlight(Arc<AtomicUsize>);
+/// Counts a request as in flight for as long as it lives, even if its future is dropped. It
+/// borrows the counter: an `Arc` clone would touch the same shared cache line twice more.
+struct InFlight<'a>(&'a AtomicUsize);
 
-impl InFlight {
-    fn enter(counter: &Arc<AtomicUsize>) -> Self {
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
         counter.fetch_add(1, Ordering::Relaxed);
-        Self(counter.clone())
+        Self(counter)
     }
 }
 
-impl Drop for InFlight {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }

@@ -44,9 +44,9 @@ pub fn steer(
     };
     if req.header(SCENARIO_HEADER).is_none() && !ns.scenario_selected() {
         // No rule can apply, so there are no counters to keep: only a magic word may steer, and
-        // it needs no world. The request takes its namespace's lock once, in the frame.
-        let subject = Subject::from_request(req);
-        steering.say = Say::Proceed(app.scenarios.magic(vendor.vendor(), operation, &subject));
+        // it needs no world. The request takes its namespace's lock once, in the frame. Nor
+        // does it need the request's whole subject: only the body's email is read.
+        steering.say = Say::Proceed(app.scenarios.magic_request(vendor.vendor(), operation, req));
         return steering;
     }
     let mut world = ns.lock();

@@ -338,6 +338,16 @@ impl Catalog {
         magic::steer(self.vocabulary, vendor, operation, subject)
     }
 
+    /// [`Catalog::magic`] for a request's own subject, without building it.
+    pub fn magic_request(
+        &self,
+        vendor: Vendor,
+        operation: Operation,
+        req: &ApiRequest,
+    ) -> Option<Steer> {
+        magic::steer_request(self.vocabulary, vendor, operation, req)
+    }
+
     /// Seeds `world` from the initial state of the scenario it selected, if any, each vendor
     /// its own part.
     pub fn seed_selected(&self, world: &mut World) {

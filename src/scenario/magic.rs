@@ -12,9 +12,12 @@
 //! `email_address`, `info.email`, or `fields.email-address` (plain or `{"value": ...}`), so a
 //! request body and a Persona inquiry's attributes both work.
 
+mod probe;
+
 use serde_json::Value;
 
 use super::{Operation, Steer, Subject, Vocabulary};
+use crate::http::ApiRequest;
 use crate::vendor::Vendor;
 
 /// Body paths an email is looked for at, in order.
@@ -40,11 +43,55 @@ pub fn steer(
     words(email).find_map(|word| magic(operation, &word))
 }
 
+/// [`steer`] for a request's subject, without building the subject for a JSON body (the
+/// common case, and with no scenario selected the only steering a request gets).
+pub fn steer_request(
+    vocabulary: &Vocabulary,
+    vendor: Vendor,
+    operation: Operation,
+    req: &ApiRequest,
+) -> Option<Steer> {
+    if Subject::has_form_body(req) {
+        return steer(vocabulary, vendor, operation, &Subject::from_request(req));
+    }
+    if !may_have_word(&req.body) {
+        return None;
+    }
+    let magic = vocabulary.vendor(vendor)?.magic;
+    let email = probe::email_in_json(&req.body)?;
+    words(&email).find_map(|word| magic(operation, &word))
+}
+
+/// Whether a JSON body may hold a string with a `+` somewhere before an `@`, the shape of an
+/// email with a magic word: a byte scan that spares most bodies the probe. Without escapes a
+/// string's bytes are the body's, and the first `"` after a `+` in a string closes it.
+fn may_have_word(body: &[u8]) -> bool {
+    if body.contains(&b'\\') {
+        return true;
+    }
+    let mut rest = body;
+    while let Some(plus) = rest.iter().position(|&b| b == b'+') {
+        rest = &rest[plus + 1..];
+        match rest.iter().position(|&b| b == b'@' || b == b'"') {
+            Some(at) if rest[at] == b'@' => return true,
+            Some(quote) => rest = &rest[quote..],
+            None => return false,
+        }
+    }
+    false
+}
+
 /// The first email-looking string at one of [`EMAIL_PATHS`].
 pub fn email_of(subject: &Subject) -> Option<&str> {
     EMAIL_PATHS.iter().find_map(|path| {
-        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        match subject.body_at(&path) {
+        let found = path
+            .iter()
+            .try_fold(&subject.body, |value, key| match value {
+                Value::Object(map) => map.get(*key),
+                // No email path has an index in it.
+                _ => None,
+            });
+        match found {
             Some(Value::String(s)) if s.contains('@') => Some(s.as_str()),
             _ => None,
         }
@@ -66,6 +113,23 @@ fn words(email: &str) -> impl Iterator<Item = String> + '_ {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bodies_without_a_plus_before_an_at_in_a_string_have_no_word() {
+        for (body, may) in [
+            (r#"{"email":"a+b@x"}"#, true),
+            (r#"{"email":"a@x","phone":"+1415"}"#, false),
+            (r#"{"phone":"+1415","email":"a@x"}"#, false),
+            (r#"{"n":1e+5,"email":"a@x"}"#, false),
+            (r#"{"n":1e+5,"email":"a+b@x"}"#, true),
+            (r#"{"email":"a+b+c@x"}"#, true),
+            (r#"{"email":"a\u002bb@x"}"#, true),
+            (r#"{"a":"+","b":"@"}"#, false),
+            ("", false),
+        ] {
+            assert_eq!(may_have_word(body.as_bytes()), may, "{body}");
+        }
+    }
 
     #[test]
     fn words_are_the_letters_after_each_plus_of_the_local_part() {

@@ -20,11 +20,14 @@ pub struct Subject {
 }
 
 impl Subject {
+    /// Whether `req`'s body is read as form fields rather than JSON.
+    pub fn has_form_body(req: &ApiRequest) -> bool {
+        req.header("content-type")
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+    }
+
     pub fn from_request(req: &ApiRequest) -> Self {
-        let form = req
-            .header("content-type")
-            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        let body = if form {
+        let body = if Self::has_form_body(req) {
             let fields: Map<String, Value> = parse_query(&String::from_utf8_lossy(&req.body))
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))

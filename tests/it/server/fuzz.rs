@@ -20,7 +20,7 @@ use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 use vendor_sandbox::app::App;
 use vendor_sandbox::http::{self, ApiRequest, BodyError};
-use vendor_sandbox::journal::{self, Entry};
+use vendor_sandbox::journal::Entry;
 use vendor_sandbox::router::{Area, Step};
 use vendor_sandbox::scenario::Catalog;
 use vendor_sandbox::{Config, router, vendors};
@@ -143,20 +143,15 @@ fn route_checked(
     }
     let (bytes, content_type) = http::body_bytes(&response.body);
     if routed.area != Area::Admin {
-        app.journal.record(Entry {
-            id: 0,
-            time: String::new(),
-            namespace: req.namespace.clone(),
-            vendor: routed.area.label().to_string(),
-            method: req.method.clone(),
-            path: req.path.clone(),
-            query: req.query_string.clone(),
-            headers: journal::kept_headers(&req.headers),
-            request_body: journal::KeptBody::new(&req.body),
-            status: response.status,
-            response_body: journal::KeptBody::new(&bytes),
-            duration_ms: 0.0,
-        });
+        let entry = Entry::of(
+            &mut req,
+            routed.area.label(),
+            response.status,
+            &bytes,
+            0,
+            0.0,
+        );
+        app.journal.record(entry);
     }
     let _ = http::into_hyper(&response, bytes.clone(), content_type);
     Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by callgrind (deterministic, unlike r/s on a shared box).
+#
+#   bench/callgrind.sh BINARY [MODE] [N]
+#
+# Starts BINARY (the sandbox, or the bare server with BARE=1) under callgrind with the `info`
+# request log on, warms it up with 300 requests, zeroes the counters, sends N requests of MODE
+# (health | create | inquiry, see bench/wrk.lua) over one keep-alive connection, dumps, and
+# prints `MODE: I instructions/request (N requests)`. Every thread counts: the request-log
+# writer's formatting is part of the cost. Kernel time is not counted.
+set -euo pipefail
+bin=$1
+mode=${2:-health}
+n=${3:-2000}
+port=${PORT:-5299}
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(mktemp -d)
+if [ "${BARE:-0}" = 1 ]; then
+  args=("$port")
+else
+  args=(--port "$port" --seed 1 --bitmama-balance-cents 4000000000000000000)
+fi
+RUST_LOG=info valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" \
+  "$bin" "${args[@]}" >"$out/stdout" 2>"$out/stderr" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$out"' EXIT
+for _ in $(seq 1 200); do
+  curl -sf -o /dev/null "http://127.0.0.1:$port/__admin/health" && break
+  sleep 0.1
+done
+# N requests over one keep-alive connection; prints N. (wrk runs for its whole -d even after
+# BENCH_LIMIT, and a slow server under callgrind needs a long -d.)
+drive() {
+  python3 - "$port" "$mode" "$1" "cg$RANDOM" <<'PY'
+import http.client, sys
+port, mode, n, tag = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+c = http.client.HTTPConnection("127.0.0.1", port)
+for i in range(n):
+    if mode == "create":
+        body = ('{"firstName":"Jane","lastName":"Doe","email":"u%s-%d@bench.example",'
+                '"phoneNumber":"+14155555555","accountPurpose":"personal use",'
+                '"ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}'
+                % (tag, i))
+        c.request("POST", "/api/v2/partner/card/users", body, {
+            "Authorization": "Bearer sk_staging_bench", "Content-Type": "application/json",
+            "idempotency-key": "%s-%d" % (tag, i)})
+    elif mode == "inquiry":
+        c.request("GET", "/api/v1/inquiries/inq_missing",
+                  headers={"Authorization": "Bearer persona_bench_key"})
+    else:
+        c.request("GET", "/__admin/health")
+    r = c.getresponse()
+    r.read()
+    assert r.status < 500, r.status
+print(n)
+PY
+}
+drive 300 >/dev/null
+callgrind_control -z "$pid" >/dev/null 2>&1
+sent=$(drive "$n")
+callgrind_control -d "$pid" >/dev/null 2>&1
+sleep 0.5
+total=$(cat "$out"/cg.*.* 2>/dev/null | sed -n 's/^summary: \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s}')
+echo "$mode: $((total / sent)) instructions/request ($sent requests)"
+if [ -n "${KEEP:-}" ]; then cp "$out"/cg.*.* "$KEEP" 2>/dev/null || true; fi
