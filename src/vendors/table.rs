@@ -119,7 +119,20 @@ impl<H> Route<H> {
 
     /// The path parameters of `path` if this row's template matches it.
     pub fn matches<'p>(&self, method: &str, path: &'p str) -> Option<Params<'p>> {
+        self.matches_path(method, path, is_plain(path))
+    }
+
+    /// [`Route::matches`], told whether `path` is plain (see [`is_plain`]): a plain path that
+    /// does not start with the template's text before its first parameter is no match, which
+    /// settles most rows of a table without splitting anything.
+    fn matches_path<'p>(&self, method: &str, path: &'p str, plain: bool) -> Option<Params<'p>> {
         if self.method != method {
+            return None;
+        }
+        let literal = self.path.find('{').map_or(self.path, |at| &self.path[..at]);
+        // A template's trailing slash is an empty segment, which matching skips.
+        let literal = literal.trim_end_matches('/');
+        if plain && !path.starts_with(literal) {
             return None;
         }
         let mut params = Params::default();
@@ -142,9 +155,18 @@ pub fn find<'p, H>(
     method: &str,
     path: &'p str,
 ) -> Option<(&'static Route<H>, Params<'p>)> {
-    routes
-        .iter()
-        .find_map(|route| route.matches(method, path).map(|params| (route, params)))
+    let plain = is_plain(path);
+    routes.iter().find_map(|route| {
+        let params = route.matches_path(method, path, plain)?;
+        Some((route, params))
+    })
+}
+
+/// A path without empty segments (`//`, a trailing `/`), written the way templates are: one
+/// that matches a template then starts with the template's literal text. Other paths still
+/// match by segments, empty ones skipped.
+fn is_plain(path: &str) -> bool {
+    !path.contains("//") && (path.len() <= 1 || !path.ends_with('/'))
 }
 
 /// A route's path parameters by name (a template has at most a few).
@@ -221,5 +243,9 @@ mod tests {
         );
         let root = Route::new("GET", "/api/withdraw", "x", nothing, "");
         assert!(root.matches("GET", "/api/withdraw/").is_some());
+        // Empty segments are skipped, so the literal-prefix shortcut does not apply to them.
+        let doubled = route.matches("POST", "//api/v1//inquiries/inq_2/approve/");
+        assert_eq!(doubled.expect("matches").get("inquiry-id"), "inq_2");
+        assert!(root.matches("GET", "/api/withdrawals").is_none());
     }
 }
