@@ -52,11 +52,15 @@ impl App {
     /// default namespace the URL carries the `/ns/NAME` prefix, so a browser that follows it
     /// (a verification link, a redirect) lands in the same namespace.
     pub fn url(&self, namespace: &str, path: &str) -> String {
-        if namespace == DEFAULT_NAMESPACE {
-            format!("{}{path}", self.public_url)
-        } else {
-            format!("{}/ns/{namespace}{path}", self.public_url)
+        let mut url =
+            String::with_capacity(self.public_url.len() + namespace.len() + path.len() + 4);
+        url.push_str(&self.public_url);
+        if namespace != DEFAULT_NAMESPACE {
+            url.push_str("/ns/");
+            url.push_str(namespace);
         }
+        url.push_str(path);
+        url
     }
 }
 

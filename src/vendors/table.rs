@@ -18,6 +18,9 @@ pub struct Route<H = Handler> {
     pub method: &'static str,
     /// The path template, `{name}` for a path parameter (`/api/v1/inquiries/{inquiry-id}`).
     pub path: &'static str,
+    /// The length of `path`'s literal text before its first parameter, trailing slashes left
+    /// out (a trailing slash is an empty segment, which matching skips).
+    literal: usize,
     /// The operation scenario files name it by (`create_inquiry`); several rows may share one.
     pub operation: &'static str,
     /// The named outcomes a scenario may pick for it (empty: raw answers and faults only).
@@ -76,6 +79,7 @@ impl<H> Route<H> {
         Route {
             method,
             path,
+            literal: literal_len(path),
             operation,
             outcomes: &[],
             handler,
@@ -129,10 +133,11 @@ impl<H> Route<H> {
         if self.method != method {
             return None;
         }
-        let literal = self.path.find('{').map_or(self.path, |at| &self.path[..at]);
-        // A template's trailing slash is an empty segment, which matching skips.
-        let literal = literal.trim_end_matches('/');
-        if plain && !path.starts_with(literal) {
+        if plain
+            && !path
+                .as_bytes()
+                .starts_with(&self.path.as_bytes()[..self.literal])
+        {
             return None;
         }
         let mut params = Params::default();
@@ -160,6 +165,19 @@ pub fn find<'p, H>(
         let params = route.matches_path(method, path, plain)?;
         Some((route, params))
     })
+}
+
+/// See [`Route::literal`]; computed when the table is built.
+const fn literal_len(path: &str) -> usize {
+    let bytes = path.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() && bytes[end] != b'{' {
+        end += 1;
+    }
+    while end > 0 && bytes[end - 1] == b'/' {
+        end -= 1;
+    }
+    end
 }
 
 /// A path without empty segments (`//`, a trailing `/`), written the way templates are: one

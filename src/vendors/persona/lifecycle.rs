@@ -314,8 +314,7 @@ pub fn settle(app: &App, world: &mut World) {
 
 /// The hosted verification page for an inquiry, in its namespace.
 pub fn hosted_url(app: &App, namespace: &str, inquiry_id: &str) -> String {
-    app.url(
-        namespace,
-        &format!("/verify?inquiry-id={}", percent_encode(inquiry_id)),
-    )
+    let mut path = String::from("/verify?inquiry-id=");
+    path.push_str(&percent_encode(inquiry_id));
+    app.url(namespace, &path)
 }
