@@ -18,6 +18,7 @@
 # from process start to the first successful response, and RSS when idle, after the users and
 # across the requests (the journal is bounded, so it must level off).
 set -euo pipefail
+trap 'echo "error: bench/run.sh line $LINENO: $BASH_COMMAND failed" >&2' ERR
 cd "$(dirname "$0")/.."
 
 QUICK=${BENCH_QUICK:-0}
@@ -70,13 +71,16 @@ trap 'exit 130' INT TERM
 
 now_us() { local t=${EPOCHREALTIME/./}; echo "$t"; }
 
-# probe HOST PORT PATH: one HTTP/1.1 GET over bash's /dev/tcp (no fork); true on a 200.
+# probe HOST PORT PATH: one HTTP/1.1 GET over bash's /dev/tcp (no exec of curl); true on a 200.
 probe() {
-  local fd status
-  exec {fd}<>"/dev/tcp/$1/$2" 2>/dev/null || return 1
-  printf 'GET %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n' "$3" "$1" "$2" >&"$fd"
-  read -r -u "$fd" _ status _ || true
-  exec {fd}>&-
+  # In a command substitution (a subshell): a refused connection ends only that subshell.
+  local status
+  status=$( {
+    exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf 'GET %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n\r\n' "$3" "$1" "$2" >&3
+    read -r _ status _ <&3 || true
+    echo "$status"
+  } 2>/dev/null) || return 1
   [[ $status == 200 ]]
 }
 
@@ -216,7 +220,7 @@ if [[ $PEERS == 1 ]]; then
   cargo build --release --quiet --manifest-path bench/httpmock-peer/Cargo.toml --target-dir "$TARGET_DIR"
   PEER_CACHE=${BENCH_PEER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vendor-sandbox-bench}
   WIREMOCK_VERSION=${BENCH_WIREMOCK_VERSION:-3.13.2}
-  JAR=$(find "$PEER_CACHE" -name "wiremock-standalone-$WIREMOCK_VERSION.jar" 2>/dev/null | head -1)
+  JAR=$(find "$PEER_CACHE" -name "wiremock-standalone-$WIREMOCK_VERSION.jar" 2>/dev/null | head -1 || true)
   if [[ -z $JAR ]]; then
     echo "fetching WireMock $WIREMOCK_VERSION (npm package wiremock)..." >&2
     mkdir -p "$PEER_CACHE"
