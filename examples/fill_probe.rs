@@ -11,34 +11,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use vendor_sandbox::app::App;
-use vendor_sandbox::http::{self, ApiRequest};
-use vendor_sandbox::journal::Entry;
-use vendor_sandbox::router::{Area, Step};
+use vendor_sandbox::http::ApiRequest;
 use vendor_sandbox::scenario::Catalog;
-use vendor_sandbox::{Config, router, vendors};
+use vendor_sandbox::{Config, server, vendors};
 
-fn serve(app: &App, mut req: ApiRequest) -> u16 {
-    let routed = router::prepare(app, &mut req, Ok(()));
-    let response = match routed.step {
-        Step::Answer(response) => response,
-        Step::Dispatch(target) => router::dispatch(app, target, &req),
-        Step::Drop(_) => return 0,
-    };
-    let (bytes, content_type) = http::body_bytes(&response.body);
-    if routed.area != Area::Admin {
-        let entry = Entry::of(
-            &mut req,
-            routed.area.label(),
-            response.status,
-            &bytes,
-            0,
-            0.0,
-        );
-        app.journal.record(entry);
-    }
-    let status = response.status;
-    drop(http::into_hyper(&response, bytes, content_type));
-    status
+fn serve(app: &App, req: ApiRequest) -> u16 {
+    server::serve_in_process(app, req, Ok(())).map_or(0, |(response, _)| response.status)
 }
 
 fn create(n: usize) -> ApiRequest {

@@ -385,6 +385,38 @@ async fn serve(
 /// Whether a request may have changed a world, so the state file is due for a save. Vendor
 /// reads count: they settle time-based state, count scenario polls and may create a namespace.
 /// Admin reads and unknown paths change nothing.
+/// One request the way [`serve`] handles it after hyper, minus the sockets, a scenario's latency,
+/// CORS, the state file and the log line: routed, dispatched, serialized, journaled, turned into
+/// hyper's response (then dropped). The answer and its bytes; `None` when a scenario drops the
+/// connection. For in-process tests and probes (allocation counts, fuzzing, fill timing).
+#[doc(hidden)]
+pub fn serve_in_process(
+    app: &App,
+    mut request: http::ApiRequest,
+    body: Result<(), http::BodyError>,
+) -> Option<(http::ApiResponse, hyper::body::Bytes)> {
+    let routed = router::prepare(app, &mut request, body);
+    let response = match routed.step {
+        Step::Answer(response) => response,
+        Step::Dispatch(target) => router::dispatch(app, target, &request),
+        Step::Drop(_) => return None,
+    };
+    let (bytes, content_type) = http::body_bytes(&response.body);
+    if routed.area != Area::Admin {
+        let entry = Entry::of(
+            &mut request,
+            routed.area.label(),
+            response.status,
+            &bytes,
+            0,
+            0.0,
+        );
+        app.journal.record(entry);
+    }
+    drop(http::into_hyper(&response, bytes.clone(), content_type));
+    Some((response, bytes))
+}
+
 fn may_change_state(area: Area, method: &str) -> bool {
     match area {
         Area::Unknown => false,

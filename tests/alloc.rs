@@ -12,11 +12,9 @@ use std::sync::Arc;
 
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use vendor_sandbox::app::App;
-use vendor_sandbox::http::{self, ApiRequest};
-use vendor_sandbox::journal::Entry;
-use vendor_sandbox::router::{Area, Step};
+use vendor_sandbox::http::ApiRequest;
 use vendor_sandbox::scenario::Catalog;
-use vendor_sandbox::{Config, router, vendors};
+use vendor_sandbox::{Config, server, vendors};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -67,28 +65,9 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: String) -> 
 }
 
 /// One request the way the server handles it; the status.
-fn serve(app: &App, mut req: ApiRequest) -> u16 {
-    let routed = router::prepare(app, &mut req, Ok(()));
-    let response = match routed.step {
-        Step::Answer(response) => response,
-        Step::Dispatch(target) => router::dispatch(app, target, &req),
-        Step::Drop(_) => panic!("no scenario drops here"),
-    };
-    let (bytes, content_type) = http::body_bytes(&response.body);
-    if routed.area != Area::Admin {
-        let entry = Entry::of(
-            &mut req,
-            routed.area.label(),
-            response.status,
-            &bytes,
-            0,
-            0.0,
-        );
-        app.journal.record(entry);
-    }
-    let status = response.status;
-    drop(http::into_hyper(&response, bytes, content_type));
-    status
+fn serve(app: &App, req: ApiRequest) -> u16 {
+    let (response, _) = server::serve_in_process(app, req, Ok(())).expect("no scenario drops here");
+    response.status
 }
 
 fn create(n: usize) -> ApiRequest {
@@ -159,16 +138,13 @@ fn inquiry_reads(app: &App) -> usize {
         ("authorization", "Bearer persona_alloc_key"),
         ("content-type", "application/json"),
     ];
-    let mut create = request(
+    let create = request(
         "POST",
         "/api/v1/inquiries",
         &persona,
         r#"{"data":{"attributes":{"inquiry-template-id":"itmpl_alloc","fields":{"name-first":"Jane","birthdate":"1990-01-02"}}}}"#.into(),
     );
-    let Step::Dispatch(target) = router::prepare(app, &mut create, Ok(())).step else {
-        panic!("a Persona route");
-    };
-    let (body, _) = http::body_bytes(&router::dispatch(app, target, &create).body);
+    let (_, body) = server::serve_in_process(app, create, Ok(())).expect("an answer");
     let document: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
     let created = document["data"]["id"].as_str().expect("an inquiry id");
     let path = format!("/api/v1/inquiries/{created}");

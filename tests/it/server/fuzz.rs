@@ -20,10 +20,8 @@ use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 use vendor_sandbox::app::App;
 use vendor_sandbox::http::{self, ApiRequest, BodyError};
-use vendor_sandbox::journal::Entry;
-use vendor_sandbox::router::{Area, Step};
 use vendor_sandbox::scenario::Catalog;
-use vendor_sandbox::{Config, router, vendors};
+use vendor_sandbox::{Config, server, vendors};
 
 mod regressions;
 mod requests;
@@ -108,32 +106,27 @@ fn api_request(
 /// Routes one request and checks what must hold for any input; returns the JSON answer.
 fn route_checked(
     app: &App,
-    mut req: ApiRequest,
+    req: ApiRequest,
     body: Result<(), BodyError>,
 ) -> Result<Value, TestCaseError> {
+    let (method, path) = (req.method.clone(), req.raw_path.clone());
+    let scenario_picked = req.header("x-sandbox-scenario").is_some();
     // What `server::serve` does, minus the sockets and the scenario's latency.
-    let routed = router::prepare(app, &mut req, body);
-    let response = match routed.step {
-        Step::Answer(response) => response,
-        Step::Dispatch(target) => router::dispatch(app, target, &req),
+    let Some((response, bytes)) = server::serve_in_process(app, req, body) else {
         // A scenario's reset or timeout: no answer to check.
-        Step::Drop(_) => return Ok(Value::Null),
+        return Ok(Value::Null);
     };
     prop_assert!(
         (100..=599).contains(&response.status),
-        "status {} for {} {}",
+        "status {} for {method} {path}",
         response.status,
-        req.method,
-        req.raw_path
     );
     // Handlers answer errors in an envelope; a 500 means a handler found a broken invariant.
     // (A scenario may inject 5xx on purpose, so requests that pick one are exempt.)
-    if req.header("x-sandbox-scenario").is_none() {
+    if !scenario_picked {
         prop_assert!(
             response.status != 500,
-            "500 for {} {}: {:?}",
-            req.method,
-            req.raw_path,
+            "500 for {method} {path}: {:?}",
             response.body
         );
     }
@@ -141,19 +134,6 @@ fn route_checked(
     if (200..300).contains(&response.status) {
         SUCCEEDED.fetch_add(1, Ordering::Relaxed);
     }
-    let (bytes, content_type) = http::body_bytes(&response.body);
-    if routed.area != Area::Admin {
-        let entry = Entry::of(
-            &mut req,
-            routed.area.label(),
-            response.status,
-            &bytes,
-            0,
-            0.0,
-        );
-        app.journal.record(entry);
-    }
-    let _ = http::into_hyper(&response, bytes.clone(), content_type);
     Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
