@@ -129,10 +129,13 @@ pub enum ResponseBody {
 
 impl ResponseBody {
     /// Makes a [`ResponseBody::Rendered`] body a [`ResponseBody::Json`] one, for code that
-    /// rewrites the answer's JSON.
+    /// rewrites the answer's JSON (an answer kept for an idempotent replay, say). Bytes that do
+    /// not parse back (nested deeper than the parser's limit) are left as they are.
     pub fn to_json(&mut self) {
-        if let ResponseBody::Rendered(bytes) = self {
-            *self = ResponseBody::Json(serde_json::from_slice(bytes).unwrap_or(Value::Null));
+        if let ResponseBody::Rendered(bytes) = self
+            && let Ok(value) = serde_json::from_slice(bytes)
+        {
+            *self = ResponseBody::Json(value);
         }
     }
 }
@@ -146,6 +149,9 @@ impl ApiResponse {
         if serde_json::to_writer(&mut out, body).is_err() {
             out.clear();
         }
+        // Exact size: the bytes may be kept (journal, idempotent replays), and a full buffer
+        // becomes `Bytes` without another allocation.
+        out.shrink_to_fit();
         Self {
             status,
             headers: Vec::new(),

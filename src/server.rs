@@ -382,9 +382,6 @@ async fn serve(
     Ok(hyper_response)
 }
 
-/// Whether a request may have changed a world, so the state file is due for a save. Vendor
-/// reads count: they settle time-based state, count scenario polls and may create a namespace.
-/// Admin reads and unknown paths change nothing.
 /// One request the way [`serve`] handles it after hyper, minus the sockets, a scenario's latency,
 /// CORS, the state file and the log line: routed, dispatched, serialized, journaled, turned into
 /// hyper's response (then dropped). The answer and its bytes; `None` when a scenario drops the
@@ -417,6 +414,9 @@ pub fn serve_in_process(
     Some((response, bytes))
 }
 
+/// Whether a request may have changed a world, so the state file is due for a save. Vendor
+/// reads count: they settle time-based state, count scenario polls and may create a namespace.
+/// Admin reads and unknown paths change nothing.
 fn may_change_state(area: Area, method: &str) -> bool {
     match area {
         Area::Unknown => false,

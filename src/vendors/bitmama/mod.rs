@@ -66,7 +66,6 @@ pub fn error_code(status: u16, code: &str, text: &str) -> ApiResponse {
     )
 }
 
-/// `{"status":"success","message":MESSAGE,"data":DATA}`.
 /// [`success`] serialized straight from a typed `data` (no `Value` tree): the same bytes.
 fn rendered_success(status: u16, message: &str, data: &impl serde::Serialize) -> ApiResponse {
     #[derive(serde::Serialize)]
@@ -83,6 +82,7 @@ fn rendered_success(status: u16, message: &str, data: &impl serde::Serialize) ->
     ApiResponse::rendered(status, &envelope)
 }
 
+/// `{"status":"success","message":MESSAGE,"data":DATA}`.
 fn success(status: u16, message: &str, data: Value) -> ApiResponse {
     ApiResponse::json(
         status,

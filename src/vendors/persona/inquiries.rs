@@ -39,7 +39,7 @@ pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
             }
             let id = lifecycle::create_inquiry_with(ctx.app, world, new, account_id, expire_after);
             match world.persona.inquiry(&id) {
-                Some(inquiry) => ApiResponse::rendered(201, &render::inquiry_document(inquiry)),
+                Some(inquiry) => ctx.document(201, &render::inquiry_document(inquiry)),
                 None => ctx.error(500, "The inquiry just created could not be read back"),
             }
         }
@@ -197,7 +197,7 @@ fn plain_field_value(value: &Value) -> Value {
 /// `GET /api/v1/inquiries/{id}`.
 pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
     match world.persona.inquiry(id) {
-        Some(inquiry) => ApiResponse::rendered(200, &render::inquiry_document(inquiry)),
+        Some(inquiry) => ctx.document(200, &render::inquiry_document(inquiry)),
         None => ctx.not_found(),
     }
 }
@@ -284,7 +284,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .filter(|i| end.is_none_or(|t| i.created_at <= t))
         .collect();
     match super::page(ctx, &matching, |i| i.id.as_str(), "/api/v1/inquiries") {
-        Ok((items, links)) => ApiResponse::rendered(200, &render::inquiry_list(items, &links)),
+        Ok((items, links)) => ctx.document(200, &render::inquiry_list(items, &links)),
         Err(response) => response,
     }
 }
@@ -369,5 +369,5 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     inquiry.session_token = Some(token.clone());
     let mut document = render::inquiry_document(inquiry);
     document.meta = Some(json!({"session-token": token}));
-    ApiResponse::rendered(200, &document)
+    ctx.document(200, &document)
 }

@@ -56,6 +56,10 @@ pub use routes::Persona;
 /// Persona's answers, on the frame's context.
 pub(crate) trait Replies {
     fn ok(&self, status: u16, body: Value) -> ApiResponse;
+    /// A typed document: serialized straight to bytes, or built as a `Value` when the request
+    /// asks for the answer to be rewritten on the way out (`include`, `fields[type]`, a
+    /// `Key-Inflection` other than kebab), so that nothing is parsed back from bytes.
+    fn document(&self, status: u16, body: &impl serde::Serialize) -> ApiResponse;
     fn not_found(&self) -> ApiResponse;
     fn unprocessable(&self, message: &str, pointer: &str) -> ApiResponse;
 }
@@ -63,6 +67,14 @@ pub(crate) trait Replies {
 impl Replies for Ctx<'_> {
     fn ok(&self, status: u16, body: Value) -> ApiResponse {
         ApiResponse::json(status, body)
+    }
+
+    fn document(&self, status: u16, body: &impl serde::Serialize) -> ApiResponse {
+        if routes::rewrites_answer(self.req) {
+            ApiResponse::json(status, serde_json::to_value(body).unwrap_or(Value::Null))
+        } else {
+            ApiResponse::rendered(status, body)
+        }
     }
 
     /// Persona's 404: `{"errors":[{"title":"Record not found"}]}`, details saying which path.

@@ -77,7 +77,7 @@ pub(super) fn generate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     };
     let mut document = render::inquiry_document(inquiry);
     document.meta = Some(json!({"one-time-link": link, "one-time-link-short": link}));
-    ApiResponse::rendered(200, &document)
+    ctx.document(200, &document)
 }
 
 /// The inquiry one-time link `code` opens, using it up; `Err` says why it does not.

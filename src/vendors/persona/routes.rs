@@ -93,6 +93,17 @@ fn is_api(req: &ApiRequest) -> bool {
     req.path.starts_with("/api/")
 }
 
+/// Whether `finish` rewrites the answer's JSON: `include`, `fields[type]`, or a
+/// `Key-Inflection` other than kebab.
+pub(super) fn rewrites_answer(req: &ApiRequest) -> bool {
+    is_api(req)
+        && (include::requested(req)
+            || matches!(
+                Inflection::parse(req.header("key-inflection")),
+                Ok(Inflection::Snake | Inflection::Camel)
+            ))
+}
+
 impl VendorApi for Persona {
     fn vendor(&self) -> Vendor {
         Vendor::Persona

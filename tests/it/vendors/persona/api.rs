@@ -87,6 +87,43 @@ async fn unknown_inquiry_is_record_not_found() {
     }
 }
 
+/// A field nested as deep as a request body may be (the JSON parser's limit) is answered whole
+/// when the answer is recased: the answer is built as a `Value`, not parsed back from its bytes,
+/// in which the field sits one level deeper than the parser accepts.
+#[tokio::test]
+async fn a_field_nested_to_the_parsers_limit_survives_key_inflection() {
+    let p = Persona::start().await;
+    let nested = |n: usize| (0..n).fold(json!("bottom"), |v, _| json!([v]));
+    let body = |n: usize| {
+        json!({"data": {"attributes": {
+            "inquiry-template-id": "itmpl_sandbox",
+            "fields": {"name-first": "Ann", "deep": nested(n)},
+        }}})
+    };
+    // The deepest body the server's parser (serde_json with its default limit) accepts.
+    let n = (0..200)
+        .rev()
+        .find(|&n| serde_json::from_str::<Value>(&body(n).to_string()).is_ok())
+        .expect("a depth the parser accepts");
+    let created = p.post("/api/v1/inquiries", &body(n)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let text = created.text();
+    let at = text.find("\"id\":\"inq_").expect("an inquiry id") + "\"id\":\"".len();
+    let id = &text[at..at + "inq_".len() + 24];
+    let as_snake = p
+        .authed(p.server.get(&format!("/api/v1/inquiries/{id}")))
+        .header("key-inflection", "snake")
+        .send()
+        .await;
+    assert_eq!(as_snake.status, 200);
+    let text = as_snake.text();
+    assert!(
+        text.contains(id) && text.contains("\"name_first\":\"Ann\""),
+        "{}",
+        &text[..text.len().min(300)]
+    );
+}
+
 #[tokio::test]
 async fn key_inflection_recases_response_keys() {
     let p = Persona::start().await;
