@@ -99,16 +99,25 @@ impl<K, V, S> ShardedMap<K, V, S> {
 }
 
 impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
-    fn find<Q>(&self, key: &Q) -> Option<&Slot<K, V>>
+    /// Where `key` would be: its table and its hash (`None` while the map has no table).
+    fn locate<Q>(&self, key: &Q) -> Option<(usize, u64)>
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: Hash + ?Sized,
     {
         if self.shards.is_empty() {
             return None;
         }
         let hash = self.hasher.hash_one(key);
-        self.shards[self.shard(hash)].find(hash, |s| s.hash == hash && s.key.borrow() == key)
+        Some((self.shard(hash), hash))
+    }
+
+    fn find<Q>(&self, key: &Q) -> Option<&Slot<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let (shard, hash) = self.locate(key)?;
+        self.shards[shard].find(hash, |s| s.hash == hash && s.key.borrow() == key)
     }
 
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
@@ -132,11 +141,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if self.shards.is_empty() {
-            return None;
-        }
-        let hash = self.hasher.hash_one(key);
-        let shard = self.shard(hash);
+        let (shard, hash) = self.locate(key)?;
         self.shards[shard]
             .find_mut(hash, |s| s.hash == hash && s.key.borrow() == key)
             .map(|s| &mut s.value)
@@ -188,11 +193,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if self.shards.is_empty() {
-            return None;
-        }
-        let hash = self.hasher.hash_one(key);
-        let shard = self.shard(hash);
+        let (shard, hash) = self.locate(key)?;
         let found =
             self.shards[shard].find_entry(hash, |s| s.hash == hash && s.key.borrow() == key);
         let (slot, _) = found.ok()?.remove();
