@@ -8,9 +8,11 @@
 //! ids), used directly because its state serializes: the state file keeps where each namespace's
 //! stream is, and ids go on after a restart without repeating.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha12Rng;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -76,6 +78,73 @@ impl IdGen {
     }
 }
 
+/// Request ids (Persona's `Request-Id`), a stream of their own beside [`IdGen`]: drawing one
+/// needs no `&mut`, so a read answers under a shared lock, and the ids of created objects do not
+/// depend on how many reads came before them. The `n`th id of a namespace depends only on the
+/// seed, the namespace and `n`. The state file keeps the count (so ids go on after a restart);
+/// the key is derived again from the seed and the name ([`RequestIds::new`]).
+#[derive(Debug, Default)]
+pub struct RequestIds {
+    key: u64,
+    next: AtomicU64,
+}
+
+impl RequestIds {
+    pub fn new(seed: u64, namespace: &str, next: u64) -> Self {
+        Self {
+            // Not IdGen's seed: the two streams must not start alike.
+            key: splitmix64(seed ^ fnv1a(namespace.as_bytes()) ^ 0x7265_7175_6573_7473),
+            next: AtomicU64::new(next),
+        }
+    }
+
+    /// How many were drawn.
+    pub fn count(&self) -> u64 {
+        self.next.load(Ordering::Relaxed)
+    }
+
+    /// `prefix` followed by 24 base58 characters, like [`IdGen::persona`].
+    pub fn next(&self, prefix: &str) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut id = String::with_capacity(prefix.len() + 24);
+        id.push_str(prefix);
+        for word in 0..3u64 {
+            // Distinct (n, word) give distinct words: splitmix64 is a bijection.
+            let mut x = splitmix64(self.key ^ n.wrapping_mul(3).wrapping_add(word));
+            for _ in 0..8 {
+                id.push(BASE58[(x % 58) as usize] as char);
+                x /= 58;
+            }
+        }
+        id
+    }
+}
+
+impl Serialize for RequestIds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.count().serialize(serializer)
+    }
+}
+
+/// The key is not kept: [`RequestIds::new`] derives it when the world is attached.
+impl<'de> Deserialize<'de> for RequestIds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let next = u64::deserialize(deserializer)?;
+        Ok(Self {
+            key: 0,
+            next: AtomicU64::new(next),
+        })
+    }
+}
+
+/// The finalizer of SplitMix64: a bijection of `u64` that mixes every bit into every other.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
@@ -116,6 +185,30 @@ mod tests {
         let saved = serde_json::to_string(&ids).expect("serialize");
         let mut restored: IdGen = serde_json::from_str(&saved).expect("deserialize");
         assert_eq!(restored.uuid(), ids.uuid());
+    }
+
+    #[test]
+    fn request_ids_are_seeded_distinct_and_resume_from_their_count() {
+        let a = RequestIds::new(7, "default", 0);
+        let first: Vec<String> = (0..1000).map(|_| a.next("req_")).collect();
+        let unique: std::collections::HashSet<&String> = first.iter().collect();
+        assert_eq!(unique.len(), 1000);
+        assert!(
+            first
+                .iter()
+                .all(|id| id.len() == 28 && id[4..].bytes().all(|c| BASE58.contains(&c)))
+        );
+        let b = RequestIds::new(7, "default", 0);
+        assert_eq!(b.next("req_"), first[0]);
+        assert_ne!(RequestIds::new(7, "other", 0).next("req_"), first[0]);
+        assert_ne!(RequestIds::new(8, "default", 0).next("req_"), first[0]);
+        let saved = serde_json::to_string(&a).expect("serialize");
+        assert_eq!(saved, "1000");
+        let count: u64 = serde_json::from_str(&saved).expect("count");
+        assert_eq!(
+            RequestIds::new(7, "default", count).next("req_"),
+            a.next("req_")
+        );
     }
 
     #[test]

@@ -1,22 +1,24 @@
 //! The one state store: a [`World`] per namespace, each behind its own lock.
 //!
 //! A namespace is a whole separate sandbox: all three vendors' data, its id generator and its
-//! clock. Namespaces are created on first use. Each world sits behind a `parking_lot::Mutex`:
-//! every operation on it is synchronous and short, and a `parking_lot` guard is not `Send`, so
-//! holding one across an `.await` inside a spawned task does not compile.
+//! clock. Namespaces are created on first use. Each world sits behind a `parking_lot::RwLock`:
+//! every operation on it is synchronous and short, reads that change nothing share it (see
+//! [`crate::vendors::frame`]), and a `parking_lot` guard is not `Send`, so holding one across an
+//! `.await` inside a spawned task does not compile.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use parking_lot::{Mutex, MutexGuard, RwLock};
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::ids::IdGen;
+use crate::http::{ApiResponse, ResponseBody};
+use crate::ids::{IdGen, RequestIds};
 use crate::namespace::DEFAULT_NAMESPACE;
 use crate::scenario::counters::NamespaceScenario;
 use crate::vendors::{
@@ -33,6 +35,9 @@ pub type Seeder = Box<dyn Fn(&mut World) + Send + Sync>;
 pub struct World {
     pub clock: Clock,
     pub ids: IdGen,
+    /// Persona's `Request-Id`s: their own stream, drawn under a shared lock.
+    #[serde(default)]
+    pub request_ids: RequestIds,
     pub persona: persona::State,
     pub coinflow: coinflow::State,
     pub bitmama: bitmama::State,
@@ -51,6 +56,7 @@ impl World {
         Self {
             clock: Clock::default(),
             ids: IdGen::new(config.seed, name),
+            request_ids: RequestIds::new(config.seed, name, 0),
             persona: persona::State::new(config),
             coinflow: coinflow::State::new(config),
             bitmama: bitmama::State::new(config),
@@ -62,6 +68,7 @@ impl World {
     /// Wires a world loaded from the state file into namespace `name`: its outbox gets the job
     /// queue (pending deliveries go out again) and derived indexes are rebuilt.
     fn attach(&mut self, name: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) {
+        self.request_ids = RequestIds::new(config.seed, name, self.request_ids.count());
         self.webhooks
             .attach(name, jobs, config.webhooks.pending_max);
         self.persona.rebuild_indexes();
@@ -71,25 +78,101 @@ impl World {
 
 pub struct Namespace {
     pub name: String,
-    world: Mutex<World>,
+    world: RwLock<World>,
     /// Whether the world has a scenario selected, readable without the lock: a request to a
     /// namespace without one needs no rule counters, so the scenario is not asked under the lock
     /// (one lock per request instead of two). Kept in step wherever the selection changes.
     scenario_selected: AtomicBool,
+    /// How many times the world was locked to change it: what a memoized answer was made at.
+    changes: AtomicU64,
+    memo: Memo,
 }
+
+/// Answers of read-only routes that depend on nothing but the world and the request's path and
+/// query (the rows marked `memoized`), kept until the world is next locked to change: a client
+/// polling an inquiry gets the bytes rendered for its first poll. Only plain rendered answers
+/// are kept; the vendor's `finish` still runs on each (a new request id). Bounded, and looked up
+/// by a scan (no hash of a client's text to flood).
+#[derive(Default)]
+struct Memo {
+    answers: RwLock<Vec<Memoized>>,
+}
+
+struct Memoized {
+    made_at: u64,
+    path: Box<str>,
+    query: Box<str>,
+    status: u16,
+    body: hyper::body::Bytes,
+}
+
+/// How many answers a namespace keeps.
+const MEMO_CAPACITY: usize = 64;
 
 impl Namespace {
     fn new(name: &str, world: World) -> Namespace {
         Namespace {
             name: name.to_string(),
             scenario_selected: AtomicBool::new(world.scenario.selected.is_some()),
-            world: Mutex::new(world),
+            world: RwLock::new(world),
+            changes: AtomicU64::new(0),
+            memo: Memo::default(),
         }
     }
 
-    /// Locks this namespace's world. Never hold the guard across an `.await`.
-    pub fn lock(&self) -> MutexGuard<'_, World> {
-        self.world.lock()
+    /// Locks this namespace's world to change it. Never hold the guard across an `.await`.
+    pub fn lock(&self) -> RwLockWriteGuard<'_, World> {
+        let guard = self.world.write();
+        // Counted under the lock: a reader, who holds it shared, sees every change before it.
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        guard
+    }
+
+    /// Locks this namespace's world to read it, shared with other readers. A read must change
+    /// nothing in the world (request ids have their own atomic stream: [`World::request_ids`]).
+    pub fn read(&self) -> RwLockReadGuard<'_, World> {
+        self.world.read()
+    }
+
+    /// The answer kept for `path` and `query` if the world has not been locked to change since it was made;
+    /// otherwise `answer()`'s, kept when it is a plain rendered answer. `_world` is the read
+    /// guard of this namespace: nothing can change while it is held.
+    pub fn memoized(
+        &self,
+        _world: &RwLockReadGuard<'_, World>,
+        path: &str,
+        query: &str,
+        answer: impl FnOnce() -> ApiResponse,
+    ) -> ApiResponse {
+        let now = self.changes.load(Ordering::Relaxed);
+        let same =
+            |kept: &Memoized| kept.made_at == now && *kept.path == *path && *kept.query == *query;
+        if let Some(kept) = self.memo.answers.read().iter().find(|kept| same(kept)) {
+            return ApiResponse {
+                status: kept.status,
+                headers: Vec::new(),
+                body: ResponseBody::Rendered(kept.body.clone()),
+            };
+        }
+        let response = answer();
+        if let (ResponseBody::Rendered(body), true) = (&response.body, response.headers.is_empty())
+        {
+            let mut answers = self.memo.answers.write();
+            answers.retain(|kept| kept.made_at == now);
+            if answers.len() >= MEMO_CAPACITY {
+                answers.clear();
+            }
+            // Another reader may have kept the same answer meanwhile: then it is kept twice
+            // until the next change, harmless.
+            answers.push(Memoized {
+                made_at: now,
+                path: path.into(),
+                query: query.into(),
+                status: response.status,
+                body: body.clone(),
+            });
+        }
+        response
     }
 
     /// Whether a scenario is selected in this namespace (see the field).

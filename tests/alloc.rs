@@ -35,8 +35,9 @@ const HEALTH_MAX: usize = 3;
 
 /// Allocations of one `GET /api/v1/inquiries/{id}`, the journal entry included: 336 while the
 /// inquiry was rendered through a `serde_json::Value` tree (and the edge path built a steering
-/// subject), 15 once it is serialized from the model directly.
-const INQUIRY_GET_MAX: usize = 15;
+/// subject), 15 once it is serialized from the model directly, 13 with the answer memoized
+/// between changes of the world (the harness reads one inquiry over and over).
+const INQUIRY_GET_MAX: usize = 13;
 
 fn app() -> App {
     let config = Arc::new(Config {

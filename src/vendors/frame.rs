@@ -2,10 +2,12 @@
 //! admit the request (authentication, headers it insists on), settle what fell due on the
 //! sandbox clock, call the row's handler with a [`Ctx`], and let the vendor finish the answer
 //! (headers it adds to everything). The lock is held from the first step to the last, so
-//! concurrent clients of one namespace never interleave inside a request.
+//! concurrent clients of one namespace never interleave inside a request. A read-only row
+//! ([`Handler::Reads`]) holds it shared with other reads when nothing is due on the clock: no
+//! step of such a request changes the world.
 
 use super::VendorApi;
-use super::table::{Params, Route};
+use super::table::{Handler, Params, Route};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Steer;
@@ -44,8 +46,6 @@ pub fn run(
     steer: Option<Steer>,
 ) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
-    let mut guard = ns.lock();
-    let world: &mut World = &mut guard;
     let params = route
         .and_then(|r| r.matches(&req.method, &req.path))
         .unwrap_or_default();
@@ -56,14 +56,40 @@ pub fn run(
         steer,
         vendor,
     };
+    // A read shares the lock with other reads, unless the clock has something to settle first
+    // or the vendor keeps something of the answer: those take the exclusive path below.
+    if let Some(route) = route
+        && let Handler::Reads(handler) = route.handler
+        && !vendor.remembers(req)
+    {
+        let world = ns.read();
+        if !vendor.due(&world) {
+            let response = match vendor.admit(&cx, &world) {
+                Err(refused) => refused,
+                Ok(()) if route.memoized && cx.steer.is_none() => {
+                    ns.memoized(&world, &req.path, &req.query_string, || {
+                        handler(&cx, &world)
+                    })
+                }
+                Ok(()) => handler(&cx, &world),
+            };
+            return vendor.finish(&cx, &world, response);
+        }
+    }
+    let mut guard = ns.lock();
+    let world: &mut World = &mut guard;
     // Admission first, as the vendors do: an unauthenticated call to an unknown path is a 401.
     let response = match (vendor.admit(&cx, world), route) {
         (Err(refused), _) => refused,
         (Ok(()), None) => vendor.no_route(req),
         (Ok(()), Some(route)) => {
             vendor.settle(app, world);
-            (route.handler)(&cx, world)
+            match route.handler {
+                Handler::Writes(handler) => handler(&cx, world),
+                Handler::Reads(handler) => handler(&cx, world),
+            }
         }
     };
+    vendor.remember(&cx, world, &response);
     vendor.finish(&cx, world, response)
 }

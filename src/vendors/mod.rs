@@ -72,17 +72,34 @@ pub trait VendorApi: Sync {
     }
 
     /// Checks that come before any route's work (authentication, headers it insists on).
-    fn admit(&self, _cx: &Ctx, _world: &mut World) -> Result<(), ApiResponse> {
+    fn admit(&self, _cx: &Ctx, _world: &World) -> Result<(), ApiResponse> {
         Ok(())
     }
 
+    /// Whether [`VendorApi::remember`] keeps something of `req`'s answer: then even a read
+    /// changes the world.
+    fn remembers(&self, _req: &ApiRequest) -> bool {
+        false
+    }
+
+    /// Keeps what it must of an answer before [`VendorApi::finish`] (Persona: the answer to a
+    /// request with an `Idempotency-Key`).
+    fn remember(&self, _cx: &Ctx, _world: &mut World, _response: &ApiResponse) {}
+
     /// What it does to every answer on the way out (a request id, key recasing).
-    fn finish(&self, _cx: &Ctx, _world: &mut World, response: ApiResponse) -> ApiResponse {
+    fn finish(&self, _cx: &Ctx, _world: &World, response: ApiResponse) -> ApiResponse {
         response
     }
 
     /// Applies what fell due on the namespace's sandbox clock (cheap when nothing did).
     fn settle(&self, app: &App, world: &mut World);
+
+    /// Whether [`VendorApi::settle`] has anything to do now. A read-only route runs under a
+    /// shared lock only when it has not; the default (always) keeps every request of a vendor
+    /// that cannot tell cheaply on the exclusive path.
+    fn due(&self, _world: &World) -> bool {
+        true
+    }
 
     /// Reacts to a change in another vendor's state (see [`links`]).
     fn react(&self, _app: &App, _world: &mut World, _change: &Change) {}

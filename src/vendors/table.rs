@@ -11,7 +11,13 @@ use crate::store::World;
 
 /// A route's handler: a plain function of the request's context and its namespace's world,
 /// called by the frame with the world locked (see [`super::frame`]).
-pub type Handler = fn(&Ctx, &mut World) -> ApiResponse;
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// May change the world: runs under the namespace's exclusive lock.
+    Writes(fn(&Ctx, &mut World) -> ApiResponse),
+    /// Only reads it: runs under a shared lock, unless the clock has something to settle first.
+    Reads(fn(&Ctx, &World) -> ApiResponse),
+}
 
 /// One route. `H` is the handler type: a vendor's by default, the admin API's for its table.
 pub struct Route<H = Handler> {
@@ -21,11 +27,17 @@ pub struct Route<H = Handler> {
     /// The length of `path`'s literal text before its first parameter, trailing slashes left
     /// out (a trailing slash is an empty segment, which matching skips).
     literal: usize,
+    /// Whether the template has no parameter: then a plain path matches it only if it is its
+    /// literal text.
+    fixed: bool,
     /// The operation scenario files name it by (`create_inquiry`); several rows may share one.
     pub operation: &'static str,
     /// The named outcomes a scenario may pick for it (empty: raw answers and faults only).
     pub outcomes: &'static [Outcome],
     pub handler: H,
+    /// Its answer depends only on the world and the request's path and query (not the clock,
+    /// headers or a scenario's outcome): the frame may give a kept one (`Namespace::memoized`).
+    pub memoized: bool,
     pub doc: Doc,
 }
 
@@ -60,10 +72,21 @@ impl Route {
         method: &'static str,
         path: &'static str,
         operation: &'static str,
-        handler: Handler,
+        handler: fn(&Ctx, &mut World) -> ApiResponse,
         summary: &'static str,
     ) -> Route {
-        Route::with_handler(method, path, operation, handler, summary)
+        Route::with_handler(method, path, operation, Handler::Writes(handler), summary)
+    }
+
+    /// [`Route::new`] for a handler that only reads the world.
+    pub const fn read_only(
+        method: &'static str,
+        path: &'static str,
+        operation: &'static str,
+        handler: fn(&Ctx, &World) -> ApiResponse,
+        summary: &'static str,
+    ) -> Route {
+        Route::with_handler(method, path, operation, Handler::Reads(handler), summary)
     }
 }
 
@@ -80,9 +103,11 @@ impl<H> Route<H> {
             method,
             path,
             literal: literal_len(path),
+            fixed: !contains(path, b'{'),
             operation,
             outcomes: &[],
             handler,
+            memoized: false,
             doc: Doc {
                 summary,
                 request: None,
@@ -90,6 +115,12 @@ impl<H> Route<H> {
                 params: &[],
             },
         }
+    }
+
+    /// See [`Route::memoized`].
+    pub const fn memoized(mut self) -> Route<H> {
+        self.memoized = true;
+        self
     }
 
     pub const fn outcomes(mut self, outcomes: &'static [Outcome]) -> Route<H> {
@@ -133,16 +164,21 @@ impl<H> Route<H> {
         if self.method != method {
             return None;
         }
-        if plain
-            && !path
+        if plain {
+            if !path
                 .as_bytes()
                 .starts_with(&self.path.as_bytes()[..self.literal])
-        {
-            return None;
+            {
+                return None;
+            }
+            if self.fixed {
+                // A plain path has no trailing slash unless it is `/`.
+                return (path.trim_end_matches('/').len() == self.literal).then(Params::default);
+            }
         }
         let mut params = Params::default();
-        let mut sent = path.split('/').filter(|s| !s.is_empty());
-        for part in self.path.split('/').filter(|s| !s.is_empty()) {
+        let mut sent = Segments::of(path);
+        for part in Segments::of(self.path) {
             let segment = sent.next()?;
             match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 Some(name) => params.push(name, segment)?,
@@ -151,6 +187,39 @@ impl<H> Route<H> {
             }
         }
         sent.next().is_none().then_some(params)
+    }
+}
+
+/// The non-empty segments of a path. Found byte by byte: `str::split` with a char pattern set
+/// up a searcher per call, a tenth of a whole inquiry GET.
+#[derive(Clone)]
+pub struct Segments<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Segments<'a> {
+    pub fn of(path: &'a str) -> Self {
+        Segments { rest: path }
+    }
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        while !self.rest.is_empty() {
+            let rest = self.rest;
+            // `/` is ASCII, so both sides of it are character boundaries.
+            let (segment, after) = match rest.bytes().position(|b| b == b'/') {
+                Some(slash) => (&rest[..slash], &rest[slash + 1..]),
+                None => (rest, ""),
+            };
+            self.rest = after;
+            if !segment.is_empty() {
+                return Some(segment);
+            }
+        }
+        None
     }
 }
 
@@ -165,6 +234,18 @@ pub fn find<'p, H>(
         let params = route.matches_path(method, path, plain)?;
         Some((route, params))
     })
+}
+
+const fn contains(text: &str, byte: u8) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == byte {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// See [`Route::literal`]; computed when the table is built.
@@ -261,9 +342,21 @@ mod tests {
         );
         let root = Route::new("GET", "/api/withdraw", "x", nothing, "");
         assert!(root.matches("GET", "/api/withdraw/").is_some());
+        assert!(root.matches("GET", "/api/withdraw").is_some());
+        assert!(root.matches("GET", "/api/with").is_none());
+        let slash = Route::new("GET", "/", "x", nothing, "");
+        assert!(slash.matches("GET", "/").is_some() && slash.matches("GET", "/a").is_none());
         // Empty segments are skipped, so the literal-prefix shortcut does not apply to them.
         let doubled = route.matches("POST", "//api/v1//inquiries/inq_2/approve/");
         assert_eq!(doubled.expect("matches").get("inquiry-id"), "inq_2");
         assert!(root.matches("GET", "/api/withdrawals").is_none());
+    }
+
+    #[test]
+    fn segments_skip_empty_ones() {
+        let all = |p| Segments::of(p).collect::<Vec<_>>();
+        assert_eq!(all("/a//b/"), ["a", "b"]);
+        assert_eq!(all("a/é/c"), ["a", "é", "c"]);
+        assert!(all("").is_empty() && all("///").is_empty());
     }
 }

@@ -38,6 +38,43 @@ pub fn card_user_body(email: &str) -> Value {
     })
 }
 
+/// An `App` wired as the server wires it (seed 7), for requests served in-process with
+/// `server::serve_in_process`: no sockets, so a test can hold a namespace's lock around one.
+pub fn in_process_app() -> vendor_sandbox::app::App {
+    use std::sync::Arc;
+    let config = Arc::new(Config {
+        seed: 7,
+        ..Config::default()
+    });
+    let scenarios = Arc::new(vendor_sandbox::scenario::Catalog::shipped(
+        vendor_sandbox::vendors::vocabulary(),
+    ));
+    vendor_sandbox::app::App::new(config, scenarios, None, "http://127.0.0.1:5000")
+}
+
+/// Builds the request as `http::read_request` would from what a client sent.
+pub fn api_request(
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> vendor_sandbox::http::ApiRequest {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    vendor_sandbox::http::ApiRequest {
+        method: method.to_string(),
+        raw_path: path.to_string(),
+        path: path.to_string(),
+        query_string: query.to_string(),
+        query: vendor_sandbox::http::parse_query(query),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect(),
+        body: body.to_vec().into(),
+        ..Default::default()
+    }
+}
+
 impl TestServer {
     /// Creates a Persona inquiry in namespace `ns` from template `itmpl_Test…` plus
     /// `attributes`, and returns its id.

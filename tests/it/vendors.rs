@@ -3,6 +3,7 @@
 
 mod bitmama;
 pub mod coinflow;
+mod frame;
 mod indexes;
 mod persona;
 mod table;

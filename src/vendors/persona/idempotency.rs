@@ -20,7 +20,7 @@ pub struct Kept {
 /// The keys seen in a namespace (not saved in the state file: keys are short-lived).
 pub type Keys = ShardedMap<String, Kept>;
 
-fn key(req: &ApiRequest) -> Option<&str> {
+pub(super) fn key(req: &ApiRequest) -> Option<&str> {
     if !matches!(req.method.as_str(), "POST" | "PATCH" | "DELETE") || !req.path.starts_with("/api/")
     {
         return None;

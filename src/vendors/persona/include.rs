@@ -11,12 +11,12 @@ use super::model::{Event, Inquiry};
 use super::{accounts, render, verifications};
 use crate::http::ApiRequest;
 use crate::store::World;
+use crate::vendors::table::Segments;
 
 /// The relationships a resource's answers may include (the spec's relationship names).
 fn relationships(path: &str) -> Option<(&'static str, &'static [&'static str])> {
     let rest = path.strip_prefix("/api/v1/")?;
-    let first = rest.split('/').next().unwrap_or_default();
-    match first {
+    match Segments::of(rest).next().unwrap_or_default() {
         "inquiries" => Some((
             "inquiry",
             &[
@@ -54,17 +54,17 @@ fn relationships(path: &str) -> Option<(&'static str, &'static [&'static str])> 
 /// The include names of the request (kebab-case), `None` when there is no `include` or the
 /// request lists a resource (the spec's list operations take no `include`: it is ignored there).
 fn names(req: &ApiRequest) -> Option<Vec<String>> {
-    let segments = req.path.split('/').filter(|s| !s.is_empty()).count();
-    if req.method == "GET" && segments == 3 {
+    let list = req.query_param("include")?;
+    if req.method == "GET" && Segments::of(&req.path).count() == 3 {
         return None;
     }
-    req.query_param("include").map(|list| {
+    Some(
         list.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(super::inflection::to_kebab)
-            .collect()
-    })
+            .collect(),
+    )
 }
 
 /// Whether the request asks for `include` or sparse `fields`: the answer's JSON is rewritten.

@@ -417,6 +417,14 @@ impl State {
         }
     }
 
+    /// Whether an inquiry or share token has something queued at or before `now` (maybe stale:
+    /// then settling finds nothing to do).
+    pub(super) fn has_due(&self, now: Millis) -> bool {
+        let queued = |first: Option<Millis>| first.is_some_and(|at| at <= now);
+        queued(self.inquiry_due.first().map(|d| d.0))
+            || queued(self.share_token_due.first().map(|d| d.0))
+    }
+
     /// The earliest change due at `now` that still holds: `(due at, inquiry id, new status)`,
     /// taken off the queue. Stale entries on the way are dropped.
     pub(super) fn next_due_inquiry(

@@ -26,8 +26,8 @@ pub struct Persona;
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
     Route::new("POST", "/api/v1/inquiries", "create_inquiry", inquiries::create, "Create an inquiry").request(create_inquiry_body).answers(one),
-    Route::new("GET", "/api/v1/inquiries", "list_inquiries", |cx, w| inquiries::list(cx, w), "List inquiries").answers(list),
-    Route::new("GET", "/api/v1/inquiries/{inquiry-id}", "retrieve_inquiry", |cx, w| inquiries::retrieve(cx, w, cx.param("inquiry-id")), "Retrieve an inquiry").answers(one),
+    Route::read_only("GET", "/api/v1/inquiries", "list_inquiries", inquiries::list, "List inquiries").answers(list).memoized(),
+    Route::read_only("GET", "/api/v1/inquiries/{inquiry-id}", "retrieve_inquiry", |cx, w| inquiries::retrieve(cx, w, cx.param("inquiry-id")), "Retrieve an inquiry").answers(one).memoized(),
     Route::new("PATCH", "/api/v1/inquiries/{inquiry-id}", "update_inquiry", |cx, w| edits::update(cx, w, cx.param("inquiry-id")), "Update an inquiry").request(update_inquiry_body).answers(one),
     Route::new("DELETE", "/api/v1/inquiries/{inquiry-id}", "redact_inquiry", |cx, w| edits::redact(cx, w, cx.param("inquiry-id")), "Redact an inquiry").answers(one),
     Route::new("POST", "/api/v1/inquiries/{inquiry-id}/add-tag", "tag_inquiry", |cx, w| edits::tag(cx, w, cx.param("inquiry-id"), TagAction::Add), "Add a tag to an inquiry").request(tag_body).answers(one),
@@ -40,27 +40,27 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/v1/inquiries/{inquiry-id}/resume", "resume_inquiry", |cx, w| inquiries::resume(cx, w, cx.param("inquiry-id")), "Resume an inquiry").answers(one),
     Route::new("POST", "/api/v1/inquiries/{inquiry-id}/perform-simulate-actions", "simulate_inquiry_actions", |cx, w| simulate::simulate(cx, w, cx.param("inquiry-id")), "Simulate actions on a sandbox inquiry").request(simulate_body).answers(one),
     Route::new("POST", "/api/v1/accounts", "create_account", accounts::create, "Create an account").request(account_body).answers(one),
-    Route::new("GET", "/api/v1/accounts", "list_accounts", |cx, w| accounts::list(cx, w), "List accounts").answers(list),
-    Route::new("GET", "/api/v1/accounts/{account-id}", "retrieve_account", |cx, w| accounts::retrieve(cx, w, cx.param("account-id")), "Retrieve an account").answers(one),
+    Route::read_only("GET", "/api/v1/accounts", "list_accounts", accounts::list, "List accounts").answers(list),
+    Route::read_only("GET", "/api/v1/accounts/{account-id}", "retrieve_account", |cx, w| accounts::retrieve(cx, w, cx.param("account-id")), "Retrieve an account").answers(one),
     Route::new("PATCH", "/api/v1/accounts/{account-id}", "update_account", |cx, w| accounts::update(cx, w, cx.param("account-id")), "Update an account").request(account_body).answers(one),
     Route::new("DELETE", "/api/v1/accounts/{account-id}", "redact_account", |cx, w| accounts::redact(cx, w, cx.param("account-id")), "Redact an account").answers(one),
     Route::new("POST", "/api/v1/accounts/{account-id}/add-tag", "tag_account", |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Add), "Add a tag to an account").request(tag_body).answers(one),
     Route::new("POST", "/api/v1/accounts/{account-id}/remove-tag", "tag_account", |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Remove), "Remove a tag from an account").request(tag_body).answers(one),
     Route::new("POST", "/api/v1/accounts/{account-id}/set-tags", "tag_account", |cx, w| accounts::tag(cx, w, cx.param("account-id"), TagAction::Set), "Set an account's tags").request(tags_body).answers(one),
-    Route::new("GET", "/api/v1/verifications/{verification-id}", "retrieve_verification", |cx, w| verifications::retrieve(cx, w, cx.param("verification-id"), None), "Retrieve a verification").answers(one),
-    Route::new("GET", "/api/v1/verification/government-ids/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::GovernmentId); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a government ID verification").answers(one),
-    Route::new("GET", "/api/v1/verification/selfies/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::Selfie); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a selfie verification").answers(one),
-    Route::new("GET", "/api/v1/verification/databases/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::Database); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a database verification").answers(one),
-    Route::new("GET", "/api/v1/events", "list_events", |cx, w| events::list(cx, w), "List events").answers(list),
-    Route::new("GET", "/api/v1/events/{event-id}", "retrieve_event", |cx, w| events::retrieve(cx, w, cx.param("event-id")), "Retrieve an event").answers(one),
+    Route::read_only("GET", "/api/v1/verifications/{verification-id}", "retrieve_verification", |cx, w| verifications::retrieve(cx, w, cx.param("verification-id"), None), "Retrieve a verification").answers(one),
+    Route::read_only("GET", "/api/v1/verification/government-ids/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::GovernmentId); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a government ID verification").answers(one),
+    Route::read_only("GET", "/api/v1/verification/selfies/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::Selfie); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a selfie verification").answers(one),
+    Route::read_only("GET", "/api/v1/verification/databases/{verification-id}", "retrieve_verification", |cx, w| { let kind = Some(VerificationKind::Database); verifications::retrieve(cx, w, cx.param("verification-id"), kind) }, "Retrieve a database verification").answers(one),
+    Route::read_only("GET", "/api/v1/events", "list_events", events::list, "List events").answers(list),
+    Route::read_only("GET", "/api/v1/events/{event-id}", "retrieve_event", |cx, w| events::retrieve(cx, w, cx.param("event-id")), "Retrieve an event").answers(one),
     Route::new("POST", "/api/v1/connect/share-tokens", "create_share_token", share_tokens::create, "Create a share token").request(share_token_body).answers(one),
-    Route::new("GET", "/api/v1/connect/share-tokens", "list_share_tokens", |cx, w| share_tokens::list(cx, w), "List share tokens").answers(list),
-    Route::new("GET", "/api/v1/connect/share-tokens/{share-token-id}", "retrieve_share_token", |cx, w| share_tokens::retrieve(cx, w, cx.param("share-token-id")), "Retrieve a share token").answers(one),
+    Route::read_only("GET", "/api/v1/connect/share-tokens", "list_share_tokens", share_tokens::list, "List share tokens").answers(list),
+    Route::read_only("GET", "/api/v1/connect/share-tokens/{share-token-id}", "retrieve_share_token", |cx, w| share_tokens::retrieve(cx, w, cx.param("share-token-id")), "Retrieve a share token").answers(one),
     Route::new("POST", "/api/v1/connect/share-tokens/{share-token-id}/expire", "expire_share_token", |cx, w| share_tokens::expire(cx, w, cx.param("share-token-id")), "Expire a share token").answers(one),
     Route::new("POST", "/api/v1/connect/share-tokens/{share-token-id}/redeem", "redeem_share_token", |cx, w| share_tokens::redeem(cx, w, cx.param("share-token-id")), "Redeem a share token").answers(one),
-    Route::new("GET", "/api/v1/webhooks", "list_webhooks", |cx, w| webhooks::list(w, cx.req), "List webhooks").answers(list),
+    Route::read_only("GET", "/api/v1/webhooks", "list_webhooks", |cx, w| webhooks::list(w, cx.req), "List webhooks").answers(list),
     Route::new("POST", "/api/v1/webhooks", "create_webhook", |cx, w| webhooks::create(cx.app, w, cx.req), "Create a webhook").request(webhook_body).answers(one),
-    Route::new("GET", "/api/v1/webhooks/{webhook-id}", "retrieve_webhook", |cx, w| webhooks::retrieve(w, cx.req, cx.param("webhook-id")), "Retrieve a webhook").answers(one),
+    Route::read_only("GET", "/api/v1/webhooks/{webhook-id}", "retrieve_webhook", |cx, w| webhooks::retrieve(w, cx.req, cx.param("webhook-id")), "Retrieve a webhook").answers(one),
     Route::new("PATCH", "/api/v1/webhooks/{webhook-id}", "update_webhook", |cx, w| webhooks::update(cx.app, w, cx.req, cx.param("webhook-id")), "Update a webhook").request(webhook_update_body).answers(one),
     Route::new("POST", "/api/v1/webhooks/{webhook-id}/enable", "enable_webhook", |cx, w| { webhooks::set_status(cx.app, w, cx.req, cx.param("webhook-id"), WebhookStatus::Enabled) }, "Enable a webhook").answers(one),
     Route::new("POST", "/api/v1/webhooks/{webhook-id}/disable", "disable_webhook", |cx, w| { webhooks::set_status(cx.app, w, cx.req, cx.param("webhook-id"), WebhookStatus::Disabled) }, "Disable a webhook").answers(one),
@@ -136,7 +136,7 @@ impl VendorApi for Persona {
 
     /// Under `/api/v1`: a valid `Key-Inflection`, the API key, known `include` names; a request
     /// repeated with its `Idempotency-Key` gets the kept answer instead of running again.
-    fn admit(&self, cx: &Ctx, world: &mut World) -> Result<(), ApiResponse> {
+    fn admit(&self, cx: &Ctx, world: &World) -> Result<(), ApiResponse> {
         if !is_api(cx.req) {
             return Ok(());
         }
@@ -150,12 +150,19 @@ impl VendorApi for Persona {
         }
     }
 
+    fn remembers(&self, req: &ApiRequest) -> bool {
+        idempotency::key(req).is_some()
+    }
+
+    /// The answer to a request with an `Idempotency-Key`, as the handler gave it (`finish`
+    /// applies `include` and `Key-Inflection` again to a replay).
+    fn remember(&self, cx: &Ctx, world: &mut World, response: &ApiResponse) {
+        idempotency::remember(world, cx.req, response);
+    }
+
     /// Every answer carries a `Request-Id`; API bodies get what `include` and `fields[type]`
     /// ask for, then are recased per `Key-Inflection`.
-    fn finish(&self, cx: &Ctx, world: &mut World, mut response: ApiResponse) -> ApiResponse {
-        if is_api(cx.req) {
-            idempotency::remember(world, cx.req, &response);
-        }
+    fn finish(&self, cx: &Ctx, world: &World, mut response: ApiResponse) -> ApiResponse {
         if is_api(cx.req) && (200..300).contains(&response.status) && include::requested(cx.req) {
             response.body.to_json();
             if let ResponseBody::Json(body) = &mut response.body {
@@ -172,11 +179,15 @@ impl VendorApi for Persona {
                 *body = inflection.apply(std::mem::take(body));
             }
         }
-        response.with_header("request-id", world.ids.persona("req_"))
+        response.with_header("request-id", world.request_ids.next("req_"))
     }
 
     fn settle(&self, app: &App, world: &mut World) {
         lifecycle::settle(app, world);
+    }
+
+    fn due(&self, world: &World) -> bool {
+        world.persona.has_due(world.clock.now_ms())
     }
 
     fn webhook_headers(

@@ -11,7 +11,6 @@
 //! `FUZZ_SECONDS=N` runs batches of cases until N seconds have passed (`FUZZ_CASES` sets the
 //! count of a plain run); each test prints `fuzz NAME: N cases in S s` to stderr.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -20,8 +19,9 @@ use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
 use vendor_sandbox::app::App;
 use vendor_sandbox::http::{self, ApiRequest, BodyError};
-use vendor_sandbox::scenario::Catalog;
-use vendor_sandbox::{Config, server, vendors};
+use vendor_sandbox::server;
+
+use crate::harness::{api_request, in_process_app};
 
 mod regressions;
 mod requests;
@@ -71,38 +71,6 @@ fn fuzz<S: Strategy>(
 }
 
 /// An `App` wired like `server::run` wires it, without a listener; webhook jobs stay queued.
-fn app() -> App {
-    let config = Arc::new(Config {
-        seed: 7,
-        ..Config::default()
-    });
-    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
-    App::new(config, scenarios, None, "http://127.0.0.1:5000")
-}
-
-/// Builds the request as `http::read_request` would from what a client sent.
-fn api_request(
-    method: &str,
-    target: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> ApiRequest {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    ApiRequest {
-        method: method.to_string(),
-        raw_path: path.to_string(),
-        path: path.to_string(),
-        query_string: query.to_string(),
-        query: http::parse_query(query),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-            .collect(),
-        body: body.to_vec().into(),
-        ..ApiRequest::default()
-    }
-}
-
 /// Routes one request and checks what must hold for any input; returns the JSON answer.
 fn route_checked(
     app: &App,

@@ -11,7 +11,7 @@ fn header(name: &str, value: &str) -> Vec<(String, String)> {
 /// needs an in-process caller; a handler must not panic on any request data.)
 #[test]
 fn coinflow_authorization_with_multibyte_characters_is_a_401_not_a_panic() {
-    let app = app();
+    let app = in_process_app();
     for value in ["¡0꥟¡", "A઼𝔍", "J🪞ஃ\"ಘh"] {
         for path in ["/api/withdraw", "/api/auth/session-key"] {
             let req = api_request("GET", path, &header("authorization", value), b"");

@@ -409,7 +409,7 @@ fn router_survives_random_request_sessions() {
         300,
         prop::collection::vec(request(), 1..12),
         |session| {
-            let app = app();
+            let app = in_process_app();
             let mut pool: Vec<String> = Vec::new();
             for req in &session {
                 let (target, headers, body) = render(req, &pool);
@@ -448,7 +448,7 @@ fn router_survives_random_requests_on_deep_state() {
         200,
         prop::collection::vec(request(), 1..8),
         |session| {
-            let app = app();
+            let app = in_process_app();
             let mut pool: Vec<String> = Vec::new();
             for (method, path, body, auth) in setup {
                 let headers = vec![
