@@ -1,10 +1,14 @@
 //! Bitmama's data in one namespace: partners (one per API key), their card users, cards,
 //! transactions and wallet. Money is kept in integer cents; the API shows dollars.
 
+mod card_user;
+
 use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
+
+pub use card_user::{CardUser, CardUserFields};
 
 use super::idempotency::IdempotencyKeys;
 use crate::clock::Millis;
@@ -108,9 +112,9 @@ impl Partner {
         self.emails.clear();
         for (position, user) in self.users.iter().enumerate() {
             let users = &self.users;
-            (self.user_index).insert(&*user.service_id, position, |p| &*users[p].service_id);
-            (self.emails).insert(Lowercase(&user.email), position, |p| {
-                Lowercase(&users[p].email)
+            (self.user_index).insert(user.service_id(), position, |p| users[p].service_id());
+            (self.emails).insert(Lowercase(user.email()), position, |p| {
+                Lowercase(users[p].email())
             });
         }
         self.card_index = (self.cards.iter().enumerate())
@@ -127,7 +131,7 @@ impl Partner {
     /// The position of user `service_id` in `users`.
     fn user_position(&self, service_id: &str) -> Option<usize> {
         let users = &self.users;
-        (self.user_index).get(service_id, |p| &*users[p].service_id)
+        (self.user_index).get(service_id, |p| users[p].service_id())
     }
 
     pub fn user(&self, service_id: &str) -> Option<&CardUser> {
@@ -142,7 +146,7 @@ impl Partner {
     pub fn has_email(&self, email: &str) -> bool {
         let users = &self.users;
         (self.emails)
-            .get(Lowercase(email), |p| Lowercase(&users[p].email))
+            .get(Lowercase(email), |p| Lowercase(users[p].email()))
             .is_some()
     }
 
@@ -151,9 +155,9 @@ impl Partner {
         let position = self.users.len();
         self.users.push(user);
         let (users, user) = (&self.users, &self.users[position]);
-        (self.user_index).insert(&*user.service_id, position, |p| &*users[p].service_id);
-        (self.emails).insert(Lowercase(&user.email), position, |p| {
-            Lowercase(&users[p].email)
+        (self.user_index).insert(user.service_id(), position, |p| users[p].service_id());
+        (self.emails).insert(Lowercase(user.email()), position, |p| {
+            Lowercase(users[p].email())
         });
     }
 
@@ -161,13 +165,13 @@ impl Partner {
     pub fn remove_user(&mut self, service_id: &str) -> Option<CardUser> {
         let index = self.user_position(service_id)?;
         let users = &self.users;
-        (self.user_index).remove(service_id, |p| &*users[p].service_id);
-        let email = Lowercase(&users[index].email);
-        (self.emails).remove(email, |p| Lowercase(&users[p].email));
+        (self.user_index).remove(service_id, |p| users[p].service_id());
+        let email = Lowercase(users[index].email());
+        (self.emails).remove(email, |p| Lowercase(users[p].email()));
         // Everyone after it moves down by one.
         for (later, user) in users.iter().enumerate().skip(index + 1) {
-            self.user_index.moved(&*user.service_id, later, later - 1);
-            self.emails.moved(Lowercase(&user.email), later, later - 1);
+            self.user_index.moved(user.service_id(), later, later - 1);
+            self.emails.moved(Lowercase(user.email()), later, later - 1);
         }
         Some(self.users.remove(index))
     }
@@ -248,42 +252,6 @@ impl Program {
             Program::Custodial => "custodial",
             Program::NonCustodial => "non_custodial",
         }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CardUser {
-    pub service_id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub phone_number: String,
-    pub account_purpose: String,
-    pub ip_address: String,
-    pub program: Program,
-    pub wallet_address: Option<String>,
-    pub redirect_url: Option<String>,
-    pub status: UserStatus,
-    /// The Persona inquiry currently deciding this user's KYC (a new one on each retry).
-    pub inquiry_id: String,
-    pub verification_url: String,
-    pub retry_count: u32,
-    pub created_at: Millis,
-    pub last_card_created_at: Option<Millis>,
-}
-
-impl CardUser {
-    /// The list-users item.
-    pub fn summary(&self) -> Value {
-        json!({
-            "serviceId": self.service_id,
-            "email": self.email,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "status": self.status.as_str(),
-            "program": self.program.as_str(),
-            "createdAt": crate::clock::iso8601(self.created_at),
-        })
     }
 }
 
@@ -388,7 +356,7 @@ mod tests {
     use super::*;
 
     fn user(service_id: &str, email: &str) -> CardUser {
-        CardUser {
+        CardUser::from(CardUserFields::<String> {
             service_id: service_id.into(),
             first_name: "Jane".into(),
             last_name: "Doe".into(),
@@ -405,7 +373,7 @@ mod tests {
             retry_count: 0,
             created_at: 0,
             last_card_created_at: None,
-        }
+        })
     }
 
     #[test]
@@ -415,19 +383,15 @@ mod tests {
             partner.add_user(user(id, email));
         }
         assert!(partner.has_email("a@X.COM") && partner.has_email("c@x.com"));
-        let removed = partner.remove_user("a").map(|u| u.service_id);
+        let removed = partner.remove_user("a").map(|u| u.service_id().to_string());
         assert_eq!(removed.as_deref(), Some("a"));
         assert!(partner.remove_user("a").is_none());
         assert!(!partner.has_email("a@x.com"));
         assert!(partner.has_email("B@x.com"));
         // The later users moved down one place and are still found.
-        assert_eq!(partner.user("b").map(|u| u.email.as_str()), Some("b@x.com"));
-        assert_eq!(partner.user("c").map(|u| u.email.as_str()), Some("C@X.com"));
-        let ids: Vec<&str> = partner
-            .users()
-            .iter()
-            .map(|u| u.service_id.as_str())
-            .collect();
+        assert_eq!(partner.user("b").map(|u| u.email()), Some("b@x.com"));
+        assert_eq!(partner.user("c").map(|u| u.email()), Some("C@X.com"));
+        let ids: Vec<&str> = partner.users().iter().map(|u| u.service_id()).collect();
         assert_eq!(ids, ["b", "c"]);
 
         partner.add_card(Card {
