@@ -18,10 +18,10 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Tables of a split map (a power of two).
-const SHARDS: usize = 256;
+pub(super) const SHARDS: usize = 256;
 
 /// Entries at which the one table splits into [`SHARDS`] (one pass over this many, once).
-const SPLIT_AT: usize = 2048;
+pub(super) const SPLIT_AT: usize = 2048;
 
 /// Where the shard bits sit in the hash: above the bits a table of fewer than 2^40 buckets
 /// indexes with, below the top seven hashbrown keeps as tags, so neither is skewed in a shard.

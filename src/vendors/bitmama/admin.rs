@@ -23,7 +23,7 @@ pub(super) fn state(world: &World) -> Value {
                 .iter()
                 .map(|u| {
                     let mut user = u.summary();
-                    user["inquiryId"] = json!(u.inquiry_id);
+                    user["inquiryId"] = json!(u.inquiry_id());
                     user["retryCount"] = json!(u.retry_count);
                     user
                 })

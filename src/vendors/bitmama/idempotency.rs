@@ -12,6 +12,7 @@
 //! same locked section as the work itself, so concurrent calls with one key do the work once.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,12 +60,13 @@ const MAX_KEY_LEN: usize = 255;
 /// The state file keeps `used`; the time order is derived ([`IdempotencyKeys::rebuild_order`]).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct IdempotencyKeys {
-    /// Key to when it was used.
-    used: ShardedMap<String, Millis>,
+    /// Key to when it was used. Every create keeps one for 5 minutes, so the key's text is
+    /// shared with `by_time` (one allocation, not two).
+    used: ShardedMap<Arc<str>, Millis>,
     /// The same keys in the order they were used (sandbox time only moves forward), so expired
     /// ones are forgotten from the front without looking at the others.
     #[serde(skip)]
-    by_time: VecDeque<(Millis, String)>,
+    by_time: VecDeque<(Millis, Arc<str>)>,
 }
 
 impl IdempotencyKeys {
@@ -85,8 +87,11 @@ impl IdempotencyKeys {
 
     /// Rebuilds the time order from the keys (after a load that kept only `used`).
     pub fn rebuild_order(&mut self) {
-        let mut order: Vec<(Millis, String)> =
-            self.used.iter().map(|(k, &at)| (at, k.clone())).collect();
+        let mut order: Vec<(Millis, Arc<str>)> = self
+            .used
+            .iter()
+            .map(|(k, &at)| (at, Arc::clone(k)))
+            .collect();
         order.sort();
         self.by_time = order.into();
     }
@@ -100,12 +105,13 @@ impl IdempotencyKeys {
                 break;
             };
             // A key used again after it expired has a newer entry further back: keep it.
-            if self.used.get(&old) == Some(&at) {
-                self.used.remove(&old);
+            if self.used.get(&*old) == Some(&at) {
+                self.used.remove(&*old);
             }
         }
-        self.used.insert(key.to_string(), now);
-        self.by_time.push_back((now, key.to_string()));
+        let key: Arc<str> = Arc::from(key);
+        self.used.insert(Arc::clone(&key), now);
+        self.by_time.push_back((now, key));
     }
 }
 
@@ -157,7 +163,7 @@ mod tests {
         assert_eq!(keys.used.len(), 2, "only other and late are kept");
         keys.by_time.clear();
         keys.rebuild_order();
-        let order: Vec<&str> = keys.by_time.iter().map(|(_, k)| k.as_str()).collect();
+        let order: Vec<&str> = keys.by_time.iter().map(|(_, k)| &**k).collect();
         assert_eq!(order, ["other", "late"]);
     }
 }

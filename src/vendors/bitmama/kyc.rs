@@ -102,7 +102,7 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
         .partners
         .get_mut(&api_key)
         .and_then(|p| p.user_mut(&service_id))
-        .filter(|u| u.inquiry_id == inquiry_id)
+        .filter(|u| u.inquiry_id() == inquiry_id)
     else {
         return;
     };
@@ -140,7 +140,7 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
     let details = match event {
         KycEvent::Denied => json!({"inquiryId": inquiry_id, "reason": [inquiry_status.as_str()]}),
         KycEvent::NeedsVerification => {
-            json!({"inquiryId": inquiry_id, "verificationLink": user.verification_url})
+            json!({"inquiryId": inquiry_id, "verificationLink": user.verification_url()})
         }
         _ => json!({"inquiryId": inquiry_id}),
     };
@@ -189,9 +189,9 @@ pub fn emit(
             let mut data = json!({
                 "serviceId": service_id,
                 "status": event.as_str(),
-                "email": user.email,
-                "firstName": user.first_name,
-                "lastName": user.last_name,
+                "email": user.email(),
+                "firstName": user.first_name(),
+                "lastName": user.last_name(),
             });
             for key in ["reason", "verificationLink"] {
                 if let Some(value) = details.get(key) {
@@ -248,7 +248,7 @@ pub fn return_page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let Some(user) = partner.user(service_id) else {
         return page(404, "Verification not found", "This card user was deleted.");
     };
-    match user.redirect_url.as_ref().or(partner.redirect_url.as_ref()) {
+    match user.redirect_url().or(partner.redirect_url.as_deref()) {
         Some(url) => {
             let sep = if url.contains('?') { '&' } else { '?' };
             ApiResponse::see_other(&format!(

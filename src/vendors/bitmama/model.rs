@@ -1,14 +1,18 @@
 //! Bitmama's data in one namespace: partners (one per API key), their card users, cards,
 //! transactions and wallet. Money is kept in integer cents; the API shows dollars.
 
+mod card_user;
+
 use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
+pub use card_user::{CardUser, CardUserFields};
+
 use super::idempotency::IdempotencyKeys;
 use crate::clock::Millis;
-use crate::collections::{IdMap, ShardedSet};
+use crate::collections::{IdIndex, IdMap, Lowercase, PositionIndex, ShardedSet};
 
 /// Bitmama's data in one namespace.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -54,12 +58,13 @@ pub struct Partner {
     /// In creation order. Private: the indexes below follow every change ([`Partner::add_user`],
     /// [`Partner::remove_user`]).
     users: Vec<CardUser>,
-    /// `serviceId` to its position in `users`.
+    /// `serviceId` to its position in `users` (the ids are read from `users`).
     #[serde(skip)]
-    user_index: IdMap<String, usize>,
-    /// Lowercased emails of `users`: one email is one user per partner, whatever its case.
+    user_index: IdIndex,
+    /// Emails of `users`, lowercased, to their position: one email is one user per partner,
+    /// whatever its case. Keyed by a client's text: SipHash.
     #[serde(skip)]
-    emails: ShardedSet<String>,
+    emails: PositionIndex,
     /// In creation order; cards are terminated, never removed.
     cards: Vec<Card>,
     /// `serviceCardId` to its position in `cards`.
@@ -88,8 +93,8 @@ impl Partner {
             slug: super::auth::partner_slug(api_key),
             balance_cents,
             users: Vec::new(),
-            user_index: IdMap::default(),
-            emails: ShardedSet::default(),
+            user_index: IdIndex::default(),
+            emails: PositionIndex::default(),
             cards: Vec::new(),
             card_index: IdMap::default(),
             transactions: Vec::new(),
@@ -103,10 +108,15 @@ impl Partner {
     /// Rebuilds the lookups derived from `users`, `cards` and the idempotency keys (after the
     /// partner was loaded from a saved state, which need not keep them).
     pub fn rebuild_indexes(&mut self) {
-        self.user_index = (self.users.iter().enumerate())
-            .map(|(i, u)| (u.service_id.clone(), i))
-            .collect();
-        self.emails = self.users.iter().map(|u| u.email.to_lowercase()).collect();
+        self.user_index.clear();
+        self.emails.clear();
+        for (position, user) in self.users.iter().enumerate() {
+            let users = &self.users;
+            (self.user_index).insert(user.service_id(), position, |p| users[p].service_id());
+            (self.emails).insert(Lowercase(user.email()), position, |p| {
+                Lowercase(users[p].email())
+            });
+        }
         self.card_index = (self.cards.iter().enumerate())
             .map(|(i, c)| (c.service_card_id.clone(), i))
             .collect();
@@ -118,39 +128,52 @@ impl Partner {
         &self.users
     }
 
+    /// The position of user `service_id` in `users`.
+    fn user_position(&self, service_id: &str) -> Option<usize> {
+        let users = &self.users;
+        (self.user_index).get(service_id, |p| users[p].service_id())
+    }
+
     pub fn user(&self, service_id: &str) -> Option<&CardUser> {
-        self.user_index.get(service_id).map(|&i| &self.users[i])
+        self.user_position(service_id).map(|i| &self.users[i])
     }
 
     /// The user to change. Its `service_id` and `email` are keys of the indexes: leave them.
     pub fn user_mut(&mut self, service_id: &str) -> Option<&mut CardUser> {
-        self.user_index.get(service_id).map(|&i| &mut self.users[i])
+        self.user_position(service_id).map(|i| &mut self.users[i])
     }
 
     pub fn has_email(&self, email: &str) -> bool {
-        self.emails.contains(&email.to_lowercase())
+        let users = &self.users;
+        (self.emails)
+            .get(Lowercase(email), |p| Lowercase(users[p].email()))
+            .is_some()
     }
 
     /// Adds a user the caller has checked ([`Partner::has_email`] is false for its email).
     pub fn add_user(&mut self, user: CardUser) {
-        self.emails.insert(user.email.to_lowercase());
-        self.user_index
-            .insert(user.service_id.clone(), self.users.len());
+        let position = self.users.len();
         self.users.push(user);
+        let (users, user) = (&self.users, &self.users[position]);
+        (self.user_index).insert(user.service_id(), position, |p| users[p].service_id());
+        (self.emails).insert(Lowercase(user.email()), position, |p| {
+            Lowercase(users[p].email())
+        });
     }
 
     /// Removes a user, keeping creation order for the others.
     pub fn remove_user(&mut self, service_id: &str) -> Option<CardUser> {
-        let index = self.user_index.remove(service_id)?;
-        let user = self.users.remove(index);
-        self.emails.remove(&user.email.to_lowercase());
-        // Everyone after it moved down by one.
-        for later in &self.users[index..] {
-            if let Some(position) = self.user_index.get_mut(&later.service_id) {
-                *position -= 1;
-            }
+        let index = self.user_position(service_id)?;
+        let users = &self.users;
+        (self.user_index).remove(service_id, |p| users[p].service_id());
+        let email = Lowercase(users[index].email());
+        (self.emails).remove(email, |p| Lowercase(users[p].email()));
+        // Everyone after it moves down by one.
+        for (later, user) in users.iter().enumerate().skip(index + 1) {
+            self.user_index.moved(user.service_id(), later, later - 1);
+            self.emails.moved(Lowercase(user.email()), later, later - 1);
         }
-        Some(user)
+        Some(self.users.remove(index))
     }
 
     /// Every card, oldest first.
@@ -229,42 +252,6 @@ impl Program {
             Program::Custodial => "custodial",
             Program::NonCustodial => "non_custodial",
         }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CardUser {
-    pub service_id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub phone_number: String,
-    pub account_purpose: String,
-    pub ip_address: String,
-    pub program: Program,
-    pub wallet_address: Option<String>,
-    pub redirect_url: Option<String>,
-    pub status: UserStatus,
-    /// The Persona inquiry currently deciding this user's KYC (a new one on each retry).
-    pub inquiry_id: String,
-    pub verification_url: String,
-    pub retry_count: u32,
-    pub created_at: Millis,
-    pub last_card_created_at: Option<Millis>,
-}
-
-impl CardUser {
-    /// The list-users item.
-    pub fn summary(&self) -> Value {
-        json!({
-            "serviceId": self.service_id,
-            "email": self.email,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "status": self.status.as_str(),
-            "program": self.program.as_str(),
-            "createdAt": crate::clock::iso8601(self.created_at),
-        })
     }
 }
 
@@ -369,7 +356,7 @@ mod tests {
     use super::*;
 
     fn user(service_id: &str, email: &str) -> CardUser {
-        CardUser {
+        CardUser::from(CardUserFields::<String> {
             service_id: service_id.into(),
             first_name: "Jane".into(),
             last_name: "Doe".into(),
@@ -386,7 +373,7 @@ mod tests {
             retry_count: 0,
             created_at: 0,
             last_card_created_at: None,
-        }
+        })
     }
 
     #[test]
@@ -396,19 +383,15 @@ mod tests {
             partner.add_user(user(id, email));
         }
         assert!(partner.has_email("a@X.COM") && partner.has_email("c@x.com"));
-        let removed = partner.remove_user("a").map(|u| u.service_id);
+        let removed = partner.remove_user("a").map(|u| u.service_id().to_string());
         assert_eq!(removed.as_deref(), Some("a"));
         assert!(partner.remove_user("a").is_none());
         assert!(!partner.has_email("a@x.com"));
         assert!(partner.has_email("B@x.com"));
         // The later users moved down one place and are still found.
-        assert_eq!(partner.user("b").map(|u| u.email.as_str()), Some("b@x.com"));
-        assert_eq!(partner.user("c").map(|u| u.email.as_str()), Some("C@X.com"));
-        let ids: Vec<&str> = partner
-            .users()
-            .iter()
-            .map(|u| u.service_id.as_str())
-            .collect();
+        assert_eq!(partner.user("b").map(|u| u.email()), Some("b@x.com"));
+        assert_eq!(partner.user("c").map(|u| u.email()), Some("C@X.com"));
+        let ids: Vec<&str> = partner.users().iter().map(|u| u.service_id()).collect();
         assert_eq!(ids, ["b", "c"]);
 
         partner.add_card(Card {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{CardUser, Partner, Program, UserStatus};
+use super::model::{CardUser, CardUserFields, Partner, Program, UserStatus};
 use crate::app::App;
 use crate::scenario::{Operation, Outcome, Scenario, Steer, Timing};
 use crate::store::World;
@@ -164,7 +164,7 @@ fn add_user(world: &mut World, api_key: &str, seed: &CardUserSeed) {
     }
     let suffix = world.ids.alphanumeric(15);
     let partner: &mut Partner = world.bitmama.partner(api_key, starting);
-    partner.add_user(CardUser {
+    partner.add_user(CardUser::from(CardUserFields::<String> {
         service_id: format!("{}-rain-user-{suffix}", partner.slug),
         first_name: seed.first_name.clone().unwrap_or_else(|| "Sandbox".into()),
         last_name: seed.last_name.clone().unwrap_or_else(|| "User".into()),
@@ -186,7 +186,7 @@ fn add_user(world: &mut World, api_key: &str, seed: &CardUserSeed) {
         retry_count: 0,
         created_at: now,
         last_card_created_at: None,
-    });
+    }));
 }
 
 #[cfg(test)]

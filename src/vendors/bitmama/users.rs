@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::kyc::{self, KycEvent};
-use super::model::{CardStatus, CardUser, Program, UserStatus};
+use super::model::{CardStatus, CardUser, CardUserFields, Program, UserStatus};
 use super::validation::{self, Fields};
 use super::{Reply, auth, error_code, idempotency, rendered_success, scenario, success};
 use crate::http::ApiRequest;
@@ -188,24 +188,24 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             .partner(&api_key, config.starting_balance_cents);
         partner.balance_cents -= fee;
         partner.fee_waived_emails.remove(&email_key);
-        partner.add_user(CardUser {
-            service_id: service_id.clone(),
-            first_name: input.first_name,
-            last_name: input.last_name,
-            email: input.email,
-            phone_number: input.phone_number,
-            account_purpose: input.account_purpose,
-            ip_address: input.ip_address,
+        partner.add_user(CardUser::from(CardUserFields {
+            service_id: service_id.as_str(),
+            first_name: &input.first_name,
+            last_name: &input.last_name,
+            email: &input.email,
+            phone_number: &input.phone_number,
+            account_purpose: &input.account_purpose,
+            ip_address: &input.ip_address,
             program: input.program,
-            wallet_address: input.wallet_address,
-            redirect_url: input.redirect_url,
+            wallet_address: input.wallet_address.as_deref(),
+            redirect_url: input.redirect_url.as_deref(),
             status: UserStatus::PendingKyc,
-            inquiry_id: inquiry_id.clone(),
-            verification_url: verification_url.clone(),
+            inquiry_id: &inquiry_id,
+            verification_url: &verification_url,
             retry_count: 0,
             created_at: now,
             last_card_created_at: None,
-        });
+        }));
         world
             .bitmama
             .inquiries
@@ -325,9 +325,11 @@ pub fn delete(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
         };
         // Re-creating a user is free unless the deleted one had passed KYC (vendor docs).
         if user.status != UserStatus::Approved {
-            partner.fee_waived_emails.insert(user.email.to_lowercase());
+            partner
+                .fee_waived_emails
+                .insert(user.email().to_lowercase());
         }
-        forget_inquiry(&mut world.bitmama, &user.inquiry_id, &api_key, service_id);
+        forget_inquiry(&mut world.bitmama, user.inquiry_id(), &api_key, service_id);
         Ok(success(
             200,
             "User deleted successfully",
@@ -367,10 +369,10 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
             ));
         }
         let mut fields = Map::new();
-        fields.insert("name-first".into(), json!(user.first_name));
-        fields.insert("name-last".into(), json!(user.last_name));
-        fields.insert("email-address".into(), json!(user.email));
-        fields.insert("phone-number".into(), json!(user.phone_number));
+        fields.insert("name-first".into(), json!(user.first_name()));
+        fields.insert("name-last".into(), json!(user.last_name()));
+        fields.insert("email-address".into(), json!(user.email()));
+        fields.insert("phone-number".into(), json!(user.phone_number()));
 
         let (inquiry_id, verification_url) =
             kyc::start_inquiry(app, world, &req.namespace, service_id, fields);
@@ -380,8 +382,8 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
         };
         user.status = UserStatus::Pending;
         user.retry_count += 1;
-        let previous_inquiry = std::mem::replace(&mut user.inquiry_id, inquiry_id.clone());
-        user.verification_url = verification_url.clone();
+        let previous_inquiry = user.inquiry_id().to_string();
+        user.set_inquiry(&inquiry_id, &verification_url);
         let retry_count = user.retry_count;
         forget_inquiry(&mut world.bitmama, &previous_inquiry, &api_key, service_id);
         let inquiries = &mut world.bitmama.inquiries;

@@ -280,7 +280,7 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         Err(refusal) => return refuse(ctx, refusal),
     };
     let now = world.clock.now_ms();
-    let Some(&position) = world.persona.account_index.get(id) else {
+    let Some(position) = world.persona.account_position(id) else {
         return ctx.not_found();
     };
     if let Some(reference_id) = &changes.reference_id {

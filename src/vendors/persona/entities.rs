@@ -1,12 +1,12 @@
-//! Persona's records besides inquiries, events and share tokens: verifications (kept on their
-//! inquiry) and accounts.
+//! Persona's records besides inquiries and events: verifications (kept on their inquiry) and
+//! accounts, and the lookups of those and of share tokens.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::model::{Inquiry, State};
+use super::model::{Inquiry, ShareToken, State};
 use crate::clock::Millis;
 
 /// A verification's kind: its JSON:API type is `verification/<kind>`.
@@ -142,18 +142,24 @@ pub struct OneTimeLink {
 
 /// Lookups of accounts and verifications (the rest of [`State`] is in `model.rs`).
 impl State {
+    /// The position of account `id` in `accounts`.
+    pub(super) fn account_position(&self, id: &str) -> Option<usize> {
+        let accounts = &self.accounts;
+        (self.account_index).get(id, |p| &*accounts[p].id)
+    }
+
     pub fn account(&self, id: &str) -> Option<&Account> {
-        self.account_index.get(id).map(|&i| &*self.accounts[i])
+        self.account_position(id).map(|i| &*self.accounts[i])
     }
 
     /// The account to change: copied first if an event still shares this version of it.
     pub(super) fn account_mut(&mut self, id: &str) -> Option<&mut Account> {
-        (self.account_index.get(id)).map(|&i| Arc::make_mut(&mut self.accounts[i]))
+        (self.account_position(id)).map(|i| Arc::make_mut(&mut self.accounts[i]))
     }
 
     /// The account as it is now, shared (what an event keeps).
     pub(super) fn account_snapshot(&self, id: &str) -> Option<Arc<Account>> {
-        (self.account_index.get(id)).map(|&i| Arc::clone(&self.accounts[i]))
+        (self.account_position(id)).map(|i| Arc::clone(&self.accounts[i]))
     }
 
     /// Every account, oldest first.
@@ -173,11 +179,13 @@ impl State {
 
     pub(super) fn insert_account(&mut self, account: Arc<Account>) {
         let position = self.accounts.len();
-        self.account_index.insert(account.id.clone(), position);
         if let Some(reference) = &account.reference_id {
             self.note_account_reference(reference.clone(), position);
         }
         self.accounts.push(account);
+        let accounts = &self.accounts;
+        let id = &*accounts[position].id;
+        (self.account_index).insert(id, position, |p| &*accounts[p].id);
     }
 
     /// Account `position` has (now) `reference` as its reference id.
@@ -197,7 +205,7 @@ impl State {
 
     /// Adds `verification` to inquiry `inquiry_id` (nothing if there is no such inquiry).
     pub(super) fn add_verification(&mut self, inquiry_id: &str, mut verification: Verification) {
-        let Some(&position) = self.inquiry_index.get(inquiry_id) else {
+        let Some(position) = self.inquiry_position(inquiry_id) else {
             return;
         };
         verification.inquiry_id = inquiry_id.to_string();
@@ -206,5 +214,56 @@ impl State {
         Arc::make_mut(&mut self.inquiries[position])
             .verifications
             .push(verification);
+    }
+}
+
+/// Lookups of share tokens and their due queue.
+impl State {
+    /// The share token as of the last settle; `share_tokens::share_token_now` settles first.
+    pub fn share_token(&self, id: &str) -> Option<&ShareToken> {
+        self.share_token_index
+            .get(id)
+            .map(|&i| &self.share_tokens[i])
+    }
+
+    /// Every share token as of the last settle, oldest first.
+    pub fn share_tokens(&self) -> &[ShareToken] {
+        &self.share_tokens
+    }
+
+    pub(super) fn share_token_mut(&mut self, id: &str) -> Option<&mut ShareToken> {
+        self.share_token_index
+            .get(id)
+            .map(|&i| &mut self.share_tokens[i])
+    }
+
+    pub(super) fn insert_share_token(&mut self, token: ShareToken) {
+        let position = self.share_tokens.len();
+        self.share_token_index.insert(token.id.clone(), position);
+        self.share_token_due.insert((token.expires_at, position));
+        self.share_tokens.push(token);
+    }
+
+    /// Something happens to share token `id` at `at` (its redemption finishes).
+    pub(super) fn note_share_token_due(&mut self, id: &str, at: Millis) {
+        if let Some(&position) = self.share_token_index.get(id) {
+            self.share_token_due.insert((at, position));
+        }
+    }
+
+    /// Share tokens with something due at `now`, taken off the queue (a position may repeat).
+    pub(super) fn take_due_share_tokens(&mut self, now: Millis) -> Vec<usize> {
+        let mut due = Vec::new();
+        while let Some(&(at, position)) = self.share_token_due.first()
+            && at <= now
+        {
+            self.share_token_due.pop_first();
+            due.push(position);
+        }
+        due
+    }
+
+    pub(super) fn share_token_at_mut(&mut self, position: usize) -> Option<&mut ShareToken> {
+        self.share_tokens.get_mut(position)
     }
 }

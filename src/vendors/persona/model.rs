@@ -16,7 +16,7 @@ pub use super::entities::{
 pub use super::fields::Fields;
 use super::webhooks;
 use crate::clock::Millis;
-use crate::collections::{IdMap, ShardedMap};
+use crate::collections::{IdIndex, IdMap, ShardedMap};
 use crate::config::Config;
 
 /// An inquiry's status (vendors.md 1.5). `as_str` is the wire form.
@@ -270,11 +270,12 @@ pub(super) enum Due {
 pub struct State {
     pub webhooks: webhooks::Subscriptions,
     pub(super) inquiries: Vec<Arc<Inquiry>>,
+    /// Positions in `inquiries` by id (read from the inquiries), as for events and accounts.
     #[serde(skip)]
-    pub(super) inquiry_index: IdMap<String, usize>,
+    pub(super) inquiry_index: IdIndex,
     pub(super) events: Vec<Event>,
     #[serde(skip)]
-    pub(super) event_index: IdMap<String, usize>,
+    pub(super) event_index: IdIndex,
     pub(super) share_tokens: Vec<ShareToken>,
     #[serde(skip)]
     pub(super) share_token_index: IdMap<String, usize>,
@@ -287,7 +288,7 @@ pub struct State {
     #[serde(default)]
     pub(super) one_time_links: ShardedMap<String, OneTimeLink>,
     #[serde(skip)]
-    pub(super) account_index: IdMap<String, usize>,
+    pub(super) account_index: IdIndex,
     /// Reference id → positions of the accounts that had it, oldest first (an entry may be stale
     /// after a PATCH changed the reference: checked when read), so finding the account of an
     /// inquiry's reference id does not scan every account.
@@ -306,7 +307,7 @@ pub struct State {
     inquiry_due: BTreeSet<(Millis, usize, Due)>,
     /// `(due at, share token position)`: redemptions to finish and expiries.
     #[serde(skip)]
-    share_token_due: BTreeSet<(Millis, usize)>,
+    pub(super) share_token_due: BTreeSet<(Millis, usize)>,
 }
 
 impl State {
@@ -314,18 +315,24 @@ impl State {
         Self::default()
     }
 
+    /// The position of inquiry `id` in `inquiries`.
+    pub(super) fn inquiry_position(&self, id: &str) -> Option<usize> {
+        let inquiries = &self.inquiries;
+        (self.inquiry_index).get(id, |p| &*inquiries[p].id)
+    }
+
     pub fn inquiry(&self, id: &str) -> Option<&Inquiry> {
-        self.inquiry_index.get(id).map(|&i| &*self.inquiries[i])
+        self.inquiry_position(id).map(|i| &*self.inquiries[i])
     }
 
     /// The inquiry to change: copied first if an event still shares this version of it.
     pub(super) fn inquiry_mut(&mut self, id: &str) -> Option<&mut Inquiry> {
-        (self.inquiry_index.get(id)).map(|&i| Arc::make_mut(&mut self.inquiries[i]))
+        (self.inquiry_position(id)).map(|i| Arc::make_mut(&mut self.inquiries[i]))
     }
 
     /// The inquiry as it is now, shared (what an event keeps).
     pub(super) fn inquiry_snapshot(&self, id: &str) -> Option<Arc<Inquiry>> {
-        (self.inquiry_index.get(id)).map(|&i| Arc::clone(&self.inquiries[i]))
+        (self.inquiry_position(id)).map(|i| Arc::clone(&self.inquiries[i]))
     }
 
     /// Every inquiry, oldest first.
@@ -334,24 +341,32 @@ impl State {
     }
 
     pub(super) fn insert_inquiry(&mut self, inquiry: Arc<Inquiry>) {
-        let id = inquiry.id.clone();
-        self.inquiry_index.insert(id.clone(), self.inquiries.len());
+        let position = self.inquiries.len();
         self.inquiries.push(inquiry);
-        self.note_inquiry_due(&id);
+        let inquiries = &self.inquiries;
+        let id = &*inquiries[position].id;
+        (self.inquiry_index).insert(id, position, |p| &*inquiries[p].id);
+        self.note_inquiry_due_at(position);
     }
 
     /// Rebuilds every lookup derived from the inquiries, events and share tokens: the id indexes
     /// and the queues of due changes (after a load from a saved state, which need not keep them).
     pub fn rebuild_indexes(&mut self) {
-        self.inquiry_index = (self.inquiries.iter().enumerate())
-            .map(|(i, inquiry)| (inquiry.id.clone(), i))
-            .collect();
-        self.event_index = (self.events.iter().enumerate())
-            .map(|(i, event)| (event.id.clone(), i))
-            .collect();
-        self.account_index = (self.accounts.iter().enumerate())
-            .map(|(i, account)| (account.id.clone(), i))
-            .collect();
+        self.inquiry_index.clear();
+        let inquiries = &self.inquiries;
+        for (position, inquiry) in inquiries.iter().enumerate() {
+            (self.inquiry_index).insert(&*inquiry.id, position, |p| &*inquiries[p].id);
+        }
+        self.event_index.clear();
+        let events = &self.events;
+        for (position, event) in events.iter().enumerate() {
+            (self.event_index).insert(&*event.id, position, |p| &*events[p].id);
+        }
+        self.account_index.clear();
+        let accounts = &self.accounts;
+        for (position, account) in accounts.iter().enumerate() {
+            (self.account_index).insert(&*account.id, position, |p| &*accounts[p].id);
+        }
         self.account_reference_index.clear();
         for (position, account) in self.accounts.iter().enumerate() {
             if let Some(reference) = &account.reference_id {
@@ -375,9 +390,8 @@ impl State {
             .map(|(i, token)| (token.id.clone(), i))
             .collect();
         self.inquiry_due.clear();
-        let ids: Vec<String> = self.inquiries.iter().map(|i| i.id.clone()).collect();
-        for id in &ids {
-            self.note_inquiry_due(id);
+        for position in 0..self.inquiries.len() {
+            self.note_inquiry_due_at(position);
         }
         let redemption_ms = super::share_tokens::REDEMPTION_SECONDS * 1000;
         self.share_token_due = (self.share_tokens.iter().enumerate())
@@ -402,10 +416,16 @@ impl State {
     /// Queues what the inquiry has pending (its expiry while `created` or `pending`, its
     /// scheduled decision). Called after every change of `expires_at` or `scheduled_decision`.
     pub(super) fn note_inquiry_due(&mut self, id: &str) {
-        let Some(&position) = self.inquiry_index.get(id) else {
+        if let Some(position) = self.inquiry_position(id) {
+            self.note_inquiry_due_at(position);
+        }
+    }
+
+    /// [`State::note_inquiry_due`] of the inquiry at `position`.
+    fn note_inquiry_due_at(&mut self, position: usize) {
+        let Some(inquiry) = self.inquiries.get(position) else {
             return;
         };
-        let inquiry = &self.inquiries[position];
         if let Some(decision) = inquiry.scheduled_decision {
             self.inquiry_due
                 .insert((decision.due_at, position, Due::Decision));
@@ -456,56 +476,11 @@ impl State {
         None
     }
 
-    /// The share token as of the last settle; `share_tokens::share_token_now` settles first.
-    pub fn share_token(&self, id: &str) -> Option<&ShareToken> {
-        self.share_token_index
-            .get(id)
-            .map(|&i| &self.share_tokens[i])
-    }
-
-    /// Every share token as of the last settle, oldest first.
-    pub fn share_tokens(&self) -> &[ShareToken] {
-        &self.share_tokens
-    }
-
-    pub(super) fn share_token_mut(&mut self, id: &str) -> Option<&mut ShareToken> {
-        self.share_token_index
-            .get(id)
-            .map(|&i| &mut self.share_tokens[i])
-    }
-
-    pub(super) fn insert_share_token(&mut self, token: ShareToken) {
-        let position = self.share_tokens.len();
-        self.share_token_index.insert(token.id.clone(), position);
-        self.share_token_due.insert((token.expires_at, position));
-        self.share_tokens.push(token);
-    }
-
-    /// Something happens to share token `id` at `at` (its redemption finishes).
-    pub(super) fn note_share_token_due(&mut self, id: &str, at: Millis) {
-        if let Some(&position) = self.share_token_index.get(id) {
-            self.share_token_due.insert((at, position));
-        }
-    }
-
-    /// Share tokens with something due at `now`, taken off the queue (a position may repeat).
-    pub(super) fn take_due_share_tokens(&mut self, now: Millis) -> Vec<usize> {
-        let mut due = Vec::new();
-        while let Some(&(at, position)) = self.share_token_due.first()
-            && at <= now
-        {
-            self.share_token_due.pop_first();
-            due.push(position);
-        }
-        due
-    }
-
-    pub(super) fn share_token_at_mut(&mut self, position: usize) -> Option<&mut ShareToken> {
-        self.share_tokens.get_mut(position)
-    }
-
     pub fn event(&self, id: &str) -> Option<&Event> {
-        self.event_index.get(id).map(|&i| &self.events[i])
+        let events = &self.events;
+        (self.event_index)
+            .get(id, |p| &*events[p].id)
+            .map(|i| &events[i])
     }
 
     /// Every event, oldest first.
@@ -514,7 +489,10 @@ impl State {
     }
 
     pub(super) fn push_event(&mut self, event: Event) {
-        self.event_index.insert(event.id.clone(), self.events.len());
+        let position = self.events.len();
         self.events.push(event);
+        let events = &self.events;
+        let id = &*events[position].id;
+        (self.event_index).insert(id, position, |p| &*events[p].id);
     }
 }
