@@ -108,6 +108,40 @@ impl<S: BuildHasher> PositionIndex<S> {
         None
     }
 
+    /// Files `position` under `key` beside any position already filed under an equal key (an
+    /// index of keys several records share, read with [`PositionIndex::get_all`]). Reads no
+    /// record.
+    pub fn insert_another<K: Hash>(&mut self, key: K, position: usize) {
+        let position = u32::try_from(position).expect("fewer than 2^32 records");
+        let kept = self.kept(&key);
+        if self.shards.is_empty() {
+            self.shards.push(HashTable::new());
+        } else if self.shards.len() == 1 && self.len + 1 >= SPLIT_AT {
+            self.split();
+        }
+        let shard = self.shard(kept);
+        let slot = Slot {
+            hash: kept,
+            position,
+        };
+        self.shards[shard].insert_unique(table_hash(kept), slot, |s| table_hash(s.hash));
+        self.len += 1;
+    }
+
+    /// Every position filed under `key` whose record has `key` now, in no particular order.
+    pub fn get_all<K: Hash + Eq>(
+        &self,
+        key: K,
+        key_at: impl Fn(usize) -> K,
+    ) -> impl Iterator<Item = usize> {
+        let kept = self.kept(&key);
+        let table = (!self.shards.is_empty()).then(|| &self.shards[self.shard(kept)]);
+        (table.into_iter())
+            .flat_map(move |t| t.iter_hash(table_hash(kept)))
+            .filter(move |s| s.hash == kept && key_at(s.position as usize) == key)
+            .map(|s| s.position as usize)
+    }
+
     /// Forgets `key`; the position it had.
     pub fn remove<K: Hash + Eq>(&mut self, key: K, key_at: impl Fn(usize) -> K) -> Option<usize> {
         if self.shards.is_empty() {

@@ -91,3 +91,34 @@ fn lowercase_keys_match_whatever_the_case() {
         Some(0)
     );
 }
+
+/// Several positions under one key, through the split: every one whose record still has the key.
+#[test]
+fn insert_another_keeps_every_position_of_a_key() {
+    let mut records: Vec<String> = (0..2 * SPLIT_AT).map(|i| key(i % 7)).collect();
+    let mut index: PositionIndex = PositionIndex::default();
+    assert_eq!(index.get_all("x", |p| records[p].as_str()).count(), 0);
+    for (position, record) in records.iter().enumerate() {
+        index.insert_another(record.as_str(), position);
+    }
+    assert_eq!(index.shards.len(), SHARDS, "split past SPLIT_AT");
+    let three = key(3);
+    let mut found: Vec<usize> = index
+        .get_all(three.as_str(), |p| records[p].as_str())
+        .collect();
+    found.sort_unstable();
+    let expected: Vec<usize> = (0..records.len()).filter(|p| p % 7 == 3).collect();
+    assert_eq!(found, expected);
+    // A record whose key changed is no longer found under the old one.
+    records[3] = "changed".to_string();
+    let at = |p: usize| records[p].as_str();
+    assert_eq!(
+        index.get_all(three.as_str(), at).count(),
+        expected.len() - 1
+    );
+    assert_eq!(
+        index.get_all("changed", at).count(),
+        0,
+        "not filed under it"
+    );
+}

@@ -284,9 +284,7 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         return ctx.not_found();
     };
     if let Some(reference_id) = &changes.reference_id {
-        world
-            .persona
-            .note_account_reference(reference_id.clone(), position);
+        world.persona.note_account_reference(reference_id, position);
     }
     let Some(account) = world.persona.account_mut(id) else {
         return ctx.not_found();

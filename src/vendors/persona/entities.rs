@@ -169,18 +169,21 @@ impl State {
 
     /// The newest unredacted account with `reference_id`.
     pub fn account_by_reference(&self, reference_id: &str) -> Option<&Account> {
-        self.account_reference_index
-            .get(reference_id)?
-            .iter()
-            .rev()
-            .filter_map(|&i| self.accounts.get(i).map(|a| &**a))
-            .find(|a| a.redacted_at.is_none() && a.reference_id.as_deref() == Some(reference_id))
+        let (notes, accounts) = (&self.account_reference_notes, &self.accounts);
+        let account_at = |note: usize| Some(&**accounts.get(*notes.get(note)? as usize)?);
+        let reference_at = |note: usize| account_at(note).and_then(|a| a.reference_id.as_deref());
+        // The account noted last among those that have it now and are not redacted.
+        (self.account_reference_index)
+            .get_all(Some(reference_id), reference_at)
+            .filter(|&note| account_at(note).is_some_and(|a| a.redacted_at.is_none()))
+            .max()
+            .and_then(account_at)
     }
 
     pub(super) fn insert_account(&mut self, account: Arc<Account>) {
         let position = self.accounts.len();
         if let Some(reference) = &account.reference_id {
-            self.note_account_reference(reference.clone(), position);
+            self.note_account_reference(reference, position);
         }
         self.accounts.push(account);
         let accounts = &self.accounts;
@@ -189,11 +192,11 @@ impl State {
     }
 
     /// Account `position` has (now) `reference` as its reference id.
-    pub(super) fn note_account_reference(&mut self, reference: String, position: usize) {
-        let positions = (self.account_reference_index).get_or_insert_with(reference, Vec::new);
-        if positions.last() != Some(&position) {
-            positions.push(position);
-        }
+    pub(super) fn note_account_reference(&mut self, reference: &str, position: usize) {
+        let note = self.account_reference_notes.len();
+        let position = u32::try_from(position).expect("fewer than 2^32 accounts");
+        self.account_reference_notes.push(position);
+        (self.account_reference_index).insert_another(Some(reference), note);
     }
 
     /// Verification `id` and the inquiry it belongs to.

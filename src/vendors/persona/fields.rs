@@ -1,12 +1,47 @@
 //! An inquiry's fields (`name-first`, `birthdate`, ...): plain values by name, kept as a vector
 //! sorted by name. An inquiry has a handful; a `BTreeMap` node holds eleven slots (about 640
-//! bytes) whatever the count, and an inquiry is kept for every user a partner creates.
+//! bytes) whatever the count, and an inquiry is kept for every user a partner creates. A name
+//! Persona defines (`name-first`, ...) is kept as a `&'static str`, not a copy of its own.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+/// The field names Persona's templates define: a field of one of these names keeps the static
+/// text instead of an allocation (every Bitmama inquiry has four of them).
+const KNOWN: [&str; 16] = [
+    "address-city",
+    "address-country-code",
+    "address-postal-code",
+    "address-postal-code-abbr",
+    "address-street-1",
+    "address-street-2",
+    "address-subdivision",
+    "address-subdivision-abbr",
+    "birthdate",
+    "email-address",
+    "identification-number",
+    "name-first",
+    "name-last",
+    "name-middle",
+    "phone-number",
+    "social-security-number",
+];
+
+/// A field's name: the static text of a [`KNOWN`] name, or its own copy.
+type Name = Cow<'static, str>;
+
+/// `name` as a [`Name`]: borrowed from [`KNOWN`] when it is one of them.
+fn name_of(name: String) -> Name {
+    match KNOWN.binary_search(&name.as_str()) {
+        Ok(at) => Cow::Borrowed(KNOWN[at]),
+        Err(_) => Cow::Owned(name),
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields(Vec<(String, Value)>);
+pub struct Fields(Vec<(Name, Value)>);
 
 impl Fields {
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -19,7 +54,7 @@ impl Fields {
         match self.position(&name) {
             Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
             Err(at) => {
-                self.0.insert(at, (name, value));
+                self.0.insert(at, (name_of(name), value));
                 None
             }
         }
@@ -30,7 +65,7 @@ impl Fields {
         let at = match self.position(name) {
             Ok(at) => at,
             Err(at) => {
-                self.0.insert(at, (name.to_string(), make()));
+                self.0.insert(at, (name_of(name.to_string()), make()));
                 at
             }
         };
@@ -38,8 +73,8 @@ impl Fields {
     }
 
     /// Name and value, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.0.iter().map(|(name, value)| (name, value))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(name, value)| (&**name, value))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -51,7 +86,7 @@ impl Fields {
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(have, _)| have.as_str().cmp(name))
+        self.0.binary_search_by(|(have, _)| (**have).cmp(name))
     }
 }
 
@@ -66,7 +101,9 @@ impl Extend<(String, Value)> for Fields {
 impl From<Map<String, Value>> for Fields {
     /// A `Map` iterates by name already.
     fn from(map: Map<String, Value>) -> Self {
-        let mut fields: Vec<(String, Value)> = map.into_iter().collect();
+        let mut fields: Vec<(Name, Value)> = (map.into_iter())
+            .map(|(name, value)| (name_of(name), value))
+            .collect();
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         fields.shrink_to_fit();
         Fields(fields)
@@ -74,14 +111,14 @@ impl From<Map<String, Value>> for Fields {
 }
 
 impl<'a> IntoIterator for &'a Fields {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a str, &'a Value);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, Value)>,
-        fn(&'a (String, Value)) -> (&'a String, &'a Value),
+        std::slice::Iter<'a, (Name, Value)>,
+        fn(&'a (Name, Value)) -> (&'a str, &'a Value),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(name, value)| (name, value))
+        self.0.iter().map(|(name, value)| (&**name, value))
     }
 }
 
@@ -115,7 +152,7 @@ mod tests {
         );
         fields.extend([("address-city".to_string(), json!("Oslo"))]);
         *fields.get_or_insert_with("nested", || json!({})) = json!({"a": 1});
-        let names: Vec<&String> = fields.iter().map(|(name, _)| name).collect();
+        let names: Vec<&str> = fields.iter().map(|(name, _)| name).collect();
         assert_eq!(names, ["address-city", "birthdate", "name-last", "nested"]);
         assert_eq!(fields.get("name-last"), Some(&json!("Roe")));
         assert_eq!(fields.get("missing"), None);
@@ -128,5 +165,18 @@ mod tests {
         assert_eq!(back, fields);
         let map: Map<String, Value> = serde_json::from_str(&text).expect("an object");
         assert_eq!(Fields::from(map), fields);
+    }
+
+    #[test]
+    fn known_names_are_sorted_and_kept_without_a_copy() {
+        assert!(KNOWN.is_sorted(), "binary search needs KNOWN sorted");
+        let mut fields = Fields::default();
+        fields.insert("name-first".into(), json!("Jane"));
+        fields.insert("custom".into(), json!(1));
+        assert!(matches!(&fields.0[1].0, Cow::Borrowed("name-first")));
+        assert!(matches!(&fields.0[0].0, Cow::Owned(name) if name == "custom"));
+        let map: Map<String, Value> =
+            serde_json::from_str(r#"{"email-address":"a@b.c"}"#).expect("an object");
+        assert!(matches!(&Fields::from(map).0[0].0, Cow::Borrowed(_)));
     }
 }

@@ -93,11 +93,12 @@ pub(super) fn insert_created(
             .or(new.reference_id.as_ref())?;
         Some(accounts::find_or_create(world, reference, now, delivery))
     });
+    let redirect_uri = (new.redirect_uri).map(|uri| world.persona.shared.redirect(&uri));
     let inquiry = Inquiry {
         id: id.clone(),
         status: InquiryStatus::Created,
         reference_id: new.reference_id,
-        redirect_uri: new.redirect_uri,
+        redirect_uri,
         fields: new.fields.into(),
         note: new.note,
         tags: new.tags,

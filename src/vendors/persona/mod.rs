@@ -25,6 +25,7 @@ mod request;
 mod routes;
 mod scenario;
 mod share_tokens;
+mod shared;
 mod simulate;
 mod tags;
 #[cfg(test)]

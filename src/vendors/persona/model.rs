@@ -16,7 +16,7 @@ pub use super::entities::{
 pub use super::fields::Fields;
 use super::webhooks;
 use crate::clock::Millis;
-use crate::collections::{IdIndex, IdMap, ShardedMap};
+use crate::collections::{IdIndex, IdMap, PositionIndex, ShardedMap};
 use crate::config::Config;
 
 /// An inquiry's status (vendors.md 1.5). `as_str` is the wire form.
@@ -133,7 +133,9 @@ pub struct Inquiry {
     pub id: String,
     pub status: InquiryStatus,
     pub reference_id: Option<String>,
-    pub redirect_uri: Option<String>,
+    /// Shared with the inquiry created before it when the same (`shared.rs`): every
+    /// Bitmama inquiry of a namespace has the same.
+    pub redirect_uri: Option<Arc<str>>,
     /// Plain values keyed by field name; see [`NewInquiry::fields`].
     pub fields: Fields,
     pub note: Option<String>,
@@ -289,11 +291,16 @@ pub struct State {
     pub(super) one_time_links: ShardedMap<String, OneTimeLink>,
     #[serde(skip)]
     pub(super) account_index: IdIndex,
-    /// Reference id → positions of the accounts that had it, oldest first (an entry may be stale
-    /// after a PATCH changed the reference: checked when read), so finding the account of an
-    /// inquiry's reference id does not scan every account.
+    /// Reference id → notes (in `account_reference_notes`) of the accounts that were given it, so
+    /// finding the account of an inquiry's reference id does not scan every account. 12 bytes an
+    /// account, no copy of the reference: a note is read through its account, so one made stale
+    /// by a PATCH of the reference is not found under the old one.
     #[serde(skip)]
-    pub(super) account_reference_index: ShardedMap<String, Vec<usize>>,
+    pub(super) account_reference_index: PositionIndex,
+    /// The position of the account each note is about, in the order they were made (an account
+    /// noted again, by a PATCH, is the newest for that reference).
+    #[serde(skip)]
+    pub(super) account_reference_notes: Vec<u32>,
     /// Verification id → position of its inquiry (verifications live on their inquiry, so an
     /// event's snapshot carries them as they were).
     #[serde(skip)]
@@ -308,6 +315,9 @@ pub struct State {
     /// `(due at, share token position)`: redemptions to finish and expiries.
     #[serde(skip)]
     pub(super) share_token_due: BTreeSet<(Millis, usize)>,
+    /// The last redirect URI and tags, shared by the inquiries created with the same.
+    #[serde(skip)]
+    pub(super) shared: super::shared::Shared,
 }
 
 impl State {
@@ -368,16 +378,18 @@ impl State {
             (self.account_index).insert(&*account.id, position, |p| &*accounts[p].id);
         }
         self.account_reference_index.clear();
-        for (position, account) in self.accounts.iter().enumerate() {
-            if let Some(reference) = &account.reference_id {
-                self.account_reference_index
-                    .get_or_insert_with(reference.clone(), Vec::new)
-                    .push(position);
+        self.account_reference_notes.clear();
+        for position in 0..self.accounts.len() {
+            let accounts = &self.accounts;
+            if let Some(reference) = accounts[position].reference_id.clone() {
+                self.note_account_reference(&reference, position);
             }
         }
         self.verification_index.clear();
         for (position, inquiry) in self.inquiries.iter_mut().enumerate() {
             let inquiry = Arc::make_mut(inquiry);
+            inquiry.redirect_uri =
+                (inquiry.redirect_uri.as_deref()).map(|u| self.shared.redirect(u));
             for verification in &mut inquiry.verifications {
                 if verification.inquiry_id.is_empty() {
                     verification.inquiry_id = inquiry.id.clone();
