@@ -2,6 +2,7 @@
 //! scenario's say on vendor requests. Namespaces are resolved by [`crate::namespace`], browsers by
 //! [`crate::cors`], the scenario's answers built by [`crate::steering`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::area::Area;
@@ -13,6 +14,7 @@ use crate::http::{ApiRequest, ApiResponse, BodyError, Listener};
 use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
+use crate::store::Namespace;
 use crate::vendors::{self, Route, VendorApi, frame};
 
 /// What the server does with a request once routed.
@@ -34,6 +36,7 @@ pub enum Target {
         route: Option<&'static Route>,
         /// The scenario's named outcome for it.
         steer: Option<Steer>,
+        namespace: Arc<Namespace>,
     },
 }
 
@@ -108,7 +111,12 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 let step = match steering.say {
                     Say::Answer(response) => Step::Answer(response),
                     Say::Drop(fault) => Step::Drop(fault),
-                    Say::Proceed(steer) => Step::Dispatch(Target::Vendor { api, route, steer }),
+                    Say::Proceed(steer) => Step::Dispatch(Target::Vendor {
+                        api,
+                        route,
+                        steer,
+                        namespace: steering.namespace,
+                    }),
                 };
                 Routed {
                     area,
@@ -142,7 +150,12 @@ pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiR
             Err(Awaited::FlushWebhooks) => admin::webhooks::flush(app, req).await,
             Err(Awaited::CheckReceiver) => admin::webhooks::check(req).await,
         },
-        Target::Vendor { api, route, steer } => frame::run(app, api, route, req, steer),
+        Target::Vendor {
+            api,
+            route,
+            steer,
+            namespace,
+        } => frame::run(app, &namespace, api, route, req, steer),
     }
 }
 
@@ -152,7 +165,12 @@ pub fn dispatch(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
     match target {
         Target::Admin => admin::handle(app, req)
             .unwrap_or_else(|_| admin::error(500, "This admin route is answered asynchronously")),
-        Target::Vendor { api, route, steer } => frame::run(app, api, route, req, steer),
+        Target::Vendor {
+            api,
+            route,
+            steer,
+            namespace,
+        } => frame::run(app, &namespace, api, route, req, steer),
     }
 }
 

@@ -3,11 +3,13 @@
 //! connection), a raw answer (rendered from the rule's template), or a named outcome handed to
 //! the vendor's handler.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::scenario::{Fault, Operation, SCENARIO_HEADER, Steer, Subject, template};
+use crate::store::Namespace;
 use crate::vendors::{Route, VendorApi};
 
 /// What the scenario says about a request.
@@ -25,6 +27,8 @@ pub struct Steering {
     pub latency: Option<Duration>,
     /// Scenario name and rule index that applied, for the request log line.
     pub rule: Option<(String, usize)>,
+    /// The request's namespace, looked up once for the steering and the frame.
+    pub namespace: Arc<Namespace>,
 }
 
 /// Asks the active scenario about `req`, a request `vendor` answers with `route` (`None`: none
@@ -41,6 +45,7 @@ pub fn steer(
         say: Say::Proceed(None),
         latency: None,
         rule: None,
+        namespace: Arc::clone(&ns),
     };
     if req.header(SCENARIO_HEADER).is_none() && !ns.scenario_selected() {
         // No rule can apply, so there are no counters to keep: only a magic word may steer, and

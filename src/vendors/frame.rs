@@ -11,7 +11,7 @@ use super::table::{Handler, Params, Route};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Steer;
-use crate::store::World;
+use crate::store::{Namespace, World};
 
 /// What a handler gets besides the world: the request, its path parameters, the scenario's
 /// named outcome for it, and the vendor answering it.
@@ -40,12 +40,12 @@ impl Ctx<'_> {
 /// Runs `route` (`None`: the path is the vendor's but no row matched) for `req`.
 pub fn run(
     app: &App,
+    ns: &Namespace,
     vendor: &'static dyn VendorApi,
     route: Option<&'static Route>,
     req: &ApiRequest,
     steer: Option<Steer>,
 ) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
     let params = route
         .and_then(|r| r.matches(&req.method, &req.path))
         .unwrap_or_default();

@@ -16,7 +16,8 @@ fn app() -> App {
 /// `req` through Persona's route table and the vendor frame, as the router sends it.
 fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
     let route = table::find(Persona.routes(), &req.method, &req.path).map(|(r, _)| r);
-    frame::run(app, &Persona, route, req, None)
+    let namespace = app.store.namespace(&req.namespace);
+    frame::run(app, &namespace, &Persona, route, req, None)
 }
 
 fn completed_inquiry(app: &App, world: &mut World) -> String {
