@@ -2,8 +2,9 @@
 //! transaction list. Float cards move money between the partner wallet and the card, in cents;
 //! neither balance ever goes below zero.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::body::{Body, Member};
 use super::model::{Card, CardStatus, FundingType, Partner, Program, Transaction, UserStatus};
 use super::users::{page_params, steered, usd};
 use super::validation::{self, Fields};
@@ -28,10 +29,10 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
     let body = validation::json_object(req)?;
     let mut f = Fields::new(&body);
     let service_id = f.string("serviceId", true, 1, 256);
-    let funding_type = match body.get("fundingType").filter(|v| !v.is_null()) {
+    let funding_type = match body.present("fundingType") {
         None => Some(FundingType::Float),
-        Some(Value::String(s)) if s == "float" => Some(FundingType::Float),
-        Some(Value::String(s)) if s == "crypto" => Some(FundingType::Crypto),
+        Some(Member::Text(s)) if s == "float" => Some(FundingType::Float),
+        Some(Member::Text(s)) if s == "crypto" => Some(FundingType::Crypto),
         Some(_) => {
             f.problem("fundingType", "must be float or crypto");
             None
@@ -159,7 +160,7 @@ struct Movement {
     reference: Option<String>,
 }
 
-fn movement(body: &Map<String, Value>, reference_required: bool) -> Result<Movement, ApiResponse> {
+fn movement(body: &Body, reference_required: bool) -> Result<Movement, ApiResponse> {
     let mut f = Fields::new(body);
     let card_id = f.string("serviceCardId", true, 1, 256);
     let amount = f.amount_cents("amount", true, MIN_MOVE_CENTS, MAX_AMOUNT_CENTS, false);

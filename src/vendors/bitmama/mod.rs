@@ -15,6 +15,7 @@
 
 mod admin;
 mod auth;
+mod body;
 mod cards;
 mod idempotency;
 mod kyc;

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::body::Body;
 use super::kyc::{self, KycEvent};
 use super::model::{CardStatus, CardUser, CardUserFields, Program, UserStatus};
 use super::validation::{self, Fields};
@@ -31,7 +32,7 @@ struct NewUser {
 
 impl NewUser {
     /// Checks every documented rule and reports all broken ones together.
-    fn parse(body: &Map<String, Value>) -> Result<NewUser, super::ApiResponse> {
+    fn parse(body: &Body) -> Result<NewUser, super::ApiResponse> {
         let mut f = Fields::new(body);
         let first_name = f.string("firstName", true, 1, 100);
         let last_name = f.string("lastName", true, 1, 100);
@@ -57,7 +58,7 @@ impl NewUser {
                 Program::parse(s).is_some()
             })
             .and_then(|p| Program::parse(&p));
-        let wallet_given = body.get("walletAddress").is_some_and(|v| !v.is_null());
+        let wallet_given = body.present("walletAddress").is_some();
         let wallet_address = f.string_matching(
             "walletAddress",
             false,
@@ -261,7 +262,7 @@ pub fn list(cx: &Ctx, world: &mut World) -> Reply {
 
 /// `skip` (0 or more, default 0) and `limit` (1 to 100, default 50) of a list call.
 pub fn page_params(req: &ApiRequest) -> Result<(usize, usize), super::ApiResponse> {
-    let empty = Map::new();
+    let empty = Body::default();
     let mut f = Fields::new(&empty);
     let skip = match req.query_param("skip") {
         None => Some(0),

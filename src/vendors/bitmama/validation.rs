@@ -4,31 +4,33 @@
 //! breaks field rules gets `422 VALIDATION_ERROR`; `data.error` lists every problem in one
 //! sentence and `data.errors` (a sandbox addition) lists them as `{field, message}`.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::body::{Body, Member};
 use crate::http::{ApiRequest, ApiResponse};
 
 /// The request body as a JSON object, or Bitmama's 400.
-pub fn json_object(req: &ApiRequest) -> Result<Map<String, Value>, ApiResponse> {
-    match req.json_value() {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(super::error_code(
-            400,
-            "INVALID_REQUEST_BODY",
-            "Request body must be a JSON object",
-        )),
-        Err(e) => Err(super::error_code(400, "INVALID_REQUEST_BODY", &e.0)),
+pub fn json_object(req: &ApiRequest) -> Result<Body<'_>, ApiResponse> {
+    if let Some(body) = Body::parse(&req.body) {
+        return Ok(body);
     }
+    // Not an object: read as a `Value` to say what it is instead.
+    let message = match req.json_value() {
+        Ok(Value::Object(_)) => "Request body could not be read as a JSON object".to_string(),
+        Ok(_) => "Request body must be a JSON object".to_string(),
+        Err(e) => e.0,
+    };
+    Err(super::error_code(400, "INVALID_REQUEST_BODY", &message))
 }
 
 /// Reads fields of one body, collecting every problem.
 pub struct Fields<'a> {
-    body: &'a Map<String, Value>,
+    body: &'a Body<'a>,
     problems: Vec<(&'static str, String)>,
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(body: &'a Map<String, Value>) -> Self {
+    pub fn new(body: &'a Body<'a>) -> Self {
         Self {
             body,
             problems: Vec::new(),
@@ -39,8 +41,8 @@ impl<'a> Fields<'a> {
         self.problems.push((field, message.into()));
     }
 
-    fn present(&self, field: &str) -> Option<&'a Value> {
-        self.body.get(field).filter(|v| !v.is_null())
+    fn present(&self, field: &str) -> Option<&'a Member<'a>> {
+        self.body.present(field)
     }
 
     /// A string field of `min..=max` characters (after trimming), or `None` with a problem
@@ -59,7 +61,7 @@ impl<'a> Fields<'a> {
                 }
                 None
             }
-            Some(Value::String(s)) => {
+            Some(Member::Text(s)) => {
                 let s = s.trim();
                 let len = s.chars().count();
                 if len < min || len > max {
@@ -99,7 +101,7 @@ impl<'a> Fields<'a> {
                 self.problem(field, "is required");
                 None
             }
-            Some(Value::Bool(b)) => Some(*b),
+            Some(Member::Bool(b)) => Some(*b),
             Some(_) => {
                 self.problem(field, "must be a boolean");
                 None
@@ -131,7 +133,11 @@ impl<'a> Fields<'a> {
             }
             Some(v) => v,
         };
-        let Some(amount) = value.as_f64().filter(|a| a.is_finite()) else {
+        let number = match value {
+            Member::Number(n) => Some(*n),
+            _ => None,
+        };
+        let Some(amount) = number.filter(|a| a.is_finite()) else {
             self.problem(field, format!("must be a number {range}"));
             return None;
         };
