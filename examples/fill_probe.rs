@@ -7,38 +7,14 @@
 //!
 //! `cargo run --release --example fill_probe -- 1000000` (about 6 GiB of memory at 1M users)
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use vendor_sandbox::app::App;
 use vendor_sandbox::http::ApiRequest;
-use vendor_sandbox::scenario::Catalog;
-use vendor_sandbox::{Config, server, vendors};
+use vendor_sandbox::server;
 
 fn serve(app: &App, req: ApiRequest) -> u16 {
     server::serve_in_process(app, req, Ok(())).map_or(0, |(response, _)| response.status)
-}
-
-fn create(n: usize) -> ApiRequest {
-    let body = format!(
-        r#"{{"firstName":"Jane","lastName":"Doe","email":"u{n}@probe.example","phoneNumber":"+14155555555","accountPurpose":"personal use","ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}}"#
-    );
-    let headers = [
-        ("authorization", "Bearer sk_staging_bench".to_string()),
-        ("content-type", "application/json".to_string()),
-        ("idempotency-key", format!("probe-{n}")),
-    ];
-    ApiRequest {
-        method: "POST".into(),
-        raw_path: "/api/v2/partner/card/users".into(),
-        path: "/api/v2/partner/card/users".into(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
-            .collect(),
-        body: body.into(),
-        ..ApiRequest::default()
-    }
 }
 
 fn main() {
@@ -52,19 +28,11 @@ fn main() {
 }
 
 fn fill(n: usize) {
-    let config = Arc::new(Config {
-        bitmama: vendor_sandbox::config::BitmamaConfig {
-            starting_balance_cents: 4_000_000_000_000_000_000,
-            ..Default::default()
-        },
-        ..Config::default()
-    });
-    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
-    let app = App::new(config, scenarios, None, "http://127.0.0.1:5000");
+    let app = server::probe_app();
     let mut times: Vec<(u64, usize)> = Vec::with_capacity(n);
     let started = Instant::now();
     for i in 0..n {
-        let req = create(i);
+        let req = server::probe_create(i, "probe.example");
         let t = Instant::now();
         let status = serve(&app, req);
         let us = t.elapsed().as_micros() as u64;

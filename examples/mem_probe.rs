@@ -8,38 +8,12 @@
 //! `cargo run --release --example mem_probe -- 20000 12000` (n, warm)
 
 use std::alloc::System;
-use std::sync::Arc;
 
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
-use vendor_sandbox::app::App;
-use vendor_sandbox::http::ApiRequest;
-use vendor_sandbox::scenario::Catalog;
-use vendor_sandbox::{Config, server, vendors};
+use vendor_sandbox::server;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-fn create(n: usize) -> ApiRequest {
-    let body = format!(
-        r#"{{"firstName":"Jane","lastName":"Doe","email":"u{n}@probe.example","phoneNumber":"+14155555555","accountPurpose":"personal use","ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}}"#
-    );
-    let headers = [
-        ("authorization", "Bearer sk_staging_bench".to_string()),
-        ("content-type", "application/json".to_string()),
-        ("idempotency-key", format!("probe-{n}")),
-    ];
-    ApiRequest {
-        method: "POST".into(),
-        raw_path: "/api/v2/partner/card/users".into(),
-        path: "/api/v2/partner/card/users".into(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
-            .collect(),
-        body: body.into(),
-        ..ApiRequest::default()
-    }
-}
 
 /// `(live bytes, live allocations)` as the counting allocator sees them now.
 fn live() -> (i64, i64) {
@@ -69,17 +43,11 @@ fn main() {
 }
 
 fn probe(n: usize, warm: usize) {
-    let config = Arc::new(Config {
-        bitmama: vendor_sandbox::config::BitmamaConfig {
-            starting_balance_cents: 4_000_000_000_000_000_000,
-            ..Default::default()
-        },
-        ..Config::default()
-    });
-    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
-    let app = App::new(config, scenarios, None, "http://127.0.0.1:5000");
+    let app = server::probe_app();
     let serve = |i: usize| {
-        let status = server::serve_in_process(&app, create(i), Ok(())).map(|(r, _)| r.status);
+        let status =
+            server::serve_in_process(&app, server::probe_create(i, "probe.example"), Ok(()))
+                .map(|(r, _)| r.status);
         assert_eq!(status, Some(201));
     };
     (0..warm).for_each(serve);

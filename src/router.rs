@@ -30,14 +30,23 @@ pub enum Step {
 /// The owner a request is handed to.
 pub enum Target {
     Admin,
-    Vendor {
-        api: &'static dyn VendorApi,
-        /// The row that answers it (`None`: the path is the vendor's, no row matches).
-        route: Option<&'static Route>,
-        /// The scenario's named outcome for it.
-        steer: Option<Steer>,
-        namespace: Arc<Namespace>,
-    },
+    Vendor(VendorTarget),
+}
+
+/// A vendor request ready for its handler frame.
+pub struct VendorTarget {
+    api: &'static dyn VendorApi,
+    /// The row that answers it (`None`: the path is the vendor's, no row matches).
+    route: Option<&'static Route>,
+    /// The scenario's named outcome for it.
+    steer: Option<Steer>,
+    namespace: Arc<Namespace>,
+}
+
+impl VendorTarget {
+    fn run(self, app: &App, req: &ApiRequest) -> ApiResponse {
+        frame::run(app, &self.namespace, self.api, self.route, req, self.steer)
+    }
 }
 
 pub struct Routed {
@@ -111,12 +120,12 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 let step = match steering.say {
                     Say::Answer(response) => Step::Answer(response),
                     Say::Drop(fault) => Step::Drop(fault),
-                    Say::Proceed(steer) => Step::Dispatch(Target::Vendor {
+                    Say::Proceed(steer) => Step::Dispatch(Target::Vendor(VendorTarget {
                         api,
                         route,
                         steer,
                         namespace: steering.namespace,
-                    }),
+                    })),
                 };
                 Routed {
                     area,
@@ -150,12 +159,7 @@ pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiR
             Err(Awaited::FlushWebhooks) => admin::webhooks::flush(app, req).await,
             Err(Awaited::CheckReceiver) => admin::webhooks::check(req).await,
         },
-        Target::Vendor {
-            api,
-            route,
-            steer,
-            namespace,
-        } => frame::run(app, &namespace, api, route, req, steer),
+        Target::Vendor(target) => target.run(app, req),
     }
 }
 
@@ -165,12 +169,7 @@ pub fn dispatch(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
     match target {
         Target::Admin => admin::handle(app, req)
             .unwrap_or_else(|_| admin::error(500, "This admin route is answered asynchronously")),
-        Target::Vendor {
-            api,
-            route,
-            steer,
-            namespace,
-        } => frame::run(app, &namespace, api, route, req, steer),
+        Target::Vendor(target) => target.run(app, req),
     }
 }
 

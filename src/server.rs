@@ -414,6 +414,38 @@ pub fn serve_in_process(
     Some((response, bytes))
 }
 
+/// An `App` wired as the server wires it, with a Bitmama starting balance no load spends: for
+/// the in-process probes (`examples/`) and the allocation test.
+#[doc(hidden)]
+pub fn probe_app() -> App {
+    let mut config = Config::default();
+    config.bitmama.starting_balance_cents = 4_000_000_000_000_000_000;
+    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
+    App::new(Arc::new(config), scenarios, None, "http://127.0.0.1:5000")
+}
+
+/// The `n`th `POST /api/v2/partner/card/users` of a probe: a new user (email `u{n}@{tag}`),
+/// a new idempotency key, as `http::read_request` makes it.
+#[doc(hidden)]
+pub fn probe_create(n: usize, tag: &str) -> http::ApiRequest {
+    let body = format!(
+        r#"{{"firstName":"Jane","lastName":"Doe","email":"u{n}@{tag}","phoneNumber":"+14155555555","accountPurpose":"personal use","ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}}"#
+    );
+    let path = "/api/v2/partner/card/users";
+    http::ApiRequest {
+        method: "POST".into(),
+        raw_path: path.into(),
+        path: path.into(),
+        headers: vec![
+            ("authorization".into(), "Bearer sk_staging_bench".into()),
+            ("content-type".into(), "application/json".into()),
+            ("idempotency-key".into(), format!("{tag}-{n}")),
+        ],
+        body: body.into(),
+        ..http::ApiRequest::default()
+    }
+}
+
 /// Whether a request may have changed a world, so the state file is due for a save. Vendor
 /// reads count: they settle time-based state, count scenario polls and may create a namespace.
 /// Admin reads and unknown paths change nothing.

@@ -8,13 +8,11 @@
 //! down. Lower them when a change saves allocations; never raise them.
 
 use std::alloc::System;
-use std::sync::Arc;
 
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use vendor_sandbox::app::App;
 use vendor_sandbox::http::ApiRequest;
-use vendor_sandbox::scenario::Catalog;
-use vendor_sandbox::{Config, server, vendors};
+use vendor_sandbox::server;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -43,18 +41,6 @@ const HEALTH_MAX: usize = 3;
 /// between changes of the world (the harness reads one inquiry over and over).
 const INQUIRY_GET_MAX: usize = 13;
 
-fn app() -> App {
-    let config = Arc::new(Config {
-        bitmama: vendor_sandbox::config::BitmamaConfig {
-            starting_balance_cents: 4_000_000_000_000_000_000,
-            ..Default::default()
-        },
-        ..Config::default()
-    });
-    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
-    App::new(config, scenarios, None, "http://127.0.0.1:5000")
-}
-
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: String) -> ApiRequest {
     ApiRequest {
         method: method.into(),
@@ -76,20 +62,7 @@ fn serve(app: &App, req: ApiRequest) -> u16 {
 }
 
 fn create(n: usize) -> ApiRequest {
-    let key = format!("alloc-{n}");
-    let body = format!(
-        r#"{{"firstName":"Jane","lastName":"Doe","email":"u{n}@alloc.example","phoneNumber":"+14155555555","accountPurpose":"personal use","ipAddress":"203.0.113.42","isTermsOfServiceAccepted":true,"program":"custodial"}}"#
-    );
-    request(
-        "POST",
-        "/api/v2/partner/card/users",
-        &[
-            ("authorization", "Bearer sk_staging_bench"),
-            ("content-type", "application/json"),
-            ("idempotency-key", &key),
-        ],
-        body,
-    )
+    server::probe_create(n, "alloc.example")
 }
 
 /// The fewest allocations `make(i)` took over `rounds` requests after a warm-up (the first
@@ -113,7 +86,7 @@ fn fewest(app: &App, rounds: usize, make: impl Fn(usize) -> ApiRequest, status: 
 
 #[test]
 fn allocations_per_request_only_go_down() {
-    let app = app();
+    let app = server::probe_app();
     let create = fewest(&app, 200, create, 201);
     let health = fewest(
         &app,
