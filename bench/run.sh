@@ -355,6 +355,9 @@ echo
 echo "start to first 200:   median ${START_MEDIAN} ms, min ${START_MIN} ms over $STARTS starts (target < 50 ms): $(awk -v m="$START_MEDIAN" 'BEGIN { print (m < 50) ? "met" : "MISSED" }')"
 echo "idle RSS:             ${IDLE_RSS} MiB (target < 15 MiB): $(awk -v m="$IDLE_RSS" 'BEGIN { print (m < 15) ? "met" : "MISSED" }')"
 echo "RSS after users:      ${RSS_USERS} MiB with $USERS_DONE users created (wanted $USERS; fill took ${FILL_SECS} s)"
+# Per user: everything a create keeps (card user, inquiry, account, events, idempotency key),
+# the journal full by then; the idle process subtracted.
+echo "memory per user:      $(awk -v r="$RSS_USERS" -v i="$IDLE_RSS" -v n="$USERS_DONE" 'BEGIN { printf "%.2f KB (target 2 KB): %s", (r - i) * 1024 / n, ((r - i) * 1024 / n <= 2) ? "met" : "MISSED" }')"
 echo "RSS across requests:  $(printf '%s MiB  ' "${RSS_STEPS[@]/:/ requests: }")"
 if ((done_requests < REQUESTS)); then
   echo "  note: only $done_requests of $REQUESTS requests ran within ${PHASE_TIMEOUT} s"
