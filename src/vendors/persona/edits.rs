@@ -67,9 +67,7 @@ fn parse_update(ctx: &Ctx) -> Result<Update, Refusal> {
 /// Refuses changes to a redacted inquiry (Persona's 409).
 fn redacted(ctx: &Ctx, world: &World, id: &str) -> Option<ApiResponse> {
     let inquiry = world.persona.inquiry(id)?;
-    inquiry
-        .redacted_at
-        .map(|_| ctx.error(409, "Inquiry already redacted"))
+    (inquiry.rare().redacted_at).map(|_| ctx.error(409, "Inquiry already redacted"))
 }
 
 /// Records `name` with the inquiry as it is now.
@@ -128,7 +126,7 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     for verification in &mut inquiry.verifications {
         verification.extracted.clear();
     }
-    inquiry.redacted_at = Some(now);
+    inquiry.rare_mut().redacted_at = Some(now);
     inquiry.updated_at = now;
     record(world, id, "inquiry.redacted");
     retrieve(ctx, world, id)
