@@ -93,7 +93,7 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
         redirect_uri: None,
         fields: fields.into(),
         note: None,
-        tags: Vec::new(),
+        tags: Default::default(),
         template_id: Some(ids.persona("itmpl_")),
         account_id: Some(ids.persona("act_")),
         verifications: if started {

@@ -101,7 +101,7 @@ pub(super) fn insert_created(
         redirect_uri,
         fields: new.fields.into(),
         note: new.note,
-        tags: new.tags,
+        tags: world.persona.shared.tags(&new.tags),
         template_id: new.template_id,
         account_id,
         verifications: Vec::new(),

@@ -16,6 +16,7 @@ pub use super::entities::{
 pub use super::fields::Fields;
 use super::rare::NO_RARE;
 pub use super::rare::Rare;
+pub use super::shared::Tags;
 use super::webhooks;
 use crate::clock::Millis;
 use crate::collections::{IdIndex, IdMap, PositionIndex, ShardedMap};
@@ -141,7 +142,8 @@ pub struct Inquiry {
     /// Plain values keyed by field name; see [`NewInquiry::fields`].
     pub fields: Fields,
     pub note: Option<String>,
-    pub tags: Vec<String>,
+    /// Shared with the inquiry created before it when the same (`shared.rs`).
+    pub tags: Tags,
     /// The template id as given (`itmpl_…`, `tmpl_…` or `itmplv_…`).
     pub template_id: Option<String>,
     pub account_id: Option<String>,
@@ -395,6 +397,7 @@ impl State {
             let inquiry = Arc::make_mut(inquiry);
             inquiry.redirect_uri =
                 (inquiry.redirect_uri.as_deref()).map(|u| self.shared.redirect(u));
+            inquiry.tags = self.shared.tags(inquiry.tags.as_slice());
             for verification in &mut inquiry.verifications {
                 if verification.inquiry_id.is_empty() {
                     verification.inquiry_id = inquiry.id.clone();
