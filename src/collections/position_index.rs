@@ -173,6 +173,39 @@ impl<S: BuildHasher> PositionIndex<S> {
         found.map(|s| s.position = to).is_some()
     }
 
+    /// Every position filed under `key`'s kept hash bits, without reading a record: the caller
+    /// checks each (an index whose positions are not record positions, such as partner numbers).
+    pub fn filed<K: Hash>(&self, key: K) -> impl Iterator<Item = usize> {
+        let kept = self.kept(&key);
+        let table = (!self.shards.is_empty()).then(|| &self.shards[self.shard(kept)]);
+        (table.into_iter())
+            .flat_map(move |t| t.iter_hash(table_hash(kept)))
+            .filter(move |s| s.hash == kept)
+            .map(|s| s.position as usize)
+    }
+
+    /// Forgets one slot filed under `key` at `position`, reading no record (the record may
+    /// already hold another key, or be gone). False if there was none.
+    pub fn remove_filed<K: Hash>(&mut self, key: K, position: usize) -> bool {
+        let Ok(position) = u32::try_from(position) else {
+            return false;
+        };
+        if self.shards.is_empty() {
+            return false;
+        }
+        let kept = self.kept(&key);
+        let shard = self.shard(kept);
+        let found = self.shards[shard].find_entry(table_hash(kept), |s| {
+            s.hash == kept && s.position == position
+        });
+        let Ok(entry) = found else {
+            return false;
+        };
+        entry.remove();
+        self.len -= 1;
+        true
+    }
+
     /// Splits the one table into [`SHARDS`], moving every slot by its kept hash.
     fn split(&mut self) {
         let whole = std::mem::take(&mut self.shards);

@@ -122,3 +122,22 @@ fn insert_another_keeps_every_position_of_a_key() {
         "not filed under it"
     );
 }
+
+/// `filed` and `remove_filed` read no record: slots filed under a key whose record changed (or
+/// whose positions are not record positions) are found and dropped by the key's hash alone.
+#[test]
+fn filed_slots_are_found_and_removed_without_records() {
+    let mut index: PositionIndex<Fold> = PositionIndex::default();
+    assert_eq!(index.filed("x").count(), 0);
+    assert!(!index.remove_filed("x", 0));
+    for i in 0..2 * SPLIT_AT {
+        index.insert_another(key(i).as_str(), i % 3);
+    }
+    assert_eq!(index.shards.len(), SHARDS, "split past SPLIT_AT");
+    let five = key(5);
+    assert!(index.filed(five.as_str()).any(|p| p == 5 % 3));
+    assert!(!index.remove_filed(five.as_str(), 1), "filed at 2, not 1");
+    assert!(index.remove_filed(five.as_str(), 2));
+    assert!(!index.filed(five.as_str()).any(|p| p == 2));
+    assert_eq!(index.len, 2 * SPLIT_AT - 1);
+}

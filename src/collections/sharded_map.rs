@@ -76,10 +76,6 @@ impl<K, V, S> ShardedMap<K, V, S> {
         self.iter().map(|(k, _)| k)
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
-        self.iter().map(|(_, v)| v)
-    }
-
     /// The table `hash` belongs in; the map has at least one.
     fn shard(&self, hash: u64) -> usize {
         (hash >> SHARD_SHIFT) as usize & (self.shards.len() - 1)

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::clock::{Millis, iso8601};
 use crate::ids::IdGen;
 use crate::vendors::Vendor;
+use crate::vendors::persona::model::Rare;
 use crate::vendors::persona::{Event, Inquiry, InquiryStatus, Verification, webhook_envelope};
 
 const COINFLOW_EVENTS: &[&str] = &["KYC Created", "KYC Success", "KYC Failure"];
@@ -92,10 +93,9 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
         redirect_uri: None,
         fields: fields.into(),
         note: None,
-        tags: Vec::new(),
+        tags: Default::default(),
         template_id: Some(ids.persona("itmpl_")),
         account_id: Some(ids.persona("act_")),
-        reviewer_comment: None,
         verifications: if started {
             vec![Verification::simple(
                 ids.persona("ver_"),
@@ -106,23 +106,23 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
         } else {
             Vec::new()
         },
-        session_token: None,
         created_at: now - 600_000,
         updated_at: now,
         started_at: if started { ago(300) } else { None },
-        completed_at: if completed { ago(60) } else { None },
-        failed_at: if status == Failed { ago(0) } else { None },
-        marked_for_review_at: if status == NeedsReview { ago(0) } else { None },
-        decisioned_at: if matches!(status, Approved | Declined) {
-            ago(0)
-        } else {
-            None
-        },
-        expired_at: if status == Expired { ago(0) } else { None },
         expires_at: None,
-        scheduled_decision: None,
-        redacted_at: None,
-        failing_verification: None,
+        rare: Rare {
+            completed_at: if completed { ago(60) } else { None },
+            failed_at: if status == Failed { ago(0) } else { None },
+            marked_for_review_at: if status == NeedsReview { ago(0) } else { None },
+            decisioned_at: if matches!(status, Approved | Declined) {
+                ago(0)
+            } else {
+                None
+            },
+            expired_at: if status == Expired { ago(0) } else { None },
+            ..Rare::default()
+        }
+        .boxed(),
     };
     webhook_envelope(&Event {
         id: ids.persona("evt_"),

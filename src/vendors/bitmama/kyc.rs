@@ -91,7 +91,9 @@ pub fn start_inquiry(
 
 /// Called by the Persona part (through `links`) after inquiry `inquiry_id` changed status.
 pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
-    let Some((api_key, service_id)) = world.bitmama.inquiries.get(inquiry_id).cloned() else {
+    let Some((api_key, service_id)) = (world.bitmama.inquiry_link(inquiry_id))
+        .map(|(key, _, user)| (key.to_string(), user.service_id().to_string()))
+    else {
         return;
     };
     let Some(inquiry_status) = world.persona.inquiry(inquiry_id).map(|i| i.status) else {
@@ -228,10 +230,8 @@ pub fn return_page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let inquiry_id = req.query_param("inquiry-id").unwrap_or("");
     let reference_id = req.query_param("reference-id").unwrap_or("");
     let state = &world.bitmama;
-    let by_inquiry = state
-        .inquiries
-        .get(inquiry_id)
-        .and_then(|(key, sid)| Some((state.partners.get(key)?, sid.as_str())));
+    let by_inquiry =
+        (state.inquiry_link(inquiry_id)).map(|(_, partner, user)| (partner, user.service_id()));
     let found = by_inquiry.or_else(|| {
         state
             .partners

@@ -2,6 +2,7 @@
 //! transactions and wallet. Money is kept in integer cents; the API shows dollars.
 
 mod card_user;
+mod links;
 
 use std::collections::HashMap;
 
@@ -9,18 +10,22 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 pub use card_user::{CardUser, CardUserFields};
+use links::Links;
 
 use super::idempotency::IdempotencyKeys;
 use crate::clock::Millis;
 use crate::collections::{IdIndex, IdMap, Lowercase, PositionIndex, ShardedSet};
 
-/// Bitmama's data in one namespace.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// Bitmama's data in one namespace. Saved with the links as `inquiries` (`links.rs`).
+#[derive(Debug, Default, Deserialize)]
 pub struct State {
-    /// Partners by API key: everything a partner owns is only reachable with its key.
+    /// Partners by API key: everything a partner owns is only reachable with its key. Added
+    /// through [`State::partner`] only (it numbers them for the links); never removed.
     pub partners: HashMap<String, Partner>,
-    /// Persona inquiry id to the card user it verifies: `(api key, serviceId)`.
-    pub inquiries: IdMap<String, (String, String)>,
+    /// Persona inquiry id to the card user it verifies, derived from the users' own inquiry
+    /// ids ([`State::inquiry_link`]). A saved `inquiries` map is rebuilt from the users.
+    #[serde(skip)]
+    links: Links,
     /// A new partner's wallet balance when no scenario seeds it (`--bitmama-balance`).
     pub starting_balance_cents: i64,
 }
@@ -36,16 +41,22 @@ impl State {
 
     /// Rebuilds every partner's derived lookups (after a load from the state file).
     pub fn rebuild_indexes(&mut self) {
-        for partner in self.partners.values_mut() {
+        self.links = Links::default();
+        for (api_key, partner) in &mut self.partners {
+            partner.number = self.links.add_partner(api_key);
             partner.rebuild_indexes();
+            self.links.file_partner(partner);
         }
     }
 
     /// The partner behind `api_key`, created on first use with the configured wallet balance.
     pub fn partner(&mut self, api_key: &str, starting_balance_cents: i64) -> &mut Partner {
-        self.partners
-            .entry(api_key.to_string())
-            .or_insert_with(|| Partner::new(api_key, starting_balance_cents))
+        let links = &mut self.links;
+        self.partners.entry(api_key.to_string()).or_insert_with(|| {
+            let mut partner = Partner::new(api_key, starting_balance_cents);
+            partner.number = links.add_partner(api_key);
+            partner
+        })
     }
 }
 
@@ -65,6 +76,12 @@ pub struct Partner {
     /// whatever its case. Keyed by a client's text: SipHash.
     #[serde(skip)]
     emails: PositionIndex,
+    /// The users' current Persona inquiry ids (seeded users have none) to their position.
+    #[serde(skip)]
+    inquiry_index: IdIndex,
+    /// Where this partner's API key is in the links' list ([`State::partner`]).
+    #[serde(skip)]
+    number: u32,
     /// In creation order; cards are terminated, never removed.
     cards: Vec<Card>,
     /// `serviceCardId` to its position in `cards`.
@@ -95,6 +112,8 @@ impl Partner {
             users: Vec::new(),
             user_index: IdIndex::default(),
             emails: PositionIndex::default(),
+            inquiry_index: IdIndex::default(),
+            number: 0,
             cards: Vec::new(),
             card_index: IdMap::default(),
             transactions: Vec::new(),
@@ -110,12 +129,16 @@ impl Partner {
     pub fn rebuild_indexes(&mut self) {
         self.user_index.clear();
         self.emails.clear();
+        self.inquiry_index.clear();
         for (position, user) in self.users.iter().enumerate() {
             let users = &self.users;
             (self.user_index).insert(user.service_id(), position, |p| users[p].service_id());
             (self.emails).insert(Lowercase(user.email()), position, |p| {
                 Lowercase(users[p].email())
             });
+        }
+        for position in 0..self.users.len() {
+            self.file_inquiry(position);
         }
         self.card_index = (self.cards.iter().enumerate())
             .map(|(i, c)| (c.service_card_id.clone(), i))
@@ -168,10 +191,13 @@ impl Partner {
         (self.user_index).remove(service_id, |p| users[p].service_id());
         let email = Lowercase(users[index].email());
         (self.emails).remove(email, |p| Lowercase(users[p].email()));
+        (self.inquiry_index).remove_filed(users[index].inquiry_id(), index);
         // Everyone after it moves down by one.
         for (later, user) in users.iter().enumerate().skip(index + 1) {
             self.user_index.moved(user.service_id(), later, later - 1);
             self.emails.moved(Lowercase(user.email()), later, later - 1);
+            self.inquiry_index
+                .moved(user.inquiry_id(), later, later - 1);
         }
         Some(self.users.remove(index))
     }

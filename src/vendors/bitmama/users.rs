@@ -207,10 +207,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             created_at: now,
             last_card_created_at: None,
         }));
-        world
-            .bitmama
-            .inquiries
-            .insert(inquiry_id.clone(), (api_key.clone(), service_id.clone()));
+        (world.bitmama).link_inquiry(&inquiry_id, &api_key, &service_id);
         kyc::emit(
             app,
             world,
@@ -387,11 +384,7 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
         user.set_inquiry(&inquiry_id, &verification_url);
         let retry_count = user.retry_count;
         forget_inquiry(&mut world.bitmama, &previous_inquiry, &api_key, service_id);
-        let inquiries = &mut world.bitmama.inquiries;
-        inquiries.insert(
-            inquiry_id.clone(),
-            (api_key.clone(), service_id.to_string()),
-        );
+        (world.bitmama).link_inquiry(&inquiry_id, &api_key, service_id);
         kyc::emit(
             app,
             world,
@@ -421,13 +414,7 @@ fn forget_inquiry(
     api_key: &str,
     service_id: &str,
 ) {
-    if state
-        .inquiries
-        .get(inquiry_id)
-        .is_some_and(|(key, sid)| key == api_key && sid == service_id)
-    {
-        state.inquiries.remove(inquiry_id);
-    }
+    state.unlink_inquiry(inquiry_id, api_key, service_id);
 }
 
 pub fn user_not_found(service_id: &str) -> super::ApiResponse {

@@ -32,7 +32,7 @@ pub(super) fn state(world: &World) -> Value {
                 "created_at": time(Some(i.created_at)),
                 "updated_at": time(Some(i.updated_at)),
                 "expires_at": time(i.expires_at),
-                "scheduled_decision": i.scheduled_decision.map(|d| json!({
+                "scheduled_decision": i.rare().scheduled_decision.map(|d| json!({
                     "to": d.to.as_str(), "due_at": time(Some(d.due_at)),
                 })),
             })

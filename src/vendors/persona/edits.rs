@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::events::{self, Delivery};
 use super::inflection::to_kebab;
 use super::inquiries::retrieve;
+use super::model::Tags;
 use super::request::{Refusal, only_keys, refuse, string_at, update_attributes};
 use super::tags::{self, TagAction};
 use super::{Ctx, Replies};
@@ -67,9 +68,7 @@ fn parse_update(ctx: &Ctx) -> Result<Update, Refusal> {
 /// Refuses changes to a redacted inquiry (Persona's 409).
 fn redacted(ctx: &Ctx, world: &World, id: &str) -> Option<ApiResponse> {
     let inquiry = world.persona.inquiry(id)?;
-    inquiry
-        .redacted_at
-        .map(|_| ctx.error(409, "Inquiry already redacted"))
+    (inquiry.rare().redacted_at).map(|_| ctx.error(409, "Inquiry already redacted"))
 }
 
 /// Records `name` with the inquiry as it is now.
@@ -100,9 +99,12 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         inquiry.note = note;
     }
     inquiry.fields.extend(update.fields);
-    let tags_changed = update.tags.as_ref().is_some_and(|t| *t != inquiry.tags);
+    let tags_changed = update
+        .tags
+        .as_ref()
+        .is_some_and(|t| t[..] != *inquiry.tags.as_slice());
     if let Some(tags) = update.tags {
-        inquiry.tags = tags;
+        inquiry.tags = Tags::from(tags);
     }
     inquiry.updated_at = now;
     if tags_changed {
@@ -128,7 +130,7 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     for verification in &mut inquiry.verifications {
         verification.extracted.clear();
     }
-    inquiry.redacted_at = Some(now);
+    inquiry.rare_mut().redacted_at = Some(now);
     inquiry.updated_at = now;
     record(world, id, "inquiry.redacted");
     retrieve(ctx, world, id)
@@ -150,9 +152,12 @@ pub(super) fn tag(ctx: &Ctx, world: &mut World, id: &str, action: TagAction) -> 
     let Some(inquiry) = world.persona.inquiry_mut(id) else {
         return ctx.not_found();
     };
-    let before = inquiry.tags.clone();
-    change.apply(&mut inquiry.tags);
-    let changed = inquiry.tags != before;
+    let mut tags = inquiry.tags.as_slice().to_vec();
+    change.apply(&mut tags);
+    let changed = tags != inquiry.tags.as_slice();
+    if changed {
+        inquiry.tags = Tags::from(tags);
+    }
     if changed {
         inquiry.updated_at = now;
         record(world, id, "inquiry.tags-updated");

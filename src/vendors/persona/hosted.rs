@@ -165,7 +165,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         if embed.is_some() {
             let given = req.query_param("session-token").filter(|t| !t.is_empty());
             if let Some(token) = given
-                && inquiry.session_token.as_deref() != Some(token)
+                && inquiry.rare().session_token.as_deref() != Some(token)
             {
                 return refuse(
                     409,
@@ -178,10 +178,10 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
                 inquiry.status,
                 InquiryStatus::Created | InquiryStatus::Pending
             );
-            if open && inquiry.session_token.is_none() {
+            if open && inquiry.rare().session_token.is_none() {
                 let token = widget::new_session_token(world);
                 if let Some(inquiry) = world.persona.inquiry_mut(id) {
-                    inquiry.session_token = Some(token);
+                    inquiry.rare_mut().session_token = Some(token);
                 }
             }
         }
@@ -247,7 +247,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         // Relative, so the frame stays on the origin the SDK loaded (and checks messages from).
         let token = widget::new_session_token(world);
         if let Some(inquiry) = world.persona.inquiry_mut(&id) {
-            inquiry.session_token = Some(token.clone());
+            inquiry.rare_mut().session_token = Some(token.clone());
         }
         let location = format!(
             "{}{}?inquiry-id={}&session-token={}{}",

@@ -309,7 +309,7 @@ pub(super) fn decide(ctx: &Ctx, world: &mut World, id: &str, to: InquiryStatus) 
         return transition_refusal(ctx, &e);
     }
     if let (Some(comment), Some(inquiry)) = (comment, world.persona.inquiry_mut(id)) {
-        inquiry.reviewer_comment = Some(comment);
+        inquiry.rare_mut().reviewer_comment = Some(comment);
     }
     if let Err(e) = lifecycle::transition(ctx.app, world, id, to) {
         return transition_refusal(ctx, &e);
@@ -337,7 +337,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if world
         .persona
         .inquiry(id)
-        .is_some_and(|i| i.redacted_at.is_some())
+        .is_some_and(|i| i.rare().redacted_at.is_some())
     {
         return ctx.error(409, "Inquiry already redacted");
     }
@@ -366,7 +366,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let Some(inquiry) = world.persona.inquiry_mut(id) else {
         return ctx.not_found();
     };
-    inquiry.session_token = Some(token.clone());
+    inquiry.rare_mut().session_token = Some(token.clone());
     let mut document = render::inquiry_document(inquiry);
     document.meta = Some(json!({"session-token": token}));
     ctx.document(200, &document)

@@ -101,20 +101,13 @@ pub(super) fn insert_created(
         redirect_uri,
         fields: new.fields.into(),
         note: new.note,
-        tags: new.tags,
+        tags: world.persona.shared.tags(&new.tags),
         template_id: new.template_id,
         account_id,
-        reviewer_comment: None,
         verifications: Vec::new(),
-        session_token: None,
         created_at: now,
         updated_at: now,
         started_at: None,
-        completed_at: None,
-        failed_at: None,
-        marked_for_review_at: None,
-        decisioned_at: None,
-        expired_at: None,
         expires_at: Some(
             now.saturating_add(
                 expire_after_create
@@ -122,9 +115,7 @@ pub(super) fn insert_created(
                     .saturating_mul(1000),
             ),
         ),
-        scheduled_decision: None,
-        redacted_at: None,
-        failing_verification: None,
+        rare: None,
     };
     let inquiry = Arc::new(inquiry);
     events::record(
@@ -263,23 +254,29 @@ pub(super) fn record_move(
     };
     let resumed = inquiry.status == InquiryStatus::Expired;
     inquiry.status = to;
-    inquiry.scheduled_decision = None;
+    if let Some(rare) = inquiry.rare_if_any() {
+        rare.scheduled_decision = None;
+    }
     inquiry.updated_at = at;
     match to {
         InquiryStatus::Created => {}
         InquiryStatus::Pending => {
             if resumed {
-                inquiry.expired_at = None;
+                if let Some(rare) = inquiry.rare_if_any() {
+                    rare.expired_at = None;
+                }
             } else {
                 inquiry.started_at = Some(at);
             }
             inquiry.expires_at = Some(at.saturating_add(INQUIRY_EXPIRY_SECONDS * 1000));
         }
-        InquiryStatus::Completed => inquiry.completed_at = Some(at),
-        InquiryStatus::Failed => inquiry.failed_at = Some(at),
-        InquiryStatus::Expired => inquiry.expired_at = Some(at),
-        InquiryStatus::NeedsReview => inquiry.marked_for_review_at = Some(at),
-        InquiryStatus::Approved | InquiryStatus::Declined => inquiry.decisioned_at = Some(at),
+        InquiryStatus::Completed => inquiry.rare_mut().completed_at = Some(at),
+        InquiryStatus::Failed => inquiry.rare_mut().failed_at = Some(at),
+        InquiryStatus::Expired => inquiry.rare_mut().expired_at = Some(at),
+        InquiryStatus::NeedsReview => inquiry.rare_mut().marked_for_review_at = Some(at),
+        InquiryStatus::Approved | InquiryStatus::Declined => {
+            inquiry.rare_mut().decisioned_at = Some(at)
+        }
     }
     if !matches!(to, InquiryStatus::Pending) {
         inquiry.expires_at = None;

@@ -20,6 +20,7 @@ mod inquiries;
 mod lifecycle;
 pub(crate) mod model;
 mod one_time_links;
+mod rare;
 mod render;
 mod request;
 mod routes;

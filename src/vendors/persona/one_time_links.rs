@@ -36,7 +36,7 @@ pub(super) fn generate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let Some(inquiry) = world.persona.inquiry(id) else {
         return ctx.not_found();
     };
-    let (status, redacted) = (inquiry.status, inquiry.redacted_at.is_some());
+    let (status, redacted) = (inquiry.status, inquiry.rare().redacted_at.is_some());
     let seconds = match expires_in(ctx) {
         Ok(s) => s,
         Err(refused) => return refused,

@@ -107,16 +107,19 @@ impl Serialize for InquiryAttributes<'_> {
         map.serialize_entry("behaviors", &Behaviors)?;
         map.serialize_entry("tags", &inq.tags)?;
         map.serialize_entry("creator", "API")?;
-        map.serialize_entry("reviewer-comment", &inq.reviewer_comment)?;
+        map.serialize_entry("reviewer-comment", &inq.rare().reviewer_comment)?;
         map.serialize_entry("created-at", &Time(inq.created_at))?;
         map.serialize_entry("updated-at", &Time(inq.updated_at))?;
         map.serialize_entry("started-at", &inq.started_at.map(Time))?;
-        map.serialize_entry("completed-at", &inq.completed_at.map(Time))?;
-        map.serialize_entry("failed-at", &inq.failed_at.map(Time))?;
-        map.serialize_entry("marked-for-review-at", &inq.marked_for_review_at.map(Time))?;
-        map.serialize_entry("decisioned-at", &inq.decisioned_at.map(Time))?;
-        map.serialize_entry("expired-at", &inq.expired_at.map(Time))?;
-        map.serialize_entry("redacted-at", &inq.redacted_at.map(Time))?;
+        map.serialize_entry("completed-at", &inq.rare().completed_at.map(Time))?;
+        map.serialize_entry("failed-at", &inq.rare().failed_at.map(Time))?;
+        map.serialize_entry(
+            "marked-for-review-at",
+            &inq.rare().marked_for_review_at.map(Time),
+        )?;
+        map.serialize_entry("decisioned-at", &inq.rare().decisioned_at.map(Time))?;
+        map.serialize_entry("expired-at", &inq.rare().expired_at.map(Time))?;
+        map.serialize_entry("redacted-at", &inq.rare().redacted_at.map(Time))?;
         map.serialize_entry("previous-step-name", &previous_step)?;
         map.serialize_entry("next-step-name", &next_step)?;
         for name in FIELD_ATTRIBUTES {

@@ -116,7 +116,7 @@ pub(super) fn ask(
         && !matches!(s.timing, Timing::PollsLeft(_))
         && let Some(inquiry) = world.persona.inquiry_mut(inquiry_id)
     {
-        inquiry.failing_verification = Some(VerificationKind::Selfie);
+        inquiry.rare_mut().failing_verification = Some(VerificationKind::Selfie);
     }
     steer
 }

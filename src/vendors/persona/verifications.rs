@@ -105,7 +105,7 @@ pub(super) fn finish(world: &mut World, inquiry_id: &str, at: Millis, completed:
     let Some(inquiry) = world.persona.inquiry_mut(inquiry_id) else {
         return;
     };
-    let failing = inquiry.failing_verification;
+    let failing = inquiry.rare().failing_verification;
     let fields = inquiry.fields.clone();
     for verification in inquiry.verifications.iter_mut().filter(|v| v.from_flow) {
         if !matches!(
@@ -162,7 +162,7 @@ pub(super) fn render(v: &Verification, inquiry: &Inquiry) -> Value {
         .fields
         .get("address-country-code")
         .cloned()
-        .filter(|c| c.is_string() && inquiry.redacted_at.is_none())
+        .filter(|c| c.is_string() && inquiry.rare().redacted_at.is_none())
         .unwrap_or(if v.from_flow {
             json!("US")
         } else {

@@ -167,7 +167,7 @@ impl Embed {
         let mut attrs = self.common_attrs();
         attrs.push(("inquiry-id", inquiry.id.clone()));
         attrs.push(("status", inquiry.status.as_str().to_string()));
-        if let Some(token) = &inquiry.session_token {
+        if let Some(token) = &inquiry.rare().session_token {
             attrs.push(("session-token", token.clone()));
         }
         element(&attrs)
@@ -255,7 +255,7 @@ pub(super) fn outcome_json(inquiry: &Inquiry, html: String) -> ApiResponse {
             "inquiryId": inquiry.id,
             "status": inquiry.status.as_str(),
             "fields": fields,
-            "sessionToken": inquiry.session_token,
+            "sessionToken": inquiry.rare().session_token,
             "html": html,
         }),
     )
