@@ -5,14 +5,15 @@
 //! overhead, for a key the record already holds. This index keeps 8 bytes an entry (32 bits of
 //! the key's hash and the position) and reads the key from the records when it must compare:
 //! every call takes `key_at`, which gives the key of the record at a position. It is sharded as
-//! `ShardedMap` is (one table, then [`SHARDS`] once past [`SPLIT_AT`]), and a table grows from the
+//! `ShardedMap` is (one table, then [`SHARDS`](super::sharded_map::SHARDS) once past
+//! [`SPLIT_AT`](super::sharded_map::SPLIT_AT)), and a table grows from the
 //! kept hash bits alone, never reading the records.
 
 use std::hash::{BuildHasher, Hash};
 
 use hashbrown::HashTable;
 
-use super::sharded_map::{SHARDS, SPLIT_AT};
+use super::sharded_map::make_room;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {
@@ -34,7 +35,7 @@ fn table_hash(kept: u32) -> u64 {
 #[derive(Clone, Debug)]
 pub struct PositionIndex<S = std::hash::RandomState> {
     hasher: S,
-    /// None while empty, one table while small, [`SHARDS`] after the split.
+    /// None while empty, one table while small, `SHARDS` after the split.
     shards: Vec<HashTable<Slot>>,
     len: usize,
 }
@@ -88,12 +89,7 @@ impl<S: BuildHasher> PositionIndex<S> {
     ) -> Option<usize> {
         let position = u32::try_from(position).expect("fewer than 2^32 records");
         let kept = self.kept(&key);
-        if self.shards.is_empty() {
-            self.shards.push(HashTable::new());
-        } else if self.shards.len() == 1 && self.len + 1 >= SPLIT_AT {
-            self.split();
-        }
-        let shard = self.shard(kept);
+        let shard = self.make_room(kept);
         let table = &mut self.shards[shard];
         let eq = |s: &Slot| s.hash == kept && key_at(s.position as usize) == key;
         if let Some(slot) = table.find_mut(table_hash(kept), eq) {
@@ -114,12 +110,7 @@ impl<S: BuildHasher> PositionIndex<S> {
     pub fn insert_another<K: Hash>(&mut self, key: K, position: usize) {
         let position = u32::try_from(position).expect("fewer than 2^32 records");
         let kept = self.kept(&key);
-        if self.shards.is_empty() {
-            self.shards.push(HashTable::new());
-        } else if self.shards.len() == 1 && self.len + 1 >= SPLIT_AT {
-            self.split();
-        }
-        let shard = self.shard(kept);
+        let shard = self.make_room(kept);
         let slot = Slot {
             hash: kept,
             position,
@@ -206,16 +197,15 @@ impl<S: BuildHasher> PositionIndex<S> {
         true
     }
 
-    /// Splits the one table into [`SHARDS`], moving every slot by its kept hash.
-    fn split(&mut self) {
-        let whole = std::mem::take(&mut self.shards);
-        self.shards = (0..SHARDS)
-            .map(|_| HashTable::with_capacity(SPLIT_AT / SHARDS))
-            .collect();
-        for slot in whole.into_iter().flatten() {
-            let shard = self.shard(slot.hash);
-            self.shards[shard].insert_unique(table_hash(slot.hash), slot, |s| table_hash(s.hash));
-        }
+    /// Makes room for one more slot (see [`make_room`]): the table a slot kept as `kept` goes in.
+    fn make_room(&mut self, kept: u32) -> usize {
+        make_room(
+            &mut self.shards,
+            self.len,
+            |s| (s.hash >> 24) as usize,
+            |s| table_hash(s.hash),
+        );
+        self.shard(kept)
     }
 }
 

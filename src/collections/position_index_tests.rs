@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::collections::sharded_map::{SHARDS, SPLIT_AT};
 
 type Fold = foldhash::fast::RandomState;
 

@@ -23,6 +23,30 @@ pub(super) const SHARDS: usize = 256;
 /// Entries at which the one table splits into [`SHARDS`] (one pass over this many, once).
 pub(super) const SPLIT_AT: usize = 2048;
 
+/// Makes room in `shards` (holding `len` entries) for one more: a first table while there is
+/// none, or the one split into [`SHARDS`] once `len + 1` reaches [`SPLIT_AT`], each entry moved
+/// to the table its `shard_bits` pick (masked) and filed under its `hash` there. Both
+/// `ShardedMap` and `PositionIndex` grow this way.
+pub(super) fn make_room<T>(
+    shards: &mut Vec<HashTable<T>>,
+    len: usize,
+    shard_bits: impl Fn(&T) -> usize,
+    hash: impl Fn(&T) -> u64,
+) {
+    if shards.is_empty() {
+        shards.push(HashTable::new());
+    } else if shards.len() == 1 && len + 1 >= SPLIT_AT {
+        let whole = std::mem::take(shards);
+        *shards = (0..SHARDS)
+            .map(|_| HashTable::with_capacity(SPLIT_AT / SHARDS))
+            .collect();
+        for entry in whole.into_iter().flatten() {
+            let shard = shard_bits(&entry) & (SHARDS - 1);
+            shards[shard].insert_unique(hash(&entry), entry, &hash);
+        }
+    }
+}
+
 /// Where the shard bits sit in the hash: above the bits a table of fewer than 2^40 buckets
 /// indexes with, below the top seven hashbrown keeps as tags, so neither is skewed in a shard.
 const SHARD_SHIFT: u32 = 40;
@@ -80,18 +104,6 @@ impl<K, V, S> ShardedMap<K, V, S> {
     fn shard(&self, hash: u64) -> usize {
         (hash >> SHARD_SHIFT) as usize & (self.shards.len() - 1)
     }
-
-    /// Splits the one table into [`SHARDS`], moving every entry by its kept hash.
-    fn split(&mut self) {
-        let whole = std::mem::take(&mut self.shards);
-        self.shards = (0..SHARDS)
-            .map(|_| HashTable::with_capacity(SPLIT_AT / SHARDS))
-            .collect();
-        for slot in whole.into_iter().flatten() {
-            let shard = self.shard(slot.hash);
-            self.shards[shard].insert_unique(slot.hash, slot, |s| s.hash);
-        }
-    }
 }
 
 impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
@@ -147,11 +159,12 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
     /// map is big enough): its table and its hash.
     fn prepare(&mut self, key: &K) -> (usize, u64) {
         let hash = self.hasher.hash_one(key);
-        if self.shards.is_empty() {
-            self.shards.push(HashTable::new());
-        } else if self.shards.len() == 1 && self.len + 1 >= SPLIT_AT {
-            self.split();
-        }
+        make_room(
+            &mut self.shards,
+            self.len,
+            |s| (s.hash >> SHARD_SHIFT) as usize,
+            |s| s.hash,
+        );
         (self.shard(hash), hash)
     }
 
