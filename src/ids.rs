@@ -8,11 +8,15 @@
 //! ids), used directly because its state serializes: the state file keeps where each namespace's
 //! stream is, and ids go on after a restart without repeating.
 
+mod id;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use id::Id;
 
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -31,11 +35,11 @@ impl IdGen {
     }
 
     /// `prefix` followed by 24 base58 characters, the form of Persona ids (`inq_…`, `evt_…`).
-    pub fn persona(&mut self, prefix: &str) -> String {
-        let mut id = String::with_capacity(prefix.len() + 24);
-        id.push_str(prefix);
-        self.pick_into(&mut id, BASE58, 24);
-        id
+    pub fn persona(&mut self, prefix: &str) -> Id {
+        let mut prefix_bytes = prefix.bytes();
+        Id::from_ascii(prefix.len() + 24, || {
+            (prefix_bytes.next()).unwrap_or_else(|| self.pick_one(BASE58))
+        })
     }
 
     pub fn base58(&mut self, len: usize) -> String {
@@ -72,24 +76,28 @@ impl IdGen {
         out
     }
 
-    /// Appends `len` characters of `alphabet` (ASCII) to `out`, one draw each: what
-    /// `random_range(0..alphabet.len())` draws (rand 0.9's single-sample method for a range
-    /// that fits in `u32`, "Canon's method"), written out so the generator is read directly
-    /// (the generic path cost about fifty instructions a character). `same_stream_as_std_rng`
-    /// holds it to rand's.
+    /// Appends `len` characters of `alphabet` (ASCII) to `out`, one draw each.
     fn pick_into(&mut self, out: &mut String, alphabet: &[u8], len: usize) {
-        let range = alphabet.len() as u32;
         out.reserve(len);
         for _ in 0..len {
-            let wide = u64::from(self.rng.next_u32()) * u64::from(range);
-            let (mut index, low) = ((wide >> 32) as u32, wide as u32);
-            if low > range.wrapping_neg() {
-                // Rare (range in 2^32): one more draw settles the bias, as rand does.
-                let next = ((u64::from(self.rng.next_u32()) * u64::from(range)) >> 32) as u32;
-                index += u32::from(low.checked_add(next).is_none());
-            }
-            out.push(char::from(alphabet[index as usize]));
+            out.push(char::from(self.pick_one(alphabet)));
         }
+    }
+
+    /// One character of `alphabet` (ASCII): what `random_range(0..alphabet.len())` draws
+    /// (rand 0.9's single-sample method for a range that fits in `u32`, "Canon's method"),
+    /// written out so the generator is read directly (the generic path cost about fifty
+    /// instructions a character). `same_stream_as_std_rng` holds it to rand's.
+    fn pick_one(&mut self, alphabet: &[u8]) -> u8 {
+        let range = alphabet.len() as u32;
+        let wide = u64::from(self.rng.next_u32()) * u64::from(range);
+        let (mut index, low) = ((wide >> 32) as u32, wide as u32);
+        if low > range.wrapping_neg() {
+            // Rare (range in 2^32): one more draw settles the bias, as rand does.
+            let next = ((u64::from(self.rng.next_u32()) * u64::from(range)) >> 32) as u32;
+            index += u32::from(low.checked_add(next).is_none());
+        }
+        alphabet[index as usize]
     }
 }
 

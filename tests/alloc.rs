@@ -29,8 +29,9 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 /// joined in one allocation; 81 with a Bitmama idempotency key's text shared by its two lookups;
 /// 79 with Persona's account reference index keeping no key copy nor vector per reference; 64
 /// with Bitmama's body read for validation without a `Value` map (`bitmama/body.rs`); 61 with
-/// Bitmama's inquiry links derived from the users (no copied id, key, service id).
-const CREATE_MAX: usize = 61;
+/// Bitmama's inquiry links derived from the users (no copied id, key, service id); 56 with
+/// Persona's inquiry, account and event ids kept inline (`ids::Id`).
+const CREATE_MAX: usize = 56;
 
 /// Allocations of one `GET /__admin/health`: 10, then 3 with its answer fixed bytes (left: the
 /// namespace name and hyper's header map).

@@ -94,11 +94,11 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
         fields: fields.into(),
         note: None,
         tags: Default::default(),
-        template_id: Some(ids.persona("itmpl_")),
+        template_id: Some(ids.persona("itmpl_").into()),
         account_id: Some(ids.persona("act_")),
         verifications: if started {
             vec![Verification::simple(
-                ids.persona("ver_"),
+                ids.persona("ver_").into(),
                 status != Failed,
                 None,
                 now,

@@ -62,7 +62,7 @@ pub fn share_token(cx: &Ctx, world: &mut World) -> ApiResponse {
     let method = Method::ShareToken {
         token_id,
         source_inquiry_id,
-        destination,
+        destination: destination.into(),
     };
     let index = create(world, cx.steer.as_ref(), &caller, email, method, details);
     if cx.steer.is_some() {

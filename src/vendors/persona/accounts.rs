@@ -16,6 +16,7 @@ use super::tags::{self, TagAction};
 use super::{Ctx, Replies};
 use crate::clock::{Millis, iso8601};
 use crate::http::ApiResponse;
+use crate::ids::Id;
 use crate::store::World;
 
 /// The one account type of the sandbox (`User`).
@@ -101,7 +102,7 @@ pub(super) fn find_or_create(
     reference_id: &str,
     at: Millis,
     delivery: Delivery,
-) -> String {
+) -> Id {
     if let Some(account) = world.persona.account_by_reference(reference_id) {
         return account.id.clone();
     }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::model::{Inquiry, ShareToken, State};
 use crate::clock::Millis;
+use crate::ids::Id;
 
 /// A verification's kind: its JSON:API type is `verification/<kind>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -121,7 +122,7 @@ impl Verification {
 /// An account (`act_…`): the person behind inquiries with the same reference id.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
-    pub id: String,
+    pub id: Id,
     pub reference_id: Option<String>,
     /// Plain values keyed by the account's attribute names (`name-first`, `birthdate`,
     /// `country-code`, ...).

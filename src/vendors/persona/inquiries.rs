@@ -265,9 +265,9 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
     let templates = filters::list(ctx, "inquiry-template-id");
     let legacy_templates = filters::list(ctx, "template-id");
     let accounts = filters::list(ctx, "account-id");
-    let among = |list: &Option<Vec<&str>>, value: &Option<String>| {
+    let among = |list: &Option<Vec<&str>>, value: Option<&str>| {
         list.as_ref()
-            .is_none_or(|l| value.as_deref().is_some_and(|v| l.contains(&v)))
+            .is_none_or(|l| value.is_some_and(|v| l.contains(&v)))
     };
     let matching: Vec<&Inquiry> = world
         .persona
@@ -278,8 +278,11 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .filter(|i| statuses.as_ref().is_none_or(|s| s.contains(&i.status)))
         .filter(|i| reference_id.is_none_or(|r| i.reference_id.as_deref() == Some(r)))
         .filter(|i| note.is_none_or(|n| i.note.as_deref() == Some(n)))
-        .filter(|i| among(&templates, &i.template_id) && among(&legacy_templates, &i.template_id))
-        .filter(|i| among(&accounts, &i.account_id))
+        .filter(|i| {
+            among(&templates, i.template_id.as_deref())
+                && among(&legacy_templates, i.template_id.as_deref())
+        })
+        .filter(|i| among(&accounts, i.account_id.as_deref()))
         .filter(|i| start.is_none_or(|t| i.created_at >= t))
         .filter(|i| end.is_none_or(|t| i.created_at <= t))
         .collect();

@@ -13,6 +13,7 @@ use super::{accounts, share_tokens, verifications};
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::percent_encode;
+use crate::ids::Id;
 use crate::store::World;
 
 /// How long a `created` or `pending` inquiry lives before it expires, by default (Persona: 24 h).
@@ -86,7 +87,7 @@ pub(super) fn insert_created(
     let now = world.clock.now_ms();
     let id = world.ids.persona("inq_");
     // Persona finds or creates the account of the reference id.
-    let account_id = account_id.or_else(|| {
+    let account_id = account_id.map(Id::from).or_else(|| {
         let reference = new
             .account_reference_id
             .as_ref()
@@ -126,7 +127,7 @@ pub(super) fn insert_created(
         delivery,
     );
     world.persona.insert_inquiry(inquiry);
-    id
+    id.into()
 }
 
 /// Moves an inquiry to `to` if the state machine allows it: stamps it, records the event, hands

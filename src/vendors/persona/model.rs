@@ -21,6 +21,7 @@ use super::webhooks;
 use crate::clock::Millis;
 use crate::collections::{IdIndex, IdMap, PositionIndex, ShardedMap};
 use crate::config::Config;
+use crate::ids::Id;
 
 /// An inquiry's status (vendors.md 1.5). `as_str` is the wire form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -133,7 +134,7 @@ pub struct NewInquiry {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Inquiry {
-    pub id: String,
+    pub id: Id,
     pub status: InquiryStatus,
     pub reference_id: Option<String>,
     /// Shared with the inquiry created before it when the same (`shared.rs`): every
@@ -146,7 +147,7 @@ pub struct Inquiry {
     pub tags: Tags,
     /// The template id as given (`itmpl_…`, `tmpl_…` or `itmplv_…`).
     pub template_id: Option<String>,
-    pub account_id: Option<String>,
+    pub account_id: Option<Id>,
     pub verifications: Vec<Verification>,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -195,7 +196,7 @@ pub struct ScheduledDecision {
 /// `Arc::make_mut`, which copies it only while an event still holds the old version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
-    pub id: String,
+    pub id: Id,
     /// Persona's event names are fixed; a loaded state file's are owned.
     pub name: Cow<'static, str>,
     /// The inquiry at that moment. Events are kept for good, so they keep this snapshot (about
@@ -400,7 +401,7 @@ impl State {
             inquiry.tags = self.shared.tags(inquiry.tags.as_slice());
             for verification in &mut inquiry.verifications {
                 if verification.inquiry_id.is_empty() {
-                    verification.inquiry_id = inquiry.id.clone();
+                    verification.inquiry_id = inquiry.id.to_string();
                 }
                 self.verification_index
                     .insert(verification.id.clone(), position);
@@ -489,7 +490,7 @@ impl State {
                 .then_some(InquiryStatus::Expired),
             };
             if let Some(to) = to {
-                return Some((at, inquiry.id.clone(), to));
+                return Some((at, inquiry.id.to_string(), to));
             }
         }
         None

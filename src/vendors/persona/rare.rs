@@ -107,10 +107,11 @@ mod tests {
         assert_eq!(completed, Some(5));
     }
 
-    /// The inquiry without its rare fields: 272 bytes (about 440 with them inline).
+    /// The inquiry without its rare fields: 288 bytes with its two ids inline (about 440 with
+    /// the rare fields inline).
     #[test]
     fn an_inquiry_is_small() {
-        assert!(size_of::<Inquiry>() <= 272, "{}", size_of::<Inquiry>());
+        assert!(size_of::<Inquiry>() <= 288, "{}", size_of::<Inquiry>());
         assert_eq!(Rare::default().boxed(), None);
     }
 }

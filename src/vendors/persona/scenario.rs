@@ -237,7 +237,7 @@ fn seed_inquiry(world: &mut World, seed: &InquirySeed) {
         }
     }
     let new = NewInquiry {
-        template_id: Some(world.ids.persona("itmpl_")),
+        template_id: Some(world.ids.persona("itmpl_").into()),
         reference_id: seed.reference_id.clone(),
         fields,
         ..NewInquiry::default()

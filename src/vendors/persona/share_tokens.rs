@@ -153,13 +153,13 @@ pub fn create_share_token(
     let creator_id = match &world.persona.api_key_id {
         Some(id) => id.clone(),
         None => {
-            let id = world.ids.persona("api_");
+            let id: String = world.ids.persona("api_").into();
             world.persona.api_key_id = Some(id.clone());
             id
         }
     };
     let token = ShareToken {
-        id: world.ids.persona("cnst_"),
+        id: world.ids.persona("cnst_").into(),
         status: ShareTokenStatus::Created,
         source_inquiry_id: source_inquiry_id.to_string(),
         connection_id: connection_id.to_string(),

@@ -158,8 +158,12 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
                 template_id,
             } => {
                 let now = world.clock.now_ms();
-                let verification =
-                    Verification::simple(world.ids.persona("ver_"), passed, Some(template_id), now);
+                let verification = Verification::simple(
+                    world.ids.persona("ver_").into(),
+                    passed,
+                    Some(template_id),
+                    now,
+                );
                 world.persona.add_verification(id, verification);
                 if let Some(inquiry) = world.persona.inquiry_mut(id) {
                     inquiry.updated_at = now;

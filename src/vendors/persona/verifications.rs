@@ -82,7 +82,7 @@ pub(super) fn start(world: &mut World, inquiry_id: &str, at: Millis) {
     }
     for kind in VerificationKind::FLOW {
         let verification = Verification {
-            id: world.ids.persona("ver_"),
+            id: world.ids.persona("ver_").into(),
             status: VerificationStatus::Initiated,
             template_id: None,
             kind,

@@ -71,7 +71,7 @@ pub(super) fn create(app: &App, world: &mut World, req: &ApiRequest) -> ApiRespo
     let now = world.clock.now_ms();
     let id = world.ids.persona("wbh_");
     let secret = new_secret(world);
-    let hook = Webhook::new(id, secret, change, now);
+    let hook = Webhook::new(id.into(), secret, change, now);
     let response = document(201, &hook, now, true);
     world.persona.webhooks.insert(hook);
     sync_target(app, world);

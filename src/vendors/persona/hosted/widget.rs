@@ -165,7 +165,7 @@ impl Embed {
     /// showing `inquiry`.
     pub fn config(&self, inquiry: &Inquiry) -> String {
         let mut attrs = self.common_attrs();
-        attrs.push(("inquiry-id", inquiry.id.clone()));
+        attrs.push(("inquiry-id", inquiry.id.to_string()));
         attrs.push(("status", inquiry.status.as_str().to_string()));
         if let Some(token) = &inquiry.rare().session_token {
             attrs.push(("session-token", token.clone()));
