@@ -40,8 +40,8 @@ impl Id {
         })
     }
 
-    /// An id of `len` ASCII bytes, each given by `next` (the id generator's characters; a byte
-    /// that is not ASCII ends an inline id there).
+    /// An id of `len` ASCII bytes, each given by `next` (the id generator's prefix and
+    /// alphabet, both ASCII).
     pub(super) fn from_ascii(len: usize, mut next: impl FnMut() -> u8) -> Self {
         if len > INLINE {
             let text: String = (0..len).map(|_| char::from(next())).collect();
@@ -51,10 +51,7 @@ impl Id {
         for byte in &mut bytes[..len] {
             *byte = next();
         }
-        let len = bytes[..len]
-            .iter()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(len);
+        debug_assert!(bytes.is_ascii(), "ids are drawn from ASCII");
         Self(Repr::Inline {
             len: len as u8,
             bytes,
