@@ -44,6 +44,10 @@ pub struct VendorTarget {
 }
 
 impl VendorTarget {
+    fn reads_only(&self, req: &ApiRequest) -> bool {
+        frame::reads_only(self.api, self.route, req)
+    }
+
     fn run(self, app: &App, req: &ApiRequest) -> ApiResponse {
         frame::run(app, &self.namespace, self.api, self.route, req, self.steer)
     }
@@ -159,7 +163,12 @@ pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiR
             Err(Awaited::FlushWebhooks) => admin::webhooks::flush(app, req).await,
             Err(Awaited::CheckReceiver) => admin::webhooks::check(req).await,
         },
-        Target::Vendor(target) => target.run(app, req),
+        Target::Vendor(target) if target.reads_only(req) => target.run(app, req),
+        Target::Vendor(target) => {
+            let namespace = Arc::clone(&target.namespace);
+            let _turn = namespace.write_turn().await;
+            target.run(app, req)
+        }
     }
 }
 

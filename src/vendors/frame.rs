@@ -37,6 +37,12 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether `req` answered by `route` changes nothing in the world (unless the clock has
+/// something to settle): it runs under the namespace's shared lock.
+pub fn reads_only(vendor: &dyn VendorApi, route: Option<&Route>, req: &ApiRequest) -> bool {
+    route.is_some_and(|route| matches!(route.handler, Handler::Reads(_))) && !vendor.remembers(req)
+}
+
 /// Runs `route` (`None`: the path is the vendor's but no row matched) for `req`.
 pub fn run(
     app: &App,
@@ -58,9 +64,9 @@ pub fn run(
     };
     // A read shares the lock with other reads, unless the clock has something to settle first
     // or the vendor keeps something of the answer: those take the exclusive path below.
-    if let Some(route) = route
+    if reads_only(vendor, route, req)
+        && let Some(route) = route
         && let Handler::Reads(handler) = route.handler
-        && !vendor.remembers(req)
     {
         let world = ns.read();
         if !vendor.due(&world) {
