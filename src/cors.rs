@@ -149,23 +149,22 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
             let allowed_headers = req
                 .header("access-control-request-headers")
                 .unwrap_or("authorization, content-type");
-            Some(ApiResponse {
+            let preflight = ApiResponse {
                 status: 204,
-                headers: vec![
-                    ("access-control-allow-origin".into(), origin.into()),
-                    (
-                        "access-control-allow-methods".into(),
-                        "GET, POST, PUT, PATCH, DELETE, OPTIONS".into(),
-                    ),
-                    (
-                        "access-control-allow-headers".into(),
-                        allowed_headers.into(),
-                    ),
-                    ("access-control-max-age".into(), "600".into()),
-                    ("vary".into(), "origin".into()),
-                ],
+                headers: Vec::new(),
                 body: crate::http::ResponseBody::Empty,
-            })
+            };
+            Some(
+                preflight
+                    .with_header("access-control-allow-origin", origin)
+                    .with_header(
+                        "access-control-allow-methods",
+                        "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+                    )
+                    .with_header("access-control-allow-headers", allowed_headers)
+                    .with_header("access-control-max-age", "600")
+                    .with_header("vary", "origin"),
+            )
         }
         Area::Admin
             if !matches!(req.method.as_str(), "GET" | "HEAD" | "OPTIONS")

@@ -112,7 +112,9 @@ impl ApiRequest {
 #[derive(Debug, Clone)]
 pub struct ApiResponse {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    /// In hyper's types already: a value becomes one without a copy, and the names set on
+    /// many answers are made at compile time (see [`ApiResponse::with_header`]).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: ResponseBody,
 }
 
@@ -179,21 +181,35 @@ impl ApiResponse {
     pub fn see_other(location: &str) -> Self {
         Self {
             status: 303,
-            headers: vec![("location".into(), location.into())],
+            headers: Vec::new(),
             body: ResponseBody::Empty,
         }
+        .with_header("location", location)
     }
 
+    /// Adds header `name` (any case) with `value`. A name or value HTTP does not allow is left
+    /// out, as hyper would refuse it.
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        // `http` parses a name it does not know into a new allocation; Persona's `Request-Id`,
+        // on every answer, is one.
+        const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+        let name = if name.eq_ignore_ascii_case("request-id") {
+            Ok(REQUEST_ID)
+        } else {
+            HeaderName::from_bytes(name.as_bytes())
+        };
+        let value = HeaderValue::from_maybe_shared(Bytes::from(value.into()));
+        if let (Ok(name), Ok(value)) = (name, value) {
+            self.headers.push((name, value));
+        }
         self
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.to_str().ok())
     }
 }
 
@@ -311,25 +327,21 @@ pub fn body_bytes(body: &ResponseBody) -> (Bytes, Option<&'static str>) {
     }
 }
 
+/// hyper's response for `status`, `headers` and the body `bytes`.
 pub fn into_hyper(
-    response: &ApiResponse,
+    status: u16,
+    headers: Vec<(HeaderName, HeaderValue)>,
     bytes: Bytes,
     content_type: Option<&'static str>,
 ) -> Response<Full<Bytes>> {
     let mut out = Response::new(Full::new(bytes));
-    *out.status_mut() =
-        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = out.headers_mut();
+    *out.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let map = out.headers_mut();
     if let Some(ct) = content_type {
-        headers.insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        map.insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static(ct));
     }
-    for (name, value) in &response.headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.append(n, v);
-        }
+    for (name, value) in headers {
+        map.append(name, value);
     }
     out
 }

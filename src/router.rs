@@ -15,6 +15,7 @@ use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
 use crate::store::Namespace;
+use crate::vendors::table::Spans;
 use crate::vendors::{self, Route, VendorApi, frame};
 
 /// What the server does with a request once routed.
@@ -38,6 +39,8 @@ pub struct VendorTarget {
     api: &'static dyn VendorApi,
     /// The row that answers it (`None`: the path is the vendor's, no row matches).
     route: Option<&'static Route>,
+    /// Where the row's path parameters are in the request's path.
+    params: Spans,
     /// The scenario's named outcome for it.
     steer: Option<Steer>,
     namespace: Arc<Namespace>,
@@ -49,7 +52,16 @@ impl VendorTarget {
     }
 
     fn run(self, app: &App, req: &ApiRequest) -> ApiResponse {
-        frame::run(app, &self.namespace, self.api, self.route, req, self.steer)
+        let params = self.params.on(&req.path);
+        frame::run(
+            app,
+            &self.namespace,
+            self.api,
+            self.route,
+            params,
+            req,
+            self.steer,
+        )
     }
 }
 
@@ -118,8 +130,10 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                     Listener::Api => api.routes(),
                     Listener::WebApp(_) => api.ui_routes(),
                 };
-                let route =
-                    vendors::table::find(table, &req.method, &req.path).map(|(route, _)| route);
+                let (route, params) = match vendors::table::find(table, &req.method, &req.path) {
+                    Some((route, params)) => (Some(route), params.spans(&req.path)),
+                    None => (None, Spans::default()),
+                };
                 let steering = steering::steer(app, api, route, req);
                 let step = match steering.say {
                     Say::Answer(response) => Step::Answer(response),
@@ -127,6 +141,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                     Say::Proceed(steer) => Step::Dispatch(Target::Vendor(VendorTarget {
                         api,
                         route,
+                        params,
                         steer,
                         namespace: steering.namespace,
                     })),

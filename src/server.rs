@@ -352,7 +352,7 @@ async fn serve(
             None => app.store.changed(),
         }
     }
-    let response = cors::with_cors(&app.config, area, &request, response);
+    let mut response = cors::with_cors(&app.config, area, &request, response);
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
     let duration_ms = duration.as_secs_f64() * 1000.0;
@@ -368,7 +368,8 @@ async fn serve(
         );
         app.journal.record(entry);
     }
-    let hyper_response = http::into_hyper(&response, bytes, content_type);
+    let headers = std::mem::take(&mut response.headers);
+    let hyper_response = http::into_hyper(response.status, headers, bytes, content_type);
     // The line is formatted and written by the log writer; the request hands over what it owns.
     logging::request(logging::RequestLine {
         time: std::time::SystemTime::now(),
@@ -410,7 +411,12 @@ pub fn serve_in_process(
         );
         app.journal.record(entry);
     }
-    drop(http::into_hyper(&response, bytes.clone(), content_type));
+    drop(http::into_hyper(
+        response.status,
+        response.headers.clone(),
+        bytes.clone(),
+        content_type,
+    ));
     Some((response, bytes))
 }
 

@@ -43,18 +43,17 @@ pub fn reads_only(vendor: &dyn VendorApi, route: Option<&Route>, req: &ApiReques
     route.is_some_and(|route| matches!(route.handler, Handler::Reads(_))) && !vendor.remembers(req)
 }
 
-/// Runs `route` (`None`: the path is the vendor's but no row matched) for `req`.
+/// Runs `route` (`None`: the path is the vendor's but no row matched) for `req`, whose path
+/// parameters the router found.
 pub fn run(
     app: &App,
     ns: &Namespace,
     vendor: &'static dyn VendorApi,
     route: Option<&'static Route>,
+    params: Params,
     req: &ApiRequest,
     steer: Option<Steer>,
 ) -> ApiResponse {
-    let params = route
-        .and_then(|r| r.matches(&req.method, &req.path))
-        .unwrap_or_default();
     let cx = Ctx {
         app,
         req,

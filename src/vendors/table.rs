@@ -275,7 +275,39 @@ pub struct Params<'p> {
     len: usize,
 }
 
+/// Where the path parameters of a matched row sit in the path, as byte offsets: what the router
+/// keeps (it cannot lend the request it hands on), read back with [`Spans::on`] instead of
+/// matching the path again.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Spans {
+    values: [(&'static str, usize, usize); 3],
+    len: usize,
+}
+
+impl Spans {
+    /// The parameters in `path`, the path the spans were found in.
+    pub fn on<'p>(&self, path: &'p str) -> Params<'p> {
+        let mut params = Params::default();
+        for &(name, start, end) in &self.values[..self.len] {
+            params.push(name, path.get(start..end).unwrap_or(""));
+        }
+        params
+    }
+}
+
 impl<'p> Params<'p> {
+    /// Where these parameters, found in `path`, sit in it.
+    pub fn spans(&self, path: &str) -> Spans {
+        let base = path.as_ptr() as usize;
+        let mut spans = Spans::default();
+        for (slot, (name, value)) in spans.values.iter_mut().zip(&self.values[..self.len]) {
+            let start = (value.as_ptr() as usize).saturating_sub(base);
+            *slot = (name, start, start + value.len());
+        }
+        spans.len = self.len;
+        spans
+    }
+
     fn push(&mut self, name: &'static str, value: &'p str) -> Option<()> {
         *self.values.get_mut(self.len)? = (name, value);
         self.len += 1;

@@ -15,9 +15,10 @@ fn app() -> App {
 
 /// `req` through Persona's route table and the vendor frame, as the router sends it.
 fn handle(app: &App, req: &ApiRequest) -> ApiResponse {
-    let route = table::find(Persona.routes(), &req.method, &req.path).map(|(r, _)| r);
+    let found = table::find(Persona.routes(), &req.method, &req.path);
+    let (route, params) = found.map_or((None, Default::default()), |(r, p)| (Some(r), p));
     let namespace = app.store.namespace(&req.namespace);
-    frame::run(app, &namespace, &Persona, route, req, None)
+    frame::run(app, &namespace, &Persona, route, params, req, None)
 }
 
 fn completed_inquiry(app: &App, world: &mut World) -> String {

@@ -32,10 +32,10 @@ fn persona_bytes(
     let Some((response, body)) = server::serve_in_process(app, req, Ok(())) else {
         panic!("{method} {target}: no answer");
     };
-    let request_id = (response.headers.iter())
-        .find(|(name, _)| name == "request-id")
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default();
+    let request_id = response
+        .header("request-id")
+        .unwrap_or_default()
+        .to_string();
     (response.status, request_id, body)
 }
 
