@@ -167,7 +167,7 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
             )
         }
         Area::Admin
-            if !matches!(req.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+            if !matches!(&*req.method, "GET" | "HEAD" | "OPTIONS")
                 && !same_origin(origin, req.header("host")) =>
         {
             Some(admin::error(

@@ -3,6 +3,8 @@
 //! The body is read once, within the size limit, so everything behind this module (routing, the
 //! vendors, scenario matching) works synchronously on plain owned data and never sees hyper.
 
+use std::borrow::Cow;
+
 use http_body_util::{BodyExt, Full, Limited};
 pub use hyper::body::Bytes;
 use hyper::body::Incoming;
@@ -14,8 +16,9 @@ use serde_json::Value;
 /// A request as the sandbox sees it: owned, with the body already read.
 #[derive(Debug, Clone, Default)]
 pub struct ApiRequest {
-    /// Uppercase method name (`GET`, `POST`, ...).
-    pub method: String,
+    /// Uppercase method name (`GET`, `POST`, ...): borrowed for the standard methods, so
+    /// neither the request nor its journal entry and log line allocate one.
+    pub method: Cow<'static, str>,
     /// The path as the client sent it, `/ns/NAME` prefix included.
     pub raw_path: String,
     /// The path the vendor routes see: the `/ns/NAME` prefix removed.
@@ -27,8 +30,8 @@ pub struct ApiRequest {
     /// Header names lowercased; values that are not valid UTF-8 are dropped.
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
-    /// Resolved namespace name (`default` when none was given).
-    pub namespace: String,
+    /// Resolved namespace name (`default`, borrowed, when none was given).
+    pub namespace: Cow<'static, str>,
     /// The listener it came in on.
     pub listener: Listener,
 }
@@ -274,7 +277,7 @@ pub async fn read_request(
     let query_string = parts.uri.query().unwrap_or("").to_string();
     let path = parts.uri.path().to_string();
     let mut api = ApiRequest {
-        method: parts.method.as_str().to_string(),
+        method: method_name(&parts.method),
         raw_path: path.clone(),
         path,
         query: parse_query(&query_string),
@@ -312,6 +315,29 @@ pub async fn read_request(
         }
         Ok(Err(_)) => (api, Err(BodyError::Interrupted)),
     }
+}
+
+/// `method`'s name, borrowed when it is a standard one.
+fn method_name(method: &hyper::Method) -> Cow<'static, str> {
+    use hyper::Method;
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(standard, _)| standard == method)
+        .map_or_else(
+            || Cow::Owned(method.as_str().to_string()),
+            |&(_, name)| Cow::Borrowed(name),
+        )
 }
 
 /// Serialises the body once; the bytes are what the client receives and what the journal keeps.
@@ -362,6 +388,13 @@ impl std::error::Error for ConnectionDropped {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standard_methods_are_borrowed_and_others_kept_as_sent() {
+        assert!(matches!(method_name(&hyper::Method::PATCH), Cow::Borrowed("PATCH")));
+        let purge = hyper::Method::from_bytes(b"PURGE").expect("extension method");
+        assert!(matches!(method_name(&purge), Cow::Owned(name) if name == "PURGE"));
+    }
 
     #[test]
     fn query_decoding() {

@@ -1,5 +1,6 @@
 //! The request journal: every vendor request and its answer, in a bounded ring.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -49,9 +50,9 @@ pub struct Entry {
     /// Real time of the request, shown as ISO 8601 (`2024-02-15T23:48:17.732Z`).
     #[serde(serialize_with = "as_iso8601")]
     pub time: Millis,
-    pub namespace: String,
+    pub namespace: Cow<'static, str>,
     pub vendor: &'static str,
-    pub method: String,
+    pub method: Cow<'static, str>,
     pub path: String,
     pub query: String,
     pub headers: KeptHeaders,

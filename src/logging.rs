@@ -11,6 +11,7 @@
 //! full, so no line is dropped. Without [`init`] (library mode, tests) the line goes through
 //! `tracing` as before, to whatever subscriber the host installed.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -31,11 +32,11 @@ const WRITER_NAP: std::time::Duration = std::time::Duration::from_millis(1);
 /// What the request task hands over: everything the line shows, formatted by the writer.
 pub struct RequestLine {
     pub time: SystemTime,
-    pub method: String,
+    pub method: Cow<'static, str>,
     pub path: String,
     pub status: u16,
     pub duration_ms: f64,
-    pub namespace: String,
+    pub namespace: Cow<'static, str>,
     /// Scenario name and rule index that applied.
     pub rule: Option<(String, usize)>,
 }

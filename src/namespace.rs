@@ -2,6 +2,8 @@
 //! `X-Sandbox-Namespace` header, or `?namespace=` on the admin API. A leaf: it imports only the
 //! owned request type.
 
+use std::borrow::Cow;
+
 use crate::http::ApiRequest;
 
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -40,12 +42,12 @@ pub fn resolve(req: &mut ApiRequest) -> Result<(), String> {
                 .then(|| req.query_param("namespace").map(str::to_string))
                 .flatten()
         })
-        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string());
+        .map_or(Cow::Borrowed(DEFAULT_NAMESPACE), Cow::Owned);
     if valid(&name) {
         req.namespace = name;
         Ok(())
     } else {
-        req.namespace = DEFAULT_NAMESPACE.to_string();
+        req.namespace = Cow::Borrowed(DEFAULT_NAMESPACE);
         Err(format!(
             "Invalid namespace {name:?}: a namespace is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'"
         ))
@@ -65,7 +67,7 @@ mod tests {
             ..ApiRequest::default()
         };
         let r = resolve(&mut req);
-        (r, req.namespace, req.path)
+        (r, req.namespace.into_owned(), req.path)
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         // not be able to name a namespace, so the vendor may find one in the request.
         Listener::WebApp(vendor) => {
             if !named && let Some(name) = vendors::get(vendor).ui_namespace(req) {
-                req.namespace = name;
+                req.namespace = name.into();
             }
             Area::Vendor(vendor)
         }

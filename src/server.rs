@@ -342,7 +342,7 @@ async fn serve(
                 {
                     Scope::All
                 } else {
-                    Scope::Namespace(request.namespace.clone())
+                    Scope::Namespace(request.namespace.to_string())
                 };
                 if let Err(e) = log.commit(scope).await {
                     let message = format!("The change could not be saved to the state file: {e}");

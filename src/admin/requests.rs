@@ -63,7 +63,7 @@ pub fn count(app: &App, req: &ApiRequest) -> ApiResponse {
         }
     };
     let filter = Filter {
-        namespace: Some(req.namespace.clone()),
+        namespace: Some(req.namespace.to_string()),
         vendor: matcher.vendor,
         method: matcher.method,
         path: matcher.path,

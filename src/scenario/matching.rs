@@ -37,7 +37,7 @@ impl Subject {
             serde_json::from_slice(&req.body).unwrap_or(Value::Null)
         };
         Self {
-            method: req.method.clone(),
+            method: req.method.to_string(),
             path: req.path.clone(),
             headers: req
                 .headers

@@ -61,7 +61,7 @@ pub fn api_request(
 ) -> vendor_sandbox::http::ApiRequest {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     vendor_sandbox::http::ApiRequest {
-        method: method.to_string(),
+        method: method.to_string().into(),
         raw_path: path.to_string(),
         path: path.to_string(),
         query_string: query.to_string(),

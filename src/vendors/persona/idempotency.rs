@@ -21,8 +21,7 @@ pub struct Kept {
 pub type Keys = ShardedMap<String, Kept>;
 
 pub(super) fn key(req: &ApiRequest) -> Option<&str> {
-    if !matches!(req.method.as_str(), "POST" | "PATCH" | "DELETE") || !req.path.starts_with("/api/")
-    {
+    if !matches!(&*req.method, "POST" | "PATCH" | "DELETE") || !req.path.starts_with("/api/") {
         return None;
     }
     req.header("idempotency-key")
