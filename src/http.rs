@@ -27,8 +27,9 @@ pub struct ApiRequest {
     pub query_string: String,
     /// Decoded query pairs, in order.
     pub query: Vec<(String, String)>,
-    /// Header names lowercased; values that are not valid UTF-8 are dropped.
-    pub headers: Vec<(String, String)>,
+    /// Header names lowercased (the common ones borrowed); values that are not valid UTF-8
+    /// are dropped.
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Bytes,
     /// Resolved namespace name (`default`, borrowed, when none was given).
     pub namespace: Cow<'static, str>,
@@ -285,7 +286,7 @@ pub async fn read_request(
         headers: parts
             .headers
             .iter()
-            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .filter_map(|(n, v)| Some((header_name(n), v.to_str().ok()?.to_string())))
             .collect(),
         ..ApiRequest::default()
     };
@@ -315,6 +316,24 @@ pub async fn read_request(
         }
         Ok(Err(_)) => (api, Err(BodyError::Interrupted)),
     }
+}
+
+/// `name` as text, borrowed when it is one that clients send on most requests.
+fn header_name(name: &HeaderName) -> Cow<'static, str> {
+    Cow::Borrowed(match name.as_str() {
+        "host" => "host",
+        "authorization" => "authorization",
+        "content-type" => "content-type",
+        "content-length" => "content-length",
+        "accept" => "accept",
+        "accept-encoding" => "accept-encoding",
+        "user-agent" => "user-agent",
+        "connection" => "connection",
+        "origin" => "origin",
+        "idempotency-key" => "idempotency-key",
+        "x-sandbox-namespace" => "x-sandbox-namespace",
+        other => return Cow::Owned(other.to_string()),
+    })
 }
 
 /// `method`'s name, borrowed when it is a standard one.
@@ -391,7 +410,10 @@ mod tests {
 
     #[test]
     fn standard_methods_are_borrowed_and_others_kept_as_sent() {
-        assert!(matches!(method_name(&hyper::Method::PATCH), Cow::Borrowed("PATCH")));
+        assert!(matches!(
+            method_name(&hyper::Method::PATCH),
+            Cow::Borrowed("PATCH")
+        ));
         let purge = hyper::Method::from_bytes(b"PURGE").expect("extension method");
         assert!(matches!(method_name(&purge), Cow::Owned(name) if name == "PURGE"));
     }

@@ -62,7 +62,7 @@ mod tests {
         let mut req = ApiRequest {
             path: path.into(),
             headers: header
-                .map(|h| vec![(NAMESPACE_HEADER.to_string(), h.to_string())])
+                .map(|h| vec![(NAMESPACE_HEADER.into(), h.to_string())])
                 .unwrap_or_default(),
             ..ApiRequest::default()
         };

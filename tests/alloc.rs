@@ -46,14 +46,19 @@ const HEALTH_MAX: usize = 2;
 /// value moved, not copied), 9 with the method and the `default` namespace borrowed.
 const INQUIRY_GET_MAX: usize = 9;
 
-fn request(method: &'static str, path: &str, headers: &[(&str, &str)], body: String) -> ApiRequest {
+fn request(
+    method: &'static str,
+    path: &str,
+    headers: &[(&'static str, &str)],
+    body: String,
+) -> ApiRequest {
     ApiRequest {
         method: method.into(),
         raw_path: path.into(),
         path: path.into(),
         headers: headers
             .iter()
-            .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+            .map(|&(n, v)| (n.into(), v.to_string()))
             .collect(),
         body: body.into(),
         ..ApiRequest::default()

@@ -201,7 +201,7 @@ mod tests {
         ApiRequest {
             headers: headers
                 .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .map(|(n, v)| (n.to_string().into(), v.to_string()))
                 .collect(),
             ..ApiRequest::default()
         }
