@@ -100,17 +100,25 @@ fn as_iso8601<S: Serializer>(ms: &Millis, serializer: S) -> Result<S::Ok, S::Err
     serializer.serialize_str(&iso8601(*ms))
 }
 
-/// The request headers kept (see [`KEPT_HEADERS`]), in the request's order; shown as the JSON
-/// object they were always shown as (built when the journal is read, not per request).
-#[derive(Debug, Clone, Default)]
+/// The request headers kept (see [`KEPT_HEADERS`]), in the request's order, as sent. Whenever
+/// they are shown (JSON, `Debug`) a secret keeps only its scheme word and last four characters:
+/// masked when read, not on every request. Shown as the JSON object they were always shown as.
+#[derive(Clone, Default)]
 pub struct KeptHeaders(Vec<(&'static str, String)>);
 
 impl KeptHeaders {
     pub fn to_map(&self) -> serde_json::Map<String, Value> {
         self.0
             .iter()
-            .map(|(n, v)| ((*n).to_string(), Value::String(v.clone())))
+            .map(|(n, v)| ((*n).to_string(), Value::String(shown_value(n, v))))
             .collect()
+    }
+}
+
+impl std::fmt::Debug for KeptHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.0.iter().map(|(n, v)| (n, shown_value(n, v)));
+        f.debug_map().entries(shown).finish()
     }
 }
 
@@ -287,13 +295,12 @@ impl Journal {
     }
 }
 
-/// The headers kept for the journal; a secret keeps only its scheme word and last four
-/// characters.
+/// The headers kept for the journal (shown masked: see [`KeptHeaders`]).
 pub fn kept_headers(headers: &[(Cow<'static, str>, String)]) -> KeptHeaders {
     KeptHeaders(
         headers
             .iter()
-            .filter_map(|(n, v)| Some((kept_name(n)?, kept_value(n, v, String::clone))))
+            .filter_map(|(n, v)| Some((kept_name(n)?, v.clone())))
             .collect(),
     )
 }
@@ -304,7 +311,7 @@ pub fn take_kept_headers(headers: &mut [(Cow<'static, str>, String)]) -> KeptHea
     KeptHeaders(
         headers
             .iter_mut()
-            .filter_map(|(n, v)| Some((kept_name(n)?, kept_value(n, v, std::mem::take))))
+            .filter_map(|(n, v)| Some((kept_name(n)?, std::mem::take(v))))
             .collect(),
     )
 }
@@ -313,14 +320,12 @@ fn kept_name(name: &str) -> Option<&'static str> {
     KEPT_HEADERS.iter().find(|&&kept| kept == name).copied()
 }
 
-fn kept_value<V>(name: &str, value: V, keep: impl FnOnce(V) -> String) -> String
-where
-    V: std::ops::Deref<Target = String>,
-{
+/// A kept header's value as the journal shows it: a secret masked.
+fn shown_value(name: &str, value: &str) -> String {
     if name == "authorization" {
-        mask(&value)
+        mask(value)
     } else {
-        keep(value)
+        value.to_string()
     }
 }
 
@@ -404,7 +409,14 @@ mod tests {
         let before = serde_json::to_string(&before).expect("json");
         assert_eq!(shown(&kept_headers(&headers)), before);
         let mut moved = headers.clone();
-        assert_eq!(shown(&take_kept_headers(&mut moved)), before);
+        let kept = take_kept_headers(&mut moved);
+        assert_eq!(shown(&kept), before);
+        // Kept as sent, never shown whole: not by `Debug` either.
+        let debug = format!("{kept:?}");
+        assert!(
+            debug.contains("Bearer …1234") && !debug.contains("abcdef"),
+            "{debug}"
+        );
         let mut e = entry("/x");
         e.time = 1_708_040_897_732;
         let v = serde_json::to_value(&e).expect("json");
