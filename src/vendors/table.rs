@@ -164,21 +164,27 @@ impl<H> Route<H> {
         if self.method != method {
             return None;
         }
+        let (mut sent, mut template) = (Segments::of(path), Segments::of(self.path));
         if plain {
-            if !path
-                .as_bytes()
-                .starts_with(&self.path.as_bytes()[..self.literal])
-            {
+            let bytes = path.as_bytes();
+            if !bytes.starts_with(&self.path.as_bytes()[..self.literal]) {
                 return None;
             }
             if self.fixed {
                 // A plain path has no trailing slash unless it is `/`.
-                return (path.trim_end_matches('/').len() == self.literal).then(Params::default);
+                return (bytes.len() == self.literal || bytes == b"/" && self.literal == 0)
+                    .then(Params::default);
             }
+            // The literal text ends a segment of the template: matched when it ends one of the
+            // path too, and then only what follows is left to match.
+            if bytes.get(self.literal).is_some_and(|&b| b != b'/') {
+                return None;
+            }
+            sent = Segments::of(&path[self.literal..]);
+            template = Segments::of(&self.path[self.literal..]);
         }
         let mut params = Params::default();
-        let mut sent = Segments::of(path);
-        for part in Segments::of(self.path) {
+        for part in template {
             let segment = sent.next()?;
             match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 Some(name) => params.push(name, segment)?,
@@ -382,6 +388,25 @@ mod tests {
         let doubled = route.matches("POST", "//api/v1//inquiries/inq_2/approve/");
         assert_eq!(doubled.expect("matches").get("inquiry-id"), "inq_2");
         assert!(root.matches("GET", "/api/withdrawals").is_none());
+        // The literal text must end a segment of the path too.
+        assert!(
+            route
+                .matches("POST", "/api/v1/inquiriesX/approve")
+                .is_none()
+        );
+        assert!(
+            route
+                .matches("POST", "/api/v1/inquiriesX/inq_1/approve")
+                .is_none()
+        );
+        let one = Route::new("GET", "/api/v1/inquiries/{inquiry-id}", "x", nothing, "");
+        assert!(one.matches("GET", "/api/v1/inquiriesX").is_none());
+        assert_eq!(
+            one.matches("GET", "/api/v1/inquiries/é")
+                .expect("m")
+                .get("inquiry-id"),
+            "é"
+        );
     }
 
     #[test]
