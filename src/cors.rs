@@ -111,8 +111,9 @@ fn split_host(host: &str) -> (&str, Option<&str>) {
             None => (host, None),
         };
     }
-    match host.rsplit_once(':') {
-        Some((name, port)) => (name, Some(port)),
+    // Byte-wise: `rsplit_once` with a char pattern sets up a searcher on every request.
+    match host.bytes().rposition(|b| b == b':') {
+        Some(colon) => (&host[..colon], Some(&host[colon + 1..])),
         None => (host, None),
     }
 }
