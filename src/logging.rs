@@ -265,7 +265,33 @@ const ANSI_FIELDS: [&str; 6] = FIELDS.1;
 
 /// `micros` since the epoch as chrono's `%Y-%m-%dT%H:%M:%S%.6fZ` (UTC).
 fn push_timestamp(out: &mut String, micros: i64) {
-    if !crate::clock::push_utc(out, micros, 6) {
+    // Lines come many to a second: the writer formats the date and time once per second and
+    // then only the microseconds.
+    thread_local! {
+        static SECOND: std::cell::Cell<(i64, [u8; 20])> = const { std::cell::Cell::new((-1, [0; 20])) };
+    }
+    let second = micros.div_euclid(1_000_000);
+    let (cached, prefix) = SECOND.get();
+    if cached == second && second >= 0 {
+        out.push_str(std::str::from_utf8(&prefix).unwrap_or_default());
+        let mut digits = *b"000000Z";
+        let mut fraction = micros.rem_euclid(1_000_000);
+        for digit in digits[..6].iter_mut().rev() {
+            *digit = b'0' + (fraction % 10) as u8;
+            fraction /= 10;
+        }
+        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+        return;
+    }
+    let start = out.len();
+    if crate::clock::push_utc(out, micros, 6) {
+        // `YYYY-MM-DDTHH:MM:SS.`, kept for the rest of the second.
+        if let Some(prefix) = out.as_bytes().get(start..start + 20)
+            && let Ok(prefix) = <[u8; 20]>::try_from(prefix)
+        {
+            SECOND.set((second, prefix));
+        }
+    } else {
         // Beyond four-digit years chrono writes a sign; not worth doing by hand.
         use std::fmt::Write as _;
         let time = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
@@ -359,6 +385,9 @@ mod tests {
         for micros in [
             0,
             1_700_000_000_123_456,
+            // The same second again: written from the kept date and time.
+            1_700_000_000_000_001,
+            1_700_000_000_999_999,
             951_782_400_000_001,
             4_107_542_399_999_999,
             253_402_300_799_999_999,
