@@ -52,8 +52,13 @@ impl App {
     /// default namespace the URL carries the `/ns/NAME` prefix, so a browser that follows it
     /// (a verification link, a redirect) lands in the same namespace.
     pub fn url(&self, namespace: &str, path: &str) -> String {
+        self.url_with(namespace, path, 0)
+    }
+
+    /// [`App::url`] with room for `more` bytes after it (a query value the caller appends).
+    pub fn url_with(&self, namespace: &str, path: &str, more: usize) -> String {
         let mut url =
-            String::with_capacity(self.public_url.len() + namespace.len() + path.len() + 4);
+            String::with_capacity(self.public_url.len() + namespace.len() + path.len() + 4 + more);
         url.push_str(&self.public_url);
         if namespace != DEFAULT_NAMESPACE {
             url.push_str("/ns/");

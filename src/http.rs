@@ -258,14 +258,22 @@ fn hex_value(b: u8) -> Option<u8> {
 /// Encodes a query component (RFC 3986 unreserved characters pass through).
 pub fn percent_encode(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
+    percent_encode_into(&mut out, input);
+    out
+}
+
+/// [`percent_encode`] appending to `out`.
+pub fn percent_encode_into(out: &mut String, input: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in input.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
-    out
 }
 
 /// The head of a hyper request and its body read within `limit` bytes and `timeout`.
@@ -439,6 +447,7 @@ mod tests {
     #[test]
     fn encode_round_trips() {
         let s = "a b&c=d/é";
+        assert_eq!(percent_encode(s), "a%20b%26c%3Dd%2F%C3%A9");
         assert_eq!(percent_decode(&percent_encode(s)), s);
     }
 }

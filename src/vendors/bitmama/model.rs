@@ -4,7 +4,7 @@
 mod card_user;
 mod links;
 
-use std::collections::HashMap;
+use std::hash::RandomState;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -20,8 +20,10 @@ use crate::collections::{IdIndex, IdMap, Lowercase, PositionIndex, ShardedSet};
 #[derive(Debug, Default, Deserialize)]
 pub struct State {
     /// Partners by API key: everything a partner owns is only reachable with its key. Added
-    /// through [`State::partner`] only (it numbers them for the links); never removed.
-    pub partners: HashMap<String, Partner>,
+    /// through [`State::partner`] only (it numbers them for the links); never removed. A client's
+    /// text, so SipHash; hashbrown's map for `entry_ref`, which finds a partner by `&str` with one
+    /// hash and copies the key only for a new one (every partner call looks its partner up).
+    pub partners: hashbrown::HashMap<String, Partner, RandomState>,
     /// Persona inquiry id to the card user it verifies, derived from the users' own inquiry
     /// ids ([`State::inquiry_link`]). A saved `inquiries` map is rebuilt from the users.
     #[serde(skip)]
@@ -52,7 +54,7 @@ impl State {
     /// The partner behind `api_key`, created on first use with the configured wallet balance.
     pub fn partner(&mut self, api_key: &str, starting_balance_cents: i64) -> &mut Partner {
         let links = &mut self.links;
-        self.partners.entry(api_key.to_string()).or_insert_with(|| {
+        self.partners.entry_ref(api_key).or_insert_with(|| {
             let mut partner = Partner::new(api_key, starting_balance_cents);
             partner.number = links.add_partner(api_key);
             partner
