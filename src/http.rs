@@ -96,8 +96,13 @@ impl ApiRequest {
                 "Request body is empty; expected a JSON object".into(),
             ));
         }
-        serde_json::from_slice(&self.body)
-            .map_err(|e| JsonError(format!("Request body is not valid JSON: {e}")))
+        // Checked as UTF-8 once (`from_slice` checks each string again); a body that is not
+        // UTF-8 goes to `from_slice` for its error, which says where.
+        match std::str::from_utf8(&self.body) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(&self.body),
+        }
+        .map_err(|e| JsonError(format!("Request body is not valid JSON: {e}")))
     }
 
     /// The body parsed into `T`; the error names the field and what was expected.
@@ -442,6 +447,27 @@ mod tests {
             vec![("bad".into(), "%zz%4".into())]
         );
         assert_eq!(parse_query("x=%é%"), vec![("x".into(), "%é%".into())]);
+    }
+
+    #[test]
+    fn json_bodies_are_checked_as_utf8_once() {
+        let body = |bytes: &[u8]| ApiRequest {
+            body: Bytes::copy_from_slice(bytes),
+            ..ApiRequest::default()
+        };
+        let parsed = body("{\"name\":\"Zoë\"}".as_bytes()).json_value();
+        assert_eq!(parsed, Ok(serde_json::json!({"name": "Zoë"})));
+        let Err(JsonError(message)) = body(b"{\"name\":\"Zo\xff\"}").json_value() else {
+            panic!("a body that is not UTF-8 is refused");
+        };
+        assert!(
+            message.starts_with("Request body is not valid JSON: "),
+            "{message}"
+        );
+        assert!(
+            message.contains("line 1 column"),
+            "serde_json says where: {message}"
+        );
     }
 
     #[test]

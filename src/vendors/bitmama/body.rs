@@ -32,7 +32,9 @@ impl<'a> Body<'a> {
     /// The body of `bytes` if it is a JSON object, `None` for anything else (the caller then
     /// reads it as a `Value` to say what is wrong in the usual words).
     pub fn parse(bytes: &'a [u8]) -> Option<Body<'a>> {
-        serde_json::from_slice(bytes).ok()
+        // Checked as UTF-8 once, in one pass: `from_str` then trusts each string, which
+        // `from_slice` checks again one by one (a tenth of the parse).
+        serde_json::from_str(std::str::from_utf8(bytes).ok()?).ok()
     }
 
     /// The member called `name`, `None` when absent.
@@ -141,6 +143,13 @@ impl<'de> Deserialize<'de> for Member<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_no_object() {
+        assert!(Body::parse(b"{\"firstName\":\"Zo\xff\"}").is_none());
+        let body = Body::parse("{\"firstName\":\"Zoë\"}".as_bytes()).expect("an object");
+        assert_eq!(body.get("firstName"), Some(&Member::Text("Zoë".into())));
+    }
 
     #[test]
     fn reads_what_a_value_map_reads() {
