@@ -66,7 +66,11 @@ impl<'a> Fields<'a> {
                 // A character is one to four bytes: most texts are within bounds by their
                 // byte length alone, without counting characters.
                 let surely_within = s.len() <= max && s.len().div_ceil(4) >= min;
-                let len = if surely_within { min } else { s.chars().count() };
+                let len = if surely_within {
+                    min
+                } else {
+                    s.chars().count()
+                };
                 if len < min || len > max {
                     self.problem(field, format!("must be {min} to {max} characters"));
                     None
