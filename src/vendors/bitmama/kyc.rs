@@ -22,7 +22,7 @@
 //! The `current` style sends `user.kyc-event` with `data.status` for `approved`, `denied` and
 //! `needsVerification` only, the three statuses the newer docs list.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::model::UserStatus;
 use crate::app::App;
@@ -74,7 +74,7 @@ pub fn start_inquiry(
     world: &mut World,
     namespace: &str,
     service_id: &str,
-    fields: Map<String, Value>,
+    fields: persona::Fields,
 ) -> (String, String) {
     let new = persona::NewInquiry {
         reference_id: Some(service_id.to_string()),

@@ -1,6 +1,6 @@
 //! Card users: create (v2, KYC through Persona), list, delete, retry KYC.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::body::Body;
 use super::kyc::{self, KycEvent};
@@ -10,7 +10,7 @@ use super::{Reply, auth, error_code, idempotency, rendered_success, scenario, su
 use crate::http::ApiRequest;
 use crate::scenario::{Outcome, Timing};
 use crate::store::World;
-use crate::vendors::Ctx;
+use crate::vendors::{Ctx, persona};
 
 /// Denied users may retry KYC this many times.
 const MAX_KYC_RETRIES: u32 = 3;
@@ -109,14 +109,25 @@ impl NewUser {
     }
 
     /// What the Persona inquiry is prefilled with.
-    fn inquiry_fields(&self) -> Map<String, Value> {
-        let mut fields = Map::new();
-        fields.insert("name-first".into(), json!(self.first_name));
-        fields.insert("name-last".into(), json!(self.last_name));
-        fields.insert("email-address".into(), json!(self.email));
-        fields.insert("phone-number".into(), json!(self.phone_number));
-        fields
+    fn inquiry_fields(&self) -> persona::Fields {
+        inquiry_fields(
+            &self.first_name,
+            &self.last_name,
+            &self.email,
+            &self.phone_number,
+        )
     }
+}
+
+/// What a card user's Persona inquiry is prefilled with.
+fn inquiry_fields(first_name: &str, last_name: &str, email: &str, phone: &str) -> persona::Fields {
+    let text = |s: &str| Value::String(s.to_string());
+    persona::Fields::of_known(vec![
+        ("name-first", text(first_name)),
+        ("name-last", text(last_name)),
+        ("email-address", text(email)),
+        ("phone-number", text(phone)),
+    ])
 }
 
 /// `POST /api/v2/partner/card/users`.
@@ -366,12 +377,12 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
                 &format!("User {service_id} has already retried KYC {MAX_KYC_RETRIES} times"),
             ));
         }
-        let mut fields = Map::new();
-        fields.insert("name-first".into(), json!(user.first_name()));
-        fields.insert("name-last".into(), json!(user.last_name()));
-        fields.insert("email-address".into(), json!(user.email()));
-        fields.insert("phone-number".into(), json!(user.phone_number()));
-
+        let fields = inquiry_fields(
+            user.first_name(),
+            user.last_name(),
+            user.email(),
+            user.phone_number(),
+        );
         let (inquiry_id, verification_url) =
             kyc::start_inquiry(app, world, &req.namespace, service_id, fields);
         let partner = world.bitmama.partner(&api_key, starting);

@@ -98,6 +98,18 @@ impl Extend<(String, Value)> for Fields {
     }
 }
 
+impl Fields {
+    /// Fields of names Persona defines (`name-first`, ...), in any order: nothing to look up
+    /// or copy for a name.
+    pub fn of_known(known: Vec<(&'static str, Value)>) -> Self {
+        let mut fields: Vec<(Name, Value)> = (known.into_iter())
+            .map(|(name, value)| (Cow::Borrowed(name), value))
+            .collect();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        Fields(fields)
+    }
+}
+
 impl From<Map<String, Value>> for Fields {
     /// A `Map` iterates by name already.
     fn from(map: Map<String, Value>) -> Self {
@@ -178,5 +190,12 @@ mod tests {
         let map: Map<String, Value> =
             serde_json::from_str(r#"{"email-address":"a@b.c"}"#).expect("an object");
         assert!(matches!(&Fields::from(map).0[0].0, Cow::Borrowed(_)));
+        let known = Fields::of_known(vec![
+            ("name-last", json!("Doe")),
+            ("name-first", json!("J")),
+        ]);
+        let map: Map<String, Value> =
+            serde_json::from_str(r#"{"name-last":"Doe","name-first":"J"}"#).expect("an object");
+        assert_eq!(known, Fields::from(map), "the same fields, in name order");
     }
 }

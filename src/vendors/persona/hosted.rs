@@ -239,7 +239,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         template_id: Some(template.to_string()),
         reference_id: given("reference-id"),
         redirect_uri: linked_redirect.map(str::to_string),
-        fields,
+        fields: fields.into(),
         ..NewInquiry::default()
     };
     let id = create_inquiry(app, world, new);

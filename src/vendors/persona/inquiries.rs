@@ -135,7 +135,7 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
         template_id: Some(template_id),
         reference_id: string_at(&attrs, "reference-id", at)?,
         redirect_uri,
-        fields,
+        fields: fields.into(),
         note: string_at(&attrs, "note", at)?,
         tags,
         account_reference_id: None,

@@ -100,7 +100,7 @@ pub(super) fn insert_created(
         status: InquiryStatus::Created,
         reference_id: new.reference_id,
         redirect_uri,
-        fields: new.fields.into(),
+        fields: new.fields,
         note: new.note,
         tags: world.persona.shared.tags(&new.tags),
         template_id: new.template_id,

@@ -39,7 +39,7 @@ pub use lifecycle::{
     transition, transition_through,
 };
 pub use model::{
-    Account, Event, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken,
+    Account, Event, Fields, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken,
     ShareTokenStatus, State, Verification, VerificationKind, VerificationStatus,
 };
 pub use render::webhook_envelope;

@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 pub use super::entities::{
     Account, Check, OneTimeLink, Verification, VerificationKind, VerificationStatus,
@@ -124,7 +123,7 @@ pub struct NewInquiry {
     pub reference_id: Option<String>,
     pub redirect_uri: Option<String>,
     /// Plain values keyed by field name (`"name-first": "Jane"`); rendered as `{type, value}`.
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
     pub note: Option<String>,
     pub tags: Vec<String>,
     /// `meta.auto-create-account-reference-id`: the reference id of the account to find or

@@ -239,7 +239,7 @@ fn seed_inquiry(world: &mut World, seed: &InquirySeed) {
     let new = NewInquiry {
         template_id: Some(world.ids.persona("itmpl_").into()),
         reference_id: seed.reference_id.clone(),
-        fields,
+        fields: fields.into(),
         ..NewInquiry::default()
     };
     let id = insert_created(
