@@ -1,7 +1,8 @@
 //! The edge between hyper and the sandbox: an owned [`ApiRequest`] in, an [`ApiResponse`] out.
 //!
 //! The body is read once, within the size limit, so everything behind this module (routing, the
-//! vendors, scenario matching) works synchronously on plain owned data and never sees hyper.
+//! vendors, scenario matching) works synchronously on plain owned data and never handles hyper's
+//! types (an answer keeps its headers in them, but they are set and read as text).
 
 use std::borrow::Cow;
 
