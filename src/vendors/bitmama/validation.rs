@@ -54,6 +54,17 @@ impl<'a> Fields<'a> {
         min: usize,
         max: usize,
     ) -> Option<String> {
+        self.text(field, required, min, max).map(str::to_string)
+    }
+
+    /// [`Fields::string`], borrowed from the body.
+    pub fn text(
+        &mut self,
+        field: &'static str,
+        required: bool,
+        min: usize,
+        max: usize,
+    ) -> Option<&'a str> {
         match self.present(field) {
             None => {
                 if required {
@@ -75,7 +86,7 @@ impl<'a> Fields<'a> {
                     self.problem(field, format!("must be {min} to {max} characters"));
                     None
                 } else {
-                    Some(s.to_string())
+                    Some(s)
                 }
             }
             Some(_) => {
@@ -93,8 +104,20 @@ impl<'a> Fields<'a> {
         rule: &str,
         valid: impl Fn(&str) -> bool,
     ) -> Option<String> {
-        let value = self.string(field, required, 0, 2048)?;
-        if !value.is_empty() && valid(&value) {
+        self.text_matching(field, required, rule, valid)
+            .map(str::to_string)
+    }
+
+    /// [`Fields::string_matching`], borrowed from the body.
+    pub fn text_matching(
+        &mut self,
+        field: &'static str,
+        required: bool,
+        rule: &str,
+        valid: impl Fn(&str) -> bool,
+    ) -> Option<&'a str> {
+        let value = self.text(field, required, 0, 2048)?;
+        if !value.is_empty() && valid(value) {
             Some(value)
         } else {
             self.problem(field, format!("must be {rule}"));
