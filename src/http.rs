@@ -354,25 +354,18 @@ fn header_name(name: &HeaderName) -> Cow<'static, str> {
 
 /// `method`'s name, borrowed when it is a standard one.
 fn method_name(method: &hyper::Method) -> Cow<'static, str> {
-    use hyper::Method;
-    const STANDARD: [(Method, &str); 9] = [
-        (Method::GET, "GET"),
-        (Method::POST, "POST"),
-        (Method::PUT, "PUT"),
-        (Method::PATCH, "PATCH"),
-        (Method::DELETE, "DELETE"),
-        (Method::HEAD, "HEAD"),
-        (Method::OPTIONS, "OPTIONS"),
-        (Method::CONNECT, "CONNECT"),
-        (Method::TRACE, "TRACE"),
-    ];
-    STANDARD
-        .iter()
-        .find(|(standard, _)| standard == method)
-        .map_or_else(
-            || Cow::Owned(method.as_str().to_string()),
-            |&(_, name)| Cow::Borrowed(name),
-        )
+    Cow::Borrowed(match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        other => return Cow::Owned(other.to_string()),
+    })
 }
 
 /// Serialises the body once; the bytes are what the client receives and what the journal keeps.

@@ -102,10 +102,16 @@ impl Fields {
     /// Fields of names Persona defines (`name-first`, ...), in any order: nothing to look up
     /// or copy for a name.
     pub fn of_known(known: Vec<(&'static str, Value)>) -> Self {
-        let mut fields: Vec<(Name, Value)> = (known.into_iter())
+        let fields = (known.into_iter())
             .map(|(name, value)| (Cow::Borrowed(name), value))
             .collect();
+        Self::sorted(fields)
+    }
+
+    /// `fields` in name order, as [`Fields`] keeps them.
+    fn sorted(mut fields: Vec<(Name, Value)>) -> Self {
         fields.sort_by(|a, b| a.0.cmp(&b.0));
+        fields.shrink_to_fit();
         Fields(fields)
     }
 }
@@ -113,12 +119,10 @@ impl Fields {
 impl From<Map<String, Value>> for Fields {
     /// A `Map` iterates by name already.
     fn from(map: Map<String, Value>) -> Self {
-        let mut fields: Vec<(Name, Value)> = (map.into_iter())
+        let fields = (map.into_iter())
             .map(|(name, value)| (name_of(name), value))
             .collect();
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        fields.shrink_to_fit();
-        Fields(fields)
+        Fields::sorted(fields)
     }
 }
 
