@@ -78,4 +78,4 @@ callgrind_control -d "$pid" >/dev/null 2>&1
 sleep 0.5
 total=$(cat "$out"/cg.*.* 2>/dev/null | sed -n 's/^summary: \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s}')
 echo "$mode: $((total / sent)) instructions/request ($sent requests)"
-if [ -n "${KEEP:-}" ]; then cp "$out"/cg.*.* "$KEEP" 2>/dev/null || true; fi
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$out"/cg.*.* "$KEEP"/ 2>/dev/null || true; fi
