@@ -1,7 +1,8 @@
 //! The benchmark baseline: a bare hyper 1.x server on the same stack as the sandbox (tokio
-//! multi-thread runtime, HTTP/1.1 keep-alive, nodelay) that answers the same JSON shapes with no
-//! logic, no state and no journal. `bench/run.sh` drives it next to the sandbox so each sandbox
-//! throughput can be given as a ratio of what the machine allows.
+//! multi-thread runtime, HTTP/1.1 keep-alive, nodelay) that answers with the sandbox's own bodies
+//! (`bench/baseline/*.json`: the same bytes but for ids and times, which a test holds them to)
+//! and no logic, no state and no journal. `bench/run.sh` drives it next to the sandbox so each
+//! sandbox throughput can be given as a ratio of what the machine allows.
 //!
 //! `cargo run --release --example bare_server -- [PORT]` (0, the default, picks a free port); the
 //! first stdout line is `bare-server listening on http://ADDR`, like the sandbox's.
@@ -17,9 +18,9 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-const HEALTH: &[u8] = br#"{"status":"ok","version":"0.1.0"}"#;
-const USER_CREATED: &[u8] = br#"{"status":"success","message":"User created successfully","data":{"serviceId":"bench-rain-user-0123456789abcdef","verificationUrl":"http://127.0.0.1:5000/verify?inquiry-id=inq_0123456789abcdefghijklmn"}}"#;
-const INQUIRY: &[u8] = br#"{"data":{"type":"inquiry","id":"inq_0123456789abcdefghijklmn","attributes":{"status":"created","reference-id":null,"note":null,"behaviors":{},"tags":[],"creator":"API","reviewer-comment":null,"updated-at":"2024-01-01T00:00:00.000Z","created-at":"2024-01-01T00:00:00.000Z","started-at":null,"completed-at":null,"failed-at":null,"marked-for-review-at":null,"decisioned-at":null,"expired-at":null,"redacted-at":null,"previous-step-name":null,"next-step-name":"start","name-first":"Jane","name-middle":null,"name-last":"Doe","birthdate":null,"address-street-1":null,"address-city":null,"address-subdivision":null,"address-postal-code":null,"address-country-code":null,"email-address":"jane@example.com","phone-number":"+14155555555","fields":{}},"relationships":{"account":{"data":null},"template":{"data":null},"inquiry-template":{"data":{"type":"inquiry-template","id":"itmpl_sandbox"}},"reports":{"data":[]},"verifications":{"data":[]},"sessions":{"data":[]},"documents":{"data":[]},"selfies":{"data":[]}}},"meta":{"session-token":null}}"#;
+const HEALTH: &[u8] = include_bytes!("../bench/baseline/health.json").trim_ascii_end();
+const USER_CREATED: &[u8] = include_bytes!("../bench/baseline/user-created.json").trim_ascii_end();
+const INQUIRY: &[u8] = include_bytes!("../bench/baseline/inquiry.json").trim_ascii_end();
 const NOT_FOUND: &[u8] = br#"{"error":{"status":404,"message":"No route"}}"#;
 
 async fn answer(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {

@@ -1,6 +1,7 @@
 //! The one integration test binary (see ARCHITECTURE.md, "Testing"). Its folders mirror `src/`.
 
 mod admin;
+mod baseline;
 mod cli;
 mod cors;
 mod harness;
