@@ -2,16 +2,20 @@
 # Benchmarks the sandbox against a bare hyper server (examples/bare_server.rs) on loopback, in
 # the same run, with wrk (installed from Debian's packages when missing).
 #
-#   bench/run.sh                  full run (10 s per load test, 100k users, 1M requests)
-#   BENCH_QUICK=1 bench/run.sh    short run (3 s per load test, 10k users, 100k requests)
+#   bench/run.sh                  full run (10 s per load test, three rounds, 100k users, 1M
+#                                 requests)
+#   BENCH_QUICK=1 bench/run.sh    short run (3 s per load test, one round, 10k users, 100k
+#                                 requests)
 #
 #   BENCH_PEERS=1 bench/run.sh    also measures peers on the create request with a canned 201:
 #                                 httpmock (bench/httpmock-peer, built here) and WireMock
 #                                 standalone (its jar from the npm package `wiremock`, run with
 #                                 the system's Java; `default-jre-headless` installed if missing)
 #
-#   BENCH_ROUNDS=3 bench/run.sh   alternates bare and sandbox three times per load test and reports
-#                                 the round with the median ratio (every round's ratio listed)
+#   BENCH_ROUNDS=N bench/run.sh   alternates bare and sandbox N times per load test (default 3 in
+#                                 a full run, 1 in a quick one) and reports the round with the
+#                                 median ratio (every round's ratio listed): on a shared machine
+#                                 one round can be off by 15 % either way
 #
 # Other knobs: BENCH_DURATION (e.g. 10s), BENCH_THREADS (wrk threads, 2), BENCH_CONNECTIONS (32),
 # BENCH_USERS, BENCH_REQUESTS, BENCH_PHASE_TIMEOUT (seconds a bulk phase may take), RUST_LOG
@@ -30,14 +34,15 @@ if [[ $QUICK == 1 ]]; then
   USERS=${BENCH_USERS:-10000}
   REQUESTS=${BENCH_REQUESTS:-100000}
   STARTS=3
+  ROUNDS=${BENCH_ROUNDS:-1}
 else
   DURATION=${BENCH_DURATION:-10s}
   USERS=${BENCH_USERS:-100000}
   REQUESTS=${BENCH_REQUESTS:-1000000}
   STARTS=7
+  ROUNDS=${BENCH_ROUNDS:-3}
 fi
 THREADS=${BENCH_THREADS:-2}
-ROUNDS=${BENCH_ROUNDS:-1}
 CONNS=${BENCH_CONNECTIONS:-32}
 PHASE_TIMEOUT=${BENCH_PHASE_TIMEOUT:-600}
 RUN_TAG="r$(date +%s)$$"
