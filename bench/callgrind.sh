@@ -7,7 +7,8 @@
 # request log on, warms it up with 300 requests, zeroes the counters, sends N requests of MODE
 # (health | create | inquiry, see bench/wrk.lua) over one keep-alive connection, dumps, and
 # prints `MODE: I instructions/request (N requests)`. Every thread counts: the request-log
-# writer's formatting is part of the cost. Kernel time is not counted.
+# writer's formatting is part of the cost. Kernel time is not counted. With KEEP=DIR, callgrind's
+# output files are copied to DIR (for `callgrind_annotate --inclusive=yes DIR/cg.*`).
 set -euo pipefail
 bin=$1
 mode=${2:-health}
