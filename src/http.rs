@@ -218,6 +218,10 @@ impl ApiResponse {
 
 /// Decodes `a=1&b=two%20words` into pairs (`+` is a space, as in HTML forms).
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    if query.is_empty() {
+        // Most requests: no iterator set up to find nothing.
+        return Vec::new();
+    }
     query
         .split('&')
         .filter(|pair| !pair.is_empty())

@@ -35,7 +35,8 @@ pub struct RequestLine {
     pub method: Cow<'static, str>,
     pub path: String,
     pub status: u16,
-    pub duration_ms: f64,
+    /// How long the request took; shown in milliseconds ([`millis`]).
+    pub duration: std::time::Duration,
     pub namespace: Cow<'static, str>,
     /// Scenario name and rule index that applied.
     pub rule: Option<(String, usize)>,
@@ -136,7 +137,7 @@ fn trace_line(line: &RequestLine) {
         method = %line.method,
         path = %line.path,
         status = line.status,
-        duration_ms = line.duration_ms,
+        duration_ms = millis(line.duration),
         namespace = %line.namespace,
         rule = ?line.rule,
         "request"
@@ -215,9 +216,9 @@ pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi
             field(out, 1);
             out.push_str(&line.path);
             field(out, 2);
-            push_u16(out, line.status);
+            push_u64(out, u64::from(line.status));
             field(out, 3);
-            push_ms(out, line.duration_ms);
+            push_ms(out, line.duration);
             field(out, 4);
             out.push_str(&line.namespace);
             field(out, 5);
@@ -234,7 +235,7 @@ pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi
                 json(&line.method),
                 json(&line.path),
                 line.status,
-                serde_json::Number::from_f64(line.duration_ms)
+                serde_json::Number::from_f64(millis(line.duration))
                     .map_or_else(|| "null".to_string(), |n| n.to_string()),
                 json(&line.namespace),
                 json(&rule),
@@ -299,20 +300,41 @@ fn push_timestamp(out: &mut String, micros: i64) {
     }
 }
 
-/// `ms` as `Display` writes an `f64` (what the subscriber writes), by `ryu`: the same shortest
-/// digits at a fraction of the cost. The two differ only in notation, which `ryu` uses for a
-/// whole number (`2.0`) and outside 1e-5..1e16 (exponents): those go through `Display`.
-fn push_ms(out: &mut String, ms: f64) {
-    if ms.fract() != 0.0 && (1e-5..1e16).contains(&ms.abs()) {
-        out.push_str(ryu::Buffer::new().format_finite(ms));
-    } else {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{ms}");
-    }
+/// `duration` in milliseconds, as the log line and the journal show it: the nanoseconds divided
+/// once (so the shortest digits of the result are the exact decimal, see [`push_ms`]).
+pub fn millis(duration: std::time::Duration) -> f64 {
+    duration.as_nanos() as f64 / 1e6
 }
 
-fn push_u16(out: &mut String, value: u16) {
-    let mut buf = [0u8; 5];
+/// `duration` as `Display` writes [`millis`] of it (what the subscriber writes), from the
+/// integer nanoseconds: the milliseconds, then the six decimals without trailing zeros. The same
+/// text: a decimal of at most 15 significant digits survives the trip through the nearest `f64`
+/// and back to its shortest digits (that is the guarantee of 15 digits), and nanoseconds below
+/// 10^15 have at most 15. Longer durations (over eleven days) go through `Display`.
+fn push_ms(out: &mut String, duration: std::time::Duration) {
+    const EXACT_BELOW: u128 = 1_000_000_000_000_000;
+    let nanos = duration.as_nanos();
+    if nanos >= EXACT_BELOW {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{}", millis(duration));
+        return;
+    }
+    let (whole, mut fraction) = ((nanos / 1_000_000) as u64, (nanos % 1_000_000) as u32);
+    push_u64(out, whole);
+    if fraction == 0 {
+        return;
+    }
+    let mut digits = *b".000000";
+    for digit in digits[1..].iter_mut().rev() {
+        *digit = b'0' + (fraction % 10) as u8;
+        fraction /= 10;
+    }
+    let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
+    out.push_str(std::str::from_utf8(&digits[..end]).unwrap_or_default());
+}
+
+fn push_u64(out: &mut String, value: u64) {
+    let mut buf = [0u8; 20];
     let mut at = buf.len();
     let mut value = value;
     loop {
@@ -336,7 +358,7 @@ mod tests {
             method: "GET".into(),
             path: "/a \"b\"".into(),
             status: 404,
-            duration_ms: 0.25,
+            duration: std::time::Duration::from_micros(250),
             namespace: "default".into(),
             rule: Some(("outage".into(), 2)),
         }
@@ -358,25 +380,25 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(16);
         let edges = [
-            0.0,
-            2.0,
-            0.25,
-            1e-5,
-            9.99e-6,
-            1e-7,
-            1e16,
-            9.9e15,
-            123.456,
-            f64::NAN,
+            0,
+            1,
+            999_999,
+            1_000_000,
+            2_000_000,
+            250_000,
+            123_456_789,
+            999_999_999_999_999,
+            1_000_000_000_000_000,
+            1_000_000_000_000_001,
+            u64::MAX,
         ];
-        let random = (0..20_000).map(|i| {
-            let scale = 10f64.powi(i % 12 - 6);
-            rng.random::<f64>() * scale
-        });
-        for ms in edges.into_iter().chain(random) {
+        // Every order of magnitude a request can take, and then some.
+        let random = (0..50_000).map(|i| rng.random_range(0..10u64.pow(i % 17 + 1)));
+        for nanos in edges.into_iter().chain(random) {
+            let duration = std::time::Duration::from_nanos(nanos);
             let mut out = String::new();
-            push_ms(&mut out, ms);
-            assert_eq!(out, ms.to_string(), "{ms:e}");
+            push_ms(&mut out, duration);
+            assert_eq!(out, millis(duration).to_string(), "{nanos} ns");
         }
     }
 

@@ -355,7 +355,6 @@ async fn serve(
     let mut response = cors::with_cors(&app.config, area, &request, response);
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
-    let duration_ms = duration.as_secs_f64() * 1000.0;
     if area != Area::Admin {
         let label = area.label();
         let entry = Entry::of(
@@ -364,7 +363,7 @@ async fn serve(
             response.status,
             &bytes,
             real_now_ms(),
-            duration_ms,
+            logging::millis(duration),
         );
         app.journal.record(entry);
     }
@@ -376,7 +375,7 @@ async fn serve(
         method: std::mem::take(&mut request.method),
         path: std::mem::take(&mut request.raw_path),
         status: response.status,
-        duration_ms,
+        duration,
         namespace: std::mem::take(&mut request.namespace),
         rule: routed.rule,
     });
