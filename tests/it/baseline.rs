@@ -6,10 +6,16 @@ use serde_json::json;
 
 use crate::harness::{TestServer, card_user_body};
 
-fn baseline(name: &str) -> String {
+/// Fails unless `sent` (the sandbox's body, its ids and times replaced) is `bench/baseline/NAME.json`.
+fn assert_baseline(name: &str, sent: &str) {
     let path = format!("{}/bench/baseline/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.trim_end().to_string()
+    assert_eq!(
+        sent,
+        text.trim_end(),
+        "the sandbox's answer changed: write it to {path} (ids and times as they are there), so \
+         the bench's bare server answers the same bytes"
+    );
 }
 
 /// The text of `value` at `pointer` in `body`.
@@ -25,7 +31,7 @@ async fn the_bare_servers_bodies_are_the_sandboxs_own() {
     let server = TestServer::start().await;
 
     let health = server.get("/__admin/health").send().await;
-    assert_eq!(health.text(), baseline("health"));
+    assert_baseline("health", &health.text());
 
     // As bench/run.sh makes the inquiry it reads.
     let created = server
@@ -54,7 +60,7 @@ async fn the_bare_servers_bodies_are_the_sandboxs_own() {
             &text_at(&body, "/data/attributes/created-at"),
             "2024-01-01T00:00:00.000Z",
         );
-    assert_eq!(sent, baseline("inquiry"));
+    assert_baseline("inquiry", &sent);
 
     // As bench/run.sh's wrk script creates card users.
     let user = server
@@ -79,5 +85,5 @@ async fn the_bare_servers_bodies_are_the_sandboxs_own() {
             "inq_0123456789abcdefghijklmn",
         )
         .replace(&server.url(""), "http://127.0.0.1:5000");
-    assert_eq!(sent, baseline("user-created"));
+    assert_baseline("user-created", &sent);
 }
