@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::harness::{TestServer, card_user_body};
 
-/// Fails unless `sent` (the sandbox's body, its ids and times replaced) is `bench/baseline/NAME.json`.
+/// Fails unless `sent` (the sandbox's body, its ids and times replaced) is
+/// `bench/baseline/NAME.json`.
 fn assert_baseline(name: &str, sent: &str) {
     let path = format!("{}/bench/baseline/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
