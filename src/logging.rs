@@ -306,22 +306,24 @@ pub fn millis(duration: std::time::Duration) -> f64 {
     duration.as_nanos() as f64 / 1e6
 }
 
-/// `duration` as `Display` writes [`millis`] of it (what the subscriber writes), from the
-/// integer nanoseconds: the milliseconds, then the six decimals without trailing zeros. The same
-/// text: a decimal of at most 15 significant digits survives the trip through the nearest `f64`
-/// and back to its shortest digits (that is the guarantee of 15 digits), and nanoseconds below
-/// 10^15 have at most 15. Longer durations (over eleven days) go through `Display`.
+/// `duration` as the subscriber writes [`millis`] of it (an `f64` field is recorded with `Debug`),
+/// from the integer nanoseconds: the milliseconds, then the six decimals without trailing zeros,
+/// or `.0`. The same text: a decimal of at most 15 significant digits comes back from the
+/// nearest `f64` as its shortest digits (the guarantee of 15 digits), and nanoseconds below
+/// 10^15 have at most 15. `Debug` switches to an exponent below 1e-4 ms (100 ns); those, and
+/// durations over eleven days, go through `Debug` itself.
 fn push_ms(out: &mut String, duration: std::time::Duration) {
-    const EXACT_BELOW: u128 = 1_000_000_000_000_000;
+    const EXACT: std::ops::Range<u128> = 100..1_000_000_000_000_000;
     let nanos = duration.as_nanos();
-    if nanos >= EXACT_BELOW {
+    if !EXACT.contains(&nanos) {
         use std::fmt::Write as _;
-        let _ = write!(out, "{}", millis(duration));
+        let _ = write!(out, "{:?}", millis(duration));
         return;
     }
     let (whole, mut fraction) = ((nanos / 1_000_000) as u64, (nanos % 1_000_000) as u32);
     push_u64(out, whole);
     if fraction == 0 {
+        out.push_str(".0");
         return;
     }
     let mut digits = *b".000000";
@@ -375,13 +377,69 @@ mod tests {
         );
     }
 
+    /// What tracing-subscriber's `fmt` layer writes, into a buffer.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<parking_lot::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
     #[test]
-    fn durations_are_written_as_display_writes_them() {
+    fn text_line_is_what_the_subscriber_writes() {
+        // Whole, ordinary, sub-100 ns and eleven-day durations: each notation `Debug` has.
+        for nanos in [
+            0,
+            42,
+            100,
+            250_000,
+            2_000_000,
+            1_234_567_891,
+            10u64.pow(15) + 7,
+        ] {
+            let line = RequestLine {
+                duration: std::time::Duration::from_nanos(nanos),
+                ..line()
+            };
+            let captured = Captured::default();
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(captured.clone())
+                .with_ansi(false)
+                .with_target(false)
+                .finish();
+            tracing::subscriber::with_default(subscriber, || trace_line(&line));
+            let theirs = String::from_utf8(captured.0.lock().clone()).expect("utf-8");
+            let mut ours = String::new();
+            format_line(&mut ours, &line, LogFormat::Text, false);
+            // The subscriber stamps its own time: compare what follows it.
+            let after_time = |text: &str| text.split_once(' ').map(|(_, rest)| rest.to_string());
+            assert_eq!(after_time(&ours), after_time(&theirs), "{nanos} ns");
+        }
+    }
+
+    #[test]
+    fn durations_are_written_as_debug_writes_them() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(16);
         let edges = [
             0,
             1,
+            99,
+            100,
+            101,
             999_999,
             1_000_000,
             2_000_000,
@@ -398,7 +456,7 @@ mod tests {
             let duration = std::time::Duration::from_nanos(nanos);
             let mut out = String::new();
             push_ms(&mut out, duration);
-            assert_eq!(out, millis(duration).to_string(), "{nanos} ns");
+            assert_eq!(out, format!("{:?}", millis(duration)), "{nanos} ns");
         }
     }
 
