@@ -274,10 +274,12 @@ if [[ $PEERS == 1 ]]; then
     curl -fsS -o /dev/null "$WM_URL/__admin/health" 2>/dev/null && break
     sleep 0.1
   done
+  # The bare server's body (no backslash or newline in it, so quotes are all there is to escape).
+  created=$(<bench/baseline/user-created.json)
   curl -fsS -o /dev/null -X POST "$WM_URL/__admin/mappings" -H 'Content-Type: application/json' -d '{
     "request": {"method": "POST", "url": "/api/v2/partner/card/users"},
     "response": {"status": 201, "headers": {"Content-Type": "application/json; charset=utf-8"},
-      "body": "{\"status\":\"success\",\"message\":\"User created successfully\",\"data\":{\"serviceId\":\"bench-rain-user-0123456789abcdef\",\"verificationUrl\":\"http://127.0.0.1:5000/verify?inquiry-id=inq_0123456789abcdefghijklmn\"}}"}}'
+      "body": "'"${created//\"/\\\"}"'"}}'
   echo "load: create on httpmock ($DURATION)..." >&2
   R[create.httpmock]=$(wrk_run create "$HTTPMOCK_URL" 0 "$DURATION")
   echo "load: create on WireMock (warm-up 3s, then $DURATION)..." >&2

@@ -85,6 +85,7 @@ async fn the_bare_servers_bodies_are_the_sandboxs_own() {
             &inquiry.expect("an inquiry id"),
             "inq_0123456789abcdefghijklmn",
         )
-        .replace(&server.url(""), "http://127.0.0.1:5000");
+        // The bench's sandbox listens on an ephemeral port: five digits, like this one.
+        .replace(&server.url(""), "http://127.0.0.1:50000");
     assert_baseline("user-created", &sent);
 }

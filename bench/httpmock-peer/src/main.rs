@@ -1,11 +1,11 @@
 //! httpmock's mock server with one mock: `POST /api/v2/partner/card/users` answers a canned 201
-//! (the bare server's body). Prints `httpmock-peer listening on http://ADDR` and runs until killed.
+//! (the bare server's body, `bench/baseline/user-created.json`). Prints `httpmock-peer listening on http://ADDR` and runs until killed.
 
 use std::io::Write;
 
 use httpmock::prelude::*;
 
-const USER_CREATED: &str = r#"{"status":"success","message":"User created successfully","data":{"serviceId":"bench-rain-user-0123456789abcdef","verificationUrl":"http://127.0.0.1:5000/verify?inquiry-id=inq_0123456789abcdefghijklmn"}}"#;
+const USER_CREATED: &str = include_str!("../../baseline/user-created.json").trim_ascii_end();
 
 fn main() {
     let server = MockServer::start();
