@@ -44,6 +44,7 @@ else
 fi
 THREADS=${BENCH_THREADS:-2}
 CONNS=${BENCH_CONNECTIONS:-32}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "error: BENCH_ROUNDS must be a positive whole number, not '$ROUNDS'" >&2; exit 2; }
 PHASE_TIMEOUT=${BENCH_PHASE_TIMEOUT:-600}
 RUN_TAG="r$(date +%s)$$"
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
