@@ -71,11 +71,8 @@ pub fn push_utc(out: &mut String, micros: i64, digits: u32) -> bool {
         return false;
     }
     let mut buf = *b"0000-00-00T00:00:00.000000Z";
-    let mut put = |at: usize, width: usize, mut value: i64| {
-        for i in (at..at + width).rev() {
-            buf[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
+    let mut put = |at: usize, width: usize, value: i64| {
+        put_digits(&mut buf[at..at + width], value.unsigned_abs());
     };
     put(0, 4, year);
     put(5, 2, i64::from(month));
@@ -87,6 +84,15 @@ pub fn push_utc(out: &mut String, micros: i64, digits: u32) -> bool {
     buf[20 + digits as usize] = b'Z';
     out.push_str(std::str::from_utf8(&buf[..21 + digits as usize]).unwrap_or_default());
     true
+}
+
+/// Writes `value` in decimal into all of `digits`, zero-padded (its higher digits dropped if
+/// `digits` is too short): the fixed-width fields of a timestamp or a fraction.
+pub fn put_digits(digits: &mut [u8], mut value: u64) {
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// Year, month and day of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).

@@ -20,6 +20,7 @@ use std::time::SystemTime;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
+use crate::clock::put_digits;
 use crate::config::LogFormat;
 
 /// Lines queued for the request-line writer before a request task waits for room.
@@ -276,11 +277,10 @@ fn push_timestamp(out: &mut String, micros: i64) {
     if cached == second && second >= 0 {
         out.push_str(std::str::from_utf8(&prefix).unwrap_or_default());
         let mut digits = *b"000000Z";
-        let mut fraction = micros.rem_euclid(1_000_000);
-        for digit in digits[..6].iter_mut().rev() {
-            *digit = b'0' + (fraction % 10) as u8;
-            fraction /= 10;
-        }
+        put_digits(
+            &mut digits[..6],
+            micros.rem_euclid(1_000_000).unsigned_abs(),
+        );
         out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
         return;
     }
@@ -320,17 +320,14 @@ fn push_ms(out: &mut String, duration: std::time::Duration) {
         let _ = write!(out, "{:?}", millis(duration));
         return;
     }
-    let (whole, mut fraction) = ((nanos / 1_000_000) as u64, (nanos % 1_000_000) as u32);
+    let (whole, fraction) = ((nanos / 1_000_000) as u64, (nanos % 1_000_000) as u64);
     push_u64(out, whole);
     if fraction == 0 {
         out.push_str(".0");
         return;
     }
     let mut digits = *b".000000";
-    for digit in digits[1..].iter_mut().rev() {
-        *digit = b'0' + (fraction % 10) as u8;
-        fraction /= 10;
-    }
+    put_digits(&mut digits[1..], fraction);
     let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
     out.push_str(std::str::from_utf8(&digits[..end]).unwrap_or_default());
 }
