@@ -1,5 +1,7 @@
 //! The HTTP server: accept loop, per-connection hyper service, graceful shutdown.
 
+mod idle;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -29,6 +31,7 @@ use crate::state_file::{self, SaveTo, SavedState};
 use crate::vendor::Vendor;
 use crate::vendors;
 use crate::webhooks;
+use idle::{Idle, Watchlist};
 
 /// Serves on `listener` until `shutdown` completes, then stops accepting, lets requests in flight
 /// and webhook deliveries finish within `config.shutdown_grace`, and returns.
@@ -186,6 +189,9 @@ pub async fn run_with_listeners(
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut accept_failures = 0u32;
+    let mut watchlist = Watchlist::new(config.header_read_timeout);
+    let mut sweep = tokio::time::interval(watchlist.period());
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -198,21 +204,22 @@ pub async fn run_with_listeners(
                         stop: stop_rx.clone(),
                         sync_log: sync_log.clone(),
                         via,
+                        idle: Arc::new(Idle::new()),
                     });
+                    let idle = shared.idle.clone();
                     let connection = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(config.header_read_timeout)
                         .keep_alive(true)
                         .serve_connection(
                             TokioIo::new(stream),
                             service_fn(move |req| serve(shared.clone(), req)),
                         );
                     let connection = graceful.watch(connection);
-                    connections.spawn(async move {
+                    let task = connections.spawn(async move {
                         if let Err(e) = connection.await {
                             tracing::debug!("connection ended with an error: {e}");
                         }
                     });
+                    watchlist.watch(&idle, task);
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: back off and go on serving.
@@ -223,6 +230,7 @@ pub async fn run_with_listeners(
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = sweep.tick() => watchlist.sweep(),
             () = &mut shutdown => break,
         }
     }
@@ -285,6 +293,9 @@ struct Connection {
     stop: watch::Receiver<bool>,
     sync_log: Option<SyncLog>,
     via: Listener,
+    /// For the header timeout, which the accept loop's [`Watchlist`] keeps (hyper's own takes
+    /// a timer per request).
+    idle: Arc<Idle>,
 }
 
 async fn serve(
@@ -297,8 +308,10 @@ async fn serve(
         stop,
         sync_log,
         via,
+        idle,
     } = &*connection;
     let via = *via;
+    let _busy = idle.busy();
     let _in_flight = InFlight::enter(&app.in_flight);
     let config = &app.config;
     let (mut request, body) =

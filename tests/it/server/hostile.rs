@@ -6,7 +6,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use serde_json::json;
+
 use crate::harness::{TestServer, WAIT, eventually};
+use crate::scenario::{TempDir, scenario};
 
 async fn connect(server: &TestServer) -> TcpStream {
     TcpStream::connect(server.addr).await.expect("connect")
@@ -85,6 +88,51 @@ async fn a_client_trickling_its_headers_is_cut_off_by_the_header_timeout() {
             "a trickling client gets no normal answer: {answer}"
         );
     }
+    health_ok(&server).await;
+}
+
+/// The header timeout is for a head that does not come, not for a slow answer: a request whose
+/// answer takes longer than the timeout is answered, and then the connection, idle, is closed.
+#[tokio::test]
+async fn a_slow_answer_outlives_the_header_timeout_and_the_idle_connection_is_then_closed() {
+    let dir = TempDir::new("slow-answer");
+    dir.write(
+        "slow.json",
+        &scenario(
+            "slow",
+            "latency",
+            json!([
+                {"when": {"vendor": "bitmama", "operation": "get_wallet"}, "latency_ms": 600}
+            ]),
+        ),
+    );
+    let path = dir.0.clone();
+    let server = TestServer::start_with(move |c| {
+        c.scenarios_dir = Some(path);
+        c.header_read_timeout = Duration::from_millis(200);
+    })
+    .await;
+    let mut stream = connect(&server).await;
+    let started = std::time::Instant::now();
+    stream
+        .write_all(
+            b"GET /api/v1/partner/wallet HTTP/1.1\r\nHost: localhost\r\n\
+              Authorization: Bearer sk_staging_slow\r\nX-Sandbox-Scenario: slow\r\n\r\n",
+        )
+        .await
+        .expect("write request");
+    // Everything the server sends before it closes the connection: the answer, then nothing.
+    let sent = read_to_close(&mut stream).await;
+    assert_eq!(
+        status_of(&sent),
+        Some(200),
+        "{}",
+        String::from_utf8_lossy(&sent)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "the latency was served"
+    );
     health_ok(&server).await;
 }
 
