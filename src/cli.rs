@@ -66,7 +66,8 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_MAX_NAMESPACES", default_value_t = 10_000)]
     pub max_namespaces: usize,
 
-    /// Seconds a client has to send a complete request head before the connection is closed.
+    /// Seconds a client has to send a complete request head, once connected or answered, before
+    /// the connection is closed (checked four times per timeout).
     #[arg(long, env = "VENDOR_SANDBOX_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
 

@@ -44,7 +44,8 @@ pub struct Config {
     /// Namespaces the store holds at most; a request that would create one more is refused
     /// (`default` is always available). See [`crate::store::Store::admits`].
     pub max_namespaces: usize,
-    /// A connection that has not sent a full request head by then is closed.
+    /// A connection that has not sent a full request head this long after it was opened or
+    /// answered is closed (within a quarter more: see `server::idle`).
     pub header_read_timeout: Duration,
     /// A request whose body has not fully arrived this long after its head gets 408 and its
     /// connection is closed (a client trickling or stalling its body holds nothing for long).
