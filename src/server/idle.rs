@@ -7,6 +7,9 @@
 //! task polling it on every wake-up; about a tenth of a health check's CPU. Here a connection
 //! notes when it goes idle (a relaxed store as each request ends), and the accept loop sweeps
 //! its [`Watchlist`] a few times per timeout, closing the connections idle for longer.
+//!
+//! Idle starts when the answer is handed to hyper: time spent writing it to a client that does
+//! not read it counts as idle, and such a client is cut off too.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
