@@ -352,19 +352,25 @@ async fn reset_drops_the_connection_and_timeout_never_answers_until_shutdown() {
     server.finished().await;
 }
 
-#[tokio::test]
-async fn latency_is_awaited_without_holding_the_namespace() {
-    let dir = TempDir::new("slow");
+/// A scenarios folder whose scenario `slow` delays Bitmama's `get_wallet` by `latency_ms`.
+pub(crate) fn slow_wallet(label: &str, latency_ms: u64) -> TempDir {
+    let dir = TempDir::new(label);
     dir.write(
         "slow.json",
         &scenario(
             "slow",
             "latency",
             json!([
-                {"when": {"vendor": "bitmama", "operation": "get_wallet"}, "latency_ms": 400}
+                {"when": {"vendor": "bitmama", "operation": "get_wallet"}, "latency_ms": latency_ms}
             ]),
         ),
     );
+    dir
+}
+
+#[tokio::test]
+async fn latency_is_awaited_without_holding_the_namespace() {
+    let dir = slow_wallet("slow", 400);
     let server = with_dir(&dir).await;
     let slow = server
         .get("/api/v1/partner/wallet")

@@ -6,10 +6,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use serde_json::json;
-
 use crate::harness::{TestServer, WAIT, eventually};
-use crate::scenario::{TempDir, scenario};
+use crate::scenario::slow_wallet;
 
 async fn connect(server: &TestServer) -> TcpStream {
     TcpStream::connect(server.addr).await.expect("connect")
@@ -95,17 +93,7 @@ async fn a_client_trickling_its_headers_is_cut_off_by_the_header_timeout() {
 /// answer takes longer than the timeout is answered, and then the connection, idle, is closed.
 #[tokio::test]
 async fn a_slow_answer_outlives_the_header_timeout_and_the_idle_connection_is_then_closed() {
-    let dir = TempDir::new("slow-answer");
-    dir.write(
-        "slow.json",
-        &scenario(
-            "slow",
-            "latency",
-            json!([
-                {"when": {"vendor": "bitmama", "operation": "get_wallet"}, "latency_ms": 600}
-            ]),
-        ),
-    );
+    let dir = slow_wallet("slow-answer", 600);
     let path = dir.0.clone();
     let server = TestServer::start_with(move |c| {
         c.scenarios_dir = Some(path);
