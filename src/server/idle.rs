@@ -3,8 +3,8 @@
 //!
 //! hyper has one built in (`header_read_timeout`), but it takes a fresh tokio timer for every
 //! head it waits for and drops it once the head is in: on a keep-alive connection, a timer put
-//! into the runtime's timer wheel and taken out again on every request, with the connection's
-//! task polling it on every wake-up; about a tenth of a health check's CPU. Here a connection
+//! into the runtime's timer wheel and taken out again on every request, about a tenth of a
+//! health check's instructions (bench/RESULTS.md, run 11). Here a connection
 //! notes when it goes idle (a relaxed store as each request ends), and the accept loop sweeps
 //! its [`Watchlist`] a few times per timeout, closing the connections idle for longer.
 //!
