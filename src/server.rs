@@ -190,8 +190,6 @@ pub async fn run_with_listeners(
     let mut connections = JoinSet::new();
     let mut accept_failures = 0u32;
     let mut watchlist = Watchlist::new(config.header_read_timeout);
-    let mut sweep = tokio::time::interval(watchlist.period());
-    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -206,8 +204,11 @@ pub async fn run_with_listeners(
                         via,
                         idle: Arc::new(Idle::new()),
                     });
-                    let idle = shared.idle.clone();
+                    let idle = Arc::downgrade(&shared.idle);
                     let connection = http1::Builder::new()
+                        // The header timeout is the `Watchlist`'s (hyper's takes a timer per
+                        // request).
+                        .header_read_timeout(None)
                         .keep_alive(true)
                         .serve_connection(
                             TokioIo::new(stream),
@@ -219,10 +220,12 @@ pub async fn run_with_listeners(
                             tracing::debug!("connection ended with an error: {e}");
                         }
                     });
-                    watchlist.watch(&idle, task);
+                    watchlist.watch(idle, task);
                 }
                 Err(e) => {
-                    // Out of file descriptors and the like: back off and go on serving.
+                    // Out of file descriptors and the like: close what is idle, back off and
+                    // go on serving.
+                    watchlist.sweep();
                     accept_failures = (accept_failures + 1).min(8);
                     let pause = Duration::from_millis(5 << accept_failures);
                     tracing::warn!("accept failed: {e}; retrying in {pause:?}");
@@ -230,7 +233,7 @@ pub async fn run_with_listeners(
                 }
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = sweep.tick() => watchlist.sweep(),
+            () = watchlist.sweep_when_due() => {}
             () = &mut shutdown => break,
         }
     }
@@ -239,7 +242,14 @@ pub async fn run_with_listeners(
     tracing::info!("shutting down: no new connections; finishing requests in flight");
 
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(config.shutdown_grace, graceful.shutdown()).await;
+    // hyper closes idle connections at once but waits on one with half a head: the sweeps go on.
+    let drain = async {
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = async { loop { watchlist.sweep_when_due().await } } => {}
+        }
+    };
+    let drained = tokio::time::timeout(config.shutdown_grace, drain).await;
     if drained.is_err() {
         tracing::warn!(
             "requests still in flight after {:?}; closing them",
@@ -311,7 +321,9 @@ async fn serve(
         idle,
     } = &*connection;
     let via = *via;
-    let _busy = idle.busy();
+    let Some(_busy) = idle.busy() else {
+        return Err(ConnectionDropped("header timeout"));
+    };
     let _in_flight = InFlight::enter(&app.in_flight);
     let config = &app.config;
     let (mut request, body) =
