@@ -4,9 +4,10 @@
 //! hyper has one built in (`header_read_timeout`), but it takes a fresh tokio timer for every
 //! head it waits for and drops it once the head is in: on a keep-alive connection, a timer put
 //! into the runtime's timer wheel and taken out again on every request, about a tenth of a
-//! health check's instructions (bench/RESULTS.md, run 11). Here a connection
-//! notes when it goes idle (a relaxed store as each request ends), and the accept loop sweeps
-//! its [`Watchlist`] a few times per timeout, closing the connections idle for longer.
+//! health check's instructions (bench/RESULTS.md, run 11). Here a connection notes when it is
+//! busy and when it goes idle (an atomic swap as each request starts, a store as it ends), and
+//! the accept loop sweeps its [`Watchlist`] four times per timeout, closing the connections
+//! idle for longer.
 //!
 //! Idle starts when the answer is handed to hyper: time spent writing it to a client that does
 //! not read it counts as idle, and such a client is cut off too.
