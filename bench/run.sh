@@ -21,9 +21,10 @@
 # BENCH_USERS, BENCH_REQUESTS, BENCH_PHASE_TIMEOUT (seconds a bulk phase may take), RUST_LOG
 # (passed to the sandbox; its logs go to a temporary file that is deleted at exit).
 #
-# Prints requests/s, p50 and p99 for each load test, the sandbox/bare throughput ratio, the time
-# from process start to the first successful response, and RSS when idle, after the users and
-# across the requests (the journal is bounded, so it must level off).
+# Prints requests/s, p50 and p99 for each load test, the sandbox/bare throughput ratio, each
+# server's CPU time per request, the time from process start to the first successful response,
+# and RSS when idle, after the users and across the requests (the journal is bounded, so it must
+# level off).
 set -euo pipefail
 trap 'echo "error: bench/run.sh line $LINENO: $BASH_COMMAND failed" >&2' ERR
 cd "$(dirname "$0")/.."
@@ -148,6 +149,13 @@ field() { awk -v i="$2" '{ print $i }' <<<"$1"; }
 
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks (the fields after
+# the command name, which is in parentheses).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+TICK_US=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1e6 / hz }')
+# us_per_request TICKS REQUESTS
+us_per_request() { awk -v t="$1" -v n="$2" -v us="$TICK_US" 'BEGIN { printf "%.1f", (n > 0) ? t * us / n : 0 }'; }
+
 SANDBOX_ARGS=(--port 0 --seed 1 --bitmama-balance-cents 4000000000000000000)
 
 # wrk_run MODE URL LIMIT DURATION [NAMESPACE] [PATH]: runs wrk, echoes
@@ -213,27 +221,32 @@ INQUIRY_PATH="/api/v1/inquiries/$INQUIRY"
 # BENCH_ROUNDS > 1 alternates bare and sandbox that many times per test: the table shows the
 # round with the median ratio, and every round's ratio is listed under it (on a shared machine
 # one round can land on a busy moment for either server).
-declare -A R ROUND_RATIOS
+# Each server's CPU time per request is measured too: on a shared machine it moves less than
+# r/s, and it shows whether a ratio comes from the server's own work.
+declare -A R ROUND_RATIOS CPU_US
 for test in health inquiry create; do
   rows=()
   for round in $(seq "$ROUNDS"); do
-    declare -A this=()
+    declare -A this=() cpu=()
     for target in bare sandbox; do
-      url=$BARE_URL
-      [[ $target == sandbox ]] && url=$SANDBOX_URL
+      url=$BARE_URL pid=$BARE_PID
+      [[ $target == sandbox ]] && url=$SANDBOX_URL pid=$SANDBOX_PID
       echo "load: $test on $target ($DURATION, round $round of $ROUNDS)..." >&2
       ns=""
       [[ $test == inquiry ]] && ns=bench-read
+      ticks=$(cpu_ticks "$pid")
       this[$target]=$(wrk_run "$test" "$url" 0 "$DURATION" "$ns" "$INQUIRY_PATH")
+      cpu[$target]=$(us_per_request $(($(cpu_ticks "$pid") - ticks)) "$(field "${this[$target]}" 1)")
     done
     r=$(awk -v a="$(field "${this[sandbox]}" 2)" -v b="$(field "${this[bare]}" 2)" \
       'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-    rows+=("$r|${this[bare]}|${this[sandbox]}")
+    rows+=("$r|${this[bare]}|${this[sandbox]}|${cpu[bare]} / ${cpu[sandbox]}")
   done
   median=$(printf '%s\n' "${rows[@]}" | sort -t'|' -k1,1n | awk -v n="${#rows[@]}" 'NR == int((n + 1) / 2)')
   R[$test.bare]=$(cut -d'|' -f2 <<<"$median")
   R[$test.sandbox]=$(cut -d'|' -f3 <<<"$median")
   ROUND_RATIOS[$test]=$(printf '%s\n' "${rows[@]}" | cut -d'|' -f1 | paste -sd' ')
+  CPU_US[$test]=$(printf '%s\n' "${rows[@]}" | cut -d'|' -f4 | paste -sd',' | sed 's/,/, /g')
 done
 
 # --- 2b. peers on the same create request (BENCH_PEERS=1) -------------------------------------
@@ -374,6 +387,7 @@ done
 if ((ROUNDS > 1)); then
   echo "  ratio of each round (the table shows the median one): health ${ROUND_RATIOS[health]}; inquiry ${ROUND_RATIOS[inquiry]}; create ${ROUND_RATIOS[create]}"
 fi
+echo "  server CPU per request, bare / sandbox, each round (µs): health ${CPU_US[health]}; inquiry ${CPU_US[inquiry]}; create ${CPU_US[create]}"
 for test in health inquiry create create_full; do
   s=${R[$test.sandbox]}
   if [[ $(field "$s" 5) != 0 || $(field "$s" 6) != 0 ]]; then
