@@ -288,17 +288,22 @@ pub async fn read_request(
     let (parts, body) = req.into_parts();
     let query_string = parts.uri.query().unwrap_or("").to_string();
     let path = parts.uri.path().to_string();
+    // Sized up front: collected through `filter_map`, a Vec starts at four and reallocates for
+    // a fifth header, which most clients send.
+    let mut headers = Vec::with_capacity(parts.headers.len());
+    headers.extend(
+        parts
+            .headers
+            .iter()
+            .filter_map(|(n, v)| Some((header_name(n), v.to_str().ok()?.to_string()))),
+    );
     let mut api = ApiRequest {
         method: method_name(&parts.method),
         raw_path: path.clone(),
         path,
         query: parse_query(&query_string),
         query_string,
-        headers: parts
-            .headers
-            .iter()
-            .filter_map(|(n, v)| Some((header_name(n), v.to_str().ok()?.to_string())))
-            .collect(),
+        headers,
         ..ApiRequest::default()
     };
     let declared = parts
