@@ -22,7 +22,7 @@ use crate::clock::real_now_ms;
 use crate::config::{Config, StateSync};
 use crate::cors;
 use crate::http::{self, ConnectionDropped, Listener};
-use crate::journal::Entry;
+use crate::journal::Exchange;
 use crate::logging;
 use crate::router::{self, Step};
 use crate::scenario::{Catalog, Fault};
@@ -382,15 +382,14 @@ async fn serve(
     let duration = started.elapsed();
     if area != Area::Admin {
         let label = area.label();
-        let entry = Entry::of(
-            &mut request,
-            label,
-            response.status,
-            &bytes,
-            real_now_ms(),
-            logging::millis(duration),
-        );
-        app.journal.record(entry);
+        app.journal.record(Exchange {
+            request: &request,
+            vendor: label,
+            status: response.status,
+            answer: &bytes,
+            time: real_now_ms(),
+            duration_ms: logging::millis(duration),
+        });
     }
     let headers = std::mem::take(&mut response.headers);
     let hyper_response = http::into_hyper(response.status, headers, bytes, content_type);
@@ -425,15 +424,14 @@ pub fn serve_in_process(
     };
     let (bytes, content_type) = http::body_bytes(&response.body);
     if routed.area != Area::Admin {
-        let entry = Entry::of(
-            &mut request,
-            routed.area.label(),
-            response.status,
-            &bytes,
-            0,
-            0.0,
-        );
-        app.journal.record(entry);
+        app.journal.record(Exchange {
+            request: &request,
+            vendor: routed.area.label(),
+            status: response.status,
+            answer: &bytes,
+            time: 0,
+            duration_ms: 0.0,
+        });
     }
     drop(http::into_hyper(
         response.status,
