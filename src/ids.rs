@@ -129,16 +129,20 @@ impl RequestIds {
     /// `prefix` followed by 24 base58 characters, like [`IdGen::persona`].
     pub fn next(&self, prefix: &str) -> String {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut id = String::with_capacity(prefix.len() + 24);
-        id.push_str(prefix);
-        for word in 0..3u64 {
+        // Drawn into bytes and appended once: pushed as 24 `char`s, an id took about 600
+        // instructions, a fortieth of an inquiry read.
+        let mut text = [0u8; 24];
+        for (word, chunk) in (0..3u64).zip(text.chunks_exact_mut(8)) {
             // Distinct (n, word) give distinct words: splitmix64 is a bijection.
             let mut x = splitmix64(self.key ^ n.wrapping_mul(3).wrapping_add(word));
-            for _ in 0..8 {
-                id.push(BASE58[(x % 58) as usize] as char);
+            for byte in chunk {
+                *byte = BASE58[(x % 58) as usize];
                 x /= 58;
             }
         }
+        let mut id = String::with_capacity(prefix.len() + text.len());
+        id.push_str(prefix);
+        id.push_str(std::str::from_utf8(&text).unwrap_or_default());
         id
     }
 }
@@ -226,6 +230,14 @@ mod tests {
         );
         let b = RequestIds::new(7, "default", 0);
         assert_eq!(b.next("req_"), first[0]);
+        // What they have always been (a state file's count resumes this stream).
+        assert_eq!(
+            first[..2],
+            [
+                "req_Gz9HsgVD53sNhkSXc6K3ee4p",
+                "req_Qrrd4fPrwc9WisNDyBreCpEg"
+            ]
+        );
         assert_ne!(RequestIds::new(7, "other", 0).next("req_"), first[0]);
         assert_ne!(RequestIds::new(8, "default", 0).next("req_"), first[0]);
         let saved = serde_json::to_string(&a).expect("serialize");
