@@ -20,8 +20,10 @@ pub struct ApiRequest {
     /// Uppercase method name (`GET`, `POST`, ...): borrowed for the standard methods, so
     /// neither the request nor its journal entry and log line allocate one.
     pub method: Cow<'static, str>,
-    /// The path as the client sent it, `/ns/NAME` prefix included.
-    pub raw_path: String,
+    /// The path as the client sent it when a `/ns/NAME` prefix was taken off it; `None` when
+    /// that is `path` (most requests: no second copy of the path). Read it as
+    /// [`ApiRequest::raw_path`].
+    pub prefixed_path: Option<String>,
     /// The path the vendor routes see: the `/ns/NAME` prefix removed.
     pub path: String,
     /// The raw query string, without `?`.
@@ -71,6 +73,11 @@ impl std::fmt::Display for JsonError {
 }
 
 impl ApiRequest {
+    /// The path as the client sent it, `/ns/NAME` prefix included.
+    pub fn raw_path(&self) -> &str {
+        self.prefixed_path.as_deref().unwrap_or(&self.path)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -299,7 +306,6 @@ pub async fn read_request(
     );
     let mut api = ApiRequest {
         method: method_name(&parts.method),
-        raw_path: path.clone(),
         path,
         query: parse_query(&query_string),
         query_string,

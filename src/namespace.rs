@@ -29,11 +29,12 @@ pub fn resolve(req: &mut ApiRequest) -> Result<(), String> {
     if let Some(rest) = req.path.strip_prefix("/ns/") {
         let (ns, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         name = Some(ns.to_string());
-        req.path = if tail.is_empty() {
+        let routed = if tail.is_empty() {
             "/".to_string()
         } else {
             tail.to_string()
         };
+        req.prefixed_path = Some(std::mem::replace(&mut req.path, routed));
     }
     let name = name
         .or_else(|| req.header(NAMESPACE_HEADER).map(str::to_string))
@@ -104,5 +105,21 @@ mod tests {
         };
         assert_eq!(resolve(&mut admin), Ok(()));
         assert_eq!(admin.namespace, "q");
+    }
+
+    /// The path as sent stays readable, prefix and all, when the routes see it without.
+    #[test]
+    fn the_path_as_sent_keeps_its_prefix() {
+        for (sent, routed) in [
+            ("/ns/t-1/api/v1/x", "/api/v1/x"),
+            ("/api/v1/x", "/api/v1/x"),
+        ] {
+            let mut req = ApiRequest {
+                path: sent.into(),
+                ..ApiRequest::default()
+            };
+            assert_eq!(resolve(&mut req), Ok(()));
+            assert_eq!((req.path.as_str(), req.raw_path()), (routed, sent));
+        }
     }
 }

@@ -340,7 +340,7 @@ async fn serve(
         Step::Drop(fault) => {
             tracing::info!(
                 method = %request.method,
-                path = %request.raw_path,
+                path = %request.raw_path(),
                 namespace = %request.namespace,
                 rule = ?routed.rule,
                 fault = ?fault,
@@ -397,7 +397,7 @@ async fn serve(
     logging::request(logging::RequestLine {
         time: std::time::SystemTime::now(),
         method: std::mem::take(&mut request.method),
-        path: std::mem::take(&mut request.raw_path),
+        path: (request.prefixed_path.take()).unwrap_or_else(|| std::mem::take(&mut request.path)),
         status: response.status,
         duration,
         namespace: std::mem::take(&mut request.namespace),
@@ -462,7 +462,6 @@ pub fn probe_create(n: usize, tag: &str) -> http::ApiRequest {
     let path = "/api/v2/partner/card/users";
     http::ApiRequest {
         method: "POST".into(),
-        raw_path: path.into(),
         path: path.into(),
         headers: vec![
             ("authorization".into(), "Bearer sk_staging_bench".into()),

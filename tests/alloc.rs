@@ -65,7 +65,6 @@ fn request(
 ) -> ApiRequest {
     ApiRequest {
         method: method.into(),
-        raw_path: path.into(),
         path: path.into(),
         headers: headers
             .iter()

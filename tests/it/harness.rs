@@ -62,7 +62,6 @@ pub fn api_request(
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     vendor_sandbox::http::ApiRequest {
         method: method.to_string().into(),
-        raw_path: path.to_string(),
         path: path.to_string(),
         query_string: query.to_string(),
         query: vendor_sandbox::http::parse_query(query),

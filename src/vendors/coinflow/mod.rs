@@ -53,7 +53,7 @@ fn error_body(status: u16, message: &str, req: &ApiRequest) -> Value {
     json!({
         "statusCode": status,
         "timestamp": iso8601(real_now_ms()),
-        "path": req.raw_path,
+        "path": req.raw_path(),
         "method": req.method,
         "message": message,
     })

@@ -161,7 +161,7 @@ fn page<'i, T>(
     // A client isolated by the `/ns/NAME` prefix keeps it when it follows the link.
     let prefix = ctx
         .req
-        .raw_path
+        .raw_path()
         .strip_prefix("/ns/")
         .and_then(|r| r.split('/').next())
         .map(|name| format!("/ns/{name}"))

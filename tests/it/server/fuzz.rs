@@ -77,7 +77,7 @@ fn route_checked(
     req: ApiRequest,
     body: Result<(), BodyError>,
 ) -> Result<Value, TestCaseError> {
-    let (method, path) = (req.method.clone(), req.raw_path.clone());
+    let (method, path) = (req.method.clone(), req.raw_path().to_string());
     let scenario_picked = req.header("x-sandbox-scenario").is_some();
     // What `server::serve` does, minus the sockets and the scenario's latency.
     let Some((response, bytes)) = server::serve_in_process(app, req, body) else {

@@ -284,7 +284,7 @@ pub(super) fn wants_json(req: &ApiRequest) -> bool {
 /// The `/ns/NAME` prefix the browser used, so that the page's own links stay on its origin
 /// (the SDK loads `localhost:PORT`, which the public URL need not be).
 pub(super) fn path_prefix(req: &ApiRequest) -> &str {
-    req.raw_path
+    req.raw_path()
         .strip_suffix(req.path.as_str())
         .unwrap_or_default()
 }
