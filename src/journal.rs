@@ -99,8 +99,15 @@ impl Entry {
         self.duration_ms = exchange.duration_ms;
     }
 
+    /// What the entry holds, for the budget: its buffers as allocated (a recycled buffer may be
+    /// up to twice what it holds), the shared answer, the bookkeeping.
     fn size(&self) -> usize {
-        ENTRY_OVERHEAD + self.request_body.bytes.len() + self.response_body.bytes.len()
+        ENTRY_OVERHEAD
+            + self.path.capacity()
+            + self.query.capacity()
+            + self.headers.values.capacity()
+            + self.request_body.bytes.capacity()
+            + self.response_body.bytes.len()
     }
 }
 
@@ -333,27 +340,41 @@ impl Journal {
     }
 
     /// Records one exchange; the entry's `id` is assigned here. The oldest entries go when the
-    /// ring is full or its bodies pass the memory budget; the last of them to go is refilled
-    /// with this exchange, unless a reader still holds it.
+    /// ring is full or its buffers pass the memory budget. When the ring is full its oldest
+    /// entry is taken out and refilled with this exchange (with the lock released), unless a
+    /// reader still holds it.
     pub fn record(&self, exchange: Exchange<'_>) {
-        let size = ENTRY_OVERHEAD
-            + exchange.request.body.len().min(MAX_KEPT_BODY)
-            + exchange.answer.len().min(MAX_KEPT_BODY);
+        let recycled = {
+            let mut ring = self.inner.lock();
+            if ring.entries.len() >= self.capacity {
+                ring.pop_oldest()
+            } else {
+                None
+            }
+        };
+        let mut entry = match recycled {
+            // Out of the ring no one can take another reference to it, so one is the last.
+            Some(old) if Arc::strong_count(&old) == 1 => old,
+            _ => Arc::default(),
+        };
+        // Ours alone here: `make_mut` does not clone it.
+        let slot = Arc::make_mut(&mut entry);
+        slot.fill(&exchange);
+        let size = slot.size();
+        let mut gone = Vec::new();
         let mut ring = self.inner.lock();
-        let mut recycled = None;
         while !ring.entries.is_empty()
             && (ring.entries.len() >= self.capacity || ring.bytes + size > MAX_JOURNAL_BYTES)
         {
-            recycled = ring.pop_oldest();
+            gone.extend(ring.pop_oldest());
         }
-        let mut entry = recycled.unwrap_or_default();
-        // A reader still holding it gets it to itself (this clones it, rarely).
-        let slot = Arc::make_mut(&mut entry);
-        slot.fill(&exchange);
         ring.next_id += 1;
         slot.id = ring.next_id;
-        ring.bytes += slot.size();
+        ring.bytes += size;
         ring.entries.push_back(entry);
+        drop(ring);
+        // Entries pushed out by the budget are freed with the lock released.
+        drop(gone);
     }
 
     /// Matching entries, newest first, at most `filter.limit` (default [`DEFAULT_LIMIT`]).
@@ -379,14 +400,21 @@ impl Journal {
     }
 
     pub fn clear_namespace(&self, namespace: &str) {
-        self.inner
-            .lock()
-            .entries
-            .retain(|e| e.namespace != namespace);
+        let mut ring = self.inner.lock();
+        let Ring { bytes, entries, .. } = &mut *ring;
+        entries.retain(|e| {
+            let keep = e.namespace != namespace;
+            if !keep {
+                *bytes -= e.size();
+            }
+            keep
+        });
     }
 
     pub fn clear(&self) {
-        self.inner.lock().entries.clear();
+        let mut ring = self.inner.lock();
+        ring.entries.clear();
+        ring.bytes = 0;
     }
 }
 
@@ -458,69 +486,166 @@ mod tests {
         assert_eq!(paths(&journal), ["/c", "/b"]);
     }
 
-    /// The oldest entry is refilled with the next exchange: nothing of what it held shows, and a
-    /// reader still holding it keeps it as it was.
-    #[test]
-    fn recycled_entries_show_only_the_new_exchange() {
-        let journal = Journal::new(1);
-        let mut long = request("/a/long/path/with/many/segments");
-        long.namespace = Cow::Owned("first-namespace".into());
-        long.query_string = "page%5Bsize%5D=10".into();
-        long.headers = vec![
+    /// Everything an exchange sets, different from [`request`]'s and [`exchange`]'s defaults.
+    fn first_request() -> ApiRequest {
+        let mut first = request("/a/long/path/with/many/segments");
+        first.method = "POST".into();
+        first.namespace = Cow::Owned("first-namespace".into());
+        first.query_string = "page%5Bsize%5D=10".into();
+        first.headers = vec![
             (
                 "authorization".into(),
                 "Bearer sk_staging_abcdef1234".into(),
             ),
             ("idempotency-key".into(), "key-1".into()),
         ];
-        long.body = Bytes::from_static(br#"{"firstName":"Jane","lastName":"Doe"}"#);
-        journal.record(exchange(&long));
-        let held = journal.query(&Filter::default());
-
-        let mut short = request("/b");
-        short.namespace = Cow::Owned("ns2".into());
-        short.headers = vec![("content-type".into(), "text/plain".into())];
-        short.body = Bytes::from_static(b"hi");
-        journal.record(exchange(&short));
-
-        let shown = |e: &Entry| serde_json::to_value(e).expect("json");
-        let now = journal.query(&Filter::default());
-        let now = shown(&now[0]);
-        assert_eq!(now["id"], 2);
-        assert_eq!(now["path"], "/b");
-        assert_eq!(now["namespace"], "ns2");
-        assert_eq!(now["query"], "");
-        assert_eq!(
-            now["headers"],
-            serde_json::json!({"content-type": "text/plain"})
-        );
-        assert_eq!(now["request_body"], "hi");
-        let before = shown(&held[0]);
-        assert_eq!(before["id"], 1);
-        assert_eq!(before["path"], "/a/long/path/with/many/segments");
-        assert_eq!(before["namespace"], "first-namespace");
-        assert_eq!(before["query"], "page%5Bsize%5D=10");
-        assert_eq!(before["headers"]["idempotency-key"], "key-1");
-        assert_eq!(before["request_body"]["lastName"], "Doe");
+        first.body = Bytes::from(vec![b'x'; MAX_KEPT_BODY + 1]);
+        first
     }
 
-    /// A recycled entry gives back a buffer far larger than it needs.
+    static FIRST_ANSWER: Bytes = Bytes::from_static(br#"{"first":true}"#);
+
+    fn first_exchange(request: &ApiRequest) -> Exchange<'_> {
+        Exchange {
+            request,
+            vendor: "coinflow",
+            status: 500,
+            answer: &FIRST_ANSWER,
+            time: 1,
+            duration_ms: 5.0,
+        }
+    }
+
+    fn shown(journal: &Journal) -> Value {
+        let newest = journal.query(&Filter::default());
+        serde_json::to_value(&*newest[0]).expect("json")
+    }
+
+    /// The oldest entry itself is refilled with the next exchange, and nothing of what it held
+    /// shows.
     #[test]
-    fn recycled_entries_do_not_keep_a_large_body_buffer() {
+    fn recycled_entries_show_only_the_new_exchange() {
         let journal = Journal::new(1);
-        let mut big = request("/big");
+        journal.record(first_exchange(&first_request()));
+        let first_entry = Arc::as_ptr(&journal.query(&Filter::default())[0]);
+        let mut second = request("/b");
+        second.namespace = Cow::Owned("ns2".into());
+        second.headers = vec![("content-type".into(), "text/plain".into())];
+        second.body = Bytes::from_static(b"hi");
+        journal.record(exchange(&second));
+        let entries = journal.query(&Filter::default());
+        assert_eq!(
+            Arc::as_ptr(&entries[0]),
+            first_entry,
+            "the entry was reused"
+        );
+        let expected = serde_json::json!({
+            "id": 2, "time": "1970-01-01T00:00:00.000Z", "namespace": "ns2",
+            "vendor": "persona", "method": "GET", "path": "/b", "query": "",
+            "headers": {"content-type": "text/plain"}, "request_body": "hi",
+            "status": 200, "response_body": null, "duration_ms": 0.0,
+        });
+        assert_eq!(shown(&journal), expected);
+    }
+
+    /// A reader holding the oldest entry keeps it as it was; the next exchange gets a new one.
+    #[test]
+    fn a_reader_keeps_the_entry_it_holds() {
+        let journal = Journal::new(1);
+        journal.record(first_exchange(&first_request()));
+        let before = shown(&journal);
+        let held = journal.query(&Filter::default());
+        journal.record(exchange(&request("/b")));
+        assert_eq!(serde_json::to_value(&*held[0]).expect("json"), before);
+        assert_eq!(
+            before["request_body"].as_str().map(str::len),
+            Some(MAX_KEPT_BODY + "…(cut)".len())
+        );
+        assert_eq!(before["response_body"], serde_json::json!({"first": true}));
+        assert_eq!(before["headers"]["idempotency-key"], "key-1");
+        let now = shown(&journal);
+        assert_eq!(
+            (now["id"].as_u64(), now["path"].as_str()),
+            (Some(2), Some("/b"))
+        );
+    }
+
+    /// A recycled entry gives back buffers far larger than it needs.
+    #[test]
+    fn recycled_entries_do_not_keep_large_buffers() {
+        let journal = Journal::new(1);
+        let mut big = request(&format!("/{}", "p".repeat(4096)));
+        big.query_string = "q".repeat(4096);
+        big.headers = vec![("user-agent".into(), "u".repeat(4096))];
         big.body = Bytes::from(vec![b'x'; MAX_KEPT_BODY]);
         journal.record(exchange(&big));
         let mut small = request("/small");
+        small.headers = vec![("user-agent".into(), "u".into())];
         small.body = Bytes::from_static(b"{}");
         journal.record(exchange(&small));
         let ring = journal.inner.lock();
-        let kept = &ring.entries[0].request_body.bytes;
+        let entry = &ring.entries[0];
+        for held in [
+            entry.path.capacity(),
+            entry.query.capacity(),
+            entry.headers.values.capacity(),
+            entry.request_body.bytes.capacity(),
+        ] {
+            assert!(held <= KEEP_CAPACITY, "{held} bytes held");
+        }
+        assert_eq!(ring.bytes, entry.size());
+    }
+
+    /// The budget counts what recycled buffers hold, not only what they are filled with: a
+    /// 64 KiB body buffer refilled with half of that is still 64 KiB.
+    #[test]
+    fn the_budget_counts_recycled_buffers_as_allocated() {
+        let journal = Journal::new(1000);
+        let mut request = request("/big");
+        for len in [MAX_KEPT_BODY, MAX_KEPT_BODY / 2 + 1] {
+            request.body = Bytes::from(vec![b'x'; len]);
+            for _ in 0..1000 {
+                journal.record(exchange(&request));
+            }
+        }
+        let ring = journal.inner.lock();
+        let bodies: usize = ring
+            .entries
+            .iter()
+            .map(|e| e.request_body.bytes.capacity())
+            .sum();
         assert!(
-            kept.capacity() <= KEEP_CAPACITY,
-            "{} bytes held",
-            kept.capacity()
+            bodies > 1000 * MAX_KEPT_BODY / 2 + 1000,
+            "the buffers were reused"
         );
+        assert!(
+            bodies < ring.bytes && ring.bytes <= MAX_JOURNAL_BYTES,
+            "{bodies} bytes of bodies held, {} counted",
+            ring.bytes
+        );
+    }
+
+    /// Clearing gives the budget back: what comes next is kept.
+    #[test]
+    fn clearing_gives_the_budget_back() {
+        let journal = Journal::new(1_000_000);
+        let mut big = request("/big");
+        big.namespace = Cow::Owned("gone".into());
+        big.body = Bytes::from(vec![b'x'; MAX_KEPT_BODY]);
+        for clear in [(|j: &Journal| j.clear()) as fn(&Journal), |j: &Journal| {
+            j.clear_namespace("gone")
+        }] {
+            for _ in 0..(MAX_JOURNAL_BYTES / MAX_KEPT_BODY + 10) {
+                journal.record(exchange(&big));
+            }
+            clear(&journal);
+            assert_eq!(journal.inner.lock().bytes, 0);
+            for _ in 0..50 {
+                journal.record(exchange(&request("/small")));
+            }
+            assert_eq!(journal.count(&Filter::default()), 50);
+            journal.clear();
+        }
     }
 
     #[test]
