@@ -165,18 +165,16 @@ impl KeptHeaders {
 
     fn refill(&mut self, headers: &[(Cow<'static, str>, String)]) {
         self.ends.clear();
-        let mut values = std::mem::take(&mut self.values);
-        values.clear();
+        self.values.clear();
         for (name, value) in headers {
             if let Some(name) = kept_name(name) {
-                values.push_str(value);
-                self.ends.push((name, values.len()));
+                self.values.push_str(value);
+                self.ends.push((name, self.values.len()));
             }
         }
-        if !keeps_capacity(values.capacity(), values.len()) {
-            values.shrink_to(values.len());
+        if !keeps_capacity(self.values.capacity(), self.values.len()) {
+            self.values.shrink_to_fit();
         }
-        self.values = values;
     }
 
     fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
