@@ -131,31 +131,27 @@ fn allocations_per_request_only_go_down() {
     );
     let read = inquiry_reads(&app);
     println!("allocations, journal full: create {create}, health {health}, inquiry read {read}");
-    assert!(
-        create <= CREATE_MAX,
-        "a create took {create} allocations, more than the recorded {CREATE_MAX}"
-    );
-    assert!(
-        health <= HEALTH_MAX,
-        "a health check took {health} allocations, more than the recorded {HEALTH_MAX}"
-    );
-    assert!(
-        read <= INQUIRY_GET_MAX,
-        "an inquiry read took {read} allocations, more than the recorded {INQUIRY_GET_MAX}"
-    );
+    at_most("a create", create, CREATE_MAX);
+    at_most("a health check", health, HEALTH_MAX);
+    at_most("an inquiry read", read, INQUIRY_GET_MAX);
 
     // The journal filling (its default size is far from reached here): each entry is new.
     let app = server::probe_app();
     let create = fewest(&app, 200, self::create, 201);
     let read = inquiry_reads(&app);
     println!("allocations, journal filling: create {create}, inquiry read {read}");
-    assert!(
-        create <= CREATE_FILLING_MAX,
-        "a create took {create} allocations, more than the recorded {CREATE_FILLING_MAX}"
+    at_most("a create, journal filling,", create, CREATE_FILLING_MAX);
+    at_most(
+        "an inquiry read, journal filling,",
+        read,
+        INQUIRY_GET_FILLING_MAX,
     );
+}
+
+fn at_most(what: &str, allocations: usize, recorded: usize) {
     assert!(
-        read <= INQUIRY_GET_FILLING_MAX,
-        "an inquiry read took {read} allocations, more than the recorded {INQUIRY_GET_FILLING_MAX}"
+        allocations <= recorded,
+        "{what} took {allocations} allocations, more than the recorded {recorded}"
     );
 }
 
