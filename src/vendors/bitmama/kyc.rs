@@ -24,7 +24,7 @@
 
 use serde_json::{Value, json};
 
-use super::model::UserStatus;
+use super::model::{CardUser, UserStatus};
 use crate::app::App;
 use crate::clock::iso8601;
 use crate::config::BitmamaWebhookStyle;
@@ -139,7 +139,7 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
         return;
     }
     user.status = status;
-    let details = match event {
+    let details = |user: &CardUser| match event {
         KycEvent::Denied => json!({"inquiryId": inquiry_id, "reason": [inquiry_status.as_str()]}),
         KycEvent::NeedsVerification => {
             json!({"inquiryId": inquiry_id, "verificationLink": user.verification_url()})
@@ -151,13 +151,14 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
 
 /// Queues the KYC webhook for one user. The partner's own webhook (set through its profile)
 /// wins; a partner without one uses the namespace's Bitmama target (`--webhook bitmama=URL`).
+/// `details` (the event's `details` object) is made only when there is someone to tell.
 pub fn emit(
     app: &App,
     world: &mut World,
     api_key: &str,
     service_id: &str,
     event: KycEvent,
-    details: Value,
+    details: impl FnOnce(&CardUser) -> Value,
 ) {
     let Some(partner) = world.bitmama.partners.get(api_key) else {
         return;
@@ -170,6 +171,7 @@ pub fn emit(
         return;
     }
     let now = world.clock.now_ms();
+    let details = details(user);
     let (name, body) = match app.config.bitmama.webhook_style {
         BitmamaWebhookStyle::Legacy => (
             format!("user.kyc.{}", event.as_str()),

@@ -232,7 +232,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             &api_key,
             &service_id,
             KycEvent::Pending,
-            json!({"inquiryId": inquiry_id}),
+            |_| json!({"inquiryId": inquiry_id}),
         );
         #[derive(serde::Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -409,7 +409,7 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
             &api_key,
             service_id,
             KycEvent::Pending,
-            json!({"inquiryId": inquiry_id}),
+            |_| json!({"inquiryId": inquiry_id}),
         );
         Ok(success(
             200,
