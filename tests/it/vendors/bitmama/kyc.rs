@@ -64,13 +64,14 @@ async fn whole_path_from_user_through_hosted_page_to_card_and_funding() {
     assert_eq!(body["data"]["serviceId"], service_id.as_str());
     assert_eq!(body["data"]["partnerId"], "acme");
     assert_eq!(body["data"]["status"], "pending");
+    let inquiry_id = inquiry_of(&url);
+    assert_eq!(body["data"]["details"]["inquiryId"], inquiry_id.as_str());
     assert_eq!(
         pending.header("x-webhook-signature"),
         Some(hmac_hex(&secret_ns, &pending.body).as_str())
     );
 
     // The person opens the hosted page and passes.
-    let inquiry_id = inquiry_of(&url);
     let page = server.get(&local_path(&server, &url)).send().await;
     assert_eq!(page.status, 200);
     let done = server
@@ -97,7 +98,7 @@ async fn whole_path_from_user_through_hosted_page_to_card_and_funding() {
     assert_eq!(body["data"]["serviceId"], service_id.as_str());
     assert_eq!(body["data"]["partnerId"], "acme");
     assert_eq!(body["data"]["status"], "approved");
-    assert!(body["data"]["details"].is_object());
+    assert_eq!(body["data"]["details"]["inquiryId"], inquiry_id.as_str());
     assert!(body["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
     // Signed over the exact bytes received, recomputed here with the hmac crate.
     assert_eq!(
