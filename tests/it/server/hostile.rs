@@ -34,6 +34,16 @@ fn status_of(response: &[u8]) -> Option<u16> {
     text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
 }
 
+/// `raw` is an answer with `status`; the whole answer shown otherwise.
+fn assert_status(raw: &[u8], status: u16) {
+    assert_eq!(
+        status_of(raw),
+        Some(status),
+        "{}",
+        String::from_utf8_lossy(raw)
+    );
+}
+
 async fn health_ok(server: &TestServer) {
     let res = server.get("/__admin/health").send().await;
     assert_eq!(res.status, 200, "{}", res.text());
@@ -111,12 +121,7 @@ async fn a_slow_answer_outlives_the_header_timeout_and_the_idle_connection_is_th
         .expect("write request");
     // Everything the server sends before it closes the connection: the answer, then nothing.
     let sent = read_to_close(&mut stream).await;
-    assert_eq!(
-        status_of(&sent),
-        Some(200),
-        "{}",
-        String::from_utf8_lossy(&sent)
-    );
+    assert_status(&sent, 200);
     assert!(
         started.elapsed() >= Duration::from_millis(600),
         "the latency was served"
@@ -223,12 +228,7 @@ async fn too_many_headers_get_431() {
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await.expect("write");
     let answer = read_to_close(&mut stream).await;
-    assert_eq!(
-        status_of(&answer),
-        Some(431),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_status(&answer, 431);
     health_ok(&server).await;
 }
 
@@ -257,12 +257,7 @@ async fn a_huge_header_gets_431() {
         out
     };
     let ((), answer) = tokio::join!(write, read);
-    assert_eq!(
-        status_of(&answer),
-        Some(431),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_status(&answer, 431);
     health_ok(&server).await;
 }
 
