@@ -149,14 +149,14 @@ fn trace_line(line: &RequestLine) {
 
 fn write_lines(rx: &Receiver<Message>, format: LogFormat, ansi: bool) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr());
-    let mut text = String::with_capacity(256);
+    let mut text = Vec::with_capacity(256);
     let mut next = rx.recv().ok();
     while let Some(message) = next {
         match message {
             Message::Line(line) => {
                 text.clear();
                 format_line(&mut text, &line, format, ansi);
-                let _ = out.write_all(text.as_bytes());
+                let _ = out.write_all(&text);
             }
             Message::Flush(done) => {
                 let _ = out.flush();
@@ -184,9 +184,10 @@ fn write_lines(rx: &Receiver<Message>, format: LogFormat, ansi: bool) {
 
 /// The line as tracing-subscriber's `fmt` layer writes the same event (text, or JSON with the
 /// fields flattened). Written piece by piece rather than through `format_args!` and chrono's
-/// strftime, which were most of the writer's time per line.
-pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi: bool) {
-    use std::fmt::Write as _;
+/// strftime, which were most of the writer's time per line. Bytes, not a `String`: pushing a
+/// number's digits or the cached time to a `String` checks them as UTF-8 again, a sixth of the
+/// line's cost.
+pub fn format_line(out: &mut Vec<u8>, line: &RequestLine, format: LogFormat, ansi: bool) {
     let micros = line
         .time
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -205,33 +206,35 @@ pub fn format_line(out: &mut String, line: &RequestLine, format: LogFormat, ansi
                 ("", "", "")
             };
             let fields = if ansi { &ANSI_FIELDS } else { &PLAIN_FIELDS };
-            let field = |out: &mut String, i: usize| out.push_str(fields[i]);
-            out.push_str(dim);
+            let text = |out: &mut Vec<u8>, text: &str| out.extend_from_slice(text.as_bytes());
+            text(out, dim);
             push_timestamp(out, micros);
-            out.push_str(reset);
-            out.push(' ');
-            out.push_str(green);
-            out.push_str(" INFO");
-            out.push_str(reset);
-            out.push_str(" request");
-            field(out, 0);
-            out.push_str(&line.method);
-            field(out, 1);
-            out.push_str(&line.path);
-            field(out, 2);
+            text(out, reset);
+            text(out, " ");
+            text(out, green);
+            text(out, " INFO");
+            text(out, reset);
+            text(out, " request");
+            text(out, fields[0]);
+            text(out, &line.method);
+            text(out, fields[1]);
+            text(out, &line.path);
+            text(out, fields[2]);
             push_u64(out, u64::from(line.status));
-            field(out, 3);
+            text(out, fields[3]);
             push_ms(out, line.duration);
-            field(out, 4);
-            out.push_str(&line.namespace);
-            field(out, 5);
-            out.push_str(&rule);
-            out.push('\n');
+            text(out, fields[4]);
+            text(out, &line.namespace);
+            text(out, fields[5]);
+            text(out, &rule);
+            text(out, "\n");
         }
         LogFormat::Json => {
             let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
-            let mut time = String::with_capacity(27);
+            use std::io::Write as _;
+            let mut time = Vec::with_capacity(27);
             push_timestamp(&mut time, micros);
+            let time = String::from_utf8_lossy(&time);
             let _ = writeln!(
                 out,
                 r#"{{"timestamp":"{time}","level":"INFO","message":"request","method":{},"path":{},"status":{},"duration_ms":{},"namespace":{},"rule":{}}}"#,
@@ -268,7 +271,7 @@ const PLAIN_FIELDS: [&str; 6] = FIELDS.0;
 const ANSI_FIELDS: [&str; 6] = FIELDS.1;
 
 /// `micros` since the epoch as chrono's `%Y-%m-%dT%H:%M:%S%.6fZ` (UTC).
-fn push_timestamp(out: &mut String, micros: i64) {
+fn push_timestamp(out: &mut Vec<u8>, micros: i64) {
     // Lines come many to a second: the writer formats the date and time once per second and
     // then only the microseconds.
     thread_local! {
@@ -277,29 +280,29 @@ fn push_timestamp(out: &mut String, micros: i64) {
     let second = micros.div_euclid(1_000_000);
     let (cached, prefix) = SECOND.get();
     if cached == second && second >= 0 {
-        out.push_str(std::str::from_utf8(&prefix).unwrap_or_default());
+        out.extend_from_slice(&prefix);
         let mut digits = *b"000000Z";
         put_digits(
             &mut digits[..6],
             micros.rem_euclid(1_000_000).unsigned_abs(),
         );
-        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+        out.extend_from_slice(&digits);
         return;
     }
-    let start = out.len();
-    if crate::clock::push_utc(out, micros, 6) {
+    let mut time = String::with_capacity(27);
+    if crate::clock::push_utc(&mut time, micros, 6) {
         // `YYYY-MM-DDTHH:MM:SS.`, kept for the rest of the second.
-        if let Some(prefix) = out.as_bytes().get(start..start + 20)
+        if let Some(prefix) = time.as_bytes().get(..20)
             && let Ok(prefix) = <[u8; 20]>::try_from(prefix)
         {
             SECOND.set((second, prefix));
         }
     } else {
         // Beyond four-digit years chrono writes a sign; not worth doing by hand.
-        use std::fmt::Write as _;
-        let time = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
-        let _ = write!(out, "{}", time.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+        let utc = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+        time = utc.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     }
+    out.extend_from_slice(time.as_bytes());
 }
 
 /// `duration` in milliseconds, as the log line and the journal show it: the nanoseconds divided
@@ -314,27 +317,27 @@ pub fn millis(duration: std::time::Duration) -> f64 {
 /// nearest `f64` as its shortest digits (the guarantee of 15 digits), and nanoseconds below
 /// 10^15 have at most 15. `Debug` switches to an exponent below 1e-4 ms (100 ns); those, and
 /// durations over eleven days, go through `Debug` itself.
-fn push_ms(out: &mut String, duration: std::time::Duration) {
+fn push_ms(out: &mut Vec<u8>, duration: std::time::Duration) {
     const EXACT: std::ops::Range<u128> = 100..1_000_000_000_000_000;
     let nanos = duration.as_nanos();
     if !EXACT.contains(&nanos) {
-        use std::fmt::Write as _;
+        use std::io::Write as _;
         let _ = write!(out, "{:?}", millis(duration));
         return;
     }
     let (whole, fraction) = ((nanos / 1_000_000) as u64, (nanos % 1_000_000) as u64);
     push_u64(out, whole);
     if fraction == 0 {
-        out.push_str(".0");
+        out.extend_from_slice(b".0");
         return;
     }
     let mut digits = *b".000000";
     put_digits(&mut digits[1..], fraction);
     let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
-    out.push_str(std::str::from_utf8(&digits[..end]).unwrap_or_default());
+    out.extend_from_slice(&digits[..end]);
 }
 
-fn push_u64(out: &mut String, value: u64) {
+fn push_u64(out: &mut Vec<u8>, value: u64) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
     let mut value = value;
@@ -346,12 +349,19 @@ fn push_u64(out: &mut String, value: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    out.extend_from_slice(&buf[at..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `write` writes, as text.
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        write(&mut out);
+        String::from_utf8(out).expect("utf-8")
+    }
 
     fn line() -> RequestLine {
         RequestLine {
@@ -367,8 +377,7 @@ mod tests {
 
     #[test]
     fn text_line_is_the_subscribers_shape() {
-        let mut out = String::new();
-        format_line(&mut out, &line(), LogFormat::Text, false);
+        let out = written(|out| format_line(out, &line(), LogFormat::Text, false));
         assert_eq!(
             out,
             "2023-11-14T22:13:20.123456Z  INFO request method=GET path=/a \"b\" status=404 \
@@ -421,8 +430,7 @@ mod tests {
                 .finish();
             tracing::subscriber::with_default(subscriber, || trace_line(&line));
             let theirs = String::from_utf8(captured.0.lock().clone()).expect("utf-8");
-            let mut ours = String::new();
-            format_line(&mut ours, &line, LogFormat::Text, false);
+            let ours = written(|out| format_line(out, &line, LogFormat::Text, false));
             // The subscriber stamps its own time: compare what follows it.
             let after_time = |text: &str| text.split_once(' ').map(|(_, rest)| rest.to_string());
             assert_eq!(after_time(&ours), after_time(&theirs), "{nanos} ns");
@@ -453,8 +461,7 @@ mod tests {
         let random = (0..50_000).map(|i| rng.random_range(0..10u64.pow(i % 17 + 1)));
         for nanos in edges.into_iter().chain(random) {
             let duration = std::time::Duration::from_nanos(nanos);
-            let mut out = String::new();
-            push_ms(&mut out, duration);
+            let out = written(|out| push_ms(out, duration));
             assert_eq!(out, format!("{:?}", millis(duration)), "{nanos} ns");
         }
     }
@@ -472,8 +479,7 @@ mod tests {
             253_402_300_799_999_999,
             253_402_300_800_000_000,
         ] {
-            let mut out = String::new();
-            push_timestamp(&mut out, micros);
+            let out = written(|out| push_timestamp(out, micros));
             let chrono = chrono::DateTime::from_timestamp_micros(micros)
                 .expect("in range")
                 .format("%Y-%m-%dT%H:%M:%S%.6fZ")
@@ -484,8 +490,7 @@ mod tests {
 
     #[test]
     fn ansi_line_is_the_subscribers_shape() {
-        let mut out = String::new();
-        format_line(&mut out, &line(), LogFormat::Text, true);
+        let out = written(|out| format_line(out, &line(), LogFormat::Text, true));
         assert_eq!(
             out,
             "\x1b[2m2023-11-14T22:13:20.123456Z\x1b[0m \x1b[32m INFO\x1b[0m request \x1b[3mmethod\x1b[0m\x1b[2m=\x1b[0mGET \x1b[3mpath\x1b[0m\x1b[2m=\x1b[0m/a \"b\" \x1b[3mstatus\x1b[0m\x1b[2m=\x1b[0m404 \x1b[3mduration_ms\x1b[0m\x1b[2m=\x1b[0m0.25 \x1b[3mnamespace\x1b[0m\x1b[2m=\x1b[0mdefault \x1b[3mrule\x1b[0m\x1b[2m=\x1b[0mSome((\"outage\", 2))\n"
@@ -494,8 +499,7 @@ mod tests {
 
     #[test]
     fn json_line_is_one_object() {
-        let mut out = String::new();
-        format_line(&mut out, &line(), LogFormat::Json, false);
+        let out = written(|out| format_line(out, &line(), LogFormat::Json, false));
         assert!(out.ends_with('\n') && out.lines().count() == 1);
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
         assert_eq!(v["timestamp"], "2023-11-14T22:13:20.123456Z");
