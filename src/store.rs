@@ -6,9 +6,10 @@
 //! [`crate::vendors::frame`]), and a `parking_lot` guard is not `Send`, so holding one across an
 //! `.await` inside a spawned task does not compile.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::{Deserialize, Serialize};
@@ -202,7 +203,30 @@ pub struct Store {
     namespaces: RwLock<HashMap<String, Arc<Namespace>>>,
     /// Woken on every change when a state file is kept: what its saver waits on.
     change_signal: Notify,
+    /// Tells this store's namespaces from another's in a thread's [`LAST_USED`].
+    id: u64,
+    /// Counts the namespaces taken out of (or replaced in) the map: a thread's [`LAST_USED`]
+    /// holds while this has not moved.
+    removals: AtomicU64,
 }
+
+/// The namespace a thread found last, by store: most requests name the namespace their
+/// thread's previous request did, and finding it again takes the map's lock (a cache line every
+/// worker writes, to read-lock it) and hashes its name. Weak, so a deleted namespace's world is
+/// freed whether or not the thread serves again.
+struct LastUsed {
+    store: u64,
+    removals: u64,
+    name: Box<str>,
+    namespace: Weak<Namespace>,
+}
+
+thread_local! {
+    static LAST_USED: RefCell<Option<LastUsed>> = const { RefCell::new(None) };
+}
+
+/// Store ids for [`LastUsed`]: one per store made in the process.
+static STORES: AtomicU64 = AtomicU64::new(0);
 
 impl Store {
     /// `jobs` receives webhook deliveries to run; `None` keeps them queued (unit tests).
@@ -213,6 +237,8 @@ impl Store {
             jobs,
             namespaces: RwLock::new(HashMap::new()),
             change_signal: Notify::new(),
+            id: STORES.fetch_add(1, Ordering::Relaxed),
+            removals: AtomicU64::new(0),
         }
     }
 
@@ -225,6 +251,7 @@ impl Store {
             let namespace = Arc::new(Namespace::new(&name, world));
             namespaces.insert(name, namespace);
         }
+        self.removals.fetch_add(1, Ordering::Release);
     }
 
     /// Something may have changed a world (a request was handled, a webhook attempt recorded):
@@ -242,6 +269,34 @@ impl Store {
 
     /// The namespace called `name`, created on first use.
     pub fn namespace(&self, name: &str) -> Arc<Namespace> {
+        let recalled = LAST_USED.with_borrow(|last| {
+            (last.as_ref())
+                .filter(|last| self.used_last(last, name))
+                .and_then(|last| last.namespace.upgrade())
+        });
+        if let Some(ns) = recalled {
+            return ns;
+        }
+        // Read before the map is: a removal after this read makes the entry stale at once.
+        let removals = self.removals.load(Ordering::Acquire);
+        let ns = self.find_or_create(name);
+        LAST_USED.set(Some(LastUsed {
+            store: self.id,
+            removals,
+            name: name.into(),
+            namespace: Arc::downgrade(&ns),
+        }));
+        ns
+    }
+
+    /// Whether `last` is this store's namespace `name`, not removed since it was found.
+    fn used_last(&self, last: &LastUsed, name: &str) -> bool {
+        last.store == self.id
+            && *last.name == *name
+            && last.removals == self.removals.load(Ordering::Acquire)
+    }
+
+    fn find_or_create(&self, name: &str) -> Arc<Namespace> {
         if let Some(ns) = self.namespaces.read().get(name) {
             return ns.clone();
         }
@@ -268,6 +323,10 @@ impl Store {
     /// two steps: requests for different new namespaces routed at the same moment can each
     /// pass, so the cap can be overshot by at most the requests in flight then.
     pub fn admits(&self, name: &str) -> Result<(), String> {
+        // The namespace this thread used last exists.
+        if LAST_USED.with_borrow(|last| last.as_ref().is_some_and(|l| self.used_last(l, name))) {
+            return Ok(());
+        }
         let namespaces = self.namespaces.read();
         let count = namespaces.len();
         if count < self.config.max_namespaces
@@ -287,7 +346,11 @@ impl Store {
     /// Requests already holding it finish on the detached world; its queued webhooks are skipped
     /// (the worker finds no namespace, and a new one has a new outbox generation).
     pub fn remove(&self, name: &str) -> bool {
-        self.namespaces.write().remove(name).is_some()
+        let mut namespaces = self.namespaces.write();
+        let removed = namespaces.remove(name).is_some();
+        // A thread that found it before remembers it with the count from before: it looks again.
+        self.removals.fetch_add(1, Ordering::Release);
+        removed
     }
 
     /// How many namespaces there are.
@@ -354,7 +417,7 @@ mod tests {
     /// on a one-thread runtime the holder still runs, and the waiter goes on once it is done.
     #[tokio::test(flavor = "current_thread")]
     async fn a_write_waits_for_its_turn_without_blocking_the_thread() {
-        let store = Store::new(Arc::new(Config::default()), None, Box::new(|_| {}));
+        let store = new_store();
         let namespace = store.namespace("turns");
         let first = namespace.write_turn().await;
         let second_ran = Arc::new(AtomicBool::new(false));
@@ -372,5 +435,61 @@ mod tests {
         drop(first);
         waiter.await.expect("waiter");
         assert!(second_ran.load(Ordering::SeqCst));
+    }
+
+    fn new_store() -> Store {
+        Store::new(Arc::new(Config::default()), None, Box::new(|_| {}))
+    }
+
+    /// The namespace a thread used last is found without the map, and never outlives its
+    /// removal: a removed name starts afresh, and its world is freed though the thread
+    /// remembers it.
+    #[test]
+    fn a_thread_remembers_its_last_namespace_until_it_is_removed() {
+        let store = new_store();
+        let first = store.namespace("kept");
+        assert!(Arc::ptr_eq(&first, &store.namespace("kept")));
+        let gone = Arc::downgrade(&first);
+        drop(first);
+        assert!(store.remove("kept"));
+        assert!(
+            gone.upgrade().is_none(),
+            "the removed namespace was kept alive"
+        );
+        let again = store.namespace("kept");
+        assert!(!Arc::ptr_eq(&again, &store.namespace("other")));
+        assert!(Arc::ptr_eq(&again, &store.namespace("kept")));
+        // Removed while another request still holds it: the next use is a new namespace.
+        assert!(store.remove("kept"));
+        assert!(!Arc::ptr_eq(&again, &store.namespace("kept")));
+        // Another store's namespace of the same name is its own.
+        let other_store = new_store();
+        assert!(!Arc::ptr_eq(
+            &store.namespace("kept"),
+            &other_store.namespace("kept")
+        ));
+        assert_eq!(other_store.count(), 1);
+    }
+
+    /// A full store still admits the namespace a thread used last (it exists), and no other.
+    #[test]
+    fn a_full_store_admits_what_exists() {
+        let config = Config {
+            max_namespaces: 1,
+            ..Config::default()
+        };
+        let store = Store::new(Arc::new(config), None, Box::new(|_| {}));
+        store.namespace("one");
+        assert!(store.admits("one").is_ok());
+        assert!(store.admits("two").is_err());
+        assert!(store.remove("one"));
+        // Filled again from another thread: this one still remembers "one".
+        std::thread::scope(|threads| {
+            threads.spawn(|| store.namespace("two"));
+        });
+        assert!(
+            store.admits("one").is_err(),
+            "admitted as remembered after its removal"
+        );
     }
 }
