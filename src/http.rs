@@ -4,8 +4,11 @@
 //! vendors, scenario matching) works synchronously on plain owned data and never handles hyper's
 //! types (an answer keeps its headers in them, but they are set and read as text).
 
+mod headers;
+
 use std::borrow::Cow;
 
+pub use headers::Headers;
 use http_body_util::{BodyExt, Full, Limited};
 pub use hyper::body::Bytes;
 use hyper::body::Incoming;
@@ -30,9 +33,8 @@ pub struct ApiRequest {
     pub query_string: String,
     /// Decoded query pairs, in order.
     pub query: Vec<(String, String)>,
-    /// Header names lowercased (the common ones borrowed); values that are not valid UTF-8
-    /// are dropped.
-    pub headers: Vec<(Cow<'static, str>, String)>,
+    /// Names lowercased; a value that is not visible ASCII is dropped.
+    pub headers: Headers,
     pub body: Bytes,
     /// Resolved namespace name (`default`, borrowed, when none was given).
     pub namespace: Cow<'static, str>,
@@ -79,10 +81,7 @@ impl ApiRequest {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     pub fn query_param(&self, name: &str) -> Option<&str> {
@@ -295,15 +294,13 @@ pub async fn read_request(
     let (parts, body) = req.into_parts();
     let query_string = parts.uri.query().unwrap_or("").to_string();
     let path = parts.uri.path().to_string();
-    // Sized up front: collected through `filter_map`, a Vec starts at four and reallocates for
-    // a fifth header, which most clients send.
-    let mut headers = Vec::with_capacity(parts.headers.len());
-    headers.extend(
-        parts
-            .headers
-            .iter()
-            .filter_map(|(n, v)| Some((header_name(n), v.to_str().ok()?.to_string()))),
-    );
+    // Room for what most clients send (a browser's headers may need it to grow once).
+    let mut headers = Headers::with_capacity(parts.headers.len(), 256);
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            headers.push(name.as_str(), value);
+        }
+    }
     let mut api = ApiRequest {
         method: method_name(&parts.method),
         path,
@@ -338,24 +335,6 @@ pub async fn read_request(
         }
         Ok(Err(_)) => (api, Err(BodyError::Interrupted)),
     }
-}
-
-/// `name` as text, borrowed when it is one that clients send on most requests.
-fn header_name(name: &HeaderName) -> Cow<'static, str> {
-    Cow::Borrowed(match name.as_str() {
-        "host" => "host",
-        "authorization" => "authorization",
-        "content-type" => "content-type",
-        "content-length" => "content-length",
-        "accept" => "accept",
-        "accept-encoding" => "accept-encoding",
-        "user-agent" => "user-agent",
-        "connection" => "connection",
-        "origin" => "origin",
-        "idempotency-key" => "idempotency-key",
-        "x-sandbox-namespace" => "x-sandbox-namespace",
-        other => return Cow::Owned(other.to_string()),
-    })
 }
 
 /// `method`'s name, borrowed when it is a standard one.

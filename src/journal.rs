@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::clock::{Millis, iso8601};
-use crate::http::ApiRequest;
+use crate::http::{ApiRequest, Headers};
 
 /// Request headers worth keeping: the ones that change what a vendor answers.
 const KEPT_HEADERS: &[&str] = &[
@@ -157,16 +157,16 @@ pub struct KeptHeaders {
 
 impl KeptHeaders {
     /// The kept ones of `headers`.
-    pub fn of(headers: &[(Cow<'static, str>, String)]) -> Self {
+    pub fn of(headers: &Headers) -> Self {
         let mut kept = Self::default();
         kept.refill(headers);
         kept
     }
 
-    fn refill(&mut self, headers: &[(Cow<'static, str>, String)]) {
+    fn refill(&mut self, headers: &Headers) {
         self.ends.clear();
         self.values.clear();
-        for (name, value) in headers {
+        for (name, value) in headers.iter() {
             if let Some(name) = kept_name(name) {
                 self.values.push_str(value);
                 self.ends.push((name, self.values.len()));
@@ -490,13 +490,10 @@ mod tests {
         first.method = "POST".into();
         first.namespace = Cow::Owned("first-namespace".into());
         first.query_string = "page%5Bsize%5D=10".into();
-        first.headers = vec![
-            (
-                "authorization".into(),
-                "Bearer sk_staging_abcdef1234".into(),
-            ),
-            ("idempotency-key".into(), "key-1".into()),
-        ];
+        first.headers = Headers::from([
+            ("authorization", "Bearer sk_staging_abcdef1234"),
+            ("idempotency-key", "key-1"),
+        ]);
         first.body = Bytes::from(vec![b'x'; MAX_KEPT_BODY + 1]);
         first
     }
@@ -528,7 +525,7 @@ mod tests {
         let first_entry = Arc::as_ptr(&journal.query(&Filter::default())[0]);
         let mut second = request("/b");
         second.namespace = Cow::Owned("ns2".into());
-        second.headers = vec![("content-type".into(), "text/plain".into())];
+        second.headers = Headers::from([("content-type", "text/plain")]);
         second.body = Bytes::from_static(b"hi");
         journal.record(exchange(&second));
         let entries = journal.query(&Filter::default());
@@ -574,11 +571,11 @@ mod tests {
         let journal = Journal::new(1);
         let mut big = request(&format!("/{}", "p".repeat(4096)));
         big.query_string = "q".repeat(4096);
-        big.headers = vec![("user-agent".into(), "u".repeat(4096))];
+        big.headers = Headers::from([("user-agent", "u".repeat(4096))]);
         big.body = Bytes::from(vec![b'x'; MAX_KEPT_BODY]);
         journal.record(exchange(&big));
         let mut small = request("/small");
-        small.headers = vec![("user-agent".into(), "u".into())];
+        small.headers = Headers::from([("user-agent", "u")]);
         small.body = Bytes::from_static(b"{}");
         journal.record(exchange(&small));
         let ring = journal.inner.lock();
@@ -648,25 +645,23 @@ mod tests {
 
     #[test]
     fn kept_headers_show_as_before() {
-        let headers: Vec<(Cow<'static, str>, String)> = [
+        let pairs = [
             ("content-type", "application/json"),
             ("host", "x"),
             ("authorization", "Bearer sk_staging_abcdef1234"),
             ("idempotency-key", "k1"),
             ("idempotency-key", "k2"),
             ("user-agent", "t"),
-        ]
-        .iter()
-        .map(|&(n, v)| (n.into(), v.to_string()))
-        .collect();
+        ];
+        let headers = Headers::from(pairs);
         let before: serde_json::Map<String, Value> = headers
             .iter()
-            .filter(|(n, _)| KEPT_HEADERS.contains(&&**n))
+            .filter(|(n, _)| KEPT_HEADERS.contains(n))
             .map(|(n, v)| {
                 let v = if n == "authorization" {
                     mask(v)
                 } else {
-                    v.clone()
+                    v.to_string()
                 };
                 (n.to_string(), Value::String(v))
             })
@@ -676,7 +671,7 @@ mod tests {
         let mut kept = KeptHeaders::of(&headers);
         assert_eq!(shown(&kept), before);
         // Refilled as a recycled entry's are: what was there before does not show.
-        kept.refill(&headers[..1]);
+        kept.refill(&Headers::from([pairs[0]]));
         kept.refill(&headers);
         assert_eq!(shown(&kept), before);
         // Kept as sent, never shown whole: not by `Debug` either.

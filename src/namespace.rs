@@ -58,12 +58,13 @@ pub fn resolve(req: &mut ApiRequest) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Headers;
 
     fn resolved(path: &str, header: Option<&str>) -> (Result<(), String>, String, String) {
         let mut req = ApiRequest {
             path: path.into(),
             headers: header
-                .map(|h| vec![(NAMESPACE_HEADER.into(), h.to_string())])
+                .map(|h| Headers::from([(NAMESPACE_HEADER, h)]))
                 .unwrap_or_default(),
             ..ApiRequest::default()
         };

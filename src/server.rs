@@ -463,11 +463,11 @@ pub fn probe_create(n: usize, tag: &str) -> http::ApiRequest {
     http::ApiRequest {
         method: "POST".into(),
         path: path.into(),
-        headers: vec![
-            ("authorization".into(), "Bearer sk_staging_bench".into()),
-            ("content-type".into(), "application/json".into()),
-            ("idempotency-key".into(), format!("{tag}-{n}")),
-        ],
+        headers: http::Headers::from([
+            ("authorization", "Bearer sk_staging_bench"),
+            ("content-type", "application/json"),
+            ("idempotency-key", &format!("{tag}-{n}")),
+        ]),
         body: body.into(),
         ..http::ApiRequest::default()
     }

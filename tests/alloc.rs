@@ -79,10 +79,7 @@ fn request(
     ApiRequest {
         method: method.into(),
         path: path.into(),
-        headers: headers
-            .iter()
-            .map(|&(n, v)| (n.into(), v.to_string()))
-            .collect(),
+        headers: headers.iter().copied().collect(),
         body: body.into(),
         ..ApiRequest::default()
     }

@@ -42,7 +42,7 @@ impl Subject {
             headers: req
                 .headers
                 .iter()
-                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
                 .collect(),
             query: req.query.clone(),
             body,

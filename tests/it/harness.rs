@@ -67,7 +67,7 @@ pub fn api_request(
         query: vendor_sandbox::http::parse_query(query),
         headers: headers
             .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase().into(), v.clone()))
+            .map(|(n, v)| (n.to_ascii_lowercase(), v))
             .collect(),
         body: body.to_vec().into(),
         ..Default::default()

@@ -199,10 +199,7 @@ mod tests {
 
     fn req(headers: &[(&str, &str)]) -> ApiRequest {
         ApiRequest {
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string().into(), v.to_string()))
-                .collect(),
+            headers: headers.iter().copied().collect(),
             ..ApiRequest::default()
         }
     }

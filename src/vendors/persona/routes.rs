@@ -230,7 +230,9 @@ fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
             // ASCII trims: a header value reaches here as visible ASCII, and `trim` decodes
             // characters to look for Unicode spaces.
             let (scheme, key) = h.trim_ascii().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| key.trim_ascii())
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| key.trim_ascii())
         })
         .filter(|key| !key.is_empty());
     let Some(key) = key else {

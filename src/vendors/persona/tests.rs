@@ -5,7 +5,7 @@ use serde_json::json;
 use super::*;
 use crate::app::{App, test_app};
 use crate::config::Config;
-use crate::http::ApiRequest;
+use crate::http::{ApiRequest, Headers};
 use crate::store::World;
 use crate::vendors::{VendorApi, frame, table};
 
@@ -189,7 +189,7 @@ fn create_over_http_keeps_what_the_response_does_not_show() {
         method: "POST".into(),
         path: "/api/v1/inquiries".into(),
         namespace: "default".into(),
-        headers: vec![("authorization".into(), "Bearer k".into())],
+        headers: Headers::from([("authorization", "Bearer k")]),
         body: serde_json::to_vec(&json!({"data": {"attributes": {
             "inquiry-template-id": "itmpl_x",
             "redirectUri": "https://app.test/back",

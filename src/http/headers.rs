@@ -1,0 +1,118 @@
+//! [`Headers`]: a request's headers as text.
+
+/// A request's headers in one text, each name (lowercase, as hyper gives it) followed by its
+/// value, and where each ends. Two allocations whatever the count: a `String` per value, and
+/// one per uncommon name, were most of the allocations of reading a request.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    text: String,
+    /// Where each header's name, then its value, ends in `text`.
+    ends: Vec<(usize, usize)>,
+}
+
+impl Headers {
+    /// Room for `count` headers of `text` bytes in all, names and values.
+    pub fn with_capacity(count: usize, text: usize) -> Self {
+        Self {
+            text: String::with_capacity(text),
+            ends: Vec::with_capacity(count),
+        }
+    }
+
+    pub fn push(&mut self, name: &str, value: &str) {
+        self.text.push_str(name);
+        let name_end = self.text.len();
+        self.text.push_str(value);
+        self.ends.push((name_end, self.text.len()));
+    }
+
+    /// The value of the first header called `name` (any case). A request asks for a dozen
+    /// headers: lengths are compared first, and only the value found is sliced out.
+    #[inline]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let text = self.text.as_bytes();
+        let mut start = 0;
+        for &(name_end, end) in &self.ends {
+            let candidate = text.get(start..name_end).unwrap_or_default();
+            // Names are kept lowercase, as they are asked for: byte-equal is the usual match.
+            if candidate.len() == name.len()
+                && (candidate == name.as_bytes() || candidate.eq_ignore_ascii_case(name.as_bytes()))
+            {
+                return self.text.get(name_end..end);
+            }
+            start = end;
+        }
+        None
+    }
+
+    /// Names and values, in the order they came.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&(_, end)| end));
+        self.ends
+            .iter()
+            .zip(starts)
+            .map(|(&(name_end, end), start)| {
+                let text = |range| self.text.get(range).unwrap_or_default();
+                (text(start..name_end), text(name_end..end))
+            })
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(pairs: I) -> Self {
+        let mut headers = Headers::default();
+        for (name, value) in pairs {
+            headers.push(name.as_ref(), value.as_ref());
+        }
+        headers
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>, const K: usize> From<[(N, V); K]> for Headers {
+    fn from(pairs: [(N, V); K]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Headers;
+
+    #[test]
+    fn headers_read_back_in_order_by_any_case() {
+        let headers = Headers::from([
+            ("host", "localhost"),
+            ("x-empty", ""),
+            ("authorization", "Bearer k"),
+            ("x-team", "a"),
+            ("x-team", "b"),
+        ]);
+        assert_eq!(headers.len(), 5);
+        assert_eq!(headers.get("Authorization"), Some("Bearer k"));
+        assert_eq!(headers.get("x-empty"), Some(""));
+        assert_eq!(headers.get("x-team"), Some("a"), "the first of two");
+        assert_eq!(headers.get("host2"), None);
+        let pairs: Vec<_> = headers.iter().collect();
+        assert_eq!(pairs[1], ("x-empty", ""));
+        assert_eq!(pairs[4], ("x-team", "b"));
+        assert!(Headers::default().is_empty() && Headers::default().get("host").is_none());
+        assert_eq!(
+            format!("{:?}", Headers::from([("a", "1")])),
+            r#"{"a": "1"}"#
+        );
+    }
+}
