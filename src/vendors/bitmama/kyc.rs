@@ -80,7 +80,7 @@ pub fn start_inquiry(
         reference_id: Some(service_id.to_string()),
         redirect_uri: Some(app.url(namespace, RETURN_PATH)),
         fields,
-        note: Some(format!("Bitmama card user {service_id}")),
+        note: Some(["Bitmama card user ", service_id].concat()),
         tags: vec!["bitmama".to_string()],
         ..persona::NewInquiry::default()
     };

@@ -190,7 +190,8 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
         if partner.balance_cents < fee {
             return Err(insufficient());
         }
-        let service_id = format!("{}-rain-user-{}", partner.slug, world.ids.alphanumeric(15));
+        // Joined, not `format!`ed: the formatting machinery was a fortieth of a create.
+        let service_id = [&partner.slug, "-rain-user-", &world.ids.alphanumeric(15)].concat();
 
         // Every check passed: from here on nothing fails.
         let (inquiry_id, verification_url) = kyc::start_inquiry(
