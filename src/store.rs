@@ -214,10 +214,11 @@ pub struct Store {
 /// thread's previous request did, and finding it again takes the map's lock (a cache line every
 /// worker writes, to read-lock it) and hashes its name. Weak, so a deleted namespace's world is
 /// freed whether or not the thread serves again.
+#[derive(Default)]
 struct LastUsed {
     store: u64,
     removals: u64,
-    name: Box<str>,
+    name: String,
     namespace: Weak<Namespace>,
 }
 
@@ -225,8 +226,9 @@ thread_local! {
     static LAST_USED: RefCell<Option<LastUsed>> = const { RefCell::new(None) };
 }
 
-/// Store ids for [`LastUsed`]: one per store made in the process.
-static STORES: AtomicU64 = AtomicU64::new(0);
+/// Store ids for [`LastUsed`]: one per store made in the process, from 1 (0 is no store's, in a
+/// thread's empty entry).
+static STORES: AtomicU64 = AtomicU64::new(1);
 
 impl Store {
     /// `jobs` receives webhook deliveries to run; `None` keeps them queued (unit tests).
@@ -280,12 +282,14 @@ impl Store {
         // Read before the map is: a removal after this read makes the entry stale at once.
         let removals = self.removals.load(Ordering::Acquire);
         let ns = self.find_or_create(name);
-        LAST_USED.set(Some(LastUsed {
-            store: self.id,
-            removals,
-            name: name.into(),
-            namespace: Arc::downgrade(&ns),
-        }));
+        LAST_USED.with_borrow_mut(|last| {
+            let last = last.get_or_insert_with(LastUsed::default);
+            (last.store, last.removals) = (self.id, removals);
+            // Its buffer reused: a client spreading requests over namespaces changes it often.
+            last.name.clear();
+            last.name.push_str(name);
+            last.namespace = Arc::downgrade(&ns);
+        });
         ns
     }
 
@@ -346,10 +350,12 @@ impl Store {
     /// Requests already holding it finish on the detached world; its queued webhooks are skipped
     /// (the worker finds no namespace, and a new one has a new outbox generation).
     pub fn remove(&self, name: &str) -> bool {
-        let mut namespaces = self.namespaces.write();
-        let removed = namespaces.remove(name).is_some();
-        // A thread that found it before remembers it with the count from before: it looks again.
-        self.removals.fetch_add(1, Ordering::Release);
+        let removed = self.namespaces.write().remove(name).is_some();
+        if removed {
+            // A thread that found it before remembers it with the count from before: it looks
+            // again.
+            self.removals.fetch_add(1, Ordering::Release);
+        }
         removed
     }
 
