@@ -80,6 +80,7 @@ impl ApiRequest {
         self.prefixed_path.as_deref().unwrap_or(&self.path)
     }
 
+    #[inline]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)
     }

@@ -27,18 +27,21 @@ impl Headers {
     }
 
     /// The value of the first header called `name` (any case). A request asks for a dozen
-    /// headers: lengths are compared first, and only the value found is sliced out.
+    /// headers: a name's length is read from `ends` and its text compared only when it matches.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
-        let text = self.text.as_bytes();
         let mut start = 0;
         for &(name_end, end) in &self.ends {
-            let candidate = text.get(start..name_end).unwrap_or_default();
-            // Names are kept lowercase, as they are asked for: byte-equal is the usual match.
-            if candidate.len() == name.len()
-                && (candidate == name.as_bytes() || candidate.eq_ignore_ascii_case(name.as_bytes()))
-            {
-                return self.text.get(name_end..end);
+            if name_end - start == name.len() {
+                let candidate = self
+                    .text
+                    .as_bytes()
+                    .get(start..name_end)
+                    .unwrap_or_default();
+                // Names are kept lowercase, as they are asked for: byte-equal is the usual match.
+                if candidate == name.as_bytes() || candidate.eq_ignore_ascii_case(name.as_bytes()) {
+                    return self.text.get(name_end..end);
+                }
             }
             start = end;
         }
