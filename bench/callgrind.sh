@@ -9,6 +9,11 @@
 # prints `MODE: I instructions/request (N requests)`. Every thread counts: the request-log
 # writer's formatting is part of the cost. Kernel time is not counted. With KEEP=DIR, callgrind's
 # output files are copied to DIR (for `callgrind_annotate --inclusive=yes DIR/cg.*`).
+#
+# The steady state of a long-running server, as bench/run.sh measures it, needs two knobs:
+# JOURNAL_SIZE=200 (`--journal-size`: the journal full after the warm-up, so each request
+# recycles its oldest entry; at the default 10,000 the count measures the ring filling) and
+# NAMESPACE=bench-ns (the inquiry requests name a namespace, as bench/run.sh's reads do).
 set -euo pipefail
 bin=$1
 mode=${2:-health}
@@ -20,6 +25,7 @@ if [ "${BARE:-0}" = 1 ]; then
   args=("$port")
 else
   args=(--port "$port" --seed 1 --bitmama-balance-cents 4000000000000000000)
+  [ -n "${JOURNAL_SIZE:-}" ] && args+=(--journal-size "$JOURNAL_SIZE")
 fi
 RUST_LOG=info valgrind --tool=callgrind --callgrind-out-file="$out/cg.%p" \
   "$bin" "${args[@]}" >"$out/stdout" 2>"$out/stderr" &
@@ -32,12 +38,14 @@ done
 # N requests over one keep-alive connection; prints N. (wrk runs for its whole -d even after
 # BENCH_LIMIT, and a slow server under callgrind needs a long -d.)
 drive() {
-  python3 - "$port" "$mode" "$1" "cg$RANDOM" <<'PY'
+  python3 - "$port" "$mode" "$1" "cg$RANDOM" "${NAMESPACE:-}" <<'PY'
 import http.client, sys
 import json
 port, mode, n, tag = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 c = http.client.HTTPConnection("127.0.0.1", port)
 persona = {"Authorization": "Bearer persona_bench_key", "Content-Type": "application/json"}
+if sys.argv[5]:
+    persona["X-Sandbox-Namespace"] = sys.argv[5]
 def answer(method, path, body=None):
     c.request(method, path, body, persona)
     r = c.getresponse()
