@@ -65,6 +65,9 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // A worker's request lines go to the log writer once it has nothing else to do.
+        .on_thread_park(vendor_sandbox::logging::hand_over)
+        .on_thread_stop(vendor_sandbox::logging::hand_over)
         .build()
     {
         Ok(rt) => rt,

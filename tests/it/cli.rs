@@ -170,6 +170,43 @@ fn sigterm_shuts_down_cleanly_with_exit_0() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Request lines are written in batches per worker thread: every request still gets its line,
+/// from clients on several connections at once, by the time the server has shut down.
+#[cfg(unix)]
+#[test]
+fn every_request_is_logged_once_by_shutdown() {
+    const CLIENTS: usize = 4;
+    const EACH: usize = 150;
+    let mut running = spawn(&mut sandbox(&["--port", "0"]));
+    thread::scope(|clients| {
+        for client in 0..CLIENTS {
+            let base_url = &running.base_url;
+            clients.spawn(move || {
+                for n in 0..EACH {
+                    let path = format!("/__admin/health?client={client}&n={n}");
+                    assert_eq!(get(base_url, &path), "HTTP/1.1 200 OK");
+                }
+            });
+        }
+    });
+    let killed = Command::new("kill")
+        .args(["-TERM", &running.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert!(running.exit_status().success());
+    let mut logged = 0;
+    // Read to the end of stderr: the forwarding thread closes the channel there.
+    loop {
+        match running.stderr.recv_timeout(WAIT) {
+            Ok(line) => logged += usize::from(line.contains(" request method=GET path=/__admin/")),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!("stderr still open after the exit"),
+        }
+    }
+    assert_eq!(logged, CLIENTS * EACH);
+}
+
 #[test]
 fn json_logs_are_one_object_per_line_with_the_request_fields() {
     let running = spawn(&mut sandbox(&["--port", "0", "--log-format", "json"]));
