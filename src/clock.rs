@@ -41,8 +41,12 @@ impl Clock {
 }
 
 pub fn real_now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
+    unix_ms(SystemTime::now())
+}
+
+/// `time` in milliseconds since the Unix epoch (0 before it).
+pub fn unix_ms(time: SystemTime) -> Millis {
+    time.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::area::Area;
-use crate::clock::real_now_ms;
+use crate::clock;
 use crate::config::{Config, StateSync};
 use crate::cors;
 use crate::http::{self, ConnectionDropped, Listener};
@@ -380,6 +380,8 @@ async fn serve(
     let mut response = cors::with_cors(&app.config, area, &request, response);
     let (bytes, content_type) = http::body_bytes(&response.body);
     let duration = started.elapsed();
+    // One reading of the clock for the journal and the log line.
+    let now = std::time::SystemTime::now();
     if area != Area::Admin {
         let label = area.label();
         app.journal.record(Exchange {
@@ -387,7 +389,7 @@ async fn serve(
             vendor: label,
             status: response.status,
             answer: &bytes,
-            time: real_now_ms(),
+            time: clock::unix_ms(now),
             duration_ms: logging::millis(duration),
         });
     }
@@ -395,7 +397,7 @@ async fn serve(
     let hyper_response = http::into_hyper(response.status, headers, bytes, content_type);
     // The line is formatted and written by the log writer; the request hands over what it owns.
     logging::request(logging::RequestLine {
-        time: std::time::SystemTime::now(),
+        time: now,
         method: std::mem::take(&mut request.method),
         path: (request.prefixed_path.take()).unwrap_or_else(|| std::mem::take(&mut request.path)),
         status: response.status,
