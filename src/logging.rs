@@ -16,7 +16,6 @@
 //! cores; batches made an inquiry read 9 % cheaper. Without [`init`] (library mode, tests) the
 //! line goes through `tracing` as before, to whatever subscriber the host installed.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
@@ -41,17 +40,18 @@ const QUEUE: usize = 256;
 /// was no better). The queue holds 256 batches, some 28,000 lines.
 const WRITER_NAP: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// What a request's line shows; [`request`] formats it.
-pub struct RequestLine {
+/// What a request's line shows, borrowed from the request; [`request`] formats it.
+pub struct RequestLine<'a> {
     pub time: SystemTime,
-    pub method: Cow<'static, str>,
-    pub path: String,
+    pub method: &'a str,
+    /// As the client sent it (a `/ns/NAME` prefix included).
+    pub path: &'a str,
     pub status: u16,
     /// How long the request took; shown in milliseconds ([`millis`]).
     pub duration: std::time::Duration,
-    pub namespace: Cow<'static, str>,
+    pub namespace: &'a str,
     /// Scenario name and rule index that applied.
-    pub rule: Option<(String, usize)>,
+    pub rule: Option<&'a (String, usize)>,
 }
 
 /// The target the request line is logged under (where it was written before), for `RUST_LOG`.
@@ -136,7 +136,7 @@ pub fn init(format: LogFormat) -> LogGuard {
 }
 
 /// Logs one request at `info` (when `RUST_LOG` lets `info` through for this module).
-pub fn request(line: RequestLine) {
+pub fn request(line: RequestLine<'_>) {
     match REQUEST_LINES.get() {
         Some(Lines { enabled: false, .. }) => {}
         Some(lines) => {
@@ -176,7 +176,7 @@ pub fn hand_over() {
     }
 }
 
-fn trace_line(line: &RequestLine) {
+fn trace_line(line: &RequestLine<'_>) {
     tracing::info!(
         target: TARGET,
         method = %line.method,
@@ -226,7 +226,7 @@ fn write_lines(rx: &Receiver<Message>) {
 /// strftime, which were most of a line's cost. Bytes, not a `String`: pushing a
 /// number's digits or the cached time to a `String` checks them as UTF-8 again, a sixth of the
 /// line's cost.
-pub fn format_line(out: &mut Vec<u8>, line: &RequestLine, format: LogFormat, ansi: bool) {
+pub fn format_line(out: &mut Vec<u8>, line: &RequestLine<'_>, format: LogFormat, ansi: bool) {
     let micros = line
         .time
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -255,15 +255,15 @@ pub fn format_line(out: &mut Vec<u8>, line: &RequestLine, format: LogFormat, ans
             text(out, reset);
             text(out, " request");
             text(out, fields[0]);
-            text(out, &line.method);
+            text(out, line.method);
             text(out, fields[1]);
-            text(out, &line.path);
+            text(out, line.path);
             text(out, fields[2]);
             push_u64(out, u64::from(line.status));
             text(out, fields[3]);
             push_ms(out, line.duration);
             text(out, fields[4]);
-            text(out, &line.namespace);
+            text(out, line.namespace);
             text(out, fields[5]);
             text(out, &rule);
             text(out, "\n");
@@ -277,12 +277,12 @@ pub fn format_line(out: &mut Vec<u8>, line: &RequestLine, format: LogFormat, ans
             let _ = writeln!(
                 out,
                 r#"{{"timestamp":"{time}","level":"INFO","message":"request","method":{},"path":{},"status":{},"duration_ms":{},"namespace":{},"rule":{}}}"#,
-                json(&line.method),
-                json(&line.path),
+                json(line.method),
+                json(line.path),
                 line.status,
                 serde_json::Number::from_f64(millis(line.duration))
                     .map_or_else(|| "null".to_string(), |n| n.to_string()),
-                json(&line.namespace),
+                json(line.namespace),
                 json(&rule),
             );
         }
@@ -402,15 +402,18 @@ mod tests {
         String::from_utf8(out).expect("utf-8")
     }
 
-    fn line() -> RequestLine {
+    static RULE: std::sync::LazyLock<(String, usize)> =
+        std::sync::LazyLock::new(|| ("outage".into(), 2));
+
+    fn line() -> RequestLine<'static> {
         RequestLine {
             time: SystemTime::UNIX_EPOCH + std::time::Duration::from_micros(1_700_000_000_123_456),
-            method: "GET".into(),
-            path: "/a \"b\"".into(),
+            method: "GET",
+            path: "/a \"b\"",
             status: 404,
             duration: std::time::Duration::from_micros(250),
-            namespace: "default".into(),
-            rule: Some(("outage".into(), 2)),
+            namespace: "default",
+            rule: Some(&RULE),
         }
     }
 

@@ -395,15 +395,15 @@ async fn serve(
     }
     let headers = std::mem::take(&mut response.headers);
     let hyper_response = http::into_hyper(response.status, headers, bytes, content_type);
-    // The line is formatted and written by the log writer; the request hands over what it owns.
+    // Formatted into this thread's batch of lines, which the log writer writes.
     logging::request(logging::RequestLine {
         time: now,
-        method: std::mem::take(&mut request.method),
-        path: (request.prefixed_path.take()).unwrap_or_else(|| std::mem::take(&mut request.path)),
+        method: &request.method,
+        path: request.raw_path(),
         status: response.status,
         duration,
-        namespace: std::mem::take(&mut request.namespace),
-        rule: routed.rule,
+        namespace: &request.namespace,
+        rule: routed.rule.as_ref(),
     });
     Ok(hyper_response)
 }
