@@ -286,12 +286,25 @@ pub fn percent_encode_into(out: &mut String, input: &str) {
     }
 }
 
-/// The head of a hyper request and its body read within `limit` bytes and `timeout`.
-pub async fn read_request(
-    req: Request<Incoming>,
-    limit: usize,
-    timeout: std::time::Duration,
-) -> (ApiRequest, Result<(), BodyError>) {
+/// A request's body as [`read_head`] leaves it, for [`read_body`].
+pub enum UnreadBody {
+    /// None was sent (a GET, `Content-Length: 0`): nothing to collect and no timer to arm.
+    Empty,
+    /// Its declared length is over the limit: refused before reading.
+    TooLarge {
+        limit: usize,
+    },
+    Stream(Incoming),
+}
+
+/// The head of a hyper request, copied into an [`ApiRequest`]; its body is left to
+/// [`read_body`].
+///
+/// Called when hyper hands the request over, before the service's future first runs, so the
+/// head is dropped at once: hyper reads ahead on the connection right after, and while the
+/// head's header values (slices of its read buffer) live it cannot reuse that buffer and
+/// allocates a new 8 KiB one for every request.
+pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBody) {
     let (parts, body) = req.into_parts();
     let query_string = parts.uri.query().unwrap_or("").to_string();
     let path = parts.uri.path().to_string();
@@ -302,7 +315,7 @@ pub async fn read_request(
             headers.push(name.as_str(), value);
         }
     }
-    let mut api = ApiRequest {
+    let api = ApiRequest {
         method: method_name(&parts.method),
         path,
         query: parse_query(&query_string),
@@ -315,26 +328,40 @@ pub async fn read_request(
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        // Refuse before reading: no point buffering a body we will not accept.
-        return (api, Err(BodyError::TooLarge { limit }));
-    }
-    if hyper::body::Body::is_end_stream(&body) {
-        // No body (a GET, `Content-Length: 0`): nothing to collect and no timer to arm.
-        return (api, Ok(()));
-    }
+    let body = if declared.is_some_and(|len| len > limit as u64) {
+        UnreadBody::TooLarge { limit }
+    } else if hyper::body::Body::is_end_stream(&body) {
+        UnreadBody::Empty
+    } else {
+        UnreadBody::Stream(body)
+    };
+    (api, body)
+}
+
+/// Reads `body` into `request.body` within `limit` bytes and `timeout`.
+pub async fn read_body(
+    request: &mut ApiRequest,
+    body: UnreadBody,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<(), BodyError> {
+    let body = match body {
+        UnreadBody::Empty => return Ok(()),
+        UnreadBody::TooLarge { limit } => return Err(BodyError::TooLarge { limit }),
+        UnreadBody::Stream(body) => body,
+    };
     // hyper's header timeout ends at the head; a body trickled or stalled after it would hold
     // the connection and a request in flight forever.
     match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Err(_) => (api, Err(BodyError::TimedOut { after: timeout })),
+        Err(_) => Err(BodyError::TimedOut { after: timeout }),
         Ok(Ok(collected)) => {
-            api.body = collected.to_bytes();
-            (api, Ok(()))
+            request.body = collected.to_bytes();
+            Ok(())
         }
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            (api, Err(BodyError::TooLarge { limit }))
+            Err(BodyError::TooLarge { limit })
         }
-        Ok(Err(_)) => (api, Err(BodyError::Interrupted)),
+        Ok(Err(_)) => Err(BodyError::Interrupted),
     }
 }
 

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -212,7 +211,13 @@ pub async fn run_with_listeners(
                         .keep_alive(true)
                         .serve_connection(
                             TokioIo::new(stream),
-                            service_fn(move |req| serve(shared.clone(), req)),
+                            service_fn(move |req| {
+                                let started = Instant::now();
+                                // The head now, before hyper reads ahead (see `read_head`).
+                                let limit = shared.app.config.max_body_bytes;
+                                let (request, body) = http::read_head(req, limit);
+                                serve(shared.clone(), started, request, body)
+                            }),
                         );
                     let connection = graceful.watch(connection);
                     let task = connections.spawn(async move {
@@ -310,9 +315,10 @@ struct Connection {
 
 async fn serve(
     connection: Arc<Connection>,
-    req: hyper::Request<Incoming>,
+    started: Instant,
+    mut request: http::ApiRequest,
+    body: http::UnreadBody,
 ) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
-    let started = Instant::now();
     let Connection {
         app,
         stop,
@@ -326,8 +332,13 @@ async fn serve(
     };
     let _in_flight = InFlight::enter(&app.in_flight);
     let config = &app.config;
-    let (mut request, body) =
-        http::read_request(req, config.max_body_bytes, config.body_timeout).await;
+    let body = http::read_body(
+        &mut request,
+        body,
+        config.max_body_bytes,
+        config.body_timeout,
+    )
+    .await;
     request.listener = via;
     let routed = router::prepare(app, &mut request, body);
     if let Some(latency) = routed.latency {
@@ -455,7 +466,7 @@ pub fn probe_app() -> App {
 }
 
 /// The `n`th `POST /api/v2/partner/card/users` of a probe: a new user (email `u{n}@{tag}`),
-/// a new idempotency key, as `http::read_request` makes it.
+/// a new idempotency key, as `http::read_head` makes it.
 #[doc(hidden)]
 pub fn probe_create(n: usize, tag: &str) -> http::ApiRequest {
     let body = format!(

@@ -60,7 +60,7 @@ const INQUIRY_GET_MAX: usize = 6;
 /// [`CREATE_MAX`] while the journal fills (a server's first `--journal-size` requests, and again
 /// after it is cleared), when each request makes a new entry: 36, where it was 34 before entries
 /// were refilled. A new entry copies the path, which it used to take from the request (the copy
-/// `read_request` made for the log line is gone instead, but this harness builds its requests
+/// `read_head` made for the log line is gone instead, but this harness builds its requests
 /// outside the count), and keeps the header values in one text of its own rather than taking
 /// the request's strings: one allocation more per request in all. 33 with a KYC webhook's
 /// details made only when there is a webhook to send.

@@ -121,7 +121,7 @@ const HEADERS: &[(&str, &[&str])] = &[
 ];
 
 /// Request heads arrive as hyper parsed them: the path, the query and every header value kept
-/// by `http::read_request` are visible ASCII (no `#`: it ends the path). Bodies are any bytes.
+/// by `http::read_head` are visible ASCII (no `#`: it ends the path). Bodies are any bytes.
 const WIRE_TEXT_8: &str = "[!-\"$-~]{0,8}";
 
 #[derive(Debug, Clone)]
