@@ -291,9 +291,7 @@ pub enum UnreadBody {
     /// None was sent (a GET, `Content-Length: 0`): nothing to collect and no timer to arm.
     Empty,
     /// Its declared length is over the limit: refused before reading.
-    TooLarge {
-        limit: usize,
-    },
+    TooLarge,
     Stream(Incoming),
 }
 
@@ -329,7 +327,7 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let body = if declared.is_some_and(|len| len > limit as u64) {
-        UnreadBody::TooLarge { limit }
+        UnreadBody::TooLarge
     } else if hyper::body::Body::is_end_stream(&body) {
         UnreadBody::Empty
     } else {
@@ -347,7 +345,7 @@ pub async fn read_body(
 ) -> Result<(), BodyError> {
     let body = match body {
         UnreadBody::Empty => return Ok(()),
-        UnreadBody::TooLarge { limit } => return Err(BodyError::TooLarge { limit }),
+        UnreadBody::TooLarge => return Err(BodyError::TooLarge { limit }),
         UnreadBody::Stream(body) => body,
     };
     // hyper's header timeout ends at the head; a body trickled or stalled after it would hold
