@@ -22,7 +22,7 @@
 # (passed to the sandbox; its logs go to a temporary file that is deleted at exit).
 #
 # Prints requests/s, p50 and p99 for each load test, the sandbox/bare throughput ratio, each
-# server's CPU time per request, the time from process start to the first successful response,
+# server's CPU time and context switches per request, the time from process start to the first successful response,
 # and RSS when idle, after the users and across the requests (the journal is bounded, so it must
 # level off).
 set -euo pipefail
@@ -152,6 +152,12 @@ rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 # cpu_ticks PID: the process's user + system CPU time so far, in clock ticks (the fields after
 # the command name, which is in parentheses).
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# switches PID: context switches of all the process's threads so far (voluntary and not). On a
+# machine whose load generator shares the cores, how often the server is switched out is part of
+# its cost per request (bench/RESULTS.md, run 14).
+switches() { { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '/^(non)?voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'; }
+# per_request COUNT REQUESTS
+per_request() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.3f", (n > 0) ? c / n : 0 }'; }
 TICK_US=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1e6 / hz }')
 # us_per_request TICKS REQUESTS
 us_per_request() { awk -v t="$1" -v n="$2" -v us="$TICK_US" 'BEGIN { printf "%.1f", (n > 0) ? t * us / n : 0 }'; }
@@ -223,11 +229,11 @@ INQUIRY_PATH="/api/v1/inquiries/$INQUIRY"
 # one round can land on a busy moment for either server).
 # Each server's CPU time per request is measured too: on a shared machine it moves less than
 # r/s, and it shows whether a ratio comes from the server's own work.
-declare -A R ROUND_RATIOS CPU_US
+declare -A R ROUND_RATIOS CPU_US SWITCHES
 for test in health inquiry create; do
   rows=()
   for round in $(seq "$ROUNDS"); do
-    declare -A this=() cpu=()
+    declare -A this=() cpu=() switched=()
     for target in bare sandbox; do
       url=$BARE_URL pid=$BARE_PID
       [[ $target == sandbox ]] && url=$SANDBOX_URL pid=$SANDBOX_PID
@@ -235,18 +241,21 @@ for test in health inquiry create; do
       ns=""
       [[ $test == inquiry ]] && ns=bench-read
       ticks=$(cpu_ticks "$pid")
+      before=$(switches "$pid")
       this[$target]=$(wrk_run "$test" "$url" 0 "$DURATION" "$ns" "$INQUIRY_PATH")
       cpu[$target]=$(us_per_request $(($(cpu_ticks "$pid") - ticks)) "$(field "${this[$target]}" 1)")
+      switched[$target]=$(per_request $(($(switches "$pid") - before)) "$(field "${this[$target]}" 1)")
     done
     r=$(awk -v a="$(field "${this[sandbox]}" 2)" -v b="$(field "${this[bare]}" 2)" \
       'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
-    rows+=("$r|${this[bare]}|${this[sandbox]}|${cpu[bare]} / ${cpu[sandbox]}")
+    rows+=("$r|${this[bare]}|${this[sandbox]}|${cpu[bare]} / ${cpu[sandbox]}|${switched[bare]} / ${switched[sandbox]}")
   done
   median=$(printf '%s\n' "${rows[@]}" | sort -t'|' -k1,1n | awk -v n="${#rows[@]}" 'NR == int((n + 1) / 2)')
   R[$test.bare]=$(cut -d'|' -f2 <<<"$median")
   R[$test.sandbox]=$(cut -d'|' -f3 <<<"$median")
   ROUND_RATIOS[$test]=$(printf '%s\n' "${rows[@]}" | cut -d'|' -f1 | paste -sd' ')
   CPU_US[$test]=$(printf '%s\n' "${rows[@]}" | cut -d'|' -f4 | paste -sd',' | sed 's/,/, /g')
+  SWITCHES[$test]=$(printf '%s\n' "${rows[@]}" | cut -d'|' -f5 | paste -sd',' | sed 's/,/, /g')
 done
 
 # --- 2b. peers on the same create request (BENCH_PEERS=1) -------------------------------------
@@ -388,6 +397,7 @@ if ((ROUNDS > 1)); then
   echo "  ratio of each round (the table shows the median one): health ${ROUND_RATIOS[health]}; inquiry ${ROUND_RATIOS[inquiry]}; create ${ROUND_RATIOS[create]}"
 fi
 echo "  server CPU per request, bare / sandbox, each round (µs): health ${CPU_US[health]}; inquiry ${CPU_US[inquiry]}; create ${CPU_US[create]}"
+echo "  server context switches per request, bare / sandbox, each round: health ${SWITCHES[health]}; inquiry ${SWITCHES[inquiry]}; create ${SWITCHES[create]}"
 for test in health inquiry create create_full; do
   s=${R[$test.sandbox]}
   if [[ $(field "$s" 5) != 0 || $(field "$s" 6) != 0 ]]; then
