@@ -466,7 +466,7 @@ pub fn probe_app() -> App {
 }
 
 /// The `n`th `POST /api/v2/partner/card/users` of a probe: a new user (email `u{n}@{tag}`),
-/// a new idempotency key, as `http::read_head` makes it.
+/// a new idempotency key, as `http::read_head` and `http::read_body` make it.
 #[doc(hidden)]
 pub fn probe_create(n: usize, tag: &str) -> http::ApiRequest {
     let body = format!(

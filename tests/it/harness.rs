@@ -52,7 +52,7 @@ pub fn in_process_app() -> vendor_sandbox::app::App {
     vendor_sandbox::app::App::new(config, scenarios, None, "http://127.0.0.1:5000")
 }
 
-/// Builds the request as `http::read_head` would from what a client sent.
+/// Builds the request as `http::read_head` and `http::read_body` would from what a client sent.
 pub fn api_request(
     method: &str,
     target: &str,
