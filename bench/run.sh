@@ -22,9 +22,9 @@
 # (passed to the sandbox; its logs go to a temporary file that is deleted at exit).
 #
 # Prints requests/s, p50 and p99 for each load test, the sandbox/bare throughput ratio, each
-# server's CPU time and context switches per request, the time from process start to the first successful response,
-# and RSS when idle, after the users and across the requests (the journal is bounded, so it must
-# level off).
+# server's CPU time and context switches per request, the time from process start to the first
+# successful response, and RSS when idle, after the users and across the requests (the journal
+# is bounded, so it must level off).
 set -euo pipefail
 trap 'echo "error: bench/run.sh line $LINENO: $BASH_COMMAND failed" >&2' ERR
 cd "$(dirname "$0")/.."
@@ -228,7 +228,8 @@ INQUIRY_PATH="/api/v1/inquiries/$INQUIRY"
 # round with the median ratio, and every round's ratio is listed under it (on a shared machine
 # one round can land on a busy moment for either server).
 # Each server's CPU time per request is measured too: on a shared machine it moves less than
-# r/s, and it shows whether a ratio comes from the server's own work.
+# r/s, and it shows whether a ratio comes from the server's own work. So are its context
+# switches per request: the scheduling its answers cause (waking wrk, being preempted by it).
 declare -A R ROUND_RATIOS CPU_US SWITCHES
 for test in health inquiry create; do
   rows=()
