@@ -12,16 +12,17 @@
 # of bench/RESULTS.md): take ten pairs or more, and a step as real when the medians agree with
 # most pairs. Knobs: BENCH_PAIRS (10), BENCH_DURATION (3s).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 [[ $# -ge 2 ]] || { echo "usage: bench/ab.sh BIN_A BIN_B [health|inquiry|create]" >&2; exit 2; }
-A=$1 B=$2 MODE=${3:-inquiry}
+for bin in "$1" "$2"; do
+  [[ -f $bin && -x $bin ]] || { echo "error: $bin is not an executable file" >&2; exit 2; }
+done
+# Resolved before leaving the caller's directory.
+A=$(realpath "$1") B=$(realpath "$2") MODE=${3:-inquiry}
 PAIRS=${BENCH_PAIRS:-10}
 DURATION=${BENCH_DURATION:-3s}
 [[ $MODE =~ ^(health|inquiry|create)$ ]] || { echo "error: unknown mode '$MODE'" >&2; exit 2; }
-for bin in "$A" "$B"; do
-  [[ -x $bin ]] || { echo "error: $bin is not an executable" >&2; exit 2; }
-done
+cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "error: wrk is needed (apt-get install wrk)" >&2; exit 2; }
 
 TMP=$(mktemp -d)
@@ -32,8 +33,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# measure BIN: starts BIN, loads it, stops it; prints "requests_per_second cpu_us_per_request".
+# measure BIN: starts BIN, loads it, stops it; sets MEASURED to "requests_per_second
+# cpu_us_per_request". Runs in this shell (not a `$(...)`), so a failure stops the script and
+# the exit trap stops the server.
 measure() {
+  rm -f "$TMP/out"
   RUST_LOG=info "$1" --port 0 --seed 1 --bitmama-balance-cents 4000000000000000000 \
     >"$TMP/out" 2>"$TMP/log" &
   SERVER=$!
@@ -62,21 +66,27 @@ measure() {
   load 1s >/dev/null
   local before after result
   before=$(sed 's/.*) //' "/proc/$SERVER/stat" | awk '{ print $12 + $13 }')
-  result=$(load "$DURATION" | grep '^RESULT')
+  load "$DURATION" >"$TMP/wrk"
   after=$(sed 's/.*) //' "/proc/$SERVER/stat" | awk '{ print $12 + $13 }')
   kill "$SERVER"
   wait "$SERVER" 2>/dev/null || true
   SERVER=""
-  awk -v r="$result" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+  result=$(grep '^RESULT' "$TMP/wrk") || { echo "error: no RESULT from wrk:" >&2; cat "$TMP/wrk" >&2; exit 1; }
+  MEASURED=$(awk -v r="$result" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
     match(r, /requests=[0-9]+/); n = substr(r, RSTART + 9, RLENGTH - 9)
     match(r, /rps=[0-9]+/); rps = substr(r, RSTART + 4, RLENGTH - 4)
-    printf "%d %.3f\n", rps, (n > 0) ? t * 1e6 / hz / n : 0 }'
+    if (n == 0 || rps == 0) exit 1
+    printf "%d %.3f", rps, t * 1e6 / hz / n }') || { echo "error: $1 answered nothing: $result" >&2; exit 1; }
 }
 
 echo "$MODE: B = $B against A = $A, $PAIRS pairs of $DURATION" >&2
 RATIOS=()
 for pair in $(seq "$PAIRS"); do
-  if ((pair % 2)); then a=$(measure "$A"); b=$(measure "$B"); else b=$(measure "$B"); a=$(measure "$A"); fi
+  if ((pair % 2)); then
+    measure "$A"; a=$MEASURED; measure "$B"; b=$MEASURED
+  else
+    measure "$B"; b=$MEASURED; measure "$A"; a=$MEASURED
+  fi
   ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
     printf "%.3f %.3f", y[1] / x[1], y[2] / x[2] }')
   RATIOS+=("$ratio")
