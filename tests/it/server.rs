@@ -102,6 +102,14 @@ async fn oversized_bodies_get_413_in_each_vendor_envelope() {
     stream.write_all(&raw).await.expect("write");
     let head = read_head(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    // A declared length over the limit is refused before its body is sent, and the answer says
+    // the connection ends (the body it announced will not be read).
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    let raw = b"POST /api/v1/inquiries HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer k\r\ncontent-type: application/json\r\ncontent-length: 4096\r\n\r\n";
+    stream.write_all(raw).await.expect("write");
+    let head = read_head(&mut stream).await.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 413"), "{head}");
+    assert!(head.contains("\r\nconnection: close"), "{head}");
 }
 
 #[tokio::test]
