@@ -105,7 +105,7 @@ impl Entry {
         ENTRY_OVERHEAD
             + self.path.capacity()
             + self.query.capacity()
-            + self.headers.values.capacity()
+            + self.headers.capacity()
             + self.request_body.bytes.capacity()
             + self.response_body.bytes.len()
     }
@@ -145,15 +145,11 @@ fn as_iso8601<S: Serializer>(ms: &Millis, serializer: S) -> Result<S::Ok, S::Err
     serializer.serialize_str(&iso8601(*ms))
 }
 
-/// The request headers kept (see [`KEPT_HEADERS`]), in the request's order, as sent: the names,
-/// each with where its value ends in one text. Whenever they are shown (JSON, `Debug`) a secret
-/// keeps only its scheme word and last four characters: masked when read, not on every request.
-/// Shown as the JSON object they were always shown as.
+/// The request headers kept (see [`KEPT_HEADERS`]), in the request's order, as sent. Whenever
+/// they are shown (JSON, `Debug`) a secret keeps only its scheme word and last four characters:
+/// masked when read, not on every request. Shown as the JSON object they were always shown as.
 #[derive(Clone, Default)]
-pub struct KeptHeaders {
-    ends: Vec<(&'static str, usize)>,
-    values: String,
-}
+pub struct KeptHeaders(Headers);
 
 impl KeptHeaders {
     /// The kept ones of `headers`.
@@ -164,29 +160,25 @@ impl KeptHeaders {
     }
 
     fn refill(&mut self, headers: &Headers) {
-        self.ends.clear();
-        self.values.clear();
+        self.0.clear();
         for (name, value) in headers.iter() {
-            if let Some(name) = kept_name(name) {
-                self.values.push_str(value);
-                self.ends.push((name, self.values.len()));
+            if KEPT_HEADERS.contains(&name) {
+                self.0.push(name, value);
             }
         }
-        if !keeps_capacity(self.values.capacity(), self.values.len()) {
-            self.values.shrink_to_fit();
+        if !keeps_capacity(self.0.text_capacity(), self.0.text_len()) {
+            self.0.shrink_text_to_fit();
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        let starts = std::iter::once(0).chain(self.ends.iter().map(|&(_, end)| end));
-        self.ends
-            .iter()
-            .zip(starts)
-            .map(|(&(name, end), start)| (name, self.values.get(start..end).unwrap_or_default()))
+    /// Bytes its buffer holds, for the budget.
+    fn capacity(&self) -> usize {
+        self.0.text_capacity()
     }
 
     pub fn to_map(&self) -> serde_json::Map<String, Value> {
-        self.iter()
+        self.0
+            .iter()
             .map(|(n, v)| (n.to_string(), Value::String(shown_value(n, v))))
             .collect()
     }
@@ -194,7 +186,7 @@ impl KeptHeaders {
 
 impl std::fmt::Debug for KeptHeaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = self.iter().map(|(n, v)| (n, shown_value(n, v)));
+        let shown = self.0.iter().map(|(n, v)| (n, shown_value(n, v)));
         f.debug_map().entries(shown).finish()
     }
 }
@@ -416,10 +408,6 @@ impl Journal {
     }
 }
 
-fn kept_name(name: &str) -> Option<&'static str> {
-    KEPT_HEADERS.iter().find(|&&kept| kept == name).copied()
-}
-
 /// A kept header's value as the journal shows it: a secret masked.
 fn shown_value(name: &str, value: &str) -> String {
     if name == "authorization" {
@@ -583,7 +571,7 @@ mod tests {
         for held in [
             entry.path.capacity(),
             entry.query.capacity(),
-            entry.headers.values.capacity(),
+            entry.headers.capacity(),
             entry.request_body.bytes.capacity(),
         ] {
             assert!(held <= KEEP_CAPACITY, "{held} bytes held");

@@ -19,6 +19,25 @@ impl Headers {
         }
     }
 
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Bytes of names and values.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Bytes the text has room for.
+    pub fn text_capacity(&self) -> usize {
+        self.text.capacity()
+    }
+
+    pub fn shrink_text_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+    }
+
     pub fn push(&mut self, name: &str, value: &str) {
         self.text.push_str(name);
         let name_end = self.text.len();
