@@ -275,15 +275,21 @@ pub fn percent_encode(input: &str) -> String {
 /// [`percent_encode`] appending to `out`.
 pub fn percent_encode_into(out: &mut String, input: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in input.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    // Runs that need no encoding are copied whole (an id is one run). A run is ASCII, so both
+    // its ends are character boundaries and `get` never misses.
+    let mut run = 0;
+    for (at, &b) in input.as_bytes().iter().enumerate() {
+        if unreserved(b) {
+            continue;
         }
+        out.push_str(input.get(run..at).unwrap_or_default());
+        out.push('%');
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+        run = at + 1;
     }
+    out.push_str(input.get(run..).unwrap_or_default());
 }
 
 /// A request's body as [`read_head`] leaves it, for [`read_body`].
@@ -547,5 +553,9 @@ mod tests {
         let s = "a b&c=d/é";
         assert_eq!(percent_encode(s), "a%20b%26c%3Dd%2F%C3%A9");
         assert_eq!(percent_decode(&percent_encode(s)), s);
+        // Runs copied whole between encoded bytes, multi-byte characters next to each other.
+        assert_eq!(percent_encode("ééx~y"), "%C3%A9%C3%A9x~y");
+        assert_eq!(percent_encode("inq_AbC"), "inq_AbC");
+        assert_eq!(percent_encode(""), "");
     }
 }

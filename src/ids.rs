@@ -36,10 +36,11 @@ impl IdGen {
 
     /// `prefix` followed by 24 base58 characters, the form of Persona ids (`inq_…`, `evt_…`).
     pub fn persona(&mut self, prefix: &str) -> Id {
-        let mut prefix_bytes = prefix.bytes();
-        Id::from_ascii(prefix.len() + 24, || {
-            (prefix_bytes.next()).unwrap_or_else(|| self.pick_one(BASE58))
-        })
+        let mut text = [0; 24];
+        for byte in &mut text {
+            *byte = self.pick_one(BASE58);
+        }
+        Id::joined(prefix, &text)
     }
 
     pub fn base58(&mut self, len: usize) -> String {

@@ -40,18 +40,17 @@ impl Id {
         })
     }
 
-    /// An id of `len` ASCII bytes, each given by `next` (the id generator's prefix and
-    /// alphabet, both ASCII).
-    pub(super) fn from_ascii(len: usize, mut next: impl FnMut() -> u8) -> Self {
+    /// `prefix` followed by `rest`, both ASCII (the id generator's prefix and alphabet).
+    pub(super) fn joined(prefix: &str, rest: &[u8]) -> Self {
+        debug_assert!(rest.is_ascii(), "ids are drawn from ASCII");
+        let len = prefix.len() + rest.len();
         if len > INLINE {
-            let text: String = (0..len).map(|_| char::from(next())).collect();
-            return Self(Repr::Boxed(text.into()));
+            let rest = std::str::from_utf8(rest).unwrap_or_default();
+            return Self(Repr::Boxed([prefix, rest].concat().into()));
         }
         let mut bytes = [0; INLINE];
-        for byte in &mut bytes[..len] {
-            *byte = next();
-        }
-        debug_assert!(bytes.is_ascii(), "ids are drawn from ASCII");
+        bytes[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        bytes[prefix.len()..len].copy_from_slice(rest);
         Self(Repr::Inline {
             len: len as u8,
             bytes,
