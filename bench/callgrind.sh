@@ -7,8 +7,9 @@
 # request log on, warms it up with 300 requests, zeroes the counters, sends N requests of MODE
 # (health | create | inquiry, see bench/wrk.lua) over one keep-alive connection, dumps, and
 # prints `MODE: I instructions/request (N requests)`. Every thread counts: the request-log
-# writer's formatting is part of the cost. Kernel time is not counted. With KEEP=DIR, callgrind's
-# output files are copied to DIR (for `callgrind_annotate --inclusive=yes DIR/cg.*`).
+# writer's formatting is part of the cost. Kernel time is not counted. For the sandbox it also
+# prints the request's own work alone (steadier between builds: see the end). With KEEP=DIR,
+# callgrind's output files are copied to DIR (for `callgrind_annotate --inclusive=yes DIR/cg.*`).
 #
 # The steady state of a long-running server, as bench/run.sh measures it, needs two knobs:
 # JOURNAL_SIZE=200 (`--journal-size`: the journal full after the warm-up, so each request
@@ -87,4 +88,13 @@ callgrind_control -d "$pid" >/dev/null 2>&1
 sleep 0.5
 total=$(cat "$out"/cg.*.* 2>/dev/null | sed -n 's/^summary: \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s}')
 echo "$mode: $((total / sent)) instructions/request ($sent requests)"
+# The request's own work: the sandbox's `server::serve` future and `http::read_head`, without
+# hyper, the runtime or the log writer. Two builds differ by a few hundred instructions in the
+# runtime's idle parking between this one client's requests (timing, not work); this does not.
+if [ "${BARE:-0}" != 1 ]; then
+  own=$(callgrind_annotate --inclusive=yes "$(ls "$out"/cg.*.* | head -1)" 2>/dev/null |
+    awk '/vendor_sandbox::(server::serve::\{\{closure\}\}|http::read_head) \[/ {
+      gsub(",", "", $1); s += $1 } END { print s + 0 }')
+  echo "$mode: $((own / sent)) instructions/request of the request's own work (serve, read_head)"
+fi
 if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$out"/cg.*.* "$KEEP"/ 2>/dev/null || true; fi
