@@ -327,11 +327,8 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
         headers,
         ..ApiRequest::default()
     };
-    let declared = parts
-        .headers
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    // hyper has read `Content-Length` already (and refused a malformed one).
+    let declared = hyper::body::Body::size_hint(&body).exact();
     let body = if declared.is_some_and(|len| len > limit as u64) {
         UnreadBody::TooLarge
     } else if hyper::body::Body::is_end_stream(&body) {

@@ -77,13 +77,14 @@ pub struct Routed {
 /// Routes one request. `req.path` comes in as sent; on return it is the routed path (the
 /// `/ns/NAME` prefix removed) and `req.namespace` is resolved.
 pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> Routed {
-    let named = req.path.starts_with("/ns/") || req.header(namespace::NAMESPACE_HEADER).is_some();
     let namespace = namespace::resolve(req);
     let area = match req.listener {
         Listener::Api => Area::of(&req.path),
         // Everything on a vendor's web-app listener is that vendor's; an SDK's iframe URL may
         // not be able to name a namespace, so the vendor may find one in the request.
         Listener::WebApp(vendor) => {
+            let named =
+                req.prefixed_path.is_some() || req.header(namespace::NAMESPACE_HEADER).is_some();
             if !named && let Some(name) = vendors::get(vendor).ui_namespace(req) {
                 req.namespace = name.into();
             }

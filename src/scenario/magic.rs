@@ -51,6 +51,9 @@ pub fn steer_request(
     operation: Operation,
     req: &ApiRequest,
 ) -> Option<Steer> {
+    if req.body.is_empty() {
+        return None; // Nowhere for an email (most reads): not even a header to look up.
+    }
     if Subject::has_form_body(req) {
         return steer(vocabulary, vendor, operation, &Subject::from_request(req));
     }
