@@ -7,7 +7,7 @@ use crate::http::{ApiRequest, ApiResponse};
 const MAX_SLUG_LEN: usize = 16;
 
 /// The partner's API key, or Bitmama's 401.
-pub fn partner_key(req: &ApiRequest) -> Result<String, ApiResponse> {
+pub fn partner_key(req: &ApiRequest) -> Result<&str, ApiResponse> {
     let unauthorized = |text: &str| super::error_code(401, "UNAUTHORIZED", text);
     let Some(header) = req.header("authorization") else {
         return Err(unauthorized(
@@ -33,7 +33,7 @@ pub fn partner_key(req: &ApiRequest) -> Result<String, ApiResponse> {
             "Invalid API key: a Bitmama secret key starts with sk_ (e.g. sk_staging_...) and has only letters, digits, '_' and '-'",
         ));
     }
-    Ok(key.to_string())
+    Ok(key)
 }
 
 /// The partner slug used as `partnerId` and in service ids: the key without `sk_` and its

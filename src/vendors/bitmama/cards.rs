@@ -50,11 +50,11 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
         FundingType::Crypto => 0,
     };
 
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
         kyc::settle(app, world);
         let partner = world
             .bitmama
-            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+            .partner(api_key, app.config.bitmama.starting_balance_cents);
         // A scenario answers before the user is looked up, so the story works without a user.
         match steered(cx) {
             Some(Outcome::InsufficientBalance) => {
@@ -182,10 +182,10 @@ pub fn fund(cx: &Ctx, world: &mut World) -> Reply {
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, false)?;
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
         let partner = world
             .bitmama
-            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+            .partner(api_key, app.config.bitmama.starting_balance_cents);
         let index = live_card(partner, &input.card_id)?;
         if partner.cards()[index].funding_type == FundingType::Crypto {
             return Err(error_code(
@@ -217,10 +217,10 @@ pub fn withdraw(cx: &Ctx, world: &mut World) -> Reply {
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, true)?;
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
         let partner = world
             .bitmama
-            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+            .partner(api_key, app.config.bitmama.starting_balance_cents);
         let index = live_card(partner, &input.card_id)?;
         let card_balance = partner.cards()[index].balance_cents;
         if card_balance < input.amount {
@@ -267,10 +267,10 @@ pub fn set_status(cx: &Ctx, world: &mut World) -> Reply {
     let (Some(card_id), Some(freeze)) = (card_id, freeze) else {
         return Err(error_code(422, "VALIDATION_ERROR", "Validation failed"));
     };
-    scenario::ensure_partner(app, world, &api_key);
+    scenario::ensure_partner(app, world, api_key);
     let partner = world
         .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        .partner(api_key, app.config.bitmama.starting_balance_cents);
     let index = live_card(partner, &card_id)?;
     let card = &mut partner.cards_mut()[index];
     match (card.status, freeze) {
@@ -318,10 +318,10 @@ pub fn terminate(cx: &Ctx, world: &mut World, card_id: &str) -> Reply {
         f.finish()?;
         reference
     };
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
         let partner = world
             .bitmama
-            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+            .partner(api_key, app.config.bitmama.starting_balance_cents);
         let index = live_card(partner, card_id)?;
         let transaction_id = transaction_id(partner, &mut world.ids);
         let card = &mut partner.cards_mut()[index];
@@ -352,10 +352,10 @@ pub fn transactions(cx: &Ctx, world: &mut World) -> Reply {
     let api_key = auth::partner_key(req)?;
     let (skip, limit) = page_params(req)?;
     let card_filter = req.query_param("serviceCardId").filter(|s| !s.is_empty());
-    scenario::ensure_partner(app, world, &api_key);
+    scenario::ensure_partner(app, world, api_key);
     let partner = world
         .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        .partner(api_key, app.config.bitmama.starting_balance_cents);
     if let Some(card_id) = card_filter
         && partner.card(card_id).is_none()
     {

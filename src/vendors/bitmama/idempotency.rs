@@ -116,7 +116,7 @@ impl IdempotencyKeys {
 }
 
 /// The `idempotency-key` header of a mutating call, or Bitmama's 400.
-pub fn required_key(req: &crate::http::ApiRequest) -> Result<String, ApiResponse> {
+pub fn required_key(req: &crate::http::ApiRequest) -> Result<&str, ApiResponse> {
     let key = req.header("idempotency-key").map(str::trim).unwrap_or("");
     if key.is_empty() {
         return Err(super::error_code(
@@ -132,7 +132,7 @@ pub fn required_key(req: &crate::http::ApiRequest) -> Result<String, ApiResponse
             &format!("The idempotency-key header must be at most {MAX_KEY_LEN} characters"),
         ));
     }
-    Ok(key.to_string())
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -82,10 +82,10 @@ fn set_profile_url(
             &format!("{field} is required"),
         ));
     };
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, _| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, _| {
         let partner = world
             .bitmama
-            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+            .partner(api_key, app.config.bitmama.starting_balance_cents);
         Ok(apply(partner, &mut world.ids, url))
     })
 }

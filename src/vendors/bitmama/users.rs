@@ -139,12 +139,12 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
     let body = validation::json_object(req)?;
     let input = NewUser::parse(&body)?;
 
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, now| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
         kyc::settle(app, world);
         let config = &app.config.bitmama;
         let partner = world
             .bitmama
-            .partner(&api_key, config.starting_balance_cents);
+            .partner(api_key, config.starting_balance_cents);
         // Only a deleted user that had not passed KYC is re-created free: most partners have no
         // such email to look up (nor one to lowercase).
         let email_key = (!partner.fee_waived_emails.is_empty()).then(|| input.email.to_lowercase());
@@ -203,7 +203,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
         );
         let partner = world
             .bitmama
-            .partner(&api_key, config.starting_balance_cents);
+            .partner(api_key, config.starting_balance_cents);
         partner.balance_cents -= fee;
         if let Some(key) = &email_key {
             partner.fee_waived_emails.remove(key);
@@ -226,11 +226,11 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             created_at: now,
             last_card_created_at: None,
         }));
-        (world.bitmama).link_inquiry(&inquiry_id, &api_key, &service_id);
+        (world.bitmama).link_inquiry(&inquiry_id, api_key, &service_id);
         kyc::emit(
             app,
             world,
-            &api_key,
+            api_key,
             &service_id,
             KycEvent::Pending,
             |_| json!({"inquiryId": inquiry_id}),
@@ -254,11 +254,11 @@ pub fn list(cx: &Ctx, world: &mut World) -> Reply {
     let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let (skip, limit) = page_params(req)?;
-    scenario::ensure_partner(app, world, &api_key);
+    scenario::ensure_partner(app, world, api_key);
     kyc::settle(app, world);
     let partner = world
         .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        .partner(api_key, app.config.bitmama.starting_balance_cents);
     let users: Vec<Value> = partner
         .users()
         .iter()
@@ -310,11 +310,11 @@ pub fn delete(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
     let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, _| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, _| {
         kyc::settle(app, world);
         let partner = world
             .bitmama
-            .partner(&api_key, app.config.bitmama.starting_balance_cents);
+            .partner(api_key, app.config.bitmama.starting_balance_cents);
         if partner.user(service_id).is_none() {
             return Err(user_not_found(service_id));
         }
@@ -346,7 +346,7 @@ pub fn delete(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
                 .fee_waived_emails
                 .insert(user.email().to_lowercase());
         }
-        forget_inquiry(&mut world.bitmama, user.inquiry_id(), &api_key, service_id);
+        forget_inquiry(&mut world.bitmama, user.inquiry_id(), api_key, service_id);
         Ok(success(
             200,
             "User deleted successfully",
@@ -361,10 +361,10 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
     let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
     let idempotency_key = idempotency::required_key(req)?;
-    idempotency::keyed_call(cx, world, &api_key, &idempotency_key, |world, _| {
+    idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, _| {
         kyc::settle(app, world);
         let starting = app.config.bitmama.starting_balance_cents;
-        let partner = world.bitmama.partner(&api_key, starting);
+        let partner = world.bitmama.partner(api_key, starting);
         let Some(user) = partner.user(service_id) else {
             return Err(user_not_found(service_id));
         };
@@ -393,7 +393,7 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
         );
         let (inquiry_id, verification_url) =
             kyc::start_inquiry(app, world, &req.namespace, service_id, fields);
-        let partner = world.bitmama.partner(&api_key, starting);
+        let partner = world.bitmama.partner(api_key, starting);
         let Some(user) = partner.user_mut(service_id) else {
             return Err(user_not_found(service_id));
         };
@@ -402,12 +402,12 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
         let previous_inquiry = user.inquiry_id().to_string();
         user.set_inquiry(&inquiry_id, &verification_url);
         let retry_count = user.retry_count;
-        forget_inquiry(&mut world.bitmama, &previous_inquiry, &api_key, service_id);
-        (world.bitmama).link_inquiry(&inquiry_id, &api_key, service_id);
+        forget_inquiry(&mut world.bitmama, &previous_inquiry, api_key, service_id);
+        (world.bitmama).link_inquiry(&inquiry_id, api_key, service_id);
         kyc::emit(
             app,
             world,
-            &api_key,
+            api_key,
             service_id,
             KycEvent::Pending,
             |_| json!({"inquiryId": inquiry_id}),

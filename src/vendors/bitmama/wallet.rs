@@ -13,11 +13,11 @@ use crate::vendors::Ctx;
 pub fn get(cx: &Ctx, world: &mut World) -> Reply {
     let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
-    scenario::ensure_partner(app, world, &api_key);
+    scenario::ensure_partner(app, world, api_key);
     kyc::settle(app, world);
     let partner = world
         .bitmama
-        .partner(&api_key, app.config.bitmama.starting_balance_cents);
+        .partner(api_key, app.config.bitmama.starting_balance_cents);
     Ok(success(
         200,
         "Wallet balance retrieved",
