@@ -157,12 +157,12 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
             };
             Some(
                 preflight
-                    .with_header("access-control-allow-origin", origin)
+                    .with_header("access-control-allow-origin", origin.to_string())
                     .with_header(
                         "access-control-allow-methods",
                         "GET, POST, PUT, PATCH, DELETE, OPTIONS",
                     )
-                    .with_header("access-control-allow-headers", allowed_headers)
+                    .with_header("access-control-allow-headers", allowed_headers.to_string())
                     .with_header("access-control-max-age", "600")
                     .with_header("vary", "origin"),
             )
@@ -203,7 +203,7 @@ pub fn with_cors(
                 && allowed_origin(config, origin) =>
         {
             response
-                .with_header("access-control-allow-origin", origin)
+                .with_header("access-control-allow-origin", origin.to_string())
                 .with_header("access-control-expose-headers", "request-id")
                 .with_header("vary", "origin")
         }

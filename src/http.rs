@@ -192,12 +192,13 @@ impl ApiResponse {
             headers: Vec::new(),
             body: ResponseBody::Empty,
         }
-        .with_header("location", location)
+        .with_header("location", location.to_string())
     }
 
     /// Adds header `name` (any case) with `value`. A name or value HTTP does not allow is left
-    /// out, as hyper would refuse it.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+    /// out, as hyper would refuse it. The value becomes the header's without a copy: a
+    /// `&'static str` is not allocated at all, a `String` is moved.
+    pub fn with_header(mut self, name: &str, value: impl Into<Bytes>) -> Self {
         // `http` parses a name it does not know into a new allocation; Persona's `Request-Id`,
         // on every answer, is one.
         const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
@@ -206,7 +207,7 @@ impl ApiResponse {
         } else {
             HeaderName::from_bytes(name.as_bytes())
         };
-        let value = HeaderValue::from_maybe_shared(Bytes::from(value.into()));
+        let value = HeaderValue::from_maybe_shared(value.into());
         if let (Ok(name), Ok(value)) = (name, value) {
             self.headers.push((name, value));
         }

@@ -135,10 +135,17 @@ impl RequestIds {
         let mut text = [0u8; 24];
         for (word, chunk) in (0..3u64).zip(text.chunks_exact_mut(8)) {
             // Distinct (n, word) give distinct words: splitmix64 is a bijection.
-            let mut x = splitmix64(self.key ^ n.wrapping_mul(3).wrapping_add(word));
-            for byte in chunk {
-                *byte = BASE58[(x % 58) as usize];
-                x /= 58;
+            let x = splitmix64(self.key ^ n.wrapping_mul(3).wrapping_add(word));
+            // The word's eight lowest base-58 digits, lowest first: four from `x mod 58^4` and
+            // four from `x / 58^4`, each below 2^24, so in 32-bit arithmetic (the same digits
+            // as dividing `x` by 58 eight times, at less than half the cost).
+            const FOUR: u64 = 58 * 58 * 58 * 58;
+            let (low, high) = ((x % FOUR) as u32, ((x / FOUR) % FOUR) as u32);
+            for (half, mut digits) in chunk.chunks_exact_mut(4).zip([low, high]) {
+                for byte in half {
+                    *byte = BASE58[(digits % 58) as usize];
+                    digits /= 58;
+                }
             }
         }
         let mut id = String::with_capacity(prefix.len() + text.len());
