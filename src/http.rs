@@ -5,6 +5,7 @@
 //! types (an answer keeps its headers in them, but they are set and read as text).
 
 mod headers;
+mod render;
 
 use std::borrow::Cow;
 
@@ -14,6 +15,7 @@ pub use hyper::body::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
+pub use render::{push_json_str, render_json, render_with};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -162,10 +164,15 @@ impl ResponseBody {
 impl ApiResponse {
     /// A JSON answer serialized straight from `body`.
     pub fn rendered(status: u16, body: &impl serde::Serialize) -> Self {
+        Self::rendered_bytes(status, render_json(body))
+    }
+
+    /// A JSON answer of bytes rendered already ([`render_with`]).
+    pub fn rendered_bytes(status: u16, body: Bytes) -> Self {
         Self {
             status,
             headers: Vec::new(),
-            body: ResponseBody::Rendered(render_json(body)),
+            body: ResponseBody::Rendered(body),
         }
     }
 
@@ -434,37 +441,6 @@ impl std::fmt::Display for ConnectionDropped {
 
 impl std::error::Error for ConnectionDropped {}
 
-thread_local! {
-    /// Where [`render_json`] writes before copying out: grown once per thread to the largest body
-    /// seen (bounded by [`SCRATCH_KEPT`]), so a render allocates only its exact-size result.
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A scratch buffer grown past this by one huge body is dropped rather than kept.
-const SCRATCH_KEPT: usize = 64 * 1024;
-
-/// `body` as JSON in a buffer of its exact size (the bytes may be kept: journal, idempotent
-/// replays). Rendered into a per-thread scratch buffer and copied: a growing `Vec` reallocates
-/// on its way up and a large first guess is one of glibc's slow large allocations, each measured
-/// on the create path.
-pub fn render_json(body: &impl serde::Serialize) -> Bytes {
-    SCRATCH.with(|scratch| {
-        let Ok(mut out) = scratch.try_borrow_mut() else {
-            // Only if a `Serialize` impl renders another body while being rendered.
-            return Bytes::from(serde_json::to_vec(body).unwrap_or_default());
-        };
-        out.clear();
-        let rendered = match serde_json::to_writer(&mut *out, body) {
-            Ok(()) => Bytes::copy_from_slice(&out),
-            Err(_) => Bytes::new(),
-        };
-        if out.capacity() > SCRATCH_KEPT {
-            *out = Vec::new();
-        }
-        rendered
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,22 +453,6 @@ mod tests {
         ));
         let purge = hyper::Method::from_bytes(b"PURGE").expect("extension method");
         assert!(matches!(method_name(&purge), Cow::Owned(name) if name == "PURGE"));
-    }
-
-    #[test]
-    fn rendered_bodies_are_exact_and_independent_of_earlier_ones() {
-        let long = serde_json::json!({"data": {"id": "inq_1", "note": "x".repeat(3000)}});
-        let short = serde_json::json!({"ok": true});
-        let first = render_json(&long);
-        let second = render_json(&short);
-        assert_eq!(first, serde_json::to_vec(&long).expect("json"));
-        // The scratch buffer held the long body: the short one must not carry its tail.
-        assert_eq!(&second[..], br#"{"ok":true}"#);
-        // A body past the kept size is rendered whole, and the next one is still right.
-        let huge = serde_json::json!({"blob": "y".repeat(SCRATCH_KEPT * 2)});
-        assert_eq!(render_json(&huge).len(), SCRATCH_KEPT * 2 + 11);
-        assert_eq!(&render_json(&short)[..], br#"{"ok":true}"#);
-        SCRATCH.with(|scratch| assert!(scratch.borrow().capacity() <= SCRATCH_KEPT));
     }
 
     #[test]

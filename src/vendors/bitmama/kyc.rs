@@ -30,6 +30,7 @@ use crate::clock::iso8601;
 use crate::config::BitmamaWebhookStyle;
 use crate::html::escape;
 use crate::http::{ApiResponse, percent_encode};
+use crate::ids::Id;
 use crate::store::World;
 use crate::vendors::Ctx;
 use crate::vendors::Vendor;
@@ -75,7 +76,7 @@ pub fn start_inquiry(
     namespace: &str,
     service_id: &str,
     fields: persona::Fields,
-) -> (String, String) {
+) -> (Id, String) {
     let new = persona::NewInquiry {
         reference_id: Some(service_id.to_string()),
         redirect_uri: Some(app.url(namespace, RETURN_PATH)),

@@ -33,7 +33,7 @@ pub use routes::Bitmama;
 
 use serde_json::{Value, json};
 
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{self, ApiRequest, ApiResponse};
 
 /// A handler's answer: the error side is already a Bitmama error response.
 type Reply = Result<ApiResponse, ApiResponse>;
@@ -67,20 +67,24 @@ pub fn error_code(status: u16, code: &str, text: &str) -> ApiResponse {
     )
 }
 
-/// [`success`] serialized straight from a typed `data` (no `Value` tree): the same bytes.
-fn rendered_success(status: u16, message: &str, data: &impl serde::Serialize) -> ApiResponse {
-    #[derive(serde::Serialize)]
-    struct Envelope<'a, T> {
-        data: &'a T,
-        message: &'a str,
-        status: &'static str,
-    }
-    let envelope = Envelope {
-        data,
-        message,
-        status: "success",
-    };
-    ApiResponse::rendered(status, &envelope)
+/// [`success`] for `data` of text fields, written straight into bytes (no `Value` tree, no
+/// per-byte escaping of text that needs none): the same bytes, keys in the same order.
+fn rendered_success(status: u16, message: &str, data: &[(&str, &str)]) -> ApiResponse {
+    let body = http::render_with(|out| {
+        out.extend_from_slice(br#"{"data":{"#);
+        for (i, (name, value)) in data.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            http::push_json_str(out, name);
+            out.push(b':');
+            http::push_json_str(out, value);
+        }
+        out.extend_from_slice(br#"},"message":"#);
+        http::push_json_str(out, message);
+        out.extend_from_slice(br#","status":"success"}"#);
+    });
+    ApiResponse::rendered_bytes(status, body)
 }
 
 /// `{"status":"success","message":MESSAGE,"data":DATA}`.

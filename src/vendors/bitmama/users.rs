@@ -235,17 +235,14 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             KycEvent::Pending,
             |_| json!({"inquiryId": inquiry_id}),
         );
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Created<'a> {
-            service_id: &'a str,
-            verification_url: &'a str,
-        }
-        let created = Created {
-            service_id: &service_id,
-            verification_url: &verification_url,
-        };
-        Ok(rendered_success(201, "User created successfully", &created))
+        Ok(rendered_success(
+            201,
+            "User created successfully",
+            &[
+                ("serviceId", &service_id),
+                ("verificationUrl", &verification_url),
+            ],
+        ))
     })
 }
 

@@ -53,7 +53,7 @@ impl std::fmt::Display for TransitionError {
 impl std::error::Error for TransitionError {}
 
 /// Creates an inquiry in status `created`, records `inquiry.created`, and returns its `inq_` id.
-pub fn create_inquiry(app: &App, world: &mut World, new: NewInquiry) -> String {
+pub fn create_inquiry(app: &App, world: &mut World, new: NewInquiry) -> Id {
     create_inquiry_with(app, world, new, None, None)
 }
 
@@ -64,7 +64,7 @@ pub(super) fn create_inquiry_with(
     new: NewInquiry,
     account_id: Option<String>,
     expire_after_create: Option<i64>,
-) -> String {
+) -> Id {
     settle(app, world);
     insert_created(
         world,
@@ -83,7 +83,7 @@ pub(super) fn insert_created(
     account_id: Option<String>,
     expire_after_create: Option<i64>,
     delivery: Delivery,
-) -> String {
+) -> Id {
     let now = world.clock.now_ms();
     let id = world.ids.persona("inq_");
     // Persona finds or creates the account of the reference id.
@@ -127,7 +127,7 @@ pub(super) fn insert_created(
         delivery,
     );
     world.persona.insert_inquiry(inquiry);
-    id.into()
+    id
 }
 
 /// Moves an inquiry to `to` if the state machine allows it: stamps it, records the event, hands

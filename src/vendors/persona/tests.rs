@@ -26,7 +26,7 @@ fn completed_inquiry(app: &App, world: &mut World) -> String {
     for to in [InquiryStatus::Pending, InquiryStatus::Completed] {
         transition(app, world, &id, to).expect("legal move");
     }
-    id
+    id.into()
 }
 
 #[test]
@@ -268,10 +268,10 @@ fn due_changes_come_in_due_order_decision_before_expiry_and_stale_ones_are_skipp
     assert_eq!(
         taken,
         [
-            (at, older.clone(), InquiryStatus::Failed),
-            (at, older.clone(), InquiryStatus::Expired),
-            (at, newer.clone(), InquiryStatus::Expired),
-            (at + 1, newer.clone(), InquiryStatus::Failed),
+            (at, older.to_string(), InquiryStatus::Failed),
+            (at, older.to_string(), InquiryStatus::Expired),
+            (at, newer.to_string(), InquiryStatus::Expired),
+            (at + 1, newer.to_string(), InquiryStatus::Failed),
         ]
     );
     assert_eq!(world.persona.next_due_inquiry(i64::MAX), None);
