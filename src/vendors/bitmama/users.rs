@@ -123,7 +123,7 @@ impl<'a> NewUser<'a> {
 /// What a card user's Persona inquiry is prefilled with.
 fn inquiry_fields(first_name: &str, last_name: &str, email: &str, phone: &str) -> persona::Fields {
     let text = |s: &str| Value::String(s.to_string());
-    persona::Fields::of_known(vec![
+    persona::Fields::of_known([
         ("name-first", text(first_name)),
         ("name-last", text(last_name)),
         ("email-address", text(email)),

@@ -100,12 +100,12 @@ impl Extend<(String, Value)> for Fields {
 
 impl Fields {
     /// Fields of names Persona defines (`name-first`, ...), in any order: nothing to look up
-    /// or copy for a name.
-    pub fn of_known(known: Vec<(&'static str, Value)>) -> Self {
-        let fields = (known.into_iter())
-            .map(|(name, value)| (Cow::Borrowed(name), value))
-            .collect();
-        Self::sorted(fields)
+    /// or copy for a name, one allocation.
+    pub fn of_known<const N: usize>(known: [(&'static str, Value); N]) -> Self {
+        let mut fields: Vec<(Name, Value)> = Vec::with_capacity(N);
+        fields.extend(known.map(|(name, value)| (Cow::Borrowed(name), value)));
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        Fields(fields)
     }
 
     /// `fields` in name order, as [`Fields`] keeps them.
@@ -194,10 +194,7 @@ mod tests {
         let map: Map<String, Value> =
             serde_json::from_str(r#"{"email-address":"a@b.c"}"#).expect("an object");
         assert!(matches!(&Fields::from(map).0[0].0, Cow::Borrowed(_)));
-        let known = Fields::of_known(vec![
-            ("name-last", json!("Doe")),
-            ("name-first", json!("J")),
-        ]);
+        let known = Fields::of_known([("name-last", json!("Doe")), ("name-first", json!("J"))]);
         let map: Map<String, Value> =
             serde_json::from_str(r#"{"name-last":"Doe","name-first":"J"}"#).expect("an object");
         assert_eq!(known, Fields::from(map), "the same fields, in name order");
