@@ -29,7 +29,7 @@ pub fn render_json(body: &impl serde::Serialize) -> Bytes {
 pub fn render_with(write: impl FnOnce(&mut Vec<u8>)) -> Bytes {
     SCRATCH.with(|scratch| {
         let Ok(mut out) = scratch.try_borrow_mut() else {
-            // Only if a `Serialize` impl renders another body while being rendered.
+            // Only if a render starts another (a `Serialize` impl or `write` rendering a body).
             let mut out = Vec::new();
             write(&mut out);
             return Bytes::from(out);

@@ -102,10 +102,9 @@ impl Fields {
     /// Fields of names Persona defines (`name-first`, ...), in any order: nothing to look up
     /// or copy for a name, one allocation.
     pub fn of_known<const N: usize>(known: [(&'static str, Value); N]) -> Self {
-        let mut fields: Vec<(Name, Value)> = Vec::with_capacity(N);
-        fields.extend(known.map(|(name, value)| (Cow::Borrowed(name), value)));
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        Fields(fields)
+        Self::sorted(Vec::from(
+            known.map(|(name, value)| (Cow::Borrowed(name), value)),
+        ))
     }
 
     /// `fields` in name order, as [`Fields`] keeps them.
