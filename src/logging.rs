@@ -237,34 +237,21 @@ pub fn format_line(out: &mut Vec<u8>, line: &RequestLine<'_>, format: LogFormat,
     };
     match format {
         LogFormat::Text => {
-            // The styles tracing-subscriber uses with ANSI on: dimmed time, green level,
-            // italic field names, dimmed `=`.
-            let (dim, green, reset) = if ansi {
-                ("\x1b[2m", "\x1b[32m", "\x1b[0m")
-            } else {
-                ("", "", "")
-            };
-            let fields = if ansi { &ANSI_FIELDS } else { &PLAIN_FIELDS };
+            let style = if ansi { &ANSI } else { &PLAIN };
             let text = |out: &mut Vec<u8>, text: &str| out.extend_from_slice(text.as_bytes());
-            text(out, dim);
+            text(out, style.before_time);
             push_timestamp(out, micros);
-            text(out, reset);
-            text(out, " ");
-            text(out, green);
-            text(out, " INFO");
-            text(out, reset);
-            text(out, " request");
-            text(out, fields[0]);
+            text(out, style.after_time);
             text(out, line.method);
-            text(out, fields[1]);
+            text(out, style.fields[0]);
             text(out, line.path);
-            text(out, fields[2]);
-            push_u64(out, u64::from(line.status));
-            text(out, fields[3]);
+            text(out, style.fields[1]);
+            push_status(out, line.status);
+            text(out, style.fields[2]);
             push_ms(out, line.duration);
-            text(out, fields[4]);
+            text(out, style.fields[3]);
             text(out, line.namespace);
-            text(out, fields[5]);
+            text(out, style.fields[4]);
             text(out, &rule);
             text(out, "\n");
         }
@@ -289,25 +276,55 @@ pub fn format_line(out: &mut Vec<u8>, line: &RequestLine<'_>, format: LogFormat,
     }
 }
 
-/// What precedes each field's value: ` name=`, with tracing-subscriber's ANSI styles or without.
-macro_rules! fields {
-    ($($name:literal),*) => {
-        (
-            [$(concat!(" ", $name, "=")),*],
-            [$(concat!(" \x1b[3m", $name, "\x1b[0m\x1b[2m=\x1b[0m")),*],
-        )
+/// The fixed text of a line in one style: what goes before and after the time (the level, the
+/// message and the first field's name), and what precedes each further field's value. Whole
+/// pieces, so a line is a few copies, not one per word.
+struct Style {
+    before_time: &'static str,
+    after_time: &'static str,
+    fields: [&'static str; 5],
+}
+
+/// ` name=` in each style: plain, or tracing-subscriber's ANSI styles (italic name, dimmed `=`).
+macro_rules! field {
+    (plain, $name:literal) => {
+        concat!(" ", $name, "=")
+    };
+    (ansi, $name:literal) => {
+        concat!(" \x1b[3m", $name, "\x1b[0m\x1b[2m=\x1b[0m")
     };
 }
-const FIELDS: ([&str; 6], [&str; 6]) = fields!(
-    "method",
-    "path",
-    "status",
-    "duration_ms",
-    "namespace",
-    "rule"
-);
-const PLAIN_FIELDS: [&str; 6] = FIELDS.0;
-const ANSI_FIELDS: [&str; 6] = FIELDS.1;
+
+/// A [`Style`] of one style's pieces, with the field names in a line's order.
+macro_rules! style {
+    ($style:ident, $before:literal, $after:literal) => {
+        Style {
+            before_time: $before,
+            after_time: concat!($after, field!($style, "method")),
+            fields: [
+                field!($style, "path"),
+                field!($style, "status"),
+                field!($style, "duration_ms"),
+                field!($style, "namespace"),
+                field!($style, "rule"),
+            ],
+        }
+    };
+}
+
+const PLAIN: Style = style!(plain, "", "  INFO request");
+/// tracing-subscriber's with ANSI on: dimmed time, green level.
+const ANSI: Style = style!(ansi, "\x1b[2m", "\x1b[0m \x1b[32m INFO\x1b[0m request");
+
+/// An HTTP status's three digits (any other value as a number).
+fn push_status(out: &mut Vec<u8>, status: u16) {
+    if (100..1000).contains(&status) {
+        let digit = |value: u16| b'0' + (value % 10) as u8;
+        out.extend_from_slice(&[digit(status / 100), digit(status / 10), digit(status)]);
+    } else {
+        push_u64(out, u64::from(status));
+    }
+}
 
 /// `micros` since the epoch as chrono's `%Y-%m-%dT%H:%M:%S%.6fZ` (UTC).
 fn push_timestamp(out: &mut Vec<u8>, micros: i64) {
@@ -425,6 +442,22 @@ mod tests {
             "2023-11-14T22:13:20.123456Z  INFO request method=GET path=/a \"b\" status=404 \
              duration_ms=0.25 namespace=default rule=Some((\"outage\", 2))\n"
         );
+    }
+
+    #[test]
+    fn ansi_line_has_the_subscribers_styles() {
+        let out = written(|out| format_line(out, &line(), LogFormat::Text, true));
+        let field = |name: &str| format!(" \x1b[3m{name}\x1b[0m\x1b[2m=\x1b[0m");
+        let expected = format!(
+            "\x1b[2m2023-11-14T22:13:20.123456Z\x1b[0m \x1b[32m INFO\x1b[0m request{}GET{}/a \"b\"{}404{}0.25{}default{}Some((\"outage\", 2))\n",
+            field("method"),
+            field("path"),
+            field("status"),
+            field("duration_ms"),
+            field("namespace"),
+            field("rule"),
+        );
+        assert_eq!(out, expected);
     }
 
     /// What tracing-subscriber's `fmt` layer writes, into a buffer.
