@@ -164,13 +164,14 @@ pub fn emit(
     let Some(partner) = world.bitmama.partners.get(api_key) else {
         return;
     };
+    if partner.webhook.is_none() && world.webhooks.target(Vendor::Bitmama).is_none() {
+        // Nobody to tell: the outbox would drop it, so the body is not even built (nor the
+        // user looked up).
+        return;
+    }
     let Some(user) = partner.user(service_id) else {
         return;
     };
-    if partner.webhook.is_none() && world.webhooks.target(Vendor::Bitmama).is_none() {
-        // Nobody to tell: the outbox would drop it, so the body is not even built.
-        return;
-    }
     let now = world.clock.now_ms();
     let details = details(user);
     let (name, body) = match app.config.bitmama.webhook_style {
