@@ -313,7 +313,7 @@ macro_rules! style {
 }
 
 const PLAIN: Style = style!(plain, "", "  INFO request");
-/// tracing-subscriber's with ANSI on: dimmed time, green level.
+/// tracing-subscriber's styles with ANSI on: dimmed time, green level.
 const ANSI: Style = style!(ansi, "\x1b[2m", "\x1b[0m \x1b[32m INFO\x1b[0m request");
 
 /// An HTTP status's three digits (any other value as a number).
