@@ -2,7 +2,7 @@
 //! (enough to fill the request journal, so its entries are replaced, not added), then `n` more,
 //! and prints what the heap kept per user across those `n` (live bytes asked of the allocator
 //! and live allocations, counted by a counting allocator) and the process's RSS growth per user.
-//! Each request goes the way `server::serve` takes it after hyper (`serve_in_process`), on a
+//! Each request goes the way `server::service::serve` takes it after hyper (`serve_in_process`), on a
 //! thread of its own as a runtime worker is.
 //!
 //! `cargo run --release --example mem_probe -- 20000 12000` (n, warm)

@@ -1,7 +1,7 @@
 //! Heap allocations per request, counted by a counting global allocator. Its own test binary
 //! (the allocator would count every other test's work too), one test, no threads of its own.
 //!
-//! Each request goes the way `server::serve` takes it after hyper: `router::prepare`,
+//! Each request goes the way `server::service::serve` takes it after hyper: `router::prepare`,
 //! `router::dispatch`, the body serialised, the journal entry, the hyper response. Reading the
 //! request from hyper and the log line are not included (the log line goes through `tracing`
 //! without a subscriber here). The numbers below are the recorded ceilings: they may only go

@@ -159,127 +159,6 @@ async fn unknown_routes_get_404_naming_method_and_path_in_the_owners_envelope() 
     }
 }
 
-async fn clock_offset(server: &TestServer, path: &str, namespace: Option<&str>) -> f64 {
-    let mut request = server.get(path);
-    if let Some(ns) = namespace {
-        request = request.header("x-sandbox-namespace", ns);
-    }
-    let response = request.send().await;
-    assert_eq!(response.status, 200, "{}", response.text());
-    response.json()["offset_seconds"].as_f64().expect("offset")
-}
-
-#[tokio::test]
-async fn namespaces_are_isolated_by_header_and_by_prefix() {
-    let server = TestServer::start().await;
-    let advanced = server
-        .post("/__admin/clock/advance")
-        .header("x-sandbox-namespace", "team-a")
-        .json(&json!({"seconds": 60}))
-        .send()
-        .await;
-    assert_eq!(advanced.status, 200, "{}", advanced.text());
-    let prefixed = server
-        .post("/ns/team_b/__admin/clock/advance")
-        .json(&json!({"seconds": 5}))
-        .send()
-        .await;
-    assert_eq!(prefixed.json()["namespace"], "team_b");
-
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("team-a")).await,
-        60.0
-    );
-    assert_eq!(
-        clock_offset(&server, "/ns/team-a/__admin/clock", None).await,
-        60.0
-    );
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock?namespace=team-a", None).await,
-        60.0
-    );
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("team_b")).await,
-        5.0
-    );
-    assert_eq!(clock_offset(&server, "/__admin/clock", None).await, 0.0);
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("other")).await,
-        0.0
-    );
-
-    // Vendor requests land in the namespace they name, as the journal shows.
-    server
-        .get("/ns/team-a/api/v1/nothing")
-        .header("authorization", "Bearer k")
-        .send()
-        .await;
-    server
-        .get("/api/v1/nothing")
-        .header("authorization", "Bearer k")
-        .header("x-sandbox-namespace", "team_b")
-        .send()
-        .await;
-    let journal = server.get("/__admin/requests").send().await.json();
-    let seen: Vec<(String, String)> = journal["requests"]
-        .as_array()
-        .expect("requests")
-        .iter()
-        .map(|r| {
-            (
-                r["namespace"].as_str().unwrap_or_default().to_string(),
-                r["path"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        seen,
-        [
-            ("team_b".to_string(), "/api/v1/nothing".to_string()),
-            ("team-a".to_string(), "/api/v1/nothing".to_string()),
-        ]
-    );
-}
-
-#[tokio::test]
-async fn invalid_namespaces_get_400() {
-    let server = TestServer::start().await;
-    let long = "n".repeat(65);
-    let cases = [
-        (
-            "admin",
-            server
-                .get("/__admin/clock")
-                .header("x-sandbox-namespace", "has space"),
-        ),
-        ("admin", server.get(&format!("/ns/{long}/__admin/clock"))),
-        ("admin", server.get("/ns/bad.dot/__admin/health")),
-        (
-            "persona",
-            server
-                .get("/ns/bad!/api/v1/inquiries")
-                .header("authorization", "Bearer k"),
-        ),
-        (
-            "bitmama",
-            server
-                .get("/api/v1/partner/wallet")
-                .header("x-sandbox-namespace", "a/b"),
-        ),
-    ];
-    for (area, request) in cases {
-        let response = request.send().await;
-        assert_eq!(response.status, 400, "{area}: {}", response.text());
-        let message = envelope_message(area, 400, &response.json());
-        assert!(message.contains("namespace"), "{message}");
-    }
-    let ok = server
-        .get(&format!("/ns/{}/__admin/clock", "n".repeat(64)))
-        .send()
-        .await;
-    assert_eq!(ok.status, 200);
-}
-
 #[tokio::test]
 async fn journal_is_newest_first_filtered_and_bounded() {
     let server = TestServer::start_with(|c| c.journal_size = 3).await;
@@ -370,59 +249,6 @@ async fn journal_is_newest_first_filtered_and_bounded() {
 }
 
 #[tokio::test]
-async fn reset_clears_one_namespace_or_all() {
-    let server = TestServer::start().await;
-    for ns in ["a", "b", "c"] {
-        server
-            .post("/__admin/clock/advance")
-            .header("x-sandbox-namespace", ns)
-            .json(&json!({"seconds": 10}))
-            .send()
-            .await;
-        server
-            .get("/api/v1/x")
-            .header("authorization", "Bearer k")
-            .header("x-sandbox-namespace", ns)
-            .send()
-            .await;
-    }
-    let reset = server.post("/__admin/reset?namespace=a").send().await;
-    assert_eq!(reset.status, 200);
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("a")).await,
-        0.0
-    );
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("b")).await,
-        10.0
-    );
-    let journal = server.get("/__admin/requests").send().await.json();
-    assert_eq!(journal["requests"].as_array().map(Vec::len), Some(2));
-
-    server
-        .post("/__admin/reset")
-        .header("x-sandbox-namespace", "b")
-        .send()
-        .await;
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("b")).await,
-        0.0
-    );
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("c")).await,
-        10.0
-    );
-
-    server.post("/__admin/reset?all=true").send().await;
-    assert_eq!(
-        clock_offset(&server, "/__admin/clock", Some("c")).await,
-        0.0
-    );
-    let journal = server.get("/__admin/requests").send().await.json();
-    assert_eq!(journal["requests"], json!([]));
-}
-
-#[tokio::test]
 async fn health_and_admin_errors_are_json() {
     let server = TestServer::start().await;
     let health = server.get("/__admin/health").send().await;
@@ -482,93 +308,6 @@ async fn read_head(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-#[tokio::test]
-async fn keep_alive_serves_several_requests_on_one_connection() {
-    // A grace period longer than the wait: shutdown must not sit it out on an idle connection.
-    let server =
-        TestServer::start_with(|c| c.shutdown_grace = std::time::Duration::from_secs(60)).await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    for _ in 0..3 {
-        stream
-            .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: localhost\r\n\r\n")
-            .await
-            .expect("write");
-        let answer = read_head(&mut stream).await;
-        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    }
-    // The idle keep-alive connection does not hold shutdown up: it is closed and `run` returns
-    // (`stop` fails the test after the wait).
-    server.stop().await;
-    let mut rest = Vec::new();
-    let closed = tokio::time::timeout(WAIT, stream.read_to_end(&mut rest)).await;
-    assert!(matches!(closed, Ok(Ok(0))), "{closed:?}");
-}
-
-#[tokio::test]
-async fn a_client_that_never_finishes_its_headers_is_cut_off() {
-    let server =
-        TestServer::start_with(|c| c.header_read_timeout = std::time::Duration::from_millis(200))
-            .await;
-    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
-    stream
-        .write_all(b"GET /__admin/health HTTP/1.1\r\nhost: localhost\r\n")
-        .await
-        .expect("write");
-    let mut buf = Vec::new();
-    let read = tokio::time::timeout(WAIT, stream.read_to_end(&mut buf)).await;
-    assert!(read.is_ok(), "the server closes the connection");
-    let text = String::from_utf8_lossy(&buf);
-    assert!(
-        text.is_empty() || text.starts_with("HTTP/1.1 408"),
-        "{text}"
-    );
-}
-
-#[tokio::test]
-async fn graceful_shutdown_lets_a_request_in_flight_finish() {
-    let mut server = TestServer::start().await;
-    let addr = server.addr;
-    let body = br#"{"seconds": 1}"#;
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let head = format!(
-        "POST /__admin/clock/advance HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.expect("head");
-    stream.write_all(&body[..5]).await.expect("half the body");
-    // Wait until the server is handling it (this status request counts itself too).
-    crate::harness::eventually(|| async {
-        let stats = server_status(addr).await;
-        (stats["requests_in_flight"] == 2).then_some(())
-    })
-    .await;
-
-    server.signal_stop();
-    // Once the listener is closed, shutdown is under way.
-    crate::harness::eventually(|| async { TcpStream::connect(addr).await.is_err().then_some(()) })
-        .await;
-
-    stream
-        .write_all(&body[5..])
-        .await
-        .expect("rest of the body");
-    let answer = read_head(&mut stream).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains("offset_seconds"), "{answer}");
-    server.finished().await;
-}
-
-async fn server_status(addr: std::net::SocketAddr) -> Value {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream
-        .write_all(b"GET /__admin/server HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
-        .await
-        .expect("write");
-    let answer = read_head(&mut stream).await;
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or(Value::Null)
-}
-
 async fn request_ids(seed: u64) -> Vec<String> {
     let server = TestServer::start_with(|c| c.seed = seed).await;
     let mut ids = Vec::new();
@@ -602,6 +341,8 @@ async fn ids_are_deterministic_for_a_seed() {
     assert_ne!(first, request_ids(8).await);
 }
 
+mod connections;
 mod fuzz;
 mod hostile;
+mod namespaces;
 mod races;

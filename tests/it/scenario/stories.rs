@@ -3,12 +3,13 @@
 //! Persona-only parts of the stories are in `persona_coinflow.rs`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{TestResponse, TestServer, WAIT, WebhookSink, card_user_body, eventually};
+use crate::harness::{TestResponse, TestServer, WebhookSink, card_user_body};
+
+mod magic_emails;
+mod outages;
 
 const ACME: &str = "Bearer sk_staging_acme";
 const GLOBEX: &str = "Bearer sk_staging_globex";
@@ -342,169 +343,6 @@ async fn needs_review_holds_the_user_until_persona_approves() {
         next_event(&mut sink, &service_id).await,
         "user.kyc.approved"
     );
-}
-
-#[tokio::test]
-async fn slow_and_flaky_adds_latency_a_503_a_500_and_a_dropped_connection() {
-    let server = TestServer::start().await;
-    let story = Story::new(&server, "flaky", Some("slow-and-flaky")).await;
-    let first = story
-        .post(ACME, USERS, card_user_body("flaky@example.com"))
-        .await;
-    assert_error(&first, 503, "SERVICE_UNAVAILABLE");
-    // The client retries: the second call goes through, slowly.
-    let started = Instant::now();
-    let (service_id, _) = story.create_user("flaky@example.com").await;
-    assert!(started.elapsed() >= Duration::from_millis(250), "latency");
-    assert!(service_id.starts_with("acme-rain-user-"));
-
-    // Persona: the second create inquiry answers 500 in Persona's envelope.
-    let create = || {
-        server
-            .post(&story.path("/api/v1/inquiries"))
-            .header("authorization", PERSONA)
-            .json(&json!({"data": {"attributes": {}}}))
-            .send()
-    };
-    let one = create().await;
-    assert_ne!(one.status, 500, "{}", one.text());
-    let two = create().await;
-    assert_eq!(two.status, 500, "{}", two.text());
-    assert!(two.json()["errors"].is_array(), "{}", two.text());
-
-    // Coinflow: the second Get Withdrawer drops the connection without an answer.
-    let get_withdrawer = || async {
-        let mut stream = tokio::net::TcpStream::connect(server.addr)
-            .await
-            .expect("connect");
-        let request =
-            "GET /ns/flaky/api/withdraw HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n";
-        stream.write_all(request.as_bytes()).await.expect("write");
-        let mut answer = Vec::new();
-        tokio::time::timeout(WAIT, stream.read_to_end(&mut answer))
-            .await
-            .expect("closed")
-            .ok();
-        answer
-    };
-    let answered = get_withdrawer().await;
-    assert!(
-        String::from_utf8_lossy(&answered).starts_with("HTTP/1.1 4"),
-        "the first call is answered (unauthenticated)"
-    );
-    assert!(get_withdrawer().await.is_empty(), "the second is dropped");
-}
-
-#[tokio::test]
-async fn webhook_outage_fails_the_first_attempts_then_delivers_everything() {
-    let server = TestServer::start_with(|c| {
-        c.webhooks.base_delay = Duration::from_millis(10);
-        c.webhooks.max_delay = Duration::from_millis(40);
-    })
-    .await;
-    let story = Story::new(&server, "outage", Some("webhook-outage")).await;
-    let mut sink = WebhookSink::start().await;
-    story.hook_to(&sink).await;
-    let (first, _) = story.create_user("outage-1@example.com").await;
-    let (second, _) = story.create_user("outage-2@example.com").await;
-    let mut seen = vec![
-        sink.next().await.json()["data"]["serviceId"].clone(),
-        sink.next().await.json()["data"]["serviceId"].clone(),
-    ];
-    seen.sort_by_key(|v| v.to_string());
-    let mut expected = vec![json!(first), json!(second)];
-    expected.sort_by_key(|v| v.to_string());
-    assert_eq!(seen, expected, "no event lost");
-    let deliveries = eventually(|| async {
-        let listing = server
-            .get("/__admin/webhooks")
-            .header("x-sandbox-namespace", "outage")
-            .send()
-            .await
-            .json();
-        let deliveries: Vec<Value> = listing["deliveries"]
-            .as_array()?
-            .iter()
-            .filter(|d| d["vendor"] == "bitmama")
-            .cloned()
-            .collect();
-        (deliveries.len() == 2 && deliveries.iter().all(|d| d["status"] == "delivered"))
-            .then_some(deliveries)
-    })
-    .await;
-    assert_eq!(deliveries.len(), 2, "{deliveries:?}");
-    let failed: usize = deliveries
-        .iter()
-        .map(|d| {
-            d["attempts"]
-                .as_array()
-                .map_or(0, |a| a.iter().filter(|x| x["status"] != 200).count())
-        })
-        .sum();
-    assert_eq!(failed, 3, "the first three attempts failed: {deliveries:?}");
-}
-
-#[tokio::test]
-async fn magic_emails_pick_outcomes_without_a_scenario() {
-    let server = TestServer::start().await;
-    let story = Story::new(&server, "magic", None).await;
-    let mut sink = WebhookSink::start().await;
-    story.hook_to(&sink).await;
-
-    let res = story
-        .post(ACME, USERS, card_user_body("jo+duplicate@example.com"))
-        .await;
-    assert_error(&res, 400, "DUP_USER");
-    let res = story
-        .post(ACME, USERS, card_user_body("jo+insufficient@example.com"))
-        .await;
-    assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
-    assert_eq!(story.balance(ACME).await, 5000);
-
-    let (declined, inquiry) = story.create_user("jo+declined@example.com").await;
-    story.pass_hosted_page(&inquiry).await;
-    assert_eq!(story.user_status(&declined).await, "denied");
-
-    let (review, inquiry) = story.create_user("jo+review@example.com").await;
-    story.pass_hosted_page(&inquiry).await;
-    assert_eq!(story.user_status(&review).await, "pending_kyc");
-
-    let (pending, inquiry) = story.create_user("jo+pending-1@example.com").await;
-    story.pass_hosted_page(&inquiry).await;
-    assert_eq!(story.user_status(&pending).await, "pending_kyc");
-    story.advance(300.0).await;
-    assert_eq!(story.user_status(&pending).await, "approved");
-
-    let (plain, inquiry) = story.create_user("jo+work@example.com").await;
-    story.pass_hosted_page(&inquiry).await;
-    assert_eq!(story.user_status(&plain).await, "approved");
-
-    let mut events = Vec::new();
-    for _ in 0..8 {
-        let hook = sink.next().await.json();
-        events.push((
-            hook["data"]["serviceId"].as_str().unwrap_or("").to_string(),
-            hook["event"].as_str().unwrap_or("").to_string(),
-        ));
-    }
-    for (user, event) in [
-        (&declined, "user.kyc.denied"),
-        (&review, "user.kyc.manualReview"),
-        (&pending, "user.kyc.approved"),
-        (&plain, "user.kyc.approved"),
-    ] {
-        assert!(
-            events.contains(&(user.clone(), event.to_string())),
-            "{user} {event}: {events:?}"
-        );
-    }
-
-    // A scenario rule that decides wins over the magic value.
-    let ruled = Story::new(&server, "magic-ruled", Some("insufficient-balance")).await;
-    let res = ruled
-        .post(ACME, USERS, card_user_body("jo+duplicate@example.com"))
-        .await;
-    assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
 }
 
 #[tokio::test]

@@ -70,7 +70,6 @@ fn fuzz<S: Strategy>(
     );
 }
 
-/// An `App` wired like `server::run` wires it, without a listener; webhook jobs stay queued.
 /// Routes one request and checks what must hold for any input; returns the JSON answer.
 fn route_checked(
     app: &App,
@@ -79,7 +78,7 @@ fn route_checked(
 ) -> Result<Value, TestCaseError> {
     let (method, path) = (req.method.clone(), req.raw_path().to_string());
     let scenario_picked = req.header("x-sandbox-scenario").is_some();
-    // What `server::serve` does, minus the sockets and the scenario's latency.
+    // What `server::service::serve` does, minus the sockets and the scenario's latency.
     let Some((response, bytes)) = server::serve_in_process(app, req, body) else {
         // A scenario's reset or timeout: no answer to check.
         return Ok(Value::Null);

@@ -11,6 +11,9 @@ use super::payouts::balance;
 use super::*;
 use crate::harness::{TestResponse, encode};
 
+mod bank_link;
+mod steering;
+
 pub(super) async fn ui_server() -> TestServer {
     let ui = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -348,118 +351,6 @@ async fn the_page_says_what_verification_is_missing_and_links_to_the_form() {
     )
     .await;
     assert!(r.text().contains("kyc/share-token"), "{}", r.text());
-}
-
-#[tokio::test]
-async fn scenarios_and_magic_amounts_steer_the_page_as_the_api() {
-    let server = ui_server().await;
-    let confirm = |key: String, token: String, amount: &'static str| {
-        vec![
-            ("sessionKey", key),
-            ("account", token),
-            ("amount", amount.to_string()),
-            ("speed", "asap".to_string()),
-        ]
-    };
-    let send = |fields: Vec<(&'static str, String)>, ns: &'static str| {
-        let server = &server;
-        async move {
-            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            ui_post(server, &withdraw_path(ns, ""), &refs).await
-        }
-    };
-
-    let ns = "ui-stuck";
-    select(&server, ns, "payout-stuck").await;
-    verified_user(&server, ns, "s").await;
-    let (key, token) = (
-        session_key(&server, ns, "s").await,
-        add_bank(&server, ns, "s").await,
-    );
-    let short = send(confirm(key.clone(), token.clone(), "100"), ns).await;
-    assert_eq!(short.status, 402, "{}", short.text());
-    assert!(short.text().contains("Insufficient Funds"));
-    let stuck = send(confirm(key, token, "20"), ns).await;
-    assert_eq!(messages(&stuck)[0]["method"], "success");
-    advance(&server, ns, 3600.0).await;
-    let history = as_user(&server, "GET", "/api/withdraw/history", ns, "s")
-        .send()
-        .await;
-    assert_eq!(history.json()["withdraws"][0]["status"], "pending");
-
-    let ns = "ui-returned";
-    select(&server, ns, "payout-returned").await;
-    verified_user(&server, ns, "r").await;
-    let (key, token) = (
-        session_key(&server, ns, "r").await,
-        add_bank(&server, ns, "r").await,
-    );
-    let accepted = send(confirm(key.clone(), token.clone(), "20"), ns).await;
-    assert_eq!(messages(&accepted)[0]["method"], "success");
-    advance(&server, ns, 31.0).await;
-    let history = as_user(&server, "GET", "/api/withdraw/history", ns, "r")
-        .send()
-        .await;
-    assert_eq!(history.json()["withdraws"][0]["status"], "failed");
-
-    let ns = "ui-magic";
-    verified_user(&server, ns, "m").await;
-    let (key, token) = (
-        session_key(&server, ns, "m").await,
-        add_bank(&server, ns, "m").await,
-    );
-    let magic = send(confirm(key, token, "402.00"), ns).await;
-    assert_eq!(magic.status, 402, "{}", magic.text());
-}
-
-#[tokio::test]
-async fn the_bank_link_page_links_cancels_and_reports_refusals() {
-    let server = ui_server().await;
-    let ns = "ui-link";
-    verified_user(&server, ns, "l").await;
-    let key = session_key(&server, ns, "l").await;
-    let path = format!("/ns/{ns}/solana/checkout-link/test-merchant");
-    let page = ui_get(
-        &server,
-        &format!("{path}?sessionKey={key}&bankLinkOnly=true"),
-    )
-    .await;
-    assert_eq!(page.status, 200);
-    assert!(page.text().contains("id=\"bank-form\""), "{}", page.text());
-    assert!(messages(&page).is_empty());
-
-    let linked = ui_post(&server, &path, &bank_fields(&key, "021000021", "Savings")).await;
-    assert_eq!(linked.status, 200, "{}", linked.text());
-    let sent = messages(&linked);
-    assert_eq!(sent[0]["method"], "accountLinked");
-    assert_eq!(sent[0]["info"]["type"], "bank");
-    let w = as_user(&server, "GET", "/api/withdraw", ns, "l")
-        .send()
-        .await;
-    assert_eq!(
-        w.json()["withdrawer"]["bankAccounts"][0]["token"],
-        sent[0]["info"]["tokens"][0]
-    );
-
-    let canceled = ui_get(&server, &format!("{path}?sessionKey={key}&linkCanceled=1")).await;
-    assert_eq!(
-        messages(&canceled)[0],
-        json!({"method": "accountNotLinked", "data": "", "info": {"type": "bank", "reason": "canceled"}})
-    );
-
-    select(&server, ns, "bank-account-refused").await;
-    let refused = ui_post(&server, &path, &bank_fields(&key, "021000021", "Other")).await;
-    assert_eq!(refused.status, 400);
-    assert_eq!(messages(&refused)[0]["info"]["reason"], "failed");
-    let w = as_user(&server, "GET", "/api/withdraw", ns, "l")
-        .send()
-        .await;
-    assert_eq!(
-        w.json()["withdrawer"]["bankAccounts"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
 }
 
 #[tokio::test]

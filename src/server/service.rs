@@ -1,0 +1,203 @@
+//! The per-request service: what a connection's requests share, and one request from hyper's
+//! head to the bytes handed back ([`serve`]); [`serve_in_process`], the same path without sockets.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use super::idle::Idle;
+use crate::app::App;
+use crate::area::Area;
+use crate::clock;
+use crate::cors;
+use crate::http::{self, ConnectionDropped, Listener};
+use crate::journal::Exchange;
+use crate::logging;
+use crate::router::{self, Step};
+use crate::scenario::Fault;
+use crate::state_file::sync::{Scope, SyncLog};
+
+/// What a connection's requests share. Each request takes one reference to it, which only
+/// that connection touches; cloning the `App` (six `Arc`s every worker shares) per request made
+/// both cores bounce those counters' cache lines.
+pub(super) struct Connection {
+    pub(super) app: App,
+    pub(super) stop: watch::Receiver<bool>,
+    pub(super) sync_log: Option<SyncLog>,
+    pub(super) via: Listener,
+    /// For the header timeout, which the accept loop's [`Watchlist`](super::idle::Watchlist)
+    /// keeps (hyper's own takes a timer per request).
+    pub(super) idle: Arc<Idle>,
+}
+
+pub(super) async fn serve(
+    connection: Arc<Connection>,
+    started: Instant,
+    mut request: http::ApiRequest,
+    body: http::UnreadBody,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, ConnectionDropped> {
+    let Connection {
+        app,
+        stop,
+        sync_log,
+        via,
+        idle,
+    } = &*connection;
+    let via = *via;
+    let Some(_busy) = idle.busy() else {
+        return Err(ConnectionDropped("header timeout"));
+    };
+    let _in_flight = InFlight::enter(&app.in_flight);
+    let config = &app.config;
+    let body = http::read_body(
+        &mut request,
+        body,
+        config.max_body_bytes,
+        config.body_timeout,
+    )
+    .await;
+    request.listener = via;
+    let routed = router::prepare(app, &mut request, body);
+    if let Some(latency) = routed.latency {
+        // No lock is held here: the router released the namespace before returning.
+        tokio::time::sleep(latency).await;
+    }
+    let mut response = match routed.step {
+        Step::Answer(response) => response,
+        Step::Dispatch(target) => router::dispatch_async(app, target, &request).await,
+        Step::Drop(fault) => {
+            tracing::info!(
+                method = %request.method,
+                path = %request.raw_path(),
+                namespace = %request.namespace,
+                rule = ?routed.rule,
+                fault = ?fault,
+                "request dropped by the scenario"
+            );
+            // The scenario counted the call.
+            app.store.changed();
+            if fault == Fault::Timeout {
+                // Never answer: the client gives up (and hyper drops this future) or the server
+                // shuts down.
+                let _ = stop.clone().wait_for(|stopped| *stopped).await;
+                return Err(ConnectionDropped("scenario timeout, server shutting down"));
+            }
+            return Err(ConnectionDropped("scenario reset"));
+        }
+    };
+    let area = routed.area;
+    if may_change_state(area, &request.method) {
+        match sync_log {
+            // `--state-sync always`: answered only once the change is on disk (no lock is held
+            // while waiting). The commit covers it, so the saver is not woken.
+            Some(log) => {
+                let scope = if area == Area::Admin && crate::admin::resets_every_namespace(&request)
+                {
+                    Scope::All
+                } else {
+                    Scope::Namespace(request.namespace.to_string())
+                };
+                if let Err(e) = log.commit(scope).await {
+                    let message = format!("The change could not be saved to the state file: {e}");
+                    response = area.error(500, &message, &request);
+                }
+            }
+            None => app.store.changed(),
+        }
+    }
+    let mut response = cors::with_cors(&app.config, area, &request, response);
+    let (bytes, content_type) = http::body_bytes(&response.body);
+    let duration = started.elapsed();
+    // One reading of the clock for the journal and the log line.
+    let now = std::time::SystemTime::now();
+    if area != Area::Admin {
+        let label = area.label();
+        app.journal.record(Exchange {
+            request: &request,
+            vendor: label,
+            status: response.status,
+            answer: &bytes,
+            time: clock::unix_ms(now),
+            duration_ms: logging::millis(duration),
+        });
+    }
+    let headers = std::mem::take(&mut response.headers);
+    let hyper_response = http::into_hyper(response.status, headers, bytes, content_type);
+    // Formatted into this thread's batch of lines, which the log writer writes.
+    logging::request(logging::RequestLine {
+        time: now,
+        method: &request.method,
+        path: request.raw_path(),
+        status: response.status,
+        duration,
+        namespace: &request.namespace,
+        rule: routed.rule.as_ref(),
+    });
+    Ok(hyper_response)
+}
+
+/// One request the way [`serve`] handles it after hyper, minus the sockets, a scenario's latency,
+/// CORS, the state file and the log line: routed, dispatched, serialized, journaled, turned into
+/// hyper's response (then dropped). The answer and its bytes; `None` when a scenario drops the
+/// connection. For in-process tests and probes (allocation counts, fuzzing, fill timing).
+#[doc(hidden)]
+pub fn serve_in_process(
+    app: &App,
+    mut request: http::ApiRequest,
+    body: Result<(), http::BodyError>,
+) -> Option<(http::ApiResponse, hyper::body::Bytes)> {
+    let routed = router::prepare(app, &mut request, body);
+    let response = match routed.step {
+        Step::Answer(response) => response,
+        Step::Dispatch(target) => router::dispatch(app, target, &request),
+        Step::Drop(_) => return None,
+    };
+    let (bytes, content_type) = http::body_bytes(&response.body);
+    if routed.area != Area::Admin {
+        app.journal.record(Exchange {
+            request: &request,
+            vendor: routed.area.label(),
+            status: response.status,
+            answer: &bytes,
+            time: 0,
+            duration_ms: 0.0,
+        });
+    }
+    drop(http::into_hyper(
+        response.status,
+        response.headers.clone(),
+        bytes.clone(),
+        content_type,
+    ));
+    Some((response, bytes))
+}
+
+/// Whether a request may have changed a world, so the state file is due for a save. Vendor
+/// reads count: they settle time-based state, count scenario polls and may create a namespace.
+/// Admin reads and unknown paths change nothing.
+fn may_change_state(area: Area, method: &str) -> bool {
+    match area {
+        Area::Unknown => false,
+        Area::Admin => method != "GET" && method != "HEAD",
+        _ => true,
+    }
+}
+
+/// Counts a request as in flight for as long as it lives, even if its future is dropped. It
+/// borrows the counter: an `Arc` clone would touch the same shared cache line twice more.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}

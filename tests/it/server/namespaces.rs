@@ -1,0 +1,180 @@
+//! Namespaces: isolation by header and by prefix, invalid names, reset of one or all.
+
+use serde_json::json;
+
+use super::envelope_message;
+use crate::harness::TestServer;
+
+async fn clock_offset(server: &TestServer, path: &str, namespace: Option<&str>) -> f64 {
+    let mut request = server.get(path);
+    if let Some(ns) = namespace {
+        request = request.header("x-sandbox-namespace", ns);
+    }
+    let response = request.send().await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["offset_seconds"].as_f64().expect("offset")
+}
+
+#[tokio::test]
+async fn namespaces_are_isolated_by_header_and_by_prefix() {
+    let server = TestServer::start().await;
+    let advanced = server
+        .post("/__admin/clock/advance")
+        .header("x-sandbox-namespace", "team-a")
+        .json(&json!({"seconds": 60}))
+        .send()
+        .await;
+    assert_eq!(advanced.status, 200, "{}", advanced.text());
+    let prefixed = server
+        .post("/ns/team_b/__admin/clock/advance")
+        .json(&json!({"seconds": 5}))
+        .send()
+        .await;
+    assert_eq!(prefixed.json()["namespace"], "team_b");
+
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("team-a")).await,
+        60.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/ns/team-a/__admin/clock", None).await,
+        60.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock?namespace=team-a", None).await,
+        60.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("team_b")).await,
+        5.0
+    );
+    assert_eq!(clock_offset(&server, "/__admin/clock", None).await, 0.0);
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("other")).await,
+        0.0
+    );
+
+    // Vendor requests land in the namespace they name, as the journal shows.
+    server
+        .get("/ns/team-a/api/v1/nothing")
+        .header("authorization", "Bearer k")
+        .send()
+        .await;
+    server
+        .get("/api/v1/nothing")
+        .header("authorization", "Bearer k")
+        .header("x-sandbox-namespace", "team_b")
+        .send()
+        .await;
+    let journal = server.get("/__admin/requests").send().await.json();
+    let seen: Vec<(String, String)> = journal["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| {
+            (
+                r["namespace"].as_str().unwrap_or_default().to_string(),
+                r["path"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("team_b".to_string(), "/api/v1/nothing".to_string()),
+            ("team-a".to_string(), "/api/v1/nothing".to_string()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn invalid_namespaces_get_400() {
+    let server = TestServer::start().await;
+    let long = "n".repeat(65);
+    let cases = [
+        (
+            "admin",
+            server
+                .get("/__admin/clock")
+                .header("x-sandbox-namespace", "has space"),
+        ),
+        ("admin", server.get(&format!("/ns/{long}/__admin/clock"))),
+        ("admin", server.get("/ns/bad.dot/__admin/health")),
+        (
+            "persona",
+            server
+                .get("/ns/bad!/api/v1/inquiries")
+                .header("authorization", "Bearer k"),
+        ),
+        (
+            "bitmama",
+            server
+                .get("/api/v1/partner/wallet")
+                .header("x-sandbox-namespace", "a/b"),
+        ),
+    ];
+    for (area, request) in cases {
+        let response = request.send().await;
+        assert_eq!(response.status, 400, "{area}: {}", response.text());
+        let message = envelope_message(area, 400, &response.json());
+        assert!(message.contains("namespace"), "{message}");
+    }
+    let ok = server
+        .get(&format!("/ns/{}/__admin/clock", "n".repeat(64)))
+        .send()
+        .await;
+    assert_eq!(ok.status, 200);
+}
+
+#[tokio::test]
+async fn reset_clears_one_namespace_or_all() {
+    let server = TestServer::start().await;
+    for ns in ["a", "b", "c"] {
+        server
+            .post("/__admin/clock/advance")
+            .header("x-sandbox-namespace", ns)
+            .json(&json!({"seconds": 10}))
+            .send()
+            .await;
+        server
+            .get("/api/v1/x")
+            .header("authorization", "Bearer k")
+            .header("x-sandbox-namespace", ns)
+            .send()
+            .await;
+    }
+    let reset = server.post("/__admin/reset?namespace=a").send().await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("a")).await,
+        0.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("b")).await,
+        10.0
+    );
+    let journal = server.get("/__admin/requests").send().await.json();
+    assert_eq!(journal["requests"].as_array().map(Vec::len), Some(2));
+
+    server
+        .post("/__admin/reset")
+        .header("x-sandbox-namespace", "b")
+        .send()
+        .await;
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("b")).await,
+        0.0
+    );
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("c")).await,
+        10.0
+    );
+
+    server.post("/__admin/reset?all=true").send().await;
+    assert_eq!(
+        clock_offset(&server, "/__admin/clock", Some("c")).await,
+        0.0
+    );
+    let journal = server.get("/__admin/requests").send().await.json();
+    assert_eq!(journal["requests"], json!([]));
+}
