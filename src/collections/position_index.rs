@@ -13,6 +13,7 @@ use std::hash::{BuildHasher, Hash};
 
 use hashbrown::HashTable;
 
+use super::KeyedHash;
 use super::sharded_map::make_room;
 
 #[derive(Clone, Copy, Debug)]
@@ -30,10 +31,9 @@ fn table_hash(kept: u32) -> u64 {
     u64::from(kept).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Positions (below 2^32) of records in a `Vec`, by their key. `S` hashes the keys: foldhash for
-/// ids the sandbox generates, std's keyed SipHash (the default) for keys a client chooses.
+/// Positions (below 2^32) of records in a `Vec`, by their key, hashed by `S`.
 #[derive(Clone, Debug)]
-pub struct PositionIndex<S = std::hash::RandomState> {
+pub struct PositionIndex<S = KeyedHash> {
     hasher: S,
     /// None while empty, one table while small, `SHARDS` after the split.
     shards: Vec<HashTable<Slot>>,

@@ -8,7 +8,7 @@
 
 use std::borrow::Borrow;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
 
 use hashbrown::HashTable;
@@ -16,6 +16,8 @@ use hashbrown::hash_table::Entry;
 use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::KeyedHash;
 
 /// Tables of a split map (a power of two).
 pub(super) const SHARDS: usize = 256;
@@ -61,7 +63,7 @@ struct Slot<K, V> {
 /// A hash map with `HashMap`'s lookups (by a borrowed key) and no long stall while it grows.
 /// Iteration order is unspecified, as with `HashMap`; serde reads and writes it as a map.
 #[derive(Clone)]
-pub struct ShardedMap<K, V, S = RandomState> {
+pub struct ShardedMap<K, V, S = KeyedHash> {
     hasher: S,
     /// None while empty, one table while small, [`SHARDS`] after the split.
     shards: Vec<HashTable<Slot<K, V>>>,
@@ -275,7 +277,7 @@ where
 
 /// A set on [`ShardedMap`]; serde reads and writes it as a sequence, like `HashSet`.
 #[derive(Clone)]
-pub struct ShardedSet<T, S = RandomState> {
+pub struct ShardedSet<T, S = KeyedHash> {
     map: ShardedMap<T, (), S>,
 }
 

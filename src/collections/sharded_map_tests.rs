@@ -80,7 +80,7 @@ fn shards_are_even() {
         )
     }
     let mean = 200_000 / SHARDS;
-    for (min, max) in [spread::<RandomState>(), spread::<Fold>()] {
+    for (min, max) in [spread::<std::hash::RandomState>(), spread::<Fold>()] {
         assert!(
             min > mean * 3 / 4 && max < mean * 5 / 4,
             "{min}..{max}, mean {mean}"

@@ -4,8 +4,6 @@
 mod card_user;
 mod links;
 
-use std::hash::RandomState;
-
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
@@ -14,16 +12,16 @@ use links::Links;
 
 use super::idempotency::IdempotencyKeys;
 use crate::clock::Millis;
-use crate::collections::{IdIndex, IdMap, Lowercase, PositionIndex, ShardedSet};
+use crate::collections::{KeyedHash, Lowercase, PositionIndex, ShardedMap, ShardedSet};
 
 /// Bitmama's data in one namespace. Saved with the links as `inquiries` (`links.rs`).
 #[derive(Debug, Default, Deserialize)]
 pub struct State {
     /// Partners by API key: everything a partner owns is only reachable with its key. Added
-    /// through [`State::partner`] only (it numbers them for the links); never removed. A client's
-    /// text, so SipHash; hashbrown's map for `entry_ref`, which finds a partner by `&str` with one
-    /// hash and copies the key only for a new one (every partner call looks its partner up).
-    pub partners: hashbrown::HashMap<String, Partner, RandomState>,
+    /// through [`State::partner`] only (it numbers them for the links); never removed.
+    /// hashbrown's map for `entry_ref`, which finds a partner by `&str` with one hash and copies
+    /// the key only for a new one (every partner call looks its partner up).
+    pub partners: hashbrown::HashMap<String, Partner, KeyedHash>,
     /// Persona inquiry id to the card user it verifies, derived from the users' own inquiry
     /// ids ([`State::inquiry_link`]). A saved `inquiries` map is rebuilt from the users.
     #[serde(skip)]
@@ -73,14 +71,14 @@ pub struct Partner {
     users: Vec<CardUser>,
     /// `serviceId` to its position in `users` (the ids are read from `users`).
     #[serde(skip)]
-    user_index: IdIndex,
+    user_index: PositionIndex,
     /// Emails of `users`, lowercased, to their position: one email is one user per partner,
-    /// whatever its case. Keyed by a client's text: SipHash.
+    /// whatever its case.
     #[serde(skip)]
     emails: PositionIndex,
     /// The users' current Persona inquiry ids (seeded users have none) to their position.
     #[serde(skip)]
-    inquiry_index: IdIndex,
+    inquiry_index: PositionIndex,
     /// Where this partner's API key is in the links' list ([`State::partner`]).
     #[serde(skip)]
     number: u32,
@@ -88,7 +86,7 @@ pub struct Partner {
     cards: Vec<Card>,
     /// `serviceCardId` to its position in `cards`.
     #[serde(skip)]
-    card_index: IdMap<String, usize>,
+    card_index: ShardedMap<String, usize>,
     /// In creation order.
     pub transactions: Vec<Transaction>,
     pub idempotency: IdempotencyKeys,
@@ -112,12 +110,12 @@ impl Partner {
             slug: super::auth::partner_slug(api_key),
             balance_cents,
             users: Vec::new(),
-            user_index: IdIndex::default(),
+            user_index: PositionIndex::default(),
             emails: PositionIndex::default(),
-            inquiry_index: IdIndex::default(),
+            inquiry_index: PositionIndex::default(),
             number: 0,
             cards: Vec::new(),
-            card_index: IdMap::default(),
+            card_index: ShardedMap::default(),
             transactions: Vec::new(),
             idempotency: IdempotencyKeys::default(),
             webhook: None,

@@ -18,7 +18,7 @@ pub use super::rare::Rare;
 pub use super::shared::Tags;
 use super::webhooks;
 use crate::clock::Millis;
-use crate::collections::{IdIndex, IdMap, PositionIndex, ShardedMap};
+use crate::collections::{PositionIndex, ShardedMap};
 use crate::config::Config;
 use crate::ids::Id;
 
@@ -281,13 +281,13 @@ pub struct State {
     pub(super) inquiries: Vec<Arc<Inquiry>>,
     /// Positions in `inquiries` by id (read from the inquiries), as for events and accounts.
     #[serde(skip)]
-    pub(super) inquiry_index: IdIndex,
+    pub(super) inquiry_index: PositionIndex,
     pub(super) events: Vec<Event>,
     #[serde(skip)]
-    pub(super) event_index: IdIndex,
+    pub(super) event_index: PositionIndex,
     pub(super) share_tokens: Vec<ShareToken>,
     #[serde(skip)]
-    pub(super) share_token_index: IdMap<String, usize>,
+    pub(super) share_token_index: ShardedMap<String, usize>,
     #[serde(default)]
     pub(super) accounts: Vec<Arc<Account>>,
     /// Answers kept under their `Idempotency-Key`.
@@ -297,7 +297,7 @@ pub struct State {
     #[serde(default)]
     pub(super) one_time_links: ShardedMap<String, OneTimeLink>,
     #[serde(skip)]
-    pub(super) account_index: IdIndex,
+    pub(super) account_index: PositionIndex,
     /// Reference id → notes (in `account_reference_notes`) of the accounts that were given it, so
     /// finding the account of an inquiry's reference id does not scan every account. 12 bytes an
     /// account, no copy of the reference: a note is read through its account, so one made stale
@@ -311,7 +311,7 @@ pub struct State {
     /// Verification id → position of its inquiry (verifications live on their inquiry, so an
     /// event's snapshot carries them as they were).
     #[serde(skip)]
-    pub(super) verification_index: IdMap<String, usize>,
+    pub(super) verification_index: ShardedMap<String, usize>,
     /// `api_…` id standing for the API key in this namespace (share-token `creator`).
     pub(super) api_key_id: Option<String>,
     /// `(due at, inquiry position, what)`: every pending expiry and scheduled decision, so

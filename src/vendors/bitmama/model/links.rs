@@ -13,14 +13,14 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
 use super::{CardUser, Partner, State};
-use crate::collections::IdIndex;
+use crate::collections::PositionIndex;
 
 #[derive(Debug, Default)]
 pub(super) struct Links {
     /// The API key of each partner number.
     keys: Vec<String>,
     /// Linked inquiry id to its partner's number (not a record position: read with `filed`).
-    partner_of: IdIndex,
+    partner_of: PositionIndex,
 }
 
 impl Links {
