@@ -93,7 +93,7 @@ echo "$mode: $((total / sent)) instructions/request ($sent requests)"
 # runtime's idle parking between this one client's requests (timing, not work); this does not.
 if [ "${BARE:-0}" != 1 ]; then
   own=$(callgrind_annotate --inclusive=yes "$(ls "$out"/cg.*.* | head -1)" 2>/dev/null |
-    awk '/vendor_sandbox::(server::service::serve::\{\{closure\}\}|http::read_head) \[/ {
+    awk '/vendor_sandbox::(server::(service::)?serve::\{\{closure\}\}|http::read_head) \[/ {
       gsub(",", "", $1); s += $1 } END { print s + 0 }')
   echo "$mode: $((own / sent)) instructions/request of the request's own work (serve, read_head)"
 fi
