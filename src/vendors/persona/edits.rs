@@ -2,7 +2,7 @@
 //! `DELETE /inquiries/{id}` (redact) and the tag actions.
 //!
 //! Events: `inquiry.redacted` when redacted, `inquiry.tags-updated` when its tags change
-//! (vendors.md 1.6 lists both; Persona has no event for other updates).
+//! (vendors.md 1.5 lists both; Persona has no event for other updates).
 
 use serde_json::{Map, Value};
 

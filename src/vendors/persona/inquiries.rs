@@ -354,7 +354,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         other => {
             return ctx.unprocessable(
                 &format!(
-                    "Inquiry cannot be resumed because its status is {other}; only a pending or expired inquiry can be (vendors.md 1.3)"
+                    "Inquiry cannot be resumed because its status is {other}; only a pending or expired inquiry can be"
                 ),
                 "/",
             );
