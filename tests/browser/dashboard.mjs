@@ -1,7 +1,7 @@
 // Drives the admin dashboard in headless Chromium: loads the page, makes a vendor call and sees
 // it appear (both bodies on click), switches the scenario and advances the clock through the page,
 // and checks a webhook receiver from the page.
-// Usage: node dashboard.mjs BASE_URL [SCREENSHOT.png]   (run by tests/it/dashboard.rs)
+// Usage: node dashboard.mjs BASE_URL [SCREENSHOT.png]   (run by tests/it/admin/dashboard.rs)
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

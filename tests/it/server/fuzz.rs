@@ -2,8 +2,9 @@
 //!
 //! - `router_*`: sessions of random requests (methods, paths built from the real route table
 //!   with ids taken from earlier answers, headers, query strings, mutated JSON bodies, raw bytes)
-//!   go into `router::route` in-process against one fresh `App` per session. Nothing may panic;
-//!   every answer is a real status with a body that serialises.
+//!   go through `server::serve_in_process` (`router::prepare`, then dispatch) against one fresh
+//!   `App` per session. Nothing may panic; every answer is a real status with a body that
+//!   serialises.
 //! - `wire_*`: random bytes over loopback into the real server; it must keep serving.
 //! - `scenario_*`: mutated shipped scenario files into `parse_scenario`; nothing may panic.
 //!
