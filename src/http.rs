@@ -362,7 +362,8 @@ pub fn into_hyper(
 }
 
 /// hyper's service error type: every failure is an HTTP answer by the time it reaches hyper,
-/// except a scenario's `reset` and `timeout` faults, which close the connection on purpose.
+/// except the header timeout and a scenario's `reset` and `timeout` faults, which close the
+/// connection on purpose.
 #[derive(Debug)]
 pub struct ConnectionDropped(pub &'static str);
 
