@@ -166,7 +166,7 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_STATE_SAVE_MS", default_value_t = 200)]
     pub state_save_ms: u64,
 
-    /// A Host name the sandbox answers besides localhost, 127.0.0.1 and [::1] (and the hosts of
+    /// A Host name the sandbox answers besides localhost, 127.0.0.1 and `[::1]` (and the hosts of
     /// --public-url and --host): NAME for any port, NAME:PORT for one, `*` for every host
     /// (turns the check off). Other hosts get 403, so a web page on a domain made to resolve to
     /// this machine (DNS rebinding) cannot use the sandbox. Repeatable.
@@ -177,8 +177,8 @@ pub struct Cli {
     )]
     pub allowed_hosts: Vec<String>,
 
-    /// A web origin (e.g. https://app.example.com) whose pages may call the vendor routes from a
-    /// browser (CORS), besides loopback origins (http://localhost:3000 ...). `*` allows every
+    /// A web origin (e.g. `https://app.example.com`) whose pages may call the vendor routes from a
+    /// browser (CORS), besides loopback origins (`http://localhost:3000` ...). `*` allows every
     /// origin: unsafe, any web page you visit could then use the sandbox. Repeatable.
     #[arg(
         long = "cors-origin",

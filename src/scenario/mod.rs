@@ -29,7 +29,7 @@
 //! ([`magic`] finds the word, the vendor says what it means) and how it checks and seeds its
 //! section of `initial_state` ([`initial`]).
 //!
-//! Counters (`nth`, `times`, `after_polls`) live in the namespace's [`World`] (`world.scenario`),
+//! Counters (`nth`, `times`, `after_polls`) live in the namespace's [`World`](crate::store::World) (`world.scenario`),
 //! so a reset clears them; a reloaded scenario starts counting afresh.
 
 pub mod catalog;

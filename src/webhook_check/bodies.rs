@@ -217,7 +217,7 @@ pub fn tamper(vendor: Vendor, body: &Value) -> Value {
     body
 }
 
-/// How [`write`] lays a JSON value out.
+/// How [`write()`] lays a JSON value out.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
     pub keys: KeyOrder,

@@ -233,7 +233,7 @@ pub fn count_read(world: &mut World, index: usize) {
 }
 
 /// Seeds a scenario's pre-existing withdrawers (through the vocabulary's `seed`, world
-/// locked). A seed belongs to no merchant until claimed ([`super::model::State::claim`]): by
+/// locked). A seed belongs to no merchant until claimed ([`super::model::State::find_or_claim`]): by
 /// the first caller whose `x-coinflow-auth-user-id` is its `user_id` (any API key), or, without
 /// `user_id`, by the first registration with its email. No webhooks: they existed before.
 fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {

@@ -1,5 +1,5 @@
 //! [`Rare`]: the fields of an inquiry most inquiries never set, boxed behind
-//! [`Inquiry::rare`](super::model::Inquiry::rare).
+//! [`Inquiry::rare`](super::model::Inquiry::rare)(super::model::Inquiry::rare).
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +7,7 @@ use super::entities::VerificationKind;
 use super::model::ScheduledDecision;
 use crate::clock::Millis;
 
-/// An inquiry's fields most inquiries never set (read with [`Inquiry::rare`]).
+/// An inquiry's fields most inquiries never set (read with [`Inquiry::rare`](super::model::Inquiry::rare)).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rare {
     pub reviewer_comment: Option<String>,
@@ -44,13 +44,13 @@ pub(super) static NO_RARE: Rare = Rare {
 };
 
 impl Rare {
-    /// `None` when nothing is set (what [`Inquiry::rare`] keeps).
+    /// `None` when nothing is set (what [`Inquiry::rare`](super::model::Inquiry::rare) keeps).
     pub fn boxed(self) -> Option<Box<Rare>> {
         (self != NO_RARE).then(|| Box::new(self))
     }
 }
 
-/// [`Inquiry::rare`] as flat fields: all of them written (`null` when unset), a box only when
+/// [`Inquiry::rare`](super::model::Inquiry::rare) as flat fields: all of them written (`null` when unset), a box only when
 /// one is set.
 pub(super) mod saved {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
