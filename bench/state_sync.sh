@@ -52,11 +52,14 @@ start() {
 stop() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 
 wrk_run() { # MODE NAMESPACES NAMESPACE [PATH] -> "rps p50_ms p99_ms non2xx requests"
-  BENCH_MODE=$1 BENCH_NAMESPACES=$2 BENCH_NAMESPACE=$3 BENCH_PATH=${4:-} BENCH_THREADS=2 \
+  local out line
+  out=$(BENCH_MODE=$1 BENCH_NAMESPACES=$2 BENCH_NAMESPACE=$3 BENCH_PATH=${4:-} BENCH_THREADS=2 \
     BENCH_RUN="s$RANDOM$RANDOM" \
-    wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s bench/wrk.lua "$URL" 2>&1 |
-    sed -nE 's/^RESULT requests=([0-9]+) rps=([0-9]+) p50_us=([0-9]+) p99_us=([0-9]+) non2xx=([0-9]+).*/\2 \3 \4 \5 \1/p' |
-    awk '{ printf "%s %.2f %.2f %s %s\n", $1, $2 / 1000, $3 / 1000, $4, $5 }'
+    wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s -s bench/wrk.lua "$URL" 2>&1) || true
+  line=$(sed -nE 's/^RESULT requests=([0-9]+) rps=([0-9]+) p50_us=([0-9]+) p99_us=([0-9]+) non2xx=([0-9]+).*/\2 \3 \4 \5 \1/p' <<<"$out")
+  # No RESULT line: wrk failed; say how instead of printing an empty cell.
+  [ -n "$line" ] || { echo "error: wrk gave no result for $1:" >&2; echo "$out" >&2; exit 1; }
+  awk '{ printf "%s %.2f %.2f %s %s\n", $1, $2 / 1000, $3 / 1000, $4, $5 }' <<<"$line"
 }
 
 cell() { awk '{ print $1 " (p50 " $2 ", p99 " $3 " ms)" ($4 > 0 ? ", " $4 " non-2xx" : "") }' <<<"$1"; }
