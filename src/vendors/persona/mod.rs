@@ -28,6 +28,7 @@ mod scenario;
 mod share_tokens;
 mod shared;
 mod simulate;
+mod status;
 mod tags;
 #[cfg(test)]
 mod tests;
