@@ -1,0 +1,85 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::Store;
+use crate::config::Config;
+
+/// A write that finds the namespace's turn taken waits as a task, not as a blocked thread:
+/// on a one-thread runtime the holder still runs, and the waiter goes on once it is done.
+#[tokio::test(flavor = "current_thread")]
+async fn a_write_waits_for_its_turn_without_blocking_the_thread() {
+    let store = new_store();
+    let namespace = store.namespace("turns");
+    let first = namespace.write_turn().await;
+    let second_ran = Arc::new(AtomicBool::new(false));
+    let waiter = tokio::spawn({
+        let namespace = Arc::clone(&namespace);
+        let second_ran = Arc::clone(&second_ran);
+        async move {
+            let _turn = namespace.write_turn().await;
+            second_ran.store(true, Ordering::SeqCst);
+        }
+    });
+    // The waiter gets the thread and queues; it cannot go while the first turn is held.
+    tokio::task::yield_now().await;
+    assert!(!second_ran.load(Ordering::SeqCst));
+    drop(first);
+    waiter.await.expect("waiter");
+    assert!(second_ran.load(Ordering::SeqCst));
+}
+
+fn new_store() -> Store {
+    Store::new(Arc::new(Config::default()), None, Box::new(|_| {}))
+}
+
+/// The namespace a thread used last is found without the map, and never outlives its
+/// removal: a removed name starts afresh, and its world is freed though the thread
+/// remembers it.
+#[test]
+fn a_thread_remembers_its_last_namespace_until_it_is_removed() {
+    let store = new_store();
+    let first = store.namespace("kept");
+    assert!(Arc::ptr_eq(&first, &store.namespace("kept")));
+    let gone = Arc::downgrade(&first);
+    drop(first);
+    assert!(store.remove("kept"));
+    assert!(
+        gone.upgrade().is_none(),
+        "the removed namespace was kept alive"
+    );
+    let again = store.namespace("kept");
+    assert!(!Arc::ptr_eq(&again, &store.namespace("other")));
+    assert!(Arc::ptr_eq(&again, &store.namespace("kept")));
+    // Removed while another request still holds it: the next use is a new namespace.
+    assert!(store.remove("kept"));
+    assert!(!Arc::ptr_eq(&again, &store.namespace("kept")));
+    // Another store's namespace of the same name is its own.
+    let other_store = new_store();
+    assert!(!Arc::ptr_eq(
+        &store.namespace("kept"),
+        &other_store.namespace("kept")
+    ));
+    assert_eq!(other_store.count(), 1);
+}
+
+/// A full store still admits the namespace a thread used last (it exists), and no other.
+#[test]
+fn a_full_store_admits_what_exists() {
+    let config = Config {
+        max_namespaces: 1,
+        ..Config::default()
+    };
+    let store = Store::new(Arc::new(config), None, Box::new(|_| {}));
+    store.namespace("one");
+    assert!(store.admits("one").is_ok());
+    assert!(store.admits("two").is_err());
+    assert!(store.remove("one"));
+    // Filled again from another thread: this one still remembers "one".
+    std::thread::scope(|threads| {
+        threads.spawn(|| store.namespace("two"));
+    });
+    assert!(
+        store.admits("one").is_err(),
+        "admitted as remembered after its removal"
+    );
+}
