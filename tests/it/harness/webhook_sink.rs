@@ -22,10 +22,7 @@ pub struct ReceivedWebhook {
 
 impl ReceivedWebhook {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        super::header_in(&self.headers, name)
     }
 
     pub fn json(&self) -> Value {

@@ -57,6 +57,16 @@ fn messages(page: &TestResponse) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// How many bank accounts user `user`'s withdrawer has, as the API reports them.
+async fn bank_accounts(server: &TestServer, ns: &str, user: &str) -> Option<usize> {
+    let w = as_user(server, "GET", "/api/withdraw", ns, user)
+        .send()
+        .await;
+    w.json()["withdrawer"]["bankAccounts"]
+        .as_array()
+        .map(Vec::len)
+}
+
 fn withdraw_path(ns: &str, tail: &str) -> String {
     format!("/ns/{ns}/solana/withdraw/test-merchant{tail}")
 }
@@ -240,15 +250,7 @@ async fn invalid_input_posts_input_error_changes_nothing_and_is_escaped() {
     )
     .await;
     assert_eq!(messages(&no_speed)[0]["info"]["field"], "speed");
-    let w = as_user(&server, "GET", "/api/withdraw", ns, "bad")
-        .send()
-        .await;
-    assert_eq!(
-        w.json()["withdrawer"]["bankAccounts"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(bank_accounts(&server, ns, "bad").await, Some(1));
     let history = as_user(&server, "GET", "/api/withdraw/history", ns, "bad")
         .send()
         .await;

@@ -42,13 +42,5 @@ async fn the_bank_link_page_links_cancels_and_reports_refusals() {
     let refused = ui_post(&server, &path, &bank_fields(&key, "021000021", "Other")).await;
     assert_eq!(refused.status, 400);
     assert_eq!(messages(&refused)[0]["info"]["reason"], "failed");
-    let w = as_user(&server, "GET", "/api/withdraw", ns, "l")
-        .send()
-        .await;
-    assert_eq!(
-        w.json()["withdrawer"]["bankAccounts"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(bank_accounts(&server, ns, "l").await, Some(1));
 }
