@@ -102,43 +102,51 @@ fn integer() -> Value {
 static NAMESPACE_NAME: &[Param] = &[Param {
     name: "name",
     place: "path",
+    required: true,
     schema: || json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}),
 }];
 static JOURNAL_FILTERS: &[Param] = &[
     Param {
         name: "vendor",
         place: "query",
+        required: false,
         schema: string,
     },
     Param {
         name: "method",
         place: "query",
+        required: false,
         schema: string,
     },
     Param {
         name: "path",
         place: "query",
+        required: false,
         schema: string,
     },
     Param {
         name: "status",
         place: "query",
+        required: false,
         schema: integer,
     },
     Param {
         name: "limit",
         place: "query",
+        required: false,
         schema: || json!({"type": "integer", "minimum": 0}),
     },
 ];
 static RESET_ALL: &[Param] = &[Param {
     name: "all",
     place: "query",
+    required: false,
     schema: || json!({"enum": ["true", "false"]}),
 }];
 static INQUIRY_ACTION: &[Param] = &[Param {
     name: "action",
     place: "path",
+    required: true,
     schema: || json!({"enum": ["complete", "fail", "approve", "decline"]}),
 }];
 

@@ -47,14 +47,16 @@ pub struct Doc {
     /// The JSON request body's schema, if it takes one.
     pub request: Option<fn() -> Value>,
     pub answer: Answer,
-    /// Query parameters, and path parameters narrower than a non-empty string.
+    /// Query parameters, required headers, and path parameters narrower than a non-empty string.
     pub params: &'static [Param],
 }
 
-/// A documented parameter: its name, where it goes (`query` or `path`) and its schema.
+/// A documented parameter: its name, where it goes (`query`, `header` or `path`), whether a
+/// request must carry it (a path parameter always must), and its schema.
 pub struct Param {
     pub name: &'static str,
     pub place: &'static str,
+    pub required: bool,
     pub schema: fn() -> Value,
 }
 

@@ -104,7 +104,7 @@ fn operation(op: &Op) -> Value {
         .collect();
     for param in op.doc.params {
         parameters.push(json!({
-            "name": param.name, "in": param.place, "required": param.place == "path",
+            "name": param.name, "in": param.place, "required": param.required || param.place == "path",
             "schema": (param.schema)(),
         }));
     }

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
 use crate::store::World;
-use crate::vendors::table::{Route, object};
+use crate::vendors::table::{Param, Route, object};
 use crate::vendors::{Change, ScenarioHooks, Vendor, VendorApi, VendorDoc};
 use crate::webhooks::AttemptInfo;
 
@@ -18,23 +18,31 @@ fn reply(reply: Reply) -> ApiResponse {
     reply.unwrap_or_else(|refused| refused)
 }
 
+/// The header every mutating call must carry (`idempotency.rs`).
+static IDEMPOTENCY_KEY: &[Param] = &[Param {
+    name: "idempotency-key",
+    place: "header",
+    required: true,
+    schema: || json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"}),
+}];
+
 /// Every Bitmama partner route.
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
-    Route::new("POST", "/api/v2/partner/card/users", "create_user", |cx, w| reply(users::create(cx, w)), "Create a card user").outcomes(&[Outcome::Created, Outcome::DuplicateUser, Outcome::InsufficientBalance, Outcome::ValidationError,]).request(card_user_body).answers(success),
+    Route::new("POST", "/api/v2/partner/card/users", "create_user", |cx, w| reply(users::create(cx, w)), "Create a card user").outcomes(&[Outcome::Created, Outcome::DuplicateUser, Outcome::InsufficientBalance, Outcome::ValidationError,]).request(card_user_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("GET", "/api/v1/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").answers(success),
     Route::new("GET", "/api/v2/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").answers(success),
-    Route::new("DELETE", "/api/v1/partner/card/users/{serviceId}", "delete_user", |cx, w| reply(users::delete(cx, w, cx.param("serviceId"))), "Delete a card user").answers(success),
-    Route::new("POST", "/api/v2/partner/card/users/{serviceId}/retry-kyc", "retry_kyc", |cx, w| reply(users::retry_kyc(cx, w, cx.param("serviceId"))), "Retry a denied user's KYC").answers(success),
-    Route::new("POST", "/api/v1/partner/card", "create_card", |cx, w| reply(cards::create(cx, w)), "Create a card").outcomes(&[Outcome::Created, Outcome::InsufficientBalance, Outcome::UserNotApproved,]).request(create_card_body).answers(success),
+    Route::new("DELETE", "/api/v1/partner/card/users/{serviceId}", "delete_user", |cx, w| reply(users::delete(cx, w, cx.param("serviceId"))), "Delete a card user").params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("POST", "/api/v2/partner/card/users/{serviceId}/retry-kyc", "retry_kyc", |cx, w| reply(users::retry_kyc(cx, w, cx.param("serviceId"))), "Retry a denied user's KYC").params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("POST", "/api/v1/partner/card", "create_card", |cx, w| reply(cards::create(cx, w)), "Create a card").outcomes(&[Outcome::Created, Outcome::InsufficientBalance, Outcome::UserNotApproved,]).request(create_card_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("PATCH", "/api/v1/partner/card", "set_card_status", |cx, w| reply(cards::set_status(cx, w)), "Freeze or unfreeze a card").request(card_status_body).answers(success),
-    Route::new("POST", "/api/v1/partner/card/fund", "fund_card", |cx, w| reply(cards::fund(cx, w)), "Fund a card").request(card_amount_body).answers(success),
-    Route::new("POST", "/api/v1/partner/card/withdraw", "withdraw_card", |cx, w| reply(cards::withdraw(cx, w)), "Withdraw from a card").request(card_amount_body).answers(success),
-    Route::new("DELETE", "/api/v1/partner/card/terminate/{serviceCardId}", "terminate_card", |cx, w| reply(cards::terminate(cx, w, cx.param("serviceCardId"))), "Terminate a card").answers(success),
+    Route::new("POST", "/api/v1/partner/card/fund", "fund_card", |cx, w| reply(cards::fund(cx, w)), "Fund a card").request(card_amount_body).params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("POST", "/api/v1/partner/card/withdraw", "withdraw_card", |cx, w| reply(cards::withdraw(cx, w)), "Withdraw from a card").request(card_amount_body).params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("DELETE", "/api/v1/partner/card/terminate/{serviceCardId}", "terminate_card", |cx, w| reply(cards::terminate(cx, w, cx.param("serviceCardId"))), "Terminate a card").params(IDEMPOTENCY_KEY).answers(success),
     Route::new("GET", "/api/v1/partner/card/transactions", "list_transactions", |cx, w| reply(cards::transactions(cx, w)), "Card transactions").answers(success),
     Route::new("GET", "/api/v1/partner/wallet", "get_wallet", |cx, w| reply(wallet::get(cx, w)), "Partner wallet").answers(success),
-    Route::new("POST", "/api/v1/partner/profile/webhook", "set_webhook_url", |cx, w| reply(profile::set_webhook(cx, w)), "Set the webhook URL").request(url_body).answers(success),
-    Route::new("POST", "/api/v1/partner/profile/redirect-url", "set_redirect_url", |cx, w| reply(profile::set_redirect_url(cx, w)), "Set the redirect URL").request(url_body).answers(success),
+    Route::new("POST", "/api/v1/partner/profile/webhook", "set_webhook_url", |cx, w| reply(profile::set_webhook(cx, w)), "Set the webhook URL").request(url_body).params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("POST", "/api/v1/partner/profile/redirect-url", "set_redirect_url", |cx, w| reply(profile::set_redirect_url(cx, w)), "Set the redirect URL").request(url_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("GET", "/bitmama/kyc/return", "kyc_return", kyc::return_page, "Where the hosted KYC page returns").html(),
 ];
 
@@ -109,7 +117,9 @@ fn success() -> Value {
 }
 
 fn card_user_body() -> Value {
-    let s = json!({"type": "string"});
+    // What `users::NewUser::parse` checks, as far as a schema can say it (texts are trimmed
+    // before their length is checked; the pattern asks for something besides spaces).
+    let text = |max: usize| json!({"type": "string", "pattern": "\\S", "maxLength": max});
     object(
         &[
             "firstName",
@@ -122,10 +132,14 @@ fn card_user_body() -> Value {
             "program",
         ],
         json!({
-            "firstName": s, "lastName": s, "email": {"type": "string", "format": "email"},
-            "phoneNumber": {"type": "string", "example": "+14155555555"}, "accountPurpose": s,
-            "ipAddress": {"type": "string", "format": "ipv4"}, "isTermsOfServiceAccepted": {"const": true},
-            "program": {"enum": ["custodial", "non_custodial"]}, "walletAddress": s, "redirectUrl": s,
+            "firstName": text(100), "lastName": text(100), "email": {"type": "string", "format": "email"},
+            "phoneNumber": {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$", "example": "+14155555555"},
+            "accountPurpose": text(200),
+            "ipAddress": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+            "isTermsOfServiceAccepted": {"const": true},
+            "program": {"enum": ["custodial", "non_custodial"]},
+            "walletAddress": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"},
+            "redirectUrl": {"type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2048},
         }),
     )
 }

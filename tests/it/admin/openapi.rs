@@ -2,9 +2,18 @@
 //! of every vendor's route table is in it, and each route in it is one the server answers (not its
 //! "no route" 404).
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::harness::TestServer;
+use crate::harness::{TestServer, card_user_body};
+
+/// `path` with each parameter filled in (`x1`; an admin inquiry action is `approve`).
+fn concrete(path: &str) -> String {
+    path.replace("{action}", "approve")
+        .split('/')
+        .map(|s| if s.starts_with('{') { "x1" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_the_server_answers() {
@@ -39,12 +48,7 @@ async fn the_openapi_document_lists_every_route_the_server_answers() {
                 operation["responses"]["default"].is_object(),
                 "{method} {path}: error envelope"
             );
-            let concrete = path
-                .replace("{action}", "approve")
-                .split('/')
-                .map(|s| if s.starts_with('{') { "x1" } else { s })
-                .collect::<Vec<_>>()
-                .join("/");
+            let concrete = concrete(path);
             let (auth, user) = match operation["tags"][0].as_str() {
                 Some("coinflow") => ("coinflow_key", Some("user-1")),
                 _ => ("Bearer sk_staging_acme", None),
@@ -86,4 +90,106 @@ async fn the_openapi_document_lists_every_route_the_server_answers() {
         }
     }
     assert!(operations >= 70, "{operations} operations");
+}
+
+/// A header a call is refused without is a required parameter in the document, and a required
+/// header is one the server refuses a call without: Bitmama's `idempotency-key` on each of its
+/// mutating calls (a client generated from the document sends it).
+#[tokio::test]
+async fn required_headers_are_documented_as_required() {
+    let server = TestServer::start().await;
+    let doc = server.get("/__admin/openapi.json").send().await.json();
+    let mut keyed = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            if operation["tags"][0] != "bitmama" {
+                continue;
+            }
+            let documented = operation["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .any(|p| {
+                    p["in"] == "header" && p["name"] == "idempotency-key" && p["required"] == true
+                });
+            let response = server
+                .request(&method.to_ascii_uppercase(), &concrete(path))
+                .header("authorization", "Bearer sk_staging_acme")
+                .header("x-sandbox-namespace", "openapi-headers")
+                .json(&json!({}))
+                .send()
+                .await;
+            let refused =
+                response.status == 400 && response.json()["message"] == "IDEMPOTENCY_KEY_REQUIRED";
+            assert_eq!(
+                documented, refused,
+                "{method} {path}: documented as required {documented}, refused without it {refused}"
+            );
+            keyed += usize::from(documented);
+        }
+    }
+    // Create and delete a user, retry KYC, create a card, fund, withdraw, terminate, and the
+    // two profile calls.
+    assert_eq!(keyed, 9);
+}
+
+/// The documented create-card-user body says what the server checks: a body it accepts is
+/// valid against the document's schema, and one it refuses (a phone without `+`, a short
+/// wallet address, an `http` redirect, a blank name) is not.
+#[tokio::test]
+async fn the_documented_card_user_body_agrees_with_the_server() {
+    let server = TestServer::start().await;
+    let doc = server.get("/__admin/openapi.json").send().await.json();
+    let schema = &doc["paths"]["/api/v2/partner/card/users"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+        .expect("the request schema compiles");
+    let with = |i: usize, field: &str, value: Value| {
+        let mut body = card_user_body(&format!("doc{i}@example.com"));
+        body[field] = value;
+        body
+    };
+    let cases = [
+        (card_user_body("doc-plain@example.com"), true),
+        (with(1, "ipAddress", json!("2001:db8::42")), true),
+        (
+            with(
+                2,
+                "walletAddress",
+                json!(format!("0x{}", "aB3".repeat(13) + "c")),
+            ),
+            true,
+        ),
+        (
+            with(3, "redirectUrl", json!("https://app.example.com/kyc/done")),
+            true,
+        ),
+        (with(4, "phoneNumber", json!("14155555555")), false),
+        (with(5, "walletAddress", json!("0x1234")), false),
+        (
+            with(6, "redirectUrl", json!("http://app.example.com/kyc/done")),
+            false,
+        ),
+        (with(7, "firstName", json!("   ")), false),
+        (with(8, "ipAddress", json!("203.0.113")), false),
+    ];
+    for (i, (body, valid)) in cases.into_iter().enumerate() {
+        assert_eq!(validator.is_valid(&body), valid, "schema on {body}");
+        let created = server
+            .post("/api/v2/partner/card/users")
+            .header("authorization", "Bearer sk_staging_acme")
+            .header("idempotency-key", &format!("doc-body-{i}"))
+            .header("x-sandbox-namespace", "openapi-body")
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(
+            created.status == 201,
+            valid,
+            "server on {body}: {}",
+            created.text()
+        );
+    }
 }
