@@ -116,7 +116,11 @@ fn apply_initial_state(world: &mut World, seed: &BitmamaSeed) {
     }
     for user in &seed.users {
         let keys: Vec<String> = if user.partner == "*" {
-            world.bitmama.partners.keys().cloned().collect()
+            // Sorted, not in the map's order (keyed at random per process): each user draws
+            // ids, so one seed gives the same ids in every run.
+            let mut keys: Vec<String> = world.bitmama.partners.keys().cloned().collect();
+            keys.sort_unstable();
+            keys
         } else {
             vec![user.partner.clone()]
         };

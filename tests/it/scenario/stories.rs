@@ -411,3 +411,40 @@ async fn initial_state_seeds_every_vendor_of_a_custom_scenario() {
         .clone();
     assert_eq!(seeded["attributes"]["status"], "approved");
 }
+
+/// Users seeded for every partner (`"partner": "*"`) draw their ids in one order, whatever order
+/// the partners sit in the map (keyed at random per map): a reset seeds the same ids again.
+#[tokio::test]
+async fn users_seeded_for_every_partner_get_the_same_ids_after_a_reset() {
+    let dir = super::TempDir::new("seeds-every");
+    let partners = ["sk_a", "sk_b", "sk_c", "sk_d"];
+    let wallets: serde_json::Map<String, Value> = partners
+        .iter()
+        .map(|key| (key.to_string(), json!({"balance_cents": 1000})))
+        .collect();
+    let text = json!({
+        "name": "every", "description": "one user for every partner",
+        "initial_state": {"bitmama": {
+            "wallets": wallets,
+            "users": [{"partner": "*", "email": "all@example.com", "status": "approved"}]
+        }},
+        "rules": []
+    });
+    dir.write("every.json", &text.to_string());
+    let path = dir.0.clone();
+    let server = TestServer::start_with(move |c| c.scenarios_dir = Some(path)).await;
+    let seeded_ids = || async {
+        let story = Story::new(&server, "every", Some("every")).await;
+        let mut ids = Vec::new();
+        for key in partners {
+            let users = story.users(&format!("Bearer {key}")).await;
+            assert_eq!(users.len(), 1, "{key}: {users:?}");
+            ids.push(users[0]["serviceId"].clone());
+        }
+        ids
+    };
+    let first = seeded_ids().await;
+    let reset = server.post("/__admin/reset?namespace=every").send().await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    assert_eq!(seeded_ids().await, first);
+}
