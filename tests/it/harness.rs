@@ -371,7 +371,7 @@ pub struct TestResponse {
 }
 
 /// The first value of header `name` (any case) in `headers`.
-pub fn header_in<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+fn header_in<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))

@@ -1,5 +1,5 @@
 //! [`Rare`]: the fields of an inquiry most inquiries never set, boxed behind
-//! [`Inquiry::rare`](super::model::Inquiry::rare)(super::model::Inquiry::rare).
+//! [`Inquiry::rare`](super::model::Inquiry::rare).
 
 use serde::{Deserialize, Serialize};
 
