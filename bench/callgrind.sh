@@ -88,6 +88,7 @@ callgrind_control -d "$pid" >/dev/null 2>&1
 sleep 0.5
 total=$(cat "$out"/cg.*.* 2>/dev/null | sed -n 's/^summary: \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s}')
 echo "$mode: $((total / sent)) instructions/request ($sent requests)"
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$out"/cg.*.* "$KEEP"/ 2>/dev/null || true; fi
 # The request's own work: the sandbox's `server::service::serve` future and `http::read_head`,
 # without hyper, the runtime or the log writer. Two builds differ by a few hundred instructions in the
 # runtime's idle parking between this one client's requests (timing, not work); this does not.
@@ -99,4 +100,3 @@ if [ "${BARE:-0}" != 1 ]; then
   [ "$own" -gt 0 ] || { echo "error: no serve/read_head symbols in the profile" >&2; exit 1; }
   echo "$mode: $((own / sent)) instructions/request of the request's own work (serve, read_head)"
 fi
-if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$out"/cg.*.* "$KEEP"/ 2>/dev/null || true; fi
