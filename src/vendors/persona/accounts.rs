@@ -281,6 +281,14 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         Err(refusal) => return refuse(ctx, refusal),
     };
     let now = world.clock.now_ms();
+    // Refused before anything changes (the reference's note included).
+    if world
+        .persona
+        .account(id)
+        .is_some_and(|a| a.redacted_at.is_some())
+    {
+        return ctx.error(409, "Account already redacted");
+    }
     let Some(position) = world.persona.account_position(id) else {
         return ctx.not_found();
     };
@@ -290,9 +298,6 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let Some(account) = world.persona.account_mut(id) else {
         return ctx.not_found();
     };
-    if account.redacted_at.is_some() {
-        return ctx.error(409, "Account already redacted");
-    }
     if let Some(reference_id) = changes.reference_id {
         account.reference_id = Some(reference_id);
     }

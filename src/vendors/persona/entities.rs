@@ -171,11 +171,12 @@ impl State {
     /// The newest unredacted account with `reference_id`.
     pub fn account_by_reference(&self, reference_id: &str) -> Option<&Account> {
         let (notes, accounts) = (&self.account_reference_notes, &self.accounts);
-        let account_at = |note: usize| Some(&**accounts.get(*notes.get(note)? as usize)?);
-        let reference_at = |note: usize| account_at(note).and_then(|a| a.reference_id.as_deref());
+        let account_at = |note: usize| noted_account(notes, accounts, note);
         // The account noted last among those that have it now and are not redacted.
         (self.account_reference_index)
-            .get_all(Some(reference_id), reference_at)
+            .get_all(Some(reference_id), |note| {
+                noted_reference(notes, accounts, note)
+            })
             .filter(|&note| account_at(note).is_some_and(|a| a.redacted_at.is_none()))
             .max()
             .and_then(account_at)
@@ -194,8 +195,19 @@ impl State {
 
     /// Account `position` has (now) `reference` as its reference id.
     pub(super) fn note_account_reference(&mut self, reference: &str, position: usize) {
-        let note = self.account_reference_notes.len();
         let position = u32::try_from(position).expect("fewer than 2^32 accounts");
+        let (notes, accounts) = (&self.account_reference_notes, &self.accounts);
+        let newest = (self.account_reference_index)
+            .get_all(Some(reference), |note| {
+                noted_reference(notes, accounts, note)
+            })
+            .max();
+        if newest.is_some_and(|note| notes[note] == position) {
+            // Already the account noted last for it: one more note would change no lookup, and
+            // each PATCH repeating an account's reference id would add one.
+            return;
+        }
+        let note = self.account_reference_notes.len();
         self.account_reference_notes.push(position);
         (self.account_reference_index).insert_another(Some(reference), note);
     }
@@ -219,6 +231,26 @@ impl State {
             .verifications
             .push(verification);
     }
+}
+
+/// The account note `note` is about.
+fn noted_account<'a>(
+    notes: &[u32],
+    accounts: &'a [Arc<Account>],
+    note: usize,
+) -> Option<&'a Account> {
+    Some(&**accounts.get(*notes.get(note)? as usize)?)
+}
+
+/// That account's reference id now (a note made stale by a later PATCH no longer matches it).
+fn noted_reference<'a>(
+    notes: &[u32],
+    accounts: &'a [Arc<Account>],
+    note: usize,
+) -> Option<&'a str> {
+    noted_account(notes, accounts, note)?
+        .reference_id
+        .as_deref()
 }
 
 /// Lookups of share tokens and their due queue.

@@ -5,7 +5,7 @@ use serde_json::json;
 use super::*;
 use crate::app::{App, test_app};
 use crate::config::Config;
-use crate::http::{ApiRequest, Headers};
+use crate::http::{ApiRequest, Headers, ResponseBody};
 use crate::store::World;
 use crate::vendors::{VendorApi, frame, table};
 
@@ -281,4 +281,70 @@ fn due_changes_come_in_due_order_decision_before_expiry_and_stale_ones_are_skipp
     let rebuilt: Vec<(crate::clock::Millis, String, InquiryStatus)> =
         std::iter::from_fn(|| world.persona.next_due_inquiry(at + 1)).collect();
     assert_eq!(rebuilt, taken);
+}
+
+/// A PATCH repeating an account's reference id notes nothing new (the notes would grow with each
+/// one); one that makes another account the newest for the reference does; a refused PATCH of a
+/// redacted account notes nothing.
+#[test]
+fn account_reference_notes_grow_only_when_a_lookup_changes() {
+    let app = app();
+    let call = |method: &str, path: &str, body: serde_json::Value| {
+        let req = ApiRequest {
+            method: method.to_string().into(),
+            path: path.into(),
+            namespace: "default".into(),
+            headers: Headers::from([("authorization", "Bearer k")]),
+            body: serde_json::to_vec(&body).expect("json").into(),
+            ..ApiRequest::default()
+        };
+        let mut response = handle(&app, &req);
+        response.body.to_json();
+        match response.body {
+            ResponseBody::Json(body) => (response.status, body),
+            _ => (response.status, json!(null)),
+        }
+    };
+    let reference = json!({"data": {"attributes": {"reference-id": "r1"}}});
+    let create = |call: &dyn Fn(&str, &str, serde_json::Value) -> (u16, serde_json::Value)| {
+        let (status, body) = call("POST", "/api/v1/accounts", reference.clone());
+        assert_eq!(status, 201, "{body}");
+        format!(
+            "/api/v1/accounts/{}",
+            body["data"]["id"].as_str().expect("id")
+        )
+    };
+    let notes = || {
+        app.store
+            .namespace("default")
+            .lock()
+            .persona
+            .account_reference_notes
+            .len()
+    };
+    let newest = || {
+        let ns = app.store.namespace("default");
+        let world = ns.lock();
+        world
+            .persona
+            .account_by_reference("r1")
+            .map(|a| a.id.to_string())
+    };
+    let first = create(&call);
+    for _ in 0..20 {
+        assert_eq!(call("PATCH", &first, reference.clone()).0, 200);
+    }
+    assert_eq!(notes(), 1);
+    let second = create(&call);
+    assert_eq!(notes(), 2);
+    assert!(second.ends_with(&newest().expect("found")));
+    assert_eq!(call("PATCH", &first, reference.clone()).0, 200);
+    assert_eq!(notes(), 3, "the first is the newest for r1 again");
+    assert!(first.ends_with(&newest().expect("found")));
+    assert_eq!(call("PATCH", &first, reference.clone()).0, 200);
+    assert_eq!(notes(), 3);
+    assert_eq!(call("DELETE", &first, json!({})).0, 200);
+    assert_eq!(call("PATCH", &first, reference.clone()).0, 409);
+    assert_eq!(notes(), 3);
+    assert!(second.ends_with(&newest().expect("found")));
 }
