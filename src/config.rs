@@ -71,7 +71,7 @@ pub struct Config {
     pub state_save_delay: Duration,
     /// `Host` values answered besides loopback ones (`name` for any port, `name:port`, or `*`);
     /// the server adds the public URL's host and a specific bound address at start. Any other
-    /// `Host` gets 403 (DNS rebinding). See [`crate::cors`].
+    /// `Host` gets 403 (DNS rebinding). See `crate::cors`.
     pub allowed_hosts: Vec<String>,
     /// Web origins (`https://app.example.com`, or `*` for any) whose pages may call vendor
     /// routes, besides loopback origins.

@@ -145,7 +145,7 @@ fn as_iso8601<S: Serializer>(ms: &Millis, serializer: S) -> Result<S::Ok, S::Err
     serializer.serialize_str(&iso8601(*ms))
 }
 
-/// The request headers kept (see [`KEPT_HEADERS`]), in the request's order, as sent. Whenever
+/// The request headers kept (see `KEPT_HEADERS`), in the request's order, as sent. Whenever
 /// they are shown (JSON, `Debug`) a secret keeps only its scheme word and last four characters:
 /// masked when read, not on every request. Shown as the JSON object they were always shown as.
 #[derive(Clone, Default)]
@@ -197,10 +197,10 @@ impl Serialize for KeptHeaders {
     }
 }
 
-/// A body as the journal keeps it: its first [`MAX_KEPT_BODY`] bytes, shown as JSON when it
+/// A body as the journal keeps it: its first `MAX_KEPT_BODY` bytes, shown as JSON when it
 /// parses and as text otherwise. Parsing happens when the journal is read, not on the request
 /// path. A response's bytes are shared with the answer ([`KeptBody::shared`]); a request's are
-/// copied into the entry's own buffer ([`KeptBody::refill`]).
+/// copied into the entry's own buffer (`KeptBody::refill`).
 #[derive(Debug, Clone, Default)]
 pub struct KeptBody<B = Bytes> {
     bytes: B,

@@ -362,7 +362,7 @@ fn push_timestamp(out: &mut Vec<u8>, micros: i64) {
 }
 
 /// `duration` in milliseconds, as the log line and the journal show it: the nanoseconds divided
-/// once (so the shortest digits of the result are the exact decimal, see [`push_ms`]).
+/// once (so the shortest digits of the result are the exact decimal, see `push_ms`).
 pub fn millis(duration: std::time::Duration) -> f64 {
     duration.as_nanos() as f64 / 1e6
 }

@@ -1,6 +1,6 @@
 //! Dispatch: who answers a request (the admin API, a vendor's route table, or nobody), with the
-//! scenario's say on vendor requests. Namespaces are resolved by [`crate::namespace`], browsers by
-//! [`crate::cors`], the scenario's answers built by [`crate::steering`].
+//! scenario's say on vendor requests. Namespaces are resolved by `crate::namespace`, browsers by
+//! `crate::cors`, the scenario's answers built by `crate::steering`.
 
 use std::sync::Arc;
 use std::time::Duration;

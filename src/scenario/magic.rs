@@ -86,7 +86,7 @@ fn may_have_word(body: &[u8]) -> bool {
     false
 }
 
-/// The first email-looking string at one of [`EMAIL_PATHS`].
+/// The first email-looking string at one of `EMAIL_PATHS`.
 pub fn email_of(subject: &Subject) -> Option<&str> {
     EMAIL_PATHS.iter().find_map(|path| {
         let found = path

@@ -4,10 +4,10 @@
 //! Envelope `{"status":"success"|"error","message","data"}`; errors carry a code as `message`
 //! and the human text in `data.error`.
 //!
-//! Layout: [`auth`] (the partner is its API key), [`idempotency`], [`validation`], [`model`]
-//! (state, money in cents), one file per resource ([`users`], [`cards`], [`wallet`],
-//! [`profile`]), [`kyc`] (the Persona inquiry behind each user, the return page and the KYC
-//! webhooks), [`scenario`] (magic words, seeds) and [`routes`] (the table and the seam).
+//! Layout: `auth` (the partner is its API key), `idempotency`, `validation`, `model`
+//! (state, money in cents), one file per resource (`users`, `cards`, `wallet`,
+//! `profile`), `kyc` (the Persona inquiry behind each user, the return page and the KYC
+//! webhooks), `scenario` (magic words, seeds) and `routes` (the table and the seam).
 //!
 //! Every handler runs in the vendor frame with the namespace locked: it does all of its checks
 //! (idempotency key, email uniqueness, wallet balance) and its changes in that one locked

@@ -5,7 +5,7 @@
 //!
 //! The pages work without JavaScript (plain forms, answered with the next page) and act
 //! through the same functions as the API, on the withdrawer of the `sessionKey` the SDK passes
-//! (from `GET /api/auth/session-key`). A small hashed script ([`SCRIPT`]) posts what the SDK
+//! (from `GET /api/auth/session-key`). A small hashed script (`SCRIPT`) posts what the SDK
 //! listens for: JSON strings `{method, data, info}` (`loaded`, `heightChange:<useHeightChange>`,
 //! and the messages a page carries: `success`, `inputError`, `accountLinked`...).
 

@@ -61,7 +61,7 @@ pub struct Inquiry {
     pub started_at: Option<Millis>,
     /// When a `created` or `pending` inquiry expires on its own (lazily, see `inquiries::settle`).
     pub expires_at: Option<Millis>,
-    /// What a new inquiry does not have yet ([`Rare`]), boxed once one is set: about 170 bytes
+    /// What a new inquiry does not have yet (`Rare`), boxed once one is set: about 170 bytes
     /// less in every inquiry that never gets them. Saved as the same flat fields (`null` if
     /// unset), so the state file keeps its keys.
     #[serde(flatten, with = "super::rare::saved")]
@@ -91,7 +91,7 @@ impl Inquiry {
     }
 }
 
-/// A decision a scenario took for later (see [`Rare::scheduled_decision`]).
+/// A decision a scenario took for later (see `Rare::scheduled_decision`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledDecision {
     pub to: InquiryStatus,
