@@ -128,7 +128,7 @@ pub fn required_key(req: &crate::http::ApiRequest) -> Result<&str, ApiResponse> 
             "The idempotency-key header is required on this request; send a unique key (a UUID) per request",
         ));
     }
-    if key.len() > MAX_KEY_LEN {
+    if key.chars().count() > MAX_KEY_LEN {
         return Err(super::error_code(
             400,
             "INVALID_IDEMPOTENCY_KEY",

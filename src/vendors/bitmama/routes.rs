@@ -117,10 +117,18 @@ fn success() -> Value {
 }
 
 fn card_user_body() -> Value {
-    // What `users::NewUser::parse` checks, as far as a schema can say it (texts are trimmed
-    // before their length is checked; the pattern asks for something besides spaces).
-    let text = |max: usize| json!({"type": "string", "pattern": "\\S", "maxLength": max});
-    object(
+    // What `users::NewUser::parse` checks, as far as a schema can say it: a body valid here is
+    // never refused for its shape (the schema may be the stricter one). Texts are trimmed before
+    // their length is checked; the pattern asks for something besides white space (Rust's, which
+    // counts U+0085 as space where JavaScript's `\s` does not).
+    let text = |max: usize| json!({"type": "string", "pattern": "[^\\s\\u0085]", "maxLength": max});
+    // `validation::is_email`: a local part of at most 64 (no dot first or last), labels of
+    // letters, digits and inner hyphens, a top-level domain of two letters or more.
+    let email = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{0,62}[A-Za-z0-9!#$%&'*+/=?^_`{|}~-])?@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$";
+    // `validation::is_https_url`: a host, and a port that fits in 16 bits.
+    let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
+    let https = format!(r"^https://([^/?#@]*@)?(\[[^\]]+\]|[^/?#:\[\]@]+)(:{port})?([/?#]|$)");
+    let mut schema = object(
         &[
             "firstName",
             "lastName",
@@ -132,16 +140,22 @@ fn card_user_body() -> Value {
             "program",
         ],
         json!({
-            "firstName": text(100), "lastName": text(100), "email": {"type": "string", "format": "email"},
+            "firstName": text(100), "lastName": text(100),
+            "email": {"type": "string", "format": "email", "pattern": email, "maxLength": 254},
             "phoneNumber": {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$", "example": "+14155555555"},
             "accountPurpose": text(200),
             "ipAddress": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
             "isTermsOfServiceAccepted": {"const": true},
             "program": {"enum": ["custodial", "non_custodial"]},
             "walletAddress": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"},
-            "redirectUrl": {"type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2048},
+            "redirectUrl": {"type": "string", "format": "uri", "pattern": https, "maxLength": 2048},
         }),
-    )
+    );
+    // A non-custodial card user brings their own wallet.
+    schema["if"] =
+        json!({"properties": {"program": {"const": "non_custodial"}}, "required": ["program"]});
+    schema["then"] = json!({"required": ["walletAddress"]});
+    schema
 }
 
 fn create_card_body() -> Value {

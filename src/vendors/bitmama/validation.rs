@@ -263,7 +263,8 @@ pub fn is_eth_address(s: &str) -> bool {
 
 /// The host of an absolute `scheme://host[:port][/...]` URL with that scheme, if well formed.
 fn url_host<'s>(s: &'s str, scheme: &str) -> Option<&'s str> {
-    if s.len() > 2048 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // 2048 characters, as the refusal says (not bytes).
+    if s.chars().count() > 2048 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
     let rest = s.strip_prefix(scheme)?.strip_prefix("://")?;

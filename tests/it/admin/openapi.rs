@@ -134,8 +134,7 @@ async fn required_headers_are_documented_as_required() {
 }
 
 /// The documented create-card-user body says what the server checks: a body it accepts is
-/// valid against the document's schema, and one it refuses (a phone without `+`, a short
-/// wallet address, an `http` redirect, a blank name) is not.
+/// valid against the document's schema, and one it refuses for its shape is not.
 #[tokio::test]
 async fn the_documented_card_user_body_agrees_with_the_server() {
     let server = TestServer::start().await;
@@ -174,6 +173,26 @@ async fn the_documented_card_user_body_agrees_with_the_server() {
         ),
         (with(7, "firstName", json!("   ")), false),
         (with(8, "ipAddress", json!("203.0.113")), false),
+        (with(9, "program", json!("non_custodial")), false),
+        (with(10, "email", json!("jane@localhost")), false),
+        (
+            with(11, "redirectUrl", json!("https://app.example.com:99999/x")),
+            false,
+        ),
+        (with(12, "redirectUrl", json!("https:///x")), false),
+        (with(13, "lastName", json!("\u{85}")), false),
+        (
+            with(14, "email", json!("jane.o'neil+card@mail.example.co")),
+            true,
+        ),
+        (
+            with(
+                15,
+                "redirectUrl",
+                json!("https://[2001:db8::1]:8443/done?x=1"),
+            ),
+            true,
+        ),
     ];
     for (i, (body, valid)) in cases.into_iter().enumerate() {
         assert_eq!(validator.is_valid(&body), valid, "schema on {body}");
