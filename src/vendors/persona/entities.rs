@@ -207,6 +207,16 @@ impl State {
             // each PATCH repeating an account's reference id would add one.
             return;
         }
+        // This account's older notes filed with `reference` go: the new one supersedes them (and
+        // any other reference's that shares the hash is stale, the account has this one now), so
+        // a reference's notes stay one an account however often PATCHes move it back and forth.
+        let older: Vec<usize> = (self.account_reference_index)
+            .filed(Some(reference))
+            .filter(|&note| notes.get(note) == Some(&position))
+            .collect();
+        for note in older {
+            (self.account_reference_index).remove_filed(Some(reference), note);
+        }
         let note = self.account_reference_notes.len();
         self.account_reference_notes.push(position);
         (self.account_reference_index).insert_another(Some(reference), note);

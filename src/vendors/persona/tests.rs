@@ -284,8 +284,9 @@ fn due_changes_come_in_due_order_decision_before_expiry_and_stale_ones_are_skipp
 }
 
 /// A PATCH repeating an account's reference id notes nothing new (the notes would grow with each
-/// one); one that makes another account the newest for the reference does; a refused PATCH of a
-/// redacted account notes nothing.
+/// one); one that makes another account the newest for the reference does, and replaces that
+/// account's older note, so PATCHes moving a reference back and forth keep one note an account
+/// in the index; a refused PATCH of a redacted account notes nothing.
 #[test]
 fn account_reference_notes_grow_only_when_a_lookup_changes() {
     let app = app();
@@ -343,8 +344,30 @@ fn account_reference_notes_grow_only_when_a_lookup_changes() {
     assert!(first.ends_with(&newest().expect("found")));
     assert_eq!(call("PATCH", &first, reference.clone()).0, 200);
     assert_eq!(notes(), 3);
+    let filed = || {
+        let ns = app.store.namespace("default");
+        let world = ns.lock();
+        world
+            .persona
+            .account_reference_index
+            .filed(Some("r1"))
+            .count()
+    };
+    let other = json!({"data": {"attributes": {"reference-id": "r2"}}});
+    for _ in 0..10 {
+        for (path, body) in [
+            (&second, &reference),
+            (&first, &other),
+            (&first, &reference),
+        ] {
+            assert_eq!(call("PATCH", path, body.clone()).0, 200);
+        }
+        assert!(first.ends_with(&newest().expect("found")));
+    }
+    assert_eq!(filed(), 2, "one note for each account with r1");
     assert_eq!(call("DELETE", &first, json!({})).0, 200);
+    let before = notes();
     assert_eq!(call("PATCH", &first, reference.clone()).0, 409);
-    assert_eq!(notes(), 3);
+    assert_eq!(notes(), before);
     assert!(second.ends_with(&newest().expect("found")));
 }
