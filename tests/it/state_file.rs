@@ -2,6 +2,7 @@
 //! complete snapshot holding everything saved before the kill (with `--state-sync always`,
 //! everything answered: `sync_always`).
 
+mod accounts;
 mod sync_always;
 
 use std::collections::BTreeSet;

@@ -213,8 +213,9 @@ pub struct State {
     #[serde(skip)]
     pub(super) account_reference_index: PositionIndex,
     /// The position of the account each note is about, in the order they were made (an account
-    /// noted again, by a PATCH, is the newest for that reference).
-    #[serde(skip)]
+    /// noted again, by a PATCH, is the newest for that reference). Saved, so a restart keeps
+    /// which account is the newest (a file without it gives creation order).
+    #[serde(default)]
     pub(super) account_reference_notes: Vec<u32>,
     /// Verification id → position of its inquiry (verifications live on their inquiry, so an
     /// event's snapshot carries them as they were).
@@ -292,9 +293,19 @@ impl State {
         for (position, account) in accounts.iter().enumerate() {
             (self.account_index).insert(&*account.id, position, |p| &*accounts[p].id);
         }
+        // Noted again, each account once, in the order of its last note: the newest for each
+        // reference stays the newest, and stale notes are dropped.
         self.account_reference_index.clear();
-        self.account_reference_notes.clear();
-        for position in 0..self.accounts.len() {
+        let saved = std::mem::take(&mut self.account_reference_notes);
+        let mut last_note = vec![None; self.accounts.len()];
+        for (note, &position) in saved.iter().enumerate() {
+            if let Some(last) = last_note.get_mut(position as usize) {
+                *last = Some(note);
+            }
+        }
+        let mut order: Vec<usize> = (0..self.accounts.len()).collect();
+        order.sort_by_key(|&position| last_note[position]); // stable: never noted, by creation
+        for position in order {
             let accounts = &self.accounts;
             if let Some(reference) = accounts[position].reference_id.clone() {
                 self.note_account_reference(&reference, position);
