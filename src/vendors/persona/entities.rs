@@ -185,7 +185,8 @@ impl State {
     pub(super) fn insert_account(&mut self, account: Arc<Account>) {
         let position = self.accounts.len();
         if let Some(reference) = &account.reference_id {
-            self.note_account_reference(reference, position);
+            // A new account: no older note of its own to replace.
+            self.file_account_reference(reference, position);
         }
         self.accounts.push(account);
         let accounts = &self.accounts;
@@ -202,7 +203,7 @@ impl State {
                 noted_reference(notes, accounts, note)
             })
             .max();
-        if newest.is_some_and(|note| notes[note] == position) {
+        if newest.is_some_and(|note| notes.get(note) == Some(&position)) {
             // Already the account noted last for it: one more note would change no lookup, and
             // each PATCH repeating an account's reference id would add one.
             return;
@@ -217,6 +218,13 @@ impl State {
         for note in older {
             (self.account_reference_index).remove_filed(Some(reference), note);
         }
+        self.file_account_reference(reference, position as usize);
+    }
+
+    /// Notes account `position` under `reference`, as the newest, without looking for notes
+    /// it replaces ([`State::note_account_reference`] does).
+    pub(super) fn file_account_reference(&mut self, reference: &str, position: usize) {
+        let position = u32::try_from(position).expect("fewer than 2^32 accounts");
         let note = self.account_reference_notes.len();
         self.account_reference_notes.push(position);
         (self.account_reference_index).insert_another(Some(reference), note);

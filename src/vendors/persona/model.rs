@@ -308,7 +308,7 @@ impl State {
         for position in order {
             let accounts = &self.accounts;
             if let Some(reference) = accounts[position].reference_id.clone() {
-                self.note_account_reference(&reference, position);
+                self.file_account_reference(&reference, position);
             }
         }
         self.verification_index.clear();
