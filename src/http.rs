@@ -4,14 +4,16 @@
 //! vendors, scenario matching) works synchronously on plain owned data and never handles hyper's
 //! types (an answer keeps its headers in them, but they are set from text and read as text).
 
+mod body;
 mod headers;
 mod query;
 mod render;
 
 use std::borrow::Cow;
 
+pub use body::{UnreadBody, read_body};
 pub use headers::Headers;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 pub use hyper::body::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
@@ -233,15 +235,6 @@ impl ApiResponse {
     }
 }
 
-/// A request's body as [`read_head`] leaves it, for [`read_body`].
-pub enum UnreadBody {
-    /// None was sent (a GET, `Content-Length: 0`): nothing to collect and no timer to arm.
-    Empty,
-    /// Its declared length is over the limit: refused before reading.
-    TooLarge,
-    Stream(Incoming),
-}
-
 /// The head of a hyper request, copied into an [`ApiRequest`]; its body is left to
 /// [`read_body`].
 ///
@@ -270,41 +263,19 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
     };
     // hyper has read `Content-Length` already (and refused a malformed one).
     let declared = hyper::body::Body::size_hint(&body).exact();
-    let body = if declared.is_some_and(|len| len > limit as u64) {
-        UnreadBody::TooLarge
+    let body = if let Some(len) = declared.filter(|&len| len > limit as u64) {
+        // A client that asked to go on (`Expect: 100-continue`) has not sent the body: refused
+        // before it does. One that sends it at once would find the connection reset under its
+        // writes, so it is read and dropped, up to `MAX_DRAINED` bytes over the limit.
+        let waits = (api.header("expect")).is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+        let drained = len - limit as u64 <= body::MAX_DRAINED as u64;
+        UnreadBody::TooLarge((!waits && drained).then_some(body))
     } else if hyper::body::Body::is_end_stream(&body) {
         UnreadBody::Empty
     } else {
         UnreadBody::Stream(body)
     };
     (api, body)
-}
-
-/// Reads `body` into `request.body` within `limit` bytes and `timeout`.
-pub async fn read_body(
-    request: &mut ApiRequest,
-    body: UnreadBody,
-    limit: usize,
-    timeout: std::time::Duration,
-) -> Result<(), BodyError> {
-    let body = match body {
-        UnreadBody::Empty => return Ok(()),
-        UnreadBody::TooLarge => return Err(BodyError::TooLarge { limit }),
-        UnreadBody::Stream(body) => body,
-    };
-    // hyper's header timeout ends at the head; a body trickled or stalled after it would hold
-    // the connection and a request in flight forever.
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Err(_) => Err(BodyError::TimedOut { after: timeout }),
-        Ok(Ok(collected)) => {
-            request.body = collected.to_bytes();
-            Ok(())
-        }
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(BodyError::TooLarge { limit })
-        }
-        Ok(Err(_)) => Err(BodyError::Interrupted),
-    }
 }
 
 /// `method`'s name, borrowed when it is a standard one.
