@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::model::{Account, Event, Inquiry};
-use super::{Ctx, Replies, include, render, webhooks};
+use super::{Ctx, Replies, filters, include, render, webhooks};
 use crate::http::ApiResponse;
 use crate::store::World;
 
@@ -67,21 +67,26 @@ fn push(world: &mut World, event: Event, delivery: Delivery) {
     }
 }
 
-/// `GET /api/v1/events`: newest first, cursor pagination and `filter[name]` /
-/// `filter[object-id]` like the inquiry list.
+/// `GET /api/v1/events`: newest first, cursor pagination, and the spec's filters, each a comma
+/// list: `filter[name]`, `filter[object-id]`, `filter[id]` (any other is refused, as on the
+/// inquiry list).
 pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
-    let names: Option<Vec<&str>> = ctx
-        .req
-        .query_param("filter[name]")
-        .map(|s| s.split(',').map(str::trim).collect());
-    let object_id = ctx.req.query_param("filter[object-id]");
+    if let Err(response) = filters::only(ctx, &["name", "object-id", "id"]) {
+        return response;
+    }
+    let names = filters::list(ctx, "name");
+    let object_ids = filters::list(ctx, "object-id");
+    let ids = filters::list(ctx, "id");
+    let given =
+        |list: &Option<Vec<&str>>, value: &str| list.as_ref().is_none_or(|l| l.contains(&value));
     let matching: Vec<&Event> = world
         .persona
         .events()
         .iter()
         .rev()
-        .filter(|e| names.as_ref().is_none_or(|n| n.contains(&&*e.name)))
-        .filter(|e| object_id.is_none_or(|id| e.object_id() == id))
+        .filter(|e| {
+            given(&names, &e.name) && given(&object_ids, e.object_id()) && given(&ids, &e.id)
+        })
         .collect();
     match super::page(ctx, &matching, |e| e.id.as_str(), "/api/v1/events") {
         Ok((items, links)) => ctx.ok(

@@ -35,6 +35,9 @@ pub(super) fn only(ctx: &Ctx, allowed: &[&str]) -> Result<(), ApiResponse> {
         };
         match name {
             n if allowed.contains(&n.as_str()) => {}
+            _ if allowed.is_empty() => {
+                return Err(ctx.error(400, &format!("{key}: this list takes no filters")));
+            }
             _ => {
                 return Err(ctx.error(
                     400,

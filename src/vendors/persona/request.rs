@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::inflection::to_kebab;
 use super::{Ctx, Replies};
-use crate::http::ApiResponse;
+use crate::http::{ApiRequest, ApiResponse};
 
 /// A refused request: status, message, JSON pointer of the culprit.
 pub(super) type Refusal = (u16, String, &'static str);
@@ -21,10 +21,18 @@ pub(super) fn refuse(ctx: &Ctx, (status, message, pointer): Refusal) -> ApiRespo
 /// The body as an object with kebab-case keys (clients may send any inflection); an empty body
 /// is an empty object when `optional`.
 pub(super) fn body_object(ctx: &Ctx, optional: bool) -> Result<Map<String, Value>, Refusal> {
-    if optional && ctx.req.body.iter().all(u8::is_ascii_whitespace) {
+    body_object_of(ctx.req, optional)
+}
+
+/// [`body_object`] of `req`, for the handlers that take the request alone.
+pub(super) fn body_object_of(
+    req: &ApiRequest,
+    optional: bool,
+) -> Result<Map<String, Value>, Refusal> {
+    if optional && req.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    match ctx.req.json_value() {
+    match req.json_value() {
         Ok(Value::Object(map)) => Ok(kebab_keys(map)),
         Ok(_) => Err((400, "Request body must be a JSON object".into(), "/")),
         Err(e) => Err((400, e.0, "/")),

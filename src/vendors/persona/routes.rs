@@ -58,7 +58,7 @@ static ROUTES: &[Route] = &[
     Route::read_only("GET", "/api/v1/connect/share-tokens/{share-token-id}", "retrieve_share_token", |cx, w| share_tokens::retrieve(cx, w, cx.param("share-token-id")), "Retrieve a share token").answers(one),
     Route::new("POST", "/api/v1/connect/share-tokens/{share-token-id}/expire", "expire_share_token", |cx, w| share_tokens::expire(cx, w, cx.param("share-token-id")), "Expire a share token").answers(one),
     Route::new("POST", "/api/v1/connect/share-tokens/{share-token-id}/redeem", "redeem_share_token", |cx, w| share_tokens::redeem(cx, w, cx.param("share-token-id")), "Redeem a share token").answers(one),
-    Route::read_only("GET", "/api/v1/webhooks", "list_webhooks", |cx, w| webhooks::list(w, cx.req), "List webhooks").answers(list),
+    Route::read_only("GET", "/api/v1/webhooks", "list_webhooks", webhooks::list, "List webhooks").answers(list),
     Route::new("POST", "/api/v1/webhooks", "create_webhook", |cx, w| webhooks::create(cx.app, w, cx.req), "Create a webhook").request(webhook_body).answers(one),
     Route::read_only("GET", "/api/v1/webhooks/{webhook-id}", "retrieve_webhook", |cx, w| webhooks::retrieve(w, cx.req, cx.param("webhook-id")), "Retrieve a webhook").answers(one),
     Route::new("PATCH", "/api/v1/webhooks/{webhook-id}", "update_webhook", |cx, w| webhooks::update(cx.app, w, cx.req, cx.param("webhook-id")), "Update a webhook").request(webhook_update_body).answers(one),

@@ -227,8 +227,11 @@ pub(super) fn retrieve(ctx: &Ctx, world: &World, id: &str) -> ApiResponse {
     }
 }
 
-/// `GET /api/v1/connect/share-tokens`: newest first, cursor pagination.
+/// `GET /api/v1/connect/share-tokens`: newest first, cursor pagination, no filters.
 pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
+    if let Err(response) = super::filters::only(ctx, &[]) {
+        return response;
+    }
     let tokens: Vec<&ShareToken> = world.persona.share_tokens.iter().rev().collect();
     match super::page(
         ctx,
@@ -250,6 +253,10 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
 /// `POST /api/v1/connect/share-tokens/{id}/expire`: a created token expires now; expiring an
 /// expired one changes nothing; a pending or redeemed one is refused.
 pub(super) fn expire(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
+    // No body is needed; one sent must still be a JSON object (a malformed one is not ignored).
+    if let Err(refusal) = body_object(ctx, true) {
+        return refuse(ctx, refusal);
+    }
     let now = world.clock.now_ms();
     let Some(token) = world.persona.share_token_mut(id) else {
         return ctx.not_found();

@@ -18,6 +18,7 @@ use subscriptions::Webhook;
 pub(super) use subscriptions::WebhookStatus;
 
 use super::inflection::Inflection;
+use super::{Ctx, Replies};
 use crate::app::App;
 use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
@@ -46,20 +47,21 @@ fn document(status: u16, hook: &Webhook, now: Millis, with_secret: bool) -> ApiR
     )
 }
 
-/// `GET /api/v1/webhooks`: every webhook of the namespace, oldest first, in one page.
-pub(super) fn list(world: &World, _req: &ApiRequest) -> ApiResponse {
+/// `GET /api/v1/webhooks`: the namespace's webhooks, oldest first, in pages like every list
+/// (`page[size]`, `page[after]`, `page[before]`); no filters.
+pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
+    if let Err(response) = super::filters::only(ctx, &[]) {
+        return response;
+    }
     let now = world.clock.now_ms();
-    let data: Vec<Value> = world
-        .persona
-        .webhooks
-        .all()
-        .iter()
-        .map(|hook| hook.render(now, false))
-        .collect();
-    ApiResponse::json(
-        200,
-        json!({"data": data, "links": {"prev": null, "next": null}}),
-    )
+    let hooks = world.persona.webhooks.all();
+    match super::page(ctx, hooks, |hook| hook.id.as_str(), "/api/v1/webhooks") {
+        Ok((page, links)) => {
+            let data: Vec<Value> = page.iter().map(|hook| hook.render(now, false)).collect();
+            ctx.ok(200, json!({"data": data, "links": links}))
+        }
+        Err(response) => response,
+    }
 }
 
 /// `POST /api/v1/webhooks`: `url` and `enabled-events` required; answers 201 with the secret.
@@ -111,6 +113,10 @@ pub(super) fn set_status(
     id: &str,
     to: WebhookStatus,
 ) -> ApiResponse {
+    // No body is needed; one sent must still be a JSON object (a malformed one is not ignored).
+    if let Err((status, message, _)) = super::request::body_object_of(req, true) {
+        return super::error(status, &message, req);
+    }
     let now = world.clock.now_ms();
     let Some(hook) = world.persona.webhooks.get(id) else {
         return not_found(req, id);

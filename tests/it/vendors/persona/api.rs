@@ -200,3 +200,86 @@ async fn namespaces_keep_persona_state_apart() {
     let unknown_route = p.get("/api/v1/nothing-here").await;
     only_error(&unknown_route, 404);
 }
+
+/// Every list refuses a filter it does not have (400 naming it) and takes the ones the spec
+/// gives it in any casing: events by `name`, `object-id` and `id`, each a comma list. Webhooks
+/// and share tokens take none; webhooks are paged like the other lists.
+#[tokio::test]
+async fn lists_refuse_unknown_filters_and_page_webhooks() {
+    let persona = Persona::start().await;
+    let first = persona.create_id().await;
+    let second = persona.create_id().await;
+    let ids = |response: &crate::harness::TestResponse| -> Vec<String> {
+        assert_eq!(response.status, 200, "{}", response.text());
+        (response.json()["data"].as_array().expect("data").iter())
+            .map(|item| item["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let of_first = persona
+        .get(&format!("/api/v1/events?filter[object_id]={first}"))
+        .await;
+    let events = ids(&of_first);
+    assert_eq!(
+        events.len(),
+        1,
+        "inquiry.created of the first only: {events:?}"
+    );
+    let both = (persona.get(&format!(
+        "/api/v1/events?filter[object-id]={first},{second}"
+    )))
+    .await;
+    assert_eq!(ids(&both).len(), 2);
+    let by_id = persona
+        .get(&format!("/api/v1/events?filter[id]={}", events[0]))
+        .await;
+    assert_eq!(ids(&by_id), events);
+    for path in [
+        "/api/v1/events?filter[created-at-start]=2099-01-01",
+        "/api/v1/connect/share-tokens?filter[status]=bogus",
+        "/api/v1/webhooks?filter[x]=1",
+    ] {
+        let refused = details(&persona.get(path).await, 400);
+        assert!(refused.contains("filter["), "{path}: {refused}");
+    }
+
+    for n in 0..3 {
+        let hook = json!({"data": {"attributes": {
+            "url": format!("https://hooks.example/{n}"), "enabled-events": ["inquiry.completed"],
+        }}});
+        let created = persona.post("/api/v1/webhooks", &hook).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
+    let page = persona.get("/api/v1/webhooks?page[size]=2").await;
+    let first_page = ids(&page);
+    assert_eq!(first_page.len(), 2);
+    let next = page.json()["links"]["next"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let rest = ids(&persona.get(&next).await);
+    assert_eq!(rest.len(), 1);
+    assert!(!first_page.contains(&rest[0]));
+    details(&persona.get("/api/v1/webhooks?page[size]=0").await, 400);
+}
+
+/// An action needs no body, but a malformed one is refused (400), not acted on.
+#[tokio::test]
+async fn an_action_refuses_a_malformed_body_and_changes_nothing() {
+    let persona = Persona::start().await;
+    let hook = json!({"data": {"attributes": {
+        "url": "https://hooks.example/a", "enabled-events": ["inquiry.completed"],
+    }}});
+    let created = persona.post("/api/v1/webhooks", &hook).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = id_of(&created.json());
+    let disable = format!("/api/v1/webhooks/{id}/disable");
+    let malformed = (persona.authed(persona.server.post(&disable)))
+        .header("content-type", "application/json")
+        .body("{x")
+        .send()
+        .await;
+    details(&malformed, 400);
+    let hook = persona.get(&format!("/api/v1/webhooks/{id}")).await;
+    assert_eq!(hook.json()["data"]["attributes"]["status"], "enabled");
+    assert_eq!(persona.post_empty(&disable).await.status, 200);
+}
