@@ -91,7 +91,26 @@ fn check(cx: &Ctx, world: &mut World, payout: bool) -> Result<Checked, ApiRespon
             .iter()
             .find(|p| p.merchant_key == merchant.key && &p.idempotency_key == key)
     {
-        // Answered once: the same key gets the same payout back.
+        // Answered once: the same key gets the same payout back. A different payout under it
+        // is refused (Coinflow documents no answer for it; returning the first would tell the
+        // caller a payout went out that did not).
+        let same = existing.user_id == user_id
+            && existing.account_token == account
+            && existing.speed.as_str() == speed_name
+            && existing.amount_cents == cents;
+        if !same {
+            return Err(error(
+                409,
+                &format!(
+                    "idempotencyKey {key:?} was already used for another payout ({} cents to account {} of userId {} at {}); send a new key for a new payout",
+                    existing.amount_cents,
+                    existing.account_token,
+                    existing.user_id,
+                    existing.speed.as_str()
+                ),
+                req,
+            ));
+        }
         return Err(ApiResponse::json(200, answer(existing)));
     }
     let Some(index) = world.coinflow.by_user(&merchant.key, &user_id) else {

@@ -94,6 +94,19 @@ async fn a_payout_is_quoted_debited_once_and_settles_by_its_speed() {
     let again = payout(&server, ns, &body).await;
     assert_eq!(again.json(), paid);
     assert_eq!(balance(&server, ns).await, start - 10_025);
+    // Another payout under the same key is refused, not answered as the first.
+    let other = payout_body("payee", &account, "standard", 20_000, "key-1");
+    let refused = payout(&server, ns, &other).await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    let message = refused.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("idempotencyKey") && message.contains("10000"),
+        "{message}"
+    );
+    assert_eq!(balance(&server, ns).await, start - 10_025);
 
     let w = withdrawal(&server, ns, &signature).await;
     assert_eq!(w["status"], "pending");
