@@ -341,7 +341,7 @@ pub fn withdraws(cx: &Ctx, world: &mut World) -> ApiResponse {
     let limit = match req.query_param("limit").map(str::parse::<usize>) {
         None => usize::MAX,
         Some(Ok(l)) => l,
-        Some(Err(_)) => return error(400, "limit must be a number", req),
+        Some(Err(_)) => return error(400, "limit must be a whole number, 0 or more", req),
     };
     let status = req.query_param("status");
     let speed = req.query_param("speed");

@@ -100,11 +100,14 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
     let mut details = BTreeMap::new();
     if let Some(inquiry) = inquiry {
         for field in REQUIRED_FIELDS {
-            if let Some(value) = inquiry
-                .fields
-                .get(field.persona_field)
-                .and_then(plain_value)
-            {
+            let value = (inquiry.fields.get(field.persona_field)).and_then(plain_value);
+            // A birthdate Coinflow's own KYC body would refuse counts as missing: the form asks
+            // for it, instead of approving a withdrawer with no date of birth.
+            let value = match (field.name, value) {
+                ("dob", Some(dob)) => super::validate::normalize_dob(&dob).ok(),
+                (_, value) => value,
+            };
+            if let Some(value) = value {
                 details.insert(field.name.to_string(), value);
             }
         }

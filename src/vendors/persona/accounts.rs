@@ -190,6 +190,16 @@ fn parse(ctx: &Ctx) -> Result<Changes, Refusal> {
             fields.insert(name.to_string(), Value::String(value));
         }
     }
+    // The spec's `format: date`; other vendors read it as one (Coinflow's date of birth).
+    if let Some(Value::String(date)) = fields.get("birthdate")
+        && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()
+    {
+        return Err((
+            400,
+            format!("{at}.birthdate must be a date as YYYY-MM-DD, got {date:?}"),
+            "/",
+        ));
+    }
     let tags = match attrs.get("tags") {
         None | Some(Value::Null) => None,
         Some(Value::Array(items)) => Some(

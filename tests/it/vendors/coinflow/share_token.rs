@@ -323,3 +323,24 @@ async fn unknown_verification_page_is_404() {
     assert!(r.text().contains("not found"));
     super::schema::assert_bodies_valid(&server).await;
 }
+
+/// A source inquiry's birthdate that Coinflow's own KYC body would refuse counts as missing:
+/// Get Withdrawer asks for it (451) instead of approving a withdrawer without a date of birth.
+#[tokio::test]
+async fn an_invalid_birthdate_in_the_source_is_asked_for_again() {
+    let server = TestServer::start().await;
+    let ns = "cf-bad-dob";
+    let mut fields = full_fields();
+    fields["birthdate"] = json!("notadate");
+    let inquiry = persona_inquiry(&server, ns, fields, &APPROVE).await;
+    let token = share_token(&server, ns, &inquiry).await;
+    let registered = register_share_token(&server, ns, "u1", &token, "dob@x.io").await;
+    assert_eq!(registered.status, 200, "{}", registered.text());
+    advance(&server, ns, 2.0).await;
+    let got = as_user(&server, "GET", "/api/withdraw", ns, "u1")
+        .send()
+        .await;
+    assert_eq!(got.status, 451, "{}", got.text());
+    let msg = message(&got.json());
+    assert!(msg.contains("dob") && !msg.contains("city"), "{msg}");
+}

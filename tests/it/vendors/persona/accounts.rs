@@ -47,6 +47,14 @@ async fn accounts_are_created_read_updated_tagged_and_redacted() {
     assert_eq!(updated.status, 200, "{}", updated.text());
     assert_eq!(updated.json()["data"]["attributes"]["name-last"], "Doe");
     assert_eq!(updated.json()["data"]["attributes"]["name-first"], "Jane");
+    // A birthdate is a date (the spec's `format: date`), refused with its name otherwise.
+    let bad_date = json!({"data": {"attributes": {"birthdate": "notadate"}}});
+    let refused = details(&persona.patch(&path, &bad_date).await, 400);
+    assert!(refused.contains("birthdate"), "{refused}");
+    assert_eq!(
+        persona.get(&path).await.json()["data"]["attributes"]["birthdate"],
+        "1990-01-02"
+    );
 
     let tag = |action: &'static str, name: Value| {
         let persona = &persona;
