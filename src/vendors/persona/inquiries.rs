@@ -9,7 +9,7 @@ use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
 use super::model::{Inquiry, InquiryStatus, NewInquiry};
 use super::request::{
-    Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at, web_redirect,
+    BODY, Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at, web_redirect,
 };
 use super::{Ctx, Replies, filters, render};
 use crate::http::ApiResponse;
@@ -51,7 +51,7 @@ type CreateRequest = (NewInquiry, Option<String>, Option<i64>);
 
 fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
     let body = body_object(ctx, false)?;
-    only_keys(&body, &["data", "meta"], "The request body")?;
+    only_keys(&body, &["data", "meta"], BODY)?;
     let data = match body.get("data") {
         Some(Value::Object(d)) => kebab_keys(d.clone()),
         Some(_) => return Err((400, "data must be an object".into(), "/data")),
@@ -141,7 +141,7 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
         account_reference_id: None,
     };
     let account_id = string_at(&attrs, "account-id", at)?;
-    let meta = object_at(&body, "meta", "The request body")?;
+    let meta = object_at(&body, "meta", BODY)?;
     new.account_reference_id = string_at(&meta, "auto-create-account-reference-id", "meta")?;
     only_keys(
         &meta,
@@ -322,8 +322,8 @@ pub(super) fn decide(ctx: &Ctx, world: &mut World, id: &str, to: InquiryStatus) 
 
 fn parse_decision(ctx: &Ctx) -> Result<Option<String>, Refusal> {
     let body = body_object(ctx, true)?;
-    only_keys(&body, &["meta"], "The request body")?;
-    let meta = object_at(&body, "meta", "The request body")?;
+    only_keys(&body, &["meta"], BODY)?;
+    let meta = object_at(&body, "meta", BODY)?;
     only_keys(&meta, &["comment"], "meta")?;
     string_at(&meta, "comment", "meta")
 }

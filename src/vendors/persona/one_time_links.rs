@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::entities::OneTimeLink;
 use super::model::InquiryStatus;
-use super::request::{body_object, object_at, only_keys, refuse};
+use super::request::{BODY, body_object, object_at, only_keys, refuse};
 use super::{Ctx, Replies, render};
 use crate::http::{ApiResponse, percent_encode};
 use crate::store::World;
@@ -16,8 +16,8 @@ const DEFAULT_SECONDS: i64 = 24 * 60 * 60;
 
 fn expires_in(ctx: &Ctx) -> Result<i64, ApiResponse> {
     let body = body_object(ctx, true).map_err(|r| refuse(ctx, r))?;
-    only_keys(&body, &["meta"], "The request body").map_err(|r| refuse(ctx, r))?;
-    let meta = object_at(&body, "meta", "The request body").map_err(|r| refuse(ctx, r))?;
+    only_keys(&body, &["meta"], BODY).map_err(|r| refuse(ctx, r))?;
+    let meta = object_at(&body, "meta", BODY).map_err(|r| refuse(ctx, r))?;
     only_keys(&meta, &["expires-in-seconds"], "meta").map_err(|r| refuse(ctx, r))?;
     match meta.get("expires-in-seconds") {
         None | Some(Value::Null) => Ok(DEFAULT_SECONDS),

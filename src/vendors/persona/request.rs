@@ -43,8 +43,8 @@ pub(super) fn body_object_of(
 /// level checked for unknown keys (what Persona's update bodies allow).
 pub(super) fn update_attributes(ctx: &Ctx) -> Result<Map<String, Value>, Refusal> {
     let body = body_object(ctx, false)?;
-    only_keys(&body, &["data", "meta"], "The request body")?;
-    let data = object_at(&body, "data", "The request body")?;
+    only_keys(&body, &["data", "meta"], BODY)?;
+    let data = object_at(&body, "data", BODY)?;
     only_keys(&data, &["type", "attributes"], "data")?;
     object_at(&data, "attributes", "data")
 }
@@ -72,6 +72,18 @@ pub(super) fn only_keys(
     }
 }
 
+/// What the body's callers pass as `at` for its top level: its members are named alone.
+pub(super) const BODY: &str = "The request body";
+
+/// `key` of the object at `at`, as a message names it (`meta`, `data.attributes`).
+fn member(at: &str, key: &str) -> String {
+    if at == BODY {
+        key.to_string()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
 /// `map[key]` as an object (absent or null: empty).
 pub(super) fn object_at(
     map: &Map<String, Value>,
@@ -81,7 +93,7 @@ pub(super) fn object_at(
     match map.get(key) {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(kebab_keys(m.clone())),
-        Some(_) => Err((400, format!("{at}.{key} must be an object"), "/")),
+        Some(_) => Err((400, format!("{} must be an object", member(at, key)), "/")),
     }
 }
 
@@ -94,7 +106,7 @@ pub(super) fn string_at(
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err((400, format!("{at}.{key} must be a string"), "/")),
+        Some(_) => Err((400, format!("{} must be a string", member(at, key)), "/")),
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::lifecycle;
 use super::model::{InquiryStatus, ShareToken, ShareTokenStatus};
-use super::request::{Refusal, body_object, object_at, only_keys, refuse, string_at};
+use super::request::{BODY, Refusal, body_object, object_at, only_keys, refuse, string_at};
 use super::{Ctx, Replies, render};
 use crate::app::App;
 use crate::clock::Millis;
@@ -194,8 +194,8 @@ pub(super) fn create(ctx: &Ctx, world: &mut World) -> ApiResponse {
 
 fn parse_create(ctx: &Ctx) -> Result<(String, String), Refusal> {
     let body = body_object(ctx, false)?;
-    only_keys(&body, &["data"], "The request body")?;
-    let data = object_at(&body, "data", "The request body")?;
+    only_keys(&body, &["data"], BODY)?;
+    let data = object_at(&body, "data", BODY)?;
     only_keys(&data, &["attributes"], "data")?;
     let attrs = object_at(&data, "attributes", "data")?;
     let at = "data.attributes";
@@ -298,8 +298,8 @@ pub(super) fn redeem(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
 
 fn parse_redeem(ctx: &Ctx) -> Result<Option<String>, Refusal> {
     let body = body_object(ctx, true)?;
-    only_keys(&body, &["data"], "The request body")?;
-    let data = object_at(&body, "data", "The request body")?;
+    only_keys(&body, &["data"], BODY)?;
+    let data = object_at(&body, "data", BODY)?;
     only_keys(&data, &["attributes"], "data")?;
     let attrs = object_at(&data, "attributes", "data")?;
     only_keys(&attrs, &["destination-id"], "data.attributes")?;

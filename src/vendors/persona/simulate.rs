@@ -7,7 +7,9 @@ use super::events::Delivery;
 use super::inquiries::{retrieve, transition_refusal};
 use super::lifecycle::{self, TransitionError};
 use super::model::{InquiryStatus, Verification};
-use super::request::{Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at};
+use super::request::{
+    BODY, Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at,
+};
 use super::{Ctx, Replies, scenario};
 use crate::http::ApiResponse;
 use crate::store::World;
@@ -33,7 +35,7 @@ const ACTION_TYPES: [&str; 9] = [
 
 fn parse_actions(ctx: &Ctx) -> Result<Vec<Action>, Refusal> {
     let body = body_object(ctx, false)?;
-    only_keys(&body, &["meta"], "The request body")?;
+    only_keys(&body, &["meta"], BODY)?;
     let meta = match body.get("meta") {
         Some(Value::Object(m)) => kebab_keys(m.clone()),
         _ => return Err((400, "meta.simulate-actions is required".into(), "/meta")),

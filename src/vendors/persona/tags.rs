@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::Ctx;
-use super::request::{Refusal, body_object, object_at, only_keys};
+use super::request::{BODY, Refusal, body_object, object_at, only_keys};
 
 /// What a tag action does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +24,8 @@ pub(super) struct TagChange {
 
 pub(super) fn parse(ctx: &Ctx, action: TagAction) -> Result<TagChange, Refusal> {
     let body = body_object(ctx, false)?;
-    only_keys(&body, &["meta"], "The request body")?;
-    let meta = object_at(&body, "meta", "The request body")?;
+    only_keys(&body, &["meta"], BODY)?;
+    let meta = object_at(&body, "meta", BODY)?;
     only_keys(&meta, &["tag-name", "tag-id"], "meta")?;
     if meta.contains_key("tag-id") {
         return Err((

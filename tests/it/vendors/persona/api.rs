@@ -282,4 +282,10 @@ async fn an_action_refuses_a_malformed_body_and_changes_nothing() {
     let hook = persona.get(&format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(hook.json()["data"]["attributes"]["status"], "enabled");
     assert_eq!(persona.post_empty(&disable).await.status, 200);
+
+    // A member of the body is named as the client wrote it.
+    let inquiry = persona.create_id().await;
+    let expire = format!("/api/v1/inquiries/{inquiry}/expire");
+    let refused = details(&persona.post(&expire, &json!({"meta": 5})).await, 400);
+    assert_eq!(refused, "meta must be an object");
 }
