@@ -199,6 +199,8 @@ fn parse_create(ctx: &Ctx) -> Result<(String, String), Refusal> {
     only_keys(&data, &["attributes"], "data")?;
     let attrs = object_at(&data, "attributes", "data")?;
     let at = "data.attributes";
+    // What creating one takes (vendors.md 1.8); a destination is the redeemer's to give.
+    only_keys(&attrs, &["connection-id", "source-id"], at)?;
     let required = |key: &str| -> Result<String, Refusal> {
         match string_at(&attrs, key, at)? {
             Some(v) if !v.is_empty() => Ok(v),

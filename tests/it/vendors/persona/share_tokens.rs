@@ -77,6 +77,15 @@ async fn share_token_create_refuses_missing_or_unfinished_sources() {
         )
         .await;
     assert!(details(&not_a_connection, 422).contains("cxn_"));
+    let unknown_key = p
+        .post(
+            "/api/v1/connect/share-tokens",
+            &json!({"data": {"attributes": {
+                "connection-id": "cxn_a", "source-id": unfinished, "destination-id": 5,
+            }}}),
+        )
+        .await;
+    assert!(details(&unknown_key, 400).contains("\"destination-id\""));
     assert!(details(&create_token(&p, &unfinished).await, 422).contains("completed or approved"));
     assert!(details(&create_token(&p, "inq_unknown").await, 422).contains("inq_unknown"));
     let list = p.get("/api/v1/connect/share-tokens").await.json();
