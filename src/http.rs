@@ -116,7 +116,16 @@ impl ApiRequest {
             Ok(text) => serde_json::from_str(text),
             Err(_) => serde_json::from_slice(&self.body),
         }
-        .map_err(|e| JsonError(format!("Request body is not valid JSON: {e}")))
+        .map_err(|e| {
+            // A form or XML body fails at its first byte; say why it was read as JSON at all.
+            let hint = match self.header("content-type") {
+                Some(sent) if !sent.to_ascii_lowercase().contains("json") => {
+                    format!(" (Content-Type was {sent:?}; this API takes application/json)")
+                }
+                _ => String::new(),
+            };
+            JsonError(format!("Request body is not valid JSON: {e}{hint}"))
+        })
     }
 
     /// The body parsed into `T`; the error names the field and what was expected.
@@ -390,6 +399,21 @@ mod tests {
         assert!(
             message.contains("line 1 column"),
             "serde_json says where: {message}"
+        );
+        assert!(!message.contains("Content-Type"), "{message}");
+        let form = ApiRequest {
+            body: Bytes::from_static(b"name=Zoe"),
+            headers: Headers::from([("content-type", "application/x-www-form-urlencoded")]),
+            ..ApiRequest::default()
+        };
+        let Err(JsonError(message)) = form.json_value() else {
+            panic!("a form body is not JSON");
+        };
+        assert!(
+            message.ends_with(
+                "(Content-Type was \"application/x-www-form-urlencoded\"; this API takes application/json)"
+            ),
+            "{message}"
         );
     }
 }
