@@ -18,7 +18,7 @@ pub enum UnreadBody {
     Empty,
     /// Its declared length is over the limit: refused. With the body when it is to be read and
     /// dropped first; without it when refused unread (the client waits for `100 Continue`, or
-    /// the body is more than [`MAX_DRAINED`] over the limit).
+    /// the body is more than `MAX_DRAINED` over the limit).
     TooLarge(Option<Incoming>),
     Stream(Incoming),
 }
