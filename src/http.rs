@@ -62,6 +62,8 @@ pub enum Listener {
 pub enum BodyError {
     TooLarge {
         limit: usize,
+        /// Not read to its end: the answer closes the connection.
+        unread: bool,
     },
     Interrupted,
     /// The whole body did not arrive within the body timeout.
@@ -276,7 +278,9 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
         // A client that asked to go on (`Expect: 100-continue`) has not sent the body: refused
         // before it does. One that sends it at once would find the connection reset under its
         // writes, so it is read and dropped, up to `MAX_DRAINED` bytes over the limit.
-        let waits = (api.header("expect")).is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+        // (hyper waits for the body only on HTTP/1.1: a 1.0 client sent it already.)
+        let waits = parts.version >= hyper::Version::HTTP_11
+            && (api.header("expect")).is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
         let drained = len - limit as u64 <= body::MAX_DRAINED as u64;
         UnreadBody::TooLarge((!waits && drained).then_some(body))
     } else if hyper::body::Body::is_end_stream(&body) {

@@ -111,11 +111,19 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
     }
     match (namespace, body) {
         (Err(message), _) => answer(area.error(400, &message, req)),
-        (Ok(_), Err(BodyError::TooLarge { limit })) => answer(area.error(
-            413,
-            &format!("Request body is larger than the limit of {limit} bytes"),
-            req,
-        )),
+        (Ok(_), Err(BodyError::TooLarge { limit, unread })) => {
+            let refused = area.error(
+                413,
+                &format!("Request body is larger than the limit of {limit} bytes"),
+                req,
+            );
+            // The rest of the body may still come: the connection cannot be reused.
+            answer(if unread {
+                refused.with_header("connection", "close")
+            } else {
+                refused
+            })
+        }
         // The rest of the body may still come: the connection cannot be reused.
         (Ok(_), Err(BodyError::TimedOut { after })) => answer(
             area.error(408, &body_timeout_message(after), req)

@@ -30,40 +30,61 @@ pub async fn read_body(
     limit: usize,
     timeout: std::time::Duration,
 ) -> Result<(), BodyError> {
-    let (body, refused) = match body {
+    let (body, declared_over) = match body {
         UnreadBody::Empty => return Ok(()),
-        UnreadBody::TooLarge(None) => return Err(BodyError::TooLarge { limit }),
+        UnreadBody::TooLarge(None) => {
+            return Err(BodyError::TooLarge {
+                limit,
+                unread: true,
+            });
+        }
         UnreadBody::TooLarge(Some(body)) => (body, true),
         UnreadBody::Stream(body) => (body, false),
     };
+    // Counted outside the timed read, so a body that stalls after passing the limit is still
+    // answered 413, not 408.
+    let mut seen = 0;
     // hyper's header timeout ends at the head; a body trickled or stalled after it would hold
     // the connection and a request in flight forever.
-    match tokio::time::timeout(timeout, collect_within(body, limit)).await {
-        _ if refused => Err(BodyError::TooLarge { limit }),
-        Err(_) => Err(BodyError::TimedOut { after: timeout }),
+    let read = tokio::time::timeout(timeout, collect_within(body, limit, &mut seen)).await;
+    let over = declared_over || seen > limit;
+    match read {
+        Ok(Ok(_)) if over => Err(BodyError::TooLarge {
+            limit,
+            unread: false,
+        }),
         Ok(Ok(bytes)) => {
             request.body = bytes;
             Ok(())
         }
+        // Stopped before its end (timeout, cap): the connection cannot be reused.
+        _ if over => Err(BodyError::TooLarge {
+            limit,
+            unread: true,
+        }),
+        Err(_) => Err(BodyError::TimedOut { after: timeout }),
         Ok(Err(e)) => Err(e),
     }
 }
 
-/// The body's bytes if there are at most `limit`. Past the limit it reads on, dropping what it
-/// reads, up to [`MAX_DRAINED`] bytes more (see there). One data frame (most bodies) is kept as
-/// it came, without a copy.
-async fn collect_within(mut body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+/// The body's bytes, counting them in `seen`; once past `limit` it reads on, dropping what it
+/// reads, up to [`MAX_DRAINED`] bytes more (see there), and answers nothing of it. One data
+/// frame (most bodies) is kept as it came, without a copy.
+async fn collect_within(
+    mut body: Incoming,
+    limit: usize,
+    seen: &mut usize,
+) -> Result<Bytes, BodyError> {
     let (mut first, mut rest) = (None::<Bytes>, Vec::<Bytes>::new());
-    let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map_err(|_| BodyError::Interrupted)?.into_data() else {
             continue; // trailers
         };
-        seen = seen.saturating_add(data.len());
-        if seen > limit.saturating_add(MAX_DRAINED) {
-            break;
+        *seen = seen.saturating_add(data.len());
+        if *seen > limit.saturating_add(MAX_DRAINED) {
+            return Err(BodyError::Interrupted); // not read to its end: the caller says 413
         }
-        if seen > limit {
+        if *seen > limit {
             (first, rest) = (None, Vec::new());
         } else if first.is_none() {
             first = Some(data);
@@ -71,14 +92,11 @@ async fn collect_within(mut body: Incoming, limit: usize) -> Result<Bytes, BodyE
             rest.push(data);
         }
     }
-    if seen > limit {
-        return Err(BodyError::TooLarge { limit });
-    }
     let first = first.unwrap_or_default();
     if rest.is_empty() {
         return Ok(first);
     }
-    let mut joined = Vec::with_capacity(seen);
+    let mut joined = Vec::with_capacity(*seen);
     for part in std::iter::once(&first).chain(&rest) {
         joined.extend_from_slice(part);
     }

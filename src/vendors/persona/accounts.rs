@@ -190,9 +190,19 @@ fn parse(ctx: &Ctx) -> Result<Changes, Refusal> {
             fields.insert(name.to_string(), Value::String(value));
         }
     }
-    // The spec's `format: date`; other vendors read it as one (Coinflow's date of birth).
+    // The spec's `format: date` (an empty one clears it); other vendors read it as one
+    // (Coinflow's date of birth). chrono alone also takes `1990-1-5` and a leading `+` or space.
     if let Some(Value::String(date)) = fields.get("birthdate")
-        && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()
+        && !date.is_empty()
+        && !(date.len() == 10
+            && date.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+            && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok())
     {
         return Err((
             400,

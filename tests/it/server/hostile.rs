@@ -323,3 +323,32 @@ async fn a_stalled_body_gets_408_within_the_body_timeout_and_the_connection_clos
     eventually(|| async { (in_flight(&server).await == 1).then_some(()) }).await;
     health_ok(&server).await;
 }
+
+/// A chunked body that passes the size limit and then stalls is answered 413 when the body
+/// timeout ends it (it was too large, not slow), closing the connection: the rest of it may
+/// still come.
+#[tokio::test]
+async fn a_body_that_passes_the_limit_then_stalls_gets_413_and_the_connection_closes() {
+    let timeout = Duration::from_millis(300);
+    let server = TestServer::start_with(|c| {
+        c.body_timeout = timeout;
+        c.max_body_bytes = 1024;
+    })
+    .await;
+    let mut stream = connect(&server).await;
+    let mut raw =
+        b"POST /api/v1/inquiries HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer k\r\n\
+        Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"
+            .to_vec();
+    raw.extend_from_slice(&[b'x'; 0x800]);
+    raw.extend_from_slice(b"\r\n");
+    stream.write_all(&raw).await.expect("write");
+    let answer = read_to_close(&mut stream).await;
+    let text = String::from_utf8_lossy(&answer);
+    assert_eq!(status_of(&answer), Some(413), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    health_ok(&server).await;
+}

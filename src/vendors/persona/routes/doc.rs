@@ -63,7 +63,8 @@ pub(super) fn webhook_update_body() -> Value {
 pub(super) fn account_body() -> Value {
     let s = json!({"type": "string"});
     attributes(json!({
-        "reference-id": s, "name-first": s, "name-middle": s, "name-last": s, "birthdate": s,
+        "reference-id": s, "name-first": s, "name-middle": s, "name-last": s,
+        "birthdate": {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]},
         "phone-number": s, "email-address": s, "address-street-1": s, "address-street-2": s,
         "address-city": s, "address-subdivision": s, "address-postal-code": s,
         "country-code": s, "social-security-number": s,

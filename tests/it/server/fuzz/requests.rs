@@ -143,7 +143,14 @@ fn request() -> impl Strategy<Value = FuzzRequest> {
     let body_error = prop::option::weighted(
         0.05,
         prop_oneof![
-            Just(BodyError::TooLarge { limit: 16 }),
+            Just(BodyError::TooLarge {
+                limit: 16,
+                unread: false
+            }),
+            Just(BodyError::TooLarge {
+                limit: 16,
+                unread: true
+            }),
             Just(BodyError::Interrupted)
         ],
     );

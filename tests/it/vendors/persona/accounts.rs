@@ -48,9 +48,11 @@ async fn accounts_are_created_read_updated_tagged_and_redacted() {
     assert_eq!(updated.json()["data"]["attributes"]["name-last"], "Doe");
     assert_eq!(updated.json()["data"]["attributes"]["name-first"], "Jane");
     // A birthdate is a date (the spec's `format: date`), refused with its name otherwise.
-    let bad_date = json!({"data": {"attributes": {"birthdate": "notadate"}}});
-    let refused = details(&persona.patch(&path, &bad_date).await, 400);
-    assert!(refused.contains("birthdate"), "{refused}");
+    for bad in ["notadate", "1990-1-5", "+1990-01-05", "1990-02-30"] {
+        let bad_date = json!({"data": {"attributes": {"birthdate": bad}}});
+        let refused = details(&persona.patch(&path, &bad_date).await, 400);
+        assert!(refused.contains("birthdate"), "{bad}: {refused}");
+    }
     assert_eq!(
         persona.get(&path).await.json()["data"]["attributes"]["birthdate"],
         "1990-01-02"
