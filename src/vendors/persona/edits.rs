@@ -95,18 +95,28 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let Some(inquiry) = world.persona.inquiry_mut(id) else {
         return ctx.not_found();
     };
-    if let Some(note) = update.note {
-        inquiry.note = note;
-    }
-    inquiry.fields.extend(update.fields);
     let tags_changed = update
         .tags
         .as_ref()
         .is_some_and(|t| t[..] != *inquiry.tags.as_slice());
+    // `updated-at` moves only when something did (a PATCH that repeats what is there, or an
+    // empty one, changes nothing), as a record's update time does.
+    let changed = tags_changed
+        || update
+            .note
+            .as_ref()
+            .is_some_and(|note| *note != inquiry.note)
+        || (update.fields.iter()).any(|(name, value)| inquiry.fields.get(name) != Some(value));
+    if let Some(note) = update.note {
+        inquiry.note = note;
+    }
+    inquiry.fields.extend(update.fields);
     if let Some(tags) = update.tags {
         inquiry.tags = Tags::from(tags);
     }
-    inquiry.updated_at = now;
+    if changed {
+        inquiry.updated_at = now;
+    }
     if tags_changed {
         record(world, id, "inquiry.tags-updated");
     }

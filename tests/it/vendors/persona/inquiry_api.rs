@@ -143,6 +143,20 @@ async fn patch_changes_fields_note_and_tags() {
         )
         .await;
     assert!(details(&bad, 400).contains("\"status\""));
+    // `updated-at` moves only when something changed.
+    let updated_at = |response: &crate::harness::TestResponse| {
+        response.json()["data"]["attributes"]["updated-at"].clone()
+    };
+    let before = updated_at(&persona.get(&path).await);
+    persona.server.advance_clock(persona.namespace, 60.0).await;
+    for same in [json!({}), json!({"note": "checked", "tags": ["a", "b"]})] {
+        let unchanged = persona
+            .patch(&path, &json!({"data": {"attributes": same}}))
+            .await;
+        assert_eq!(updated_at(&unchanged), before, "{same}");
+    }
+    let renoted = (persona.patch(&path, &json!({"data": {"attributes": {"note": "again"}}}))).await;
+    assert_ne!(updated_at(&renoted), before);
     only_error(
         &persona
             .patch(
