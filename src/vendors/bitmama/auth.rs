@@ -33,19 +33,31 @@ pub fn partner_key(req: &ApiRequest) -> Result<&str, ApiResponse> {
             "Invalid API key: a Bitmama secret key starts with sk_ (e.g. sk_staging_...) and has only letters, digits, '_' and '-'",
         ));
     }
+    // `sk_staging_` alone is a key whose name was left out (an unset variable, say): a partner
+    // made of it would catch every such key.
+    if !partner_name(key).bytes().any(|b| b.is_ascii_alphanumeric()) {
+        return Err(unauthorized(
+            "Invalid API key: nothing after sk_ and the environment names the partner (e.g. sk_staging_acme)",
+        ));
+    }
     Ok(key)
 }
 
-/// The partner slug used as `partnerId` and in service ids: the key without `sk_` and its
-/// environment (`staging_`, `live_`, `test_`), lowercase letters and digits only, at most 16;
-/// `sk_staging_acme` gives `acme`. A key with nothing left gives `partner`.
-pub fn partner_slug(api_key: &str) -> String {
+/// The key without `sk_` and its environment (`staging_`, `live_`, `test_`).
+fn partner_name(api_key: &str) -> &str {
     let rest = api_key.strip_prefix("sk_").unwrap_or(api_key);
-    let rest = ["staging_", "live_", "test_"]
+    ["staging_", "live_", "test_"]
         .into_iter()
         .find_map(|env| rest.strip_prefix(env))
-        .unwrap_or(rest);
-    let slug: String = rest
+        .unwrap_or(rest)
+}
+
+/// The partner slug `partnerId` and service ids start from: the [`partner_name`] in lowercase
+/// letters and digits only, at most 16; `sk_staging_acme` gives `acme`. A key with nothing left
+/// (only a scenario can name one) gives `partner`. [`super::model::State::partner`] makes it
+/// unique in the namespace.
+pub fn partner_slug(api_key: &str) -> String {
+    let slug: String = partner_name(api_key)
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())

@@ -51,12 +51,27 @@ impl State {
 
     /// The partner behind `api_key`, created on first use with the configured wallet balance.
     pub fn partner(&mut self, api_key: &str, starting_balance_cents: i64) -> &mut Partner {
+        let slug = (!self.partners.contains_key(api_key))
+            .then(|| self.unused_slug(super::auth::partner_slug(api_key)));
         let links = &mut self.links;
         self.partners.entry_ref(api_key).or_insert_with(|| {
-            let mut partner = Partner::new(api_key, starting_balance_cents);
+            let mut partner = Partner::new(slug.unwrap_or_default(), starting_balance_cents);
             partner.number = links.add_partner(api_key);
             partner
         })
+    }
+
+    /// `slug`, or `slug` with the first number from 2 that makes it unique: `partnerId` names
+    /// one partner, and `sk_staging_acme` and `sk_live_acme` are two.
+    fn unused_slug(&self, slug: String) -> String {
+        let taken = |candidate: &str| self.partners.values().any(|p| p.slug == candidate);
+        if !taken(&slug) {
+            return slug;
+        }
+        (2u32..)
+            .map(|n| format!("{slug}{n}"))
+            .find(|candidate| !taken(candidate))
+            .unwrap_or(slug)
     }
 }
 
@@ -105,9 +120,9 @@ pub struct PartnerWebhook {
 }
 
 impl Partner {
-    fn new(api_key: &str, balance_cents: i64) -> Self {
+    fn new(slug: String, balance_cents: i64) -> Self {
         Self {
-            slug: super::auth::partner_slug(api_key),
+            slug,
             balance_cents,
             users: Vec::new(),
             user_index: PositionIndex::default(),
@@ -404,7 +419,7 @@ mod tests {
 
     #[test]
     fn indexes_follow_adds_and_removes() {
-        let mut partner = Partner::new("sk_staging_unit", 0);
+        let mut partner = Partner::new("unit".into(), 0);
         for (id, email) in [("a", "A@x.com"), ("b", "b@x.com"), ("c", "C@X.com")] {
             partner.add_user(user(id, email));
         }

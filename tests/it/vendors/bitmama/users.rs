@@ -16,6 +16,11 @@ async fn auth_is_required_in_bitmamas_envelope() {
         let res = server.get(WALLET).header("authorization", bad).send().await;
         assert_error(&res, 401, "UNAUTHORIZED");
     }
+    // A key whose partner name was left out names no partner.
+    for bad in ["Bearer sk_staging_", "Bearer sk_live__-", "Bearer sk_test_"] {
+        let res = server.get(WALLET).header("authorization", bad).send().await;
+        assert!(assert_error(&res, 401, "UNAUTHORIZED").contains("names the partner"));
+    }
     let res = server
         .post(USERS)
         .header("idempotency-key", &key())
@@ -286,6 +291,41 @@ async fn partners_never_see_each_others_users() {
     let wallet = get(&server, GLOBEX, WALLET).await;
     assert_eq!(wallet["data"]["partnerId"], "globex");
     assert_eq!(wallet["data"]["balance"], 5000);
+}
+
+#[tokio::test]
+async fn two_keys_of_one_name_are_two_partners_with_two_partner_ids() {
+    let server = TestServer::start().await;
+    let mut ids = Vec::new();
+    for key in [
+        "Bearer sk_staging_acme",
+        "Bearer sk_live_acme",
+        "Bearer sk_ACME",
+    ] {
+        let wallet = get(&server, key, WALLET).await;
+        ids.push(
+            wallet["data"]["partnerId"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        );
+    }
+    assert_eq!(ids, ["acme", "acme2", "acme3"]);
+    // The first key keeps its id.
+    let wallet = get(&server, "Bearer sk_staging_acme", WALLET).await;
+    assert_eq!(wallet["data"]["partnerId"], "acme");
+    // The admin state lists them by id, each once.
+    let state: Value = server.get("/__admin/state").send().await.json();
+    let listed: Vec<&str> = state["bitmama"]["partners"]
+        .as_array()
+        .map(|partners| {
+            partners
+                .iter()
+                .filter_map(|p| p["partner"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(listed, ["acme", "acme2", "acme3"], "{state}");
 }
 
 #[tokio::test]
