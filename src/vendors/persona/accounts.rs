@@ -302,12 +302,8 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     };
     let now = world.clock.now_ms();
     // Refused before anything changes (the reference's note included).
-    if world
-        .persona
-        .account(id)
-        .is_some_and(|a| a.redacted_at.is_some())
-    {
-        return ctx.error(409, "Account already redacted");
+    if let Some(refused) = redacted(ctx, world, id) {
+        return refused;
     }
     let Some(position) = world.persona.account_position(id) else {
         return ctx.not_found();
@@ -329,6 +325,17 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     ctx.ok(200, json!({"data": render(account)}))
 }
 
+const ACCOUNT_REDACTED: &str = "Account already redacted";
+
+/// Refuses changes to a redacted account (Persona's 409), as [`super::edits::redacted`] does
+/// for an inquiry.
+fn redacted(ctx: &Ctx, world: &World, id: &str) -> Option<ApiResponse> {
+    let account = world.persona.account(id)?;
+    account
+        .redacted_at
+        .map(|_| ctx.error(409, ACCOUNT_REDACTED))
+}
+
 /// `DELETE /api/v1/accounts/{id}`: redacts it (its fields are gone, `redacted-at` set).
 pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let now = world.clock.now_ms();
@@ -336,7 +343,7 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         return ctx.not_found();
     };
     if account.redacted_at.is_some() {
-        return ctx.error(409, "Account already redacted");
+        return ctx.error(409, ACCOUNT_REDACTED);
     }
     account.fields.clear();
     account.redacted_at = Some(now);
@@ -358,6 +365,9 @@ pub(super) fn tag(ctx: &Ctx, world: &mut World, id: &str, action: TagAction) -> 
         Ok(c) => c,
         Err(refusal) => return refuse(ctx, refusal),
     };
+    if let Some(refused) = redacted(ctx, world, id) {
+        return refused;
+    }
     let now = world.clock.now_ms();
     let Some(account) = world.persona.account_mut(id) else {
         return ctx.not_found();

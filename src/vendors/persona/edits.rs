@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::events::{self, Delivery};
 use super::inflection::to_kebab;
 use super::inquiries::retrieve;
+use super::lifecycle;
 use super::model::Tags;
 use super::request::{Refusal, only_keys, refuse, string_at, update_attributes};
 use super::tags::{self, TagAction};
@@ -66,9 +67,9 @@ fn parse_update(ctx: &Ctx) -> Result<Update, Refusal> {
 }
 
 /// Refuses changes to a redacted inquiry (Persona's 409).
-fn redacted(ctx: &Ctx, world: &World, id: &str) -> Option<ApiResponse> {
+pub(super) fn redacted(ctx: &Ctx, world: &World, id: &str) -> Option<ApiResponse> {
     let inquiry = world.persona.inquiry(id)?;
-    (inquiry.rare().redacted_at).map(|_| ctx.error(409, "Inquiry already redacted"))
+    (inquiry.rare().redacted_at).map(|_| ctx.error(409, lifecycle::REDACTED))
 }
 
 /// Records `name` with the inquiry as it is now.

@@ -104,6 +104,10 @@ impl Outcome {
     }
 }
 
+/// What the flow shows for a redacted inquiry: its data is gone and it takes no more input.
+const REDACTED_TITLE: &str = "Inquiry redacted";
+const REDACTED_PAGE: &str = "This inquiry was redacted: its flow is closed. Start a new inquiry.";
+
 /// `/verify` or `/widget`: whichever the browser came in on, so follow-up URLs keep it.
 fn flow_root(req: &ApiRequest) -> &'static str {
     if req.segments().first() == Some(&"widget") {
@@ -162,6 +166,9 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
                 &format!("There is no inquiry {id} in this sandbox namespace."),
             );
         };
+        if inquiry.rare().redacted_at.is_some() {
+            return refuse(409, "application_error", REDACTED_TITLE, REDACTED_PAGE);
+        }
         if embed.is_some() {
             let given = req.query_param("session-token").filter(|t| !t.is_empty());
             if let Some(token) = given
@@ -319,8 +326,12 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
             &format!("There is no inquiry {id} in this sandbox namespace."),
         )
     };
-    if world.persona.inquiry(id).is_none() {
-        return missing();
+    match world.persona.inquiry(id) {
+        None => return missing(),
+        Some(inquiry) if inquiry.rare().redacted_at.is_some() => {
+            return refuse(409, "application_error", REDACTED_TITLE, REDACTED_PAGE);
+        }
+        Some(_) => {}
     }
     let decides = scenario::scenario_decides(app, world, req, id);
     let Some(inquiry) = world.persona.inquiry(id) else {

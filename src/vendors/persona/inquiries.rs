@@ -295,6 +295,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
 pub(super) fn transition_refusal(ctx: &Ctx, error: &TransitionError) -> ApiResponse {
     match error {
         TransitionError::NotFound(_) => ctx.not_found(),
+        TransitionError::Redacted => ctx.error(409, lifecycle::REDACTED),
         TransitionError::Illegal { .. } => ctx.unprocessable(&error.to_string(), "/"),
     }
 }
@@ -337,12 +338,8 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if let Err(refusal) = body_object(ctx, true) {
         return refuse(ctx, refusal);
     }
-    if world
-        .persona
-        .inquiry(id)
-        .is_some_and(|i| i.rare().redacted_at.is_some())
-    {
-        return ctx.error(409, "Inquiry already redacted");
+    if let Some(refused) = super::edits::redacted(ctx, world, id) {
+        return refused;
     }
     match status {
         InquiryStatus::Pending => {}

@@ -19,10 +19,15 @@ use crate::store::World;
 /// How long a `created` or `pending` inquiry lives before it expires, by default (Persona: 24 h).
 pub const INQUIRY_EXPIRY_SECONDS: i64 = 24 * 60 * 60;
 
+/// Persona's answer to a change of a redacted inquiry.
+pub const REDACTED: &str = "Inquiry already redacted";
+
 /// Why an inquiry could not move.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransitionError {
     NotFound(String),
+    /// Redaction is final: the inquiry's flow is closed to every caller (Persona's 409).
+    Redacted,
     Illegal {
         from: InquiryStatus,
         to: InquiryStatus,
@@ -33,6 +38,7 @@ impl std::fmt::Display for TransitionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TransitionError::NotFound(id) => write!(f, "Inquiry {id} not found"),
+            TransitionError::Redacted => f.write_str(REDACTED),
             TransitionError::Illegal { from, to } => {
                 let allowed: Vec<&str> = InquiryStatus::ALL
                     .into_iter()
@@ -188,11 +194,14 @@ pub fn check_path(
     inquiry_id: &str,
     steps: &[InquiryStatus],
 ) -> Result<(), TransitionError> {
-    let mut from = world
+    let inquiry = world
         .persona
         .inquiry(inquiry_id)
-        .ok_or_else(|| TransitionError::NotFound(inquiry_id.to_string()))?
-        .status;
+        .ok_or_else(|| TransitionError::NotFound(inquiry_id.to_string()))?;
+    if inquiry.rare().redacted_at.is_some() {
+        return Err(TransitionError::Redacted);
+    }
+    let mut from = inquiry.status;
     for &to in steps {
         if !from.can_move_to(to) {
             return Err(TransitionError::Illegal { from, to });
@@ -212,7 +221,9 @@ pub fn check_transition(
         .persona
         .inquiry(inquiry_id)
         .ok_or_else(|| TransitionError::NotFound(inquiry_id.to_string()))?;
-    if inquiry.status.can_move_to(to) {
+    if inquiry.rare().redacted_at.is_some() {
+        Err(TransitionError::Redacted)
+    } else if inquiry.status.can_move_to(to) {
         Ok(())
     } else {
         Err(TransitionError::Illegal {

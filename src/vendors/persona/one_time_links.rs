@@ -42,7 +42,7 @@ pub(super) fn generate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         Err(refused) => return refused,
     };
     if redacted {
-        return ctx.error(409, "Inquiry already redacted");
+        return ctx.error(409, super::lifecycle::REDACTED);
     }
     if !matches!(
         status,

@@ -113,6 +113,9 @@ pub(super) fn simulate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         Ok(a) => a,
         Err(refusal) => return refuse(ctx, refusal),
     };
+    if let Some(refused) = super::edits::redacted(ctx, world, id) {
+        return refused;
+    }
     // Walk the state machine first, so an illegal step refuses the whole list unchanged.
     let mut moved = false;
     for (n, action) in actions.iter().enumerate() {

@@ -112,6 +112,18 @@ async fn accounts_are_created_read_updated_tagged_and_redacted() {
     assert!(read.json()["data"]["attributes"]["redacted-at"].is_string());
     let again = persona.delete(&path).await;
     assert!(details(&again, 409).contains("already redacted"));
+    for action in ["add-tag", "remove-tag"] {
+        let tagged = persona
+            .post(
+                &format!("{path}/{action}"),
+                &json!({"meta": {"tag-name": "z"}}),
+            )
+            .await;
+        assert!(
+            details(&tagged, 409).contains("already redacted"),
+            "{action}"
+        );
+    }
     only_error(&persona.get("/api/v1/accounts/act_NotThere").await, 404);
 }
 

@@ -219,6 +219,53 @@ async fn delete_redacts_the_inquiry_for_good() {
 }
 
 #[tokio::test]
+async fn a_redacted_inquiry_takes_no_decision_move_or_input_from_anyone() {
+    let persona = Persona::start().await;
+    let ns = persona.namespace;
+    let id = persona.create_id().await;
+    persona.simulate(&id, &["start_inquiry"]).await;
+    let path = format!("/api/v1/inquiries/{id}");
+    assert_eq!(persona.delete(&path).await.status, 200);
+    let events = persona.event_names().await.len();
+    for action in ["approve", "decline", "expire", "resume"] {
+        let refused = persona.post(&format!("{path}/{action}"), &json!({})).await;
+        assert!(
+            details(&refused, 409).contains("already redacted"),
+            "{action}"
+        );
+    }
+    let simulated = persona.simulate(&id, &["complete_inquiry"]).await;
+    assert!(details(&simulated, 409).contains("already redacted"));
+    // The hosted flow: neither shown nor submitted (its form would write fields back).
+    let server = &persona.server;
+    let page = server
+        .get(&format!("/ns/{ns}/verify?inquiry-id={id}"))
+        .send()
+        .await;
+    assert_eq!(page.status, 409, "{}", page.text());
+    let submitted = server
+        .post(&format!("/ns/{ns}/verify/{id}"))
+        .form(&[("outcome", "approve"), ("fields[name-first]", "Again")])
+        .send()
+        .await;
+    assert_eq!(submitted.status, 409, "{}", submitted.text());
+    // Nor the admin's triggers.
+    let triggered = server
+        .post(&format!("/__admin/inquiries/{id}/approve"))
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(triggered.status, 409, "{}", triggered.text());
+
+    let read = persona.get(&path).await.json();
+    let attributes = &read["data"]["attributes"];
+    assert_eq!(attributes["status"], "pending", "{read}");
+    assert_eq!(attributes["name-first"], Value::Null, "{read}");
+    assert_eq!(attributes["fields"], json!({}), "{read}");
+    assert_eq!(persona.event_names().await.len(), events, "no event");
+}
+
+#[tokio::test]
 async fn tag_actions_add_remove_and_set() {
     let persona = Persona::start().await;
     let id = persona.create_id().await;
