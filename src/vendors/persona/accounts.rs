@@ -270,7 +270,10 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
     if let Err(response) = super::filters::only(ctx, &["reference-id"]) {
         return response;
     }
-    let reference_id = super::filters::value(ctx, "reference-id");
+    let reference_id = match super::filters::value(ctx, "reference-id") {
+        Ok(reference_id) => reference_id,
+        Err(response) => return response,
+    };
     let matching: Vec<&Account> = world
         .persona
         .accounts()
@@ -279,7 +282,9 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .rev()
         .filter(|a| reference_id.is_none_or(|r| a.reference_id.as_deref() == Some(r)))
         .collect();
-    match super::page(ctx, &matching, |a| a.id.as_str(), "/api/v1/accounts") {
+    let all = || world.persona.accounts().iter().map(|a| &**a).rev();
+    let place = |cursor: &str| super::cursor_place(all(), &matching, cursor, |a| a.id.as_str());
+    match super::page(ctx, &matching, |a| a.id.as_str(), place, "/api/v1/accounts") {
         Ok((items, links)) => ctx.ok(
             200,
             json!({

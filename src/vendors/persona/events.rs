@@ -88,7 +88,9 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
             given(&names, &e.name) && given(&object_ids, e.object_id()) && given(&ids, &e.id)
         })
         .collect();
-    match super::page(ctx, &matching, |e| e.id.as_str(), "/api/v1/events") {
+    let all = || world.persona.events().iter().rev();
+    let place = |cursor: &str| super::cursor_place(all(), &matching, cursor, |e| e.id.as_str());
+    match super::page(ctx, &matching, |e| e.id.as_str(), place, "/api/v1/events") {
         Ok((items, links)) => ctx.ok(
             200,
             json!({

@@ -249,7 +249,13 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         (Ok(start), Ok(end)) => (start, end),
         (Err(response), _) | (_, Err(response)) => return response,
     };
-    let note = filters::value(ctx, "note");
+    let (note, reference_id) = match (
+        filters::value(ctx, "note"),
+        filters::value(ctx, "reference-id"),
+    ) {
+        (Ok(note), Ok(reference_id)) => (note, reference_id),
+        (Err(response), _) | (_, Err(response)) => return response,
+    };
     if note.is_some()
         && ctx
             .req
@@ -261,7 +267,6 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
     {
         return ctx.error(400, "filter[note] must be the only filter");
     }
-    let reference_id = filters::value(ctx, "reference-id");
     let templates = filters::list(ctx, "inquiry-template-id");
     let legacy_templates = filters::list(ctx, "template-id");
     let accounts = filters::list(ctx, "account-id");
@@ -286,7 +291,15 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         .filter(|i| start.is_none_or(|t| i.created_at >= t))
         .filter(|i| end.is_none_or(|t| i.created_at <= t))
         .collect();
-    match super::page(ctx, &matching, |i| i.id.as_str(), "/api/v1/inquiries") {
+    let all = || world.persona.inquiries().iter().map(|i| &**i).rev();
+    let place = |cursor: &str| super::cursor_place(all(), &matching, cursor, |i| i.id.as_str());
+    match super::page(
+        ctx,
+        &matching,
+        |i| i.id.as_str(),
+        place,
+        "/api/v1/inquiries",
+    ) {
         Ok((items, links)) => ctx.document(200, &render::inquiry_list(items, &links)),
         Err(response) => response,
     }

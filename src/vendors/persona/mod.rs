@@ -109,10 +109,12 @@ const PAGE_SIZE_MAX: usize = 100;
 /// One page of `items` (already filtered and in list order) by Persona's cursor parameters,
 /// and its `links` with `prev`/`next` (null at either end). Cursors are object ids. The links
 /// are paths (as Persona's are), with the request's `/ns/NAME` prefix when it had one.
+/// `place` finds a cursor `items` no longer holds ([`cursor_place`]).
 fn page<'i, T>(
     ctx: &Ctx,
     items: &'i [T],
     id_of: impl Fn(&T) -> &str,
+    place: impl Fn(&str) -> Option<usize>,
     path: &str,
 ) -> Result<(&'i [T], Value), ApiResponse> {
     let size = match ctx.req.query_param("page[size]") {
@@ -127,12 +129,16 @@ fn page<'i, T>(
             }
         },
     };
-    let position = |param: &str| -> Result<Option<usize>, ApiResponse> {
+    // Where the cursor's object is: how many listed items come before it, and whether it is
+    // listed itself.
+    let position = |param: &str| -> Result<Option<(usize, bool)>, ApiResponse> {
         match ctx.req.query_param(param) {
             None | Some("") => Ok(None),
             Some(cursor) => items
                 .iter()
                 .position(|item| id_of(item) == cursor)
+                .map(|at| (at, true))
+                .or_else(|| place(cursor).map(|at| (at, false)))
                 .map(Some)
                 .ok_or_else(|| {
                     ctx.error(
@@ -146,8 +152,11 @@ fn page<'i, T>(
         (Some(_), Some(_)) => {
             return Err(ctx.error(400, "Send page[after] or page[before], not both"));
         }
-        (Some(after), None) => (after + 1, (after + 1 + size).min(items.len())),
-        (None, Some(before)) => (before.saturating_sub(size), before),
+        (Some((after, listed)), None) => {
+            let start = after + usize::from(listed);
+            (start, (start + size).min(items.len()))
+        }
+        (None, Some((before, _))) => (before.saturating_sub(size), before),
         (None, None) => (0, size.min(items.len())),
     };
     let slice = &items[start..end];
@@ -183,6 +192,28 @@ fn page<'i, T>(
         _ => Value::Null,
     };
     Ok((slice, json!({"prev": prev, "next": next})))
+}
+
+/// Where object `cursor` falls in `listed` (a filtered `all`, in the same order) when it is not
+/// listed itself: how many listed items come before it. Persona's cursors are object ids, so a
+/// page goes on from where its last object is even after that object left the filter (a client
+/// paging through `created` inquiries and starting each one). `None` when `all` has no such id.
+fn cursor_place<'a, T: 'a>(
+    all: impl Iterator<Item = &'a T>,
+    listed: &[&'a T],
+    cursor: &str,
+    id_of: impl Fn(&T) -> &str,
+) -> Option<usize> {
+    let mut before = 0;
+    for item in all {
+        if id_of(item) == cursor {
+            return Some(before);
+        }
+        if listed.get(before).is_some_and(|l| std::ptr::eq(*l, item)) {
+            before += 1;
+        }
+    }
+    None
 }
 
 /// Persona's error envelope. Note the key is `details`, not JSON:API's `detail`.

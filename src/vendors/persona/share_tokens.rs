@@ -239,6 +239,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         ctx,
         &tokens,
         |t| t.id.as_str(),
+        |_| None,
         "/api/v1/connect/share-tokens",
     ) {
         Ok((items, links)) => ctx.ok(

@@ -55,7 +55,13 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
     }
     let now = world.clock.now_ms();
     let hooks = world.persona.webhooks.all();
-    match super::page(ctx, hooks, |hook| hook.id.as_str(), "/api/v1/webhooks") {
+    match super::page(
+        ctx,
+        hooks,
+        |hook| hook.id.as_str(),
+        |_| None,
+        "/api/v1/webhooks",
+    ) {
         Ok((page, links)) => {
             let data: Vec<Value> = page.iter().map(|hook| hook.render(now, false)).collect();
             ctx.ok(200, json!({"data": data, "links": links}))

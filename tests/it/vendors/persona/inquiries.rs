@@ -256,6 +256,22 @@ async fn list_pages_by_cursor_and_filters() {
         .await
         .json();
     assert_eq!(page_ids(&odd), vec![ids[1].clone(), ids[3].clone()]);
+    // A list filter also comes as an array, the way Rails and `qs` send one.
+    for array in [
+        "filter%5Binquiry-template-id%5D%5B%5D=itmpl_sandbox",
+        "filter%5Binquiry-template-id%5D%5B0%5D=itmpl_other&filter%5Binquiry-template-id%5D%5B1%5D=itmpl_sandbox",
+    ] {
+        let listed = p.get(&format!("/api/v1/inquiries?{array}")).await;
+        assert_eq!(listed.status, 200, "{array}: {}", listed.text());
+        assert_eq!(page_ids(&listed.json()), ids, "{array}");
+    }
+    let none = "/api/v1/inquiries?filter%5Binquiry-template-id%5D%5B%5D=itmpl_other";
+    assert_eq!(page_ids(&p.get(none).await.json()), Vec::<String>::new());
+    // A filter of one value does not take a list.
+    let one = p
+        .get("/api/v1/inquiries?filter%5Breference-id%5D%5B%5D=odd")
+        .await;
+    assert!(details(&one, 400).contains("takes one value"));
 
     p.simulate(&ids[0], &["start_inquiry"]).await;
     p.simulate(&ids[1], &["start_inquiry", "complete_inquiry"])
@@ -265,6 +281,28 @@ async fn list_pages_by_cursor_and_filters() {
         .await
         .json();
     assert_eq!(page_ids(&by_status), ids[0..2]);
+
+    // A cursor whose inquiry left the filter (started while the client paged through the
+    // created ones) still places the page: the cursor is an object id, not a list position.
+    let created = "/api/v1/inquiries?filter%5Bstatus%5D=created&page%5Bsize%5D=1";
+    let first_created = p.get(created).await.json();
+    assert_eq!(page_ids(&first_created), ids[2..3]);
+    p.simulate(&ids[2], &["start_inquiry"]).await;
+    let next = first_created["links"]["next"].as_str().expect("next");
+    let after_started = p.get(next).await;
+    assert_eq!(after_started.status, 200, "{}", after_started.text());
+    let after_started = after_started.json();
+    assert_eq!(page_ids(&after_started), ids[3..4]);
+    let before = format!(
+        "/api/v1/inquiries?filter%5Bstatus%5D=created&page%5Bbefore%5D={}",
+        ids[2]
+    );
+    assert_eq!(page_ids(&p.get(&before).await.json()), Vec::<String>::new());
+    let before = format!(
+        "/api/v1/inquiries?filter%5Bstatus%5D=created&page%5Bbefore%5D={}",
+        ids[4]
+    );
+    assert_eq!(page_ids(&p.get(&before).await.json()), ids[3..4]);
 
     for bad in [
         "/api/v1/inquiries?filter%5Bstatus%5D=aproved",
