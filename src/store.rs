@@ -48,6 +48,11 @@ pub struct World {
 }
 
 impl World {
+    /// The namespace this world is (its outbox is told when the world is made or loaded).
+    pub fn namespace(&self) -> &str {
+        self.webhooks.namespace()
+    }
+
     fn new(
         name: &str,
         config: &Config,

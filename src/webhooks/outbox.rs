@@ -77,6 +77,10 @@ fn new_activity() -> watch::Sender<u64> {
 }
 
 impl Outbox {
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     pub fn new(namespace: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) -> Self {
         let mut targets = HashMap::new();
         for (vendor, url) in &config.webhooks.targets {

@@ -9,7 +9,7 @@
 //! | `completed`, `approved` | `approved` | `user.kyc.approved` |
 //! | `failed`, `declined` | `denied` | `user.kyc.denied` |
 //! | `needs_review` | `pending_kyc` (`pending` after a retry) | `user.kyc.manualReview` |
-//! | `expired` | `needsVerification` | `user.kyc.needsVerification` (details carry the link) |
+//! | `expired` | `needsVerification` | `user.kyc.needsVerification` (details carry a new inquiry's link) |
 //!
 //! Approval is final: once a user is `approved` (on `completed` or `approved`), a later
 //! `declined` or `needs_review` of the same inquiry (possible after `completed` through Persona's
@@ -90,6 +90,36 @@ pub fn start_inquiry(
     (inquiry_id, url)
 }
 
+/// Starts a new inquiry for user `service_id` of partner `api_key` (a retry, or verifying again
+/// after the last inquiry expired) and links the user to it instead of the old one. The new
+/// inquiry id and its hosted page; `None` if there is no such user.
+pub fn restart_inquiry(
+    app: &App,
+    world: &mut World,
+    namespace: &str,
+    api_key: &str,
+    service_id: &str,
+) -> Option<(Id, String)> {
+    let user = world.bitmama.partners.get(api_key)?.user(service_id)?;
+    let fields = super::users::inquiry_fields(
+        user.first_name(),
+        user.last_name(),
+        user.email(),
+        user.phone_number(),
+    );
+    let (inquiry_id, url) = start_inquiry(app, world, namespace, service_id, fields);
+    let user = world
+        .bitmama
+        .partners
+        .get_mut(api_key)?
+        .user_mut(service_id)?;
+    let previous = user.inquiry_id().to_string();
+    user.set_inquiry(&inquiry_id, &url);
+    world.bitmama.unlink_inquiry(&previous, api_key, service_id);
+    world.bitmama.link_inquiry(&inquiry_id, api_key, service_id);
+    Some((inquiry_id, url))
+}
+
 /// Called by the Persona part (through `links`) after inquiry `inquiry_id` changed status.
 pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
     let Some((api_key, service_id)) = (world.bitmama.inquiry_link(inquiry_id))
@@ -136,10 +166,22 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
         InquiryStatus::NeedsReview if retried => (UserStatus::Pending, KycEvent::ManualReview),
         InquiryStatus::NeedsReview => (UserStatus::PendingKyc, KycEvent::ManualReview),
     };
-    if user.status == status && event != KycEvent::ManualReview {
+    // The same status again says nothing new, but a review is news each time, and each expiry
+    // brings a new link.
+    let news = matches!(event, KycEvent::ManualReview | KycEvent::NeedsVerification);
+    if user.status == status && !news {
         return;
     }
     user.status = status;
+    // An expired inquiry's flow is closed (its page says so): the user verifies again on a new
+    // inquiry, whose link the webhook carries. Each expiry gives a new one.
+    let current = if event == KycEvent::NeedsVerification {
+        let namespace = world.namespace().to_string();
+        restart_inquiry(app, world, &namespace, &api_key, &service_id).map(|(id, _)| id)
+    } else {
+        None
+    };
+    let inquiry_id = current.as_deref().unwrap_or(inquiry_id);
     let details = |user: &CardUser| match event {
         KycEvent::Denied => json!({"inquiryId": inquiry_id, "reason": [inquiry_status.as_str()]}),
         KycEvent::NeedsVerification => {

@@ -121,7 +121,12 @@ impl<'a> NewUser<'a> {
 }
 
 /// What a card user's Persona inquiry is prefilled with.
-fn inquiry_fields(first_name: &str, last_name: &str, email: &str, phone: &str) -> persona::Fields {
+pub(super) fn inquiry_fields(
+    first_name: &str,
+    last_name: &str,
+    email: &str,
+    phone: &str,
+) -> persona::Fields {
     let text = |s: &str| Value::String(s.to_string());
     persona::Fields::of_known([
         ("name-first", text(first_name)),
@@ -382,25 +387,18 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
                 &format!("User {service_id} has already retried KYC {MAX_KYC_RETRIES} times"),
             ));
         }
-        let fields = inquiry_fields(
-            user.first_name(),
-            user.last_name(),
-            user.email(),
-            user.phone_number(),
-        );
-        let (inquiry_id, verification_url) =
-            kyc::start_inquiry(app, world, &req.namespace, service_id, fields);
+        let Some((inquiry_id, verification_url)) =
+            kyc::restart_inquiry(app, world, &req.namespace, api_key, service_id)
+        else {
+            return Err(user_not_found(service_id));
+        };
         let partner = world.bitmama.partner(api_key, starting);
         let Some(user) = partner.user_mut(service_id) else {
             return Err(user_not_found(service_id));
         };
         user.status = UserStatus::Pending;
         user.retry_count += 1;
-        let previous_inquiry = user.inquiry_id().to_string();
-        user.set_inquiry(&inquiry_id, &verification_url);
         let retry_count = user.retry_count;
-        forget_inquiry(&mut world.bitmama, &previous_inquiry, api_key, service_id);
-        (world.bitmama).link_inquiry(&inquiry_id, api_key, service_id);
         kyc::emit(
             app,
             world,

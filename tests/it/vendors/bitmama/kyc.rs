@@ -335,7 +335,40 @@ async fn review_and_expiry_follow_the_inquiry() {
     let hook = sink.next().await.json();
     assert_eq!(hook["event"], "user.kyc.needsVerification");
     assert_eq!(hook["data"]["serviceId"], expiring.as_str());
-    assert_eq!(hook["data"]["details"]["verificationLink"], url.as_str());
+    // The expired inquiry's flow is closed: the link is a new inquiry's, where the user verifies
+    // again, and the webhook names it.
+    let link = hook["data"]["details"]["verificationLink"]
+        .as_str()
+        .expect("verificationLink")
+        .to_string();
+    assert_ne!(link, url);
+    assert_eq!(hook["data"]["details"]["inquiryId"], inquiry_of(&link));
+    let page = server.get(&local_path(&server, &link)).send().await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    // Expiring again gives another link.
+    server
+        .post("/__admin/clock/advance")
+        .json(&json!({"seconds": 24 * 3600 + 1}))
+        .send()
+        .await;
+    assert_eq!(
+        user_status(&server, ACME, &expiring).await,
+        "needsVerification"
+    );
+    let again = sink.next().await.json();
+    let link = again["data"]["details"]["verificationLink"]
+        .as_str()
+        .expect("verificationLink")
+        .to_string();
+    assert_ne!(inquiry_of(&link), hook["data"]["details"]["inquiryId"]);
+    let submitted = server
+        .post(&format!("/verify/{}", inquiry_of(&link)))
+        .form(&[("outcome", "approve")])
+        .send()
+        .await;
+    assert!(submitted.status < 400, "{}", submitted.text());
+    assert_eq!(user_status(&server, ACME, &expiring).await, "approved");
+    assert_eq!(sink.next().await.json()["event"], "user.kyc.approved");
 }
 
 #[tokio::test]
