@@ -122,8 +122,14 @@ pub fn normalize_dob(value: &str) -> Result<String, String> {
     let date = shape_ok
         .then(|| chrono::NaiveDate::parse_from_str(&compact, "%Y%m%d").ok())
         .flatten();
+    // Not after today by the real clock: a namespace's clock only runs ahead of it, so a birth
+    // on a day between the two is the one date judged differently.
+    let today = chrono::DateTime::from_timestamp_millis(crate::clock::real_now_ms())
+        .map(|now| now.date_naive());
     match date {
-        Some(d) if d.format("%Y").to_string().as_str() >= "1900" => {
+        Some(d)
+            if d.format("%Y").to_string().as_str() >= "1900" && today.is_none_or(|t| d <= t) =>
+        {
             Ok(d.format("%Y-%m-%d").to_string())
         }
         // Both forms are taken, so the message names both (the form's label shows the second).
@@ -140,6 +146,8 @@ mod tests {
         assert_eq!(normalize_dob("19900131").as_deref(), Ok("1990-01-31"));
         assert_eq!(normalize_dob("1990-01-31").as_deref(), Ok("1990-01-31"));
         assert!(normalize_dob("19901331").is_err());
+        assert!(normalize_dob("20990101").is_err(), "not born yet");
+        assert!(normalize_dob("18991231").is_err());
         assert!(normalize_dob("1990-0131").is_err());
         assert_eq!(
             normalize_dob("01/31/1990"),

@@ -91,6 +91,7 @@ async fn kyc_us_info_document_and_attested() {
     // Each validation failure names the field.
     for (field, value) in [
         ("dob", json!("1990-13-45")),
+        ("dob", json!("20990101")),
         ("country", json!("usa")),
         ("ssn", json!("12")),
         ("state", json!("T")),
