@@ -37,12 +37,12 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/v1/partner/card", "create_card", |cx, w| reply(cards::create(cx, w)), "Create a card").outcomes(&[Outcome::Created, Outcome::InsufficientBalance, Outcome::UserNotApproved,]).request(create_card_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("PATCH", "/api/v1/partner/card", "set_card_status", |cx, w| reply(cards::set_status(cx, w)), "Freeze or unfreeze a card").request(card_status_body).answers(success),
     Route::new("POST", "/api/v1/partner/card/fund", "fund_card", |cx, w| reply(cards::fund(cx, w)), "Fund a card").request(card_amount_body).params(IDEMPOTENCY_KEY).answers(success),
-    Route::new("POST", "/api/v1/partner/card/withdraw", "withdraw_card", |cx, w| reply(cards::withdraw(cx, w)), "Withdraw from a card").request(card_amount_body).params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("POST", "/api/v1/partner/card/withdraw", "withdraw_card", |cx, w| reply(cards::withdraw(cx, w)), "Withdraw from a card").request(card_withdraw_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("DELETE", "/api/v1/partner/card/terminate/{serviceCardId}", "terminate_card", |cx, w| reply(cards::terminate(cx, w, cx.param("serviceCardId"))), "Terminate a card").params(IDEMPOTENCY_KEY).answers(success),
     Route::new("GET", "/api/v1/partner/card/transactions", "list_transactions", |cx, w| reply(cards::transactions(cx, w)), "Card transactions").answers(success),
     Route::new("GET", "/api/v1/partner/wallet", "get_wallet", |cx, w| reply(wallet::get(cx, w)), "Partner wallet").answers(success),
-    Route::new("POST", "/api/v1/partner/profile/webhook", "set_webhook_url", |cx, w| reply(profile::set_webhook(cx, w)), "Set the webhook URL").request(url_body).params(IDEMPOTENCY_KEY).answers(success),
-    Route::new("POST", "/api/v1/partner/profile/redirect-url", "set_redirect_url", |cx, w| reply(profile::set_redirect_url(cx, w)), "Set the redirect URL").request(url_body).params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("POST", "/api/v1/partner/profile/webhook", "set_webhook_url", |cx, w| reply(profile::set_webhook(cx, w)), "Set the webhook URL").request(webhook_url_body).params(IDEMPOTENCY_KEY).answers(success),
+    Route::new("POST", "/api/v1/partner/profile/redirect-url", "set_redirect_url", |cx, w| reply(profile::set_redirect_url(cx, w)), "Set the redirect URL").request(redirect_url_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("GET", "/bitmama/kyc/return", "kyc_return", kyc::return_page, "Where the hosted KYC page returns").html(),
 ];
 
@@ -158,11 +158,18 @@ fn card_user_body() -> Value {
     schema
 }
 
+/// `amount` is required unless the card is funded in crypto (on chain, not from the wallet).
 fn create_card_body() -> Value {
-    object(
+    let mut body = object(
         &["serviceId"],
-        json!({"serviceId": {"type": "string"}, "amount": {"type": "number"}}),
-    )
+        json!({"serviceId": {"type": "string"}, "amount": {"type": "number"},
+            "fundingType": {"enum": ["float", "crypto"]}}),
+    );
+    body["anyOf"] = json!([
+        {"required": ["amount"]},
+        {"required": ["fundingType"], "properties": {"fundingType": {"const": "crypto"}}},
+    ]);
+    body
 }
 
 fn card_status_body() -> Value {
@@ -172,13 +179,27 @@ fn card_status_body() -> Value {
     )
 }
 
-fn card_amount_body() -> Value {
+/// A move between the wallet and a card; `reference` is required of a withdrawal only.
+fn card_move(required: &[&str]) -> Value {
+    let s = json!({"type": "string"});
     object(
-        &["serviceCardId", "amount"],
-        json!({"serviceCardId": {"type": "string"}, "amount": {"type": "number"}}),
+        required,
+        json!({"serviceCardId": s, "amount": {"type": "number"}, "reference": s}),
     )
 }
 
-fn url_body() -> Value {
-    object(&["url"], json!({"url": {"type": "string"}}))
+fn card_amount_body() -> Value {
+    card_move(&["serviceCardId", "amount"])
+}
+
+fn card_withdraw_body() -> Value {
+    card_move(&["serviceCardId", "amount", "reference"])
+}
+
+fn webhook_url_body() -> Value {
+    object(&["webhookUrl"], json!({"webhookUrl": {"type": "string"}}))
+}
+
+fn redirect_url_body() -> Value {
+    object(&["redirectUrl"], json!({"redirectUrl": {"type": "string"}}))
 }

@@ -37,8 +37,8 @@ const PAYOUT: &[Outcome] = &[
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
     Route::new("POST", "/api/withdraw/kyc/share-token", "register_withdrawer", kyc::share_token, "Register a withdrawer from a Persona share token").outcomes(VERIFICATION).request(share_token_body).answers(withdrawer),
-    Route::new("POST", "/api/withdraw/kyc", "register_withdrawer", kyc::register, "Register a withdrawer (US info or document verification)").outcomes(VERIFICATION).request(any_object).answers(withdrawer),
-    Route::new("POST", "/api/withdraw/kyc/attested", "register_withdrawer", kyc::attested, "Register an attested withdrawer").outcomes(VERIFICATION).request(any_object).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/kyc", "register_withdrawer", kyc::register, "Register a withdrawer (US info or document verification)").outcomes(VERIFICATION).request(kyc_body).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/kyc/attested", "register_withdrawer", kyc::attested, "Register an attested withdrawer").outcomes(VERIFICATION).request(attested_body).answers(withdrawer),
     Route::new("GET", "/api/withdraw", "get_withdrawer", withdrawers::get, "Get Withdrawer").outcomes(VERIFICATION).answers(withdrawer),
     Route::new("POST", "/api/withdraw/account", "add_payout_method", accounts::add_bank_account, "Create Bank Account").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/account/v2", "add_payout_method", accounts::add_bank_account, "Create Bank Account (v2)").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
@@ -47,7 +47,7 @@ static ROUTES: &[Route] = &[
     Route::new("DELETE", "/api/withdraw/card/{token}", "delete_payout_method", accounts::delete_card, "Delete Debit Card").answers(withdrawer),
     Route::new("GET", "/api/withdraw/quote", "get_quote", payouts::user_quote, "Get Quote (the user's own withdraw)").answers(quote),
     Route::new("GET", "/api/withdraw/history", "withdraw_history", payouts::history, "Get Withdrawer History").answers(history),
-    Route::new("POST", "/api/merchant/withdraws/payout/delegated/quote", "get_quote", payouts::delegated_quote, "Get Delegated Payout Quote").request(payout_body).answers(quote),
+    Route::new("POST", "/api/merchant/withdraws/payout/delegated/quote", "get_quote", payouts::delegated_quote, "Get Delegated Payout Quote").request(quote_body).answers(quote),
     Route::new("POST", "/api/merchant/withdraws/payout/delegated", "create_payout", payouts::delegated_payout, "Payout via Coinflow Wallet (delegated)").outcomes(PAYOUT).request(payout_body).answers(payout_answer),
     Route::new("GET", "/api/merchant/withdraws/payout/balance", "payout_balance", payouts::balance, "Get Coinflow Wallet Balance").answers(balance),
     Route::new("GET", "/api/merchant/withdraws/{withdrawalId}", "get_withdrawal", payouts::withdrawal, "Get Withdrawal (by transfer id or transaction)").answers(withdrawal),
@@ -55,7 +55,7 @@ static ROUTES: &[Route] = &[
     Route::new("GET", "/api/auth/session-key", "session_key", auth::session_key, "Get a session key").answers(session_key),
     Route::new("GET", "/merchant/view/{merchantId}", "merchant_view", |cx, _| sdk::merchant_view(cx.param("merchantId")), "Merchant settings the SDK reads"),
     Route::new("POST", "/api/telemetry/frontend-error", "frontend_error", |cx, _| sdk::frontend_error(cx.req), "SDK error telemetry").request(any_object),
-    Route::new("POST", "/api/tokenize/iframe/config", "iframe_config", sdk::iframe_config, "Card tokenization iframe configuration").request(any_object),
+    Route::new("POST", "/api/tokenize/iframe/config", "iframe_config", sdk::iframe_config, "Card tokenization iframe configuration").request(iframe_config_body),
     Route::new("GET", "/coinflow/verify/{token}", "verification_page", |cx, w| pages::page(cx, w, cx.param("token")), "Withdrawer verification page").html(),
     Route::new("POST", "/coinflow/verify/{token}", "verification_submit", |cx, w| pages::submit(cx, w, cx.param("token")), "Submit the withdrawer verification page").html(),
 ];
@@ -189,6 +189,51 @@ fn string() -> Value {
     json!({"type": "string"})
 }
 
+/// The person Coinflow's US KYC takes (`info` of KycUsRequestBody, and the attested body):
+/// `dob` as YYYYMMDD or YYYY-MM-DD, `ssn` the last 4 digits.
+fn person(ssn_required: bool) -> Value {
+    let s = json!({"type": "string"});
+    let mut required = vec![
+        "email",
+        "firstName",
+        "surName",
+        "physicalAddress",
+        "city",
+        "state",
+        "zip",
+        "country",
+        "dob",
+    ];
+    if ssn_required {
+        required.push("ssn");
+    }
+    object(
+        &required,
+        json!({"email": s, "firstName": s, "surName": s, "physicalAddress": s, "city": s,
+            "state": {"type": "string", "minLength": 2}, "zip": s,
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "dob": {"type": "string", "pattern": "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$"},
+            "ssn": {"type": "string", "pattern": "^[0-9]{4}$"}}),
+    )
+}
+
+/// KycUsRequestBody `{info}` (checked at once) or KycDocVRequestBody `{email, country}`
+/// (document verification); either may add `redirectLink`.
+fn kyc_body() -> Value {
+    let s = json!({"type": "string"});
+    let mut body = object(
+        &[],
+        json!({"info": person(true), "email": s, "country": s, "merchantId": s,
+            "redirectLink": s}),
+    );
+    body["anyOf"] = json!([{"required": ["info"]}, {"required": ["email", "country"]}]);
+    body
+}
+
+fn attested_body() -> Value {
+    person(false)
+}
+
 fn bank_account_body() -> Value {
     let s = json!({"type": "string"});
     object(
@@ -207,14 +252,36 @@ fn debit_card_body() -> Value {
     )
 }
 
-fn payout_body() -> Value {
+/// A payout's fields; `idempotencyKey` is required of a payout (`PayoutDelegatedArgs`), not of
+/// its quote.
+fn payout_fields(required: &[&str]) -> Value {
     let s = json!({"type": "string"});
     object(
-        &["speed", "account", "userId", "amount"],
+        required,
         json!({"speed": {"enum": ["standard", "same_day", "asap", "card"]}, "account": s,
             "userId": s, "idempotencyKey": s, "waitForConfirmation": {"type": "boolean"},
             "amount": object(&["cents"], json!({"cents": {"type": "integer"}, "currency": s}))}),
     )
+}
+
+/// The merchant is named by `merchantId` or by a `checkoutJwt`.
+fn iframe_config_body() -> Value {
+    let s = json!({"type": "string"});
+    let mut body = object(
+        &["origins"],
+        json!({"origins": {"type": "array", "minItems": 1, "items": s}, "merchantId": s,
+            "checkoutJwt": s, "token": s}),
+    );
+    body["anyOf"] = json!([{"required": ["merchantId"]}, {"required": ["checkoutJwt"]}]);
+    body
+}
+
+fn quote_body() -> Value {
+    payout_fields(&["speed", "account", "userId", "amount"])
+}
+
+fn payout_body() -> Value {
+    payout_fields(&["speed", "account", "userId", "amount", "idempotencyKey"])
 }
 
 fn quote() -> Value {

@@ -20,23 +20,39 @@ pub(super) fn list() -> Value {
     )
 }
 
-/// `{"data": {"attributes": {...}}}` with the given attribute properties.
-pub(super) fn attributes(properties: Value) -> Value {
+/// `{"data": {"attributes": {...}}}` with the given attribute properties, `required` of them
+/// required (and then `data.attributes` too).
+pub(super) fn attributes(required: &[&str], properties: Value) -> Value {
+    let needs: &[&str] = if required.is_empty() {
+        &[]
+    } else {
+        &["attributes"]
+    };
     object(
         &["data"],
-        json!({"data": object(&[], json!({
-            "attributes": {"type": "object", "properties": properties},
-        }))}),
+        json!({"data": object(needs, json!({"attributes": object(required, properties)}))}),
     )
 }
 
 pub(super) fn create_inquiry_body() -> Value {
     let s = json!({"type": "string"});
-    attributes(json!({
-        "inquiry-template-id": s, "template-id": s, "inquiry-template-version-id": s,
-        "reference-id": s, "account-id": s, "redirect-uri": s, "note": s,
-        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
-    }))
+    let mut body = attributes(
+        &[],
+        json!({
+            "inquiry-template-id": s, "template-id": s, "inquiry-template-version-id": s,
+            "reference-id": s, "account-id": s, "redirect-uri": s, "note": s,
+            "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+        }),
+    );
+    // Exactly one way to name the template.
+    body["required"] = json!(["data"]);
+    body["properties"]["data"]["required"] = json!(["attributes"]);
+    body["properties"]["data"]["properties"]["attributes"]["oneOf"] = json!([
+        {"required": ["inquiry-template-id"]},
+        {"required": ["template-id"]},
+        {"required": ["inquiry-template-version-id"]},
+    ]);
+    body
 }
 
 pub(super) fn simulate_body() -> Value {
@@ -47,29 +63,36 @@ pub(super) fn simulate_body() -> Value {
 }
 
 pub(super) fn share_token_body() -> Value {
-    attributes(json!({"connection-id": {"type": "string"}, "source-id": {"type": "string"}}))
+    attributes(
+        &["connection-id", "source-id"],
+        json!({"connection-id": {"type": "string"}, "source-id": {"type": "string"}}),
+    )
 }
 
 pub(super) fn webhook_body() -> Value {
     attributes(
+        &["url", "enabled-events"],
         json!({"url": {"type": "string"}, "enabled-events": {"type": "array", "items": {"type": "string"}}}),
     )
 }
 
 pub(super) fn webhook_update_body() -> Value {
-    attributes(json!({"url": {"type": "string"}}))
+    attributes(&[], json!({"url": {"type": "string"}}))
 }
 
 pub(super) fn account_body() -> Value {
     let s = json!({"type": "string"});
-    attributes(json!({
-        "reference-id": s, "name-first": s, "name-middle": s, "name-last": s,
-        "birthdate": {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]},
-        "phone-number": s, "email-address": s, "address-street-1": s, "address-street-2": s,
-        "address-city": s, "address-subdivision": s, "address-postal-code": s,
-        "country-code": s, "social-security-number": s,
-        "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
-    }))
+    attributes(
+        &[],
+        json!({
+            "reference-id": s, "name-first": s, "name-middle": s, "name-last": s,
+            "birthdate": {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]},
+            "phone-number": s, "email-address": s, "address-street-1": s, "address-street-2": s,
+            "address-city": s, "address-subdivision": s, "address-postal-code": s,
+            "country-code": s, "social-security-number": s,
+            "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
+        }),
+    )
 }
 
 pub(super) fn tag_body() -> Value {
@@ -88,7 +111,8 @@ pub(super) fn tags_body() -> Value {
 
 pub(super) fn update_inquiry_body() -> Value {
     let s = json!({"type": "string"});
-    attributes(json!({
-        "note": s, "fields": {"type": "object"}, "tags": {"type": "array", "items": s},
-    }))
+    attributes(
+        &[],
+        json!({"note": s, "fields": {"type": "object"}, "tags": {"type": "array", "items": s}}),
+    )
 }
