@@ -221,7 +221,8 @@ impl Payout {
             "merchantPaidFees": {"swapFees": cc(0), "gasFees": cc(0), "fees": cc(self.fee_cents)},
             "status": self.status.as_str(),
             "expectedDeliveryDate": iso8601(self.expected_delivery_ms),
-            "merchant": self.merchant_id,
+            // A reference to the merchant's document, as the withdrawer's `merchant` is.
+            "merchant": super::auth::merchant_object_id(&self.merchant_id),
             "createdAt": iso8601(self.created_ms),
             "updatedAt": iso8601(self.updated_ms),
             "speed": self.speed.as_str(),

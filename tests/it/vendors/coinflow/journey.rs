@@ -121,6 +121,14 @@ async fn persona_to_coinflow_payout_journey() {
         .await
         .json();
     assert_eq!(merchant[0]["transaction"], signature.as_str());
+    // The payout and the withdrawer name one merchant, and one withdrawer, by the same ids.
+    let withdrawer = &got.json()["withdrawer"];
+    assert_eq!(
+        merchant[0]["merchant"], withdrawer["merchant"],
+        "{merchant}"
+    );
+    assert_eq!(history["withdraws"][0]["merchant"], withdrawer["merchant"]);
+    assert_eq!(merchant[0]["withdrawer"], withdrawer["_id"], "{merchant}");
     let state = server
         .get("/__admin/state")
         .header("x-sandbox-namespace", ns)
