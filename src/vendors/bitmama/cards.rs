@@ -350,7 +350,7 @@ pub fn terminate(cx: &Ctx, world: &mut World, card_id: &str) -> Reply {
 pub fn transactions(cx: &Ctx, world: &mut World) -> Reply {
     let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
-    let (skip, limit) = page_params(req)?;
+    let (skip, limit) = page_params(req, &["serviceCardId"])?;
     let card_filter = req.query_param("serviceCardId").filter(|s| !s.is_empty());
     scenario::ensure_partner(app, world, api_key);
     let partner = world

@@ -255,7 +255,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
 pub fn list(cx: &Ctx, world: &mut World) -> Reply {
     let (app, req) = (cx.app, cx.req);
     let api_key = auth::partner_key(req)?;
-    let (skip, limit) = page_params(req)?;
+    let (skip, limit) = page_params(req, &[])?;
     scenario::ensure_partner(app, world, api_key);
     kyc::settle(app, world);
     let partner = world
@@ -278,10 +278,27 @@ pub fn list(cx: &Ctx, world: &mut World) -> Reply {
     ))
 }
 
-/// `skip` (0 or more, default 0) and `limit` (1 to 100, default 50) of a list call.
-pub fn page_params(req: &ApiRequest) -> Result<(usize, usize), super::ApiResponse> {
+/// `skip` (0 or more, default 0) and `limit` (1 to 100, default 50) of a list call, whose
+/// other query parameters are `filters`: any other is refused, so a misspelt or unsupported
+/// filter is not taken for an empty or unfiltered answer.
+pub fn page_params(
+    req: &ApiRequest,
+    filters: &[&str],
+) -> Result<(usize, usize), super::ApiResponse> {
     let empty = Body::default();
     let mut f = Fields::new(&empty);
+    for (key, _) in &req.query {
+        if !["skip", "limit"].contains(&key.as_str()) && !filters.contains(&key.as_str()) {
+            let taken: Vec<&str> = ["skip", "limit"].iter().chain(filters).copied().collect();
+            f.problem(
+                "query",
+                format!(
+                    "{key} is not a parameter of this list; it takes {}",
+                    taken.join(", ")
+                ),
+            );
+        }
+    }
     let skip = match req.query_param("skip") {
         None => Some(0),
         Some(s) => s.parse::<usize>().ok().or_else(|| {

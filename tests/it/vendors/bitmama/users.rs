@@ -354,6 +354,14 @@ async fn list_pages_and_recreation_after_delete_is_free_unless_approved() {
         .await;
     let text = assert_error(&res, 422, "VALIDATION_ERROR");
     assert!(text.contains("skip") && text.contains("limit"), "{text}");
+    // A filter the list does not take is refused, not ignored (an unfiltered answer).
+    let res = server
+        .get(&format!("{USERS_V1}?status=approved"))
+        .header("authorization", ACME)
+        .send()
+        .await;
+    let text = assert_error(&res, 422, "VALIDATION_ERROR");
+    assert!(text.contains("status is not a parameter"), "{text}");
 
     assert_eq!(balance(&server, ACME).await, json!(4994));
     let res = server
