@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
-use super::model::{Inquiry, InquiryStatus, NewInquiry};
+use super::model::{Inquiry, InquiryStatus, Intervals, NewInquiry};
 use super::request::{
     BODY, Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at, web_redirect,
 };
@@ -15,7 +15,7 @@ use super::{Ctx, Replies, filters, render};
 use crate::http::ApiResponse;
 use crate::store::World;
 
-/// The longest `meta.expiration-after-create-interval-seconds` accepted: 10 years.
+/// The longest interval `meta` may set (`expiration-after-create-interval-seconds`…): 10 years.
 const MAX_EXPIRY_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
 
 /// The three ways to name the template; exactly one is required.
@@ -131,18 +131,8 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
     if let Some(uri) = &redirect_uri {
         web_redirect(uri).map_err(|message| (400, message, "/data/attributes/redirect-uri"))?;
     }
-    let mut new = NewInquiry {
-        template_id: Some(template_id),
-        reference_id: string_at(&attrs, "reference-id", at)?,
-        redirect_uri,
-        fields: fields.into(),
-        note: string_at(&attrs, "note", at)?,
-        tags,
-        account_reference_id: None,
-    };
     let account_id = string_at(&attrs, "account-id", at)?;
     let meta = object_at(&body, "meta", BODY)?;
-    new.account_reference_id = string_at(&meta, "auto-create-account-reference-id", "meta")?;
     only_keys(
         &meta,
         &[
@@ -156,30 +146,64 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
         ],
         "meta",
     )?;
-    let expire_after = match meta.get("expiration-after-create-interval-seconds") {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_i64() {
-            Some(s) if s > MAX_EXPIRY_SECONDS => {
-                return Err((
-                    422,
-                    format!(
-                        "meta.expiration-after-create-interval-seconds must be at most {MAX_EXPIRY_SECONDS} (10 years), got {s}"
-                    ),
-                    "/meta/expiration-after-create-interval-seconds",
-                ));
-            }
-            Some(s) if s > 0 => Some(s),
-            _ => {
-                return Err((
-                    400,
-                    "meta.expiration-after-create-interval-seconds must be a positive integer"
-                        .into(),
-                    "/meta",
-                ));
-            }
-        },
+    let without_account = match meta.get("auto-create-account") {
+        None | Some(Value::Null) | Some(Value::Bool(true)) => false,
+        Some(Value::Bool(false)) => true,
+        Some(_) => {
+            return Err((
+                400,
+                "meta.auto-create-account must be a boolean".into(),
+                "/meta/auto-create-account",
+            ));
+        }
+    };
+    let account_reference_id = string_at(&meta, "auto-create-account-reference-id", "meta")?;
+    if without_account && account_reference_id.is_some() {
+        return Err((
+            400,
+            "meta.auto-create-account-reference-id cannot be given when meta.auto-create-account is false".into(),
+            "/meta/auto-create-account-reference-id",
+        ));
+    }
+    let seconds = |key: &str| interval(&meta, key);
+    let expire_after = seconds("expiration-after-create-interval-seconds")?;
+    let intervals = Intervals {
+        after_start: seconds("expiration-after-start-interval-seconds")?,
+        after_resume: seconds("expiration-after-resume-interval-seconds")?,
+        one_time_link: seconds("one-time-link-expiration-seconds")?,
+    };
+    let new = NewInquiry {
+        template_id: Some(template_id),
+        reference_id: string_at(&attrs, "reference-id", at)?,
+        redirect_uri,
+        fields: fields.into(),
+        note: string_at(&attrs, "note", at)?,
+        tags,
+        account_reference_id,
+        without_account,
+        intervals,
     };
     Ok((new, account_id, expire_after))
+}
+
+/// `meta.<key>`, a number of seconds from 1 to 10 years.
+fn interval(meta: &Map<String, Value>, key: &str) -> Result<Option<i64>, Refusal> {
+    match meta.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_i64() {
+            Some(s) if s > MAX_EXPIRY_SECONDS => Err((
+                422,
+                format!("meta.{key} must be at most {MAX_EXPIRY_SECONDS} (10 years), got {s}"),
+                "/meta",
+            )),
+            Some(s) if s > 0 => Ok(Some(s)),
+            _ => Err((
+                400,
+                format!("meta.{key} must be a positive integer"),
+                "/meta",
+            )),
+        },
+    }
 }
 
 /// A field as sent: a plain value, or `{"type", "value"}` as Persona renders it.

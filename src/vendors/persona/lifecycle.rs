@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use super::events::{self, Delivery};
-use super::model::{Inquiry, InquiryStatus, NewInquiry, ScheduledDecision};
+use super::model::{Inquiry, InquiryStatus, Intervals, NewInquiry, ScheduledDecision};
+use super::rare::Rare;
 use super::{accounts, share_tokens, verifications};
 use crate::app::App;
 use crate::clock::Millis;
@@ -94,12 +95,16 @@ pub(super) fn insert_created(
     let id = world.ids.persona("inq_");
     // Persona finds or creates the account of the reference id.
     let account_id = account_id.map(Id::from).or_else(|| {
+        if new.without_account {
+            return None;
+        }
         let reference = new
             .account_reference_id
             .as_ref()
             .or(new.reference_id.as_ref())?;
         Some(accounts::find_or_create(world, reference, now, delivery))
     });
+    let intervals = new.intervals;
     let redirect_uri = (new.redirect_uri).map(|uri| world.persona.shared.redirect(&uri));
     let inquiry = Inquiry {
         id: id.clone(),
@@ -122,7 +127,11 @@ pub(super) fn insert_created(
                     .saturating_mul(1000),
             ),
         ),
-        rare: None,
+        rare: Rare {
+            intervals: (intervals != Intervals::default()).then_some(intervals),
+            ..Rare::default()
+        }
+        .boxed(),
     };
     let inquiry = Arc::new(inquiry);
     events::record(
@@ -280,7 +289,14 @@ pub(super) fn record_move(
             } else {
                 inquiry.started_at = Some(at);
             }
-            inquiry.expires_at = Some(at.saturating_add(INQUIRY_EXPIRY_SECONDS * 1000));
+            let intervals = inquiry.rare().intervals.unwrap_or_default();
+            let seconds = if resumed {
+                intervals.after_resume
+            } else {
+                intervals.after_start
+            };
+            let seconds = seconds.unwrap_or(INQUIRY_EXPIRY_SECONDS);
+            inquiry.expires_at = Some(at.saturating_add(seconds.saturating_mul(1000)));
         }
         InquiryStatus::Completed => inquiry.rare_mut().completed_at = Some(at),
         InquiryStatus::Failed => inquiry.rare_mut().failed_at = Some(at),

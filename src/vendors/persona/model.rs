@@ -37,6 +37,20 @@ pub struct NewInquiry {
     /// `meta.auto-create-account-reference-id`: the reference id of the account to find or
     /// create when no account id is given (the inquiry's own reference id otherwise).
     pub account_reference_id: Option<String>,
+    /// `meta.auto-create-account: false`: no account is found or created for it.
+    pub without_account: bool,
+    /// `meta`'s other intervals, kept with the inquiry.
+    pub intervals: Intervals,
+}
+
+/// How long an inquiry lives after it starts or is resumed, and a one-time link of it by
+/// default, in seconds, when its creation said (`meta.expiration-after-start-interval-seconds`,
+/// `…-resume-…`, `meta.one-time-link-expiration-seconds`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intervals {
+    pub after_start: Option<i64>,
+    pub after_resume: Option<i64>,
+    pub one_time_link: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

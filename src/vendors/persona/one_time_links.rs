@@ -1,6 +1,7 @@
 //! `POST /inquiries/{id}/generate-one-time-link`: a link to this server's hosted flow,
 //! `/verify?code=…`, that opens the inquiry once (then its `?inquiry-id=` page) until it expires
-//! (`meta.expires-in-seconds`, 24 hours by default).
+//! (`meta.expires-in-seconds`, else the inquiry's `meta.one-time-link-expiration-seconds`, else
+//! 24 hours).
 
 use serde_json::{Value, json};
 
@@ -14,15 +15,16 @@ use crate::store::World;
 /// How long a link lives unless the request says.
 const DEFAULT_SECONDS: i64 = 24 * 60 * 60;
 
-fn expires_in(ctx: &Ctx) -> Result<i64, ApiResponse> {
+/// `meta.expires-in-seconds`, if the request gave it.
+fn expires_in(ctx: &Ctx) -> Result<Option<i64>, ApiResponse> {
     let body = body_object(ctx, true).map_err(|r| refuse(ctx, r))?;
     only_keys(&body, &["meta"], BODY).map_err(|r| refuse(ctx, r))?;
     let meta = object_at(&body, "meta", BODY).map_err(|r| refuse(ctx, r))?;
     only_keys(&meta, &["expires-in-seconds"], "meta").map_err(|r| refuse(ctx, r))?;
     match meta.get("expires-in-seconds") {
-        None | Some(Value::Null) => Ok(DEFAULT_SECONDS),
+        None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_i64() {
-            Some(s) if s > 0 && s <= i64::from(i32::MAX) => Ok(s),
+            Some(s) if s > 0 && s <= i64::from(i32::MAX) => Ok(Some(s)),
             _ => Err(ctx.error(
                 400,
                 "meta.expires-in-seconds must be an integer greater than 0",
@@ -37,8 +39,10 @@ pub(super) fn generate(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         return ctx.not_found();
     };
     let (status, redacted) = (inquiry.status, inquiry.rare().redacted_at.is_some());
+    // The request's, else what the inquiry's creation set, else a day.
+    let by_inquiry = inquiry.rare().intervals.and_then(|i| i.one_time_link);
     let seconds = match expires_in(ctx) {
-        Ok(s) => s,
+        Ok(s) => s.or(by_inquiry).unwrap_or(DEFAULT_SECONDS),
         Err(refused) => return refused,
     };
     if redacted {

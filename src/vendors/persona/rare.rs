@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::entities::VerificationKind;
-use super::model::ScheduledDecision;
+use super::model::{Intervals, ScheduledDecision};
 use crate::clock::Millis;
 
 /// An inquiry's fields most inquiries never set (read with [`Inquiry::rare`](super::model::Inquiry::rare)).
@@ -27,6 +27,9 @@ pub struct Rare {
     /// The verification a scenario made fail while the others pass (`selfie_mismatch`).
     #[serde(default)]
     pub failing_verification: Option<VerificationKind>,
+    /// The intervals its creation set (`None`: Persona's defaults).
+    #[serde(default)]
+    pub intervals: Option<Intervals>,
 }
 
 /// What an inquiry without rare fields reads.
@@ -41,6 +44,7 @@ pub(super) static NO_RARE: Rare = Rare {
     scheduled_decision: None,
     redacted_at: None,
     failing_verification: None,
+    intervals: None,
 };
 
 impl Rare {
@@ -96,6 +100,7 @@ mod tests {
             "scheduled_decision",
             "redacted_at",
             "failing_verification",
+            "intervals",
         ];
         assert_eq!(none.as_object().map(|o| o.len()), Some(keys.len() + 1));
         assert!(keys.iter().all(|k| none[k].is_null()));

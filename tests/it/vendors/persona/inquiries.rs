@@ -315,6 +315,87 @@ async fn list_pages_by_cursor_and_filters() {
 }
 
 #[tokio::test]
+async fn create_meta_says_whether_an_account_is_made_and_how_long_things_live() {
+    let p = Persona::start().await;
+    let create = |meta: Value| {
+        json!({"data": {"attributes": {"inquiry-template-id": "itmpl_sandbox",
+            "reference-id": "meta-user"}}, "meta": meta})
+    };
+    // `auto-create-account: false`: the reference id makes no account.
+    let created = p
+        .post(
+            "/api/v1/inquiries",
+            &create(json!({"auto-create-account": false})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let created = created.json();
+    assert!(
+        created["data"]["relationships"]["account"]["data"].is_null(),
+        "{created}"
+    );
+    assert_eq!(p.get("/api/v1/accounts").await.json()["data"], json!([]));
+    assert!(
+        !p.event_names()
+            .await
+            .contains(&"account.created".to_string())
+    );
+    for (meta, named) in [
+        (json!({"auto-create-account": "yes"}), "auto-create-account"),
+        (
+            json!({"auto-create-account": false, "auto-create-account-reference-id": "r"}),
+            "auto-create-account-reference-id",
+        ),
+        (
+            json!({"expiration-after-start-interval-seconds": 0}),
+            "expiration-after-start-interval-seconds",
+        ),
+        (
+            json!({"one-time-link-expiration-seconds": "soon"}),
+            "one-time-link-expiration-seconds",
+        ),
+    ] {
+        let refused = p.post("/api/v1/inquiries", &create(meta.clone())).await;
+        assert!(details(&refused, 400).contains(named), "{meta}");
+    }
+
+    // The intervals: 60 s after the start, 30 s after a resume, a one-time link 120 s.
+    let meta = json!({"expiration-after-start-interval-seconds": 60,
+        "expiration-after-resume-interval-seconds": 30, "one-time-link-expiration-seconds": 120});
+    let id = id_of(&p.post("/api/v1/inquiries", &create(meta)).await.json());
+    let path = format!("/api/v1/inquiries/{id}");
+    let link = p
+        .post(&format!("{path}/generate-one-time-link"), &json!({}))
+        .await
+        .json();
+    let link = link["meta"]["one-time-link"]
+        .as_str()
+        .expect("link")
+        .to_string();
+    p.simulate(&id, &["start_inquiry"]).await;
+    p.advance_clock(59).await;
+    assert_eq!(p.status(&id).await, "pending");
+    p.advance_clock(2).await;
+    assert_eq!(p.status(&id).await, "expired");
+    let resumed = p.post(&format!("{path}/resume"), &json!({})).await;
+    assert_eq!(resumed.status, 200, "{}", resumed.text());
+    p.advance_clock(31).await;
+    assert_eq!(p.status(&id).await, "expired");
+    // 121 s after the link was made.
+    p.advance_clock(30).await;
+    let code_path = link
+        .split_once("/verify")
+        .map(|(_, rest)| rest)
+        .expect("path");
+    let opened = p
+        .server
+        .get(&format!("/ns/{}/verify{code_path}", p.namespace))
+        .send()
+        .await;
+    assert_eq!(opened.status, 410, "{}", opened.text());
+}
+
+#[tokio::test]
 async fn the_expiry_interval_is_bounded() {
     let p = Persona::start().await;
     let create = |seconds: Value| {
