@@ -22,6 +22,7 @@ use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, create_inquiry, scenario};
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
 use html::{done_content, done_page, html, inquiry_page, message_page, not_found};
+pub(super) use widget::new_session_token;
 use widget::{BadEmbed, Embed};
 
 /// What a person can choose on the page.

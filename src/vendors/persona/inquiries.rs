@@ -378,6 +378,15 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if let Some(refused) = super::edits::redacted(ctx, world, id) {
         return refused;
     }
+    // Persona first reuses a session still valid: a pending inquiry's token stays the one the
+    // flow loads with. An expired inquiry's sessions ended with it.
+    let reused = match status {
+        InquiryStatus::Pending => world
+            .persona
+            .inquiry(id)
+            .and_then(|i| i.rare().session_token.clone()),
+        _ => None,
+    };
     match status {
         InquiryStatus::Pending => {}
         InquiryStatus::Expired => {
@@ -394,12 +403,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
             );
         }
     }
-    let token = format!(
-        "{}.{}.{}",
-        world.ids.alphanumeric(20),
-        world.ids.alphanumeric(48),
-        world.ids.alphanumeric(43)
-    );
+    let token = reused.unwrap_or_else(|| super::hosted::new_session_token(world));
     let Some(inquiry) = world.persona.inquiry_mut(id) else {
         return ctx.not_found();
     };

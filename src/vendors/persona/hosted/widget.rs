@@ -290,7 +290,7 @@ pub(super) fn path_prefix(req: &ApiRequest) -> &str {
 }
 
 /// A session token in the shape `POST /inquiries/{id}/resume` hands out.
-pub(super) fn new_session_token(world: &mut crate::store::World) -> String {
+pub(in crate::vendors::persona) fn new_session_token(world: &mut crate::store::World) -> String {
     format!(
         "{}.{}.{}",
         world.ids.alphanumeric(20),

@@ -200,11 +200,14 @@ async fn resume_returns_a_session_token_and_revives_an_expired_inquiry() {
         .post_empty(&format!("/api/v1/inquiries/{id}/resume"))
         .await;
     assert_eq!(response.status, 200, "{}", response.text());
-    assert!(
-        response.json()["meta"]["session-token"]
-            .as_str()
-            .is_some_and(|t| t.len() > 20)
-    );
+    let token = response.json()["meta"]["session-token"].clone();
+    assert!(token.as_str().is_some_and(|t| t.len() > 20));
+    // A valid session is reused (the spec: "first tries to reuse any existing valid unused
+    // sessions"), so a flow loaded with the first token goes on working.
+    let again = p
+        .post_empty(&format!("/api/v1/inquiries/{id}/resume"))
+        .await;
+    assert_eq!(again.json()["meta"]["session-token"], token);
 
     p.post_empty(&format!("/api/v1/inquiries/{id}/expire"))
         .await;
@@ -217,6 +220,10 @@ async fn resume_returns_a_session_token_and_revives_an_expired_inquiry() {
     assert_eq!(body["data"]["attributes"]["status"], "pending");
     assert!(body["data"]["attributes"]["expired-at"].is_null());
     assert!(body["meta"]["session-token"].is_string());
+    assert_ne!(
+        body["meta"]["session-token"], token,
+        "the expired session ended"
+    );
     assert_eq!(
         p.event_names().await,
         [
