@@ -169,22 +169,7 @@ fn parse(ctx: &Ctx) -> Result<Changes, Refusal> {
         "selfie-photo",
     ]);
     only_keys(&attrs, &allowed, at)?;
-    let mut fields = Map::new();
-    if let Some(given) = attrs.get("fields") {
-        let Value::Object(given) = given else {
-            return Err((400, format!("{at}.fields must be an object"), "/"));
-        };
-        for (key, value) in given {
-            let key = super::inflection::to_kebab(key);
-            let value = match value {
-                Value::Object(m) if m.contains_key("value") => {
-                    m.get("value").cloned().unwrap_or(Value::Null)
-                }
-                other => other.clone(),
-            };
-            fields.insert(key, value);
-        }
-    }
+    let mut fields = super::fields::given(&attrs, at)?;
     for name in ATTRIBUTES {
         if let Some(value) = string_at(&attrs, name, at)? {
             fields.insert(name.to_string(), Value::String(value));
@@ -194,15 +179,7 @@ fn parse(ctx: &Ctx) -> Result<Changes, Refusal> {
     // (Coinflow's date of birth). chrono alone also takes `1990-1-5` and a leading `+` or space.
     if let Some(Value::String(date)) = fields.get("birthdate")
         && !date.is_empty()
-        && !(date.len() == 10
-            && date.bytes().enumerate().all(|(i, b)| {
-                if i == 4 || i == 7 {
-                    b == b'-'
-                } else {
-                    b.is_ascii_digit()
-                }
-            })
-            && chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok())
+        && !super::fields::is_date(date)
     {
         return Err((
             400,
@@ -210,17 +187,7 @@ fn parse(ctx: &Ctx) -> Result<Changes, Refusal> {
             "/",
         ));
     }
-    let tags = match attrs.get("tags") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|t| t.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or((400, format!("{at}.tags must be an array of strings"), "/"))?,
-        ),
-        Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
-    };
+    let tags = super::tags::given(&attrs, at)?;
     Ok(Changes {
         reference_id: string_at(&attrs, "reference-id", at)?,
         fields,

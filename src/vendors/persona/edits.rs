@@ -7,7 +7,6 @@
 use serde_json::{Map, Value};
 
 use super::events::{self, Delivery};
-use super::inflection::to_kebab;
 use super::inquiries::retrieve;
 use super::lifecycle;
 use super::model::Tags;
@@ -33,36 +32,8 @@ fn parse_update(ctx: &Ctx) -> Result<Update, Refusal> {
         Some(Value::Null) => Some(None),
         Some(_) => Some(string_at(&attrs, "note", at)?),
     };
-    let fields = match attrs.get("fields") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(given)) => given
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    Value::Object(m)
-                        if m.contains_key("value")
-                            && m.keys().all(|k| k == "value" || k == "type") =>
-                    {
-                        m.get("value").cloned().unwrap_or(Value::Null)
-                    }
-                    other => other.clone(),
-                };
-                (to_kebab(k), v)
-            })
-            .collect(),
-        Some(_) => return Err((400, format!("{at}.fields must be an object"), "/")),
-    };
-    let tags = match attrs.get("tags") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|t| t.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-                .ok_or((400, format!("{at}.tags must be an array of strings"), "/"))?,
-        ),
-        Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
-    };
+    let fields = super::fields::given(&attrs, at)?;
+    let tags = tags::given(&attrs, at)?;
     Ok(Update { note, fields, tags })
 }
 

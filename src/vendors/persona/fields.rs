@@ -150,6 +150,56 @@ impl<'de> Deserialize<'de> for Fields {
     }
 }
 
+/// `<at>.fields` of a request body: names in kebab-case, each value plain (`{"type", "value"}`,
+/// as Persona renders a field, gives its value). A `birthdate` must be a date as YYYY-MM-DD
+/// (or empty), the spec's `format: date`: other vendors read it as one.
+pub(super) fn given(
+    attrs: &Map<String, Value>,
+    at: &str,
+) -> Result<Map<String, Value>, super::request::Refusal> {
+    let given = match attrs.get("fields") {
+        None | Some(Value::Null) => return Ok(Map::new()),
+        Some(Value::Object(given)) => given,
+        Some(_) => return Err((400, format!("{at}.fields must be an object"), "/")),
+    };
+    let mut fields = Map::new();
+    for (name, value) in given {
+        let value = match value {
+            Value::Object(m)
+                if m.contains_key("value") && m.keys().all(|k| k == "value" || k == "type") =>
+            {
+                m.get("value").cloned().unwrap_or(Value::Null)
+            }
+            other => other.clone(),
+        };
+        fields.insert(super::inflection::to_kebab(name), value);
+    }
+    if let Some(Value::String(date)) = fields.get("birthdate")
+        && !date.is_empty()
+        && !is_date(date)
+    {
+        return Err((
+            400,
+            format!("{at}.fields.birthdate must be a date as YYYY-MM-DD, got {date:?}"),
+            "/",
+        ));
+    }
+    Ok(fields)
+}
+
+/// Exactly `YYYY-MM-DD`, a real day (chrono alone also takes `1990-1-5`, or a leading `+`).
+pub(super) fn is_date(text: &str) -> bool {
+    text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -5,7 +5,6 @@
 
 use serde_json::{Map, Value, json};
 
-use super::inflection::to_kebab;
 use super::lifecycle::{self, TransitionError};
 use super::model::{Inquiry, InquiryStatus, Intervals, NewInquiry};
 use super::request::{
@@ -110,23 +109,8 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
             ));
         }
     };
-    let fields = match attrs.get("fields") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(f)) => f
-            .iter()
-            .map(|(k, v)| (to_kebab(k), plain_field_value(v)))
-            .collect(),
-        Some(_) => return Err((400, format!("{at}.fields must be an object"), "/")),
-    };
-    let tags = match attrs.get("tags") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|t| t.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .ok_or((400, format!("{at}.tags must be an array of strings"), "/"))?,
-        Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
-    };
+    let fields = super::fields::given(&attrs, at)?;
+    let tags = super::tags::given(&attrs, at)?.unwrap_or_default();
     let redirect_uri = string_at(&attrs, "redirect-uri", at)?;
     if let Some(uri) = &redirect_uri {
         web_redirect(uri).map_err(|message| (400, message, "/data/attributes/redirect-uri"))?;
@@ -203,18 +187,6 @@ fn interval(meta: &Map<String, Value>, key: &str) -> Result<Option<i64>, Refusal
                 "/meta",
             )),
         },
-    }
-}
-
-/// A field as sent: a plain value, or `{"type", "value"}` as Persona renders it.
-fn plain_field_value(value: &Value) -> Value {
-    match value {
-        Value::Object(m)
-            if m.contains_key("value") && m.keys().all(|k| k == "value" || k == "type") =>
-        {
-            m.get("value").cloned().unwrap_or(Value::Null)
-        }
-        other => other.clone(),
     }
 }
 

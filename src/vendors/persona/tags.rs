@@ -2,7 +2,7 @@
 //! "vip"}}` (a list of names for `set-tags`). Tags are kept by name; `tag-id` is refused since
 //! the sandbox has no tag objects.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::Ctx;
 use super::request::{BODY, Refusal, body_object, object_at, only_keys};
@@ -62,6 +62,26 @@ pub(super) fn parse(ctx: &Ctx, action: TagAction) -> Result<TagChange, Refusal> 
         }
     };
     Ok(TagChange { action, names })
+}
+
+/// `<at>.tags` of a create or update body: names, each once, in the order given (as `set-tags`
+/// keeps them).
+pub(super) fn given(attrs: &Map<String, Value>, at: &str) -> Result<Option<Vec<String>>, Refusal> {
+    let items = match attrs.get("tags") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err((400, format!("{at}.tags must be an array of strings"), "/")),
+    };
+    let mut tags: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(name) = item.as_str() else {
+            return Err((400, format!("{at}.tags must be an array of strings"), "/"));
+        };
+        if !tags.iter().any(|t| t == name) {
+            tags.push(name.to_string());
+        }
+    }
+    Ok(Some(tags))
 }
 
 impl TagChange {

@@ -324,14 +324,15 @@ async fn unknown_verification_page_is_404() {
     super::schema::assert_bodies_valid(&server).await;
 }
 
-/// A source inquiry's birthdate that Coinflow's own KYC body would refuse counts as missing:
-/// Get Withdrawer asks for it (451) instead of approving a withdrawer without a date of birth.
+/// A source inquiry's birthdate that Coinflow's own KYC body would refuse (here one Persona
+/// takes, a date, but after today) counts as missing: Get Withdrawer asks for it (451) instead
+/// of approving a withdrawer without a date of birth.
 #[tokio::test]
 async fn an_invalid_birthdate_in_the_source_is_asked_for_again() {
     let server = TestServer::start().await;
     let ns = "cf-bad-dob";
     let mut fields = full_fields();
-    fields["birthdate"] = json!("notadate");
+    fields["birthdate"] = json!("2099-01-01");
     let inquiry = persona_inquiry(&server, ns, fields, &APPROVE).await;
     let token = share_token(&server, ns, &inquiry).await;
     let registered = register_share_token(&server, ns, "u1", &token, "dob@x.io").await;

@@ -167,6 +167,13 @@ async fn create_refuses_bad_bodies_naming_the_field() {
         ),
         (json!({"data": {}}), 400, "data.attributes"),
         (json!({"meta": {}}), 400, "data is required"),
+        // A birthdate is a date (the spec's `format: date`), whichever route brings it.
+        (
+            json!({"data": {"attributes": {"inquiry-template-id": "itmpl_a",
+                "fields": {"birthdate": "1990-13-45"}}}}),
+            400,
+            "fields.birthdate must be a date",
+        ),
         (
             json!({"data": {"attributes": {"inquiry-template-id": "itmpl_a", "note": 5}}}),
             400,

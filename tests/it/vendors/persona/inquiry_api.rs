@@ -143,6 +143,30 @@ async fn patch_changes_fields_note_and_tags() {
         )
         .await;
     assert!(details(&bad, 400).contains("\"status\""));
+    let bad_date = persona
+        .patch(
+            &path,
+            &json!({"data": {"attributes": {"fields": {"birthdate": "1990-13-45"}}}}),
+        )
+        .await;
+    assert!(details(&bad_date, 400).contains("fields.birthdate must be a date"));
+    // Tags are kept once each, as set-tags keeps them.
+    let twice = persona
+        .patch(
+            &path,
+            &json!({"data": {"attributes": {"tags": ["b", "a", "b"]}}}),
+        )
+        .await;
+    assert_eq!(
+        twice.json()["data"]["attributes"]["tags"],
+        json!(["b", "a"])
+    );
+    persona
+        .patch(
+            &path,
+            &json!({"data": {"attributes": {"tags": ["a", "b"]}}}),
+        )
+        .await;
     // `updated-at` moves only when something changed.
     let updated_at = |response: &crate::harness::TestResponse| {
         response.json()["data"]["attributes"]["updated-at"].clone()
