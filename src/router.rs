@@ -95,7 +95,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         area,
         latency: None,
         rule: None,
-        step: Step::Answer(response),
+        step: Step::Answer(unrouted(app, area, req, response)),
     };
     if let Some(response) = cors::check_host(&app.config, area, req)
         .or_else(|| cors::cross_origin_answer(&app.config, area, req))
@@ -145,7 +145,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 };
                 let steering = steering::steer(app, api, route, req);
                 let step = match steering.say {
-                    Say::Answer(response) => Step::Answer(response),
+                    Say::Answer(response) => Step::Answer(unrouted(app, area, req, response)),
                     Say::Drop(fault) => Step::Drop(fault),
                     Say::Proceed(steer) => Step::Dispatch(Target::Vendor(VendorTarget {
                         api,
@@ -174,6 +174,15 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 req,
             )),
         },
+    }
+}
+
+/// An answer given here, before any route ran (a refusal, or a scenario's answer): the vendor
+/// still marks it as it marks every answer ([`vendors::VendorApi::finish_unrouted`]).
+fn unrouted(app: &App, area: Area, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
+    match area {
+        Area::Vendor(vendor) => vendors::get(vendor).finish_unrouted(app, req, response),
+        Area::Admin | Area::Unknown => response,
     }
 }
 

@@ -213,6 +213,9 @@ pub struct Store {
     /// Counts the namespaces taken out of (or replaced in) the map: a thread's [`LAST_USED`]
     /// holds while this has not moved.
     removals: AtomicU64,
+    /// Request ids of answers that belong to no namespace (a refusal before one is named or
+    /// made): the stream of the unnamed namespace `""`, which no request can name.
+    request_ids: RequestIds,
 }
 
 /// The namespace a thread found last, by store: most requests name the namespace their
@@ -239,6 +242,7 @@ impl Store {
     /// `jobs` receives webhook deliveries to run; `None` keeps them queued (unit tests).
     pub fn new(config: Arc<Config>, jobs: Option<UnboundedSender<Job>>, seeder: Seeder) -> Self {
         Self {
+            request_ids: RequestIds::new(config.seed, "", 0),
             config,
             seeder,
             jobs,
@@ -247,6 +251,11 @@ impl Store {
             id: STORES.fetch_add(1, Ordering::Relaxed),
             removals: AtomicU64::new(0),
         }
+    }
+
+    /// The request ids of answers no namespace gives.
+    pub fn request_ids(&self) -> &RequestIds {
+        &self.request_ids
     }
 
     /// Adds the namespaces of a loaded state file, as they were saved (their scenario's initial

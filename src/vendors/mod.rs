@@ -91,6 +91,12 @@ pub trait VendorApi: Sync {
         response
     }
 
+    /// [`VendorApi::finish`] for an answer given before a route ran (a bad Host, a body too
+    /// large, a scenario's answer), with no namespace locked.
+    fn finish_unrouted(&self, _app: &App, _req: &ApiRequest, response: ApiResponse) -> ApiResponse {
+        response
+    }
+
     /// Applies what fell due on the namespace's sandbox clock (cheap when nothing did).
     fn settle(&self, app: &App, world: &mut World);
 

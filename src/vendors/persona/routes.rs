@@ -182,6 +182,16 @@ impl VendorApi for Persona {
         response.with_header("request-id", world.request_ids.next("req_"))
     }
 
+    /// Every answer carries a `Request-Id`: one of the namespace's when it exists (a refusal
+    /// creates none), else the server's own stream's.
+    fn finish_unrouted(&self, app: &App, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
+        let id = match app.store.existing(&req.namespace) {
+            Some(namespace) => namespace.read().request_ids.next("req_"),
+            None => app.store.request_ids().next("req_"),
+        };
+        response.with_header("request-id", id)
+    }
+
     fn settle(&self, app: &App, world: &mut World) {
         lifecycle::settle(app, world);
     }

@@ -52,6 +52,44 @@ async fn auth_is_required_and_every_response_has_a_request_id() {
     assert_ne!(any_key.header("request-id"), missing.header("request-id"));
 }
 
+/// Answers given before any route runs carry one too: a bad Host, a body over the limit, a
+/// refused preflight, a scenario's answer.
+#[tokio::test]
+async fn answers_refused_before_routing_have_a_request_id() {
+    let server = TestServer::start_with(|c| c.max_body_bytes = 1024).await;
+    let rebound = format!("rebind.evil.example:{}", server.addr.port());
+    let host = server
+        .get("/api/v1/inquiries")
+        .header("host", &rebound)
+        .send()
+        .await;
+    let large = server
+        .post("/api/v1/inquiries")
+        .header("authorization", &format!("Bearer {KEY}"))
+        .json(&json!({"data": {"attributes": {"note": "x".repeat(2048)}}}))
+        .send()
+        .await;
+    let preflight = server
+        .request("OPTIONS", "/api/v1/inquiries")
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await;
+    let mut ids = Vec::new();
+    for (what, response, status) in [
+        ("host", host, 403),
+        ("large", large, 413),
+        ("preflight", preflight, 403),
+    ] {
+        assert_eq!(response.status, status, "{what}: {}", response.text());
+        let id = response.header("request-id").unwrap_or("").to_string();
+        assert!(is_persona_id(&id, "req_"), "{what}: {:?}", response.headers);
+        ids.push(id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "each its own");
+}
+
 #[tokio::test]
 async fn configured_api_keys_are_the_only_ones_accepted() {
     let server = TestServer::start_with(|cfg| {
