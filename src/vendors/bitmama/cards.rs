@@ -62,9 +62,10 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
                     402,
                     "INSUFFICIENT_WALLET_BALANCE",
                     &format!(
-                        "Partner wallet balance ({}) is insufficient to fund the card ({})",
+                        "Partner wallet balance ({}) is insufficient to fund the card ({}){}",
                         usd(partner.balance_cents),
-                        usd(amount)
+                        usd(amount),
+                        super::users::SCENARIO_SAYS
                     ),
                 ));
             }

@@ -171,12 +171,14 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
                 ),
             )
         };
-        let insufficient = || {
+        let insufficient = |steered: bool| {
+            // A steered refusal says so: the wallet may well hold the fee.
+            let why = if steered { SCENARIO_SAYS } else { "" };
             error_code(
                 402,
                 "INSUFFICIENT_WALLET_BALANCE",
                 &format!(
-                    "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}); fund the wallet and try again",
+                    "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}){why}; fund the wallet and try again",
                     usd(balance),
                     usd(config.kyc_fee_cents)
                 ),
@@ -185,7 +187,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
         // A scenario (or magic email) answers as Bitmama would; the body was valid all the same.
         match steered(cx) {
             Some(Outcome::DuplicateUser) => return Err(duplicate()),
-            Some(Outcome::InsufficientBalance) => return Err(insufficient()),
+            Some(Outcome::InsufficientBalance) => return Err(insufficient(true)),
             Some(Outcome::ValidationError) => return Err(rejected_email(input.email)),
             _ => {}
         }
@@ -193,7 +195,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             return Err(duplicate());
         }
         if partner.balance_cents < fee {
-            return Err(insufficient());
+            return Err(insufficient(false));
         }
         // Joined, not `format!`ed: the formatting machinery was a fortieth of a create.
         let service_id = [&partner.slug, "-rain-user-", &world.ids.alphanumeric(15)].concat();
@@ -455,6 +457,9 @@ pub fn user_not_found(service_id: &str) -> super::ApiResponse {
         &format!("No user {service_id} exists for this partner"),
     )
 }
+
+/// Added to a refusal the active scenario (or a magic value) made, not the state.
+pub const SCENARIO_SAYS: &str = " (as the active scenario or a magic value says)";
 
 /// The outcome `cx.steer` names when it is due. `after_polls` calls before that get the built-in
 /// behaviour; `after_seconds` means nothing for an answer given at once, so it applies at once.

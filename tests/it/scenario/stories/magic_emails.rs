@@ -18,7 +18,9 @@ async fn magic_emails_pick_outcomes_without_a_scenario() {
     let res = story
         .post(ACME, USERS, card_user_body("jo+insufficient@example.com"))
         .await;
-    assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
+    let text = assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
+    // The wallet holds the fee: the message says who refused.
+    assert!(text.contains("scenario"), "{text}");
     assert_eq!(story.balance(ACME).await, 5000);
 
     let (declined, inquiry) = story.create_user("jo+declined@example.com").await;
