@@ -238,10 +238,16 @@ pub fn find<'p, H>(
     path: &'p str,
 ) -> Option<(&'static Route<H>, Params<'p>)> {
     let plain = is_plain(path);
-    routes.iter().find_map(|route| {
+    let found = routes.iter().find_map(|route| {
         let params = route.matches_path(method, path, plain)?;
         Some((route, params))
-    })
+    });
+    // A HEAD is answered by the GET route, as the vendors' servers (Express, Rails) answer it;
+    // hyper sends its headers without the body.
+    match found {
+        None if method == "HEAD" => find(routes, "GET", path),
+        found => found,
+    }
 }
 
 const fn contains(text: &str, byte: u8) -> bool {

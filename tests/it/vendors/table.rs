@@ -33,3 +33,36 @@ async fn every_listed_route_is_routed() {
         );
     }
 }
+
+/// A HEAD is answered by the route's GET, headers without the body, as the vendors' own
+/// servers answer it; a HEAD where there is no GET is still no route.
+#[tokio::test]
+async fn head_is_the_get_without_its_body() {
+    let server = TestServer::start().await;
+    for (path, auth) in [
+        ("/api/merchant/withdraws/payout/balance", "coinflow_key"),
+        ("/api/v1/inquiries", "Bearer persona_key"),
+        ("/api/v1/partner/wallet", "Bearer sk_staging_head"),
+    ] {
+        let get = server.get(path).header("authorization", auth).send().await;
+        let head = server
+            .request("HEAD", path)
+            .header("authorization", auth)
+            .send()
+            .await;
+        assert_eq!(get.status, 200, "{path}: {}", get.text());
+        assert_eq!(head.status, 200, "{path}");
+        assert!(head.body.is_empty(), "{path}: no body");
+        assert_eq!(
+            head.header("content-type"),
+            get.header("content-type"),
+            "{path}"
+        );
+    }
+    let no_get = server
+        .request("HEAD", "/api/withdraw/kyc/attested")
+        .header("authorization", "coinflow_key")
+        .send()
+        .await;
+    assert_eq!(no_get.status, 404);
+}
