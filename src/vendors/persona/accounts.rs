@@ -320,6 +320,7 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     account.fields.clear();
     account.redacted_at = Some(now);
     account.updated_at = now;
+    world.persona.redact_events_of(id);
     let Some(snapshot) = world.persona.account_snapshot(id) else {
         return ctx.not_found();
     };

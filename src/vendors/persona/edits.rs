@@ -114,6 +114,7 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     }
     inquiry.rare_mut().redacted_at = Some(now);
     inquiry.updated_at = now;
+    world.persona.redact_events_of(id);
     record(world, id, "inquiry.redacted");
     retrieve(ctx, world, id)
 }

@@ -112,6 +112,14 @@ async fn accounts_are_created_read_updated_tagged_and_redacted() {
     assert!(read.json()["data"]["attributes"]["redacted-at"].is_string());
     let again = persona.delete(&path).await;
     assert!(details(&again, 409).contains("already redacted"));
+    let events = persona
+        .get(&format!("/api/v1/events?filter%5Bobject-id%5D={id}"))
+        .await
+        .json();
+    for event in events["data"].as_array().into_iter().flatten() {
+        let account = &event["attributes"]["payload"]["data"]["attributes"];
+        assert_eq!(account["name-first"], Value::Null, "{event}");
+    }
     for action in ["add-tag", "remove-tag"] {
         let tagged = persona
             .post(

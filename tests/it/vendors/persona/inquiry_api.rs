@@ -225,6 +225,18 @@ async fn delete_redacts_the_inquiry_for_good() {
             .await
             .contains(&"inquiry.redacted".to_string())
     );
+    // Nor do the events recorded before it show the data any more.
+    let events = persona
+        .get(&format!("/api/v1/events?filter%5Bobject-id%5D={id}"))
+        .await
+        .json();
+    let listed = events["data"].as_array().map_or(0, Vec::len);
+    assert!(listed >= 4, "{events}");
+    assert!(!events.to_string().contains("jo@x.test"), "{events}");
+    for event in events["data"].as_array().into_iter().flatten() {
+        let inquiry = &event["attributes"]["payload"]["data"]["attributes"];
+        assert_eq!(inquiry["name-first"], Value::Null, "{event}");
+    }
 
     assert!(details(&persona.delete(&path).await, 409).contains("already redacted"));
     let patch = persona
