@@ -28,9 +28,9 @@ pub use routes::Coinflow;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::clock::{iso8601, real_now_ms};
+use crate::clock::{Millis, iso8601, real_now_ms};
 use crate::config::Config;
-use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::http::{ApiRequest, ApiResponse, ResponseBody, percent_encode};
 use crate::store::World;
 use model::Withdrawer;
 use verification::Check;
@@ -46,6 +46,19 @@ impl State {
 /// NestJS's error shape, as Coinflow answers it.
 pub fn error(status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
     ApiResponse::json(status, error_body(status, message, req))
+}
+
+/// NestJS stamps an error with the moment it happened: the namespace's sandbox time, set on the
+/// way out ([`VendorApi::finish`](crate::vendors::VendorApi::finish)) since the handlers that
+/// build errors have no clock at hand.
+fn stamp_error(mut response: ApiResponse, now_ms: Millis) -> ApiResponse {
+    if response.status >= 400
+        && let ResponseBody::Json(body) = &mut response.body
+        && let Some(timestamp) = body.get_mut("timestamp")
+    {
+        *timestamp = Value::String(iso8601(now_ms));
+    }
+    response
 }
 
 /// NestJS's error body.

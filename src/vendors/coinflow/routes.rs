@@ -8,7 +8,7 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
 use crate::store::World;
 use crate::vendors::table::{Route, any_object, object};
-use crate::vendors::{Change, ScenarioHooks, Vendor, VendorApi, VendorDoc};
+use crate::vendors::{Change, Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
 use crate::webhooks::AttemptInfo;
 
 pub struct Coinflow;
@@ -109,6 +109,17 @@ impl VendorApi for Coinflow {
     /// Coinflow is a NestJS service: `Cannot GET /path`.
     fn no_route(&self, req: &ApiRequest) -> ApiResponse {
         super::error(404, &format!("Cannot {} {}", req.method, req.path), req)
+    }
+
+    fn finish(&self, _cx: &Ctx, world: &World, response: ApiResponse) -> ApiResponse {
+        super::stamp_error(response, world.clock.now_ms())
+    }
+
+    fn finish_unrouted(&self, app: &App, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
+        match app.store.existing(&req.namespace) {
+            Some(namespace) => super::stamp_error(response, namespace.read().clock.now_ms()),
+            None => response,
+        }
     }
 
     fn settle(&self, app: &App, world: &mut World) {

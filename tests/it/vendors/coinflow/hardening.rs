@@ -128,3 +128,29 @@ async fn the_verification_page_links_only_to_web_urls() {
     );
     super::schema::assert_bodies_valid(&server).await;
 }
+
+/// An error is stamped with the namespace's sandbox time, the clock its entities are stamped
+/// with, not the machine's.
+#[tokio::test]
+async fn errors_are_stamped_in_sandbox_time() {
+    let server = TestServer::start().await;
+    let ns = "cf-error-time";
+    // Made first, so the namespace's clock can be moved.
+    let first = as_user(&server, "GET", "/api/withdraw", ns, "nobody")
+        .send()
+        .await;
+    assert_eq!(first.status, 401, "{}", first.text());
+    advance(&server, ns, 3600.0).await;
+    let refused = as_user(&server, "GET", "/api/withdraw", ns, "nobody")
+        .send()
+        .await;
+    let body = refused.json();
+    assert_nest_error(&body, 401, "/api/withdraw", "GET");
+    let stamped = |body: &Value| {
+        chrono::DateTime::parse_from_rfc3339(body["timestamp"].as_str().unwrap_or_default())
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default()
+    };
+    let ahead = stamped(&body) - stamped(&first.json());
+    assert!(ahead >= 3_600_000, "{ahead} ms: {body}");
+}
