@@ -95,7 +95,13 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         area,
         latency: None,
         rule: None,
-        step: Step::Answer(unrouted(app, area, req, response)),
+        // Before the namespace is looked up (it may not exist, and a refusal makes none).
+        step: Step::Answer(unrouted(
+            app,
+            area,
+            || app.store.existing(&req.namespace),
+            response,
+        )),
     };
     if let Some(response) = cors::check_host(&app.config, area, req)
         .or_else(|| cors::cross_origin_answer(&app.config, area, req))
@@ -145,7 +151,11 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 };
                 let steering = steering::steer(app, api, route, req);
                 let step = match steering.say {
-                    Say::Answer(response) => Step::Answer(unrouted(app, area, req, response)),
+                    Say::Answer(response) => Step::Answer(response),
+                    Say::Refuse(response) => {
+                        let namespace = || Some(Arc::clone(&steering.namespace));
+                        Step::Answer(unrouted(app, area, namespace, response))
+                    }
                     Say::Drop(fault) => Step::Drop(fault),
                     Say::Proceed(steer) => Step::Dispatch(Target::Vendor(VendorTarget {
                         api,
@@ -177,11 +187,19 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
     }
 }
 
-/// An answer given here, before any route ran (a refusal, or a scenario's answer): the vendor
-/// still marks it as it marks every answer ([`vendors::VendorApi::finish_unrouted`]).
-fn unrouted(app: &App, area: Area, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
+/// A refusal given here, before any route ran (the router's, or a scenario's fault): the vendor
+/// still marks it as it marks its answers ([`vendors::VendorApi::finish_unrouted`]), with the
+/// request's namespace if there is one.
+fn unrouted(
+    app: &App,
+    area: Area,
+    namespace: impl FnOnce() -> Option<Arc<Namespace>>,
+    response: ApiResponse,
+) -> ApiResponse {
     match area {
-        Area::Vendor(vendor) => vendors::get(vendor).finish_unrouted(app, req, response),
+        Area::Vendor(vendor) => {
+            vendors::get(vendor).finish_unrouted(app, namespace().as_deref(), response)
+        }
         Area::Admin | Area::Unknown => response,
     }
 }

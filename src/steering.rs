@@ -14,8 +14,12 @@ use crate::vendors::{Route, VendorApi};
 
 /// What the scenario says about a request.
 pub enum Say {
-    /// Answer this instead of the vendor.
+    /// Answer this, a scenario's `raw` answer, as it is written.
     Answer(ApiResponse),
+    /// Answer this, in the vendor's envelope, instead of the vendor (a scenario's fault, a bad
+    /// scenario header): the vendor marks it as its own answers
+    /// ([`VendorApi::finish_unrouted`](crate::vendors::VendorApi::finish_unrouted)).
+    Refuse(ApiResponse),
     /// Close the connection (`reset`) or never answer (`timeout`).
     Drop(Fault),
     /// Let the vendor answer, with this named outcome (`None`: its built-in behaviour).
@@ -57,7 +61,7 @@ pub fn steer(
     let mut world = ns.lock();
     if let Err(message) = app.scenarios.active(&world, Some(req)) {
         let message = format!("{SCENARIO_HEADER}: {message}");
-        steering.say = Say::Answer(vendor.error(400, &message, req));
+        steering.say = Say::Refuse(vendor.error(400, &message, req));
         return steering;
     }
     let subject = Subject::from_request(req);
@@ -68,7 +72,7 @@ pub fn steer(
     steering.rule = decision.rule;
     steering.say = if let Some(fault) = decision.fault {
         match fault.status() {
-            Some(status) => Say::Answer(fault_response(vendor, status, req)),
+            Some(status) => Say::Refuse(fault_response(vendor, status, req)),
             None => Say::Drop(fault),
         }
     } else if let Some(raw) = decision.raw {

@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::{Operation, OperationTerms, Steer, VendorTerms, Vocabulary};
-use crate::store::World;
+use crate::store::{Namespace, World};
 use crate::webhooks::AttemptInfo;
 
 pub use crate::vendor::Vendor;
@@ -91,9 +91,15 @@ pub trait VendorApi: Sync {
         response
     }
 
-    /// [`VendorApi::finish`] for an answer given before a route ran (a bad Host, a body too
-    /// large, a scenario's answer), with no namespace locked.
-    fn finish_unrouted(&self, _app: &App, _req: &ApiRequest, response: ApiResponse) -> ApiResponse {
+    /// [`VendorApi::finish`] for a refusal given before a route ran (a bad Host, a body too
+    /// large, a scenario's fault), with the request's namespace when it exists (none is made
+    /// for a refusal) and no lock held.
+    fn finish_unrouted(
+        &self,
+        _app: &App,
+        _namespace: Option<&Namespace>,
+        response: ApiResponse,
+    ) -> ApiResponse {
         response
     }
 

@@ -182,6 +182,39 @@ async fn lists_selects_and_clears_scenarios_per_namespace() {
 }
 
 #[tokio::test]
+async fn raw_answers_are_sent_as_written() {
+    let dir = TempDir::new("raw-as-is");
+    dir.write("as-is.json", &scenario("as-is", "raw answers as written", json!([
+        {"when": {"vendor": "persona", "operation": "list_inquiries"},
+         "then": {"raw": {"status": 500, "headers": {"request-id": "req_mine"}, "body": {"errors": []}}}},
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer"},
+         "then": {"raw": {"status": 503, "body": {"statusCode": 503, "timestamp": "2020-01-01T00:00:00.000Z"}}}},
+    ])));
+    let server = with_dir(&dir).await;
+    let persona = server
+        .get("/api/v1/inquiries")
+        .header("authorization", "Bearer k")
+        .header("x-sandbox-scenario", "as-is")
+        .send()
+        .await;
+    assert_eq!(persona.status, 500);
+    let ids: Vec<&str> = persona
+        .headers
+        .iter()
+        .filter(|(name, _)| name == "request-id")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    assert_eq!(ids, ["req_mine"], "no Request-Id beside the scenario's");
+    let coinflow = server
+        .get("/api/withdraw")
+        .header("x-sandbox-scenario", "as-is")
+        .send()
+        .await;
+    assert_eq!(coinflow.status, 503);
+    assert_eq!(coinflow.json()["timestamp"], "2020-01-01T00:00:00.000Z");
+}
+
+#[tokio::test]
 async fn raw_answers_fill_placeholders_and_apply_per_request_by_header() {
     let dir = TempDir::new("raw");
     dir.write("teapot.json", &scenario("teapot", "raw answers", json!([{

@@ -6,7 +6,7 @@ use super::{accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, wi
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
-use crate::store::World;
+use crate::store::{Namespace, World};
 use crate::vendors::table::{Route, any_object, object};
 use crate::vendors::{Change, Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
 use crate::webhooks::AttemptInfo;
@@ -115,8 +115,13 @@ impl VendorApi for Coinflow {
         super::stamp_error(response, world.clock.now_ms())
     }
 
-    fn finish_unrouted(&self, app: &App, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
-        match app.store.existing(&req.namespace) {
+    fn finish_unrouted(
+        &self,
+        _app: &App,
+        namespace: Option<&Namespace>,
+        response: ApiResponse,
+    ) -> ApiResponse {
+        match namespace {
             Some(namespace) => super::stamp_error(response, namespace.read().clock.now_ms()),
             None => response,
         }

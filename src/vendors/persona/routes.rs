@@ -12,7 +12,7 @@ use super::{
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::scenario::Outcome;
-use crate::store::World;
+use crate::store::{Namespace, World};
 use crate::vendors::table::{Route, object};
 
 mod doc;
@@ -182,10 +182,15 @@ impl VendorApi for Persona {
         response.with_header("request-id", world.request_ids.next("req_"))
     }
 
-    /// Every answer carries a `Request-Id`: one of the namespace's when it exists (a refusal
-    /// creates none), else the server's own stream's.
-    fn finish_unrouted(&self, app: &App, req: &ApiRequest, response: ApiResponse) -> ApiResponse {
-        let id = match app.store.existing(&req.namespace) {
+    /// Every answer carries a `Request-Id`: one of the namespace's when it exists, else the
+    /// server's own stream's.
+    fn finish_unrouted(
+        &self,
+        app: &App,
+        namespace: Option<&Namespace>,
+        response: ApiResponse,
+    ) -> ApiResponse {
+        let id = match namespace {
             Some(namespace) => namespace.read().request_ids.next("req_"),
             None => app.store.request_ids().next("req_"),
         };

@@ -40,6 +40,12 @@ async fn http_faults_use_the_vendor_envelope_nth_counts_and_reset_clears_counter
         limited.text()
     );
     assert_eq!(limited.header("retry-after"), Some("1"));
+    // Persona's own refusal: it carries a Request-Id as every Persona answer does.
+    assert!(
+        limited
+            .header("request-id")
+            .is_some_and(|id| id.starts_with("req_"))
+    );
     assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
     assert_ne!(inquiries().send().await.status, 429, "only the 2nd");
 
