@@ -15,9 +15,10 @@
 //! `declined` or `needs_review` of the same inquiry (possible after `completed` through Persona's
 //! API) leaves the user approved and its cards as they are, and sends no webhook.
 //!
-//! A webhook goes out only when the user's status changes (so `completed` then `approved` sends
-//! one `user.kyc.approved`), plus `user.kyc.pending` when KYC starts (creation, retry). Only the
-//! user's current inquiry counts: after a retry, the old inquiry is ignored.
+//! A webhook goes out when the user's status changes (so `completed` then `approved` sends one
+//! `user.kyc.approved`), on each review, on each expiry (the user verifies again on a new
+//! inquiry, whose link it carries), and `user.kyc.pending` when KYC starts (creation, retry).
+//! Only the user's current inquiry counts: after a retry or an expiry, the old one is ignored.
 //!
 //! The `current` style sends `user.kyc-event` with `data.status` for `approved`, `denied` and
 //! `needsVerification` only, the three statuses the newer docs list.
@@ -69,7 +70,8 @@ pub fn settle(app: &App, world: &mut World) {
 }
 
 /// Creates the Persona inquiry that verifies `service_id`, in this namespace. Returns the
-/// inquiry id and the hosted page URL (the `verificationUrl`).
+/// inquiry id and the hosted page URL (the `verificationUrl`). The world is settled already:
+/// every Bitmama call settles first, and a restart runs inside Persona's settle.
 pub fn start_inquiry(
     app: &App,
     world: &mut World,
@@ -85,7 +87,7 @@ pub fn start_inquiry(
         tags: vec!["bitmama".to_string()],
         ..persona::NewInquiry::default()
     };
-    let inquiry_id = persona::create_inquiry(app, world, new);
+    let inquiry_id = persona::create_inquiry_settled(world, new);
     let url = persona::hosted_url(app, namespace, &inquiry_id);
     (inquiry_id, url)
 }

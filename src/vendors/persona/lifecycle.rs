@@ -64,6 +64,13 @@ pub fn create_inquiry(app: &App, world: &mut World, new: NewInquiry) -> Id {
     create_inquiry_with(app, world, new, None, None)
 }
 
+/// [`create_inquiry`] for a caller that has brought the world up to date already, or that runs
+/// inside [`settle`] (another vendor's reaction to an inquiry's move): settling again there
+/// would nest one settle in another for each inquiry due.
+pub fn create_inquiry_settled(world: &mut World, new: NewInquiry) -> Id {
+    insert_created(world, new, None, None, Delivery::Outbox)
+}
+
 /// [`create_inquiry`] with an account id and a custom expiry (seconds after creation).
 pub(super) fn create_inquiry_with(
     app: &App,

@@ -36,8 +36,8 @@ mod verifications;
 pub mod webhooks;
 
 pub use lifecycle::{
-    INQUIRY_EXPIRY_SECONDS, TransitionError, check_transition, create_inquiry, hosted_url, settle,
-    transition, transition_through,
+    INQUIRY_EXPIRY_SECONDS, TransitionError, check_transition, create_inquiry,
+    create_inquiry_settled, hosted_url, settle, transition, transition_through,
 };
 pub use model::{
     Account, Event, Fields, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken,

@@ -478,3 +478,39 @@ async fn events_for(server: &TestServer, service_id: &str) -> Vec<String> {
     events.reverse();
     events
 }
+
+/// Users whose inquiries expire together each get their new inquiry right after their own
+/// expiry: the new one is made inside Persona's settle without settling again (which nested one
+/// settle per expiring user, deep enough with a few thousand to overflow the stack).
+#[tokio::test]
+async fn inquiries_expiring_together_are_replaced_one_after_another() {
+    let server = TestServer::start().await;
+    for n in 0..3 {
+        create_user(
+            &server,
+            ACME,
+            body_with(json!({"email": format!("together{n}@example.com")})),
+        )
+        .await;
+    }
+    server.advance_clock("default", 24.0 * 3600.0 + 1.0).await;
+    get(&server, ACME, USERS_V1).await;
+    let events = server
+        .get("/api/v1/events?page%5Bsize%5D=6")
+        .header("authorization", "Bearer persona_sandbox_key")
+        .send()
+        .await
+        .json();
+    let mut names: Vec<&str> = events["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["attributes"]["name"].as_str())
+        .collect();
+    names.reverse();
+    assert_eq!(
+        names,
+        ["inquiry.expired", "inquiry.created"].repeat(3),
+        "{events}"
+    );
+}
