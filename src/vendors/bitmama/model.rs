@@ -26,6 +26,9 @@ pub struct State {
     /// ids ([`State::inquiry_link`]). A saved `inquiries` map is rebuilt from the users.
     #[serde(skip)]
     links: Links,
+    /// The partners' slugs, so a new partner's is unique (derived from `partners`).
+    #[serde(skip)]
+    slugs: std::collections::HashSet<String>,
     /// A new partner's wallet balance when no scenario seeds it (`--bitmama-balance`).
     pub starting_balance_cents: i64,
 }
@@ -42,6 +45,7 @@ impl State {
     /// Rebuilds every partner's derived lookups (after a load from the state file).
     pub fn rebuild_indexes(&mut self) {
         self.links = Links::default();
+        self.slugs = self.partners.values().map(|p| p.slug.clone()).collect();
         for (api_key, partner) in &mut self.partners {
             partner.number = self.links.add_partner(api_key);
             partner.rebuild_indexes();
@@ -51,28 +55,27 @@ impl State {
 
     /// The partner behind `api_key`, created on first use with the configured wallet balance.
     pub fn partner(&mut self, api_key: &str, starting_balance_cents: i64) -> &mut Partner {
-        let slug = (!self.partners.contains_key(api_key))
-            .then(|| self.unused_slug(super::auth::partner_slug(api_key)));
-        let links = &mut self.links;
+        let (links, slugs) = (&mut self.links, &mut self.slugs);
         self.partners.entry_ref(api_key).or_insert_with(|| {
-            let mut partner = Partner::new(slug.unwrap_or_default(), starting_balance_cents);
+            let slug = unused_slug(slugs, super::auth::partner_slug(api_key));
+            slugs.insert(slug.clone());
+            let mut partner = Partner::new(slug, starting_balance_cents);
             partner.number = links.add_partner(api_key);
             partner
         })
     }
+}
 
-    /// `slug`, or `slug` with the first number from 2 that makes it unique: `partnerId` names
-    /// one partner, and `sk_staging_acme` and `sk_live_acme` are two.
-    fn unused_slug(&self, slug: String) -> String {
-        let taken = |candidate: &str| self.partners.values().any(|p| p.slug == candidate);
-        if !taken(&slug) {
-            return slug;
-        }
-        (2u32..)
-            .map(|n| format!("{slug}{n}"))
-            .find(|candidate| !taken(candidate))
-            .unwrap_or(slug)
+/// `slug`, or `slug` with the first number from 2 that makes it unique: `partnerId` names one
+/// partner, and `sk_staging_acme` and `sk_live_acme` are two.
+fn unused_slug(taken: &std::collections::HashSet<String>, slug: String) -> String {
+    if !taken.contains(&slug) {
+        return slug;
     }
+    (2u32..)
+        .map(|n| format!("{slug}{n}"))
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or(slug)
 }
 
 /// The state file keeps the entities; the lookups are derived ([`Partner::rebuild_indexes`]).
