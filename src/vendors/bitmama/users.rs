@@ -367,7 +367,8 @@ pub fn delete(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
                 .fee_waived_emails
                 .insert(user.email().to_lowercase());
         }
-        forget_inquiry(&mut world.bitmama, user.inquiry_id(), api_key, service_id);
+        // A user is linked to its current inquiry only: that link is the one to drop.
+        (world.bitmama).unlink_inquiry(user.inquiry_id(), api_key, service_id);
         Ok(success(
             200,
             "User deleted successfully",
@@ -437,17 +438,6 @@ pub fn retry_kyc(cx: &Ctx, world: &mut World, service_id: &str) -> Reply {
             }),
         ))
     })
-}
-
-/// Unlinks a user's inquiry. A user is linked to its current inquiry only (creation and retry
-/// link the new one and unlink the old), so that entry is the only one to drop.
-fn forget_inquiry(
-    state: &mut super::model::State,
-    inquiry_id: &str,
-    api_key: &str,
-    service_id: &str,
-) {
-    state.unlink_inquiry(inquiry_id, api_key, service_id);
 }
 
 pub fn user_not_found(service_id: &str) -> super::ApiResponse {

@@ -317,7 +317,7 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if account.redacted_at.is_some() {
         return ctx.error(409, ACCOUNT_REDACTED);
     }
-    account.fields.clear();
+    account.scrub();
     account.redacted_at = Some(now);
     account.updated_at = now;
     world.persona.redact_events_of(id);

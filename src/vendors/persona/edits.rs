@@ -108,10 +108,7 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let Some(inquiry) = world.persona.inquiry_mut(id) else {
         return ctx.not_found();
     };
-    inquiry.fields.clear();
-    for verification in &mut inquiry.verifications {
-        verification.extracted.clear();
-    }
+    inquiry.scrub();
     inquiry.rare_mut().redacted_at = Some(now);
     inquiry.updated_at = now;
     world.persona.redact_events_of(id);

@@ -133,6 +133,13 @@ pub struct Account {
     pub redacted_at: Option<Millis>,
 }
 
+impl Account {
+    /// Removes what redaction removes: its fields.
+    pub(super) fn scrub(&mut self) {
+        self.fields.clear();
+    }
+}
+
 /// A one-time link's code (`/verify?code=…`): opens its inquiry's hosted flow once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OneTimeLink {

@@ -83,6 +83,14 @@ pub struct Inquiry {
 }
 
 impl Inquiry {
+    /// Removes what redaction removes: its fields and what its verifications extracted.
+    pub(super) fn scrub(&mut self) {
+        self.fields.clear();
+        for verification in &mut self.verifications {
+            verification.extracted.clear();
+        }
+    }
+
     /// Completed (or held pending) with the active scenario's decision still to come: other
     /// vendors should treat it as undecided until then.
     pub fn awaiting_decision(&self) -> bool {
@@ -447,17 +455,10 @@ impl State {
         let (mut inquiries, mut accounts) = (Vec::new(), Vec::new());
         for event in &mut self.events {
             if let Some(inquiry) = event.inquiry.as_mut().filter(|i| *i.id == *id) {
-                replace_redacted(inquiry, &mut inquiries, |copy: &mut Inquiry| {
-                    copy.fields.clear();
-                    for verification in &mut copy.verifications {
-                        verification.extracted.clear();
-                    }
-                });
+                replace_redacted(inquiry, &mut inquiries, Inquiry::scrub);
             }
             if let Some(account) = event.account.as_mut().filter(|a| *a.id == *id) {
-                replace_redacted(account, &mut accounts, |copy: &mut Account| {
-                    copy.fields.clear();
-                });
+                replace_redacted(account, &mut accounts, Account::scrub);
             }
         }
     }
