@@ -133,7 +133,7 @@ async fn the_verification_page_links_only_to_web_urls() {
 /// with, not the machine's.
 #[tokio::test]
 async fn errors_are_stamped_in_sandbox_time() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(|c| c.max_body_bytes = 1024).await;
     let ns = "cf-error-time";
     // Made first, so the namespace's clock can be moved.
     let first = as_user(&server, "GET", "/api/withdraw", ns, "nobody")
@@ -151,6 +151,15 @@ async fn errors_are_stamped_in_sandbox_time() {
             .map(|t| t.timestamp_millis())
             .unwrap_or_default()
     };
+    let ahead = stamped(&body) - stamped(&first.json());
+    assert!(ahead >= 3_600_000, "{ahead} ms: {body}");
+    // One the router gives before any route runs, too.
+    let large = as_user(&server, "POST", "/api/withdraw/kyc", ns, "nobody")
+        .json(&json!({"info": {"city": "x".repeat(2048)}}))
+        .send()
+        .await;
+    let body = large.json();
+    assert_nest_error(&body, 413, "/api/withdraw/kyc", "POST");
     let ahead = stamped(&body) - stamped(&first.json());
     assert!(ahead >= 3_600_000, "{ahead} ms: {body}");
 }
