@@ -151,7 +151,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                 };
                 let steering = steering::steer(app, api, route, req);
                 let step = match steering.say {
-                    Say::Answer(response) => Step::Answer(response),
+                    Say::Raw(response) => Step::Answer(response),
                     Say::Refuse(response) => {
                         let namespace = || Some(Arc::clone(&steering.namespace));
                         Step::Answer(unrouted(app, area, namespace, response))

@@ -15,7 +15,7 @@ use crate::vendors::{Route, VendorApi};
 /// What the scenario says about a request.
 pub enum Say {
     /// Answer this, a scenario's `raw` answer, as it is written.
-    Answer(ApiResponse),
+    Raw(ApiResponse),
     /// Answer this, in the vendor's envelope, instead of the vendor (a scenario's fault, a bad
     /// scenario header): the vendor marks it as its own answers
     /// ([`VendorApi::finish_unrouted`](crate::vendors::VendorApi::finish_unrouted)).
@@ -93,7 +93,7 @@ pub fn steer(
         for (name, value) in &raw.headers {
             response = response.with_header(name, template::render_text(value, &ctx));
         }
-        Say::Answer(response)
+        Say::Raw(response)
     } else {
         Say::Proceed(decision.steer)
     };
