@@ -476,3 +476,36 @@ fn a_sigkill_under_write_load_leaves_a_complete_snapshot_with_everything_saved()
     drop(restarted);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Persona `Idempotency-Key` outlives a restart: the retry of a request answered before it gets
+/// that answer, not a second inquiry.
+#[tokio::test]
+async fn a_persona_idempotency_key_replays_after_a_restart() {
+    let dir = state_dir("idempotency");
+    let path = dir.join("state.json");
+    let with_file = |path: PathBuf| move |c: &mut vendor_sandbox::Config| c.state_file = Some(path);
+    let create = |server: &TestServer| {
+        server
+            .post("/api/v1/inquiries")
+            .header("authorization", PERSONA_KEY)
+            .header("idempotency-key", "kept-over-restart")
+            .json(&json!({"data": {"attributes": {"inquiry-template-id": "itmpl_sandbox"}}}))
+            .send()
+    };
+    let first = TestServer::start_with(with_file(path.clone())).await;
+    let created = create(&first).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    first.stop().await;
+
+    let second = TestServer::start_with(with_file(path.clone())).await;
+    let replayed = create(&second).await;
+    assert_eq!(replayed.status, 201, "{}", replayed.text());
+    assert_eq!(replayed.json()["data"]["id"], created.json()["data"]["id"]);
+    let listed = second
+        .get("/api/v1/inquiries")
+        .header("authorization", PERSONA_KEY)
+        .send()
+        .await;
+    assert_eq!(listed.json()["data"].as_array().map(Vec::len), Some(1));
+    second.stop().await;
+}

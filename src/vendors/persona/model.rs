@@ -220,8 +220,8 @@ pub struct State {
     pub(super) share_token_index: ShardedMap<String, usize>,
     #[serde(default)]
     pub(super) accounts: Vec<Arc<Account>>,
-    /// Answers kept under their `Idempotency-Key`.
-    #[serde(skip)]
+    /// Answers kept under their `Idempotency-Key` (a file without them has none).
+    #[serde(default)]
     pub(super) idempotency: super::idempotency::Keys,
     /// One-time link codes (`/verify?code=…`).
     #[serde(default)]
@@ -300,6 +300,7 @@ impl State {
     /// Rebuilds every lookup derived from the inquiries, events and share tokens: the id indexes
     /// and the queues of due changes (after a load from a saved state, which need not keep them).
     pub fn rebuild_indexes(&mut self) {
+        self.idempotency.rebuild_order();
         self.inquiry_index.clear();
         let inquiries = &self.inquiries;
         for (position, inquiry) in inquiries.iter().enumerate() {
