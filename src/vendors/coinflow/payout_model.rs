@@ -206,6 +206,17 @@ fn cc(cents: i64) -> Value {
 }
 
 impl Payout {
+    /// Whether a request under this payout's idempotency key asks for this same payout: the
+    /// same user, account, speed and amount. Another payout under a used key is refused
+    /// (Coinflow documents no answer for it; returning this one would tell the caller a payout
+    /// went out that did not).
+    pub fn is_same(&self, user_id: &str, account: &str, speed: &str, cents: i64) -> bool {
+        self.user_id == user_id
+            && self.account_token == account
+            && self.speed.as_str() == speed
+            && self.amount_cents == cents
+    }
+
     /// The spec's `IWithdraw`.
     pub fn to_json(&self) -> Value {
         let mut v = json!({

@@ -91,14 +91,8 @@ fn check(cx: &Ctx, world: &mut World, payout: bool) -> Result<Checked, ApiRespon
             .iter()
             .find(|p| p.merchant_key == merchant.key && &p.idempotency_key == key)
     {
-        // Answered once: the same key gets the same payout back. A different payout under it
-        // is refused (Coinflow documents no answer for it; returning the first would tell the
-        // caller a payout went out that did not).
-        let same = existing.user_id == user_id
-            && existing.account_token == account
-            && existing.speed.as_str() == speed_name
-            && existing.amount_cents == cents;
-        if !same {
+        // Answered once: the same key gets the same payout back, and another payout is refused.
+        if !existing.is_same(&user_id, &account, &speed_name, cents) {
             return Err(error(
                 409,
                 &format!(

@@ -110,13 +110,22 @@ pub fn confirm(cx: &Ctx, world: &mut World) -> ApiResponse {
         Err(refused) => return refused,
     };
     let key = field(&form, "idempotencyKey");
-    // The same confirmation sent twice (a reload) is the same payout.
-    if let Some(done) = world.coinflow.payouts.iter().find(|p| {
-        !key.is_empty() && p.merchant_key == caller.merchant.key && p.idempotency_key == key
-    }) {
-        return result(&sdk, done);
-    }
     let speed_name = field(&form, "speed");
+    let user_id = (world.coinflow.get(index))
+        .map(|w| w.user_id.clone().unwrap_or_else(|| w.wallet.clone()))
+        .unwrap_or_default();
+    // The same confirmation sent twice (a reload) is the same payout; another payout under its
+    // key (a page gone back to and changed) is refused below, as the API refuses it.
+    let done = world.coinflow.payouts.iter().find(|p| {
+        !key.is_empty() && p.merchant_key == caller.merchant.key && p.idempotency_key == key
+    });
+    let reused = match done {
+        Some(done) if done.is_same(&user_id, &account, &speed_name, cents) => {
+            return result(&sdk, done);
+        }
+        Some(_) => true,
+        None => false,
+    };
     let again = |world: &World, field: &str, problem: String, status: u16| {
         let messages = [message(
             "inputError",
@@ -135,6 +144,23 @@ pub fn confirm(cx: &Ctx, world: &mut World) -> ApiResponse {
             status,
         )
     };
+    if reused {
+        let problem = "This confirmation was already used for another payout: choose the speed again to confirm a new one";
+        // A new key, so the page it shows confirms a new payout.
+        let fresh = world.ids.uuid();
+        return speeds(
+            &sdk,
+            world,
+            index,
+            &account,
+            kind,
+            cents,
+            &fresh,
+            Some(problem),
+            &[],
+            409,
+        );
+    }
     let Some(speed) = Speed::parse(&speed_name).filter(|s| s.fits(kind) && sdk.allows(s.as_str()))
     else {
         return again(
@@ -159,13 +185,13 @@ pub fn confirm(cx: &Ctx, world: &mut World) -> ApiResponse {
             return gate(cx, &sdk, w, &check, ROUTE);
         }
     }
-    let Some(w) = world.coinflow.get(index) else {
+    if world.coinflow.get(index).is_none() {
         return again(world, "account", "Withdrawer was not stored".into(), 500);
-    };
+    }
     let checked = Checked {
         merchant: caller.merchant.clone(),
         index,
-        user_id: w.user_id.clone().unwrap_or_else(|| w.wallet.clone()),
+        user_id,
         account,
         kind,
         speed,

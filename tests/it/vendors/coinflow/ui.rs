@@ -172,6 +172,22 @@ async fn a_withdrawal_on_the_page_is_a_real_payout() {
     let again = ui_post(&server, &withdraw_path(ns, ""), &confirm_fields).await;
     assert_eq!(messages(&again)[0]["info"]["paymentId"], payment.as_str());
     assert_eq!(balance(&server, ns).await, before - 10_025);
+    // Its key with another speed (the page gone back to and changed) is no success: nothing is
+    // paid, and the page asks again with a new key.
+    let mut changed = review_refs.clone();
+    changed.push(("speed", "asap"));
+    changed.push(("idempotencyKey", &idem));
+    let refused = ui_post(&server, &withdraw_path(ns, ""), &changed).await;
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert!(
+        messages(&refused)
+            .iter()
+            .all(|m| m["method"] != "success"),
+        "{}",
+        refused.text()
+    );
+    assert!(!refused.text().contains(&idem), "a new key");
+    assert_eq!(balance(&server, ns).await, before - 10_025);
 
     let history = as_user(&server, "GET", "/api/withdraw/history", ns, "payer")
         .send()
