@@ -360,6 +360,12 @@ impl Store {
         ))
     }
 
+    /// Counts removals (and replacements) of namespaces: the state log writes a deletion when it
+    /// has moved.
+    pub fn removals(&self) -> u64 {
+        self.removals.load(Ordering::Acquire)
+    }
+
     /// Forgets namespace `name` entirely (a later use starts it afresh); false if unknown.
     /// Requests already holding it finish on the detached world; its queued webhooks are skipped
     /// (the worker finds no namespace, and a new one has a new outbox generation).

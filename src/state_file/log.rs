@@ -2,8 +2,9 @@
 //!
 //! The first line is `{"state_log":1,"generation":G}`. Each further line is one record:
 //! `NAME<TAB>CHECKSUM<TAB>WORLD`, where WORLD is the namespace's [`World`] as compact JSON (no raw
-//! newline can occur in it) and CHECKSUM its FNV-1a 64 in 16 hex digits. A record holds the
-//! whole namespace, so replay needs no order but the file's: the last record of a namespace wins.
+//! newline can occur in it), or `null` for a namespace deleted, and CHECKSUM its FNV-1a 64 in 16
+//! hex digits. A record holds the whole namespace, so replay needs no order but the file's: the
+//! last record of a namespace wins.
 //!
 //! Records are appended and synced before the requests they cover are answered. A crash can
 //! leave only the last, unanswered write incomplete (cut short, or with pages of it missing), so
@@ -11,7 +12,7 @@
 //! rest. The state file notes the newest generation folded into it; a log of that generation or
 //! older (a crash between writing the state file and starting the next log) is ignored.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,16 +39,35 @@ pub fn checksum(bytes: &[u8]) -> u64 {
     })
 }
 
+/// The WORLD of a deleted namespace's record: replay forgets the namespace.
+const DELETED: &[u8] = b"null";
+
 /// Appends one record for namespace `name` to `out`, serializing `world` into it; returns the
 /// world's checksum.
 pub fn append_record(out: &mut Vec<u8>, name: &str, world: &World) -> serde_json::Result<u64> {
+    append(out, name, |out| serde_json::to_writer(out, world))
+}
+
+/// Appends the record of namespace `name`'s deletion to `out`.
+pub fn append_deletion(out: &mut Vec<u8>, name: &str) {
+    let _ = append(out, name, |out| {
+        out.extend_from_slice(DELETED);
+        Ok(())
+    });
+}
+
+fn append(
+    out: &mut Vec<u8>,
+    name: &str,
+    world: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+) -> serde_json::Result<u64> {
     out.extend_from_slice(name.as_bytes());
     out.push(b'\t');
     let sum_at = out.len();
     out.extend_from_slice(&[b'0'; 16]);
     out.push(b'\t');
     let json_at = out.len();
-    serde_json::to_writer(&mut *out, world)?;
+    world(out)?;
     let sum = checksum(&out[json_at..]);
     out[sum_at..sum_at + 16].copy_from_slice(format!("{sum:016x}").as_bytes());
     out.push(b'\n');
@@ -71,6 +91,8 @@ pub struct Replayed {
     pub generation: u64,
     /// The last complete record of each namespace.
     pub worlds: BTreeMap<String, World>,
+    /// The namespaces whose last record is their deletion.
+    pub deleted: BTreeSet<String>,
     /// Complete records read (all namespaces, superseded ones included).
     pub records: usize,
     /// Bytes after the last complete record (a write cut short by a crash), ignored.
@@ -89,6 +111,7 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
     let mut replayed = Replayed {
         generation: 0,
         worlds: BTreeMap::new(),
+        deleted: BTreeSet::new(),
         records: 0,
         ignored_bytes: 0,
     };
@@ -129,6 +152,10 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
         at += record.len;
     }
     for (name, json) in last {
+        if json == DELETED {
+            replayed.deleted.insert(name.to_string());
+            continue;
+        }
         let world: World = serde_json::from_slice(json)
             .map_err(|e| problem(format!("the record of namespace {name} is invalid ({e})")))?;
         replayed.worlds.insert(name.to_string(), world);

@@ -71,6 +71,9 @@ pub fn load(path: &Path) -> Result<Option<SavedState>, String> {
     // A log already folded into the snapshot (a crash before the next log was started) is
     // older than the snapshot: replaying it would go back in time.
     if replayed.generation > state.log_folded {
+        for name in &replayed.deleted {
+            state.namespaces.remove(name);
+        }
         state.namespaces.extend(replayed.worlds);
         state.log_folded = replayed.generation;
     }

@@ -101,6 +101,11 @@ struct Writer {
     /// Checksum of the record last synced per namespace: an unchanged namespace (a read) is not
     /// written again.
     synced: HashMap<String, u64>,
+    /// The namespaces the state file or this log holds: one the store no longer has gets a
+    /// deletion record, or replay would bring it back.
+    known: BTreeSet<String>,
+    /// [`Store::removals`] when the last commit looked for deleted namespaces.
+    removals_seen: u64,
     /// The log must not be appended to (a failed write may have left part of a record, or it
     /// was already folded): the next group starts a new one first.
     broken: bool,
@@ -120,7 +125,6 @@ impl Writer {
         let log_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         let snapshot_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         Ok(Self {
-            store,
             path,
             log_path,
             file,
@@ -129,6 +133,9 @@ impl Writer {
             snapshot_bytes,
             fold_bytes,
             synced: HashMap::new(),
+            known: store.names().into_iter().collect(),
+            removals_seen: store.removals(),
+            store,
             broken: false,
         })
     }
@@ -173,13 +180,24 @@ impl Writer {
         stop
     }
 
-    /// Appends every namespace in `names` whose bytes changed since its last synced record, in
-    /// one write, and syncs.
+    /// Appends every namespace in `names` whose bytes changed since its last synced record, and
+    /// the deletion of every namespace deleted since the last commit, in one write, and syncs.
     fn commit(&mut self, names: &BTreeSet<String>) -> Result<(), String> {
         if self.broken {
             self.fold()?;
         }
         let mut records = Vec::new();
+        // Deletions first: a namespace deleted and made again is written after its deletion.
+        let removals = self.store.removals();
+        let mut deleted = Vec::new();
+        if removals != self.removals_seen {
+            for name in &self.known {
+                if self.store.existing(name).is_none() {
+                    log::append_deletion(&mut records, name);
+                    deleted.push(name.clone());
+                }
+            }
+        }
         let mut written = Vec::new();
         for name in names {
             let Some(namespace) = self.store.existing(name) else {
@@ -198,6 +216,7 @@ impl Writer {
             }
         }
         if records.is_empty() {
+            self.removals_seen = removals;
             return Ok(());
         }
         match self
@@ -207,6 +226,13 @@ impl Writer {
         {
             Ok(()) => {
                 self.log_bytes += records.len() as u64;
+                self.removals_seen = removals;
+                for name in deleted {
+                    self.synced.remove(&name);
+                    self.known.remove(&name);
+                }
+                self.known
+                    .extend(written.iter().map(|(name, _)| name.clone()));
                 self.synced.extend(written);
                 Ok(())
             }

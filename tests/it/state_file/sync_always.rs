@@ -197,6 +197,15 @@ async fn with_state_sync_always_the_files_hold_each_change_when_it_is_answered()
             "{ns} was reset on disk"
         );
     }
+    // A deleted namespace is deleted on disk when the answer comes (a crash must not bring it
+    // back).
+    let deleted = server
+        .request("DELETE", "/__admin/namespaces/b")
+        .send()
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(on_disk("b"), "", "b is gone from the files");
+    assert!(!on_disk("a").is_empty(), "a is kept");
     server.stop().await;
     assert!(!log_path(&path).exists(), "the log is folded at shutdown");
     assert!(

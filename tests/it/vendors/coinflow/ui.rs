@@ -180,9 +180,7 @@ async fn a_withdrawal_on_the_page_is_a_real_payout() {
     let refused = ui_post(&server, &withdraw_path(ns, ""), &changed).await;
     assert_eq!(refused.status, 409, "{}", refused.text());
     assert!(
-        messages(&refused)
-            .iter()
-            .all(|m| m["method"] != "success"),
+        messages(&refused).iter().all(|m| m["method"] != "success"),
         "{}",
         refused.text()
     );
