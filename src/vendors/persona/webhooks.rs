@@ -19,12 +19,11 @@ pub(super) use subscriptions::WebhookStatus;
 
 use super::inflection::Inflection;
 use super::{Ctx, Replies};
-use crate::app::App;
 use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
 use crate::vendors::{Vendor, timestamped_signature};
-use crate::webhooks::{AttemptInfo, Target};
+use crate::webhooks::AttemptInfo;
 
 /// `GET /api/v1/webhooks/{webhook-id}`.
 pub(super) fn retrieve(world: &World, req: &ApiRequest, id: &str) -> ApiResponse {
@@ -71,7 +70,7 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
 }
 
 /// `POST /api/v1/webhooks`: `url` and `enabled-events` required; answers 201 with the secret.
-pub(super) fn create(app: &App, world: &mut World, req: &ApiRequest) -> ApiResponse {
+pub(super) fn create(world: &mut World, req: &ApiRequest) -> ApiResponse {
     let change = match WebhookChange::parse(req, true) {
         Ok(change) => change,
         Err((status, message)) => return super::error(status, &message, req),
@@ -82,12 +81,11 @@ pub(super) fn create(app: &App, world: &mut World, req: &ApiRequest) -> ApiRespo
     let hook = Webhook::new(id.into(), secret, change, now);
     let response = document(201, &hook, now, true);
     world.persona.webhooks.insert(hook);
-    sync_target(app, world);
     response
 }
 
 /// `PATCH /api/v1/webhooks/{id}`: changes the attributes given; nothing is required.
-pub(super) fn update(app: &App, world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
+pub(super) fn update(world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
     if world.persona.webhooks.get(id).is_none() {
         return not_found(req, id);
     }
@@ -107,13 +105,10 @@ pub(super) fn update(app: &App, world: &mut World, req: &ApiRequest, id: &str) -
         );
     }
     hook.apply(change);
-    let response = document(200, hook, now, false);
-    sync_target(app, world);
-    response
+    document(200, hook, now, false)
 }
 
 pub(super) fn set_status(
-    app: &App,
     world: &mut World,
     req: &ApiRequest,
     id: &str,
@@ -134,24 +129,16 @@ pub(super) fn set_status(
             req,
         );
     }
-    let hook = world.persona.webhooks.set_status(id, to);
-    let response = match hook {
+    match world.persona.webhooks.set_status(id, to) {
         Some(hook) => document(200, hook, now, false),
-        None => return not_found(req, id),
-    };
-    sync_target(app, world);
-    response
+        None => not_found(req, id),
+    }
 }
 
 /// `POST /api/v1/webhooks/{id}/rotate-secret` with optional `{"meta":{"expires-in-seconds":N}}`:
 /// a new secret signs from now on; the current one keeps signing too for N more seconds of
 /// sandbox time (0, the default, retires it at once).
-pub(super) fn rotate_secret(
-    app: &App,
-    world: &mut World,
-    req: &ApiRequest,
-    id: &str,
-) -> ApiResponse {
+pub(super) fn rotate_secret(world: &mut World, req: &ApiRequest, id: &str) -> ApiResponse {
     let expires_in = match parse_rotation(req) {
         Ok(seconds) => seconds,
         Err((status, message)) => return super::error(status, &message, req),
@@ -173,9 +160,7 @@ pub(super) fn rotate_secret(
         return not_found(req, id);
     };
     hook.rotate(secret, now, expires_in);
-    let response = document(200, hook, now, true);
-    sync_target(app, world);
-    response
+    document(200, hook, now, true)
 }
 
 /// The longest time an old secret may stay valid after a rotation: one year.
@@ -231,39 +216,6 @@ fn new_secret(world: &mut World) -> String {
     format!("wbhsec_{}", world.ids.uuid())
 }
 
-/// Points the outbox's Persona target at the active API webhook, or back at the command-line
-/// target when no API webhook is enabled.
-fn sync_target(app: &App, world: &mut World) {
-    let now = world.clock.now_ms();
-    if let Some(hook) = world.persona.webhooks.active() {
-        world.webhooks.set_target(Vendor::Persona, hook.target(now));
-        return;
-    }
-    let configured = &app.config.webhooks;
-    match configured
-        .targets
-        .iter()
-        .find(|(v, _)| *v == Vendor::Persona)
-    {
-        Some((_, url)) => {
-            let secrets = configured
-                .secrets
-                .iter()
-                .filter(|(v, _)| *v == Vendor::Persona)
-                .map(|(_, s)| s.clone())
-                .collect();
-            world.webhooks.set_target(
-                Vendor::Persona,
-                Target {
-                    url: url.clone(),
-                    secrets,
-                },
-            );
-        }
-        None => world.webhooks.remove_target(Vendor::Persona),
-    }
-}
-
 /// Whether [`deliver_event`] may send anything in this namespace: a webhook is set up through
 /// the API or a `--webhook persona=URL` target exists.
 pub fn may_deliver(world: &World) -> bool {
@@ -283,15 +235,17 @@ pub fn deliver_event(world: &mut World, event_name: &str, envelope: &Value) {
     if !hook.enables(event_name) {
         return;
     }
-    // Refreshes the secrets: a rotated-out secret stops signing once it expires.
-    world.webhooks.set_target(Vendor::Persona, hook.target(now));
+    // The API webhook is this delivery's target (its secrets as of now: a rotated-out one stops
+    // signing once it expires); the namespace's own target (`--webhook`, the admin API) is
+    // left as it is, for when no API webhook is enabled.
+    let target = hook.target(now);
     // The webhook's own `api-key-inflection` (validated when it was set) recases the body.
     let body = Inflection::parse(Some(hook.key_inflection()))
         .unwrap_or_default()
         .apply(envelope.clone());
     world
         .webhooks
-        .enqueue(Vendor::Persona, event_name, &body, now);
+        .enqueue_to(target, Vendor::Persona, event_name, &body, now);
 }
 
 /// `Persona-Signature` (one `t=…,v1=…` set per valid secret, space-separated, newest first) and

@@ -217,3 +217,41 @@ async fn the_admin_api_checks_a_webhook_receiver() {
         assert!(refused.text().contains(fragment), "{}", refused.text());
     }
 }
+
+/// A Persona webhook made through the API takes the events while it is enabled, and the
+/// namespace's own target (set here through the admin API) is still there when it is disabled.
+#[tokio::test]
+async fn an_api_webhook_does_not_replace_the_namespaces_own_target() {
+    let mut sink = WebhookSink::start().await;
+    let server = TestServer::start().await;
+    let ns = "own-target";
+    let own = json!({"persona": {"url": sink.url("/own"), "secret": "own-secret"}});
+    let (status, _) = admin(&server, "PUT", "/webhook-targets", ns, Some(own)).await;
+    assert_eq!(status, 200);
+    let persona = |method: &str, path: &str| {
+        server
+            .request(method, path)
+            .header("authorization", "Bearer k")
+            .header("x-sandbox-namespace", ns)
+    };
+    let created = persona("POST", "/api/v1/webhooks")
+        .json(&json!({"data": {"attributes": {"url": sink.url("/api"),
+            "enabled-events": ["inquiry.created"]}}}))
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    server.create_inquiry(ns, json!({})).await;
+    assert_eq!(sink.next().await.path, "/api");
+    let disabled = persona("POST", &format!("/api/v1/webhooks/{id}/disable"))
+        .send()
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text());
+    let (_, targets) = admin(&server, "GET", "/webhook-targets", ns, None).await;
+    assert!(targets.to_string().contains("/own"), "{targets}");
+    server.create_inquiry(ns, json!({})).await;
+    assert_eq!(sink.next().await.path, "/own");
+}
