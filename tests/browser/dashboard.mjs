@@ -78,7 +78,8 @@ try {
 
   await step("the webhook check runs from the page and reports a receiver that accepts everything", async () => {
     const { createServer } = await import("node:http");
-    const receiver = createServer((req, res) => { req.resume(); req.on("end", () => { res.writeHead(200); res.end("ok"); }); });
+    let received = 0;
+    const receiver = createServer((req, res) => { received += 1; req.resume(); req.on("end", () => { res.writeHead(200); res.end("ok"); }); });
     await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     try {
       await page.selectOption("#check-vendor", "bitmama");
@@ -87,6 +88,10 @@ try {
       await page.click("#check-run");
       await page.locator("#check-verdict", { hasText: "receiver FAILED" }).waitFor();
       await page.locator("#check-cases tbody tr", { hasText: "wrong-secret" }).locator(".status", { hasText: "wrong" }).waitFor();
+      // One click, one check: each case sent once (the page has been open for seconds, and its
+      // refreshes must not have added a listener each).
+      const cases = await page.locator("#check-cases tbody tr").count();
+      if (received !== cases) throw new Error(`the receiver got ${received} requests for ${cases} cases`);
     } finally {
       receiver.close();
     }
