@@ -60,10 +60,20 @@ pub fn resets_every_namespace(req: &ApiRequest) -> bool {
 }
 
 pub(super) fn reset(app: &App, req: &ApiRequest) -> ApiResponse {
-    if req.query_param("all") == Some("true") {
-        app.store.reset_all();
-        app.journal.clear();
-        return ApiResponse::json(200, json!({"reset": "all"}));
+    match req.query_param("all") {
+        Some("true") => {
+            app.store.reset_all();
+            app.journal.clear();
+            return ApiResponse::json(200, json!({"reset": "all"}));
+        }
+        None | Some("false") => {}
+        // A caller who meant every namespace must not get another reset instead.
+        Some(other) => {
+            return error(
+                400,
+                &format!("all must be true or false, got {other:?}; nothing was reset"),
+            );
+        }
     }
     app.store.reset(&req.namespace);
     app.journal.clear_namespace(&req.namespace);

@@ -170,6 +170,19 @@ async fn reset_clears_one_namespace_or_all() {
         10.0
     );
 
+    // Anything but true or false is refused, not taken for a reset of the default namespace.
+    for all in ["TRUE", "yes", ""] {
+        let refused = server
+            .post(&format!("/__admin/reset?all={all}&namespace=c"))
+            .send()
+            .await;
+        assert_eq!(refused.status, 400, "all={all}: {}", refused.text());
+        assert_eq!(
+            clock_offset(&server, "/__admin/clock", Some("c")).await,
+            10.0,
+            "nothing was reset"
+        );
+    }
     server.post("/__admin/reset?all=true").send().await;
     assert_eq!(
         clock_offset(&server, "/__admin/clock", Some("c")).await,
