@@ -5,12 +5,12 @@ use serde_json::{Value, json};
 
 use super::{body, error};
 use crate::app::App;
-use crate::clock::Clock;
+use crate::clock::{Clock, MAX_OFFSET_MS};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::vendors;
 
 /// A century at a time is plenty, and keeps every timestamp far from overflowing.
-const MAX_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
+pub(super) const MAX_SECONDS: f64 = 100.0 * 366.0 * 86_400.0;
 
 fn clock_json(namespace: &str, clock: &Clock) -> Value {
     json!({
@@ -47,7 +47,19 @@ pub fn advance(app: &App, req: &ApiRequest) -> ApiResponse {
     }
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
-    world.clock.advance((advance.seconds * 1000.0) as i64);
+    let ms = (advance.seconds * 1000.0) as i64;
+    // The clock stops at its limit: an advance past it is refused, not cut short unsaid.
+    if world.clock.offset_ms().saturating_add(ms) > MAX_OFFSET_MS {
+        return error(
+            422,
+            &format!(
+                "the clock is {} s ahead and may run at most {} s ahead (a thousand years); nothing moved",
+                world.clock.offset_ms() / 1000,
+                MAX_OFFSET_MS / 1000
+            ),
+        );
+    }
+    world.clock.advance(ms);
     // Everything now due runs before the answer: each vendor's settle (scheduled decisions,
     // expiry, redemptions, withdrawers and card users moving on, with their webhooks), then
     // webhook retries due in sandbox time are woken.

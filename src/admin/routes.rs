@@ -238,7 +238,7 @@ fn clock_schema() -> Value {
 fn advance_body() -> Value {
     object(
         &["seconds"],
-        json!({"seconds": {"type": "number", "minimum": 0, "maximum": 315_000_000}}),
+        json!({"seconds": {"type": "number", "minimum": 0, "maximum": super::clock::MAX_SECONDS}}),
     )
 }
 fn scenarios_schema() -> Value {

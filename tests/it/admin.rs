@@ -30,6 +30,43 @@ async fn admin(
     (response.status, response.json())
 }
 
+/// An advance is from 0 to a century, and the clock runs at most a thousand years ahead: one
+/// past that is refused and moves nothing (it used to stop silently at the limit).
+#[tokio::test]
+async fn the_clock_refuses_advances_past_its_limits() {
+    let server = TestServer::start().await;
+    let ns = "clock-limits";
+    for bad in [json!(-1), json!("10"), json!(3_162_240_001_u64)] {
+        let (status, body) = admin(
+            &server,
+            "POST",
+            "/clock/advance",
+            ns,
+            Some(json!({"seconds": bad})),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let century = json!({"seconds": 3_162_240_000_u64});
+    for _ in 0..10 {
+        let (status, body) =
+            admin(&server, "POST", "/clock/advance", ns, Some(century.clone())).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, body) = admin(
+        &server,
+        "POST",
+        "/clock/advance",
+        ns,
+        Some(json!({"seconds": 1})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("nothing moved"), "{body}");
+    let (_, clock) = admin(&server, "GET", "/clock", ns, None).await;
+    assert_eq!(clock["offset_seconds"], 31_622_400_000.0_f64, "{clock}");
+}
+
 #[tokio::test]
 async fn requests_count_matches_vendor_method_path_status_and_body() {
     let server = TestServer::start().await;
