@@ -110,7 +110,7 @@ static JOURNAL_FILTERS: &[Param] = &[
         name: "vendor",
         place: "query",
         required: false,
-        schema: string,
+        schema: journal_vendor,
     },
     Param {
         name: "method",
@@ -179,7 +179,7 @@ fn requests_schema() -> Value {
 }
 fn matcher_schema() -> Value {
     json!({"type": "object", "additionalProperties": false, "properties": {
-        "vendor": {"enum": ["persona", "coinflow", "bitmama"]}, "method": string(), "path": string(),
+        "vendor": journal_vendor(), "method": string(), "path": string(),
         "status": {"type": "integer", "minimum": 100, "maximum": 599}, "body_partial": {},
     }})
 }
@@ -235,6 +235,11 @@ fn clock_schema() -> Value {
         json!({"namespace": string(), "now": string(), "now_ms": integer(), "offset_seconds": {"type": "number"}}),
     )
 }
+/// The journal's vendor labels (`none`: a path no vendor owns).
+fn journal_vendor() -> Value {
+    json!({"enum": ["persona", "coinflow", "bitmama", "none"]})
+}
+
 fn advance_body() -> Value {
     object(
         &["seconds"],

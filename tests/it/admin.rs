@@ -112,6 +112,12 @@ async fn requests_count_matches_vendor_method_path_status_and_body() {
     assert_eq!(count(partial).await.1, json!({"count": 2}));
     let wrong = json!({"body_partial": {"data": {"attributes": {"reference-id": "nope"}}}});
     assert_eq!(count(wrong).await.1, json!({"count": 0}));
+    // A misspelt vendor is an error, not a count of 0 that a CI check would take for a pass.
+    let (status, body) = count(json!({"vendor": "persna"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("persna"), "{body}");
+    let listed = server.get("/__admin/requests?vendor=persna").send().await;
+    assert_eq!(listed.status, 400);
     let (status, body) = count(json!({"verb": "GET"})).await;
     assert_eq!(status, 400);
     assert!(
