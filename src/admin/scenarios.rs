@@ -81,7 +81,12 @@ pub fn select(app: &App, req: &ApiRequest) -> ApiResponse {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Select {
+        /// Required, `null` included: `{}` is more likely a mistake than a wish to clear.
+        #[serde(deserialize_with = "given")]
         name: Option<String>,
+    }
+    fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Option::deserialize(d)
     }
     let select: Select = match body(req) {
         Ok(s) => s,

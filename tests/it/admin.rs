@@ -329,11 +329,25 @@ async fn scenarios_can_be_read_one_by_one_and_namespaces_show_their_selection() 
         Some(json!({"name": "needs-review"})),
     )
     .await;
+    // `{}` names nothing: refused, the selection kept (`null` or "none" clears it).
+    let (status, body) = admin(&server, "PUT", "/scenario", "picky", Some(json!({}))).await;
+    assert_eq!(status, 400, "{body}");
     let (_, namespaces) = admin(&server, "GET", "/namespaces", "default", None).await;
     assert_eq!(
         namespaces["scenarios"]["picky"], "needs-review",
         "{namespaces}"
     );
+    let (status, _) = admin(
+        &server,
+        "PUT",
+        "/scenario",
+        "picky",
+        Some(json!({"name": null})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, namespaces) = admin(&server, "GET", "/namespaces", "default", None).await;
+    assert!(namespaces["scenarios"]["picky"].is_null(), "{namespaces}");
 }
 
 #[tokio::test]
