@@ -86,7 +86,7 @@ pub struct Cli {
     pub public_url: Option<String>,
 
     /// Webhook target of a vendor, as VENDOR=URL (persona, coinflow or bitmama). Repeatable.
-    #[arg(long = "webhook", env = "VENDOR_SANDBOX_WEBHOOK", value_delimiter = ',', value_parser = vendor_pair)]
+    #[arg(long = "webhook", env = "VENDOR_SANDBOX_WEBHOOK", value_delimiter = ',', value_parser = vendor_target)]
     pub webhooks: Vec<(Vendor, String)>,
 
     /// Webhook signing secret of a vendor, as VENDOR=SECRET. Repeatable.
@@ -282,6 +282,13 @@ fn vendor_pair(s: &str) -> Result<(Vendor, String), String> {
     Ok((vendor, value.trim().to_string()))
 }
 
+/// `VENDOR=URL` of a URL the sandbox can deliver to.
+fn vendor_target(s: &str) -> Result<(Vendor, String), String> {
+    let (vendor, url) = vendor_pair(s)?;
+    crate::webhooks::deliverable(&url)?;
+    Ok((vendor, url))
+}
+
 impl Cli {
     pub fn log_format(&self) -> LogFormat {
         match self.log_format {
@@ -376,6 +383,10 @@ mod tests {
             vec![(Vendor::Bitmama, "whsec_x".to_string())]
         );
         assert!(Cli::try_parse_from(["vendor-sandbox", "--webhook", "stripe=x"]).is_err());
+        // A target no delivery could reach is refused at the start.
+        assert!(
+            Cli::try_parse_from(["vendor-sandbox", "--webhook", "persona=https://x/hook"]).is_err()
+        );
         assert!(cli.command.is_none(), "no subcommand serves");
     }
 

@@ -5,14 +5,26 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// POSTs `body` to an `http://` URL and returns the response status.
-pub async fn post(url: &str, headers: Vec<(String, String)>, body: Bytes) -> Result<u16, String> {
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
+/// `url` as the client sends to it: an `http://` URL with a host (the sandbox has no TLS). What
+/// sets a target checks it first, so a target is never one no delivery can reach.
+pub fn deliverable(url: &str) -> Result<hyper::Uri, String> {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("invalid URL {url:?}: {e}"))?;
     if uri.scheme_str() != Some("http") {
         return Err(format!(
-            "only http:// targets can be delivered to (no TLS in the sandbox): {url}"
+            "only http:// targets can be delivered to (no TLS in the sandbox): {url:?}"
         ));
     }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("URL has no host: {url:?}"));
+    }
+    Ok(uri)
+}
+
+/// POSTs `body` to an `http://` URL and returns the response status.
+pub async fn post(url: &str, headers: Vec<(String, String)>, body: Bytes) -> Result<u16, String> {
+    let uri = deliverable(url)?;
     let host = uri
         .host()
         .ok_or_else(|| format!("URL has no host: {url}"))?;

@@ -12,7 +12,7 @@
 //! namespace's clock past a retry sends it at once, and a flush sends every pending one now.
 
 mod client;
-pub use client::post;
+pub use client::{deliverable, post};
 mod outbox;
 mod saved;
 mod worker;

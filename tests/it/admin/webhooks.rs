@@ -148,15 +148,23 @@ async fn finished_deliveries_can_be_redelivered() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    let (status, _) = admin(
-        &server,
-        "PUT",
-        "/webhook-targets",
-        ns,
-        Some(json!({"persona": {"url": "ftp://x"}})),
-    )
-    .await;
-    assert_eq!(status, 400);
+    // Only what the sandbox can deliver to: plain http (it has no TLS), with a host.
+    for url in [
+        "ftp://x",
+        "https://127.0.0.1:9/hook",
+        "http:///nohost",
+        "http://a b/",
+    ] {
+        let (status, body) = admin(
+            &server,
+            "PUT",
+            "/webhook-targets",
+            ns,
+            Some(json!({"persona": {"url": url}})),
+        )
+        .await;
+        assert_eq!(status, 400, "{url}: {body}");
+    }
 }
 
 /// `POST /__admin/webhooks/check` runs the receiver check the CLI runs: a sink that answers 200
