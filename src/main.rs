@@ -29,18 +29,17 @@ fn main() -> ExitCode {
         }
     };
     // Likewise on a state file that cannot be loaded: serving without it would lose it.
-    let saved = match config
-        .state_file
-        .as_deref()
-        .map(vendor_sandbox::state_file::load)
-    {
-        Some(Ok(saved)) => saved,
-        Some(Err(message)) => {
-            eprintln!("error: {message}");
-            return ExitCode::FAILURE;
-        }
-        None => None,
-    };
+    let saved =
+        match config.state_file.as_deref().map(|path| {
+            vendor_sandbox::state_file::open(path, vendor_sandbox::state_file::LOCK_WAIT)
+        }) {
+            Some(Ok(saved)) => Some(saved),
+            Some(Err(message)) => {
+                eprintln!("error: {message}");
+                return ExitCode::FAILURE;
+            }
+            None => None,
+        };
     // And on one that could never be saved, rather than losing the session at shutdown.
     if let Some(Err(message)) = config
         .state_file

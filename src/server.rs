@@ -71,16 +71,18 @@ pub async fn run_with_scenarios(
     run_with_state(listener, config, scenarios, saved, shutdown).await
 }
 
-/// `config.state_file` read, after checking it can be written (`None`: no file, or a fresh
-/// start), so a state file that could never be saved fails the start, not the shutdown.
+/// `config.state_file` locked and read ([`state_file::open`]; `None`: no file), after checking
+/// it can be written, so a state file that could never be saved fails the start, not the
+/// shutdown.
 pub fn load_state(config: &Config) -> std::io::Result<Option<SavedState>> {
     let Some(path) = &config.state_file else {
         return Ok(None);
     };
     let invalid = |message| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
-    let saved = state_file::load(path).map_err(invalid)?;
+    // In a library's async start nothing waits: a file in use is an error at once.
+    let saved = state_file::open(path, Duration::ZERO).map_err(invalid)?;
     state_file::check_writable(path).map_err(invalid)?;
-    Ok(saved)
+    Ok(Some(saved))
 }
 
 /// [`run_with_scenarios`] with the state file already read (`None`: a fresh start). With
@@ -123,12 +125,14 @@ pub async fn run_with_listeners(
         &public_url,
     );
     let store = app.store.clone();
-    let mut log_folded = 0;
-    let mut log_found = false;
-    if let Some(saved) = saved {
-        (log_folded, log_found) = (saved.log_folded, saved.log_found);
-        store.restore(saved.namespaces);
-    }
+    // The state file's lock is held until this function returns (after the last save).
+    let (log_folded, log_found, _state_lock) = match saved {
+        Some(saved) => {
+            store.restore(saved.namespaces);
+            (saved.log_folded, saved.log_found, saved.lock)
+        }
+        None => (0, false, None),
+    };
     if let (Some(path), true) = (&config.state_file, log_found) {
         state_file::fold_at_start(store.clone(), path.clone(), log_folded)
             .await

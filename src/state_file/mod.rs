@@ -45,6 +45,78 @@ pub struct SavedState {
     /// A state log was found next to the file: the start folds it into the file.
     #[serde(skip)]
     pub log_found: bool,
+    /// Held while the server runs ([`open`]): one process uses a state file at a time.
+    #[serde(skip)]
+    pub lock: Option<StateLock>,
+}
+
+/// The exclusive lock on `PATH.lock` of a state file in use. Two servers on one file would
+/// overwrite each other's saves, and a restart that loads before the old process's last save
+/// would start from stale state; the lock is released when the process (or the library-mode
+/// server) ends.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: File,
+}
+
+/// How long the binary's start waits for another process to release the state file (one
+/// shutting down finishes its requests, up to `--shutdown-grace-secs`, then saves).
+pub const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Takes the state file's lock (waiting up to `wait` for a process that still holds it), then
+/// [`load`]s it. The state returned is never `None`: a fresh start is an empty state that
+/// carries the lock.
+pub fn open(path: &Path, wait: Duration) -> Result<SavedState, String> {
+    let lock = acquire_lock(path, wait)?;
+    let mut state = load(path)?.unwrap_or(SavedState {
+        version: VERSION,
+        log_folded: 0,
+        namespaces: BTreeMap::new(),
+        log_found: false,
+        lock: None,
+    });
+    state.lock = Some(lock);
+    Ok(state)
+}
+
+fn acquire_lock(path: &Path, wait: Duration) -> Result<StateLock, String> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("cannot open the state lock {}: {e}", lock_path.display()))?;
+    let started = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(StateLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                if !told {
+                    tracing::warn!(
+                        "another vendor-sandbox uses the state file {}: waiting for it to exit",
+                        path.display()
+                    );
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(format!(
+                    "another vendor-sandbox still uses the state file {} after {} s (it holds {}); stop it, or use another file",
+                    path.display(),
+                    wait.as_secs(),
+                    lock_path.display()
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(format!("cannot lock {}: {e}", lock_path.display()));
+            }
+        }
+    }
 }
 
 /// Reads the state file at `path` and replays its log (`PATH.log`) over it. Neither there is a
@@ -60,6 +132,7 @@ pub fn load(path: &Path) -> Result<Option<SavedState>, String> {
         log_folded: 0,
         namespaces: BTreeMap::new(),
         log_found: false,
+        lock: None,
     });
     state.log_found = true;
     if replayed.ignored_bytes > 0 {

@@ -509,3 +509,46 @@ async fn a_persona_idempotency_key_replays_after_a_restart() {
     assert_eq!(listed.json()["data"].as_array().map(Vec::len), Some(1));
     second.stop().await;
 }
+
+/// One process uses a state file at a time: a second start on it waits for the first to exit
+/// (here after a SIGTERM, its last save done) and then loads what the first saved, instead of
+/// running beside it and overwriting its saves.
+#[test]
+fn a_second_server_on_the_same_state_file_waits_for_the_first_and_loads_its_last_save() {
+    let dir = state_dir("two-servers");
+    let path = dir.join("state.json");
+    // A slow saver: only the save at shutdown puts the inquiry in the file.
+    let mut first = Running::start_with(&path, &["--state-save-ms", "600000"]);
+    let auth = [("authorization", PERSONA_KEY)];
+    let body = r#"{"data":{"attributes":{"inquiry-template-id":"itmpl_sandbox"}}}"#;
+    let created = call(&first.addr, "POST", "/api/v1/inquiries", &auth, body).expect("answer");
+    assert_eq!(created.0, 201, "{}", created.1);
+
+    let (tx, started) = mpsc::channel();
+    let second_path = path.clone();
+    let second = thread::spawn(move || {
+        let second = Running::start(&second_path);
+        let _ = tx.send(());
+        second
+    });
+    // Still waiting while the first runs: it never printed its address.
+    assert!(
+        started
+            .recv_timeout(std::time::Duration::from_millis(300))
+            .is_err()
+    );
+    let stopped = Command::new("kill")
+        .args(["-TERM", &first.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let _ = first.child.wait();
+    started
+        .recv_timeout(WAIT)
+        .expect("the second starts once the first is gone");
+    let second = second.join().expect("second server");
+    let listed = call(&second.addr, "GET", "/api/v1/inquiries", &auth, "").expect("answer");
+    let listed: Value = serde_json::from_str(&listed.1).unwrap_or_default();
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1), "{listed}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
