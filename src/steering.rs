@@ -18,7 +18,7 @@ pub enum Say {
     Raw(ApiResponse),
     /// Answer this, in the vendor's envelope, instead of the vendor (a scenario's fault, a bad
     /// scenario header): the vendor marks it as its own answers
-    /// ([`VendorApi::finish_unrouted`](crate::vendors::VendorApi::finish_unrouted)).
+    /// ([`VendorApi::finish_unrouted`]).
     Refuse(ApiResponse),
     /// Close the connection (`reset`) or never answer (`timeout`).
     Drop(Fault),
