@@ -250,6 +250,9 @@ impl Writer {
     /// starts the next, empty log.
     fn fold(&mut self) -> Result<(), String> {
         self.write_state_file()?;
+        // The file now holds every namespace, those no commit wrote too (made by a read): each
+        // needs a deletion record if it goes.
+        self.known.extend(self.store.names());
         // From here the current log is older than the state file: never append to it again.
         self.broken = true;
         self.generation += 1;
