@@ -112,7 +112,9 @@ impl SandboxBuilder {
 
     /// Loads the scenarios and the state file, binds the port and starts serving. Fails on an
     /// invalid scenario file, an unknown scenario name, a state file that cannot be loaded or
-    /// written, or a port that cannot be bound.
+    /// written or that another sandbox uses (one still running holds its lock until its
+    /// `shutdown` completes: await that before starting another on the same file), or a port
+    /// that cannot be bound.
     pub async fn start(self) -> std::io::Result<Sandbox> {
         let mut config = self.config;
         config.seed = self.seed.unwrap_or_else(rand::random);

@@ -125,13 +125,26 @@ pub async fn run_with_listeners(
         &public_url,
     );
     let store = app.store.clone();
-    // The state file's lock is held until this function returns (after the last save).
-    let (log_folded, log_found, _state_lock) = match saved {
+    // The state file's lock is held until this function returns (after the last save); a
+    // caller that read the file without [`state_file::open`] has it taken here.
+    let (log_folded, log_found, lock) = match saved {
         Some(saved) => {
             store.restore(saved.namespaces);
+            for name in store.names() {
+                if let Some(namespace) = store.existing(&name) {
+                    vendors::persona::restore_own_target(&mut namespace.lock(), &config);
+                }
+            }
             (saved.log_folded, saved.log_found, saved.lock)
         }
         None => (0, false, None),
+    };
+    let _state_lock = match (lock, &config.state_file) {
+        (None, Some(path)) => Some(
+            state_file::lock(path, Duration::ZERO)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::WouldBlock, e))?,
+        ),
+        (lock, _) => lock,
     };
     if let (Some(path), true) = (&config.state_file, log_found) {
         state_file::fold_at_start(store.clone(), path.clone(), log_folded)

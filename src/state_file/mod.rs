@@ -67,7 +67,7 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// [`load`]s it. The state returned is never `None`: a fresh start is an empty state that
 /// carries the lock.
 pub fn open(path: &Path, wait: Duration) -> Result<SavedState, String> {
-    let lock = acquire_lock(path, wait)?;
+    let lock = lock(path, wait)?;
     let mut state = load(path)?.unwrap_or(SavedState {
         version: VERSION,
         log_folded: 0,
@@ -79,7 +79,9 @@ pub fn open(path: &Path, wait: Duration) -> Result<SavedState, String> {
     Ok(state)
 }
 
-fn acquire_lock(path: &Path, wait: Duration) -> Result<StateLock, String> {
+/// The state file's lock, waiting up to `wait` for a process (or a library-mode server not yet
+/// shut down) that holds it.
+pub fn lock(path: &Path, wait: Duration) -> Result<StateLock, String> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let lock_path = PathBuf::from(name);
@@ -105,10 +107,14 @@ fn acquire_lock(path: &Path, wait: Duration) -> Result<StateLock, String> {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
+                let waited = if wait.is_zero() {
+                    String::new()
+                } else {
+                    format!(" after {} s", wait.as_secs())
+                };
                 return Err(format!(
-                    "another vendor-sandbox still uses the state file {} after {} s (it holds {}); stop it, or use another file",
+                    "another vendor-sandbox still uses the state file {}{waited} (it holds {}); stop it (in library mode, await its shutdown) or use another file",
                     path.display(),
-                    wait.as_secs(),
                     lock_path.display()
                 ));
             }
