@@ -140,7 +140,12 @@ pub(super) fn remember(world: &mut World, req: &ApiRequest, response: &ApiRespon
     let Some(key) = key(req) else {
         return;
     };
-    if response.status == 401 || response.status == 429 {
+    let now = world.clock.now_ms();
+    // A replay, or the 409 of another request under the key: the first answer stays.
+    if response.status == 401
+        || response.status == 429
+        || world.persona.idempotency.get(key, now).is_some()
+    {
         return;
     }
     let body = match &response.body {
@@ -150,7 +155,7 @@ pub(super) fn remember(world: &mut World, req: &ApiRequest, response: &ApiRespon
     };
     let kept = Kept {
         fingerprint: fingerprint(req),
-        at: world.clock.now_ms(),
+        at: now,
         status: response.status,
         body,
     };
