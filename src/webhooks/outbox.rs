@@ -76,29 +76,36 @@ fn new_activity() -> watch::Sender<u64> {
     watch::Sender::new(0)
 }
 
+/// The target `--webhook` gives `vendor`, signed with its `--webhook-secret`s.
+fn configured_target(config: &Config, vendor: Vendor) -> Option<Target> {
+    let (_, url) = config.webhooks.targets.iter().find(|(v, _)| *v == vendor)?;
+    let secrets = (config.webhooks.secrets.iter())
+        .filter(|(v, _)| *v == vendor)
+        .map(|(_, s)| s.clone())
+        .collect();
+    Some(Target {
+        url: url.clone(),
+        secrets,
+    })
+}
+
 impl Outbox {
+    /// Sets `vendor`'s target back to the command line's (or none).
+    pub fn restore_configured_target(&mut self, vendor: Vendor, config: &Config) {
+        match configured_target(config, vendor) {
+            Some(target) => self.set_target(vendor, target),
+            None => self.remove_target(vendor),
+        }
+    }
+
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
     pub fn new(namespace: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) -> Self {
-        let mut targets = HashMap::new();
-        for (vendor, url) in &config.webhooks.targets {
-            let secrets = config
-                .webhooks
-                .secrets
-                .iter()
-                .filter(|(v, _)| v == vendor)
-                .map(|(_, s)| s.clone())
-                .collect();
-            targets.insert(
-                *vendor,
-                Target {
-                    url: url.clone(),
-                    secrets,
-                },
-            );
-        }
+        let targets = (config.webhooks.targets.iter())
+            .filter_map(|(vendor, _)| Some((*vendor, configured_target(config, *vendor)?)))
+            .collect();
         Self {
             namespace: namespace.to_string(),
             generation: next_generation(),

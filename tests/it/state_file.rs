@@ -552,3 +552,36 @@ fn a_second_server_on_the_same_state_file_waits_for_the_first_and_loads_its_last
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(1), "{listed}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A state file saved when the enabled Persona API webhook was also kept as the namespace's own
+/// target (before it became its deliveries' own): loading it puts the configured target back
+/// (none here), so disabling the API webhook does not leave events going to its old URL.
+#[tokio::test]
+async fn a_saved_persona_target_that_was_an_api_webhook_is_not_kept() {
+    let dir = state_dir("old-target");
+    let path = dir.join("state.json");
+    let with_file = |path: PathBuf| move |c: &mut vendor_sandbox::Config| c.state_file = Some(path);
+    let first = TestServer::start_with(with_file(path.clone())).await;
+    let hook = "http://127.0.0.1:9/api-hook";
+    let created = first
+        .post("/api/v1/webhooks")
+        .header("authorization", PERSONA_KEY)
+        .json(
+            &json!({"data": {"attributes": {"url": hook, "enabled-events": ["inquiry.created"]}}}),
+        )
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    first.stop().await;
+    // As the earlier version saved it.
+    let mut saved: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("saved")).expect("JSON");
+    saved["namespaces"]["default"]["webhooks"]["targets"]["persona"] =
+        json!({"url": hook, "secrets": ["wbhsec_x"]});
+    std::fs::write(&path, saved.to_string()).expect("write");
+
+    let second = TestServer::start_with(with_file(path.clone())).await;
+    let targets: Value = second.get("/__admin/webhook-targets").send().await.json();
+    assert!(targets["targets"]["persona"].is_null(), "{targets}");
+    second.stop().await;
+}

@@ -48,7 +48,7 @@ pub use share_tokens::{
     REDEMPTION_SECONDS, RedeemError, SHARE_TOKEN_TTL_SECONDS, create_share_token,
     redeem_share_token, share_token_now,
 };
-pub use webhooks::webhook_headers;
+pub use webhooks::{restore_own_target, webhook_headers};
 
 use serde_json::{Value, json};
 

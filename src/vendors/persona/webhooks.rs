@@ -216,6 +216,22 @@ fn new_secret(world: &mut World) -> String {
     format!("wbhsec_{}", world.ids.uuid())
 }
 
+/// A state file saved before an API webhook was its deliveries' own target kept the enabled one
+/// as the namespace's Persona target: the configured one (or none) is put back on load.
+pub fn restore_own_target(world: &mut World, config: &crate::config::Config) {
+    let saved_from_api = (world.webhooks.target(Vendor::Persona)).is_some_and(|t| {
+        world
+            .persona
+            .webhooks
+            .all()
+            .iter()
+            .any(|h| h.url() == t.url)
+    });
+    if saved_from_api {
+        (world.webhooks).restore_configured_target(Vendor::Persona, config);
+    }
+}
+
 /// Whether [`deliver_event`] may send anything in this namespace: a webhook is set up through
 /// the API or a `--webhook persona=URL` target exists.
 pub fn may_deliver(world: &World) -> bool {

@@ -133,6 +133,10 @@ impl Webhook {
     }
 
     /// Where the outbox sends, signed with every secret valid at `now`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     pub fn target(&self, now: Millis) -> Target {
         Target {
             url: self.url.clone(),
