@@ -81,19 +81,12 @@ pub fn review(cx: &Ctx, world: &mut World) -> ApiResponse {
     match picked(&sdk, world, index, &form) {
         Err(refused) => refused,
         Ok((account, kind, cents)) => {
-            let key = world.ids.uuid();
-            speeds(
-                &sdk,
-                world,
-                index,
-                &account,
+            let choice = Choice {
+                account: &account,
                 kind,
                 cents,
-                &key,
-                None,
-                &[],
-                200,
-            )
+            };
+            speeds_with_new_key(&sdk, world, index, choice, None, 200)
         }
     }
 }
@@ -146,20 +139,12 @@ pub fn confirm(cx: &Ctx, world: &mut World) -> ApiResponse {
     };
     if reused {
         let problem = "This confirmation was already used for another payout: choose the speed again to confirm a new one";
-        // A new key, so the page it shows confirms a new payout.
-        let fresh = world.ids.uuid();
-        return speeds(
-            &sdk,
-            world,
-            index,
-            &account,
+        let choice = Choice {
+            account: &account,
             kind,
             cents,
-            &fresh,
-            Some(problem),
-            &[],
-            409,
-        );
+        };
+        return speeds_with_new_key(&sdk, world, index, choice, Some(problem), 409);
     }
     let Some(speed) = Speed::parse(&speed_name).filter(|s| s.fits(kind) && sdk.allows(s.as_str()))
     else {
@@ -359,6 +344,42 @@ fn choose(
         )
     ));
     respond(status, sdk, "Withdraw", &body, messages)
+}
+
+/// What step one chose: the account, its kind, and the amount.
+struct Choice<'a> {
+    account: &'a str,
+    kind: AccountKind,
+    cents: i64,
+}
+
+/// Step two's page under a new idempotency key: each rendering of it confirms one payout.
+fn speeds_with_new_key(
+    sdk: &Sdk,
+    world: &mut World,
+    index: usize,
+    choice: Choice<'_>,
+    problem: Option<&str>,
+    status: u16,
+) -> ApiResponse {
+    let key = world.ids.uuid();
+    let Choice {
+        account,
+        kind,
+        cents,
+    } = choice;
+    speeds(
+        sdk,
+        world,
+        index,
+        account,
+        kind,
+        cents,
+        &key,
+        problem,
+        &[],
+        status,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
