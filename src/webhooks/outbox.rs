@@ -76,9 +76,15 @@ fn new_activity() -> watch::Sender<u64> {
     watch::Sender::new(0)
 }
 
-/// The target `--webhook` gives `vendor`, signed with its `--webhook-secret`s.
+/// The target `--webhook` gives `vendor` (the last, if given twice), signed with its
+/// `--webhook-secret`s.
 fn configured_target(config: &Config, vendor: Vendor) -> Option<Target> {
-    let (_, url) = config.webhooks.targets.iter().find(|(v, _)| *v == vendor)?;
+    let (_, url) = config
+        .webhooks
+        .targets
+        .iter()
+        .rev()
+        .find(|(v, _)| *v == vendor)?;
     let secrets = (config.webhooks.secrets.iter())
         .filter(|(v, _)| *v == vendor)
         .map(|(_, s)| s.clone())

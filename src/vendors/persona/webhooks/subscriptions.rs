@@ -132,11 +132,11 @@ impl Webhook {
         );
     }
 
-    /// Where the outbox sends, signed with every secret valid at `now`.
     pub fn url(&self) -> &str {
         &self.url
     }
 
+    /// Where the outbox sends, signed with every secret valid at `now`.
     pub fn target(&self, now: Millis) -> Target {
         Target {
             url: self.url.clone(),
