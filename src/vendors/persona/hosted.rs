@@ -377,6 +377,19 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         .filter(|(_, value)| !value.is_empty())
         .filter_map(|(name, value)| Some((widget::field_path(name)?, value.as_str())))
         .collect();
+    // A birthdate is a date here too, as the API requires (other vendors read it as one).
+    if let Some((_, date)) = given
+        .iter()
+        .find(|(path, date)| *path == ["birthdate"] && !super::fields::is_date(date))
+    {
+        let notice = format!(
+            "The birthdate must be a date as YYYY-MM-DD, got {date:?}; nothing was changed."
+        );
+        if json {
+            return widget::error_json(400, "invalid_config", &notice);
+        }
+        return html(400, &page(inquiry, &notice));
+    }
     if !given.is_empty()
         && let Some(inquiry) = world.persona.inquiry_mut(id)
     {

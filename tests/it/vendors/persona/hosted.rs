@@ -155,6 +155,31 @@ async fn fail_and_every_decision_end_in_their_status() {
     }
 }
 
+/// A birthdate the form sends is a date, as the API requires: another is refused, nothing
+/// changes, and the page says what is wrong.
+#[tokio::test]
+async fn the_form_refuses_a_birthdate_that_is_not_a_date() {
+    let server = TestServer::start().await;
+    let ns = "hosted-birthdate";
+    let id = create_inquiry(&server, ns, json!({})).await;
+    let post_path = format!("/ns/{ns}/verify/{id}");
+    let refused = server
+        .post(&post_path)
+        .form(&[("outcome", "pass"), ("fields[birthdate]", "1990-13-45")])
+        .send()
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_html(&refused);
+    assert!(refused.text().contains("YYYY-MM-DD"));
+    assert_eq!(status_of(&server, ns, &id).await, "created");
+    let taken = server
+        .post(&post_path)
+        .form(&[("outcome", "pass"), ("fields[birthdate]", "1990-12-31")])
+        .send()
+        .await;
+    assert_eq!(taken.status, 200, "{}", taken.text());
+}
+
 #[tokio::test]
 async fn without_a_redirect_uri_a_done_page_is_shown() {
     let server = TestServer::start().await;
