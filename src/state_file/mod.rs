@@ -50,6 +50,19 @@ pub struct SavedState {
     pub lock: Option<StateLock>,
 }
 
+impl SavedState {
+    /// A fresh start: no namespace, no log.
+    fn empty() -> Self {
+        SavedState {
+            version: VERSION,
+            log_folded: 0,
+            namespaces: BTreeMap::new(),
+            log_found: false,
+            lock: None,
+        }
+    }
+}
+
 /// The exclusive lock on `PATH.lock` of a state file in use. Two servers on one file would
 /// overwrite each other's saves, and a restart that loads before the old process's last save
 /// would start from stale state; the lock is released when the process (or the library-mode
@@ -68,13 +81,7 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// carries the lock.
 pub fn open(path: &Path, wait: Duration) -> Result<SavedState, String> {
     let lock = lock(path, wait)?;
-    let mut state = load(path)?.unwrap_or(SavedState {
-        version: VERSION,
-        log_folded: 0,
-        namespaces: BTreeMap::new(),
-        log_found: false,
-        lock: None,
-    });
+    let mut state = load(path)?.unwrap_or_else(SavedState::empty);
     state.lock = Some(lock);
     Ok(state)
 }
@@ -133,13 +140,7 @@ pub fn load(path: &Path) -> Result<Option<SavedState>, String> {
     let Some(replayed) = log::read(&log::log_path(path))? else {
         return Ok(snapshot);
     };
-    let mut state = snapshot.unwrap_or(SavedState {
-        version: VERSION,
-        log_folded: 0,
-        namespaces: BTreeMap::new(),
-        log_found: false,
-        lock: None,
-    });
+    let mut state = snapshot.unwrap_or_else(SavedState::empty);
     state.log_found = true;
     if replayed.ignored_bytes > 0 {
         tracing::warn!(

@@ -233,20 +233,7 @@ pub fn check_transition(
     inquiry_id: &str,
     to: InquiryStatus,
 ) -> Result<(), TransitionError> {
-    let inquiry = world
-        .persona
-        .inquiry(inquiry_id)
-        .ok_or_else(|| TransitionError::NotFound(inquiry_id.to_string()))?;
-    if inquiry.rare().redacted_at.is_some() {
-        Err(TransitionError::Redacted)
-    } else if inquiry.status.can_move_to(to) {
-        Ok(())
-    } else {
-        Err(TransitionError::Illegal {
-            from: inquiry.status,
-            to,
-        })
-    }
+    check_path(world, inquiry_id, &[to])
 }
 
 /// One transition at sandbox time `at` (for lazy expiry, the moment it was due), other vendors
