@@ -174,10 +174,7 @@ pub(super) fn given(
         };
         fields.insert(super::inflection::to_kebab(name), value);
     }
-    if let Some(Value::String(date)) = fields.get("birthdate")
-        && !date.is_empty()
-        && !is_date(date)
-    {
+    if let Some(date) = bad_birthdate(&fields) {
         return Err((
             400,
             format!("{at}.fields.birthdate must be a date as YYYY-MM-DD, got {date:?}"),
@@ -185,6 +182,14 @@ pub(super) fn given(
         ));
     }
     Ok(fields)
+}
+
+/// The `birthdate` of `fields` when it is text that is not a date (empty is no birthdate).
+pub(super) fn bad_birthdate(fields: &Map<String, Value>) -> Option<&str> {
+    match fields.get("birthdate") {
+        Some(Value::String(date)) if !date.is_empty() && !is_date(date) => Some(date),
+        _ => None,
+    }
 }
 
 /// Exactly `YYYY-MM-DD`, a real day (chrono alone also takes `1990-1-5`, or a leading `+`).

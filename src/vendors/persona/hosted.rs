@@ -238,6 +238,16 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
             widget::set_field(&mut fields, &path, Value::String(value.clone()));
         }
     }
+    if let Some(date) = super::fields::bad_birthdate(&fields) {
+        return refuse(
+            400,
+            "invalid_config",
+            "Invalid birthdate",
+            &format!(
+                "The fields[birthdate] of this link must be a date as YYYY-MM-DD, got {date:?}."
+            ),
+        );
+    }
     let given = |name: &str| {
         req.query_param(name)
             .filter(|v| !v.is_empty())

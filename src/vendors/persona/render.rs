@@ -174,7 +174,7 @@ struct TypedField<'a>(&'a Value);
 impl Serialize for TypedField<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let kind = match self.0 {
-            Value::String(v) if is_date(v) => "date",
+            Value::String(v) if super::fields::is_date(v) => "date",
             Value::Null | Value::String(_) => "string",
             Value::Number(_) => "number",
             Value::Bool(_) => "boolean",
@@ -186,10 +186,6 @@ impl Serialize for TypedField<'_> {
         map.serialize_entry("value", self.0)?;
         map.end()
     }
-}
-
-fn is_date(s: &str) -> bool {
-    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
 /// Every relationship present: `{"data": null}`, one link or a list.

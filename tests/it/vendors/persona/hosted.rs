@@ -445,6 +445,19 @@ async fn unknown_inquiries_and_bad_links_get_html_errors() {
     assert_eq!(bad_template.status, 400);
     assert!(bad_template.text().contains("itmpl_"));
 
+    // A link's birthdate is a date, as the API's: no inquiry is made from another.
+    let bad_birthdate = server
+        .get("/verify?inquiry-template-id=itmpl_Bad&fields%5Bbirthdate%5D=1990-13-45")
+        .send()
+        .await;
+    assert_eq!(bad_birthdate.status, 400, "{}", bad_birthdate.text());
+    assert!(bad_birthdate.text().contains("YYYY-MM-DD"));
+    let listed = server
+        .persona("default", "GET", "/api/v1/inquiries", None)
+        .await
+        .json();
+    assert_eq!(listed["data"], json!([]), "nothing was created");
+
     let id = create_inquiry(&server, "default", json!({})).await;
     let no_outcome = server
         .post(&format!("/verify/{id}"))
