@@ -55,6 +55,14 @@ pub fn resolve(req: &mut ApiRequest) -> Result<(), String> {
     }
 }
 
+/// Whether `req` (resolved) names its namespace, in any of the three ways, rather than falling
+/// back to `default`.
+pub fn named(req: &ApiRequest) -> bool {
+    req.prefixed_path.is_some()
+        || req.header(NAMESPACE_HEADER).is_some()
+        || (is_admin(&req.path) && req.query_param("namespace").is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

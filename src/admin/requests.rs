@@ -31,8 +31,9 @@ pub fn list(app: &App, req: &ApiRequest) -> ApiResponse {
         vendor: req.query_param("vendor").map(str::to_string),
         method: req.query_param("method").map(str::to_string),
         path: req.query_param("path").map(str::to_string),
-        // Only an explicit `?namespace=` narrows the journal; without one it spans them all.
-        namespace: req.query_param("namespace").map(str::to_string),
+        // A request naming a namespace (prefix, header or `?namespace=`) sees its journal;
+        // one naming none sees every namespace's.
+        namespace: crate::namespace::named(req).then(|| req.namespace.to_string()),
         ..Filter::default()
     };
     if let Some(status) = req.query_param("status") {

@@ -42,7 +42,7 @@ pub static ROUTES: &[Route<AdminHandler>] = &[
     row("GET", "/__admin/server", Now(|app, _, _| server(app)), "Requests in flight, public URL, seed").answers(server_schema),
     row("GET", "/__admin/namespaces", Now(|app, _, _| scenarios::namespaces(app)), "Namespaces used so far, their scenarios, their count and --max-namespaces").answers(namespaces_schema),
     row("DELETE", "/__admin/namespaces/{name}", Now(|app, _, p| scenarios::delete_namespace(app, p.get("name"))), "Delete a namespace and its journal (404 if unknown); default starts afresh on next use").params(NAMESPACE_NAME).answers(deleted_schema),
-    row("GET", "/__admin/requests", Now(|app, req, _| requests::list(app, req)), "The request journal, newest first").params(JOURNAL_FILTERS).answers(requests_schema),
+    row("GET", "/__admin/requests", Now(|app, req, _| requests::list(app, req)), "The request journal, newest first: the named namespace's, or every namespace's when none is named").params(JOURNAL_FILTERS).answers(requests_schema),
     row("POST", "/__admin/requests/count", Now(|app, req, _| requests::count(app, req)), "Count journal entries matching vendor, method, path, status, body_partial").request(matcher_schema).answers(count_schema),
     row("POST", "/__admin/reset", Now(|app, req, _| reset(app, req)), "Clear the namespace (or all, ?all=true)").params(RESET_ALL).answers(reset_schema),
     row("GET", "/__admin/state", Now(|app, req, _| state::get(app, req)), "Every entity of every vendor in the namespace").answers(state_schema),

@@ -85,6 +85,25 @@ async fn namespaces_are_isolated_by_header_and_by_prefix() {
             ("team-a".to_string(), "/api/v1/nothing".to_string()),
         ]
     );
+    // Naming a namespace, in any of the three ways, narrows the journal to it.
+    for (path, header) in [
+        ("/ns/team-a/__admin/requests", None),
+        ("/__admin/requests", Some("team-a")),
+        ("/__admin/requests?namespace=team-a", None),
+    ] {
+        let mut get = server.get(path);
+        if let Some(name) = header {
+            get = get.header("x-sandbox-namespace", name);
+        }
+        let journal = get.send().await.json();
+        let namespaces: Vec<&str> = journal["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .filter_map(|r| r["namespace"].as_str())
+            .collect();
+        assert_eq!(namespaces, ["team-a"], "{path} {header:?}");
+    }
 }
 
 #[tokio::test]
