@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::clock::{Millis, iso8601, real_now_ms};
 use crate::config::Config;
-use crate::http::{ApiRequest, ApiResponse, ResponseBody, percent_encode};
+use crate::http::{ApiRequest, ApiResponse, ResponseBody};
 use crate::store::World;
 use model::Withdrawer;
 use verification::Check;
@@ -74,9 +74,10 @@ fn error_body(status: u16, message: &str, req: &ApiRequest) -> Value {
 
 /// The 451 of a verification that is not finished (or was rejected): NestJS's envelope plus the
 /// spec's `WithdrawerVerificationRequiredResponse` (`verification`, `withdrawer`,
-/// `verificationLink`, `redirectLink`, `rejectionReasons`, `additionalVerificationLinks`). A
-/// `redirectLink` (Get Withdrawer's query, else the registration body's) is carried along, so
-/// the page sends the user back there when done.
+/// `verificationLink`, `redirectLink`, `rejectionReasons`, `additionalVerificationLinks`). The
+/// withdrawer's `redirectLink` (the last the merchant gave) is where the page sends the user
+/// when done; it is kept on the withdrawer, never carried in the link, so no one else can make
+/// the page redirect elsewhere.
 fn verification_response(
     app: &App,
     req: &ApiRequest,
@@ -91,15 +92,8 @@ fn verification_response(
         ),
         Check::Final(status) => format!("Verification is {}", status.as_str()),
     };
-    let mut link = app.url(&req.namespace, &pages::path(withdrawer));
-    let redirect = req
-        .query_param("redirectLink")
-        .filter(|r| pages::is_web_link(r))
-        .map(str::to_string)
-        .or_else(|| withdrawer.redirect_link.clone());
-    if let Some(redirect) = &redirect {
-        link.push_str(&format!("?redirectLink={}", percent_encode(redirect)));
-    }
+    let link = app.url(&req.namespace, &pages::path(withdrawer));
+    let redirect = withdrawer.redirect_link.clone();
     let mut body = error_body(451, &message, req);
     if let Value::Object(map) = &mut body {
         map.insert("verificationLink".into(), Value::String(link.clone()));

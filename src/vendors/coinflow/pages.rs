@@ -8,7 +8,7 @@ use super::validate::{check_country, check_state, normalize_dob};
 use super::verification::{self, Check};
 use crate::app::App;
 use crate::html::escape;
-use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
 use crate::vendors::Ctx;
 
@@ -40,14 +40,9 @@ pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
     };
     let wanted = fields_to_ask(w, &check);
     let form = req.form();
-    let redirect = form
-        .iter()
-        .find(|(k, _)| k == "redirectLink")
-        .map(|(_, v)| v.clone())
-        .filter(|v| is_web_link(v));
     // Nothing to submit while the verification waits on Persona or is already decided.
     if matches!(check, Check::Final(_) | Check::Pending(_)) {
-        return ApiResponse::see_other(&self_url(app, req, w, redirect.as_deref()));
+        return ApiResponse::see_other(&self_url(app, req, w));
     }
     // Validate everything before changing anything.
     let mut values = Vec::new();
@@ -77,11 +72,11 @@ pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
     let Some(w) = world.coinflow.get(index) else {
         return not_found();
     };
-    match (&check, redirect) {
+    match (&check, &w.redirect_link) {
         (Check::Final(VerificationStatus::Approved | VerificationStatus::Attested), Some(to)) => {
-            ApiResponse::see_other(&to)
+            ApiResponse::see_other(to)
         }
-        (_, redirect) => ApiResponse::see_other(&self_url(app, req, w, redirect.as_deref())),
+        _ => ApiResponse::see_other(&self_url(app, req, w)),
     }
 }
 
@@ -113,12 +108,8 @@ fn check_field(field: &RequiredField, value: &str) -> Result<String, String> {
     }
 }
 
-fn self_url(app: &App, req: &ApiRequest, w: &Withdrawer, redirect: Option<&str>) -> String {
-    let mut url = app.url(&req.namespace, &path(w));
-    if let Some(r) = redirect {
-        url.push_str(&format!("?redirectLink={}", percent_encode(r)));
-    }
-    url
+fn self_url(app: &App, req: &ApiRequest, w: &Withdrawer) -> String {
+    app.url(&req.namespace, &path(w))
 }
 
 /// Whether `link` may be sent to or linked from the page: only an absolute http(s) URL (never
@@ -151,16 +142,8 @@ fn render(
     problems: Option<&[String]>,
     status: u16,
 ) -> ApiResponse {
-    let redirect = req
-        .query_param("redirectLink")
-        .map(str::to_string)
-        .or_else(|| {
-            req.form()
-                .into_iter()
-                .find(|(k, _)| k == "redirectLink")
-                .map(|(_, v)| v)
-        })
-        .filter(|r| is_web_link(r));
+    // Only the merchant's, never one from the page's query or form: no open redirect.
+    let redirect = w.redirect_link.as_deref().filter(|r| is_web_link(r));
     let mut body = format!(
         "<p>Withdrawer <code>{}</code> &middot; {}</p>",
         escape(&w.id),
@@ -193,7 +176,7 @@ fn render(
             body.push_str(&format!(
                 "<p id=\"status\" data-status=\"pending\">{received}{}</p><p><a href=\"{}\">Refresh</a></p>",
                 escape(message),
-                escape(&self_url(app, req, w, redirect.as_deref()))
+                escape(&self_url(app, req, w))
             ));
             "Verification pending"
         }
@@ -202,21 +185,14 @@ fn render(
                 "<p id=\"status\" data-status=\"pending\">{}</p>",
                 escape(message)
             ));
-            body.push_str(&form(
-                app,
-                req,
-                w,
-                &w.missing_fields(),
-                redirect.as_deref(),
-                problems,
-            ));
+            body.push_str(&form(app, req, w, &w.missing_fields(), problems));
             "Verification pending"
         }
         Check::Missing(fields) => {
             body.push_str(
                 "<p id=\"status\" data-status=\"pending\">Coinflow needs a few more details before you can withdraw.</p>",
             );
-            body.push_str(&form(app, req, w, fields, redirect.as_deref(), problems));
+            body.push_str(&form(app, req, w, fields, problems));
             "Complete your verification"
         }
     };
@@ -228,7 +204,6 @@ fn form(
     req: &ApiRequest,
     w: &Withdrawer,
     fields: &[&RequiredField],
-    redirect: Option<&str>,
     problems: Option<&[String]>,
 ) -> String {
     let mut html = String::new();
@@ -248,12 +223,6 @@ fn form(
             "<label>{label}<br><input name=\"{name}\" required></label><br>",
             label = escape(field.label),
             name = field.name
-        ));
-    }
-    if let Some(r) = redirect {
-        html.push_str(&format!(
-            "<input type=\"hidden\" name=\"redirectLink\" value=\"{}\">",
-            escape(r)
         ));
     }
     html.push_str("<button type=\"submit\">Submit verification</button></form>");

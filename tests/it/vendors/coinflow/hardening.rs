@@ -113,14 +113,35 @@ async fn the_verification_page_links_only_to_web_urls() {
         done.text()
     );
     assert!(!done.text().contains("javascript:"), "{}", done.text());
+    // A web link in the page's query is not followed either: only the merchant says where the
+    // page sends the user (no open redirect).
     let back = "https://shop.test/back";
-    let done = server
+    let elsewhere = server
         .get(&format!(
             "{path}?redirectLink={}",
-            crate::harness::encode(back)
+            crate::harness::encode("https://evil.test/phish")
         ))
         .send()
         .await;
+    assert!(
+        !elsewhere.text().contains("evil.test"),
+        "{}",
+        elsewhere.text()
+    );
+    let told = as_user(
+        &server,
+        "GET",
+        &format!(
+            "/api/withdraw?redirectLink={}",
+            crate::harness::encode(back)
+        ),
+        ns,
+        "page-user",
+    )
+    .send()
+    .await;
+    assert_eq!(told.status, 200, "{}", told.text());
+    let done = server.get(&path).send().await;
     assert!(
         done.text().contains(&format!("href=\"{back}\"")),
         "{}",
