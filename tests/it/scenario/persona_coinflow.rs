@@ -291,6 +291,47 @@ async fn pending_verification_polls_451_then_approves_and_decides_inquiries_late
     crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
+/// A withdrawer registered under `pending-verification` is pending from its registration on:
+/// every answer and webhook agrees (no `KYC Success`, no `approved`) until the third poll.
+#[tokio::test]
+async fn pending_verification_holds_a_registration_pending_in_every_answer_and_webhook() {
+    let mut sink = WebhookSink::start().await;
+    let coinflow_url = sink.url("/coinflow");
+    let server =
+        TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Coinflow, coinflow_url)))
+            .await;
+    let ns = Ns::with(&server, "pc-pending-us", "pending-verification").await;
+    let events = || async {
+        let listing = ns.req("GET", "/__admin/webhooks").send().await.json();
+        let mut events: Vec<String> = listing["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .filter_map(|d| serde_json::from_str::<Value>(d["body"].as_str()?).ok())
+            .filter_map(|body| body["eventType"].as_str().map(str::to_string))
+            .collect();
+        events.reverse();
+        events
+    };
+    let res = ns.register_us("held-user", "held@example.com").await;
+    assert_eq!(withdrawer_status(&res), "pending", "{}", res.text());
+    for poll in 1..=2 {
+        let res = ns.get_withdrawer("held-user").await;
+        assert_eq!(res.status, 451, "poll {poll}: {}", res.text());
+        assert_eq!(withdrawer_status(&res), "pending", "poll {poll}");
+        assert_eq!(events().await, ["KYC Created"], "poll {poll}");
+    }
+    let res = ns.get_withdrawer("held-user").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(withdrawer_status(&res), "approved");
+    assert_eq!(events().await, ["KYC Created", "KYC Success"]);
+    let success = sink
+        .next_matching(|h| h.json()["eventType"] == "KYC Success")
+        .await;
+    assert_eq!(success.json()["data"]["email"], "held@example.com");
+    crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
+}
+
 #[tokio::test]
 async fn missing_fields_are_asked_for_until_the_form_is_submitted() {
     let server = TestServer::start().await;
