@@ -1,16 +1,22 @@
 //! The state log (`PATH.log`) of `--state-sync always`: an append-only file of whole namespaces.
 //!
-//! The first line is `{"state_log":1,"generation":G}`. Each further line is one record:
-//! `NAME<TAB>CHECKSUM<TAB>WORLD`, where WORLD is the namespace's [`World`] as compact JSON (no raw
-//! newline can occur in it), or `null` for a namespace deleted, and CHECKSUM its FNV-1a 64 in 16
-//! hex digits. A record holds the whole namespace, so replay needs no order but the file's: the
-//! last record of a namespace wins.
+//! The first line is `{"state_log":2,"generation":G}`. Each further line is one record:
+//! `NAME<TAB>CHECKSUM<TAB>COMMIT<TAB>MORE<TAB>WORLD`, where WORLD is the namespace's [`World`] as
+//! compact JSON (no raw newline can occur in it), or `null` for a namespace deleted; COMMIT
+//! numbers the writes (one a sync, from 1 in each log); MORE is `+` when the same write has
+//! further records, `.` on its last; and CHECKSUM, 16 hex digits of FNV-1a 64, covers the name,
+//! COMMIT, MORE and the world's own checksum. A record holds the whole namespace, so replay needs
+//! no order but the file's: the last record of a namespace wins.
 //!
-//! Records are appended and synced before the requests they cover are answered. A crash can
-//! leave only the last, unanswered write incomplete (cut short, or with pages of it missing), so
-//! replay stops at the first record that is incomplete or fails its checksum and ignores the
-//! rest. The state file notes the newest generation folded into it; a log of that generation or
-//! older (a crash between writing the state file and starting the next log) is ignored.
+//! Records are appended and synced before the requests they cover are answered, one write at a
+//! time. A crash can leave only the last write incomplete (cut short, or with pages of it
+//! missing), and none of its requests was answered: replay ignores the first damaged record and
+//! everything after it when that is all of one write. A damaged record followed by an intact one
+//! of a later write was synced and answered, so the disk (or someone) changed it: the log is
+//! refused, and nothing is lost by a start that would ignore it. Version 1 logs (no COMMIT or
+//! MORE, the checksum of WORLD alone) are still read, the old way: the rest is ignored. The
+//! state file notes the newest generation folded into it; a log of that generation or older (a
+//! crash between writing the state file and starting the next log) is ignored.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -21,8 +27,8 @@ use serde::Deserialize;
 
 use crate::store::World;
 
-/// The log format written; another one is refused rather than misread.
-const LOG_VERSION: u32 = 1;
+/// The log format written. Version 1 is still read; another one is refused rather than misread.
+const LOG_VERSION: u32 = 2;
 
 /// `PATH.log`, next to the state file.
 pub fn log_path(state: &Path) -> PathBuf {
@@ -42,36 +48,111 @@ pub fn checksum(bytes: &[u8]) -> u64 {
 /// The WORLD of a deleted namespace's record: replay forgets the namespace.
 const DELETED: &[u8] = b"null";
 
-/// Appends one record for namespace `name` to `out`, serializing `world` into it; returns the
-/// world's checksum.
-pub fn append_record(out: &mut Vec<u8>, name: &str, world: &World) -> serde_json::Result<u64> {
-    append(out, name, |out| serde_json::to_writer(out, world))
+/// A record's CHECKSUM: its fields and its world's checksum, so that a damaged name or commit
+/// number is caught as a damaged world is.
+fn line_checksum(name: &[u8], commit: u64, more: u8, world_sum: u64) -> u64 {
+    let mut fields = Vec::with_capacity(name.len() + 40);
+    fields.extend_from_slice(name);
+    fields.extend_from_slice(format!("\t{commit}\t{}\t{world_sum:016x}", more as char).as_bytes());
+    checksum(&fields)
 }
 
-/// Appends the record of namespace `name`'s deletion to `out`.
-pub fn append_deletion(out: &mut Vec<u8>, name: &str) {
-    let _ = append(out, name, |out| {
-        out.extend_from_slice(DELETED);
-        Ok(())
-    });
+/// The records of one write to the log, numbered `commit`; [`Batch::finish`] gives the bytes.
+pub struct Batch {
+    commit: u64,
+    bytes: Vec<u8>,
+    records: Vec<Placed>,
 }
 
-fn append(
-    out: &mut Vec<u8>,
-    name: &str,
-    world: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
-) -> serde_json::Result<u64> {
-    out.extend_from_slice(name.as_bytes());
-    out.push(b'\t');
-    let sum_at = out.len();
-    out.extend_from_slice(&[b'0'; 16]);
-    out.push(b'\t');
-    let json_at = out.len();
-    world(out)?;
-    let sum = checksum(&out[json_at..]);
-    out[sum_at..sum_at + 16].copy_from_slice(format!("{sum:016x}").as_bytes());
-    out.push(b'\n');
-    Ok(sum)
+/// Where a record of a [`Batch`] lies, to mark it the write's last.
+struct Placed {
+    start: usize,
+    name_len: usize,
+    more_at: usize,
+    world_sum: u64,
+}
+
+impl Batch {
+    pub fn new(commit: u64) -> Self {
+        Self {
+            commit,
+            bytes: Vec::new(),
+            records: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Appends namespace `name`'s record, serializing `world` into it; returns the world's
+    /// checksum.
+    pub fn push_world(&mut self, name: &str, world: &World) -> serde_json::Result<u64> {
+        self.push(name, |out| serde_json::to_writer(out, world))
+    }
+
+    /// Appends the record of namespace `name`'s deletion.
+    pub fn push_deletion(&mut self, name: &str) {
+        let _ = self.push(name, |out| {
+            out.extend_from_slice(DELETED);
+            Ok(())
+        });
+    }
+
+    /// Takes the last record out again.
+    pub fn pop(&mut self) {
+        if let Some(placed) = self.records.pop() {
+            self.bytes.truncate(placed.start);
+        }
+    }
+
+    fn push(
+        &mut self,
+        name: &str,
+        world: impl FnOnce(&mut Vec<u8>) -> serde_json::Result<()>,
+    ) -> serde_json::Result<u64> {
+        let out = &mut self.bytes;
+        let start = out.len();
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'\t');
+        out.extend_from_slice(&[b'0'; 16]);
+        out.extend_from_slice(format!("\t{}\t", self.commit).as_bytes());
+        let more_at = out.len();
+        out.extend_from_slice(b"+\t");
+        let json_at = out.len();
+        if let Err(e) = world(out) {
+            out.truncate(start);
+            return Err(e);
+        }
+        let world_sum = checksum(&out[json_at..]);
+        out.push(b'\n');
+        let placed = Placed {
+            start,
+            name_len: name.len(),
+            more_at,
+            world_sum,
+        };
+        self.seal(&placed, b'+');
+        self.records.push(placed);
+        Ok(world_sum)
+    }
+
+    /// Writes a record's MORE and its checksum.
+    fn seal(&mut self, placed: &Placed, more: u8) {
+        self.bytes[placed.more_at] = more;
+        let name = &self.bytes[placed.start..placed.start + placed.name_len];
+        let sum = line_checksum(name, self.commit, more, placed.world_sum);
+        let sum_at = placed.start + placed.name_len + 1;
+        self.bytes[sum_at..sum_at + 16].copy_from_slice(format!("{sum:016x}").as_bytes());
+    }
+
+    /// The bytes to write, the last record marked as the write's last.
+    pub fn finish(mut self) -> Vec<u8> {
+        if let Some(last) = self.records.pop() {
+            self.seal(&last, b'.');
+        }
+        self.bytes
+    }
 }
 
 /// Starts an empty log of `generation` at `path` (replacing any), synced, its folder too.
@@ -131,25 +212,38 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
             return Ok(Some(replayed));
         }
     };
-    if header.state_log != LOG_VERSION {
+    if !(1..=LOG_VERSION).contains(&header.state_log) {
         return Err(problem(format!(
-            "log version {} is not supported (this sandbox reads version {LOG_VERSION})",
+            "log version {} is not supported (this sandbox reads versions 1 to {LOG_VERSION})",
             header.state_log
         )));
     }
     replayed.generation = header.generation;
+    let version = header.state_log;
 
     // First the last intact record of each namespace, then only those are parsed.
     let mut last: BTreeMap<&str, &[u8]> = BTreeMap::new();
     let mut at = header_end + 1;
+    // The write the next record belongs to, as the one before it says.
+    let mut commit = 1;
     while at < bytes.len() {
-        let Some(record) = intact_record(&bytes[at..]) else {
+        let Some(record) = intact_record(version, &bytes[at..]) else {
+            if let Some(later) = later_write(version, &bytes[at..], commit) {
+                return Err(problem(format!(
+                    "the record at byte {at} is damaged, yet write {later} after it is intact: that record was synced and answered, so the file changed since. Nothing was loaded. To start anyway, keep what precedes it (truncate the log to {at} bytes) or move the log away (the state file alone)"
+                )));
+            }
             replayed.ignored_bytes = bytes.len() - at;
             break;
         };
         last.insert(record.name, record.world);
         replayed.records += 1;
         at += record.len;
+        commit = if record.more {
+            record.commit
+        } else {
+            record.commit + 1
+        };
     }
     for (name, json) in last {
         if json == DELETED {
@@ -166,25 +260,69 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
 struct Record<'a> {
     name: &'a str,
     world: &'a [u8],
+    /// The write it came in (0 in a version 1 log).
+    commit: u64,
+    /// Whether the same write has records after it.
+    more: bool,
     /// Bytes taken, the newline included.
     len: usize,
 }
 
 /// The record at the start of `bytes` if it is whole: newline-terminated, well-formed, and its
-/// world matches its checksum.
-fn intact_record(bytes: &[u8]) -> Option<Record<'_>> {
+/// checksum right.
+fn intact_record(version: u32, bytes: &[u8]) -> Option<Record<'_>> {
     let end = bytes.iter().position(|b| *b == b'\n')?;
     let line = &bytes[..end];
-    let mut parts = line.splitn(3, |b| *b == b'\t');
+    if version == 1 {
+        let mut parts = line.splitn(3, |b| *b == b'\t');
+        let name = std::str::from_utf8(parts.next()?).ok()?;
+        let sum = u64::from_str_radix(std::str::from_utf8(parts.next()?).ok()?, 16).ok()?;
+        let world = parts.next()?;
+        return (!name.is_empty() && checksum(world) == sum).then_some(Record {
+            name,
+            world,
+            commit: 0,
+            more: false,
+            len: end + 1,
+        });
+    }
+    let mut parts = line.splitn(5, |b| *b == b'\t');
     let name = std::str::from_utf8(parts.next()?).ok()?;
-    let sum = std::str::from_utf8(parts.next()?).ok()?;
+    let sum = u64::from_str_radix(std::str::from_utf8(parts.next()?).ok()?, 16).ok()?;
+    let commit: u64 = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+    let more = match parts.next()? {
+        b"+" => b'+',
+        b"." => b'.',
+        _ => return None,
+    };
     let world = parts.next()?;
-    let sum = u64::from_str_radix(sum, 16).ok()?;
-    (!name.is_empty() && checksum(world) == sum).then_some(Record {
+    let intact =
+        !name.is_empty() && line_checksum(name.as_bytes(), commit, more, checksum(world)) == sum;
+    intact.then_some(Record {
         name,
         world,
+        commit,
+        more: more == b'+',
         len: end + 1,
     })
+}
+
+/// The write of the first intact record in `rest` (which starts with a damaged one) that is
+/// not write `commit`, the damaged record's. Only the last write can be torn by a crash, so any
+/// such record means the damage came later. Version 1 records do not say their write.
+fn later_write(version: u32, rest: &[u8], commit: u64) -> Option<u64> {
+    if version == 1 {
+        return None;
+    }
+    let mut at = 0;
+    while let Some(newline) = rest[at..].iter().position(|b| *b == b'\n') {
+        at += newline + 1;
+        match intact_record(version, &rest[at..]) {
+            Some(record) if record.commit != commit => return Some(record.commit),
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -202,48 +340,103 @@ mod tests {
         ))
     }
 
-    fn world_with_offset(store: &Store, name: &str, offset_ms: i64) -> Vec<u8> {
-        let ns = store.namespace(name);
-        let mut world = ns.lock();
-        let by = offset_ms - world.clock.offset_ms();
-        world.clock.advance(by);
-        let mut out = Vec::new();
-        append_record(&mut out, name, &world).expect("serialize");
-        out
+    /// Write `commit` of a log: each namespace named with its clock moved to the offset given.
+    fn write(store: &Store, commit: u64, records: &[(&str, i64)]) -> Vec<u8> {
+        let mut batch = Batch::new(commit);
+        for (name, offset_ms) in records {
+            let ns = store.namespace(name);
+            let mut world = ns.lock();
+            let by = offset_ms - world.clock.offset_ms();
+            world.clock.advance(by);
+            batch.push_world(name, &world).expect("serialize");
+        }
+        batch.finish()
+    }
+
+    fn offsets(replayed: &Replayed) -> Vec<(&str, i64)> {
+        replayed
+            .worlds
+            .iter()
+            .map(|(name, world)| (name.as_str(), world.clock.offset_ms()))
+            .collect()
     }
 
     #[test]
-    fn the_last_intact_record_of_each_namespace_wins_and_a_torn_tail_is_ignored() {
+    fn the_last_intact_record_of_each_namespace_wins_and_a_torn_last_write_is_ignored() {
         let store = Store::new(Arc::new(Config::default()), None, Box::new(|_| {}));
         let path = temp_path("torn");
         drop(create(&path, 3).expect("create"));
         let mut bytes = std::fs::read(&path).expect("read");
-        bytes.extend(world_with_offset(&store, "a", 1_000));
-        bytes.extend(world_with_offset(&store, "b", 2_000));
-        bytes.extend(world_with_offset(&store, "a", 3_000));
+        bytes.extend(write(&store, 1, &[("a", 1_000)]));
+        bytes.extend(write(&store, 2, &[("b", 2_000), ("a", 3_000)]));
         let intact = bytes.len();
-        // A last write cut short, and one whose middle never reached the disk.
-        let torn = world_with_offset(&store, "b", 4_000);
-        for tail in [torn[..torn.len() / 2].to_vec(), {
-            let mut holed = torn.clone();
+        // The last write, cut short, or with its middle never on the disk: a later part of
+        // the same write may have reached it.
+        let last = write(&store, 3, &[("b", 4_000), ("a", 5_000)]);
+        let first_len = last.iter().position(|b| *b == b'\n').expect("line") + 1;
+        for tail in [last[..first_len / 2].to_vec(), {
+            let mut holed = last.clone();
             holed[20..60].fill(0);
             holed
         }] {
             let mut file = bytes[..intact].to_vec();
             file.extend(&tail);
-            file.extend(world_with_offset(&store, "a", 5_000));
             std::fs::write(&path, &file).expect("write");
             let replayed = read(&path).expect("readable").expect("present");
             assert_eq!(replayed.generation, 3);
             assert_eq!(replayed.records, 3);
             assert_eq!(replayed.ignored_bytes, file.len() - intact);
-            let offsets: Vec<(&str, i64)> = replayed
-                .worlds
-                .iter()
-                .map(|(name, world)| (name.as_str(), world.clock.offset_ms()))
-                .collect();
-            assert_eq!(offsets, [("a", 3_000), ("b", 2_000)]);
+            assert_eq!(offsets(&replayed), [("a", 3_000), ("b", 2_000)]);
         }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// Damage to a record that a later write follows is not a crash's (that write waited for
+    /// the record's sync, and its requests were answered): the log is refused, not cut there.
+    #[test]
+    fn a_damaged_record_before_a_later_write_is_refused() {
+        let store = Store::new(Arc::new(Config::default()), None, Box::new(|_| {}));
+        let path = temp_path("damaged");
+        drop(create(&path, 1).expect("create"));
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes.extend(write(&store, 1, &[("a", 1_000)]));
+        let damaged_at = bytes.len();
+        let second = write(&store, 2, &[("b", 2_000), ("c", 3_000)]);
+        let second_line = second.iter().position(|b| *b == b'\n').expect("line") + 1;
+        // Its first record, then its last: either way write 3 follows intact.
+        for line_start in [0, second_line] {
+            let mut file = bytes.clone();
+            let mut damaged = second.clone();
+            damaged[line_start + 30] ^= 1;
+            file.extend(&damaged);
+            file.extend(write(&store, 3, &[("a", 4_000)]));
+            std::fs::write(&path, &file).expect("write");
+            let refused = read(&path).err().expect("refused");
+            let at = damaged_at + line_start;
+            assert!(
+                refused.contains(&format!("record at byte {at} is damaged"))
+                    && refused.contains("write 3"),
+                "{refused}"
+            );
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    /// A log written before the records said their write (version 1) is still read.
+    #[test]
+    fn a_version_1_log_is_read() {
+        let store = Store::new(Arc::new(Config::default()), None, Box::new(|_| {}));
+        let path = temp_path("v1");
+        let world = serde_json::to_vec(&*store.namespace("a").lock()).expect("json");
+        let mut file = b"{\"state_log\":1,\"generation\":4}\n".to_vec();
+        file.extend(format!("a\t{:016x}\t", checksum(&world)).as_bytes());
+        file.extend(&world);
+        file.extend(b"\nb\t0000\ttorn");
+        std::fs::write(&path, &file).expect("write");
+        let replayed = read(&path).expect("readable").expect("present");
+        assert_eq!((replayed.generation, replayed.records), (4, 1));
+        assert_eq!(offsets(&replayed), [("a", 0)]);
+        assert_eq!(replayed.ignored_bytes, "b\t0000\ttorn".len());
         let _ = std::fs::remove_file(&path);
     }
 

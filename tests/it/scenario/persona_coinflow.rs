@@ -298,8 +298,7 @@ async fn pending_verification_holds_a_registration_pending_in_every_answer_and_w
     let mut sink = WebhookSink::start().await;
     let coinflow_url = sink.url("/coinflow");
     let server =
-        TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Coinflow, coinflow_url)))
-            .await;
+        TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Coinflow, coinflow_url))).await;
     let ns = Ns::with(&server, "pc-pending-us", "pending-verification").await;
     let events = || async {
         let listing = ns.req("GET", "/__admin/webhooks").send().await.json();
