@@ -169,7 +169,7 @@ pub async fn run_with_listeners(
     let (stop_tx, stop_rx) = watch::channel(false);
     // The webhook worker stops only after the connections have drained: requests finishing
     // during shutdown may still queue webhooks, and those must be delivered or marked abandoned.
-    let (worker_stop_tx, worker_stop_rx) = watch::channel(false);
+    let (worker_stop_tx, worker_stop_rx) = watch::channel(None);
     let saver = config.state_file.clone().map(|path| {
         let to = match &sync_log {
             Some(log) => SaveTo::Log(log.clone()),
@@ -189,7 +189,6 @@ pub async fn run_with_listeners(
         config.webhooks.clone(),
         jobs_rx,
         worker_stop_rx,
-        config.shutdown_grace,
     ));
     let scenario_watch = tokio::spawn(
         scenarios
@@ -259,6 +258,8 @@ pub async fn run_with_listeners(
     tracing::info!("shutting down: no new connections; finishing requests in flight");
 
     let _ = stop_tx.send(true);
+    // One grace period for the requests and the deliveries after them.
+    let deadline = tokio::time::Instant::now() + config.shutdown_grace;
     // hyper closes idle connections at once but waits on one with half a head: the sweeps go on.
     let drain = async {
         tokio::select! {
@@ -266,7 +267,7 @@ pub async fn run_with_listeners(
             () = async { loop { watchlist.sweep_when_due().await } } => {}
         }
     };
-    let drained = tokio::time::timeout(config.shutdown_grace, drain).await;
+    let drained = tokio::time::timeout_at(deadline, drain).await;
     if drained.is_err() {
         tracing::warn!(
             "requests still in flight after {:?}; closing them",
@@ -274,7 +275,10 @@ pub async fn run_with_listeners(
         );
     }
     connections.shutdown().await;
-    let _ = worker_stop_tx.send(true);
+    let _ = worker_stop_tx.send(Some(webhooks::Stop {
+        deadline,
+        keep_pending: config.state_file.is_some(),
+    }));
     let _ = worker.await;
     let _ = scenario_watch.await;
     if let (Some(saver), Some(path)) = (saver, &config.state_file) {

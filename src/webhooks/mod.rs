@@ -26,7 +26,7 @@ use crate::clock::{Millis, iso8601};
 use crate::vendor::Vendor;
 
 pub use outbox::Outbox;
-pub use worker::{Signer, backoff, run_worker};
+pub use worker::{Signer, Stop, backoff, run_worker};
 
 /// Finished deliveries (delivered, failed, abandoned, dropped) kept per namespace for the admin
 /// API; beyond it the oldest finished ones go. Pending ones are never evicted: they are bounded

@@ -39,16 +39,25 @@ pub fn backoff(config: &WebhookConfig, retry: u32) -> Duration {
         .min(config.max_delay)
 }
 
-/// Runs deliveries until `shutdown` turns true; then gives the ones in flight `grace` to
-/// finish and marks whatever is still pending as abandoned.
+/// How the worker stops: by `deadline`, the end of the server's shutdown grace (one for the
+/// requests and the deliveries together). With `keep_pending`, deliveries still pending then
+/// stay pending: the state file keeps them and the next start sends them. Without it they die
+/// with the process and are marked abandoned.
+#[derive(Debug, Clone, Copy)]
+pub struct Stop {
+    pub deadline: tokio::time::Instant,
+    pub keep_pending: bool,
+}
+
+/// Runs deliveries until `shutdown` says how to stop; then lets the ones in flight finish until
+/// its deadline, and stops the rest (see [`Stop`]).
 pub async fn run_worker(
     store: Arc<Store>,
     scenarios: Arc<Catalog>,
     sign: Signer,
     config: WebhookConfig,
     mut jobs: UnboundedReceiver<Job>,
-    mut shutdown: watch::Receiver<bool>,
-    grace: Duration,
+    mut shutdown: watch::Receiver<Option<Stop>>,
 ) {
     let shared = Shared {
         store: store.clone(),
@@ -66,25 +75,41 @@ pub async fn run_worker(
                 None => break,
             },
             Some(_) = running.join_next(), if !running.is_empty() => {}
-            _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = shutdown.wait_for(Option::is_some) => break,
         }
     }
+    let Some(stop) = *shutdown.borrow() else {
+        return;
+    };
     // The server stops us once no request is left, so whatever was queued until then is here.
     while let Ok(job) = jobs.try_recv() {
         running.spawn(deliver(shared.clone(), job));
     }
-    let drained = tokio::time::timeout(grace, async {
+    let drained = tokio::time::timeout_at(stop.deadline, async {
         while running.join_next().await.is_some() {}
     })
     .await;
     if drained.is_err() {
-        tracing::warn!("webhook deliveries still running after {grace:?}; abandoning them");
         running.shutdown().await;
     }
+    let mut pending = 0;
     for name in store.names() {
         if let Some(ns) = store.existing(&name) {
-            ns.lock().webhooks.abandon_pending();
+            let mut world = ns.lock();
+            pending += world.webhooks.pending();
+            if !stop.keep_pending {
+                world.webhooks.abandon_pending();
+            }
         }
+    }
+    match (pending, stop.keep_pending) {
+        (0, _) => {}
+        (n, true) => tracing::warn!(
+            "{n} webhook deliveries still pending at shutdown: the state file keeps them, and the next start sends them"
+        ),
+        (n, false) => tracing::warn!(
+            "{n} webhook deliveries still pending at shutdown, abandoned (without --state-file they cannot be kept)"
+        ),
     }
 }
 

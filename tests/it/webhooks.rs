@@ -12,7 +12,7 @@ use vendor_sandbox::config::{Config, WebhookConfig};
 use vendor_sandbox::scenario::Catalog;
 use vendor_sandbox::vendors;
 use vendor_sandbox::vendors::Vendor;
-use vendor_sandbox::webhooks::{DeliveryStatus, run_worker};
+use vendor_sandbox::webhooks::{DeliveryStatus, Stop, run_worker};
 
 use crate::harness::{TestServer, WAIT, eventually, free_port};
 
@@ -65,66 +65,124 @@ async fn a_large_answer_body_does_not_turn_a_200_into_a_retry() {
     receiver.abort();
 }
 
-/// Shutdown with a target that never answers: the worker stops within the grace period and the
-/// delivery ends `abandoned`, not stuck `pending`.
+/// Shutdown with a target that never answers: the worker stops by the shutdown's deadline.
+/// Without a state file the delivery ends `abandoned`, not stuck `pending`; with one it stays
+/// `pending`, for the next start to send.
 #[tokio::test]
-async fn pending_deliveries_are_abandoned_at_shutdown() {
-    let down = free_port().await;
-    let config = Arc::new(Config {
-        webhooks: WebhookConfig {
-            targets: vec![(Vendor::Coinflow, format!("http://{down}/hook"))],
-            base_delay: Duration::from_secs(60),
-            ..WebhookConfig::default()
-        },
-        ..Config::default()
-    });
-    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
-    let app = App::new(
-        config.clone(),
-        scenarios.clone(),
-        Some(jobs_tx),
-        "http://127.0.0.1",
-    );
-    let store = app.store.clone();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(run_worker(
-        store.clone(),
-        scenarios,
-        vendors::webhook_headers,
-        config.webhooks.clone(),
-        jobs_rx,
-        stop_rx,
-        Duration::from_millis(200),
+async fn pending_deliveries_at_shutdown_are_abandoned_unless_a_state_file_keeps_them() {
+    for keep_pending in [false, true] {
+        let down = free_port().await;
+        let config = Arc::new(Config {
+            webhooks: WebhookConfig {
+                targets: vec![(Vendor::Coinflow, format!("http://{down}/hook"))],
+                base_delay: Duration::from_secs(60),
+                ..WebhookConfig::default()
+            },
+            ..Config::default()
+        });
+        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+        let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
+        let app = App::new(
+            config.clone(),
+            scenarios.clone(),
+            Some(jobs_tx),
+            "http://127.0.0.1",
+        );
+        let store = app.store.clone();
+        let (stop_tx, stop_rx) = watch::channel(None);
+        let worker = tokio::spawn(run_worker(
+            store.clone(),
+            scenarios,
+            vendors::webhook_headers,
+            config.webhooks.clone(),
+            jobs_rx,
+            stop_rx,
+        ));
+        let ns = store.namespace("default");
+        let id = {
+            let mut world = ns.lock();
+            let now = world.clock.now_ms();
+            world
+                .webhooks
+                .enqueue(
+                    Vendor::Coinflow,
+                    "KYC Created",
+                    &json!({"eventType": "KYC Created"}),
+                    now,
+                )
+                .expect("a target")
+        };
+        // The first attempt fails (nothing listens); the retry is a minute away.
+        eventually(|| async {
+            let world = ns.lock();
+            let attempts = world.webhooks.get(&id).map_or(0, |d| d.attempts.len());
+            (attempts == 1).then_some(())
+        })
+        .await;
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+        stop_tx
+            .send(Some(Stop {
+                deadline,
+                keep_pending,
+            }))
+            .expect("worker listens");
+        tokio::time::timeout(WAIT, worker)
+            .await
+            .expect("worker stops within the wait")
+            .expect("worker did not panic");
+        let status = ns.lock().webhooks.get(&id).map(|d| d.status);
+        let expected = if keep_pending {
+            DeliveryStatus::Pending
+        } else {
+            DeliveryStatus::Abandoned
+        };
+        assert_eq!(status, Some(expected), "keep_pending: {keep_pending}");
+    }
+}
+
+/// A delivery still pending at a graceful stop is sent by the next start on the same state
+/// file, as after a crash: a stop does not lose it.
+#[tokio::test]
+async fn a_delivery_pending_at_a_graceful_stop_is_sent_after_the_restart() {
+    let dir = std::env::temp_dir().join(format!(
+        "vendor-sandbox-it-pending-at-stop-{}",
+        std::process::id()
     ));
-    let ns = store.namespace("default");
-    let id = {
-        let mut world = ns.lock();
-        let now = world.clock.now_ms();
-        world
-            .webhooks
-            .enqueue(
-                Vendor::Coinflow,
-                "KYC Created",
-                &json!({"eventType": "KYC Created"}),
-                now,
-            )
-            .expect("a target")
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("state.json");
+    let port = free_port().await;
+    let settings = |path: std::path::PathBuf| {
+        move |c: &mut Config| {
+            c.state_file = Some(path);
+            c.webhooks.targets = vec![(Vendor::Persona, format!("http://{port}/hook"))];
+            c.webhooks.base_delay = Duration::from_millis(50);
+            c.shutdown_grace = Duration::from_millis(200);
+        }
     };
-    // The first attempt fails (nothing listens); the retry is a minute away.
+    let first = TestServer::start_with(settings(path.clone())).await;
+    create_inquiry(&first).await;
     eventually(|| async {
-        let world = ns.lock();
-        let attempts = world.webhooks.get(&id).map_or(0, |d| d.attempts.len());
-        (attempts == 1).then_some(())
+        let listed = deliveries(&first).await;
+        let tried = listed.first()?["attempts"].as_array()?.len();
+        (tried >= 1).then_some(())
     })
     .await;
-    stop_tx.send(true).expect("worker listens");
-    tokio::time::timeout(WAIT, worker)
-        .await
-        .expect("worker stops within the wait")
-        .expect("worker did not panic");
-    let status = ns.lock().webhooks.get(&id).map(|d| d.status);
-    assert_eq!(status, Some(DeliveryStatus::Abandoned));
+    first.stop().await;
+
+    let mut sink = crate::harness::WebhookSink::start_on(port, 200).await;
+    let second = TestServer::start_with(settings(path.clone())).await;
+    let hook = sink.next().await;
+    assert_eq!(hook.json()["data"]["attributes"]["name"], "inquiry.created");
+    let delivered = eventually(|| async {
+        let listed = deliveries(&second).await;
+        let first = listed.last()?.clone();
+        (first["status"] == "delivered").then_some(first)
+    })
+    .await;
+    assert!(delivered["attempts"].as_array().map_or(0, Vec::len) >= 2);
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Every time a delivery lists is sandbox time: after the clock moved a day ahead, its attempts
