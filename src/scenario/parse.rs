@@ -329,14 +329,15 @@ fn convert_then(vendor: Vendor, op: Operation, then: ThenSpec) -> Result<Then, S
                     "fields, after_seconds and after_polls go with an outcome, not raw".into(),
                 );
             }
-            if !(100..=599).contains(&raw.status) {
+            if !(200..=599).contains(&raw.status) {
                 return Err(format!(
-                    "raw status {} is not an HTTP status (100 to 599)",
+                    "raw status {} is not a final HTTP status (200 to 599)",
                     raw.status
                 ));
             }
             template::check(raw.body.as_ref().unwrap_or(&Value::Null))?;
-            for value in raw.headers.values() {
+            for (name, value) in &raw.headers {
+                check_raw_header(name, value)?;
                 template::check(&Value::String(value.clone()))?;
             }
             Ok(Then::Raw(raw))
@@ -387,6 +388,40 @@ fn convert_then(vendor: Vendor, op: Operation, then: ThenSpec) -> Result<Then, S
             }))
         }
     }
+}
+
+/// Headers the server frames the answer with: one a scenario set would contradict the body it
+/// sends (a client would wait for bytes that never come, or read the next answer as this one's).
+const FRAMING_HEADERS: [&str; 8] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+];
+
+/// A raw answer's header: a valid name the server does not frame with, and a value that can
+/// be sent (no line breaks or other control characters; placeholders are filled in later).
+fn check_raw_header(name: &str, value: &str) -> Result<(), String> {
+    if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!(
+            "raw header name {name:?} is not a valid HTTP header name"
+        ));
+    }
+    if FRAMING_HEADERS.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+        return Err(format!(
+            "raw header {name:?} is set by the server from the body it sends; leave it out"
+        ));
+    }
+    if hyper::header::HeaderValue::from_str(value).is_err() {
+        return Err(format!(
+            "raw header {name:?} has a value with a line break or another control character"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -92,7 +92,37 @@ fn cross_field_rules_are_checked() {
             r#"{"raw": {"status": 99}}"#,
             "persona",
             "any",
-            "not an HTTP status",
+            "not a final HTTP status",
+        ),
+        (
+            r#"{"raw": {"status": 101}}"#,
+            "persona",
+            "any",
+            "not a final HTTP status",
+        ),
+        (
+            r#"{"raw": {"status": 200, "headers": {"Content-Length": "500"}}}"#,
+            "persona",
+            "any",
+            "set by the server",
+        ),
+        (
+            r#"{"raw": {"status": 200, "headers": {"transfer-encoding": "chunked"}}}"#,
+            "persona",
+            "any",
+            "set by the server",
+        ),
+        (
+            r#"{"raw": {"status": 200, "headers": {"bad header": "x"}}}"#,
+            "persona",
+            "any",
+            "not a valid HTTP header name",
+        ),
+        (
+            r#"{"raw": {"status": 200, "headers": {"x-note": "a\r\nset-cookie: b"}}}"#,
+            "persona",
+            "any",
+            "line break",
         ),
         (
             r#"{"raw": {"status": 200, "body": "{{nope}}"}}"#,
