@@ -39,7 +39,7 @@ pub struct ApiRequest {
     pub query_string: String,
     /// Decoded query pairs, in order.
     pub query: Vec<(String, String)>,
-    /// Names lowercased; a value that is not visible ASCII is dropped.
+    /// Names lowercased; a value that is not visible ASCII is left out (and its name noted).
     pub headers: Headers,
     pub body: Bytes,
     /// Resolved namespace name (`default`, borrowed, when none was given).
@@ -260,8 +260,9 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
     // Room for what most clients send (a browser's headers may need it to grow once).
     let mut headers = Headers::with_capacity(parts.headers.len(), 256);
     for (name, value) in &parts.headers {
-        if let Ok(value) = value.to_str() {
-            headers.push(name.as_str(), value);
+        match value.to_str() {
+            Ok(value) => headers.push(name.as_str(), value),
+            Err(_) => headers.push_unreadable(name.as_str()),
         }
     }
     let api = ApiRequest {

@@ -74,6 +74,34 @@ pub struct Routed {
     pub step: Step,
 }
 
+/// Headers some part of the sandbox reads (lowercase). One whose value is not visible ASCII is
+/// refused, not taken as absent: a namespace header would put the request in `default`, an
+/// idempotency key would let a retry create twice.
+const READ_HEADERS: [&str; 13] = [
+    "host",
+    "origin",
+    "authorization",
+    "content-type",
+    namespace::NAMESPACE_HEADER,
+    crate::scenario::SCENARIO_HEADER,
+    "idempotency-key",
+    "key-inflection",
+    "persona-version",
+    "x-coinflow-auth-user-id",
+    "x-coinflow-auth-wallet",
+    "x-coinflow-auth-blockchain",
+    "x-coinflow-auth-session-key",
+];
+
+fn readable(req: &ApiRequest) -> Result<(), String> {
+    match (req.headers.unreadable()).find(|name| READ_HEADERS.contains(name)) {
+        None => Ok(()),
+        Some(name) => Err(format!(
+            "The {name} header is not ASCII text: the sandbox cannot read it"
+        )),
+    }
+}
+
 /// Routes one request. `req.path` comes in as sent; on return it is the routed path (the
 /// `/ns/NAME` prefix removed) and `req.namespace` is resolved.
 pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> Routed {
@@ -115,7 +143,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
     {
         return answer(area.error(507, &message, req));
     }
-    match (namespace, body) {
+    match (namespace.and_then(|()| readable(req)), body) {
         (Err(message), _) => answer(area.error(400, &message, req)),
         (Ok(_), Err(BodyError::TooLarge { limit, unread })) => {
             let refused = area.error(

@@ -8,6 +8,8 @@ pub struct Headers {
     text: String,
     /// Where each header's name, then its value, ends in `text`.
     ends: Vec<(usize, usize)>,
+    /// Names of headers whose value is not visible ASCII, left out (rare: empty, no allocation).
+    unreadable: Vec<Box<str>>,
 }
 
 impl Headers {
@@ -16,12 +18,14 @@ impl Headers {
         Self {
             text: String::with_capacity(text),
             ends: Vec::with_capacity(count),
+            unreadable: Vec::new(),
         }
     }
 
     pub fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
+        self.unreadable.clear();
     }
 
     /// Bytes of names and values.
@@ -43,6 +47,16 @@ impl Headers {
         let name_end = self.text.len();
         self.text.push_str(value);
         self.ends.push((name_end, self.text.len()));
+    }
+
+    /// Notes a header whose value is left out: it is not visible ASCII.
+    pub fn push_unreadable(&mut self, name: &str) {
+        self.unreadable.push(name.into());
+    }
+
+    /// The names of the headers whose value was left out, as they came (hyper's: lowercase).
+    pub fn unreadable(&self) -> impl Iterator<Item = &str> {
+        self.unreadable.iter().map(|name| &**name)
     }
 
     /// The value of the first header called `name` (any case). A request asks for a dozen

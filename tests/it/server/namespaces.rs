@@ -145,6 +145,50 @@ async fn invalid_namespaces_get_400() {
     assert_eq!(ok.status, 200);
 }
 
+/// A header the sandbox reads, sent with a value that is not ASCII text, is refused in the
+/// vendor's envelope: not read as absent (the request in `default`, a retry creating twice).
+#[tokio::test]
+async fn headers_the_sandbox_reads_are_refused_when_not_ascii() {
+    let server = TestServer::start().await;
+    let moved = server
+        .post("/__admin/clock/advance")
+        .header("x-sandbox-namespace", "tést")
+        .json(&json!({"seconds": 10}))
+        .send()
+        .await;
+    assert_eq!(moved.status, 400, "{}", moved.text());
+    let message = envelope_message("admin", 400, &moved.json());
+    assert!(message.contains("x-sandbox-namespace"), "{message}");
+    let clock = server.get("/__admin/clock").send().await.json();
+    assert_eq!(clock["offset_seconds"], 0.0, "default's clock did not move");
+
+    let create = server
+        .post("/api/v1/inquiries")
+        .header("authorization", "Bearer k")
+        .header("idempotency-key", "clé-1")
+        .json(&json!({"data": {"attributes": {"inquiry-template-id": "itmpl_x"}}}))
+        .send()
+        .await;
+    assert_eq!(create.status, 400, "{}", create.text());
+    let message = envelope_message("persona", 400, &create.json());
+    assert!(message.contains("idempotency-key"), "{message}");
+    let listed = server
+        .get("/api/v1/inquiries")
+        .header("authorization", "Bearer k")
+        .send()
+        .await
+        .json();
+    assert_eq!(listed["data"], json!([]), "nothing was created");
+
+    // A header the sandbox does not read may say anything.
+    let other = server
+        .get("/__admin/health")
+        .header("x-note", "café")
+        .send()
+        .await;
+    assert_eq!(other.status, 200);
+}
+
 #[tokio::test]
 async fn reset_clears_one_namespace_or_all() {
     let server = TestServer::start().await;
