@@ -134,6 +134,20 @@ fn authority(url: &str) -> Option<&str> {
 /// dashboard and for tools: a state-changing admin request sent by a page of another site is
 /// refused, so a page the developer happens to visit cannot reset or steer the sandbox.
 pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Option<ApiResponse> {
+    // A browser that sends no Origin still says where the request comes from.
+    if area == Area::Admin
+        && !matches!(&*req.method, "GET" | "HEAD" | "OPTIONS")
+        && let Some(site) = req.header("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Some(admin::error(
+            403,
+            &format!(
+                "Admin request from another page ({site}) refused: the admin API changes state \
+                 only for this server's own pages and for clients that are not browsers"
+            ),
+        ));
+    }
     let origin = req.header("origin")?;
     match area {
         Area::Vendor(_) if req.method == "OPTIONS" && !allowed_origin(config, origin) => {

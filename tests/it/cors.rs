@@ -84,6 +84,16 @@ async fn cross_site_admin_changes_are_refused() {
         .send()
         .await;
     assert_eq!(advance.status, 403);
+    // A browser that sends no Origin still says the request comes from another page.
+    for site in ["cross-site", "same-site"] {
+        let fetched = server
+            .post("/__admin/clock/advance")
+            .header("sec-fetch-site", site)
+            .json(&json!({"seconds": 60}))
+            .send()
+            .await;
+        assert_eq!(fetched.status, 403, "{site}: {}", fetched.text());
+    }
     let clock = server.get("/__admin/clock").send().await.json();
     assert_eq!(clock["offset_seconds"], 0.0, "nothing changed");
 
@@ -91,6 +101,7 @@ async fn cross_site_admin_changes_are_refused() {
     let own = server
         .post("/__admin/clock/advance")
         .header("origin", &server.url(""))
+        .header("sec-fetch-site", "same-origin")
         .json(&json!({"seconds": 60}))
         .send()
         .await;
