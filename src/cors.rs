@@ -64,6 +64,10 @@ pub fn check_host(config: &Config, area: Area, req: &ApiRequest) -> Option<ApiRe
 /// alone matches any port, `name:port` that port only, and `*` every host.
 pub fn allowed_host(host: &str, allowed: &[String]) -> bool {
     let (name, port) = split_host(host);
+    // A port is digits: `localhost:1@evil.example` names no loopback host.
+    if port.is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
     // `localhost.` is the same name as `localhost`.
     let name = name.strip_suffix('.').unwrap_or(name);
     if LOOPBACK_HOSTS.iter().any(|l| l.eq_ignore_ascii_case(name)) {
@@ -255,6 +259,9 @@ mod tests {
             "127.0.0.2:5000",
             "[::2]:5000",
             "",
+            "localhost:5000@evil.example",
+            "localhost:abc",
+            "[::1]:x",
         ] {
             assert!(!allowed_host(refused, &[]), "{refused}");
         }
