@@ -258,7 +258,7 @@ fn scenario_schema() -> Value {
 fn selection_schema() -> Value {
     object(
         &["namespace", "scenario"],
-        json!({"namespace": string(), "scenario": {"type": ["string", "null"]}}),
+        json!({"namespace": string(), "scenario": {"type": ["string", "null"]}, "available": {"type": "boolean"}}),
     )
 }
 fn select_body() -> Value {

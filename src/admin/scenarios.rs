@@ -70,10 +70,17 @@ pub fn delete_namespace(app: &App, name: &str) -> ApiResponse {
     ApiResponse::json(200, json!({"deleted": name}))
 }
 
+/// The namespace's scenario; `available: false` when it is selected but no longer known (its
+/// file was removed from the `--scenarios` folder, or a restart lacks the folder): its rules do
+/// not apply then.
 pub fn selected(app: &App, namespace: &str) -> ApiResponse {
     let ns = app.store.namespace(namespace);
     let selected = ns.lock().scenario.selected.clone();
-    ApiResponse::json(200, json!({"namespace": namespace, "scenario": selected}))
+    let mut answer = json!({"namespace": namespace, "scenario": selected});
+    if let Some(name) = &selected {
+        answer["available"] = json!(app.scenarios.get(name).is_some());
+    }
+    ApiResponse::json(200, answer)
 }
 
 /// `{"name": "NAME"}` selects a scenario for the namespace; `null` or `"none"` clears it.

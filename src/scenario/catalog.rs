@@ -208,6 +208,24 @@ impl Catalog {
                 tracing::warn!("scenario file not loaded, keeping its last good version: {p}");
             }
         }
+        // A scenario whose file went: namespaces that selected it lose its rules, said once.
+        let now_known = |name: &str| {
+            loaded.shipped.contains_key(name)
+                || (loaded.files.values())
+                    .filter_map(|f| f.good.as_ref())
+                    .any(|s| s.name == name)
+        };
+        for (path, entry) in &previous {
+            if let Some(gone) = &entry.good
+                && !now_known(&gone.name)
+            {
+                tracing::warn!(
+                    "scenario {:?} is gone ({} was removed, or names another now): namespaces that selected it run without its rules until it is back or another is selected",
+                    gone.name,
+                    path.display()
+                );
+            }
+        }
         loaded.problems = problems.clone();
         problems
     }

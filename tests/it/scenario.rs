@@ -120,7 +120,7 @@ async fn lists_selects_and_clears_scenarios_per_namespace() {
     let default = server.get("/__admin/scenario").send().await.json();
     assert_eq!(
         default,
-        json!({"namespace": "default", "scenario": "duplicate-user"}),
+        json!({"namespace": "default", "scenario": "duplicate-user", "available": true}),
         "--scenario"
     );
     let other = server
@@ -336,6 +336,14 @@ async fn the_folder_is_watched_valid_changes_apply_and_invalid_ones_keep_the_las
         Some(json!("second version")),
         "last good kept"
     );
+    let select = server
+        .request("PUT", "/__admin/scenario")
+        .json(&json!({"name": "live"}))
+        .send()
+        .await;
+    assert_eq!(select.status, 200, "{}", select.text());
+    let selection = || async { server.get("/__admin/scenario").send().await.json() };
+    assert_eq!(selection().await["available"], true);
 
     std::fs::remove_file(dir.0.join("live.json")).expect("remove");
     eventually(|| async {
@@ -345,6 +353,12 @@ async fn the_folder_is_watched_valid_changes_apply_and_invalid_ones_keep_the_las
     })
     .await;
     assert_eq!(listed().await["problems"], json!([]));
+    // Still selected, and said to be gone: its rules no longer apply.
+    let selected = selection().await;
+    assert_eq!(
+        (selected["scenario"].clone(), selected["available"].clone()),
+        (json!("live"), json!(false))
+    );
 }
 
 mod binary;
