@@ -47,6 +47,10 @@ async fn the_clock_refuses_advances_past_its_limits() {
         .await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
+    // A body is an object: serde alone would read `[5]` as `{"seconds": 5}`.
+    let (status, body) = admin(&server, "POST", "/clock/advance", ns, Some(json!([5]))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("JSON object"), "{body}");
     let century = json!({"seconds": 3_162_240_000_u64});
     for _ in 0..10 {
         let (status, body) =
