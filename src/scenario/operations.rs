@@ -127,6 +127,8 @@ pub struct VendorTerms {
     pub check_seed: fn(&Value) -> Result<(), String>,
     /// Seeds the vendor's part of a namespace from that (already checked) section.
     pub seed: fn(&mut World, &Value),
+    /// The field names its `missing_fields` outcome may name.
+    pub missing_fields: &'static [&'static str],
 }
 
 /// What the engine knows of every vendor.

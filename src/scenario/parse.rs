@@ -282,6 +282,9 @@ impl TryFrom<WhenSpec> for ParsedWhen {
     }
 }
 
+/// The longest scenario latency: longer holds a connection for nothing (and past shutdown).
+const MAX_LATENCY_MS: u64 = 600_000;
+
 fn convert_rule(spec: RuleSpec) -> Result<Rule, String> {
     {
         let when = spec.when.0;
@@ -304,6 +307,11 @@ fn convert_rule(spec: RuleSpec) -> Result<Rule, String> {
             .then
             .map(|then| convert_then(when.vendor, op, then))
             .transpose()?;
+        if let Some(ms) = spec.latency_ms.filter(|&ms| ms > MAX_LATENCY_MS) {
+            return Err(format!(
+                "latency_ms {ms} is more than {MAX_LATENCY_MS} (ten minutes): a client would give up first"
+            ));
+        }
         Ok(Rule {
             when,
             then,
@@ -363,6 +371,19 @@ fn convert_then(vendor: Vendor, op: Operation, then: ThenSpec) -> Result<Then, S
             let fields = then.fields.unwrap_or_default();
             match (outcome == Outcome::MissingFields, fields.is_empty()) {
                 (true, true) => return Err("missing_fields needs a non-empty fields list".into()),
+                (true, false) => {
+                    let known = vocabulary()?
+                        .vendor(vendor)
+                        .map_or(&[][..], |terms| terms.missing_fields);
+                    if let Some(unknown) =
+                        (fields.iter()).find(|f| !known.iter().any(|k| k.eq_ignore_ascii_case(f)))
+                    {
+                        return Err(format!(
+                            "missing_fields names {unknown:?}, which {vendor} does not ask for; expected some of: {}",
+                            known.join(", ")
+                        ));
+                    }
+                }
                 (false, false) => {
                     return Err("fields goes with the missing_fields outcome only".into());
                 }

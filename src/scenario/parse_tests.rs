@@ -89,6 +89,12 @@ fn cross_field_rules_are_checked() {
             "event",
         ),
         (
+            r#"{"outcome": "missing_fields", "fields": ["dob", "bogus"]}"#,
+            "coinflow",
+            "get_withdrawer",
+            "\"bogus\", which coinflow does not ask for",
+        ),
+        (
             r#"{"raw": {"status": 99}}"#,
             "persona",
             "any",
@@ -176,4 +182,16 @@ fn delays_are_bounded() {
         "{p}"
     );
     assert!(problem(&rule("-1")).message.contains("after_seconds"));
+    let latency = |ms: u64| {
+        format!(
+            r#"{{"name": "x", "description": "d", "rules": [
+                {{"when": {{"vendor": "persona", "operation": "any"}}, "latency_ms": {ms}}}]}}"#
+        )
+    };
+    assert!(parse_scenario("t.json", &latency(600_000), 1, crate::vendors::vocabulary()).is_ok());
+    assert!(
+        problem(&latency(99_999_999_999))
+            .message
+            .contains("latency_ms 99999999999 is more than 600000")
+    );
 }

@@ -147,6 +147,9 @@ pub struct ScenarioHooks {
     pub magic: fn(Operation, &str) -> Option<Steer>,
     pub check_seed: fn(&Value) -> Result<(), String>,
     pub seed: fn(&mut World, &Value),
+    /// The field names a `missing_fields` outcome may name (none: the vendor has no such
+    /// outcome).
+    pub missing_fields: &'static [&'static str],
 }
 
 impl ScenarioHooks {
@@ -164,6 +167,15 @@ impl ScenarioHooks {
                     seed.apply(world);
                 }
             },
+            missing_fields: &[],
+        }
+    }
+
+    /// These hooks with the fields a `missing_fields` outcome may name.
+    pub fn asking_for(self, missing_fields: &'static [&'static str]) -> ScenarioHooks {
+        ScenarioHooks {
+            missing_fields,
+            ..self
         }
     }
 }
@@ -260,6 +272,7 @@ pub fn vocabulary() -> &'static Vocabulary {
                     magic: hooks.magic,
                     check_seed: hooks.check_seed,
                     seed: hooks.seed,
+                    missing_fields: hooks.missing_fields,
                 }
             })
             .collect(),

@@ -154,6 +154,7 @@ impl VendorApi for Coinflow {
 
     fn scenario(&self) -> ScenarioHooks {
         ScenarioHooks::seeded_by::<scenario::CoinflowSeed>(&[], scenario::magic)
+            .asking_for(&scenario::MISSING_FIELDS)
     }
 
     fn doc(&self) -> VendorDoc {
