@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::vendors::table::find;
+use crate::vendors::table::{find, methods_of};
 pub use routes::{AdminHandler, Awaited, ROUTES};
 
 /// The admin API's answer to `req`, or which waiting route it is (the router awaits those with
@@ -31,10 +31,21 @@ pub fn handle(app: &App, req: &ApiRequest) -> Result<ApiResponse, Awaited> {
             AdminHandler::Now(handler) => Ok(handler(app, req, params)),
             AdminHandler::Awaits(kind) => Err(*kind),
         },
-        None => Ok(error(
-            404,
-            &format!("No admin route for {} {}", req.method, req.path),
-        )),
+        None => {
+            let allowed = methods_of(ROUTES, &req.path);
+            if allowed.is_empty() {
+                return Ok(error(
+                    404,
+                    &format!("No admin route for {} {}", req.method, req.path),
+                ));
+            }
+            let allow = allowed.join(", ");
+            Ok(error(
+                405,
+                &format!("{} {} is not allowed; use {allow}", req.method, req.path),
+            )
+            .with_header("allow", allow))
+        }
     }
 }
 

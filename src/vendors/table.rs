@@ -231,6 +231,17 @@ impl<'a> Iterator for Segments<'a> {
     }
 }
 
+/// The methods `routes` answer on `path` (for a 405's `Allow`), in table order.
+pub fn methods_of<H>(routes: &'static [Route<H>], path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = Vec::new();
+    for route in routes {
+        if !methods.contains(&route.method) && route.matches(route.method, path).is_some() {
+            methods.push(route.method);
+        }
+    }
+    methods
+}
+
 /// The row of `routes` that answers `method` and `path`, and its path parameters.
 pub fn find<'p, H>(
     routes: &'static [Route<H>],

@@ -430,3 +430,16 @@ mod dashboard;
 mod namespaces;
 mod openapi;
 mod webhooks;
+
+/// A method an admin path does not take is 405 naming the ones it does (`Allow`), not 404.
+#[tokio::test]
+async fn a_wrong_method_on_an_admin_path_is_405_with_allow() {
+    let server = TestServer::start().await;
+    let (status, body) = admin(&server, "DELETE", "/clock", "default", None).await;
+    assert_eq!(status, 405, "{body}");
+    let response = server.request("PATCH", "/__admin/scenario").send().await;
+    assert_eq!(response.status, 405);
+    assert_eq!(response.header("allow"), Some("GET, PUT"));
+    let (status, _) = admin(&server, "GET", "/nothing-here", "default", None).await;
+    assert_eq!(status, 404);
+}
