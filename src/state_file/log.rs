@@ -13,7 +13,7 @@
 //! missing), and none of its requests was answered: replay ignores the first damaged record and
 //! everything after it when that is all of one write. A damaged record followed by an intact one
 //! of a later write was synced and answered, so the disk (or someone) changed it: the log is
-//! refused, and nothing is lost by a start that would ignore it. Version 1 logs (no COMMIT or
+//! refused rather than cut there, so no answered write is lost. Version 1 logs (no COMMIT or
 //! MORE, the checksum of WORLD alone) are still read, the old way: the rest is ignored. The
 //! state file notes the newest generation folded into it; a log of that generation or older (a
 //! crash between writing the state file and starting the next log) is ignored.
