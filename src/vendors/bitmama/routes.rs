@@ -122,9 +122,12 @@ fn card_user_body() -> Value {
     // their length is checked; the pattern asks for something besides white space (Rust's, which
     // counts U+0085 as space where JavaScript's `\s` does not).
     let text = |max: usize| json!({"type": "string", "pattern": "[^\\s\\u0085]", "maxLength": max});
-    // `validation::is_email`: a local part of at most 64 (no dot first or last), labels of
-    // letters, digits and inner hyphens, a top-level domain of two letters or more.
-    let email = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{0,62}[A-Za-z0-9!#$%&'*+/=?^_`{|}~-])?@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$";
+    // `validation::is_email`: a local part of dot-separated atoms (no dot first, last or twice
+    // in a row), labels of letters, digits and inner hyphens, a top-level domain of two letters
+    // or more. The local part's 64 is a second pattern (no lookahead, which not every JSON
+    // Schema tool's regex engine has).
+    let email = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$";
+    let email_local = "^[^@]{1,64}@";
     // `validation::is_https_url`: a host, and a port that fits in 16 bits.
     let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
     let https = format!(r"^https://([^/?#@]*@)?(\[[^\]]+\]|[^/?#:\[\]@]+)(:{port})?([/?#]|$)");
@@ -141,7 +144,7 @@ fn card_user_body() -> Value {
         ],
         json!({
             "firstName": text(100), "lastName": text(100),
-            "email": {"type": "string", "format": "email", "pattern": email, "maxLength": 254},
+            "email": {"type": "string", "format": "email", "pattern": email, "allOf": [{"pattern": email_local}], "maxLength": 254},
             "phoneNumber": {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$", "example": "+14155555555"},
             "accountPurpose": text(200),
             "ipAddress": {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]},

@@ -216,7 +216,8 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A plausible email address: one `@`, a local part without spaces, a dotted domain.
+/// A plausible email address: one `@`, a local part of dot-separated atoms (no space, no dot
+/// first, last or twice in a row: RFC 5322's dot-atom), a dotted domain.
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -224,6 +225,7 @@ pub fn is_email(s: &str) -> bool {
     let local_ok = (1..=64).contains(&local.len())
         && !local.starts_with('.')
         && !local.ends_with('.')
+        && !local.contains("..")
         && (local.bytes())
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
     let label_ok = |l: &str| {
@@ -306,6 +308,7 @@ mod tests {
     fn emails() {
         assert!(is_email("jane@example.com"));
         assert!(is_email("jane.doe+tag@mail.example.co"));
+        assert!(is_email("a.b.c@example.com") && is_email("a@example.com"));
         for bad in [
             "jane",
             "jane@",
@@ -314,6 +317,10 @@ mod tests {
             "ja ne@example.com",
             "a@b@c.com",
             "jane@exa_mple.com",
+            "a..b@example.com",
+            ".ab@example.com",
+            "ab.@example.com",
+            "a@b..com",
         ] {
             assert!(!is_email(bad), "{bad}");
         }

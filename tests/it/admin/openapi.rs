@@ -213,6 +213,54 @@ async fn the_documented_card_user_body_agrees_with_the_server() {
     }
 }
 
+/// The documented email rule is the server's, also for a tool that ignores `format: email` (the
+/// pattern alone must refuse what the server refuses): consecutive dots, a dot first or last in
+/// the local part, a local part over 64.
+#[tokio::test]
+async fn the_documented_email_pattern_agrees_with_the_server() {
+    let server = TestServer::start().await;
+    let doc = server.get("/__admin/openapi.json").send().await.json();
+    let schema = &doc["paths"]["/api/v2/partner/card/users"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    let email = &schema["properties"]["email"];
+    let pattern_only = jsonschema::options()
+        .should_validate_formats(false)
+        .build(email)
+        .expect("the email schema compiles");
+    let long_local = "a".repeat(65);
+    let cases = [
+        ("a.b.c@example.com", true),
+        ("o'neil+card@mail.example.co", true),
+        ("a..b@example.com", false),
+        (".ab@example.com", false),
+        ("ab.@example.com", false),
+        ("a@b..com", false),
+        (&format!("{long_local}@example.com"), false),
+        (&format!("{}@example.com", &long_local[1..]), true),
+    ];
+    for (i, (address, valid)) in cases.into_iter().enumerate() {
+        assert_eq!(
+            pattern_only.is_valid(&json!(address)),
+            valid,
+            "pattern on {address}"
+        );
+        let created = server
+            .post("/api/v2/partner/card/users")
+            .header("authorization", "Bearer sk_staging_acme")
+            .header("idempotency-key", &format!("doc-email-{i}"))
+            .header("x-sandbox-namespace", "openapi-email")
+            .json(&card_user_body(address))
+            .send()
+            .await;
+        assert_eq!(
+            created.status == 201,
+            valid,
+            "server on {address}: {}",
+            created.text()
+        );
+    }
+}
+
 /// The names `schema` requires: its own `required`, and the first alternative's of an `anyOf`
 /// or `oneOf`.
 fn required_of(schema: &Value) -> impl Iterator<Item = &Value> {
