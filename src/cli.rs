@@ -115,11 +115,13 @@ pub struct Cli {
     )]
     pub persona_api_keys: Vec<String>,
 
-    /// Starting balance of each Bitmama partner wallet, in cents.
+    /// Starting balance of each Bitmama partner wallet, in cents (0 or more: a wallet is never
+    /// negative).
     #[arg(
         long,
         env = "VENDOR_SANDBOX_BITMAMA_BALANCE_CENTS",
-        default_value_t = 500_000
+        default_value_t = 500_000,
+        value_parser = clap::value_parser!(i64).range(0..)
     )]
     pub bitmama_balance_cents: i64,
 
@@ -131,11 +133,13 @@ pub struct Cli {
     )]
     pub coinflow_payout_balance_cents: i64,
 
-    /// KYC fee taken from the Bitmama partner wallet per new card user, in cents.
+    /// KYC fee taken from the Bitmama partner wallet per new card user, in cents (0 or more: a
+    /// negative fee would credit the wallet).
     #[arg(
         long,
         env = "VENDOR_SANDBOX_BITMAMA_KYC_FEE_CENTS",
-        default_value_t = 200
+        default_value_t = 200,
+        value_parser = clap::value_parser!(i64).range(0..)
     )]
     pub bitmama_kyc_fee_cents: i64,
 
@@ -388,6 +392,24 @@ mod tests {
             Cli::try_parse_from(["vendor-sandbox", "--webhook", "persona=https://x/hook"]).is_err()
         );
         assert!(cli.command.is_none(), "no subcommand serves");
+    }
+
+    /// A wallet is never negative and a fee never credits it: negative cents are refused at
+    /// the start, naming the option; zero is fine.
+    #[test]
+    fn bitmama_money_options_are_not_negative() {
+        for option in ["--bitmama-kyc-fee-cents", "--bitmama-balance-cents"] {
+            let refused = Cli::try_parse_from(["vendor-sandbox", &format!("{option}=-150")]);
+            let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains(option), "{option}: {message}");
+            let zero = Cli::try_parse_from(["vendor-sandbox", &format!("{option}=0")]);
+            assert!(zero.is_ok(), "{option}=0");
+        }
+        let config = Cli::try_parse_from(["vendor-sandbox"])
+            .expect("parses")
+            .config(1);
+        assert_eq!(config.bitmama.starting_balance_cents, 500_000);
+        assert_eq!(config.bitmama.kyc_fee_cents, 200);
     }
 
     #[test]

@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use super::body::{Body, Member};
 use super::model::{Card, CardStatus, FundingType, Partner, Program, Transaction, UserStatus};
-use super::users::{page_params, steered, usd};
+use super::users::{page_params, steered};
 use super::validation::{self, Fields};
+use super::wallet::usd;
 use super::{Reply, auth, error_code, idempotency, kyc, scenario, success};
 use crate::clock::Millis;
 use crate::http::ApiResponse;

@@ -6,6 +6,7 @@ use super::body::Body;
 use super::kyc::{self, KycEvent};
 use super::model::{CardStatus, CardUser, CardUserFields, Program, UserStatus};
 use super::validation::{self, Fields};
+use super::wallet::usd;
 use super::{Reply, auth, error_code, idempotency, rendered_success, scenario, success};
 use crate::http::ApiRequest;
 use crate::scenario::{Outcome, Timing};
@@ -473,9 +474,4 @@ fn rejected_email(email: &str) -> super::ApiResponse {
             },
         }),
     )
-}
-
-/// `$12.34`, for messages.
-pub fn usd(cents: i64) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
 }
