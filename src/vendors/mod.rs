@@ -138,6 +138,12 @@ pub trait VendorApi: Sync {
 pub trait Seed: serde::de::DeserializeOwned {
     /// Creates what the section describes in a namespace, as the vendor's API would have.
     fn apply(&self, world: &mut World);
+
+    /// What the types alone do not say is refused here, as the vendor's API would refuse it,
+    /// so `vendor-sandbox check` and loading a scenario say what is wrong.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A vendor's part of the scenario vocabulary, besides the operations of its route table.
@@ -161,9 +167,11 @@ impl ScenarioHooks {
         ScenarioHooks {
             events,
             magic,
-            check_seed: |section| S::deserialize(section).map(drop).map_err(|e| e.to_string()),
+            check_seed: |section| S::deserialize(section).map_err(|e| e.to_string())?.check(),
             seed: |world, section| {
-                if let Ok(seed) = S::deserialize(section) {
+                if let Ok(seed) = S::deserialize(section)
+                    && seed.check().is_ok()
+                {
                     seed.apply(world);
                 }
             },

@@ -364,6 +364,7 @@ async fn the_folder_is_watched_valid_changes_apply_and_invalid_ones_keep_the_las
 mod binary;
 mod faults;
 mod persona_coinflow;
+mod seeds;
 mod stories;
 
 /// `scenarios/schema.json` names exactly the operations the vendors' route tables and events

@@ -23,24 +23,30 @@ pub fn partner_key(req: &ApiRequest) -> Result<&str, ApiResponse> {
             "The Authorization header must be of the form: Bearer sk_staging_<your API key>",
         ));
     };
+    check_key(key).map_err(unauthorized)?;
+    Ok(key)
+}
+
+/// Why `key` is not a partner key the API accepts (a scenario's seeds are held to it too).
+pub fn check_key(key: &str) -> Result<(), &'static str> {
     let well_formed = key.len() > 3
         && key.starts_with("sk_")
         && key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !well_formed {
-        return Err(unauthorized(
+        return Err(
             "Invalid API key: a Bitmama secret key starts with sk_ (e.g. sk_staging_...) and has only letters, digits, '_' and '-'",
-        ));
+        );
     }
     // `sk_staging_` alone is a key whose name was left out (an unset variable, say): a partner
     // made of it would catch every such key.
     if !partner_name(key).bytes().any(|b| b.is_ascii_alphanumeric()) {
-        return Err(unauthorized(
+        return Err(
             "Invalid API key: nothing after sk_ and the environment names the partner (e.g. sk_staging_acme)",
-        ));
+        );
     }
-    Ok(key)
+    Ok(())
 }
 
 /// The key without `sk_` and its environment (`staging_`, `live_`, `test_`).
@@ -54,7 +60,7 @@ fn partner_name(api_key: &str) -> &str {
 
 /// The partner slug `partnerId` and service ids start from: the [`partner_name`] in lowercase
 /// letters and digits only, at most 16; `sk_staging_acme` gives `acme`. A key with nothing left
-/// (only a scenario can name one) gives `partner`. [`super::model::State::partner`] makes it
+/// ([`check_key`] refuses one, in requests and scenarios alike) would give `partner`. [`super::model::State::partner`] makes it
 /// unique in the namespace.
 pub fn partner_slug(api_key: &str) -> String {
     let slug: String = partner_name(api_key)

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::model::{CardUser, CardUserFields, Partner, Program, UserStatus};
+use super::{auth, validation};
 use crate::app::App;
 use crate::scenario::{Operation, Outcome, Scenario, Steer, Timing};
 use crate::store::World;
@@ -95,6 +96,50 @@ impl crate::vendors::Seed for BitmamaSeed {
     fn apply(&self, world: &mut World) {
         apply_initial_state(world, self);
     }
+
+    /// Refuses what the API would never hold: a negative wallet (README: never negative), a
+    /// partner key it would answer 401, a user create user would answer 422.
+    fn check(&self) -> Result<(), String> {
+        let partner_ok = |key: &str| key == "*" || auth::check_key(key).is_ok();
+        for (key, wallet) in &self.wallets {
+            if !partner_ok(key) {
+                return Err(format!(
+                    "wallets: {key:?} is not a partner API key: use \"*\" or a key such as sk_staging_acme"
+                ));
+            }
+            if wallet.balance_cents < 0 {
+                return Err(format!(
+                    "wallets.{key}.balance_cents is {}: a wallet is never negative, use 0 or more",
+                    wallet.balance_cents
+                ));
+            }
+        }
+        for (i, user) in self.users.iter().enumerate() {
+            if !partner_ok(&user.partner) {
+                return Err(format!(
+                    "users[{i}].partner {:?} is not a partner API key: use \"*\" or a key such as sk_staging_acme",
+                    user.partner
+                ));
+            }
+            if !validation::is_email(user.email.trim()) {
+                return Err(format!(
+                    "users[{i}].email {:?} is not a valid email address",
+                    user.email
+                ));
+            }
+            for (field, name) in [
+                ("first_name", &user.first_name),
+                ("last_name", &user.last_name),
+            ] {
+                // Create user's rule: 1 to 100 characters once trimmed.
+                let length = name.as_deref().map(|n| n.trim().chars().count());
+                if length.is_some_and(|n| !(1..=100).contains(&n)) {
+                    return Err(format!("users[{i}].{field} must be 1 to 100 characters"));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Seeds `world` from `seed`: named partners are created (or updated) with their balance, `*`
@@ -162,7 +207,7 @@ fn add_user(world: &mut World, api_key: &str, seed: &CardUserSeed) {
     if world
         .bitmama
         .partner(api_key, starting)
-        .has_email(&seed.email)
+        .has_email(seed.email.trim())
     {
         return;
     }
@@ -170,9 +215,14 @@ fn add_user(world: &mut World, api_key: &str, seed: &CardUserSeed) {
     let partner: &mut Partner = world.bitmama.partner(api_key, starting);
     partner.add_user(CardUser::from(CardUserFields::<String> {
         service_id: format!("{}-rain-user-{suffix}", partner.slug),
-        first_name: seed.first_name.clone().unwrap_or_else(|| "Sandbox".into()),
-        last_name: seed.last_name.clone().unwrap_or_else(|| "User".into()),
-        email: seed.email.clone(),
+        // Trimmed, as create user keeps them.
+        first_name: seed
+            .first_name
+            .as_deref()
+            .map_or("Sandbox", str::trim)
+            .into(),
+        last_name: seed.last_name.as_deref().map_or("User", str::trim).into(),
+        email: seed.email.trim().into(),
         phone_number: "+14155550100".into(),
         account_purpose: "sandbox scenario seed".into(),
         ip_address: "203.0.113.1".into(),
