@@ -70,6 +70,54 @@ pub fn percent_encode_into(out: &mut String, input: &str) {
     out.push_str(input.get(run..).unwrap_or_default());
 }
 
+/// `uri` with `params` in its query, where a browser sends them: before any `#fragment` (what
+/// follows `#` never reaches the server). A parameter the query already has under one of those
+/// names is replaced, not repeated, so the receiver reads one value *(choice)*. Bytes a
+/// `Location` header cannot carry (spaces, non-ASCII) are percent-encoded; the rest of `uri`
+/// is kept as written.
+pub fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
+    let (base, fragment) = uri.split_at(uri.find('#').unwrap_or(uri.len()));
+    let (path, query) = base.split_once('?').unwrap_or((base, ""));
+    let mut location = String::with_capacity(uri.len() + 64);
+    push_graphic(&mut location, path);
+    let mut separator = '?';
+    let replaced = |pair: &str| {
+        let name = percent_decode(pair.split_once('=').map_or(pair, |(name, _)| name));
+        params.iter().any(|(given, _)| *given == name)
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty() && !replaced(p)) {
+        location.push(separator);
+        push_graphic(&mut location, pair);
+        separator = '&';
+    }
+    for (name, value) in params {
+        location.push(separator);
+        location.push_str(name);
+        location.push('=');
+        percent_encode_into(&mut location, value);
+        separator = '&';
+    }
+    push_graphic(&mut location, fragment);
+    location
+}
+
+/// Appends `text`, percent-encoding each byte of a character that is not visible ASCII.
+fn push_graphic(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for c in text.chars() {
+        if c.is_ascii_graphic() {
+            out.push(c);
+        } else {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +138,35 @@ mod tests {
             vec![("bad".into(), "%zz%4".into())]
         );
         assert_eq!(parse_query("x=%é%"), vec![("x".into(), "%é%".into())]);
+    }
+
+    #[test]
+    fn query_goes_before_the_fragment_once() {
+        let id = [("referenceId", "acme-rain-user-1")];
+        assert_eq!(
+            with_query("https://app.example.com/kyc/done#result", &id),
+            "https://app.example.com/kyc/done?referenceId=acme-rain-user-1#result"
+        );
+        assert_eq!(
+            with_query("https://a.example/x?tab=kyc#top?not=query", &id),
+            "https://a.example/x?tab=kyc&referenceId=acme-rain-user-1#top?not=query"
+        );
+        // One referenceId, the given one, where the URL had one (or an encoded name of it).
+        assert_eq!(
+            with_query(
+                "https://a.example/x?referenceId=old&b=1&reference%49d=x",
+                &id
+            ),
+            "https://a.example/x?b=1&referenceId=acme-rain-user-1"
+        );
+        assert_eq!(
+            with_query("https://a.example/x?&", &id),
+            "https://a.example/x?referenceId=acme-rain-user-1"
+        );
+        assert_eq!(
+            with_query("https://a.example/é x?q=ü", &[("s", "a b")]),
+            "https://a.example/%C3%A9%20x?q=%C3%BC&s=a%20b"
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::app::App;
 use crate::clock::iso8601;
 use crate::config::BitmamaWebhookStyle;
 use crate::html::escape;
-use crate::http::{ApiResponse, percent_encode};
+use crate::http::{ApiResponse, with_query};
 use crate::ids::Id;
 use crate::store::World;
 use crate::vendors::Ctx;
@@ -272,7 +272,8 @@ pub fn emit(
 
 /// `GET /bitmama/kyc/return?inquiry-id=…&reference-id=…&status=…`: where the hosted page sends
 /// the browser. 303 to `<redirectUrl>?referenceId=<serviceId>` (the user's redirectUrl, else the
-/// partner profile's), else a small page saying verification is finished.
+/// partner profile's; the query before any `#fragment`, one `referenceId`), else a small page
+/// saying verification is finished.
 pub fn return_page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (_app, req) = (cx.app, cx.req);
     let inquiry_id = req.query_param("inquiry-id").unwrap_or("");
@@ -297,13 +298,7 @@ pub fn return_page(cx: &Ctx, world: &mut World) -> ApiResponse {
         return page(404, "Verification not found", "This card user was deleted.");
     };
     match user.redirect_url().or(partner.redirect_url.as_deref()) {
-        Some(url) => {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            ApiResponse::see_other(&format!(
-                "{url}{sep}referenceId={}",
-                percent_encode(service_id)
-            ))
-        }
+        Some(url) => ApiResponse::see_other(&with_query(url, &[("referenceId", service_id)])),
         None => page(
             200,
             "Verification finished",

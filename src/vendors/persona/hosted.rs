@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::lifecycle::complete_through;
 use super::request::web_redirect;
 use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, create_inquiry, scenario};
-use crate::http::{ApiRequest, ApiResponse, percent_encode};
+use crate::http::{ApiRequest, ApiResponse, percent_encode, with_query};
 use crate::store::World;
 use html::{done_content, done_page, html, inquiry_page, message_page, not_found};
 pub(super) use widget::new_session_token;
@@ -443,39 +443,15 @@ fn redirect_of(inquiry: &Inquiry) -> Option<&str> {
     web_redirect(uri).is_ok().then_some(uri)
 }
 
-/// `uri` with `inquiry-id`, `reference-id` (when the inquiry has one) and `status` added to its
-/// query, before any `#fragment`. Bytes a `Location` header cannot carry are percent-encoded.
+/// `uri` with `inquiry-id`, `reference-id` (when the inquiry has one) and `status` in its query,
+/// before any `#fragment` ([`with_query`]: one of each, replacing any the URI had).
 fn with_result(uri: &str, inquiry: &Inquiry) -> String {
-    let (base, fragment) = match uri.find('#') {
-        Some(i) => uri.split_at(i),
-        None => (uri, ""),
-    };
-    let mut params = format!("inquiry-id={}", percent_encode(&inquiry.id));
+    let mut params = vec![("inquiry-id", inquiry.id.as_str())];
     if let Some(reference) = &inquiry.reference_id {
-        params.push_str(&format!("&reference-id={}", percent_encode(reference)));
+        params.push(("reference-id", reference));
     }
-    params.push_str(&format!("&status={}", inquiry.status.as_str()));
-    let separator = if !base.contains('?') {
-        "?"
-    } else if base.ends_with('?') || base.ends_with('&') {
-        ""
-    } else {
-        "&"
-    };
-    let mut location = String::with_capacity(uri.len() + params.len() + 1);
-    for part in [base, separator, &params, fragment] {
-        for c in part.chars() {
-            if c.is_ascii_graphic() {
-                location.push(c);
-            } else {
-                let mut buf = [0; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    location.push_str(&format!("%{b:02X}"));
-                }
-            }
-        }
-    }
-    location
+    params.push(("status", inquiry.status.as_str()));
+    with_query(uri, &params)
 }
 
 #[cfg(test)]

@@ -97,6 +97,8 @@ async fn the_page_shows_the_inquiry_escaped_with_every_choice() {
     }
 }
 
+/// The result goes in the query, before the fragment (which never reaches the server), once: a
+/// `status` the redirect URI already had is replaced, not repeated.
 #[tokio::test]
 async fn pass_redirects_to_the_redirect_uri_with_the_result() {
     let server = TestServer::start().await;
@@ -104,7 +106,7 @@ async fn pass_redirects_to_the_redirect_uri_with_the_result() {
     let id = create_inquiry(
         &server,
         ns,
-        json!({"reference-id": "user 42", "redirect-uri": "https://app.example/done?from=persona#top"}),
+        json!({"reference-id": "user 42", "redirect-uri": "https://app.example/done?status=old&from=persona#top"}),
     )
     .await;
     let answer = submit(&server, &format!("/ns/{ns}/verify/{id}"), "pass").await;
