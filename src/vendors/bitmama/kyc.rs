@@ -18,7 +18,9 @@
 //! A webhook goes out when the user's status changes (so `completed` then `approved` sends one
 //! `user.kyc.approved`), on each review, on each expiry (the user verifies again on a new
 //! inquiry, whose link it carries), and `user.kyc.pending` when KYC starts (creation, retry).
-//! Only the user's current inquiry counts: after a retry or an expiry, the old one is ignored.
+//!
+//! The user's current inquiry moves it every way. An earlier one (replaced after it expired,
+//! then resumed through Persona's API) can only approve it: see [`on_earlier_inquiry_changed`].
 //!
 //! The `current` style sends `user.kyc-event` with `data.status` for `approved`, `denied` and
 //! `needsVerification` only, the three statuses the newer docs list.
@@ -127,7 +129,7 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
     let Some((api_key, service_id)) = (world.bitmama.inquiry_link(inquiry_id))
         .map(|(key, _, user)| (key.to_string(), user.service_id().to_string()))
     else {
-        return;
+        return on_earlier_inquiry_changed(app, world, inquiry_id);
     };
     let Some(inquiry_status) = world.persona.inquiry(inquiry_id).map(|i| i.status) else {
         return;
@@ -192,6 +194,73 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
         _ => json!({"inquiryId": inquiry_id}),
     };
     emit(app, world, &api_key, &service_id, event, details);
+}
+
+/// An inquiry that is no card user's current one. Bitmama learns of outcomes from Persona by the
+/// inquiry's reference-id, the serviceId, so an earlier inquiry of a user (made before its
+/// current one: one that expired and was replaced, then resumed through Persona's API) still
+/// speaks for them *(choice)*. Its approval (`completed` or `approved`) approves the user, who
+/// is linked to it (it is what verified them), and the newer inquiry, if still open, expires:
+/// no flow stays open for a verified user, and Persona, Bitmama and the webhooks agree. Its
+/// other outcomes are ignored: the user moved on to the newer inquiry, which still decides.
+fn on_earlier_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
+    let Some(inquiry) = world.persona.inquiry(inquiry_id) else {
+        return;
+    };
+    let approves = matches!(
+        inquiry.status,
+        InquiryStatus::Completed | InquiryStatus::Approved
+    );
+    let (Some(service_id), true) = (inquiry.reference_id.clone(), approves) else {
+        return;
+    };
+    let created_at = inquiry.created_at;
+    let persona = &world.persona;
+    // Only a user that is not approved yet, and whose current inquiry is newer: a seeded user
+    // (no inquiry) is moved by no inquiry, nor is anyone by one made later with their serviceId.
+    let earlier_of = |user: &CardUser| {
+        user.status != UserStatus::Approved
+            && (persona.inquiry(user.inquiry_id())).is_some_and(|c| c.created_at >= created_at)
+    };
+    let Some(api_key) = (world.bitmama.partners.iter())
+        .find(|(_, partner)| partner.user(&service_id).is_some_and(earlier_of))
+        .map(|(key, _)| key.clone())
+    else {
+        return;
+    };
+    let url = persona::hosted_url(app, world.namespace(), inquiry_id);
+    let Some(user) =
+        (world.bitmama.partners.get_mut(&api_key)).and_then(|p| p.user_mut(&service_id))
+    else {
+        return;
+    };
+    let newer = user.inquiry_id().to_string();
+    user.status = UserStatus::Approved;
+    user.set_inquiry(inquiry_id, &url);
+    world.bitmama.unlink_inquiry(&newer, &api_key, &service_id);
+    world
+        .bitmama
+        .link_inquiry(inquiry_id, &api_key, &service_id);
+    tracing::info!(
+        service_id,
+        inquiry_id,
+        newer,
+        "card user approved on an earlier inquiry"
+    );
+    emit(
+        app,
+        world,
+        &api_key,
+        &service_id,
+        KycEvent::Approved,
+        |_| json!({"inquiryId": inquiry_id}),
+    );
+    let open = (world.persona.inquiry(&newer))
+        .is_some_and(|i| matches!(i.status, InquiryStatus::Created | InquiryStatus::Pending));
+    if open {
+        // No longer linked: its expiry moves nobody (it is not an approval).
+        let _ = persona::transition_settled(app, world, &newer, InquiryStatus::Expired);
+    }
 }
 
 /// Queues the KYC webhook for one user. The partner's own webhook (set through its profile)

@@ -236,6 +236,18 @@ pub fn check_transition(
     check_path(world, inquiry_id, &[to])
 }
 
+/// [`transition`] for another vendor reacting to an inquiry's move (so possibly inside
+/// [`settle`], which must not nest), with the world up to date already.
+pub fn transition_settled(
+    app: &App,
+    world: &mut World,
+    inquiry_id: &str,
+    to: InquiryStatus,
+) -> Result<(), TransitionError> {
+    let now = world.clock.now_ms();
+    apply(app, world, inquiry_id, to, now)
+}
+
 /// One transition at sandbox time `at` (for lazy expiry, the moment it was due), other vendors
 /// told at once.
 fn apply(

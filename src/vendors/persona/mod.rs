@@ -37,7 +37,7 @@ pub mod webhooks;
 
 pub use lifecycle::{
     INQUIRY_EXPIRY_SECONDS, TransitionError, check_transition, create_inquiry,
-    create_inquiry_settled, hosted_url, settle, transition, transition_through,
+    create_inquiry_settled, hosted_url, settle, transition, transition_settled, transition_through,
 };
 pub use model::{
     Account, Event, Fields, Inquiry, InquiryStatus, NewInquiry, ScheduledDecision, ShareToken,

@@ -4,6 +4,7 @@ use super::*;
 
 mod decisions;
 mod redirects;
+mod superseded;
 
 #[tokio::test]
 async fn whole_path_from_user_through_hosted_page_to_card_and_funding() {
