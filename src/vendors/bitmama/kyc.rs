@@ -10,6 +10,7 @@
 //! | `failed`, `declined` | `denied` | `user.kyc.denied` |
 //! | `needs_review` | `pending_kyc` (`pending` after a retry) | `user.kyc.manualReview` |
 //! | `expired` | `needsVerification` | `user.kyc.needsVerification` (details carry a new inquiry's link) |
+//! | redacted before it decided the user | `needsVerification` | as for `expired` |
 //!
 //! Approval is final: once a user is `approved` (on `completed` or `approved`), a later
 //! `declined` or `needs_review` of the same inquiry (possible after `completed` through Persona's
@@ -131,7 +132,9 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
     else {
         return on_earlier_inquiry_changed(app, world, inquiry_id);
     };
-    let Some(inquiry_status) = world.persona.inquiry(inquiry_id).map(|i| i.status) else {
+    let Some((inquiry_status, redacted)) =
+        (world.persona.inquiry(inquiry_id)).map(|i| (i.status, i.rare().redacted_at.is_some()))
+    else {
         return;
     };
     let Some(user) = world
@@ -160,7 +163,16 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
         return;
     }
     let retried = matches!(user.status, UserStatus::Pending);
+    // Redacted before it decided the user (not started, started, in review, or completed with
+    // a scenario's decision still to come): Persona refuses every later move, so it never will.
+    // As on expiry, the user verifies again on a new inquiry *(choice)*. A decided user (denied:
+    // retry-kyc) stays as it is.
+    let undecided = matches!(
+        user.status,
+        UserStatus::PendingKyc | UserStatus::Pending | UserStatus::NeedsVerification
+    );
     let (status, event) = match inquiry_status {
+        _ if redacted && undecided => (UserStatus::NeedsVerification, KycEvent::NeedsVerification),
         InquiryStatus::Created | InquiryStatus::Pending => return,
         InquiryStatus::Completed | InquiryStatus::Approved => {
             (UserStatus::Approved, KycEvent::Approved)

@@ -96,7 +96,8 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
 }
 
 /// `DELETE /api/v1/inquiries/{id}`: redacts it. Its fields (and what its verifications
-/// extracted) are gone, `redacted-at` is set, and later changes are refused.
+/// extracted) are gone, `redacted-at` is set, and later changes are refused. Other vendors are
+/// told, as after a move.
 pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if world.persona.inquiry(id).is_none() {
         return ctx.not_found();
@@ -113,6 +114,12 @@ pub(super) fn redact(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     inquiry.updated_at = now;
     world.persona.redact_events_of(id);
     record(world, id, "inquiry.redacted");
+    // Its flow is closed for good: a vendor waiting on it (a Bitmama card user) must know.
+    crate::vendors::links::changed(
+        ctx.app,
+        world,
+        crate::vendors::Change::InquiryChanged { inquiry_id: id },
+    );
     retrieve(ctx, world, id)
 }
 

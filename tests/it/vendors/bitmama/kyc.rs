@@ -3,6 +3,7 @@
 use super::*;
 
 mod decisions;
+mod redacted;
 mod redirects;
 mod superseded;
 
