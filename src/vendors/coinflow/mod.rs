@@ -20,6 +20,7 @@ pub mod ui;
 mod validate;
 mod verification;
 mod webhooks;
+mod withdraw_list;
 mod withdrawers;
 
 pub use model::State;

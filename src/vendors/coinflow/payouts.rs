@@ -1,7 +1,8 @@
 //! Delegated payouts, the merchant side: `POST /api/merchant/withdraws/payout/delegated/quote`,
-//! `POST /api/merchant/withdraws/payout/delegated`, the payout balance, Get Withdrawal, Get
-//! Withdraws; the user side: `GET /api/withdraw/quote`, `GET /api/withdraw/history`; and
-//! settlement on the sandbox clock (`settle`), with the `Withdraw *` webhooks.
+//! `POST /api/merchant/withdraws/payout/delegated`, the payout balance, Get Withdrawal (Get
+//! Withdraws is `withdraw_list.rs`); the user side: `GET /api/withdraw/quote`, `GET
+//! /api/withdraw/history`; and settlement on the sandbox clock (`settle`), with the
+//! `Withdraw *` webhooks.
 //!
 //! Magic amounts (cents) pick an outcome when no scenario rule does: 40200 ($402.00) is refused
 //! 402 as if the balance were short, 66600 ($666.00) is returned by the bank (fails when it
@@ -38,7 +39,7 @@ fn cc(cents: i64) -> Value {
     json!({"cents": cents, "currency": "USD"})
 }
 
-fn merchant(req: &ApiRequest) -> Result<Merchant, ApiResponse> {
+pub(super) fn merchant(req: &ApiRequest) -> Result<Merchant, ApiResponse> {
     auth::api_key(req)
         .map(Merchant::for_key)
         .map_err(|message| error(401, &message, req))
@@ -322,37 +323,6 @@ pub fn withdrawal(cx: &Ctx, world: &mut World) -> ApiResponse {
         Some(p) => ApiResponse::json(200, json!({"withdrawal": p.to_json()})),
         None => error(404, "Withdrawal not found", cx.req),
     }
-}
-
-/// `GET /api/merchant/withdraws`: the merchant's payouts, newest first, a bare array;
-/// `status`, `speed`, `search` (user id, transfer id or transaction) and `limit` filter.
-pub fn withdraws(cx: &Ctx, world: &mut World) -> ApiResponse {
-    let req = cx.req;
-    let m = match merchant(req) {
-        Ok(m) => m,
-        Err(refused) => return refused,
-    };
-    let limit = match req.query_param("limit").map(str::parse::<usize>) {
-        None => usize::MAX,
-        Some(Ok(l)) => l,
-        Some(Err(_)) => return error(400, "limit must be a whole number, 0 or more", req),
-    };
-    let status = req.query_param("status");
-    let speed = req.query_param("speed");
-    let search = req.query_param("search");
-    let list: Vec<Value> = world
-        .coinflow
-        .payouts
-        .iter()
-        .rev()
-        .filter(|p| p.merchant_key == m.key)
-        .filter(|p| status.is_none_or(|s| s == p.status.as_str()))
-        .filter(|p| speed.is_none_or(|s| s == p.speed.as_str()))
-        .filter(|p| search.is_none_or(|s| p.user_id == s || p.id == s || p.signature == s))
-        .take(limit)
-        .map(Payout::to_json)
-        .collect();
-    ApiResponse::json(200, Value::Array(list))
 }
 
 /// `GET /api/withdraw/history`: the caller's payouts, newest first.

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, withdrawers};
+use super::{
+    accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, withdraw_list, withdrawers,
+};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
@@ -51,7 +53,7 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/merchant/withdraws/payout/delegated", "create_payout", payouts::delegated_payout, "Payout via Coinflow Wallet (delegated)").outcomes(PAYOUT).request(payout_body).answers(payout_answer),
     Route::new("GET", "/api/merchant/withdraws/payout/balance", "payout_balance", payouts::balance, "Get Coinflow Wallet Balance").answers(balance),
     Route::new("GET", "/api/merchant/withdraws/{withdrawalId}", "get_withdrawal", payouts::withdrawal, "Get Withdrawal (by transfer id or transaction)").answers(withdrawal),
-    Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", payouts::withdraws, "Get Withdraws").answers(withdraw_list),
+    Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", withdraw_list::withdraws, "Get Withdraws").answers(withdraw_list),
     Route::new("GET", "/api/auth/session-key", "session_key", auth::session_key, "Get a session key").answers(session_key),
     Route::new("GET", "/merchant/view/{merchantId}", "merchant_view", |cx, _| sdk::merchant_view(cx.param("merchantId")), "Merchant settings the SDK reads"),
     Route::new("POST", "/api/telemetry/frontend-error", "frontend_error", |cx, _| sdk::frontend_error(cx.req), "SDK error telemetry").request(any_object),

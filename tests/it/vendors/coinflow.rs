@@ -143,3 +143,4 @@ mod share_token;
 mod ui;
 mod ui_listener;
 mod ui_sdk;
+mod withdraw_list;

@@ -10,7 +10,7 @@ use crate::harness::WebhookSink;
 use vendor_sandbox::vendor::Vendor;
 
 /// A merchant request.
-fn as_merchant(
+pub fn as_merchant(
     server: &TestServer,
     method: &str,
     path: &str,
@@ -22,7 +22,7 @@ fn as_merchant(
         .header("x-sandbox-namespace", ns)
 }
 
-fn payout_body(user: &str, account: &str, speed: &str, cents: i64, key: &str) -> Value {
+pub fn payout_body(user: &str, account: &str, speed: &str, cents: i64, key: &str) -> Value {
     json!({"userId": user, "account": account, "speed": speed, "amount": {"cents": cents},
         "idempotencyKey": key})
 }

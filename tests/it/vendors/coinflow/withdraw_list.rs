@@ -1,0 +1,155 @@
+//! Get Withdraws (`GET /api/merchant/withdraws`): pages that end, sorting, the date window,
+//! and 400s naming the parameter.
+
+use serde_json::Value;
+
+use super::accounts::{add_bank, verified_user};
+use super::payouts::{as_merchant, payout, payout_body};
+use super::*;
+
+/// The amounts (cents) of the payouts `GET /api/merchant/withdraws?{query}` answers.
+async fn amounts(server: &TestServer, ns: &str, query: &str) -> Vec<i64> {
+    let r = as_merchant(
+        server,
+        "GET",
+        &format!("/api/merchant/withdraws?{query}"),
+        ns,
+    )
+    .send()
+    .await;
+    assert_eq!(r.status, 200, "{query}: {}", r.text());
+    r.json()
+        .as_array()
+        .unwrap_or_else(|| panic!("{query}: not an array: {}", r.text()))
+        .iter()
+        .map(|w| w["amount"]["cents"].as_i64().unwrap_or(-1))
+        .collect()
+}
+
+/// Three payouts 10 s of sandbox time apart: 300, 100, 200 cents, in that order. Answers their
+/// `createdAt`s.
+async fn three_payouts(server: &TestServer, ns: &str) -> Vec<String> {
+    verified_user(server, ns, "lister").await;
+    let account = add_bank(server, ns, "lister").await;
+    let mut created = Vec::new();
+    for (i, cents) in [300, 100, 200].into_iter().enumerate() {
+        let body = payout_body("lister", &account, "standard", cents, &format!("k{i}"));
+        let paid = payout(server, ns, &body).await;
+        assert_eq!(paid.status, 200, "{}", paid.text());
+        let signature = paid.json()["signature"].as_str().unwrap_or("").to_string();
+        let got = as_merchant(
+            server,
+            "GET",
+            &format!("/api/merchant/withdraws/{signature}"),
+            ns,
+        )
+        .send()
+        .await;
+        let at = got.json()["withdrawal"]["createdAt"]
+            .as_str()
+            .map(String::from);
+        created.push(at.unwrap_or_else(|| panic!("no createdAt: {}", got.text())));
+        server.advance_clock(ns, 10.0).await;
+    }
+    created
+}
+
+#[tokio::test]
+async fn pages_follow_each_other_and_run_out() {
+    let server = TestServer::start().await;
+    let ns = "cf-list-pages";
+    three_payouts(&server, ns).await;
+    assert_eq!(
+        amounts(&server, ns, "").await,
+        [200, 100, 300],
+        "newest first"
+    );
+    let mut seen = Vec::new();
+    for page in 1.. {
+        let got = amounts(&server, ns, &format!("limit=1&page={page}")).await;
+        if got.is_empty() {
+            break;
+        }
+        assert!(page <= 3, "page {page} should be empty: {got:?}");
+        seen.extend(got);
+    }
+    assert_eq!(seen, [200, 100, 300], "each payout once, in order");
+    assert_eq!(amounts(&server, ns, "limit=2&page=2").await, [300]);
+    // Without a limit the one page is everything.
+    assert_eq!(amounts(&server, ns, "page=2").await, Vec::<i64>::new());
+}
+
+#[tokio::test]
+async fn sorting_and_the_date_window() {
+    let server = TestServer::start().await;
+    let ns = "cf-list-sort";
+    let created = three_payouts(&server, ns).await;
+    assert_eq!(
+        amounts(&server, ns, "sortDirection=1").await,
+        [300, 100, 200]
+    );
+    assert_eq!(
+        amounts(&server, ns, "sortBy=createdAt&sortDirection=-1").await,
+        [200, 100, 300]
+    );
+    assert_eq!(
+        amounts(&server, ns, "sortBy=amount&sortDirection=1").await,
+        [100, 200, 300]
+    );
+    assert_eq!(amounts(&server, ns, "sortBy=amount").await, [300, 200, 100]);
+    assert_eq!(
+        amounts(&server, ns, "sortBy=amount&sortDirection=1&limit=2&page=2").await,
+        [300]
+    );
+
+    let second = &created[1];
+    assert_eq!(
+        amounts(&server, ns, &format!("since={second}")).await,
+        [200, 100]
+    );
+    assert_eq!(
+        amounts(&server, ns, &format!("until={second}")).await,
+        [100, 300]
+    );
+    let only = format!("since={second}&until={second}");
+    assert_eq!(amounts(&server, ns, &only).await, [100]);
+    assert_eq!(
+        amounts(&server, ns, "until=2000-01-01").await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        amounts(&server, ns, "since=2100-01-01T00:00:00Z").await,
+        Vec::<i64>::new()
+    );
+}
+
+#[tokio::test]
+async fn bad_values_are_refused_naming_the_parameter() {
+    let server = TestServer::start().await;
+    let ns = "cf-list-bad";
+    for (query, name) in [
+        ("page=0", "page"),
+        ("page=two", "page"),
+        ("limit=0", "limit"),
+        ("limit=1.5", "limit"),
+        ("sortBy=status", "sortBy"),
+        ("sortDirection=2", "sortDirection"),
+        ("since=yesterday", "since"),
+        ("until=2024-02-30", "until"),
+        ("since=2024-05-02&until=2024-05-01", "since"),
+    ] {
+        let r = as_merchant(
+            &server,
+            "GET",
+            &format!("/api/merchant/withdraws?{query}"),
+            ns,
+        )
+        .send()
+        .await;
+        assert_eq!(r.status, 400, "{query}: {}", r.text());
+        let body: Value = r.json();
+        assert_nest_error(&body, 400, "/api/merchant/withdraws", "GET");
+        assert!(message(&body).starts_with(name), "{query}: {body}");
+    }
+    schema::assert_bodies_valid(&server).await;
+}
