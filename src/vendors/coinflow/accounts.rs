@@ -197,7 +197,8 @@ pub fn insert_bank_account(
 
 /// `POST /api/withdraw/debit-card`: a card by its tokenization token (`sixTOKENfour`, from the
 /// card iframe: the first six and last four digits are the card's). Answers the card's token,
-/// as the spec's bare-string 200 says; adding the same live card again answers it again.
+/// as the spec's bare-string 200 says; adding the same live card again answers it again, with
+/// the expiry now given. An expired card is refused (400).
 pub fn add_debit_card(cx: &Ctx, world: &mut World) -> ApiResponse {
     let req = cx.req;
     let index = match caller_withdrawer(cx, world, true) {
@@ -221,12 +222,17 @@ pub fn add_debit_card(cx: &Ctx, world: &mut World) -> ApiResponse {
                 format!("cardToken {token:?} is not a card token from the card iframe")
             })?;
         let month = fields.required("expMonth")?;
-        if !matches!(month.parse::<u8>(), Ok(1..=12)) || month.len() != 2 {
-            return Err("expMonth must be two digits, 01 to 12".to_string());
+        let two_digits = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+        if !two_digits(&month) || !matches!(month.parse::<u32>(), Ok(1..=12)) {
+            return Err(format!(
+                "expMonth must be two digits, 01 to 12, got {month:?}"
+            ));
         }
         let year = fields.required("expYear")?;
-        if year.len() != 2 || !year.bytes().all(|b| b.is_ascii_digit()) {
-            return Err("expYear must be two digits (2026 is \"26\")".to_string());
+        if !two_digits(&year) {
+            return Err(format!(
+                "expYear must be two digits (2026 is \"26\"), got {year:?}"
+            ));
         }
         fields.optional("merchantId")?;
         Ok((token, network, month, year))
@@ -235,6 +241,27 @@ pub fn add_debit_card(cx: &Ctx, world: &mut World) -> ApiResponse {
         Ok(p) => p,
         Err(message) => return error(400, &message, req),
     };
+    let now = world.clock.now_ms();
+    let card = Card {
+        last4: token[token.len() - 4..].to_string(),
+        token: token.clone(),
+        network: network.to_string(),
+        exp_month: month,
+        exp_year: year,
+        deleted: false,
+        created_ms: now,
+    };
+    // The spec: the route "will check the card to see if its eligible to receive funds".
+    if card.expired(now) {
+        return error(
+            400,
+            &format!(
+                "Card is expired (expMonth {}, expYear {}): it is not eligible to receive funds",
+                card.exp_month, card.exp_year
+            ),
+            req,
+        );
+    }
     if refused_by_bank(cx) {
         return error(
             400,
@@ -245,19 +272,16 @@ pub fn add_debit_card(cx: &Ctx, world: &mut World) -> ApiResponse {
     if let Err((status, message)) = address(world, index, &body) {
         return error(status, &message, req);
     }
-    let now = world.clock.now_ms();
-    if let Some(w) = world.coinflow.get_mut(index)
-        && !w.cards.iter().any(|c| !c.deleted && c.token == token)
-    {
-        w.cards.push(Card {
-            last4: token[token.len() - 4..].to_string(),
-            token: token.clone(),
-            network: network.to_string(),
-            exp_month: month,
-            exp_year: year,
-            deleted: false,
-            created_ms: now,
-        });
+    if let Some(w) = world.coinflow.get_mut(index) {
+        // The same live card again (a renewed card keeps its number, so its token) takes the
+        // expiry given now *(choice)*.
+        match w.cards.iter_mut().find(|c| !c.deleted && c.token == token) {
+            Some(known) => {
+                known.exp_month = card.exp_month;
+                known.exp_year = card.exp_year;
+            }
+            None => w.cards.push(card),
+        }
         w.updated_ms = now;
     }
     ApiResponse::json(200, Value::String(token))

@@ -50,6 +50,15 @@ pub struct Card {
 }
 
 impl Card {
+    /// Whether the card is past its expiry at sandbox time `now`.
+    pub fn expired(&self, now: Millis) -> bool {
+        match (self.exp_month.parse(), self.exp_year.parse()) {
+            (Ok(month), Ok(year)) => card_expired(month, year, now),
+            // Checked when added; a card whose expiry cannot be read is not refused for it.
+            _ => false,
+        }
+    }
+
     pub fn to_json(&self) -> Value {
         json!({
             "last4": self.last4,
@@ -285,6 +294,16 @@ pub fn aba_valid(routing: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// Whether a card expiring in `month` of `20yy` (`yy` = `year`, as the card shows it) is past
+/// its expiry at `now`: a card is good through the last day of its expiry month (UTC).
+pub fn card_expired(month: u32, year: u32, now: Millis) -> bool {
+    use chrono::Datelike;
+    let Some(today) = chrono::DateTime::from_timestamp_millis(now) else {
+        return false;
+    };
+    (2000 + i64::from(year), month) < (i64::from(today.year()), today.month())
+}
+
 /// The card network of a tokenized card (`sixTOKENfour`: the first six digits are the BIN).
 pub fn card_network(token: &str) -> Option<&'static str> {
     let bin: u32 = token.get(..6)?.parse().ok()?;
@@ -321,6 +340,20 @@ mod tests {
         assert_eq!(card_network("601111abcdef1117"), Some("DISC"));
         assert_eq!(card_network("123456abcdef1111"), None);
         assert_eq!(card_network("41é"), None);
+    }
+
+    #[test]
+    fn a_card_is_good_through_its_expiry_month() {
+        // 2026-03-15T00:00:00Z
+        let now = 1_773_532_800_000;
+        assert!(!card_expired(3, 26, now));
+        assert!(!card_expired(1, 27, now));
+        assert!(card_expired(2, 26, now));
+        assert!(card_expired(12, 25, now));
+        assert!(card_expired(1, 20, now));
+        // 2026-03-31T23:59:59.999Z, then 2026-04-01.
+        assert!(!card_expired(3, 26, 1_775_001_599_999));
+        assert!(card_expired(3, 26, 1_775_001_600_000));
     }
 
     #[test]

@@ -127,6 +127,9 @@ fn check(cx: &Ctx, world: &mut World, payout: bool) -> Result<Checked, ApiRespon
     let kind = w
         .account(&account)
         .ok_or_else(|| bad(format!("Account {account} not found for userId {user_id}")))?;
+    if let Some(problem) = expired_card(world, index, &account) {
+        return Err(bad(problem));
+    }
     let speed = Speed::parse(&speed_name)
         .filter(|s| s.fits(kind))
         .ok_or_else(|| {
@@ -154,6 +157,20 @@ fn check(cx: &Ctx, world: &mut World, payout: bool) -> Result<Checked, ApiRespon
         speed,
         cents,
         idempotency_key,
+    })
+}
+
+/// Why card `account` of withdrawer `index` cannot be paid: it expired (maybe since it was
+/// added, as the sandbox clock moved on).
+fn expired_card(world: &World, index: usize, account: &str) -> Option<String> {
+    let now = world.clock.now_ms();
+    let w = world.coinflow.get(index)?;
+    let card = w.cards.iter().find(|c| !c.deleted && c.token == account)?;
+    card.expired(now).then(|| {
+        format!(
+            "account {account} is a card that expired (expMonth {}, expYear {}): it can no longer receive funds",
+            card.exp_month, card.exp_year
+        )
     })
 }
 
@@ -234,7 +251,8 @@ pub fn delegated_payout(cx: &Ctx, world: &mut World) -> ApiResponse {
     }
 }
 
-/// Makes the checked payout `c` (the delegated route's, or the withdraw page's): 402 when the
+/// Makes the checked payout `c` (the delegated route's, or the withdraw page's): 400 when its
+/// card expired, 402 when the
 /// merchant's balance is short or the scenario (or magic amount) says so; otherwise debits
 /// amount + fee, queues `Withdraw Pending` and answers the new payout.
 pub(super) fn pay(
@@ -242,6 +260,9 @@ pub(super) fn pay(
     c: Checked,
     steer: Option<&Steer>,
 ) -> Result<Payout, (u16, String)> {
+    if let Some(problem) = expired_card(world, c.index, &c.account) {
+        return Err((400, problem));
+    }
     let fee = c.speed.fee_cents(c.cents);
     let short = world.coinflow.balance(&c.merchant.key) < c.cents + fee;
     if short

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::harness::TestResponse;
 
 /// A withdrawer verified at once (US KYC info).
 pub async fn verified_user(server: &TestServer, ns: &str, user: &str) {
@@ -151,5 +152,91 @@ async fn an_unverified_withdrawer_gets_451_with_the_link() {
         .send()
         .await;
     assert_eq!(nobody.status, 401);
+    schema::assert_bodies_valid(&server).await;
+}
+
+/// `POST /api/withdraw/debit-card` as user `user` with `body`.
+async fn add_card(server: &TestServer, ns: &str, user: &str, body: Value) -> TestResponse {
+    as_user(server, "POST", "/api/withdraw/debit-card", ns, user)
+        .json(&body)
+        .send()
+        .await
+}
+
+async fn cards(server: &TestServer, ns: &str, user: &str) -> Value {
+    let got = as_user(server, "GET", "/api/withdraw", ns, user)
+        .send()
+        .await;
+    assert_eq!(got.status, 200, "{}", got.text());
+    got.json()["withdrawer"]["cards"].clone()
+}
+
+#[tokio::test]
+async fn an_expired_card_or_a_month_outside_1_to_12_is_refused() {
+    let server = TestServer::start().await;
+    let ns = "cf-card-expiry";
+    verified_user(&server, ns, "carded").await;
+    let expired = add_card(
+        &server,
+        ns,
+        "carded",
+        json!({"cardToken": "411111TOKEN1111", "expMonth": "01", "expYear": "20"}),
+    )
+    .await;
+    assert_eq!(expired.status, 400, "{}", expired.text());
+    let said = message(&expired.json());
+    assert!(
+        said.contains("expired") && said.contains("expMonth 01, expYear 20"),
+        "{said}"
+    );
+    for month in ["13", "00", "+1", "1"] {
+        let r = add_card(
+            &server,
+            ns,
+            "carded",
+            json!({"cardToken": "411111TOKEN1111", "expMonth": month, "expYear": "99"}),
+        )
+        .await;
+        assert_eq!(r.status, 400, "expMonth {month}: {}", r.text());
+        assert!(message(&r.json()).starts_with("expMonth"), "{}", r.text());
+    }
+    assert_eq!(cards(&server, ns, "carded").await, json!([]));
+    schema::assert_bodies_valid(&server).await;
+}
+
+#[tokio::test]
+async fn a_card_added_again_takes_its_new_expiry_and_an_expired_one_is_not_paid() {
+    let server = TestServer::start().await;
+    let ns = "cf-card-renewed";
+    verified_user(&server, ns, "renewed").await;
+    let card = |month: &str, year: &str| json!({"cardToken": "555555TOKEN4444", "expMonth": month, "expYear": year});
+    let first = add_card(&server, ns, "renewed", card("09", "98")).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let again = add_card(&server, ns, "renewed", card("12", "99")).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json(), json!("555555TOKEN4444"));
+    let listed = cards(&server, ns, "renewed").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(
+        (&listed[0]["expMonth"], &listed[0]["expYear"]),
+        (&json!("12"), &json!("99")),
+        "{listed}"
+    );
+
+    // Past 2099 on the sandbox clock, the card is expired: no quote, no payout.
+    server.advance_clock(ns, 80.0 * 366.0 * 86_400.0).await;
+    let body = super::payouts::payout_body("renewed", "555555TOKEN4444", "card", 1_000, "exp");
+    for path in [
+        "/api/merchant/withdraws/payout/delegated/quote",
+        "/api/merchant/withdraws/payout/delegated",
+    ] {
+        let r = super::payouts::as_merchant(&server, "POST", path, ns)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert!(message(&r.json()).contains("expired"), "{}", r.text());
+    }
+    assert_eq!(super::payouts::balance(&server, ns).await, 1_000_000);
     schema::assert_bodies_valid(&server).await;
 }

@@ -408,3 +408,27 @@ async fn cards_are_listed_and_paid_out_at_card_speed_only() {
         done.text()
     );
 }
+
+#[tokio::test]
+async fn a_card_that_expired_since_it_was_added_is_not_paid_on_the_page() {
+    let server = ui_server().await;
+    let ns = "ui-card-expired";
+    verified_user(&server, ns, "x").await;
+    let card = as_user(&server, "POST", "/api/withdraw/debit-card", ns, "x")
+        .json(&json!({"cardToken": "411111abcdef1111", "expMonth": "12", "expYear": "99"}))
+        .send()
+        .await;
+    assert_eq!(card.status, 200, "{}", card.text());
+    server.advance_clock(ns, 80.0 * 366.0 * 86_400.0).await;
+    let key = session_key(&server, ns, "x").await;
+    let confirm = [
+        ("sessionKey", key.as_str()),
+        ("account", "411111abcdef1111"),
+        ("amount", "10"),
+        ("speed", "card"),
+    ];
+    let refused = ui_post(&server, &withdraw_path(ns, ""), &confirm).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(refused.text().contains("expired"), "{}", refused.text());
+    assert_eq!(balance(&server, ns).await, 1_000_000);
+}
