@@ -175,11 +175,12 @@ async function callback(page, name, count = 1) {
   }
   throw new Error(`${name} never fired: ${JSON.stringify(await page.evaluate(() => window.log))}`);
 }
-async function linkBank(frame, alias) {
+// Another account number for each alias: the same account linked again is the one already there.
+async function linkBank(frame, alias, accountNumber = "123456789") {
   await frame.fill("#bank-form input[name=alias]", alias);
   await frame.fill("#bank-form input[name=name]", "Jane Doe");
   await frame.fill("#bank-form input[name=routingNumber]", "021000021");
-  await frame.fill("#bank-form input[name=accountNumber]", "123456789");
+  await frame.fill("#bank-form input[name=accountNumber]", accountNumber);
   await frame.click("#link-bank");
 }
 const config = { merchantId: "sandbox-merchant", sessionKey, email: "sdk-user@example.com" };
@@ -258,7 +259,7 @@ try {
   await step("CoinflowBankLink: links an account (onAccountLinked) and cancels (onAccountNotLinked)", async () => {
     const { page, frame } = await open({ ...config, component: "banklink" }, "checkout-link");
     expect(new URL(frame.url()).searchParams.get("bankLinkOnly") === "true", "bankLinkOnly", frame.url());
-    await linkBank(frame, "Savings");
+    await linkBank(frame, "Savings", "987654321");
     const [info] = await callback(page, "onAccountLinked");
     const w = must(await call("GET", "/api/withdraw", asUser("sdk-user")), "withdrawer");
     expect(w.withdrawer.bankAccounts.some((a) => a.token === info.tokens[0] && a.alias === "Savings"), "linked", w);

@@ -157,7 +157,8 @@ pub const BANK_REFUSED: &str = "Bank account was refused by the bank (scenario o
 
 /// Adds the bank account `body` describes (the API's JSON body; the withdraw page builds the
 /// same) to withdrawer `index` and answers its token; checks everything first. A 400's message
-/// starts with the field it is about.
+/// starts with the field it is about. An account the withdrawer already has live (the same
+/// routing and account number) is not added again: its token is the answer.
 pub fn insert_bank_account(
     world: &mut World,
     index: usize,
@@ -168,16 +169,26 @@ pub fn insert_bank_account(
     if refused {
         return Err((400, BANK_REFUSED.into()));
     }
+    let account_hash = hex::encode(Sha256::digest(format!(
+        "{}:{}",
+        bank.routing, bank.account_number
+    )));
+    // The same account again is the one already there, unchanged *(choice)*: two tokens for one
+    // account would list it twice, here and on the withdraw page.
+    if let Some(known) = world.coinflow.get(index).and_then(|w| {
+        w.bank_accounts
+            .iter()
+            .find(|a| !a.deleted && a.account_hash == account_hash)
+    }) {
+        return Ok(known.token.clone());
+    }
     address(world, index, body)?;
     let token = world.ids.uuid();
     let reference = world.ids.hex(24);
     let now = world.clock.now_ms();
     let digits = bank.account_number.len();
     let account = BankAccount {
-        account_hash: hex::encode(Sha256::digest(format!(
-            "{}:{}",
-            bank.routing, bank.account_number
-        ))),
+        account_hash,
         last4: bank.account_number[digits.saturating_sub(4)..].to_string(),
         token: token.clone(),
         alias: bank.alias,

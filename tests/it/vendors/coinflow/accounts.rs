@@ -240,3 +240,37 @@ async fn a_card_added_again_takes_its_new_expiry_and_an_expired_one_is_not_paid(
     assert_eq!(super::payouts::balance(&server, ns).await, 1_000_000);
     schema::assert_bodies_valid(&server).await;
 }
+
+#[tokio::test]
+async fn the_same_bank_account_again_is_the_one_already_there() {
+    let server = TestServer::start().await;
+    let ns = "cf-bank-twice";
+    verified_user(&server, ns, "twice").await;
+    let token = add_bank(&server, ns, "twice").await;
+    let mut renamed = bank("021000021");
+    renamed["alias"] = json!("Renamed");
+    let again = as_user(&server, "POST", "/api/withdraw/account/v2", ns, "twice")
+        .json(&renamed)
+        .send()
+        .await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    let accounts = again.json()["withdrawer"]["bankAccounts"].clone();
+    assert_eq!(accounts.as_array().map(Vec::len), Some(1), "{accounts}");
+    assert_eq!(accounts[0]["token"], token.as_str());
+    assert_eq!(accounts[0]["alias"], "Checking", "unchanged");
+
+    // Once deleted, the same account can be added afresh, under a new token.
+    let deleted = as_user(
+        &server,
+        "DELETE",
+        &format!("/api/withdraw/account/{token}"),
+        ns,
+        "twice",
+    )
+    .send()
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    let fresh = add_bank(&server, ns, "twice").await;
+    assert_ne!(fresh, token);
+    schema::assert_bodies_valid(&server).await;
+}
