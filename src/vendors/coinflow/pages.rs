@@ -1,7 +1,9 @@
 //! The page behind a 451's `verificationLink`: `/coinflow/verify/{pageToken}`, plain HTML that
-//! works without JavaScript. It shows where the verification stands and, while it is pending,
-//! a form for the fields still missing; submitting it completes the verification (once the
-//! Persona side, if any, has finished).
+//! works without JavaScript. It shows where the verification stands and, while the user has
+//! something to do (fields missing, a document verification to confirm), a form; submitting it
+//! completes the verification (once the Persona side, if any, has finished). A verification
+//! waiting on Persona or on a manual review takes nothing from the page: a POST changes
+//! nothing.
 
 use super::model::{RequiredField, VerificationStatus, Withdrawer};
 use super::validate::{check_country, check_state, normalize_dob};
@@ -80,8 +82,8 @@ pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
     }
 }
 
-/// The fields the form asks for: the missing ones, or (pending, nothing missing) none: the
-/// form is then one button that confirms the verification.
+/// The fields the form asks for: the missing ones, or (document verification, nothing
+/// missing) none: the form is then one button that confirms the verification.
 fn fields_to_ask(w: &Withdrawer, check: &Check) -> Vec<&'static RequiredField> {
     match check {
         Check::Missing(fields) => fields.clone(),

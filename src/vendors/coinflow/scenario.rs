@@ -11,9 +11,12 @@
 //! - A Get Withdrawer outcome applies to that call: not due (`after_polls`, or `after_seconds`
 //!   counted from the withdrawer's first Get Withdrawer under the rule) is a 451 pending, whatever
 //!   the withdrawer's status; due, `approved`/`rejected` decide a pending withdrawer for good,
-//!   `pending` answers 451 until the verification page is confirmed, and `missing_fields`
-//!   answers 451 naming the fields until the page is submitted; then the built-in
-//!   verification goes on.
+//!   and `missing_fields` answers 451 naming the fields until the page is submitted; then the
+//!   built-in verification goes on.
+//! - A due `pending` (either operation) is a manual review: 451 until a reviewer approves the
+//!   withdrawer (`POST /__admin/withdrawers/{id}/verify`, the dashboard's button). The end user
+//!   cannot end it: the verification page shows the review with nothing to submit, and a POST
+//!   to it changes nothing (anyone holding the link could otherwise approve themselves).
 //!
 //! A due outcome changes only a pending withdrawer: a decided one stays decided.
 
@@ -96,9 +99,13 @@ impl crate::vendors::Seed for CoinflowSeed {
 /// The 451 message while a scenario holds a verification.
 pub const HELD_MESSAGE: &str = "Verification is pending: it is still being reviewed";
 
-/// The 451 message of a `pending` outcome: the user confirms on the verification page.
-pub const REVIEW_MESSAGE: &str =
-    "Verification is pending review: complete it at the verificationLink";
+/// The 451 message (and the verification page's) of a `pending` outcome for withdrawer `id`:
+/// a manual review no end user can end.
+pub fn review_message(id: &str) -> String {
+    format!(
+        "Verification is under manual review: there is nothing to submit; it ends when a reviewer decides (in this sandbox, POST /__admin/withdrawers/{id}/verify approves it)"
+    )
+}
 
 /// A registration's scenario outcome, kept on the withdrawer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,10 +194,11 @@ pub fn apply_outcome(
         Outcome::MissingFields if !w.details_submitted => {
             Some(Check::Missing(named_fields(fields)))
         }
-        // Held for review until the user confirms on the verification page.
-        Outcome::Pending if !w.details_submitted => Some(Check::Action(REVIEW_MESSAGE.into())),
+        // Out of the user's hands: only a reviewer ends it (the admin trigger approves the
+        // withdrawer; the status check above then answers).
+        Outcome::Pending => Some(Check::Pending(review_message(&w.id))),
         // Once the page was submitted the built-in verification goes on.
-        Outcome::MissingFields | Outcome::Pending => None,
+        Outcome::MissingFields => None,
         _ => Some(Check::Pending(HELD_MESSAGE.into())),
     }
 }

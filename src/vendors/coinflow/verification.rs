@@ -14,10 +14,11 @@ use crate::store::World;
 pub enum Check {
     /// `approved`, `attested` or `rejected`: nothing more will happen.
     Final(VerificationStatus),
-    /// Still pending on something outside the user's hands (Persona); the message says what.
+    /// Still pending on something outside the user's hands (Persona, a manual review); the
+    /// message says what.
     Pending(String),
-    /// Pending until the user confirms on the verification page (document verification, a
-    /// held verification); the message says so.
+    /// Pending until the user confirms on the verification page (document verification); the
+    /// message says so.
     Action(String),
     /// Pending until these fields are filled in on the verification page.
     Missing(Vec<&'static RequiredField>),

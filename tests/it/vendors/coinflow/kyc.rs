@@ -230,34 +230,57 @@ async fn kyc_us_info_document_and_attested() {
 }
 
 #[tokio::test]
-async fn magic_pending_email_holds_until_the_page_is_submitted() {
+async fn magic_review_and_pending_emails_are_a_review_only_a_reviewer_ends() {
     let server = TestServer::start().await;
     let ns = "cf-magic";
-    let r = as_user(&server, "POST", "/api/withdraw/kyc", ns, "m1")
-        .json(&us_info("hold+pending@x.io"))
-        .send()
-        .await;
-    assert_eq!(r.status, 451, "{}", r.text());
-    let link = r.json()["verificationLink"].as_str().unwrap().to_string();
-    assert_eq!(
-        as_user(&server, "GET", "/api/withdraw", ns, "m1")
+    for (user, email) in [("m1", "hold+pending@x.io"), ("m3", "look+review@x.io")] {
+        let r = as_user(&server, "POST", "/api/withdraw/kyc", ns, user)
+            .json(&us_info(email))
             .send()
-            .await
-            .status,
-        451
-    );
-    let path = link
-        .strip_prefix(&format!("http://{}", server.addr))
-        .unwrap()
-        .to_string();
-    assert_eq!(server.post(&path).form(&[]).send().await.status, 303);
-    assert_eq!(
-        as_user(&server, "GET", "/api/withdraw", ns, "m1")
+            .await;
+        assert_eq!(r.status, 451, "{}", r.text());
+        assert!(message(&r.json()).contains("manual review"), "{}", r.text());
+        let id = r.json()["withdrawer"]["_id"].as_str().unwrap().to_string();
+        let link = r.json()["verificationLink"].as_str().unwrap().to_string();
+        let path = link
+            .strip_prefix(&format!("http://{}", server.addr))
+            .unwrap()
+            .to_string();
+        // The page says so and offers nothing to confirm.
+        let page = server.get(&path).send().await.text();
+        assert!(page.contains("data-status=\"pending\""), "{page}");
+        assert!(page.contains("manual review"), "{page}");
+        assert!(!page.contains("<form"), "{page}");
+        // Posting to it anyway, empty or with every field, changes nothing.
+        let every_field = [
+            ("firstName", "A"),
+            ("surName", "B"),
+            ("dob", "1990-01-01"),
+            ("physicalAddress", "1 Main"),
+            ("city", "NYC"),
+            ("state", "NY"),
+            ("zip", "10001"),
+            ("country", "US"),
+        ];
+        for form in [&[][..], &every_field[..]] {
+            assert_eq!(server.post(&path).form(form).send().await.status, 303);
+            let got = as_user(&server, "GET", "/api/withdraw", ns, user)
+                .send()
+                .await;
+            assert_eq!(got.status, 451, "{}", got.text());
+        }
+        // The reviewer approves it.
+        let verified = server
+            .post(&format!("/__admin/withdrawers/{id}/verify"))
+            .header("x-sandbox-namespace", ns)
             .send()
-            .await
-            .status,
-        200
-    );
+            .await;
+        assert_eq!(verified.status, 200, "{}", verified.text());
+        let got = as_user(&server, "GET", "/api/withdraw", ns, user)
+            .send()
+            .await;
+        assert_eq!(got.status, 200, "{}", got.text());
+    }
 
     let rejected = as_user(&server, "POST", "/api/withdraw/kyc", ns, "m2")
         .json(&us_info("no+rejected@x.io"))
