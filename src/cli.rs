@@ -129,7 +129,8 @@ pub struct Cli {
     #[arg(
         long,
         env = "VENDOR_SANDBOX_COINFLOW_PAYOUT_BALANCE_CENTS",
-        default_value_t = 1_000_000
+        default_value_t = 1_000_000,
+        value_parser = clap::value_parser!(i64).range(0..)
     )]
     pub coinflow_payout_balance_cents: i64,
 
@@ -397,8 +398,12 @@ mod tests {
     /// A wallet is never negative and a fee never credits it: negative cents are refused at
     /// the start, naming the option; zero is fine.
     #[test]
-    fn bitmama_money_options_are_not_negative() {
-        for option in ["--bitmama-kyc-fee-cents", "--bitmama-balance-cents"] {
+    fn money_options_are_not_negative() {
+        for option in [
+            "--bitmama-kyc-fee-cents",
+            "--bitmama-balance-cents",
+            "--coinflow-payout-balance-cents",
+        ] {
             let refused = Cli::try_parse_from(["vendor-sandbox", &format!("{option}=-150")]);
             let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
             assert!(message.contains(option), "{option}: {message}");

@@ -11,6 +11,7 @@ pub mod bitmama;
 pub mod coinflow;
 pub mod frame;
 pub mod links;
+pub mod money;
 pub mod persona;
 pub mod signing;
 pub mod table;

@@ -8,13 +8,13 @@ use super::body::{Body, Member};
 use super::model::{Card, CardStatus, FundingType, Partner, Program, Transaction, UserStatus};
 use super::users::{page_params, steered};
 use super::validation::{self, Fields};
-use super::wallet::usd;
 use super::{Reply, auth, error_code, idempotency, kyc, scenario, success};
 use crate::clock::Millis;
 use crate::http::ApiResponse;
 use crate::scenario::Outcome;
 use crate::store::World;
 use crate::vendors::Ctx;
+use crate::vendors::money::usd;
 
 /// One card per user per this long (`CARD_CREATION_LIMIT`), in sandbox time.
 const CARD_CREATION_INTERVAL_MS: Millis = 5 * 60 * 1000;

@@ -6,11 +6,11 @@ use super::body::Body;
 use super::kyc::{self, KycEvent};
 use super::model::{CardStatus, CardUser, CardUserFields, Program, UserStatus};
 use super::validation::{self, Fields};
-use super::wallet::usd;
 use super::{Reply, auth, error_code, idempotency, rendered_success, scenario, success};
 use crate::http::ApiRequest;
 use crate::scenario::{Outcome, Timing};
 use crate::store::World;
+use crate::vendors::money::usd;
 use crate::vendors::{Ctx, persona};
 
 /// Denied users may retry KYC this many times.

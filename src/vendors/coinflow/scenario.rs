@@ -43,8 +43,8 @@ pub const MISSING_FIELDS: [&str; 8] = [
     "country",
 ];
 
-/// Magic words on a registration: `+declined@`/`+rejected@` reject, `+review@`/`+pending@`
-/// hold it pending, `+missing@` asks for every required field.
+/// Magic words on a registration: `+declined@`/`+rejected@` reject, `+review@`/`+selfie@`/
+/// `+pending@` hold it pending, `+missing@` asks for every required field.
 pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
     if operation.name != "register_withdrawer" {
         return None;
@@ -52,7 +52,8 @@ pub(super) fn magic(operation: Operation, word: &str) -> Option<Steer> {
     let now = Steer::now;
     Some(match word {
         "declined" | "rejected" => now(Outcome::Rejected),
-        "review" | "pending" => now(Outcome::Pending),
+        // A failed selfie is a review too, as the Persona inquiry behind it would be.
+        "review" | "selfie" | "pending" => now(Outcome::Pending),
         "missing" => Steer {
             fields: MISSING_FIELDS.iter().map(|f| f.to_string()).collect(),
             ..now(Outcome::MissingFields)
@@ -93,6 +94,21 @@ pub enum SeedWithdrawerStatus {
 impl crate::vendors::Seed for CoinflowSeed {
     fn apply(&self, world: &mut World) {
         apply_initial_state(world, self);
+    }
+
+    /// Refuses what the API would never hold: a negative payout balance, a withdrawer email
+    /// registration would refuse.
+    fn check(&self) -> Result<(), String> {
+        if let Some(cents) = self.payout_balance_cents.filter(|&c| c < 0) {
+            return Err(format!(
+                "payout_balance_cents is {cents}: a payout balance is never negative, use 0 or more"
+            ));
+        }
+        for (i, w) in self.withdrawers.iter().enumerate() {
+            super::validate::check_email(&w.email)
+                .map_err(|e| format!("withdrawers[{i}].email {:?} {e}", w.email))?;
+        }
+        Ok(())
     }
 }
 

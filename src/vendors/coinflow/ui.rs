@@ -323,9 +323,7 @@ fn script_hash() -> &'static str {
 }
 
 /// `$12.50` for 1250 cents.
-pub(super) fn dollars(cents: i64) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
-}
+pub(super) use crate::vendors::money::usd as dollars;
 
 /// Cents from what a user types as dollars (`12`, `12.5`, `12.50`, `1,000.00`); `None` unless
 /// positive with at most two decimals.

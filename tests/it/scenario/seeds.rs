@@ -1,6 +1,6 @@
 //! A scenario's seeds are held to what the API would hold: `vendor-sandbox check` (the parser)
-//! and `scenarios/schema.json` refuse a negative wallet, a partner key the API would answer
-//! 401, and a seeded card user create user would answer 422.
+//! and `scenarios/schema.json` refuse a negative wallet or payout balance, a partner key the
+//! API would answer 401, and a seeded card user or withdrawer the API would refuse.
 
 use serde_json::{Value, json};
 use vendor_sandbox::scenario::parse::parse_scenario;
@@ -81,6 +81,17 @@ fn seeds_the_api_would_refuse_are_refused_by_check_and_the_schema() {
             "users[0].last_name must be 1 to 100 characters",
         ),
     ];
+    let coinflow = |section: Value| json!({"name": "seeds", "description": "d", "initial_state": {"coinflow": section}});
+    let bad = bad.into_iter().chain([
+        (
+            coinflow(json!({"payout_balance_cents": -1})),
+            "payout_balance_cents is -1: a payout balance is never negative",
+        ),
+        (
+            coinflow(json!({"withdrawers": [{"email": "not-an-email", "status": "approved"}]})),
+            "withdrawers[0].email \"not-an-email\" must be an email",
+        ),
+    ]);
     for (scenario, message) in bad {
         let refused = parse_scenario(
             "seeds.json",

@@ -233,7 +233,11 @@ async fn kyc_us_info_document_and_attested() {
 async fn magic_review_and_pending_emails_are_a_review_only_a_reviewer_ends() {
     let server = TestServer::start().await;
     let ns = "cf-magic";
-    for (user, email) in [("m1", "hold+pending@x.io"), ("m3", "look+review@x.io")] {
+    for (user, email) in [
+        ("m1", "hold+pending@x.io"),
+        ("m3", "look+review@x.io"),
+        ("m5", "face+selfie@x.io"),
+    ] {
         let r = as_user(&server, "POST", "/api/withdraw/kyc", ns, user)
             .json(&us_info(email))
             .send()
