@@ -126,7 +126,12 @@ pub fn normalize_dob(value: &str) -> Result<String, String> {
     // on a day between the two is the one date judged differently.
     let today = chrono::DateTime::from_timestamp_millis(crate::clock::real_now_ms())
         .map(|now| now.date_naive());
+    // A withdrawer is an adult *(choice: payouts go to adults; Coinflow documents no age)*.
+    let adult_since = today.and_then(|t| t.checked_sub_months(chrono::Months::new(18 * 12)));
     match date {
+        Some(d) if today.is_some_and(|t| d <= t) && adult_since.is_some_and(|a| d > a) => {
+            Err("must be the date of birth of someone 18 or older".into())
+        }
         Some(d)
             if d.format("%Y").to_string().as_str() >= "1900" && today.is_none_or(|t| d <= t) =>
         {
@@ -147,6 +152,15 @@ mod tests {
         assert_eq!(normalize_dob("1990-01-31").as_deref(), Ok("1990-01-31"));
         assert!(normalize_dob("19901331").is_err());
         assert!(normalize_dob("20990101").is_err(), "not born yet");
+        let today = chrono::DateTime::from_timestamp_millis(crate::clock::real_now_ms())
+            .expect("now")
+            .date_naive();
+        let minor = today - chrono::Days::new(365 * 10);
+        let refused = normalize_dob(&minor.format("%Y%m%d").to_string());
+        assert_eq!(
+            refused,
+            Err("must be the date of birth of someone 18 or older".into())
+        );
         assert!(normalize_dob("18991231").is_err());
         assert!(normalize_dob("1990-0131").is_err());
         assert_eq!(
