@@ -53,11 +53,24 @@ pub struct Doc {
 
 /// A documented parameter: its name, where it goes (`query`, `header` or `path`), whether a
 /// request must carry it (a path parameter always must), and its schema.
+#[derive(Clone, Copy)]
 pub struct Param {
     pub name: &'static str,
     pub place: &'static str,
     pub required: bool,
     pub schema: fn() -> Value,
+}
+
+impl Param {
+    /// An optional query parameter.
+    pub const fn query(name: &'static str, schema: fn() -> Value) -> Param {
+        Param {
+            name,
+            place: "query",
+            required: false,
+            schema,
+        }
+    }
 }
 
 /// What a route answers on success.

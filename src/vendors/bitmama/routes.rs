@@ -26,12 +26,33 @@ static IDEMPOTENCY_KEY: &[Param] = &[Param {
     schema: || json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "\\S"}),
 }];
 
+/// A list's page: `skip` entries, then `limit` (1 to 100) of them.
+const PAGE: [Param; 2] = [
+    Param::query(
+        "skip",
+        || json!({"type": "integer", "minimum": 0, "examples": [0]}),
+    ),
+    Param::query(
+        "limit",
+        || json!({"type": "integer", "minimum": 1, "maximum": 100, "examples": [10]}),
+    ),
+];
+static USER_LIST: &[Param] = &PAGE;
+static TRANSACTION_LIST: &[Param] = &[
+    PAGE[0],
+    PAGE[1],
+    Param::query(
+        "serviceCardId",
+        || json!({"type": "string", "examples": ["card-1"]}),
+    ),
+];
+
 /// Every Bitmama partner route.
 #[rustfmt::skip]
 static ROUTES: &[Route] = &[
     Route::new("POST", "/api/v2/partner/card/users", "create_user", |cx, w| reply(users::create(cx, w)), "Create a card user").outcomes(&[Outcome::Created, Outcome::DuplicateUser, Outcome::InsufficientBalance, Outcome::ValidationError,]).request(card_user_body).params(IDEMPOTENCY_KEY).answers(success),
-    Route::new("GET", "/api/v1/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").answers(success),
-    Route::new("GET", "/api/v2/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").answers(success),
+    Route::new("GET", "/api/v1/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").params(USER_LIST).answers(success),
+    Route::new("GET", "/api/v2/partner/card/users", "list_users", |cx, w| reply(users::list(cx, w)), "List card users").params(USER_LIST).answers(success),
     Route::new("DELETE", "/api/v1/partner/card/users/{serviceId}", "delete_user", |cx, w| reply(users::delete(cx, w, cx.param("serviceId"))), "Delete a card user").params(IDEMPOTENCY_KEY).answers(success),
     Route::new("POST", "/api/v2/partner/card/users/{serviceId}/retry-kyc", "retry_kyc", |cx, w| reply(users::retry_kyc(cx, w, cx.param("serviceId"))), "Retry a denied user's KYC").params(IDEMPOTENCY_KEY).answers(success),
     Route::new("POST", "/api/v1/partner/card", "create_card", |cx, w| reply(cards::create(cx, w)), "Create a card").outcomes(&[Outcome::Created, Outcome::InsufficientBalance, Outcome::UserNotApproved,]).request(create_card_body).params(IDEMPOTENCY_KEY).answers(success),
@@ -39,7 +60,7 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/v1/partner/card/fund", "fund_card", |cx, w| reply(cards::fund(cx, w)), "Fund a card").request(card_amount_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("POST", "/api/v1/partner/card/withdraw", "withdraw_card", |cx, w| reply(cards::withdraw(cx, w)), "Withdraw from a card").request(card_withdraw_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("DELETE", "/api/v1/partner/card/terminate/{serviceCardId}", "terminate_card", |cx, w| reply(cards::terminate(cx, w, cx.param("serviceCardId"))), "Terminate a card").params(IDEMPOTENCY_KEY).answers(success),
-    Route::new("GET", "/api/v1/partner/card/transactions", "list_transactions", |cx, w| reply(cards::transactions(cx, w)), "Card transactions").answers(success),
+    Route::new("GET", "/api/v1/partner/card/transactions", "list_transactions", |cx, w| reply(cards::transactions(cx, w)), "Card transactions").params(TRANSACTION_LIST).answers(success),
     Route::new("GET", "/api/v1/partner/wallet", "get_wallet", |cx, w| reply(wallet::get(cx, w)), "Partner wallet").answers(success),
     Route::new("POST", "/api/v1/partner/profile/webhook", "set_webhook_url", |cx, w| reply(profile::set_webhook(cx, w)), "Set the webhook URL").request(webhook_url_body).params(IDEMPOTENCY_KEY).answers(success),
     Route::new("POST", "/api/v1/partner/profile/redirect-url", "set_redirect_url", |cx, w| reply(profile::set_redirect_url(cx, w)), "Set the redirect URL").request(redirect_url_body).params(IDEMPOTENCY_KEY).answers(success),

@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Outcome;
 use crate::store::{Namespace, World};
-use crate::vendors::table::{Route, any_object, object};
+use crate::vendors::table::{Param, Route, any_object, object};
 use crate::vendors::{Change, Ctx, ScenarioHooks, Vendor, VendorApi, VendorDoc};
 use crate::webhooks::AttemptInfo;
 
@@ -21,6 +21,74 @@ const VERIFICATION: &[Outcome] = &[
     Outcome::Approved,
     Outcome::Rejected,
     Outcome::MissingFields,
+];
+
+/// Get Withdrawer's: where the verification page sends the user when done.
+static REDIRECT_LINK: &[Param] = &[Param::query(
+    "redirectLink",
+    || json!({"type": "string", "examples": ["https://app.example/done"]}),
+)];
+
+/// The user's own quote.
+static USER_QUOTE: &[Param] = &[
+    Param {
+        name: "token",
+        place: "query",
+        required: true,
+        schema: || json!({"type": "string", "minLength": 1, "examples": ["USDC"]}),
+    },
+    Param {
+        name: "amount",
+        place: "query",
+        required: true,
+        schema: || json!({"type": "number", "exclusiveMinimum": 0, "examples": [25]}),
+    },
+    Param {
+        name: "merchantId",
+        place: "query",
+        required: true,
+        schema: || json!({"type": "string", "minLength": 1, "examples": ["merchant"]}),
+    },
+];
+
+/// Get Withdraws' filters, order and page, as the spec's get-all-withdraws names them.
+static WITHDRAW_LIST: &[Param] = &[
+    Param::query(
+        "status",
+        || json!({"type": "string", "examples": ["pending"]}),
+    ),
+    Param::query(
+        "speed",
+        || json!({"type": "string", "examples": ["standard"]}),
+    ),
+    Param::query(
+        "search",
+        || json!({"type": "string", "examples": ["user-1"]}),
+    ),
+    Param::query(
+        "since",
+        || json!({"type": "string", "examples": ["2026-01-01"]}),
+    ),
+    Param::query(
+        "until",
+        || json!({"type": "string", "examples": ["2126-01-01T00:00:00Z"]}),
+    ),
+    Param::query(
+        "sortBy",
+        || json!({"enum": ["createdAt", "amount"], "examples": ["amount"]}),
+    ),
+    Param::query(
+        "sortDirection",
+        || json!({"enum": [1, -1], "examples": [1]}),
+    ),
+    Param::query(
+        "page",
+        || json!({"type": "integer", "minimum": 1, "examples": [1]}),
+    ),
+    Param::query(
+        "limit",
+        || json!({"type": "integer", "minimum": 1, "examples": [10]}),
+    ),
 ];
 
 /// A payout method the bank may refuse.
@@ -41,19 +109,19 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/withdraw/kyc/share-token", "register_withdrawer", kyc::share_token, "Register a withdrawer from a Persona share token").outcomes(VERIFICATION).request(share_token_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/kyc", "register_withdrawer", kyc::register, "Register a withdrawer (US info or document verification)").outcomes(VERIFICATION).request(kyc_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/kyc/attested", "register_withdrawer", kyc::attested, "Register an attested withdrawer").outcomes(VERIFICATION).request(attested_body).answers(withdrawer),
-    Route::new("GET", "/api/withdraw", "get_withdrawer", withdrawers::get, "Get Withdrawer").outcomes(VERIFICATION).answers(withdrawer),
+    Route::new("GET", "/api/withdraw", "get_withdrawer", withdrawers::get, "Get Withdrawer").outcomes(VERIFICATION).params(REDIRECT_LINK).answers(withdrawer),
     Route::new("POST", "/api/withdraw/account", "add_payout_method", accounts::add_bank_account, "Create Bank Account").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/account/v2", "add_payout_method", accounts::add_bank_account, "Create Bank Account (v2)").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/debit-card", "add_payout_method", accounts::add_debit_card, "Create Debit Card").outcomes(REFUSABLE).request(debit_card_body).answers(string),
     Route::new("DELETE", "/api/withdraw/account/{token}", "delete_payout_method", accounts::delete_account, "Delete Bank Account").answers(withdrawer),
     Route::new("DELETE", "/api/withdraw/card/{token}", "delete_payout_method", accounts::delete_card, "Delete Debit Card").answers(withdrawer),
-    Route::new("GET", "/api/withdraw/quote", "get_quote", payouts::user_quote, "Get Quote (the user's own withdraw)").answers(quote),
+    Route::new("GET", "/api/withdraw/quote", "get_quote", payouts::user_quote, "Get Quote (the user's own withdraw)").params(USER_QUOTE).answers(quote),
     Route::new("GET", "/api/withdraw/history", "withdraw_history", payouts::history, "Get Withdrawer History").answers(history),
     Route::new("POST", "/api/merchant/withdraws/payout/delegated/quote", "get_quote", payouts::delegated_quote, "Get Delegated Payout Quote").request(quote_body).answers(quote),
     Route::new("POST", "/api/merchant/withdraws/payout/delegated", "create_payout", payouts::delegated_payout, "Payout via Coinflow Wallet (delegated)").outcomes(PAYOUT).request(payout_body).answers(payout_answer),
     Route::new("GET", "/api/merchant/withdraws/payout/balance", "payout_balance", payouts::balance, "Get Coinflow Wallet Balance").answers(balance),
     Route::new("GET", "/api/merchant/withdraws/{withdrawalId}", "get_withdrawal", payouts::withdrawal, "Get Withdrawal (by transfer id or transaction)").answers(withdrawal),
-    Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", withdraw_list::withdraws, "Get Withdraws").answers(withdraw_list),
+    Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", withdraw_list::withdraws, "Get Withdraws").params(WITHDRAW_LIST).answers(withdraw_list),
     Route::new("GET", "/api/auth/session-key", "session_key", auth::session_key, "Get a session key").answers(session_key),
     Route::new("GET", "/merchant/view/{merchantId}", "merchant_view", |cx, _| sdk::merchant_view(cx.param("merchantId")), "Merchant settings the SDK reads"),
     Route::new("POST", "/api/telemetry/frontend-error", "frontend_error", |cx, _| sdk::frontend_error(cx.req), "SDK error telemetry").request(any_object),
