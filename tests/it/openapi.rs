@@ -40,6 +40,15 @@ pub fn response(method: &str, path: &str, status: u16) -> String {
     )
 }
 
+/// Pointer to the JSON schema of `method path`'s request body.
+pub fn request(method: &str, path: &str) -> String {
+    format!(
+        "/paths/{}/{}/requestBody/content/application~1json/schema",
+        token(path),
+        method.to_ascii_lowercase()
+    )
+}
+
 /// Pointer to the JSON schema of a shared error response (`not-found`, `bad-request`, ...).
 pub fn error_response(name: &str) -> String {
     format!("/components/responses/{name}/content/application~1json/schema")

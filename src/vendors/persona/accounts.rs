@@ -175,17 +175,15 @@ fn parse(ctx: &Ctx) -> Result<Changes, Refusal> {
             fields.insert(name.to_string(), Value::String(value));
         }
     }
-    // The spec's `format: date` (an empty one clears it); other vendors read it as one
-    // (Coinflow's date of birth). chrono alone also takes `1990-1-5` and a leading `+` or space.
-    if let Some(Value::String(date)) = fields.get("birthdate")
-        && !date.is_empty()
-        && !super::fields::is_date(date)
-    {
-        return Err((
-            400,
-            format!("{at}.birthdate must be a date as YYYY-MM-DD, got {date:?}"),
-            "/",
-        ));
+    // Rendered as the account's typed attributes, and a birthdate other vendors read as a date
+    // (Coinflow's date of birth): checked as an inquiry's are.
+    if let Some(bad) = super::fields::refusal_among(&fields, &ATTRIBUTES) {
+        let field = if attrs.contains_key(bad.name) {
+            format!("{at}.{}", bad.name)
+        } else {
+            format!("{at}.fields.{}", bad.name)
+        };
+        return Err((400, bad.describe(&field), "/"));
     }
     let tags = super::tags::given(&attrs, at)?;
     Ok(Changes {

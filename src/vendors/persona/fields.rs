@@ -151,8 +151,7 @@ impl<'de> Deserialize<'de> for Fields {
 }
 
 /// `<at>.fields` of a request body: names in kebab-case, each value plain (`{"type", "value"}`,
-/// as Persona renders a field, gives its value). A `birthdate` must be a date as YYYY-MM-DD
-/// (or empty), the spec's `format: date`: other vendors read it as one.
+/// as Persona renders a field, gives its value), checked by [`refusal`].
 pub(super) fn given(
     attrs: &Map<String, Value>,
     at: &str,
@@ -174,22 +173,60 @@ pub(super) fn given(
         };
         fields.insert(super::inflection::to_kebab(name), value);
     }
-    if let Some(date) = bad_birthdate(&fields) {
-        return Err((
-            400,
-            format!("{at}.fields.birthdate must be a date as YYYY-MM-DD, got {date:?}"),
-            "/",
-        ));
+    if let Some(bad) = refusal(&fields) {
+        let field = format!("{at}.fields.{}", bad.name);
+        return Err((400, bad.describe(&field), "/"));
     }
     Ok(fields)
 }
 
-/// The `birthdate` of `fields` when it is text that is not a date (empty is no birthdate).
-pub(super) fn bad_birthdate(fields: &Map<String, Value>) -> Option<&str> {
-    match fields.get("birthdate") {
-        Some(Value::String(date)) if !date.is_empty() && !is_date(date) => Some(date),
-        _ => None,
+/// A field value an inquiry cannot hold: its name and what it is.
+#[derive(Debug, PartialEq)]
+pub(super) struct BadField<'a> {
+    pub name: &'a str,
+    value: &'a Value,
+}
+
+impl BadField<'_> {
+    /// What is wrong, the field called `field` (`data.attributes.fields.name-first`).
+    pub fn describe(&self, field: &str) -> String {
+        match (self.name, self.value) {
+            ("birthdate", Value::String(date)) => {
+                format!("{field} must be a date as YYYY-MM-DD, got {date:?}")
+            }
+            (COUNTRY_CODE, other) => format!("{field} must be a string, got {other}"),
+            (_, other) => format!("{field} must be a string or null, got {other}"),
+        }
     }
+}
+
+/// The one field the spec's `inquiry-fields` types as a string that may not be null.
+const COUNTRY_CODE: &str = "address-country-code";
+
+/// The first field of `fields` an inquiry cannot hold: a field Persona defines ([`KNOWN`])
+/// that is not text (the spec types each as a string, or null but `address-country-code`;
+/// the inquiry renders each as one, and approval copies them into the account), or a
+/// `birthdate` that is not a date as YYYY-MM-DD (the spec's `format: date`; other vendors read
+/// it as one; empty is no birthdate). Custom fields may hold any JSON value, as the spec allows.
+pub(super) fn refusal(fields: &Map<String, Value>) -> Option<BadField<'_>> {
+    refusal_among(fields, &KNOWN)
+}
+
+/// [`refusal`] for the fields of `names` (an account's attributes are a few more).
+pub(super) fn refusal_among<'a>(
+    fields: &'a Map<String, Value>,
+    names: &[&'a str],
+) -> Option<BadField<'a>> {
+    names.iter().find_map(|&name| {
+        let value = fields.get(name)?;
+        let bad = match value {
+            Value::Null => name == COUNTRY_CODE,
+            Value::String(date) if name == "birthdate" => !date.is_empty() && !is_date(date),
+            Value::String(_) => false,
+            _ => true,
+        };
+        bad.then_some(BadField { name, value })
+    })
 }
 
 /// Exactly `YYYY-MM-DD`, a real day (chrono alone also takes `1990-1-5`, or a leading `+`).

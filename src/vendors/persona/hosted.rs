@@ -238,14 +238,13 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
             widget::set_field(&mut fields, &path, Value::String(value.clone()));
         }
     }
-    if let Some(date) = super::fields::bad_birthdate(&fields) {
+    if let Some(bad) = super::fields::refusal(&fields) {
+        let field = format!("The fields[{}] of this link", bad.name);
         return refuse(
             400,
             "invalid_config",
-            "Invalid birthdate",
-            &format!(
-                "The fields[birthdate] of this link must be a date as YYYY-MM-DD, got {date:?}."
-            ),
+            "Invalid field",
+            &format!("{}.", bad.describe(&field)),
         );
     }
     let given = |name: &str| {
@@ -387,14 +386,14 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         .filter(|(_, value)| !value.is_empty())
         .filter_map(|(name, value)| Some((widget::field_path(name)?, value.as_str())))
         .collect();
-    // A birthdate is a date here too, as the API requires (other vendors read it as one).
-    if let Some((_, date)) = given
-        .iter()
-        .find(|(path, date)| *path == ["birthdate"] && !super::fields::is_date(date))
-    {
-        let notice = format!(
-            "The birthdate must be a date as YYYY-MM-DD, got {date:?}; nothing was changed."
-        );
+    // Checked as the API checks them (a birthdate is a date, Persona's fields are text).
+    let mut checked = Map::new();
+    for (path, value) in &given {
+        widget::set_field(&mut checked, path, Value::String(value.to_string()));
+    }
+    if let Some(bad) = super::fields::refusal(&checked) {
+        let field = format!("fields[{}]", bad.name);
+        let notice = format!("{}; nothing was changed.", bad.describe(&field));
         if json {
             return widget::error_json(400, "invalid_config", &notice);
         }

@@ -57,6 +57,19 @@ async fn accounts_are_created_read_updated_tagged_and_redacted() {
         persona.get(&path).await.json()["data"]["attributes"]["birthdate"],
         "1990-01-02"
     );
+    // The fields the account renders as its typed attributes are text, as an inquiry's are.
+    for (name, value) in [("name-first", json!(7)), ("country-code", json!({"a": 1}))] {
+        let bad = json!({"data": {"attributes": {"fields": {name: value}}}});
+        let refused = details(&persona.patch(&path, &bad).await, 400);
+        let named = format!("data.attributes.fields.{name} must be a string");
+        assert!(refused.contains(&named), "{refused}");
+    }
+    let read = persona.get(&path).await.json();
+    assert_eq!(read["data"]["attributes"]["name-first"], "Jane");
+    assert!(
+        read["data"]["attributes"]["country-code"].is_null(),
+        "{read}"
+    );
 
     let tag = |action: &'static str, name: Value| {
         let persona = &persona;

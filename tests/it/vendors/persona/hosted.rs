@@ -157,10 +157,11 @@ async fn fail_and_every_decision_end_in_their_status() {
     }
 }
 
-/// A birthdate the form sends is a date, as the API requires: another is refused, nothing
-/// changes, and the page says what is wrong.
+/// The form's fields are checked as the API's: a birthdate is a date, a field Persona defines
+/// is text (not `fields[name-first][x]`); another is refused, nothing changes, and the page says
+/// what is wrong.
 #[tokio::test]
-async fn the_form_refuses_a_birthdate_that_is_not_a_date() {
+async fn the_form_refuses_fields_the_api_refuses() {
     let server = TestServer::start().await;
     let ns = "hosted-birthdate";
     let id = create_inquiry(&server, ns, json!({})).await;
@@ -173,6 +174,18 @@ async fn the_form_refuses_a_birthdate_that_is_not_a_date() {
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert_html(&refused);
     assert!(refused.text().contains("YYYY-MM-DD"));
+    assert_eq!(status_of(&server, ns, &id).await, "created");
+    let nested = server
+        .post(&post_path)
+        .form(&[("outcome", "pass"), ("fields[name-first][given]", "Jane")])
+        .send()
+        .await;
+    assert_eq!(nested.status, 400, "{}", nested.text());
+    assert!(
+        nested
+            .text()
+            .contains("fields[name-first] must be a string")
+    );
     assert_eq!(status_of(&server, ns, &id).await, "created");
     let taken = server
         .post(&post_path)
@@ -454,6 +467,16 @@ async fn unknown_inquiries_and_bad_links_get_html_errors() {
         .await;
     assert_eq!(bad_birthdate.status, 400, "{}", bad_birthdate.text());
     assert!(bad_birthdate.text().contains("YYYY-MM-DD"));
+    let nested = server
+        .get("/verify?inquiry-template-id=itmpl_Bad&fields%5Bname-last%5D%5Ba%5D=Doe")
+        .send()
+        .await;
+    assert_eq!(nested.status, 400, "{}", nested.text());
+    assert!(
+        nested
+            .text()
+            .contains("fields[name-last] of this link must be a string")
+    );
     let listed = server
         .persona("default", "GET", "/api/v1/inquiries", None)
         .await

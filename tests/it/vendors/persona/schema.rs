@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestServer, WebhookSink};
 use crate::openapi::{
-    assert_valid, assert_valid_webhook, error_response, is_valid, response, with_unknown_attribute,
+    assert_valid, assert_valid_webhook, error_response, is_valid, request, response,
+    with_unknown_attribute,
 };
 use vendor_sandbox::vendors::Vendor;
 
@@ -275,4 +276,93 @@ async fn webhook_api_responses_match_the_spec() {
         .await;
     assert_eq!(refused.status, 422);
     assert_valid(&error_response("unprocessable-entity"), &refused.json());
+}
+
+/// A field Persona defines holds text (the spec types `name-first`, `birthdate`… as a string or
+/// null, and the inquiry renders them as such); a custom field holds any JSON value. What the
+/// spec's request schema refuses is refused (400 naming the field, nothing changed), whether
+/// created or patched; what it allows is kept and rendered as the spec's inquiry.
+#[tokio::test]
+async fn inquiry_field_values_are_what_the_spec_allows() {
+    let server = TestServer::start().await;
+    let call = |method: &'static str, path: String, body: Value| {
+        let server = &server;
+        async move { server.persona("default", method, &path, Some(body)).await }
+    };
+    let create = |fields: Value| {
+        json!({"data": {"attributes": {
+            "inquiry-template-id": "itmpl_Fields", "reference-id": "fields-1", "fields": fields,
+        }}})
+    };
+    let custom = json!({"name-first": "Jane", "birthdate": "1990-01-02",
+        "age": 34, "vip": true, "address": {"city": "Paris"}, "aliases": ["J"], "note": null});
+    assert_valid(&request("post", "/inquiries"), &create(custom.clone()));
+    let created = call("POST", "/api/v1/inquiries".into(), create(custom)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_valid(&response("post", "/inquiries", 201), &created.json());
+    assert_eq!(
+        created.json()["data"]["attributes"]["fields"]["age"],
+        json!({"type": "number", "value": 34})
+    );
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let path = format!("/api/v1/inquiries/{id}");
+
+    let refused = [
+        ("name-first", json!(123)),
+        ("birthdate", json!(19900101)),
+        ("email-address", json!(true)),
+        ("address-city", json!({"name": "Paris"})),
+        ("phone-number", json!(["1"])),
+        ("address-country-code", Value::Null),
+        ("identification-number", json!(5)),
+    ];
+    for (name, value) in refused {
+        let fields = json!({ name: value });
+        let body = create(fields.clone());
+        if name != "identification-number" {
+            assert!(!is_valid(&request("post", "/inquiries"), &body), "{name}");
+        }
+        let answer = call("POST", "/api/v1/inquiries".into(), body).await;
+        assert_eq!(answer.status, 400, "{name}: {}", answer.text());
+        assert_valid(&error_response("bad-request"), &answer.json());
+        let named = format!("data.attributes.fields.{name} must be a string");
+        assert!(answer.text().contains(&named), "{name}: {}", answer.text());
+        // The same value in Persona's own `{type, value}` form, by PATCH.
+        let typed = json!({"data": {"attributes": {"fields": {
+            name: {"type": "string", "value": value},
+        }}}});
+        let answer = call("PATCH", path.clone(), typed).await;
+        assert_eq!(answer.status, 400, "{name}: {}", answer.text());
+        assert!(answer.text().contains(&named), "{name}: {}", answer.text());
+    }
+    let read = server.persona("default", "GET", &path, None).await;
+    assert_valid(
+        &response("get", "/inquiries/{inquiry-id}", 200),
+        &read.json(),
+    );
+    assert_eq!(read.json()["data"]["attributes"]["name-first"], "Jane");
+    let listed = server
+        .persona("default", "GET", "/api/v1/inquiries", None)
+        .await;
+    assert_eq!(listed.json()["data"].as_array().map(Vec::len), Some(1));
+
+    // Approval copies the (text) fields into the account, which stays the spec's too.
+    simulate(
+        &server,
+        &id,
+        &["start_inquiry", "complete_inquiry", "approve_inquiry"],
+    )
+    .await;
+    let account = server
+        .persona("default", "GET", &format!("{path}?include=account"), None)
+        .await;
+    let account = &account.json()["included"][0];
+    assert_eq!(account["attributes"]["name-first"], "Jane", "{account}");
+    assert_valid(
+        &response("get", "/accounts/{account-id}", 200),
+        &json!({"data": account}),
+    );
 }
