@@ -20,16 +20,8 @@ pub struct Refusal {
 /// Whether `token_id` can still be redeemed for a new withdrawer, checked before anything is
 /// drawn or stored, so a refused registration leaves the namespace (and its ids) as it was.
 pub fn check_redeemable(app: &App, world: &mut World, token_id: &str) -> Result<(), Refusal> {
-    let error = match persona::share_token_now(app, world, token_id).map(|t| t.status) {
-        None => RedeemError::NotFound(token_id.to_string()),
-        Some(ShareTokenStatus::Expired) => RedeemError::Expired(token_id.to_string()),
-        // Redeemed (or being redeemed) for another withdrawer's inquiry.
-        Some(ShareTokenStatus::Pending | ShareTokenStatus::Redeemed) => {
-            RedeemError::AlreadyRedeemed(token_id.to_string())
-        }
-        Some(ShareTokenStatus::Created) => return Ok(()),
-    };
-    Err(refusal(error))
+    // A token pending or redeemed is bound to another withdrawer's inquiry already.
+    persona::check_redeemable(app, world, token_id).map_err(refusal)
 }
 
 /// Redeems `token_id` into Coinflow's receiving inquiry `destination`; returns the source
@@ -50,6 +42,8 @@ fn refusal(e: RedeemError) -> Refusal {
         RedeemError::NotFound(_) => 404,
         RedeemError::Expired(_) => 400,
         RedeemError::AlreadyRedeemed(_) => 409,
+        // Nothing left to share, as an expired token.
+        RedeemError::SourceRedacted { .. } => 400,
     };
     let message = match e {
         RedeemError::AlreadyRedeemed(id) => {

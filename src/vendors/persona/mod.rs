@@ -45,7 +45,7 @@ pub use model::{
 };
 pub use render::webhook_envelope;
 pub use share_tokens::{
-    REDEMPTION_SECONDS, RedeemError, SHARE_TOKEN_TTL_SECONDS, create_share_token,
+    REDEMPTION_SECONDS, RedeemError, SHARE_TOKEN_TTL_SECONDS, check_redeemable, create_share_token,
     redeem_share_token, share_token_now,
 };
 pub use webhooks::{restore_own_target, webhook_headers};

@@ -11,8 +11,8 @@
 
 use serde_json::{Value, json};
 
-use super::lifecycle;
-use super::model::{InquiryStatus, ShareToken, ShareTokenStatus};
+use super::lifecycle::{self, TransitionError};
+use super::model::{Inquiry, InquiryStatus, ShareToken, ShareTokenStatus};
 use super::request::{BODY, Refusal, body_object, object_at, only_keys, refuse, string_at};
 use super::{Ctx, Replies, render};
 use crate::app::App;
@@ -32,6 +32,11 @@ pub enum RedeemError {
     Expired(String),
     /// Already pending or redeemed for another destination.
     AlreadyRedeemed(String),
+    /// Its source inquiry was redacted: there is nothing left to share.
+    SourceRedacted {
+        token: String,
+        source: String,
+    },
 }
 
 impl std::fmt::Display for RedeemError {
@@ -47,6 +52,10 @@ impl std::fmt::Display for RedeemError {
             RedeemError::AlreadyRedeemed(id) => write!(
                 f,
                 "Share token {id} has already been redeemed for another destination"
+            ),
+            RedeemError::SourceRedacted { token, source } => write!(
+                f,
+                "Share token {token} cannot be redeemed: its source inquiry {source} was redacted"
             ),
         }
     }
@@ -89,6 +98,36 @@ pub fn share_token_now(app: &App, world: &mut World, token_id: &str) -> Option<S
     world.persona.share_token(token_id).cloned()
 }
 
+/// Whether `token_id` could be redeemed now for a destination it is not bound to, without
+/// changing anything (what a caller checks before it makes the destination).
+pub fn check_redeemable(app: &App, world: &mut World, token_id: &str) -> Result<(), RedeemError> {
+    lifecycle::settle(app, world);
+    let token = (world.persona.share_token(token_id))
+        .ok_or_else(|| RedeemError::NotFound(token_id.to_string()))?;
+    refusal(world, token).map_or(Ok(()), Err)
+}
+
+/// Why `token` cannot be redeemed for a new destination, if it cannot.
+fn refusal(world: &World, token: &ShareToken) -> Option<RedeemError> {
+    let id = || token.id.clone();
+    match token.status {
+        ShareTokenStatus::Expired => Some(RedeemError::Expired(id())),
+        ShareTokenStatus::Pending | ShareTokenStatus::Redeemed => {
+            Some(RedeemError::AlreadyRedeemed(id()))
+        }
+        ShareTokenStatus::Created => {
+            let source = world.persona.inquiry(&token.source_inquiry_id)?;
+            source
+                .rare()
+                .redacted_at
+                .map(|_| RedeemError::SourceRedacted {
+                    token: id(),
+                    source: source.id.to_string(),
+                })
+        }
+    }
+}
+
 /// Redeems a share token for `destination` (an empty string: no destination, Persona's clone
 /// mode). The token becomes `pending`, then `redeemed` [`REDEMPTION_SECONDS`] later. Redeeming
 /// again for the same destination is not an error: it returns the token as it is.
@@ -100,31 +139,27 @@ pub fn redeem_share_token(
 ) -> Result<ShareToken, RedeemError> {
     lifecycle::settle(app, world);
     let now = world.clock.now_ms();
+    let token = (world.persona.share_token(token_id))
+        .ok_or_else(|| RedeemError::NotFound(token_id.to_string()))?;
+    if token.redeemed_for.as_deref() == Some(destination) {
+        return Ok(token.clone());
+    }
+    if let Some(refused) = refusal(world, token) {
+        return Err(refused);
+    }
     let token = world
         .persona
         .share_token_mut(token_id)
         .ok_or_else(|| RedeemError::NotFound(token_id.to_string()))?;
-    match token.status {
-        ShareTokenStatus::Expired => Err(RedeemError::Expired(token_id.to_string())),
-        ShareTokenStatus::Pending | ShareTokenStatus::Redeemed => {
-            if token.redeemed_for.as_deref() == Some(destination) {
-                Ok(token.clone())
-            } else {
-                Err(RedeemError::AlreadyRedeemed(token_id.to_string()))
-            }
-        }
-        ShareTokenStatus::Created => {
-            token.status = ShareTokenStatus::Pending;
-            token.pending_at = Some(now);
-            token.updated_at = now;
-            token.redeemed_for = Some(destination.to_string());
-            let token = token.clone();
-            world
-                .persona
-                .note_share_token_due(token_id, now + REDEMPTION_SECONDS * 1000);
-            Ok(token)
-        }
-    }
+    token.status = ShareTokenStatus::Pending;
+    token.pending_at = Some(now);
+    token.updated_at = now;
+    token.redeemed_for = Some(destination.to_string());
+    let token = token.clone();
+    world
+        .persona
+        .note_share_token_due(token_id, now + REDEMPTION_SECONDS * 1000);
+    Ok(token)
 }
 
 /// Creates a share token for a finished inquiry. Errors are the 422 `details`.
@@ -285,17 +320,60 @@ pub(super) fn expire(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
 /// `POST /api/v1/connect/share-tokens/{id}/redeem`, optional
 /// `{"data":{"attributes":{"destination-id":"inq_..."}}}`.
 pub(super) fn redeem(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
-    if world.persona.share_token(id).is_none() {
+    let Some(token) = world.persona.share_token(id) else {
         return ctx.not_found();
-    }
+    };
     let destination = match parse_redeem(ctx) {
         Ok(d) => d,
         Err(refusal) => return refuse(ctx, refusal),
     };
+    // A new redemption's destination must be able to take the data; a retry for the one the
+    // token is bound to gets the token as it is.
+    if let Some(destination) = &destination
+        && token.redeemed_for.as_deref() != Some(destination.as_str())
+        && refusal(world, token).is_none()
+        && let Err(refused) = check_destination(ctx, world, destination)
+    {
+        return refused;
+    }
     match redeem_share_token(ctx.app, world, id, destination.as_deref().unwrap_or("")) {
         Ok(token) => ctx.ok(200, document(&token)),
         Err(RedeemError::NotFound(_)) => ctx.not_found(),
+        Err(e @ RedeemError::SourceRedacted { .. }) => ctx.error(409, &e.to_string()),
         Err(e) => ctx.unprocessable(&e.to_string(), "/"),
+    }
+}
+
+/// The statuses a destination inquiry runs through once the data is in it: what it ends as
+/// when no field is missing (vendors.md 1.8), and the sandbox's template requires none.
+fn run_of(destination: &Inquiry) -> &'static [InquiryStatus] {
+    match destination.status {
+        InquiryStatus::Created => &[InquiryStatus::Pending, InquiryStatus::Completed],
+        _ => &[InquiryStatus::Completed],
+    }
+}
+
+/// Refuses a destination that is not an inquiry of this namespace that can still run: one
+/// unknown (422, as an unknown `source-id` is), redacted (409, as every change to it is), or
+/// finished already (422).
+fn check_destination(ctx: &Ctx, world: &World, destination: &str) -> Result<(), ApiResponse> {
+    const POINTER: &str = "/data/attributes/destination-id";
+    let Some(inquiry) = world.persona.inquiry(destination) else {
+        return Err(ctx.unprocessable(
+            &format!("data.attributes.destination-id {destination} does not match any inquiry"),
+            POINTER,
+        ));
+    };
+    match lifecycle::check_path(world, destination, run_of(inquiry)) {
+        Ok(()) => Ok(()),
+        Err(TransitionError::Redacted) => Err(ctx.error(409, lifecycle::REDACTED)),
+        Err(_) => Err(ctx.unprocessable(
+            &format!(
+                "data.attributes.destination-id {destination} cannot take the shared data: its status is {}; only a created or pending inquiry can",
+                inquiry.status
+            ),
+            POINTER,
+        )),
     }
 }
 

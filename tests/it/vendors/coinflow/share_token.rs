@@ -346,3 +346,28 @@ async fn an_invalid_birthdate_in_the_source_is_asked_for_again() {
     let msg = message(&got.json());
     assert!(msg.contains("dob") && !msg.contains("city"), "{msg}");
 }
+
+/// A token whose source inquiry was redacted has nothing left to share: registration is refused
+/// (400, as an expired token's) before anything is made, and the token stays unredeemed.
+#[tokio::test]
+async fn a_token_of_a_redacted_source_is_refused() {
+    let server = TestServer::start().await;
+    let ns = "cf-redacted-source";
+    let inquiry = persona_inquiry(&server, ns, full_fields(), &APPROVE).await;
+    let token = share_token(&server, ns, &inquiry).await;
+    let redacted = server
+        .request("DELETE", &format!("/api/v1/inquiries/{inquiry}"))
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(redacted.status, 200, "{}", redacted.text());
+    let refused = register_share_token(&server, ns, "u1", &token, "gone@x.io").await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(
+        message(&refused.json()).contains("redacted"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(persona_token_status(&server, ns, &token).await, "created");
+}

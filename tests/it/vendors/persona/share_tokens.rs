@@ -98,7 +98,8 @@ async fn share_token_redemption_is_pending_then_redeemed_after_two_seconds() {
     let source = p.completed_inquiry().await;
     let token_id = id_of(&create_token(&p, &source).await.json());
     let redeem_path = format!("/api/v1/connect/share-tokens/{token_id}/redeem");
-    let destination = json!({"data": {"attributes": {"destination-id": "inq_destination"}}});
+    let destination_id = p.create_id().await;
+    let destination = json!({"data": {"attributes": {"destination-id": destination_id}}});
 
     let pending = p.post(&redeem_path, &destination).await;
     assert_eq!(pending.status, 200, "{}", pending.text());
@@ -179,4 +180,73 @@ async fn expired_share_tokens_cannot_be_redeemed() {
         )
         .await;
     only_error(&bad_body, 400);
+}
+
+/// A destination is an inquiry of this namespace that can still run, as a source is one that
+/// exists: an unknown one is refused as an unknown `source-id` is (422), a redacted one as
+/// every change to it is (409), a finished one 422. A token whose source was redacted has
+/// nothing left to share (409). Nothing is redeemed by a refusal.
+#[tokio::test]
+async fn redemption_refuses_unknown_or_finished_destinations_and_redacted_sources() {
+    let p = Persona::start().await;
+    let source = p.completed_inquiry().await;
+    let token_id = id_of(&create_token(&p, &source).await.json());
+    let redeem_path = format!("/api/v1/connect/share-tokens/{token_id}/redeem");
+    let into = |destination: &str| json!({"data": {"attributes": {"destination-id": destination}}});
+
+    let unknown = p.post(&redeem_path, &into("inq_doesnotexist")).await;
+    let error = only_error(&unknown, 422);
+    assert!(
+        error["details"]
+            .as_str()
+            .is_some_and(|d| d.contains("inq_doesnotexist")),
+        "{error}"
+    );
+    assert_eq!(
+        error["source"]["pointer"],
+        "/data/attributes/destination-id"
+    );
+    let finished = p.completed_inquiry().await;
+    let refused = details(&p.post(&redeem_path, &into(&finished)).await, 422);
+    assert!(refused.contains("status is completed"), "{refused}");
+    let redacted = p.create_id().await;
+    assert_eq!(
+        p.delete(&format!("/api/v1/inquiries/{redacted}"))
+            .await
+            .status,
+        200
+    );
+    let refused = details(&p.post(&redeem_path, &into(&redacted)).await, 409);
+    assert_eq!(refused, "Inquiry already redacted");
+    let token_path = format!("/api/v1/connect/share-tokens/{token_id}");
+    let token = p.get(&token_path).await.json();
+    assert_eq!(token["data"]["attributes"]["status"], "created", "{token}");
+
+    // A created or pending destination takes it.
+    let pending = p.create_id().await;
+    p.simulate(&pending, &["start_inquiry"]).await;
+    let redeemed = p.post(&redeem_path, &into(&pending)).await;
+    assert_eq!(redeemed.status, 200, "{}", redeemed.text());
+
+    // The source redacted: a token not redeemed yet cannot be, into anything.
+    let other = id_of(&create_token(&p, &source).await.json());
+    assert_eq!(
+        p.delete(&format!("/api/v1/inquiries/{source}"))
+            .await
+            .status,
+        200
+    );
+    let other_path = format!("/api/v1/connect/share-tokens/{other}/redeem");
+    for body in [into(&p.create_id().await), json!({})] {
+        let refused = details(&p.post(&other_path, &body).await, 409);
+        assert!(
+            refused.contains(&source) && refused.contains("redacted"),
+            "{refused}"
+        );
+    }
+    let token = p
+        .get(&format!("/api/v1/connect/share-tokens/{other}"))
+        .await
+        .json();
+    assert_eq!(token["data"]["attributes"]["status"], "created", "{token}");
 }
