@@ -312,6 +312,13 @@ impl State {
         }
     }
 
+    /// When the first share token change due at or before `now` falls due, if one does.
+    pub(super) fn next_share_token_due(&self, now: Millis) -> Option<Millis> {
+        (self.share_token_due.first())
+            .map(|&(at, _)| at)
+            .filter(|&at| at <= now)
+    }
+
     /// Share tokens with something due at `now`, taken off the queue (a position may repeat).
     pub(super) fn take_due_share_tokens(&mut self, now: Millis) -> Vec<usize> {
         let mut due = Vec::new();

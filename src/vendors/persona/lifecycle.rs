@@ -245,19 +245,22 @@ pub fn transition_settled(
     to: InquiryStatus,
 ) -> Result<(), TransitionError> {
     let now = world.clock.now_ms();
-    apply(app, world, inquiry_id, to, now)
+    apply_path(app, world, inquiry_id, &[to], now)
 }
 
-/// One transition at sandbox time `at` (for lazy expiry, the moment it was due), other vendors
-/// told at once.
-fn apply(
+/// The moves of `steps` at sandbox time `at` (for a lazy change, the moment it was due), the
+/// whole path checked first, other vendors told once at the end.
+pub(super) fn apply_path(
     app: &App,
     world: &mut World,
     inquiry_id: &str,
-    to: InquiryStatus,
+    steps: &[InquiryStatus],
     at: Millis,
 ) -> Result<(), TransitionError> {
-    record_move(world, inquiry_id, to, at, Delivery::Outbox)?;
+    check_path(world, inquiry_id, steps)?;
+    for &step in steps {
+        record_move(world, inquiry_id, step, at, Delivery::Outbox)?;
+    }
     crate::vendors::links::changed(
         app,
         world,
@@ -332,16 +335,23 @@ pub(super) fn record_move(
 
 /// Applies every time-based change that is due in this namespace, in the order it fell due:
 /// decisions a scenario scheduled, inquiries past their expiry (with their events), share tokens
-/// finishing redeeming or expiring.
+/// finishing redeeming (their destination inquiries run then) or expiring.
 pub fn settle(app: &App, world: &mut World) {
     let now = world.clock.now_ms();
-    // Due time order; at one moment, oldest inquiry first and a decision before an expiry.
-    while let Some((at, id, to)) = world.persona.next_due_inquiry(now) {
-        // A change applied just before may have made this one illegal (expired after failing):
-        // then it no longer happens.
-        let _ = apply(app, world, &id, to, at);
+    loop {
+        // Inquiries' changes due up to the next share token's, which may run an inquiry.
+        let token_due = world.persona.next_share_token_due(now);
+        // Due time order; at one moment, oldest inquiry first and a decision before an expiry.
+        while let Some((at, id, to)) = world.persona.next_due_inquiry(token_due.unwrap_or(now)) {
+            // A change applied just before may have made this one illegal (expired after
+            // failing): then it no longer happens.
+            let _ = apply_path(app, world, &id, &[to], at);
+        }
+        let Some(at) = token_due else {
+            break;
+        };
+        share_tokens::settle(app, world, at);
     }
-    share_tokens::settle(world, now);
 }
 
 /// The hosted verification page for an inquiry, in its namespace.

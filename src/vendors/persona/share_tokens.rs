@@ -63,18 +63,31 @@ impl std::fmt::Display for RedeemError {
 
 impl std::error::Error for RedeemError {}
 
-/// Finishes redemptions and expires tokens that are due at `now`.
-pub(super) fn settle(world: &mut World, now: Millis) {
+/// Finishes redemptions and expires tokens that are due at `now`; the destination inquiry of
+/// a redemption that finishes takes the source's data and runs.
+pub(super) fn settle(app: &App, world: &mut World, now: Millis) {
     // Only tokens with something queued at or before `now` can change; settling one twice
     // changes nothing.
     for position in world.persona.take_due_share_tokens(now) {
-        if let Some(token) = world.persona.share_token_at_mut(position) {
-            settle_one(token, now);
+        let Some(token) = world.persona.share_token_at_mut(position) else {
+            continue;
+        };
+        if let Some(redeemed) = settle_one(token, now) {
+            hydrate(app, world, &redeemed);
         }
     }
 }
 
-fn settle_one(token: &mut ShareToken, now: Millis) {
+/// A redemption that finished: where the data went, from where, when.
+struct Redeemed {
+    destination: String,
+    source: String,
+    at: Millis,
+}
+
+/// Settles `token` at `now`; the redemption it finished, if it did.
+fn settle_one(token: &mut ShareToken, now: Millis) -> Option<Redeemed> {
+    let mut redeemed = None;
     if token.status == ShareTokenStatus::Pending
         && let Some(pending_at) = token.pending_at
     {
@@ -83,6 +96,11 @@ fn settle_one(token: &mut ShareToken, now: Millis) {
             token.status = ShareTokenStatus::Redeemed;
             token.redeemed_at = Some(done);
             token.updated_at = done;
+            redeemed = Some(Redeemed {
+                destination: token.redeemed_for.clone().unwrap_or_default(),
+                source: token.source_inquiry_id.clone(),
+                at: done,
+            });
         }
     }
     if token.status == ShareTokenStatus::Created && token.expires_at <= now {
@@ -90,6 +108,30 @@ fn settle_one(token: &mut ShareToken, now: Millis) {
         token.expired_at = Some(token.expires_at);
         token.updated_at = token.expires_at;
     }
+    redeemed
+}
+
+/// The destination inquiry takes the source's fields and runs to `completed`, every event
+/// on the way, as Persona's does when no required field is missing (vendors.md 1.8). A
+/// destination that is not an inquiry here (Coinflow's, in its own organization), or that can
+/// no longer run (redacted or finished meanwhile), is left as it is.
+fn hydrate(app: &App, world: &mut World, redeemed: &Redeemed) {
+    let Some(destination) = world.persona.inquiry(&redeemed.destination) else {
+        return;
+    };
+    let run = run_of(destination);
+    if lifecycle::check_path(world, &redeemed.destination, run).is_err() {
+        return;
+    }
+    let shared = (world.persona.inquiry(&redeemed.source)).map(|source| source.fields.clone());
+    if let Some(shared) = shared
+        && let Some(destination) = world.persona.inquiry_mut(&redeemed.destination)
+    {
+        for (name, value) in &shared {
+            destination.fields.insert(name.to_string(), value.clone());
+        }
+    }
+    let _ = lifecycle::apply_path(app, world, &redeemed.destination, run, redeemed.at);
 }
 
 /// The share token as it is now (time-based changes applied), cloned.

@@ -250,3 +250,74 @@ async fn redemption_refuses_unknown_or_finished_destinations_and_redacted_source
         .json();
     assert_eq!(token["data"]["attributes"]["status"], "created", "{token}");
 }
+
+/// When the token is redeemed the destination inquiry takes the source's fields and runs to
+/// `completed` (vendors.md 1.8: it reaches a terminal status; the sandbox's template requires
+/// no field), every event on the way, at the moment of redemption: before a later expiry that
+/// the same clock advance passes.
+#[tokio::test]
+async fn a_redeemed_token_hydrates_and_runs_its_destination() {
+    let p = Persona::start().await;
+    let source = id_of(
+        &p.create(json!({"fields": {"name-first": "Jane", "birthdate": "1990-01-02", "age": 34}}))
+            .await,
+    );
+    p.simulate(&source, &["start_inquiry", "complete_inquiry"])
+        .await;
+    let token_id = id_of(&create_token(&p, &source).await.json());
+    // Expires 5 s after creation unless it runs first (redemption takes 2 s).
+    let created = p
+        .post(
+            "/api/v1/inquiries",
+            &json!({"data": {"attributes": {"inquiry-template-id": "itmpl_dest",
+                "fields": {"name-first": "J", "note-to-self": "kept"}}},
+                "meta": {"expiration-after-create-interval-seconds": 5}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let destination = id_of(&created.json());
+    let redeemed = p
+        .post(
+            &format!("/api/v1/connect/share-tokens/{token_id}/redeem"),
+            &json!({"data": {"attributes": {"destination-id": destination}}}),
+        )
+        .await;
+    assert_eq!(redeemed.status, 200, "{}", redeemed.text());
+    assert_eq!(
+        p.status(&destination).await,
+        "created",
+        "not before redemption"
+    );
+
+    p.advance_clock(10).await;
+    let read = p
+        .get(&format!("/api/v1/inquiries/{destination}"))
+        .await
+        .json();
+    let attrs = &read["data"]["attributes"];
+    assert_eq!(attrs["status"], "completed", "{read}");
+    assert_eq!(attrs["name-first"], "Jane");
+    assert_eq!(attrs["fields"]["age"]["value"], 34);
+    assert_eq!(attrs["fields"]["note-to-self"]["value"], "kept");
+    let token = p
+        .get(&format!("/api/v1/connect/share-tokens/{token_id}"))
+        .await
+        .json();
+    assert_eq!(
+        token["data"]["attributes"]["redeemed-at"],
+        attrs["completed-at"]
+    );
+    let events = p
+        .get(&format!(
+            "/api/v1/events?filter%5Bobject-id%5D={destination}"
+        ))
+        .await
+        .json();
+    let names: Vec<&str> = (events["data"].as_array().into_iter().flatten())
+        .filter_map(|e| e["attributes"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["inquiry.completed", "inquiry.started", "inquiry.created"]
+    );
+}
