@@ -109,6 +109,17 @@ impl Outcome {
 const REDACTED_TITLE: &str = "Inquiry redacted";
 const REDACTED_PAGE: &str = "This inquiry was redacted: its flow is closed. Start a new inquiry.";
 
+/// What the flow shows for a session token that is not the inquiry's.
+const SESSION_TITLE: &str = "Session expired";
+const SESSION_PAGE: &str = "The session-token is not this inquiry's: get a new one from POST /api/v1/inquiries/{id}/resume.";
+
+/// Whether the request gives a `session-token` that is not the inquiry's. One given is checked
+/// on every page and submit of the flow; none at all opens the inquiry *(choice)*.
+fn wrong_session_token(req: &ApiRequest, inquiry: &Inquiry) -> bool {
+    let given = req.query_param("session-token").filter(|t| !t.is_empty());
+    given.is_some_and(|token| inquiry.rare().session_token.as_deref() != Some(token))
+}
+
 /// `/verify` or `/widget`: whichever the browser came in on, so follow-up URLs keep it.
 fn flow_root(req: &ApiRequest) -> &'static str {
     if req.segments().first() == Some(&"widget") {
@@ -123,9 +134,9 @@ fn flow_root(req: &ApiRequest) -> &'static str {
 /// `redirect-uri` and `fields[…]` and sends the browser (303) to its page, so that reloading
 /// does not create another one.
 ///
-/// With `iframe-origin` (Persona's Web SDK) the page is the embedded flow: a session token is
-/// checked when given (`session-token`, from `POST /api/v1/inquiries/{id}/resume` or from this
-/// page) and one is issued when the inquiry has none; errors are also reported to the SDK.
+/// A session token given (`session-token`, from `POST /api/v1/inquiries/{id}/resume` or from
+/// this page) is checked. With `iframe-origin` (Persona's Web SDK) the page is the embedded
+/// flow: one is issued when the inquiry has none; errors are also reported to the SDK.
 pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
     if let Some(code) = req.query_param("code").filter(|c| !c.is_empty()) {
@@ -170,18 +181,10 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         if inquiry.rare().redacted_at.is_some() {
             return refuse(409, "application_error", REDACTED_TITLE, REDACTED_PAGE);
         }
+        if wrong_session_token(req, inquiry) {
+            return refuse(409, "unauthenticated", SESSION_TITLE, SESSION_PAGE);
+        }
         if embed.is_some() {
-            let given = req.query_param("session-token").filter(|t| !t.is_empty());
-            if let Some(token) = given
-                && inquiry.rare().session_token.as_deref() != Some(token)
-            {
-                return refuse(
-                    409,
-                    "unauthenticated",
-                    "Session expired",
-                    "The session-token is not this inquiry's: get a new one from POST /api/v1/inquiries/{id}/resume.",
-                );
-            }
             let open = matches!(
                 inquiry.status,
                 InquiryStatus::Created | InquiryStatus::Pending
@@ -340,6 +343,9 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         None => return missing(),
         Some(inquiry) if inquiry.rare().redacted_at.is_some() => {
             return refuse(409, "application_error", REDACTED_TITLE, REDACTED_PAGE);
+        }
+        Some(inquiry) if wrong_session_token(req, inquiry) => {
+            return refuse(409, "unauthenticated", SESSION_TITLE, SESSION_PAGE);
         }
         Some(_) => {}
     }

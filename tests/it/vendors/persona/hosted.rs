@@ -195,6 +195,54 @@ async fn the_form_refuses_fields_the_api_refuses() {
     assert_eq!(taken.status, 200, "{}", taken.text());
 }
 
+/// A session token given to `/verify` is checked, as `/widget` checks it: a wrong one gets 409
+/// `Session expired` on the page and on its submit, and nothing moves. Without one the page
+/// opens *(choice)*; the inquiry's own token works.
+#[tokio::test]
+async fn verify_refuses_a_session_token_that_is_not_the_inquirys() {
+    let server = TestServer::start().await;
+    let ns = "default";
+    let id = create_inquiry(&server, ns, json!({})).await;
+    let path = format!("/api/v1/inquiries/{id}/perform-simulate-actions");
+    let actions = json!({"meta": {"simulate-actions": [{"type": "start_inquiry"}]}});
+    server.persona(ns, "POST", &path, Some(actions)).await;
+    let resumed =
+        (server.persona(ns, "POST", &format!("/api/v1/inquiries/{id}/resume"), None)).await;
+    assert_eq!(resumed.status, 200, "{}", resumed.text());
+    let token = resumed.json()["meta"]["session-token"]
+        .as_str()
+        .expect("a session token")
+        .to_string();
+    let page = server
+        .get(&format!("/verify?inquiry-id={id}&session-token=wrong"))
+        .send()
+        .await;
+    assert_eq!(page.status, 409, "{}", page.text());
+    assert_html(&page);
+    assert!(page.text().contains("Session expired"));
+    let posted = submit(
+        &server,
+        &format!("/verify/{id}?session-token=wrong"),
+        "approve",
+    )
+    .await;
+    assert_eq!(posted.status, 409, "{}", posted.text());
+    assert!(posted.text().contains("Session expired"));
+    assert_eq!(status_of(&server, ns, &id).await, "pending");
+
+    let right = format!("session-token={}", encode(&token));
+    for path in [
+        format!("/verify?inquiry-id={id}&{right}"),
+        format!("/verify?inquiry-id={id}"),
+    ] {
+        let page = server.get(&path).send().await;
+        assert_eq!(page.status, 200, "{path}: {}", page.text());
+    }
+    let posted = submit(&server, &format!("/verify/{id}?{right}"), "pass").await;
+    assert_eq!(posted.status, 200, "{}", posted.text());
+    assert_eq!(status_of(&server, ns, &id).await, "completed");
+}
+
 #[tokio::test]
 async fn without_a_redirect_uri_a_done_page_is_shown() {
     let server = TestServer::start().await;
