@@ -350,17 +350,20 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     if let Some(refused) = super::edits::redacted(ctx, world, id) {
         return refused;
     }
-    // Persona first reuses a session still valid: a pending inquiry's token stays the one the
-    // flow loads with. An expired inquiry's sessions ended with it.
+    // Persona first reuses a session still valid: a created or pending inquiry's token (the
+    // hosted page may have issued one) stays the one the flow loads with. An expired inquiry's
+    // sessions ended with it.
     let reused = match status {
-        InquiryStatus::Pending => world
+        InquiryStatus::Created | InquiryStatus::Pending => world
             .persona
             .inquiry(id)
             .and_then(|i| i.rare().session_token.clone()),
         _ => None,
     };
+    // Created, pending or expired inquiries are resumed; completed, failed and decisioned ones
+    // are not (vendors.md 1.3).
     match status {
-        InquiryStatus::Pending => {}
+        InquiryStatus::Created | InquiryStatus::Pending => {}
         InquiryStatus::Expired => {
             if let Err(e) = lifecycle::transition(ctx.app, world, id, InquiryStatus::Pending) {
                 return transition_refusal(ctx, &e);
@@ -369,7 +372,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         other => {
             return ctx.unprocessable(
                 &format!(
-                    "Inquiry cannot be resumed because its status is {other}; only a pending or expired inquiry can be"
+                    "Inquiry cannot be resumed because its status is {other}; only a created, pending or expired inquiry can be"
                 ),
                 "/",
             );
