@@ -288,11 +288,43 @@ pub(super) fn update(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         account.reference_id = Some(reference_id);
     }
     account.fields.extend(changes.fields);
-    if let Some(tags) = changes.tags {
-        account.tags = tags;
+    let before = changes
+        .tags
+        .map(|tags| std::mem::replace(&mut account.tags, tags));
+    account.updated_at = now;
+    if let Some(before) = before {
+        record_tag_changes(world, id, &before, now);
+    }
+    match world.persona.account(id) {
+        Some(account) => ctx.ok(200, json!({"data": render(account)})),
+        None => ctx.not_found(),
+    }
+}
+
+/// Records `account.tag-added` and `account.tag-removed` for what the account's tags gained
+/// and lost since `before` (and moves its `updated-at`), with the account as it is now:
+/// whichever route changed them.
+fn record_tag_changes(world: &mut World, id: &str, before: &[String], now: Millis) {
+    let Some(account) = world.persona.account_mut(id) else {
+        return;
+    };
+    let added = account.tags.iter().any(|t| !before.contains(t));
+    let removed = before.iter().any(|t| !account.tags.contains(t));
+    if !(added || removed) {
+        return;
     }
     account.updated_at = now;
-    ctx.ok(200, json!({"data": render(account)}))
+    let Some(snapshot) = world.persona.account_snapshot(id) else {
+        return;
+    };
+    for (happened, name) in [
+        (added, "account.tag-added"),
+        (removed, "account.tag-removed"),
+    ] {
+        if happened {
+            events::record_account(world, name, Arc::clone(&snapshot), now, Delivery::Outbox);
+        }
+    }
 }
 
 const ACCOUNT_REDACTED: &str = "Account already redacted";
@@ -345,21 +377,9 @@ pub(super) fn tag(ctx: &Ctx, world: &mut World, id: &str, action: TagAction) -> 
     };
     let before = account.tags.clone();
     change.apply(&mut account.tags);
-    let added = account.tags.iter().any(|t| !before.contains(t));
-    let removed = before.iter().any(|t| !account.tags.contains(t));
-    if added || removed {
-        account.updated_at = now;
+    record_tag_changes(world, id, &before, now);
+    match world.persona.account(id) {
+        Some(account) => ctx.ok(200, json!({"data": render(account)})),
+        None => ctx.not_found(),
     }
-    let Some(snapshot) = world.persona.account_snapshot(id) else {
-        return ctx.not_found();
-    };
-    for (happened, name) in [
-        (added, "account.tag-added"),
-        (removed, "account.tag-removed"),
-    ] {
-        if happened {
-            events::record_account(world, name, snapshot.clone(), now, Delivery::Outbox);
-        }
-    }
-    ctx.ok(200, json!({"data": render(&snapshot)}))
 }

@@ -277,3 +277,68 @@ async fn a_changed_reference_id_moves_the_account() {
     let by_old = persona.create(json!({"reference-id": "old-ref"})).await;
     assert_ne!(account_of(&by_old), account, "no longer by its old one");
 }
+
+/// `account.tag-added` / `account.tag-removed` are recorded (and sent) whichever route changes
+/// an account's tags: PATCH `tags` as `set-tags`; a PATCH that leaves them as they were
+/// records none.
+#[tokio::test]
+async fn account_tag_events_are_the_same_whichever_route_changes_the_tags() {
+    let persona = Persona::start().await;
+    let created = persona
+        .post(
+            "/api/v1/accounts",
+            &json!({"data": {"attributes": {"tags": ["t0"]}}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = id_of(&created.json());
+    let path = format!("/api/v1/accounts/{id}");
+    let events = || async {
+        let listed = persona
+            .get(&format!("/api/v1/events?filter%5Bobject-id%5D={id}"))
+            .await
+            .json();
+        let mut events: Vec<(String, Value)> = (listed["data"].as_array().into_iter().flatten())
+            .map(|e| {
+                let name = e["attributes"]["name"].as_str().unwrap_or_default();
+                let tags = &e["attributes"]["payload"]["data"]["attributes"]["tags"];
+                (name.to_string(), tags.clone())
+            })
+            .collect();
+        events.reverse(); // the list is newest first
+        events
+    };
+    let patch_tags = |tags: Value| {
+        let (persona, path) = (&persona, &path);
+        async move {
+            let body = json!({"data": {"attributes": {"tags": tags}}});
+            let patched = persona.patch(path, &body).await;
+            assert_eq!(patched.status, 200, "{}", patched.text());
+        }
+    };
+    patch_tags(json!(["t1", "t2"])).await;
+    patch_tags(json!(["t1", "t2"])).await;
+    let by_patch = events().await;
+    assert_eq!(
+        by_patch,
+        [
+            ("account.created".to_string(), json!(["t0"])),
+            ("account.tag-added".to_string(), json!(["t1", "t2"])),
+            ("account.tag-removed".to_string(), json!(["t1", "t2"])),
+        ]
+    );
+    let set = persona
+        .post(
+            &format!("{path}/set-tags"),
+            &json!({"meta": {"tag-name": ["t2", "t3"]}}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    assert_eq!(
+        events().await[by_patch.len()..],
+        [
+            ("account.tag-added".to_string(), json!(["t2", "t3"])),
+            ("account.tag-removed".to_string(), json!(["t2", "t3"])),
+        ]
+    );
+}
