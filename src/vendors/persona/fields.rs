@@ -161,17 +161,14 @@ pub(super) fn given(
         Some(Value::Object(given)) => given,
         Some(_) => return Err((400, format!("{at}.fields must be an object"), "/")),
     };
-    let mut fields = Map::new();
-    for (name, value) in given {
-        let value = match value {
-            Value::Object(m)
-                if m.contains_key("value") && m.keys().all(|k| k == "value" || k == "type") =>
-            {
-                m.get("value").cloned().unwrap_or(Value::Null)
-            }
-            other => other.clone(),
-        };
-        fields.insert(super::inflection::to_kebab(name), value);
+    let mut fields = super::request::kebab_keys(given.clone(), &format!("{at}.fields"))?;
+    for value in fields.values_mut() {
+        if let Value::Object(m) = value
+            && m.contains_key("value")
+            && m.keys().all(|k| k == "value" || k == "type")
+        {
+            *value = m.remove("value").unwrap_or(Value::Null);
+        }
     }
     if let Some(bad) = refusal(&fields) {
         let field = format!("{at}.fields.{}", bad.name);

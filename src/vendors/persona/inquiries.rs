@@ -52,7 +52,7 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
     let body = body_object(ctx, false)?;
     only_keys(&body, &["data", "meta"], BODY)?;
     let data = match body.get("data") {
-        Some(Value::Object(d)) => kebab_keys(d.clone()),
+        Some(Value::Object(d)) => kebab_keys(d.clone(), "data")?,
         Some(_) => return Err((400, "data must be an object".into(), "/data")),
         None => return Err((400, "data is required".into(), "/data")),
     };

@@ -33,7 +33,7 @@ pub(super) fn body_object_of(
         return Ok(Map::new());
     }
     match req.json_value() {
-        Ok(Value::Object(map)) => Ok(kebab_keys(map)),
+        Ok(Value::Object(map)) => kebab_keys(map, BODY),
         Ok(_) => Err((400, "Request body must be a JSON object".into(), "/")),
         Err(e) => Err((400, e.0, "/")),
     }
@@ -49,8 +49,32 @@ pub(super) fn update_attributes(ctx: &Ctx) -> Result<Map<String, Value>, Refusal
     object_at(&data, "attributes", "data")
 }
 
-pub(super) fn kebab_keys(map: Map<String, Value>) -> Map<String, Value> {
-    map.into_iter().map(|(k, v)| (to_kebab(&k), v)).collect()
+/// `map` (the object at `at`) with kebab-case keys. A key given in two casings
+/// (`inquiry-template-id` and `inquiryTemplateId`) is refused naming both: which one to keep
+/// would be a guess.
+pub(super) fn kebab_keys(map: Map<String, Value>, at: &str) -> Result<Map<String, Value>, Refusal> {
+    let mut kebab_map = Map::new();
+    // The keys given in another casing, by their kebab-case name, to name one that repeats.
+    let mut recased: Vec<(String, String)> = Vec::new();
+    for (key, value) in map {
+        let kebab = to_kebab(&key);
+        if kebab_map.contains_key(&kebab) {
+            let first = (recased.iter().find(|(name, _)| *name == kebab))
+                .map_or(kebab.as_str(), |(_, given)| given.as_str());
+            return Err((
+                400,
+                format!(
+                    "{at} has both {first:?} and {key:?}, the same key in two casings; send it once"
+                ),
+                "/",
+            ));
+        }
+        if kebab != key {
+            recased.push((kebab.clone(), key));
+        }
+        kebab_map.insert(kebab, value);
+    }
+    Ok(kebab_map)
 }
 
 /// `additionalProperties: false`: every key of `map` must be in `allowed`.
@@ -92,7 +116,7 @@ pub(super) fn object_at(
 ) -> Result<Map<String, Value>, Refusal> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(m)) => Ok(kebab_keys(m.clone())),
+        Some(Value::Object(m)) => kebab_keys(m.clone(), &member(at, key)),
         Some(_) => Err((400, format!("{} must be an object", member(at, key)), "/")),
     }
 }

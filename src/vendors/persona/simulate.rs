@@ -37,7 +37,7 @@ fn parse_actions(ctx: &Ctx) -> Result<Vec<Action>, Refusal> {
     let body = body_object(ctx, false)?;
     only_keys(&body, &["meta"], BODY)?;
     let meta = match body.get("meta") {
-        Some(Value::Object(m)) => kebab_keys(m.clone()),
+        Some(Value::Object(m)) => kebab_keys(m.clone(), "meta")?,
         _ => return Err((400, "meta.simulate-actions is required".into(), "/meta")),
     };
     only_keys(&meta, &["simulate-actions"], "meta")?;
@@ -51,13 +51,14 @@ fn parse_actions(ctx: &Ctx) -> Result<Vec<Action>, Refusal> {
     let mut actions = Vec::new();
     for (n, item) in items.iter().enumerate() {
         let at = format!("meta.simulate-actions[{n}]");
-        let Some(action) = item.as_object().map(|m| kebab_keys(m.clone())) else {
+        let Some(action) = item.as_object() else {
             return Err((
                 400,
                 format!("{at} must be an object"),
                 "/meta/simulate-actions",
             ));
         };
+        let action = kebab_keys(action.clone(), &at)?;
         let kind = action.get("type").and_then(Value::as_str).unwrap_or("");
         let status = match kind {
             "start_inquiry" => Some(InquiryStatus::Pending),

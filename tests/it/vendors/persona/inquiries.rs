@@ -195,6 +195,30 @@ async fn create_refuses_bad_bodies_naming_the_field() {
             "bogus",
         ),
         (json!([1]), 400, "JSON object"),
+        // The same key in two casings: which to keep would be a guess, so both are named.
+        (
+            json!({"data": {"attributes": {"inquiry-template-id": "itmpl_a",
+                "inquiryTemplateId": "itmpl_b"}}}),
+            400,
+            r#"data.attributes has both "inquiry-template-id" and "inquiryTemplateId""#,
+        ),
+        (
+            json!({"data": {"attributes": {"inquiry-template-id": "itmpl_a",
+                "fields": {"name_first": "A", "nameFirst": "B"}}}}),
+            400,
+            r#"data.attributes.fields has both "nameFirst" and "name_first""#,
+        ),
+        (
+            json!({"data": {"attributes": {"inquiry-template-id": "itmpl_a"}},
+                "meta": {"autoCreateAccount": true, "auto_create_account": false}}),
+            400,
+            r#"meta has both "autoCreateAccount" and "auto_create_account""#,
+        ),
+        (
+            json!({"Data": {}, "data": {"attributes": {"inquiry-template-id": "itmpl_a"}}}),
+            400,
+            r#"The request body has both "Data" and "data""#,
+        ),
     ];
     for (body, status, needle) in cases {
         let response = p.post("/api/v1/inquiries", &body).await;
