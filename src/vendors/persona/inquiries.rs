@@ -361,7 +361,7 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
         _ => None,
     };
     // Created, pending or expired inquiries are resumed; completed, failed and decisioned ones
-    // are not (vendors.md 1.3).
+    // are a 409, as Persona's reference says (vendors.md 1.3).
     match status {
         InquiryStatus::Created | InquiryStatus::Pending => {}
         InquiryStatus::Expired => {
@@ -370,11 +370,11 @@ pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
             }
         }
         other => {
-            return ctx.unprocessable(
+            return ctx.error(
+                409,
                 &format!(
                     "Inquiry cannot be resumed because its status is {other}; only a created, pending or expired inquiry can be"
                 ),
-                "/",
             );
         }
     }

@@ -152,11 +152,6 @@ async fn illegal_transitions_are_refused_and_change_nothing() {
             "expired",
             "approved",
         ),
-        (
-            format!("/api/v1/inquiries/{approved}/resume"),
-            "resumed",
-            "approved",
-        ),
     ];
     for (path, verb, status) in cases {
         let response = p.post_empty(&path).await;
@@ -242,11 +237,25 @@ async fn resume_returns_a_session_token_and_revives_an_expired_inquiry() {
             "inquiry.started"
         ]
     );
+    // A finished inquiry is a 409 (Persona's reference: completed, failed, decisioned or
+    // redacted), nothing changed.
     let completed = p.completed_inquiry().await;
-    let response = p
-        .post_empty(&format!("/api/v1/inquiries/{completed}/resume"))
+    let approved = p.completed_inquiry().await;
+    p.post_empty(&format!("/api/v1/inquiries/{approved}/approve"))
         .await;
-    assert!(details(&response, 422).contains("status is completed"));
+    for (finished, status) in [(&completed, "completed"), (&approved, "approved")] {
+        let response = p
+            .post_empty(&format!("/api/v1/inquiries/{finished}/resume"))
+            .await;
+        let error = only_error(&response, 409);
+        assert_eq!(error["title"], "Conflict");
+        let message = error["details"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("status is {status}")),
+            "{message}"
+        );
+        assert_eq!(p.status(finished).await, status);
+    }
 }
 
 #[tokio::test]
