@@ -1,8 +1,9 @@
-//! OpenAPI schemas of Persona's bodies (loose: `Key-Inflection` recases keys).
+//! OpenAPI schemas of Persona's bodies (loose: `Key-Inflection` recases keys) and its lists'
+//! query parameters.
 
 use serde_json::{Value, json};
 
-use crate::vendors::table::object;
+use crate::vendors::table::{Param, object};
 
 pub(super) fn one() -> Value {
     object(
@@ -116,3 +117,83 @@ pub(super) fn update_inquiry_body() -> Value {
         json!({"note": s, "fields": {"type": "object"}, "tags": {"type": "array", "items": s}}),
     )
 }
+
+/// A list's page (cursor pagination, as the spec's `page` parameter).
+const PAGE: [Param; 3] = [
+    Param::query(
+        "page[size]",
+        || json!({"type": "integer", "minimum": 1, "maximum": 100, "examples": [10]}),
+    ),
+    Param::query(
+        "page[after]",
+        || json!({"type": "string", "examples": [""]}),
+    ),
+    Param::query(
+        "page[before]",
+        || json!({"type": "string", "examples": [""]}),
+    ),
+];
+pub(super) static PAGE_ONLY: &[Param] = &PAGE;
+pub(super) static INQUIRY_LIST: &[Param] = &[
+    PAGE[0],
+    PAGE[1],
+    PAGE[2],
+    Param::query(
+        "filter[reference-id]",
+        || json!({"type": "string", "examples": ["user-1"]}),
+    ),
+    Param::query(
+        "filter[account-id]",
+        || json!({"type": "string", "examples": ["act_1,act_2"]}),
+    ),
+    Param::query(
+        "filter[inquiry-template-id]",
+        || json!({"type": "string", "examples": ["itmpl_1"]}),
+    ),
+    Param::query(
+        "filter[template-id]",
+        || json!({"type": "string", "examples": ["tmpl_1"]}),
+    ),
+    Param::query(
+        "filter[status]",
+        || json!({"type": "string", "examples": ["pending,completed"]}),
+    ),
+    Param::query(
+        "filter[note]",
+        || json!({"type": "string", "examples": ["vip"]}),
+    ),
+    Param::query(
+        "filter[created-at-start]",
+        || json!({"type": "string", "examples": ["2026-01-01T00:00:00Z"]}),
+    ),
+    Param::query(
+        "filter[created-at-end]",
+        || json!({"type": "string", "examples": ["2126-01-01"]}),
+    ),
+];
+pub(super) static ACCOUNT_LIST: &[Param] = &[
+    PAGE[0],
+    PAGE[1],
+    PAGE[2],
+    Param::query(
+        "filter[reference-id]",
+        || json!({"type": "string", "examples": ["user-1"]}),
+    ),
+];
+pub(super) static EVENT_LIST: &[Param] = &[
+    PAGE[0],
+    PAGE[1],
+    PAGE[2],
+    Param::query(
+        "filter[name]",
+        || json!({"type": "string", "examples": ["inquiry.created"]}),
+    ),
+    Param::query(
+        "filter[object-id]",
+        || json!({"type": "string", "examples": ["inq_1"]}),
+    ),
+    Param::query(
+        "filter[id]",
+        || json!({"type": "string", "examples": ["evt_1"]}),
+    ),
+];
