@@ -59,7 +59,8 @@ pub static ROUTES: &[Route<AdminHandler>] = &[
     row("GET", "/__admin/scenario", Now(|app, req, _| scenarios::selected(app, &req.namespace)), "The namespace's scenario").answers(selection_schema),
     row("PUT", "/__admin/scenario", Now(|app, req, _| scenarios::select(app, req)), "Select the namespace's scenario (null or \"none\" clears it)").request(select_body).answers(selection_schema),
     row("POST", "/__admin/inquiries/{id}/{action}", Now(|app, req, p| triggers::inquiry(app, req, p.get("id"), p.get("action"))), "Complete, fail, approve or decline an inquiry (through the statuses between)").params(INQUIRY_ACTION).answers(trigger_schema),
-    row("POST", "/__admin/withdrawers/{id}/verify", Now(|app, req, p| triggers::verify_withdrawer(app, req, p.get("id"))), "Approve a pending Coinflow withdrawer").answers(verify_schema),
+    row("POST", "/__admin/withdrawers/{id}/verify", Now(|app, req, p| triggers::decide_withdrawer(app, req, p.get("id"), true)), "Approve a pending Coinflow withdrawer").answers(verify_schema),
+    row("POST", "/__admin/withdrawers/{id}/reject", Now(|app, req, p| triggers::decide_withdrawer(app, req, p.get("id"), false)), "Reject a pending Coinflow withdrawer").answers(verify_schema),
     row("GET", "/__admin/openapi.json", Now(|app, _, _| openapi::document(app)), "This document").answers(openapi_schema),
 ];
 

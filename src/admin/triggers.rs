@@ -89,19 +89,22 @@ fn path_between(from: InquiryStatus, to: InquiryStatus) -> Option<Vec<InquirySta
 /// `POST /__admin/withdrawers/{id}/verify`: a pending withdrawer becomes `approved`, and its
 /// `KYC Success` webhook goes out. Whatever fell due is settled first, so a verification that
 /// already finished on its own is reported as such (409) rather than verified twice.
-pub fn verify_withdrawer(app: &App, req: &ApiRequest, id: &str) -> ApiResponse {
+/// `POST /__admin/withdrawers/{id}/verify` (`approve`) or `/reject`: a reviewer's decision on
+/// a pending Coinflow withdrawer.
+pub fn decide_withdrawer(app: &App, req: &ApiRequest, id: &str, approve: bool) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();
     crate::vendors::settle_all(app, &mut world);
-    match coinflow::verify_withdrawer(&mut world, id) {
-        Ok(()) => ApiResponse::json(200, json!({"id": id, "status": "approved"})),
+    let status = if approve { "approved" } else { "rejected" };
+    match coinflow::decide_withdrawer(&mut world, id, approve) {
+        Ok(()) => ApiResponse::json(200, json!({"id": id, "status": status})),
         Err(coinflow::VerifyError::NotFound) => error(
             404,
             &format!("No withdrawer {id} in namespace {}", req.namespace),
         ),
         Err(coinflow::VerifyError::NotPending(status)) => error(
             409,
-            &format!("Withdrawer {id} is already {status}; only a pending one can be verified"),
+            &format!("Withdrawer {id} is already {status}; only a pending one can be decided"),
         ),
     }
 }

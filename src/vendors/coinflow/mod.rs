@@ -147,9 +147,13 @@ pub enum VerifyError {
     NotPending(&'static str),
 }
 
-/// The admin trigger "verify a withdrawer": a pending withdrawer (by `_id`) becomes `approved`
-/// and `KYC Success` goes out.
-pub fn verify_withdrawer(world: &mut World, withdrawer_id: &str) -> Result<(), VerifyError> {
+/// The admin triggers "verify" and "reject a withdrawer" (a reviewer's decision): a pending
+/// withdrawer (by `_id`) becomes `approved` (`KYC Success`) or `rejected` (`KYC Failure`).
+pub fn decide_withdrawer(
+    world: &mut World,
+    withdrawer_id: &str,
+    approve: bool,
+) -> Result<(), VerifyError> {
     let index = world
         .coinflow
         .all()
@@ -158,8 +162,18 @@ pub fn verify_withdrawer(world: &mut World, withdrawer_id: &str) -> Result<(), V
         .ok_or(VerifyError::NotFound)?;
     let status = world.coinflow.get(index).map(|w| w.status);
     match status {
-        Some(model::VerificationStatus::Pending) => {
+        Some(model::VerificationStatus::Pending) if approve => {
             verification::finish(world, index, model::VerificationStatus::Approved, None);
+            Ok(())
+        }
+        Some(model::VerificationStatus::Pending) => {
+            let reason = "Rejected by a reviewer (sandbox admin)".to_string();
+            verification::finish(
+                world,
+                index,
+                model::VerificationStatus::Rejected,
+                Some(reason),
+            );
             Ok(())
         }
         Some(other) => Err(VerifyError::NotPending(other.as_str())),

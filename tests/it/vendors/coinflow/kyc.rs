@@ -286,6 +286,38 @@ async fn magic_review_and_pending_emails_are_a_review_only_a_reviewer_ends() {
         assert_eq!(got.status, 200, "{}", got.text());
     }
 
+    // Or rejects it: a 451 with the reason from then on, and it stays decided.
+    let held = as_user(&server, "POST", "/api/withdraw/kyc", ns, "m4")
+        .json(&us_info("doubt+review@x.io"))
+        .send()
+        .await;
+    let id = held.json()["withdrawer"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let decide = |action: &'static str| {
+        server
+            .post(&format!("/__admin/withdrawers/{id}/{action}"))
+            .header("x-sandbox-namespace", ns)
+            .send()
+    };
+    let refused = decide("reject").await;
+    assert_eq!(refused.status, 200, "{}", refused.text());
+    assert_eq!(refused.json()["status"], "rejected");
+    let got = as_user(&server, "GET", "/api/withdraw", ns, "m4")
+        .send()
+        .await;
+    assert_eq!(got.status, 451, "{}", got.text());
+    assert_eq!(got.json()["verification"]["status"], "rejected");
+    assert!(
+        got.json()["rejectionReasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("reviewer")),
+        "{}",
+        got.text()
+    );
+    assert_eq!(decide("verify").await.status, 409, "decided already");
+
     let rejected = as_user(&server, "POST", "/api/withdraw/kyc", ns, "m2")
         .json(&us_info("no+rejected@x.io"))
         .send()
