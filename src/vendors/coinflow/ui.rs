@@ -233,15 +233,6 @@ fn verified_session(
 /// The page for a withdrawer who cannot withdraw yet: where the verification stands, what is
 /// missing, and the verification form (on the API's address, in a new tab).
 pub(super) fn gate(cx: &Ctx, sdk: &Sdk, w: &Withdrawer, check: &Check, route: &str) -> ApiResponse {
-    let link = cx.app.url(&cx.req.namespace, &pages::path(w));
-    let complete = format!(
-        "<p><a class=\"button primary\" id=\"verify\" href=\"{}\" target=\"_blank\" rel=\"noopener\">Complete verification</a>",
-        escape(&link)
-    );
-    let refresh = format!(
-        "<a class=\"button secondary\" id=\"refresh\" href=\"{}\">I have finished: refresh</a></p>",
-        escape(&sdk.link(route, ""))
-    );
     let mut body = format!("<p class=\"muted\">{}</p>", escape(&w.email));
     let (status, text, missing) = match check {
         Check::Final(VerificationStatus::Rejected) => (
@@ -278,8 +269,19 @@ pub(super) fn gate(cx: &Ctx, sdk: &Sdk, w: &Withdrawer, check: &Check, route: &s
         body.push_str("</ul>");
     }
     if status == "pending" {
-        body.push_str(&complete);
-        body.push_str(&refresh);
+        let refresh = escape(&sdk.link(route, ""));
+        // Waiting on others (Persona, a reviewer): nothing for the user to complete.
+        if matches!(check, Check::Pending(_)) {
+            body.push_str(&format!(
+                "<p><a class=\"button secondary\" id=\"refresh\" href=\"{refresh}\">Refresh</a></p>"
+            ));
+        } else {
+            let link = escape(&cx.app.url(&cx.req.namespace, &pages::path(w)));
+            body.push_str(&format!(
+                "<p><a class=\"button primary\" id=\"verify\" href=\"{link}\" target=\"_blank\" rel=\"noopener\">Complete verification</a>\
+                 <a class=\"button secondary\" id=\"refresh\" href=\"{refresh}\">I have finished: refresh</a></p>"
+            ));
+        }
     }
     respond(200, sdk, "Verification required", &body, &[])
 }

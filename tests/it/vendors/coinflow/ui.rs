@@ -306,6 +306,13 @@ async fn the_page_says_what_verification_is_missing_and_links_to_the_form() {
         pending.text()
     );
     assert!(!pending.text().contains("withdraw-form"));
+    // Waiting on Persona: nothing for the user to complete yet, only to come back.
+    assert!(
+        !pending.text().contains("id=\"verify\""),
+        "{}",
+        pending.text()
+    );
+    assert!(pending.text().contains("id=\"refresh\""));
 
     advance(&server, ns, 5.0).await;
     let missing = ui_get(&server, &path).await;
