@@ -163,18 +163,29 @@ pub(super) fn given(
     };
     let mut fields = super::request::kebab_keys(given.clone(), &format!("{at}.fields"))?;
     for value in fields.values_mut() {
-        if let Value::Object(m) = value
-            && m.contains_key("value")
-            && m.keys().all(|k| k == "value" || k == "type")
-        {
-            *value = m.remove("value").unwrap_or(Value::Null);
-        }
+        untype(value);
     }
     if let Some(bad) = refusal(&fields) {
         let field = format!("{at}.fields.{}", bad.name);
         return Err((400, bad.describe(&field), "/"));
     }
     Ok(fields)
+}
+
+/// A value given as Persona renders it (`{"type", "value"}`, a hash's entries and an array's
+/// items typed too) made plain, in place; a plain value stays as it is.
+fn untype(value: &mut Value) {
+    if let Value::Object(m) = value
+        && m.contains_key("value")
+        && m.keys().all(|k| k == "value" || k == "type")
+    {
+        *value = m.remove("value").unwrap_or(Value::Null);
+    }
+    match value {
+        Value::Object(entries) => entries.values_mut().for_each(untype),
+        Value::Array(items) => items.iter_mut().for_each(untype),
+        _ => {}
+    }
 }
 
 /// A field value an inquiry cannot hold: its name and what it is.

@@ -171,6 +171,22 @@ impl Serialize for TypedFields<'_> {
 
 struct TypedField<'a>(&'a Value);
 
+struct TypedEntries<'a>(&'a serde_json::Map<String, Value>);
+
+impl Serialize for TypedEntries<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(name, value)| (name, TypedField(value))))
+    }
+}
+
+struct TypedItems<'a>(&'a [Value]);
+
+impl Serialize for TypedItems<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(TypedField))
+    }
+}
+
 impl Serialize for TypedField<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let kind = match self.0 {
@@ -183,7 +199,12 @@ impl Serialize for TypedField<'_> {
         };
         let mut map = s.serialize_map(Some(2))?;
         map.serialize_entry("type", kind)?;
-        map.serialize_entry("value", self.0)?;
+        // A hash's entries and an array's items are typed too, as Persona renders them.
+        match self.0 {
+            Value::Object(entries) => map.serialize_entry("value", &TypedEntries(entries))?,
+            Value::Array(items) => map.serialize_entry("value", &TypedItems(items))?,
+            plain => map.serialize_entry("value", plain)?,
+        }
         map.end()
     }
 }

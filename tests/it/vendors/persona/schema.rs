@@ -300,9 +300,16 @@ async fn inquiry_field_values_are_what_the_spec_allows() {
     let created = call("POST", "/api/v1/inquiries".into(), create(custom)).await;
     assert_eq!(created.status, 201, "{}", created.text());
     assert_valid(&response("post", "/inquiries", 201), &created.json());
+    let fields = &created.json()["data"]["attributes"]["fields"];
+    assert_eq!(fields["age"], json!({"type": "number", "value": 34}));
+    // A hash's entries and an array's items are typed too, as Persona renders them.
     assert_eq!(
-        created.json()["data"]["attributes"]["fields"]["age"],
-        json!({"type": "number", "value": 34})
+        fields["address"],
+        json!({"type": "hash", "value": {"city": {"type": "string", "value": "Paris"}}})
+    );
+    assert_eq!(
+        fields["aliases"],
+        json!({"type": "array", "value": [{"type": "string", "value": "J"}]})
     );
     let id = created.json()["data"]["id"]
         .as_str()
@@ -338,6 +345,20 @@ async fn inquiry_field_values_are_what_the_spec_allows() {
         assert_eq!(answer.status, 400, "{name}: {}", answer.text());
         assert!(answer.text().contains(&named), "{name}: {}", answer.text());
     }
+    // Sent back as rendered, typed all the way down, a field is the same plain value again.
+    let rendered = fields["address"].clone();
+    let patched = call(
+        "PATCH",
+        path.clone(),
+        json!({"data": {"attributes": {"fields": {"address": rendered}}}}),
+    )
+    .await;
+    assert_eq!(
+        patched.json()["data"]["attributes"]["fields"]["address"],
+        fields["address"],
+        "{}",
+        patched.text()
+    );
     let read = server.persona("default", "GET", &path, None).await;
     assert_valid(
         &response("get", "/inquiries/{inquiry-id}", 200),

@@ -114,7 +114,7 @@ async fn the_sdk_page_keeps_its_origin_and_parameters_and_may_be_framed_by_the_a
     assert_eq!(attributes["fields"]["name-first"]["value"], "Jane");
     assert_eq!(
         attributes["fields"]["nested"],
-        json!({"type": "hash", "value": {"some-key": "1"}})
+        json!({"type": "hash", "value": {"some-key": {"type": "string", "value": "1"}}})
     );
 }
 
