@@ -173,6 +173,8 @@ pub fn insert_bank_account(
         "{}:{}",
         bank.routing, bank.account_number
     )));
+    // Checked for the same account again too: a body is refused or taken whole.
+    address(world, index, body)?;
     // The same account again is the one already there, unchanged *(choice)*: two tokens for one
     // account would list it twice, here and on the withdraw page.
     if let Some(known) = world.coinflow.get(index).and_then(|w| {
@@ -182,7 +184,6 @@ pub fn insert_bank_account(
     }) {
         return Ok(known.token.clone());
     }
-    address(world, index, body)?;
     let token = world.ids.uuid();
     let reference = world.ids.hex(24);
     let now = world.clock.now_ms();

@@ -258,6 +258,19 @@ async fn the_same_bank_account_again_is_the_one_already_there() {
     assert_eq!(accounts.as_array().map(Vec::len), Some(1), "{accounts}");
     assert_eq!(accounts[0]["token"], token.as_str());
     assert_eq!(accounts[0]["alias"], "Checking", "unchanged");
+    // It is a body like another: a bad address is refused all the same.
+    let mut bad_address = bank("021000021");
+    bad_address["address"] = json!({"address1": "1 Main St"});
+    let refused = as_user(&server, "POST", "/api/withdraw/account/v2", ns, "twice")
+        .json(&bad_address)
+        .send()
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(
+        refused.text().contains("address.city"),
+        "{}",
+        refused.text()
+    );
 
     // Once deleted, the same account can be added afresh, under a new token.
     let deleted = as_user(
