@@ -70,6 +70,21 @@ pub fn percent_encode_into(out: &mut String, input: &str) {
     out.push_str(input.get(run..).unwrap_or_default());
 }
 
+/// Whether a browser may be sent to `uri`: an `http` or `https` URL with a host, and no control
+/// character (a `Location` header could not carry one). Not `javascript:` or `data:`.
+pub fn is_web_url(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    let Some(authority) = rest.strip_prefix("//") else {
+        return false;
+    };
+    let host_end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+        && host_end > 0
+        && !uri.chars().any(char::is_control)
+}
+
 /// `uri` with `params` in its query, where a browser sends them: before any `#fragment` (what
 /// follows `#` never reaches the server). A parameter the query already has under one of those
 /// names is replaced, not repeated, so the receiver reads one value *(choice)*. Bytes a
@@ -121,6 +136,29 @@ fn push_graphic(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_urls_are_http_with_a_host_and_no_control_character() {
+        for ok in [
+            "https://app.example/done",
+            "http://localhost:3000",
+            "HTTPS://x?y#z",
+        ] {
+            assert!(is_web_url(ok), "{ok}");
+        }
+        for refused in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "http://",
+            "http:///path",
+            "https:app.example",
+            "ftp://app.example",
+            "https://app.example/done\nevil",
+            "",
+        ] {
+            assert!(!is_web_url(refused), "{refused:?}");
+        }
+    }
 
     #[test]
     fn query_decoding() {

@@ -12,12 +12,12 @@ use serde_json::Value;
 
 use super::auth::{self, Caller};
 use super::model::{Method, VerificationStatus, Withdrawer};
+use super::persona_link;
 use super::scenario::ScenarioHold;
 use super::validate::{Fields, check_country};
 use super::verification::{self, Check};
 use super::webhooks::{self, KycEvent};
 use super::{error, verification_response};
-use super::{pages, persona_link};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Steer;
 use crate::store::World;
@@ -137,8 +137,8 @@ pub fn register(cx: &Ctx, world: &mut World) -> ApiResponse {
 fn redirect_link(body: &Value) -> Result<Option<String>, String> {
     match body.get("redirectLink") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(link)) if pages::is_web_link(link) => Ok(Some(link.clone())),
-        Some(_) => Err("redirectLink must be an http(s) URL".into()),
+        Some(Value::String(link)) if crate::http::is_web_url(link) => Ok(Some(link.clone())),
+        Some(_) => Err("redirectLink must be an http(s) URL with a host".into()),
     }
 }
 

@@ -10,7 +10,7 @@ use super::validate::{check_country, check_state, normalize_dob};
 use super::verification::{self, Check};
 use crate::app::App;
 use crate::html::escape;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{ApiRequest, ApiResponse, is_web_url, with_query};
 use crate::store::World;
 use crate::vendors::Ctx;
 
@@ -76,7 +76,7 @@ pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
     };
     match (&check, &w.redirect_link) {
         (Check::Final(VerificationStatus::Approved | VerificationStatus::Attested), Some(to)) => {
-            ApiResponse::see_other(to)
+            ApiResponse::see_other(&with_query(to, &[]))
         }
         _ => ApiResponse::see_other(&self_url(app, req, w)),
     }
@@ -114,13 +114,6 @@ fn self_url(app: &App, req: &ApiRequest, w: &Withdrawer) -> String {
     app.url(&req.namespace, &path(w))
 }
 
-/// Whether `link` may be sent to or linked from the page: only an absolute http(s) URL (never
-/// `javascript:` or `data:`).
-pub fn is_web_link(link: &str) -> bool {
-    let lower = link.trim_start().to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
-}
-
 /// An HTML answer with the same protections as every page of the sandbox.
 fn html(status: u16, body: String) -> ApiResponse {
     crate::html::response(status, body)
@@ -145,7 +138,7 @@ fn render(
     status: u16,
 ) -> ApiResponse {
     // Only the merchant's, never one from the page's query or form: no open redirect.
-    let redirect = w.redirect_link.as_deref().filter(|r| is_web_link(r));
+    let redirect = w.redirect_link.as_deref().filter(|r| is_web_url(r));
     let mut body = format!(
         "<p>Withdrawer <code>{}</code> &middot; {}</p>",
         escape(&w.id),

@@ -5,7 +5,7 @@
 use super::model::VerificationStatus;
 use super::scenario::{self, Until};
 use super::verification::{self, Check};
-use super::{auth, error, pages, verification_response};
+use super::{auth, error, verification_response};
 use crate::http::ApiResponse;
 use crate::store::World;
 use crate::vendors::Ctx;
@@ -29,7 +29,7 @@ pub fn get(cx: &Ctx, world: &mut World) -> ApiResponse {
     // The merchant's `redirectLink` is where the verification page sends the user when done.
     if let Some(redirect) = req
         .query_param("redirectLink")
-        .filter(|r| pages::is_web_link(r))
+        .filter(|r| crate::http::is_web_url(r))
         && let Some(w) = world.coinflow.get_mut(index)
     {
         w.redirect_link = Some(redirect.to_string());

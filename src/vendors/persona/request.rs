@@ -144,12 +144,9 @@ pub(super) fn web_redirect(uri: &str) -> Result<(), String> {
              e.g. https://app.example.com/done"
         )
     };
-    let (scheme, rest) = uri.split_once(':').ok_or_else(refused)?;
-    let authority = rest.strip_prefix("//").ok_or_else(refused)?;
-    let host_end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
-    let web = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
-    if !web || authority[..host_end].is_empty() || uri.chars().any(char::is_control) {
-        return Err(refused());
+    if crate::http::is_web_url(uri) {
+        Ok(())
+    } else {
+        Err(refused())
     }
-    Ok(())
 }

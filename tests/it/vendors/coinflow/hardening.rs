@@ -128,6 +128,22 @@ async fn the_verification_page_links_only_to_web_urls() {
         "{}",
         elsewhere.text()
     );
+    // A link with a line break is not kept: it could not be a Location.
+    let broken = as_user(
+        &server,
+        "GET",
+        &format!(
+            "/api/withdraw?redirectLink={}",
+            crate::harness::encode("https://shop.test/back\nevil")
+        ),
+        ns,
+        "page-user",
+    )
+    .send()
+    .await;
+    assert_eq!(broken.status, 200, "{}", broken.text());
+    let page = server.get(&path).send().await.text();
+    assert!(!page.contains("shop.test"), "{page}");
     let told = as_user(
         &server,
         "GET",
