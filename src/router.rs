@@ -74,12 +74,17 @@ pub struct Routed {
     pub step: Step,
 }
 
-/// Headers some part of the sandbox reads (lowercase). One whose value is not visible ASCII is
-/// refused, not taken as absent: a namespace header would put the request in `default`, an
-/// idempotency key would let a retry create twice.
-const READ_HEADERS: [&str; 13] = [
+/// Headers some part of the sandbox reads (lowercase; the journal keeps most of them, see
+/// `journal::KEPT_HEADERS`). One whose value is not visible ASCII is refused, not taken as
+/// absent: a namespace header would put the request in `default`, an idempotency key would let
+/// a retry create twice.
+const READ_HEADERS: [&str; 17] = [
     "host",
     "origin",
+    "sec-fetch-site",
+    "accept",
+    "expect",
+    "access-control-request-headers",
     "authorization",
     "content-type",
     namespace::NAMESPACE_HEADER,
@@ -111,9 +116,9 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
         // Everything on a vendor's web-app listener is that vendor's; an SDK's iframe URL may
         // not be able to name a namespace, so the vendor may find one in the request.
         Listener::WebApp(vendor) => {
-            let named =
-                req.prefixed_path.is_some() || req.header(namespace::NAMESPACE_HEADER).is_some();
-            if !named && let Some(name) = vendors::get(vendor).ui_namespace(req) {
+            if !namespace::named(req)
+                && let Some(name) = vendors::get(vendor).ui_namespace(req)
+            {
                 req.namespace = name.into();
             }
             Area::Vendor(vendor)
