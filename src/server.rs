@@ -283,7 +283,7 @@ pub async fn run_with_listeners(
     let _ = scenario_watch.await;
     if let (Some(saver), Some(path)) = (saver, &config.state_file) {
         // The saver has stopped (no write in progress): this last save has everything, the
-        // deliveries abandoned just now included.
+        // deliveries still pending included (the next start sends them).
         let _ = saver.await;
         match (sync_log, sync_writer) {
             (Some(log), Some(writer)) => {

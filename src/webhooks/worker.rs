@@ -78,9 +78,12 @@ pub async fn run_worker(
             _ = shutdown.wait_for(Option::is_some) => break,
         }
     }
-    let Some(stop) = *shutdown.borrow() else {
-        return;
-    };
+    // Stopped otherwise (every job sender or the stop sender gone): nothing will keep what is
+    // pending, so it is marked abandoned at once.
+    let stop = (*shutdown.borrow()).unwrap_or(Stop {
+        deadline: tokio::time::Instant::now(),
+        keep_pending: false,
+    });
     // The server stops us once no request is left, so whatever was queued until then is here.
     while let Ok(job) = jobs.try_recv() {
         running.spawn(deliver(shared.clone(), job));
