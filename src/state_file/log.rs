@@ -5,8 +5,8 @@
 //! compact JSON (no raw newline can occur in it), or `null` for a namespace deleted; COMMIT
 //! numbers the writes (one a sync, from 1 in each log); MORE is `+` when the same write has
 //! further records, `.` on its last; and CHECKSUM, 16 hex digits of FNV-1a 64, covers the name,
-//! COMMIT, MORE and the world's own checksum. A record holds the whole namespace, so replay needs
-//! no order but the file's: the last record of a namespace wins.
+//! COMMIT, MORE, the log's generation and the world's own checksum. A record holds the whole
+//! namespace, so replay needs no order but the file's: the last record of a namespace wins.
 //!
 //! Records are appended and synced before the requests they cover are answered, one write at a
 //! time. A crash can leave only the last write incomplete (cut short, or with pages of it
@@ -40,7 +40,12 @@ pub fn log_path(state: &Path) -> PathBuf {
 /// FNV-1a, 64 bits: fixed forever (a checksum must not change with the Rust version) and cheap.
 /// It catches torn writes, not tampering.
 pub fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+    fnv_on(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// FNV-1a of `bytes` carried on from `hash` (what the bytes before them hashed to).
+fn fnv_on(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
     })
 }
@@ -48,17 +53,31 @@ pub fn checksum(bytes: &[u8]) -> u64 {
 /// The WORLD of a deleted namespace's record: replay forgets the namespace.
 const DELETED: &[u8] = b"null";
 
-/// A record's CHECKSUM: its fields and its world's checksum, so that a damaged name or commit
-/// number is caught as a damaged world is.
-fn line_checksum(name: &[u8], commit: u64, more: u8, world_sum: u64) -> u64 {
-    let mut fields = Vec::with_capacity(name.len() + 40);
-    fields.extend_from_slice(name);
-    fields.extend_from_slice(format!("\t{commit}\t{}\t{world_sum:016x}", more as char).as_bytes());
-    checksum(&fields)
+/// A record's CHECKSUM: its fields, its log's generation and its world's checksum, so that a
+/// damaged name or commit number is caught as a damaged world is, and a record left over from
+/// an earlier log at the same path is not taken for one of this log.
+fn line_checksum(generation: u64, name: &[u8], commit: u64, more: u8, world_sum: u64) -> u64 {
+    [
+        &generation.to_le_bytes()[..],
+        &commit.to_le_bytes(),
+        &[more],
+        &world_sum.to_le_bytes(),
+    ]
+    .into_iter()
+    .fold(checksum(name), fnv_on)
 }
 
-/// The records of one write to the log, numbered `commit`; [`Batch::finish`] gives the bytes.
+/// `value` as 16 lowercase hex digits into `out`.
+fn put_hex(out: &mut [u8], value: u64) {
+    for (i, digit) in out.iter_mut().take(16).enumerate() {
+        *digit = b"0123456789abcdef"[((value >> (60 - 4 * i)) & 15) as usize];
+    }
+}
+
+/// The records of one write to log `generation`, numbered `commit`; [`Batch::finish`] gives
+/// the bytes.
 pub struct Batch {
+    generation: u64,
     commit: u64,
     bytes: Vec<u8>,
     records: Vec<Placed>,
@@ -73,8 +92,9 @@ struct Placed {
 }
 
 impl Batch {
-    pub fn new(commit: u64) -> Self {
+    pub fn new(generation: u64, commit: u64) -> Self {
         Self {
+            generation,
             commit,
             bytes: Vec::new(),
             records: Vec::new(),
@@ -116,7 +136,7 @@ impl Batch {
         out.extend_from_slice(name.as_bytes());
         out.push(b'\t');
         out.extend_from_slice(&[b'0'; 16]);
-        out.extend_from_slice(format!("\t{}\t", self.commit).as_bytes());
+        let _ = write!(out, "\t{}\t", self.commit);
         let more_at = out.len();
         out.extend_from_slice(b"+\t");
         let json_at = out.len();
@@ -141,9 +161,9 @@ impl Batch {
     fn seal(&mut self, placed: &Placed, more: u8) {
         self.bytes[placed.more_at] = more;
         let name = &self.bytes[placed.start..placed.start + placed.name_len];
-        let sum = line_checksum(name, self.commit, more, placed.world_sum);
+        let sum = line_checksum(self.generation, name, self.commit, more, placed.world_sum);
         let sum_at = placed.start + placed.name_len + 1;
-        self.bytes[sum_at..sum_at + 16].copy_from_slice(format!("{sum:016x}").as_bytes());
+        put_hex(&mut self.bytes[sum_at..sum_at + 16], sum);
     }
 
     /// The bytes to write, the last record marked as the write's last.
@@ -200,11 +220,6 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
         replayed.ignored_bytes = bytes.len();
         return Ok(Some(replayed));
     };
-    #[derive(Deserialize)]
-    struct Header {
-        state_log: u32,
-        generation: u64,
-    }
     let header: Header = match serde_json::from_slice(&bytes[..header_end]) {
         Ok(header) => header,
         Err(_) => {
@@ -219,7 +234,6 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
         )));
     }
     replayed.generation = header.generation;
-    let version = header.state_log;
 
     // First the last intact record of each namespace, then only those are parsed.
     let mut last: BTreeMap<&str, &[u8]> = BTreeMap::new();
@@ -227,8 +241,8 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
     // The write the next record belongs to, as the one before it says.
     let mut commit = 1;
     while at < bytes.len() {
-        let Some(record) = intact_record(version, &bytes[at..]) else {
-            if let Some(later) = later_write(version, &bytes[at..], commit) {
+        let Some(record) = intact_record(header, &bytes[at..]) else {
+            if let Some(later) = later_write(header, &bytes[at..], commit) {
                 return Err(problem(format!(
                     "the record at byte {at} is damaged, yet write {later} after it is intact: that record was synced and answered, so the file changed since. Nothing was loaded. To start anyway, keep what precedes it (truncate the log to {at} bytes) or move the log away (the state file alone)"
                 )));
@@ -257,6 +271,13 @@ pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
     Ok(Some(replayed))
 }
 
+/// A log's first line.
+#[derive(Clone, Copy, Deserialize)]
+struct Header {
+    state_log: u32,
+    generation: u64,
+}
+
 struct Record<'a> {
     name: &'a str,
     world: &'a [u8],
@@ -270,10 +291,10 @@ struct Record<'a> {
 
 /// The record at the start of `bytes` if it is whole: newline-terminated, well-formed, and its
 /// checksum right.
-fn intact_record(version: u32, bytes: &[u8]) -> Option<Record<'_>> {
+fn intact_record(header: Header, bytes: &[u8]) -> Option<Record<'_>> {
     let end = bytes.iter().position(|b| *b == b'\n')?;
     let line = &bytes[..end];
-    if version == 1 {
+    if header.state_log == 1 {
         let mut parts = line.splitn(3, |b| *b == b'\t');
         let name = std::str::from_utf8(parts.next()?).ok()?;
         let sum = u64::from_str_radix(std::str::from_utf8(parts.next()?).ok()?, 16).ok()?;
@@ -296,8 +317,14 @@ fn intact_record(version: u32, bytes: &[u8]) -> Option<Record<'_>> {
         _ => return None,
     };
     let world = parts.next()?;
-    let intact =
-        !name.is_empty() && line_checksum(name.as_bytes(), commit, more, checksum(world)) == sum;
+    let intact = !name.is_empty()
+        && line_checksum(
+            header.generation,
+            name.as_bytes(),
+            commit,
+            more,
+            checksum(world),
+        ) == sum;
     intact.then_some(Record {
         name,
         world,
@@ -310,14 +337,14 @@ fn intact_record(version: u32, bytes: &[u8]) -> Option<Record<'_>> {
 /// The write of the first intact record in `rest` (which starts with a damaged one) that is
 /// not write `commit`, the damaged record's. Only the last write can be torn by a crash, so any
 /// such record means the damage came later. Version 1 records do not say their write.
-fn later_write(version: u32, rest: &[u8], commit: u64) -> Option<u64> {
-    if version == 1 {
+fn later_write(header: Header, rest: &[u8], commit: u64) -> Option<u64> {
+    if header.state_log == 1 {
         return None;
     }
     let mut at = 0;
     while let Some(newline) = rest[at..].iter().position(|b| *b == b'\n') {
         at += newline + 1;
-        match intact_record(version, &rest[at..]) {
+        match intact_record(header, &rest[at..]) {
             Some(record) if record.commit != commit => return Some(record.commit),
             _ => {}
         }
@@ -340,9 +367,10 @@ mod tests {
         ))
     }
 
-    /// Write `commit` of a log: each namespace named with its clock moved to the offset given.
-    fn write(store: &Store, commit: u64, records: &[(&str, i64)]) -> Vec<u8> {
-        let mut batch = Batch::new(commit);
+    /// Write `commit` of log `generation`: each namespace named with its clock moved to the
+    /// offset given.
+    fn write(store: &Store, generation: u64, commit: u64, records: &[(&str, i64)]) -> Vec<u8> {
+        let mut batch = Batch::new(generation, commit);
         for (name, offset_ms) in records {
             let ns = store.namespace(name);
             let mut world = ns.lock();
@@ -367,12 +395,12 @@ mod tests {
         let path = temp_path("torn");
         drop(create(&path, 3).expect("create"));
         let mut bytes = std::fs::read(&path).expect("read");
-        bytes.extend(write(&store, 1, &[("a", 1_000)]));
-        bytes.extend(write(&store, 2, &[("b", 2_000), ("a", 3_000)]));
+        bytes.extend(write(&store, 3, 1, &[("a", 1_000)]));
+        bytes.extend(write(&store, 3, 2, &[("b", 2_000), ("a", 3_000)]));
         let intact = bytes.len();
         // The last write, cut short, or with its middle never on the disk: a later part of
         // the same write may have reached it.
-        let last = write(&store, 3, &[("b", 4_000), ("a", 5_000)]);
+        let last = write(&store, 3, 3, &[("b", 4_000), ("a", 5_000)]);
         let first_len = last.iter().position(|b| *b == b'\n').expect("line") + 1;
         for tail in [last[..first_len / 2].to_vec(), {
             let mut holed = last.clone();
@@ -399,9 +427,9 @@ mod tests {
         let path = temp_path("damaged");
         drop(create(&path, 1).expect("create"));
         let mut bytes = std::fs::read(&path).expect("read");
-        bytes.extend(write(&store, 1, &[("a", 1_000)]));
+        bytes.extend(write(&store, 1, 1, &[("a", 1_000)]));
         let damaged_at = bytes.len();
-        let second = write(&store, 2, &[("b", 2_000), ("c", 3_000)]);
+        let second = write(&store, 1, 2, &[("b", 2_000), ("c", 3_000)]);
         let second_line = second.iter().position(|b| *b == b'\n').expect("line") + 1;
         // Its first record, then its last: either way write 3 follows intact.
         for line_start in [0, second_line] {
@@ -409,7 +437,7 @@ mod tests {
             let mut damaged = second.clone();
             damaged[line_start + 30] ^= 1;
             file.extend(&damaged);
-            file.extend(write(&store, 3, &[("a", 4_000)]));
+            file.extend(write(&store, 1, 3, &[("a", 4_000)]));
             std::fs::write(&path, &file).expect("write");
             let refused = read(&path).err().expect("refused");
             let at = damaged_at + line_start;
@@ -419,6 +447,14 @@ mod tests {
                 "{refused}"
             );
         }
+        // A record of an earlier log at the same path (bytes the disk still had) is not this
+        // log's: after a torn last write it is ignored with the rest.
+        let mut file = bytes.clone();
+        file.extend(&second[..second_line / 2]);
+        file.extend(write(&store, 0, 3, &[("a", 4_000)]));
+        std::fs::write(&path, &file).expect("write");
+        let replayed = read(&path).expect("a tear, not damage").expect("present");
+        assert_eq!(replayed.ignored_bytes, file.len() - bytes.len());
         let _ = std::fs::remove_file(&path);
     }
 

@@ -189,7 +189,7 @@ impl Writer {
         if self.broken {
             self.fold()?;
         }
-        let mut records = log::Batch::new(self.commits + 1);
+        let mut records = log::Batch::new(self.generation, self.commits + 1);
         // Deletions first: a namespace deleted and made again is written after its deletion.
         let removals = self.store.removals();
         let mut deleted = Vec::new();
