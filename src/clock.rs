@@ -40,6 +40,31 @@ impl Clock {
     }
 }
 
+/// Which end of a day a date alone stands for, as a bound of a time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEnd {
+    /// Its first millisecond (a lower bound).
+    Start,
+    /// Its last (an upper bound that takes the whole day in).
+    End,
+}
+
+/// An ISO 8601 date-time (RFC 3339) or a date alone (`2024-05-01`, UTC, at `end` of it), in
+/// epoch milliseconds. An offset's `+` sent unencoded in a query arrives as a space: it is read
+/// as the `+` it was.
+pub fn parse_instant(text: &str, end: DayEnd) -> Option<Millis> {
+    let text = text.trim().replace(' ', "+");
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&text) {
+        return Some(t.timestamp_millis());
+    }
+    let day = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok()?;
+    let at = match end {
+        DayEnd::Start => day.and_hms_milli_opt(0, 0, 0, 0),
+        DayEnd::End => day.and_hms_milli_opt(23, 59, 59, 999),
+    }?;
+    Some(at.and_utc().timestamp_millis())
+}
+
 pub fn real_now_ms() -> Millis {
     unix_ms(SystemTime::now())
 }
@@ -149,6 +174,23 @@ pub fn iso8601_into(ms: Millis, buf: &mut [u8; 24]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_are_date_times_or_a_day_from_either_end() {
+        let day = parse_instant("2024-05-01", DayEnd::Start);
+        assert_eq!(day, parse_instant("2024-05-01T00:00:00Z", DayEnd::End));
+        assert_eq!(
+            parse_instant("2024-05-01", DayEnd::End),
+            parse_instant("2024-05-01T23:59:59.999Z", DayEnd::Start)
+        );
+        // An offset's `+` that arrived as a space.
+        assert_eq!(
+            parse_instant("2024-05-01T02:00:00 02:00", DayEnd::Start),
+            day
+        );
+        assert_eq!(parse_instant("2024-13-01", DayEnd::Start), None);
+        assert_eq!(parse_instant("yesterday", DayEnd::End), None);
+    }
 
     #[test]
     fn formats_with_milliseconds_and_z() {

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::error;
 use super::payout_model::Payout;
 use super::payouts::merchant;
-use crate::clock::Millis;
+use crate::clock::{DayEnd, Millis, parse_instant};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
 use crate::vendors::Ctx;
@@ -59,25 +59,18 @@ fn count(req: &ApiRequest, name: &str) -> Result<Option<u64>, String> {
     }
 }
 
-/// `name` as an ISO 8601 date-time (`2024-05-01T12:00:00Z`) or date (`2024-05-01`, its
-/// midnight UTC), in epoch milliseconds.
-fn time(req: &ApiRequest, name: &str) -> Result<Option<Millis>, String> {
+/// `name` as an ISO 8601 date-time (`2024-05-01T12:00:00Z`) or date (`2024-05-01`: from its
+/// first millisecond for `since`, to its last for `until`, so both bounds take the day in).
+fn time(req: &ApiRequest, name: &str, end: DayEnd) -> Result<Option<Millis>, String> {
     let Some(text) = req.query_param(name) else {
         return Ok(None);
     };
-    // An unencoded `+02:00` offset arrives as a space.
-    let text = text.trim().replace(' ', "+");
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&text) {
-        return Ok(Some(t.timestamp_millis()));
+    match parse_instant(text, end) {
+        Some(t) => Ok(Some(t)),
+        None => Err(format!(
+            "{name} must be an ISO 8601 date-time (2024-05-01T12:00:00.000Z) or date (2024-05-01), got {text:?}"
+        )),
     }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(Some(t.and_utc().timestamp_millis()));
-    }
-    Err(format!(
-        "{name} must be an ISO 8601 date-time (2024-05-01T12:00:00.000Z) or date (2024-05-01), got {text:?}"
-    ))
 }
 
 fn parse(req: &ApiRequest) -> Result<ListQuery<'_>, String> {
@@ -102,7 +95,10 @@ fn parse(req: &ApiRequest) -> Result<ListQuery<'_>, String> {
             }
         },
     };
-    let (since, until) = (time(req, "since")?, time(req, "until")?);
+    let (since, until) = (
+        time(req, "since", DayEnd::Start)?,
+        time(req, "until", DayEnd::End)?,
+    );
     if let (Some(from), Some(to)) = (since, until)
         && from > to
     {

@@ -4,7 +4,7 @@
 //! send one (`filter[account-id][]=a&filter[account-id][]=b`, or `[0]`, `[1]`).
 
 use super::Ctx;
-use crate::clock::Millis;
+use crate::clock::{DayEnd, Millis, parse_instant};
 use crate::http::ApiResponse;
 
 /// A `filter[...]` parameter: its name in kebab-case (`""`: malformed), and whether it is one
@@ -95,23 +95,18 @@ pub(super) fn list<'r>(ctx: &'r Ctx, name: &str) -> Option<Vec<&'r str>> {
     given
 }
 
-/// `filter[name]` as an ISO-8601 date-time (or a date), in epoch milliseconds.
-pub(super) fn time(ctx: &Ctx, name: &str) -> Result<Option<Millis>, ApiResponse> {
+/// `filter[name]` as an ISO-8601 date-time, or a date (from its first millisecond, or with
+/// `DayEnd::End` to its last: `created-at-end` takes its day in), in epoch milliseconds.
+pub(super) fn time(ctx: &Ctx, name: &str, end: DayEnd) -> Result<Option<Millis>, ApiResponse> {
     let Some(value) = value(ctx, name)? else {
         return Ok(None);
     };
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Ok(Some(t.timestamp_millis()));
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        && let Some(t) = d.and_hms_opt(0, 0, 0)
-    {
-        return Ok(Some(t.and_utc().timestamp_millis()));
-    }
-    Err(ctx.error(
-        400,
-        &format!(
-            "filter[{name}] must be an ISO 8601 date-time (2023-10-11T04:59:21.764Z), got {value:?}"
-        ),
-    ))
+    parse_instant(value, end).map(Some).ok_or_else(|| {
+        ctx.error(
+            400,
+            &format!(
+                "filter[{name}] must be an ISO 8601 date-time (2023-10-11T04:59:21.764Z), got {value:?}"
+            ),
+        )
+    })
 }

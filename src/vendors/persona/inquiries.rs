@@ -11,6 +11,7 @@ use super::request::{
     BODY, Refusal, body_object, kebab_keys, object_at, only_keys, refuse, string_at, web_redirect,
 };
 use super::{Ctx, Replies, filters, render};
+use crate::clock::DayEnd;
 use crate::http::ApiResponse;
 use crate::store::World;
 
@@ -239,8 +240,8 @@ pub(super) fn list(ctx: &Ctx, world: &World) -> ApiResponse {
         }
     };
     let (start, end) = match (
-        filters::time(ctx, "created-at-start"),
-        filters::time(ctx, "created-at-end"),
+        filters::time(ctx, "created-at-start", DayEnd::Start),
+        filters::time(ctx, "created-at-end", DayEnd::End),
     ) {
         (Ok(start), Ok(end)) => (start, end),
         (Err(response), _) | (_, Err(response)) => return response,

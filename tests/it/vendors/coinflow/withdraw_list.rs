@@ -117,6 +117,10 @@ async fn sorting_and_the_date_window() {
         amounts(&server, ns, "until=2000-01-01").await,
         Vec::<i64>::new()
     );
+    // A date alone takes its whole day in, as either bound.
+    let day = &second[..10];
+    let that_day = format!("since={day}&until={day}");
+    assert_eq!(amounts(&server, ns, &that_day).await.len(), 3, "{that_day}");
     assert_eq!(
         amounts(&server, ns, "since=2100-01-01T00:00:00Z").await,
         Vec::<i64>::new()
