@@ -86,11 +86,10 @@ fn path_between(from: InquiryStatus, to: InquiryStatus) -> Option<Vec<InquirySta
     None
 }
 
-/// `POST /__admin/withdrawers/{id}/verify`: a pending withdrawer becomes `approved`, and its
-/// `KYC Success` webhook goes out. Whatever fell due is settled first, so a verification that
-/// already finished on its own is reported as such (409) rather than verified twice.
 /// `POST /__admin/withdrawers/{id}/verify` (`approve`) or `/reject`: a reviewer's decision on
-/// a pending Coinflow withdrawer.
+/// a pending Coinflow withdrawer, `approved` (`KYC Success`) or `rejected` (`KYC Failure`).
+/// Whatever fell due is settled first, so a verification that already finished on its own is
+/// reported as such (409) rather than decided twice.
 pub fn decide_withdrawer(app: &App, req: &ApiRequest, id: &str, approve: bool) -> ApiResponse {
     let ns = app.store.namespace(&req.namespace);
     let mut world = ns.lock();

@@ -13,8 +13,8 @@
 //!   the withdrawer's status; due, `approved`/`rejected` decide a pending withdrawer for good,
 //!   and `missing_fields` answers 451 naming the fields until the page is submitted; then the
 //!   built-in verification goes on.
-//! - A due `pending` (either operation) is a manual review: 451 until a reviewer approves the
-//!   withdrawer (`POST /__admin/withdrawers/{id}/verify`, the dashboard's button). The end user
+//! - A due `pending` (either operation) is a manual review: 451 until a reviewer decides
+//!   (`POST /__admin/withdrawers/{id}/verify`, the dashboard's button, or `/reject`). The end user
 //!   cannot end it: the verification page shows the review with nothing to submit, and a POST
 //!   to it changes nothing (anyone holding the link could otherwise approve themselves).
 //!
@@ -119,7 +119,7 @@ pub const HELD_MESSAGE: &str = "Verification is pending: it is still being revie
 /// a manual review no end user can end.
 pub fn review_message(id: &str) -> String {
     format!(
-        "Verification is under manual review: there is nothing to submit; it ends when a reviewer decides (in this sandbox, POST /__admin/withdrawers/{id}/verify approves it)"
+        "Verification is under manual review: there is nothing to submit; it ends when a reviewer decides (in this sandbox, POST /__admin/withdrawers/{id}/verify approves it, /reject rejects it)"
     )
 }
 
