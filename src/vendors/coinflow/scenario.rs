@@ -8,9 +8,10 @@
 //!   `verification::advance` applies it once due. `after_seconds` counts from the
 //!   registration; `after_polls: N` holds the withdrawer pending for its next N Get Withdrawer
 //!   calls (the registration itself answers as pending).
-//! - A Get Withdrawer outcome applies to that call: not due (`after_polls`, or `after_seconds`
-//!   counted from the withdrawer's first Get Withdrawer under the rule) is a 451 pending, whatever
-//!   the withdrawer's status; due, `approved`/`rejected` decide a pending withdrawer for good,
+//! - A Get Withdrawer outcome applies to that call while the withdrawer is pending (a decided
+//!   one stays decided): not due (`after_polls`, or `after_seconds` counted from the
+//!   withdrawer's first Get Withdrawer under the rule) is a 451 pending; due,
+//!   `approved`/`rejected` decide it for good,
 //!   and `missing_fields` answers 451 naming the fields until the page is submitted; then the
 //!   built-in verification goes on.
 //! - A due `pending` (either operation) is a manual review: 451 until a reviewer decides
@@ -225,8 +226,11 @@ pub fn get_withdrawer(app: &App, world: &mut World, index: usize, steer: &Steer)
     let Some(w) = world.coinflow.get_mut(index) else {
         return Check::Pending("Withdrawer not found".into());
     };
-    // Not due: the call sees the pending state whatever the withdrawer's status (a client
-    // polling through the story sees its 451s even when registration decided at once).
+    // A decided withdrawer stays decided: a hold would answer 451 pending beside an approval
+    // and its KYC Success (hold a registration instead, `register_withdrawer`).
+    if w.status != VerificationStatus::Pending {
+        return verification::advance(app, world, index);
+    }
     let due = match steer.timing {
         Timing::Now => true,
         Timing::PollsLeft(_) => false,

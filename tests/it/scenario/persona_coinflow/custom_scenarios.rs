@@ -29,7 +29,7 @@ async fn later_decisions_and_held_registrations() {
                   "headers": {"x-coinflow-auth-user-id": {"equals": "held-user"}}},
          "then": {"outcome": "rejected", "after_polls": 1}},
         {"when": {"vendor": "coinflow", "operation": "get_withdrawer",
-                  "headers": {"x-coinflow-auth-user-id": {"equals": "timed-user"}}},
+                  "headers": {"x-coinflow-auth-user-id": {"regex": "^timed-"}}},
          "then": {"outcome": "approved", "after_seconds": 30}}
     ]}))
     .await;
@@ -55,10 +55,14 @@ async fn later_decisions_and_held_registrations() {
     assert_eq!(res.status, 451, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "rejected");
 
-    // Get Withdrawer after_seconds counts from the first poll, and its pending state shows
-    // even though the registration verified the withdrawer at once.
-    let res = ns.register_us("timed-user", "timed@example.com").await;
-    assert_eq!(withdrawer_status(&res), "approved");
+    // Get Withdrawer after_seconds counts from the first poll of a pending withdrawer (one
+    // registered for document verification).
+    let res = ns
+        .coinflow("POST", "/api/withdraw/kyc", "timed-user")
+        .json(&json!({"email": "timed@example.com", "country": "US"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 451, "{}", res.text());
     ns.advance(5.0).await;
     assert_eq!(ns.get_withdrawer("timed-user").await.status, 451);
     assert_eq!(ns.get_withdrawer("timed-user").await.status, 451);
@@ -66,6 +70,13 @@ async fn later_decisions_and_held_registrations() {
     let res = ns.get_withdrawer("timed-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
+
+    // One the registration decided stays decided: no 451 pending beside its approval and
+    // its KYC Success.
+    let res = ns.register_us("timed-decided", "decided@example.com").await;
+    assert_eq!(withdrawer_status(&res), "approved");
+    let res = ns.get_withdrawer("timed-decided").await;
+    assert_eq!(res.status, 200, "{}", res.text());
     crate::vendors::coinflow::schema::assert_bodies_valid(&server).await;
 }
 
