@@ -12,7 +12,7 @@ mod render;
 use std::borrow::Cow;
 
 pub use body::{UnreadBody, read_body};
-pub use headers::Headers;
+pub use headers::{Headers, VENDOR_HEADERS};
 use http_body_util::Full;
 pub use hyper::body::Bytes;
 use hyper::body::Incoming;

@@ -10,23 +10,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::clock::{Millis, iso8601};
-use crate::http::{ApiRequest, Headers};
-
-/// Request headers worth keeping: the ones that change what a vendor answers.
-const KEPT_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    "idempotency-key",
-    "key-inflection",
-    "persona-version",
-    "x-coinflow-auth-user-id",
-    "x-coinflow-auth-wallet",
-    "x-coinflow-auth-blockchain",
-    "x-coinflow-auth-session-key",
-    "x-sandbox-namespace",
-    "x-sandbox-scenario",
-    "user-agent",
-];
+use crate::http::{ApiRequest, Headers, VENDOR_HEADERS};
 
 /// Bodies longer than this are kept cut, so one huge request cannot fill memory.
 const MAX_KEPT_BODY: usize = 64 * 1024;
@@ -145,7 +129,7 @@ fn as_iso8601<S: Serializer>(ms: &Millis, serializer: S) -> Result<S::Ok, S::Err
     serializer.serialize_str(&iso8601(*ms))
 }
 
-/// The request headers kept (see `KEPT_HEADERS`), in the request's order, as sent. Whenever
+/// The request headers kept (`VENDOR_HEADERS` and `user-agent`), in the request's order, as sent. Whenever
 /// they are shown (JSON, `Debug`) a secret keeps only its scheme word and last four characters:
 /// masked when read, not on every request. Shown as the JSON object they were always shown as.
 #[derive(Clone, Default)]
@@ -162,7 +146,7 @@ impl KeptHeaders {
     fn refill(&mut self, headers: &Headers) {
         self.0.clear();
         for (name, value) in headers.iter() {
-            if KEPT_HEADERS.contains(&name) {
+            if VENDOR_HEADERS.contains(&name) || name == "user-agent" {
                 self.0.push(name, value);
             }
         }

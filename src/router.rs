@@ -10,7 +10,7 @@ pub use crate::area::Area;
 use crate::admin::{self, Awaited};
 use crate::app::App;
 use crate::cors;
-use crate::http::{ApiRequest, ApiResponse, BodyError, Listener};
+use crate::http::{ApiRequest, ApiResponse, BodyError, Listener, VENDOR_HEADERS};
 use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
@@ -74,32 +74,21 @@ pub struct Routed {
     pub step: Step,
 }
 
-/// Headers some part of the sandbox reads (lowercase; the journal keeps most of them, see
-/// `journal::KEPT_HEADERS`). One whose value is not visible ASCII is refused, not taken as
-/// absent: a namespace header would put the request in `default`, an idempotency key would let
-/// a retry create twice.
-const READ_HEADERS: [&str; 17] = [
+/// Headers the sandbox reads besides [`VENDOR_HEADERS`] (lowercase): the edge's. One of
+/// either whose value is not visible ASCII is refused, not taken as absent: a namespace header
+/// would put the request in `default`, an idempotency key would let a retry create twice.
+const EDGE_HEADERS: [&str; 6] = [
     "host",
     "origin",
     "sec-fetch-site",
     "accept",
     "expect",
     "access-control-request-headers",
-    "authorization",
-    "content-type",
-    namespace::NAMESPACE_HEADER,
-    crate::scenario::SCENARIO_HEADER,
-    "idempotency-key",
-    "key-inflection",
-    "persona-version",
-    "x-coinflow-auth-user-id",
-    "x-coinflow-auth-wallet",
-    "x-coinflow-auth-blockchain",
-    "x-coinflow-auth-session-key",
 ];
 
 fn readable(req: &ApiRequest) -> Result<(), String> {
-    match (req.headers.unreadable()).find(|name| READ_HEADERS.contains(name)) {
+    let read = |name: &&str| VENDOR_HEADERS.contains(name) || EDGE_HEADERS.contains(name);
+    match req.headers.unreadable().find(read) {
         None => Ok(()),
         Some(name) => Err(format!(
             "The {name} header is not ASCII text: the sandbox cannot read it"

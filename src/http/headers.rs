@@ -1,5 +1,21 @@
 //! [`Headers`]: a request's headers as text.
 
+/// Request headers that change what a vendor answers (lowercase): the journal keeps them, and
+/// one that is not ASCII text is refused.
+pub const VENDOR_HEADERS: [&str; 11] = [
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "key-inflection",
+    "persona-version",
+    "x-coinflow-auth-user-id",
+    "x-coinflow-auth-wallet",
+    "x-coinflow-auth-blockchain",
+    "x-coinflow-auth-session-key",
+    "x-sandbox-namespace",
+    "x-sandbox-scenario",
+];
+
 /// A request's headers in one text, each name (lowercase, as hyper gives it) followed by its
 /// value, and where each ends. Two allocations whatever the count: a `String` per value, and
 /// one per uncommon name, were most of the allocations of reading a request.

@@ -207,7 +207,7 @@ fn kept_headers_show_as_before() {
     let headers = Headers::from(pairs);
     let before: serde_json::Map<String, Value> = headers
         .iter()
-        .filter(|(n, _)| KEPT_HEADERS.contains(n))
+        .filter(|(n, _)| VENDOR_HEADERS.contains(n) || *n == "user-agent")
         .map(|(n, v)| {
             let v = if n == "authorization" {
                 mask(v)
