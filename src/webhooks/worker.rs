@@ -66,11 +66,13 @@ pub async fn run_worker(
         config: Arc::new(config),
     };
     let mut running = JoinSet::new();
+    let mut turns = Turns::default();
     loop {
         tokio::select! {
             job = jobs.recv() => match job {
                 Some(job) => {
-                    running.spawn(deliver(shared.clone(), job));
+                    let turn = turns.next(&job.namespace);
+                    running.spawn(deliver(shared.clone(), job, turn));
                 }
                 None => break,
             },
@@ -86,7 +88,8 @@ pub async fn run_worker(
     });
     // The server stops us once no request is left, so whatever was queued until then is here.
     while let Ok(job) = jobs.try_recv() {
-        running.spawn(deliver(shared.clone(), job));
+        let turn = turns.next(&job.namespace);
+        running.spawn(deliver(shared.clone(), job, turn));
     }
     let drained = tokio::time::timeout_at(stop.deadline, async {
         while running.join_next().await.is_some() {}
@@ -116,13 +119,44 @@ pub async fn run_worker(
     }
 }
 
-async fn deliver(shared: Shared, job: Job) {
+/// First attempts go out in the order their events happened, namespace by namespace, so a
+/// receiver sees `KYC Created` before `KYC Success` (both made at once) *(choice)*; retries
+/// are not ordered. Each delivery waits for the one queued before it in its namespace to have
+/// made its first attempt (or given up), then says it has.
+#[derive(Default)]
+struct Turns {
+    last: std::collections::HashMap<String, watch::Receiver<bool>>,
+}
+
+/// A delivery's place in its namespace's order: the one before it, and its own signal.
+struct Turn {
+    before: Option<watch::Receiver<bool>>,
+    done: watch::Sender<bool>,
+}
+
+impl Turns {
+    fn next(&mut self, namespace: &str) -> Turn {
+        // Bounded: namespaces whose last delivery has gone out are forgotten now and then.
+        if self.last.len() > 1024 {
+            self.last.retain(|_, done| !*done.borrow());
+        }
+        let (done, after) = watch::channel(false);
+        let before = self.last.insert(namespace.to_string(), after);
+        Turn { before, done }
+    }
+}
+
+async fn deliver(shared: Shared, job: Job, turn: Turn) {
     let Shared {
         store,
         scenarios,
         sign,
         config,
     } = shared;
+    if let Some(mut before) = turn.before {
+        // Err: that delivery's task ended (its sender dropped) without an attempt.
+        let _ = before.wait_for(|done| *done).await;
+    }
     loop {
         let Some(ns) = store.existing(&job.namespace) else {
             return;
@@ -182,6 +216,7 @@ async fn deliver(shared: Shared, job: Job) {
         };
         drop(ns);
         store.changed();
+        turn.done.send_replace(true);
         if finished || !wait_for_retry(&store, &job).await {
             return;
         }

@@ -290,3 +290,52 @@ async fn two_thousand_events_for_a_receiver_that_is_down_all_stay_pending() {
     let not_pending: Vec<&Value> = all.iter().filter(|d| d["status"] != "pending").collect();
     assert!(not_pending.is_empty(), "{:?}", not_pending.first());
 }
+
+/// First attempts go out in the order their events happened: each Coinflow registration sends
+/// `KYC Created` and `KYC Success` at once, and the receiver gets them in that order, every
+/// time (they were sent concurrently and often arrived the other way round). Two workers, as
+/// the server runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_attempts_arrive_in_the_order_of_their_events() {
+    let mut sink = crate::harness::WebhookSink::start().await;
+    let url = sink.url("/coinflow");
+    let server =
+        TestServer::start_with(|c| c.webhooks.targets = vec![(Vendor::Coinflow, url)]).await;
+    let users = 12;
+    for n in 0..users {
+        let registered = server
+            .post("/api/withdraw/kyc")
+            .header("authorization", "coinflow_key")
+            .header("x-coinflow-auth-user-id", &format!("ordered-{n}"))
+            .json(
+                &json!({"info": {"email": format!("ordered-{n}@example.com"),
+                "firstName": "Jane", "surName": "Doe", "physicalAddress": "1 Main St",
+                "city": "Austin", "state": "TX", "zip": "78701", "country": "US",
+                "dob": "19900131", "ssn": "1234"}}),
+            )
+            .send()
+            .await;
+        assert_eq!(registered.status, 200, "{}", registered.text());
+    }
+    let mut received = Vec::new();
+    for _ in 0..2 * users {
+        let hook = sink.next().await.json();
+        received.push((
+            hook["data"]["email"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            hook["eventType"].as_str().unwrap_or_default().to_string(),
+        ));
+    }
+    let expected: Vec<(String, String)> = (0..users)
+        .flat_map(|n| {
+            let email = format!("ordered-{n}@example.com");
+            [
+                (email.clone(), "KYC Created".to_string()),
+                (email, "KYC Success".to_string()),
+            ]
+        })
+        .collect();
+    assert_eq!(received, expected);
+}
