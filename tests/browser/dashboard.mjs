@@ -1,6 +1,7 @@
 // Drives the admin dashboard in headless Chromium: loads the page, makes a vendor call and sees
 // it appear (both bodies on click), switches the scenario and advances the clock through the page,
-// and checks a webhook receiver from the page.
+// approves an inquiry and rejects a withdrawer under review from their tables, and checks a
+// webhook receiver from the page.
 // Usage: node dashboard.mjs BASE_URL [SCREENSHOT.png]   (run by tests/it/admin/dashboard.rs)
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -74,6 +75,22 @@ try {
   await step("an entity trigger approves the inquiry", async () => {
     await page.locator(`button[data-inquiry="${inquiryId}"][data-action="approve"]`).click();
     await page.locator("#inquiries tbody tr", { hasText: inquiryId }).locator(".status", { hasText: "approved" }).waitFor();
+  });
+
+  await step("a reviewer rejects a Coinflow withdrawer under review", async () => {
+    const res = await fetch(`${base}/api/withdraw/kyc`, {
+      method: "POST",
+      headers: { authorization: "dashboard_merchant", "x-coinflow-auth-user-id": "dash-review", "content-type": "application/json", "x-sandbox-namespace": ns },
+      body: JSON.stringify({ info: { email: "dash+review@example.com", firstName: "Jane", surName: "Doe", physicalAddress: "1 Main St",
+        city: "Austin", state: "TX", zip: "78701", country: "US", dob: "19900131", ssn: "1234" } }),
+    });
+    if (res.status !== 451) throw new Error(`register for review: ${res.status}`);
+    const id = (await res.json()).withdrawer._id;
+    await page.locator(`button[data-withdrawer="${id}"][data-decision="reject"]`).click();
+    await page.locator("#withdrawers tbody tr", { hasText: id }).locator(".status", { hasText: "rejected" }).waitFor();
+    const state = await admin("/state");
+    const w = state.coinflow.withdrawers.find((x) => x.id === id);
+    if (!w || w.status !== "rejected") throw new Error(`withdrawer ${JSON.stringify(w)}`);
   });
 
   await step("the webhook check runs from the page and reports a receiver that accepts everything", async () => {

@@ -1,6 +1,7 @@
 //! The dashboard in a real headless browser: tests/browser/dashboard.mjs (playwright-core driving
 //! Debian's Chromium) loads `/__admin/`, makes a vendor call and sees it appear, switches the
-//! scenario and advances the clock through the page.
+//! scenario and advances the clock through the page, decides an inquiry and a withdrawer under
+//! review from their tables, and checks a webhook receiver.
 //!
 //! Needs `node`, Chromium (`/usr/bin/chromium` or `$CHROMIUM`) and `npm ci` in tests/browser;
 //! `.ci/run` installs them. Without them the test prints why and passes, except under `CI=true`,
@@ -28,5 +29,5 @@ async fn the_dashboard_shows_calls_switches_scenarios_and_advances_the_clock_in_
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         args.push(root.join(path).display().to_string());
     }
-    browser::run_script("dashboard.mjs", &args, Duration::from_secs(120), 6).await;
+    browser::run_script("dashboard.mjs", &args, Duration::from_secs(120), 7).await;
 }
