@@ -136,9 +136,11 @@ struct Turn {
 
 impl Turns {
     fn next(&mut self, namespace: &str) -> Turn {
-        // Bounded: namespaces whose last delivery has gone out are forgotten now and then.
+        // Bounded: namespaces whose last delivery has been tried (or whose task is gone) are
+        // forgotten now and then; what is left is first attempts in flight.
         if self.last.len() > 1024 {
-            self.last.retain(|_, done| !*done.borrow());
+            self.last
+                .retain(|_, done| !*done.borrow() && done.has_changed().is_ok());
         }
         let (done, after) = watch::channel(false);
         let before = self.last.insert(namespace.to_string(), after);
