@@ -265,4 +265,26 @@ mod tests {
         let delays: Vec<u64> = (1..=5).map(|n| backoff(&config, n).as_secs()).collect();
         assert_eq!(delays, [5, 10, 20, 30, 30]);
     }
+
+    #[test]
+    fn turns_chain_a_namespace_and_forget_what_is_done() {
+        let mut turns = Turns::default();
+        let first = turns.next("a");
+        assert!(first.before.is_none(), "nothing before the first");
+        let second = turns.next("a");
+        let before = second.before.as_ref().expect("waits for the first");
+        assert!(!*before.borrow());
+        first.done.send_replace(true);
+        assert!(*before.borrow(), "told once the first was tried");
+        assert!(
+            turns.next("b").before.is_none(),
+            "namespaces do not wait for each other"
+        );
+        // Tried, or whose task is gone: forgotten once there are many.
+        drop(second);
+        for n in 0..1100 {
+            turns.next(&format!("ns-{n}")).done.send_replace(true);
+        }
+        assert!(turns.last.len() <= 1025, "{}", turns.last.len());
+    }
 }
