@@ -168,7 +168,8 @@ pub async fn run_with_listeners(
 
     let (stop_tx, stop_rx) = watch::channel(false);
     // The webhook worker stops only after the connections have drained: requests finishing
-    // during shutdown may still queue webhooks, and those must be delivered or marked abandoned.
+    // during shutdown may still queue webhooks, and those must be delivered, kept pending for
+    // the next start (with a state file) or marked abandoned.
     let (worker_stop_tx, worker_stop_rx) = watch::channel(None);
     let saver = config.state_file.clone().map(|path| {
         let to = match &sync_log {
