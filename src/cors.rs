@@ -5,7 +5,8 @@
 //!   `Host` cannot tell it apart. Only loopback hosts, the hosts named by `--allowed-host`, the
 //!   host of `--public-url` and a specific (not loopback, not unspecified) bound address are
 //!   answered; any other `Host` gets 403 in the owner's envelope. Requests without a `Host`
-//!   (HTTP/1.0 tools) are answered.
+//!   (HTTP/1.0 tools) are answered; an HTTP/1.1 one without is 400 (`http::read_head` gives it
+//!   an empty Host), and a target in absolute form is judged by its own host.
 //! - CORS on vendor routes: the vendors' APIs serve their browser SDKs, so a page may call them,
 //!   but only from a loopback origin or one named by `--cors-origin` (`*`: any, unsafe). A
 //!   preflight from another origin gets 403 in the vendor's envelope (so the browser's network
@@ -45,6 +46,13 @@ pub fn with_implied_hosts(mut config: Config, bound: SocketAddr, public_url: &st
 /// envelope of whoever owns the path.
 pub fn check_host(config: &Config, area: Area, req: &ApiRequest) -> Option<ApiResponse> {
     let host = req.header("host")?;
+    if host.is_empty() {
+        return Some(area.error(
+            400,
+            "A Host header is required: HTTP/1.1 requests name the host they are sent to",
+            req,
+        ));
+    }
     if allowed_host(host, &config.allowed_hosts) {
         return None;
     }

@@ -259,11 +259,23 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
     let path = parts.uri.path().to_string();
     // Room for what most clients send (a browser's headers may need it to grow once).
     let mut headers = Headers::with_capacity(parts.headers.len(), 256);
+    // A target in absolute form (`GET http://host/path`) names the host, not the Host header
+    // (RFC 9112 3.2.2): first, so it is the one read.
+    if let Some(authority) = parts.uri.authority() {
+        headers.push("host", authority.as_str());
+    }
+    let mut has_host = false;
     for (name, value) in &parts.headers {
+        has_host |= name == hyper::header::HOST;
         match value.to_str() {
             Ok(value) => headers.push(name.as_str(), value),
             Err(_) => headers.push_unreadable(name.as_str()),
         }
+    }
+    // HTTP/1.1 requires a Host (RFC 9112 3.2): an empty one says it was missing, and the Host
+    // check refuses it. An HTTP/1.0 tool may send none.
+    if !has_host && parts.uri.authority().is_none() && parts.version >= hyper::Version::HTTP_11 {
+        headers.push("host", "");
     }
     let api = ApiRequest {
         method: method_name(&parts.method),

@@ -165,7 +165,7 @@ async fn a_rebound_host_is_refused_in_the_owners_envelope() {
 }
 
 #[tokio::test]
-async fn loopback_hosts_named_hosts_and_no_host_are_answered() {
+async fn loopback_hosts_named_hosts_and_no_host_from_http_1_0_are_answered() {
     let server = TestServer::start_with(|c| {
         c.allowed_hosts = vec!["sandbox.test".into()];
         c.public_url = Some("http://public.test:8080/".into());
@@ -209,6 +209,34 @@ async fn loopback_hosts_named_hosts_and_no_host_are_answered() {
         .expect("answered within the wait")
         .expect("read");
     assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+
+    // HTTP/1.1 requires one; a target in absolute form names the host that is checked.
+    for (request, status) in [
+        (&b"GET /__admin/health HTTP/1.1\r\nConnection: close\r\n\r\n"[..], "400"),
+        (
+            b"GET http://rebind.evil.example/__admin/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            "403",
+        ),
+        (
+            b"GET http://localhost/__admin/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            "200",
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(server.addr)
+            .await
+            .expect("connect");
+        stream.write_all(request).await.expect("write");
+        let mut answer = String::new();
+        tokio::time::timeout(WAIT, stream.read_to_string(&mut answer))
+            .await
+            .expect("answered within the wait")
+            .expect("read");
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{}: {answer}",
+            String::from_utf8_lossy(request)
+        );
+    }
 }
 
 #[tokio::test]
