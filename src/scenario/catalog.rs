@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::magic;
 use super::matching::{self, Subject};
-use super::parse::{Problem, parse_scenario};
+use super::parse::{Problem, other_rule_problems, parse_scenario};
 use super::{Decision, Operation, SCENARIO_HEADER, Scenario, Steer, Vocabulary};
 use crate::http::ApiRequest;
 use crate::store::World;
@@ -409,12 +409,7 @@ fn listed(s: &Scenario, source: String) -> Listed {
 
 /// The `.json` files of `dir` (not `schema.json`, not hidden) and their text, sorted by path.
 fn read_folder(dir: &Path) -> (Vec<(PathBuf, String)>, Vec<Problem>) {
-    let problem = |path: &Path, e: std::io::Error| Problem {
-        file: path.display().to_string(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    };
+    let problem = |path: &Path, e: std::io::Error| Problem::unreadable(path, &e);
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => return (Vec::new(), vec![problem(dir, e)]),
@@ -469,12 +464,7 @@ pub fn check_paths(vocabulary: &'static Vocabulary, paths: &[PathBuf]) -> (usize
         } else {
             match std::fs::read_to_string(&path) {
                 Ok(t) => texts.push((path.display().to_string(), t)),
-                Err(e) => problems.push(Problem {
-                    file: path.display().to_string(),
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read: {e}"),
-                }),
+                Err(e) => problems.push(Problem::unreadable(&path, &e)),
             }
         }
     }
@@ -494,7 +484,11 @@ pub fn check_paths(vocabulary: &'static Vocabulary, paths: &[PathBuf]) -> (usize
                     valid += 1;
                 }
             },
-            Err(p) => problems.push(p),
+            Err(p) => {
+                let others = other_rule_problems(file, text, &p, vocabulary);
+                problems.push(p);
+                problems.extend(others);
+            }
         }
     }
     (valid, problems)

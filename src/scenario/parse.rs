@@ -15,6 +15,9 @@ use super::{
 };
 use crate::vendor::Vendor;
 
+mod every_rule;
+pub use every_rule::other_rule_problems;
+
 thread_local! {
     /// The vocabulary of the file being parsed: serde's conversions below have no other way to
     /// reach it, and checking names inside them keeps serde_json's error positions.
@@ -50,6 +53,16 @@ impl std::fmt::Display for Problem {
 }
 
 impl Problem {
+    /// A file (or folder) that cannot be read, placed at its start (1:1, as editors count).
+    pub fn unreadable(path: &std::path::Path, e: &std::io::Error) -> Self {
+        Problem {
+            file: path.display().to_string(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read: {e}"),
+        }
+    }
+
     /// A problem at the first occurrence of `needle` in `source` (1:1 when absent): for checks
     /// that only make sense across files, such as a name used twice.
     pub fn at_text(file: &str, source: &str, needle: &str, message: String) -> Self {
@@ -81,8 +94,9 @@ pub fn parse_scenario(
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         Problem {
             file: file.to_string(),
-            line: e.line(),
-            column: e.column(),
+            // 1-based, as editors count (serde_json says column 0 at a line's end).
+            line: e.line().max(1),
+            column: e.column().max(1),
             message: text.strip_suffix(&suffix).unwrap_or(&text).to_string(),
         }
     })?;

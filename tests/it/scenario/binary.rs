@@ -82,6 +82,17 @@ fn check_prints_every_error_and_scenarios_lists_them() {
         "{\"name\": \"good\", \"description\": \"same name\"}",
     );
     dir.write("three.json", "{\"name\": \"three\",");
+    // Two broken rules and a good one between: both broken ones are named, where they are.
+    dir.write(
+        "four.json",
+        concat!(
+            "{\"name\": \"four\", \"description\": \"d\", \"rules\": [\n",
+            "  {\"when\": {\"vendor\": \"persona\", \"operation\": \"any\"}, \"bogus\": 1},\n",
+            "  {\"when\": {\"vendor\": \"persona\", \"operation\": \"any\"}, \"latency_ms\": 5},\n",
+            "  {\"when\": {\"vendor\": \"persona\", \"operation\": \"any\"}, \"latency_ms\": 99999999}\n",
+            "]}"
+        ),
+    );
     let bad = sandbox(&["check", dir.0.to_str().expect("utf-8")])
         .output()
         .expect("run");
@@ -92,6 +103,9 @@ fn check_prints_every_error_and_scenarios_lists_them() {
         "unknown field `extra`",
         "two.json:1:2: scenario name \"good\" is already used",
         "three.json:1:",
+        "four.json:2:",
+        "unknown field `bogus`",
+        "four.json:4:3: rule 3: latency_ms 99999999 is more than 600000",
     ] {
         assert!(stderr.contains(expected), "{expected} in {stderr}");
     }
