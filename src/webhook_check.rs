@@ -430,12 +430,9 @@ pub async fn check(
     if secret.is_empty() {
         return Err("the secret must not be empty".to_string());
     }
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(format!(
-            "the URL must be http://HOST[:PORT]/PATH (no TLS in the sandbox): {url}"
-        ));
-    }
+    crate::webhooks::deliverable(url).map_err(|e| {
+        format!("the URL must be http://HOST[:PORT]/PATH (no TLS in the sandbox): {e}")
+    })?;
     let event = resolve_event(vendor, event)?;
     let cases = cases(vendor, secret, Some(event))?;
     let outcomes = run(url, cases).await;

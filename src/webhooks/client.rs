@@ -19,6 +19,16 @@ pub fn deliverable(url: &str) -> Result<hyper::Uri, String> {
     if uri.host().is_none_or(str::is_empty) {
         return Err(format!("URL has no host: {url:?}"));
     }
+    // A port given must be one: `:99999` is not read as none, which would be port 80.
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let after_host = authority
+        .rsplit_once(']')
+        .map_or(authority, |(_, rest)| rest);
+    if let Some((_, port)) = after_host.rsplit_once(':')
+        && !port.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Err(format!("URL has no valid port (1 to 65535): {url:?}"));
+    }
     Ok(uri)
 }
 
@@ -63,4 +73,29 @@ pub async fn post(url: &str, headers: Vec<(String, String)>, body: Bytes) -> Res
     };
     let (status, _) = tokio::join!(send, connection);
     status.map_err(|e| format!("request failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deliverable;
+
+    #[test]
+    fn deliverable_urls_are_http_with_a_host_and_a_real_port() {
+        for ok in [
+            "http://127.0.0.1:8000/hook",
+            "http://localhost/hook",
+            "http://[::1]:1/h",
+        ] {
+            assert!(deliverable(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "https://127.0.0.1/hook",
+            "http:///hook",
+            "http://127.0.0.1:99999/hook",
+            "http://127.0.0.1:0/hook",
+            "not a url",
+        ] {
+            assert!(deliverable(refused).is_err(), "{refused}");
+        }
+    }
 }
