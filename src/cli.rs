@@ -207,8 +207,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Validate scenario files: every error is printed as FILE:LINE:COLUMN: what was expected.
-    /// Exit status 0 when all are valid, 1 otherwise. Without paths: ./scenarios if it exists,
-    /// else the shipped scenarios.
+    /// Exit status 0 when all are valid, 1 otherwise. The --scenarios folder, when given, is
+    /// checked too. Without either: ./scenarios if it exists, else the shipped scenarios.
     Check {
         /// Scenario files or folders of them.
         paths: Vec<PathBuf>,

@@ -13,7 +13,12 @@ fn main() -> ExitCode {
     let seed = cli.seed.unwrap_or_else(rand::random);
     let config = cli.config(seed);
     match &cli.command {
-        Some(Command::Check { paths }) => return check(paths),
+        Some(Command::Check { paths }) => {
+            // The `--scenarios` folder (or its variable) is checked too: the server loads it.
+            let mut paths = paths.clone();
+            paths.extend(cli.scenarios.clone());
+            return check(&paths);
+        }
         Some(Command::Scenarios) => return list_scenarios(&config),
         Some(Command::Webhooks {
             command: WebhooksCommand::Check(args),

@@ -110,6 +110,13 @@ fn check_prints_every_error_and_scenarios_lists_them() {
         assert!(stderr.contains(expected), "{expected} in {stderr}");
     }
 
+    // The folder the server would load (`--scenarios`, or its variable) is checked too.
+    let by_option = sandbox(&["check", "--scenarios", dir.0.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(by_option.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&by_option.stderr).contains("four.json:4:3"));
+
     let list = sandbox(&[
         "scenarios",
         "--scenarios",
