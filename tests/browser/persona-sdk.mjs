@@ -279,6 +279,14 @@ try {
     const { hit } = await waitFor("sdk-cancel", "onCancel");
     expect(/^inq_/.test(hit.args[0].inquiryId) && hit.args[0].sessionToken, "cancel metadata", hit.args[0]);
     expect(!(await isOpen("sdk-cancel")), "the modal closed");
+    // Opened again (the SDK shows the same page, not reloaded), it cancels again.
+    await page.evaluate(() => window.clients["sdk-cancel"].open());
+    await page.evaluate(() => window.clients["sdk-cancel"].cancel(true));
+    for (let i = 0; (await logOf("sdk-cancel")).filter((e) => e.cb === "onCancel").length < 2; i++) {
+      if (i > 200) throw new Error("no second onCancel after open()");
+      await sleep(50);
+    }
+    expect(!(await isOpen("sdk-cancel")), "the modal closed again");
   });
 
   await step("resume a cancelled inquiry with inquiryId + sessionToken → pass → onComplete, same inquiry", async () => {

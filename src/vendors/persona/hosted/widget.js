@@ -25,16 +25,19 @@
   function pageChange(pathname) {
     post("page-change", { pathname: pathname, pageHeight: document.documentElement.scrollHeight });
   }
-  var finished = false;
+  // Shown: the SDK hides the frame on exit and shows it again with `open` (the same page, not
+  // reloaded), so each showing may exit once, after completing too.
+  var shown = true;
   function exit() {
-    if (finished) return;
-    finished = true;
+    if (!shown) return;
+    shown = false;
     post("exit", { inquiryId: inquiry.inquiryId, sessionToken: inquiry.sessionToken });
   }
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent) return;
     if (event.origin !== d.iframeOrigin && event.origin !== d.targetOrigin) return;
     if (event.data && event.data.action === "exit") exit();
+    if (event.data && event.data.action === "open") shown = true;
   });
   var cancel = document.getElementById("persona-cancel");
   if (cancel) {
@@ -65,7 +68,6 @@
             post("error", null, answer.error);
             return;
           }
-          finished = true;
           post(answer.status === "failed" ? "fail" : "complete",
                { inquiryId: answer.inquiryId, status: answer.status, fields: answer.fields || {} });
           if (main && typeof answer.html === "string") {
