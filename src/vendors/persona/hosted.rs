@@ -63,11 +63,19 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     let (app, req) = (cx.app, cx.req);
     if let Some(code) = req.query_param("code").filter(|c| !c.is_empty()) {
         return match super::one_time_links::redeem(world, code) {
-            Ok(id) => ApiResponse::see_other(&app.url(
-                &req.namespace,
-                &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
-            ))
-            .with_header("cache-control", "no-store"),
+            Ok(id) => {
+                // A link continues its inquiry: an expired one is resumed, as the API's resume
+                // does (the link was made for it).
+                let expired = world.persona.inquiry(&id).map(|i| i.status);
+                if expired == Some(InquiryStatus::Expired) {
+                    let _ = super::lifecycle::transition(app, world, &id, InquiryStatus::Pending);
+                }
+                ApiResponse::see_other(&app.url(
+                    &req.namespace,
+                    &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
+                ))
+                .with_header("cache-control", "no-store")
+            }
             Err(message) => message_page(410, "Link no longer valid", &message),
         };
     }

@@ -389,6 +389,26 @@ async fn a_one_time_link_opens_the_hosted_flow_once() {
         .post_empty(&format!("/api/v1/inquiries/{done}/generate-one-time-link"))
         .await;
     details(&refused, 422);
+
+    // A link made for an expired inquiry continues it: opened, the inquiry is pending again.
+    let expiring = persona.create_id().await;
+    persona.advance_clock(90_000).await;
+    let status = |body: Value| body["data"]["attributes"]["status"].clone();
+    let read = persona.get(&format!("/api/v1/inquiries/{expiring}")).await;
+    assert_eq!(status(read.json()), "expired");
+    let made = persona
+        .post_empty(&format!(
+            "/api/v1/inquiries/{expiring}/generate-one-time-link"
+        ))
+        .await;
+    let link = made.json()["meta"]["one-time-link"]
+        .as_str()
+        .expect("link")
+        .to_string();
+    let opened = persona.server.get(&path_of(&link)).send().await;
+    assert_eq!(opened.status, 303, "{}", opened.text());
+    let read = persona.get(&format!("/api/v1/inquiries/{expiring}")).await;
+    assert_eq!(status(read.json()), "pending");
 }
 
 #[tokio::test]
