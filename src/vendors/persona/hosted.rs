@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::lifecycle::complete_through;
 use super::request::web_redirect;
-use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, create_inquiry, scenario};
+use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, scenario};
 use crate::http::{ApiRequest, ApiResponse, percent_encode, with_query};
 use crate::store::World;
 use html::{done_content, done_page, html, inquiry_page, message_page, not_found};
@@ -185,6 +185,20 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
+    // The Web SDK's `accountId`: the inquiry is that account's, as the API's `account-id`.
+    let account = given("account-id");
+    if let Some(account) = &account
+        && world.persona.account(account).is_none()
+    {
+        return refuse(
+            400,
+            "invalid_config",
+            "Unknown account",
+            &format!(
+                "The account-id {account:?} of this link is not an account of this sandbox namespace."
+            ),
+        );
+    }
     let new = NewInquiry {
         template_id: Some(template.to_string()),
         reference_id: given("reference-id"),
@@ -192,7 +206,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         fields: fields.into(),
         ..NewInquiry::default()
     };
-    let id = create_inquiry(app, world, new);
+    let id = super::lifecycle::create_inquiry_with(app, world, new, account, None);
     if embed.is_some() {
         // Relative, so the frame stays on the origin the SDK loaded (and checks messages from).
         let token = widget::new_session_token(world);

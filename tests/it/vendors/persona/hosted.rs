@@ -305,6 +305,54 @@ async fn a_finished_inquiry_shows_its_final_state_and_refuses_a_second_submit() 
     assert_eq!(status_of(&server, ns, &expired).await, "expired");
 }
 
+/// The Web SDK's `accountId` (`account-id` on the link) makes the inquiry that account's, as
+/// the API's `account-id` does; an unknown one is refused and makes nothing.
+#[tokio::test]
+async fn a_link_with_an_account_id_makes_that_accounts_inquiry() {
+    let server = TestServer::start().await;
+    let ns = "hosted-account";
+    let account = server
+        .persona(
+            ns,
+            "POST",
+            "/api/v1/accounts",
+            Some(json!({"data": {"attributes": {"reference-id": "acct-ref"}}})),
+        )
+        .await;
+    assert_eq!(account.status, 201, "{}", account.text());
+    let account = account.json()["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let created = server
+        .get(&format!(
+            "/ns/{ns}/verify?inquiry-template-id=itmpl_Acct&account-id={account}"
+        ))
+        .send()
+        .await;
+    assert_eq!(created.status, 303, "{}", created.text());
+    let listed = server
+        .persona(ns, "GET", "/api/v1/inquiries", None)
+        .await
+        .json();
+    assert_eq!(
+        listed["data"][0]["relationships"]["account"]["data"]["id"],
+        account.as_str()
+    );
+    let unknown = server
+        .get(&format!(
+            "/ns/{ns}/verify?inquiry-template-id=itmpl_Acct&account-id=act_Nope"
+        ))
+        .send()
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.text());
+    let listed = server
+        .persona(ns, "GET", "/api/v1/inquiries", None)
+        .await
+        .json();
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
+}
+
 #[tokio::test]
 async fn template_parameters_create_an_inquiry_in_the_namespace_of_the_url() {
     let server = TestServer::start().await;
