@@ -49,14 +49,18 @@ pub(in crate::vendors::persona) struct BadEmbed(pub String);
 /// `scheme://host[:port]` with scheme http or https, lowercased; `None` for anything else
 /// (paths, queries, credentials, `null`, `*`).
 pub(in crate::vendors::persona) fn origin(value: &str) -> Option<String> {
-    let lower = value.to_ascii_lowercase();
+    // An origin written with a trailing `/` (`location.origin + "/"`) is that origin.
+    let lower = value
+        .strip_suffix('/')
+        .unwrap_or(value)
+        .to_ascii_lowercase();
     let (scheme, rest) = lower.split_once("://")?;
     if !matches!(scheme, "http" | "https") || rest.is_empty() {
         return None;
     }
     let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
         let (inside, after) = v6.split_once(']')?;
-        if inside.is_empty() || !inside.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+        if inside.parse::<std::net::Ipv6Addr>().is_err() {
             return None;
         }
         (&rest[..inside.len() + 2], after)
@@ -75,7 +79,7 @@ pub(in crate::vendors::persona) fn origin(value: &str) -> Option<String> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
     let port_ok = port.is_empty()
         || port.strip_prefix(':').is_some_and(|p| {
-            !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit())
+            p.chars().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|p| p > 0)
         });
     (host_ok && port_ok).then_some(lower)
 }
@@ -371,8 +375,17 @@ mod tests {
             origin("http://[::1]:8080").as_deref(),
             Some("http://[::1]:8080")
         );
+        assert_eq!(
+            origin("https://app.example.com/").as_deref(),
+            Some("https://app.example.com"),
+            "a trailing slash is the same origin"
+        );
         for bad in [
             "",
+            "http://localhost:99999",
+            "http://localhost:0",
+            "http://[:]",
+            "https://app.example.com//",
             "*",
             "null",
             "localhost:5001",
