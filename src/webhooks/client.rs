@@ -21,9 +21,12 @@ pub fn deliverable(url: &str) -> Result<hyper::Uri, String> {
     }
     // A port given must be one: `:99999` is not read as none, which would be port 80.
     let authority = uri.authority().map_or("", |a| a.as_str());
-    let after_host = authority
-        .rsplit_once(']')
+    let host_port = authority
+        .rsplit_once('@')
         .map_or(authority, |(_, rest)| rest);
+    let after_host = host_port
+        .rsplit_once(']')
+        .map_or(host_port, |(_, rest)| rest);
     if let Some((_, port)) = after_host.rsplit_once(':')
         && !port.parse::<u16>().is_ok_and(|p| p > 0)
     {
@@ -85,6 +88,7 @@ mod tests {
             "http://127.0.0.1:8000/hook",
             "http://localhost/hook",
             "http://[::1]:1/h",
+            "http://user:secret@localhost/hook",
         ] {
             assert!(deliverable(ok).is_ok(), "{ok}");
         }
