@@ -133,15 +133,17 @@ const PAGE: [Param; 3] = [
         || json!({"type": "string", "examples": [""]}),
     ),
 ];
+/// Inquiries' and accounts' `filter[reference-id]`.
+const REFERENCE_ID: Param = Param::query(
+    "filter[reference-id]",
+    || json!({"type": "string", "examples": ["user-1"]}),
+);
 pub(super) static PAGE_ONLY: &[Param] = &PAGE;
 pub(super) static INQUIRY_LIST: &[Param] = &[
     PAGE[0],
     PAGE[1],
     PAGE[2],
-    Param::query(
-        "filter[reference-id]",
-        || json!({"type": "string", "examples": ["user-1"]}),
-    ),
+    REFERENCE_ID,
     Param::query(
         "filter[account-id]",
         || json!({"type": "string", "examples": ["act_1,act_2"]}),
@@ -171,15 +173,7 @@ pub(super) static INQUIRY_LIST: &[Param] = &[
         || json!({"type": "string", "examples": ["2126-01-01"]}),
     ),
 ];
-pub(super) static ACCOUNT_LIST: &[Param] = &[
-    PAGE[0],
-    PAGE[1],
-    PAGE[2],
-    Param::query(
-        "filter[reference-id]",
-        || json!({"type": "string", "examples": ["user-1"]}),
-    ),
-];
+pub(super) static ACCOUNT_LIST: &[Param] = &[PAGE[0], PAGE[1], PAGE[2], REFERENCE_ID];
 pub(super) static EVENT_LIST: &[Param] = &[
     PAGE[0],
     PAGE[1],
