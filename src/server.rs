@@ -188,6 +188,7 @@ pub async fn run_with_listeners(
         scenarios.clone(),
         vendors::webhook_headers,
         config.webhooks.clone(),
+        sync_log.clone(),
         jobs_rx,
         worker_stop_rx,
     ));

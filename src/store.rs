@@ -216,6 +216,8 @@ pub struct Store {
     /// Request ids of answers that belong to no namespace (a refusal before one is named or
     /// made): the stream of the unnamed namespace `""`, which no request can name.
     request_ids: RequestIds,
+    /// How often each namespace was put back to the state file's copy ([`Store::roll_back`]).
+    rollbacks: rollback::Rollbacks,
 }
 
 /// The namespace a thread found last, by store: most requests name the namespace their
@@ -250,6 +252,7 @@ impl Store {
             change_signal: Notify::new(),
             id: STORES.fetch_add(1, Ordering::Relaxed),
             removals: AtomicU64::new(0),
+            rollbacks: rollback::Rollbacks::default(),
         }
     }
 
@@ -430,6 +433,8 @@ impl Store {
         }
     }
 }
+
+mod rollback;
 
 #[cfg(test)]
 mod tests;

@@ -64,6 +64,10 @@ pub(super) async fn serve(
         // No lock is held here: the router released the namespace before returning.
         tokio::time::sleep(latency).await;
     }
+    // `--state-sync always`: read before the request can change anything (see below).
+    let rollbacks = sync_log
+        .as_ref()
+        .map(|_| app.store.rollbacks(&request.namespace));
     let mut response = match routed.step {
         Step::Answer(response) => response,
         Step::Dispatch(target) => router::dispatch_async(app, target, &request).await,
@@ -99,8 +103,21 @@ pub(super) async fn serve(
                 } else {
                     Scope::Namespace(request.namespace.to_string())
                 };
-                if let Err(e) = log.commit(scope).await {
-                    let message = format!("The change could not be saved to the state file: {e}");
+                let refusal = match log.commit(scope).await {
+                    Err(e) => Some(format!(
+                        "The change could not be saved to the state file: {e}"
+                    )),
+                    // A change made before this one could not be saved, and undoing it undid
+                    // this one too.
+                    Ok(()) if rollbacks != Some(app.store.rollbacks(&request.namespace)) => {
+                        Some(format!(
+                            "The change was undone: an earlier change to namespace {} could not be saved to the state file, and the namespace went back to what the file holds",
+                            request.namespace
+                        ))
+                    }
+                    Ok(()) => None,
+                };
+                if let Some(message) = refusal {
                     response = area.error(500, &message, &request);
                 }
             }

@@ -202,10 +202,15 @@ pub struct Replayed {
 
 /// Reads the log at `path`: `None` when there is none. A log whose first line is incomplete is
 /// one a crash interrupted as it was started: it holds nothing (generation 0).
-pub fn read(path: &Path) -> Result<Option<Replayed>, String> {
+pub fn read(path: &Path, len: Option<u64>) -> Result<Option<Replayed>, String> {
     let problem = |what: String| format!("cannot load the state log {}: {what}", path.display());
     let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+        Ok(mut bytes) => {
+            if let Some(len) = len.and_then(|len| usize::try_from(len).ok()) {
+                bytes.truncate(len);
+            }
+            bytes
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(problem(e.to_string())),
     };
@@ -410,7 +415,7 @@ mod tests {
             let mut file = bytes[..intact].to_vec();
             file.extend(&tail);
             std::fs::write(&path, &file).expect("write");
-            let replayed = read(&path).expect("readable").expect("present");
+            let replayed = read(&path, None).expect("readable").expect("present");
             assert_eq!(replayed.generation, 3);
             assert_eq!(replayed.records, 3);
             assert_eq!(replayed.ignored_bytes, file.len() - intact);
@@ -439,7 +444,7 @@ mod tests {
             file.extend(&damaged);
             file.extend(write(&store, 1, 3, &[("a", 4_000)]));
             std::fs::write(&path, &file).expect("write");
-            let refused = read(&path).err().expect("refused");
+            let refused = read(&path, None).err().expect("refused");
             let at = damaged_at + line_start;
             assert!(
                 refused.contains(&format!("record at byte {at} is damaged"))
@@ -453,7 +458,9 @@ mod tests {
         file.extend(&second[..second_line / 2]);
         file.extend(write(&store, 0, 3, &[("a", 4_000)]));
         std::fs::write(&path, &file).expect("write");
-        let replayed = read(&path).expect("a tear, not damage").expect("present");
+        let replayed = read(&path, None)
+            .expect("a tear, not damage")
+            .expect("present");
         assert_eq!(replayed.ignored_bytes, file.len() - bytes.len());
         let _ = std::fs::remove_file(&path);
     }
@@ -469,7 +476,7 @@ mod tests {
         file.extend(&world);
         file.extend(b"\nb\t0000\ttorn");
         std::fs::write(&path, &file).expect("write");
-        let replayed = read(&path).expect("readable").expect("present");
+        let replayed = read(&path, None).expect("readable").expect("present");
         assert_eq!((replayed.generation, replayed.records), (4, 1));
         assert_eq!(offsets(&replayed), [("a", 0)]);
         assert_eq!(replayed.ignored_bytes, "b\t0000\ttorn".len());
@@ -481,13 +488,13 @@ mod tests {
         let path = temp_path("header");
         for text in ["", "{\"state_log\":1,\"gener", "\0\0\0\0\n"] {
             std::fs::write(&path, text).expect("write");
-            let replayed = read(&path).expect("readable").expect("present");
+            let replayed = read(&path, None).expect("readable").expect("present");
             assert_eq!((replayed.generation, replayed.records), (0, 0));
         }
         std::fs::write(&path, "{\"state_log\":9,\"generation\":1}\n").expect("write");
-        let refused = read(&path).err().expect("another version is refused");
+        let refused = read(&path, None).err().expect("another version is refused");
         assert!(refused.contains("log version 9"), "{refused}");
         let _ = std::fs::remove_file(&path);
-        assert!(read(&path).expect("no log").is_none());
+        assert!(read(&path, None).expect("no log").is_none());
     }
 }

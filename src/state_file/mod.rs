@@ -136,8 +136,13 @@ pub fn lock(path: &Path, wait: Duration) -> Result<StateLock, String> {
 /// fresh start (`None`); anything else that keeps it from loading is one line naming the file
 /// and what is wrong.
 pub fn load(path: &Path) -> Result<Option<SavedState>, String> {
+    load_saved(path, None)
+}
+
+/// [`load`], reading only the log's first `log_len` bytes if given (what was synced).
+fn load_saved(path: &Path, log_len: Option<u64>) -> Result<Option<SavedState>, String> {
     let snapshot = load_snapshot(path)?;
-    let Some(replayed) = log::read(&log::log_path(path))? else {
+    let Some(replayed) = log::read(&log::log_path(path), log_len)? else {
         return Ok(snapshot);
     };
     let mut state = snapshot.unwrap_or_else(SavedState::empty);

@@ -71,7 +71,10 @@ pub fn start(
     log_folded: u64,
     fold_bytes: u64,
 ) -> Result<(SyncLog, JoinHandle<Result<(), String>>), String> {
-    let mut writer = Writer::open(store, path, log_folded, fold_bytes)?;
+    Ok(spawn(Writer::open(store, path, log_folded, fold_bytes)?))
+}
+
+fn spawn(mut writer: Writer) -> (SyncLog, JoinHandle<Result<(), String>>) {
     let (commands, mut queue) = mpsc::unbounded_channel();
     let task = tokio::task::spawn_blocking(move || {
         while let Some(first) = queue.blocking_recv() {
@@ -86,7 +89,7 @@ pub fn start(
         }
         writer.close()
     });
-    Ok((SyncLog { commands }, task))
+    (SyncLog { commands }, task)
 }
 
 struct Writer {
@@ -166,7 +169,15 @@ impl Writer {
         if all {
             scopes.extend(self.store.names());
         }
-        let result = self.commit(&scopes);
+        // Answered 500, so undone: back to what the file holds.
+        let result = self
+            .commit(&scopes)
+            .map_err(|e| match self.roll_back(scopes) {
+                Ok(()) => format!("{e}; the change was undone"),
+                Err(why) => {
+                    format!("{e}; it could not be undone ({why}), and stays until a restart")
+                }
+            });
         if let Err(e) = &result {
             tracing::error!("{e}");
         }
@@ -186,9 +197,6 @@ impl Writer {
     /// Appends every namespace in `names` whose bytes changed since its last synced record, and
     /// the deletion of every namespace deleted since the last commit, in one write, and syncs.
     fn commit(&mut self, names: &BTreeSet<String>) -> Result<(), String> {
-        if self.broken {
-            self.fold()?;
-        }
         let mut records = log::Batch::new(self.generation, self.commits + 1);
         // Deletions first: a namespace deleted and made again is written after its deletion.
         let removals = self.store.removals();
@@ -221,6 +229,10 @@ impl Writer {
             self.removals_seen = removals;
             return Ok(());
         }
+        if self.broken {
+            // The log cannot take this write: the state file, with everything, is the commit.
+            return self.fold();
+        }
         let records = records.finish();
         match self
             .file
@@ -252,24 +264,66 @@ impl Writer {
 
     /// Rewrites the state file with everything (noting the current generation as folded) and
     /// starts the next, empty log.
+    /// Once the state file is written, everything so far is saved, whether or not the next log
+    /// could be started (if not, the next commit writes the state file again).
     fn fold(&mut self) -> Result<(), String> {
         self.write_state_file()?;
         // The file now holds every namespace, those no commit wrote too (made by a read): each
         // needs a deletion record if it goes.
         self.known.extend(self.store.names());
+        self.synced.clear();
         // From here the current log is older than the state file: never append to it again.
         self.broken = true;
         self.generation += 1;
-        self.file = log::create(&self.log_path, self.generation).map_err(|e| {
-            format!(
-                "cannot start the state log {}: {e}",
+        match log::create(&self.log_path, self.generation) {
+            Ok(file) => {
+                self.file = file;
+                self.log_bytes = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+                self.commits = 0;
+                self.broken = false;
+            }
+            Err(e) => tracing::warn!(
+                "cannot start the state log {}: {e} (the state file has everything; the next change writes it again)",
                 self.log_path.display()
-            )
-        })?;
-        self.log_bytes = self.file.metadata().map(|m| m.len()).unwrap_or(0);
-        self.synced.clear();
-        self.commits = 0;
-        self.broken = false;
+            ),
+        }
+        Ok(())
+    }
+
+    /// After a failed commit: puts the namespaces it was for (and any deleted since the last
+    /// commit) back to what the state file and the log hold, so what was answered 500 did not
+    /// happen, and a restart would load the same.
+    fn roll_back(&mut self, mut names: BTreeSet<String>) -> Result<(), String> {
+        let store = &self.store;
+        names.extend(
+            (self.known.iter())
+                .filter(|name| store.existing(name).is_none())
+                .cloned(),
+        );
+        // A write cut short, or written but not synced, is not read back as saved, nor read by
+        // a restart: the log is cut back (a log already folded into the state file, when a new
+        // one could not be started, is not read at all).
+        if let Err(e) = self.file.set_len(self.log_bytes) {
+            tracing::warn!(
+                "cannot cut the state log {} back to what was synced: {e}",
+                self.log_path.display()
+            );
+        }
+        let mut durable = super::load_saved(&self.path, Some(self.log_bytes))?
+            .map(|state| state.namespaces)
+            .unwrap_or_default();
+        for name in names {
+            let world = durable.remove(&name);
+            // What the files hold now: a namespace that does not change again is not written.
+            let sum = world
+                .as_ref()
+                .and_then(|world| log::Batch::new(0, 0).push_world(&name, world).ok());
+            match sum {
+                Some(sum) => self.synced.insert(name.clone(), sum),
+                None => self.synced.remove(&name),
+            };
+            self.store.roll_back(&name, world);
+        }
         Ok(())
     }
 
@@ -297,75 +351,4 @@ impl Writer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Config;
-
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("vendor-sandbox-sync-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create");
-        dir
-    }
-
-    fn commit(writer: &mut Writer, name: &str) {
-        let (done, mut finished) = oneshot::channel();
-        let group = vec![Command::Commit {
-            scope: Scope::Namespace(name.to_string()),
-            done,
-        }];
-        assert!(!writer.run_group(group));
-        finished.try_recv().expect("answered").expect("committed");
-    }
-
-    /// What a restart after a kill loads: the state file and the log replayed over it.
-    fn offsets_after_a_kill(path: &std::path::Path) -> Vec<(String, i64)> {
-        let state = super::super::load(path).expect("loads").expect("present");
-        state
-            .namespaces
-            .iter()
-            .map(|(name, world)| (name.clone(), world.clock.offset_ms()))
-            .collect()
-    }
-
-    #[test]
-    fn commits_survive_a_kill_across_folds_and_unchanged_namespaces_are_not_written() {
-        let dir = temp_dir("folds");
-        let path = dir.join("state.json");
-        let store = Arc::new(Store::new(
-            Arc::new(Config::default()),
-            None,
-            Box::new(|_| {}),
-        ));
-        // Fold as soon as the log is larger than twice the state file.
-        let mut writer = Writer::open(store.clone(), path.clone(), 0, 0).expect("open");
-        let mut generations = BTreeSet::new();
-        for step in 1..=20 {
-            let name = if step % 3 == 0 { "b" } else { "a" };
-            store.namespace(name).lock().clock.advance(1_000);
-            commit(&mut writer, name);
-            generations.insert(writer.generation);
-            let mut expected = vec![("a".to_string(), (step - step / 3) * 1_000)];
-            if step >= 3 {
-                expected.push(("b".to_string(), step / 3 * 1_000));
-            }
-            assert_eq!(offsets_after_a_kill(&path), expected, "after step {step}");
-        }
-        assert!(generations.len() > 3, "the log was folded: {generations:?}");
-
-        // Once written (a fold, which may just have run, forgets what the log holds), a
-        // namespace that did not change is not written again.
-        commit(&mut writer, "a");
-        let before = writer.log_bytes;
-        commit(&mut writer, "a");
-        assert_eq!(writer.log_bytes, before, "nothing changed: nothing written");
-        writer.close().expect("close");
-        assert!(
-            !log::log_path(&path).exists(),
-            "the log is folded at shutdown"
-        );
-        assert_eq!(offsets_after_a_kill(&path).len(), 2);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+mod tests;

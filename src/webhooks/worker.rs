@@ -14,6 +14,7 @@ use super::{Attempt, Job};
 use crate::clock::iso8601;
 use crate::config::WebhookConfig;
 use crate::scenario::{Catalog, Operation, Outcome, Subject};
+use crate::state_file::sync::{Scope, SyncLog};
 use crate::store::Store;
 use crate::vendor::Vendor;
 
@@ -28,6 +29,8 @@ struct Shared {
     scenarios: Arc<Catalog>,
     sign: Signer,
     config: Arc<WebhookConfig>,
+    /// `--state-sync always`: a delivery waits for its namespace to be on disk.
+    sync_log: Option<SyncLog>,
 }
 
 /// Delay before retry number `retry` (1 for the first retry): doubling, capped.
@@ -56,6 +59,7 @@ pub async fn run_worker(
     scenarios: Arc<Catalog>,
     sign: Signer,
     config: WebhookConfig,
+    sync_log: Option<SyncLog>,
     mut jobs: UnboundedReceiver<Job>,
     mut shutdown: watch::Receiver<Option<Stop>>,
 ) {
@@ -64,6 +68,7 @@ pub async fn run_worker(
         scenarios,
         sign,
         config: Arc::new(config),
+        sync_log,
     };
     let mut running = JoinSet::new();
     let mut turns = Turns::default();
@@ -154,10 +159,22 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
         scenarios,
         sign,
         config,
+        sync_log,
     } = shared;
     if let Some(mut before) = turn.before {
         // Err: that delivery's task ended (its sender dropped) without an attempt.
         let _ = before.wait_for(|done| *done).await;
+    }
+    // With `--state-sync always`, no one hears of a change before it is on disk: a crash would
+    // take it back (and hand its ids out again). One that could not be saved was undone, this
+    // delivery with it.
+    if let Some(log) = sync_log
+        && log
+            .commit(Scope::Namespace(job.namespace.clone()))
+            .await
+            .is_err()
+    {
+        return;
     }
     loop {
         let Some(ns) = store.existing(&job.namespace) else {

@@ -95,6 +95,7 @@ async fn pending_deliveries_at_shutdown_are_abandoned_unless_a_state_file_keeps_
             scenarios,
             vendors::webhook_headers,
             config.webhooks.clone(),
+            None,
             jobs_rx,
             stop_rx,
         ));

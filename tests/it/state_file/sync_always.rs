@@ -13,7 +13,8 @@ use vendor_sandbox::state_file::log::log_path;
 
 use super::{BITMAMA_KEY, Running, call, state_dir};
 use crate::harness::card_user_body;
-use crate::harness::{TestServer, WAIT};
+use crate::harness::{TestServer, WAIT, WebhookSink};
+use vendor_sandbox::Vendor;
 
 const NS: &str = "durable";
 
@@ -266,5 +267,39 @@ fn with_state_sync_always_a_folded_namespace_stays_deleted_after_a_sigkill() {
         !saved.namespaces.contains_key("ghost"),
         "ghost stays deleted"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A webhook goes out once the change it tells of is on disk: when the receiver has it, the
+/// files already hold the inquiry (a crash cannot take back what a receiver was told).
+#[tokio::test]
+async fn with_state_sync_always_a_webhook_tells_of_a_saved_change() {
+    let dir = state_dir("sync-webhook");
+    let path = dir.join("state.json");
+    let mut sink = WebhookSink::start().await;
+    let url = sink.url("/persona");
+    let server = TestServer::start_with(|c| {
+        c.state_file = Some(path.clone());
+        c.state_sync = StateSync::Always;
+        c.state_save_delay = Duration::from_secs(3_600);
+        c.webhooks.targets.push((Vendor::Persona, url));
+    })
+    .await;
+    let created = server
+        .post("/api/v1/inquiries")
+        .header("authorization", "Bearer sk_test_durable")
+        .json(
+            &serde_json::json!({"data": {"attributes": {"inquiry-template-id": "itmpl_durable"}}}),
+        )
+        .send()
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let hook = sink.next().await;
+    let id = hook.json()["data"]["attributes"]["payload"]["data"]["id"].clone();
+    let id = id.as_str().expect("the inquiry's id");
+    let saved = load(&path).expect("loads").expect("saved");
+    let world = serde_json::to_string(&saved.namespaces["default"]).expect("serialize");
+    assert!(world.contains(id), "{id} is on disk");
+    server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,196 @@
+use super::*;
+use crate::config::Config;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("vendor-sandbox-sync-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create");
+    dir
+}
+
+fn commit(writer: &mut Writer, name: &str) {
+    try_commit(writer, &[name]).expect("committed");
+}
+
+/// Commits `names` as one group; the answer all of them get.
+fn try_commit(writer: &mut Writer, names: &[&str]) -> Result<(), String> {
+    let (group, mut answers): (Vec<_>, Vec<_>) = (names.iter())
+        .map(|name| {
+            let (done, finished) = oneshot::channel();
+            let scope = Scope::Namespace(name.to_string());
+            (Command::Commit { scope, done }, finished)
+        })
+        .unzip();
+    assert!(!writer.run_group(group));
+    let first = answers[0].try_recv().expect("answered");
+    for answer in &mut answers[1..] {
+        assert_eq!(answer.try_recv().expect("answered"), first);
+    }
+    first
+}
+
+fn store_with(
+    config: Config,
+    jobs: Option<mpsc::UnboundedSender<crate::webhooks::Job>>,
+) -> Arc<Store> {
+    Arc::new(Store::new(Arc::new(config), jobs, Box::new(|_| {})))
+}
+
+/// A log that takes no more bytes: every write fails as on a full disk.
+fn full_disk() -> File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+}
+
+/// What a restart after a kill loads: the state file and the log replayed over it.
+fn offsets_after_a_kill(path: &std::path::Path) -> Vec<(String, i64)> {
+    let state = super::super::load(path).expect("loads").expect("present");
+    state
+        .namespaces
+        .iter()
+        .map(|(name, world)| (name.clone(), world.clock.offset_ms()))
+        .collect()
+}
+
+#[test]
+fn commits_survive_a_kill_across_folds_and_unchanged_namespaces_are_not_written() {
+    let dir = temp_dir("folds");
+    let path = dir.join("state.json");
+    let store = store_with(Config::default(), None);
+    // Fold as soon as the log is larger than twice the state file.
+    let mut writer = Writer::open(store.clone(), path.clone(), 0, 0).expect("open");
+    let mut generations = BTreeSet::new();
+    for step in 1..=20 {
+        let name = if step % 3 == 0 { "b" } else { "a" };
+        store.namespace(name).lock().clock.advance(1_000);
+        commit(&mut writer, name);
+        generations.insert(writer.generation);
+        let mut expected = vec![("a".to_string(), (step - step / 3) * 1_000)];
+        if step >= 3 {
+            expected.push(("b".to_string(), step / 3 * 1_000));
+        }
+        assert_eq!(offsets_after_a_kill(&path), expected, "after step {step}");
+    }
+    assert!(generations.len() > 3, "the log was folded: {generations:?}");
+
+    // Once written (a fold, which may just have run, forgets what the log holds), a
+    // namespace that did not change is not written again.
+    commit(&mut writer, "a");
+    let before = writer.log_bytes;
+    commit(&mut writer, "a");
+    assert_eq!(writer.log_bytes, before, "nothing changed: nothing written");
+    writer.close().expect("close");
+    assert!(
+        !log::log_path(&path).exists(),
+        "the log is folded at shutdown"
+    );
+    assert_eq!(offsets_after_a_kill(&path).len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_commit_that_cannot_be_written_is_undone_and_reads_go_on() {
+    let dir = temp_dir("undone");
+    let path = dir.join("state.json");
+    let store = store_with(Config::default(), None);
+    let mut writer = Writer::open(store.clone(), path.clone(), 0, u64::MAX).expect("open");
+    for name in ["a", "c"] {
+        store.namespace(name).lock().clock.advance(1_000);
+        commit(&mut writer, name);
+    }
+    writer.file = full_disk();
+    // Changed, made and deleted by requests the full disk then fails.
+    store.namespace("a").lock().clock.advance(500);
+    store.namespace("b").lock().clock.advance(7);
+    assert!(store.remove("c"));
+    let failed = try_commit(&mut writer, &["a", "b", "c"]).expect_err("the disk is full");
+    assert!(failed.contains("the change was undone"), "{failed}");
+    let offset = |name: &str| store.existing(name).map(|ns| ns.read().clock.offset_ms());
+    assert_eq!(offset("a"), Some(1_000), "back to what was saved");
+    assert_eq!(offset("b"), None, "made by the failed change: gone");
+    assert_eq!(
+        offset("c"),
+        Some(1_000),
+        "deleted by the failed change: back"
+    );
+    for name in ["a", "b", "c"] {
+        assert_eq!(store.rollbacks(name), 1, "{name}");
+    }
+    assert_eq!(store.rollbacks("d"), 0);
+
+    // Nothing to write: a read is not refused while the disk is full.
+    commit(&mut writer, "a");
+    // Once there is room, the next change writes the whole state file.
+    store.namespace("a").lock().clock.advance(2_000);
+    commit(&mut writer, "a");
+    let expected = |a| vec![("a".to_string(), a), ("c".to_string(), 1_000)];
+    assert_eq!(offsets_after_a_kill(&path), expected(3_000));
+    store.namespace("a").lock().clock.advance(1);
+    commit(&mut writer, "a");
+    assert_eq!(offsets_after_a_kill(&path), expected(3_001), "the new log");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A delivery goes out only once the change that queued it is on disk: here it never is, so
+/// the receiver never hears of it.
+#[tokio::test]
+async fn webhooks_wait_for_their_change_to_be_saved() {
+    let dir = temp_dir("webhooks");
+    let receiver = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    receiver.set_nonblocking(true).expect("nonblocking");
+    let url = format!("http://{}/hooks", receiver.local_addr().expect("addr"));
+    let mut config = Config::default();
+    config.webhooks.targets = vec![(crate::vendor::Vendor::Coinflow, url)];
+    config.webhooks.attempt_timeout = std::time::Duration::from_millis(200);
+    let webhooks = config.webhooks.clone();
+    let (jobs, queued) = mpsc::unbounded_channel();
+    let store = store_with(config, Some(jobs));
+    let mut writer =
+        Writer::open(store.clone(), dir.join("state.json"), 0, u64::MAX).expect("open");
+    store.namespace("a");
+    commit(&mut writer, "a");
+    writer.file = full_disk();
+    let (log, saved) = spawn(writer);
+    let (stop, stopped) = tokio::sync::watch::channel(None);
+    let worker = tokio::spawn(crate::webhooks::run_worker(
+        store.clone(),
+        Arc::new(crate::scenario::Catalog::shipped(
+            crate::vendors::vocabulary(),
+        )),
+        crate::vendors::webhook_headers,
+        webhooks,
+        Some(log.clone()),
+        queued,
+        stopped,
+    ));
+    {
+        let ns = store.namespace("a");
+        let mut world = ns.lock();
+        let now = world.clock.now_ms();
+        let queued = world.webhooks.enqueue(
+            crate::vendor::Vendor::Coinflow,
+            "Withdraw Pending",
+            &serde_json::json!({"data": {}}),
+            now,
+        );
+        assert!(queued.is_some());
+    }
+    // The worker lets its deliveries finish before it stops.
+    let _ = stop.send(Some(crate::webhooks::Stop {
+        deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(10),
+        keep_pending: true,
+    }));
+    worker.await.expect("worker");
+    assert!(
+        receiver.accept().is_err(),
+        "the receiver heard of a change that was never saved"
+    );
+    let pending = store.existing("a").map(|ns| ns.read().webhooks.pending());
+    assert_eq!(pending, Some(0), "undone with its change");
+    log.stop();
+    let _ = saved.await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
