@@ -246,7 +246,7 @@ impl Payout {
             "createdAt": iso8601(self.created_ms),
             "updatedAt": iso8601(self.updated_ms),
             "speed": self.speed.as_str(),
-            "provider": "sandbox",
+            "provider": PROVIDER,
             "userId": self.user_id,
             "idempotencyKey": self.idempotency_key,
             "payoutInitiated": true,
@@ -279,6 +279,10 @@ impl Payout {
         })
     }
 }
+
+/// Who pays a payout out here: every payout's `provider`, what Get Withdraws' `provider` filter
+/// matches.
+pub const PROVIDER: &str = "sandbox";
 
 /// The ABA routing number checksum: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10).
 pub fn aba_valid(routing: &str) -> bool {

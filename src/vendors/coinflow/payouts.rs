@@ -27,7 +27,7 @@ pub const MAGIC_RETURNED_CENTS: i64 = 66_600;
 pub const MAGIC_PENDING_CENTS: i64 = 77_700;
 
 /// Every speed in Coinflow's `WithdrawSpeed`; the ones the sandbox does not pay at quote zero.
-const ALL_SPEEDS: [&str; 11] = [
+pub(super) const ALL_SPEEDS: [&str; 11] = [
     "asap", "same_day", "standard", "card", "iban", "pix", "eft", "venmo", "paypal", "wire",
     "interac",
 ];

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::payout_model::PROVIDER;
 use super::{
     accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, withdraw_list, withdrawers,
 };
@@ -55,11 +56,19 @@ static USER_QUOTE: &[Param] = &[
 static WITHDRAW_LIST: &[Param] = &[
     Param::query(
         "status",
-        || json!({"type": "string", "examples": ["pending"]}),
+        || json!({"enum": withdraw_list::STATUSES, "examples": ["pending"]}),
     ),
     Param::query(
         "speed",
-        || json!({"type": "string", "examples": ["standard"]}),
+        || json!({"enum": payouts::ALL_SPEEDS, "examples": ["standard"]}),
+    ),
+    Param::query(
+        "provider",
+        || json!({"type": "string", "examples": [PROVIDER]}),
+    ),
+    Param::query(
+        "merchantId",
+        || json!({"type": "string", "description": "The merchant's id or its `_id`", "examples": ["sandbox-0a1b2c3d"]}),
     ),
     Param::query(
         "search",

@@ -6,15 +6,19 @@
 //! `sortBy` is `createdAt` (default) or `amount`; `sortDirection` is `1` (ascending) or `-1`
 //! (descending, the default), Mongo's convention (Coinflow is a NestJS service on MongoDB);
 //! `page` counts from 1 and pages by `limit` (without `limit` the one page is everything);
-//! `status`, `speed` equal the payout's; `search` is a user id, transfer id or transaction.
-//! Equal sort keys keep the order payouts were made in (reversed when descending), so pages
-//! never overlap nor skip. A value that is not one of these is refused, 400 naming it.
+//! `status`, `speed`, `provider` equal the payout's (`status` and `speed` one of the spec's
+//! `WithdrawStatusWithReview` and `WithdrawSpeed`); `merchantId` is the payout's merchant, by
+//! its id or its `_id` (the list's `merchant`); `search` is a user id, transfer id or
+//! transaction. Equal sort keys keep the order payouts were made in (reversed when
+//! descending), so pages never overlap nor skip. A value that is not one of these is refused,
+//! 400 naming it.
 
 use serde_json::Value;
 
+use super::auth::merchant_object_id;
 use super::error;
-use super::payout_model::Payout;
-use super::payouts::merchant;
+use super::payout_model::{PROVIDER, Payout};
+use super::payouts::{ALL_SPEEDS, merchant};
 use crate::clock::{DayEnd, Millis, parse_instant};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
@@ -31,6 +35,8 @@ enum SortBy {
 struct ListQuery<'q> {
     status: Option<&'q str>,
     speed: Option<&'q str>,
+    provider: Option<&'q str>,
+    merchant_id: Option<&'q str>,
     search: Option<&'q str>,
     since: Option<Millis>,
     until: Option<Millis>,
@@ -41,6 +47,10 @@ struct ListQuery<'q> {
     /// `None`: no limit.
     limit: Option<u64>,
 }
+
+/// A payout's statuses, the spec's `WithdrawStatusWithReview` (the sandbox reviews none, so
+/// `in_review` lists nothing).
+pub const STATUSES: [&str; 4] = ["completed", "failed", "pending", "in_review"];
 
 /// The largest `page` or `limit` taken: beyond any list a namespace holds, and small enough
 /// that `page × limit` cannot overflow.
@@ -69,6 +79,22 @@ fn time(req: &ApiRequest, name: &str, end: DayEnd) -> Result<Option<Millis>, Str
         Some(t) => Ok(Some(t)),
         None => Err(format!(
             "{name} must be an ISO 8601 date-time (2024-05-01T12:00:00.000Z) or date (2024-05-01), got {text:?}"
+        )),
+    }
+}
+
+/// `name` when it is one of `allowed`.
+fn one_of<'q>(
+    req: &'q ApiRequest,
+    name: &str,
+    allowed: &[&str],
+) -> Result<Option<&'q str>, String> {
+    match req.query_param(name) {
+        None => Ok(None),
+        Some(value) if allowed.contains(&value) => Ok(Some(value)),
+        Some(other) => Err(format!(
+            "{name} must be one of the following values: {}; got {other:?}",
+            allowed.join(", ")
         )),
     }
 }
@@ -105,8 +131,10 @@ fn parse(req: &ApiRequest) -> Result<ListQuery<'_>, String> {
         return Err("since must not be later than until".into());
     }
     Ok(ListQuery {
-        status: req.query_param("status"),
-        speed: req.query_param("speed"),
+        status: one_of(req, "status", &STATUSES)?,
+        speed: one_of(req, "speed", &ALL_SPEEDS)?,
+        provider: req.query_param("provider"),
+        merchant_id: req.query_param("merchantId"),
         search: req.query_param("search"),
         since,
         until,
@@ -121,6 +149,8 @@ impl ListQuery<'_> {
     fn keeps(&self, p: &Payout) -> bool {
         self.status.is_none_or(|s| s == p.status.as_str())
             && self.speed.is_none_or(|s| s == p.speed.as_str())
+            && self.provider.is_none_or(|s| s == PROVIDER)
+            && self.merchant_id.is_none_or(|m| m == p.merchant_id)
             && self
                 .search
                 .is_none_or(|s| p.user_id == s || p.id == s || p.signature == s)
@@ -155,10 +185,15 @@ pub fn withdraws(cx: &Ctx, world: &mut World) -> ApiResponse {
         Ok(m) => m,
         Err(refused) => return refused,
     };
-    let query = match parse(req) {
+    let mut query = match parse(req) {
         Ok(q) => q,
         Err(message) => return error(400, &message, req),
     };
+    // The merchant's `_id`, as the list's `merchant` shows it, names it too.
+    let oid = merchant_object_id(&m.id);
+    if query.merchant_id == Some(oid.as_str()) {
+        query.merchant_id = Some(&m.id);
+    }
     let mine = world
         .coinflow
         .payouts

@@ -1,5 +1,5 @@
 //! Get Withdraws (`GET /api/merchant/withdraws`): pages that end, sorting, the date window,
-//! and 400s naming the parameter.
+//! the filters, and 400s naming the parameter.
 
 use serde_json::Value;
 
@@ -7,8 +7,8 @@ use super::accounts::{add_bank, verified_user};
 use super::payouts::{as_merchant, payout, payout_body};
 use super::*;
 
-/// The amounts (cents) of the payouts `GET /api/merchant/withdraws?{query}` answers.
-async fn amounts(server: &TestServer, ns: &str, query: &str) -> Vec<i64> {
+/// The payouts `GET /api/merchant/withdraws?{query}` answers.
+async fn listed(server: &TestServer, ns: &str, query: &str) -> Vec<Value> {
     let r = as_merchant(
         server,
         "GET",
@@ -18,10 +18,15 @@ async fn amounts(server: &TestServer, ns: &str, query: &str) -> Vec<i64> {
     .send()
     .await;
     assert_eq!(r.status, 200, "{query}: {}", r.text());
-    r.json()
-        .as_array()
-        .unwrap_or_else(|| panic!("{query}: not an array: {}", r.text()))
-        .iter()
+    match r.json() {
+        Value::Array(list) => list,
+        other => panic!("{query}: not an array: {other}"),
+    }
+}
+
+/// The amounts (cents) of the payouts `GET /api/merchant/withdraws?{query}` answers.
+async fn amounts(server: &TestServer, ns: &str, query: &str) -> Vec<i64> {
+    (listed(server, ns, query).await.iter())
         .map(|w| w["amount"]["cents"].as_i64().unwrap_or(-1))
         .collect()
 }
@@ -128,6 +133,69 @@ async fn sorting_and_the_date_window() {
 }
 
 #[tokio::test]
+async fn filters_by_status_speed_provider_and_merchant() {
+    let server = TestServer::start().await;
+    let ns = "cf-list-filters";
+    three_payouts(&server, ns).await;
+    let account = add_bank(&server, ns, "lister").await;
+    let fast = payout(
+        &server,
+        ns,
+        &payout_body("lister", &account, "asap", 400, "fast"),
+    )
+    .await;
+    assert_eq!(fast.status, 200, "{}", fast.text());
+    // asap settles after 10 s; standard stays pending for days.
+    server.advance_clock(ns, 11.0).await;
+
+    assert_eq!(amounts(&server, ns, "speed=asap").await, [400]);
+    assert_eq!(
+        amounts(&server, ns, "speed=standard").await,
+        [200, 100, 300]
+    );
+    // In the spec's WithdrawSpeed, but nothing was paid at it.
+    assert_eq!(amounts(&server, ns, "speed=iban").await, Vec::<i64>::new());
+    assert_eq!(amounts(&server, ns, "status=completed").await, [400]);
+    assert_eq!(
+        amounts(&server, ns, "status=pending").await,
+        [200, 100, 300]
+    );
+    assert_eq!(
+        amounts(&server, ns, "status=in_review").await,
+        Vec::<i64>::new()
+    );
+
+    let all = listed(&server, ns, "").await;
+    let provider = all[0]["provider"].as_str().expect("provider").to_string();
+    assert_eq!(
+        amounts(&server, ns, &format!("provider={provider}"))
+            .await
+            .len(),
+        4
+    );
+    assert_eq!(
+        amounts(&server, ns, "provider=checkbook").await,
+        Vec::<i64>::new()
+    );
+
+    // The merchant by its id (the user wallet's `<merchantId>ʬ<userId>`) or its `_id`.
+    let wallet = all[0]["wallet"].as_str().expect("wallet");
+    let merchant_id = wallet.split('ʬ').next().expect("merchant id");
+    let object_id = all[0]["merchant"].as_str().expect("merchant");
+    for id in [merchant_id, object_id] {
+        let query = format!("merchantId={}", crate::harness::encode(id));
+        assert_eq!(amounts(&server, ns, &query).await.len(), 4, "{query}");
+    }
+    let other = amounts(&server, ns, "merchantId=another-merchant").await;
+    assert_eq!(other, Vec::<i64>::new());
+    assert_eq!(
+        amounts(&server, ns, "status=pending&speed=standard&sortBy=amount").await,
+        [300, 200, 100]
+    );
+    schema::assert_bodies_valid(&server).await;
+}
+
+#[tokio::test]
 async fn bad_values_are_refused_naming_the_parameter() {
     let server = TestServer::start().await;
     let ns = "cf-list-bad";
@@ -141,6 +209,10 @@ async fn bad_values_are_refused_naming_the_parameter() {
         ("since=yesterday", "since"),
         ("until=2024-02-30", "until"),
         ("since=2024-05-02&until=2024-05-01", "since"),
+        ("status=done", "status"),
+        ("status=Pending", "status"),
+        ("speed=fast", "speed"),
+        ("speed=", "speed"),
     ] {
         let r = as_merchant(
             &server,
@@ -154,6 +226,14 @@ async fn bad_values_are_refused_naming_the_parameter() {
         let body: Value = r.json();
         assert_nest_error(&body, 400, "/api/merchant/withdraws", "GET");
         assert!(message(&body).starts_with(name), "{query}: {body}");
+        // The bad value is quoted (a window the wrong way round is two good values).
+        let value = query.rsplit('=').next().unwrap_or("");
+        if !query.contains('&') {
+            assert!(
+                message(&body).contains(&format!("{value:?}")),
+                "{query}: {body}"
+            );
+        }
     }
     schema::assert_bodies_valid(&server).await;
 }
