@@ -18,6 +18,7 @@ use super::validate::{Fields, check_country};
 use super::verification::{self, Check};
 use super::webhooks::{self, KycEvent};
 use super::{error, verification_response};
+use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Steer;
 use crate::store::World;
@@ -111,7 +112,7 @@ pub fn register(cx: &Ctx, world: &mut World) -> ApiResponse {
         Err(e) => return error(400, &e.0, req),
     };
     let parsed = match Fields::new(&body, "") {
-        Ok(fields) if fields.has("info") => parse_us_info(&body).map(|(email, details)| {
+        Ok(fields) if fields.has("info") => parse_us_info(&body, world.clock.now_ms()).map(|(email, details)| {
             (email, details, Method::UsInfo)
         }),
         Ok(fields) if fields.has("email") => parse_document(&fields)
@@ -142,10 +143,10 @@ fn redirect_link(body: &Value) -> Result<Option<String>, String> {
     }
 }
 
-fn parse_us_info(body: &Value) -> Result<(String, BTreeMap<String, String>), String> {
+fn parse_us_info(body: &Value, now: Millis) -> Result<(String, BTreeMap<String, String>), String> {
     let info = Fields::new(body.get("info").unwrap_or(&Value::Null), "info.")?;
     let email = info.email("email")?;
-    let details = personal_details(&info, true)?;
+    let details = personal_details(&info, true, now)?;
     Ok((email, details))
 }
 
@@ -156,10 +157,12 @@ fn parse_document(fields: &Fields) -> Result<(String, BTreeMap<String, String>),
     Ok((email, BTreeMap::from([("country".to_string(), country)])))
 }
 
-/// The US KYC / attestation fields: names, address, dob, ssn (last 4).
+/// The US KYC / attestation fields: names, address, dob (an adult's at sandbox time `now`),
+/// ssn (last 4).
 fn personal_details(
     fields: &Fields,
     ssn_required: bool,
+    now: Millis,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut details = BTreeMap::new();
     for name in ["firstName", "surName", "physicalAddress", "city"] {
@@ -168,7 +171,7 @@ fn personal_details(
     details.insert("state".into(), fields.state("state")?);
     details.insert("zip".into(), fields.required("zip")?);
     details.insert("country".into(), fields.country("country")?);
-    details.insert("dob".into(), fields.dob("dob")?);
+    details.insert("dob".into(), fields.dob("dob", now)?);
     if let Some(ssn) = fields.ssn("ssn", ssn_required)? {
         details.insert("ssn".into(), ssn);
     }
@@ -185,7 +188,10 @@ pub fn attested(cx: &Ctx, world: &mut World) -> ApiResponse {
     let parsed = req.json_value().map_err(|e| e.0).and_then(|body| {
         let fields = Fields::new(&body, "")?;
         let email = fields.email("email")?;
-        Ok((email, personal_details(&fields, false)?))
+        Ok((
+            email,
+            personal_details(&fields, false, world.clock.now_ms())?,
+        ))
     });
     match parsed {
         Ok((email, details)) => {

@@ -9,6 +9,7 @@ use super::model::{RequiredField, VerificationStatus, Withdrawer};
 use super::validate::{check_country, check_state, normalize_dob};
 use super::verification::{self, Check};
 use crate::app::App;
+use crate::clock::Millis;
 use crate::html::escape;
 use crate::http::{ApiRequest, ApiResponse, is_web_url, with_query};
 use crate::store::World;
@@ -47,6 +48,7 @@ pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
         return ApiResponse::see_other(&self_url(app, req, w));
     }
     // Validate everything before changing anything.
+    let now = world.clock.now_ms();
     let mut values = Vec::new();
     let mut problems = Vec::new();
     for field in &wanted {
@@ -55,7 +57,7 @@ pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
             .find(|(k, _)| k == field.name)
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default();
-        match check_field(field, &given) {
+        match check_field(field, &given, now) {
             Ok(value) => values.push((field.name.to_string(), value)),
             Err(problem) => problems.push(format!("{}: {problem}", field.label)),
         }
@@ -64,7 +66,6 @@ pub fn submit(cx: &Ctx, world: &mut World, token: &str) -> ApiResponse {
         let w = w.clone();
         return render(app, req, &w, &check, Some(&problems), 400);
     }
-    let now = world.clock.now_ms();
     if let Some(w) = world.coinflow.get_mut(index) {
         w.details.extend(values);
         w.details_submitted = true;
@@ -92,7 +93,8 @@ fn fields_to_ask(w: &Withdrawer, check: &Check) -> Vec<&'static RequiredField> {
     }
 }
 
-fn check_field(field: &RequiredField, value: &str) -> Result<String, String> {
+/// A form field's value, checked (a date of birth against sandbox time `now`).
+fn check_field(field: &RequiredField, value: &str, now: Millis) -> Result<String, String> {
     if value.is_empty() {
         return Err("required".into());
     }
@@ -100,7 +102,7 @@ fn check_field(field: &RequiredField, value: &str) -> Result<String, String> {
         return Err("at most 200 characters".into());
     }
     match field.name {
-        "dob" => normalize_dob(value),
+        "dob" => normalize_dob(value, now),
         "country" => {
             let upper = value.to_ascii_uppercase();
             check_country(&upper).map(|()| upper)

@@ -91,6 +91,7 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
         ShareTokenStatus::Expired => TokenState::Expired,
     });
     let inquiry = world.persona.inquiry(inquiry_id);
+    let now = world.clock.now_ms();
     let mut details = BTreeMap::new();
     if let Some(inquiry) = inquiry {
         for field in REQUIRED_FIELDS {
@@ -98,7 +99,7 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
             // A birthdate Coinflow's own KYC body would refuse counts as missing: the form asks
             // for it, instead of approving a withdrawer with no date of birth.
             let value = match (field.name, value) {
-                ("dob", Some(dob)) => super::validate::normalize_dob(&dob).ok(),
+                ("dob", Some(dob)) => super::validate::normalize_dob(&dob, now).ok(),
                 (_, value) => value,
             };
             if let Some(value) = value {

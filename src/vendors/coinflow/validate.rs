@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::clock::Millis;
+
 /// A JSON object body, read field by field; `prefix` names nested objects (`info.`).
 pub struct Fields<'a> {
     object: &'a Map<String, Value>,
@@ -52,10 +54,11 @@ impl<'a> Fields<'a> {
         Ok(value)
     }
 
-    /// `YYYYMMDD` (the documented form) or `YYYY-MM-DD`; returned as `YYYY-MM-DD`.
-    pub fn dob(&self, name: &str) -> Result<String, String> {
+    /// `YYYYMMDD` (the documented form) or `YYYY-MM-DD`, of an adult at sandbox time `now`;
+    /// returned as `YYYY-MM-DD`.
+    pub fn dob(&self, name: &str, now: Millis) -> Result<String, String> {
         let value = self.required(name)?;
-        normalize_dob(&value).map_err(|e| format!("{}{name} {e}", self.prefix))
+        normalize_dob(&value, now).map_err(|e| format!("{}{name} {e}", self.prefix))
     }
 
     pub fn state(&self, name: &str) -> Result<String, String> {
@@ -114,7 +117,10 @@ pub fn check_state(value: &str) -> Result<(), String> {
     }
 }
 
-pub fn normalize_dob(value: &str) -> Result<String, String> {
+/// A date of birth in either form, as `YYYY-MM-DD`, when it is that of someone 18 or older at
+/// sandbox time `now` (the namespace's clock, as card expiry reads it, so moving the clock
+/// makes a minor an adult).
+pub fn normalize_dob(value: &str, now: Millis) -> Result<String, String> {
     let compact: String = value.chars().filter(|c| *c != '-').collect();
     let shape_ok = compact.len() == 8
         && compact.bytes().all(|b| b.is_ascii_digit())
@@ -122,10 +128,7 @@ pub fn normalize_dob(value: &str) -> Result<String, String> {
     let date = shape_ok
         .then(|| chrono::NaiveDate::parse_from_str(&compact, "%Y%m%d").ok())
         .flatten();
-    // Not after today by the real clock: a namespace's clock only runs ahead of it, so a birth
-    // on a day between the two is the one date judged differently.
-    let today = chrono::DateTime::from_timestamp_millis(crate::clock::real_now_ms())
-        .map(|now| now.date_naive());
+    let today = chrono::DateTime::from_timestamp_millis(now).map(|now| now.date_naive());
     // A withdrawer is an adult *(choice: payouts go to adults; Coinflow documents no age)*.
     let adult_since = today.and_then(|t| t.checked_sub_months(chrono::Months::new(18 * 12)));
     match date {
@@ -148,23 +151,22 @@ mod tests {
 
     #[test]
     fn dob_forms() {
-        assert_eq!(normalize_dob("19900131").as_deref(), Ok("1990-01-31"));
-        assert_eq!(normalize_dob("1990-01-31").as_deref(), Ok("1990-01-31"));
-        assert!(normalize_dob("19901331").is_err());
-        assert!(normalize_dob("20990101").is_err(), "not born yet");
-        let today = chrono::DateTime::from_timestamp_millis(crate::clock::real_now_ms())
-            .expect("now")
-            .date_naive();
-        let minor = today - chrono::Days::new(365 * 10);
-        let refused = normalize_dob(&minor.format("%Y%m%d").to_string());
+        // 2026-03-15T00:00:00Z
+        let now = 1_773_532_800_000;
+        let dob = |value| normalize_dob(value, now);
+        assert_eq!(dob("19900131").as_deref(), Ok("1990-01-31"));
+        assert_eq!(dob("1990-01-31").as_deref(), Ok("1990-01-31"));
+        assert!(dob("19901331").is_err());
+        assert!(dob("20260316").is_err(), "not born yet");
+        let minor = Err("must be the date of birth of someone 18 or older".into());
+        assert_eq!(dob("20160315"), minor);
+        // 18 on the day, not the day before.
+        assert_eq!(dob("20080316"), minor);
+        assert_eq!(dob("20080315").as_deref(), Ok("2008-03-15"));
+        assert!(dob("18991231").is_err());
+        assert!(dob("1990-0131").is_err());
         assert_eq!(
-            refused,
-            Err("must be the date of birth of someone 18 or older".into())
-        );
-        assert!(normalize_dob("18991231").is_err());
-        assert!(normalize_dob("1990-0131").is_err());
-        assert_eq!(
-            normalize_dob("01/31/1990"),
+            dob("01/31/1990"),
             Err("must be a valid date of birth as YYYYMMDD or YYYY-MM-DD".into())
         );
     }

@@ -372,3 +372,45 @@ async fn session_key_authenticates_alone_for_24_hours() {
     assert_eq!(refused.status, 401);
     super::schema::assert_bodies_valid(&server).await;
 }
+
+/// The age check reads the namespace's sandbox clock, as card expiry does: someone 18 in ten
+/// days is refused, and accepted once the clock has moved eleven days on.
+#[tokio::test]
+async fn a_minor_becomes_an_adult_on_the_sandbox_clock() {
+    let server = TestServer::start().await;
+    let ns = "cf-dob-clock";
+    let clock = server
+        .get("/__admin/clock")
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await
+        .json();
+    let now = chrono::DateTime::parse_from_rfc3339(clock["now"].as_str().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{clock}: {e}"));
+    let birthday = (now.date_naive() + chrono::Days::new(10))
+        .checked_sub_months(chrono::Months::new(18 * 12))
+        .expect("a date 18 years back");
+    let mut body = us_info("teen@x.io");
+    body["info"]["dob"] = json!(birthday.format("%Y%m%d").to_string());
+    let register = || {
+        as_user(&server, "POST", "/api/withdraw/kyc", ns, "teen")
+            .json(&body)
+            .send()
+    };
+    let minor = register().await;
+    assert_eq!(minor.status, 400, "{}", minor.text());
+    assert!(
+        message(&minor.json())
+            .contains("info.dob must be the date of birth of someone 18 or older"),
+        "{}",
+        minor.text()
+    );
+    advance(&server, ns, 11.0 * 86_400.0).await;
+    let adult = register().await;
+    assert_eq!(adult.status, 200, "{}", adult.text());
+    assert_eq!(
+        adult.json()["withdrawer"]["verification"]["status"],
+        "approved"
+    );
+    super::schema::assert_bodies_valid(&server).await;
+}
