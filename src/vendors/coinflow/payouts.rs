@@ -392,20 +392,25 @@ pub fn user_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
 }
 
 /// Settles every payout due on the sandbox clock: `completed` (Withdraw Success) or `failed`
-/// (Withdraw Failure, the merchant's debit returned).
+/// (Withdraw Failure, the merchant's debit returned). Settlement is lazy, so each one happens
+/// at the moment it fell due, in that order (as Persona's time-based changes do): a clock moved
+/// days ahead does not make an asap payout complete days late, nor its webhook leave after a
+/// slower payout's.
 pub fn settle(world: &mut World) {
     let now = world.clock.now_ms();
-    let due: Vec<usize> = (0..world.coinflow.payouts.len())
-        .filter(|&i| {
-            let p = &world.coinflow.payouts[i];
+    let mut due: Vec<(Millis, usize)> = (world.coinflow.payouts.iter().enumerate())
+        .filter(|(_, p)| {
             p.status == PayoutStatus::Pending && p.end != PayoutEnd::StayPending && p.due_ms <= now
         })
+        .map(|(i, p)| (p.due_ms, i))
         .collect();
-    for i in due {
+    // Equal due times keep the order the payouts were made in.
+    due.sort_unstable();
+    for (at, i) in due {
         let Some(p) = world.coinflow.payouts.get_mut(i) else {
             continue;
         };
-        p.updated_ms = now;
+        p.updated_ms = at;
         let event = if p.end == PayoutEnd::Fail {
             p.status = PayoutStatus::Failed;
             p.failure = Some(RETURNED.into());

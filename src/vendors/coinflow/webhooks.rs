@@ -63,13 +63,14 @@ impl WithdrawEvent {
     }
 }
 
-/// Queues `event` about `payout` (`WithdrawWebhookData`).
+/// Queues `event` about `payout` (`WithdrawWebhookData`), created when the payout last changed:
+/// a payout settled late (the clock moved past its due time) reports the moment it fell due.
 pub fn emit_withdraw(world: &mut World, event: WithdrawEvent, payout: &Payout) {
     let now = world.clock.now_ms();
     let body = json!({
         "eventType": event.as_str(),
         "category": "Withdraw",
-        "created": iso8601(now),
+        "created": iso8601(payout.updated_ms),
         "data": payout.webhook_data(),
     });
     world

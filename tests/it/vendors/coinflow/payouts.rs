@@ -282,3 +282,73 @@ async fn withdraw_webhooks_report_pending_then_success_or_failure() {
     assert_eq!(balance(&server, ns).await, start - 77_700 - asap_fee);
     schema::assert_bodies_valid(&server).await;
 }
+
+/// Milliseconds between two of Coinflow's ISO 8601 times.
+fn ms_between(from: &Value, to: &Value) -> i64 {
+    let at = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or(""))
+            .unwrap_or_else(|e| panic!("{v}: {e}"))
+            .timestamp_millis()
+    };
+    at(to) - at(from)
+}
+
+/// Settlement is lazy: a clock moved far past two payouts' due times settles each at the moment
+/// it fell due, the faster one first, and their webhooks say so.
+#[tokio::test]
+async fn payouts_settle_when_they_fell_due_not_when_the_clock_was_moved() {
+    let mut sink = WebhookSink::start().await;
+    let url = sink.url("/hook");
+    let server = TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Coinflow, url))).await;
+    let ns = "cf-payout-due";
+    verified_user(&server, ns, "late").await;
+    let account = add_bank(&server, ns, "late").await;
+    let slow = payout(
+        &server,
+        ns,
+        &payout_body("late", &account, "standard", 500, "s"),
+    )
+    .await;
+    let slow = slow.json()["signature"].as_str().unwrap_or("").to_string();
+    let fast = payout(
+        &server,
+        ns,
+        &payout_body("late", &account, "asap", 66_600, "f"),
+    )
+    .await;
+    let fast = fast.json()["signature"].as_str().unwrap_or("").to_string();
+    let is_withdraw = |h: &crate::harness::ReceivedWebhook| h.json()["category"] == "Withdraw";
+    for _ in 0..2 {
+        assert_eq!(
+            sink.next_matching(is_withdraw).await.json()["eventType"],
+            "Withdraw Pending"
+        );
+    }
+
+    advance(&server, ns, 4.0 * 86_400.0).await;
+    // asap after 10 s (returned by the bank: 66600), standard after 72 h.
+    for (signature, after_ms, status) in [
+        (&fast, 10_000, "failed"),
+        (&slow, 72 * 3_600_000, "completed"),
+    ] {
+        let w = withdrawal(&server, ns, signature).await;
+        assert_eq!(w["status"], status, "{w}");
+        assert_eq!(
+            ms_between(&w["createdAt"], &w["updatedAt"]),
+            after_ms,
+            "{w}"
+        );
+        let hook = sink.next_matching(is_withdraw).await.json();
+        assert_eq!(
+            hook["data"]["signature"],
+            signature.as_str(),
+            "fastest first: {hook}"
+        );
+        assert_eq!(hook["created"], w["updatedAt"], "{hook}");
+        if status == "failed" {
+            assert_eq!(hook["eventType"], "Withdraw Failure");
+            assert_eq!(w["returnedAt"], w["updatedAt"], "{w}");
+        }
+    }
+    schema::assert_bodies_valid(&server).await;
+}
