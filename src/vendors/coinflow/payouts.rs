@@ -193,9 +193,16 @@ fn not_verified(app: &App, req: &ApiRequest, w: &super::model::Withdrawer) -> Ap
     response
 }
 
-/// One speed of a quote (`WithdrawQuoteFeesAndLimit`); speeds not paid here have a zero limit.
-fn speed_quote(name: &str, cents: i64, now: Millis, user_pays: bool) -> Value {
-    match Speed::parse(name) {
+/// One speed of a quote (`WithdrawQuoteFeesAndLimit`); speeds not paid here, or not to an
+/// account of `kind`, have a zero limit (a payout at them is refused).
+fn speed_quote(
+    name: &str,
+    cents: i64,
+    now: Millis,
+    user_pays: bool,
+    kind: Option<AccountKind>,
+) -> Value {
+    match Speed::parse(name).filter(|speed| kind.is_none_or(|kind| speed.fits(kind))) {
         Some(speed) => {
             let fee = speed.fee_cents(cents);
             let at = now + speed.settles_after_ms();
@@ -212,10 +219,19 @@ fn speed_quote(name: &str, cents: i64, now: Millis, user_pays: bool) -> Value {
     }
 }
 
-fn quote_speeds(cents: i64, now: Millis, user_pays: bool) -> serde_json::Map<String, Value> {
+/// Every speed's quote; with `kind`, for an account of that kind.
+fn quote_speeds(
+    cents: i64,
+    now: Millis,
+    user_pays: bool,
+    kind: Option<AccountKind>,
+) -> serde_json::Map<String, Value> {
     ALL_SPEEDS
         .iter()
-        .map(|name| (name.to_string(), speed_quote(name, cents, now, user_pays)))
+        .map(|name| {
+            let quote = speed_quote(name, cents, now, user_pays, kind);
+            (name.to_string(), quote)
+        })
         .collect()
 }
 
@@ -226,7 +242,7 @@ pub fn delegated_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
         Err(answer) => return answer,
     };
     let fee = c.speed.fee_cents(c.cents);
-    let mut body = quote_speeds(c.cents, world.clock.now_ms(), false);
+    let mut body = quote_speeds(c.cents, world.clock.now_ms(), false, Some(c.kind));
     body.insert("quote".into(), cc(c.cents));
     body.insert("totalMerchantDebit".into(), cc(c.cents + fee));
     body.insert("userPayout".into(), cc(c.cents));
@@ -386,7 +402,7 @@ pub fn user_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
         return error(400, "amount must be a positive number", req);
     };
     let cents = (amount * 100.0).round() as i64;
-    let mut body = quote_speeds(cents, world.clock.now_ms(), true);
+    let mut body = quote_speeds(cents, world.clock.now_ms(), true, None);
     body.insert("quote".into(), cc(cents));
     ApiResponse::json(200, Value::Object(body))
 }

@@ -156,7 +156,7 @@ async fn an_unverified_withdrawer_gets_451_with_the_link() {
 }
 
 /// `POST /api/withdraw/debit-card` as user `user` with `body`.
-async fn add_card(server: &TestServer, ns: &str, user: &str, body: Value) -> TestResponse {
+pub async fn add_card(server: &TestServer, ns: &str, user: &str, body: Value) -> TestResponse {
     as_user(server, "POST", "/api/withdraw/debit-card", ns, user)
         .json(&body)
         .send()

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::accounts::{add_bank, verified_user};
+use super::accounts::{add_bank, add_card, verified_user};
 use super::sdk_webhooks::assert_signed;
 use super::*;
 use crate::harness::WebhookSink;
@@ -348,6 +348,49 @@ async fn payouts_settle_when_they_fell_due_not_when_the_clock_was_moved() {
         if status == "failed" {
             assert_eq!(hook["eventType"], "Withdraw Failure");
             assert_eq!(w["returnedAt"], w["updatedAt"], "{w}");
+        }
+    }
+    schema::assert_bodies_valid(&server).await;
+}
+
+/// The speeds a delegated quote prices for an account are the ones a payout to it takes: a
+/// bank account's quote has no card speed, a card's only the card speed.
+#[tokio::test]
+async fn a_quote_prices_only_the_speeds_its_account_is_paid_at() {
+    let server = TestServer::start().await;
+    let ns = "cf-quote-kinds";
+    verified_user(&server, ns, "kinds").await;
+    let bank = add_bank(&server, ns, "kinds").await;
+    let card = json!({"cardToken": "411111TOKEN1111", "expMonth": "12", "expYear": "99"});
+    let added = add_card(&server, ns, "kinds", card).await;
+    assert_eq!(added.status, 200, "{}", added.text());
+    for (account, speed) in [(bank.as_str(), "standard"), ("411111TOKEN1111", "card")] {
+        let body = payout_body("kinds", account, speed, 1_000, "unused");
+        let quote = as_merchant(
+            &server,
+            "POST",
+            "/api/merchant/withdraws/payout/delegated/quote",
+            ns,
+        )
+        .json(&body)
+        .send()
+        .await;
+        assert_eq!(quote.status, 200, "{}", quote.text());
+        let quote = quote.json();
+        for (n, other) in ["standard", "same_day", "asap", "card"]
+            .into_iter()
+            .enumerate()
+        {
+            let body = payout_body("kinds", account, other, 1_000, &format!("{speed}-{n}"));
+            let paid = payout(&server, ns, &body).await;
+            let priced = quote[other]["limit"]["cents"].as_i64().unwrap_or(0) > 0;
+            assert_eq!(
+                paid.status == 200,
+                priced,
+                "{speed} account at {other}: quoted {}, paid {}",
+                quote[other],
+                paid.text()
+            );
         }
     }
     schema::assert_bodies_valid(&server).await;
