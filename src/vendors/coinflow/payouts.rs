@@ -383,12 +383,15 @@ pub fn history(cx: &Ctx, world: &mut World) -> ApiResponse {
 }
 
 /// `GET /api/withdraw/quote?token=&amount=&merchantId=`: the user's own withdraw of `amount`
-/// stablecoin units, the user paying the fee.
+/// stablecoin units, the user paying the fee; with `accountToken`, to that account of theirs
+/// (only the speeds it is paid at priced; 404 when they have no such account). `usePermit`
+/// (a wallet-signing choice) changes nothing here but must be a boolean.
 pub fn user_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
     let req = cx.req;
-    if let Err(refused) = accounts::caller_withdrawer(cx, world, false) {
-        return refused;
-    }
+    let index = match accounts::caller_withdrawer(cx, world, false) {
+        Ok(index) => index,
+        Err(refused) => return refused,
+    };
     for name in ["token", "merchantId"] {
         if req.query_param(name).is_none_or(str::is_empty) {
             return error(400, &format!("{name} should not be empty"), req);
@@ -401,8 +404,29 @@ pub fn user_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
     else {
         return error(400, "amount must be a positive number", req);
     };
+    if let Some(text) = req.query_param("usePermit")
+        && !matches!(text, "true" | "false")
+    {
+        return error(
+            400,
+            &format!("usePermit must be a boolean value (true or false), got {text:?}"),
+            req,
+        );
+    }
+    let kind = match req.query_param("accountToken") {
+        None => None,
+        Some(token) => {
+            let Some(kind) = world.coinflow.get(index).and_then(|w| w.account(token)) else {
+                return error(404, &format!("Account {token} not found"), req);
+            };
+            if let Some(problem) = expired_card(world, index, token) {
+                return error(400, &problem, req);
+            }
+            Some(kind)
+        }
+    };
     let cents = (amount * 100.0).round() as i64;
-    let mut body = quote_speeds(cents, world.clock.now_ms(), true, None);
+    let mut body = quote_speeds(cents, world.clock.now_ms(), true, kind);
     body.insert("quote".into(), cc(cents));
     ApiResponse::json(200, Value::Object(body))
 }

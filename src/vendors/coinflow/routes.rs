@@ -50,6 +50,14 @@ static USER_QUOTE: &[Param] = &[
         required: true,
         schema: || json!({"type": "string", "minLength": 1, "examples": ["merchant"]}),
     },
+    Param::query(
+        "accountToken",
+        || json!({"type": "string", "description": "One of the user's bank account or card tokens: only its speeds are priced", "examples": ["411111TOKEN1111"]}),
+    ),
+    Param::query(
+        "usePermit",
+        || json!({"type": "boolean", "examples": [true]}),
+    ),
 ];
 
 /// Get Withdraws' filters, order and page, as the spec's get-all-withdraws names them.

@@ -395,3 +395,53 @@ async fn a_quote_prices_only_the_speeds_its_account_is_paid_at() {
     }
     schema::assert_bodies_valid(&server).await;
 }
+
+/// The user's own quote takes the spec's `accountToken` (only that account's speeds priced; an
+/// account they do not have is 404) and `usePermit` (a boolean).
+#[tokio::test]
+async fn the_users_quote_takes_its_account_and_use_permit() {
+    let server = TestServer::start().await;
+    let ns = "cf-user-quote";
+    verified_user(&server, ns, "quoted").await;
+    let bank = add_bank(&server, ns, "quoted").await;
+    let card = json!({"cardToken": "411111TOKEN1111", "expMonth": "12", "expYear": "99"});
+    assert_eq!(add_card(&server, ns, "quoted", card).await.status, 200);
+    let quote = |extra: String| {
+        let path = format!("/api/withdraw/quote?token=USDC&amount=10&merchantId=m{extra}");
+        as_user(&server, "GET", &path, ns, "quoted").send()
+    };
+    let limit = |q: &Value, speed: &str| q[speed]["limit"]["cents"].as_i64().unwrap_or(-1);
+    let any = quote(String::new()).await.json();
+    assert!(
+        limit(&any, "card") > 0 && limit(&any, "standard") > 0,
+        "{any}"
+    );
+    let to_bank = quote(format!("&accountToken={bank}&usePermit=false")).await;
+    assert_eq!(to_bank.status, 200, "{}", to_bank.text());
+    let to_bank = to_bank.json();
+    assert!(
+        limit(&to_bank, "card") == 0 && limit(&to_bank, "standard") > 0,
+        "{to_bank}"
+    );
+    let to_card = quote("&accountToken=411111TOKEN1111".into()).await.json();
+    assert!(
+        limit(&to_card, "card") > 0 && limit(&to_card, "asap") == 0,
+        "{to_card}"
+    );
+
+    let unknown = quote("&accountToken=nope".into()).await;
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    assert!(
+        message(&unknown.json()).contains("nope"),
+        "{}",
+        unknown.text()
+    );
+    let permit = quote("&usePermit=maybe".into()).await;
+    assert_eq!(permit.status, 400, "{}", permit.text());
+    assert!(
+        message(&permit.json()).starts_with("usePermit"),
+        "{}",
+        permit.text()
+    );
+    schema::assert_bodies_valid(&server).await;
+}
