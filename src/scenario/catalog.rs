@@ -134,7 +134,8 @@ impl Catalog {
             }
         }
         catalog.loaded.write().shipped = shipped;
-        problems.extend(catalog.reload());
+        // The caller reports these problems; logging them too would say each twice.
+        problems.extend(catalog.read(Logged::No));
         if problems.is_empty() {
             Ok(catalog)
         } else {
@@ -156,8 +157,13 @@ impl Catalog {
         self.generation.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Reads the folder again; returns its problems now. Unchanged files are not parsed again.
+    /// Reads the folder again; returns its problems now and logs the new ones (the running
+    /// server's only way to say them). Unchanged files are not parsed again.
     pub fn reload(&self) -> Vec<Problem> {
+        self.read(Logged::Yes)
+    }
+
+    fn read(&self, logged: Logged) -> Vec<Problem> {
         let Some(dir) = &self.dir else {
             return Vec::new();
         };
@@ -204,7 +210,7 @@ impl Catalog {
             );
         }
         for p in &problems {
-            if !loaded.problems.contains(p) {
+            if logged == Logged::Yes && !loaded.problems.contains(p) {
                 tracing::warn!("scenario file not loaded, keeping its last good version: {p}");
             }
         }
@@ -397,6 +403,13 @@ impl Catalog {
             let _ = tokio::task::spawn_blocking(move || catalog.reload()).await;
         }
     }
+}
+
+/// Whether [`Catalog::read`] logs what it finds wrong.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Logged {
+    Yes,
+    No,
 }
 
 fn listed(s: &Scenario, source: String) -> Listed {

@@ -53,6 +53,28 @@ fn an_invalid_file_stops_the_start_with_one_clear_message() {
 }
 
 #[test]
+fn a_bad_file_is_named_once_by_scenarios_and_at_start() {
+    let dir = TempDir::new("bad-once");
+    dir.write("bad.json", "{\"name\": \"bad\",");
+    let folder = dir.0.to_str().expect("utf-8");
+    for args in [
+        &["scenarios", "--scenarios", folder][..],
+        &["--port", "0", "--scenarios", folder][..],
+    ] {
+        let output = sandbox(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // Said once, by the command; not again as if a running server had reloaded it.
+        assert_eq!(
+            stderr.matches("bad.json:1:").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("last good version"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn check_prints_every_error_and_scenarios_lists_them() {
     let dir = TempDir::new("check");
     dir.write("good.json", &scenario("good", "fine", json!([])));
