@@ -56,6 +56,9 @@ pub struct Case {
     pub required: bool,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// The earlier case this one sends again byte for byte: refusing the repeat shows
+    /// something only when that one was accepted.
+    pub repeats: Option<&'static str>,
 }
 
 /// The header that carries the signature.
@@ -136,6 +139,7 @@ pub fn cases_at(vendor: Vendor, secret: &str, event: &str, now_ms: Millis, seed:
         required,
         headers,
         body,
+        repeats: None,
     };
     let mut out = Vec::new();
 
@@ -155,6 +159,7 @@ pub fn cases_at(vendor: Vendor, secret: &str, event: &str, now_ms: Millis, seed:
         rule: rules.rule("replay"),
         expect: Expect::Refuse,
         required: timestamped,
+        repeats: Some(valid.name),
         ..valid
     });
     if vendor == Vendor::Persona {
@@ -400,7 +405,20 @@ pub async fn run(url: &str, cases: Vec<Case>) -> Vec<Outcome> {
             Err(error) => (None, Some(error)),
         };
         let accepted = status.is_some_and(|s| (200..300).contains(&s));
+        let unjudged = status.and(case.repeats).and_then(|earlier| {
+            let first = outcomes.iter().find(|o: &&Outcome| o.name == earlier)?;
+            match first.status {
+                Some(s) if (200..300).contains(&s) => None,
+                Some(s) => Some(format!(
+                    "not judged: the {earlier} delivery it repeats was refused ({s})"
+                )),
+                None => Some(format!(
+                    "not judged: the {earlier} delivery it repeats got no answer"
+                )),
+            }
+        });
         let ok = status.is_some()
+            && unjudged.is_none()
             && match case.expect {
                 Expect::Accept => accepted,
                 Expect::Refuse => !accepted,
@@ -412,6 +430,7 @@ pub async fn run(url: &str, cases: Vec<Case>) -> Vec<Outcome> {
             required: case.required,
             status,
             error,
+            unjudged,
             ok,
         });
     }

@@ -18,17 +18,26 @@ pub struct Outcome {
     pub status: Option<u16>,
     /// Why there is no status (connection refused, timeout, ...).
     pub error: Option<String>,
+    /// Why the answer shows nothing about the case's rule: a replay of a delivery that was
+    /// not accepted is refused whether or not the receiver detects replays.
+    pub unjudged: Option<String>,
     /// The receiver answered as it should: 2xx to `accept`, anything else to `refuse`.
     pub ok: bool,
 }
 
 impl Outcome {
     fn verdict(&self) -> &'static str {
-        match (self.ok, self.error.is_some(), self.required) {
-            (true, _, _) => "ok",
-            (false, true, _) => "ERROR",
-            (false, false, true) => "WRONG",
-            (false, false, false) => "warn",
+        match (
+            self.ok,
+            self.error.is_some(),
+            self.unjudged.is_some(),
+            self.required,
+        ) {
+            (true, _, _, _) => "ok",
+            (false, true, _, _) => "ERROR",
+            (false, false, true, _) => "n/a",
+            (false, false, false, true) => "WRONG",
+            (false, false, false, false) => "warn",
         }
     }
 }
@@ -40,7 +49,8 @@ pub struct Report {
     pub event: String,
     /// The timestamp tolerance the timestamp cases assume (none for Bitmama).
     pub tolerance_secs: Option<i64>,
-    /// Every required case answered as it should, and every case got an answer.
+    /// Every required case answered as it should, and every case got an answer that shows
+    /// something.
     pub ok: bool,
     pub summary: Summary,
     pub cases: Vec<Outcome>,
@@ -56,6 +66,8 @@ pub struct Summary {
     pub warnings: usize,
     /// Cases with no answer.
     pub errors: usize,
+    /// Cases whose answer shows nothing (see [`Outcome::unjudged`]).
+    pub unjudged: usize,
 }
 
 impl Report {
@@ -73,13 +85,14 @@ impl Report {
             wrong: count("WRONG"),
             warnings: count("warn"),
             errors: count("ERROR"),
+            unjudged: count("n/a"),
         };
         Report {
             vendor,
             url: url.to_string(),
             event: event.to_string(),
             tolerance_secs,
-            ok: summary.wrong == 0 && summary.errors == 0,
+            ok: summary.wrong == 0 && summary.errors == 0 && summary.unjudged == 0,
             summary,
             cases,
         }
@@ -87,11 +100,11 @@ impl Report {
 
     /// 0: everything required was right; 1: the receiver answered a required case wrongly
     /// (accepted what it must refuse, or refused a valid delivery); 2: the check could not be
-    /// completed (no answer to some case).
+    /// completed (no answer to some case, or one that shows nothing).
     pub fn exit_code(&self) -> u8 {
         if self.summary.wrong > 0 {
             1
-        } else if self.summary.errors > 0 {
+        } else if self.summary.errors > 0 || self.summary.unjudged > 0 {
             2
         } else {
             0
@@ -125,8 +138,8 @@ impl Report {
             if !c.required {
                 rule.push_str(" [advisory]");
             }
-            if let Some(error) = &c.error {
-                rule = format!("{rule} ({error})");
+            if let Some(why) = c.error.as_ref().or(c.unjudged.as_ref()) {
+                rule = format!("{rule} ({why})");
             }
             out.push_str(&format!(
                 "{:width$}  {expected:6}  {:3}  {:6}  {rule}\n",
@@ -141,8 +154,13 @@ impl Report {
             1 => "FAILED: the receiver answered a required case wrongly",
             _ => "INCOMPLETE: some cases got no answer",
         };
+        // Only a refused valid delivery leaves a case unjudged: said when it happens.
+        let unjudged = match s.unjudged {
+            0 => String::new(),
+            n => format!(", {n} not judged"),
+        };
         out.push_str(&format!(
-            "\n{} cases: {} ok, {} wrong, {} advisory warnings, {} errors. {verdict}\n",
+            "\n{} cases: {} ok, {} wrong, {} advisory warnings, {} errors{unjudged}. {verdict}\n",
             s.cases, s.ok, s.wrong, s.warnings, s.errors
         ));
         out

@@ -110,6 +110,40 @@ async fn no_replay_protection_is_caught_by_the_replay_case() {
 }
 
 #[tokio::test]
+async fn a_replay_of_a_refused_delivery_is_not_judged() {
+    // The receiver holds another secret: it refuses `valid`, so refusing its repeat shows
+    // nothing about replays.
+    let receiver = Verifier::start(Vendor::Persona, SECRET, Mode::Correct).await;
+    let report = tokio::time::timeout(
+        WAIT,
+        check::check(Vendor::Persona, &receiver.url(), "whsec_other", None),
+    )
+    .await
+    .expect("within the wait")
+    .expect("runs");
+    let replay = &report.cases[1];
+    assert_eq!((replay.name, replay.status), ("replay", Some(401)));
+    assert!(!replay.ok, "{}", report.to_table());
+    let json = serde_json::to_value(&report).expect("the report is JSON");
+    assert_eq!(
+        json["cases"][1]["unjudged"],
+        "not judged: the valid delivery it repeats was refused (401)"
+    );
+    assert_eq!(json["summary"]["unjudged"], 1);
+    assert_eq!(report.exit_code(), 1, "the refused valid delivery is wrong");
+    let table = report.to_table();
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("replay "))
+        .expect("a replay line");
+    assert!(
+        line.contains(" n/a ") && line.contains("was refused (401)"),
+        "{table}"
+    );
+    assert!(table.contains(", 1 not judged."), "{table}");
+}
+
+#[tokio::test]
 async fn refusing_a_rotated_secrets_second_set_is_caught() {
     let report = check_against(Vendor::Persona, Mode::FirstSignatureOnly).await;
     assert_eq!(wrong(&report), ["rotated-secret"]);
