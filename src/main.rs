@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use vendor_sandbox::cli::{Cli, Command, WebhookCheckArgs, WebhooksCommand};
-use vendor_sandbox::scenario::catalog;
+use vendor_sandbox::scenario::check::check_paths;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -146,7 +146,7 @@ fn bind(host: &str, port: u16, option: &str) -> Result<std::net::TcpListener, ()
 
 /// `vendor-sandbox check`: every problem on stderr as FILE:LINE:COLUMN: message; exit 1 if any.
 fn check(paths: &[std::path::PathBuf]) -> ExitCode {
-    let (valid, problems) = catalog::check_paths(vendor_sandbox::vendors::vocabulary(), paths);
+    let (valid, problems) = check_paths(vendor_sandbox::vendors::vocabulary(), paths);
     for problem in &problems {
         eprintln!("{problem}");
     }

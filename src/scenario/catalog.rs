@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::magic;
 use super::matching::{self, Subject};
-use super::parse::{Problem, other_rule_problems, parse_scenario};
+use super::parse::{Problem, parse_scenario};
 use super::{Decision, Operation, SCENARIO_HEADER, Scenario, Steer, Vocabulary};
 use crate::http::ApiRequest;
 use crate::store::World;
@@ -421,7 +421,7 @@ fn listed(s: &Scenario, source: String) -> Listed {
 }
 
 /// The `.json` files of `dir` (not `schema.json`, not hidden) and their text, sorted by path.
-fn read_folder(dir: &Path) -> (Vec<(PathBuf, String)>, Vec<Problem>) {
+pub(super) fn read_folder(dir: &Path) -> (Vec<(PathBuf, String)>, Vec<Problem>) {
     let problem = |path: &Path, e: std::io::Error| Problem::unreadable(path, &e);
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
@@ -450,59 +450,4 @@ fn is_scenario_file(path: &Path) -> bool {
         && !name.starts_with('.')
         && !NOT_SCENARIOS.contains(&name)
         && path.is_file()
-}
-
-/// `vendor-sandbox check`: validates files and folders (no paths: `./scenarios` if it exists,
-/// else the shipped set). Returns how many scenarios are valid and every problem.
-pub fn check_paths(vocabulary: &'static Vocabulary, paths: &[PathBuf]) -> (usize, Vec<Problem>) {
-    let mut texts: Vec<(String, String)> = Vec::new();
-    let mut problems = Vec::new();
-    let default_dir = PathBuf::from("scenarios");
-    let paths: Vec<PathBuf> = if !paths.is_empty() {
-        paths.to_vec()
-    } else if default_dir.is_dir() {
-        vec![default_dir]
-    } else {
-        texts = SHIPPED
-            .iter()
-            .map(|(f, t)| (format!("(shipped) {f}"), t.to_string()))
-            .collect();
-        Vec::new()
-    };
-    for path in paths {
-        if path.is_dir() {
-            let (found, mut errors) = read_folder(&path);
-            problems.append(&mut errors);
-            texts.extend(found.into_iter().map(|(p, t)| (p.display().to_string(), t)));
-        } else {
-            match std::fs::read_to_string(&path) {
-                Ok(t) => texts.push((path.display().to_string(), t)),
-                Err(e) => problems.push(Problem::unreadable(&path, &e)),
-            }
-        }
-    }
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
-    let mut valid = 0;
-    for (file, text) in &texts {
-        match parse_scenario(file, text, 0, vocabulary) {
-            Ok(s) => match names.get(&s.name) {
-                Some(first) => problems.push(Problem::at_text(
-                    file,
-                    text,
-                    "\"name\"",
-                    format!("scenario name {:?} is already used by {first}", s.name),
-                )),
-                None => {
-                    names.insert(s.name, file.clone());
-                    valid += 1;
-                }
-            },
-            Err(p) => {
-                let others = other_rule_problems(file, text, &p, vocabulary);
-                problems.push(p);
-                problems.extend(others);
-            }
-        }
-    }
-    (valid, problems)
 }

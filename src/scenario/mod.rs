@@ -33,6 +33,7 @@
 //! so a reset clears them; a reloaded scenario starts counting afresh.
 
 pub mod catalog;
+pub mod check;
 pub mod counters;
 pub mod initial;
 pub mod magic;
@@ -51,7 +52,7 @@ pub use catalog::Catalog;
 pub use counters::{NamespaceScenario, RuleCounter};
 pub use matching::Subject;
 pub use operations::{Operation, OperationTerms, Outcome, VendorTerms, Vocabulary};
-pub use parse::Problem;
+pub use parse::{Problem, SeedProblem};
 
 use crate::clock::Millis;
 use crate::vendor::Vendor;

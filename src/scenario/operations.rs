@@ -123,8 +123,8 @@ pub struct VendorTerms {
     pub operations: Vec<OperationTerms>,
     /// The outcome a magic word (`jo+declined@…`) picks for an operation, if any.
     pub magic: fn(operation: Operation, word: &str) -> Option<Steer>,
-    /// Checks the vendor's section of a scenario's `initial_state`.
-    pub check_seed: fn(&Value) -> Result<(), String>,
+    /// Every problem of the vendor's section of a scenario's `initial_state`, given as text.
+    pub check_seed: fn(&str) -> Vec<super::parse::SectionProblem>,
     /// Seeds the vendor's part of a namespace from that (already checked) section.
     pub seed: fn(&mut World, &Value),
     /// The field names its `missing_fields` outcome may name.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::operations::{Operation, Outcome, Vocabulary};
 use super::{
@@ -15,8 +16,11 @@ use super::{
 };
 use crate::vendor::Vendor;
 
-mod every_rule;
-pub use every_rule::other_rule_problems;
+mod every_problem;
+mod json_text;
+mod seeds;
+pub use every_problem::every_problem;
+pub use seeds::{SectionProblem, SeedProblem, seed_problems};
 
 thread_local! {
     /// The vocabulary of the file being parsed: serde's conversions below have no other way to
@@ -89,16 +93,12 @@ pub fn parse_scenario(
     let previous = VOCABULARY.with(|v| v.replace(Some(vocabulary)));
     let parsed = serde_json::from_str::<ScenarioFile>(source);
     VOCABULARY.with(|v| v.set(previous));
-    let parsed = parsed.map_err(|e| {
-        let text = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        Problem {
-            file: file.to_string(),
-            // 1-based, as editors count (serde_json says column 0 at a line's end).
-            line: e.line().max(1),
-            column: e.column().max(1),
-            message: text.strip_suffix(&suffix).unwrap_or(&text).to_string(),
-        }
+    let parsed = parsed.map_err(|e| Problem {
+        file: file.to_string(),
+        // 1-based, as editors count (serde_json says column 0 at a line's end).
+        line: e.line().max(1),
+        column: e.column().max(1),
+        message: message_of(&e),
     })?;
     Ok(Scenario {
         name: parsed.name.0,
@@ -107,6 +107,13 @@ pub fn parse_scenario(
         rules: parsed.rules,
         generation,
     })
+}
+
+/// serde_json's message without the position it appends (a [`Problem`] says it its own way).
+fn message_of(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_string()
 }
 
 #[derive(Deserialize)]
@@ -127,30 +134,42 @@ struct ScenarioFile {
 #[serde(try_from = "String")]
 struct ScenarioName(String);
 
-/// Each vendor's section of `initial_state`, checked by that vendor.
+/// Each vendor's section of `initial_state`, checked by that vendor (from its text, so
+/// `check` can place each problem: [`seed_problems`]).
 #[derive(Default, Deserialize)]
-#[serde(try_from = "BTreeMap<String, Value>")]
+#[serde(try_from = "BTreeMap<String, Box<RawValue>>")]
 struct ParsedInitialState(InitialState);
 
-impl TryFrom<BTreeMap<String, Value>> for ParsedInitialState {
+impl TryFrom<BTreeMap<String, Box<RawValue>>> for ParsedInitialState {
     type Error = String;
-    fn try_from(sections: BTreeMap<String, Value>) -> Result<Self, String> {
+    fn try_from(sections: BTreeMap<String, Box<RawValue>>) -> Result<Self, String> {
         let vocabulary = vocabulary()?;
         let mut state = InitialState::default();
         for (name, section) in sections {
-            let terms = Vendor::parse(&name)
-                .filter(|v| v.as_str() == name)
-                .and_then(|v| vocabulary.vendor(v))
-                .ok_or_else(|| {
-                    format!(
-                        "unknown vendor {name:?} in initial_state; expected one of: persona, coinflow, bitmama"
-                    )
-                })?;
-            (terms.check_seed)(&section).map_err(|e| format!("initial_state.{name}: {e}"))?;
+            let terms = seeding_vendor(vocabulary, &name)?;
+            if let Some(first) = (terms.check_seed)(section.get()).into_iter().next() {
+                return Err(format!("initial_state.{name}: {}", first.message));
+            }
+            let section = serde_json::from_str(section.get()).map_err(|e| e.to_string())?;
             state.0.insert(terms.vendor, section);
         }
         Ok(ParsedInitialState(state))
     }
+}
+
+/// The vendor an `initial_state` section is named after.
+fn seeding_vendor(
+    vocabulary: &'static Vocabulary,
+    name: &str,
+) -> Result<&'static super::VendorTerms, String> {
+    Vendor::parse(name)
+        .filter(|v| v.as_str() == name)
+        .and_then(|v| vocabulary.vendor(v))
+        .ok_or_else(|| {
+            format!(
+                "unknown vendor {name:?} in initial_state; expected one of: persona, coinflow, bitmama"
+            )
+        })
 }
 
 impl TryFrom<String> for ScenarioName {

@@ -195,3 +195,67 @@ fn delays_are_bounded() {
             .contains("latency_ms 99999999999 is more than 600000")
     );
 }
+
+/// A file with one problem: `check`'s piece-by-piece reading finds that one alone, in the same
+/// words as the whole file's reading; at the same place, but for what the whole reading can
+/// only place after the value at fault (a rule's checks, a seed's, an unknown vendor) or just
+/// before it (a value of the wrong type), which this places at it.
+#[test]
+fn every_problem_of_a_file_with_one_is_the_one_parse_finds() {
+    let named = |rest: &str| format!(r#"{{"name": "x", "description": "d"{rest}}}"#);
+    let any = r#"{"when": {"vendor": "persona", "operation": "any"}"#;
+    let cases = [
+        (named(r#", "extra": 1"#), true),
+        (named(r#", "name": "y""#), true),
+        (r#"{"name": "x"}"#.to_string(), true),
+        (r#"{"name": "Bad", "description": "d"}"#.to_string(), true),
+        (named(r#", "$schema": 1"#), true),
+        // serde places it before the value (the last byte it read), this at the value.
+        (named(r#", "initial_state": []"#), false),
+        (named(r#", "initial_state": {"stripe": {}}"#), false),
+        (named(r#", "rules": {}"#), false),
+        (named(&format!(r#", "rules": [{any}, "bogus": 1}}]"#)), true),
+        (
+            named(r#", "initial_state": {"persona": {"inquiries": [{"status": "nope"}]}}"#),
+            false,
+        ),
+        (
+            named(
+                r#", "initial_state": {"bitmama": {"users": [{"email": "x", "status": "approved"}]}}"#,
+            ),
+            false,
+        ),
+        (named(&format!(r#", "rules": [{any}}}]"#)), false),
+    ];
+    for (source, same_place) in cases {
+        let first = problem(&source);
+        let all = every_problem(
+            "t.json",
+            &source,
+            first.clone(),
+            crate::vendors::vocabulary(),
+        );
+        assert_eq!(all.len(), 1, "{source}: {all:?}");
+        assert_eq!(all[0].message, first.message, "{source}");
+        if same_place {
+            assert_eq!(
+                (all[0].line, all[0].column),
+                (first.line, first.column),
+                "{source}"
+            );
+        }
+    }
+    // Not an object read to its end: the whole reading's problem alone.
+    for source in [r#"{"name": "x","#, "[]", r#"{"name": "x"} 1"#] {
+        let first = problem(source);
+        assert_eq!(
+            every_problem(
+                "t.json",
+                source,
+                first.clone(),
+                crate::vendors::vocabulary()
+            ),
+            [first]
+        );
+    }
+}

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
+use crate::scenario::parse::{SectionProblem, SeedProblem, seed_problems};
 use crate::scenario::{Operation, OperationTerms, Steer, VendorTerms, Vocabulary};
 use crate::store::{Namespace, World};
 use crate::webhooks::AttemptInfo;
@@ -141,9 +142,10 @@ pub trait Seed: serde::de::DeserializeOwned {
     fn apply(&self, world: &mut World);
 
     /// What the types alone do not say is refused here, as the vendor's API would refuse it,
-    /// so `vendor-sandbox check` and loading a scenario say what is wrong.
-    fn check(&self) -> Result<(), String> {
-        Ok(())
+    /// so `vendor-sandbox check` and loading a scenario say what is wrong: every problem, each
+    /// with the path of the value at fault.
+    fn check(&self) -> Vec<SeedProblem> {
+        Vec::new()
     }
 }
 
@@ -152,7 +154,7 @@ pub struct ScenarioHooks {
     /// Moments inside the vendor it asks the engine about (an inquiry being decided).
     pub events: &'static [OperationTerms],
     pub magic: fn(Operation, &str) -> Option<Steer>,
-    pub check_seed: fn(&Value) -> Result<(), String>,
+    pub check_seed: fn(&str) -> Vec<SectionProblem>,
     pub seed: fn(&mut World, &Value),
     /// The field names a `missing_fields` outcome may name (none: the vendor has no such
     /// outcome).
@@ -168,10 +170,10 @@ impl ScenarioHooks {
         ScenarioHooks {
             events,
             magic,
-            check_seed: |section| S::deserialize(section).map_err(|e| e.to_string())?.check(),
+            check_seed: |section| seed_problems::<S>(section, S::check),
             seed: |world, section| {
                 if let Ok(seed) = S::deserialize(section)
-                    && seed.check().is_ok()
+                    && seed.check().is_empty()
                 {
                     seed.apply(world);
                 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{CardUser, CardUserFields, Partner, Program, UserStatus};
 use super::{auth, validation};
 use crate::app::App;
-use crate::scenario::{Operation, Outcome, Scenario, Steer, Timing};
+use crate::scenario::{Operation, Outcome, Scenario, SeedProblem, Steer, Timing};
 use crate::store::World;
 use crate::vendors::Vendor;
 
@@ -99,32 +99,37 @@ impl crate::vendors::Seed for BitmamaSeed {
 
     /// Refuses what the API would never hold: a negative wallet (README: never negative), a
     /// partner key it would answer 401, a user create user would answer 422.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Vec<SeedProblem> {
         let partner_ok = |key: &str| key == "*" || auth::check_key(key).is_ok();
+        let mut problems = Vec::new();
         for (key, wallet) in &self.wallets {
             if !partner_ok(key) {
-                return Err(format!(
+                problems.push(SeedProblem::at(&["wallets", key], format!(
                     "wallets: {key:?} is not a partner API key: use \"*\" or a key such as sk_staging_acme"
-                ));
+                )));
             }
             if wallet.balance_cents < 0 {
-                return Err(format!(
+                problems.push(SeedProblem::at(&["wallets", key, "balance_cents"], format!(
                     "wallets.{key}.balance_cents is {}: a wallet is never negative, use 0 or more",
                     wallet.balance_cents
-                ));
+                )));
             }
         }
         for (i, user) in self.users.iter().enumerate() {
+            let i_text = i.to_string();
             if !partner_ok(&user.partner) {
-                return Err(format!(
+                problems.push(SeedProblem::at(&["users", &i_text, "partner"], format!(
                     "users[{i}].partner {:?} is not a partner API key: use \"*\" or a key such as sk_staging_acme",
                     user.partner
-                ));
+                )));
             }
             if !validation::is_email(user.email.trim()) {
-                return Err(format!(
-                    "users[{i}].email {:?} is not a valid email address",
-                    user.email
+                problems.push(SeedProblem::at(
+                    &["users", &i_text, "email"],
+                    format!(
+                        "users[{i}].email {:?} is not a valid email address",
+                        user.email
+                    ),
                 ));
             }
             for (field, name) in [
@@ -134,11 +139,14 @@ impl crate::vendors::Seed for BitmamaSeed {
                 // Create user's rule: 1 to 100 characters once trimmed.
                 let length = name.as_deref().map(|n| n.trim().chars().count());
                 if length.is_some_and(|n| !(1..=100).contains(&n)) {
-                    return Err(format!("users[{i}].{field} must be 1 to 100 characters"));
+                    problems.push(SeedProblem::at(
+                        &["users", &i_text, field],
+                        format!("users[{i}].{field} must be 1 to 100 characters"),
+                    ));
                 }
             }
         }
-        Ok(())
+        problems
     }
 }
 

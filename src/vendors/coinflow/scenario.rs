@@ -29,7 +29,7 @@ use super::model::{Method, REQUIRED_FIELDS, RequiredField, VerificationStatus, W
 use super::verification::{self, Check};
 use crate::app::App;
 use crate::clock::Millis;
-use crate::scenario::{Operation, Outcome, Steer, Timing};
+use crate::scenario::{Operation, Outcome, SeedProblem, Steer, Timing};
 use crate::store::World;
 
 /// The fields `+missing@` asks for: all of Get Withdrawer's required fields.
@@ -99,17 +99,22 @@ impl crate::vendors::Seed for CoinflowSeed {
 
     /// Refuses what the API would never hold: a negative payout balance, a withdrawer email
     /// registration would refuse.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Vec<SeedProblem> {
+        let mut problems = Vec::new();
         if let Some(cents) = self.payout_balance_cents.filter(|&c| c < 0) {
-            return Err(format!(
+            problems.push(SeedProblem::at(&["payout_balance_cents"], format!(
                 "payout_balance_cents is {cents}: a payout balance is never negative, use 0 or more"
-            ));
+            )));
         }
         for (i, w) in self.withdrawers.iter().enumerate() {
-            super::validate::check_email(&w.email)
-                .map_err(|e| format!("withdrawers[{i}].email {:?} {e}", w.email))?;
+            if let Err(e) = super::validate::check_email(&w.email) {
+                problems.push(SeedProblem::at(
+                    &["withdrawers", &i.to_string(), "email"],
+                    format!("withdrawers[{i}].email {:?} {e}", w.email),
+                ));
+            }
         }
-        Ok(())
+        problems
     }
 }
 

@@ -158,6 +158,59 @@ fn check_prints_every_error_and_scenarios_lists_them() {
 }
 
 #[test]
+fn check_names_every_problem_outside_the_rules_where_it_is() {
+    let dir = TempDir::new("check-outside");
+    dir.write(
+        "messy.json",
+        concat!(
+            "{\n",
+            "  \"name\": \"Bad Name\",\n",
+            "  \"description\": 5,\n",
+            "  \"colour\": \"red\",\n",
+            "  \"initial_state\": {\n",
+            "    \"persona\": {\"inquiries\": [{\"status\": \"nope\"}, {\"status\": \"approved\", \"bogus\": 1}]},\n",
+            "    \"stripe\": {},\n",
+            "    \"bitmama\": {\"wallets\": {\"*\": {\"balance_cents\": -5}},\n",
+            "                \"users\": [{\"email\": \"x\", \"status\": \"approved\"}, {\"email\": \"y\", \"status\": \"approved\"}]}\n",
+            "  },\n",
+            "  \"rules\": [{\"when\": {\"vendor\": \"persona\", \"operation\": \"any\"}, \"latency_ms\": 99999999}],\n",
+            "  \"name\": \"again\"\n",
+            "}\n",
+        ),
+    );
+    dir.write("empty.json", "{\"rules\": 5}");
+    let output = sandbox(&["check", dir.0.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let problems: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split_once(".json:").map(|(_, p)| p))
+        .collect();
+    let expected = [
+        "1:11: invalid type: integer `5`, expected an array of rules",
+        "1:12: missing field `name`",
+        "1:12: missing field `description`",
+        "2:20: invalid scenario name \"Bad Name\"",
+        "3:18: invalid type: integer `5`, expected a string",
+        "4:10: unknown field `colour`",
+        "6:47: initial_state.persona: unknown variant `nope`",
+        "6:80: initial_state.persona: unknown field `bogus`",
+        "7:12: unknown vendor \"stripe\" in initial_state",
+        "8:52: initial_state.bitmama: wallets.*.balance_cents is -5",
+        "9:37: initial_state.bitmama: users[0].email \"x\" is not a valid email address",
+        "9:75: initial_state.bitmama: users[1].email \"y\" is not a valid email address",
+        "11:13: rule 1: latency_ms 99999999",
+        "12:8: duplicate field `name`",
+    ];
+    assert_eq!(problems.len(), expected.len(), "{stderr}");
+    for (problem, expected) in problems.iter().zip(expected) {
+        assert!(problem.starts_with(expected), "{expected} in {stderr}");
+    }
+}
+
+#[test]
 fn an_invalid_change_while_running_is_logged() {
     let dir = TempDir::new("log");
     dir.write("live.json", &scenario("live", "good", json!([])));
