@@ -220,7 +220,7 @@ fn cursor_place<'a, T: 'a>(
 pub fn error(status: u16, message: &str, _req: &ApiRequest) -> ApiResponse {
     let title = match status {
         400 => "Bad Request",
-        401 => "Must be authenticated to access this endpoint",
+        401 => return unauthorized("Must be authenticated to access this endpoint"),
         403 => "Forbidden",
         404 => "Record not found",
         408 => "Request Timeout",
@@ -232,6 +232,12 @@ pub fn error(status: u16, message: &str, _req: &ApiRequest) -> ApiResponse {
         _ => "Internal Server Error",
     };
     errors(status, title, message)
+}
+
+/// A 401: Persona's spec allows its items a `title` and nothing else (vendors.md 1.6), and the
+/// title says what is wrong.
+pub(crate) fn unauthorized(title: &str) -> ApiResponse {
+    ApiResponse::json(401, json!({"errors": [{"title": title}]}))
 }
 
 fn errors(status: u16, title: &str, details: &str) -> ApiResponse {

@@ -6,8 +6,8 @@ use super::model::{InquiryStatus, VerificationKind};
 use super::tags::TagAction;
 use super::webhooks::{self, WebhookStatus};
 use super::{
-    accounts, edits, errors, events, hosted, idempotency, include, inflection::Inflection,
-    inquiries, lifecycle, one_time_links, share_tokens, simulate, verifications,
+    accounts, edits, events, hosted, idempotency, include, inflection::Inflection, inquiries,
+    lifecycle, one_time_links, share_tokens, simulate, verifications,
 };
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, ResponseBody};
@@ -251,19 +251,13 @@ fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
         })
         .filter(|key| !key.is_empty());
     let Some(key) = key else {
-        return Err(super::error(
-            401,
-            "Send the API key as `Authorization: Bearer <api key>`",
-            req,
+        return Err(super::unauthorized(
+            "Must be authenticated to access this endpoint",
         ));
     };
     let allowed = &app.config.persona.api_keys;
     if !allowed.is_empty() && !allowed.iter().any(|k| k == key) {
-        return Err(errors(
-            401,
-            "Token is invalid",
-            "The API key is not one of the keys this sandbox accepts (--persona-api-key)",
-        ));
+        return Err(super::unauthorized("Token is invalid"));
     }
     Ok(())
 }

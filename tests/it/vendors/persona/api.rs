@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::harness::TestServer;
+use crate::openapi::{assert_valid, error_response};
 
 #[tokio::test]
 async fn auth_is_required_and_every_response_has_a_request_id() {
@@ -14,7 +15,8 @@ async fn auth_is_required_and_every_response_has_a_request_id() {
         error["title"],
         "Must be authenticated to access this endpoint"
     );
-    assert!(error["details"].as_str().unwrap_or("").contains("Bearer"));
+    // The spec's 401 items hold a title and nothing else (`additionalProperties: false`).
+    assert_valid(&error_response("unauthorized"), &missing.json());
     assert!(is_persona_id(
         missing.header("request-id").unwrap_or(""),
         "req_"
@@ -34,9 +36,19 @@ async fn auth_is_required_and_every_response_has_a_request_id() {
         .send()
         .await;
     only_error(&empty, 401);
+    let schemeless = p
+        .server
+        .get("/api/v1/inquiries")
+        .header("authorization", "x")
+        .send()
+        .await;
+    only_error(&schemeless, 401);
     // Authentication comes before routing, as Persona's API answers.
     let unknown = p.server.get("/api/v1/no-such-resource").send().await;
     only_error(&unknown, 401);
+    for refused in [&basic, &empty, &schemeless, &unknown] {
+        assert_valid(&error_response("unauthorized"), &refused.json());
+    }
 
     let any_key = p
         .server
@@ -104,6 +116,7 @@ async fn configured_api_keys_are_the_only_ones_accepted() {
     assert_eq!(with("persona_sandbox_b").send().await.status, 200);
     let wrong = with("persona_sandbox_c").send().await;
     assert_eq!(only_error(&wrong, 401)["title"], "Token is invalid");
+    assert_valid(&error_response("unauthorized"), &wrong.json());
     assert!(wrong.header("request-id").is_some());
 }
 
