@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::model::REQUIRED_FIELDS;
 use crate::app::App;
 use crate::store::World;
-use crate::vendors::persona::{self, InquiryStatus, RedeemError, ShareTokenStatus};
+use crate::vendors::persona::{self, Inquiry, InquiryStatus, RedeemError, ShareTokenStatus};
 
 /// Why a share token could not be redeemed: the HTTP status Coinflow answers, and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,23 @@ pub struct Refusal {
 /// drawn or stored, so a refused registration leaves the namespace (and its ids) as it was.
 pub fn check_redeemable(app: &App, world: &mut World, token_id: &str) -> Result<(), Refusal> {
     // A token pending or redeemed is bound to another withdrawer's inquiry already.
-    persona::check_redeemable(app, world, token_id).map_err(refusal)
+    persona::check_redeemable(app, world, token_id).map_err(refusal)?;
+    // Coinflow's spec answers 400 for an applicant "not approved, verification was either
+    // incomplete or failed". A source still undecided (in review) registers as pending, and a
+    // decline after registration rejects the withdrawer (`verification::advance`).
+    let source = (world.persona.share_token(token_id))
+        .and_then(|token| world.persona.inquiry(&token.source_inquiry_id));
+    match source {
+        Some(inquiry) if source_state(inquiry) == SourceState::Failed => Err(Refusal {
+            status: 400,
+            message: format!(
+                "The applicant linked to share token {token_id} is not approved: Persona inquiry {} was {}",
+                inquiry.id,
+                inquiry.status.as_str()
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Redeems `token_id` into Coinflow's receiving inquiry `destination`; returns the source
@@ -109,16 +125,20 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
     }
     SourceView {
         token,
-        inquiry: inquiry.map(|i| match i.status {
-            // A scenario's decision still to come: not verified yet.
-            InquiryStatus::Completed if i.awaiting_decision() => {
-                SourceState::Undecided("completed, awaiting its decision")
-            }
-            InquiryStatus::Completed | InquiryStatus::Approved => SourceState::Passed,
-            InquiryStatus::Failed | InquiryStatus::Declined => SourceState::Failed,
-            other => SourceState::Undecided(other.as_str()),
-        }),
+        inquiry: inquiry.map(source_state),
         details,
+    }
+}
+
+fn source_state(inquiry: &Inquiry) -> SourceState {
+    match inquiry.status {
+        // A scenario's decision still to come: not verified yet.
+        InquiryStatus::Completed if inquiry.awaiting_decision() => {
+            SourceState::Undecided("completed, awaiting its decision")
+        }
+        InquiryStatus::Completed | InquiryStatus::Approved => SourceState::Passed,
+        InquiryStatus::Failed | InquiryStatus::Declined => SourceState::Failed,
+        other => SourceState::Undecided(other.as_str()),
     }
 }
 

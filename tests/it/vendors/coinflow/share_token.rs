@@ -371,3 +371,61 @@ async fn a_token_of_a_redacted_source_is_refused() {
     );
     assert_eq!(persona_token_status(&server, ns, &token).await, "created");
 }
+
+/// A token whose source inquiry was declined after it was shared names an applicant who is not
+/// approved: registration is refused with the spec's 400 before anything is made (no withdrawer,
+/// so no `KYC Created`; the token unredeemed). A source still in review is not decided yet, and
+/// registers as pending, as before.
+#[tokio::test]
+async fn a_token_of_a_declined_source_is_refused() {
+    let server = TestServer::start().await;
+    let ns = "cf-declined-source";
+    let completed = ["start_inquiry", "complete_inquiry"];
+    let inquiry = persona_inquiry(&server, ns, full_fields(), &completed).await;
+    let token = share_token(&server, ns, &inquiry).await;
+    let declined = server
+        .post(&format!("/api/v1/inquiries/{inquiry}/decline"))
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(declined.status, 200, "{}", declined.text());
+    let refused = register_share_token(&server, ns, "u1", &token, "u1@test.com").await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_nest_error(
+        &refused.json(),
+        400,
+        "/api/withdraw/kyc/share-token",
+        "POST",
+    );
+    let msg = message(&refused.json());
+    assert!(
+        msg.contains("not approved") && msg.contains("declined") && msg.contains(&inquiry),
+        "{msg}"
+    );
+    assert_eq!(persona_token_status(&server, ns, &token).await, "created");
+    let none = as_user(&server, "GET", "/api/withdraw", ns, "u1")
+        .send()
+        .await;
+    assert_eq!(none.status, 401, "{}", none.text());
+
+    let reviewed = persona_inquiry(&server, ns, full_fields(), &completed).await;
+    let token = share_token(&server, ns, &reviewed).await;
+    let review = server
+        .post(&format!(
+            "/api/v1/inquiries/{reviewed}/perform-simulate-actions"
+        ))
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"meta": {"simulate-actions": [{"type": "mark_for_review_inquiry"}]}}))
+        .send()
+        .await;
+    assert_eq!(review.status, 200, "{}", review.text());
+    let pending = register_share_token(&server, ns, "u2", &token, "u2@test.com").await;
+    assert_eq!(pending.status, 200, "{}", pending.text());
+    assert_eq!(
+        pending.json()["withdrawer"]["verification"]["status"],
+        "pending"
+    );
+    super::schema::assert_bodies_valid(&server).await;
+}
