@@ -201,7 +201,7 @@ pub struct VendorDoc {
 }
 
 /// Every vendor, in the order paths are matched (Bitmama's `/api/v1/partner` before Persona's
-/// `/api/v1`), seeds are applied and links react.
+/// `/api/v1`, both before Coinflow's `/api`), seeds are applied and links react.
 pub static REGISTRY: [&dyn VendorApi; 3] =
     [&bitmama::Bitmama, &persona::Persona, &coinflow::Coinflow];
 
@@ -214,8 +214,8 @@ pub fn get(vendor: Vendor) -> &'static dyn VendorApi {
     }
 }
 
-/// Which vendor a path belongs to. The vendors' real paths do not collide, so the path alone
-/// decides; the first prefix in [`REGISTRY`] order wins.
+/// Which vendor a path belongs to. The path alone decides: the vendors' prefixes nest (`/api`,
+/// `/api/v1`, `/api/v1/partner`), and the first prefix in [`REGISTRY`] order wins.
 pub fn owning(path: &str) -> Option<&'static dyn VendorApi> {
     let under = |prefix: &&str| {
         path == *prefix
@@ -306,8 +306,12 @@ mod tests {
             ("/api/withdraw", Some(Vendor::Coinflow)),
             ("/api/withdraw/kyc/share-token", Some(Vendor::Coinflow)),
             ("/merchant/view/abc", Some(Vendor::Coinflow)),
-            ("/api/withdrawals", None),
-            ("/api/v2/other", None),
+            ("/api/withdrawals", Some(Vendor::Coinflow)),
+            ("/api/v2/other", Some(Vendor::Coinflow)),
+            ("/api", Some(Vendor::Coinflow)),
+            ("/api/v1", Some(Vendor::Persona)),
+            ("/api/v1/partner", Some(Vendor::Bitmama)),
+            ("/apiary", None),
             ("/", None),
         ];
         for (path, vendor) in cases {

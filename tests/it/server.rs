@@ -174,8 +174,17 @@ async fn unknown_routes_get_404_naming_method_and_path_in_the_owners_envelope() 
     let cases = [
         ("persona", "GET", "/api/v1/no-such-thing"),
         ("coinflow", "DELETE", "/api/withdraw/nothing/here"),
+        // Coinflow's API is all of `/api` (its server is https://api-sandbox.coinflow.cash/api)
+        // but for Persona's `/api/v1` and Bitmama's partner paths.
+        ("coinflow", "POST", "/api/checkout/card/merchant1"),
+        ("coinflow", "GET", "/api/customer/v2"),
+        ("coinflow", "POST", "/api/events"),
+        ("coinflow", "GET", "/api/v2/other"),
+        ("coinflow", "GET", "/api"),
         ("bitmama", "GET", "/api/v2/partner/nothing"),
+        ("bitmama", "GET", "/api/v1/partner/nothing"),
         ("none", "PUT", "/definitely/not/a/route"),
+        ("none", "GET", "/apiary"),
         ("admin", "GET", "/__admin/nope"),
     ];
     for (vendor, method, path) in cases {

@@ -165,16 +165,11 @@ impl VendorApi for Coinflow {
         Vendor::Coinflow
     }
 
+    /// Its API server is `https://api-sandbox.coinflow.cash/api`: every `/api` path is Coinflow's
+    /// (a path it does not route gets its NestJS 404) but for Persona's `/api/v1` and Bitmama's
+    /// partner paths, which [`REGISTRY`](crate::vendors::REGISTRY) matches first.
     fn prefixes(&self) -> &'static [&'static str] {
-        &[
-            "/api/withdraw",
-            "/api/telemetry",
-            "/api/tokenize",
-            "/api/auth",
-            "/api/merchant",
-            "/merchant",
-            "/coinflow",
-        ]
+        &["/api", "/merchant", "/coinflow"]
     }
 
     fn routes(&self) -> &'static [Route] {
