@@ -144,7 +144,8 @@ pub struct Cli {
     )]
     pub bitmama_kyc_fee_cents: i64,
 
-    /// Bitmama webhook naming: `legacy` (user.kyc.approved, ...) or `current` (user.kyc-event).
+    /// Bitmama API generation: `legacy`, the brief's (user.kyc.approved, ... webhooks;
+    /// {slug}-rain-user-... ids), or `current` (user.kyc-event; {slug}-user-... ids).
     #[arg(long, env = "VENDOR_SANDBOX_BITMAMA_WEBHOOK_STYLE", value_enum, default_value_t = WebhookStyleArg::Legacy)]
     pub bitmama_webhook_style: WebhookStyleArg,
 

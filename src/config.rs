@@ -12,8 +12,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// Which Bitmama webhook naming to emit: the brief's `user.kyc.*` events, or the newer single
-/// `user.kyc-event` with `data.status`.
+/// Which generation of Bitmama's API to emulate (vendors.md 3), which differ in two things:
+/// the older (the brief's) sends `user.kyc.*` events and issues `{slug}-rain-user-…` ids, the
+/// current a single `user.kyc-event` with `data.status` and `{slug}-user-…` ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BitmamaWebhookStyle {
     #[default]

@@ -79,6 +79,7 @@ impl World {
             .attach(name, jobs, config.webhooks.pending_max);
         self.persona.rebuild_indexes();
         self.bitmama.rebuild_indexes();
+        self.bitmama.configure(config);
     }
 }
 

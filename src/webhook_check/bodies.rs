@@ -134,10 +134,12 @@ fn persona(event: &str, now: Millis, ids: &mut IdGen) -> Value {
 }
 
 fn bitmama(event: &str, now: Millis, ids: &mut IdGen) -> Value {
-    let service_id = format!("acme-rain-user-{}", ids.alphanumeric(15));
+    let uid = ids.alphanumeric(15);
     let inquiry_id = ids.persona("inq_");
     if event == "user.kyc-event" {
-        // `--bitmama-webhook-style current`.
+        // `--bitmama-webhook-style current`: the current API generation, whose ids have no
+        // `rain-` (vendors.md 3).
+        let service_id = format!("acme-user-{uid}");
         return json!({
             "event": event,
             "timestamp": iso8601(now),
@@ -150,6 +152,7 @@ fn bitmama(event: &str, now: Millis, ids: &mut IdGen) -> Value {
             },
         });
     }
+    let service_id = format!("acme-rain-user-{uid}");
     let status = event.strip_prefix("user.kyc.").unwrap_or("approved");
     let details = match status {
         "denied" => json!({"inquiryId": inquiry_id, "reason": ["declined"]}),

@@ -244,6 +244,16 @@ async fn the_event_option_picks_the_body() {
         .await
         .expect("within the wait");
     assert!(outcomes.iter().all(|o| o.ok));
+    // Each API generation's event carries that generation's ids (vendors.md 3).
+    for (event, prefix) in [
+        ("user.kyc.denied", "acme-rain-user-"),
+        ("user.kyc-event", "acme-user-"),
+    ] {
+        let cases = check::cases(Vendor::Bitmama, SECRET, Some(event)).expect("cases");
+        let body: Value = serde_json::from_slice(&cases[0].body).expect("JSON");
+        let service_id = body["data"]["serviceId"].as_str().unwrap_or_default();
+        assert!(service_id.starts_with(prefix), "{event}: {service_id}");
+    }
 }
 
 async fn run_binary(args: &[&str], envs: &[(&str, &str)]) -> Output {

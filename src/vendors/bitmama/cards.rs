@@ -5,7 +5,9 @@
 use serde_json::{Value, json};
 
 use super::body::{Body, Member};
-use super::model::{Card, CardStatus, FundingType, Partner, Program, Transaction, UserStatus};
+use super::model::{
+    Card, CardStatus, FundingType, IdForms, Partner, Program, Transaction, UserStatus,
+};
 use super::users::{page_params, steered};
 use super::validation::{self, Fields};
 use super::{Reply, auth, error_code, idempotency, kyc, scenario, success};
@@ -53,6 +55,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
 
     idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
         kyc::settle(app, world);
+        let forms = world.bitmama.id_forms;
         let partner = world
             .bitmama
             .partner(api_key, app.config.bitmama.starting_balance_cents);
@@ -109,8 +112,8 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
         }
         ensure_wallet_covers(partner, amount)?;
 
-        let card_id = format!("{}-rain-card-{}", partner.slug, world.ids.alphanumeric(15));
-        let transaction_id = transaction_id(partner, &mut world.ids);
+        let card_id = [&partner.slug, forms.card, &world.ids.alphanumeric(15)].concat();
+        let transaction_id = transaction_id(partner, forms, &mut world.ids);
         partner.balance_cents -= amount;
         if let Some(user) = partner.user_mut(&service_id) {
             user.last_card_created_at = Some(now);
@@ -185,6 +188,7 @@ pub fn fund(cx: &Ctx, world: &mut World) -> Reply {
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, false)?;
     idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
+        let forms = world.bitmama.id_forms;
         let partner = world
             .bitmama
             .partner(api_key, app.config.bitmama.starting_balance_cents);
@@ -197,7 +201,7 @@ pub fn fund(cx: &Ctx, world: &mut World) -> Reply {
             ));
         }
         ensure_wallet_covers(partner, input.amount)?;
-        let transaction_id = transaction_id(partner, &mut world.ids);
+        let transaction_id = transaction_id(partner, forms, &mut world.ids);
         partner.balance_cents -= input.amount;
         partner.cards_mut()[index].balance_cents += input.amount;
         partner.transactions.push(Transaction {
@@ -220,6 +224,7 @@ pub fn withdraw(cx: &Ctx, world: &mut World) -> Reply {
     let idempotency_key = idempotency::required_key(req)?;
     let input = movement(&validation::json_object(req)?, true)?;
     idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
+        let forms = world.bitmama.id_forms;
         let partner = world
             .bitmama
             .partner(api_key, app.config.bitmama.starting_balance_cents);
@@ -236,7 +241,7 @@ pub fn withdraw(cx: &Ctx, world: &mut World) -> Reply {
                 ),
             ));
         }
-        let transaction_id = transaction_id(partner, &mut world.ids);
+        let transaction_id = transaction_id(partner, forms, &mut world.ids);
         partner.cards_mut()[index].balance_cents -= input.amount;
         partner.balance_cents += input.amount;
         partner.transactions.push(Transaction {
@@ -321,11 +326,12 @@ pub fn terminate(cx: &Ctx, world: &mut World, card_id: &str) -> Reply {
         reference
     };
     idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
+        let forms = world.bitmama.id_forms;
         let partner = world
             .bitmama
             .partner(api_key, app.config.bitmama.starting_balance_cents);
         let index = live_card(partner, card_id)?;
-        let transaction_id = transaction_id(partner, &mut world.ids);
+        let transaction_id = transaction_id(partner, forms, &mut world.ids);
         let card = &mut partner.cards_mut()[index];
         let refund = card.balance_cents;
         card.balance_cents = 0;
@@ -423,10 +429,6 @@ fn ensure_wallet_covers(partner: &Partner, amount: i64) -> Result<(), ApiRespons
     Ok(())
 }
 
-fn transaction_id(partner: &Partner, ids: &mut crate::ids::IdGen) -> String {
-    format!(
-        "{}-rain-card-transactions-{}",
-        partner.slug,
-        ids.alphanumeric(15)
-    )
+fn transaction_id(partner: &Partner, forms: IdForms, ids: &mut crate::ids::IdGen) -> String {
+    [&partner.slug, forms.transaction, &ids.alphanumeric(15)].concat()
 }

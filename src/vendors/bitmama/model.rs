@@ -2,12 +2,14 @@
 //! transactions and wallet. Money is kept in integer cents; the API shows dollars.
 
 mod card_user;
+mod id_forms;
 mod links;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 pub use card_user::{CardUser, CardUserFields};
+pub use id_forms::IdForms;
 use links::Links;
 
 use super::idempotency::IdempotencyKeys;
@@ -31,15 +33,26 @@ pub struct State {
     slugs: std::collections::HashSet<String>,
     /// A new partner's wallet balance when no scenario seeds it (`--bitmama-balance`).
     pub starting_balance_cents: i64,
+    /// The forms of the ids it issues: the configuration's, also for a world loaded from the
+    /// state file ([`State::configure`]).
+    #[serde(skip)]
+    pub id_forms: IdForms,
 }
 
 impl State {
     /// Partners are created on first use ([`super::scenario::ensure_partner`]).
     pub fn new(config: &crate::config::Config) -> Self {
-        Self {
+        let mut state = Self {
             starting_balance_cents: config.bitmama.starting_balance_cents,
             ..Self::default()
-        }
+        };
+        state.configure(config);
+        state
+    }
+
+    /// What the running configuration decides of a new or loaded world: the forms of its ids.
+    pub fn configure(&mut self, config: &crate::config::Config) {
+        self.id_forms = IdForms::of(config.bitmama.webhook_style);
     }
 
     /// Rebuilds every partner's derived lookups (after a load from the state file).
@@ -81,7 +94,7 @@ fn unused_slug(taken: &std::collections::HashSet<String>, slug: String) -> Strin
 /// The state file keeps the entities; the lookups are derived ([`Partner::rebuild_indexes`]).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Partner {
-    /// Shown as `partnerId` and used in every service id (`{slug}-rain-user-…`).
+    /// Shown as `partnerId` and used in every service id (`{slug}-rain-user-…`, [`IdForms`]).
     pub slug: String,
     pub balance_cents: i64,
     /// In creation order. Private: the indexes below follow every change ([`Partner::add_user`],

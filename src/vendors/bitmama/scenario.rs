@@ -220,9 +220,10 @@ fn add_user(world: &mut World, api_key: &str, seed: &CardUserSeed) {
         return;
     }
     let suffix = world.ids.alphanumeric(15);
+    let forms = world.bitmama.id_forms;
     let partner: &mut Partner = world.bitmama.partner(api_key, starting);
     partner.add_user(CardUser::from(CardUserFields::<String> {
-        service_id: format!("{}-rain-user-{suffix}", partner.slug),
+        service_id: [&partner.slug, forms.user, &suffix].concat(),
         // Trimmed, as create user keeps them.
         first_name: seed
             .first_name

@@ -148,6 +148,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
     idempotency::keyed_call(cx, world, api_key, idempotency_key, |world, now| {
         kyc::settle(app, world);
         let config = &app.config.bitmama;
+        let forms = world.bitmama.id_forms;
         let partner = world
             .bitmama
             .partner(api_key, config.starting_balance_cents);
@@ -199,7 +200,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             return Err(insufficient(false));
         }
         // Joined, not `format!`ed: the formatting machinery was a fortieth of a create.
-        let service_id = [&partner.slug, "-rain-user-", &world.ids.alphanumeric(15)].concat();
+        let service_id = [&partner.slug, forms.user, &world.ids.alphanumeric(15)].concat();
 
         // Every check passed: from here on nothing fails.
         let (inquiry_id, verification_url) = kyc::start_inquiry(

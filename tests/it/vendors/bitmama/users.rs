@@ -382,3 +382,86 @@ async fn list_pages_and_recreation_after_delete_is_free_unless_approved() {
     create_user(&server, ACME, body_with(json!({"email": "u0@example.com"}))).await;
     assert_eq!(balance(&server, ACME).await, json!(4994));
 }
+
+/// `--bitmama-webhook-style current` is the current generation of Bitmama's API (vendors.md 3):
+/// its ids are `{slug}-user-…`, `{slug}-card-…` and `{slug}-card-transactions-…`, the older
+/// generation's without `rain-`, wherever one is issued: a created user (and its webhook, its
+/// inquiry's reference id), a seeded one, a card and its transaction, and after a restart from a
+/// state file.
+#[tokio::test]
+async fn current_style_issues_the_current_generations_ids() {
+    let dir = crate::scenario::TempDir::new("bitmama-current-ids");
+    let scenario = json!({
+        "name": "seeded", "description": "one seeded user",
+        "initial_state": {"bitmama": {
+            "users": [{"partner": "sk_staging_acme", "email": "seeded@example.com", "status": "approved"}]
+        }},
+        "rules": []
+    });
+    dir.write("seeded.json", &scenario.to_string());
+    let mut sink = WebhookSink::start().await;
+    let target = sink.url("/hook");
+    let state_dir = crate::scenario::TempDir::new("bitmama-current-ids-state");
+    let (scenarios, state) = (dir.0.clone(), state_dir.0.join("state.json"));
+    let configure = move |c: &mut vendor_sandbox::Config| {
+        c.bitmama.webhook_style = vendor_sandbox::config::BitmamaWebhookStyle::Current;
+        c.webhooks
+            .targets
+            .push((vendor_sandbox::vendors::Vendor::Bitmama, target.clone()));
+        c.scenarios_dir = Some(scenarios.clone());
+        c.state_file = Some(state.clone());
+    };
+    let current = |id: &str, infix: &str| {
+        id.strip_prefix("acme")
+            .and_then(|rest| rest.strip_prefix(infix))
+            .is_some_and(|uid| uid.len() == 15 && uid.chars().all(|c| c.is_ascii_alphanumeric()))
+    };
+
+    let server = TestServer::start_with(configure.clone()).await;
+    let (service_id, url) = create_user(&server, ACME, brief_body()).await;
+    assert!(current(&service_id, "-user-"), "{service_id}");
+    let inquiry = server
+        .get(&format!("/api/v1/inquiries/{}", inquiry_of(&url)))
+        .header("authorization", "Bearer persona_sandbox_key")
+        .send()
+        .await;
+    assert_eq!(
+        inquiry.json()["data"]["attributes"]["reference-id"],
+        service_id
+    );
+    approve(&server, &url).await;
+    assert_eq!(sink.next().await.json()["data"]["serviceId"], service_id);
+    let card = post(
+        &server,
+        ACME,
+        CARD,
+        json!({"serviceId": service_id, "amount": 10}),
+    )
+    .await;
+    assert_eq!(card.status, 201, "{}", card.text());
+    let data = &card.json()["data"];
+    let card_id = data["serviceCardId"].as_str().unwrap_or_default();
+    assert!(current(card_id, "-card-"), "{card_id}");
+    let transaction = data["serviceTransactionId"].as_str().unwrap_or_default();
+    assert!(current(transaction, "-card-transactions-"), "{transaction}");
+
+    let selected = server
+        .request("PUT", "/__admin/scenario")
+        .header("x-sandbox-namespace", "seeded")
+        .json(&json!({"name": "seeded"}))
+        .send()
+        .await;
+    assert_eq!(selected.status, 200, "{}", selected.text());
+    let seeded = get(&server, ACME, &format!("/ns/seeded{USERS_V1}")).await;
+    let seeded_id = seeded["data"]["users"][0]["serviceId"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(current(seeded_id, "-user-"), "{seeded}");
+    server.stop().await;
+
+    // A world loaded from the state file issues them too.
+    let server = TestServer::start_with(configure).await;
+    let (after, _) = create_user(&server, ACME, body_with(json!({"email": "b@example.com"}))).await;
+    assert!(current(&after, "-user-"), "{after}");
+    server.stop().await;
+}
