@@ -21,6 +21,7 @@ mod validate;
 mod verification;
 mod webhooks;
 mod withdraw_list;
+mod withdrawer_list;
 mod withdrawers;
 
 pub use model::State;

@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 use super::payout_model::PROVIDER;
 use super::{
-    accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, withdraw_list, withdrawers,
+    accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, withdraw_list,
+    withdrawer_list, withdrawers,
 };
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
@@ -108,6 +109,18 @@ static WITHDRAW_LIST: &[Param] = &[
     ),
 ];
 
+/// Gets merchant withdrawers' filters, as the spec's get-withdrawers names them.
+static WITHDRAWER_LIST: &[Param] = &[
+    Param::query(
+        "blocked",
+        || json!({"enum": withdrawer_list::BLOCKED, "description": "The string true or false; the sandbox blocks no withdrawer", "examples": ["false"]}),
+    ),
+    Param::query(
+        "search",
+        || json!({"type": "string", "description": "Part of a withdrawer's email, user id or _id", "examples": ["user-1"]}),
+    ),
+];
+
 /// A payout method the bank may refuse.
 const REFUSABLE: &[Outcome] = &[Outcome::ValidationError];
 
@@ -139,6 +152,7 @@ static ROUTES: &[Route] = &[
     Route::new("GET", "/api/merchant/withdraws/payout/balance", "payout_balance", payouts::balance, "Get Coinflow Wallet Balance").answers(balance),
     Route::new("GET", "/api/merchant/withdraws/{withdrawalId}", "get_withdrawal", payouts::withdrawal, "Get Withdrawal (by transfer id or transaction)").answers(withdrawal),
     Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", withdraw_list::withdraws, "Get Withdraws").params(WITHDRAW_LIST).answers(withdraw_list),
+    Route::read_only("GET", "/api/merchant/withdrawers", "list_withdrawers", withdrawer_list::withdrawers, "Gets merchant withdrawers").params(WITHDRAWER_LIST).answers(withdrawer_list),
     Route::new("GET", "/api/auth/session-key", "session_key", auth::session_key, "Get a session key").answers(session_key),
     Route::new("GET", "/merchant/view/{merchantId}", "merchant_view", |cx, _| sdk::merchant_view(cx.param("merchantId")), "Merchant settings the SDK reads"),
     Route::new("POST", "/api/telemetry/frontend-error", "frontend_error", |cx, _| sdk::frontend_error(cx.req), "SDK error telemetry").request(any_object),
@@ -278,6 +292,14 @@ fn withdrawer() -> Value {
             "verification": object(&["status"], json!({"status": {"enum": ["pending", "approved", "rejected", "attested"]}})),
         }))}),
     )
+}
+
+fn withdrawer_list() -> Value {
+    let s = json!({"type": "string"});
+    json!({"type": "array", "items": object(
+        &["_id", "email", "verification", "isBlocked"],
+        json!({"_id": s, "email": s, "verification": any_object(), "isBlocked": {"type": "boolean"}}),
+    )})
 }
 
 fn session_key() -> Value {

@@ -144,3 +144,4 @@ mod ui;
 mod ui_listener;
 mod ui_sdk;
 mod withdraw_list;
+mod withdrawer_list;
