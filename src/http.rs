@@ -6,6 +6,7 @@
 
 mod body;
 mod headers;
+pub mod multipart;
 mod query;
 mod render;
 

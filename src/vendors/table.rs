@@ -44,8 +44,10 @@ pub struct Route<H = Handler> {
 /// What the OpenAPI document says of a route.
 pub struct Doc {
     pub summary: &'static str,
-    /// The JSON request body's schema, if it takes one.
+    /// The request body's schema, if it takes one.
     pub request: Option<fn() -> Value>,
+    /// The request body's media type: JSON unless [`Route::multipart`].
+    pub request_media: &'static str,
     pub answer: Answer,
     /// Query parameters, required headers, and path parameters narrower than a non-empty string.
     pub params: &'static [Param],
@@ -126,6 +128,7 @@ impl<H> Route<H> {
             doc: Doc {
                 summary,
                 request: None,
+                request_media: "application/json",
                 answer: Answer::Json(any_object),
                 params: &[],
             },
@@ -145,6 +148,13 @@ impl<H> Route<H> {
 
     pub const fn request(mut self, schema: fn() -> Value) -> Route<H> {
         self.doc.request = Some(schema);
+        self
+    }
+
+    /// A `multipart/form-data` body (files): its fields' schema.
+    pub const fn multipart(mut self, schema: fn() -> Value) -> Route<H> {
+        self.doc.request = Some(schema);
+        self.doc.request_media = "multipart/form-data";
         self
     }
 

@@ -143,8 +143,9 @@ fn operation(op: &Op) -> Value {
         }
     }
     if let Some(body) = op.doc.request {
-        operation["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": body()}}});
+        let mut content = Map::new();
+        content.insert(op.doc.request_media.into(), json!({"schema": body()}));
+        operation["requestBody"] = json!({"required": true, "content": content});
     }
     operation["responses"] = Value::Object(responses);
     operation

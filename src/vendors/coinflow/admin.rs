@@ -44,6 +44,10 @@ pub(super) fn state(world: &World) -> Value {
                     "token": c.token, "network": c.network, "last4": c.last4,
                     "deleted": c.deleted,
                 })).collect::<Vec<_>>(),
+                "documents": w.documents.as_ref().map(|d| json!({
+                    "id_type": d.id_type, "country": d.country, "front": d.front,
+                    "back": d.back, "uploaded_at": time(Some(d.uploaded_ms)),
+                })),
                 "rejection_reason": w.rejection_reason,
                 "created_at": time(Some(w.created_ms)),
                 "updated_at": time(Some(w.updated_ms)),

@@ -236,7 +236,7 @@ fn register_checked(
     }
 }
 
-fn email_conflict(email: &str, req: &ApiRequest) -> ApiResponse {
+pub(super) fn email_conflict(email: &str, req: &ApiRequest) -> ApiResponse {
     error(
         409,
         &format!("Email {email} is already used by another withdrawer of this merchant"),
@@ -246,7 +246,7 @@ fn email_conflict(email: &str, req: &ApiRequest) -> ApiResponse {
 
 /// Stores a new pending withdrawer, with the scenario's outcome for it (`steer`), and fires
 /// `KYC Created`.
-fn create(
+pub(super) fn create(
     world: &mut World,
     steer: Option<&Steer>,
     caller: &Caller,
@@ -276,6 +276,7 @@ fn create(
         redirect_link: None,
         bank_accounts: Vec::new(),
         cards: Vec::new(),
+        documents: None,
     };
     webhooks::emit(world, KycEvent::Created, &withdrawer);
     world.coinflow.insert(withdrawer)

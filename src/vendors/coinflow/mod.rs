@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 pub mod auth;
 mod kyc;
+mod kyc_doc;
 pub mod model;
 mod pages;
 mod payout_model;

@@ -113,6 +113,32 @@ pub struct Withdrawer {
     pub bank_accounts: Vec<BankAccount>,
     #[serde(default)]
     pub cards: Vec<Card>,
+    /// The identity document uploaded to `POST /api/withdraw/kyc-doc`: its verification is then
+    /// a reviewer's to decide.
+    #[serde(default)]
+    pub documents: Option<IdDocument>,
+}
+
+/// An identity document as `kyc-doc` received it. The images are not kept (only what shows
+/// they arrived): nothing in the sandbox reads them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdDocument {
+    /// `ID_CARD`, `PASSPORT`, `DRIVERS` or `RESIDENCE_PERMIT`.
+    pub id_type: String,
+    /// The country the body named, the document's.
+    pub country: String,
+    pub front: DocumentFile,
+    pub back: Option<DocumentFile>,
+    pub uploaded_ms: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentFile {
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: usize,
+    /// Hex SHA-256 of the file, so a test can tell which file arrived.
+    pub sha256: String,
 }
 
 impl Withdrawer {

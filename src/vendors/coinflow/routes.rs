@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::payout_model::PROVIDER;
 use super::{
-    accounts, auth, kyc, pages, payouts, scenario, sdk, ui, webhooks, withdraw_list,
+    accounts, auth, kyc, kyc_doc, pages, payouts, scenario, sdk, ui, webhooks, withdraw_list,
     withdrawer_list, withdrawers,
 };
 use crate::app::App;
@@ -139,6 +139,7 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/withdraw/kyc/share-token", "register_withdrawer", kyc::share_token, "Register a withdrawer from a Persona share token").outcomes(VERIFICATION).request(share_token_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/kyc", "register_withdrawer", kyc::register, "Register a withdrawer (US info or document verification)").outcomes(VERIFICATION).request(kyc_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/kyc/attested", "register_withdrawer", kyc::attested, "Register an attested withdrawer").outcomes(VERIFICATION).request(attested_body).answers(withdrawer),
+    Route::new("POST", "/api/withdraw/kyc-doc", "register_withdrawer", kyc_doc::register, "Register a withdrawer via an identity document (pending a reviewer's decision)").outcomes(VERIFICATION).multipart(kyc_doc_body).answers(withdrawer),
     Route::new("GET", "/api/withdraw", "get_withdrawer", withdrawers::get, "Get Withdrawer").outcomes(VERIFICATION).params(REDIRECT_LINK).answers(withdrawer),
     Route::new("POST", "/api/withdraw/account", "add_payout_method", accounts::add_bank_account, "Create Bank Account").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
     Route::new("POST", "/api/withdraw/account/v2", "add_payout_method", accounts::add_bank_account, "Create Bank Account (v2)").outcomes(REFUSABLE).request(bank_account_body).answers(withdrawer),
@@ -349,6 +350,18 @@ fn kyc_body() -> Value {
     );
     body["anyOf"] = json!([{"required": ["info"]}, {"required": ["email", "country"]}]);
     body
+}
+
+/// The spec's multipart form of `create-kyc-document`.
+fn kyc_doc_body() -> Value {
+    let s = json!({"type": "string"});
+    let file = json!({"type": "string", "format": "binary"});
+    object(
+        &["email", "country", "idType", "merchantId", "idFront"],
+        json!({"email": s, "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "idType": {"enum": kyc_doc::ID_TYPES}, "merchantId": s, "idFront": file,
+            "idBack": file}),
+    )
 }
 
 fn attested_body() -> Value {

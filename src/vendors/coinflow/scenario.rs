@@ -304,6 +304,7 @@ fn apply_initial_state(world: &mut World, seed: &CoinflowSeed) {
             redirect_link: None,
             bank_accounts: Vec::new(),
             cards: Vec::new(),
+            documents: None,
         };
         world.coinflow.insert(withdrawer);
     }

@@ -34,6 +34,8 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
         return Check::Final(w.status);
     }
     let submitted = w.details_submitted;
+    let under_review = w.documents.is_some();
+    let id = w.id.clone();
     let method = w.method.clone();
     // A registration's scenario outcome comes before the built-in verification.
     if let Some(hold) = w.scenario.clone() {
@@ -84,8 +86,10 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
                 }
             }
         }
+        // Uploaded documents are a reviewer's to judge, as a scenario's review is.
+        Method::Document if under_review => Decision::Wait(scenario::review_message(&id)),
         Method::Document if !submitted => Decision::AskUser(
-            "Document verification is required: complete it at the verificationLink".into(),
+            "Document verification is required: complete it at the verificationLink, or upload the identity document to POST /api/withdraw/kyc-doc".into(),
         ),
         Method::Document | Method::UsInfo | Method::Attested => Decision::Complete,
     };

@@ -135,6 +135,7 @@ mod accounts;
 mod hardening;
 mod journey;
 mod kyc;
+mod kyc_doc;
 mod payout_scenarios;
 mod payouts;
 pub mod schema;
