@@ -404,6 +404,15 @@ pub fn user_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
     else {
         return error(400, "amount must be a positive number", req);
     };
+    // The quote is in cents: an amount under half a cent would quote a withdrawal of nothing.
+    let cents = (amount * 100.0).round() as i64;
+    if cents < 1 {
+        return error(
+            400,
+            &format!("amount must be at least 0.01 (one cent), got {amount}"),
+            req,
+        );
+    }
     if let Some(text) = req.query_param("usePermit")
         && !matches!(text, "true" | "false")
     {
@@ -425,7 +434,6 @@ pub fn user_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
             Some(kind)
         }
     };
-    let cents = (amount * 100.0).round() as i64;
     let mut body = quote_speeds(cents, world.clock.now_ms(), true, kind);
     body.insert("quote".into(), cc(cents));
     ApiResponse::json(200, Value::Object(body))

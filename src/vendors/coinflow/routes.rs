@@ -43,7 +43,7 @@ static USER_QUOTE: &[Param] = &[
         name: "amount",
         place: "query",
         required: true,
-        schema: || json!({"type": "number", "exclusiveMinimum": 0, "examples": [25]}),
+        schema: || json!({"type": "number", "minimum": 0.005, "description": "Quoted in cents: at least one cent once rounded", "examples": [25]}),
     },
     Param {
         name: "merchantId",

@@ -397,7 +397,7 @@ async fn a_quote_prices_only_the_speeds_its_account_is_paid_at() {
 }
 
 /// The user's own quote takes the spec's `accountToken` (only that account's speeds priced; an
-/// account they do not have is 404) and `usePermit` (a boolean).
+/// account they do not have is 404), `usePermit` (a boolean) and an `amount` of at least a cent.
 #[tokio::test]
 async fn the_users_quote_takes_its_account_and_use_permit() {
     let server = TestServer::start().await;
@@ -436,6 +436,23 @@ async fn the_users_quote_takes_its_account_and_use_permit() {
         "{}",
         unknown.text()
     );
+    // Quoted in cents: an amount that rounds to none is refused, not quoted at 0.
+    for amount in ["0.001", "0.004"] {
+        let path = format!("/api/withdraw/quote?token=USDC&amount={amount}&merchantId=m");
+        let tiny = as_user(&server, "GET", &path, ns, "quoted").send().await;
+        assert_eq!(tiny.status, 400, "{amount}: {}", tiny.text());
+        assert!(
+            message(&tiny.json()).starts_with("amount"),
+            "{}",
+            tiny.text()
+        );
+    }
+    let cent = "/api/withdraw/quote?token=USDC&amount=0.005&merchantId=m";
+    let cent = as_user(&server, "GET", cent, ns, "quoted")
+        .send()
+        .await
+        .json();
+    assert_eq!(cent["quote"]["cents"], 1, "{cent}");
     let permit = quote("&usePermit=maybe".into()).await;
     assert_eq!(permit.status, 400, "{}", permit.text());
     assert!(
