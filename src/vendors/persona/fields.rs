@@ -202,6 +202,9 @@ impl BadField<'_> {
             ("birthdate", Value::String(date)) => {
                 format!("{field} must be a date as YYYY-MM-DD, got {date:?}")
             }
+            (COUNTRY_CODE, Value::Null) => {
+                format!("{field} must be a string: it cannot be null or emptied")
+            }
             (COUNTRY_CODE, other) => format!("{field} must be a string, got {other}"),
             (_, other) => format!("{field} must be a string or null, got {other}"),
         }

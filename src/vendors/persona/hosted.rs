@@ -331,15 +331,24 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         }
         return html(409, &page(inquiry, &notice));
     };
-    let given: Vec<(Vec<&str>, &str)> = form
+    // An emptied input clears the field it was prefilled with (null, as Persona's API gives a
+    // field without a value); one left blank on a field the inquiry lacks adds nothing.
+    let given: Vec<(Vec<&str>, Value)> = form
         .iter()
-        .filter(|(_, value)| !value.is_empty())
-        .filter_map(|(name, value)| Some((widget::field_path(name)?, value.as_str())))
+        .filter_map(|(name, value)| {
+            let path = widget::field_path(name)?;
+            if !value.is_empty() {
+                return Some((path, Value::String(value.clone())));
+            }
+            let had = widget::inquiry_field(&inquiry.fields, &path).is_some_and(|v| !v.is_null());
+            had.then_some((path, Value::Null))
+        })
         .collect();
-    // Checked as the API checks them (a birthdate is a date, Persona's fields are text).
+    // Checked as the API checks them (a birthdate is a date, Persona's fields are text, and
+    // `address-country-code` may not be null).
     let mut checked = Map::new();
     for (path, value) in &given {
-        widget::set_field(&mut checked, path, Value::String(value.to_string()));
+        widget::set_field(&mut checked, path, value.clone());
     }
     if let Some(bad) = super::fields::refusal(&checked) {
         let field = format!("fields[{}]", bad.name);
@@ -353,7 +362,7 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         && let Some(inquiry) = world.persona.inquiry_mut(id)
     {
         for (path, value) in given {
-            widget::set_inquiry_field(&mut inquiry.fields, &path, Value::String(value.to_string()));
+            widget::set_inquiry_field(&mut inquiry.fields, &path, value);
         }
     }
     let completion = if decides && outcome == Outcome::Pass {

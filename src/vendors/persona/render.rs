@@ -165,17 +165,26 @@ struct TypedFields<'a>(&'a Fields);
 
 impl Serialize for TypedFields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(name, value)| (name, TypedField(value))))
+        s.collect_map(self.0.iter().map(|(name, value)| {
+            // A birthdate without a value (cleared) is still a date, as Persona types it.
+            let kind = (name == "birthdate" && value.is_null()).then_some("date");
+            (name, TypedField(value, kind))
+        }))
     }
 }
 
-struct TypedField<'a>(&'a Value);
+/// A value as `{"type", "value"}`, its type read from the value unless given.
+struct TypedField<'a>(&'a Value, Option<&'static str>);
 
 struct TypedEntries<'a>(&'a serde_json::Map<String, Value>);
 
 impl Serialize for TypedEntries<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(name, value)| (name, TypedField(value))))
+        s.collect_map(
+            self.0
+                .iter()
+                .map(|(name, value)| (name, TypedField(value, None))),
+        )
     }
 }
 
@@ -183,20 +192,20 @@ struct TypedItems<'a>(&'a [Value]);
 
 impl Serialize for TypedItems<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(TypedField))
+        s.collect_seq(self.0.iter().map(|item| TypedField(item, None)))
     }
 }
 
 impl Serialize for TypedField<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let kind = match self.0 {
+        let kind = self.1.unwrap_or(match self.0 {
             Value::String(v) if super::fields::is_date(v) => "date",
             Value::Null | Value::String(_) => "string",
             Value::Number(_) => "number",
             Value::Bool(_) => "boolean",
             Value::Array(_) => "array",
             Value::Object(_) => "hash",
-        };
+        });
         let mut map = s.serialize_map(Some(2))?;
         map.serialize_entry("type", kind)?;
         // A hash's entries and an array's items are typed too, as Persona renders them.

@@ -334,6 +334,13 @@ pub(super) fn set_field(fields: &mut serde_json::Map<String, Value>, path: &[&st
     at.insert(last.to_string(), value);
 }
 
+/// The value at `path` in a stored inquiry's fields, if there is one.
+pub(super) fn inquiry_field<'a>(fields: &'a Fields, path: &[&str]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter()
+        .try_fold(fields.get(first)?, |at, part| at.get(part))
+}
+
 /// [`set_field`] on a stored inquiry's fields.
 pub(super) fn set_inquiry_field(fields: &mut Fields, path: &[&str], value: Value) {
     let Some((first, rest)) = path.split_first() else {

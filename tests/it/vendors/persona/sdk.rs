@@ -303,6 +303,77 @@ async fn the_script_gets_the_outcome_as_json_and_the_inquiry_really_moves() {
     assert_eq!(again.json()["error"]["status"], 409);
 }
 
+/// Emptying a prefilled input clears the field (null, a birthdate still typed `date`, as
+/// Persona renders a field without a value); an input left blank on a field the inquiry lacks
+/// adds nothing; `address-country-code`, which may not be null, is refused and nothing moves.
+#[tokio::test]
+async fn an_emptied_prefilled_field_is_cleared() {
+    let server = TestServer::start().await;
+    let prefilled = "&fields%5Bname-first%5D=Jane&fields%5Bname-last%5D=Doe\
+                     &fields%5Bbirthdate%5D=1990-01-02&fields%5Baddress-country-code%5D=US";
+    let (location, page) = open_new(&server, prefilled).await;
+    assert!(
+        page.text().contains("value=\"1990-01-02\""),
+        "{}",
+        page.text()
+    );
+    let id = inquiry_id(&location);
+    let submit = |fields: Vec<(&'static str, &'static str)>| {
+        let path = format!("/ns/{NS}/widget/{id}");
+        let server = &server;
+        async move {
+            server
+                .post(&path)
+                .header("accept", "application/json")
+                .form(&fields)
+                .send()
+                .await
+        }
+    };
+    let refused = submit(vec![
+        ("outcome", "pass"),
+        ("fields[name-first]", ""),
+        ("fields[address-country-code]", ""),
+    ])
+    .await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    let message = refused.json()["error"]["message"].to_string();
+    assert!(
+        message.contains("fields[address-country-code] must be a string"),
+        "{message}"
+    );
+    let inquiry = api(&server, "GET", &format!("/api/v1/inquiries/{id}"), None).await;
+    let attributes = &inquiry.json()["data"]["attributes"];
+    assert_eq!(attributes["status"], "created", "nothing moved");
+    assert_eq!(attributes["name-first"], "Jane", "nothing changed");
+
+    let done = submit(vec![
+        ("outcome", "pass"),
+        ("fields[name-first]", ""),
+        ("fields[name-last]", "Roe"),
+        ("fields[birthdate]", ""),
+        ("fields[name-middle]", ""),
+    ])
+    .await;
+    assert_eq!(done.status, 200, "{}", done.text());
+    let inquiry = api(&server, "GET", &format!("/api/v1/inquiries/{id}"), None).await;
+    let attributes = &inquiry.json()["data"]["attributes"];
+    assert_eq!(attributes["status"], "completed");
+    assert_eq!(
+        (&attributes["name-first"], &attributes["name-last"]),
+        (&Value::Null, &json!("Roe"))
+    );
+    assert_eq!(attributes["birthdate"], Value::Null);
+    let fields = &attributes["fields"];
+    assert_eq!(
+        fields["name-first"],
+        json!({"type": "string", "value": null})
+    );
+    assert_eq!(fields["birthdate"], json!({"type": "date", "value": null}));
+    assert_eq!(fields["address-country-code"]["value"], "US");
+    assert!(fields.get("name-middle").is_none(), "{fields}");
+}
+
 #[tokio::test]
 async fn personas_web_sdk_runs_the_embedded_inline_and_resumed_flows_in_a_browser() {
     if !browser::tools_present("Persona SDK browser test", &["persona"]) {
