@@ -9,9 +9,12 @@ use crate::http::ApiRequest;
 pub const DEFAULT_NAMESPACE: &str = "default";
 pub const NAMESPACE_HEADER: &str = "x-sandbox-namespace";
 
-/// A namespace name is 1 to 64 of `[A-Za-z0-9_-]`.
+/// The longest namespace name.
+pub const MAX_LEN: usize = 64;
+
+/// A namespace name is 1 to [`MAX_LEN`] of `[A-Za-z0-9_-]`.
 pub fn valid(name: &str) -> bool {
-    (1..=64).contains(&name.len())
+    (1..=MAX_LEN).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -49,9 +52,17 @@ pub fn resolve(req: &mut ApiRequest) -> Result<(), String> {
         Ok(())
     } else {
         req.namespace = Cow::Borrowed(DEFAULT_NAMESPACE);
-        Err(format!(
-            "Invalid namespace {name:?}: a namespace is 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'"
-        ))
+        let rule =
+            format!("a namespace is 1 to {MAX_LEN} characters of A-Z, a-z, 0-9, '_' and '-'");
+        // A name past the limit is not echoed: it may be as long as the request's head.
+        Err(if name.len() > MAX_LEN {
+            format!(
+                "Invalid namespace: it is {} characters long; {rule}",
+                name.chars().count()
+            )
+        } else {
+            format!("Invalid namespace {name:?}: {rule}")
+        })
     }
 }
 

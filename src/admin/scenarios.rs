@@ -20,6 +20,9 @@ pub fn list(app: &App) -> ApiResponse {
 /// One scenario: name, description, source, its initial state and how many rules it has.
 pub fn get(app: &App, name: &str) -> ApiResponse {
     let catalog = &app.scenarios;
+    if let Some(message) = crate::scenario::catalog::name_too_long(name) {
+        return error(400, &message);
+    }
     let scenario = match catalog.require(name) {
         Ok(s) => s,
         Err(message) => return error(404, &message),

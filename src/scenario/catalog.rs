@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::magic;
 use super::matching::{self, Subject};
 use super::parse::{Problem, parse_scenario};
-use super::{Decision, Operation, SCENARIO_HEADER, Scenario, Steer, Vocabulary};
+use super::{Decision, MAX_NAME_LEN, Operation, SCENARIO_HEADER, Scenario, Steer, Vocabulary};
 use crate::http::ApiRequest;
 use crate::store::World;
 use crate::vendor::Vendor;
@@ -109,6 +109,16 @@ pub struct Listed {
     pub name: String,
     pub description: String,
     pub source: String,
+}
+
+/// Why `name` cannot be a scenario's: longer than [`MAX_NAME_LEN`].
+pub fn name_too_long(name: &str) -> Option<String> {
+    (name.len() > MAX_NAME_LEN).then(|| {
+        format!(
+            "scenario name is {} characters long; a scenario name is at most {MAX_NAME_LEN} (1 to {MAX_NAME_LEN} of a-z, 0-9 and '-')",
+            name.chars().count()
+        )
+    })
 }
 
 impl Catalog {
@@ -268,8 +278,12 @@ impl Catalog {
         self.loaded.read().problems.clone()
     }
 
-    /// The scenario called `name`, or an error that lists the valid names.
+    /// The scenario called `name`, or an error that lists the valid names (or says the name
+    /// is longer than any can be: [`name_too_long`]).
     pub fn require(&self, name: &str) -> Result<Arc<Scenario>, String> {
+        if let Some(message) = name_too_long(name) {
+            return Err(message);
+        }
         self.get(name).ok_or_else(|| {
             let names: Vec<String> = self.list().into_iter().map(|l| l.name).collect();
             format!(

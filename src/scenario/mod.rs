@@ -60,6 +60,10 @@ use crate::vendor::Vendor;
 /// The header that picks a scenario for one request.
 pub const SCENARIO_HEADER: &str = "x-sandbox-scenario";
 
+/// The longest scenario name: a file's is 1 to 64 of `a-z 0-9 -`, and a longer name a client
+/// asks for is refused as such rather than looked up and echoed whole.
+pub const MAX_NAME_LEN: usize = 64;
+
 /// One validated scenario file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {

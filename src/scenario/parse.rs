@@ -175,7 +175,7 @@ fn seeding_vendor(
 impl TryFrom<String> for ScenarioName {
     type Error = String;
     fn try_from(name: String) -> Result<Self, String> {
-        let valid = (1..=64).contains(&name.len())
+        let valid = (1..=super::MAX_NAME_LEN).contains(&name.len())
             && name
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');

@@ -266,6 +266,47 @@ async fn raw_answers_fill_placeholders_and_apply_per_request_by_header() {
     );
 }
 
+/// A scenario name longer than any can be (64) is refused as such, in the owner's envelope,
+/// wherever a client names one: the header, the admin selection and lookup.
+#[tokio::test]
+async fn a_scenario_name_past_the_limit_is_refused_naming_the_limit() {
+    let server = TestServer::start().await;
+    let long = "a".repeat(10_000);
+    let said = |text: &str| text.contains("10000 characters") && text.contains("at most 64");
+    let header = server
+        .get("/api/v1/partner/wallet")
+        .header("authorization", "Bearer sk_staging_acme")
+        .header("x-sandbox-scenario", &long)
+        .send()
+        .await;
+    assert_eq!(header.status, 400, "{}", header.text());
+    let body = header.json();
+    assert_eq!(body["status"], "error", "Bitmama's envelope: {body}");
+    let message = body["data"]["error"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("x-sandbox-scenario") && said(message),
+        "{body}"
+    );
+    assert!(header.text().len() < 1_000, "the name is not echoed");
+
+    let select = server
+        .request("PUT", "/__admin/scenario")
+        .json(&json!({"name": long}))
+        .send()
+        .await;
+    let lookup = server
+        .get(&format!("/__admin/scenarios/{long}"))
+        .send()
+        .await;
+    for refused in [select, lookup] {
+        assert_eq!(refused.status, 400, "{}", refused.text());
+        let message = refused.json()["error"]["message"].clone();
+        assert!(message.as_str().is_some_and(said), "{message}");
+    }
+    let selected = server.get("/__admin/scenario").send().await.json();
+    assert_eq!(selected["scenario"], Value::Null, "nothing was selected");
+}
+
 /// A scenarios folder whose scenario `slow` delays Bitmama's `get_wallet` by `latency_ms`.
 pub(crate) fn slow_wallet(label: &str, latency_ms: u64) -> TempDir {
     let dir = TempDir::new(label);

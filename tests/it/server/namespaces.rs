@@ -143,6 +143,30 @@ async fn invalid_namespaces_get_400() {
         .send()
         .await;
     assert_eq!(ok.status, 200);
+
+    // A name past the limit is refused naming the limit, not echoed (it may be huge).
+    let huge = "n".repeat(20_000);
+    for (area, request) in [
+        ("admin", server.get(&format!("/ns/{huge}/__admin/clock"))),
+        (
+            "coinflow",
+            server
+                .get("/api/withdraw")
+                .header("x-sandbox-namespace", &huge),
+        ),
+    ] {
+        let response = request.send().await;
+        assert_eq!(response.status, 400, "{area}: {}", response.text());
+        let message = envelope_message(area, 400, &response.json());
+        assert!(
+            message.contains("20000 characters") && message.contains("1 to 64"),
+            "{message}"
+        );
+        assert!(
+            response.text().len() < 1_000,
+            "{area}: the name is not echoed"
+        );
+    }
 }
 
 /// A header the sandbox reads, sent with a value that is not ASCII text, is refused in the
