@@ -178,6 +178,12 @@ impl ResponseBody {
 }
 
 impl ApiResponse {
+    /// Whether this answer refuses its request (4xx or 5xx): a refusal changes nothing, not
+    /// even by making the namespace the request names.
+    pub fn is_refusal(&self) -> bool {
+        self.status >= 400
+    }
+
     /// A JSON answer serialized straight from `body`.
     pub fn rendered(status: u16, body: &impl serde::Serialize) -> Self {
         Self::rendered_bytes(status, render_json(body))

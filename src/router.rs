@@ -14,7 +14,7 @@ use crate::http::{ApiRequest, ApiResponse, BodyError, Listener, VENDOR_HEADERS};
 use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
-use crate::store::Namespace;
+use crate::store::{Namespace, Store};
 use crate::vendors::table::Spans;
 use crate::vendors::{self, Route, VendorApi, frame};
 
@@ -44,6 +44,18 @@ pub struct VendorTarget {
     /// The scenario's named outcome for it.
     steer: Option<Steer>,
     namespace: Arc<Namespace>,
+    /// The store, while `namespace` is one this request made and it is not done: a target
+    /// dropped first (its client gone during a scenario's latency or the wait for its write
+    /// turn) ends its use as a refusal, so the namespace does not stay provisional.
+    made: Option<Arc<Store>>,
+}
+
+impl Drop for VendorTarget {
+    fn drop(&mut self) {
+        if let Some(store) = self.made.take() {
+            store.request_done(&self.namespace, true);
+        }
+    }
 }
 
 impl VendorTarget {
@@ -51,7 +63,7 @@ impl VendorTarget {
         frame::reads_only(self.api, self.route, req)
     }
 
-    fn run(self, app: &App, req: &ApiRequest) -> ApiResponse {
+    fn run(&mut self, app: &App, req: &ApiRequest) -> ApiResponse {
         let params = self.params.on(&req.path);
         frame::run(
             app,
@@ -60,8 +72,15 @@ impl VendorTarget {
             self.route,
             params,
             req,
-            self.steer,
+            self.steer.take(),
         )
+    }
+
+    /// Ends the request's use of its namespace: one it made is kept or forgotten.
+    fn done(mut self, app: &App, response: &ApiResponse) {
+        self.made = None;
+        app.store
+            .request_done(&self.namespace, response.is_refusal());
     }
 }
 
@@ -172,19 +191,32 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                     None => (None, Spans::default()),
                 };
                 let steering = steering::steer(app, api, route, req);
+                let namespace = steering.namespace;
                 let step = match steering.say {
-                    Say::Raw(response) => Step::Answer(response),
-                    Say::Refuse(response) => {
-                        let namespace = || Some(Arc::clone(&steering.namespace));
-                        Step::Answer(unrouted(app, area, namespace, response))
+                    Say::Raw(response) => {
+                        app.store.request_done(&namespace, response.is_refusal());
+                        Step::Answer(response)
                     }
-                    Say::Drop(fault) => Step::Drop(fault),
+                    Say::Refuse(response) => {
+                        // One the request made may be forgotten: it marks no answer.
+                        let existed = !namespace.is_provisional();
+                        let marking = || existed.then(|| Arc::clone(&namespace));
+                        let response = unrouted(app, area, marking, response);
+                        app.store.request_done(&namespace, true);
+                        Step::Answer(response)
+                    }
+                    Say::Drop(fault) => {
+                        // Kept if the scenario counted the call.
+                        app.store.request_done(&namespace, true);
+                        Step::Drop(fault)
+                    }
                     Say::Proceed(steer) => Step::Dispatch(Target::Vendor(VendorTarget {
                         api,
                         route,
                         params,
                         steer,
-                        namespace: steering.namespace,
+                        made: namespace.is_provisional().then(|| Arc::clone(&app.store)),
+                        namespace,
                     })),
                 };
                 Routed {
@@ -236,11 +268,16 @@ pub async fn dispatch_async(app: &App, target: Target, req: &ApiRequest) -> ApiR
             Err(Awaited::FlushWebhooks) => admin::webhooks::flush(app, req).await,
             Err(Awaited::CheckReceiver) => admin::webhooks::check(req).await,
         },
-        Target::Vendor(target) if target.reads_only(req) => target.run(app, req),
-        Target::Vendor(target) => {
-            let namespace = Arc::clone(&target.namespace);
-            let _turn = namespace.write_turn().await;
-            target.run(app, req)
+        Target::Vendor(mut target) => {
+            let response = if target.reads_only(req) {
+                target.run(app, req)
+            } else {
+                let namespace = Arc::clone(&target.namespace);
+                let _turn = namespace.write_turn().await;
+                target.run(app, req)
+            };
+            target.done(app, &response);
+            response
         }
     }
 }
@@ -251,7 +288,11 @@ pub fn dispatch(app: &App, target: Target, req: &ApiRequest) -> ApiResponse {
     match target {
         Target::Admin => admin::handle(app, req)
             .unwrap_or_else(|_| admin::error(500, "This admin route is answered asynchronously")),
-        Target::Vendor(target) => target.run(app, req),
+        Target::Vendor(mut target) => {
+            let response = target.run(app, req);
+            target.done(app, &response);
+            response
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub fn steer(
     req: &ApiRequest,
 ) -> Steering {
     let operation = route.map_or(Operation::ANY, Route::operation);
-    let ns = app.store.namespace(&req.namespace);
+    let ns = app.store.for_request(&req.namespace);
     let mut steering = Steering {
         say: Say::Proceed(None),
         latency: None,

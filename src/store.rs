@@ -1,14 +1,18 @@
 //! The one state store: a [`World`] per namespace, each behind its own lock.
 //!
 //! A namespace is a whole separate sandbox: all three vendors' data, its id generator and its
-//! clock. Namespaces are created on first use. Each world sits behind a `parking_lot::RwLock`:
-//! every operation on it is synchronous and short, reads that change nothing share it (see
-//! [`crate::vendors::frame`]), and a `parking_lot` guard is not `Send`, so holding one across an
-//! `.await` inside a spawned task does not compile.
+//! clock. Namespaces are created on first use (see below). Each world sits behind a
+//! `parking_lot::RwLock`: every operation on it is synchronous and short, reads that change
+//! nothing share it (see [`crate::vendors::frame`]), and a `parking_lot` guard is not `Send`, so
+//! holding one across an `.await` inside a spawned task does not compile.
+//!
+//! A vendor request makes the namespace it names *provisional*: unlisted, unsaved, and forgotten
+//! again if the request is refused and leaves it as new (see `first_use`), since a refusal
+//! changes nothing.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -92,6 +96,13 @@ pub struct Namespace {
     scenario_selected: AtomicBool,
     /// How many times the world was locked to change it: what a memoized answer was made at.
     changes: AtomicU64,
+    /// Made by a vendor request still running, which may be refused: not listed, saved or
+    /// remembered by a thread until a request keeps it (see [`Store::request_done`]). Never
+    /// set again once cleared.
+    provisional: AtomicBool,
+    /// The vendor requests holding it while provisional, counted under the map's lock: the last
+    /// to be done forgets it if none kept it.
+    requests: AtomicUsize,
     memo: Memo,
     /// The queue of vendor requests that change the world, waited on asynchronously before the
     /// lock is taken (see [`Namespace::write_turn`]).
@@ -120,12 +131,14 @@ struct Memoized {
 const MEMO_CAPACITY: usize = 64;
 
 impl Namespace {
-    fn new(name: &str, world: World) -> Namespace {
+    fn new(name: &str, world: World, provisional: bool) -> Namespace {
         Namespace {
             name: name.to_string(),
             scenario_selected: AtomicBool::new(world.scenario.selected.is_some()),
             world: RwLock::new(world),
             changes: AtomicU64::new(0),
+            provisional: AtomicBool::new(provisional),
+            requests: AtomicUsize::new(0),
             memo: Memo::default(),
             writers: tokio::sync::Mutex::new(()),
         }
@@ -268,7 +281,7 @@ impl Store {
         let mut namespaces = self.namespaces.write();
         for (name, mut world) in worlds {
             world.attach(&name, &self.config, self.jobs.clone());
-            let namespace = Arc::new(Namespace::new(&name, world));
+            let namespace = Arc::new(Namespace::new(&name, world, false));
             namespaces.insert(name, namespace);
         }
         self.removals.fetch_add(1, Ordering::Release);
@@ -287,8 +300,18 @@ impl Store {
         self.change_signal.notified().await;
     }
 
-    /// The namespace called `name`, created on first use.
+    /// The namespace called `name`, created on first use (kept, and listed, from then on).
     pub fn namespace(&self, name: &str) -> Arc<Namespace> {
+        self.find(name, false)
+    }
+
+    /// The namespace a vendor request names: one it makes is provisional until the request is
+    /// done ([`Store::request_done`]).
+    pub fn for_request(&self, name: &str) -> Arc<Namespace> {
+        self.find(name, true)
+    }
+
+    fn find(&self, name: &str, provisional: bool) -> Arc<Namespace> {
         let recalled = LAST_USED.with_borrow(|last| {
             (last.as_ref())
                 .filter(|last| self.used_last(last, name))
@@ -299,7 +322,11 @@ impl Store {
         }
         // Read before the map is: a removal after this read makes the entry stale at once.
         let removals = self.removals.load(Ordering::Acquire);
-        let ns = self.find_or_create(name);
+        let ns = self.find_or_create(name, provisional);
+        // A provisional one may be forgotten: only a claim under the map's lock holds it.
+        if ns.is_provisional() {
+            return ns;
+        }
         LAST_USED.with_borrow_mut(|last| {
             let last = last.get_or_insert_with(LastUsed::default);
             (last.store, last.removals) = (self.id, removals);
@@ -318,24 +345,32 @@ impl Store {
             && last.removals == self.removals.load(Ordering::Acquire)
     }
 
-    fn find_or_create(&self, name: &str) -> Arc<Namespace> {
+    /// Claimed under the map's lock: a provisional namespace is forgotten under it too.
+    fn find_or_create(&self, name: &str, provisional: bool) -> Arc<Namespace> {
+        let claim = |ns: &Arc<Namespace>| {
+            ns.claim(provisional);
+            Arc::clone(ns)
+        };
         if let Some(ns) = self.namespaces.read().get(name) {
-            return ns.clone();
+            return claim(ns);
         }
-        self.namespaces
-            .write()
-            .entry(name.to_string())
-            .or_insert_with(|| {
-                // `--scenario` is the default namespace's starting selection.
-                let selected = (name == DEFAULT_NAMESPACE)
-                    .then(|| self.config.scenario.clone())
-                    .flatten();
-                let world = World::new(name, &self.config, self.jobs.clone(), selected);
-                let namespace = Arc::new(Namespace::new(name, world));
-                self.apply_initial_state(&mut namespace.lock());
-                namespace
-            })
-            .clone()
+        let mut namespaces = self.namespaces.write();
+        let ns = namespaces.entry(name.to_string()).or_insert_with(|| {
+            let world = self.new_world(name, self.jobs.clone());
+            Arc::new(Namespace::new(name, world, provisional))
+        });
+        claim(ns)
+    }
+
+    /// The world namespace `name` starts with.
+    fn new_world(&self, name: &str, jobs: Option<UnboundedSender<Job>>) -> World {
+        // `--scenario` is the default namespace's starting selection.
+        let selected = (name == DEFAULT_NAMESPACE)
+            .then(|| self.config.scenario.clone())
+            .flatten();
+        let mut world = World::new(name, &self.config, jobs, selected);
+        self.apply_initial_state(&mut world);
+        world
     }
 
     /// Whether a request may use namespace `name`: it exists, it is `default` (always there, so
@@ -370,11 +405,15 @@ impl Store {
         self.removals.load(Ordering::Acquire)
     }
 
-    /// Forgets namespace `name` entirely (a later use starts it afresh); false if unknown.
-    /// Requests already holding it finish on the detached world; its queued webhooks are skipped
-    /// (the worker finds no namespace, and a new one has a new outbox generation).
+    /// Forgets namespace `name` entirely (a later use starts it afresh); false if unknown
+    /// (provisional: the request that made it decides). Requests already holding it finish on
+    /// the detached world; its queued webhooks are skipped (the worker finds no namespace, and
+    /// a new one has a new outbox generation).
     pub fn remove(&self, name: &str) -> bool {
-        let removed = self.namespaces.write().remove(name).is_some();
+        let mut namespaces = self.namespaces.write();
+        let kept = namespaces.get(name).is_some_and(|ns| !ns.is_provisional());
+        let removed = kept && namespaces.remove(name).is_some();
+        drop(namespaces);
         if removed {
             // A thread that found it before remembers it with the count from before: it looks
             // again.
@@ -383,19 +422,35 @@ impl Store {
         removed
     }
 
-    /// How many namespaces there are.
+    /// How many namespaces there are (kept ones).
     pub fn count(&self) -> usize {
-        self.namespaces.read().len()
+        let namespaces = self.namespaces.read();
+        namespaces
+            .values()
+            .filter(|ns| !ns.is_provisional())
+            .count()
     }
 
-    /// The namespace called `name` if it has been used.
+    /// The namespace called `name` if it has been used (and kept).
     pub fn existing(&self, name: &str) -> Option<Arc<Namespace>> {
+        let namespaces = self.namespaces.read();
+        namespaces
+            .get(name)
+            .filter(|ns| !ns.is_provisional())
+            .cloned()
+    }
+
+    /// The namespace called `name`, provisional or kept: for the webhooks a request still
+    /// running may have queued.
+    pub fn in_use(&self, name: &str) -> Option<Arc<Namespace>> {
         self.namespaces.read().get(name).cloned()
     }
 
-    /// Names of every namespace used so far, sorted.
+    /// Names of every namespace used so far (and kept), sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.namespaces.read().keys().cloned().collect();
+        let namespaces = self.namespaces.read();
+        let kept = namespaces.iter().filter(|(_, ns)| !ns.is_provisional());
+        let mut names: Vec<String> = kept.map(|(name, _)| name.clone()).collect();
         names.sort();
         names
     }
@@ -435,6 +490,7 @@ impl Store {
     }
 }
 
+mod first_use;
 mod rollback;
 
 #[cfg(test)]

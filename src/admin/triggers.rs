@@ -28,14 +28,20 @@ pub fn inquiry(app: &App, req: &ApiRequest, id: &str, action: &str) -> ApiRespon
             );
         }
     };
-    let ns = app.store.namespace(&req.namespace);
+    let no_inquiry = || {
+        error(
+            404,
+            &format!("No inquiry {id} in namespace {}", req.namespace),
+        )
+    };
+    // A namespace not made yet has no inquiry, and a refusal makes none.
+    let Some(ns) = app.store.existing(&req.namespace) else {
+        return no_inquiry();
+    };
     let mut world = ns.lock();
     persona::settle(app, &mut world);
     let Some(from) = world.persona.inquiry(id).map(|i| i.status) else {
-        return error(
-            404,
-            &format!("No inquiry {id} in namespace {}", req.namespace),
-        );
+        return no_inquiry();
     };
     if from == to {
         return ApiResponse::json(200, json!({"id": id, "status": to.as_str(), "path": []}));
@@ -91,16 +97,22 @@ fn path_between(from: InquiryStatus, to: InquiryStatus) -> Option<Vec<InquirySta
 /// Whatever fell due is settled first, so a verification that already finished on its own is
 /// reported as such (409) rather than decided twice.
 pub fn decide_withdrawer(app: &App, req: &ApiRequest, id: &str, approve: bool) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
+    let no_withdrawer = || {
+        error(
+            404,
+            &format!("No withdrawer {id} in namespace {}", req.namespace),
+        )
+    };
+    // A namespace not made yet has no withdrawer, and a refusal makes none.
+    let Some(ns) = app.store.existing(&req.namespace) else {
+        return no_withdrawer();
+    };
     let mut world = ns.lock();
     crate::vendors::settle_all(app, &mut world);
     let status = if approve { "approved" } else { "rejected" };
     match coinflow::decide_withdrawer(&mut world, id, approve) {
         Ok(()) => ApiResponse::json(200, json!({"id": id, "status": status})),
-        Err(coinflow::VerifyError::NotFound) => error(
-            404,
-            &format!("No withdrawer {id} in namespace {}", req.namespace),
-        ),
+        Err(coinflow::VerifyError::NotFound) => no_withdrawer(),
         Err(coinflow::VerifyError::NotPending(status)) => error(
             409,
             &format!("Withdrawer {id} is already {status}; only a pending one can be decided"),

@@ -30,15 +30,19 @@ pub fn list(app: &App, req: &ApiRequest) -> ApiResponse {
 
 /// Sends a finished delivery again, from a first attempt, with the body it had.
 pub fn redeliver(app: &App, req: &ApiRequest, id: &str) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
+    let no_delivery = || {
+        error(
+            404,
+            &format!("No webhook delivery {id} in namespace {}", req.namespace),
+        )
+    };
+    // A namespace not made yet has no delivery, and a refusal makes none.
+    let Some(ns) = app.store.existing(&req.namespace) else {
+        return no_delivery();
+    };
     let mut world = ns.lock();
     let status = match world.webhooks.get(id) {
-        None => {
-            return error(
-                404,
-                &format!("No webhook delivery {id} in namespace {}", req.namespace),
-            );
-        }
+        None => return no_delivery(),
         Some(d) => d.status,
     };
     if status == DeliveryStatus::Pending {

@@ -62,6 +62,44 @@ fn a_thread_remembers_its_last_namespace_until_it_is_removed() {
     assert_eq!(other_store.count(), 1);
 }
 
+/// A namespace a vendor request makes is not listed, saved or deletable until a request keeps
+/// it; refused and as new, it is forgotten by the last request holding it; answered, changed,
+/// or used by anything else (the admin API), it is kept.
+#[test]
+fn a_namespace_a_request_makes_is_kept_only_if_a_request_keeps_it() {
+    let store = new_store();
+    let first = store.for_request("new");
+    let second = store.for_request("new");
+    assert!(Arc::ptr_eq(&first, &second) && first.is_provisional());
+    assert_eq!((store.names(), store.count()), (Vec::<String>::new(), 0));
+    assert!(store.existing("new").is_none());
+    assert!(!store.remove("new"), "not deleted from under its request");
+    store.request_done(&first, true);
+    assert!(
+        store.in_use("new").is_some(),
+        "the other request still holds it"
+    );
+    store.request_done(&second, true);
+    assert!(
+        store.in_use("new").is_none(),
+        "forgotten by the last refusal"
+    );
+
+    let changed = store.for_request("changed");
+    changed.lock().clock.advance(1_000);
+    store.request_done(&changed, true);
+    let answered = store.for_request("answered");
+    store.request_done(&answered, false);
+    let used = store.for_request("used");
+    let by_admin = store.namespace("used");
+    store.request_done(&used, true);
+    assert!(!by_admin.is_provisional());
+    assert_eq!(store.names(), ["answered", "changed", "used"]);
+    // Kept for good: a later refusal leaves it.
+    store.request_done(&store.for_request("answered"), true);
+    assert_eq!(store.count(), 3);
+}
+
 /// A full store still admits the namespace a thread used last (it exists), and no other.
 #[test]
 fn a_full_store_admits_what_exists() {

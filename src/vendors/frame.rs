@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     /// vendor's built-in behaviour.
     pub steer: Option<Steer>,
     pub vendor: &'static dyn VendorApi,
+    /// The request's namespace, provisional if the request made it ([`Namespace`]).
+    pub namespace: &'a Namespace,
 }
 
 impl Ctx<'_> {
@@ -60,6 +62,7 @@ pub fn run(
         params,
         steer,
         vendor,
+        namespace: ns,
     };
     // A read shares the lock with other reads, unless the clock has something to settle first
     // or the vendor keeps something of the answer: those take the exclusive path below.

@@ -177,7 +177,7 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
         return;
     }
     loop {
-        let Some(ns) = store.existing(&job.namespace) else {
+        let Some(ns) = store.in_use(&job.namespace) else {
             return;
         };
         let (plan, fail_on_purpose, sandbox_now) = {
@@ -246,7 +246,7 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
 /// signals (clock advanced, flush) to look again. False when there is nothing left to retry.
 async fn wait_for_retry(store: &Store, job: &Job) -> bool {
     loop {
-        let Some(ns) = store.existing(&job.namespace) else {
+        let Some(ns) = store.in_use(&job.namespace) else {
             return false;
         };
         let (due_in, mut signals) = {

@@ -179,7 +179,15 @@ impl VendorApi for Persona {
                 *body = inflection.apply(std::mem::take(body));
             }
         }
-        response.with_header("request-id", world.request_ids.next("req_"))
+        // A refusal in a namespace the request made belongs to none yet (it is forgotten with
+        // it): its id is the server's own stream's, as a refusal's before routing.
+        let ids = if response.is_refusal() && cx.namespace.is_provisional() {
+            cx.app.store.request_ids()
+        } else {
+            &world.request_ids
+        };
+        let id = ids.next("req_");
+        response.with_header("request-id", id)
     }
 
     /// Every answer carries a `Request-Id`: one of the namespace's when it exists, else the

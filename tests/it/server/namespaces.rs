@@ -1,9 +1,11 @@
 //! Namespaces: isolation by header and by prefix, invalid names, reset of one or all.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::envelope_message;
-use crate::harness::TestServer;
+use super::{envelope_message, vendor_posts};
+use vendor_sandbox::router::{self, Step};
+
+use crate::harness::{PERSONA_KEY, TestServer, api_request, card_user_body, in_process_app};
 
 async fn clock_offset(server: &TestServer, path: &str, namespace: Option<&str>) -> f64 {
     let mut request = server.get(path);
@@ -277,4 +279,121 @@ async fn reset_clears_one_namespace_or_all() {
     );
     let journal = server.get("/__admin/requests").send().await.json();
     assert_eq!(journal["requests"], json!([]));
+}
+
+async fn listed_namespaces(server: &TestServer) -> Value {
+    let listed = server.get("/__admin/namespaces").send().await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    listed.json()["namespaces"].clone()
+}
+
+/// A refused request changes nothing, so it does not make the namespace it names: refused for
+/// its auth, its body, its path, its scenario header, a missing entity, by the vendor or the
+/// admin API, it is answered as from an empty namespace and none is listed. One answered makes
+/// it, as does a refusal the namespace keeps something of (a scenario rule's count, Persona's
+/// answer to an idempotency key).
+#[tokio::test]
+async fn a_refused_request_does_not_make_its_namespace() {
+    let server = TestServer::start().await;
+    let mut refusals = vec![
+        server.get("/ns/r-auth/api/v1/inquiries"),
+        server
+            .get("/api/withdraw")
+            .header("x-sandbox-namespace", "r-auth-coinflow"),
+        server.get("/ns/r-auth-bitmama/api/v1/partner/wallet"),
+        server
+            .get("/ns/r-route/api/v1/nothing")
+            .header("authorization", PERSONA_KEY),
+        server
+            .post("/ns/r-valid/api/v1/inquiries")
+            .header("authorization", PERSONA_KEY)
+            .json(&json!({"data": {"attributes": {}}})),
+        server
+            .post("/ns/r-valid-bitmama/api/v2/partner/card/users")
+            .header("authorization", "Bearer sk_staging_acme")
+            .header("idempotency-key", "5b8f3c1e-0000-4000-8000-00000000000a")
+            .json(&json!({"firstName": ""})),
+        server
+            .get("/ns/r-scenario/api/v1/inquiries")
+            .header("authorization", PERSONA_KEY)
+            .header("x-sandbox-scenario", "nope"),
+        server
+            .get("/ns/r-inquiry/api/v1/inquiries/inq_nope")
+            .header("authorization", PERSONA_KEY),
+        server.get("/ns/r-page/verify?inquiry-id=inq_nope"),
+        server.post("/ns/r-admin/__admin/inquiries/inq_nope/approve"),
+        server.post("/ns/r-admin/__admin/withdrawers/nope/verify"),
+        server.post("/ns/r-admin/__admin/webhooks/nope/redeliver"),
+    ];
+    for (_, post) in vendor_posts(&server, b"{") {
+        refusals.push(post.header("x-sandbox-namespace", "r-json"));
+    }
+    for request in refusals {
+        let refused = request.send().await;
+        assert!(
+            (400..500).contains(&refused.status),
+            "{}: {}",
+            refused.status,
+            refused.text()
+        );
+    }
+    assert_eq!(listed_namespaces(&server).await, json!([]), "none was made");
+
+    // Answered: made. Its namespace is new, as the refusals left it.
+    let listed = server
+        .get("/ns/answered/api/v1/inquiries")
+        .header("authorization", PERSONA_KEY)
+        .send()
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(listed.json()["data"], json!([]));
+    // A scenario's fault counts its rule: that count is kept, so the next call goes through.
+    let create_user = || {
+        server
+            .post("/ns/counted/api/v2/partner/card/users")
+            .header("authorization", "Bearer sk_staging_acme")
+            .header("idempotency-key", "5b8f3c1e-0000-4000-8000-00000000000b")
+            .header("x-sandbox-scenario", "slow-and-flaky")
+            .json(&card_user_body("jane@example.com"))
+            .send()
+    };
+    assert_eq!(create_user().await.status, 503, "the scenario's first call");
+    let second = create_user().await;
+    assert_eq!(second.status, 201, "{}", second.text());
+    // Persona answers a key's refusal again: that answer is kept, and its namespace with it.
+    let remembered = server
+        .post("/ns/remembered/api/v1/inquiries")
+        .header("authorization", PERSONA_KEY)
+        .header("idempotency-key", "refused-once")
+        .json(&json!({"data": {"attributes": {}}}))
+        .send()
+        .await;
+    assert!(
+        (400..500).contains(&remembered.status),
+        "{}",
+        remembered.text()
+    );
+    assert_eq!(
+        listed_namespaces(&server).await,
+        json!(["answered", "counted", "remembered"])
+    );
+}
+
+/// A request dropped before its answer (its client gone while it waits for its namespace's
+/// write turn) ends its use of the namespace it made as a refusal: that namespace does not stay
+/// behind, unlisted, holding a place under `--max-namespaces`.
+#[test]
+fn a_request_dropped_before_its_answer_leaves_no_namespace_behind() {
+    let app = in_process_app();
+    let auth = [("authorization".to_string(), PERSONA_KEY.to_string())];
+    let mut request = api_request("POST", "/ns/dropped/api/v1/inquiries", &auth, b"{}");
+    let routed = router::prepare(&app, &mut request, Ok(()));
+    assert!(matches!(routed.step, Step::Dispatch(_)));
+    assert!(
+        app.store.in_use("dropped").is_some(),
+        "made for the request"
+    );
+    assert_eq!(app.store.count(), 0, "not listed while the request runs");
+    drop(routed);
+    assert!(app.store.in_use("dropped").is_none(), "left behind");
 }

@@ -219,3 +219,30 @@ async fn one_share_token_redeemed_by_many_withdrawers_at_once_has_one_winner() {
     let users: Vec<String> = (0..50).map(|n| format!("user{n}")).collect();
     assert_one_winner(&server, ns, &token, &users).await;
 }
+
+/// Creates and refusals racing into a namespace none has made yet: the refusals forget it only
+/// while it is as new, so every create is kept, and the namespace with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refusals_racing_creates_into_a_new_namespace_lose_nothing() {
+    let server = Arc::new(TestServer::start().await);
+    for round in 0..20 {
+        let ns = format!("race-new-{round}");
+        let requests = (0..40)
+            .map(|n| {
+                let key = if n % 4 == 3 { PARTNER } else { "Bearer nope" };
+                server
+                    .post(USERS)
+                    .header("authorization", key)
+                    .header("x-sandbox-namespace", &ns)
+                    .header("idempotency-key", &format!("race-new-{n}"))
+                    .json(&card_user_body(&format!("u{n}@example.com")))
+            })
+            .collect();
+        let responses = all_at_once(requests).await;
+        let created = responses.iter().filter(|r| r.status == 201).count();
+        assert_eq!(created, 10, "statuses: {:?}", statuses(&responses));
+        assert_eq!(users_total(&server, &ns).await, json!(10), "round {round}");
+    }
+    let listed = server.get("/__admin/namespaces").send().await.json();
+    assert_eq!(listed["count"], 20, "{listed}");
+}
