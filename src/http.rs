@@ -47,6 +47,10 @@ pub struct ApiRequest {
     pub namespace: Cow<'static, str>,
     /// The listener it came in on.
     pub listener: Listener,
+    /// The epoch of the world the request locked to change ([`crate::store::Namespace::epoch`]),
+    /// set by the vendor frame: with `--state-sync always`, a rollback that replaced that world
+    /// before the change was saved undid the change.
+    pub changed_world: std::sync::OnceLock<u64>,
 }
 
 /// Which of the server's listeners a request came in on: the API one, or one serving a vendor's

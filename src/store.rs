@@ -96,6 +96,9 @@ pub struct Namespace {
     scenario_selected: AtomicBool,
     /// How many times the world was locked to change it: what a memoized answer was made at.
     changes: AtomicU64,
+    /// Which world this is: a new one when the namespace is made or put back to the state
+    /// file's copy ([`Store::roll_back`]). Unique in the process.
+    epoch: AtomicU64,
     /// Made by a vendor request still running, which may be refused: not listed, saved or
     /// remembered by a thread until a request keeps it (see [`Store::request_done`]). Never
     /// set again once cleared.
@@ -137,6 +140,7 @@ impl Namespace {
             scenario_selected: AtomicBool::new(world.scenario.selected.is_some()),
             world: RwLock::new(world),
             changes: AtomicU64::new(0),
+            epoch: AtomicU64::new(rollback::next_epoch()),
             provisional: AtomicBool::new(provisional),
             requests: AtomicUsize::new(0),
             memo: Memo::default(),
@@ -230,8 +234,8 @@ pub struct Store {
     /// Request ids of answers that belong to no namespace (a refusal before one is named or
     /// made): the stream of the unnamed namespace `""`, which no request can name.
     request_ids: RequestIds,
-    /// How often each namespace was put back to the state file's copy ([`Store::roll_back`]).
-    rollbacks: rollback::Rollbacks,
+    /// How many namespaces were put back to the state file's copy ([`Store::roll_back`]).
+    rollbacks: AtomicU64,
 }
 
 /// The namespace a thread found last, by store: most requests name the namespace their
@@ -266,7 +270,7 @@ impl Store {
             change_signal: Notify::new(),
             id: STORES.fetch_add(1, Ordering::Relaxed),
             removals: AtomicU64::new(0),
-            rollbacks: rollback::Rollbacks::default(),
+            rollbacks: AtomicU64::new(0),
         }
     }
 

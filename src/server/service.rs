@@ -64,10 +64,8 @@ pub(super) async fn serve(
         // No lock is held here: the router released the namespace before returning.
         tokio::time::sleep(latency).await;
     }
-    // `--state-sync always`: read before the request can change anything (see below).
-    let rollbacks = sync_log
-        .as_ref()
-        .map(|_| app.store.rollbacks(&request.namespace));
+    // `--state-sync always`: read before an admin request can change anything (see `undone`).
+    let rollbacks = sync_log.as_ref().map(|_| app.store.rollbacks());
     let mut response = match routed.step {
         Step::Answer(response) => response,
         Step::Dispatch(target) => router::dispatch_async(app, target, &request).await,
@@ -109,12 +107,10 @@ pub(super) async fn serve(
                     )),
                     // A change made before this one could not be saved, and undoing it undid
                     // this one too.
-                    Ok(()) if rollbacks != Some(app.store.rollbacks(&request.namespace)) => {
-                        Some(format!(
-                            "The change was undone: an earlier change to namespace {} could not be saved to the state file, and the namespace went back to what the file holds",
-                            request.namespace
-                        ))
-                    }
+                    Ok(()) if undone(app, &request, area, &response, rollbacks) => Some(format!(
+                        "The change was undone: an earlier change to namespace {} could not be saved to the state file, and the namespace went back to what the file holds",
+                        request.namespace
+                    )),
                     Ok(()) => None,
                 };
                 if let Some(message) = refusal {
@@ -194,6 +190,27 @@ pub fn serve_in_process(
 /// Whether a request may have changed a world, so the state file is due for a save. Vendor
 /// reads count: they settle time-based state, count scenario polls and may create a namespace.
 /// Admin reads and unknown paths change nothing.
+/// Whether a rollback (`--state-sync always`, a change the disk refused) undid what `request`
+/// changed, once its own commit is done: a vendor request finds the world it changed replaced,
+/// or its namespace gone when it was answered; an admin change (which may reach every
+/// namespace) finds any rollback since it began.
+fn undone(
+    app: &App,
+    request: &http::ApiRequest,
+    area: Area,
+    response: &http::ApiResponse,
+    rollbacks_before: Option<u64>,
+) -> bool {
+    match request.changed_world.get() {
+        Some(&epoch) => match app.store.in_use(&request.namespace) {
+            Some(ns) => ns.epoch() != epoch,
+            // A refusal's namespace is forgotten when the refusal left it as new.
+            None => !response.is_refusal(),
+        },
+        None => area == Area::Admin && rollbacks_before != Some(app.store.rollbacks()),
+    }
+}
+
 fn may_change_state(area: Area, method: &str) -> bool {
     match area {
         Area::Unknown => false,

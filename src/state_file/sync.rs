@@ -92,6 +92,21 @@ fn spawn(mut writer: Writer) -> (SyncLog, JoinHandle<Result<(), String>>) {
     (SyncLog { commands }, task)
 }
 
+/// What a failed commit tried to write of one namespace.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tried {
+    World(u64),
+    Deletion,
+    /// Its world could not be serialized.
+    Unwritable,
+}
+
+/// A commit that did not reach the disk: why, and what it tried to write.
+struct Failed {
+    why: String,
+    tried: Vec<(String, Tried)>,
+}
+
 struct Writer {
     store: Arc<Store>,
     path: PathBuf,
@@ -155,13 +170,13 @@ impl Writer {
         for command in group {
             match command {
                 Command::Commit { scope, done } => {
-                    match scope {
+                    match &scope {
                         Scope::All => all = true,
                         Scope::Namespace(name) => {
-                            scopes.insert(name);
+                            scopes.insert(name.clone());
                         }
                     }
-                    waiters.push(done);
+                    waiters.push((scope, done));
                 }
                 Command::Stop => stop = true,
             }
@@ -169,21 +184,41 @@ impl Writer {
         if all {
             scopes.extend(self.store.names());
         }
-        // Answered 500, so undone: back to what the file holds.
-        let result = self
-            .commit(&scopes)
-            .map_err(|e| match self.roll_back(scopes) {
-                Ok(()) => format!("{e}; the change was undone"),
-                Err(why) => {
-                    format!("{e}; it could not be undone ({why}), and stays until a restart")
+        // What was answered 500 is undone: back to what the files hold. Only the namespaces
+        // whose records failed are told so; the rest of the group changed nothing unsaved.
+        let (undone, message) = match self.commit(&scopes) {
+            Ok(()) => (BTreeSet::new(), String::new()),
+            Err(failed) => match self.roll_back(failed.tried) {
+                Ok(undone) if undone.is_empty() => {
+                    tracing::warn!("{}; it was in the state file already", failed.why);
+                    (undone, String::new())
                 }
-            });
-        if let Err(e) = &result {
-            tracing::error!("{e}");
+                Ok(undone) => (undone, format!("{}; the change was undone", failed.why)),
+                Err(why) => {
+                    let everything = scopes.iter().cloned().collect();
+                    let message = format!(
+                        "{}; it could not be undone ({why}), and stays until a restart",
+                        failed.why
+                    );
+                    (everything, message)
+                }
+            },
+        };
+        if !undone.is_empty() {
+            tracing::error!("{message}");
         }
-        for done in waiters {
+        for (scope, done) in waiters {
+            let refused = match &scope {
+                Scope::Namespace(name) => undone.contains(name),
+                Scope::All => !undone.is_empty(),
+            };
+            let result = if refused {
+                Err(message.clone())
+            } else {
+                Ok(())
+            };
             // A waiter whose client went away has dropped its receiver; nothing to tell.
-            let _ = done.send(result.clone());
+            let _ = done.send(result);
         }
         if !stop && !self.broken && self.log_bytes > self.fold_bytes.max(2 * self.snapshot_bytes) {
             // A failed fold leaves the log as it was (or marks it broken): commits go on.
@@ -196,8 +231,9 @@ impl Writer {
 
     /// Appends every namespace in `names` whose bytes changed since its last synced record, and
     /// the deletion of every namespace deleted since the last commit, in one write, and syncs.
-    fn commit(&mut self, names: &BTreeSet<String>) -> Result<(), String> {
+    fn commit(&mut self, names: &BTreeSet<String>) -> Result<(), Failed> {
         let mut records = log::Batch::new(self.generation, self.commits + 1);
+        let mut tried = Vec::new();
         // Deletions first: a namespace deleted and made again is written after its deletion.
         let removals = self.store.removals();
         let mut deleted = Vec::new();
@@ -206,6 +242,7 @@ impl Writer {
                 if self.store.existing(name).is_none() {
                     records.push_deletion(name);
                     deleted.push(name.clone());
+                    tried.push((name.clone(), Tried::Deletion));
                 }
             }
         }
@@ -214,15 +251,19 @@ impl Writer {
             let Some(namespace) = self.store.existing(name) else {
                 continue;
             };
-            let sum = {
-                let world = namespace.lock();
-                records.push_world(name, &world)
-            }
-            .map_err(|e| format!("cannot serialize namespace {name} for the state log: {e}"))?;
+            let sum = match records.push_world(name, &namespace.read()) {
+                Ok(sum) => sum,
+                Err(e) => {
+                    tried.push((name.clone(), Tried::Unwritable));
+                    let why = format!("cannot serialize namespace {name} for the state log: {e}");
+                    return Err(Failed { why, tried });
+                }
+            };
             if self.synced.get(name) == Some(&sum) {
                 records.pop();
             } else {
                 written.push((name.clone(), sum));
+                tried.push((name.clone(), Tried::World(sum)));
             }
         }
         if records.is_empty() {
@@ -231,7 +272,7 @@ impl Writer {
         }
         if self.broken {
             // The log cannot take this write: the state file, with everything, is the commit.
-            return self.fold();
+            return self.fold().map_err(|why| Failed { why, tried });
         }
         let records = records.finish();
         match self
@@ -254,10 +295,11 @@ impl Writer {
             }
             Err(e) => {
                 self.broken = true;
-                Err(format!(
+                let why = format!(
                     "cannot write the state log {}: {e}",
                     self.log_path.display()
-                ))
+                );
+                Err(Failed { why, tried })
             }
         }
     }
@@ -290,20 +332,14 @@ impl Writer {
         Ok(())
     }
 
-    /// After a failed commit: puts the namespaces it was for (and any deleted since the last
-    /// commit) back to what the state file and the log hold, so what was answered 500 did not
-    /// happen, and a restart would load the same.
-    fn roll_back(&mut self, mut names: BTreeSet<String>) -> Result<(), String> {
-        let store = &self.store;
-        names.extend(
-            (self.known.iter())
-                .filter(|name| store.existing(name).is_none())
-                .cloned(),
-        );
+    /// After a failed commit: puts each namespace it `tried` to write back to what the state
+    /// file and the log hold, so what was answered 500 did not happen, and a restart would load
+    /// the same. One the files hold as tried (a fold saved it first) stays. The names put back.
+    fn roll_back(&mut self, tried: Vec<(String, Tried)>) -> Result<BTreeSet<String>, String> {
         // A write cut short, or written but not synced, is not read back as saved, nor read by
         // a restart: the log is cut back (a log already folded into the state file, when a new
         // one could not be started, is not read at all).
-        if let Err(e) = self.file.set_len(self.log_bytes) {
+        if let Err(e) = (self.file.set_len(self.log_bytes)).and_then(|()| self.file.sync_data()) {
             tracing::warn!(
                 "cannot cut the state log {} back to what was synced: {e}",
                 self.log_path.display()
@@ -312,19 +348,32 @@ impl Writer {
         let mut durable = super::load_saved(&self.path, Some(self.log_bytes))?
             .map(|state| state.namespaces)
             .unwrap_or_default();
-        for name in names {
+        let mut undone = BTreeSet::new();
+        for (name, tried) in tried {
             let world = durable.remove(&name);
             // What the files hold now: a namespace that does not change again is not written.
-            let sum = world
-                .as_ref()
-                .and_then(|world| log::Batch::new(0, 0).push_world(&name, world).ok());
+            let sum =
+                (world.as_ref()).and_then(|w| log::Batch::new(0, 0).push_world(&name, w).ok());
             match sum {
-                Some(sum) => self.synced.insert(name.clone(), sum),
-                None => self.synced.remove(&name),
+                Some(sum) => {
+                    self.synced.insert(name.clone(), sum);
+                    self.known.insert(name.clone());
+                }
+                None => {
+                    self.synced.remove(&name);
+                }
+            }
+            let saved = match (tried, sum) {
+                (Tried::World(tried), Some(sum)) => tried == sum,
+                (Tried::Deletion, None) => true,
+                _ => false,
             };
-            self.store.roll_back(&name, world);
+            if !saved {
+                self.store.roll_back(&name, world);
+                undone.insert(name);
+            }
         }
-        Ok(())
+        Ok(undone)
     }
 
     fn write_state_file(&mut self) -> Result<(), String> {

@@ -2,34 +2,32 @@
 //! back to what the file holds, so a request answered 500 leaves nothing behind, and a request
 //! that changed the namespace meanwhile learns that its change went too.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use parking_lot::Mutex;
+use super::{Namespace, Store, World};
 
-use super::{Store, World};
+/// Epochs of every store's namespaces: from 1, so none is ever 0.
+static EPOCHS: AtomicU64 = AtomicU64::new(1);
 
-/// Rollbacks counted by namespace name. Empty unless a save failed: the flag lets every request
-/// skip the map.
-#[derive(Default)]
-pub(super) struct Rollbacks {
-    any: AtomicBool,
-    by_name: Mutex<HashMap<String, u64>>,
+pub(super) fn next_epoch() -> u64 {
+    EPOCHS.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Namespace {
+    /// Which world this namespace holds. Read it under the world's lock to change it: if it
+    /// is another once the change is saved (or the namespace is gone), a rollback undid the
+    /// change.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
 }
 
 impl Store {
-    /// How many times namespace `name` was put back to the state file's copy. A request reads it
-    /// before it runs and again once its change is saved: if it moved, the change was undone.
-    pub fn rollbacks(&self, name: &str) -> u64 {
-        if !self.rollbacks.any.load(Ordering::Acquire) {
-            return 0;
-        }
-        self.rollbacks
-            .by_name
-            .lock()
-            .get(name)
-            .copied()
-            .unwrap_or(0)
+    /// How many namespaces have been put back so far: an admin change (a deletion, a reset of
+    /// every namespace) that finds it moved once saved may have been undone.
+    pub fn rollbacks(&self) -> u64 {
+        self.rollbacks.load(Ordering::Acquire)
     }
 
     /// Puts namespace `name` back to `durable`, what the state file holds of it (`None`: the
@@ -45,24 +43,21 @@ impl Store {
                 ns.scenario_selected
                     .store(world.scenario.selected.is_some(), Ordering::Release);
                 *current = world;
+                // Under the lock: a request changes either the old world, and sees the epoch
+                // move, or the restored one, and does not.
+                ns.epoch.store(next_epoch(), Ordering::Release);
             }
-            // Deleted by the change that was not saved.
+            // Deleted by the change that was not saved: a new namespace, a new epoch.
             (Some(world), None) => self.restore(BTreeMap::from([(name.to_string(), world)])),
             // Made by it.
-            (None, _) => {
+            (None, ns) => {
+                if let Some(ns) = ns {
+                    let _world = ns.lock();
+                    ns.epoch.store(next_epoch(), Ordering::Release);
+                }
                 self.remove(name);
             }
         }
-        // Counted after the world is back: a request that reads the new count runs on the
-        // restored world, and its change stays. (One that read the old count and ran just after
-        // the restore is told its change went although it stayed: a narrow race, during a
-        // failing disk only.)
-        *self
-            .rollbacks
-            .by_name
-            .lock()
-            .entry(name.to_string())
-            .or_default() += 1;
-        self.rollbacks.any.store(true, Ordering::Release);
+        self.rollbacks.fetch_add(1, Ordering::AcqRel);
     }
 }

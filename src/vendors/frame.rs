@@ -85,6 +85,8 @@ pub fn run(
         }
     }
     let mut guard = ns.lock();
+    // A request runs the frame once; a second set would change nothing.
+    let _ = req.changed_world.set(ns.epoch());
     let world: &mut World = &mut guard;
     // Admission first, as the vendors do: an unauthenticated call to an unknown path is a 401.
     let response = match (vendor.admit(&cx, world), route) {

@@ -161,13 +161,10 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
         config,
         sync_log,
     } = shared;
-    if let Some(mut before) = turn.before {
-        // Err: that delivery's task ended (its sender dropped) without an attempt.
-        let _ = before.wait_for(|done| *done).await;
-    }
     // With `--state-sync always`, no one hears of a change before it is on disk: a crash would
     // take it back (and hand its ids out again). One that could not be saved was undone, this
-    // delivery with it.
+    // delivery with it. Asked before the turn is waited for, so a burst's deliveries share
+    // one sync.
     if let Some(log) = sync_log
         && log
             .commit(Scope::Namespace(job.namespace.clone()))
@@ -175,6 +172,10 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
             .is_err()
     {
         return;
+    }
+    if let Some(mut before) = turn.before {
+        // Err: that delivery's task ended (its sender dropped) without an attempt.
+        let _ = before.wait_for(|done| *done).await;
     }
     loop {
         let Some(ns) = store.in_use(&job.namespace) else {

@@ -13,9 +13,14 @@ fn commit(writer: &mut Writer, name: &str) {
     try_commit(writer, &[name]).expect("committed");
 }
 
-/// Commits `names` as one group; the answer all of them get.
+/// Commits `names` as one group; the answer of the first.
 fn try_commit(writer: &mut Writer, names: &[&str]) -> Result<(), String> {
-    let (group, mut answers): (Vec<_>, Vec<_>) = (names.iter())
+    commit_each(writer, names).remove(0)
+}
+
+/// Commits `names` as one group; the answer of each.
+fn commit_each(writer: &mut Writer, names: &[&str]) -> Vec<Result<(), String>> {
+    let (group, answers): (Vec<_>, Vec<_>) = (names.iter())
         .map(|name| {
             let (done, finished) = oneshot::channel();
             let scope = Scope::Namespace(name.to_string());
@@ -23,11 +28,9 @@ fn try_commit(writer: &mut Writer, names: &[&str]) -> Result<(), String> {
         })
         .unzip();
     assert!(!writer.run_group(group));
-    let first = answers[0].try_recv().expect("answered");
-    for answer in &mut answers[1..] {
-        assert_eq!(answer.try_recv().expect("answered"), first);
-    }
-    first
+    (answers.into_iter())
+        .map(|mut answer| answer.try_recv().expect("answered"))
+        .collect()
 }
 
 fn store_with(
@@ -101,13 +104,29 @@ fn a_commit_that_cannot_be_written_is_undone_and_reads_go_on() {
         store.namespace(name).lock().clock.advance(1_000);
         commit(&mut writer, name);
     }
+    store.namespace("d");
+    commit(&mut writer, "d");
     writer.file = full_disk();
-    // Changed, made and deleted by requests the full disk then fails.
+    let epoch = store.namespace("a").epoch();
+    // Changed, made and deleted by requests the full disk then fails; `d` is in the group
+    // but has nothing to write.
     store.namespace("a").lock().clock.advance(500);
     store.namespace("b").lock().clock.advance(7);
     assert!(store.remove("c"));
-    let failed = try_commit(&mut writer, &["a", "b", "c"]).expect_err("the disk is full");
+    let answers = commit_each(&mut writer, &["a", "b", "c", "d"]);
+    let failed = answers[0].clone().expect_err("the disk is full");
     assert!(failed.contains("the change was undone"), "{failed}");
+    assert!(answers[1].is_err() && answers[2].is_err(), "{answers:?}");
+    assert_eq!(
+        answers[3],
+        Ok(()),
+        "d changed nothing: its read is answered"
+    );
+    assert_ne!(
+        store.namespace("a").epoch(),
+        epoch,
+        "a's world was replaced"
+    );
     let offset = |name: &str| store.existing(name).map(|ns| ns.read().clock.offset_ms());
     assert_eq!(offset("a"), Some(1_000), "back to what was saved");
     assert_eq!(offset("b"), None, "made by the failed change: gone");
@@ -116,17 +135,18 @@ fn a_commit_that_cannot_be_written_is_undone_and_reads_go_on() {
         Some(1_000),
         "deleted by the failed change: back"
     );
-    for name in ["a", "b", "c"] {
-        assert_eq!(store.rollbacks(name), 1, "{name}");
-    }
-    assert_eq!(store.rollbacks("d"), 0);
+    assert_eq!(store.rollbacks(), 3, "a, b and c were put back");
 
     // Nothing to write: a read is not refused while the disk is full.
     commit(&mut writer, "a");
     // Once there is room, the next change writes the whole state file.
     store.namespace("a").lock().clock.advance(2_000);
     commit(&mut writer, "a");
-    let expected = |a| vec![("a".to_string(), a), ("c".to_string(), 1_000)];
+    let expected = |a| {
+        let mut expected = vec![("a".to_string(), a), ("c".to_string(), 1_000)];
+        expected.push(("d".to_string(), 0));
+        expected
+    };
     assert_eq!(offsets_after_a_kill(&path), expected(3_000));
     store.namespace("a").lock().clock.advance(1);
     commit(&mut writer, "a");
@@ -192,5 +212,56 @@ async fn webhooks_wait_for_their_change_to_be_saved() {
     assert_eq!(pending, Some(0), "undone with its change");
     log.stop();
     let _ = saved.await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A deletion undone by another request's failed write is told: the store's rollback count
+/// moves (what an admin change compares), and the namespace is back.
+#[test]
+fn a_deletion_undone_by_a_failed_write_moves_the_rollback_count() {
+    let dir = temp_dir("undone-deletion");
+    let store = store_with(Config::default(), None);
+    let mut writer =
+        Writer::open(store.clone(), dir.join("state.json"), 0, u64::MAX).expect("open");
+    for name in ["a", "x"] {
+        store.namespace(name).lock().clock.advance(1_000);
+        commit(&mut writer, name);
+    }
+    // DELETE /__admin/namespaces/x began, and ran.
+    let before = store.rollbacks();
+    assert!(store.remove("x"));
+    // Another request's change to `a` fails to be written: the deletion was not saved either.
+    store.namespace("a").lock().clock.advance(5);
+    let working = std::mem::replace(&mut writer.file, full_disk());
+    try_commit(&mut writer, &["a"]).expect_err("the disk is full");
+    writer.file = working;
+    // The deletion's own commit then finds nothing to write.
+    assert_eq!(try_commit(&mut writer, &["default"]), Ok(()));
+    assert!(store.existing("x").is_some(), "x is back");
+    assert_ne!(
+        store.rollbacks(),
+        before,
+        "which the deletion's request sees"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fold writes the live store, a change whose commit is still on its way included: when that
+/// commit then fails, the change is on disk all the same, so it is kept and answered.
+#[test]
+fn a_change_a_fold_saved_is_kept_when_its_own_write_fails() {
+    let dir = temp_dir("folded-first");
+    let path = dir.join("state.json");
+    let store = store_with(Config::default(), None);
+    let mut writer = Writer::open(store.clone(), path.clone(), 0, u64::MAX).expect("open");
+    store.namespace("a").lock().clock.advance(1_000);
+    commit(&mut writer, "a");
+    let epoch = store.namespace("a").epoch();
+    store.namespace("a").lock().clock.advance(500);
+    writer.fold().expect("fold");
+    writer.file = full_disk();
+    assert_eq!(try_commit(&mut writer, &["a"]), Ok(()), "saved by the fold");
+    assert_eq!(store.namespace("a").epoch(), epoch, "not put back");
+    assert_eq!(offsets_after_a_kill(&path), vec![("a".to_string(), 1_500)]);
     let _ = std::fs::remove_dir_all(&dir);
 }
