@@ -44,6 +44,8 @@ PATHS = {
     "/merchant/withdraws/{withdrawalId}": ["get"],  # Get Withdrawal
     "/merchant/withdraws": ["get"],  # Get Withdraws
     "/merchant/withdrawers": ["get"],  # Gets merchant withdrawers
+    "/merchant/webhooks": ["get"],  # Get Payment Webhook Activity (the webhook logs)
+    "/merchant/webhooks/{webhookLogId}": ["post"],  # Resend Payment Webhook
     # Authentication.
     "/auth/session-key": ["get"],  # Get Session Key
 }
