@@ -89,6 +89,11 @@ pub struct Delivery {
     /// Sandbox time of the next attempt while the delivery waits for a retry.
     #[serde(serialize_with = "serialize_time")]
     pub next_attempt_at: Option<Millis>,
+    /// Whose event this is, as the vendor that queued it names its clients (a Coinflow
+    /// merchant id), so the vendor can show a client its own deliveries only; `None` when the
+    /// vendor names none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(skip)]
     secrets: Vec<String>,
     #[serde(skip)]

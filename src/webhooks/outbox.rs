@@ -182,6 +182,23 @@ impl Outbox {
         Some(self.enqueue_to(target, vendor, event, body, now))
     }
 
+    /// [`Outbox::enqueue`] of an event that belongs to `owner` (see [`Delivery::owner`]).
+    pub fn enqueue_owned(
+        &mut self,
+        vendor: Vendor,
+        owner: &str,
+        event: &str,
+        body: &serde_json::Value,
+        now: Millis,
+    ) -> Option<String> {
+        let target = self.targets.get(&vendor)?.clone();
+        let id = self.enqueue_to(target, vendor, event, body, now);
+        if let Some(d) = self.find_mut(&id) {
+            d.owner = Some(owner.to_string());
+        }
+        Some(id)
+    }
+
     /// Queues `body` for an explicit `target`: for vendors whose targets are finer-grained than
     /// a namespace (Bitmama's are per partner).
     pub fn enqueue_to(
@@ -227,6 +244,7 @@ impl Outbox {
                 next_attempt_at: None,
                 secrets: target.secrets,
                 first_attempt_unix: None,
+                owner: None,
             },
         );
         if status == DeliveryStatus::Pending {
@@ -306,6 +324,22 @@ impl Outbox {
         d.next_attempt_at = None;
         self.moved(id, false);
         self.wake(id);
+        self.signal();
+        true
+    }
+
+    /// Makes the next attempt of pending delivery `id` due now and wakes its retry (a client
+    /// asked for it again while it waits out a backoff). `false` when it is not pending.
+    pub fn bring_forward(&mut self, id: &str, now: Millis) -> bool {
+        let Some(d) = self
+            .find_mut(id)
+            .filter(|d| d.status == DeliveryStatus::Pending)
+        else {
+            return false;
+        };
+        if let Some(at) = &mut d.next_attempt_at {
+            *at = (*at).min(now);
+        }
         self.signal();
         true
     }

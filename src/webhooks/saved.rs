@@ -26,6 +26,8 @@ struct SavedRef<'a> {
     next_attempt_ms: Option<Millis>,
     secrets: &'a [String],
     first_attempt_unix: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +46,9 @@ struct Saved {
     next_attempt_ms: Option<Millis>,
     secrets: Vec<String>,
     first_attempt_unix: Option<i64>,
+    /// Absent in files written before deliveries named their owner.
+    #[serde(default)]
+    owner: Option<String>,
 }
 
 pub(super) fn serialize<S: Serializer>(
@@ -63,6 +68,7 @@ pub(super) fn serialize<S: Serializer>(
         next_attempt_ms: d.next_attempt_at,
         secrets: &d.secrets,
         first_attempt_unix: d.first_attempt_unix,
+        owner: d.owner.as_deref(),
     }))
 }
 
@@ -88,6 +94,7 @@ pub(super) fn deserialize<'de, D: Deserializer<'de>>(
                 next_attempt_at: s.next_attempt_ms,
                 secrets: s.secrets,
                 first_attempt_unix: s.first_attempt_unix,
+                owner: s.owner,
             };
             Ok((seq, delivery))
         })

@@ -41,9 +41,14 @@ pub fn emit(world: &mut World, event: KycEvent, withdrawer: &Withdrawer) {
             "email": withdrawer.email,
         },
     });
-    world
-        .webhooks
-        .enqueue(Vendor::Coinflow, event.as_str(), &body, now);
+    // Owned by the merchant, so its webhook logs list it (`webhook_logs`).
+    world.webhooks.enqueue_owned(
+        Vendor::Coinflow,
+        &withdrawer.merchant_id,
+        event.as_str(),
+        &body,
+        now,
+    );
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +78,13 @@ pub fn emit_withdraw(world: &mut World, event: WithdrawEvent, payout: &Payout) {
         "created": iso8601(payout.updated_ms),
         "data": payout.webhook_data(),
     });
-    world
-        .webhooks
-        .enqueue(Vendor::Coinflow, event.as_str(), &body, now);
+    world.webhooks.enqueue_owned(
+        Vendor::Coinflow,
+        &payout.merchant_id,
+        event.as_str(),
+        &body,
+        now,
+    );
 }
 
 /// The merchant has one Webhook Validation Key: the first configured secret. Without one the

@@ -164,3 +164,46 @@ fn only_finished_deliveries_are_redelivered() {
         Some(DeliveryStatus::Pending)
     );
 }
+
+/// A delivery keeps whose event it is through a save and a load; a file written before
+/// deliveries had owners still loads, with none.
+#[test]
+fn a_delivery_keeps_its_owner_and_old_files_load_without_one() {
+    let mut outbox = outbox_with_target();
+    let owned = outbox
+        .enqueue_owned(
+            Vendor::Persona,
+            "merchant-1",
+            "e",
+            &serde_json::json!({}),
+            0,
+        )
+        .expect("target");
+    let unowned = enqueue(&mut outbox);
+    let saved = serde_json::to_value(&outbox).expect("serialize");
+    let loaded: Outbox = serde_json::from_value(saved.clone()).expect("deserialize");
+    assert_eq!(
+        loaded.get(&owned).and_then(|d| d.owner.as_deref()),
+        Some("merchant-1")
+    );
+    assert_eq!(loaded.get(&unowned).map(|d| d.owner.clone()), Some(None));
+
+    let mut old = saved;
+    for d in old["deliveries"].as_array_mut().expect("deliveries") {
+        d.as_object_mut().expect("delivery").remove("owner");
+    }
+    let loaded: Outbox = serde_json::from_value(old).expect("an old file loads");
+    assert_eq!(loaded.get(&owned).map(|d| d.owner.clone()), Some(None));
+}
+
+#[test]
+fn only_a_pending_delivery_is_brought_forward() {
+    let mut outbox = outbox_with_target();
+    let id = enqueue(&mut outbox);
+    outbox.find_mut(&id).expect("pending").next_attempt_at = Some(60_000);
+    assert!(outbox.bring_forward(&id, 1_000));
+    assert_eq!(outbox.get(&id).and_then(|d| d.next_attempt_at), Some(1_000));
+    finish(&mut outbox, &id, DeliveryStatus::Delivered);
+    assert!(!outbox.bring_forward(&id, 1_000));
+    assert!(!outbox.bring_forward("whd_999999", 1_000));
+}
