@@ -20,6 +20,7 @@ mod sdk;
 pub mod ui;
 mod validate;
 mod verification;
+mod webhook_logs;
 mod webhooks;
 mod withdraw_list;
 mod withdrawer_list;

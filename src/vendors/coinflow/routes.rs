@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use super::payout_model::PROVIDER;
 use super::{
-    accounts, auth, kyc, kyc_doc, pages, payouts, scenario, sdk, ui, webhooks, withdraw_list,
-    withdrawer_list, withdrawers,
+    accounts, auth, kyc, kyc_doc, pages, payouts, scenario, sdk, ui, webhook_logs, webhooks,
+    withdraw_list, withdrawer_list, withdrawers,
 };
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
@@ -154,6 +154,8 @@ static ROUTES: &[Route] = &[
     Route::new("GET", "/api/merchant/withdraws/{withdrawalId}", "get_withdrawal", payouts::withdrawal, "Get Withdrawal (by transfer id or transaction)").answers(withdrawal),
     Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", withdraw_list::withdraws, "Get Withdraws").params(WITHDRAW_LIST).answers(withdraw_list),
     Route::read_only("GET", "/api/merchant/withdrawers", "list_withdrawers", withdrawer_list::withdrawers, "Gets merchant withdrawers").params(WITHDRAWER_LIST).answers(withdrawer_list),
+    Route::read_only("GET", "/api/merchant/webhooks", "list_webhook_logs", webhook_logs::list, "Get Payment Webhook Activity (the merchant's webhook logs)").params(webhook_logs::PARAMS).answers(webhook_logs::list_schema),
+    Route::new("POST", "/api/merchant/webhooks/{webhookLogId}", "resend_webhook", |cx, w| webhook_logs::resend(cx, w, cx.param("webhookLogId")), "Resend Payment Webhook").answers(webhook_logs::resend_schema),
     Route::new("GET", "/api/auth/session-key", "session_key", auth::session_key, "Get a session key").answers(session_key),
     Route::new("GET", "/merchant/view/{merchantId}", "merchant_view", |cx, _| sdk::merchant_view(cx.param("merchantId")), "Merchant settings the SDK reads"),
     Route::new("POST", "/api/telemetry/frontend-error", "frontend_error", |cx, _| sdk::frontend_error(cx.req), "SDK error telemetry").request(any_object),

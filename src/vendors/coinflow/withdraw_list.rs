@@ -57,7 +57,7 @@ pub const STATUSES: [&str; 4] = ["completed", "failed", "pending", "in_review"];
 const MAX_COUNT: f64 = 1e9;
 
 /// `name` as a whole number, 1 or more (the spec types it a number: `2.0` is 2).
-fn count(req: &ApiRequest, name: &str) -> Result<Option<u64>, String> {
+pub(super) fn count(req: &ApiRequest, name: &str) -> Result<Option<u64>, String> {
     let Some(text) = req.query_param(name) else {
         return Ok(None);
     };
@@ -71,7 +71,7 @@ fn count(req: &ApiRequest, name: &str) -> Result<Option<u64>, String> {
 
 /// `name` as an ISO 8601 date-time (`2024-05-01T12:00:00Z`) or date (`2024-05-01`: from its
 /// first millisecond for `since`, to its last for `until`, so both bounds take the day in).
-fn time(req: &ApiRequest, name: &str, end: DayEnd) -> Result<Option<Millis>, String> {
+pub(super) fn time(req: &ApiRequest, name: &str, end: DayEnd) -> Result<Option<Millis>, String> {
     let Some(text) = req.query_param(name) else {
         return Ok(None);
     };
@@ -84,7 +84,7 @@ fn time(req: &ApiRequest, name: &str, end: DayEnd) -> Result<Option<Millis>, Str
 }
 
 /// `name` when it is one of `allowed`.
-fn one_of<'q>(
+pub(super) fn one_of<'q>(
     req: &'q ApiRequest,
     name: &str,
     allowed: &[&str],
@@ -169,13 +169,18 @@ impl ListQuery<'_> {
         if !self.ascending {
             kept.reverse();
         }
-        let Some(limit) = self.limit else {
-            return if self.page == 1 { kept } else { Vec::new() };
-        };
-        let skip = usize::try_from((self.page - 1).saturating_mul(limit)).unwrap_or(usize::MAX);
-        let take = usize::try_from(limit).unwrap_or(usize::MAX);
-        kept.into_iter().skip(skip).take(take).collect()
+        paged(kept, self.page, self.limit)
     }
+}
+
+/// Page `page` (from 1) of `items` by `limit`; without a limit, page 1 is everything.
+pub(super) fn paged<T>(items: Vec<T>, page: u64, limit: Option<u64>) -> Vec<T> {
+    let Some(limit) = limit else {
+        return if page == 1 { items } else { Vec::new() };
+    };
+    let skip = usize::try_from(page.saturating_sub(1).saturating_mul(limit)).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    items.into_iter().skip(skip).take(take).collect()
 }
 
 /// `GET /api/merchant/withdraws`.

@@ -144,5 +144,6 @@ mod share_token;
 mod ui;
 mod ui_listener;
 mod ui_sdk;
+mod webhook_logs;
 mod withdraw_list;
 mod withdrawer_list;
