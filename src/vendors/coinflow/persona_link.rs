@@ -106,28 +106,34 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
         ShareTokenStatus::Redeemed => TokenState::Redeemed,
         ShareTokenStatus::Expired => TokenState::Expired,
     });
-    let inquiry = world.persona.inquiry(inquiry_id);
-    let now = world.clock.now_ms();
-    let mut details = BTreeMap::new();
-    if let Some(inquiry) = inquiry {
-        for field in REQUIRED_FIELDS {
-            let value = (inquiry.fields.get(field.persona_field)).and_then(plain_value);
-            // A birthdate Coinflow's own KYC body would refuse counts as missing: the form asks
-            // for it, instead of approving a withdrawer with no date of birth.
-            let value = match (field.name, value) {
-                ("dob", Some(dob)) => super::validate::normalize_dob(&dob, now).ok(),
-                (_, value) => value,
-            };
-            if let Some(value) = value {
-                details.insert(field.name.to_string(), value);
-            }
-        }
-    }
     SourceView {
         token,
-        inquiry: inquiry.map(source_state),
-        details,
+        inquiry: world.persona.inquiry(inquiry_id).map(source_state),
+        details: source_details(world, inquiry_id),
     }
+}
+
+/// Inquiry `inquiry_id`'s values for Coinflow's required fields, by Coinflow field name (none
+/// when it is gone).
+pub fn source_details(world: &World, inquiry_id: &str) -> BTreeMap<String, String> {
+    let now = world.clock.now_ms();
+    let mut details = BTreeMap::new();
+    let Some(inquiry) = world.persona.inquiry(inquiry_id) else {
+        return details;
+    };
+    for field in REQUIRED_FIELDS {
+        let value = (inquiry.fields.get(field.persona_field)).and_then(plain_value);
+        // A birthdate Coinflow's own KYC body would refuse counts as missing: the form asks
+        // for it, instead of approving a withdrawer with no date of birth.
+        let value = match (field.name, value) {
+            ("dob", Some(dob)) => super::validate::normalize_dob(&dob, now).ok(),
+            (_, value) => value,
+        };
+        if let Some(value) = value {
+            details.insert(field.name.to_string(), value);
+        }
+    }
+    details
 }
 
 fn source_state(inquiry: &Inquiry) -> SourceState {

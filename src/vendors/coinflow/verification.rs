@@ -2,6 +2,8 @@
 //! the verification page) and when its Persona source inquiry changes, so sandbox time and
 //! Persona's asynchronous redemption need no timers here.
 
+use std::collections::BTreeMap;
+
 use super::model::{Method, RequiredField, VerificationStatus};
 use super::persona_link::{self, SourceState, TokenState};
 use super::scenario;
@@ -75,13 +77,7 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
                     ))
                 }
                 (Some(TokenState::Redeemed), Some(SourceState::Passed)) => {
-                    // The shared data fills what the withdrawer does not have yet; what was
-                    // typed on the verification page wins.
-                    if let Some(w) = world.coinflow.get_mut(index) {
-                        for (name, value) in view.details {
-                            w.details.entry(name).or_insert(value);
-                        }
-                    }
+                    fill_in(world, index, view.details);
                     Decision::Complete
                 }
             }
@@ -126,7 +122,29 @@ enum Decision {
     Reject(String),
 }
 
+/// The shared data fills what withdrawer `index` does not have yet; what was typed on the
+/// verification page wins.
+fn fill_in(world: &mut World, index: usize, details: BTreeMap<String, String>) {
+    if let Some(w) = world.coinflow.get_mut(index) {
+        for (name, value) in details {
+            w.details.entry(name).or_insert(value);
+        }
+    }
+}
+
+/// Ends withdrawer `index`'s verification with `status`, firing `KYC Success` or `KYC Failure`.
+/// An approval takes a share token's data from its source inquiry, whoever decided it (the
+/// built-in check, a scenario, a reviewer), so an approved withdrawer has the KYC data its
+/// payout methods need.
 pub fn finish(world: &mut World, index: usize, status: VerificationStatus, reason: Option<String>) {
+    if status != VerificationStatus::Rejected
+        && let Some(Method::ShareToken {
+            source_inquiry_id, ..
+        }) = world.coinflow.get(index).map(|w| &w.method)
+    {
+        let details = persona_link::source_details(world, source_inquiry_id);
+        fill_in(world, index, details);
+    }
     let now = world.clock.now_ms();
     let Some(w) = world.coinflow.get_mut(index) else {
         return;

@@ -7,6 +7,7 @@ use vendor_sandbox::vendors::Vendor;
 
 use crate::harness::{RequestBuilder, TestResponse, TestServer, WebhookSink};
 
+mod approvals;
 mod custom_scenarios;
 
 const PERSONA: &str = "Bearer persona_sandbox_key";

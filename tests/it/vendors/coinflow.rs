@@ -131,7 +131,7 @@ fn us_info(email: &str) -> Value {
         "country": "US", "dob": "19900131", "ssn": "1234"}})
 }
 
-mod accounts;
+pub(crate) mod accounts;
 mod hardening;
 mod journey;
 mod kyc;

@@ -1,0 +1,107 @@
+//! Withdrawers a scenario or a reviewer decides: the KYC data they are approved with, the call
+//! at which an `after_polls` hold falls due, and the missing fields every view names.
+
+use serde_json::{Value, json};
+
+use super::{Ns, full_fields};
+use crate::harness::{TestResponse, TestServer};
+use crate::vendors::coinflow::accounts::bank;
+
+impl Ns<'_> {
+    /// The withdrawer registered with `email`, as `GET /__admin/state` shows it.
+    async fn withdrawer_state(&self, email: &str) -> Value {
+        let state = self.req("GET", "/__admin/state").send().await.json();
+        state["coinflow"]["withdrawers"]
+            .as_array()
+            .and_then(|all| all.iter().find(|w| w["email"] == email))
+            .cloned()
+            .unwrap_or_else(|| panic!("no withdrawer {email} in {state}"))
+    }
+
+    async fn add_bank(&self, user: &str) -> TestResponse {
+        self.coinflow("POST", "/api/withdraw/account", user)
+            .json(&bank("021000021"))
+            .send()
+            .await
+    }
+
+    /// A share token of an inquiry with every field Coinflow needs, approved through Persona's
+    /// API (as a reviewer would, whatever the scenario decides).
+    async fn approved_share_token(&self) -> String {
+        let id = self.create_inquiry(full_fields()).await;
+        let done = self
+            .simulate(&id, &["start_inquiry", "complete_inquiry"])
+            .await;
+        assert_eq!(done.status, 200, "{}", done.text());
+        let approved = self
+            .persona("POST", &format!("/api/v1/inquiries/{id}/approve"))
+            .send()
+            .await;
+        assert_eq!(approved.status, 200, "{}", approved.text());
+        self.share_token(&id).await
+    }
+
+    /// Registers `user` with a share token of [`Self::approved_share_token`] and lets the
+    /// redemption finish; returns the withdrawer's id.
+    async fn register_shared(&self, user: &str, email: &str) -> String {
+        let token = self.approved_share_token().await;
+        let res = self
+            .coinflow("POST", "/api/withdraw/kyc/share-token", user)
+            .json(&json!({"vendor": "persona", "shareToken": token, "email": email}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        self.advance(3.0).await;
+        res.json()["withdrawer"]["_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// Approved by `after_polls`, a share-token withdrawer has the source inquiry's KYC data, as
+/// one approved without a scenario: a bank account needs no address in its body.
+#[tokio::test]
+async fn a_withdrawer_a_scenario_approves_has_the_source_inquirys_details() {
+    let server = TestServer::start().await;
+    let ns = Ns::with(&server, "pc-approved-details", "pending-verification").await;
+    ns.register_shared("pv-user", "pv@example.com").await;
+    for poll in 1..=2 {
+        let res = ns.get_withdrawer("pv-user").await;
+        assert_eq!(res.status, 451, "poll {poll}: {}", res.text());
+    }
+    let res = ns.get_withdrawer("pv-user").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let account = ns.add_bank("pv-user").await;
+    assert_eq!(account.status, 200, "{}", account.text());
+    let state = ns.withdrawer_state("pv@example.com").await;
+    assert_eq!(
+        (state["status"].clone(), state["missing_fields"].clone()),
+        (json!("approved"), json!([])),
+        "{state}"
+    );
+}
+
+/// A `+pending@` withdrawer a reviewer approves has the source inquiry's KYC data too.
+#[tokio::test]
+async fn a_withdrawer_a_reviewer_approves_has_the_source_inquirys_details() {
+    let server = TestServer::start().await;
+    let ns = Ns {
+        server: &server,
+        name: "pc-reviewed-details",
+    };
+    let id = ns
+        .register_shared("review-user", "jane+pending@example.com")
+        .await;
+    let res = ns.get_withdrawer("review-user").await;
+    assert_eq!(res.status, 451, "under review: {}", res.text());
+    let verified = ns
+        .req("POST", &format!("/__admin/withdrawers/{id}/verify"))
+        .send()
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text());
+    let account = ns.add_bank("review-user").await;
+    assert_eq!(account.status, 200, "{}", account.text());
+    let state = ns.withdrawer_state("jane+pending@example.com").await;
+    assert_eq!(state["missing_fields"], json!([]), "{state}");
+}
