@@ -7,7 +7,10 @@
 //!   hands both in `cx.steer`) is kept on the new withdrawer ([`ScenarioHold`]);
 //!   `verification::advance` applies it once due. `after_seconds` counts from the
 //!   registration; `after_polls: N` holds the withdrawer pending for its next N Get Withdrawer
-//!   calls (the registration itself answers as pending).
+//!   calls (the registration itself answers as pending) and falls due with the call after
+//!   them, never before: nothing else a client or the admin API does in between (the admin
+//!   state, a payout method, moving the clock) sees it decided, so that call's answer, the
+//!   status and the KYC webhook all change together.
 //! - A Get Withdrawer outcome applies to that call while the withdrawer is pending (a decided
 //!   one stays decided): not due (`after_polls`, or `after_seconds` counted from the
 //!   withdrawer's first Get Withdrawer under the rule) is a 451 pending; due,
@@ -144,7 +147,8 @@ pub enum Until {
     Now,
     /// Sandbox time.
     Time(Millis),
-    /// After this many more Get Withdrawer calls.
+    /// This many more Get Withdrawer calls see the pending state; the call after them makes
+    /// it due ([`count_read`]).
     Reads(u32),
 }
 
@@ -167,7 +171,8 @@ impl ScenarioHold {
         match self.until {
             Until::Now => true,
             Until::Time(at) => at <= now,
-            Until::Reads(n) => n == 0,
+            // Only a Get Withdrawer call ends it, by making it `Now`.
+            Until::Reads(_) => false,
         }
     }
 }
@@ -253,15 +258,19 @@ pub fn get_withdrawer(app: &App, world: &mut World, index: usize, steer: &Steer)
         .unwrap_or_else(|| verification::advance(app, world, index))
 }
 
-/// One Get Withdrawer call was answered while a registration hold counted reads: one fewer.
+/// A Get Withdrawer call, before it is answered: a registration hold counting reads takes one
+/// more pending answer, or, none left, falls due now, for this call to apply.
 pub fn count_read(world: &mut World, index: usize) {
     if let Some(hold) = world
         .coinflow
         .get_mut(index)
         .and_then(|w| w.scenario.as_mut())
-        && let Until::Reads(n) = &mut hold.until
+        && let Until::Reads(n) = hold.until
     {
-        *n = n.saturating_sub(1);
+        hold.until = match n.checked_sub(1) {
+            Some(left) => Until::Reads(left),
+            None => Until::Now,
+        };
     }
 }
 
@@ -335,10 +344,10 @@ mod tests {
         assert!(!hold.is_due(2_999));
         assert!(hold.is_due(3_000));
         let polls = ScenarioHold {
-            until: Until::Reads(1),
+            until: Until::Reads(0),
             ..hold
         };
-        assert!(!polls.is_due(i64::MAX));
+        assert!(!polls.is_due(i64::MAX), "only a read makes it due");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `get_withdrawer` outcome steers the answer (see `scenario`).
 
 use super::model::VerificationStatus;
-use super::scenario::{self, Until};
+use super::scenario;
 use super::verification::{self, Check};
 use super::{auth, error, verification_response};
 use crate::http::ApiResponse;
@@ -34,18 +34,11 @@ pub fn get(cx: &Ctx, world: &mut World) -> ApiResponse {
     {
         w.redirect_link = Some(redirect.to_string());
     }
-    let counting_reads = world
-        .coinflow
-        .get(index)
-        .and_then(|w| w.scenario.as_ref())
-        .is_some_and(|hold| matches!(hold.until, Until::Reads(n) if n > 0));
+    scenario::count_read(world, index);
     let check = match &cx.steer {
         Some(steer) => scenario::get_withdrawer(app, world, index, steer),
         None => verification::advance(app, world, index),
     };
-    if counting_reads && matches!(check, Check::Pending(_)) {
-        scenario::count_read(world, index);
-    }
     let Some(w) = world.coinflow.get(index) else {
         return error(500, "Withdrawer was not stored", req);
     };

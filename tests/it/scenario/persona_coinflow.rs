@@ -128,6 +128,20 @@ impl<'a> Ns<'a> {
     async fn get_withdrawer(&self, user: &str) -> TestResponse {
         self.coinflow("GET", "/api/withdraw", user).send().await
     }
+
+    /// The Coinflow KYC events queued in the namespace so far, oldest first.
+    async fn kyc_events(&self) -> Vec<String> {
+        let listing = self.req("GET", "/__admin/webhooks").send().await.json();
+        let mut events: Vec<String> = listing["deliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .filter_map(|d| serde_json::from_str::<Value>(d["body"].as_str()?).ok())
+            .filter_map(|body| body["eventType"].as_str().map(str::to_string))
+            .collect();
+        events.reverse();
+        events
+    }
 }
 
 fn us_info(email: &str) -> Value {
@@ -301,30 +315,18 @@ async fn pending_verification_holds_a_registration_pending_in_every_answer_and_w
     let server =
         TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Coinflow, coinflow_url))).await;
     let ns = Ns::with(&server, "pc-pending-us", "pending-verification").await;
-    let events = || async {
-        let listing = ns.req("GET", "/__admin/webhooks").send().await.json();
-        let mut events: Vec<String> = listing["deliveries"]
-            .as_array()
-            .expect("deliveries")
-            .iter()
-            .filter_map(|d| serde_json::from_str::<Value>(d["body"].as_str()?).ok())
-            .filter_map(|body| body["eventType"].as_str().map(str::to_string))
-            .collect();
-        events.reverse();
-        events
-    };
     let res = ns.register_us("held-user", "held@example.com").await;
     assert_eq!(withdrawer_status(&res), "pending", "{}", res.text());
     for poll in 1..=2 {
         let res = ns.get_withdrawer("held-user").await;
         assert_eq!(res.status, 451, "poll {poll}: {}", res.text());
         assert_eq!(withdrawer_status(&res), "pending", "poll {poll}");
-        assert_eq!(events().await, ["KYC Created"], "poll {poll}");
+        assert_eq!(ns.kyc_events().await, ["KYC Created"], "poll {poll}");
     }
     let res = ns.get_withdrawer("held-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");
-    assert_eq!(events().await, ["KYC Created", "KYC Success"]);
+    assert_eq!(ns.kyc_events().await, ["KYC Created", "KYC Success"]);
     let success = sink
         .next_matching(|h| h.json()["eventType"] == "KYC Success")
         .await;

@@ -3,8 +3,10 @@
 
 use serde_json::{Value, json};
 
-use super::{Ns, full_fields};
-use crate::harness::{TestResponse, TestServer};
+use super::{Ns, full_fields, withdrawer_status};
+use vendor_sandbox::vendors::Vendor;
+
+use crate::harness::{TestResponse, TestServer, WebhookSink};
 use crate::vendors::coinflow::accounts::bank;
 
 impl Ns<'_> {
@@ -104,4 +106,35 @@ async fn a_withdrawer_a_reviewer_approves_has_the_source_inquirys_details() {
     assert_eq!(account.status, 200, "{}", account.text());
     let state = ns.withdrawer_state("jane+pending@example.com").await;
     assert_eq!(state["missing_fields"], json!([]), "{state}");
+}
+
+/// `after_polls: 2`: the first two Get Withdrawer calls see the pending state, and so does
+/// everything else meanwhile (the admin state, adding an account, webhooks); the third call
+/// approves, answers 200 and sends `KYC Success`, all at once.
+#[tokio::test]
+async fn an_after_polls_hold_falls_due_at_the_call_after_the_last_pending_one() {
+    // A target, so the outbox lists the KYC events.
+    let sink = WebhookSink::start().await;
+    let coinflow_url = sink.url("/coinflow");
+    let server =
+        TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Coinflow, coinflow_url))).await;
+    let ns = Ns::with(&server, "pc-polls-due", "pending-verification").await;
+    let res = ns.register_us("polls-user", "polls@example.com").await;
+    assert_eq!(withdrawer_status(&res), "pending", "{}", res.text());
+    for poll in 1..=2 {
+        let res = ns.get_withdrawer("polls-user").await;
+        assert_eq!(res.status, 451, "poll {poll}: {}", res.text());
+        let state = ns.withdrawer_state("polls@example.com").await;
+        assert_eq!(state["status"], "pending", "poll {poll}: {state}");
+        assert_eq!(ns.kyc_events().await, ["KYC Created"], "poll {poll}");
+    }
+    let early = ns.add_bank("polls-user").await;
+    assert_eq!(early.status, 451, "not verified yet: {}", early.text());
+    let res = ns.get_withdrawer("polls-user").await;
+    assert_eq!(res.status, 200, "poll 3: {}", res.text());
+    let state = ns.withdrawer_state("polls@example.com").await;
+    assert_eq!(state["status"], "approved", "{state}");
+    assert_eq!(ns.kyc_events().await, ["KYC Created", "KYC Success"]);
+    let account = ns.add_bank("polls-user").await;
+    assert_eq!(account.status, 200, "{}", account.text());
 }
