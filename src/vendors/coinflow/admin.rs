@@ -11,6 +11,7 @@ fn time(ms: Option<Millis>) -> Value {
 
 use super::model::Method;
 use super::payout_model::PayoutEnd;
+use super::verification::fields_asked;
 
 /// Coinflow's entities in a namespace, for `GET /__admin/state`.
 pub(super) fn state(world: &World) -> Value {
@@ -34,7 +35,7 @@ pub(super) fn state(world: &World) -> Value {
                 "wallet": w.wallet,
                 "blockchain": w.blockchain,
                 "method": method,
-                "missing_fields": w.missing_fields().iter().map(|f| f.name).collect::<Vec<_>>(),
+                "missing_fields": fields_asked(world, w).iter().map(|f| f.name).collect::<Vec<_>>(),
                 "bank_accounts": w.bank_accounts.iter().map(|a| json!({
                     "token": a.token, "alias": a.alias, "last4": a.last4,
                     "routing_number": a.routing_number, "type": a.account_type,

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Method, RequiredField, VerificationStatus};
+use super::model::{Method, RequiredField, VerificationStatus, Withdrawer};
 use super::persona_link::{self, SourceState, TokenState};
 use super::scenario;
 use super::webhooks::{self, KycEvent};
 use crate::app::App;
+use crate::scenario::Outcome;
 use crate::store::World;
 
 /// Where a withdrawer's verification stands after [`advance`].
@@ -120,6 +121,32 @@ enum Decision {
     AskUser(String),
     Complete,
     Reject(String),
+}
+
+/// The fields Coinflow asks withdrawer `w` for, as Get Withdrawer names them: a due
+/// `missing_fields` hold's until the page is submitted; otherwise the required fields neither
+/// the withdrawer nor, while a share token's verification is pending, its source inquiry has
+/// (an approval takes them from there). The admin state shows this, so it never disagrees
+/// with the 451.
+pub fn fields_asked(world: &World, w: &Withdrawer) -> Vec<&'static RequiredField> {
+    if w.status == VerificationStatus::Pending
+        && !w.details_submitted
+        && let Some(hold) = &w.scenario
+        && hold.outcome == Outcome::MissingFields
+        && hold.is_due(world.clock.now_ms())
+    {
+        return scenario::named_fields(&hold.fields);
+    }
+    let mut missing = w.missing_fields();
+    if w.status == VerificationStatus::Pending
+        && let Method::ShareToken {
+            source_inquiry_id, ..
+        } = &w.method
+    {
+        let shared = persona_link::source_details(world, source_inquiry_id);
+        missing.retain(|f| !shared.contains_key(f.name));
+    }
+    missing
 }
 
 /// The shared data fills what withdrawer `index` does not have yet; what was typed on the

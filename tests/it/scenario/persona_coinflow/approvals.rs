@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ns, full_fields, withdrawer_status};
+use super::{Ns, full_fields, message, withdrawer_status};
 use vendor_sandbox::vendors::Vendor;
 
 use crate::harness::{TestResponse, TestServer, WebhookSink};
@@ -137,4 +137,33 @@ async fn an_after_polls_hold_falls_due_at_the_call_after_the_last_pending_one() 
     assert_eq!(ns.kyc_events().await, ["KYC Created", "KYC Success"]);
     let account = ns.add_bank("polls-user").await;
     assert_eq!(account.status, 200, "{}", account.text());
+}
+
+/// Under `missing-fields`, the admin state names the fields Get Withdrawer asks for, however
+/// the withdrawer registered.
+#[tokio::test]
+async fn the_admin_state_names_the_fields_get_withdrawer_asks_for() {
+    let server = TestServer::start().await;
+    let ns = Ns::with(&server, "pc-missing-views", "missing-fields").await;
+    ns.register_shared("shared-user", "shared@example.com")
+        .await;
+    ns.register_us("us-user", "us@example.com").await;
+    for (user, email) in [
+        ("shared-user", "shared@example.com"),
+        ("us-user", "us@example.com"),
+    ] {
+        let res = ns.get_withdrawer(user).await;
+        assert_eq!(res.status, 451, "{user}: {}", res.text());
+        assert!(
+            message(&res).contains("missing dob, physicalAddress, zip;"),
+            "{user}: {}",
+            res.text()
+        );
+        let state = ns.withdrawer_state(email).await;
+        assert_eq!(
+            state["missing_fields"],
+            json!(["dob", "physicalAddress", "zip"]),
+            "{user}: {state}"
+        );
+    }
 }
