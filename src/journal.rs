@@ -48,10 +48,15 @@ pub struct Entry {
     /// Copied: it may be a slice of hyper's read buffer, which sharing would keep alive (and
     /// uncounted by the journal's budget) as long as the entry.
     pub request_body: KeptBody<Vec<u8>>,
+    /// 0 when no answer went out (`fault`).
     pub status: u16,
     /// Shared with the answer.
     pub response_body: KeptBody,
     pub duration_ms: f64,
+    /// A scenario's fault that ended the connection without an answer (`reset`, `timeout`),
+    /// journaled when the connection ended. Absent from the JSON of an answered request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
 }
 
 /// A finished vendor request, as [`Journal::record`] takes it: borrowed, and copied into the
@@ -63,6 +68,8 @@ pub struct Exchange<'a> {
     pub answer: &'a Bytes,
     pub time: Millis,
     pub duration_ms: f64,
+    /// See [`Entry::fault`].
+    pub fault: Option<&'static str>,
 }
 
 impl Entry {
@@ -81,6 +88,7 @@ impl Entry {
         self.vendor = exchange.vendor;
         self.status = exchange.status;
         self.duration_ms = exchange.duration_ms;
+        self.fault = exchange.fault;
     }
 
     /// What the entry holds, for the budget: its buffers as allocated (a recycled buffer may be

@@ -18,6 +18,7 @@ fn exchange(request: &ApiRequest) -> Exchange<'_> {
         answer: &NO_ANSWER,
         time: 0,
         duration_ms: 0.0,
+        fault: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn first_exchange(request: &ApiRequest) -> Exchange<'_> {
         answer: &FIRST_ANSWER,
         time: 1,
         duration_ms: 5.0,
+        fault: Some("reset"),
     }
 }
 

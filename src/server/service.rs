@@ -80,6 +80,14 @@ pub(super) async fn serve(
             );
             // The scenario counted the call.
             app.store.changed();
+            // Journaled when this future ends: returning, or dropped when the client gives up.
+            let _journaled = Unanswered {
+                app,
+                request: &request,
+                area: routed.area,
+                fault,
+                started,
+            };
             if fault == Fault::Timeout {
                 // Never answer: the client gives up (and hyper drops this future) or the server
                 // shuts down.
@@ -134,6 +142,7 @@ pub(super) async fn serve(
             answer: &bytes,
             time: clock::unix_ms(now),
             duration_ms: logging::millis(duration),
+            fault: None,
         });
     }
     let headers = std::mem::take(&mut response.headers);
@@ -165,7 +174,16 @@ pub fn serve_in_process(
     let response = match routed.step {
         Step::Answer(response) => response,
         Step::Dispatch(target) => router::dispatch(app, target, &request),
-        Step::Drop(_) => return None,
+        Step::Drop(fault) => {
+            drop(Unanswered {
+                app,
+                request: &request,
+                area: routed.area,
+                fault,
+                started: Instant::now(),
+            });
+            return None;
+        }
     };
     let (bytes, content_type) = http::body_bytes(&response.body);
     if routed.area != Area::Admin {
@@ -176,6 +194,7 @@ pub fn serve_in_process(
             answer: &bytes,
             time: 0,
             duration_ms: 0.0,
+            fault: None,
         });
     }
     drop(http::into_hyper(
@@ -185,6 +204,38 @@ pub fn serve_in_process(
         content_type,
     ));
     Some((response, bytes))
+}
+
+/// A request a scenario's fault leaves unanswered: journaled when dropped, so a client that
+/// saw its connection end finds what it sent (the scenario counted it too).
+struct Unanswered<'a> {
+    app: &'a App,
+    request: &'a http::ApiRequest,
+    area: Area,
+    fault: Fault,
+    started: Instant,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if self.area == Area::Admin {
+            return;
+        }
+        let fault = match self.fault {
+            Fault::Timeout => "timeout",
+            // Only `reset` and `timeout` leave a request unanswered.
+            _ => "reset",
+        };
+        self.app.journal.record(Exchange {
+            request: self.request,
+            vendor: self.area.label(),
+            status: 0,
+            answer: &hyper::body::Bytes::new(),
+            time: clock::unix_ms(std::time::SystemTime::now()),
+            duration_ms: logging::millis(self.started.elapsed()),
+            fault: Some(fault),
+        });
+    }
 }
 
 /// Whether a request may have changed a world, so the state file is due for a save. Vendor

@@ -134,6 +134,101 @@ async fn reset_drops_the_connection_and_timeout_never_answers_until_shutdown() {
     server.finished().await;
 }
 
+/// What a client sent is in the journal even when a fault left it unanswered: a `reset` at
+/// once, a `timeout` once the client gave up; marked with the fault, status 0, no answer.
+#[tokio::test]
+async fn unanswered_requests_are_journaled_with_their_fault() {
+    let dir = TempDir::new("drop-journal");
+    dir.write("drops.json", &scenario("drops", "connection faults", json!([
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "reset"}}}, "fault": "reset"},
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "hang"}}}, "fault": "timeout"},
+    ])));
+    let server = with_dir(&dir).await;
+    let ns = "dj";
+    server
+        .request("PUT", "/__admin/scenario")
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"name": "drops"}))
+        .send()
+        .await;
+    let journaled = || async {
+        server
+            .get("/__admin/requests?path=/api/withdraw")
+            .header("x-sandbox-namespace", ns)
+            .send()
+            .await
+            .json()["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+
+    let mut reset = raw_get(&server, "/api/withdraw?mode=reset", ns).await;
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, reset.read_to_end(&mut answer))
+        .await
+        .expect("closed")
+        .ok();
+    assert!(answer.is_empty());
+    let entries = journaled().await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    assert_eq!(
+        (
+            entry["fault"].clone(),
+            entry["status"].clone(),
+            entry["query"].clone(),
+            entry["response_body"].clone()
+        ),
+        (json!("reset"), json!(0), json!("mode=reset"), json!(null)),
+        "{entry}"
+    );
+    let count = server
+        .post("/__admin/requests/count")
+        .header("x-sandbox-namespace", ns)
+        .json(&json!({"path": "/api/withdraw"}))
+        .send()
+        .await;
+    assert_eq!(count.json()["count"], 1, "{}", count.text());
+
+    let mut hang = raw_get(&server, "/api/withdraw?mode=hang", ns).await;
+    let mut byte = [0u8; 1];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), hang.read(&mut byte))
+            .await
+            .is_err(),
+        "no answer"
+    );
+    assert_eq!(journaled().await.len(), 1, "not before the connection ends");
+    // The client gives up.
+    drop(hang);
+    let entries = eventually(|| async {
+        let entries = journaled().await;
+        (entries.len() == 2).then_some(entries)
+    })
+    .await;
+    assert_eq!(
+        (entries[0]["fault"].clone(), entries[0]["status"].clone()),
+        (json!("timeout"), json!(0)),
+        "{}",
+        entries[0]
+    );
+    // An answered request's entry has no `fault`.
+    let answered = server
+        .get("/api/v1/partner/wallet")
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_ne!(answered.status, 0);
+    let wallet = server
+        .get("/__admin/requests?path=/api/v1/partner/wallet")
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await
+        .json();
+    assert!(wallet["requests"][0].get("fault").is_none(), "{wallet}");
+}
+
 #[tokio::test]
 async fn latency_is_awaited_without_holding_the_namespace() {
     let dir = slow_wallet("slow", 400);
