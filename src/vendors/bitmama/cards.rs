@@ -65,12 +65,7 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
                 return Err(error_code(
                     402,
                     "INSUFFICIENT_WALLET_BALANCE",
-                    &format!(
-                        "Partner wallet balance ({}) is insufficient to fund the card ({}){}",
-                        usd(partner.balance_cents),
-                        usd(amount),
-                        super::users::SCENARIO_SAYS
-                    ),
+                    &super::users::forced_shortfall(partner.balance_cents, amount, "fund the card"),
                 ));
             }
             Some(Outcome::UserNotApproved) => {

@@ -174,17 +174,16 @@ pub fn create(cx: &Ctx, world: &mut World) -> Reply {
             )
         };
         let insufficient = |steered: bool| {
-            // A steered refusal says so: the wallet may well hold the fee.
-            let why = if steered { SCENARIO_SAYS } else { "" };
-            error_code(
-                402,
-                "INSUFFICIENT_WALLET_BALANCE",
-                &format!(
-                    "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}){why}; fund the wallet and try again",
+            let message = if steered {
+                forced_shortfall(balance, config.kyc_fee_cents, "pay the KYC fee")
+            } else {
+                format!(
+                    "Partner wallet balance ({}) is insufficient to pay the KYC fee ({}); fund the wallet and try again",
                     usd(balance),
                     usd(config.kyc_fee_cents)
-                ),
-            )
+                )
+            };
+            error_code(402, "INSUFFICIENT_WALLET_BALANCE", &message)
         };
         // A scenario (or magic email) answers as Bitmama would; the body was valid all the same.
         match steered(cx) {
@@ -450,8 +449,21 @@ pub fn user_not_found(service_id: &str) -> super::ApiResponse {
     )
 }
 
-/// Added to a refusal the active scenario (or a magic value) made, not the state.
-pub const SCENARIO_SAYS: &str = " (as the active scenario or a magic value says)";
+/// The message of a 402 the active scenario (or a magic value) forces for a charge of
+/// `charge_cents` (`what`: "pay the KYC fee"). It names the balance, and calls it insufficient
+/// only when it is: a wallet that could pay was refused by the scenario, and says so.
+pub fn forced_shortfall(balance_cents: i64, charge_cents: i64, what: &str) -> String {
+    let (balance, charge) = (usd(balance_cents), usd(charge_cents));
+    if balance_cents < charge_cents {
+        format!(
+            "Partner wallet balance ({balance}) is insufficient to {what} ({charge}) (as the active scenario or a magic value says)"
+        )
+    } else {
+        format!(
+            "Refused by the active scenario or a magic value as if the partner wallet could not {what} ({charge}); the wallet holds {balance}"
+        )
+    }
+}
 
 /// The outcome `cx.steer` names when it is due. `after_polls` calls before that get the built-in
 /// behaviour; `after_seconds` means nothing for an answer given at once, so it applies at once.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestResponse, TestServer, WebhookSink, card_user_body};
+use crate::harness::{RequestBuilder, TestResponse, TestServer, WebhookSink, card_user_body};
 
 mod magic_emails;
 mod outages;
@@ -47,13 +47,16 @@ impl<'a> Story<'a> {
     }
 
     async fn post(&self, auth: &str, path: &str, body: Value) -> TestResponse {
+        self.posting(auth, path, body).send().await
+    }
+
+    /// The request [`Self::post`] sends, for more headers.
+    fn posting(&self, auth: &str, path: &str, body: Value) -> RequestBuilder {
         self.server
             .post(&self.path(path))
             .header("authorization", auth)
             .header("idempotency-key", &key())
             .json(&body)
-            .send()
-            .await
     }
 
     async fn get(&self, auth: &str, path: &str) -> Value {

@@ -1,7 +1,9 @@
 //! The magic email values (`+duplicate`, `+declined`, `+pending-1`, ...) picking a card user's
 //! outcome without a scenario, and a scenario rule winning over them.
 
-use super::{ACME, Story, USERS, assert_error};
+use serde_json::json;
+
+use super::{ACME, CARD, Story, USERS, assert_error};
 use crate::harness::{TestServer, WebhookSink, card_user_body};
 
 #[tokio::test]
@@ -67,4 +69,36 @@ async fn magic_emails_pick_outcomes_without_a_scenario() {
         .post(ACME, USERS, card_user_body("jo+duplicate@example.com"))
         .await;
     assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
+}
+
+/// A 402 a scenario forces (its header, a magic email) on a wallet that could pay says the
+/// scenario refused it, never that the balance is insufficient.
+#[tokio::test]
+async fn a_forced_refusal_does_not_call_a_sufficient_balance_insufficient() {
+    let server = TestServer::start().await;
+    let story = Story::new(&server, "forced-402", None).await;
+    let steered = |path: &str, body| {
+        story
+            .posting(ACME, path, body)
+            .header("x-sandbox-scenario", "insufficient-balance")
+    };
+    let user = steered(USERS, card_user_body("forced@example.com"))
+        .send()
+        .await;
+    let magic = story
+        .post(ACME, USERS, card_user_body("jo+insufficient@example.com"))
+        .await;
+    let card = steered(
+        CARD,
+        json!({"serviceId": "acme-rain-user-nobody", "amount": 1}),
+    )
+    .send()
+    .await;
+    for res in [user, magic, card] {
+        let text = assert_error(&res, 402, "INSUFFICIENT_WALLET_BALANCE");
+        assert!(
+            text.contains("scenario") && !text.contains("insufficient"),
+            "{text}"
+        );
+    }
 }
