@@ -92,6 +92,7 @@ fn every_shipped_scenario_is_embedded_parses_and_matches_the_schema() {
         json!({"name": "x", "description": "d", "rules": [{"when": {"vendor": "stripe", "operation": "any"}, "fault": "reset"}]}),
         json!({"name": "x", "description": "d", "rules": [{"when": {"vendor": "persona", "operation": "any"}, "fault": "explode"}]}),
         json!({"name": "x", "description": "d", "rules": [{"when": {"vendor": "coinflow", "operation": "get_withdrawer"}, "then": {"outcome": "missing_fields"}}]}),
+        json!({"name": "x", "description": "d", "rules": [{"when": {"vendor": "coinflow", "operation": "get_withdrawer"}, "then": {"outcome": "missing_fields", "fields": ["dob", "physicalAddress", "ssn"]}}]}),
     ] {
         assert!(!validator.is_valid(&bad), "{bad}");
     }
@@ -453,4 +454,29 @@ fn the_schema_lists_the_operations_of_the_route_tables() {
             "{vendor}"
         );
     }
+}
+
+/// `scenarios/schema.json` names exactly the fields the vendors' `missing_fields` outcomes may
+/// name, so an editor refuses what `check` refuses.
+#[test]
+fn the_schema_lists_the_missing_fields_the_vendors_ask_for() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("scenarios/schema.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let mut listed: Vec<&str> = schema["$defs"]["then"]["properties"]["fields"]["items"]["enum"]
+        .as_array()
+        .expect("an enum of field names")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    listed.sort();
+    let mut asked: Vec<&str> = vendor_sandbox::vendors::vocabulary()
+        .vendors
+        .iter()
+        .flat_map(|terms| terms.missing_fields.iter().copied())
+        .collect();
+    asked.sort();
+    asked.dedup();
+    assert_eq!(listed, asked);
 }
