@@ -103,6 +103,8 @@ pub struct Namespace {
     /// remembered by a thread until a request keeps it (see [`Store::request_done`]). Never
     /// set again once cleared.
     provisional: AtomicBool,
+    /// Woken when a provisional namespace is kept ([`Namespace::kept`]).
+    kept: Notify,
     /// The vendor requests holding it while provisional, counted under the map's lock: the last
     /// to be done forgets it if none kept it.
     requests: AtomicUsize,
@@ -142,6 +144,7 @@ impl Namespace {
             changes: AtomicU64::new(0),
             epoch: AtomicU64::new(rollback::next_epoch()),
             provisional: AtomicBool::new(provisional),
+            kept: Notify::new(),
             requests: AtomicUsize::new(0),
             memo: Memo::default(),
             writers: tokio::sync::Mutex::new(()),

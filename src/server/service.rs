@@ -60,11 +60,23 @@ pub(super) async fn serve(
     .await;
     request.listener = via;
     let routed = router::prepare(app, &mut request, body);
+    // A request a scenario drops is journaled when this future ends (returning, or dropped when
+    // the client gives up, during the scenario's latency too).
+    let _journaled = match routed.step {
+        Step::Drop(fault) => Some(Unanswered {
+            app,
+            request: &request,
+            area: routed.area,
+            fault,
+            started,
+        }),
+        _ => None,
+    };
     if let Some(latency) = routed.latency {
         // No lock is held here: the router released the namespace before returning.
         tokio::time::sleep(latency).await;
     }
-    // `--state-sync always`: read before an admin request can change anything (see `undone`).
+    // `--state-sync always`: read before the request can change anything (see `undone`).
     let rollbacks = sync_log.as_ref().map(|_| app.store.rollbacks());
     let mut response = match routed.step {
         Step::Answer(response) => response,
@@ -80,14 +92,6 @@ pub(super) async fn serve(
             );
             // The scenario counted the call.
             app.store.changed();
-            // Journaled when this future ends: returning, or dropped when the client gives up.
-            let _journaled = Unanswered {
-                app,
-                request: &request,
-                area: routed.area,
-                fault,
-                started,
-            };
             if fault == Fault::Timeout {
                 // Never answer: the client gives up (and hyper drops this future) or the server
                 // shuts down.
@@ -242,9 +246,9 @@ impl Drop for Unanswered<'_> {
 /// reads count: they settle time-based state, count scenario polls and may create a namespace.
 /// Admin reads and unknown paths change nothing.
 /// Whether a rollback (`--state-sync always`, a change the disk refused) undid what `request`
-/// changed, once its own commit is done: a vendor request finds the world it changed replaced,
-/// or its namespace gone when it was answered; an admin change (which may reach every
-/// namespace) finds any rollback since it began.
+/// changed, once its own commit is done: there was one since the request began, and a vendor
+/// request finds the world it changed replaced, or its namespace gone when it was answered; an
+/// admin change (which may reach every namespace) is told of any.
 fn undone(
     app: &App,
     request: &http::ApiRequest,
@@ -252,13 +256,18 @@ fn undone(
     response: &http::ApiResponse,
     rollbacks_before: Option<u64>,
 ) -> bool {
+    // A world replaced or a namespace gone without one is a deletion or a refusal's namespace
+    // forgotten (and perhaps made again), not an undoing.
+    if rollbacks_before == Some(app.store.rollbacks()) {
+        return false;
+    }
     match request.changed_world.get() {
         Some(&epoch) => match app.store.in_use(&request.namespace) {
             Some(ns) => ns.epoch() != epoch,
             // A refusal's namespace is forgotten when the refusal left it as new.
             None => !response.is_refusal(),
         },
-        None => area == Area::Admin && rollbacks_before != Some(app.store.rollbacks()),
+        None => area == Area::Admin,
     }
 }
 
@@ -284,5 +293,33 @@ impl<'a> InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request whose namespace changed hands without a rollback (a deletion, a refusal's
+    /// namespace forgotten and made again) was not undone; after a rollback it was.
+    #[test]
+    fn a_change_is_undone_only_by_a_rollback() {
+        let app = crate::server::probe_app();
+        let request = http::ApiRequest {
+            namespace: "undone".into(),
+            ..Default::default()
+        };
+        let answered = http::ApiResponse::rendered(200, &serde_json::json!({}));
+        let first = app.store.namespace("undone");
+        let _ = request.changed_world.set(first.epoch());
+        let before = Some(app.store.rollbacks());
+        assert!(!undone(&app, &request, Area::Unknown, &answered, before));
+        // Deleted and made again: another world, no rollback.
+        assert!(app.store.remove("undone"));
+        app.store.namespace("undone");
+        assert!(!undone(&app, &request, Area::Unknown, &answered, before));
+        // Put back after a failed write.
+        app.store.roll_back("undone", None);
+        assert!(undone(&app, &request, Area::Unknown, &answered, before));
     }
 }

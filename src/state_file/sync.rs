@@ -8,7 +8,7 @@
 //! commit). When the log grows past the fold threshold the writer rewrites the state file and
 //! starts the next log generation; at shutdown it writes the state file and removes the log.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
@@ -197,7 +197,7 @@ impl Writer {
                 Err(why) => {
                     let everything = scopes.iter().cloned().collect();
                     let message = format!(
-                        "{}; it could not be undone ({why}), and stays until a restart",
+                        "{}; it could not be undone ({why}), and a later save may keep it",
                         failed.why
                     );
                     (everything, message)
@@ -254,7 +254,9 @@ impl Writer {
             let sum = match records.push_world(name, &namespace.read()) {
                 Ok(sum) => sum,
                 Err(e) => {
-                    tried.push((name.clone(), Tried::Unwritable));
+                    // Nothing of this group is written: every namespace it names is tried.
+                    let rest = names.range(name.clone()..).cloned();
+                    tried.extend(rest.map(|name| (name, Tried::Unwritable)));
                     let why = format!("cannot serialize namespace {name} for the state log: {e}");
                     return Err(Failed { why, tried });
                 }
@@ -349,6 +351,9 @@ impl Writer {
             .map(|state| state.namespaces)
             .unwrap_or_default();
         let mut undone = BTreeSet::new();
+        // A namespace deleted and made again while the batch was built is in it twice: what
+        // it last tried is what it is.
+        let tried: BTreeMap<String, Tried> = tried.into_iter().collect();
         for (name, tried) in tried {
             let world = durable.remove(&name);
             // What the files hold now: a namespace that does not change again is not written.

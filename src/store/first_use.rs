@@ -15,6 +15,18 @@ impl Namespace {
 
     pub(super) fn keep(&self) {
         self.provisional.store(false, Ordering::Release);
+        self.kept.notify_waiters();
+    }
+
+    /// Completes once no request can forget this namespace: at once for one already kept, else
+    /// when the request that made it keeps it. Something that only a change leaves behind (a
+    /// queued webhook) waits here safely, as such a change keeps the namespace.
+    pub async fn kept(&self) {
+        // Registered before the flag is read: a keep in between still wakes it.
+        let kept = self.kept.notified();
+        if self.is_provisional() {
+            kept.await;
+        }
     }
 
     /// Notes a use found under the map's lock: a vendor request's counts while provisional,

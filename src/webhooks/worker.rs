@@ -165,13 +165,18 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
     // take it back (and hand its ids out again). One that could not be saved was undone, this
     // delivery with it. Asked before the turn is waited for, so a burst's deliveries share
     // one sync.
-    if let Some(log) = sync_log
-        && log
+    if let Some(log) = sync_log {
+        // The writer does not see a namespace the request that made it has not kept yet.
+        if let Some(ns) = store.in_use(&job.namespace) {
+            ns.kept().await;
+        }
+        if log
             .commit(Scope::Namespace(job.namespace.clone()))
             .await
             .is_err()
-    {
-        return;
+        {
+            return;
+        }
     }
     if let Some(mut before) = turn.before {
         // Err: that delivery's task ended (its sender dropped) without an attempt.

@@ -265,3 +265,88 @@ fn a_change_a_fold_saved_is_kept_when_its_own_write_fails() {
     assert_eq!(offsets_after_a_kill(&path), vec![("a".to_string(), 1_500)]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The first request in a namespace keeps it only once it is answered, and until then the
+/// writer does not see it: a webhook that request queued waits for the namespace to be kept,
+/// and so goes out only once the namespace is on disk.
+#[tokio::test]
+async fn a_webhook_of_a_namespace_still_being_made_waits_for_it_to_be_saved() {
+    let dir = temp_dir("webhooks-fresh");
+    let path = dir.join("state.json");
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hooks", receiver.local_addr().expect("addr"));
+    let mut config = Config::default();
+    config.webhooks.targets = vec![(crate::vendor::Vendor::Coinflow, url)];
+    config.webhooks.attempt_timeout = std::time::Duration::from_millis(200);
+    let webhooks = config.webhooks.clone();
+    let (jobs, queued) = mpsc::unbounded_channel();
+    let store = store_with(config, Some(jobs));
+    let (log, saved) = spawn(Writer::open(store.clone(), path.clone(), 0, u64::MAX).expect("open"));
+    let (stop, stopped) = tokio::sync::watch::channel(None);
+    let worker = tokio::spawn(crate::webhooks::run_worker(
+        store.clone(),
+        Arc::new(crate::scenario::Catalog::shipped(
+            crate::vendors::vocabulary(),
+        )),
+        crate::vendors::webhook_headers,
+        webhooks,
+        Some(log.clone()),
+        queued,
+        stopped,
+    ));
+    // A request makes `fresh` and queues a webhook; it is not done yet.
+    let ns = store.for_request("fresh");
+    {
+        let mut world = ns.lock();
+        let now = world.clock.now_ms();
+        let event = serde_json::json!({"data": {}});
+        let queued =
+            (world.webhooks).enqueue(crate::vendor::Vendor::Coinflow, "KYC Created", &event, now);
+        assert!(queued.is_some());
+    }
+    let early =
+        tokio::time::timeout(std::time::Duration::from_millis(300), receiver.accept()).await;
+    assert!(early.is_err(), "sent while the namespace was not saved");
+    // Answered: the request keeps it.
+    store.request_done(&ns, false);
+    let delivered =
+        tokio::time::timeout(std::time::Duration::from_secs(10), receiver.accept()).await;
+    assert!(delivered.is_ok(), "sent once kept");
+    let on_disk = super::super::load(&path).expect("loads").expect("saved");
+    assert!(
+        on_disk.namespaces.contains_key("fresh"),
+        "on disk before it is sent"
+    );
+    let _ = stop.send(Some(crate::webhooks::Stop {
+        deadline: tokio::time::Instant::now(),
+        keep_pending: true,
+    }));
+    worker.await.expect("worker");
+    log.stop();
+    let _ = saved.await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A namespace deleted and made again while a failed batch was built is in it twice; it is put
+/// back once, as the files hold it, not restored and then removed.
+#[test]
+fn a_namespace_tried_twice_is_put_back_once() {
+    let dir = temp_dir("tried-twice");
+    let store = store_with(Config::default(), None);
+    let mut writer =
+        Writer::open(store.clone(), dir.join("state.json"), 0, u64::MAX).expect("open");
+    store.namespace("x").lock().clock.advance(1_000);
+    commit(&mut writer, "x");
+    store.namespace("x").lock().clock.advance(5);
+    let tried = vec![
+        ("x".to_string(), Tried::Deletion),
+        ("x".to_string(), Tried::World(1)),
+    ];
+    let undone = writer.roll_back(tried).expect("put back");
+    assert_eq!(undone.into_iter().collect::<Vec<_>>(), ["x"]);
+    let offset = store.existing("x").map(|ns| ns.read().clock.offset_ms());
+    assert_eq!(offset, Some(1_000), "as the files hold it");
+    let _ = std::fs::remove_dir_all(&dir);
+}

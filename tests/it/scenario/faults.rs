@@ -92,6 +92,7 @@ async fn reset_drops_the_connection_and_timeout_never_answers_until_shutdown() {
     dir.write("drops.json", &scenario("drops", "connection faults", json!([
         {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "reset"}}}, "fault": "reset"},
         {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "hang"}}}, "fault": "timeout"},
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "slow"}}}, "fault": "reset", "latency_ms": 60000},
     ])));
     let mut server = with_dir(&dir).await;
     server
@@ -142,6 +143,7 @@ async fn unanswered_requests_are_journaled_with_their_fault() {
     dir.write("drops.json", &scenario("drops", "connection faults", json!([
         {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "reset"}}}, "fault": "reset"},
         {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "hang"}}}, "fault": "timeout"},
+        {"when": {"vendor": "coinflow", "operation": "get_withdrawer", "query": {"mode": {"equals": "slow"}}}, "fault": "reset", "latency_ms": 60000},
     ])));
     let server = with_dir(&dir).await;
     let ns = "dj";
@@ -213,6 +215,22 @@ async fn unanswered_requests_are_journaled_with_their_fault() {
         "{}",
         entries[0]
     );
+    // A client that gives up during the scenario's latency, before the fault.
+    let slow = raw_get(&server, "/api/withdraw?mode=slow", ns).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), slow.readable())
+            .await
+            .is_err(),
+        "still waiting"
+    );
+    drop(slow);
+    let entries = eventually(|| async {
+        let entries = journaled().await;
+        (entries.len() == 3).then_some(entries)
+    })
+    .await;
+    assert_eq!(entries[0]["query"], "mode=slow", "{}", entries[0]);
+    assert_eq!(entries[0]["fault"], "reset", "{}", entries[0]);
     // An answered request's entry has no `fault`.
     let answered = server
         .get("/api/v1/partner/wallet")
