@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::magic;
 use super::matching::{self, Subject};
-use super::parse::{Problem, parse_scenario};
+use super::parse::{Problem, every_problem, parse_scenario};
 use super::{Decision, MAX_NAME_LEN, Operation, SCENARIO_HEADER, Scenario, Steer, Vocabulary};
 use crate::http::ApiRequest;
 use crate::store::World;
@@ -99,8 +99,8 @@ struct Loaded {
 struct FileEntry {
     text: String,
     good: Option<Arc<Scenario>>,
-    /// Why `text` is not in use, when it is not.
-    problem: Option<Problem>,
+    /// Why `text` is not in use, when it is not: every problem `check` names in it.
+    problems: Vec<Problem>,
 }
 
 /// A scenario as listed: name, description and where it comes from.
@@ -140,7 +140,7 @@ impl Catalog {
                 Ok(s) => {
                     shipped.insert(s.name.clone(), Arc::new(s));
                 }
-                Err(p) => problems.push(p),
+                Err(p) => problems.extend(every_problem(file, text, p, vocabulary)),
             }
         }
         catalog.loaded.write().shipped = shipped;
@@ -184,15 +184,19 @@ impl Catalog {
         for (path, text) in texts {
             let label = path.display().to_string();
             let old = previous.get(&path);
-            let (mut good, problem) = match old {
-                Some(entry) if entry.text == text => (entry.good.clone(), entry.problem.clone()),
+            let (mut good, file_problems) = match old {
+                Some(entry) if entry.text == text => (entry.good.clone(), entry.problems.clone()),
                 _ => match parse_scenario(&label, &text, self.next_generation(), self.vocabulary) {
-                    Ok(scenario) => (Some(Arc::new(scenario)), None),
-                    // Keep the last good version of this file, if any.
-                    Err(p) => (old.and_then(|e| e.good.clone()), Some(p)),
+                    Ok(scenario) => (Some(Arc::new(scenario)), Vec::new()),
+                    // Keep the last good version of this file, if any. Only a failed file is
+                    // read again piece by piece, as `check` reads it, for every problem.
+                    Err(p) => (
+                        old.and_then(|e| e.good.clone()),
+                        every_problem(&label, &text, p, self.vocabulary),
+                    ),
                 },
             };
-            problems.extend(problem.clone());
+            problems.extend(file_problems.iter().cloned());
             if let Some(s) = &good {
                 if let Some(first) = seen_names.get(&s.name) {
                     problems.push(Problem::at_text(
@@ -215,7 +219,7 @@ impl Catalog {
                 FileEntry {
                     text,
                     good,
-                    problem,
+                    problems: file_problems,
                 },
             );
         }

@@ -1,6 +1,7 @@
-//! `vendor-sandbox check` names every problem of a file, not only the first serde stops at:
-//! once the whole file has failed, it is read again piece by piece (each top-level member, each
-//! vendor's `initial_state` section, each rule), and each problem is placed where it is.
+//! `vendor-sandbox check`, the start-up and a reload name every problem of a file, not only the
+//! first serde stops at: once the whole file has failed, it is read again piece by piece (each
+//! top-level member, each vendor's `initial_state` section, each rule), and each problem is
+//! placed where it is.
 
 use std::collections::BTreeSet;
 

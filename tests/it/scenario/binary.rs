@@ -210,6 +210,65 @@ fn check_names_every_problem_outside_the_rules_where_it_is() {
     }
 }
 
+/// A rule's problem at the rule (not where the rules end), and three bad rules all named: the
+/// file that fails at start-up is read piece by piece, as `check` reads it.
+pub(super) fn write_many_problems(dir: &TempDir) {
+    dir.write(
+        "fields.json",
+        concat!(
+            "{\"name\": \"fields\", \"description\": \"d\", \"rules\": [\n",
+            "  {\"when\": {\"vendor\": \"coinflow\", \"operation\": \"get_withdrawer\"},\n",
+            "   \"then\": {\"outcome\": \"missing_fields\", \"fields\": [\"ssn\"]}}\n",
+            "]}\n",
+        ),
+    );
+    dir.write(
+        "slow.json",
+        concat!(
+            "{\"name\": \"slow\", \"description\": \"d\", \"rules\": [\n",
+            "  {\"when\": {\"vendor\": \"persona\", \"operation\": \"any\"}, \"latency_ms\": 700000},\n",
+            "  {\"when\": {\"vendor\": \"persona\", \"operation\": \"any\"}, \"latency_ms\": 800000},\n",
+            "  {\"when\": {\"vendor\": \"persona\", \"operation\": \"any\"}, \"latency_ms\": 900000}\n",
+            "]}\n",
+        ),
+    );
+}
+
+/// The problems `write_many_problems` makes, as `FILE:LINE:COLUMN: message` after the folder.
+pub(super) const MANY_PROBLEMS: [&str; 4] = [
+    "fields.json:2:3: rule 1: missing_fields names \"ssn\"",
+    "slow.json:2:3: rule 1: latency_ms 700000",
+    "slow.json:3:3: rule 2: latency_ms 800000",
+    "slow.json:4:3: rule 3: latency_ms 900000",
+];
+
+#[test]
+fn start_up_names_every_problem_where_check_does() {
+    let dir = TempDir::new("start-every");
+    write_many_problems(&dir);
+    let folder = dir.0.to_str().expect("utf-8");
+    let problems = |args: &[&str]| {
+        let output = sandbox(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let lines: Vec<String> = stderr
+            .lines()
+            .filter_map(|l| l.split_once(folder).map(|(_, p)| p.to_string()))
+            .collect();
+        (lines, stderr)
+    };
+    let (checked, check_stderr) = problems(&["check", folder]);
+    let (started, start_stderr) = problems(&["--port", "0", "--scenarios", folder]);
+    assert_eq!(checked, started, "{check_stderr}\n{start_stderr}");
+    assert_eq!(started.len(), MANY_PROBLEMS.len(), "{start_stderr}");
+    for (line, expected) in started.iter().zip(MANY_PROBLEMS) {
+        assert!(
+            line[1..].starts_with(expected),
+            "{expected} in {start_stderr}"
+        );
+    }
+}
+
 #[test]
 fn an_invalid_change_while_running_is_logged() {
     let dir = TempDir::new("log");
