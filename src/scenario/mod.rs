@@ -99,9 +99,8 @@ pub struct When {
     pub times: Option<u32>,
 }
 
-/// A test on one value.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A test on one value (read from a file in `parse/matcher.rs`).
+#[derive(Debug, Clone)]
 pub enum Matcher {
     /// Equal JSON (strings also equal a header or query value).
     Equals(Value),

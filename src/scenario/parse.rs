@@ -18,6 +18,7 @@ use crate::vendor::Vendor;
 
 mod every_problem;
 mod json_text;
+mod matcher;
 mod seeds;
 pub use every_problem::every_problem;
 pub use seeds::{SectionProblem, SeedProblem, seed_problems};
