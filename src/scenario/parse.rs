@@ -409,13 +409,17 @@ fn convert_then(vendor: Vendor, op: Operation, then: ThenSpec) -> Result<Then, S
                     let known = vocabulary()?
                         .vendor(vendor)
                         .map_or(&[][..], |terms| terms.missing_fields);
-                    if let Some(unknown) =
-                        (fields.iter()).find(|f| !known.iter().any(|k| k.eq_ignore_ascii_case(f)))
-                    {
-                        return Err(format!(
-                            "missing_fields names {unknown:?}, which {vendor} does not ask for; expected some of: {}",
-                            known.join(", ")
-                        ));
+                    // Spelt exactly as the vendor does, as the schema's enum holds them.
+                    if let Some(field) = fields.iter().find(|f| !known.contains(&f.as_str())) {
+                        return Err(match known.iter().find(|k| k.eq_ignore_ascii_case(field)) {
+                            Some(right) => format!(
+                                "missing_fields names {field:?}; {vendor} spells it {right:?}"
+                            ),
+                            None => format!(
+                                "missing_fields names {field:?}, which {vendor} does not ask for; expected some of: {}",
+                                known.join(", ")
+                            ),
+                        });
                     }
                 }
                 (false, false) => {

@@ -178,7 +178,9 @@ impl ScenarioHold {
 }
 
 /// The required fields a `missing_fields` outcome names, in the form's order. Names that are
-/// not Coinflow KYC fields are left out; when none is left, every field is asked for.
+/// not Coinflow KYC fields are left out; when none is left, every field is asked for. Any
+/// capitalisation: scenario files are held to Coinflow's spelling, but a hold in a state file
+/// saved before that may not be.
 pub fn named_fields(names: &[String]) -> Vec<&'static RequiredField> {
     let named: Vec<&'static RequiredField> = REQUIRED_FIELDS
         .iter()

@@ -1,6 +1,10 @@
-//! Reading one scenario file: messages that say what is wrong.
+//! Reading one scenario file: messages that say what is wrong, and the parser and
+//! `scenarios/schema.json` agreeing on what is refused.
 
+use serde_json::{Value, json};
 use vendor_sandbox::scenario::parse::{Problem, parse_scenario};
+
+use super::repo;
 
 fn parse(text: &str) -> Result<(), Problem> {
     parse_scenario("s.json", text, 1, vendor_sandbox::vendors::vocabulary()).map(|_| ())
@@ -58,4 +62,33 @@ fn a_matcher_that_is_not_exactly_one_test_says_so_and_what_it_has() {
         bad_regex.message.starts_with("invalid regex \"(\""),
         "{bad_regex}"
     );
+}
+
+#[test]
+fn missing_fields_are_spelt_as_coinflow_spells_them_by_the_parser_and_the_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("scenarios/schema.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let with_fields = |fields: Value| {
+        json!({"name": "f", "description": "d", "rules": [
+            {"when": {"vendor": "coinflow", "operation": "get_withdrawer"},
+             "then": {"outcome": "missing_fields", "fields": fields}}
+        ]})
+    };
+    let good = with_fields(json!(["dob", "physicalAddress"]));
+    assert!(validator.is_valid(&good));
+    parse(&good.to_string()).unwrap_or_else(|p| panic!("{p}"));
+    for (given, right) in [("DOB", "dob"), ("physicaladdress", "physicalAddress")] {
+        let bad = with_fields(json!(["zip", given]));
+        assert!(!validator.is_valid(&bad), "the schema refuses {given}");
+        let problem = parse(&bad.to_string()).expect_err(given);
+        assert!(
+            problem.message.contains(&format!(
+                "missing_fields names {given:?}; coinflow spells it {right:?}"
+            )),
+            "{problem}"
+        );
+    }
 }
