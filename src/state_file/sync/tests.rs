@@ -48,6 +48,72 @@ fn full_disk() -> File {
         .expect("/dev/full")
 }
 
+/// A store whose namespaces send Coinflow webhooks to `receiver`, its webhook settings, and the
+/// queue of deliveries it makes.
+fn webhooks_to(
+    receiver: std::net::SocketAddr,
+) -> (
+    Arc<Store>,
+    crate::config::WebhookConfig,
+    mpsc::UnboundedReceiver<crate::webhooks::Job>,
+) {
+    let mut config = Config::default();
+    let url = format!("http://{receiver}/hooks");
+    config.webhooks.targets = vec![(crate::vendor::Vendor::Coinflow, url)];
+    config.webhooks.attempt_timeout = std::time::Duration::from_millis(200);
+    let webhooks = config.webhooks.clone();
+    let (jobs, queued) = mpsc::unbounded_channel();
+    (store_with(config, Some(jobs)), webhooks, queued)
+}
+
+/// Queues one Coinflow webhook in `ns`, as a request's change would.
+fn queue_webhook(ns: &crate::store::Namespace) {
+    let mut world = ns.lock();
+    let now = world.clock.now_ms();
+    let event = serde_json::json!({"data": {}});
+    let queued =
+        (world.webhooks).enqueue(crate::vendor::Vendor::Coinflow, "KYC Created", &event, now);
+    assert!(queued.is_some());
+}
+
+/// The webhook worker, committing through `log` as the server wires it.
+struct Deliveries {
+    stop: tokio::sync::watch::Sender<Option<crate::webhooks::Stop>>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl Deliveries {
+    fn start(
+        store: &Arc<Store>,
+        webhooks: crate::config::WebhookConfig,
+        queued: mpsc::UnboundedReceiver<crate::webhooks::Job>,
+        log: &SyncLog,
+    ) -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(None);
+        let worker = tokio::spawn(crate::webhooks::run_worker(
+            store.clone(),
+            Arc::new(crate::scenario::Catalog::shipped(
+                crate::vendors::vocabulary(),
+            )),
+            crate::vendors::webhook_headers,
+            webhooks,
+            Some(log.clone()),
+            queued,
+            stopped,
+        ));
+        Self { stop, worker }
+    }
+
+    /// Stops it, letting deliveries in flight finish within `grace`.
+    async fn stop(self, grace: std::time::Duration) {
+        let _ = self.stop.send(Some(crate::webhooks::Stop {
+            deadline: tokio::time::Instant::now() + grace,
+            keep_pending: true,
+        }));
+        self.worker.await.expect("worker");
+    }
+}
+
 /// What a restart after a kill loads: the state file and the log replayed over it.
 fn offsets_after_a_kill(path: &std::path::Path) -> Vec<(String, i64)> {
     let state = super::super::load(path).expect("loads").expect("present");
@@ -161,49 +227,17 @@ async fn webhooks_wait_for_their_change_to_be_saved() {
     let dir = temp_dir("webhooks");
     let receiver = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     receiver.set_nonblocking(true).expect("nonblocking");
-    let url = format!("http://{}/hooks", receiver.local_addr().expect("addr"));
-    let mut config = Config::default();
-    config.webhooks.targets = vec![(crate::vendor::Vendor::Coinflow, url)];
-    config.webhooks.attempt_timeout = std::time::Duration::from_millis(200);
-    let webhooks = config.webhooks.clone();
-    let (jobs, queued) = mpsc::unbounded_channel();
-    let store = store_with(config, Some(jobs));
+    let (store, webhooks, queued) = webhooks_to(receiver.local_addr().expect("addr"));
     let mut writer =
         Writer::open(store.clone(), dir.join("state.json"), 0, u64::MAX).expect("open");
     store.namespace("a");
     commit(&mut writer, "a");
     writer.file = full_disk();
     let (log, saved) = spawn(writer);
-    let (stop, stopped) = tokio::sync::watch::channel(None);
-    let worker = tokio::spawn(crate::webhooks::run_worker(
-        store.clone(),
-        Arc::new(crate::scenario::Catalog::shipped(
-            crate::vendors::vocabulary(),
-        )),
-        crate::vendors::webhook_headers,
-        webhooks,
-        Some(log.clone()),
-        queued,
-        stopped,
-    ));
-    {
-        let ns = store.namespace("a");
-        let mut world = ns.lock();
-        let now = world.clock.now_ms();
-        let queued = world.webhooks.enqueue(
-            crate::vendor::Vendor::Coinflow,
-            "Withdraw Pending",
-            &serde_json::json!({"data": {}}),
-            now,
-        );
-        assert!(queued.is_some());
-    }
+    let deliveries = Deliveries::start(&store, webhooks, queued, &log);
+    queue_webhook(&store.namespace("a"));
     // The worker lets its deliveries finish before it stops.
-    let _ = stop.send(Some(crate::webhooks::Stop {
-        deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(10),
-        keep_pending: true,
-    }));
-    worker.await.expect("worker");
+    deliveries.stop(std::time::Duration::from_secs(10)).await;
     assert!(
         receiver.accept().is_err(),
         "the receiver heard of a change that was never saved"
@@ -276,36 +310,12 @@ async fn a_webhook_of_a_namespace_still_being_made_waits_for_it_to_be_saved() {
     let receiver = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let url = format!("http://{}/hooks", receiver.local_addr().expect("addr"));
-    let mut config = Config::default();
-    config.webhooks.targets = vec![(crate::vendor::Vendor::Coinflow, url)];
-    config.webhooks.attempt_timeout = std::time::Duration::from_millis(200);
-    let webhooks = config.webhooks.clone();
-    let (jobs, queued) = mpsc::unbounded_channel();
-    let store = store_with(config, Some(jobs));
+    let (store, webhooks, queued) = webhooks_to(receiver.local_addr().expect("addr"));
     let (log, saved) = spawn(Writer::open(store.clone(), path.clone(), 0, u64::MAX).expect("open"));
-    let (stop, stopped) = tokio::sync::watch::channel(None);
-    let worker = tokio::spawn(crate::webhooks::run_worker(
-        store.clone(),
-        Arc::new(crate::scenario::Catalog::shipped(
-            crate::vendors::vocabulary(),
-        )),
-        crate::vendors::webhook_headers,
-        webhooks,
-        Some(log.clone()),
-        queued,
-        stopped,
-    ));
+    let deliveries = Deliveries::start(&store, webhooks, queued, &log);
     // A request makes `fresh` and queues a webhook; it is not done yet.
     let ns = store.for_request("fresh");
-    {
-        let mut world = ns.lock();
-        let now = world.clock.now_ms();
-        let event = serde_json::json!({"data": {}});
-        let queued =
-            (world.webhooks).enqueue(crate::vendor::Vendor::Coinflow, "KYC Created", &event, now);
-        assert!(queued.is_some());
-    }
+    queue_webhook(&ns);
     let early =
         tokio::time::timeout(std::time::Duration::from_millis(300), receiver.accept()).await;
     assert!(early.is_err(), "sent while the namespace was not saved");
@@ -319,11 +329,7 @@ async fn a_webhook_of_a_namespace_still_being_made_waits_for_it_to_be_saved() {
         on_disk.namespaces.contains_key("fresh"),
         "on disk before it is sent"
     );
-    let _ = stop.send(Some(crate::webhooks::Stop {
-        deadline: tokio::time::Instant::now(),
-        keep_pending: true,
-    }));
-    worker.await.expect("worker");
+    deliveries.stop(std::time::Duration::ZERO).await;
     log.stop();
     let _ = saved.await;
     let _ = std::fs::remove_dir_all(&dir);

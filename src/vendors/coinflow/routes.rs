@@ -99,15 +99,19 @@ static WITHDRAW_LIST: &[Param] = &[
         "sortDirection",
         || json!({"enum": [1, -1], "examples": [1]}),
     ),
-    Param::query(
-        "page",
-        || json!({"type": "integer", "minimum": 1, "examples": [1]}),
-    ),
-    Param::query(
-        "limit",
-        || json!({"type": "integer", "minimum": 1, "examples": [10]}),
-    ),
+    PAGE,
+    LIMIT,
 ];
+
+/// Paging, the same on every Coinflow list that pages.
+pub(super) const PAGE: Param = Param::query(
+    "page",
+    || json!({"type": "integer", "minimum": 1, "examples": [1]}),
+);
+pub(super) const LIMIT: Param = Param::query(
+    "limit",
+    || json!({"type": "integer", "minimum": 1, "examples": [10]}),
+);
 
 /// Gets merchant withdrawers' filters, as the spec's get-withdrawers names them.
 static WITHDRAWER_LIST: &[Param] = &[

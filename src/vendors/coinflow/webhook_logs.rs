@@ -59,14 +59,8 @@ const VERSION: &str = "Version 2";
 
 /// The list's query, as the spec's get-all-webhooks names it.
 pub static PARAMS: &[Param] = &[
-    Param::query(
-        "page",
-        || json!({"type": "integer", "minimum": 1, "examples": [1]}),
-    ),
-    Param::query(
-        "limit",
-        || json!({"type": "integer", "minimum": 1, "examples": [10]}),
-    ),
+    super::routes::PAGE,
+    super::routes::LIMIT,
     Param::query(
         "responseCode",
         || json!({"type": "integer", "description": "The receiver's last HTTP status (0: none yet)", "examples": [200]}),
