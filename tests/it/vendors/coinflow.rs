@@ -3,10 +3,23 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::TestServer;
+use crate::harness::{TestServer, WebhookSink};
+use vendor_sandbox::Vendor;
 
 const KEY: &str = "coinflow_sandbox_merchant_key";
 const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
+
+/// A server sending Coinflow's webhooks, signed with `key`, to a sink at `path`.
+async fn hooked_server(path: &str) -> (WebhookSink, TestServer) {
+    let sink = WebhookSink::start().await;
+    let url = sink.url(path);
+    let server = TestServer::start_with(|c| {
+        c.webhooks.targets.push((Vendor::Coinflow, url));
+        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
+    })
+    .await;
+    (sink, server)
+}
 
 /// Approved Persona inquiry with every field Coinflow needs.
 fn full_fields() -> Value {

@@ -4,8 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::harness::{TestResponse, WebhookSink};
-use vendor_sandbox::vendors::Vendor;
+use crate::harness::TestResponse;
 
 const BOUNDARY: &str = "----sandboxFormBoundary7MA4YWxk";
 const FRONT: &[u8] = b"\x89PNG\r\n\x1a\nfront of the card";
@@ -77,13 +76,7 @@ fn id_of(registered: &TestResponse) -> String {
 
 #[tokio::test]
 async fn an_uploaded_document_is_reviewed_then_decided_with_kyc_webhooks() {
-    let mut sink = WebhookSink::start().await;
-    let url = sink.url("/hook");
-    let server = TestServer::start_with(|c| {
-        c.webhooks.targets.push((Vendor::Coinflow, url));
-        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
-    })
-    .await;
+    let (mut sink, server) = super::hooked_server("/hook").await;
     let ns = "cf-kyc-doc";
     let back: &[u8] = b"back";
     let registered = upload(

@@ -233,13 +233,7 @@ async fn short_balance_is_402_and_an_unverified_user_451() {
 
 #[tokio::test]
 async fn withdraw_webhooks_report_pending_then_success_or_failure() {
-    let mut sink = WebhookSink::start().await;
-    let url = sink.url("/hook");
-    let server = TestServer::start_with(|c| {
-        c.webhooks.targets.push((Vendor::Coinflow, url));
-        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
-    })
-    .await;
+    let (mut sink, server) = super::hooked_server("/hook").await;
     let ns = "cf-payout-hooks";
     verified_user(&server, ns, "hooked").await;
     let account = add_bank(&server, ns, "hooked").await;

@@ -2,10 +2,8 @@ use serde_json::json;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use vendor_sandbox::vendors::Vendor;
 
 use super::*;
-use crate::harness::WebhookSink;
 
 #[tokio::test]
 async fn sdk_routes() {
@@ -73,13 +71,7 @@ pub(super) fn assert_signed(hook: &crate::harness::ReceivedWebhook, key: &str) {
 
 #[tokio::test]
 async fn kyc_webhooks_are_signed() {
-    let mut sink = WebhookSink::start().await;
-    let url = sink.url("/hook");
-    let server = TestServer::start_with(|c| {
-        c.webhooks.targets.push((Vendor::Coinflow, url));
-        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
-    })
-    .await;
+    let (mut sink, server) = super::hooked_server("/hook").await;
     let ns = "cf-hooks";
     let inquiry = persona_inquiry(&server, ns, full_fields(), &APPROVE).await;
     let token = share_token(&server, ns, &inquiry).await;
@@ -164,13 +156,7 @@ async fn kyc_webhooks_are_signed() {
 /// redemption is done, `KYC Success` goes out without anyone calling Get Withdrawer.
 #[tokio::test]
 async fn a_clock_advance_alone_finishes_a_verification() {
-    let mut sink = WebhookSink::start().await;
-    let url = sink.url("/hook");
-    let server = TestServer::start_with(|c| {
-        c.webhooks.targets.push((Vendor::Coinflow, url));
-        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
-    })
-    .await;
+    let (mut sink, server) = super::hooked_server("/hook").await;
     let ns = "cf-clock";
     let inquiry = persona_inquiry(&server, ns, full_fields(), &APPROVE).await;
     let token = share_token(&server, ns, &inquiry).await;

@@ -59,13 +59,7 @@ async fn answered_logs(server: &TestServer, ns: &str, count: usize) -> Vec<Value
 
 #[tokio::test]
 async fn a_merchant_lists_its_webhook_logs_filtered_and_paged_and_resends_one() {
-    let mut sink = WebhookSink::start().await;
-    let url = sink.url("/coinflow");
-    let server = TestServer::start_with(|c| {
-        c.webhooks.targets.push((Vendor::Coinflow, url));
-        c.webhooks.secrets.push((Vendor::Coinflow, "key".into()));
-    })
-    .await;
+    let (mut sink, server) = super::hooked_server("/coinflow").await;
     let ns = "cf-webhook-logs";
     assert_eq!(logs(&server, ns, "").await.json(), json!([]));
     // KYC Created and KYC Success, then (a minute later) Withdraw Pending, all the merchant's.

@@ -253,18 +253,7 @@ async fn the_script_gets_the_outcome_as_json_and_the_inquiry_really_moves() {
     let server = TestServer::start().await;
     let (location, _) = open_new(&server, "&fields%5Bname-first%5D=Jane").await;
     let id = inquiry_id(&location);
-    let submit = |fields: Vec<(&'static str, &'static str)>| {
-        let path = format!("/ns/{NS}/widget/{id}");
-        let server = &server;
-        async move {
-            server
-                .post(&path)
-                .header("accept", "application/json")
-                .form(&fields)
-                .send()
-                .await
-        }
-    };
+    let submit = |fields| submit_widget(&server, &id, fields);
     let missing = submit(vec![]).await;
     assert_eq!(missing.status, 400, "{}", missing.text());
     assert_eq!(missing.json()["error"]["code"], "invalid_config");
@@ -318,18 +307,7 @@ async fn an_emptied_prefilled_field_is_cleared() {
         page.text()
     );
     let id = inquiry_id(&location);
-    let submit = |fields: Vec<(&'static str, &'static str)>| {
-        let path = format!("/ns/{NS}/widget/{id}");
-        let server = &server;
-        async move {
-            server
-                .post(&path)
-                .header("accept", "application/json")
-                .form(&fields)
-                .send()
-                .await
-        }
-    };
+    let submit = |fields| submit_widget(&server, &id, fields);
     let refused = submit(vec![
         ("outcome", "pass"),
         ("fields[name-first]", ""),
@@ -386,4 +364,18 @@ async fn personas_web_sdk_runs_the_embedded_inline_and_resumed_flows_in_a_browse
     let probe = tokio::net::TcpStream::connect(format!("localhost:{port}")).await;
     assert!(probe.is_ok(), "localhost:{port} reaches the sandbox");
     browser::run_script("persona-sdk.mjs", &[url], Duration::from_secs(180), 11).await;
+}
+
+/// The widget's script posting its form for inquiry `id`, as JSON.
+async fn submit_widget(
+    server: &TestServer,
+    id: &str,
+    fields: Vec<(&'static str, &'static str)>,
+) -> TestResponse {
+    server
+        .post(&format!("/ns/{NS}/widget/{id}"))
+        .header("accept", "application/json")
+        .form(&fields)
+        .send()
+        .await
 }
