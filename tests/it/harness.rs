@@ -226,6 +226,17 @@ impl TestServer {
         self.request("GET", path)
     }
 
+    /// `GET /__admin/state` of namespace `ns`.
+    pub async fn admin_state(&self, ns: &str) -> Value {
+        let state = self
+            .get("/__admin/state")
+            .header("x-sandbox-namespace", ns)
+            .send()
+            .await;
+        assert_eq!(state.status, 200, "{}", state.text());
+        state.json()
+    }
+
     pub fn post(&self, path: &str) -> RequestBuilder {
         self.request("POST", path)
     }

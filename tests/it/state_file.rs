@@ -114,13 +114,7 @@ async fn advance_and_select(server: &TestServer, ns: &str) {
 
 /// `GET /__admin/state` without the moment it was read.
 async fn admin_state(server: &TestServer, ns: &str) -> Value {
-    let res = server
-        .get("/__admin/state")
-        .header("x-sandbox-namespace", ns)
-        .send()
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let mut state = res.json();
+    let mut state = server.admin_state(ns).await;
     state
         .as_object_mut()
         .expect("object")

@@ -129,12 +129,7 @@ async fn persona_to_coinflow_payout_journey() {
     );
     assert_eq!(history["withdraws"][0]["merchant"], withdrawer["merchant"]);
     assert_eq!(merchant[0]["withdrawer"], withdrawer["_id"], "{merchant}");
-    let state = server
-        .get("/__admin/state")
-        .header("x-sandbox-namespace", ns)
-        .send()
-        .await
-        .json();
+    let state = server.admin_state(ns).await;
     assert_eq!(
         state["coinflow"]["payouts"][0]["status"], "completed",
         "{state}"

@@ -117,12 +117,7 @@ async fn an_uploaded_document_is_reviewed_then_decided_with_kyc_webhooks() {
         .text();
     assert!(!page.contains("<form"), "{page}");
     // The state keeps what arrived (not the images).
-    let state = server
-        .get("/__admin/state")
-        .header("x-sandbox-namespace", ns)
-        .send()
-        .await
-        .json();
+    let state = server.admin_state(ns).await;
     let documents = &state["coinflow"]["withdrawers"][0]["documents"];
     assert_eq!(documents["id_type"], "PASSPORT", "{state}");
     assert_eq!(documents["front"]["bytes"], FRONT.len());
@@ -276,12 +271,7 @@ async fn kyc_doc_refuses_a_bad_form_naming_the_field_and_keeps_nothing() {
     )
     .await;
     assert_eq!(taken.status, 409, "{}", taken.text());
-    let state: Value = server
-        .get("/__admin/state")
-        .header("x-sandbox-namespace", ns)
-        .send()
-        .await
-        .json();
+    let state: Value = server.admin_state(ns).await;
     assert_eq!(
         state["coinflow"]["withdrawers"].as_array().map(Vec::len),
         Some(1),
