@@ -392,11 +392,14 @@ impl Store {
             return Ok(());
         }
         let namespaces = self.namespaces.read();
-        let count = namespaces.len();
-        if count < self.config.max_namespaces
-            || name == DEFAULT_NAMESPACE
-            || namespaces.contains_key(name)
-        {
+        let max = self.config.max_namespaces;
+        if namespaces.len() < max || name == DEFAULT_NAMESPACE || namespaces.contains_key(name) {
+            return Ok(());
+        }
+        // Namespaces that requests are making may be forgotten: only kept ones count (a scan,
+        // on this path only).
+        let count = (namespaces.values()).filter(|ns| !ns.is_provisional()).count();
+        if count < max {
             return Ok(());
         }
         Err(format!(

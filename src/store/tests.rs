@@ -121,3 +121,20 @@ fn a_full_store_admits_what_exists() {
         "admitted as remembered after its removal"
     );
 }
+
+/// `--max-namespaces` counts the namespaces kept, as the admin listing does, not ones a
+/// request in flight is making (which a refusal forgets).
+#[test]
+fn the_namespace_cap_counts_kept_namespaces() {
+    let config = Config {
+        max_namespaces: 2,
+        ..Config::default()
+    };
+    let store = Store::new(Arc::new(config), None, Box::new(|_| {}));
+    store.namespace("a");
+    let b = store.for_request("b");
+    assert!(store.admits("c").is_ok(), "b is only being made");
+    store.request_done(&b, false);
+    let refused = store.admits("c").expect_err("a and b are kept");
+    assert!(refused.contains("holds 2 namespaces"), "{refused}");
+}
