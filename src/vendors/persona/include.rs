@@ -34,6 +34,8 @@ fn relationships(path: &str) -> Option<(&'static str, &'static [&'static str])> 
             ],
         )),
         "accounts" => Some(("account", &["account-type"])),
+        // An event's relationships are its payload's: it has none of its own.
+        "events" => Some(("event", &[])),
         "verifications" | "verification" => Some((
             "verification",
             &[
@@ -52,12 +54,23 @@ fn relationships(path: &str) -> Option<(&'static str, &'static [&'static str])> 
 }
 
 /// The include names of the request (kebab-case), `None` when there is no `include` or the
-/// request lists a resource (the spec's list operations take no `include`: it is ignored there).
+/// request lists a resource (the spec's list operations take no `include`: nothing is included
+/// there, though [`check`] still refuses a name the resource does not have).
 fn names(req: &ApiRequest) -> Option<Vec<String>> {
-    let list = req.query_param("include")?;
-    if req.method == "GET" && Segments::of(&req.path).count() == 3 {
+    if is_list(req) {
         return None;
     }
+    asked(req)
+}
+
+/// Whether the request lists a resource (`GET /api/v1/inquiries`).
+fn is_list(req: &ApiRequest) -> bool {
+    req.method == "GET" && Segments::of(&req.path).count() == 3
+}
+
+/// The include names the request asks for (kebab-case), on a list too.
+fn asked(req: &ApiRequest) -> Option<Vec<String>> {
+    let list = req.query_param("include")?;
     Some(
         list.split(',')
             .map(str::trim)
@@ -73,16 +86,20 @@ pub(super) fn requested(req: &ApiRequest) -> bool {
         || (req.query.iter()).any(|(key, _)| key == "fields" || key.starts_with("fields["))
 }
 
-/// Refuses an `include` naming a relationship the resource does not have.
+/// Refuses an `include` naming a relationship the resource does not have, on a list as on
+/// one object (JSON:API: a relationship path the server cannot identify is a 400).
 pub(super) fn check(req: &ApiRequest) -> Result<(), String> {
     // The path is looked at only when there is an `include` (most requests have none).
-    let Some(wanted) = names(req) else {
+    let Some(wanted) = asked(req) else {
         return Ok(());
     };
     let Some((kind, known)) = relationships(&req.path) else {
         return Ok(());
     };
     match wanted.iter().find(|n| !known.contains(&n.as_str())) {
+        Some(unknown) if known.is_empty() => Err(format!(
+            "include has an unknown relationship {unknown:?}; an {kind} has no relationships to include"
+        )),
         Some(unknown) => Err(format!(
             "include has an unknown relationship {unknown:?}; {kind} relationships are {}",
             known.join(", ")

@@ -50,8 +50,8 @@ async fn inquiry_reads_include_the_account_and_verifications_asked_for() {
         .await;
     assert_eq!(included_types(&account_only.json()), ["account"]);
 
-    // Lists take no `include` (the spec's list operations have none): it is ignored there.
-    let listed = persona.get("/api/v1/inquiries?include=account,bogus").await;
+    // Lists include nothing (the spec's list operations take no `include`).
+    let listed = persona.get("/api/v1/inquiries?include=account").await;
     assert_eq!(listed.status, 200, "{}", listed.text());
     assert!(listed.json().get("included").is_none());
 }
@@ -70,6 +70,19 @@ async fn unknown_include_names_are_refused_before_anything_happens() {
         .send()
         .await;
     assert!(details(&create, 400).contains("nope"));
+    // A list refuses a name its objects do not have as a read of one does.
+    for list in ["inquiries", "accounts", "events"] {
+        let refused = persona.get(&format!("/api/v1/{list}?include=bogus")).await;
+        assert!(details(&refused, 400).contains("\"bogus\""), "{list}");
+    }
+    let event = persona.get("/api/v1/events").await.json()["data"][0]["id"]
+        .as_str()
+        .map(str::to_string)
+        .expect("the create's event");
+    let read = persona
+        .get(&format!("/api/v1/events/{event}?include=inquiry"))
+        .await;
+    assert!(details(&read, 400).contains("no relationships"));
     let listed = persona.get("/api/v1/inquiries").await;
     assert_eq!(
         listed.json()["data"].as_array().map(Vec::len),
