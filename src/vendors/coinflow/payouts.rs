@@ -409,7 +409,9 @@ pub fn user_quote(cx: &Ctx, world: &mut World) -> ApiResponse {
     if cents < 1 {
         return error(
             400,
-            &format!("amount must be at least 0.01 (one cent), got {amount}"),
+            &format!(
+                "amount must come to at least one cent once rounded to cents (0.005 or more), got {amount}"
+            ),
             req,
         );
     }

@@ -431,14 +431,15 @@ async fn the_users_quote_takes_its_account_and_use_permit() {
         unknown.text()
     );
     // Quoted in cents: an amount that rounds to none is refused, not quoted at 0.
-    for amount in ["0.001", "0.004"] {
+    // The refusal says what is accepted: 0.005, which rounds to one cent, is.
+    for amount in ["0.001", "0.004", "0.0049"] {
         let path = format!("/api/withdraw/quote?token=USDC&amount={amount}&merchantId=m");
         let tiny = as_user(&server, "GET", &path, ns, "quoted").send().await;
         assert_eq!(tiny.status, 400, "{amount}: {}", tiny.text());
+        let said = message(&tiny.json());
         assert!(
-            message(&tiny.json()).starts_with("amount"),
-            "{}",
-            tiny.text()
+            said.starts_with("amount") && said.contains("0.005 or more") && said.contains(amount),
+            "{said}"
         );
     }
     let cent = "/api/withdraw/quote?token=USDC&amount=0.005&merchantId=m";
