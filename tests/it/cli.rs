@@ -436,3 +436,47 @@ fn the_coinflow_ui_listener_is_a_last_start_up_line_and_serves_the_pages() {
         "{stderr}"
     );
 }
+
+/// The README's "Running it" table has a row for every option `--help` lists, naming its
+/// `VENDOR_SANDBOX_…` variable, so neither can be added to the CLI and left out of the README.
+#[test]
+fn the_readme_table_names_every_option_and_its_variable() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    // Each row's first cell: the options it is about and their variables.
+    let table: Vec<&str> = readme
+        .split("## Running it")
+        .nth(1)
+        .and_then(|section| section.split("\nSubcommands:").next())
+        .expect("the README has the options table")
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `--"))
+        .filter_map(|line| line.split(" | ").next())
+        .collect();
+    let command = vendor_sandbox::cli::Cli::command();
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "help" | "version") {
+            continue;
+        }
+        let row = table
+            .iter()
+            .find(|row| {
+                row.starts_with(&format!("{long}`"))
+                    || row.starts_with(&format!("{long} "))
+                    || row.contains(&format!("`--{long}`"))
+            })
+            .unwrap_or_else(|| panic!("README's Running it table has no row for --{long}"));
+        if let Some(env) = arg.get_env() {
+            let env = env.to_string_lossy();
+            let short = env
+                .strip_prefix("VENDOR_SANDBOX_")
+                .expect("a VENDOR_SANDBOX_ variable");
+            assert!(
+                row.contains(&format!("(`{short}`)")),
+                "README's row of --{long} does not name {env}: {row}"
+            );
+        }
+    }
+}
