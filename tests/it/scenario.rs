@@ -406,6 +406,7 @@ async fn the_folder_is_watched_valid_changes_apply_and_invalid_ones_keep_the_las
 mod binary;
 mod catalog;
 mod faults;
+mod operations;
 mod parse;
 mod persona_coinflow;
 mod seeds;
