@@ -398,7 +398,9 @@ impl Store {
         }
         // Namespaces that requests are making may be forgotten: only kept ones count (a scan,
         // on this path only).
-        let count = (namespaces.values()).filter(|ns| !ns.is_provisional()).count();
+        let count = (namespaces.values())
+            .filter(|ns| !ns.is_provisional())
+            .count();
         if count < max {
             return Ok(());
         }
