@@ -21,10 +21,12 @@ fn clock_json(namespace: &str, clock: &Clock) -> Value {
     })
 }
 
+/// A namespace not made yet answers a new one's clock, and stays unmade.
 pub fn get(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let world = ns.lock();
-    ApiResponse::json(200, clock_json(&req.namespace, &world.clock))
+    let clock = app.store.view(&req.namespace, |world| {
+        clock_json(&req.namespace, &world.clock)
+    });
+    ApiResponse::json(200, clock)
 }
 
 /// `{"seconds": N}` moves the namespace's clock forward, then runs everything now due before

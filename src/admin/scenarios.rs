@@ -75,10 +75,9 @@ pub fn delete_namespace(app: &App, name: &str) -> ApiResponse {
 
 /// The namespace's scenario; `available: false` when it is selected but no longer known (its
 /// file was removed from the `--scenarios` folder, or a restart lacks the folder): its rules do
-/// not apply then.
+/// not apply then. A namespace not made yet answers a new one's selection, and stays unmade.
 pub fn selected(app: &App, namespace: &str) -> ApiResponse {
-    let ns = app.store.namespace(namespace);
-    let selected = ns.lock().scenario.selected.clone();
+    let selected = (app.store).view(namespace, |world| world.scenario.selected.clone());
     let mut answer = json!({"namespace": namespace, "scenario": selected});
     if let Some(name) = &selected {
         answer["available"] = json!(app.scenarios.get(name).is_some());

@@ -8,16 +8,18 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::vendors;
 
 pub fn get(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let mut world = ns.lock();
-    // As a vendor read would: whatever fell due in sandbox time shows as done.
-    vendors::settle_all(app, &mut world);
-    let mut body = Map::new();
-    body.insert("namespace".into(), json!(req.namespace));
-    body.insert("now".into(), json!(world.clock.now_iso()));
-    body.insert("scenario".into(), json!(world.scenario.selected));
-    for api in vendors::REGISTRY {
-        body.insert(api.vendor().as_str().into(), api.admin_state(&world));
-    }
+    // A namespace not made yet shows a new one's world, and stays unmade.
+    let body = app.store.view(&req.namespace, |world| {
+        // As a vendor read would: whatever fell due in sandbox time shows as done.
+        vendors::settle_all(app, world);
+        let mut body = Map::new();
+        body.insert("namespace".into(), json!(req.namespace));
+        body.insert("now".into(), json!(world.clock.now_iso()));
+        body.insert("scenario".into(), json!(world.scenario.selected));
+        for api in vendors::REGISTRY {
+            body.insert(api.vendor().as_str().into(), api.admin_state(world));
+        }
+        body
+    });
     ApiResponse::json(200, Value::Object(body))
 }

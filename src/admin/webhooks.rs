@@ -13,19 +13,18 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::vendors::Vendor;
 use crate::webhooks::{DeliveryStatus, Target};
 
+/// A namespace not made yet answers a new one's deliveries, and stays unmade.
 pub fn list(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
-    let world = ns.lock();
-    let deliveries: Vec<Value> = world
-        .webhooks
-        .deliveries()
-        .rev()
-        .filter_map(|d| serde_json::to_value(d).ok())
-        .collect();
-    ApiResponse::json(
-        200,
-        json!({"deliveries": deliveries, "dropped": world.webhooks.dropped()}),
-    )
+    let answer = app.store.view(&req.namespace, |world| {
+        let deliveries: Vec<Value> = world
+            .webhooks
+            .deliveries()
+            .rev()
+            .filter_map(|d| serde_json::to_value(d).ok())
+            .collect();
+        json!({"deliveries": deliveries, "dropped": world.webhooks.dropped()})
+    });
+    ApiResponse::json(200, answer)
 }
 
 /// Sends a finished delivery again, from a first attempt, with the body it had.
@@ -68,9 +67,12 @@ pub fn redeliver(app: &App, req: &ApiRequest, id: &str) -> ApiResponse {
 
 /// Makes every pending delivery of the namespace due now, and answers once each has had its
 /// next attempt (or after a bound: the attempt timeout plus a margin). Deliveries that fail
-/// again stay pending with their next retry scheduled.
+/// again stay pending with their next retry scheduled. A namespace not made yet has nothing to
+/// flush, and stays unmade.
 pub async fn flush(app: &App, req: &ApiRequest) -> ApiResponse {
-    let ns = app.store.namespace(&req.namespace);
+    let Some(ns) = app.store.existing(&req.namespace) else {
+        return flush_answer(Vec::new(), &BTreeMap::new(), false);
+    };
     let (mut waiting, mut signals) = {
         let mut world = ns.lock();
         let now = world.clock.now_ms();
@@ -108,10 +110,15 @@ pub async fn flush(app: &App, req: &ApiRequest) -> ApiResponse {
         let status = world.webhooks.get(id).map_or("gone", |d| d.status.as_str());
         *counts.entry(status).or_default() += 1;
     }
+    flush_answer(flushed, &counts, timed_out)
+}
+
+/// The flush's answer: the deliveries it made due, and how many of them ended in each status.
+fn flush_answer(ids: Vec<String>, counts: &BTreeMap<&str, usize>, timed_out: bool) -> ApiResponse {
     ApiResponse::json(
         200,
         json!({
-            "flushed": flushed,
+            "flushed": ids,
             "delivered": counts.get("delivered").copied().unwrap_or(0),
             "failed": counts.get("failed").copied().unwrap_or(0),
             "pending": counts.get("pending").copied().unwrap_or(0),
@@ -120,17 +127,19 @@ pub async fn flush(app: &App, req: &ApiRequest) -> ApiResponse {
     )
 }
 
+/// A namespace not made yet answers a new one's targets (none), and stays unmade.
 fn targets_json(app: &App, namespace: &str) -> Value {
-    let ns = app.store.namespace(namespace);
-    let world = ns.lock();
-    let mut targets = serde_json::Map::new();
-    for vendor in Vendor::ALL {
-        let target = world
-            .webhooks
-            .target(vendor)
-            .map(|t| json!({"url": t.url, "secret": t.secrets.first(), "secrets": t.secrets}));
-        targets.insert(vendor.as_str().into(), target.unwrap_or(Value::Null));
-    }
+    let targets = app.store.view(namespace, |world| {
+        let mut targets = serde_json::Map::new();
+        for vendor in Vendor::ALL {
+            let target = world
+                .webhooks
+                .target(vendor)
+                .map(|t| json!({"url": t.url, "secret": t.secrets.first(), "secrets": t.secrets}));
+            targets.insert(vendor.as_str().into(), target.unwrap_or(Value::Null));
+        }
+        targets
+    });
     json!({"namespace": namespace, "targets": targets})
 }
 

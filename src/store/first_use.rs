@@ -83,3 +83,16 @@ impl Store {
         now.is_some() && now == json(&new)
     }
 }
+
+impl Store {
+    /// What `read` finds in namespace `name`'s world; for a namespace not made yet (or one a
+    /// vendor request is still making, which may be forgotten), in the world a new one would
+    /// start with, made for the call and dropped: an admin read answers as a new namespace would
+    /// and makes none (it is not listed, saved or counted).
+    pub fn view<T>(&self, name: &str, read: impl FnOnce(&mut World) -> T) -> T {
+        match self.existing(name) {
+            Some(ns) => read(&mut ns.lock()),
+            None => read(&mut self.new_world(name, None)),
+        }
+    }
+}

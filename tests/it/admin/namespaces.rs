@@ -110,3 +110,101 @@ async fn the_default_namespace_is_always_available_and_deleting_it_resets_it() {
     let listed = list_inquiries(&server, "").await.json();
     assert_eq!(listed["data"], json!([]), "a fresh default namespace");
 }
+
+/// Every admin read of namespace `ns` (and the flush, which finds nothing to send in a new
+/// one), half of them naming it by header and half by the `/ns/NAME` prefix: route and answer.
+/// After each, `ns` is listed if it was `made` before, and only then.
+async fn admin_reads(server: &TestServer, ns: &str, made: bool) -> Vec<(&'static str, Value)> {
+    let mut answers = Vec::new();
+    for (i, (method, path)) in [
+        ("GET", "/__admin/state"),
+        ("GET", "/__admin/clock"),
+        ("GET", "/__admin/webhooks"),
+        ("GET", "/__admin/webhook-targets"),
+        ("GET", "/__admin/scenario"),
+        ("POST", "/__admin/webhooks/flush"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = if i % 2 == 0 {
+            let request = server.request(method, path);
+            request.header("x-sandbox-namespace", ns).send().await
+        } else {
+            server
+                .request(method, &format!("/ns/{ns}{path}"))
+                .send()
+                .await
+        };
+        assert_eq!(response.status, 200, "{path}: {}", response.text());
+        let listed = namespaces(server).await;
+        let names = listed["namespaces"].as_array();
+        assert_eq!(
+            names.is_some_and(|names| names.contains(&json!(ns))),
+            made,
+            "{method} {path} in {ns}: {listed}"
+        );
+        answers.push((path, response.json()));
+    }
+    answers
+}
+
+/// `value` with its sandbox times (`now`, `now_ms`, `*_at`) blanked: they move between reads.
+fn without_times(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                if key == "now" || key == "now_ms" || key.ends_with("_at") || key.ends_with("At") {
+                    *field = Value::Null;
+                } else {
+                    without_times(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_times),
+        _ => {}
+    }
+}
+
+/// Admin reads (state, clock, webhooks, targets, scenario) and the flush answer for a namespace
+/// not made yet what a new one answers, `--scenario`'s initial state included for `default`,
+/// and make none: a read changes nothing (it used to make the namespace, listed, saved and
+/// counted towards `--max-namespaces`).
+#[tokio::test]
+async fn admin_reads_of_a_new_namespace_answer_as_new_and_make_none() {
+    let server = TestServer::start_with(|c| c.scenario = Some("payout-stuck".into())).await;
+    for ns in ["default", "unmade"] {
+        let mut before = admin_reads(&server, ns, false).await;
+        let state = &before[0].1;
+        assert_eq!(state["namespace"], ns, "{state}");
+        let balance = &state["coinflow"]["starting_payout_balance_cents"];
+        let clock = &before[1].1;
+        assert_eq!(clock["offset_seconds"], 0.0, "{clock}");
+        assert_eq!(before[2].1["deliveries"], json!([]));
+        assert_eq!(before[5].1["flushed"], json!([]));
+        if ns == "default" {
+            assert_eq!(state["scenario"], "payout-stuck", "{state}");
+            assert_eq!(balance, 5000, "seeded: {state}");
+        } else {
+            assert!(state["scenario"].is_null() && balance != 5000, "{state}");
+        }
+
+        // Made by a write that changes nothing: its answers now are a new namespace's.
+        let made = server
+            .post("/__admin/clock/advance")
+            .header("x-sandbox-namespace", ns)
+            .json(&json!({"seconds": 0}))
+            .send()
+            .await;
+        assert_eq!(made.status, 200, "{}", made.text());
+        let mut after = admin_reads(&server, ns, true).await;
+        for (_, answer) in before.iter_mut().chain(after.iter_mut()) {
+            without_times(answer);
+        }
+        assert_eq!(before, after, "{ns}");
+    }
+    assert_eq!(
+        namespaces(&server).await["namespaces"],
+        json!(["default", "unmade"])
+    );
+}
