@@ -312,7 +312,7 @@ impl Writer {
     /// could be started (if not, the next commit writes the state file again).
     fn fold(&mut self) -> Result<(), String> {
         self.write_state_file()?;
-        // The file now holds every namespace, those no commit wrote too (made by a read): each
+        // The file now holds every namespace, those no commit wrote too: each
         // needs a deletion record if it goes.
         self.known.extend(self.store.names());
         self.synced.clear();

@@ -216,60 +216,6 @@ async fn with_state_sync_always_the_files_hold_each_change_when_it_is_answered()
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A namespace no commit wrote (made by a read) that a fold put in the state file gets a
-/// deletion record too when it is deleted: a crash right after the answer does not bring it
-/// back. (Files read after a SIGKILL: while the server runs, a fold may replace them between
-/// the two reads of a load.)
-#[test]
-fn with_state_sync_always_a_folded_namespace_stays_deleted_after_a_sigkill() {
-    let dir = state_dir("sync-fold-delete");
-    let path = dir.join("state.json");
-    let mut server = Running::start_with(
-        &path,
-        &["--state-sync", "always", "--state-log-max-mb", "0"],
-    );
-    let ghost = [("x-sandbox-namespace", "ghost")];
-    let read = call(&server.addr, "GET", "/__admin/clock", &ghost, "").expect("answer");
-    assert_eq!(read.0, 200, "{}", read.1);
-    // Writes elsewhere until a fold has put `ghost` in the state file itself.
-    let folded = |path: &std::path::Path| {
-        std::fs::read_to_string(path).is_ok_and(|text| text.contains("\"ghost\""))
-    };
-    for n in 0..200 {
-        if folded(&path) {
-            break;
-        }
-        let key = format!("550e8400-e29b-41d4-a716-{n:012}");
-        let headers = [
-            ("authorization", BITMAMA_KEY),
-            ("idempotency-key", key.as_str()),
-            ("x-sandbox-namespace", "busy"),
-        ];
-        let body = card_user_body(&format!("fold-{n}@example.com")).to_string();
-        let created = call(
-            &server.addr,
-            "POST",
-            "/api/v2/partner/card/users",
-            &headers,
-            &body,
-        )
-        .expect("answer");
-        assert_eq!(created.0, 201, "{}", created.1);
-    }
-    assert!(folded(&path), "a fold wrote ghost into the state file");
-    let deleted =
-        call(&server.addr, "DELETE", "/__admin/namespaces/ghost", &[], "").expect("answer");
-    assert_eq!(deleted.0, 200, "{}", deleted.1);
-    server.kill_9();
-    let saved = load(&path).expect("loads").expect("saved");
-    assert!(saved.namespaces.contains_key("busy"), "the rest is there");
-    assert!(
-        !saved.namespaces.contains_key("ghost"),
-        "ghost stays deleted"
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
 /// A webhook goes out once the change it tells of is on disk: when the receiver has it, the
 /// files already hold the inquiry (a crash cannot take back what a receiver was told).
 #[tokio::test]
