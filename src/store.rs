@@ -22,7 +22,6 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::http::{ApiResponse, ResponseBody};
 use crate::ids::{IdGen, RequestIds};
 use crate::namespace::DEFAULT_NAMESPACE;
 use crate::scenario::counters::NamespaceScenario;
@@ -108,32 +107,11 @@ pub struct Namespace {
     /// The vendor requests holding it while provisional, counted under the map's lock: the last
     /// to be done forgets it if none kept it.
     requests: AtomicUsize,
-    memo: Memo,
+    memo: memo::Memo,
     /// The queue of vendor requests that change the world, waited on asynchronously before the
     /// lock is taken (see [`Namespace::write_turn`]).
     writers: tokio::sync::Mutex<()>,
 }
-
-/// Answers of read-only routes that depend on nothing but the world and the request's path and
-/// query (the rows marked `memoized`), kept until the world is next locked to change: a client
-/// polling an inquiry gets the bytes rendered for its first poll. Only plain rendered answers
-/// are kept; the vendor's `finish` still runs on each (a new request id). Bounded, and looked up
-/// by a scan (no hash of a client's text to flood).
-#[derive(Default)]
-struct Memo {
-    answers: RwLock<Vec<Memoized>>,
-}
-
-struct Memoized {
-    made_at: u64,
-    path: Box<str>,
-    query: Box<str>,
-    status: u16,
-    body: hyper::body::Bytes,
-}
-
-/// How many answers a namespace keeps.
-const MEMO_CAPACITY: usize = 64;
 
 impl Namespace {
     fn new(name: &str, world: World, provisional: bool) -> Namespace {
@@ -146,7 +124,7 @@ impl Namespace {
             provisional: AtomicBool::new(provisional),
             kept: Notify::new(),
             requests: AtomicUsize::new(0),
-            memo: Memo::default(),
+            memo: memo::Memo::default(),
             writers: tokio::sync::Mutex::new(()),
         }
     }
@@ -173,47 +151,6 @@ impl Namespace {
     /// nothing in the world (request ids have their own atomic stream: [`World::request_ids`]).
     pub fn read(&self) -> RwLockReadGuard<'_, World> {
         self.world.read()
-    }
-
-    /// The answer kept for `path` and `query` if the world has not been locked to change since it was made;
-    /// otherwise `answer()`'s, kept when it is a plain rendered answer. `_world` is the read
-    /// guard of this namespace: nothing can change while it is held.
-    pub fn memoized(
-        &self,
-        _world: &RwLockReadGuard<'_, World>,
-        path: &str,
-        query: &str,
-        answer: impl FnOnce() -> ApiResponse,
-    ) -> ApiResponse {
-        let now = self.changes.load(Ordering::Relaxed);
-        let same =
-            |kept: &Memoized| kept.made_at == now && *kept.path == *path && *kept.query == *query;
-        if let Some(kept) = self.memo.answers.read().iter().find(|kept| same(kept)) {
-            return ApiResponse {
-                status: kept.status,
-                headers: Vec::new(),
-                body: ResponseBody::Rendered(kept.body.clone()),
-            };
-        }
-        let response = answer();
-        if let (ResponseBody::Rendered(body), true) = (&response.body, response.headers.is_empty())
-        {
-            let mut answers = self.memo.answers.write();
-            answers.retain(|kept| kept.made_at == now);
-            if answers.len() >= MEMO_CAPACITY {
-                answers.clear();
-            }
-            // Another reader may have kept the same answer meanwhile: then it is kept twice
-            // until the next change, harmless.
-            answers.push(Memoized {
-                made_at: now,
-                path: path.into(),
-                query: query.into(),
-                status: response.status,
-                body: body.clone(),
-            });
-        }
-        response
     }
 
     /// Whether a scenario is selected in this namespace (see the field).
@@ -503,6 +440,7 @@ impl Store {
 }
 
 mod first_use;
+mod memo;
 mod rollback;
 
 #[cfg(test)]
