@@ -57,6 +57,8 @@ fn relationships(path: &str) -> Option<(&'static str, &'static [&'static str])> 
 /// request lists a resource (the spec's list operations take no `include`: nothing is included
 /// there, though [`check`] still refuses a name the resource does not have).
 fn names(req: &ApiRequest) -> Option<Vec<String>> {
+    // The path is looked at only when there is an `include` (most requests have none).
+    req.query_param("include")?;
     if is_list(req) {
         return None;
     }
