@@ -53,6 +53,13 @@ async fn namespaces_beyond_the_cap_are_refused_until_one_is_deleted() {
         .await;
     assert_eq!(bitmama.status, 507);
     assert_eq!(bitmama.json()["status"], "error");
+    // An admin read makes no namespace: answered as a new one, at the cap too.
+    let read = server
+        .get("/__admin/clock")
+        .header("x-sandbox-namespace", "c")
+        .send()
+        .await;
+    assert_eq!(read.status, 200, "{}", read.text());
     let admin = server
         .request("PUT", "/__admin/scenario")
         .header("x-sandbox-namespace", "c")
