@@ -242,9 +242,6 @@ impl Drop for Unanswered<'_> {
     }
 }
 
-/// Whether a request may have changed a world, so the state file is due for a save. Vendor
-/// reads count: they settle time-based state, count scenario polls and may create a namespace.
-/// Admin reads and unknown paths change nothing.
 /// Whether a rollback (`--state-sync always`, a change the disk refused) undid what `request`
 /// changed, once its own commit is done: there was one since the request began, and a vendor
 /// request finds the world it changed replaced, or its namespace gone when it was answered; an
@@ -271,6 +268,9 @@ fn undone(
     }
 }
 
+/// Whether a request may have changed a world, so the state file is due for a save. Vendor
+/// reads count: they settle time-based state, count scenario polls and may create a namespace.
+/// Admin reads and unknown paths change nothing.
 fn may_change_state(area: Area, method: &str) -> bool {
     match area {
         Area::Unknown => false,
