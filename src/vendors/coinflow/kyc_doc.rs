@@ -126,7 +126,7 @@ fn parse(req: &ApiRequest) -> Result<Upload, String> {
             "Content-Type must be multipart/form-data with a boundary (the document's images are files), got {content_type:?}"
         ));
     };
-    let parts = multipart::parse(boundary, &req.body)?;
+    let parts = multipart::parse(&boundary, &req.body)?;
     let first = |name: &str| parts.iter().find(|p| p.name == name);
     // The text fields, read as a JSON object so they are checked as the JSON bodies' are.
     let mut text = Map::new();
