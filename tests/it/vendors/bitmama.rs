@@ -99,6 +99,17 @@ async fn simulate(server: &TestServer, inquiry_id: &str, actions: &[&str]) {
     assert_eq!(res.status, 200, "{}", res.text());
 }
 
+/// `POST /api/v1/partner/card` for `service_id` with $10, as partner `auth`.
+async fn create_card(server: &TestServer, auth: &str, service_id: &str) -> TestResponse {
+    post(
+        server,
+        auth,
+        CARD,
+        json!({"serviceId": service_id, "amount": 10}),
+    )
+    .await
+}
+
 async fn approve(server: &TestServer, verification_url: &str) {
     simulate(
         server,

@@ -3,11 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestServer, WebhookSink};
+use crate::harness::{PERSONA_KEY, TestServer, WebhookSink};
 use vendor_sandbox::Vendor;
 
 const KEY: &str = "coinflow_sandbox_merchant_key";
-const PERSONA_KEY: &str = "Bearer persona_sandbox_key";
 
 /// A server sending Coinflow's webhooks, signed with `key`, to a sink at `path`.
 async fn hooked_server(path: &str) -> (WebhookSink, TestServer) {

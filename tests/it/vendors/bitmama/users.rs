@@ -259,22 +259,10 @@ async fn partners_never_see_each_others_users() {
     )
     .await;
     assert_error(&res, 404, "USER_NOT_FOUND");
-    let res = post(
-        &server,
-        GLOBEX,
-        CARD,
-        json!({"serviceId": service_id, "amount": 10}),
-    )
-    .await;
+    let res = create_card(&server, GLOBEX, &service_id).await;
     assert_error(&res, 400, "USER_NOT_FOUND");
     // ACME's card is not GLOBEX's either.
-    let res = post(
-        &server,
-        ACME,
-        CARD,
-        json!({"serviceId": service_id, "amount": 10}),
-    )
-    .await;
+    let res = create_card(&server, ACME, &service_id).await;
     assert_eq!(res.status, 201, "{}", res.text());
     let card_id = res.json()["data"]["serviceCardId"]
         .as_str()
@@ -431,13 +419,7 @@ async fn current_style_issues_the_current_generations_ids() {
     );
     approve(&server, &url).await;
     assert_eq!(sink.next().await.json()["data"]["serviceId"], service_id);
-    let card = post(
-        &server,
-        ACME,
-        CARD,
-        json!({"serviceId": service_id, "amount": 10}),
-    )
-    .await;
+    let card = create_card(&server, ACME, &service_id).await;
     assert_eq!(card.status, 201, "{}", card.text());
     let data = &card.json()["data"];
     let card_id = data["serviceCardId"].as_str().unwrap_or_default();

@@ -128,11 +128,13 @@ async fn kyc_webhooks_are_signed() {
     );
     assert_eq!(sink.next().await.json()["eventType"], "KYC Created");
     // Declined while the token is still being redeemed; the redemption then finishes.
-    let declined = server
-        .post(&format!("/api/v1/inquiries/{inquiry}/decline"))
-        .header("authorization", PERSONA_KEY)
-        .header("x-sandbox-namespace", ns)
-        .send()
+    let declined = (server)
+        .persona(
+            ns,
+            "POST",
+            &format!("/api/v1/inquiries/{inquiry}/decline"),
+            None,
+        )
         .await;
     assert!(declined.status < 300, "{}", declined.text());
     advance(&server, ns, 2.0).await;

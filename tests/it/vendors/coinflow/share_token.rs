@@ -383,11 +383,13 @@ async fn a_token_of_a_declined_source_is_refused() {
     let completed = ["start_inquiry", "complete_inquiry"];
     let inquiry = persona_inquiry(&server, ns, full_fields(), &completed).await;
     let token = share_token(&server, ns, &inquiry).await;
-    let declined = server
-        .post(&format!("/api/v1/inquiries/{inquiry}/decline"))
-        .header("authorization", PERSONA_KEY)
-        .header("x-sandbox-namespace", ns)
-        .send()
+    let declined = (server)
+        .persona(
+            ns,
+            "POST",
+            &format!("/api/v1/inquiries/{inquiry}/decline"),
+            None,
+        )
         .await;
     assert_eq!(declined.status, 200, "{}", declined.text());
     let refused = register_share_token(&server, ns, "u1", &token, "u1@test.com").await;

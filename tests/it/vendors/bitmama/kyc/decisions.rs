@@ -59,13 +59,7 @@ async fn approval_is_final_a_later_decline_or_review_leaves_the_user_and_cards_a
         // `completed` approves the card user; Persona may still decide the inquiry afterwards.
         simulate(&server, &inquiry_id, &["start_inquiry", "complete_inquiry"]).await;
         assert_eq!(user_status(&server, ACME, &service_id).await, "approved");
-        let card = post(
-            &server,
-            ACME,
-            CARD,
-            json!({"serviceId": service_id, "amount": 10}),
-        )
-        .await;
+        let card = create_card(&server, ACME, &service_id).await;
         assert_eq!(card.status, 201, "{}", card.text());
         let card_id = card.json()["data"]["serviceCardId"]
             .as_str()

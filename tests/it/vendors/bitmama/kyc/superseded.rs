@@ -91,13 +91,7 @@ async fn an_earlier_inquiry_approved_approves_the_user_and_closes_the_newer_one(
     assert_eq!(late.status, 409, "{}", late.text());
     assert_eq!(user_status(&server, ACME, &service_id).await, "approved");
     // Approved for Bitmama too: a card can be issued.
-    let card = post(
-        &server,
-        ACME,
-        CARD,
-        json!({"serviceId": service_id, "amount": 10}),
-    )
-    .await;
+    let card = create_card(&server, ACME, &service_id).await;
     assert_eq!(card.status, 201, "{}", card.text());
 }
 
