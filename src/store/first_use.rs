@@ -82,9 +82,7 @@ impl Store {
         let now = json(&ns.read());
         now.is_some() && now == json(&new)
     }
-}
 
-impl Store {
     /// What `read` finds in namespace `name`'s world; for a namespace not made yet (or one a
     /// vendor request is still making, which may be forgotten), in the world a new one would
     /// start with, made for the call and dropped: an admin read answers as a new namespace would

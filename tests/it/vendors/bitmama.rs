@@ -99,6 +99,21 @@ async fn simulate(server: &TestServer, inquiry_id: &str, actions: &[&str]) {
     assert_eq!(res.status, 200, "{}", res.text());
 }
 
+/// The next webhook: `service_id` must verify again, on a new inquiry (not the one of
+/// `old_link`) that the webhook names. The new link.
+async fn next_verification(sink: &mut WebhookSink, service_id: &str, old_link: &str) -> String {
+    let hook = sink.next().await.json();
+    assert_eq!(hook["event"], "user.kyc.needsVerification");
+    assert_eq!(hook["data"]["serviceId"], service_id);
+    let link = hook["data"]["details"]["verificationLink"]
+        .as_str()
+        .expect("verificationLink")
+        .to_string();
+    assert_ne!(link, old_link);
+    assert_eq!(hook["data"]["details"]["inquiryId"], inquiry_of(&link));
+    link
+}
+
 /// `POST /api/v1/partner/card` for `service_id` with $10, as partner `auth`.
 async fn create_card(server: &TestServer, auth: &str, service_id: &str) -> TestResponse {
     post(
