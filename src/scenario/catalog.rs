@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::RwLock;
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use super::magic;
@@ -76,6 +76,16 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
+/// A scenario's generation: its text's digest, so the same file read by another process (after
+/// a restart, or with other files added to its folder) keeps the counters a state file saved,
+/// and an edited one starts afresh.
+fn generation_of(text: &str) -> u64 {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
+}
+
 /// Files in a scenarios folder that are not scenarios.
 const NOT_SCENARIOS: &[&str] = &["schema.json"];
 
@@ -83,7 +93,6 @@ pub struct Catalog {
     /// What the vendors offer scenario files: operations, outcomes, magic words, seeds.
     vocabulary: &'static Vocabulary,
     dir: Option<PathBuf>,
-    generation: AtomicU64,
     loaded: RwLock<Loaded>,
 }
 
@@ -130,13 +139,12 @@ impl Catalog {
         let catalog = Catalog {
             vocabulary,
             dir: dir.map(Path::to_path_buf),
-            generation: AtomicU64::new(0),
             loaded: RwLock::new(Loaded::default()),
         };
         let mut problems = Vec::new();
         let mut shipped = BTreeMap::new();
         for (file, text) in SHIPPED {
-            match parse_scenario(file, text, catalog.next_generation(), vocabulary) {
+            match parse_scenario(file, text, generation_of(text), vocabulary) {
                 Ok(s) => {
                     shipped.insert(s.name.clone(), Arc::new(s));
                 }
@@ -158,13 +166,8 @@ impl Catalog {
         Catalog::load(vocabulary, None).unwrap_or_else(|_| Catalog {
             vocabulary,
             dir: None,
-            generation: AtomicU64::new(0),
             loaded: RwLock::new(Loaded::default()),
         })
-    }
-
-    fn next_generation(&self) -> u64 {
-        self.generation.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Reads the folder again; returns its problems now and logs the new ones (the running
@@ -186,7 +189,7 @@ impl Catalog {
             let old = previous.get(&path);
             let (mut good, file_problems) = match old {
                 Some(entry) if entry.text == text => (entry.good.clone(), entry.problems.clone()),
-                _ => match parse_scenario(&label, &text, self.next_generation(), self.vocabulary) {
+                _ => match parse_scenario(&label, &text, generation_of(&text), self.vocabulary) {
                     Ok(scenario) => (Some(Arc::new(scenario)), Vec::new()),
                     // Keep the last good version of this file, if any. Only a failed file is
                     // read again piece by piece, as `check` reads it, for every problem.
@@ -469,3 +472,7 @@ fn is_scenario_file(path: &Path) -> bool {
         && !NOT_SCENARIOS.contains(&name)
         && path.is_file()
 }
+
+#[cfg(test)]
+#[path = "catalog_tests.rs"]
+mod tests;

@@ -15,8 +15,8 @@ pub struct RuleCounter {
 }
 
 /// A namespace's scenario selection and counters; lives in the namespace's `World`. The state
-/// file keeps the counters with the scenario's generation: scenario files loaded the same way
-/// get the same generations, so the counters go on after a restart unless a file changed.
+/// file keeps the counters with the scenario's generation, a digest of its file's text, so the
+/// counters go on after a restart unless that file changed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct NamespaceScenario {
     /// The scenario the namespace uses; `None` is the built-in behaviour.

@@ -71,7 +71,8 @@ pub struct Scenario {
     pub description: String,
     pub initial_state: InitialState,
     pub rules: Vec<Rule>,
-    /// Distinguishes reloaded versions, so counters of an older version are not reused.
+    /// Its text's digest: distinguishes edited versions, so counters of an older version are
+    /// not reused, and is the same in every process that reads the same text.
     pub generation: u64,
 }
 
