@@ -96,7 +96,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A string field that must pass `valid`; `rule` says what it must be.
+    /// A string field that must pass `valid`; `rule` says what it must be, whatever its length
+    /// (a rule that bounds the length, as a URL's, says so itself).
     pub fn string_matching(
         &mut self,
         field: &'static str,
@@ -116,7 +117,9 @@ impl<'a> Fields<'a> {
         rule: &str,
         valid: impl Fn(&str) -> bool,
     ) -> Option<&'a str> {
-        let value = self.text(field, required, 0, 2048)?;
+        // No length bound of its own: a 3,000-character `program` breaks `program`'s rule,
+        // not a length that would suggest a shorter one is fine.
+        let value = self.text(field, required, 0, usize::MAX)?;
         if !value.is_empty() && valid(value) {
             Some(value)
         } else {

@@ -157,6 +157,31 @@ async fn every_validation_rule_is_checked() {
     assert_error(&res, 400, "INVALID_REQUEST_BODY");
 }
 
+/// A field with a rule of its own (an enum, an email, an address) states that rule however long
+/// the value: a length bound would suggest a shorter value of the same kind passes.
+#[tokio::test]
+async fn a_long_value_gets_its_fields_own_rule() {
+    let server = TestServer::start().await;
+    let long = "x".repeat(2100);
+    for (field, rule) in [
+        ("email", "a valid email address"),
+        ("phoneNumber", "an international phone number"),
+        ("ipAddress", "a valid IPv4 or IPv6 address"),
+        ("program", "custodial or non_custodial"),
+        ("walletAddress", "an Ethereum address"),
+        ("redirectUrl", "an https URL"),
+    ] {
+        let change = json!({ field: long });
+        let res = post(&server, ACME, USERS, body_with(change)).await;
+        let text = assert_error(&res, 422, "VALIDATION_ERROR");
+        assert!(
+            text.contains(&format!("{field} must be {rule}")),
+            "{field}: {text}"
+        );
+        assert!(!text.contains("0 to 2048"), "{field}: {text}");
+    }
+}
+
 #[tokio::test]
 async fn a_validation_failure_lists_every_invalid_field() {
     let server = TestServer::start().await;
