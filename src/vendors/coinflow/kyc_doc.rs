@@ -150,14 +150,27 @@ fn parse(req: &ApiRequest) -> Result<Upload, String> {
         ));
     }
     fields.required("merchantId")?;
-    let front = first("idFront")
-        .ok_or("idFront should not be empty: upload the front of the identity document")?;
+    // Multer takes a file part only: one with a filename (a browser sends `filename=""` for no
+    // file chosen, which Multer skips too). A text field of the name is not the file.
+    let upload = |name: &str| {
+        (parts.iter())
+            .find(|p| p.name == name && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
+    };
+    let Some(front) = upload("idFront") else {
+        let text_only = match first("idFront") {
+            Some(_) => " as a file (a part with a filename): a text field is not one",
+            None => "",
+        };
+        return Err(format!(
+            "idFront should not be empty: upload the front of the identity document{text_only}"
+        ));
+    };
     Ok(Upload {
         email,
         country,
         id_type,
         front: file(front)?,
-        back: first("idBack").map(file).transpose()?,
+        back: upload("idBack").map(file).transpose()?,
     })
 }
 

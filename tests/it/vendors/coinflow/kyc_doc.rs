@@ -233,7 +233,18 @@ async fn kyc_doc_refuses_a_bad_form_naming_the_field_and_keeps_nothing() {
         }
         form(&f, &[("idFront", FRONT)])
     };
+    // Multer takes a file part only: a text field `idFront`, or a file part with no file chosen
+    // (`filename=""`), is no document.
+    let mut text_front = fields("u@x.io");
+    text_front.push(("idFront", "notafile"));
+    let text_front = form(&text_front, &[]);
+    let unnamed_front = String::from_utf8(form(&fields("u@x.io"), &[("idFront", b"data")]))
+        .expect("a text form")
+        .replace("filename=\"idFront.png\"", "filename=\"\"")
+        .into_bytes();
     for (body, named) in [
+        (text_front, "idFront"),
+        (unnamed_front, "idFront"),
         (with("idType", "SELFIE"), "idType"),
         (with("idType", ""), "idType"),
         (with("country", "gb"), "country"),
