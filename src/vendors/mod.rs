@@ -12,6 +12,7 @@ pub mod coinflow;
 pub mod frame;
 pub mod links;
 pub mod money;
+pub mod numbers;
 pub mod persona;
 pub mod signing;
 pub mod table;

@@ -21,6 +21,7 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::{Outcome, Steer};
 use crate::store::World;
 use crate::vendors::Ctx;
+use crate::vendors::numbers::whole_number;
 
 pub const MAGIC_INSUFFICIENT_CENTS: i64 = 40_200;
 pub const MAGIC_RETURNED_CENTS: i64 = 66_600;
@@ -73,11 +74,10 @@ fn check(cx: &Ctx, world: &mut World, payout: bool) -> Result<Checked, ApiRespon
         None
     };
     let amount = Fields::new(body.get("amount").unwrap_or(&Value::Null), "amount.").map_err(bad)?;
-    let cents = match body.pointer("/amount/cents") {
-        Some(Value::Number(n)) => n.as_i64().filter(|c| *c > 0),
-        _ => None,
-    }
-    .ok_or_else(|| bad("amount.cents must be a positive integer".into()))?;
+    let cents = (body.pointer("/amount/cents"))
+        .and_then(whole_number)
+        .filter(|c| *c > 0)
+        .ok_or_else(|| bad("amount.cents must be a positive integer".into()))?;
     if let Some(currency) = amount.optional("currency").map_err(bad)?
         && currency != "USD"
     {

@@ -14,6 +14,7 @@ use super::{Ctx, Replies, filters, render};
 use crate::clock::DayEnd;
 use crate::http::ApiResponse;
 use crate::store::World;
+use crate::vendors::numbers::whole_number;
 
 /// The longest interval `meta` may set (`expiration-after-create-interval-seconds`…): 10 years.
 const MAX_EXPIRY_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
@@ -175,7 +176,7 @@ fn parse_create(ctx: &Ctx) -> Result<CreateRequest, Refusal> {
 fn interval(meta: &Map<String, Value>, key: &str) -> Result<Option<i64>, Refusal> {
     match meta.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_i64() {
+        Some(v) => match whole_number(v) {
             Some(s) if s > MAX_EXPIRY_SECONDS => Err((
                 422,
                 format!("meta.{key} must be at most {MAX_EXPIRY_SECONDS} (10 years), got {s}"),

@@ -11,6 +11,7 @@ use super::request::{BODY, body_object, object_at, only_keys, refuse};
 use super::{Ctx, Replies, render};
 use crate::http::{ApiResponse, percent_encode};
 use crate::store::World;
+use crate::vendors::numbers::whole_number;
 
 /// How long a link lives unless the request says.
 const DEFAULT_SECONDS: i64 = 24 * 60 * 60;
@@ -23,7 +24,7 @@ fn expires_in(ctx: &Ctx) -> Result<Option<i64>, ApiResponse> {
     only_keys(&meta, &["expires-in-seconds"], "meta").map_err(|r| refuse(ctx, r))?;
     match meta.get("expires-in-seconds") {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_i64() {
+        Some(v) => match whole_number(v) {
             Some(s) if s > 0 && s <= i64::from(i32::MAX) => Ok(Some(s)),
             _ => Err(ctx.error(
                 400,

@@ -22,6 +22,7 @@ use super::{Ctx, Replies};
 use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
+use crate::vendors::numbers::whole_number;
 use crate::vendors::{Vendor, timestamped_signature};
 use crate::webhooks::AttemptInfo;
 
@@ -195,7 +196,7 @@ fn parse_rotation(req: &ApiRequest) -> Result<i64, (u16, String)> {
     }
     match meta.get("expires-in-seconds") {
         None | Some(Value::Null) => Ok(0),
-        Some(value) => match value.as_i64() {
+        Some(value) => match whole_number(value) {
             Some(seconds) if seconds > MAX_ROTATION_OVERLAP_SECONDS => Err((
                 422,
                 format!(

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::http::ApiRequest;
+use crate::vendors::numbers::whole_number;
 
 /// Event names a webhook may enable: the spec's `webhook-request-attributes.enabled-events` enum
 /// plus the inquiry events Persona documents elsewhere (the sandbox fires `inquiry.started`).
@@ -146,7 +147,7 @@ impl WebhookChange {
                     }
                     change.attributes_blocklist = Some(blocklist);
                 }
-                "file-access-token-expires-in" => match value.as_i64() {
+                "file-access-token-expires-in" => match whole_number(value) {
                     Some(seconds) if seconds > 0 => {
                         change.file_access_token_expires_in = Some(seconds);
                     }

@@ -445,6 +445,22 @@ async fn the_expiry_interval_is_bounded() {
         .post("/api/v1/inquiries", &create(json!(315_360_000_i64)))
         .await;
     assert_eq!(ten_years.status, 201, "{}", ten_years.text());
+    // A whole number written as a float is an integer (JSON Schema's view, and Rails's); a
+    // fraction is not, nor is a whole float past ten years.
+    let hour = p.post("/api/v1/inquiries", &create(json!(3600.0))).await;
+    assert_eq!(hour.status, 201, "{}", hour.text());
+    let fraction = p.post("/api/v1/inquiries", &create(json!(3600.5))).await;
+    assert!(
+        details(&fraction, 400).contains("expiration-after-create-interval-seconds"),
+        "{}",
+        fraction.text()
+    );
+    let far = p.post("/api/v1/inquiries", &create(json!(4e9))).await;
+    assert!(
+        details(&far, 422).contains("expiration-after-create-interval-seconds"),
+        "{}",
+        far.text()
+    );
 }
 
 #[tokio::test]
