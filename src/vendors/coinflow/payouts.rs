@@ -368,6 +368,10 @@ pub fn history(cx: &Ctx, world: &mut World) -> ApiResponse {
         Ok(i) => i,
         Err(refused) => return refused,
     };
+    // The spec gives it no query: no page, no filter.
+    if let Err(message) = super::withdraw_list::only_declared(cx.req, &[]) {
+        return error(400, &message, cx.req);
+    }
     let Some(id) = world.coinflow.get(index).map(|w| w.id.clone()) else {
         return error(500, "Withdrawer was not stored", cx.req);
     };

@@ -2,7 +2,6 @@
 
 use serde_json::{Value, json};
 
-use super::payout_model::PROVIDER;
 use super::{
     accounts, auth, kyc, kyc_doc, pages, payouts, scenario, sdk, ui, webhook_logs, webhooks,
     withdraw_list, withdrawer_list, withdrawers,
@@ -61,48 +60,6 @@ static USER_QUOTE: &[Param] = &[
     ),
 ];
 
-/// Get Withdraws' filters, order and page, as the spec's get-all-withdraws names them.
-static WITHDRAW_LIST: &[Param] = &[
-    Param::query(
-        "status",
-        || json!({"enum": withdraw_list::STATUSES, "examples": ["pending"]}),
-    ),
-    Param::query(
-        "speed",
-        || json!({"enum": payouts::ALL_SPEEDS, "examples": ["standard"]}),
-    ),
-    Param::query(
-        "provider",
-        || json!({"type": "string", "examples": [PROVIDER]}),
-    ),
-    Param::query(
-        "merchantId",
-        || json!({"type": "string", "description": "The merchant's id or its `_id`", "examples": ["sandbox-0a1b2c3d"]}),
-    ),
-    Param::query(
-        "search",
-        || json!({"type": "string", "examples": ["user-1"]}),
-    ),
-    Param::query(
-        "since",
-        || json!({"type": "string", "examples": ["2026-01-01"]}),
-    ),
-    Param::query(
-        "until",
-        || json!({"type": "string", "examples": ["2126-01-01T00:00:00Z"]}),
-    ),
-    Param::query(
-        "sortBy",
-        || json!({"enum": ["createdAt", "amount"], "examples": ["amount"]}),
-    ),
-    Param::query(
-        "sortDirection",
-        || json!({"enum": [1, -1], "examples": [1]}),
-    ),
-    PAGE,
-    LIMIT,
-];
-
 /// Paging, the same on every Coinflow list that pages.
 pub(super) const PAGE: Param = Param::query(
     "page",
@@ -112,18 +69,6 @@ pub(super) const LIMIT: Param = Param::query(
     "limit",
     || json!({"type": "integer", "minimum": 1, "examples": [10]}),
 );
-
-/// Gets merchant withdrawers' filters, as the spec's get-withdrawers names them.
-static WITHDRAWER_LIST: &[Param] = &[
-    Param::query(
-        "blocked",
-        || json!({"enum": withdrawer_list::BLOCKED, "description": "The string true or false; the sandbox blocks no withdrawer", "examples": ["false"]}),
-    ),
-    Param::query(
-        "search",
-        || json!({"type": "string", "description": "Part of a withdrawer's email, user id or _id", "examples": ["user-1"]}),
-    ),
-];
 
 /// A payout method the bank may refuse.
 const REFUSABLE: &[Outcome] = &[Outcome::ValidationError];
@@ -156,8 +101,8 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/merchant/withdraws/payout/delegated", "create_payout", payouts::delegated_payout, "Payout via Coinflow Wallet (delegated)").outcomes(PAYOUT).request(payout_body).answers(payout_answer),
     Route::new("GET", "/api/merchant/withdraws/payout/balance", "payout_balance", payouts::balance, "Get Coinflow Wallet Balance").answers(balance),
     Route::new("GET", "/api/merchant/withdraws/{withdrawalId}", "get_withdrawal", payouts::withdrawal, "Get Withdrawal (by transfer id or transaction)").answers(withdrawal),
-    Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", withdraw_list::withdraws, "Get Withdraws").params(WITHDRAW_LIST).answers(withdraw_list),
-    Route::read_only("GET", "/api/merchant/withdrawers", "list_withdrawers", withdrawer_list::withdrawers, "Gets merchant withdrawers").params(WITHDRAWER_LIST).answers(withdrawer_list),
+    Route::new("GET", "/api/merchant/withdraws", "list_withdrawals", withdraw_list::withdraws, "Get Withdraws").params(withdraw_list::PARAMS).answers(withdraw_list),
+    Route::read_only("GET", "/api/merchant/withdrawers", "list_withdrawers", withdrawer_list::withdrawers, "Gets merchant withdrawers").params(withdrawer_list::PARAMS).answers(withdrawer_list),
     Route::read_only("GET", "/api/merchant/webhooks", "list_webhook_logs", webhook_logs::list, "Get Payment Webhook Activity (the merchant's webhook logs)").params(webhook_logs::PARAMS).answers(webhook_logs::list_schema),
     Route::new("POST", "/api/merchant/webhooks/{webhookLogId}", "resend_webhook", |cx, w| webhook_logs::resend(cx, w, cx.param("webhookLogId")), "Resend Payment Webhook").answers(webhook_logs::resend_schema),
     Route::new("GET", "/api/auth/session-key", "session_key", auth::session_key, "Get a session key").answers(session_key),

@@ -15,14 +15,15 @@
 //! (`4` is every 4xx); `merchantId` the merchant's id or `_id` (another lists nothing);
 //! `startDate`/`endDate` bound `sentAt`, both inclusive, as an ISO 8601 date-time or date;
 //! `transactionId` a Withdraw event's `data.signature`; `page` (from 1) and `limit` as on Get
-//! Withdraws. Newest `sentAt` first. A value that is not one of these is refused, 400 naming it.
+//! Withdraws. Newest `sentAt` first. A value that is not one of these is refused, 400 naming it,
+//! as is a parameter the spec does not name here or one given twice.
 
 use serde_json::{Value, json};
 
 use super::auth::merchant_object_id;
 use super::error;
 use super::payouts::merchant;
-use super::withdraw_list::{count, one_of, paged, time};
+use super::withdraw_list::{count, one_of, only_declared, paged, time};
 use crate::clock::{DayEnd, Millis, parse_instant};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::store::World;
@@ -213,7 +214,7 @@ pub fn list(cx: &Ctx, world: &World) -> ApiResponse {
         Ok(m) => m,
         Err(refused) => return refused,
     };
-    let query = match parse(req) {
+    let query = match only_declared(req, PARAMS).and_then(|()| parse(req)) {
         Ok(q) => q,
         Err(message) => return error(400, &message, req),
     };

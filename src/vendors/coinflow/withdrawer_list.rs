@@ -4,19 +4,34 @@
 //! The spec's filters *(choice where it says nothing more)*: `blocked` is the string `true` or
 //! `false` (the sandbox blocks no withdrawer, so `true` lists none and every one is
 //! `isBlocked: false`); `search` keeps withdrawers whose email, user id or `_id` contains it,
-//! case-insensitively. Any other `blocked` is refused, 400 naming it.
+//! case-insensitively. Any other `blocked` is refused, 400 naming it, as is a parameter the spec
+//! does not name here or one given twice.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::error;
 use super::model::Withdrawer;
 use super::payouts::merchant;
+use super::withdraw_list::only_declared;
 use crate::http::ApiResponse;
 use crate::store::World;
 use crate::vendors::Ctx;
+use crate::vendors::table::Param;
 
 /// `blocked`'s values, as the spec describes them ("boolean string").
 pub const BLOCKED: [&str; 2] = ["true", "false"];
+
+/// Gets merchant withdrawers' filters, as the spec's get-withdrawers names them.
+pub static PARAMS: &[Param] = &[
+    Param::query(
+        "blocked",
+        || json!({"enum": BLOCKED, "description": "The string true or false; the sandbox blocks no withdrawer", "examples": ["false"]}),
+    ),
+    Param::query(
+        "search",
+        || json!({"type": "string", "description": "Part of a withdrawer's email, user id or _id", "examples": ["user-1"]}),
+    ),
+];
 
 pub fn withdrawers(cx: &Ctx, world: &World) -> ApiResponse {
     let req = cx.req;
@@ -24,6 +39,9 @@ pub fn withdrawers(cx: &Ctx, world: &World) -> ApiResponse {
         Ok(m) => m,
         Err(refused) => return refused,
     };
+    if let Err(message) = only_declared(req, PARAMS) {
+        return error(400, &message, req);
+    }
     let blocked = match req.query_param("blocked") {
         None => None,
         Some("true") => Some(true),

@@ -237,3 +237,49 @@ async fn bad_values_are_refused_naming_the_parameter() {
     }
     schema::assert_bodies_valid(&server).await;
 }
+
+/// A parameter a list does not declare (a misspelt filter) is refused, 400 naming it, not
+/// ignored into a list of everything; so is one given twice (which value would filter?).
+#[tokio::test]
+async fn undeclared_or_repeated_parameters_are_refused_naming_them() {
+    let server = TestServer::start().await;
+    let ns = "cf-list-undeclared";
+    three_payouts(&server, ns).await;
+    for (path, query, name) in [
+        ("/api/merchant/withdraws", "userId=lister", "userId"),
+        (
+            "/api/merchant/withdraws",
+            "status%5B%5D=completed",
+            "status[]",
+        ),
+        (
+            "/api/merchant/withdraws",
+            "status=pending&status=completed",
+            "status",
+        ),
+        ("/api/merchant/withdrawers", "limit=1", "limit"),
+        ("/api/merchant/webhooks", "foo=1", "foo"),
+        ("/api/merchant/webhooks", "page=1&page=2", "page"),
+    ] {
+        let r = as_merchant(&server, "GET", &format!("{path}?{query}"), ns)
+            .send()
+            .await;
+        assert_eq!(r.status, 400, "{path}?{query}: {}", r.text());
+        let body: Value = r.json();
+        assert_nest_error(&body, 400, path, "GET");
+        assert!(message(&body).contains(name), "{path}?{query}: {body}");
+    }
+    // The user's history takes no query at all.
+    let r = as_user(&server, "GET", "/api/withdraw/history?page=0", ns, "lister")
+        .send()
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_nest_error(&r.json(), 400, "/api/withdraw/history", "GET");
+    assert!(message(&r.json()).contains("page"), "{}", r.text());
+    // What the spec declares is still taken.
+    assert_eq!(
+        amounts(&server, ns, "search=lister&limit=2").await,
+        [200, 100]
+    );
+    schema::assert_bodies_valid(&server).await;
+}
