@@ -375,15 +375,16 @@ pub fn history(cx: &Ctx, world: &mut World) -> ApiResponse {
     let Some(id) = world.coinflow.get(index).map(|w| w.id.clone()) else {
         return error(500, "Withdrawer was not stored", cx.req);
     };
-    let withdraws: Vec<Value> = world
-        .coinflow
-        .payouts
-        .iter()
-        .rev()
-        .filter(|p| p.withdrawer_id == id)
-        .map(Payout::to_json)
-        .collect();
+    let withdraws: Vec<Value> = history_of(world, &id).map(Payout::to_json).collect();
     ApiResponse::json(200, json!({"withdraws": withdraws}))
+}
+
+/// A withdrawer's payouts, newest first: the history the API answers and the history page shows.
+pub(super) fn history_of<'w>(
+    world: &'w World,
+    withdrawer_id: &'w str,
+) -> impl Iterator<Item = &'w Payout> {
+    (world.coinflow.payouts.iter().rev()).filter(move |p| p.withdrawer_id == withdrawer_id)
 }
 
 /// `GET /api/withdraw/quote?token=&amount=&merchantId=`: the user's own withdraw of `amount`

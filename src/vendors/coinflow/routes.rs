@@ -122,6 +122,7 @@ static UI_ROUTES: &[Route] = &[
     Route::new("POST", "/{blockchain}/withdraw/{merchantId}/account", "add_payout_method", ui::withdraw_add_account, "Link a bank account from the withdraw page").outcomes(REFUSABLE).html(),
     Route::new("POST", "/{blockchain}/withdraw/{merchantId}/quote", "get_quote", ui::withdraw_review, "Review a withdrawal: each speed with its fee").html(),
     Route::new("POST", "/{blockchain}/withdraw/{merchantId}", "create_payout", ui::withdraw_confirm, "Confirm a withdrawal: a delegated payout").outcomes(PAYOUT).html(),
+    Route::new("GET", "/{blockchain}/history/withdraw/{merchantId}", "withdraw_history_page", ui::withdraw_history_page, "CoinflowWithdrawHistory's page").html(),
     Route::new("GET", "/{blockchain}/checkout-link/{merchantId}", "bank_link_page", ui::bank_link_page, "CoinflowBankLink's page").html(),
     Route::new("POST", "/{blockchain}/checkout-link/{merchantId}", "add_payout_method", ui::bank_link_submit, "Link a bank account from the bank-link page").outcomes(REFUSABLE).html(),
 ];

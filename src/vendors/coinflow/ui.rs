@@ -1,6 +1,7 @@
 //! Coinflow's web app as its React SDK (`@coinflowlabs/react`) frames it with `env="local"`:
-//! `http://localhost:3000/<blockchain>/withdraw/<merchantId>` (CoinflowWithdraw) and
-//! `/<blockchain>/checkout-link/<merchantId>` (CoinflowBankLink), served only on the
+//! `http://localhost:3000/<blockchain>/withdraw/<merchantId>` (CoinflowWithdraw),
+//! `/<blockchain>/checkout-link/<merchantId>` (CoinflowBankLink) and
+//! `/<blockchain>/history/withdraw/<merchantId>` (CoinflowWithdrawHistory), served only on the
 //! `--coinflow-ui-port` listener (the rows of `routes::UI_ROUTES`).
 //!
 //! The pages work without JavaScript (plain forms, answered with the next page) and act
@@ -10,9 +11,11 @@
 //! and the messages a page carries: `success`, `inputError`, `accountLinked`...).
 
 mod bank_link;
+mod history;
 mod withdraw;
 
 pub use bank_link::{link_submit as bank_link_submit, page as bank_link_page};
+pub use history::page as withdraw_history_page;
 pub use withdraw::{add_account as withdraw_add_account, review as withdraw_review};
 pub use withdraw::{confirm as withdraw_confirm, page as withdraw_page};
 
@@ -110,7 +113,8 @@ impl Sdk {
         ]
     }
 
-    /// The page's own path: `route` is `withdraw` or `checkout-link`, `tail` what follows.
+    /// The page's own path: `route` is `withdraw`, `checkout-link` or `history/withdraw`, `tail`
+    /// what follows.
     pub fn path(&self, route: &str, tail: &str) -> String {
         format!(
             "{}/{}/{route}/{}{tail}",

@@ -1,7 +1,7 @@
-//! Coinflow's web-app pages on the `--coinflow-ui-port` listener (what CoinflowWithdraw and
-//! CoinflowBankLink frame): served there only, on the session key's withdrawer, acting on the
-//! same state as the API (accounts, payouts, balance, history), steered by the same scenarios,
-//! escaping what they echo. The listener itself: `ui_listener.rs`; the real SDK in a browser:
+//! Coinflow's web-app pages on the `--coinflow-ui-port` listener (what CoinflowWithdraw,
+//! CoinflowBankLink and CoinflowWithdrawHistory frame): served there only, on the session key's
+//! withdrawer, acting on the same state as the API (accounts, payouts, balance, history),
+//! steered by the same scenarios, escaping what they echo. The listener itself: `ui_listener.rs`; the real SDK in a browser:
 //! `ui_sdk.rs`.
 
 use serde_json::{Value, json};
@@ -12,6 +12,7 @@ use super::*;
 use crate::harness::{TestResponse, encode};
 
 mod bank_link;
+mod history;
 mod steering;
 
 pub(super) async fn ui_server() -> TestServer {
