@@ -31,6 +31,8 @@ struct Shared {
     config: Arc<WebhookConfig>,
     /// `--state-sync always`: a delivery waits for its namespace to be on disk.
     sync_log: Option<SyncLog>,
+    /// The server's stop, so a delivery waiting for a retry due after the deadline stops at once.
+    stop: watch::Receiver<Option<Stop>>,
 }
 
 /// Delay before retry number `retry` (1 for the first retry): doubling, capped.
@@ -52,8 +54,10 @@ pub struct Stop {
     pub keep_pending: bool,
 }
 
-/// Runs deliveries until `shutdown` says how to stop; then lets the ones in flight finish until
-/// its deadline, and stops the rest (see [`Stop`]).
+/// Runs deliveries until `shutdown` says how to stop; then lets the ones in flight (and the
+/// retries due before its deadline) finish until that deadline, and stops the rest (see
+/// [`Stop`]). A delivery whose next retry falls after the deadline stops at once, so a stop
+/// waits the grace period out only for attempts that can still be made.
 pub async fn run_worker(
     store: Arc<Store>,
     scenarios: Arc<Catalog>,
@@ -69,6 +73,7 @@ pub async fn run_worker(
         sign,
         config: Arc::new(config),
         sync_log,
+        stop: shutdown.clone(),
     };
     let mut running = JoinSet::new();
     let mut turns = Turns::default();
@@ -160,6 +165,7 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
         sign,
         config,
         sync_log,
+        mut stop,
     } = shared;
     // With `--state-sync always`, no one hears of a change before it is on disk: a crash would
     // take it back (and hand its ids out again). One that could not be saved was undone, this
@@ -242,15 +248,21 @@ async fn deliver(shared: Shared, job: Job, turn: Turn) {
         drop(ns);
         store.changed();
         turn.done.send_replace(true);
-        if finished || !wait_for_retry(&store, &job).await {
+        if finished || !wait_for_retry(&store, &job, &mut stop).await {
             return;
         }
     }
 }
 
 /// Sleeps until the retry of `job` is due in sandbox time, waking early whenever the outbox
-/// signals (clock advanced, flush) to look again. False when there is nothing left to retry.
-async fn wait_for_retry(store: &Store, job: &Job) -> bool {
+/// signals (clock advanced, flush) to look again. False when there is nothing left to retry, or
+/// when the server is stopping and the retry would fall after its deadline: the delivery stays
+/// pending, for the stop to keep or abandon.
+async fn wait_for_retry(
+    store: &Store,
+    job: &Job,
+    stop: &mut watch::Receiver<Option<Stop>>,
+) -> bool {
     loop {
         let Some(ns) = store.in_use(&job.namespace) else {
             return false;
@@ -266,10 +278,22 @@ async fn wait_for_retry(store: &Store, job: &Job) -> bool {
         if due_in.is_zero() {
             return true;
         }
+        let due_at = tokio::time::Instant::now() + due_in;
+        if let Some(stopping) = *stop.borrow_and_update()
+            && stopping.deadline < due_at
+        {
+            return false;
+        }
         tokio::select! {
-            () = tokio::time::sleep(due_in) => {}
+            () = tokio::time::sleep_until(due_at) => {}
             // Err: the outbox was replaced by a reset; the next look finds nothing to retry.
             _ = signals.changed() => {}
+            changed = stop.changed() => {
+                // Err: the server is gone without a stop; the worker abandons what is pending.
+                if changed.is_err() {
+                    return false;
+                }
+            }
         }
     }
 }

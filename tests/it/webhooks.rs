@@ -65,62 +65,79 @@ async fn a_large_answer_body_does_not_turn_a_200_into_a_retry() {
     receiver.abort();
 }
 
-/// Shutdown with a target that never answers: the worker stops by the shutdown's deadline.
-/// Without a state file the delivery ends `abandoned`, not stuck `pending`; with one it stays
-/// `pending`, for the next start to send.
+/// A worker running one Coinflow delivery to a port where nothing listens, once its first
+/// attempt has failed: the namespace, the delivery's id, the stop sender and the worker.
+async fn worker_after_a_failed_attempt(
+    webhooks: WebhookConfig,
+) -> (
+    Arc<vendor_sandbox::store::Namespace>,
+    String,
+    watch::Sender<Option<Stop>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let down = free_port().await;
+    let config = Arc::new(Config {
+        webhooks: WebhookConfig {
+            targets: vec![(Vendor::Coinflow, format!("http://{down}/hook"))],
+            ..webhooks
+        },
+        ..Config::default()
+    });
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+    let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
+    let app = App::new(
+        config.clone(),
+        scenarios.clone(),
+        Some(jobs_tx),
+        "http://127.0.0.1",
+    );
+    let store = app.store.clone();
+    let (stop_tx, stop_rx) = watch::channel(None);
+    let worker = tokio::spawn(run_worker(
+        store.clone(),
+        scenarios,
+        vendors::webhook_headers,
+        config.webhooks.clone(),
+        None,
+        jobs_rx,
+        stop_rx,
+    ));
+    let ns = store.namespace("default");
+    let id = {
+        let mut world = ns.lock();
+        let now = world.clock.now_ms();
+        world
+            .webhooks
+            .enqueue(
+                Vendor::Coinflow,
+                "KYC Created",
+                &json!({"eventType": "KYC Created"}),
+                now,
+            )
+            .expect("a target")
+    };
+    eventually(|| async {
+        let world = ns.lock();
+        let attempts = world.webhooks.get(&id).map_or(0, |d| d.attempts.len());
+        (attempts >= 1).then_some(())
+    })
+    .await;
+    (ns, id, stop_tx, worker)
+}
+
+/// Shutdown with a target that is down and a retry due only after the shutdown's deadline: the
+/// worker stops at once rather than waiting the grace period out (the deadline here is beyond
+/// the test's wait). Without a state file the delivery ends `abandoned`, not stuck `pending`;
+/// with one it stays `pending`, for the next start to send.
 #[tokio::test]
 async fn pending_deliveries_at_shutdown_are_abandoned_unless_a_state_file_keeps_them() {
     for keep_pending in [false, true] {
-        let down = free_port().await;
-        let config = Arc::new(Config {
-            webhooks: WebhookConfig {
-                targets: vec![(Vendor::Coinflow, format!("http://{down}/hook"))],
-                base_delay: Duration::from_secs(60),
-                ..WebhookConfig::default()
-            },
-            ..Config::default()
-        });
-        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-        let scenarios = Arc::new(Catalog::shipped(vendors::vocabulary()));
-        let app = App::new(
-            config.clone(),
-            scenarios.clone(),
-            Some(jobs_tx),
-            "http://127.0.0.1",
-        );
-        let store = app.store.clone();
-        let (stop_tx, stop_rx) = watch::channel(None);
-        let worker = tokio::spawn(run_worker(
-            store.clone(),
-            scenarios,
-            vendors::webhook_headers,
-            config.webhooks.clone(),
-            None,
-            jobs_rx,
-            stop_rx,
-        ));
-        let ns = store.namespace("default");
-        let id = {
-            let mut world = ns.lock();
-            let now = world.clock.now_ms();
-            world
-                .webhooks
-                .enqueue(
-                    Vendor::Coinflow,
-                    "KYC Created",
-                    &json!({"eventType": "KYC Created"}),
-                    now,
-                )
-                .expect("a target")
-        };
-        // The first attempt fails (nothing listens); the retry is a minute away.
-        eventually(|| async {
-            let world = ns.lock();
-            let attempts = world.webhooks.get(&id).map_or(0, |d| d.attempts.len());
-            (attempts == 1).then_some(())
+        let (ns, id, stop_tx, worker) = worker_after_a_failed_attempt(WebhookConfig {
+            base_delay: Duration::from_secs(600),
+            ..WebhookConfig::default()
         })
         .await;
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+        let deadline = tokio::time::Instant::now() + 6 * WAIT;
         stop_tx
             .send(Some(Stop {
                 deadline,
@@ -129,7 +146,7 @@ async fn pending_deliveries_at_shutdown_are_abandoned_unless_a_state_file_keeps_
             .expect("worker listens");
         tokio::time::timeout(WAIT, worker)
             .await
-            .expect("worker stops within the wait")
+            .expect("worker stops at once: its only retry falls after the deadline")
             .expect("worker did not panic");
         let status = ns.lock().webhooks.get(&id).map(|d| d.status);
         let expected = if keep_pending {
@@ -139,6 +156,31 @@ async fn pending_deliveries_at_shutdown_are_abandoned_unless_a_state_file_keeps_
         };
         assert_eq!(status, Some(expected), "keep_pending: {keep_pending}");
     }
+}
+
+/// A retry due before the shutdown's deadline is still made: the stop waits for it.
+#[tokio::test]
+async fn a_retry_due_before_the_shutdown_deadline_is_made() {
+    let (ns, id, stop_tx, worker) = worker_after_a_failed_attempt(WebhookConfig {
+        base_delay: Duration::from_millis(100),
+        max_attempts: 2,
+        ..WebhookConfig::default()
+    })
+    .await;
+    stop_tx
+        .send(Some(Stop {
+            deadline: tokio::time::Instant::now() + 6 * WAIT,
+            keep_pending: false,
+        }))
+        .expect("worker listens");
+    tokio::time::timeout(WAIT, worker)
+        .await
+        .expect("worker stops once the retry is made")
+        .expect("worker did not panic");
+    let world = ns.lock();
+    let delivery = world.webhooks.get(&id).expect("the delivery");
+    assert_eq!(delivery.attempts.len(), 2);
+    assert_eq!(delivery.status, DeliveryStatus::Failed);
 }
 
 /// A delivery still pending at a graceful stop is sent by the next start on the same state
