@@ -7,7 +7,8 @@ use vendor_sandbox::Sandbox;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // An ephemeral port, a fixed seed (the same ids every run), a scenario for the default
-    // namespace. Dropping `sandbox` would shut it down too.
+    // namespace. Dropping `sandbox` would shut it down too (blocking until it has stopped);
+    // sync code starts one with `start_blocking()`.
     let sandbox = Sandbox::builder()
         .seed(7)
         .scenario("happy-path")

@@ -3,7 +3,8 @@
 //! three.
 //!
 //! The library's API is library mode: [`Sandbox`] and its [`SandboxBuilder`] start the server
-//! in-process for another project's tests, configured by [`Config`] and its parts ([`config`]);
+//! in-process for another project's tests (on a thread and runtime of its own, from async or
+//! sync code), configured by [`Config`] and its parts ([`config`]);
 //! [`run`] serves on a listener you bound. The modules marked hidden are the server's insides,
 //! public only for this crate's binary and its own integration tests; they may change at any time.
 //!

@@ -14,19 +14,45 @@
 //! # Ok(()) }
 //! ```
 //!
-//! It listens on an ephemeral loopback port (unless told otherwise) and serves on the caller's
-//! Tokio runtime until [`Sandbox::shutdown`] or drop.
+//! From sync code (a plain `#[test]`, a blocking HTTP client), or for one sandbox shared by a
+//! whole test binary:
+//!
+//! ```no_run
+//! use std::sync::LazyLock;
+//! use vendor_sandbox::Sandbox;
+//!
+//! // Started by the first test that uses it; it stops with the process (statics are never
+//! // dropped, so a state file keeps only what the debounced saver wrote by then).
+//! static SANDBOX: LazyLock<Sandbox> =
+//!     LazyLock::new(|| Sandbox::builder().start_blocking().expect("sandbox starts"));
+//!
+//! #[test]
+//! fn health() {
+//!     let url = SANDBOX.admin_url("/health");
+//!     // ... any client, blocking or async, on any runtime
+//! #   let _ = url;
+//! }
+//! ```
+//!
+//! It listens on an ephemeral loopback port (unless told otherwise) and serves on a thread and
+//! Tokio runtime of its own, which the [`Sandbox`] owns: so it does not depend on the caller's
+//! runtime (it outlives the one that started it, and a blocking client in a current-thread
+//! test does not stall it), and dropping it can wait for its graceful shutdown.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
-use tokio::net::TcpListener;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use crate::config::{Config, StateSync};
 use crate::server;
+
+/// Worker threads of the sandbox's own runtime: a test fixture's load needs no more, and a
+/// test binary starting one sandbox per test does not start a runtime per core for each.
+const SERVER_THREADS: usize = 2;
 
 /// Options for [`Sandbox`]; start from [`Sandbox::builder`].
 #[derive(Debug, Clone)]
@@ -110,27 +136,36 @@ impl SandboxBuilder {
         self
     }
 
-    /// Loads the scenarios and the state file, binds the port and starts serving. Fails on an
-    /// invalid scenario file, an unknown scenario name, a state file that cannot be loaded or
-    /// written or that another sandbox uses (one still running holds its lock until its
-    /// `shutdown` completes: await that before starting another on the same file), or a port
-    /// that cannot be bound.
+    /// Loads the scenarios and the state file, binds the port and starts serving on the
+    /// sandbox's own thread and runtime. Fails on an invalid scenario file, an unknown scenario
+    /// name, a state file that cannot be loaded or written or that another sandbox uses (one
+    /// still running holds its lock until its shutdown completes: await that before starting
+    /// another on the same file), or a port that cannot be bound.
+    ///
+    /// Async only for the callers that await it: it does what [`SandboxBuilder::start_blocking`]
+    /// does (a few milliseconds of blocking work, more to load a large state file).
     pub async fn start(self) -> std::io::Result<Sandbox> {
+        self.start_blocking()
+    }
+
+    /// [`SandboxBuilder::start`] from sync code: a plain `#[test]`, a `main` without a runtime,
+    /// a `static` sandbox shared by every test of a binary. Needs no Tokio runtime.
+    pub fn start_blocking(self) -> std::io::Result<Sandbox> {
         let mut config = self.config;
         config.seed = self.seed.unwrap_or_else(rand::random);
         let catalog = server::load_scenarios(&config)
             .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
-        // Here rather than in the server task, so `start` fails on a bad state file.
+        // Here rather than in the server thread, so the start fails on a bad state file.
         let saved = server::load_state(&config)?;
-        let listener = TcpListener::bind((self.host.as_str(), self.port)).await?;
+        let listener = bind(&self.host, self.port)?;
         let addr = listener.local_addr()?;
-        let coinflow_ui = match self.coinflow_ui_port {
-            Some(port) => Some(TcpListener::bind((self.host.as_str(), port)).await?),
-            None => None,
-        };
+        let coinflow_ui = self
+            .coinflow_ui_port
+            .map(|port| bind(&self.host, port))
+            .transpose()?;
         let coinflow_ui_addr = coinflow_ui
             .as_ref()
-            .map(TcpListener::local_addr)
+            .map(std::net::TcpListener::local_addr)
             .transpose()?;
         let base_url = config
             .public_url
@@ -139,30 +174,74 @@ impl SandboxBuilder {
             .trim_end_matches('/')
             .to_string();
         let seed = config.seed;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::run_with_listeners(
-            listener,
-            coinflow_ui,
-            config,
-            Arc::new(catalog),
-            saved,
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let (stop, stop_signal) = oneshot::channel::<()>();
+        let (stopped_tx, stopped) = oneshot::channel();
+        let (ready_tx, ready) = std::sync::mpsc::sync_channel(1);
+        // The runtime is built, used and dropped on this thread only, never on the caller's
+        // (dropping a runtime inside an async context panics).
+        let thread = std::thread::Builder::new()
+            .name("vendor-sandbox".into())
+            .spawn(move || {
+                let serving = runtime().and_then(|runtime| {
+                    let entered = runtime.enter();
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    let coinflow_ui = coinflow_ui
+                        .map(tokio::net::TcpListener::from_std)
+                        .transpose()?;
+                    drop(entered);
+                    Ok((runtime, listener, coinflow_ui))
+                });
+                let (runtime, listener, coinflow_ui) = match serving {
+                    Ok(serving) => serving,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                let result = runtime.block_on(server::run_with_listeners(
+                    listener,
+                    coinflow_ui,
+                    config,
+                    Arc::new(catalog),
+                    saved,
+                    async {
+                        let _ = stop_signal.await;
+                    },
+                ));
+                // Every task the server spawned has ended with it; the runtime goes before
+                // anyone hears that the sandbox has stopped.
+                drop(runtime);
+                let _ = stopped_tx.send(result);
+            })?;
+        let started = ready.recv().unwrap_or_else(|_| {
+            Err(std::io::Error::other(
+                "the sandbox's server thread ended before serving",
+            ))
+        });
+        if let Err(e) = started {
+            // It has returned or is about to: the state file's lock goes with it.
+            let _ = thread.join();
+            return Err(e);
+        }
         Ok(Sandbox {
             addr,
             coinflow_ui: coinflow_ui_addr,
             base_url,
             seed,
             stop: Some(stop),
-            task: Some(task),
+            stopped: Some(stopped),
+            thread: Some(thread),
         })
     }
 }
 
-/// A running sandbox. Dropping it starts a graceful shutdown in the background;
-/// [`Sandbox::shutdown`] waits for it.
+/// A running sandbox, served on a thread and runtime of its own. [`Sandbox::shutdown`] (or
+/// [`Sandbox::shutdown_blocking`]) stops it gracefully and says how that went; dropping it does
+/// the same and waits for it, up to the grace period (`Config::shutdown_grace`), so the state
+/// file is saved and deliveries in flight end before the drop returns. In async code prefer
+/// `shutdown().await`: a drop blocks its thread meanwhile (on a current-thread runtime, the
+/// caller's own tasks, a webhook receiver among them, wait with it).
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
@@ -170,7 +249,9 @@ pub struct Sandbox {
     base_url: String,
     seed: u64,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    /// What the server returned, sent once its runtime is gone.
+    stopped: Option<oneshot::Receiver<std::io::Result<()>>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
@@ -213,6 +294,7 @@ impl Sandbox {
             .map(|addr| format!("http://localhost:{}", addr.port()))
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -223,13 +305,39 @@ impl Sandbox {
     }
 
     /// Stops accepting, lets requests and webhook deliveries finish within the grace period,
-    /// and waits until the server has stopped.
+    /// saves the state file, and waits until the server has stopped. The error is the server's
+    /// (a failed last save, say).
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match self.task.take() {
-            Some(task) => task.await.map_err(std::io::Error::other)?,
+        let result = match self.stopped.take() {
+            Some(stopped) => stopped.await.unwrap_or_else(|_| Err(thread_panicked())),
+            None => Ok(()),
+        };
+        // The thread sent the result as its last act: joining it returns at once.
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        result
+    }
+
+    /// [`Sandbox::shutdown`] from sync code: blocks until the server has stopped.
+    pub fn shutdown_blocking(mut self) -> std::io::Result<()> {
+        self.stop_and_join()
+    }
+
+    /// Signals the stop and blocks until the server thread has ended; its result.
+    fn stop_and_join(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        match self.stopped.take().map(|mut stopped| stopped.try_recv()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(thread_panicked()),
             None => Ok(()),
         }
     }
@@ -237,8 +345,41 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if self.thread.is_none() {
+            return;
+        }
+        // On a multi-thread runtime's worker, let its other tasks move to other workers
+        // meanwhile; `block_in_place` would panic on a current-thread runtime.
+        let stopped = match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| self.stop_and_join()),
+            _ => self.stop_and_join(),
+        };
+        if let Err(e) = stopped {
+            // A drop has no one to return it to.
+            tracing::error!("the sandbox on {} did not stop cleanly: {e}", self.addr);
         }
     }
+}
+
+fn thread_panicked() -> std::io::Error {
+    std::io::Error::other("the sandbox's server thread panicked")
+}
+
+/// A listener bound as the server's runtime wants it (non-blocking), before that runtime exists.
+fn bind(host: &str, port: u16) -> std::io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind((host, port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// The sandbox's own runtime.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(SERVER_THREADS)
+        .thread_name("vendor-sandbox-worker")
+        .enable_all()
+        // As the binary's: a worker's request lines go to the log writer once it is idle.
+        .on_thread_park(crate::logging::hand_over)
+        .on_thread_stop(crate::logging::hand_over)
+        .build()
 }

@@ -173,15 +173,10 @@ impl TestServer {
 
     /// A request to Coinflow's web-app listener.
     pub fn ui_request(&self, method: &str, path: &str) -> RequestBuilder {
-        RequestBuilder {
-            addr: self
-                .coinflow_ui
-                .expect("started with a Coinflow UI listener"),
-            method: method.to_string(),
-            path: path.to_string(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        let ui = self
+            .coinflow_ui
+            .expect("started with a Coinflow UI listener");
+        RequestBuilder::to(ui, method, path)
     }
 
     /// A sandbox whose configuration `adjust` changes first.
@@ -213,13 +208,7 @@ impl TestServer {
     }
 
     pub fn request(&self, method: &str, path: &str) -> RequestBuilder {
-        RequestBuilder {
-            addr: self.addr,
-            method: method.to_string(),
-            path: path.to_string(),
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        RequestBuilder::to(self.addr, method, path)
     }
 
     pub fn get(&self, path: &str) -> RequestBuilder {
@@ -288,6 +277,17 @@ pub struct RequestBuilder {
 }
 
 impl RequestBuilder {
+    /// A request to the server at `addr` (a library-mode `Sandbox`'s, say).
+    pub fn to(addr: SocketAddr, method: &str, path: &str) -> Self {
+        RequestBuilder {
+            addr,
+            method: method.to_string(),
+            path: path.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
@@ -407,6 +407,29 @@ impl TestResponse {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+}
+
+/// GET `url` on a fresh connection with a blocking `std::net` client, as `reqwest::blocking` or
+/// `ureq` would: its status and body. Fails after [`WAIT`] without an answer.
+pub fn blocking_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("read timeout");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("an answer within the wait");
+    let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    (status, body.to_string())
 }
 
 pub fn encode(s: &str) -> String {

@@ -7,6 +7,7 @@ mod cors;
 mod harness;
 mod layers;
 mod openapi;
+mod sandbox;
 mod scenario;
 mod server;
 mod state_file;
