@@ -57,17 +57,19 @@ const SERVER_THREADS: usize = 2;
 /// Options for [`Sandbox`]; start from [`Sandbox::builder`].
 #[derive(Debug, Clone)]
 pub struct SandboxBuilder {
+    /// `config.seed` is drawn when the builder is made; [`SandboxBuilder::seed`] and
+    /// [`SandboxBuilder::configure`] replace it.
     config: Config,
-    seed: Option<u64>,
     host: String,
     port: u16,
     coinflow_ui_port: Option<u16>,
 }
 
 impl SandboxBuilder {
-    /// The seed of every id (same seed and requests, same ids). Default: random.
+    /// The seed of every id (same seed and requests, same ids). Default: random. Setting
+    /// `Config::seed` through [`SandboxBuilder::configure`] does the same.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
+        self.config.seed = seed;
         self
     }
 
@@ -151,8 +153,7 @@ impl SandboxBuilder {
     /// [`SandboxBuilder::start`] from sync code: a plain `#[test]`, a `main` without a runtime,
     /// a `static` sandbox shared by every test of a binary. Needs no Tokio runtime.
     pub fn start_blocking(self) -> std::io::Result<Sandbox> {
-        let mut config = self.config;
-        config.seed = self.seed.unwrap_or_else(rand::random);
+        let config = self.config;
         let catalog = server::load_scenarios(&config)
             .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
         // Here rather than in the server thread, so the start fails on a bad state file.
@@ -255,11 +256,13 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Options, starting from the defaults (random seed, no scenario, `127.0.0.1:0`).
+    /// Options, starting from the defaults (a random seed, no scenario, `127.0.0.1:0`).
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder {
-            config: Config::default(),
-            seed: None,
+            config: Config {
+                seed: rand::random(),
+                ..Config::default()
+            },
             host: "127.0.0.1".into(),
             port: 0,
             coinflow_ui_port: None,

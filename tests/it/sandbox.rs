@@ -111,3 +111,22 @@ fn a_drop_at_the_end_of_a_test_saves_the_state_file() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `configure` sets any option, the seed too: it is not replaced by a random one.
+#[tokio::test]
+async fn a_seed_set_through_configure_is_kept() {
+    let configured = Sandbox::builder()
+        .configure(|config| config.seed = 42)
+        .start()
+        .await
+        .expect("starts");
+    assert_eq!(configured.seed(), 42);
+    let seeded = Sandbox::builder().seed(42).start().await.expect("starts");
+    assert_eq!(
+        create_inquiry(&configured).await,
+        create_inquiry(&seeded).await,
+        "same seed, same ids"
+    );
+    configured.shutdown().await.expect("a clean stop");
+    seeded.shutdown().await.expect("a clean stop");
+}
