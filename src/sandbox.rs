@@ -285,9 +285,19 @@ impl Sandbox {
         format!("{}/ns/{name}", self.base_url)
     }
 
-    /// An admin API URL: `admin_url("/state")` is `…/__admin/state`.
+    /// An admin API URL of the default namespace: `admin_url("/state")` is `…/__admin/state`.
     pub fn admin_url(&self, path: &str) -> String {
         format!("{}/__admin/{}", self.base_url, path.trim_start_matches('/'))
+    }
+
+    /// An admin API URL of namespace `name`: `admin_url_in("test-1", "/webhooks/flush")` is
+    /// `…/ns/test-1/__admin/webhooks/flush`.
+    pub fn admin_url_in(&self, name: &str, path: &str) -> String {
+        format!(
+            "{}/__admin/{}",
+            self.namespace_url(name),
+            path.trim_start_matches('/')
+        )
     }
 
     /// `http://localhost:PORT`: Coinflow's web-app pages, when

@@ -40,6 +40,9 @@ fn a_plain_test_starts_it_and_a_blocking_client_is_answered() {
     let addr = sandbox.addr();
     let (status, body) = blocking_get(&sandbox.admin_url("/health"));
     assert_eq!(status, 200, "{body}");
+    let (status, body) = blocking_get(&sandbox.admin_url_in("test-1", "/state"));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""namespace":"test-1""#), "{body}");
     sandbox.shutdown_blocking().expect("a clean stop");
     assert!(
         std::net::TcpStream::connect(addr).is_err(),
