@@ -70,19 +70,80 @@ pub fn percent_encode_into(out: &mut String, input: &str) {
     out.push_str(input.get(run..).unwrap_or_default());
 }
 
-/// Whether a browser may be sent to `uri`: an `http` or `https` URL with a host, and no control
-/// character (a `Location` header could not carry one). Not `javascript:` or `data:`.
+/// An absolute `http`/`https` URL's parts that say where it leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebUrl<'a> {
+    /// `https` rather than `http` (the scheme is case-insensitive, RFC 3986 3.1).
+    pub https: bool,
+    /// The host as written: a name, an IPv4 address or a bracketed IPv6 address.
+    pub host: &'a str,
+    pub port: Option<u16>,
+}
+
+impl WebUrl<'_> {
+    /// The port a browser connects to: the one written, else the scheme's.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(if self.https { 443 } else { 80 })
+    }
+}
+
+/// `uri` as an `http` or `https` URL with a usable host, split as a browser splits it: the
+/// authority ends at the first `/`, `?`, `#` or `\` (browsers read `\` as `/` in web URLs,
+/// so `https://evil.example\@good.example` leads to evil.example), the host follows the last
+/// `@`, and holds none of the code points WHATWG's URL standard forbids in a host (space, `<`,
+/// `%`, `^`, …); an IPv6 host is a valid address in brackets; a port is 0-65535. `None` for
+/// anything else, and for any control character (a `Location` header could not carry one).
+pub fn web_url(uri: &str) -> Option<WebUrl<'_>> {
+    if uri.chars().any(char::is_control) {
+        return None;
+    }
+    let (scheme, rest) = uri.split_once(':')?;
+    let https = if scheme.eq_ignore_ascii_case("https") {
+        true
+    } else if scheme.eq_ignore_ascii_case("http") {
+        false
+    } else {
+        return None;
+    };
+    let rest = rest.strip_prefix("//")?;
+    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = if host_port.starts_with('[') {
+        let end = host_port.find(']')?;
+        let (host, after) = host_port.split_at(end + 1);
+        host[1..end].parse::<std::net::Ipv6Addr>().ok()?;
+        if after.is_empty() {
+            (host, None)
+        } else {
+            (host, Some(after.strip_prefix(':')?))
+        }
+    } else {
+        match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    let forbidden = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '#' | '/' | ':' | '<' | '>' | '?' | '@' | '[' | '\\' | ']' | '^' | '|' | '%'
+            )
+    };
+    if host.is_empty() || (!host.starts_with('[') && host.chars().any(forbidden)) {
+        return None;
+    }
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
+        Some(_) => return None,
+    };
+    Some(WebUrl { https, host, port })
+}
+
+/// Whether a browser may be sent to `uri`: [`web_url`] reads it. Not `javascript:` or `data:`.
 pub fn is_web_url(uri: &str) -> bool {
-    let Some((scheme, rest)) = uri.split_once(':') else {
-        return false;
-    };
-    let Some(authority) = rest.strip_prefix("//") else {
-        return false;
-    };
-    let host_end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
-    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
-        && host_end > 0
-        && !uri.chars().any(char::is_control)
+    web_url(uri).is_some()
 }
 
 /// `uri` with `params` in its query, where a browser sends them: before any `#fragment` (what
@@ -138,11 +199,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn web_urls_are_http_with_a_host_and_no_control_character() {
+    fn web_urls_are_http_with_a_usable_host_and_no_control_character() {
         for ok in [
             "https://app.example/done",
             "http://localhost:3000",
             "HTTPS://x?y#z",
+            "HTTPS://EXAMPLE.COM/",
+            "Http://[::1]:8080/x",
+            "https://user:pw@app.example/",
+            "https://app.example:443",
+            "https://bücher.example/é x",
         ] {
             assert!(is_web_url(ok), "{ok}");
         }
@@ -155,9 +221,41 @@ mod tests {
             "ftp://app.example",
             "https://app.example/done\nevil",
             "",
+            "https://@",
+            "https://user@/x",
+            "https://:443/x",
+            "https://[/",
+            "https://[zz]/",
+            "https://[::1]x/",
+            "http://a b/",
+            "https://a<b/",
+            "https://a%2eb/",
+            "https://app.example:/",
+            "https://app.example:65536/",
+            "https://app.example:8x/",
+            "https://\\evil.example",
         ] {
             assert!(!is_web_url(refused), "{refused:?}");
         }
+    }
+
+    #[test]
+    fn web_urls_lead_where_a_browser_goes() {
+        let parts = |uri| web_url(uri).map(|u| (u.https, u.host, u.effective_port()));
+        assert_eq!(
+            parts("https://evil.example\\@good.example/"),
+            Some((true, "evil.example", 443)),
+            "a backslash ends the authority, as browsers read it"
+        );
+        assert_eq!(
+            parts("http://a@b@[::1]:9/"),
+            Some((false, "[::1]", 9)),
+            "the host follows the last @"
+        );
+        assert_eq!(
+            parts("HTTP://Host.Example"),
+            Some((false, "Host.Example", 80))
+        );
     }
 
     #[test]

@@ -149,9 +149,13 @@ fn card_user_body() -> Value {
     // Schema tool's regex engine has).
     let email = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$";
     let email_local = "^[^@]{1,64}@";
-    // `validation::is_https_url`: a host, and a port that fits in 16 bits.
+    // `validation::is_https_url`: the scheme in any case, a host without the code points a
+    // host may not hold (an IPv6 one in brackets: its form here, the address in the code), and
+    // a port that fits in 16 bits; the authority ends at `\`, as browsers read it.
     let port = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
-    let https = format!(r"^https://([^/?#@]*@)?(\[[^\]]+\]|[^/?#:\[\]@]+)(:{port})?([/?#]|$)");
+    let https = format!(
+        r"^[Hh][Tt][Tt][Pp][Ss]://([^/?#@\\\s]*@)?(\[[0-9A-Fa-f:.]+\]|[^/?#:\[\]@\\<>^|%\s]+)(:{port})?([/?#\\]|$)"
+    );
     let mut schema = object(
         &[
             "firstName",

@@ -266,38 +266,29 @@ pub fn is_eth_address(s: &str) -> bool {
         .is_some_and(|hex| hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The host of an absolute `scheme://host[:port][/...]` URL with that scheme, if well formed.
-fn url_host<'s>(s: &'s str, scheme: &str) -> Option<&'s str> {
+/// The host of an absolute `https` (or `http`) URL, if well formed: read as every vendor reads a
+/// web URL (`http::web_url`: a usable host, the scheme in any case), no longer than 2048
+/// characters and with no white space anywhere.
+fn url_host(s: &str, https: bool) -> Option<&str> {
     // 2048 characters, as the refusal says (not bytes).
-    if s.chars().count() > 2048 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if s.chars().count() > 2048 || s.chars().any(char::is_whitespace) {
         return None;
     }
-    let rest = s.strip_prefix(scheme)?.strip_prefix("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
-        let (host, after) = v6.split_once(']')?;
-        (host, after.strip_prefix(':'))
-    } else {
-        match host_port.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (host_port, None),
-        }
-    };
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.parse::<u16>().is_ok());
-    (!host.is_empty() && port_ok).then_some(host)
+    crate::http::web_url(s)
+        .filter(|url| url.https == https)
+        .map(|url| url.host)
 }
 
 pub fn is_https_url(s: &str) -> bool {
-    url_host(s, "https").is_some()
+    url_host(s, true).is_some()
 }
 
 /// `https`, or `http` on a loopback host: what this local sandbox accepts as a webhook URL.
 pub fn is_webhook_url(s: &str) -> bool {
     is_https_url(s)
-        || url_host(s, "http").is_some_and(|host| {
+        || url_host(s, false).is_some_and(|host| {
             host.eq_ignore_ascii_case("localhost")
-                || host
+                || (host.trim_start_matches('[').trim_end_matches(']'))
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip.is_loopback())
         })
@@ -356,6 +347,10 @@ mod tests {
         assert!(is_https_url("https://app.example.com/kyc/done?x=1"));
         assert!(!is_https_url("http://app.example.com") && !is_https_url("https://"));
         assert!(!is_https_url("https://a b.com") && !is_https_url("https://host:notaport/"));
+        assert!(is_https_url("HTTPS://EXAMPLE.COM/") && is_webhook_url("HTTP://LOCALHOST/h"));
+        for no_host in ["https://@", "https://:443/x", "https://[/", "https://a^b/"] {
+            assert!(!is_https_url(no_host), "{no_host}");
+        }
         assert!(
             is_webhook_url("http://127.0.0.1:8080/hook") && is_webhook_url("http://localhost/h")
         );
