@@ -185,7 +185,8 @@ pub struct Cli {
 
     /// A web origin (e.g. `https://app.example.com`) whose pages may call the vendor routes from a
     /// browser (CORS), besides loopback origins (`http://localhost:3000` ...). `*` allows every
-    /// origin: unsafe, any web page you visit could then use the sandbox. Repeatable.
+    /// origin: unsafe, any web page you visit could then use the sandbox. Also an origin a Persona
+    /// hosted-flow link may redirect to (Persona's Allowed Domains). Repeatable.
     #[arg(
         long = "cors-origin",
         env = "VENDOR_SANDBOX_CORS_ORIGIN",

@@ -13,6 +13,7 @@
 
 mod html;
 mod outcome;
+mod redirect;
 mod widget;
 
 use serde_json::{Map, Value};
@@ -20,10 +21,11 @@ use serde_json::{Map, Value};
 use super::lifecycle::complete_through;
 use super::request::web_redirect;
 use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, scenario};
-use crate::http::{ApiRequest, ApiResponse, percent_encode, with_query};
+use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
 use html::{done_content, done_page, html, inquiry_page, message_page, not_found};
 use outcome::Outcome;
+use redirect::{link_redirect_refusal, redirect_of, with_result};
 pub(super) use widget::new_session_token;
 use widget::{BadEmbed, Embed};
 
@@ -164,6 +166,10 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
             "Unknown template",
             &format!("The {name} {template:?} should be an id starting with {prefix}."),
         );
+    }
+    // A new inquiry's redirect comes from a link anyone can build: only to an allowed domain.
+    if let Some(message) = linked_redirect.and_then(|uri| link_redirect_refusal(app, uri)) {
+        return refuse(400, "invalid_config", "Redirect not allowed", &message);
     }
     let mut fields = Map::new();
     for (name, value) in &req.query {
@@ -392,24 +398,6 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         Some(uri) => ApiResponse::see_other(&with_result(&uri, inquiry)),
         None => html(200, &done_page(app, req, inquiry)),
     }
-}
-
-/// The inquiry's redirect URI, if it is one a browser may be sent to (one from a state file
-/// written before the check is left out).
-fn redirect_of(inquiry: &Inquiry) -> Option<&str> {
-    let uri = inquiry.redirect_uri.as_deref()?;
-    web_redirect(uri).is_ok().then_some(uri)
-}
-
-/// `uri` with `inquiry-id`, `reference-id` (when the inquiry has one) and `status` in its query,
-/// before any `#fragment` ([`with_query`]: one of each, replacing any the URI had).
-fn with_result(uri: &str, inquiry: &Inquiry) -> String {
-    let mut params = vec![("inquiry-id", inquiry.id.as_str())];
-    if let Some(reference) = &inquiry.reference_id {
-        params.push(("reference-id", reference));
-    }
-    params.push(("status", inquiry.status.as_str()));
-    with_query(uri, &params)
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
+use super::redirect::with_result;
 use super::widget::{self, Embed};
-use super::{Outcome, flow_root, with_result};
+use super::{Outcome, flow_root};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::vendors::persona::{Inquiry, InquiryStatus};

@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 
 use crate::harness::{TestResponse, TestServer, encode};
 
+mod redirect;
+
 /// Creates an inquiry through the API with `attributes` added to the template id.
 async fn create_inquiry(server: &TestServer, ns: &str, attributes: Value) -> String {
     server.create_inquiry(ns, attributes).await
@@ -359,7 +361,7 @@ async fn template_parameters_create_an_inquiry_in_the_namespace_of_the_url() {
     let ns = "hosted-create";
     let query = format!(
         "inquiry-template-id=itmpl_Hosted2&reference-id=user-7&redirect-uri={}&fields%5Bname-first%5D=Jane&environment-id=env_x",
-        encode("https://app.example/back")
+        encode("http://localhost:3000/back")
     );
     let created = server.get(&format!("/ns/{ns}/verify?{query}")).send().await;
     assert_eq!(created.status, 303, "{}", created.text());
@@ -401,7 +403,7 @@ async fn template_parameters_create_an_inquiry_in_the_namespace_of_the_url() {
         answer.header("location"),
         Some(
             format!(
-                "https://app.example/back?inquiry-id={id}&reference-id=user-7&status=completed"
+                "http://localhost:3000/back?inquiry-id={id}&reference-id=user-7&status=completed"
             )
             .as_str()
         )
@@ -417,119 +419,6 @@ async fn template_parameters_create_an_inquiry_in_the_namespace_of_the_url() {
     assert!(
         location.starts_with(&server.url(&format!("/ns/{ns}/widget?inquiry-id=inq_"))),
         "{location}"
-    );
-}
-
-/// The redirect is the inquiry's own: a `redirect-uri` on the page's link or in a form posted
-/// by another site cannot send the browser elsewhere (an open redirect).
-#[tokio::test]
-async fn the_redirect_is_the_inquirys_own_never_the_links_or_the_forms() {
-    let server = TestServer::start().await;
-    let id = create_inquiry(
-        &server,
-        "default",
-        json!({"redirect-uri": "https://stored.example/é"}),
-    )
-    .await;
-    let page = server
-        .get(&format!(
-            "/verify?inquiry-id={id}&redirect-uri={}",
-            encode("https://link.example/")
-        ))
-        .send()
-        .await
-        .text();
-    assert!(!page.contains("link.example"), "{page}");
-    assert!(!page.contains("name=\"redirect-uri\""), "{page}");
-    let answer = server
-        .post(&format!("/verify/{id}"))
-        .form(&[
-            ("outcome", "fail"),
-            ("redirect-uri", "https://evil.example/"),
-        ])
-        .send()
-        .await;
-    assert_eq!(answer.status, 303);
-    assert_eq!(
-        answer.header("location"),
-        Some(format!("https://stored.example/%C3%A9?inquiry-id={id}&status=failed").as_str()),
-        "bytes a Location header cannot carry are percent-encoded"
-    );
-
-    // Without a redirect of its own, a posted one is not used either: the done page is shown.
-    let plain = create_inquiry(&server, "default", json!({})).await;
-    let answer = server
-        .post(&format!("/verify/{plain}"))
-        .form(&[("outcome", "pass"), ("redirect-uri", "javascript:alert(1)")])
-        .send()
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.text());
-    assert_eq!(answer.header("location"), None);
-    assert!(!answer.text().contains("javascript:"));
-}
-
-/// Only http(s) URLs can become a redirect: `javascript:` or `data:` would run in the page's
-/// "Continue" link or land in the Location header.
-#[tokio::test]
-async fn redirect_uris_that_are_not_http_are_refused_where_they_enter() {
-    let server = TestServer::start().await;
-    for uri in [
-        "javascript:alert(document.domain)",
-        " JavaScript:alert(1)",
-        "data:text/html,<script>alert(1)</script>",
-        "myapp://kyc",
-        "https:evil.example",
-        "//evil.example",
-        "https://",
-    ] {
-        let created = server
-            .persona(
-                "default",
-                "POST",
-                "/api/v1/inquiries",
-                Some(json!({"data": {"attributes": {
-                    "inquiry-template-id": "itmpl_HostedTemplate1", "redirect-uri": uri,
-                }}})),
-            )
-            .await;
-        assert_eq!(created.status, 400, "{uri}: {}", created.text());
-        let error = &created.json()["errors"][0];
-        assert!(error["title"].is_string(), "{}", created.text());
-        assert!(
-            error["details"]
-                .as_str()
-                .is_some_and(|d| d.contains("redirect-uri")),
-            "{}",
-            created.text()
-        );
-
-        let linked = server
-            .get(&format!(
-                "/verify?inquiry-template-id=itmpl_Hosted3&redirect-uri={}",
-                encode(uri)
-            ))
-            .send()
-            .await;
-        assert_eq!(linked.status, 400, "{uri}: {}", linked.text());
-        assert_html(&linked);
-    }
-    let id = create_inquiry(&server, "default", json!({})).await;
-    let page = server
-        .get(&format!(
-            "/verify?inquiry-id={id}&redirect-uri={}",
-            encode("javascript:alert(1)")
-        ))
-        .send()
-        .await;
-    assert_eq!(page.status, 400);
-    assert!(!page.text().contains("javascript:"), "{}", page.text());
-    let listed = server
-        .persona("default", "GET", "/api/v1/inquiries", None)
-        .await;
-    assert_eq!(
-        listed.json()["data"].as_array().map(Vec::len),
-        Some(1),
-        "nothing was created by a refused request"
     );
 }
 
