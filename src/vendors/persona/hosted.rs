@@ -18,8 +18,9 @@ mod widget;
 
 use serde_json::{Map, Value};
 
+use super::inflection::to_kebab;
 use super::lifecycle::complete_through;
-use super::request::web_redirect;
+use super::request::{kebab_keys, web_redirect};
 use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, scenario};
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
@@ -37,11 +38,30 @@ const REDACTED_PAGE: &str = "This inquiry was redacted: its flow is closed. Star
 const SESSION_TITLE: &str = "Session expired";
 const SESSION_PAGE: &str = "The session-token is not this inquiry's: get a new one from POST /api/v1/inquiries/{id}/resume.";
 
-/// Whether the request gives a `session-token` that is not the inquiry's. One given is checked
-/// on every page and submit of the flow; none at all opens the inquiry *(choice)*.
+/// Whether the request gives a `session-token`, in its query or its posted form, that is not
+/// the inquiry's. One given is checked on every page and submit of the flow; none at all opens
+/// the inquiry *(choice)*.
 fn wrong_session_token(req: &ApiRequest, inquiry: &Inquiry) -> bool {
-    let given = req.query_param("session-token").filter(|t| !t.is_empty());
-    given.is_some_and(|token| inquiry.rare().session_token.as_deref() != Some(token))
+    let own = inquiry.rare().session_token.as_deref();
+    let wrong = |token: &str| !token.is_empty() && own != Some(token);
+    req.query_param("session-token").is_some_and(wrong)
+        || (req.method == "POST")
+            && (req.form().iter()).any(|(name, token)| name == "session-token" && wrong(token))
+}
+
+/// The `session-token` the page was opened with (its query) or its form posted, which the
+/// page's form carries on to its submit.
+fn given_session_token(req: &ApiRequest) -> Option<String> {
+    if let Some(token) = req.query_param("session-token").filter(|t| !t.is_empty()) {
+        return Some(token.to_string());
+    }
+    if req.method != "POST" {
+        return None;
+    }
+    let form = req.form().into_iter();
+    form.filter(|(name, token)| name == "session-token" && !token.is_empty())
+        .map(|(_, token)| token)
+        .next()
 }
 
 /// `/verify` or `/widget`: whichever the browser came in on, so follow-up URLs keep it.
@@ -171,12 +191,17 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
     if let Some(message) = linked_redirect.and_then(|uri| link_redirect_refusal(app, uri)) {
         return refuse(400, "invalid_config", "Redirect not allowed", &message);
     }
-    let mut fields = Map::new();
+    let mut given_fields = Map::new();
     for (name, value) in &req.query {
         if let Some(path) = widget::field_path(name) {
-            widget::set_field(&mut fields, &path, Value::String(value.clone()));
+            widget::set_field(&mut given_fields, &path, Value::String(value.clone()));
         }
     }
+    // Names in any casing, as the API takes them; one in two casings is refused as there.
+    let fields = match kebab_keys(given_fields, "The fields of this link") {
+        Ok(fields) => fields,
+        Err((_, message, _)) => return refuse(400, "invalid_config", "Invalid field", &message),
+    };
     if let Some(bad) = super::fields::refusal(&fields) {
         let field = format!("The fields[{}] of this link", bad.name);
         return refuse(
@@ -337,12 +362,29 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
         }
         return html(409, &page(inquiry, &notice));
     };
+    // Names in any casing, stored in kebab-case as the API stores them; one given in two
+    // casings is refused as the API refuses it.
+    let names: Map<String, Value> = form
+        .iter()
+        .filter_map(|(name, _)| Some((widget::field_path(name)?[0].to_string(), Value::Null)))
+        .collect();
+    if let Err((_, message, _)) = kebab_keys(names, "fields") {
+        let notice = format!("{message}; nothing was changed.");
+        if json {
+            return widget::error_json(400, "invalid_config", &notice);
+        }
+        return html(400, &page(inquiry, &notice));
+    }
     // An emptied input clears the field it was prefilled with (null, as Persona's API gives a
     // field without a value); one left blank on a field the inquiry lacks adds nothing.
-    let given: Vec<(Vec<&str>, Value)> = form
+    let given: Vec<(Vec<String>, Value)> = form
         .iter()
         .filter_map(|(name, value)| {
-            let path = widget::field_path(name)?;
+            let mut path: Vec<String> = widget::field_path(name)?
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            path[0] = to_kebab(&path[0]);
             if !value.is_empty() {
                 return Some((path, Value::String(value.clone())));
             }

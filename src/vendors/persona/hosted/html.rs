@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::redirect::with_result;
 use super::widget::{self, Embed};
-use super::{Outcome, flow_root};
+use super::{Outcome, flow_root, given_session_token};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::vendors::persona::{Inquiry, InquiryStatus};
@@ -209,6 +209,13 @@ fn outcome_form(
             escape(&app.url(&req.namespace, &path))
         ),
     };
+    // The session the page was opened with goes with its submit, which checks it again.
+    if let Some(token) = given_session_token(req) {
+        form.push_str(&format!(
+            "<input type=\"hidden\" name=\"session-token\" value=\"{}\">\n",
+            escape(&token)
+        ));
+    }
     // No redirect field: the submit takes the inquiry's own, so another site cannot post one.
     let button = |o: Outcome, class: &str| {
         format!(

@@ -314,14 +314,18 @@ pub(super) fn field_path(name: &str) -> Option<Vec<&str>> {
 }
 
 /// Sets `value` at `path` in `fields`, making objects on the way.
-pub(super) fn set_field(fields: &mut serde_json::Map<String, Value>, path: &[&str], value: Value) {
+pub(super) fn set_field<S: AsRef<str>>(
+    fields: &mut serde_json::Map<String, Value>,
+    path: &[S],
+    value: Value,
+) {
     let Some((last, parents)) = path.split_last() else {
         return;
     };
     let mut at = fields;
     for part in parents {
         let slot = at
-            .entry(part.to_string())
+            .entry(part.as_ref().to_string())
             .or_insert_with(|| Value::Object(serde_json::Map::new()));
         if !slot.is_object() {
             *slot = Value::Object(serde_json::Map::new());
@@ -331,26 +335,31 @@ pub(super) fn set_field(fields: &mut serde_json::Map<String, Value>, path: &[&st
         };
         at = next;
     }
-    at.insert(last.to_string(), value);
+    at.insert(last.as_ref().to_string(), value);
 }
 
 /// The value at `path` in a stored inquiry's fields, if there is one.
-pub(super) fn inquiry_field<'a>(fields: &'a Fields, path: &[&str]) -> Option<&'a Value> {
+pub(super) fn inquiry_field<'a, S: AsRef<str>>(
+    fields: &'a Fields,
+    path: &[S],
+) -> Option<&'a Value> {
     let (first, rest) = path.split_first()?;
     rest.iter()
-        .try_fold(fields.get(first)?, |at, part| at.get(part))
+        .try_fold(fields.get(first.as_ref())?, |at, part| {
+            at.get(part.as_ref())
+        })
 }
 
 /// [`set_field`] on a stored inquiry's fields.
-pub(super) fn set_inquiry_field(fields: &mut Fields, path: &[&str], value: Value) {
+pub(super) fn set_inquiry_field<S: AsRef<str>>(fields: &mut Fields, path: &[S], value: Value) {
     let Some((first, rest)) = path.split_first() else {
         return;
     };
     if rest.is_empty() {
-        fields.insert((*first).to_string(), value);
+        fields.insert(first.as_ref().to_string(), value);
         return;
     }
-    let slot = fields.get_or_insert_with(first, || Value::Object(serde_json::Map::new()));
+    let slot = fields.get_or_insert_with(first.as_ref(), || Value::Object(serde_json::Map::new()));
     if !slot.is_object() {
         *slot = Value::Object(serde_json::Map::new());
     }

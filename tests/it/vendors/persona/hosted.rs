@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::harness::{TestResponse, TestServer, encode};
 
 mod redirect;
+mod submit;
 
 /// Creates an inquiry through the API with `attributes` added to the template id.
 async fn create_inquiry(server: &TestServer, ns: &str, attributes: Value) -> String {
@@ -157,92 +158,6 @@ async fn fail_and_every_decision_end_in_their_status() {
             Some(event)
         );
     }
-}
-
-/// The form's fields are checked as the API's: a birthdate is a date, a field Persona defines
-/// is text (not `fields[name-first][x]`); another is refused, nothing changes, and the page says
-/// what is wrong.
-#[tokio::test]
-async fn the_form_refuses_fields_the_api_refuses() {
-    let server = TestServer::start().await;
-    let ns = "hosted-birthdate";
-    let id = create_inquiry(&server, ns, json!({})).await;
-    let post_path = format!("/ns/{ns}/verify/{id}");
-    let refused = server
-        .post(&post_path)
-        .form(&[("outcome", "pass"), ("fields[birthdate]", "1990-13-45")])
-        .send()
-        .await;
-    assert_eq!(refused.status, 400, "{}", refused.text());
-    assert_html(&refused);
-    assert!(refused.text().contains("YYYY-MM-DD"));
-    assert_eq!(status_of(&server, ns, &id).await, "created");
-    let nested = server
-        .post(&post_path)
-        .form(&[("outcome", "pass"), ("fields[name-first][given]", "Jane")])
-        .send()
-        .await;
-    assert_eq!(nested.status, 400, "{}", nested.text());
-    assert!(
-        nested
-            .text()
-            .contains("fields[name-first] must be a string")
-    );
-    assert_eq!(status_of(&server, ns, &id).await, "created");
-    let taken = server
-        .post(&post_path)
-        .form(&[("outcome", "pass"), ("fields[birthdate]", "1990-12-31")])
-        .send()
-        .await;
-    assert_eq!(taken.status, 200, "{}", taken.text());
-}
-
-/// A session token given to `/verify` is checked, as `/widget` checks it: a wrong one gets 409
-/// `Session expired` on the page and on its submit, and nothing moves. Without one the page
-/// opens *(choice)*; the inquiry's own token works.
-#[tokio::test]
-async fn verify_refuses_a_session_token_that_is_not_the_inquirys() {
-    let server = TestServer::start().await;
-    let ns = "default";
-    let id = create_inquiry(&server, ns, json!({})).await;
-    let path = format!("/api/v1/inquiries/{id}/perform-simulate-actions");
-    let actions = json!({"meta": {"simulate-actions": [{"type": "start_inquiry"}]}});
-    server.persona(ns, "POST", &path, Some(actions)).await;
-    let resumed =
-        (server.persona(ns, "POST", &format!("/api/v1/inquiries/{id}/resume"), None)).await;
-    assert_eq!(resumed.status, 200, "{}", resumed.text());
-    let token = resumed.json()["meta"]["session-token"]
-        .as_str()
-        .expect("a session token")
-        .to_string();
-    let page = server
-        .get(&format!("/verify?inquiry-id={id}&session-token=wrong"))
-        .send()
-        .await;
-    assert_eq!(page.status, 409, "{}", page.text());
-    assert_html(&page);
-    assert!(page.text().contains("Session expired"));
-    let posted = submit(
-        &server,
-        &format!("/verify/{id}?session-token=wrong"),
-        "approve",
-    )
-    .await;
-    assert_eq!(posted.status, 409, "{}", posted.text());
-    assert!(posted.text().contains("Session expired"));
-    assert_eq!(status_of(&server, ns, &id).await, "pending");
-
-    let right = format!("session-token={}", encode(&token));
-    for path in [
-        format!("/verify?inquiry-id={id}&{right}"),
-        format!("/verify?inquiry-id={id}"),
-    ] {
-        let page = server.get(&path).send().await;
-        assert_eq!(page.status, 200, "{path}: {}", page.text());
-    }
-    let posted = submit(&server, &format!("/verify/{id}?{right}"), "pass").await;
-    assert_eq!(posted.status, 200, "{}", posted.text());
-    assert_eq!(status_of(&server, ns, &id).await, "completed");
 }
 
 #[tokio::test]
