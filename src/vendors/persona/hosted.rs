@@ -131,7 +131,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
             );
         };
         if inquiry.rare().redacted_at.is_some() {
-            return refuse(409, "application_error", REDACTED_TITLE, REDACTED_PAGE);
+            return refuse(409, "unknown", REDACTED_TITLE, REDACTED_PAGE);
         }
         if wrong_session_token(req, inquiry) {
             return refuse(409, "unauthenticated", SESSION_TITLE, SESSION_PAGE);
@@ -317,7 +317,7 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
     match world.persona.inquiry(id) {
         None => return missing(),
         Some(inquiry) if inquiry.rare().redacted_at.is_some() => {
-            return refuse(409, "application_error", REDACTED_TITLE, REDACTED_PAGE);
+            return refuse(409, "unknown", REDACTED_TITLE, REDACTED_PAGE);
         }
         Some(inquiry) if wrong_session_token(req, inquiry) => {
             return refuse(409, "unauthenticated", SESSION_TITLE, SESSION_PAGE);
@@ -358,7 +358,7 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
             inquiry.status
         );
         if json {
-            return widget::error_json(409, "application_error", &notice);
+            return widget::error_json(409, "unknown", &notice);
         }
         return html(409, &page(inquiry, &notice));
     };
@@ -425,7 +425,7 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
     if let Err(e) = complete_through(app, world, id, &completion.steps, completion.schedule) {
         return refuse(
             409,
-            "application_error",
+            "unknown",
             "Could not finish the inquiry",
             &e.to_string(),
         );

@@ -177,10 +177,11 @@ impl Embed {
         element(&attrs)
     }
 
-    /// The config element of a page that only reports an error to the SDK.
+    /// The config element of a page that only reports an error to the SDK (`status` is the
+    /// page's; the SDK gets its own for `code`, see [`sdk_status`]).
     pub fn error_config(&self, status: u16, code: &str, message: &str) -> String {
         let mut attrs = self.common_attrs();
-        attrs.push(("error-status", status.to_string()));
+        attrs.push(("error-status", sdk_status(code, status).to_string()));
         attrs.push(("error-code", code.to_string()));
         attrs.push(("error-message", message.to_string()));
         element(&attrs)
@@ -266,11 +267,26 @@ pub(super) fn outcome_json(inquiry: &Inquiry, html: String) -> ApiResponse {
     .with_header("cache-control", "no-store")
 }
 
-/// A refused submit, for the script: `{error: {status, code, message}}` (the SDK's error shape).
+/// The status the SDK's `InquiryError` pairs with `code` (persona 5.x `lib/interfaces.d.ts`:
+/// `application_error` 0, `invalid_config` 400, `inactive_template` 422, `unauthenticated` 409),
+/// or the answer's own `status` for `unknown`, the one code that takes any.
+pub(super) fn sdk_status(code: &str, status: u16) -> u16 {
+    match code {
+        "application_error" => 0,
+        "invalid_config" => 400,
+        "inactive_template" => 422,
+        "unauthenticated" => 409,
+        _ => status,
+    }
+}
+
+/// A refused submit, for the script: `{error: {status, code, message}}` (the SDK's error shape,
+/// with the SDK's status for `code`; the answer keeps its own).
 pub(super) fn error_json(status: u16, code: &str, message: &str) -> ApiResponse {
+    let sdk_status = sdk_status(code, status);
     ApiResponse::json(
         status,
-        json!({"error": {"status": status, "code": code, "message": message}}),
+        json!({"error": {"status": sdk_status, "code": code, "message": message}}),
     )
     .with_header("cache-control", "no-store")
 }

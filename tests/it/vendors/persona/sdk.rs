@@ -379,3 +379,97 @@ async fn submit_widget(
         .send()
         .await
 }
+
+/// Whether `(code, status)` is a pair of the SDK's `InquiryError` union (persona 5.9.0
+/// `lib/interfaces.d.ts`): an app may branch on either and must not be misled.
+fn sdk_error_pair(code: &str, status: i64) -> bool {
+    matches!(
+        (code, status),
+        ("application_error", 0)
+            | ("invalid_config", 400)
+            | ("inactive_template", 422)
+            | ("unauthenticated", 409)
+            | ("unknown", _)
+    )
+}
+
+/// Every error the page reports to the SDK pairs its code and status as the SDK's types do: an
+/// unknown inquiry is `invalid_config` 400 (the page itself is a 404), a redacted one and a
+/// second submit `unknown` with the answer's 409 (409 alone is `unauthenticated`'s).
+#[tokio::test]
+async fn errors_reach_the_sdk_as_the_sdks_own_code_and_status_pairs() {
+    let server = TestServer::start().await;
+    let attribute = |html: &str, name: &str| {
+        let start = format!("data-error-{name}=\"");
+        let at = html.find(&start).map(|i| i + start.len()).expect(name);
+        html[at..].split('"').next().unwrap_or_default().to_string()
+    };
+    let reported = |page: &TestResponse| {
+        let html = page.text();
+        let status = attribute(&html, "status").parse::<i64>().expect("a number");
+        (attribute(&html, "code"), status)
+    };
+
+    let unknown = get(
+        &server,
+        &format!("/ns/{NS}/widget?{}", sdk_query("&inquiry-id=inq_Nope")),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(reported(&unknown), ("invalid_config".to_string(), 400));
+
+    let (location, _) = open_new(&server, "").await;
+    let id = inquiry_id(&location);
+    let redacted = api(&server, "DELETE", &format!("/api/v1/inquiries/{id}"), None).await;
+    assert_eq!(redacted.status, 200, "{}", redacted.text());
+    let page = get(
+        &server,
+        &format!(
+            "/ns/{NS}/widget?{}",
+            sdk_query(&format!("&inquiry-id={id}"))
+        ),
+    )
+    .await;
+    assert_eq!(page.status, 409);
+    let (code, status) = reported(&page);
+    assert!(
+        sdk_error_pair(&code, status) && code == "unknown",
+        "{code} {status}"
+    );
+    let posted = submit_widget(&server, &id, vec![("outcome", "pass")]).await;
+    let error = &posted.json()["error"];
+    let pair = (
+        error["code"].as_str().unwrap_or_default(),
+        error["status"].as_i64().unwrap_or(-1),
+    );
+    assert!(
+        sdk_error_pair(pair.0, pair.1) && pair.0 == "unknown",
+        "{error}"
+    );
+
+    let (location, _) = open_new(&server, "").await;
+    let id = inquiry_id(&location);
+    assert_eq!(
+        submit_widget(&server, &id, vec![("outcome", "fail")])
+            .await
+            .status,
+        200
+    );
+    let again = submit_widget(&server, &id, vec![("outcome", "pass")]).await;
+    assert_eq!(again.status, 409);
+    let error = &again.json()["error"];
+    let pair = (
+        error["code"].as_str().unwrap_or_default(),
+        error["status"].as_i64().unwrap_or(-1),
+    );
+    assert!(
+        sdk_error_pair(pair.0, pair.1) && pair.0 == "unknown",
+        "{error}"
+    );
+    let unknown = submit_widget(&server, "inq_Nope", vec![("outcome", "pass")]).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        unknown.json()["error"],
+        json!({"status": 400, "code": "invalid_config", "message": "There is no inquiry inq_Nope in this sandbox namespace."})
+    );
+}
