@@ -22,6 +22,7 @@ use super::inflection::to_kebab;
 use super::lifecycle::complete_through;
 use super::request::{kebab_keys, web_redirect};
 use super::{Ctx, Inquiry, InquiryStatus, NewInquiry, scenario};
+use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse, percent_encode};
 use crate::store::World;
 use html::{done_content, done_page, html, inquiry_page, message_page, not_found};
@@ -73,6 +74,34 @@ fn flow_root(req: &ApiRequest) -> &'static str {
     }
 }
 
+/// The flow page of inquiry `id` on the root the browser used, in the request's namespace, once
+/// the browser is on the flow: under `/widget` a path on the origin it loaded (the SDK's frame
+/// checks messages from that origin), under `/verify` a URL of the public one.
+fn flow_page(app: &App, req: &ApiRequest, id: &str) -> String {
+    let url = public_page(app, req, id);
+    if flow_root(req) == "/widget" {
+        url.get(app.public_url.len()..)
+            .unwrap_or_default()
+            .to_string()
+    } else {
+        url
+    }
+}
+
+/// The flow page of inquiry `id` on the root the browser used, at the public URL, in the
+/// request's namespace: where a link sends the browser.
+fn public_page(app: &App, req: &ApiRequest, id: &str) -> String {
+    let page = format!("{}?inquiry-id={}", flow_root(req), percent_encode(id));
+    app.url(&req.namespace, &page)
+}
+
+/// `GET /verify/{inquiry-id}` (or `/widget/…`), the form's action opened again (a reload, a
+/// bookmark, a restored tab): 303 to the inquiry's page, which shows where it stands.
+pub fn form_action_page(cx: &Ctx, _world: &World) -> ApiResponse {
+    let id = cx.param("inquiry-id");
+    ApiResponse::see_other(&flow_page(cx.app, cx.req, id)).with_header("cache-control", "no-store")
+}
+
 /// `GET /verify` and `GET /widget`: shows `inquiry-id`, or creates an inquiry from
 /// `inquiry-template-id` / `template-id` / `inquiry-template-version-id`, `reference-id`,
 /// `redirect-uri` and `fields[…]` and sends the browser (303) to its page, so that reloading
@@ -92,11 +121,8 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
                 if expired == Some(InquiryStatus::Expired) {
                     let _ = super::lifecycle::transition(app, world, &id, InquiryStatus::Pending);
                 }
-                ApiResponse::see_other(&app.url(
-                    &req.namespace,
-                    &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
-                ))
-                .with_header("cache-control", "no-store")
+                ApiResponse::see_other(&public_page(app, req, &id))
+                    .with_header("cache-control", "no-store")
             }
             Err(message) => message_page(410, "Link no longer valid", &message),
         };
@@ -155,6 +181,14 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
             return not_found(id);
         };
         let redirect = redirect_of(inquiry);
+        let moved = !matches!(
+            inquiry.status,
+            InquiryStatus::Created | InquiryStatus::Pending
+        );
+        if embed.is_none() && moved && req.query_param("done").is_some() {
+            // Where a submit without a redirect URI sends the browser (Post/Redirect/Get).
+            return html(200, &done_page(app, req, inquiry));
+        }
         let page = inquiry_page(app, req, inquiry, redirect, None, decides, embed.as_ref());
         return match &embed {
             Some(embed) => embed.response(200, page),
@@ -254,11 +288,7 @@ pub fn page(cx: &Ctx, world: &mut World) -> ApiResponse {
         );
         return ApiResponse::see_other(&location).with_header("cache-control", "no-store");
     }
-    let location = app.url(
-        &req.namespace,
-        &format!("{}?inquiry-id={}", flow_root(req), percent_encode(&id)),
-    );
-    ApiResponse::see_other(&location).with_header("cache-control", "no-store")
+    ApiResponse::see_other(&public_page(app, req, &id)).with_header("cache-control", "no-store")
 }
 
 /// A page for the SDK's iframe that shows `message` and reports it as an `error` message.
@@ -436,10 +466,12 @@ pub fn submit(cx: &Ctx, world: &mut World) -> ApiResponse {
     if json {
         return widget::outcome_json(inquiry, done_content(inquiry));
     }
-    match redirect {
-        Some(uri) => ApiResponse::see_other(&with_result(&uri, inquiry)),
-        None => html(200, &done_page(app, req, inquiry)),
-    }
+    // Post/Redirect/Get: reloading what the browser lands on submits nothing again.
+    let location = match redirect {
+        Some(uri) => with_result(&uri, inquiry),
+        None => format!("{}&done=1", flow_page(app, req, id)),
+    };
+    ApiResponse::see_other(&location)
 }
 
 #[cfg(test)]

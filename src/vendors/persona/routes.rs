@@ -68,8 +68,10 @@ static ROUTES: &[Route] = &[
     Route::new("POST", "/api/v1/webhooks/{webhook-id}/rotate-secret", "rotate_webhook_secret", |cx, w| webhooks::rotate_secret(w, cx.req, cx.param("webhook-id")), "Rotate a webhook's secret").answers(one),
     Route::new("GET", "/verify", "hosted_page", hosted::page, "Hosted verification page").html(),
     Route::new("POST", "/verify/{inquiry-id}", "hosted_submit", hosted::submit, "Submit the hosted verification page").html(),
+    Route::read_only("GET", "/verify/{inquiry-id}", "hosted_page", hosted::form_action_page, "The hosted page's form action opened again: 303 to the inquiry's page").html(),
     Route::new("GET", "/widget", "hosted_page", hosted::page, "Hosted verification page (embedded flow)").html(),
     Route::new("POST", "/widget/{inquiry-id}", "hosted_submit", hosted::submit, "Submit the embedded verification page").html(),
+    Route::read_only("GET", "/widget/{inquiry-id}", "hosted_page", hosted::form_action_page, "The embedded page's form action opened again: 303 to the inquiry's page").html(),
 ];
 
 /// The event operation Persona asks the scenario engine about: an inquiry completed and about

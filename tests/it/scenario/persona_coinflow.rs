@@ -195,7 +195,7 @@ async fn needs_review_inquiries_wait_for_a_decision_through_personas_api() {
     let id = ns.create_inquiry(json!({})).await;
     assert_eq!(offered(&ns.hosted_page(&id).await), ["pass", "fail"]);
     let done = ns.hosted_submit(&id, "pass").await;
-    assert_eq!(done.status, 200, "{}", done.text());
+    assert_eq!(done.status, 303, "{}", done.text());
     assert_eq!(ns.inquiry_status(&id).await, "needs_review");
     let page = ns.hosted_page(&id).await;
     assert!(offered(&page).is_empty(), "{page}");
@@ -277,7 +277,7 @@ async fn pending_verification_polls_451_then_approves_and_decides_inquiries_late
     let ns = Ns::with(&server, "pc-pending", "pending-verification").await;
     let id = ns.create_inquiry(full_fields()).await;
     let done = ns.hosted_submit(&id, "pass").await;
-    assert_eq!(done.status, 200, "{}", done.text());
+    assert_eq!(done.status, 303, "{}", done.text());
     assert_eq!(ns.inquiry_status(&id).await, "completed");
     ns.advance(299.0).await;
     assert_eq!(ns.inquiry_status(&id).await, "completed", "not due yet");
@@ -421,7 +421,7 @@ async fn happy_path_is_the_built_in_behaviour() {
     let ns = Ns::with(&server, "pc-happy", "happy-path").await;
     let id = ns.create_inquiry(full_fields()).await;
     let res = ns.hosted_submit(&id, "approve").await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(ns.inquiry_status(&id).await, "approved");
     let token = ns.share_token(&id).await;
     let res = ns

@@ -160,20 +160,66 @@ async fn fail_and_every_decision_end_in_their_status() {
     }
 }
 
+/// Post/Redirect/Get: without a redirect URI a submit sends the browser (303) to the done page,
+/// a GET that reloading repeats without submitting again; the form's action opened with GET
+/// (a reload of an older answer, a bookmark) is 303 to the inquiry's page, in its namespace.
 #[tokio::test]
 async fn without_a_redirect_uri_a_done_page_is_shown() {
     let server = TestServer::start().await;
-    let id = create_inquiry(&server, "default", json!({})).await;
-    let done = submit(&server, &format!("/verify/{id}"), "pass").await;
-    assert_eq!(done.status, 200);
-    assert_html(&done);
-    let html = done.text();
-    assert!(html.contains("Verification complete"), "{html}");
-    assert!(html.contains("<strong>completed</strong>"));
-    assert!(html.contains(&format!(
-        "href=\"{}\"",
-        server.url(&format!("/verify?inquiry-id={id}"))
-    )));
+    let ns = "hosted-done";
+    let id = create_inquiry(&server, ns, json!({})).await;
+    let done = submit(&server, &format!("/ns/{ns}/verify/{id}"), "pass").await;
+    assert_eq!(done.status, 303, "{}", done.text());
+    let location = done.header("location").expect("location").to_string();
+    assert_eq!(
+        location,
+        server.url(&format!("/ns/{ns}/verify?inquiry-id={id}&done=1"))
+    );
+    for _reload in 0..2 {
+        let page = server
+            .get(&location.replace(&server.url(""), ""))
+            .send()
+            .await;
+        assert_eq!(page.status, 200);
+        assert_html(&page);
+        let html = page.text();
+        assert!(html.contains("Verification complete"), "{html}");
+        assert!(html.contains("<strong>completed</strong>"));
+        assert!(html.contains(&format!(
+            "href=\"{}\"",
+            server.url(&format!("/ns/{ns}/verify?inquiry-id={id}"))
+        )));
+    }
+    assert_eq!(
+        event_names(&server, ns, &id).await,
+        ["inquiry.created", "inquiry.started", "inquiry.completed"]
+    );
+
+    for root in ["verify", "widget"] {
+        let opened = server.get(&format!("/ns/{ns}/{root}/{id}")).send().await;
+        assert_eq!(opened.status, 303, "{root}: {}", opened.text());
+        let expected = match root {
+            "verify" => server.url(&format!("/ns/{ns}/verify?inquiry-id={id}")),
+            // On the origin the SDK loaded, as the embedded page's own links are.
+            _ => format!("/ns/{ns}/widget?inquiry-id={id}"),
+        };
+        assert_eq!(opened.header("location"), Some(expected.as_str()));
+    }
+    let page = server.get(&format!("/ns/{ns}/verify/{id}")).send().await;
+    let page = server
+        .get(
+            &page
+                .header("location")
+                .unwrap_or_default()
+                .replace(&server.url(""), ""),
+        )
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("value=\"approve\""),
+        "the page itself, not the done page"
+    );
 }
 
 #[tokio::test]
@@ -183,14 +229,14 @@ async fn a_finished_inquiry_shows_its_final_state_and_refuses_a_second_submit() 
     let id = create_inquiry(&server, ns, json!({})).await;
     let page_path = format!("/ns/{ns}/verify?inquiry-id={id}");
     let post_path = format!("/ns/{ns}/verify/{id}");
-    assert_eq!(submit(&server, &post_path, "pass").await.status, 200);
+    assert_eq!(submit(&server, &post_path, "pass").await.status, 303);
 
     // Completed: only the decisions are left.
     let page = server.get(&page_path).send().await.text();
     assert!(!page.contains("value=\"pass\"") && !page.contains("value=\"fail\""));
     assert!(page.contains("value=\"approve\"") && page.contains("value=\"review\""));
 
-    assert_eq!(submit(&server, &post_path, "approve").await.status, 200);
+    assert_eq!(submit(&server, &post_path, "approve").await.status, 303);
     let again = submit(&server, &post_path, "decline").await;
     assert_eq!(again.status, 409);
     assert_html(&again);

@@ -41,7 +41,7 @@ async fn the_form_refuses_fields_the_api_refuses() {
         .form(&[("outcome", "pass"), ("fields[birthdate]", "1990-12-31")])
         .send()
         .await;
-    assert_eq!(taken.status, 200, "{}", taken.text());
+    assert_eq!(taken.status, 303, "{}", taken.text());
 }
 
 /// A session token given to `/verify` is checked, as `/widget` checks it: a wrong one gets 409
@@ -88,7 +88,7 @@ async fn verify_refuses_a_session_token_that_is_not_the_inquirys() {
         assert_eq!(page.status, 200, "{path}: {}", page.text());
     }
     let posted = submit(&server, &format!("/verify/{id}?{right}"), "pass").await;
-    assert_eq!(posted.status, 200, "{}", posted.text());
+    assert_eq!(posted.status, 303, "{}", posted.text());
     assert_eq!(status_of(&server, ns, &id).await, "completed");
 }
 
