@@ -200,7 +200,7 @@ impl Outbox {
     }
 
     /// Queues `body` for an explicit `target`: for vendors whose targets are finer-grained than
-    /// a namespace (Bitmama's are per partner).
+    /// a namespace (Bitmama's are per partner, Persona's API webhooks each their own).
     pub fn enqueue_to(
         &mut self,
         target: Target,

@@ -1,11 +1,12 @@
 //! Persona's outgoing webhooks: the `/api/v1/webhooks` endpoints (target, enabled events,
 //! secret rotation), the `Persona-Signature` header, and handing events to the outbox.
 //!
-//! The outbox keeps one Persona target per namespace. A webhook created through the API becomes
-//! that target; with several, the one enabled last wins. Without an enabled API webhook the
-//! target is whatever `--webhook persona=URL` / `--webhook-secret persona=…` configured, and
-//! every event goes there. Secrets expire in sandbox time, so advancing the namespace clock ends
-//! the overlap window of a rotation.
+//! Each event goes to every enabled API webhook whose enabled events include it, one delivery
+//! each, signed with that webhook's secrets and recased by its key inflection, as Persona posts
+//! to every subscription. Without an enabled API webhook it goes to the namespace's own target,
+//! `--webhook persona=URL` / `--webhook-secret persona=…` (or the admin API's), which is kept as
+//! it is meanwhile. Secrets expire in sandbox time, so advancing the namespace clock ends the
+//! overlap window of a rotation.
 
 mod change;
 mod subscriptions;
@@ -236,33 +237,33 @@ pub fn restore_own_target(world: &mut World, config: &crate::config::Config) {
 /// Whether [`deliver_event`] may send anything in this namespace: a webhook is set up through
 /// the API or a `--webhook persona=URL` target exists.
 pub fn may_deliver(world: &World) -> bool {
-    world.persona.webhooks.active().is_some() || world.webhooks.target(Vendor::Persona).is_some()
+    world.persona.webhooks.enabled().next().is_some()
+        || world.webhooks.target(Vendor::Persona).is_some()
 }
 
-/// Hands one Persona event (the full `{"data":{"type":"event",...}}` envelope) to the outbox,
-/// unless the active API webhook does not enable `event_name`.
+/// Hands one Persona event (the full `{"data":{"type":"event",...}}` envelope) to the outbox:
+/// one delivery per enabled API webhook that enables `event_name`, or, with none enabled, one
+/// to the namespace's own target.
 pub fn deliver_event(world: &mut World, event_name: &str, envelope: &Value) {
     let now = world.clock.now_ms();
-    let Some(hook) = world.persona.webhooks.active() else {
-        world
-            .webhooks
-            .enqueue(Vendor::Persona, event_name, envelope, now);
-        return;
-    };
-    if !hook.enables(event_name) {
+    let World {
+        persona, webhooks, ..
+    } = world;
+    let mut hooks = persona.webhooks.enabled().peekable();
+    if hooks.peek().is_none() {
+        webhooks.enqueue(Vendor::Persona, event_name, envelope, now);
         return;
     }
-    // The API webhook is this delivery's target (its secrets as of now: a rotated-out one stops
-    // signing once it expires); the namespace's own target (`--webhook`, the admin API) is
-    // left as it is, for when no API webhook is enabled.
-    let target = hook.target(now);
-    // The webhook's own `api-key-inflection` (validated when it was set) recases the body.
-    let body = Inflection::parse(Some(hook.key_inflection()))
-        .unwrap_or_default()
-        .apply(envelope.clone());
-    world
-        .webhooks
-        .enqueue_to(target, Vendor::Persona, event_name, &body, now);
+    for hook in hooks.filter(|hook| hook.enables(event_name)) {
+        // Each webhook's secrets as of now (a rotated-out one stops signing once it expires);
+        // the namespace's own target is left as it is, for when none is enabled.
+        let target = hook.target(now);
+        // The webhook's own `api-key-inflection` (validated when it was set) recases the body.
+        let body = Inflection::parse(Some(hook.key_inflection()))
+            .unwrap_or_default()
+            .apply(envelope.clone());
+        webhooks.enqueue_to(target, Vendor::Persona, event_name, &body, now);
+    }
 }
 
 /// `Persona-Signature` (one `t=…,v1=…` set per valid secret, space-separated, newest first) and

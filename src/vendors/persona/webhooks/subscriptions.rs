@@ -56,8 +56,6 @@ pub struct Webhook {
     file_access_token_expires_in: i64,
     payload_filter: Option<Value>,
     created_at: Millis,
-    /// When it was last enabled, in [`Subscriptions`]' own order: the latest enabled is active.
-    enabled_seq: u64,
 }
 
 impl Webhook {
@@ -78,7 +76,6 @@ impl Webhook {
             file_access_token_expires_in: 21_600,
             payload_filter: None,
             created_at: now,
-            enabled_seq: 0,
         };
         hook.apply(change);
         hook
@@ -185,7 +182,6 @@ impl Webhook {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Subscriptions {
     webhooks: Vec<Webhook>,
-    enable_count: u64,
 }
 
 impl Subscriptions {
@@ -201,29 +197,22 @@ impl Subscriptions {
         self.webhooks.iter_mut().find(|w| w.id == id)
     }
 
-    pub fn insert(&mut self, mut hook: Webhook) {
-        self.enable_count += 1;
-        hook.enabled_seq = self.enable_count;
+    pub fn insert(&mut self, hook: Webhook) {
         self.webhooks.push(hook);
     }
 
     pub fn set_status(&mut self, id: &str, to: WebhookStatus) -> Option<&Webhook> {
-        self.enable_count += 1;
-        let seq = self.enable_count;
         let hook = self.get_mut(id)?;
-        if to == WebhookStatus::Enabled && hook.status != WebhookStatus::Enabled {
-            hook.enabled_seq = seq;
-        }
         hook.status = to;
         Some(hook)
     }
 
-    /// The webhook the outbox delivers to: the enabled one enabled last.
-    pub fn active(&self) -> Option<&Webhook> {
+    /// The webhooks events go to, oldest first: every enabled one (each subscription is
+    /// independent, as Persona's are).
+    pub fn enabled(&self) -> impl Iterator<Item = &Webhook> {
         self.webhooks
             .iter()
             .filter(|w| w.status == WebhookStatus::Enabled)
-            .max_by_key(|w| w.enabled_seq)
     }
 }
 
@@ -251,7 +240,10 @@ mod tests {
     }
 
     #[test]
-    fn the_webhook_enabled_last_is_active() {
+    fn every_enabled_webhook_is_listed_oldest_first() {
+        let ids = |subs: &Subscriptions| -> Vec<String> {
+            subs.enabled().map(|w| w.id.clone()).collect()
+        };
         let mut subs = Subscriptions::default();
         subs.insert(Webhook::new(
             "wbh_a".into(),
@@ -260,17 +252,13 @@ mod tests {
             0,
         ));
         subs.insert(Webhook::new("wbh_b".into(), "s".into(), change(&["*"]), 0));
-        assert_eq!(subs.active().map(|w| w.id.as_str()), Some("wbh_b"));
-        subs.set_status("wbh_b", WebhookStatus::Disabled);
-        let active = subs.active();
-        assert_eq!(active.map(|w| w.id.as_str()), Some("wbh_a"));
-        assert!(
-            active.is_some_and(|w| w.enables("inquiry.completed") && !w.enables("inquiry.failed"))
-        );
-        subs.set_status("wbh_b", WebhookStatus::Enabled);
-        assert_eq!(subs.active().map(|w| w.id.as_str()), Some("wbh_b"));
+        assert_eq!(ids(&subs), ["wbh_a", "wbh_b"]);
+        subs.set_status("wbh_a", WebhookStatus::Disabled);
+        assert_eq!(ids(&subs), ["wbh_b"]);
+        subs.set_status("wbh_a", WebhookStatus::Enabled);
+        assert_eq!(ids(&subs), ["wbh_a", "wbh_b"]);
         subs.set_status("wbh_a", WebhookStatus::Archived);
         subs.set_status("wbh_b", WebhookStatus::Archived);
-        assert!(subs.active().is_none());
+        assert!(ids(&subs).is_empty());
     }
 }

@@ -18,6 +18,7 @@ mod sdk;
 mod share_tokens;
 mod verifications;
 mod webhook_settings;
+mod webhook_subscriptions;
 mod webhooks;
 
 use serde_json::{Value, json};

@@ -9,11 +9,11 @@ use sha2::Sha256;
 use crate::harness::{ReceivedWebhook, TestServer, WebhookSink, eventually, free_port};
 use vendor_sandbox::vendors::Vendor;
 
-async fn create_inquiry(server: &TestServer, ns: &str) -> String {
+pub(super) async fn create_inquiry(server: &TestServer, ns: &str) -> String {
     server.create_inquiry(ns, json!({})).await
 }
 
-async fn simulate(server: &TestServer, ns: &str, id: &str, actions: &[&str]) {
+pub(super) async fn simulate(server: &TestServer, ns: &str, id: &str, actions: &[&str]) {
     let actions: Vec<Value> = actions.iter().map(|a| json!({"type": a})).collect();
     let done = server
         .persona(
@@ -26,7 +26,12 @@ async fn simulate(server: &TestServer, ns: &str, id: &str, actions: &[&str]) {
     assert_eq!(done.status, 200, "{}", done.text());
 }
 
-async fn create_webhook(server: &TestServer, ns: &str, url: &str, events: &[&str]) -> Value {
+pub(super) async fn create_webhook(
+    server: &TestServer,
+    ns: &str,
+    url: &str,
+    events: &[&str],
+) -> Value {
     let created = server
         .persona(
             ns,
@@ -68,7 +73,7 @@ fn expected_signature(secret: &str, t: &str, body: &[u8]) -> String {
 }
 
 /// The signature sets of `hook`, each checked against the secret at the same position.
-fn assert_signed_by(hook: &ReceivedWebhook, secrets: &[&str]) {
+pub(super) fn assert_signed_by(hook: &ReceivedWebhook, secrets: &[&str]) {
     let header = hook
         .header("persona-signature")
         .expect("Persona-Signature header");
@@ -88,7 +93,7 @@ fn assert_signed_by(hook: &ReceivedWebhook, secrets: &[&str]) {
     }
 }
 
-fn event_name(hook: &ReceivedWebhook) -> String {
+pub(super) fn event_name(hook: &ReceivedWebhook) -> String {
     hook.json()["data"]["attributes"]["name"]
         .as_str()
         .unwrap_or_default()
