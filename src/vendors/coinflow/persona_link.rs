@@ -77,6 +77,8 @@ pub enum TokenState {
     Redeeming,
     Redeemed,
     Expired,
+    /// Expired because its source inquiry was redacted while it was being redeemed.
+    SourceRedacted,
 }
 
 /// The source inquiry's status, as Coinflow cares about it.
@@ -104,6 +106,14 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
     let token = persona::share_token_now(app, world, token_id).map(|t| match t.status {
         ShareTokenStatus::Created | ShareTokenStatus::Pending => TokenState::Redeeming,
         ShareTokenStatus::Redeemed => TokenState::Redeemed,
+        // Persona expires a redemption whose source was redacted meanwhile.
+        ShareTokenStatus::Expired
+            if t.pending_at.is_some()
+                && (world.persona.inquiry(&t.source_inquiry_id))
+                    .is_some_and(|source| source.rare().redacted_at.is_some()) =>
+        {
+            TokenState::SourceRedacted
+        }
         ShareTokenStatus::Expired => TokenState::Expired,
     });
     SourceView {

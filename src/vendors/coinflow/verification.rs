@@ -66,6 +66,9 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
                 (Some(TokenState::Expired), _) => Decision::Wait(format!(
                     "Verification is pending: Persona share token {token_id} expired before it was redeemed; register again with a new share token"
                 )),
+                (Some(TokenState::SourceRedacted), _) => Decision::Wait(format!(
+                    "Verification is pending: Persona share token {token_id} was not redeemed, as its source inquiry {source_inquiry_id} was redacted; register again with a share token of another inquiry"
+                )),
                 (Some(TokenState::Redeemed), None) => Decision::Wait(format!(
                     "Verification is pending: source inquiry {source_inquiry_id} not found"
                 )),

@@ -69,10 +69,13 @@ pub(super) fn settle(app: &App, world: &mut World, now: Millis) {
     // Only tokens with something queued at or before `now` can change; settling one twice
     // changes nothing.
     for position in world.persona.take_due_share_tokens(now) {
+        let source_redacted = (world.persona.share_tokens().get(position))
+            .and_then(|token| world.persona.inquiry(&token.source_inquiry_id))
+            .is_some_and(|source| source.rare().redacted_at.is_some());
         let Some(token) = world.persona.share_token_at_mut(position) else {
             continue;
         };
-        if let Some(redeemed) = settle_one(token, now) {
+        if let Some(redeemed) = settle_one(token, now, source_redacted) {
             hydrate(app, world, &redeemed);
         }
     }
@@ -85,14 +88,20 @@ struct Redeemed {
     at: Millis,
 }
 
-/// Settles `token` at `now`; the redemption it finished, if it did.
-fn settle_one(token: &mut ShareToken, now: Millis) -> Option<Redeemed> {
+/// Settles `token` at `now`; the redemption it finished, if it did. A redemption whose source
+/// was redacted while it ran has nothing left to share: the token expires when it was due
+/// instead, unredeemed, as a token of a redacted source cannot be redeemed at all.
+fn settle_one(token: &mut ShareToken, now: Millis, source_redacted: bool) -> Option<Redeemed> {
     let mut redeemed = None;
     if token.status == ShareTokenStatus::Pending
         && let Some(pending_at) = token.pending_at
     {
         let done = pending_at + REDEMPTION_SECONDS * 1000;
-        if done <= now {
+        if done <= now && source_redacted {
+            token.status = ShareTokenStatus::Expired;
+            token.expired_at = Some(done);
+            token.updated_at = done;
+        } else if done <= now {
             token.status = ShareTokenStatus::Redeemed;
             token.redeemed_at = Some(done);
             token.updated_at = done;

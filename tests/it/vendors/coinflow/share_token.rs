@@ -431,3 +431,47 @@ async fn a_token_of_a_declined_source_is_refused() {
     );
     super::schema::assert_bodies_valid(&server).await;
 }
+
+/// A source redacted while its token is being redeemed leaves nothing to share: the token ends
+/// `expired`, never `redeemed`, and the withdrawer stays pending with Get Withdrawer naming the
+/// redaction, not asking for every field.
+#[tokio::test]
+async fn a_source_redacted_during_redemption_leaves_the_token_unredeemed() {
+    let server = TestServer::start().await;
+    let ns = "cf-redacted-midway";
+    let inquiry = persona_inquiry(&server, ns, full_fields(), &APPROVE).await;
+    let token = share_token(&server, ns, &inquiry).await;
+    let registered = register_share_token(&server, ns, "u1", &token, "u1@test.com").await;
+    assert_eq!(registered.status, 200, "{}", registered.text());
+    assert_eq!(persona_token_status(&server, ns, &token).await, "pending");
+    let redacted = server
+        .request("DELETE", &format!("/api/v1/inquiries/{inquiry}"))
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(redacted.status, 200, "{}", redacted.text());
+    advance(&server, ns, 3.0).await;
+
+    let got = (server)
+        .persona(
+            ns,
+            "GET",
+            &format!("/api/v1/connect/share-tokens/{token}"),
+            None,
+        )
+        .await
+        .json();
+    let attributes = &got["data"]["attributes"];
+    assert_eq!(attributes["status"], "expired", "{got}");
+    assert!(attributes["redeemed-at"].is_null(), "{got}");
+    let pending = as_user(&server, "GET", "/api/withdraw", ns, "u1")
+        .send()
+        .await;
+    assert_eq!(pending.status, 451, "{}", pending.text());
+    let msg = message(&pending.json());
+    assert!(
+        msg.contains("redacted") && msg.contains(&inquiry) && !msg.contains("firstName"),
+        "{msg}"
+    );
+}

@@ -321,3 +321,35 @@ async fn a_redeemed_token_hydrates_and_runs_its_destination() {
         ["inquiry.completed", "inquiry.started", "inquiry.created"]
     );
 }
+
+/// A source redacted while its token is being redeemed: the redemption ends `expired` when it
+/// was due, and the destination takes nothing and does not run.
+#[tokio::test]
+async fn a_source_redacted_during_redemption_shares_nothing() {
+    let p = Persona::start().await;
+    let source = p.completed_inquiry().await;
+    let token_id = id_of(&create_token(&p, &source).await.json());
+    let destination = p.create_id().await;
+    let redeem = p
+        .post(
+            &format!("/api/v1/connect/share-tokens/{token_id}/redeem"),
+            &json!({"data": {"attributes": {"destination-id": destination}}}),
+        )
+        .await;
+    assert_eq!(redeem.status, 200, "{}", redeem.text());
+    assert_eq!(
+        p.delete(&format!("/api/v1/inquiries/{source}"))
+            .await
+            .status,
+        200
+    );
+    p.advance_clock(3).await;
+    let token = p
+        .get(&format!("/api/v1/connect/share-tokens/{token_id}"))
+        .await
+        .json();
+    let attributes = &token["data"]["attributes"];
+    assert_eq!(attributes["status"], "expired", "{token}");
+    assert!(attributes["redeemed-at"].is_null(), "{token}");
+    assert_eq!(p.status(&destination).await, "created");
+}
