@@ -1,5 +1,6 @@
 //! `include=` (related objects in `included`) and `fields[type]=` (sparse fieldsets) on
-//! inquiry, account and verification answers, and the `included` of webhook payloads.
+//! inquiry, account, verification and share-token answers (names checked on events and webhooks
+//! too, which have no relationships), and the `included` of webhook payloads.
 //!
 //! Both work on the answer's JSON, after the handler: [`check`] refuses unknown include names
 //! before anything happens (the vendor's `admit`), [`resolve`] and [`sparse`] rewrite the body on
@@ -36,6 +37,10 @@ fn relationships(path: &str) -> Option<(&'static str, &'static [&'static str])> 
         "accounts" => Some(("account", &["account-type"])),
         // An event's relationships are its payload's: it has none of its own.
         "events" => Some(("event", &[])),
+        // The spec's `webhook` has none either.
+        "webhooks" => Some(("webhook", &[])),
+        // `/api/v1/connect/share-tokens`: the relationships a share token renders.
+        "connect" => Some(("share token", &["connection", "creator", "source"])),
         "verifications" | "verification" => Some((
             "verification",
             &[
@@ -65,9 +70,11 @@ fn names(req: &ApiRequest) -> Option<Vec<String>> {
     asked(req)
 }
 
-/// Whether the request lists a resource (`GET /api/v1/inquiries`).
+/// Whether the request lists a resource (`GET /api/v1/inquiries`,
+/// `GET /api/v1/connect/share-tokens`).
 fn is_list(req: &ApiRequest) -> bool {
-    req.method == "GET" && Segments::of(&req.path).count() == 3
+    let depth = Segments::of(&req.path).count();
+    req.method == "GET" && (depth == 3 || (depth == 4 && req.path.starts_with("/api/v1/connect/")))
 }
 
 /// The include names the request asks for (kebab-case), on a list too.
@@ -100,7 +107,7 @@ pub(super) fn check(req: &ApiRequest) -> Result<(), String> {
     };
     match wanted.iter().find(|n| !known.contains(&n.as_str())) {
         Some(unknown) if known.is_empty() => Err(format!(
-            "include has an unknown relationship {unknown:?}; an {kind} has no relationships to include"
+            "include has an unknown relationship {unknown:?}; {kind} objects have no relationships to include"
         )),
         Some(unknown) => Err(format!(
             "include has an unknown relationship {unknown:?}; {kind} relationships are {}",

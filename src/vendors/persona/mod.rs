@@ -117,6 +117,18 @@ fn page<'i, T>(
     place: impl Fn(&str) -> Option<usize>,
     path: &str,
 ) -> Result<(&'i [T], Value), ApiResponse> {
+    // The spec's `page` is a deepObject of these three only (`additionalProperties: false`): a
+    // typo such as `page[limit]` would otherwise silently give the default page.
+    let stray = (ctx.req.query.iter()).find(|(key, _)| {
+        (key == "page" || key.starts_with("page["))
+            && !matches!(key.as_str(), "page[after]" | "page[before]" | "page[size]")
+    });
+    if let Some((key, _)) = stray {
+        return Err(ctx.error(
+            400,
+            &format!("{key} is not a page parameter; a page is chosen with page[after], page[before] and page[size]"),
+        ));
+    }
     let size = match ctx.req.query_param("page[size]") {
         None => PAGE_SIZE_DEFAULT,
         Some(s) => match s.parse::<usize>() {

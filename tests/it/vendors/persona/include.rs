@@ -71,7 +71,13 @@ async fn unknown_include_names_are_refused_before_anything_happens() {
         .await;
     assert!(details(&create, 400).contains("nope"));
     // A list refuses a name its objects do not have as a read of one does.
-    for list in ["inquiries", "accounts", "events"] {
+    for list in [
+        "inquiries",
+        "accounts",
+        "events",
+        "webhooks",
+        "connect/share-tokens",
+    ] {
         let refused = persona.get(&format!("/api/v1/{list}?include=bogus")).await;
         assert!(details(&refused, 400).contains("\"bogus\""), "{list}");
     }
@@ -83,6 +89,20 @@ async fn unknown_include_names_are_refused_before_anything_happens() {
         .get(&format!("/api/v1/events/{event}?include=inquiry"))
         .await;
     assert!(details(&read, 400).contains("no relationships"));
+    let webhook = persona
+        .post(
+            "/api/v1/webhooks",
+            &json!({"data": {"attributes": {"url": "http://127.0.0.1:9/h", "enabled-events": ["*"]}}}),
+        )
+        .await;
+    assert_eq!(webhook.status, 201, "{}", webhook.text());
+    let read = persona
+        .get(&format!(
+            "/api/v1/webhooks/{}?include=bogus",
+            id_of(&webhook.json())
+        ))
+        .await;
+    assert!(details(&read, 400).contains("\"bogus\""));
     let listed = persona.get("/api/v1/inquiries").await;
     assert_eq!(
         listed.json()["data"].as_array().map(Vec::len),
@@ -179,4 +199,25 @@ async fn sparse_fieldsets_keep_only_the_named_attributes() {
         read.json()["included"][0]["attributes"],
         json!({"reference-id": "sparse-1"})
     );
+}
+
+#[tokio::test]
+async fn a_share_token_read_includes_its_source_inquiry() {
+    let persona = Persona::start().await;
+    let source = persona.completed_inquiry().await;
+    let token = persona
+        .post(
+            "/api/v1/connect/share-tokens",
+            &json!({"data": {"attributes": {"connection-id": "cxn_partner", "source-id": source}}}),
+        )
+        .await;
+    assert_eq!(token.status, 201, "{}", token.text());
+    let path = format!("/api/v1/connect/share-tokens/{}", id_of(&token.json()));
+    let read = persona.get(&format!("{path}?include=source")).await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    let body = read.json();
+    assert_eq!(included_types(&body), ["inquiry"]);
+    assert_eq!(body["included"][0]["id"], source.as_str());
+    let bad = persona.get(&format!("{path}?include=bogus")).await;
+    assert!(details(&bad, 400).contains("source"));
 }

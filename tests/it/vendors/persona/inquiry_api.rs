@@ -102,6 +102,15 @@ async fn every_list_filter_of_the_spec_works_and_bad_ones_are_named() {
     .await;
     refused("page%5Bsize%5D=0", "page[size]").await;
     refused("page%5Bsize%5D=101", "page[size]").await;
+    // The spec's `page` holds after, before and size only: a typo is not the default page.
+    refused("page%5Blimit%5D=50", "page[limit]").await;
+    refused("page=2", "page").await;
+    for list in ["accounts", "events", "webhooks", "connect/share-tokens"] {
+        let response = persona
+            .get(&format!("/api/v1/{list}?page%5Bfoo%5D=1"))
+            .await;
+        assert!(details(&response, 400).contains("page[foo]"), "{list}");
+    }
     assert_eq!(list("page%5Bsize%5D=100").await.len(), 3);
 }
 
