@@ -136,8 +136,9 @@ impl VendorApi for Persona {
         }
     }
 
-    /// Under `/api/v1`: a valid `Key-Inflection`, the API key, known `include` names; a request
-    /// repeated with its `Idempotency-Key` gets the kept answer instead of running again.
+    /// Under `/api/v1`: a valid `Key-Inflection`, the API key, a `Persona-Version` Persona
+    /// has, known `include` names; a request repeated with its `Idempotency-Key` gets the kept
+    /// answer instead of running again.
     fn admit(&self, cx: &Ctx, world: &World) -> Result<(), ApiResponse> {
         if !is_api(cx.req) {
             return Ok(());
@@ -145,6 +146,7 @@ impl VendorApi for Persona {
         Inflection::parse(cx.req.header("key-inflection"))
             .map_err(|message| super::error(400, &message, cx.req))?;
         authenticate(cx.app, cx.req)?;
+        check_version(cx.req)?;
         include::check(cx.req).map_err(|message| super::error(400, &message, cx.req))?;
         match idempotency::replay(world, cx.req) {
             Some(kept) => Err(kept),
@@ -248,6 +250,35 @@ impl VendorApi for Persona {
 }
 
 /// `Authorization: Bearer <key>`: any non-empty key, or one of `--persona-api-key` when given.
+/// The dated API versions Persona documents (vendors.md, "Persona-Version"). A request may pin
+/// any of them; every one is answered in the shapes of `2023-01-05`, the spec's.
+const API_VERSIONS: [&str; 8] = [
+    "2020-05-18",
+    "2021-05-14",
+    "2021-07-05",
+    "2022-09-01",
+    "2023-01-05",
+    "2025-10-27",
+    "2025-12-08",
+    "2026-09-29",
+];
+
+/// Refuses a `Persona-Version` that is not one of Persona's versions (a typo, another format):
+/// answering it as if it were would hide the mistake. No header is the default version.
+fn check_version(req: &ApiRequest) -> Result<(), ApiResponse> {
+    let Some(version) = req.header("persona-version") else {
+        return Ok(());
+    };
+    if API_VERSIONS.contains(&version.trim_ascii()) {
+        return Ok(());
+    }
+    let message = format!(
+        "Persona-Version {version:?} is not an API version; Persona's are {} (YYYY-MM-DD)",
+        API_VERSIONS.join(", ")
+    );
+    Err(super::error(400, &message, req))
+}
+
 fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
     let key = req
         .header("authorization")

@@ -238,6 +238,40 @@ async fn key_inflection_recases_response_keys() {
 }
 
 #[tokio::test]
+async fn persona_version_is_one_persona_has() {
+    let p = Persona::start().await;
+    let id = p.create_id().await;
+    let path = format!("/api/v1/inquiries/{id}");
+    for version in ["2023-01-05", "2022-09-01", "2025-12-08"] {
+        let read = (p.authed(p.server.get(&path)))
+            .header("persona-version", version)
+            .send()
+            .await;
+        assert_eq!(read.status, 200, "{version}: {}", read.text());
+    }
+    for version in ["1999-01-01", "2023-1-5", "latest"] {
+        let refused = (p.authed(p.server.get(&path)))
+            .header("persona-version", version)
+            .send()
+            .await;
+        let details = details(&refused, 400);
+        assert!(
+            details.contains("Persona-Version") && details.contains("2023-01-05"),
+            "{version}: {details}"
+        );
+    }
+    // Refused before anything happens.
+    let create = (p.authed(p.server.post("/api/v1/inquiries")))
+        .header("persona-version", "2023-01-06")
+        .json(&json!({"data": {"attributes": {"inquiry-template-id": "itmpl_x"}}}))
+        .send()
+        .await;
+    details(&create, 400);
+    let listed = p.get("/api/v1/inquiries").await.json();
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
 async fn namespaces_keep_persona_state_apart() {
     let p = Persona::start().await;
     let id = p.create_id().await;
