@@ -15,6 +15,8 @@ use crate::vendors::numbers::whole_number;
 
 /// How long a link lives unless the request says.
 const DEFAULT_SECONDS: i64 = 24 * 60 * 60;
+/// The longest a link may live: the spec's `expires-in-seconds` is an `int32`.
+const MAX_SECONDS: i64 = i32::MAX as i64;
 
 /// `meta.expires-in-seconds`, if the request gave it.
 fn expires_in(ctx: &Ctx) -> Result<Option<i64>, ApiResponse> {
@@ -25,10 +27,21 @@ fn expires_in(ctx: &Ctx) -> Result<Option<i64>, ApiResponse> {
     match meta.get("expires-in-seconds") {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match whole_number(v) {
-            Some(s) if s > 0 && s <= i64::from(i32::MAX) => Ok(Some(s)),
+            Some(s) if s > 0 && s <= MAX_SECONDS => Ok(Some(s)),
+            // A positive integer above the bound is told the bound, not that it is not positive.
+            Some(s) if s > 0 => Err(ctx.error(
+                400,
+                &format!("meta.expires-in-seconds must be at most {MAX_SECONDS}, got {s}"),
+            )),
+            _ if v.as_u64().is_some() => Err(ctx.error(
+                400,
+                &format!("meta.expires-in-seconds must be at most {MAX_SECONDS}, got {v}"),
+            )),
             _ => Err(ctx.error(
                 400,
-                "meta.expires-in-seconds must be an integer greater than 0",
+                &format!(
+                    "meta.expires-in-seconds must be an integer from 1 to {MAX_SECONDS}, got {v}"
+                ),
             )),
         },
     }

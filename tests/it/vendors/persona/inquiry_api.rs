@@ -393,6 +393,15 @@ async fn a_one_time_link_opens_the_hosted_flow_once() {
         )
         .await;
     details(&bad, 400);
+    // Above the spec's int32 the bound is named, not "greater than 0".
+    let long = persona
+        .post(
+            &format!("/api/v1/inquiries/{id}/generate-one-time-link"),
+            &json!({"meta": {"expires-in-seconds": 315_360_000_000_i64}}),
+        )
+        .await;
+    let long = details(&long, 400);
+    assert!(long.contains("at most 2147483647"), "{long}");
     let done = persona.completed_inquiry().await;
     let refused = persona
         .post_empty(&format!("/api/v1/inquiries/{done}/generate-one-time-link"))
