@@ -340,13 +340,21 @@ fn parse_decision(ctx: &Ctx) -> Result<Option<String>, Refusal> {
     string_at(&meta, "comment", "meta")
 }
 
+/// A resume body: none, or an object whose `meta.session-token`, if sent, is a string (the spec
+/// gives the request no body; the token is the answer's, so one sent is only checked).
+fn parse_resume(ctx: &Ctx) -> Result<(), Refusal> {
+    let body = body_object(ctx, true)?;
+    let meta = object_at(&body, "meta", BODY)?;
+    string_at(&meta, "session-token", "meta").map(drop)
+}
+
 /// `POST /api/v1/inquiries/{id}/resume`: a session token for the hosted flow; an expired
 /// inquiry goes back to `pending`.
 pub(super) fn resume(ctx: &Ctx, world: &mut World, id: &str) -> ApiResponse {
     let Some(status) = world.persona.inquiry(id).map(|i| i.status) else {
         return ctx.not_found();
     };
-    if let Err(refusal) = body_object(ctx, true) {
+    if let Err(refusal) = parse_resume(ctx) {
         return refuse(ctx, refusal);
     }
     if let Some(refused) = super::edits::redacted(ctx, world, id) {

@@ -256,6 +256,24 @@ async fn resume_returns_a_session_token_and_revives_an_expired_inquiry() {
         );
         assert_eq!(p.status(finished).await, status);
     }
+
+    // A session token sent in the body is typed like every other meta value.
+    let expired = p.create_id().await;
+    p.post_empty(&format!("/api/v1/inquiries/{expired}/expire"))
+        .await;
+    let resume = format!("/api/v1/inquiries/{expired}/resume");
+    let refused = p
+        .post(&resume, &json!({"meta": {"session-token": 5}}))
+        .await;
+    assert_eq!(
+        details(&refused, 400),
+        "meta.session-token must be a string"
+    );
+    assert_eq!(p.status(&expired).await, "expired", "nothing changed");
+    let given = p
+        .post(&resume, &json!({"meta": {"session-token": "t"}}))
+        .await;
+    assert_eq!(given.status, 200, "{}", given.text());
 }
 
 #[tokio::test]
