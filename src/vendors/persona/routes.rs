@@ -249,7 +249,6 @@ impl VendorApi for Persona {
     }
 }
 
-/// `Authorization: Bearer <key>`: any non-empty key, or one of `--persona-api-key` when given.
 /// The dated API versions Persona documents (vendors.md, "Persona-Version"). A request may pin
 /// any of them; every one is answered in the shapes of `2023-01-05`, the spec's.
 const API_VERSIONS: [&str; 8] = [
@@ -279,6 +278,7 @@ fn check_version(req: &ApiRequest) -> Result<(), ApiResponse> {
     Err(super::error(400, &message, req))
 }
 
+/// `Authorization: Bearer <key>`: any non-empty key, or one of `--persona-api-key` when given.
 fn authenticate(app: &App, req: &ApiRequest) -> Result<(), ApiResponse> {
     let key = req
         .header("authorization")
