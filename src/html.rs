@@ -20,14 +20,26 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// An HTML answer: never cached (it shows live state), and no script or outside resource may
-/// run in it.
+/// An HTML answer: never cached (it shows live state), no script or outside resource may run
+/// in it, and no other page may frame it (one could overlay its buttons: clickjacking). Pages
+/// meant to be framed set their own `frame-ancestors` ([`frameable_response`], the Persona SDK's
+/// `/widget`, Coinflow's web-app pages).
 pub fn response(status: u16, html: String) -> ApiResponse {
     ApiResponse::html(status, html)
         .with_header("cache-control", "no-store")
         .with_header(
             "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )
+}
+
+/// [`response`] for a page any site may frame: a vendor documents it as hostable in an iframe.
+pub fn frameable_response(status: u16, html: String) -> ApiResponse {
+    ApiResponse::html(status, html)
+        .with_header("cache-control", "no-store")
+        .with_header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *",
         )
 }
 

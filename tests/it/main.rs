@@ -5,6 +5,7 @@ mod baseline;
 mod cli;
 mod cors;
 mod harness;
+mod html;
 mod layers;
 mod openapi;
 mod sandbox;

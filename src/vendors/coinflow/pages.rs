@@ -116,9 +116,11 @@ fn self_url(app: &App, req: &ApiRequest, w: &Withdrawer) -> String {
     app.url(&req.namespace, &path(w))
 }
 
-/// An HTML answer with the same protections as every page of the sandbox.
+/// An HTML answer with the same protections as every page of the sandbox, except that any site
+/// may frame it: merchants show Coinflow's verification in their own frames and webviews, as
+/// they do its web-app pages.
 fn html(status: u16, body: String) -> ApiResponse {
-    crate::html::response(status, body)
+    crate::html::frameable_response(status, body)
 }
 
 fn not_found() -> ApiResponse {

@@ -177,7 +177,7 @@ async fn origins_that_are_not_http_origins_are_refused_without_a_script() {
     assert!(!plain.text().contains("<script"));
     assert_eq!(
         plain.header("content-security-policy"),
-        Some("default-src 'none'; style-src 'unsafe-inline'")
+        Some("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
     );
 }
 
