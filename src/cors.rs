@@ -6,7 +6,7 @@
 //!   host of `--public-url` and a specific (not loopback, not unspecified) bound address are
 //!   answered; any other `Host` gets 403 in the owner's envelope. Requests without a `Host`
 //!   (HTTP/1.0 tools) are answered; an HTTP/1.1 one without is 400 (`http::read_head` gives it
-//!   an empty Host), and a target in absolute form is judged by its own host.
+//!   an empty Host), as is one with two; a target in absolute form is judged by its own host.
 //! - CORS on vendor routes: the vendors' APIs serve their browser SDKs, so a page may call them,
 //!   but only from a loopback origin or one named by `--cors-origin` (`*`: any, unsafe). A
 //!   preflight from another origin gets 403 in the vendor's envelope (so the browser's network
@@ -45,6 +45,14 @@ pub fn with_implied_hosts(mut config: Config, bound: SocketAddr, public_url: &st
 /// 403 for a request whose `Host` the sandbox does not answer (see the module doc), in the
 /// envelope of whoever owns the path.
 pub fn check_host(config: &Config, area: Area, req: &ApiRequest) -> Option<ApiResponse> {
+    if req.repeated_host {
+        return Some(area.error(
+            400,
+            "More than one Host header: a request names the one host it is sent to (RFC 9112 \
+             3.2)",
+            req,
+        ));
+    }
     let host = req.header("host")?;
     if host.is_empty() {
         return Some(area.error(
@@ -181,6 +189,7 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
                 headers: Vec::new(),
                 body: crate::http::ResponseBody::Empty,
             };
+            // `Vary: origin` is [`with_cors`]'s, as on every vendor answer to a page.
             Some(
                 preflight
                     .with_header("access-control-allow-origin", origin.to_string())
@@ -189,8 +198,7 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
                         "GET, POST, PUT, PATCH, DELETE, OPTIONS",
                     )
                     .with_header("access-control-allow-headers", allowed_headers.to_string())
-                    .with_header("access-control-max-age", "600")
-                    .with_header("vary", "origin"),
+                    .with_header("access-control-max-age", "600"),
             )
         }
         Area::Admin

@@ -49,6 +49,9 @@ pub struct ApiRequest {
     pub namespace: Cow<'static, str>,
     /// The listener it came in on.
     pub listener: Listener,
+    /// More than one `Host` line came (the first is in `headers`): RFC 9112 3.2 says 400, as
+    /// a proxy and the sandbox could each read another one.
+    pub repeated_host: bool,
     /// The epoch of the world the request locked to change ([`crate::store::Namespace::epoch`]),
     /// set by the vendor frame: with `--state-sync always`, a rollback that replaced that world
     /// before the change was saved undid the change.
@@ -277,9 +280,9 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
     if let Some(authority) = parts.uri.authority() {
         headers.push("host", authority.as_str());
     }
-    let mut has_host = false;
+    let mut hosts = 0_usize;
     for (name, value) in &parts.headers {
-        has_host |= name == hyper::header::HOST;
+        hosts += usize::from(name == hyper::header::HOST);
         match value.to_str() {
             Ok(value) => headers.push(name.as_str(), value),
             Err(_) => headers.push_unreadable(name.as_str()),
@@ -287,7 +290,7 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
     }
     // HTTP/1.1 requires a Host (RFC 9112 3.2): an empty one says it was missing, and the Host
     // check refuses it. An HTTP/1.0 tool may send none.
-    if !has_host && parts.uri.authority().is_none() && parts.version >= hyper::Version::HTTP_11 {
+    if hosts == 0 && parts.uri.authority().is_none() && parts.version >= hyper::Version::HTTP_11 {
         headers.push("host", "");
     }
     let api = ApiRequest {
@@ -296,6 +299,7 @@ pub fn read_head(req: Request<Incoming>, limit: usize) -> (ApiRequest, UnreadBod
         query: parse_query(&query_string),
         query_string,
         headers,
+        repeated_host: hosts > 1,
         ..ApiRequest::default()
     };
     // hyper has read `Content-Length` already (and refused a malformed one).

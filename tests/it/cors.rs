@@ -35,6 +35,12 @@ async fn vendor_routes_answer_preflights_and_name_the_calling_origin() {
             .header("access-control-allow-methods")
             .is_some_and(|m| m.contains("GET"))
     );
+    let varies: Vec<_> = preflight
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "vary")
+        .collect();
+    assert_eq!(varies.len(), 1, "{varies:?}");
 
     let merchant = server
         .get("/merchant/view/merchant-1")
@@ -220,6 +226,15 @@ async fn loopback_hosts_named_hosts_and_no_host_from_http_1_0_are_answered() {
         (
             b"GET http://localhost/__admin/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
             "200",
+        ),
+        // Two Hosts: a proxy may have read the other one (RFC 9112 3.2), whichever comes first.
+        (
+            b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+            "400",
+        ),
+        (
+            b"GET /__admin/health HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            "400",
         ),
     ] {
         let mut stream = tokio::net::TcpStream::connect(server.addr)
