@@ -81,7 +81,8 @@ pub struct Cli {
     pub shutdown_grace_secs: u64,
 
     /// Base of every URL the sandbox hands out (verification links, hosted pages), e.g. when it
-    /// runs behind a proxy. Default: the address it listens on.
+    /// runs behind a proxy; its origin is also the dashboard's own. Default: the address it
+    /// listens on.
     #[arg(long, env = "VENDOR_SANDBOX_PUBLIC_URL")]
     pub public_url: Option<String>,
 

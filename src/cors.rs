@@ -29,7 +29,7 @@ const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 /// public URL (`--public-url`, else the bound address) and the bound address, unless that is
 /// loopback or unspecified (0.0.0.0 is not a name anyone is reached by).
 pub fn with_implied_hosts(mut config: Config, bound: SocketAddr, public_url: &str) -> Config {
-    if let Some((host, _)) = authority(public_url).map(split_host) {
+    if let Some((host, _)) = authority_of(public_url).map(split_host) {
         config.allowed_hosts.push(host.to_string());
     }
     let ip = bound.ip();
@@ -139,7 +139,7 @@ fn split_host(host: &str) -> (&str, Option<&str>) {
 }
 
 /// The `host[:port]` of an absolute URL (`scheme://[user@]host[:port]/…`).
-fn authority(url: &str) -> Option<&str> {
+fn authority_of(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
@@ -203,13 +203,14 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
         }
         Area::Admin
             if !matches!(&*req.method, "GET" | "HEAD" | "OPTIONS")
-                && !same_origin(origin, req.header("host")) =>
+                && !own_origin(config, origin, req.header("host")) =>
         {
             Some(admin::error(
                 403,
                 &format!(
                     "Cross-site admin request from {origin} refused: the admin API changes state \
-                     only for this server's own pages and for clients that send no Origin"
+                     only for this server's own pages (http:// and the Host it was sent to, or \
+                     the origin of --public-url) and for clients that send no Origin"
                 ),
             ))
         }
@@ -217,10 +218,35 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
     }
 }
 
-/// `origin` (`scheme://host[:port]`) names the host the request was sent to.
-pub fn same_origin(origin: &str, host: Option<&str>) -> bool {
-    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    host.is_some_and(|h| h.eq_ignore_ascii_case(authority))
+/// Whether `origin` (`scheme://host[:port]`) is this server's own: `http://` and the Host the
+/// request was sent to (the sandbox speaks plain HTTP), or the origin of `--public-url` (a proxy
+/// in front of it may add TLS and send its own Host). Scheme and host compare in any case, and
+/// a scheme's default port equals no port.
+pub fn own_origin(config: &Config, origin: &str, host: Option<&str>) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let direct = scheme.eq_ignore_ascii_case("http")
+        && host.is_some_and(|host| same_authority("http", authority, host));
+    direct
+        || config.public_url.as_deref().is_some_and(|url| {
+            let public_scheme = url.split_once("://").map_or("", |(s, _)| s);
+            public_scheme.eq_ignore_ascii_case(scheme)
+                && authority_of(url).is_some_and(|public| same_authority(scheme, authority, public))
+        })
+}
+
+/// `a` and `b` (`host[:port]`) name the same host and port under `scheme`.
+fn same_authority(scheme: &str, a: &str, b: &str) -> bool {
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        "443"
+    } else {
+        "80"
+    };
+    let (a_name, a_port) = split_host(a);
+    let (b_name, b_port) = split_host(b);
+    a_name.eq_ignore_ascii_case(b_name)
+        && a_port.unwrap_or(default_port) == b_port.unwrap_or(default_port)
 }
 
 /// A vendor's answer to a page of an allowed origin names that origin as allowed to read it.
@@ -342,5 +368,36 @@ mod tests {
             ..Config::default()
         };
         assert!(allowed_origin(&any, "https://anywhere.example"));
+    }
+
+    #[test]
+    fn own_origin_is_http_and_the_host_or_the_public_urls_origin() {
+        let config = Config::default();
+        let host = Some("127.0.0.1:5000");
+        assert!(own_origin(&config, "http://127.0.0.1:5000", host));
+        assert!(own_origin(&config, "HTTP://127.0.0.1:5000", host));
+        assert!(own_origin(
+            &config,
+            "http://localhost",
+            Some("localhost:80")
+        ));
+        for other in [
+            "https://127.0.0.1:5000",
+            "chrome-extension://127.0.0.1:5000",
+            "127.0.0.1:5000",
+            "http://127.0.0.1:5001",
+            "null",
+        ] {
+            assert!(!own_origin(&config, other, host), "{other}");
+        }
+        assert!(!own_origin(&config, "http://127.0.0.1:5000", None));
+        let proxied = Config {
+            public_url: Some("https://user@Sandbox.Test/base".into()),
+            ..Config::default()
+        };
+        assert!(own_origin(&proxied, "https://sandbox.test", host));
+        assert!(own_origin(&proxied, "https://sandbox.test:443", host));
+        assert!(!own_origin(&proxied, "http://sandbox.test", host));
+        assert!(!own_origin(&proxied, "https://sandbox.test:8443", host));
     }
 }

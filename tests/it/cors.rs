@@ -112,6 +112,20 @@ async fn cross_site_admin_changes_are_refused() {
         .send()
         .await;
     assert_eq!(own.status, 200, "{}", own.text());
+    // Only its scheme: the sandbox speaks plain HTTP.
+    for other in [
+        server.url("").replacen("http://", "https://", 1),
+        server.url("").replacen("http://", "chrome-extension://", 1),
+        server.addr.to_string(),
+    ] {
+        let refused = server
+            .post("/__admin/clock/advance")
+            .header("origin", &other)
+            .json(&json!({"seconds": 60}))
+            .send()
+            .await;
+        assert_eq!(refused.status, 403, "{other}: {}", refused.text());
+    }
     let tool = server.post("/__admin/reset").send().await;
     assert_eq!(tool.status, 200);
     // Reading is harmless and allowed from anywhere.
@@ -121,6 +135,40 @@ async fn cross_site_admin_changes_are_refused() {
         .send()
         .await;
     assert_eq!(read.status, 200);
+}
+
+/// Behind a proxy that terminates TLS and sends its own Host (nginx's default), the dashboard's
+/// origin is the public URL's, not `http://` + Host.
+#[tokio::test]
+async fn the_public_urls_origin_is_the_dashboards_own() {
+    let server =
+        TestServer::start_with(|c| c.public_url = Some("https://sandbox.test/base/".into())).await;
+    for own in ["https://sandbox.test", "HTTPS://Sandbox.Test:443"] {
+        let reset = server
+            .post("/__admin/reset")
+            .header("origin", own)
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await;
+        assert_eq!(reset.status, 200, "{own}: {}", reset.text());
+    }
+    for other in [
+        "http://sandbox.test",
+        "https://sandbox.test:8443",
+        "https://sandbox.test.evil.example",
+    ] {
+        let refused = server
+            .post("/__admin/reset")
+            .header("origin", other)
+            .send()
+            .await;
+        assert_eq!(refused.status, 403, "{other}: {}", refused.text());
+        assert!(
+            refused.text().contains("--public-url"),
+            "{}",
+            refused.text()
+        );
+    }
 }
 
 /// A page on a domain made to resolve to 127.0.0.1 (DNS rebinding) sends its own name as `Host`
