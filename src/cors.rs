@@ -11,7 +11,9 @@
 //!   but only from a loopback origin or one named by `--cors-origin` (`*`: any, unsafe). A
 //!   preflight from another origin gets 403 in the vendor's envelope (so the browser's network
 //!   panel says why), and other answers carry no `Access-Control-Allow-Origin`.
-//! - The admin API refuses state-changing requests from pages of another site.
+//! - Pages of other sites: the admin API refuses their state-changing requests; vendor routes
+//!   answer their navigations and their calls from allowed origins only (`fetch_metadata`), so
+//!   an image on any page cannot create namespaces and inquiries.
 //!
 //! The router and the server call in here; nothing else does.
 
@@ -21,6 +23,8 @@ use crate::admin;
 use crate::area::Area;
 use crate::config::Config;
 use crate::http::{ApiRequest, ApiResponse};
+
+mod fetch_metadata;
 
 /// Host names that always reach the sandbox (with any port, or none).
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
@@ -150,23 +154,23 @@ fn authority_of(url: &str) -> Option<&str> {
 /// Requests from web pages of other origins. The vendors' APIs are called from browsers (Coinflow's
 /// SDK runs in a page on `localhost:3000` and calls the API on port 5000), so a vendor route
 /// answers CORS preflights of allowed origins ([`allowed_origin`]) and names the caller's origin
-/// as allowed, as the vendors' own APIs do for their SDKs. The admin API is for this server's
-/// dashboard and for tools: a state-changing admin request sent by a page of another site is
-/// refused, so a page the developer happens to visit cannot reset or steer the sandbox.
+/// as allowed, as the vendors' own APIs do for their SDKs; what a page of another site may not
+/// send at all is [`fetch_metadata::refusal`]'s. The admin API is for this server's dashboard
+/// and for tools: a state-changing admin request sent by a page of another site is refused, so
+/// a page the developer happens to visit cannot reset or steer the sandbox.
 pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Option<ApiResponse> {
+    // Looked up only where it can refuse: an admin read (the health check) reads no header.
+    let judged = match area {
+        Area::Admin => !matches!(&*req.method, "GET" | "HEAD" | "OPTIONS"),
+        Area::Vendor(_) => req.method != "OPTIONS",
+        Area::Unknown => false,
+    };
     // A browser that sends no Origin still says where the request comes from.
-    if area == Area::Admin
-        && !matches!(&*req.method, "GET" | "HEAD" | "OPTIONS")
+    if judged
         && let Some(site) = req.header("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
+        && let Some(refused) = fetch_metadata::refusal(config, area, req, site)
     {
-        return Some(admin::error(
-            403,
-            &format!(
-                "Admin request from another page ({site}) refused: the admin API changes state \
-                 only for this server's own pages and for clients that are not browsers"
-            ),
-        ));
+        return Some(refused);
     }
     let origin = req.header("origin")?;
     match area {
@@ -201,10 +205,7 @@ pub fn cross_origin_answer(config: &Config, area: Area, req: &ApiRequest) -> Opt
                     .with_header("access-control-max-age", "600"),
             )
         }
-        Area::Admin
-            if !matches!(&*req.method, "GET" | "HEAD" | "OPTIONS")
-                && !own_origin(config, origin, req.header("host")) =>
-        {
+        Area::Admin if judged && !own_origin(config, origin, req.header("host")) => {
             Some(admin::error(
                 403,
                 &format!(
@@ -274,130 +275,4 @@ pub fn with_cors(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hosts(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn loopback_and_named_hosts_only() {
-        for ok in [
-            "localhost",
-            "localhost:5000",
-            "LOCALHOST:1",
-            "localhost.:5000",
-            "127.0.0.1",
-            "127.0.0.1:80",
-            "[::1]",
-            "[::1]:5000",
-        ] {
-            assert!(allowed_host(ok, &[]), "{ok}");
-        }
-        for refused in [
-            "rebind.evil.example:5000",
-            "localhost.evil.example",
-            "127.0.0.2:5000",
-            "[::2]:5000",
-            "",
-            "localhost:5000@evil.example",
-            "localhost:abc",
-            "[::1]:x",
-        ] {
-            assert!(!allowed_host(refused, &[]), "{refused}");
-        }
-        let named = hosts(&["sandbox.test", "proxy.test:8080"]);
-        assert!(allowed_host("sandbox.test:5000", &named));
-        assert!(allowed_host("Sandbox.Test", &named));
-        assert!(allowed_host("proxy.test:8080", &named));
-        assert!(!allowed_host("proxy.test:8081", &named));
-        assert!(!allowed_host("proxy.test", &named));
-        assert!(allowed_host("anything:1", &hosts(&["*"])));
-    }
-
-    #[test]
-    fn implied_hosts_come_from_the_public_url_and_a_specific_bind_address() {
-        let bound: SocketAddr = "0.0.0.0:5000".parse().expect("addr");
-        let config = with_implied_hosts(
-            Config::default(),
-            bound,
-            "https://user@sandbox.test:8443/base",
-        );
-        assert_eq!(config.allowed_hosts, ["sandbox.test"]);
-        let bound: SocketAddr = "[fd00::5]:5000".parse().expect("addr");
-        let config = with_implied_hosts(Config::default(), bound, "http://[fd00::5]:5000");
-        assert!(allowed_host("[fd00::5]:5000", &config.allowed_hosts));
-        let bound: SocketAddr = "192.0.2.7:5000".parse().expect("addr");
-        let config = with_implied_hosts(Config::default(), bound, "http://sandbox.test");
-        assert!(allowed_host("192.0.2.7:5000", &config.allowed_hosts));
-        assert!(allowed_host("sandbox.test", &config.allowed_hosts));
-    }
-
-    #[test]
-    fn loopback_origins_and_named_ones() {
-        let config = Config::default();
-        for ok in [
-            "http://localhost:3000",
-            "https://localhost",
-            "http://127.0.0.1:8080",
-            "http://[::1]:3000",
-        ] {
-            assert!(allowed_origin(&config, ok), "{ok}");
-        }
-        for refused in [
-            "http://evil.example",
-            "http://localhost.evil.example",
-            "http://localhost@evil.example",
-            "http://localhost:3000/path",
-            "http://localhost:",
-            "file://localhost",
-            "null",
-        ] {
-            assert!(!allowed_origin(&config, refused), "{refused}");
-        }
-        let config = Config {
-            cors_origins: hosts(&["https://app.example.com/"]),
-            ..Config::default()
-        };
-        assert!(allowed_origin(&config, "https://app.example.com"));
-        assert!(!allowed_origin(&config, "https://app.example.com.evil.net"));
-        assert!(!allowed_origin(&config, "http://app.example.com"));
-        let any = Config {
-            cors_origins: hosts(&["*"]),
-            ..Config::default()
-        };
-        assert!(allowed_origin(&any, "https://anywhere.example"));
-    }
-
-    #[test]
-    fn own_origin_is_http_and_the_host_or_the_public_urls_origin() {
-        let config = Config::default();
-        let host = Some("127.0.0.1:5000");
-        assert!(own_origin(&config, "http://127.0.0.1:5000", host));
-        assert!(own_origin(&config, "HTTP://127.0.0.1:5000", host));
-        assert!(own_origin(
-            &config,
-            "http://localhost",
-            Some("localhost:80")
-        ));
-        for other in [
-            "https://127.0.0.1:5000",
-            "chrome-extension://127.0.0.1:5000",
-            "127.0.0.1:5000",
-            "http://127.0.0.1:5001",
-            "null",
-        ] {
-            assert!(!own_origin(&config, other, host), "{other}");
-        }
-        assert!(!own_origin(&config, "http://127.0.0.1:5000", None));
-        let proxied = Config {
-            public_url: Some("https://user@Sandbox.Test/base".into()),
-            ..Config::default()
-        };
-        assert!(own_origin(&proxied, "https://sandbox.test", host));
-        assert!(own_origin(&proxied, "https://sandbox.test:443", host));
-        assert!(!own_origin(&proxied, "http://sandbox.test", host));
-        assert!(!own_origin(&proxied, "https://sandbox.test:8443", host));
-    }
-}
+mod tests;

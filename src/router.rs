@@ -96,10 +96,12 @@ pub struct Routed {
 /// Headers the sandbox reads besides [`VENDOR_HEADERS`] (lowercase): the edge's. One of
 /// either whose value is not visible ASCII is refused, not taken as absent: a namespace header
 /// would put the request in `default`, an idempotency key would let a retry create twice.
-const EDGE_HEADERS: [&str; 6] = [
+const EDGE_HEADERS: [&str; 8] = [
     "host",
     "origin",
     "sec-fetch-site",
+    "sec-fetch-mode",
+    "sec-fetch-dest",
     "accept",
     "expect",
     "access-control-request-headers",

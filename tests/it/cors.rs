@@ -361,3 +361,5 @@ async fn only_loopback_and_named_origins_may_call_vendor_routes() {
         Some("https://anywhere.example")
     );
 }
+
+mod fetch_metadata;
