@@ -154,7 +154,8 @@ async fn navigations_the_developers_pages_and_other_clients_are_answered() {
     .form(&[("outcome", "pass")])
     .send()
     .await;
-    assert_eq!(submitted.status, 200, "{}", submitted.text());
+    // Post/Redirect/Get: the done page is the redirect's.
+    assert_eq!(submitted.status, 303, "{}", submitted.text());
     let typed = fetched(
         &server,
         "GET",
