@@ -6,6 +6,7 @@
 
 mod body;
 mod headers;
+mod json;
 pub mod multipart;
 mod query;
 mod render;
@@ -22,8 +23,8 @@ use hyper::{Request, Response, StatusCode};
 pub use query::{
     WebUrl, is_web_url, parse_query, percent_encode, percent_encode_into, web_url, with_query,
 };
+pub use json::{Bom, JsonError};
 pub use render::{push_json_str, render_json, render_with};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// A request as the sandbox sees it: owned, with the body already read.
@@ -82,16 +83,6 @@ pub enum BodyError {
     },
 }
 
-/// Why a JSON body could not be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError(pub String);
-
-impl std::fmt::Display for JsonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 impl ApiRequest {
     /// The path as the client sent it, `/ns/NAME` prefix included.
     pub fn raw_path(&self) -> &str {
@@ -113,37 +104,6 @@ impl ApiRequest {
     /// Path segments of the routed path, without empty ones (`/a//b/` gives `["a", "b"]`).
     pub fn segments(&self) -> Vec<&str> {
         self.path.split('/').filter(|s| !s.is_empty()).collect()
-    }
-
-    /// The body as JSON. An empty body is an error that says so.
-    pub fn json_value(&self) -> Result<Value, JsonError> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(JsonError(
-                "Request body is empty; expected a JSON object".into(),
-            ));
-        }
-        // Checked as UTF-8 once (`from_slice` checks each string again); a body that is not
-        // UTF-8 goes to `from_slice` for its error, which says where.
-        match std::str::from_utf8(&self.body) {
-            Ok(text) => serde_json::from_str(text),
-            Err(_) => serde_json::from_slice(&self.body),
-        }
-        .map_err(|e| {
-            // A form or XML body fails at its first byte; say why it was read as JSON at all.
-            let hint = match self.header("content-type") {
-                Some(sent) if !sent.to_ascii_lowercase().contains("json") => {
-                    format!(" (Content-Type was {sent:?}; this API takes application/json)")
-                }
-                _ => String::new(),
-            };
-            JsonError(format!("Request body is not valid JSON: {e}{hint}"))
-        })
-    }
-
-    /// The body parsed into `T`; the error names the field and what was expected.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, JsonError> {
-        let value = self.json_value()?;
-        serde_json::from_value(value).map_err(|e| JsonError(format!("Invalid request body: {e}")))
     }
 
     /// Form fields of an `application/x-www-form-urlencoded` body (the hosted HTML pages).
@@ -413,41 +373,5 @@ mod tests {
         assert_eq!(answer.header("x-team"), Some("équipe"));
         assert_eq!(answer.header("request-id"), Some("req_1"));
         assert_eq!(answer.headers.len(), 2, "what HTTP refuses is left out");
-    }
-
-    #[test]
-    fn json_bodies_are_checked_as_utf8_once() {
-        let body = |bytes: &[u8]| ApiRequest {
-            body: Bytes::copy_from_slice(bytes),
-            ..ApiRequest::default()
-        };
-        let parsed = body("{\"name\":\"Zoë\"}".as_bytes()).json_value();
-        assert_eq!(parsed, Ok(serde_json::json!({"name": "Zoë"})));
-        let Err(JsonError(message)) = body(b"{\"name\":\"Zo\xff\"}").json_value() else {
-            panic!("a body that is not UTF-8 is refused");
-        };
-        assert!(
-            message.starts_with("Request body is not valid JSON: "),
-            "{message}"
-        );
-        assert!(
-            message.contains("line 1 column"),
-            "serde_json says where: {message}"
-        );
-        assert!(!message.contains("Content-Type"), "{message}");
-        let form = ApiRequest {
-            body: Bytes::from_static(b"name=Zoe"),
-            headers: Headers::from([("content-type", "application/x-www-form-urlencoded")]),
-            ..ApiRequest::default()
-        };
-        let Err(JsonError(message)) = form.json_value() else {
-            panic!("a form body is not JSON");
-        };
-        assert!(
-            message.ends_with(
-                "(Content-Type was \"application/x-www-form-urlencoded\"; this API takes application/json)"
-            ),
-            "{message}"
-        );
     }
 }

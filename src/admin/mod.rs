@@ -60,7 +60,7 @@ pub fn error(status: u16, message: &str) -> ApiResponse {
 /// The request body as `T`, or the 400 that says what is wrong with it.
 /// Every admin body is a JSON object (serde would also take a struct's fields as an array).
 fn body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiResponse> {
-    let value = req.json_value().map_err(|e| error(400, &e.0))?;
+    let value = req.json_value_untyped().map_err(|e| error(400, &e.0))?;
     if !value.is_object() {
         return Err(error(400, "Invalid request body: expected a JSON object"));
     }

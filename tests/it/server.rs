@@ -11,34 +11,44 @@ fn vendor_posts(
     server: &TestServer,
     body: &[u8],
 ) -> Vec<(&'static str, crate::harness::RequestBuilder)> {
-    vec![
+    vendor_posts_as(server, body, Some("application/json"))
+}
+
+/// [`vendor_posts`] with `content_type` (`None`: no `Content-Type` header).
+fn vendor_posts_as(
+    server: &TestServer,
+    body: &[u8],
+    content_type: Option<&str>,
+) -> Vec<(&'static str, crate::harness::RequestBuilder)> {
+    let requests = vec![
         (
             "persona",
             server
                 .post("/api/v1/inquiries")
-                .header("authorization", "Bearer persona_sandbox_test")
-                .header("content-type", "application/json")
-                .body(body.to_vec()),
+                .header("authorization", "Bearer persona_sandbox_test"),
         ),
         (
             "coinflow",
             server
                 .post("/api/withdraw/kyc/share-token")
                 .header("authorization", "merchant-key")
-                .header("x-coinflow-auth-user-id", "user-1")
-                .header("content-type", "application/json")
-                .body(body.to_vec()),
+                .header("x-coinflow-auth-user-id", "user-1"),
         ),
         (
             "bitmama",
             server
                 .post("/api/v2/partner/card/users")
                 .header("authorization", "Bearer sk_staging_test")
-                .header("idempotency-key", "5b8f3c1e-0000-4000-8000-000000000001")
-                .header("content-type", "application/json")
-                .body(body.to_vec()),
+                .header("idempotency-key", "5b8f3c1e-0000-4000-8000-000000000001"),
         ),
-    ]
+    ];
+    let typed = |request: crate::harness::RequestBuilder| match content_type {
+        Some(content_type) => request.header("content-type", content_type),
+        None => request,
+    };
+    (requests.into_iter())
+        .map(|(vendor, request)| (vendor, typed(request).body(body.to_vec())))
+        .collect()
 }
 
 /// Asserts `body` is `vendor`'s error envelope and returns its human message.
@@ -385,6 +395,7 @@ async fn ids_are_deterministic_for_a_seed() {
     assert_ne!(first, request_ids(8).await);
 }
 
+mod bodies;
 mod connections;
 mod fuzz;
 mod hostile;

@@ -7,20 +7,29 @@
 use serde_json::{Value, json};
 
 use super::body::{Body, Member};
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{ApiRequest, ApiResponse, Bom};
 
 /// The request body as a JSON object, or Bitmama's 400.
 pub fn json_object(req: &ApiRequest) -> Result<Body<'_>, ApiResponse> {
-    if let Some(body) = Body::parse(&req.body) {
+    let bytes = req.json_bytes(BOM).map_err(|e| bad_body(&e.0))?;
+    if let Some(body) = Body::parse(bytes) {
         return Ok(body);
     }
     // Not an object: read as a `Value` to say what it is instead.
-    let message = match req.json_value() {
+    let message = match req.json_value_with(BOM) {
         Ok(Value::Object(_)) => "Request body could not be read as a JSON object".to_string(),
         Ok(_) => "Request body must be a JSON object".to_string(),
         Err(e) => e.0,
     };
-    Err(super::error_code(400, "INVALID_REQUEST_BODY", &message))
+    Err(bad_body(&message))
+}
+
+/// How Bitmama's server (Express's body-parser) reads a byte order mark before a body.
+pub const BOM: Bom = Bom::Skipped;
+
+/// A body Bitmama cannot read: `400 INVALID_REQUEST_BODY`.
+pub fn bad_body(message: &str) -> ApiResponse {
+    super::error_code(400, "INVALID_REQUEST_BODY", message)
 }
 
 /// Reads fields of one body, collecting every problem.

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::inflection::to_kebab;
 use super::{Ctx, Replies};
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{ApiRequest, ApiResponse, Bom, JsonError};
 
 /// A refused request: status, message, JSON pointer of the culprit.
 pub(super) type Refusal = (u16, String, &'static str);
@@ -16,6 +16,14 @@ pub(super) fn refuse(ctx: &Ctx, (status, message, pointer): Refusal) -> ApiRespo
     } else {
         ctx.error(status, &message)
     }
+}
+
+/// How Persona's parser (Rails, Ruby's JSON) reads a byte order mark before a body: as an error.
+pub(super) const BOM: Bom = Bom::Refused;
+
+/// The body as JSON, as Persona reads it ([`BOM`]).
+pub(super) fn json_value(req: &ApiRequest) -> Result<Value, JsonError> {
+    req.json_value_with(BOM)
 }
 
 /// The body as an object with kebab-case keys (clients may send any inflection); an empty body
@@ -32,7 +40,7 @@ pub(super) fn body_object_of(
     if optional && req.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    match req.json_value() {
+    match json_value(req) {
         Ok(Value::Object(map)) => kebab_keys(map, BODY),
         Ok(_) => Err((400, "Request body must be a JSON object".into(), "/")),
         Err(e) => Err((400, e.0, "/")),

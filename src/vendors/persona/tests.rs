@@ -189,7 +189,10 @@ fn create_over_http_keeps_what_the_response_does_not_show() {
         method: "POST".into(),
         path: "/api/v1/inquiries".into(),
         namespace: "default".into(),
-        headers: Headers::from([("authorization", "Bearer k")]),
+        headers: Headers::from([
+            ("authorization", "Bearer k"),
+            ("content-type", "application/json"),
+        ]),
         body: serde_json::to_vec(&json!({"data": {"attributes": {
             "inquiry-template-id": "itmpl_x",
             "redirectUri": "https://app.test/back",
@@ -295,7 +298,10 @@ fn account_reference_notes_grow_only_when_a_lookup_changes() {
             method: method.to_string().into(),
             path: path.into(),
             namespace: "default".into(),
-            headers: Headers::from([("authorization", "Bearer k")]),
+            headers: Headers::from([
+                ("authorization", "Bearer k"),
+                ("content-type", "application/json"),
+            ]),
             body: serde_json::to_vec(&body).expect("json").into(),
             ..ApiRequest::default()
         };

@@ -173,7 +173,7 @@ fn parse_rotation(req: &ApiRequest) -> Result<i64, (u16, String)> {
     if req.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(0);
     }
-    let body = req.json_value().map_err(|e| (400, e.0))?;
+    let body = super::request::json_value(req).map_err(|e| (400, e.0))?;
     let Some(top) = body.as_object() else {
         return Err((400, "Request body must be a JSON object".into()));
     };

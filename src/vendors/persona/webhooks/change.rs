@@ -119,7 +119,7 @@ impl WebhookChange {
     /// Parses `{"data":{"attributes":{...}}}`; `creating` makes `url` and `enabled-events`
     /// required. Shape errors are 400, unacceptable values 422.
     pub fn parse(req: &ApiRequest, creating: bool) -> Result<Self, Invalid> {
-        let body = req.json_value().map_err(|e| (400, e.0))?;
+        let body = crate::vendors::persona::request::json_value(req).map_err(|e| (400, e.0))?;
         let attributes = attributes_of(&body)?;
         let mut change = WebhookChange::default();
         for (key, value) in attributes {

@@ -227,6 +227,7 @@ async fn create_refuses_bad_bodies_naming_the_field() {
     }
     let invalid = p
         .authed(p.server.post("/api/v1/inquiries"))
+        .header("content-type", "application/json")
         .body("{not json")
         .send()
         .await;
