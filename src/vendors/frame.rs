@@ -7,7 +7,7 @@
 //! step of such a request changes the world.
 
 use super::VendorApi;
-use super::table::{Handler, Params, Route};
+use super::table::{Answer, Handler, Params, Route};
 use crate::app::App;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::scenario::Steer;
@@ -45,6 +45,24 @@ pub fn reads_only(vendor: &dyn VendorApi, route: Option<&Route>, req: &ApiReques
     route.is_some_and(|route| matches!(route.handler, Handler::Reads(_))) && !vendor.remembers(req)
 }
 
+/// The refusal of a body `route` does not read that says it is JSON and is not: the vendors'
+/// servers parse such a body before any route runs (Express's body-parser, Rails' params), so
+/// a malformed one stops even a delete. A body of another type is ignored, as they ignore it.
+/// (A row with a body of its own, JSON or a page's form, reads it itself.)
+fn unread_body_refusal(cx: &Ctx, route: &Route) -> Option<ApiResponse> {
+    let req = cx.req;
+    if req.body.is_empty()
+        || route.doc.request.is_some()
+        || matches!(route.doc.answer, Answer::Html)
+        || !req.says_json()
+        || req.body.iter().all(u8::is_ascii_whitespace)
+    {
+        return None;
+    }
+    let refusal = req.json_value_with(cx.vendor.json_bom()).err()?;
+    Some(cx.vendor.bad_body(&refusal.0, req))
+}
+
 /// Runs `route` (`None`: the path is the vendor's but no row matched) for `req`, whose path
 /// parameters the router found.
 pub fn run(
@@ -74,6 +92,7 @@ pub fn run(
         if !vendor.due(&world) {
             let response = match vendor.admit(&cx, &world) {
                 Err(refused) => refused,
+                Ok(()) if let Some(refused) = unread_body_refusal(&cx, route) => refused,
                 Ok(()) if route.memoized && cx.steer.is_none() => {
                     ns.memoized(&world, &req.path, &req.query_string, || {
                         handler(&cx, &world)
@@ -92,6 +111,7 @@ pub fn run(
     let response = match (vendor.admit(&cx, world), route) {
         (Err(refused), _) => refused,
         (Ok(()), None) => vendor.no_route(req),
+        (Ok(()), Some(route)) if let Some(refused) = unread_body_refusal(&cx, route) => refused,
         (Ok(()), Some(route)) => {
             vendor.settle(app, world);
             match route.handler {

@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{ApiRequest, ApiResponse, Bom};
 use crate::scenario::parse::{SectionProblem, SeedProblem, seed_problems};
 use crate::scenario::{Operation, OperationTerms, Steer, VendorTerms, Vocabulary};
 use crate::store::{Namespace, World};
@@ -59,6 +59,16 @@ pub trait VendorApi: Sync {
     /// Its error envelope with `message`, used for every error it answers, including the ones
     /// the router answers on its behalf (404, 413, bad namespace, scenario faults).
     fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse;
+
+    /// What its JSON parser makes of a UTF-8 byte order mark before a body.
+    fn json_bom(&self) -> Bom {
+        Bom::Skipped
+    }
+
+    /// A request body it cannot read (not JSON, not an object), in its own words: 400.
+    fn bad_body(&self, message: &str, req: &ApiRequest) -> ApiResponse {
+        self.error(400, message, req)
+    }
 
     /// The 404 for a path of its own that no row answers, in its own words.
     fn no_route(&self, req: &ApiRequest) -> ApiResponse {

@@ -2,9 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Reply, cards, kyc, profile, scenario, users, wallet, webhooks};
+use super::{Reply, cards, kyc, profile, scenario, users, validation, wallet, webhooks};
 use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{ApiRequest, ApiResponse, Bom};
 use crate::scenario::Outcome;
 use crate::store::World;
 use crate::vendors::table::{Param, Route, object};
@@ -82,6 +82,14 @@ impl VendorApi for Bitmama {
 
     fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
         super::error(status, message, req)
+    }
+
+    fn json_bom(&self) -> Bom {
+        validation::BOM
+    }
+
+    fn bad_body(&self, message: &str, _req: &ApiRequest) -> ApiResponse {
+        validation::bad_body(message)
     }
 
     fn settle(&self, app: &App, world: &mut World) {

@@ -7,10 +7,10 @@ use super::tags::TagAction;
 use super::webhooks::{self, WebhookStatus};
 use super::{
     accounts, edits, events, hosted, idempotency, include, inflection::Inflection, inquiries,
-    lifecycle, one_time_links, share_tokens, simulate, verifications,
+    lifecycle, one_time_links, request, share_tokens, simulate, verifications,
 };
 use crate::app::App;
-use crate::http::{ApiRequest, ApiResponse, ResponseBody};
+use crate::http::{ApiRequest, ApiResponse, Bom, ResponseBody};
 use crate::scenario::Outcome;
 use crate::store::{Namespace, World};
 use crate::vendors::table::{Route, object};
@@ -121,6 +121,10 @@ impl VendorApi for Persona {
 
     fn error(&self, status: u16, message: &str, req: &ApiRequest) -> ApiResponse {
         super::error(status, message, req)
+    }
+
+    fn json_bom(&self) -> Bom {
+        request::BOM
     }
 
     /// Persona documents IETF-draft RateLimit-* headers on every response.

@@ -140,3 +140,107 @@ fn request_ids_do_not_move_the_ids_of_what_is_created() {
     assert_eq!(request_ids.len(), 5);
     assert_eq!(create_inquiry(&busy), create_inquiry(&quiet));
 }
+
+/// `method target` with `headers` and `body`, served in process: the status and the answer.
+fn served(
+    app: &App,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Value) {
+    let headers: Vec<(String, String)> = (headers.iter())
+        .map(|&(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    let req = api_request(method, target, &headers, body);
+    let Some((response, body)) = server::serve_in_process(app, req, Ok(())) else {
+        panic!("{method} {target}: no answer");
+    };
+    (
+        response.status,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+/// A route that reads no body (a delete) still refuses one that says it is JSON and is not, in
+/// its vendor's envelope, before anything is deleted; a body of another type is ignored, as the
+/// vendors' servers ignore it.
+#[test]
+fn a_malformed_json_body_stops_a_route_that_reads_none() {
+    const JSON: (&str, &str) = ("content-type", "application/json");
+    const TEXT: (&str, &str) = ("content-type", "text/plain");
+    let malformed = b"{\"a\":";
+    let app = in_process_app();
+
+    let inquiry = format!("/api/v1/inquiries/{}", create_inquiry(&app));
+    let persona_key = ("authorization", "Bearer k");
+    let (status, json) = served(&app, "DELETE", &inquiry, &[persona_key, JSON], malformed);
+    assert_eq!(status, 400, "{json}");
+    let details = json["errors"][0]["details"].as_str().unwrap_or_default();
+    assert!(
+        details.starts_with("Request body is not valid JSON"),
+        "{json}"
+    );
+    let (_, json) = served(
+        &app,
+        "DELETE",
+        &inquiry,
+        &[persona_key, JSON],
+        b"\xEF\xBB\xBF{}",
+    );
+    assert!(
+        json["errors"][0]["details"]
+            .to_string()
+            .contains("byte order mark"),
+        "{json}"
+    );
+    let (_, _, kept) = persona(&app, "GET", &inquiry, None);
+    assert_eq!(
+        kept["data"]["attributes"]["redacted-at"],
+        Value::Null,
+        "{kept}"
+    );
+    let (status, json) = served(&app, "DELETE", &inquiry, &[persona_key, TEXT], malformed);
+    assert_eq!(status, 200, "{json}");
+
+    let bitmama_key = ("authorization", "Bearer sk_staging_acme");
+    let user = crate::harness::card_user_body("frame@example.com").to_string();
+    let create = [bitmama_key, JSON, ("idempotency-key", "frame-1")];
+    let (status, json) = served(
+        &app,
+        "POST",
+        "/api/v2/partner/card/users",
+        &create,
+        user.as_bytes(),
+    );
+    assert_eq!(status, 201, "{json}");
+    let user = format!(
+        "/api/v1/partner/card/users/{}",
+        json["data"]["serviceId"].as_str().unwrap_or_default()
+    );
+    let delete = [bitmama_key, JSON, ("idempotency-key", "frame-2")];
+    let (status, json) = served(&app, "DELETE", &user, &delete, malformed);
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(json["message"], "INVALID_REQUEST_BODY", "{json}");
+    let list = [bitmama_key];
+    let (_, listed) = served(&app, "GET", "/api/v2/partner/card/users", &list, b"");
+    assert_eq!(
+        listed["data"]["users"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+
+    let coinflow = [
+        ("authorization", "merchant-key"),
+        ("x-coinflow-auth-user-id", "u1"),
+        JSON,
+    ];
+    for path in ["/api/withdraw/account/tok_1", "/api/withdraw/card/tok_1"] {
+        let (status, json) = served(&app, "DELETE", path, &coinflow, malformed);
+        assert_eq!((status, &json["statusCode"]), (400, &json!(400)), "{json}");
+        assert!(
+            json["message"].to_string().contains("not valid JSON"),
+            "{json}"
+        );
+    }
+}
