@@ -281,6 +281,57 @@ async fn reset_clears_one_namespace_or_all() {
     assert_eq!(journal["requests"], json!([]));
 }
 
+/// Two ways of naming a namespace that name different ones are refused in the owner's envelope
+/// naming both: a client whose header names one and whose admin call asks for another has
+/// neither read, changed nor reset.
+#[tokio::test]
+async fn conflicting_namespace_selectors_are_refused_naming_both() {
+    let server = TestServer::start().await;
+    server.create_inquiry("keepme", json!({})).await;
+    let reset = server
+        .post("/__admin/reset?namespace=other")
+        .header("x-sandbox-namespace", "keepme")
+        .send()
+        .await;
+    assert_eq!(reset.status, 400, "{}", reset.text());
+    let message = envelope_message("admin", 400, &reset.json());
+    assert!(
+        message.contains("\"keepme\"") && message.contains("\"other\""),
+        "{message}"
+    );
+    let state = server.admin_state("keepme").await;
+    assert_eq!(
+        state["persona"]["inquiries"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let read = server
+        .get("/ns/nsy/__admin/state?namespace=nsx")
+        .send()
+        .await;
+    assert_eq!(read.status, 400, "{}", read.text());
+    let created = server
+        .post("/ns/nsy/api/v1/inquiries")
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", "nsx")
+        .json(&json!({"data": {"attributes": {"inquiry-template-id": "itmpl_x"}}}))
+        .send()
+        .await;
+    assert_eq!(created.status, 400, "{}", created.text());
+    let message = envelope_message("persona", 400, &created.json());
+    assert!(
+        message.contains("\"nsy\"") && message.contains("\"nsx\""),
+        "{message}"
+    );
+    // Naming the same namespace twice is that namespace.
+    let same = server
+        .get("/ns/keepme/__admin/state?namespace=keepme")
+        .header("x-sandbox-namespace", "keepme")
+        .send()
+        .await;
+    assert_eq!(same.status, 200, "{}", same.text());
+}
+
 async fn listed_namespaces(server: &TestServer) -> Value {
     let listed = server.get("/__admin/namespaces").send().await;
     assert_eq!(listed.status, 200, "{}", listed.text());
