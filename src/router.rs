@@ -15,7 +15,7 @@ use crate::namespace;
 use crate::scenario::{Fault, Steer};
 use crate::steering::{self, Say};
 use crate::store::{Namespace, Store};
-use crate::vendors::table::Spans;
+use crate::vendors::table::{DecodedParams, Spans};
 use crate::vendors::{self, Route, VendorApi, frame};
 
 /// What the server does with a request once routed.
@@ -41,6 +41,9 @@ pub struct VendorTarget {
     route: Option<&'static Route>,
     /// Where the row's path parameters are in the request's path.
     params: Spans,
+    /// The parameters decoded, when one held a `%`: then read instead of `params` (boxed: a
+    /// target of every request stays small for the rare one).
+    decoded: Option<Box<DecodedParams>>,
     /// The scenario's named outcome for it.
     steer: Option<Steer>,
     namespace: Arc<Namespace>,
@@ -64,7 +67,10 @@ impl VendorTarget {
     }
 
     fn run(&mut self, app: &App, req: &ApiRequest) -> ApiResponse {
-        let params = self.params.on(&req.path);
+        let params = match &self.decoded {
+            Some(decoded) => decoded.params(),
+            None => self.params.on(&req.path),
+        };
         frame::run(
             app,
             &self.namespace,
@@ -196,6 +202,12 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                     Some((route, params)) => (Some(route), params.spans(&req.path)),
                     None => (None, Spans::default()),
                 };
+                // As Express's router does, before any route runs (authentication included).
+                let decoded = match params.decoded(&req.path) {
+                    None => None,
+                    Some(Ok(decoded)) => Some(Box::new(decoded)),
+                    Some(Err(message)) => return answer(area.error(400, &message, req)),
+                };
                 let steering = steering::steer(app, api, route, req);
                 let namespace = steering.namespace;
                 let step = match steering.say {
@@ -220,6 +232,7 @@ pub fn prepare(app: &App, req: &mut ApiRequest, body: Result<(), BodyError>) -> 
                         api,
                         route,
                         params,
+                        decoded,
                         steer,
                         made: namespace.is_provisional().then(|| Arc::clone(&app.store)),
                         namespace,

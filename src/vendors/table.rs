@@ -2,12 +2,15 @@
 //! The router dispatches from it, the scenario engine learns its operation names from it, and
 //! the admin OpenAPI document and the route tests are built from it.
 
+mod decoding;
+
 use serde_json::{Value, json};
 
 use super::frame::Ctx;
 use crate::http::ApiResponse;
 use crate::scenario::{Operation, Outcome};
 use crate::store::World;
+pub use decoding::DecodedParams;
 
 /// A route's handler: a plain function of the request's context and its namespace's world,
 /// called by the frame with the world locked (see [`super::frame`]).

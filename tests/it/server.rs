@@ -53,7 +53,7 @@ fn vendor_posts_as(
 
 /// Asserts `body` is `vendor`'s error envelope and returns its human message.
 #[track_caller]
-fn envelope_message(vendor: &str, status: u16, body: &Value) -> String {
+pub(crate) fn envelope_message(vendor: &str, status: u16, body: &Value) -> String {
     match vendor {
         "persona" => {
             let error = &body["errors"][0];

@@ -2,9 +2,10 @@
 //! vendor's "no route" 404. (That each row is owned by its vendor and written once is a unit test
 //! next to the table type.)
 
+use serde_json::json;
 use vendor_sandbox::vendors;
 
-use crate::harness::TestServer;
+use crate::harness::{PERSONA_KEY, TestServer, card_user_body};
 
 #[tokio::test]
 async fn every_listed_route_is_routed() {
@@ -65,4 +66,67 @@ async fn head_is_the_get_without_its_body() {
         .send()
         .await;
     assert_eq!(no_get.status, 404);
+}
+
+/// Path parameters are percent-decoded, as Express and Rails decode them (SDKs send ids through
+/// `encodeURIComponent`); an escape that is not `%` and two hex digits, or not UTF-8, is 400 in
+/// the vendor's envelope naming the parameter, before anything runs.
+#[tokio::test]
+async fn path_parameters_are_percent_decoded() {
+    let server = TestServer::start().await;
+    let view = server.get("/merchant/view/my%20merchant").send().await;
+    assert_eq!(view.json()["merchantId"], "my merchant", "{}", view.text());
+
+    let inquiry = server.create_inquiry("default", json!({})).await;
+    let encoded = inquiry.replacen('_', "%5F", 1);
+    let read = server
+        .get(&format!("/api/v1/inquiries/{encoded}"))
+        .header("authorization", PERSONA_KEY)
+        .send()
+        .await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["data"]["id"], inquiry.as_str());
+
+    let created = server
+        .post("/api/v2/partner/card/users")
+        .header("authorization", "Bearer sk_staging_acme")
+        .header("idempotency-key", "decode-1")
+        .json(&card_user_body("decode@example.com"))
+        .send()
+        .await;
+    let service_id = created.json()["data"]["serviceId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let deleted = server
+        .request(
+            "DELETE",
+            &format!(
+                "/api/v1/partner/card/users/{}",
+                service_id.replace('-', "%2D")
+            ),
+        )
+        .header("authorization", "Bearer sk_staging_acme")
+        .header("idempotency-key", "decode-2")
+        .send()
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+
+    for (vendor, path) in [
+        ("persona", format!("/api/v1/inquiries/{inquiry}%zz")),
+        ("coinflow", "/merchant/view/a%FFb".to_string()),
+        ("bitmama", "/api/v1/partner/card/users/x%2".to_string()),
+    ] {
+        let refused = server
+            .request(if vendor == "bitmama" { "DELETE" } else { "GET" }, &path)
+            .header("authorization", PERSONA_KEY)
+            .send()
+            .await;
+        assert_eq!(refused.status, 400, "{vendor}: {}", refused.text());
+        let message = crate::server::envelope_message(vendor, 400, &refused.json());
+        assert!(
+            message.starts_with("Failed to decode param"),
+            "{vendor}: {message}"
+        );
+    }
 }
