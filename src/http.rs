@@ -20,10 +20,10 @@ pub use hyper::body::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
+pub use json::{Bom, JsonError};
 pub use query::{
     WebUrl, is_web_url, parse_query, percent_encode, percent_encode_into, web_url, with_query,
 };
-pub use json::{Bom, JsonError};
 pub use render::{push_json_str, render_json, render_with};
 use serde_json::Value;
 
