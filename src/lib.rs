@@ -41,6 +41,7 @@ pub mod sandbox;
 pub mod scenario;
 #[doc(hidden)]
 pub mod server;
+pub(crate) mod settler;
 #[doc(hidden)]
 pub mod state_file;
 pub(crate) mod steering;

@@ -192,6 +192,12 @@ pub async fn run_with_listeners(
         jobs_rx,
         worker_stop_rx,
     ));
+    // Settles each namespace when its next due moment passes, with no request needed.
+    let settler = tokio::spawn(crate::settler::run(
+        app.clone(),
+        sync_log.clone(),
+        stop_rx.clone(),
+    ));
     let scenario_watch = tokio::spawn(
         scenarios
             .clone()
@@ -277,6 +283,8 @@ pub async fn run_with_listeners(
         );
     }
     connections.shutdown().await;
+    // Stopped with the connections, before the worker: what it queued is the worker's to send.
+    let _ = settler.await;
     let _ = worker_stop_tx.send(Some(webhooks::Stop {
         deadline,
         keep_pending: config.state_file.is_some(),

@@ -12,15 +12,15 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::{RwLock, RwLockReadGuard};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::ids::{IdGen, RequestIds};
 use crate::namespace::DEFAULT_NAMESPACE;
@@ -29,6 +29,7 @@ use crate::vendors::{
     bitmama::model as bitmama, coinflow::model as coinflow, persona::model as persona,
 };
 use crate::webhooks::{Job, Outbox};
+pub use due::{DueQueue, Next, WorldGuard};
 
 /// Seeds a namespace from the scenario it selected (the scenario engine's, handed in from above
 /// so the store needs no engine): on creation, reset and selection.
@@ -74,6 +75,13 @@ impl World {
         }
     }
 
+    /// No later than the next moment something falls due on this world's clock (sandbox
+    /// time; maybe early, then settling finds nothing to do): a lookup per vendor, no scan.
+    pub fn next_due(&self) -> Option<Millis> {
+        let persona = self.persona.next_due();
+        persona.into_iter().chain(self.coinflow.next_due()).min()
+    }
+
     /// Wires a world loaded from the state file into namespace `name`: its outbox gets the job
     /// queue (pending deliveries go out again) and derived indexes are rebuilt.
     fn attach(&mut self, name: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) {
@@ -111,11 +119,17 @@ pub struct Namespace {
     /// The queue of vendor requests that change the world, waited on asynchronously before the
     /// lock is taken (see [`Namespace::write_turn`]).
     writers: tokio::sync::Mutex<()>,
+    /// When the world next falls due, in real time (`Millis::MAX`: never), as last published
+    /// (see `due`).
+    next_due: AtomicI64,
+    /// Where that moment is queued for the settler, with this namespace's own weak reference.
+    due: Arc<DueQueue>,
+    myself: Weak<Namespace>,
 }
 
 impl Namespace {
-    fn new(name: &str, world: World, provisional: bool) -> Namespace {
-        Namespace {
+    fn new(name: &str, world: World, provisional: bool, due: &Arc<DueQueue>) -> Arc<Namespace> {
+        Arc::new_cyclic(|myself| Namespace {
             name: name.to_string(),
             scenario_selected: AtomicBool::new(world.scenario.selected.is_some()),
             world: RwLock::new(world),
@@ -126,15 +140,22 @@ impl Namespace {
             requests: AtomicUsize::new(0),
             memo: memo::Memo::default(),
             writers: tokio::sync::Mutex::new(()),
-        }
+            // A world made or loaded with something due is published by its first change.
+            next_due: AtomicI64::new(due::NONE),
+            due: Arc::clone(due),
+            myself: myself.clone(),
+        })
     }
 
     /// Locks this namespace's world to change it. Never hold the guard across an `.await`.
-    pub fn lock(&self) -> RwLockWriteGuard<'_, World> {
-        let guard = self.world.write();
+    pub fn lock(&self) -> WorldGuard<'_> {
+        let world = self.world.write();
         // Counted under the lock: a reader, who holds it shared, sees every change before it.
         self.changes.fetch_add(1, Ordering::Relaxed);
-        guard
+        WorldGuard {
+            world,
+            namespace: self,
+        }
     }
 
     /// Waits, without blocking the thread, until no other request that changes this world is
@@ -176,6 +197,8 @@ pub struct Store {
     request_ids: RequestIds,
     /// How many namespaces were put back to the state file's copy ([`Store::roll_back`]).
     rollbacks: AtomicU64,
+    /// When namespaces fall due, for the settler.
+    due: Arc<DueQueue>,
 }
 
 /// The namespace a thread found last, by store: most requests name the namespace their
@@ -211,7 +234,13 @@ impl Store {
             id: STORES.fetch_add(1, Ordering::Relaxed),
             removals: AtomicU64::new(0),
             rollbacks: AtomicU64::new(0),
+            due: Arc::default(),
         }
+    }
+
+    /// When namespaces fall due on their clocks, earliest first: what the settler waits on.
+    pub fn due_queue(&self) -> &DueQueue {
+        &self.due
     }
 
     /// The request ids of answers no namespace gives.
@@ -225,7 +254,7 @@ impl Store {
         let mut namespaces = self.namespaces.write();
         for (name, mut world) in worlds {
             world.attach(&name, &self.config, self.jobs.clone());
-            let namespace = Arc::new(Namespace::new(&name, world, false));
+            let namespace = Namespace::new(&name, world, false, &self.due);
             namespaces.insert(name, namespace);
         }
         self.removals.fetch_add(1, Ordering::Release);
@@ -301,7 +330,7 @@ impl Store {
         let mut namespaces = self.namespaces.write();
         let ns = namespaces.entry(name.to_string()).or_insert_with(|| {
             let world = self.new_world(name, self.jobs.clone());
-            Arc::new(Namespace::new(name, world, provisional))
+            Namespace::new(name, world, provisional, &self.due)
         });
         claim(ns)
     }
@@ -439,6 +468,7 @@ impl Store {
     }
 }
 
+mod due;
 mod first_use;
 mod memo;
 mod rollback;

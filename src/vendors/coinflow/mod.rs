@@ -140,6 +140,8 @@ pub fn settle(app: &App, world: &mut World) {
         verification::advance(app, world, index);
     }
     payouts::settle(world);
+    let now = world.clock.now_ms();
+    world.coinflow.refresh_due(now);
 }
 
 /// Why a withdrawer could not be verified.

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::{Caller, merchant_object_id};
-use super::payout_model::{AccountKind, BankAccount, Card, Payout};
-use super::scenario::ScenarioHold;
+use super::payout_model::{AccountKind, BankAccount, Card, Payout, PayoutEnd, PayoutStatus};
+use super::scenario::{ScenarioHold, Until};
 use crate::clock::{Millis, iso8601};
 
 /// The personal details Coinflow needs before a withdrawer can be paid out, by the names of
@@ -306,6 +306,16 @@ pub struct State {
     pub starting_balance_cents: i64,
     #[serde(default)]
     pub payouts: Vec<Payout>,
+    /// No later than the next moment a payout or a registration's scenario hold falls due
+    /// (`Millis::MAX`: none), so the server's settler knows without scanning. Lowered as they
+    /// are made, made exact by [`State::refresh_due`] when settling; unknown (`Millis::MIN`,
+    /// settle at once) after a load.
+    #[serde(skip, default = "unknown_due")]
+    due_bound: Millis,
+}
+
+fn unknown_due() -> Millis {
+    Millis::MIN
 }
 
 impl Default for State {
@@ -316,6 +326,7 @@ impl Default for State {
             balances: BTreeMap::new(),
             starting_balance_cents: DEFAULT_PAYOUT_BALANCE_CENTS,
             payouts: Vec::new(),
+            due_bound: Millis::MAX,
         }
     }
 }
@@ -415,11 +426,49 @@ impl State {
     }
 
     pub fn insert(&mut self, withdrawer: Withdrawer) -> usize {
+        if let Some(at) = hold_due(&withdrawer) {
+            self.due_bound = self.due_bound.min(at);
+        }
         self.withdrawers.push(withdrawer);
         self.withdrawers.len() - 1
     }
 
     pub fn all(&self) -> &[Withdrawer] {
         &self.withdrawers
+    }
+
+    /// Keeps a new payout; its settlement is due at `due_ms` unless it stays pending.
+    pub fn add_payout(&mut self, payout: Payout) {
+        if payout.end != PayoutEnd::StayPending {
+            self.due_bound = self.due_bound.min(payout.due_ms);
+        }
+        self.payouts.push(payout);
+    }
+
+    /// No later than the next moment a payout or a scenario hold falls due (see the field).
+    pub fn next_due(&self) -> Option<Millis> {
+        (self.due_bound != Millis::MAX).then_some(self.due_bound)
+    }
+
+    /// After settling at `now`: the next moment after it that a pending payout or a pending
+    /// withdrawer's timed hold falls due. A hold already due that keeps its withdrawer pending
+    /// (a review, missing fields) has nothing more to do on the clock.
+    pub fn refresh_due(&mut self, now: Millis) {
+        let payouts = (self.payouts.iter())
+            .filter(|p| p.status == PayoutStatus::Pending && p.end != PayoutEnd::StayPending)
+            .map(|p| p.due_ms);
+        let holds = self.withdrawers.iter().filter_map(hold_due);
+        self.due_bound = (payouts.chain(holds))
+            .filter(|&at| at > now)
+            .min()
+            .unwrap_or(Millis::MAX);
+    }
+}
+
+/// When a pending withdrawer's registration hold falls due on the clock, if it waits for a time.
+fn hold_due(w: &Withdrawer) -> Option<Millis> {
+    match w.scenario.as_ref()?.until {
+        Until::Time(at) if w.status == VerificationStatus::Pending => Some(at),
+        _ => None,
     }
 }

@@ -329,7 +329,7 @@ pub(super) fn pay(
     };
     world.coinflow.credit(&c.merchant.key, -(c.cents + fee));
     webhooks::emit_withdraw(world, WithdrawEvent::Pending, &payout);
-    world.coinflow.payouts.push(payout.clone());
+    world.coinflow.add_payout(payout.clone());
     Ok(payout)
 }
 

@@ -407,6 +407,14 @@ impl State {
             || queued(self.share_token_due.first().map(|d| d.0))
     }
 
+    /// When an inquiry or share token next has something queued (maybe stale: then settling
+    /// finds nothing to do). Two lookups of a first entry: cheap enough for every change.
+    pub fn next_due(&self) -> Option<Millis> {
+        let inquiry = self.inquiry_due.first().map(|d| d.0);
+        let token = self.share_token_due.first().map(|d| d.0);
+        inquiry.into_iter().chain(token).min()
+    }
+
     /// The earliest change due at `now` that still holds: `(due at, inquiry id, new status)`,
     /// taken off the queue. Stale entries on the way are dropped.
     pub(super) fn next_due_inquiry(

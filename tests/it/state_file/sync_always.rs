@@ -249,3 +249,34 @@ async fn with_state_sync_always_a_webhook_tells_of_a_saved_change() {
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What falls due with no request (an inquiry's expiry, settled by the server on its own) is
+/// committed as a request's change is: the files hold it though no webhook (whose delivery would
+/// commit its namespace) goes out and the debounced saver waits an hour.
+#[tokio::test]
+async fn with_state_sync_always_a_change_that_falls_due_is_saved() {
+    let dir = state_dir("sync-due");
+    let path = dir.join("state.json");
+    let server = TestServer::start_with(|c| {
+        c.state_file = Some(path.clone());
+        c.state_sync = StateSync::Always;
+        c.state_save_delay = Duration::from_secs(3_600);
+    })
+    .await;
+    let id = server
+        .create_inquiry("default", serde_json::json!({}))
+        .await;
+    // It expires after 24 h of sandbox time: 2 s of real time are left.
+    server.advance_clock("default", 86_398.0).await;
+    let saved_status = || {
+        let saved = load(&path).ok().flatten()?;
+        let world = serde_json::to_value(saved.namespaces.get("default")?).ok()?;
+        let inquiries = world["persona"]["inquiries"].as_array()?.clone();
+        let inquiry = inquiries.into_iter().find(|i| i["id"] == id.as_str())?;
+        Some(inquiry["status"].as_str()?.to_string())
+    };
+    assert_eq!(saved_status().as_deref(), Some("created"));
+    crate::harness::eventually(|| async { saved_status().filter(|s| s == "expired") }).await;
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -349,6 +349,37 @@ async fn payouts_settle_when_they_fell_due_not_when_the_clock_was_moved() {
     schema::assert_bodies_valid(&server).await;
 }
 
+/// A payout settles when it falls due in real time, not at the next request: its Withdraw
+/// Success reaches the receiver though nothing else is asked of the namespace.
+#[tokio::test]
+async fn a_payout_settles_when_it_falls_due_with_no_request() {
+    let (mut sink, server) = super::hooked_server("/hook").await;
+    let ns = "cf-payout-timer";
+    verified_user(&server, ns, "timed").await;
+    let account = add_bank(&server, ns, "timed").await;
+    let made = payout(
+        &server,
+        ns,
+        &payout_body("timed", &account, "asap", 500, "t"),
+    )
+    .await;
+    assert_eq!(made.status, 200, "{}", made.text());
+    let signature = made.json()["signature"].as_str().unwrap_or("").to_string();
+    let is_withdraw = |h: &crate::harness::ReceivedWebhook| h.json()["category"] == "Withdraw";
+    let pending = sink.next_matching(is_withdraw).await.json();
+    assert_eq!(pending["eventType"], "Withdraw Pending");
+    // Due 10 s after it was made: 8 s of sandbox time now leaves about 2 s of real time.
+    advance(&server, ns, 8.0).await;
+    let success = sink.next_matching(is_withdraw).await.json();
+    assert_eq!(success["eventType"], "Withdraw Success", "{success}");
+    assert_eq!(success["data"]["signature"], signature.as_str());
+    assert_eq!(
+        ms_between(&pending["created"], &success["created"]),
+        10_000,
+        "stamped when it fell due: {success}"
+    );
+}
+
 /// The speeds a delegated quote prices for an account are the ones a payout to it takes: a
 /// bank account's quote has no card speed, a card's only the card speed.
 #[tokio::test]
