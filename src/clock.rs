@@ -17,11 +17,24 @@ pub const MAX_OFFSET_MS: i64 = 1_000 * 366 * 86_400 * 1_000;
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Clock {
     offset_ms: i64,
+    /// While settling what fell due at a past moment, the clock reads that moment, so what
+    /// follows from it (another vendor's reaction) is stamped when it happened, not when it was
+    /// settled. Set only with the world locked, cleared before it is released.
+    #[serde(skip)]
+    pinned: Option<Millis>,
 }
 
 impl Clock {
     pub fn now_ms(&self) -> Millis {
-        real_now_ms().saturating_add(self.offset_ms)
+        match self.pinned {
+            Some(at) => at,
+            None => real_now_ms().saturating_add(self.offset_ms),
+        }
+    }
+
+    /// Makes the clock read `at` (`None`: the time again); returns what it was pinned to.
+    pub fn pin(&mut self, at: Option<Millis>) -> Option<Millis> {
+        std::mem::replace(&mut self.pinned, at)
     }
 
     pub fn offset_ms(&self) -> i64 {

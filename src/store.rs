@@ -89,6 +89,8 @@ impl World {
         self.webhooks
             .attach(name, jobs, config.webhooks.pending_max);
         self.persona.rebuild_indexes();
+        let now = self.clock.now_ms();
+        self.coinflow.refresh_due(now);
         self.bitmama.rebuild_indexes();
         self.bitmama.configure(config);
     }

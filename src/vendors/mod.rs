@@ -22,6 +22,7 @@ use std::sync::LazyLock;
 use serde_json::Value;
 
 use crate::app::App;
+use crate::clock::Millis;
 use crate::http::{ApiRequest, ApiResponse, Bom};
 use crate::scenario::parse::{SectionProblem, SeedProblem, seed_problems};
 use crate::scenario::{Operation, OperationTerms, Steer, VendorTerms, Vocabulary};
@@ -257,13 +258,44 @@ pub fn webhook_headers(
     get(vendor).webhook_headers(secrets, attempt, body)
 }
 
-/// Applies everything due on the namespace's clock, vendor by vendor, then wakes webhook
-/// retries now due in sandbox time.
+/// Applies everything due on the namespace's clock in the order it fell due across the vendors,
+/// then wakes webhook retries now due in sandbox time. It steps from one due moment to the next
+/// (every vendor settling up to it, with the clock reading it), so a Persona expiry a day after
+/// a payout fell due is sent after its `Withdraw Success`, and a reaction is stamped with the
+/// moment of the change it follows.
 pub fn settle_all(app: &App, world: &mut World) {
+    let now = world.clock.now_ms();
+    let mut settled: Option<Millis> = None;
+    // Each step takes everything due up to its moment, so the next is later; a moment that is
+    // not (nothing a vendor could settle) ends the steps.
+    while let Some(at) =
+        (world.next_due()).filter(|&at| at <= now && settled.is_none_or(|done| at > done))
+    {
+        as_of(world, Some(at), |world| {
+            for api in REGISTRY {
+                api.settle(app, world);
+            }
+        });
+        settled = Some(at);
+    }
     for api in REGISTRY {
         api.settle(app, world);
     }
     world.webhooks.clock_moved();
+}
+
+/// Runs `work` with the world's clock reading `at` (`None`: the current time), then as before.
+pub fn as_of<R>(world: &mut World, at: Option<Millis>, work: impl FnOnce(&mut World) -> R) -> R {
+    /// Puts the clock back even if `work` panics: the world outlives a failed request.
+    struct Restore<'a>(&'a mut World, Option<Millis>);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            self.0.clock.pin(self.1);
+        }
+    }
+    let before = world.clock.pin(at);
+    let restore = Restore(world, before);
+    work(&mut *restore.0)
 }
 
 /// The scenario vocabulary: every vendor's operations (its table's, then its events) with their

@@ -6,4 +6,5 @@ pub mod coinflow;
 mod frame;
 mod indexes;
 mod persona;
+mod settle;
 mod table;

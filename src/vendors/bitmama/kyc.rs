@@ -36,9 +36,9 @@ use crate::html::escape;
 use crate::http::{ApiResponse, with_query};
 use crate::ids::Id;
 use crate::store::World;
-use crate::vendors::Ctx;
 use crate::vendors::Vendor;
 use crate::vendors::persona::{self, InquiryStatus};
+use crate::vendors::{self, Ctx};
 use crate::webhooks::Target;
 
 /// Where the hosted Persona page sends the browser when the person is done.
@@ -190,19 +190,21 @@ pub fn on_inquiry_changed(app: &App, world: &mut World, inquiry_id: &str) {
     }
     user.status = status;
     // An expired inquiry's flow is closed (its page says so): the user verifies again on a new
-    // inquiry, whose link the webhook carries. Each expiry gives a new one.
-    let current = if event == KycEvent::NeedsVerification {
-        let namespace = world.namespace().to_string();
-        restart_inquiry(app, world, &namespace, &api_key, &service_id).map(|(id, _)| id)
-    } else {
-        None
-    };
-    let inquiry_id = current.as_deref().unwrap_or(inquiry_id);
-    let details = |user: &CardUser| match event {
+    // inquiry, whose link the webhook carries. Each expiry gives a new one, made at the current
+    // time, not at the expiry it follows (the clock reads that while Persona settles): made
+    // then, it would expire a day later within the same clock advance, and again, one a day.
+    if event == KycEvent::NeedsVerification {
+        vendors::as_of(world, None, |world| {
+            let namespace = world.namespace().to_string();
+            let current = restart_inquiry(app, world, &namespace, &api_key, &service_id);
+            let inquiry_id = current.as_ref().map_or(inquiry_id, |(id, _)| &**id);
+            let details = |user: &CardUser| json!({"inquiryId": inquiry_id, "verificationLink": user.verification_url()});
+            emit(app, world, &api_key, &service_id, event, details);
+        });
+        return;
+    }
+    let details = |_: &CardUser| match event {
         KycEvent::Denied => json!({"inquiryId": inquiry_id, "reason": [inquiry_status.as_str()]}),
-        KycEvent::NeedsVerification => {
-            json!({"inquiryId": inquiry_id, "verificationLink": user.verification_url()})
-        }
         _ => json!({"inquiryId": inquiry_id}),
     };
     emit(app, world, &api_key, &service_id, event, details);

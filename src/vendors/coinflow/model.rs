@@ -308,14 +308,13 @@ pub struct State {
     pub payouts: Vec<Payout>,
     /// No later than the next moment a payout or a registration's scenario hold falls due
     /// (`Millis::MAX`: none), so the server's settler knows without scanning. Lowered as they
-    /// are made, made exact by [`State::refresh_due`] when settling; unknown (`Millis::MIN`,
-    /// settle at once) after a load.
-    #[serde(skip, default = "unknown_due")]
+    /// are made, made exact by [`State::refresh_due`] when settling and after a load.
+    #[serde(skip, default = "no_due")]
     due_bound: Millis,
 }
 
-fn unknown_due() -> Millis {
-    Millis::MIN
+fn no_due() -> Millis {
+    Millis::MAX
 }
 
 impl Default for State {
@@ -450,18 +449,15 @@ impl State {
         (self.due_bound != Millis::MAX).then_some(self.due_bound)
     }
 
-    /// After settling at `now`: the next moment after it that a pending payout or a pending
-    /// withdrawer's timed hold falls due. A hold already due that keeps its withdrawer pending
-    /// (a review, missing fields) has nothing more to do on the clock.
+    /// The next moment a pending payout or a pending withdrawer's timed hold falls due, after a
+    /// settle at `now` or a load. A hold already due that keeps its withdrawer pending (a review,
+    /// missing fields) has nothing more to do on the clock.
     pub fn refresh_due(&mut self, now: Millis) {
         let payouts = (self.payouts.iter())
             .filter(|p| p.status == PayoutStatus::Pending && p.end != PayoutEnd::StayPending)
             .map(|p| p.due_ms);
-        let holds = self.withdrawers.iter().filter_map(hold_due);
-        self.due_bound = (payouts.chain(holds))
-            .filter(|&at| at > now)
-            .min()
-            .unwrap_or(Millis::MAX);
+        let holds = (self.withdrawers.iter().filter_map(hold_due)).filter(|&at| at > now);
+        self.due_bound = payouts.chain(holds).min().unwrap_or(Millis::MAX);
     }
 }
 

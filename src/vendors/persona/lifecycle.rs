@@ -16,6 +16,7 @@ use crate::clock::Millis;
 use crate::http::percent_encode_into;
 use crate::ids::Id;
 use crate::store::World;
+use crate::vendors;
 
 /// How long a `created` or `pending` inquiry lives before it expires, by default (Persona: 24 h).
 pub const INQUIRY_EXPIRY_SECONDS: i64 = 24 * 60 * 60;
@@ -345,12 +346,17 @@ pub fn settle(app: &App, world: &mut World) {
         while let Some((at, id, to)) = world.persona.next_due_inquiry(token_due.unwrap_or(now)) {
             // A change applied just before may have made this one illegal (expired after
             // failing): then it no longer happens.
-            let _ = apply_path(app, world, &id, &[to], at);
+            // The other vendors' reactions are stamped when it happened.
+            let _ = vendors::as_of(world, Some(at), |world| {
+                apply_path(app, world, &id, &[to], at)
+            });
         }
         let Some(at) = token_due else {
             break;
         };
-        share_tokens::settle(app, world, at);
+        vendors::as_of(world, Some(at), |world| {
+            share_tokens::settle(app, world, at)
+        });
     }
 }
 

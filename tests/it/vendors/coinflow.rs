@@ -149,7 +149,7 @@ mod journey;
 mod kyc;
 mod kyc_doc;
 mod payout_scenarios;
-mod payouts;
+pub(crate) mod payouts;
 pub mod schema;
 mod sdk_webhooks;
 mod share_token;

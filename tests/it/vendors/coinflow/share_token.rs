@@ -475,3 +475,33 @@ async fn a_source_redacted_during_redemption_leaves_the_token_unredeemed() {
         "{msg}"
     );
 }
+
+/// A withdrawer a share token verifies is approved when the redemption finished, however far
+/// past it the clock was moved: its `updatedAt` and its `KYC Success` say when.
+#[tokio::test]
+async fn a_share_token_approval_is_stamped_when_the_redemption_finished() {
+    let (mut sink, server) = super::hooked_server("/hook").await;
+    let ns = "cf-token-time";
+    let inquiry = persona_inquiry(&server, ns, full_fields(), &APPROVE).await;
+    let token = share_token(&server, ns, &inquiry).await;
+    let registered = register_share_token(&server, ns, "stamped", &token, "st@test.com").await;
+    assert_eq!(registered.status, 200, "{}", registered.text());
+    advance(&server, ns, 86_400.0).await;
+    let success = sink
+        .next_matching(|h| h.json()["eventType"] == "KYC Success")
+        .await
+        .json();
+    let got = server
+        .get(&format!("/api/v1/connect/share-tokens/{token}"))
+        .header("authorization", PERSONA_KEY)
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    let redeemed_at = got.json()["data"]["attributes"]["redeemed-at"].clone();
+    assert!(redeemed_at.is_string(), "{}", got.text());
+    assert_eq!(success["created"], redeemed_at, "{success}");
+    let approved = as_user(&server, "GET", "/api/withdraw", ns, "stamped")
+        .send()
+        .await;
+    assert_eq!(approved.json()["withdrawer"]["updatedAt"], redeemed_at);
+}
