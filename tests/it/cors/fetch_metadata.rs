@@ -178,11 +178,10 @@ async fn an_origin_named_by_cors_origin_may_post_from_another_site() {
         &server,
         "POST",
         "/api/telemetry/frontend-error",
-        ("cross-site", "no-cors", "empty"),
+        ("cross-site", "cors", "empty"),
     )
     .header("origin", app)
-    .header("content-type", "text/plain")
-    .body("{}")
+    .json(&json!({}))
     .send()
     .await;
     assert_eq!(called.status, 201, "{}", called.text());
