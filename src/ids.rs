@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 pub use id::Id;
 
@@ -105,8 +105,9 @@ impl IdGen {
 /// Request ids (Persona's `Request-Id`), a stream of their own beside [`IdGen`]: drawing one
 /// needs no `&mut`, so a read answers under a shared lock, and the ids of created objects do not
 /// depend on how many reads came before them. The `n`th id of a namespace depends only on the
-/// seed, the namespace and `n`. The state file keeps the count (so ids go on after a restart);
-/// the key is derived again from the seed and the name ([`RequestIds::new`]).
+/// seed, the namespace and `n`. The state file does not keep the count: a draw is no change, so
+/// a read writes nothing; a stream loaded again is keyed afresh instead
+/// ([`RequestIds::unrepeated`]), so it repeats none of the ids handed out before.
 #[derive(Debug, Default)]
 pub struct RequestIds {
     key: u64,
@@ -114,17 +115,22 @@ pub struct RequestIds {
 }
 
 impl RequestIds {
-    pub fn new(seed: u64, namespace: &str, next: u64) -> Self {
+    pub fn new(seed: u64, namespace: &str) -> Self {
         Self {
             // Not IdGen's seed: the two streams must not start alike.
             key: splitmix64(seed ^ fnv1a(namespace.as_bytes()) ^ 0x7265_7175_6573_7473),
-            next: AtomicU64::new(next),
+            next: AtomicU64::new(0),
         }
     }
 
-    /// How many were drawn.
-    pub fn count(&self) -> u64 {
-        self.next.load(Ordering::Relaxed)
+    /// A stream for `namespace` that repeats no id an earlier stream of it handed out (before a
+    /// restart, or before a rollback to the state file): keyed with a random value, as the
+    /// earlier stream's count is not kept. Its ids depend on more than the seed, unlike a new
+    /// namespace's.
+    pub fn unrepeated(seed: u64, namespace: &str) -> Self {
+        let mut ids = Self::new(seed, namespace);
+        ids.key = splitmix64(ids.key ^ rand::random::<u64>());
+        ids
     }
 
     /// `prefix` followed by 24 base58 characters, like [`IdGen::persona`].
@@ -152,23 +158,6 @@ impl RequestIds {
         id.push_str(prefix);
         id.push_str(std::str::from_utf8(&text).unwrap_or_default());
         id
-    }
-}
-
-impl Serialize for RequestIds {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.count().serialize(serializer)
-    }
-}
-
-/// The key is not kept: [`RequestIds::new`] derives it when the world is attached.
-impl<'de> Deserialize<'de> for RequestIds {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let next = u64::deserialize(deserializer)?;
-        Ok(Self {
-            key: 0,
-            next: AtomicU64::new(next),
-        })
     }
 }
 
@@ -226,8 +215,8 @@ mod tests {
     }
 
     #[test]
-    fn request_ids_are_seeded_distinct_and_resume_from_their_count() {
-        let a = RequestIds::new(7, "default", 0);
+    fn request_ids_are_seeded_and_distinct_and_an_unrepeated_stream_is_another() {
+        let a = RequestIds::new(7, "default");
         let first: Vec<String> = (0..1000).map(|_| a.next("req_")).collect();
         let unique: std::collections::HashSet<&String> = first.iter().collect();
         assert_eq!(unique.len(), 1000);
@@ -236,7 +225,7 @@ mod tests {
                 .iter()
                 .all(|id| id.len() == 28 && id[4..].bytes().all(|c| BASE58.contains(&c)))
         );
-        let b = RequestIds::new(7, "default", 0);
+        let b = RequestIds::new(7, "default");
         assert_eq!(b.next("req_"), first[0]);
         // What they have always been (a state file's count resumes this stream).
         assert_eq!(
@@ -246,15 +235,12 @@ mod tests {
                 "req_Qrrd4fPrwc9WisNDyBreCpEg"
             ]
         );
-        assert_ne!(RequestIds::new(7, "other", 0).next("req_"), first[0]);
-        assert_ne!(RequestIds::new(8, "default", 0).next("req_"), first[0]);
-        let saved = serde_json::to_string(&a).expect("serialize");
-        assert_eq!(saved, "1000");
-        let count: u64 = serde_json::from_str(&saved).expect("count");
-        assert_eq!(
-            RequestIds::new(7, "default", count).next("req_"),
-            a.next("req_")
-        );
+        assert_ne!(RequestIds::new(7, "other").next("req_"), first[0]);
+        assert_ne!(RequestIds::new(8, "default").next("req_"), first[0]);
+        let again = RequestIds::unrepeated(7, "default");
+        let later: std::collections::HashSet<String> =
+            (0..1000).map(|_| again.next("req_")).collect();
+        assert!(first.iter().all(|id| !later.contains(id)));
     }
 
     #[test]

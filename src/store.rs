@@ -40,8 +40,9 @@ pub type Seeder = Box<dyn Fn(&mut World) + Send + Sync>;
 pub struct World {
     pub clock: Clock,
     pub ids: IdGen,
-    /// Persona's `Request-Id`s: their own stream, drawn under a shared lock.
-    #[serde(default)]
+    /// Persona's `Request-Id`s: their own stream, drawn under a shared lock. Not saved (a
+    /// draw is no change: a read writes nothing); a loaded world gets an unrepeated stream.
+    #[serde(skip)]
     pub request_ids: RequestIds,
     pub persona: persona::State,
     pub coinflow: coinflow::State,
@@ -66,7 +67,7 @@ impl World {
         Self {
             clock: Clock::default(),
             ids: IdGen::new(config.seed, name),
-            request_ids: RequestIds::new(config.seed, name, 0),
+            request_ids: RequestIds::new(config.seed, name),
             persona: persona::State::new(config),
             coinflow: coinflow::State::new(config),
             bitmama: bitmama::State::new(config),
@@ -85,7 +86,7 @@ impl World {
     /// Wires a world loaded from the state file into namespace `name`: its outbox gets the job
     /// queue (pending deliveries go out again) and derived indexes are rebuilt.
     fn attach(&mut self, name: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) {
-        self.request_ids = RequestIds::new(config.seed, name, self.request_ids.count());
+        self.request_ids = RequestIds::unrepeated(config.seed, name);
         self.webhooks
             .attach(name, jobs, config.webhooks.pending_max);
         self.persona.rebuild_indexes();
@@ -227,7 +228,7 @@ impl Store {
     /// `jobs` receives webhook deliveries to run; `None` keeps them queued (unit tests).
     pub fn new(config: Arc<Config>, jobs: Option<UnboundedSender<Job>>, seeder: Seeder) -> Self {
         Self {
-            request_ids: RequestIds::new(config.seed, "", 0),
+            request_ids: RequestIds::new(config.seed, ""),
             config,
             seeder,
             jobs,

@@ -70,15 +70,11 @@ impl Store {
         }
     }
 
-    /// Whether `ns`'s world is the one a new namespace of its name starts with, but for the
-    /// request ids its answers drew (which change nothing an answer depends on).
+    /// Whether `ns`'s world is the one a new namespace of its name starts with, as saved (the
+    /// request ids its answers drew are not: they change nothing an answer depends on).
     fn as_new(&self, ns: &Namespace) -> bool {
         let new = self.new_world(&ns.name, None);
-        let json = |world: &World| {
-            let mut json = serde_json::to_value(world).ok()?;
-            json.as_object_mut()?.remove("request_ids");
-            Some(json)
-        };
+        let json = |world: &World| serde_json::to_value(world).ok();
         let now = json(&ns.read());
         now.is_some() && now == json(&new)
     }

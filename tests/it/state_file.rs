@@ -3,6 +3,7 @@
 //! everything answered: `sync_always`).
 
 mod accounts;
+mod request_ids;
 mod sync_always;
 
 use std::collections::BTreeSet;

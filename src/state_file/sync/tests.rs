@@ -203,7 +203,10 @@ fn a_commit_that_cannot_be_written_is_undone_and_reads_go_on() {
     );
     assert_eq!(store.rollbacks(), 3, "a, b and c were put back");
 
-    // Nothing to write: a read is not refused while the disk is full.
+    // Nothing to write: a read is not refused while the disk is full, nor one that drew a
+    // Persona `Request-Id` (every Persona answer does; a draw is no change).
+    commit(&mut writer, "a");
+    store.namespace("a").read().request_ids.next("req_");
     commit(&mut writer, "a");
     // Once there is room, the next change writes the whole state file.
     store.namespace("a").lock().clock.advance(2_000);
