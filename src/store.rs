@@ -196,7 +196,8 @@ pub struct Store {
     /// holds while this has not moved.
     removals: AtomicU64,
     /// Request ids of answers that belong to no namespace (a refusal before one is named or
-    /// made): the stream of the unnamed namespace `""`, which no request can name.
+    /// made): the stream of the unnamed namespace `""`, which no request can name; with a state
+    /// file, keyed afresh each start.
     request_ids: RequestIds,
     /// How many namespaces were put back to the state file's copy ([`Store::roll_back`]).
     rollbacks: AtomicU64,
@@ -228,7 +229,12 @@ impl Store {
     /// `jobs` receives webhook deliveries to run; `None` keeps them queued (unit tests).
     pub fn new(config: Arc<Config>, jobs: Option<UnboundedSender<Job>>, seeder: Seeder) -> Self {
         Self {
-            request_ids: RequestIds::new(config.seed, ""),
+            // A state file's namespaces go on after a restart: so does this stream, which
+            // keeps no count either.
+            request_ids: match config.state_file {
+                Some(_) => RequestIds::unrepeated(config.seed, ""),
+                None => RequestIds::new(config.seed, ""),
+            },
             config,
             seeder,
             jobs,

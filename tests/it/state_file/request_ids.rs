@@ -77,3 +77,29 @@ async fn a_persona_read_writes_nothing_and_its_request_id_is_not_handed_out_agai
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(copy.parent().expect("folder"));
 }
+
+/// The `Request-Id` of an answer that belongs to no namespace (a refusal in one not made).
+async fn unnamespaced_request_id(server: &TestServer) -> String {
+    let refused = server.get("/ns/nobody/api/v1/inquiries").send().await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    refused.header("request-id").expect("Request-Id").into()
+}
+
+#[tokio::test]
+async fn request_ids_outside_any_namespace_are_not_handed_out_again_after_a_restart() {
+    let dir = state_dir("server-request-ids");
+    let path = dir.join("state.json");
+    let with_file = |path: std::path::PathBuf| {
+        move |c: &mut vendor_sandbox::Config| {
+            c.state_file = Some(path);
+            c.seed = 7;
+        }
+    };
+    let first = TestServer::start_with(with_file(path.clone())).await;
+    let before = unnamespaced_request_id(&first).await;
+    first.stop().await;
+    let second = TestServer::start_with(with_file(path.clone())).await;
+    assert_ne!(unnamespaced_request_id(&second).await, before);
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
