@@ -341,7 +341,7 @@ impl Cli {
             scenarios_dir: self.scenarios.clone(),
             scenario: self.scenario.clone().filter(|s| s != "none"),
             scenario_poll_interval: Duration::from_millis(self.scenario_poll_ms.max(10)),
-            state_file: self.state_file.clone(),
+            state_file: self.state_file.as_deref().map(crate::state_file::resolve),
             state_save_delay: Duration::from_millis(self.state_save_ms),
             allowed_hosts: self.allowed_hosts.clone(),
             cors_origins: self.cors_origins.clone(),

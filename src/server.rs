@@ -78,6 +78,8 @@ pub fn load_state(config: &Config) -> std::io::Result<Option<SavedState>> {
     let Some(path) = &config.state_file else {
         return Ok(None);
     };
+    // As the server will: see [`state_file::resolve`].
+    let path = &state_file::resolve(path);
     let invalid = |message| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
     // In a library's async start nothing waits: a file in use is an error at once.
     let saved = state_file::open(path, Duration::ZERO).map_err(invalid)?;
@@ -104,11 +106,13 @@ pub async fn run_with_state(
 pub async fn run_with_listeners(
     listener: TcpListener,
     coinflow_ui: Option<TcpListener>,
-    config: Config,
+    mut config: Config,
     scenarios: Arc<Catalog>,
     saved: Option<SavedState>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    // The file itself, whatever path names it (see [`state_file::resolve`]).
+    config.state_file = config.state_file.as_deref().map(state_file::resolve);
     let local = listener.local_addr()?;
     let public_url = config
         .public_url

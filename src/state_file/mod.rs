@@ -76,6 +76,37 @@ pub struct StateLock {
 /// shutting down finishes its requests, up to `--shutdown-grace-secs`, then saves).
 pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 
+/// The state file's own path, made absolute with symlinks followed, so the lock, the log and a
+/// save's rename all act on the file itself: through a link, a second server would take another
+/// lock and miss the first one's log, and the rename would replace the link. A file not made yet
+/// is its folder's resolved path joined with its name (a dangling link's target, if it is one);
+/// a path that cannot be resolved is kept as given (opening it then says what is wrong).
+pub fn resolve(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    // As many links in a row as the OS itself follows.
+    for _ in 0..40 {
+        if let Ok(found) = std::fs::canonicalize(&path) {
+            return found;
+        }
+        let Ok(target) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = match path.parent() {
+            Some(folder) => folder.join(target),
+            None => target,
+        };
+    }
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
+        return path;
+    };
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    std::fs::canonicalize(folder).map_or_else(|_| path.clone(), |folder| folder.join(name))
+}
+
 /// Takes the state file's lock (waiting up to `wait` for a process that still holds it), then
 /// [`load`]s it. The state returned is never `None`: a fresh start is an empty state that
 /// carries the lock.

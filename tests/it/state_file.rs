@@ -4,6 +4,8 @@
 
 mod accounts;
 mod request_ids;
+#[cfg(unix)]
+mod symlink;
 mod sync_always;
 
 use std::collections::BTreeSet;
