@@ -283,7 +283,7 @@ pub fn read(path: &Path, len: Option<u64>) -> Result<Option<Replayed>, String> {
             replayed.deleted.insert(name.to_string());
             continue;
         }
-        let world: World = serde_json::from_slice(json)
+        let world: World = super::from_saved(json)
             .map_err(|e| problem(format!("the record of namespace {name} is invalid ({e})")))?;
         replayed.worlds.insert(name.to_string(), world);
     }

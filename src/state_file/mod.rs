@@ -203,7 +203,7 @@ fn load_snapshot(path: &Path) -> Result<Option<SavedState>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(problem(e.to_string())),
     };
-    match serde_json::from_slice::<SavedState>(&text) {
+    match from_saved::<SavedState>(&text) {
         Ok(state) if state.version == VERSION => Ok(Some(state)),
         Ok(state) => Err(problem(unsupported(state.version))),
         Err(e) => {
@@ -218,6 +218,56 @@ fn load_snapshot(path: &Path) -> Result<Option<SavedState>, String> {
             }
         }
     }
+}
+
+/// How deep a state file may nest: a client's JSON is refused past serde_json's 128 levels at
+/// parse, and kept a few dozen levels down in a namespace (an inquiry's custom field inside an
+/// event inside a kept answer…), so the sandbox writes nothing near this; it only keeps a file
+/// made by hand from overflowing the stack.
+const MAX_DEPTH: usize = 512;
+
+/// Saved JSON (a state file, a log record) read back. Without serde_json's limit of 128 levels,
+/// which a client's value kept deep in a namespace can pass: the limit would refuse at the next
+/// start what was answered 2xx. Nesting past [`MAX_DEPTH`] is refused instead.
+fn from_saved<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
+    if nested_deeper_than(bytes, MAX_DEPTH) {
+        return Err(serde::de::Error::custom(format!(
+            "nested deeper than {MAX_DEPTH} levels, deeper than the sandbox writes"
+        )));
+    }
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    json.disable_recursion_limit();
+    let value = T::deserialize(&mut json)?;
+    json.end()?;
+    Ok(value)
+}
+
+/// Whether the JSON text `bytes` opens more than `max` arrays and objects inside one another.
+fn nested_deeper_than(bytes: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in bytes {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn unsupported(version: u32) -> String {
@@ -397,6 +447,24 @@ mod tests {
             assert!(!message.contains('\n'), "{message}");
         }
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// Deeper than serde_json's 128 levels loads (a client's value sits deep in a namespace);
+    /// deeper than the sandbox ever writes is refused in one line, not a stack overflow.
+    #[test]
+    fn saved_json_loads_deeper_than_128_levels_up_to_a_bound() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let value: serde_json::Value = from_saved(nested(300).as_bytes()).expect("loads");
+        assert!(value.is_array());
+        // Brackets in strings do not count.
+        let quoted = format!("[\"{}\\\"\"]", "[".repeat(600));
+        assert!(from_saved::<serde_json::Value>(quoted.as_bytes()).is_ok());
+        let refused = from_saved::<serde_json::Value>(nested(MAX_DEPTH + 1).as_bytes())
+            .expect_err("too deep");
+        assert!(
+            refused.to_string().contains("nested deeper than 512"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! everything answered: `sync_always`).
 
 mod accounts;
+mod deep_values;
 mod request_ids;
 #[cfg(unix)]
 mod symlink;
