@@ -80,14 +80,20 @@ async fn share_token(server: &TestServer, ns: &str, inquiry_id: &str) -> String 
     created.json()["data"]["id"].as_str().unwrap().to_string()
 }
 
-async fn persona_token_status(server: &TestServer, ns: &str, token: &str) -> String {
+/// Persona's share token `token`, as Persona's API answers it.
+async fn persona_share_token(server: &TestServer, ns: &str, token: &str) -> Value {
     let got = server
         .get(&format!("/api/v1/connect/share-tokens/{token}"))
         .header("authorization", PERSONA_KEY)
         .header("x-sandbox-namespace", ns)
         .send()
         .await;
-    got.json()["data"]["attributes"]["status"]
+    assert_eq!(got.status, 200, "{}", got.text());
+    got.json()
+}
+
+async fn persona_token_status(server: &TestServer, ns: &str, token: &str) -> String {
+    persona_share_token(server, ns, token).await["data"]["attributes"]["status"]
         .as_str()
         .unwrap_or("?")
         .to_string()

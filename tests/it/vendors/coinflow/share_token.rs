@@ -491,14 +491,9 @@ async fn a_share_token_approval_is_stamped_when_the_redemption_finished() {
         .next_matching(|h| h.json()["eventType"] == "KYC Success")
         .await
         .json();
-    let got = server
-        .get(&format!("/api/v1/connect/share-tokens/{token}"))
-        .header("authorization", PERSONA_KEY)
-        .header("x-sandbox-namespace", ns)
-        .send()
-        .await;
-    let redeemed_at = got.json()["data"]["attributes"]["redeemed-at"].clone();
-    assert!(redeemed_at.is_string(), "{}", got.text());
+    let got = persona_share_token(&server, ns, &token).await;
+    let redeemed_at = got["data"]["attributes"]["redeemed-at"].clone();
+    assert!(redeemed_at.is_string(), "{got}");
     assert_eq!(success["created"], redeemed_at, "{success}");
     let approved = as_user(&server, "GET", "/api/withdraw", ns, "stamped")
         .send()
