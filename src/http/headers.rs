@@ -26,6 +26,9 @@ pub struct Headers {
     ends: Vec<(usize, usize)>,
     /// Names of headers whose value is not visible ASCII, left out (rare: empty, no allocation).
     unreadable: Vec<Box<str>>,
+    /// Bit `n % 64` set for each name of `n` bytes: most headers a request is asked for are
+    /// absent, and a name of a length none has is answered without a scan.
+    name_lengths: u64,
 }
 
 impl Headers {
@@ -35,6 +38,7 @@ impl Headers {
             text: String::with_capacity(text),
             ends: Vec::with_capacity(count),
             unreadable: Vec::new(),
+            name_lengths: 0,
         }
     }
 
@@ -42,6 +46,7 @@ impl Headers {
         self.text.clear();
         self.ends.clear();
         self.unreadable.clear();
+        self.name_lengths = 0;
     }
 
     /// Bytes of names and values.
@@ -59,6 +64,7 @@ impl Headers {
     }
 
     pub fn push(&mut self, name: &str, value: &str) {
+        self.name_lengths |= length_bit(name);
         self.text.push_str(name);
         let name_end = self.text.len();
         self.text.push_str(value);
@@ -79,6 +85,9 @@ impl Headers {
     /// headers: a name's length is read from `ends` and its text compared only when it matches.
     #[inline]
     pub fn get(&self, name: &str) -> Option<&str> {
+        if self.name_lengths & length_bit(name) == 0 {
+            return None;
+        }
         let mut start = 0;
         for &(name_end, end) in &self.ends {
             if name_end - start == name.len() {
@@ -108,6 +117,12 @@ impl Headers {
                 (text(start..name_end), text(name_end..end))
             })
     }
+}
+
+/// `name`'s bit in [`Headers::name_lengths`].
+#[inline]
+fn length_bit(name: &str) -> u64 {
+    1 << (name.len() % 64)
 }
 
 impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Headers {
@@ -150,6 +165,13 @@ mod tests {
         assert_eq!(headers.get("x-empty"), Some(""));
         assert_eq!(headers.get("x-team"), Some("a"), "the first of two");
         assert_eq!(headers.get("host2"), None);
+        // A length no name has is answered at once; one a name shares (modulo 64) still scans.
+        assert_eq!(headers.get("persona-version"), None);
+        let long = "x".repeat(68);
+        let aliased = Headers::from([("host", "h"), (long.as_str(), "v")]);
+        assert_eq!(aliased.get(&long), Some("v"));
+        assert_eq!(aliased.get(&"y".repeat(68)), None);
+        assert_eq!(aliased.get("HOST"), Some("h"));
         let pairs: Vec<_> = headers.iter().collect();
         assert_eq!(pairs[1], ("x-empty", ""));
         assert_eq!(pairs[4], ("x-team", "b"));

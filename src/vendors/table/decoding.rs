@@ -25,6 +25,10 @@ impl Spans {
     /// them with [`Spans::on`]). `Err` names a parameter whose escapes are not `%` and two hex
     /// digits, or do not decode to UTF-8: Express answers 400 `Failed to decode param`.
     pub fn decoded(&self, path: &str) -> Option<Result<DecodedParams, String>> {
+        // Most paths hold no escape at all: one scan of the path, no parameters gathered.
+        if !path.as_bytes().contains(&b'%') {
+            return None;
+        }
         let params = self.on(path);
         let sent = &params.values[..params.len];
         if !sent
