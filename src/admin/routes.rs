@@ -274,7 +274,8 @@ fn trigger_schema() -> Value {
 fn verify_schema() -> Value {
     object(
         &["id", "status"],
-        json!({"id": string(), "status": string()}),
+        // `missing_fields` and `message` when an approval waits for required fields.
+        json!({"id": string(), "status": string(), "missing_fields": {"type": "array", "items": string()}, "message": string()}),
     )
 }
 fn openapi_schema() -> Value {

@@ -93,7 +93,9 @@ fn path_between(from: InquiryStatus, to: InquiryStatus) -> Option<Vec<InquirySta
 }
 
 /// `POST /__admin/withdrawers/{id}/verify` (`approve`) or `/reject`: a reviewer's decision on
-/// a pending Coinflow withdrawer, `approved` (`KYC Success`) or `rejected` (`KYC Failure`).
+/// a pending Coinflow withdrawer, `approved` (`KYC Success`) or `rejected` (`KYC Failure`); an
+/// approved one missing required fields stays `pending` until they are submitted, and the
+/// answer names them.
 /// Whatever fell due is settled first, so a verification that already finished on its own is
 /// reported as such (409) rather than decided twice.
 pub fn decide_withdrawer(app: &App, req: &ApiRequest, id: &str, approve: bool) -> ApiResponse {
@@ -109,9 +111,24 @@ pub fn decide_withdrawer(app: &App, req: &ApiRequest, id: &str, approve: bool) -
     };
     let mut world = ns.lock();
     crate::vendors::settle_all(app, &mut world);
-    let status = if approve { "approved" } else { "rejected" };
     match coinflow::decide_withdrawer(&mut world, id, approve) {
-        Ok(()) => ApiResponse::json(200, json!({"id": id, "status": status})),
+        Ok(coinflow::Decided::Final(status)) => {
+            ApiResponse::json(200, json!({"id": id, "status": status}))
+        }
+        // Still pending: say so, and what it waits for, rather than claim an approval.
+        Ok(coinflow::Decided::AwaitingFields(fields)) => ApiResponse::json(
+            200,
+            json!({
+                "id": id,
+                "status": "pending",
+                "missing_fields": fields,
+                "message": format!(
+                    "Approved by the reviewer; the withdrawer stays pending until {} {} submitted on its verificationLink, then it is approved (KYC Success)",
+                    fields.join(", "),
+                    if fields.len() == 1 { "is" } else { "are" }
+                ),
+            }),
+        ),
         Err(coinflow::VerifyError::NotFound) => no_withdrawer(),
         Err(coinflow::VerifyError::NotPending(status)) => error(
             409,

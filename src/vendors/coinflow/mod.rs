@@ -152,38 +152,49 @@ pub enum VerifyError {
     NotPending(&'static str),
 }
 
-/// The admin triggers "verify" and "reject a withdrawer" (a reviewer's decision): a pending
-/// withdrawer (by `_id`) becomes `approved` (`KYC Success`) or `rejected` (`KYC Failure`).
+/// What a reviewer's decision did to a withdrawer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// Decided for good: its status.
+    Final(&'static str),
+    /// Approved by the reviewer, but still pending until these required fields are submitted
+    /// on its verification page (then `approved` and `KYC Success`).
+    AwaitingFields(Vec<&'static str>),
+}
+
+/// The admin triggers "verify" and "reject a withdrawer" (a reviewer's decision) on a pending
+/// withdrawer (by `_id`): `rejected` (`KYC Failure`), or approved: `approved` (`KYC Success`)
+/// once it has every required field. The approval is kept on the withdrawer as an approved
+/// hold, which ends the review and, while fields are missing, has Get Withdrawer and the
+/// verification page ask for them, as any approval does.
 pub fn decide_withdrawer(
     world: &mut World,
     withdrawer_id: &str,
     approve: bool,
-) -> Result<(), VerifyError> {
+) -> Result<Decided, VerifyError> {
     let index = world
         .coinflow
         .all()
         .iter()
         .position(|w| w.id == withdrawer_id)
         .ok_or(VerifyError::NotFound)?;
-    let status = world.coinflow.get(index).map(|w| w.status);
-    match status {
-        Some(model::VerificationStatus::Pending) if approve => {
-            verification::finish(world, index, model::VerificationStatus::Approved, None);
-            Ok(())
-        }
-        Some(model::VerificationStatus::Pending) => {
-            let reason = "Rejected by a reviewer (sandbox admin)".to_string();
-            verification::finish(
-                world,
-                index,
-                model::VerificationStatus::Rejected,
-                Some(reason),
-            );
-            Ok(())
-        }
-        Some(other) => Err(VerifyError::NotPending(other.as_str())),
-        None => Err(VerifyError::NotFound),
+    let w = world.coinflow.get_mut(index).ok_or(VerifyError::NotFound)?;
+    if w.status != model::VerificationStatus::Pending {
+        return Err(VerifyError::NotPending(w.status.as_str()));
     }
+    let check = if approve {
+        w.scenario = Some(scenario::ScenarioHold::reviewer_approved());
+        verification::approve(world, index)
+    } else {
+        let reason = "Rejected by a reviewer (sandbox admin)".to_string();
+        verification::reject(world, index, reason)
+    };
+    Ok(match check {
+        Check::Missing(fields) => Decided::AwaitingFields(fields.iter().map(|f| f.name).collect()),
+        Check::Final(status) => Decided::Final(status.as_str()),
+        // `approve` answers so only for a withdrawer it cannot find.
+        Check::Pending(_) | Check::Action(_) => return Err(VerifyError::NotFound),
+    })
 }
 
 /// After inquiry `inquiry_id` changed status: withdrawers verified through it move on (and

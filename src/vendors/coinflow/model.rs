@@ -101,7 +101,8 @@ pub struct Withdrawer {
     pub page_token: String,
     pub created_ms: Millis,
     pub updated_ms: Millis,
-    /// The outcome the active scenario gave the registration (see `scenario`).
+    /// The outcome the active scenario gave the registration (see `scenario`), or a reviewer's
+    /// approval waiting for the required fields.
     pub scenario: Option<ScenarioHold>,
     /// When a Get Withdrawer rule's `after_seconds` falls due for this withdrawer.
     pub steer_due_ms: Option<Millis>,

@@ -97,8 +97,6 @@ pub enum SourceState {
 pub struct SourceView {
     pub token: Option<TokenState>,
     pub inquiry: Option<SourceState>,
-    /// The source inquiry's values for Coinflow's required fields, by Coinflow field name.
-    pub details: BTreeMap<String, String>,
 }
 
 /// Reads the token as of now (Persona settles its time-based changes first).
@@ -119,7 +117,6 @@ pub fn source(app: &App, world: &mut World, token_id: &str, inquiry_id: &str) ->
     SourceView {
         token,
         inquiry: world.persona.inquiry(inquiry_id).map(source_state),
-        details: source_details(world, inquiry_id),
     }
 }
 

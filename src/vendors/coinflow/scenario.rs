@@ -13,10 +13,10 @@
 //!   status and the KYC webhook all change together.
 //! - A Get Withdrawer outcome applies to that call while the withdrawer is pending (a decided
 //!   one stays decided): not due (`after_polls`, or `after_seconds` counted from the
-//!   withdrawer's first Get Withdrawer under the rule) is a 451 pending; due,
-//!   `approved`/`rejected` decide it for good,
-//!   and `missing_fields` answers 451 naming the fields until the page is submitted; then the
-//!   built-in verification goes on.
+//!   withdrawer's first Get Withdrawer under the rule) is a 451 pending; due, `rejected`
+//!   decides it for good, `approved` too once the required fields are in (until then 451
+//!   naming them, as `verification::approve` asks), and `missing_fields` answers 451 naming
+//!   the fields until the page is submitted; then the built-in verification goes on.
 //! - A due `pending` (either operation) is a manual review: 451 until a reviewer decides
 //!   (`POST /__admin/withdrawers/{id}/verify`, the dashboard's button, or `/reject`). The end user
 //!   cannot end it: the verification page shows the review with nothing to submit, and a POST
@@ -167,6 +167,16 @@ impl ScenarioHold {
         }
     }
 
+    /// A reviewer's approval (`POST /__admin/withdrawers/{id}/verify`), due now: it ends the
+    /// review, and approves the withdrawer once its required fields are in.
+    pub fn reviewer_approved() -> Self {
+        Self {
+            outcome: Outcome::Approved,
+            fields: Vec::new(),
+            until: Until::Now,
+        }
+    }
+
     pub fn is_due(&self, now: Millis) -> bool {
         match self.until {
             Until::Now => true,
@@ -206,19 +216,11 @@ pub fn apply_outcome(
         return Some(Check::Final(w.status));
     }
     match outcome {
-        Outcome::Approved => {
-            let status = if w.method == Method::Attested {
-                VerificationStatus::Attested
-            } else {
-                VerificationStatus::Approved
-            };
-            verification::finish(world, index, status, None);
-            Some(Check::Final(status))
-        }
+        // Approved once the required fields are there: until then it asks for them.
+        Outcome::Approved => Some(verification::approve(world, index)),
         Outcome::Rejected => {
             let reason = "Verification was rejected (scenario or magic email outcome)".to_string();
-            verification::finish(world, index, VerificationStatus::Rejected, Some(reason));
-            Some(Check::Final(VerificationStatus::Rejected))
+            Some(verification::reject(world, index, reason))
         }
         Outcome::MissingFields if !w.details_submitted => {
             Some(Check::Missing(named_fields(fields)))

@@ -80,10 +80,8 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
                         "Verification is pending: source inquiry {source_inquiry_id} is {status}"
                     ))
                 }
-                (Some(TokenState::Redeemed), Some(SourceState::Passed)) => {
-                    fill_in(world, index, view.details);
-                    Decision::Complete
-                }
+                // The approval takes the shared data.
+                (Some(TokenState::Redeemed), Some(SourceState::Passed)) => Decision::Complete,
             }
         }
         // Uploaded documents are a reviewer's to judge, as a scenario's review is.
@@ -93,29 +91,11 @@ pub fn advance(app: &App, world: &mut World, index: usize) -> Check {
         ),
         Method::Document | Method::UsInfo | Method::Attested => Decision::Complete,
     };
-    let Some(w) = world.coinflow.get_mut(index) else {
-        return Check::Pending("Withdrawer not found".into());
-    };
     match decision {
         Decision::Wait(message) => Check::Pending(message),
         Decision::AskUser(message) => Check::Action(message),
-        Decision::Complete => {
-            let missing = w.missing_fields();
-            if !missing.is_empty() {
-                return Check::Missing(missing);
-            }
-            let status = if w.method == Method::Attested {
-                VerificationStatus::Attested
-            } else {
-                VerificationStatus::Approved
-            };
-            finish(world, index, status, None);
-            Check::Final(status)
-        }
-        Decision::Reject(reason) => {
-            finish(world, index, VerificationStatus::Rejected, Some(reason));
-            Check::Final(VerificationStatus::Rejected)
-        }
+        Decision::Complete => approve(world, index),
+        Decision::Reject(reason) => reject(world, index, reason),
     }
 }
 
@@ -127,12 +107,13 @@ enum Decision {
 }
 
 /// The fields Coinflow asks withdrawer `w` for, as Get Withdrawer names them: a due
-/// `missing_fields` hold's until the page is submitted; otherwise the required fields neither
-/// the withdrawer nor, while a share token's verification is pending, its source inquiry has
-/// (an approval takes them from there). The admin state shows this, so it never disagrees
-/// with the 451.
+/// `missing_fields` hold's until the page is submitted; none while it is under review (the 451
+/// then says there is nothing to submit); otherwise the required fields neither the withdrawer
+/// nor, while a share token's verification is pending, its source inquiry has (an approval
+/// takes them from there). The admin state shows this, so it never disagrees with the 451.
 pub fn fields_asked(world: &World, w: &Withdrawer) -> Vec<&'static RequiredField> {
-    if w.status == VerificationStatus::Pending
+    let pending = w.status == VerificationStatus::Pending;
+    if pending
         && !w.details_submitted
         && let Some(hold) = &w.scenario
         && hold.outcome == Outcome::MissingFields
@@ -140,8 +121,11 @@ pub fn fields_asked(world: &World, w: &Withdrawer) -> Vec<&'static RequiredField
     {
         return scenario::named_fields(&hold.fields);
     }
+    if pending && under_review(world, w) {
+        return Vec::new();
+    }
     let mut missing = w.missing_fields();
-    if w.status == VerificationStatus::Pending
+    if pending
         && let Method::ShareToken {
             source_inquiry_id, ..
         } = &w.method
@@ -150,6 +134,24 @@ pub fn fields_asked(world: &World, w: &Withdrawer) -> Vec<&'static RequiredField
         missing.retain(|f| !shared.contains_key(f.name));
     }
     missing
+}
+
+/// Pending withdrawer `w` waits on a review (a scenario's hold not due yet, a due `pending`
+/// outcome, uploaded documents no reviewer has decided on), as [`advance`] answers it.
+fn under_review(world: &World, w: &Withdrawer) -> bool {
+    if let Some(hold) = &w.scenario {
+        if !hold.is_due(world.clock.now_ms()) {
+            return true;
+        }
+        match hold.outcome {
+            // An approval asks for the missing fields; a rejection asks for nothing either way.
+            Outcome::Approved | Outcome::Rejected => return false,
+            // Submitted (the unsubmitted one is asked for above): the built-in check goes on.
+            Outcome::MissingFields => {}
+            _ => return true,
+        }
+    }
+    w.method == Method::Document && w.documents.is_some()
 }
 
 /// The shared data fills what withdrawer `index` does not have yet; what was typed on the
@@ -162,19 +164,43 @@ fn fill_in(world: &mut World, index: usize, details: BTreeMap<String, String>) {
     }
 }
 
-/// Ends withdrawer `index`'s verification with `status`, firing `KYC Success` or `KYC Failure`.
-/// An approval takes a share token's data from its source inquiry, whoever decided it (the
-/// built-in check, a scenario, a reviewer), so an approved withdrawer has the KYC data its
-/// payout methods need.
-pub fn finish(world: &mut World, index: usize, status: VerificationStatus, reason: Option<String>) {
-    if status != VerificationStatus::Rejected
-        && let Some(Method::ShareToken {
-            source_inquiry_id, ..
-        }) = world.coinflow.get(index).map(|w| &w.method)
+/// Approves withdrawer `index` (`attested` when the merchant vouched for it), firing `KYC
+/// Success`, once it has every required field, whoever decided (the built-in check, a scenario,
+/// a reviewer): a share token's data is taken from its source inquiry first. With fields still
+/// missing it stays pending, asking for them on its verification page, so an approved
+/// withdrawer always has the KYC data its payout methods need.
+pub fn approve(world: &mut World, index: usize) -> Check {
+    if let Some(Method::ShareToken {
+        source_inquiry_id, ..
+    }) = world.coinflow.get(index).map(|w| &w.method)
     {
         let details = persona_link::source_details(world, source_inquiry_id);
         fill_in(world, index, details);
     }
+    let Some(w) = world.coinflow.get(index) else {
+        return Check::Pending("Withdrawer not found".into());
+    };
+    let missing = w.missing_fields();
+    if !missing.is_empty() {
+        return Check::Missing(missing);
+    }
+    let status = if w.method == Method::Attested {
+        VerificationStatus::Attested
+    } else {
+        VerificationStatus::Approved
+    };
+    finish(world, index, status, None);
+    Check::Final(status)
+}
+
+/// Rejects withdrawer `index` for `reason`, firing `KYC Failure`.
+pub fn reject(world: &mut World, index: usize, reason: String) -> Check {
+    finish(world, index, VerificationStatus::Rejected, Some(reason));
+    Check::Final(VerificationStatus::Rejected)
+}
+
+/// Ends withdrawer `index`'s verification with `status`, firing `KYC Success` or `KYC Failure`.
+fn finish(world: &mut World, index: usize, status: VerificationStatus, reason: Option<String>) {
     let now = world.clock.now_ms();
     let Some(w) = world.coinflow.get_mut(index) else {
         return;

@@ -143,10 +143,35 @@ fn message(body: &Value) -> String {
     body["message"].as_str().unwrap_or_default().to_string()
 }
 
-fn us_info(email: &str) -> Value {
+pub fn us_info(email: &str) -> Value {
     json!({"info": {"email": email, "firstName": "Jane", "surName": "Doe",
         "physicalAddress": "1 Main St", "city": "Austin", "state": "TX", "zip": "78701",
         "country": "US", "dob": "19900131", "ssn": "1234"}})
+}
+
+/// The fields a Get Withdrawer answer asks for (its `additionalVerificationLinks`), none when
+/// it asks for nothing: what `GET /__admin/state`'s `missing_fields` must name then.
+pub fn fields_asked(body: &Value) -> Vec<String> {
+    (body["additionalVerificationLinks"][0]["name"].as_str())
+        .and_then(|name| name.strip_prefix("Missing information: "))
+        .map(|list| list.split(", ").map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// The verification page's form filled in with valid values for `fields`.
+pub fn filled_in(fields: &[String]) -> Vec<(&str, &'static str)> {
+    let value = |name: &str| match name {
+        "firstName" => "Jane",
+        "surName" => "Doe",
+        "dob" => "1990-01-31",
+        "physicalAddress" => "1 Main St",
+        "city" => "Austin",
+        "state" => "TX",
+        "zip" => "78701",
+        "country" => "US",
+        other => panic!("no value for field {other}"),
+    };
+    fields.iter().map(|f| (f.as_str(), value(f))).collect()
 }
 
 pub(crate) mod accounts;

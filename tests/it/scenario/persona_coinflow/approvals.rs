@@ -8,6 +8,7 @@ use vendor_sandbox::vendors::Vendor;
 
 use crate::harness::{TestResponse, TestServer, WebhookSink};
 use crate::vendors::coinflow::accounts::bank;
+use crate::vendors::coinflow::{fields_asked, filled_in};
 
 impl Ns<'_> {
     /// The withdrawer registered with `email`, as `GET /__admin/state` shows it.
@@ -27,10 +28,10 @@ impl Ns<'_> {
             .await
     }
 
-    /// A share token of an inquiry with every field Coinflow needs, approved through Persona's
-    /// API (as a reviewer would, whatever the scenario decides).
-    async fn approved_share_token(&self) -> String {
-        let id = self.create_inquiry(full_fields()).await;
+    /// A share token of an inquiry with `fields`, approved through Persona's API (as a
+    /// reviewer would, whatever the scenario decides).
+    async fn approved_share_token(&self, fields: Value) -> String {
+        let id = self.create_inquiry(fields).await;
         let done = self
             .simulate(&id, &["start_inquiry", "complete_inquiry"])
             .await;
@@ -43,10 +44,15 @@ impl Ns<'_> {
         self.share_token(&id).await
     }
 
-    /// Registers `user` with a share token of [`Self::approved_share_token`] and lets the
-    /// redemption finish; returns the withdrawer's id.
+    /// Registers `user` with a share token of an approved inquiry with every field Coinflow
+    /// needs and lets the redemption finish; returns the withdrawer's id.
     async fn register_shared(&self, user: &str, email: &str) -> String {
-        let token = self.approved_share_token().await;
+        self.register_shared_with(user, email, full_fields()).await
+    }
+
+    /// [`Self::register_shared`] with a source inquiry holding `fields`.
+    async fn register_shared_with(&self, user: &str, email: &str, fields: Value) -> String {
+        let token = self.approved_share_token(fields).await;
         let res = self
             .coinflow("POST", "/api/withdraw/kyc/share-token", user)
             .json(&json!({"vendor": "persona", "shareToken": token, "email": email}))
@@ -82,6 +88,64 @@ async fn a_withdrawer_a_scenario_approves_has_the_source_inquirys_details() {
         (json!("approved"), json!([])),
         "{state}"
     );
+}
+
+/// Approved by `after_polls`, a withdrawer whose source inquiry lacks Coinflow's required
+/// fields is asked for them (451 with the form) and approved, with `KYC Success`, only once
+/// they are submitted; at every step the admin state names the fields Get Withdrawer asks for.
+#[tokio::test]
+async fn a_scenario_approval_asks_for_the_fields_the_source_inquiry_lacks() {
+    let sink = WebhookSink::start().await;
+    let coinflow_url = sink.url("/coinflow");
+    let server =
+        TestServer::start_with(|c| c.webhooks.targets.push((Vendor::Coinflow, coinflow_url))).await;
+    let ns = Ns::with(&server, "pc-approved-missing", "pending-verification").await;
+    let email = "partial@example.com";
+    let name_only = json!({"name-first": "Jane", "name-last": "Doe", "address-country-code": "US"});
+    ns.register_shared_with("partial-user", email, name_only)
+        .await;
+    let asks_as = |res: &TestResponse, state: &Value| {
+        assert_eq!(
+            state["missing_fields"],
+            json!(fields_asked(&res.json())),
+            "{}\n{state}",
+            res.text()
+        );
+    };
+    for poll in 1..=2 {
+        let res = ns.get_withdrawer("partial-user").await;
+        assert_eq!(res.status, 451, "poll {poll}: {}", res.text());
+        asks_as(&res, &ns.withdrawer_state(email).await);
+    }
+    let lacking = ["dob", "physicalAddress", "city", "state", "zip"];
+    let res = ns.get_withdrawer("partial-user").await;
+    assert_eq!(res.status, 451, "poll 3 asks: {}", res.text());
+    assert_eq!(fields_asked(&res.json()), lacking, "{}", res.text());
+    let state = ns.withdrawer_state(email).await;
+    assert_eq!(state["status"], "pending", "{state}");
+    asks_as(&res, &state);
+    assert_eq!(ns.kyc_events().await, ["KYC Created"]);
+    assert_eq!(ns.add_bank("partial-user").await.status, 451);
+
+    let link = res.json()["verificationLink"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let page = link
+        .split_once("/coinflow/")
+        .map(|(_, p)| p)
+        .unwrap_or_default();
+    let page = format!("/coinflow/{page}");
+    let wanted = fields_asked(&res.json());
+    let submitted = ns.req("POST", &page).form(&filled_in(&wanted)).send().await;
+    assert_eq!(submitted.status, 303, "{}", submitted.text());
+    let res = ns.get_withdrawer("partial-user").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let state = ns.withdrawer_state(email).await;
+    assert_eq!(state["status"], "approved", "{state}");
+    asks_as(&res, &state);
+    assert_eq!(ns.kyc_events().await, ["KYC Created", "KYC Success"]);
+    assert_eq!(ns.add_bank("partial-user").await.status, 200);
 }
 
 /// A `+pending@` withdrawer a reviewer approves has the source inquiry's KYC data too.

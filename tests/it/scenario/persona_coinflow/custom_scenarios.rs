@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::{Ns, withdrawer_status};
 use crate::harness::TestServer;
 use crate::scenario::TempDir;
+use crate::vendors::coinflow::{fields_asked, filled_in};
 
 /// A server with one extra scenario file, `custom`.
 async fn with_custom(scenario: Value) -> (TestServer, TempDir) {
@@ -67,6 +68,18 @@ async fn later_decisions_and_held_registrations() {
     assert_eq!(ns.get_withdrawer("timed-user").await.status, 451);
     assert_eq!(ns.get_withdrawer("timed-user").await.status, 451);
     ns.advance(31.0).await;
+    // Approved, but a document registration has none of the required fields: they are asked
+    // for, and the approval holds once they are submitted.
+    let res = ns.get_withdrawer("timed-user").await;
+    assert_eq!(res.status, 451, "{}", res.text());
+    let wanted = fields_asked(&res.json());
+    assert_eq!(wanted.len(), 7, "all but the country: {}", res.text());
+    let link = res.json()["verificationLink"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(&server.url(""), "");
+    let submitted = server.post(&link).form(&filled_in(&wanted)).send().await;
+    assert_eq!(submitted.status, 303, "{}", submitted.text());
     let res = ns.get_withdrawer("timed-user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(withdrawer_status(&res), "approved");

@@ -123,26 +123,127 @@ async fn an_uploaded_document_is_reviewed_then_decided_with_kyc_webhooks() {
     assert_eq!(documents["front"]["bytes"], FRONT.len());
     assert_eq!(documents["back"]["filename"], "idBack.png");
 
-    decide(&server, ns, &id, "verify").await;
-    assert_eq!(sink.next().await.json()["eventType"], "KYC Success");
-    let approved = get_withdrawer(&server, ns, "doc-1").await;
-    assert_eq!(approved.status, 200, "{}", approved.text());
-
     // A reviewer's rejection: KYC Failure, then 451 with the reason.
-    let second = upload(
+    decide(&server, ns, &id, "reject").await;
+    assert_eq!(sink.next().await.json()["eventType"], "KYC Failure");
+    let rejected = get_withdrawer(&server, ns, "doc-1").await;
+    assert_eq!(rejected.status, 451);
+    assert_eq!(rejected.json()["verification"]["status"], "rejected");
+    schema::assert_bodies_valid(&server).await;
+}
+
+/// Withdrawer `id`'s `missing_fields` in the admin state are the ones Get Withdrawer's answer
+/// `got` asks for.
+async fn assert_state_asks_as(server: &TestServer, ns: &str, id: &str, got: &TestResponse) {
+    let state = server.admin_state(ns).await;
+    let w = (state["coinflow"]["withdrawers"].as_array())
+        .and_then(|all| all.iter().find(|w| w["id"] == id))
+        .unwrap_or_else(|| panic!("no withdrawer {id} in {state}"));
+    assert_eq!(
+        w["missing_fields"],
+        json!(fields_asked(&got.json())),
+        "{}\n{state}",
+        got.text()
+    );
+}
+
+/// A reviewer's approval of uploaded documents ends the review, but Coinflow's required fields
+/// still apply: the withdrawer stays pending, Get Withdrawer and the page ask for them, and only
+/// once they are submitted is it approved, with `KYC Success`.
+#[tokio::test]
+async fn a_reviewers_approval_asks_for_the_missing_fields_before_kyc_success() {
+    let (mut sink, server) = super::hooked_server("/hook").await;
+    let ns = "cf-kyc-doc-approve";
+    let registered = upload(
+        &server,
+        ns,
+        "doc-1",
+        form(&fields("doc1@x.io"), &[("idFront", FRONT)]),
+    )
+    .await;
+    assert_eq!(registered.status, 200, "{}", registered.text());
+    let id = id_of(&registered);
+    assert_eq!(sink.next().await.json()["eventType"], "KYC Created");
+    // Under review: nothing to submit, and the admin state names nothing either.
+    let review = get_withdrawer(&server, ns, "doc-1").await;
+    assert_eq!(review.status, 451, "{}", review.text());
+    assert!(fields_asked(&review.json()).is_empty(), "{}", review.text());
+    assert_state_asks_as(&server, ns, &id, &review).await;
+
+    let verified = server
+        .post(&format!("/__admin/withdrawers/{id}/verify"))
+        .header("x-sandbox-namespace", ns)
+        .send()
+        .await;
+    assert_eq!(verified.status, 200, "{}", verified.text());
+    let everything_but_country = [
+        "firstName",
+        "surName",
+        "dob",
+        "physicalAddress",
+        "city",
+        "state",
+        "zip",
+    ];
+    assert_eq!(verified.json()["status"], "pending", "{}", verified.text());
+    assert_eq!(
+        verified.json()["missing_fields"],
+        json!(everything_but_country)
+    );
+    let asked = get_withdrawer(&server, ns, "doc-1").await;
+    assert_eq!(asked.status, 451, "{}", asked.text());
+    assert_eq!(asked.json()["verification"]["status"], "pending");
+    assert_eq!(fields_asked(&asked.json()), everything_but_country);
+    assert_state_asks_as(&server, ns, &id, &asked).await;
+    let early = as_user(&server, "POST", "/api/withdraw/account", ns, "doc-1")
+        .json(&super::accounts::bank("021000021"))
+        .send()
+        .await;
+    assert_eq!(early.status, 451, "not approved yet: {}", early.text());
+    // No KYC Success yet: the next webhook is another withdrawer's KYC Created (first
+    // attempts leave in the order of their events).
+    let other = upload(
         &server,
         ns,
         "doc-2",
         form(&fields("doc2@x.io"), &[("idFront", FRONT)]),
     )
     .await;
-    assert_eq!(second.status, 200, "{}", second.text());
-    assert_eq!(sink.next().await.json()["eventType"], "KYC Created");
-    decide(&server, ns, &id_of(&second), "reject").await;
-    assert_eq!(sink.next().await.json()["eventType"], "KYC Failure");
-    let rejected = get_withdrawer(&server, ns, "doc-2").await;
-    assert_eq!(rejected.status, 451);
-    assert_eq!(rejected.json()["verification"]["status"], "rejected");
+    assert_eq!(other.status, 200, "{}", other.text());
+    let next = sink.next().await.json();
+    assert_eq!(
+        (&next["eventType"], &next["data"]["email"]),
+        (&json!("KYC Created"), &json!("doc2@x.io"))
+    );
+
+    let link = asked.json()["verificationLink"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(&server.url(""), "");
+    let page = server.get(&link).send().await.text();
+    for name in everything_but_country {
+        assert!(page.contains(&format!("name=\"{name}\"")), "{page}");
+    }
+    let wanted = fields_asked(&asked.json());
+    let submitted = server.post(&link).form(&filled_in(&wanted)).send().await;
+    assert_eq!(submitted.status, 303, "{}", submitted.text());
+    let success = sink.next().await.json();
+    assert_eq!(
+        (&success["eventType"], &success["data"]["email"]),
+        (&json!("KYC Success"), &json!("doc1@x.io"))
+    );
+    let approved = get_withdrawer(&server, ns, "doc-1").await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    assert_eq!(
+        approved.json()["withdrawer"]["verification"]["status"],
+        "approved"
+    );
+    assert_state_asks_as(&server, ns, &id, &approved).await;
+    let account = as_user(&server, "POST", "/api/withdraw/account", ns, "doc-1")
+        .json(&super::accounts::bank("021000021"))
+        .send()
+        .await;
+    assert_eq!(account.status, 200, "{}", account.text());
     schema::assert_bodies_valid(&server).await;
 }
 
