@@ -87,6 +87,7 @@ pub struct Cli {
     pub public_url: Option<String>,
 
     /// Webhook target of a vendor, as VENDOR=URL (persona, coinflow or bitmama). Repeatable.
+    /// Namespaces loaded from --state-file take it too, unless set through the admin API.
     #[arg(long = "webhook", env = "VENDOR_SANDBOX_WEBHOOK", value_delimiter = ',', value_parser = vendor_target)]
     pub webhooks: Vec<(Vendor, String)>,
 

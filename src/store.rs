@@ -84,11 +84,13 @@ impl World {
     }
 
     /// Wires a world loaded from the state file into namespace `name`: its outbox gets the job
-    /// queue (pending deliveries go out again) and derived indexes are rebuilt.
+    /// queue (pending deliveries go out again) and the command line's webhook targets, and
+    /// derived indexes are rebuilt.
     fn attach(&mut self, name: &str, config: &Config, jobs: Option<UnboundedSender<Job>>) {
         self.request_ids = RequestIds::unrepeated(config.seed, name);
         self.webhooks
             .attach(name, jobs, config.webhooks.pending_max);
+        self.webhooks.follow_configuration(config);
         self.persona.rebuild_indexes();
         let now = self.clock.now_ms();
         self.coinflow.refresh_due(now);

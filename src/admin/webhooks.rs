@@ -181,16 +181,11 @@ pub fn set_targets(app: &App, req: &ApiRequest) -> ApiResponse {
         let ns = app.store.namespace(&req.namespace);
         let mut world = ns.lock();
         for (vendor, target) in checked {
-            match target {
-                Some(t) => world.webhooks.set_target(
-                    vendor,
-                    Target {
-                        url: t.url,
-                        secrets: t.secret.into_iter().filter(|s| !s.is_empty()).collect(),
-                    },
-                ),
-                None => world.webhooks.remove_target(vendor),
-            }
+            let target = target.map(|t| Target {
+                url: t.url,
+                secrets: t.secret.into_iter().filter(|s| !s.is_empty()).collect(),
+            });
+            world.webhooks.set_target_by_admin(vendor, target);
         }
     }
     ApiResponse::json(200, targets_json(app, &req.namespace))

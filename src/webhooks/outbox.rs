@@ -41,6 +41,12 @@ pub struct Outbox {
     #[serde(with = "super::saved")]
     deliveries: BTreeMap<u64, Delivery>,
     targets: HashMap<Vendor, Target>,
+    /// The vendors whose target (or its absence) was set through `PUT /__admin/webhook-targets`:
+    /// they keep it across restarts, while every other vendor's follows the command line at load
+    /// ([`Outbox::follow_configuration`]). `None` in a file saved before this was recorded: its
+    /// targets are kept as they are, as nothing tells which came from where.
+    #[serde(default)]
+    admin_set: Option<BTreeSet<Vendor>>,
     /// Bumped whenever something a waiter cares about happens: an attempt recorded, the clock
     /// advanced, a flush. Retries and the admin flush wait on it with no lock held.
     #[serde(skip, default = "new_activity")]
@@ -120,6 +126,7 @@ impl Outbox {
             next_seq: 0,
             deliveries: BTreeMap::new(),
             targets,
+            admin_set: Some(BTreeSet::new()),
             activity: new_activity(),
             pending_max: config.webhooks.pending_max,
             pending: 0,
@@ -167,6 +174,40 @@ impl Outbox {
 
     pub fn remove_target(&mut self, vendor: Vendor) {
         self.targets.remove(&vendor);
+    }
+
+    /// Sets (`None`: removes) `vendor`'s target as `PUT /__admin/webhook-targets` does: kept as
+    /// it is by a restart, whatever the command line says then.
+    pub fn set_target_by_admin(&mut self, vendor: Vendor, target: Option<Target>) {
+        match target {
+            Some(target) => self.set_target(vendor, target),
+            None => self.remove_target(vendor),
+        }
+        if let Some(admin_set) = &mut self.admin_set {
+            admin_set.insert(vendor);
+        }
+    }
+
+    /// Whether the saved outbox says which targets the admin API set (see `admin_set`); one
+    /// saved before that keeps its targets as they are.
+    pub fn knows_target_origins(&self) -> bool {
+        self.admin_set.is_some()
+    }
+
+    /// At load: every target the admin API did not set becomes the current command line's
+    /// (`--webhook`, `--webhook-secret`), or none, so a new receiver URL, a rotated secret or a
+    /// removed `--webhook` applies to the namespaces of the state file too.
+    pub fn follow_configuration(&mut self, config: &Config) {
+        let Some(admin_set) = &self.admin_set else {
+            return;
+        };
+        let configured: Vec<Vendor> = Vendor::ALL
+            .into_iter()
+            .filter(|vendor| !admin_set.contains(vendor))
+            .collect();
+        for vendor in configured {
+            self.restore_configured_target(vendor, config);
+        }
     }
 
     /// Queues `body` for `vendor`'s target in this namespace. Returns the delivery id, or `None`

@@ -221,6 +221,11 @@ fn new_secret(world: &mut World) -> String {
 /// A state file saved before an API webhook was its deliveries' own target kept the enabled one
 /// as the namespace's Persona target: the configured one (or none) is put back on load.
 pub fn restore_own_target(world: &mut World, config: &crate::config::Config) {
+    // A file that says where its targets came from is newer than that, and an admin-set target
+    // with an API webhook's URL is meant.
+    if world.webhooks.knows_target_origins() {
+        return;
+    }
     let saved_from_api = (world.webhooks.target(Vendor::Persona)).is_some_and(|t| {
         world
             .persona
