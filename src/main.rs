@@ -83,13 +83,6 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
-        // The banner is for whoever watches stdout; if nobody does any more (a closed pipe),
-        // that is no reason to stop serving.
-        let mut banner = format!(
-            "vendor-sandbox listening on {base}\nadmin: {base}/__admin/\nseed: {seed}\nscenario: {active_scenario}\n"
-        );
         let coinflow_ui = match coinflow_ui {
             Some(ui) => {
                 ui.set_nonblocking(true)?;
@@ -97,28 +90,25 @@ fn main() -> ExitCode {
             }
             None => None,
         };
-        if let Some(ui) = &coinflow_ui {
-            // The SDK frames `localhost:PORT`, which reaches loopback and wildcard addresses.
-            let ui = ui.local_addr()?;
-            let host = if ui.ip().is_loopback() || ui.ip().is_unspecified() {
-                "localhost".to_string()
-            } else {
-                ui.ip().to_string()
-            };
-            banner.push_str(&format!("coinflow ui: http://{host}:{}\n", ui.port()));
-        }
-        let mut out = std::io::stdout().lock();
-        if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
-            tracing::warn!("could not print the start-up lines: {e}");
-        }
-        drop(out);
-        vendor_sandbox::server::run_with_listeners(
+        // Printed once the server serves: a script waiting for "listening" must not proceed
+        // against a start that still fails (folding the state log, say).
+        let print_banner = move |started: &vendor_sandbox::server::Started| {
+            let banner = banner(started, seed, &active_scenario);
+            // The banner is for whoever watches stdout; if nobody does any more (a closed
+            // pipe), that is no reason to stop serving.
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(banner.as_bytes()).and_then(|()| out.flush()) {
+                tracing::warn!("could not print the start-up lines: {e}");
+            }
+        };
+        vendor_sandbox::server::run_reporting(
             listener,
             coinflow_ui,
             config,
             scenarios,
             saved,
             shutdown_signal(),
+            print_banner,
         )
         .await
     });
@@ -129,6 +119,34 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The start-up lines: where the server listens, its seed and scenario, the Coinflow UI
+/// listener, and what was loaded from the state file.
+fn banner(started: &vendor_sandbox::server::Started, seed: u64, scenario: &str) -> String {
+    let base = format!("http://{}", started.addr);
+    let mut banner = format!(
+        "vendor-sandbox listening on {base}\nadmin: {base}/__admin/\nseed: {seed}\nscenario: {scenario}\n"
+    );
+    if let Some(ui) = started.coinflow_ui {
+        // The SDK frames `localhost:PORT`, which reaches loopback and wildcard addresses.
+        let host = if ui.ip().is_loopback() || ui.ip().is_unspecified() {
+            "localhost".to_string()
+        } else {
+            ui.ip().to_string()
+        };
+        banner.push_str(&format!("coinflow ui: http://{host}:{}\n", ui.port()));
+    }
+    if let Some(state) = &started.state {
+        let path = state.path.display();
+        // A wrong relative path starts afresh silently otherwise.
+        banner.push_str(&match state.namespaces {
+            Some(1) => format!("state: loaded 1 namespace from {path}\n"),
+            Some(n) => format!("state: loaded {n} namespaces from {path}\n"),
+            None => format!("state: new file {path}\n"),
+        });
+    }
+    banner
 }
 
 /// Binds `host:port` (`option` names the port's option in the error), or says why not on stderr.

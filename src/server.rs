@@ -4,6 +4,8 @@ mod idle;
 mod service;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -106,10 +108,49 @@ pub async fn run_with_state(
 pub async fn run_with_listeners(
     listener: TcpListener,
     coinflow_ui: Option<TcpListener>,
+    config: Config,
+    scenarios: Arc<Catalog>,
+    saved: Option<SavedState>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let ready = |_: &Started| {};
+    run_reporting(
+        listener,
+        coinflow_ui,
+        config,
+        scenarios,
+        saved,
+        shutdown,
+        ready,
+    )
+    .await
+}
+
+/// What a server tells whoever started it once it serves: the start-up work that can fail
+/// (loading and folding the state file) is done by then.
+pub struct Started {
+    pub addr: SocketAddr,
+    pub coinflow_ui: Option<SocketAddr>,
+    /// The state file (resolved) and what was loaded from it.
+    pub state: Option<StateLoaded>,
+}
+
+pub struct StateLoaded {
+    pub path: PathBuf,
+    /// How many namespaces were loaded; `None`: there was no file (a fresh start).
+    pub namespaces: Option<usize>,
+}
+
+/// [`run_with_listeners`], calling `ready` once the server is about to accept its first
+/// connection (the binary prints its banner then).
+pub async fn run_reporting(
+    listener: TcpListener,
+    coinflow_ui: Option<TcpListener>,
     mut config: Config,
     scenarios: Arc<Catalog>,
     saved: Option<SavedState>,
     shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(&Started),
 ) -> std::io::Result<()> {
     // The file itself, whatever path names it (see [`state_file::resolve`]).
     config.state_file = config.state_file.as_deref().map(state_file::resolve);
@@ -131,6 +172,9 @@ pub async fn run_with_listeners(
     let store = app.store.clone();
     // The state file's lock is held until this function returns (after the last save); a
     // caller that read the file without [`state_file::open`] has it taken here.
+    let loaded = saved
+        .as_ref()
+        .and_then(|saved| saved.found.then_some(saved.namespaces.len()));
     let (log_folded, log_found, lock) = match saved {
         Some(saved) => {
             store.restore(saved.namespaces);
@@ -207,6 +251,15 @@ pub async fn run_with_listeners(
             .clone()
             .watch(config.scenario_poll_interval, stop_rx.clone()),
     );
+
+    ready(&Started {
+        addr: local,
+        coinflow_ui: coinflow_ui.as_ref().and_then(|ui| ui.local_addr().ok()),
+        state: (config.state_file.clone()).map(|path| StateLoaded {
+            path,
+            namespaces: loaded,
+        }),
+    });
 
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();

@@ -45,6 +45,9 @@ pub struct SavedState {
     /// A state log was found next to the file: the start folds it into the file.
     #[serde(skip)]
     pub log_found: bool,
+    /// Something was loaded (the file, its log or both); `false`: a fresh start.
+    #[serde(skip)]
+    pub found: bool,
     /// Held while the server runs ([`open`]): one process uses a state file at a time.
     #[serde(skip)]
     pub lock: Option<StateLock>,
@@ -58,6 +61,7 @@ impl SavedState {
             log_folded: 0,
             namespaces: BTreeMap::new(),
             log_found: false,
+            found: false,
             lock: None,
         }
     }
@@ -112,7 +116,13 @@ pub fn resolve(path: &Path) -> PathBuf {
 /// carries the lock.
 pub fn open(path: &Path, wait: Duration) -> Result<SavedState, String> {
     let lock = lock(path, wait)?;
-    let mut state = load(path)?.unwrap_or_else(SavedState::empty);
+    let mut state = match load(path)? {
+        Some(state) => SavedState {
+            found: true,
+            ..state
+        },
+        None => SavedState::empty(),
+    };
     state.lock = Some(lock);
     Ok(state)
 }

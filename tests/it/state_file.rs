@@ -3,6 +3,7 @@
 //! everything answered: `sync_always`).
 
 mod accounts;
+mod banner;
 mod deep_values;
 mod request_ids;
 #[cfg(unix)]
@@ -231,6 +232,8 @@ fn an_invalid_state_file_stops_the_start_with_one_line() {
 struct Running {
     child: Child,
     addr: String,
+    /// The start-up lines, up to the `state:` line.
+    banner: Vec<String>,
 }
 
 impl Running {
@@ -261,7 +264,15 @@ impl Running {
             .strip_prefix("vendor-sandbox listening on http://")
             .unwrap_or_else(|| panic!("first line: {first:?}"))
             .to_string();
-        Running { child, addr }
+        let mut banner = vec![first];
+        while !banner.last().is_some_and(|l| l.starts_with("state: ")) {
+            banner.push(lines.recv_timeout(WAIT).expect("a state: line"));
+        }
+        Running {
+            child,
+            addr,
+            banner,
+        }
     }
 
     fn kill_9(&mut self) {
