@@ -156,7 +156,8 @@ pub struct Cli {
     #[arg(long, env = "VENDOR_SANDBOX_SCENARIOS", global = true)]
     pub scenarios: Option<PathBuf>,
 
-    /// The scenario the `default` namespace starts with (see `vendor-sandbox scenarios`).
+    /// The scenario the `default` namespace starts with (see `vendor-sandbox scenarios`). A
+    /// `default` namespace loaded from --state-file is switched to it if it saved another.
     #[arg(long, env = "VENDOR_SANDBOX_SCENARIO")]
     pub scenario: Option<String>,
 

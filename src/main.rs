@@ -54,7 +54,6 @@ fn main() -> ExitCode {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
-    let active_scenario = config.scenario.clone().unwrap_or_else(|| "none".into());
 
     let Ok(listener) = bind(&cli.host, cli.port, "--port") else {
         return ExitCode::FAILURE;
@@ -93,7 +92,7 @@ fn main() -> ExitCode {
         // Printed once the server serves: a script waiting for "listening" must not proceed
         // against a start that still fails (folding the state log, say).
         let print_banner = move |started: &vendor_sandbox::server::Started| {
-            let banner = banner(started, seed, &active_scenario);
+            let banner = banner(started, seed);
             // The banner is for whoever watches stdout; if nobody does any more (a closed
             // pipe), that is no reason to stop serving.
             let mut out = std::io::stdout().lock();
@@ -123,8 +122,9 @@ fn main() -> ExitCode {
 
 /// The start-up lines: where the server listens, its seed and scenario, the Coinflow UI
 /// listener, and what was loaded from the state file.
-fn banner(started: &vendor_sandbox::server::Started, seed: u64, scenario: &str) -> String {
+fn banner(started: &vendor_sandbox::server::Started, seed: u64) -> String {
     let base = format!("http://{}", started.addr);
+    let scenario = started.scenario.as_deref().unwrap_or("none");
     let mut banner = format!(
         "vendor-sandbox listening on {base}\nadmin: {base}/__admin/\nseed: {seed}\nscenario: {scenario}\n"
     );

@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use crate::app::App;
 use crate::config::{Config, StateSync};
 use crate::http::{self, Listener};
+use crate::namespace::DEFAULT_NAMESPACE;
 use crate::scenario::Catalog;
 use crate::state_file::{self, SaveTo, SavedState};
 use crate::vendor::Vendor;
@@ -131,6 +132,9 @@ pub async fn run_with_listeners(
 pub struct Started {
     pub addr: SocketAddr,
     pub coinflow_ui: Option<SocketAddr>,
+    /// The scenario the `default` namespace uses (a loaded one keeps its saved selection
+    /// unless `--scenario` names another).
+    pub scenario: Option<String>,
     /// The state file (resolved) and what was loaded from it.
     pub state: Option<StateLoaded>,
 }
@@ -181,6 +185,15 @@ pub async fn run_reporting(
             for name in store.names() {
                 if let Some(namespace) = store.existing(&name) {
                     vendors::persona::restore_own_target(&mut namespace.lock(), &config);
+                }
+            }
+            // An explicit `--scenario` is the default namespace's, loaded or not; the same
+            // selection again would only restart its saved counters.
+            if let Some(name) = &config.scenario {
+                let saved = (store.existing(DEFAULT_NAMESPACE))
+                    .map(|ns| ns.lock().scenario.selected.clone());
+                if saved.is_some_and(|saved| saved.as_ref() != Some(name)) {
+                    store.select_scenario(DEFAULT_NAMESPACE, Some(name.clone()));
                 }
             }
             (saved.log_folded, saved.log_found, saved.lock)
@@ -255,6 +268,10 @@ pub async fn run_reporting(
     ready(&Started {
         addr: local,
         coinflow_ui: coinflow_ui.as_ref().and_then(|ui| ui.local_addr().ok()),
+        scenario: match store.existing(DEFAULT_NAMESPACE) {
+            Some(ns) => ns.lock().scenario.selected.clone(),
+            None => config.scenario.clone(),
+        },
         state: (config.state_file.clone()).map(|path| StateLoaded {
             path,
             namespaces: loaded,
