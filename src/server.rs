@@ -184,7 +184,9 @@ pub async fn run_reporting(
             store.restore(saved.namespaces);
             for name in store.names() {
                 if let Some(namespace) = store.existing(&name) {
-                    vendors::persona::restore_own_target(&mut namespace.lock(), &config);
+                    let mut world = namespace.lock();
+                    vendors::persona::restore_own_target(&mut world, &config);
+                    vendors::bitmama::rebase_return_uris(&app, &mut world);
                 }
             }
             // An explicit `--scenario` is the default namespace's, loaded or not; the same

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod banner;
+mod bitmama_urls;
 mod deep_values;
 mod request_ids;
 #[cfg(unix)]

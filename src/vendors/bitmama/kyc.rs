@@ -95,6 +95,22 @@ pub fn start_inquiry(
     (inquiry_id, url)
 }
 
+/// At load: a Bitmama inquiry returns through `RETURN_PATH` of the server that saved it (its
+/// `--port`, `--public-url`); it now returns through this one's, so the hosted flow does not send
+/// the browser to an address that may be dead.
+pub fn rebase_return_uris(app: &App, world: &mut World) {
+    let own = app.url(world.namespace(), RETURN_PATH);
+    let path = &own[app.public_url.len()..];
+    world.persona.rewrite_redirects(|inquiry| {
+        let uri = inquiry.redirect_uri.as_deref()?;
+        let origin = uri.strip_suffix(path)?;
+        let bitmama = inquiry.tags.as_slice().iter().any(|t| t == "bitmama");
+        let elsewhere =
+            uri != own && (origin.starts_with("http://") || origin.starts_with("https://"));
+        (bitmama && elsewhere).then(|| own.clone())
+    });
+}
+
 /// Starts a new inquiry for user `service_id` of partner `api_key` (a retry, or verifying again
 /// after the last inquiry expired) and links the user to it instead of the old one. The new
 /// inquiry id and its hosted page; `None` if there is no such user.

@@ -28,6 +28,7 @@ mod validation;
 mod wallet;
 mod webhooks;
 
+pub use kyc::rebase_return_uris;
 pub use model::{State, dollars};
 pub use routes::Bitmama;
 

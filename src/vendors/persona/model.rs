@@ -284,6 +284,16 @@ impl State {
     }
 
     /// Every inquiry, oldest first.
+    /// Gives each inquiry the redirect URI `rewrite` answers for it, if any: a loaded state's
+    /// URIs that named the server that saved them.
+    pub fn rewrite_redirects(&mut self, rewrite: impl Fn(&Inquiry) -> Option<String>) {
+        for inquiry in &mut self.inquiries {
+            if let Some(uri) = rewrite(inquiry) {
+                Arc::make_mut(inquiry).redirect_uri = Some(self.shared.redirect(&uri));
+            }
+        }
+    }
+
     pub fn inquiries(&self) -> &[Arc<Inquiry>] {
         &self.inquiries
     }
