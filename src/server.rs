@@ -130,7 +130,9 @@ pub async fn run_with_listeners(
 /// What a server tells whoever started it once it serves: the start-up work that can fail
 /// (loading and folding the state file) is done by then.
 pub struct Started {
+    /// Where the API listens.
     pub addr: SocketAddr,
+    /// Where Coinflow's web-app pages listen, with `--coinflow-ui-port`.
     pub coinflow_ui: Option<SocketAddr>,
     /// The scenario the `default` namespace uses (a loaded one keeps its saved selection
     /// unless `--scenario` names another).
@@ -139,6 +141,7 @@ pub struct Started {
     pub state: Option<StateLoaded>,
 }
 
+/// The state file a server keeps, and whether it found one at start.
 pub struct StateLoaded {
     pub path: PathBuf,
     /// How many namespaces were loaded; `None`: there was no file (a fresh start).
