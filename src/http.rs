@@ -22,7 +22,8 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 pub use json::{Bom, JsonError};
 pub use query::{
-    WebUrl, is_web_url, parse_query, percent_encode, percent_encode_into, web_url, with_query,
+    WebUrl, is_web_url, parse_query, percent_decode_path, percent_encode, percent_encode_into,
+    web_url, with_query,
 };
 pub use render::{push_json_str, render_json, render_with};
 use serde_json::Value;

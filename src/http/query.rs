@@ -39,6 +39,27 @@ fn percent_decode(input: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A path segment's `%XX` escapes replaced by their bytes (strict, as Express's
+/// `decodeURIComponent`: `None` if an escape is not `%` and two hex digits or the bytes are not
+/// UTF-8). A `+` stays a `+`: it means a space only in a query.
+pub fn percent_decode_path(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        if byte == b'%' {
+            let high = hex_value(*bytes.get(at + 1)?)?;
+            let low = hex_value(*bytes.get(at + 2)?)?;
+            out.push(high << 4 | low);
+            at += 3;
+        } else {
+            out.push(byte);
+            at += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 fn hex_value(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
@@ -256,6 +277,21 @@ mod tests {
             parts("HTTP://Host.Example"),
             Some((false, "Host.Example", 80))
         );
+    }
+
+    #[test]
+    fn path_segments_decode_strictly() {
+        assert_eq!(
+            percent_decode_path("my%20merchant").as_deref(),
+            Some("my merchant")
+        );
+        assert_eq!(
+            percent_decode_path("a%2Fb+c%c3%a9").as_deref(),
+            Some("a/b+cé")
+        );
+        for bad in ["%", "%2", "%zz", "%+1", "%FF", "a%C3"] {
+            assert_eq!(percent_decode_path(bad), None, "{bad}");
+        }
     }
 
     #[test]

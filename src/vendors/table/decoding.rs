@@ -3,6 +3,7 @@
 //! pays for it; the rest read their parameters straight from the path.
 
 use super::{Params, Spans};
+use crate::http::percent_decode_path;
 
 /// A request's path parameters, decoded.
 #[derive(Debug, Default)]
@@ -37,7 +38,7 @@ impl Spans {
         {
             return None;
         }
-        let decode = |&(name, value): &(&'static str, &str)| match percent_decoded(value) {
+        let decode = |&(name, value): &(&'static str, &str)| match percent_decode_path(value) {
             Some(decoded) => Ok((name, decoded)),
             None => Err(format!(
                 "Failed to decode param {name}: {value:?} has a % that is not followed by two hex \
@@ -50,48 +51,5 @@ impl Spans {
                 .collect::<Result<_, _>>()
                 .map(|values| DecodedParams { values }),
         )
-    }
-}
-
-/// `text` with each `%XX` replaced by its byte; `None` if an escape is not `%` and two hex
-/// digits or the bytes are not UTF-8. A `+` stays a `+` (it means a space only in a query).
-fn percent_decoded(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while let Some(&byte) = bytes.get(at) {
-        if byte == b'%' {
-            let high = hex_value(*bytes.get(at + 1)?)?;
-            let low = hex_value(*bytes.get(at + 2)?)?;
-            out.push(high << 4 | low);
-            at += 3;
-        } else {
-            out.push(byte);
-            at += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_decode_strictly() {
-        assert_eq!(
-            percent_decoded("my%20merchant").as_deref(),
-            Some("my merchant")
-        );
-        assert_eq!(percent_decoded("a%2Fb+c%c3%a9").as_deref(), Some("a/b+cé"));
-        for bad in ["%", "%2", "%zz", "%+1", "%FF", "a%C3"] {
-            assert_eq!(percent_decoded(bad), None, "{bad}");
-        }
     }
 }
